@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 
 def wait_until(
-    condition: Callable[[], T],
+    condition: Callable[[], T | None],
     *,
     timeout: float = 10.0,
     interval: float = 0.05,

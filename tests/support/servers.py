@@ -144,6 +144,10 @@ class LiveServer(_Managed):
         atexit.unregister(self.stop)
 
 
+class _GunicornExited(Exception):
+    pass
+
+
 class GunicornServer(_Managed):
     """Run ``gunicorn`` (the current interpreter's) as a subprocess.
 
@@ -237,10 +241,11 @@ class GunicornServer(_Managed):
             wait_until(
                 self._healthy,
                 timeout=self.startup_timeout,
-                message=lambda: f"gunicorn {self.app_spec} not healthy at "
-                f"{self.url}{self.health_path}",
+                message=lambda: (
+                    f"gunicorn {self.app_spec} not healthy at {self.url}{self.health_path}"
+                ),
             )
-        except TimeoutError as exc:
+        except (TimeoutError, _GunicornExited) as exc:
             log = self.log_text()
             self.stop()
             raise RuntimeError(f"{exc}\n--- gunicorn log ---\n{log}") from None
@@ -249,10 +254,7 @@ class GunicornServer(_Managed):
     def _healthy(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
-            raise RuntimeError(
-                f"gunicorn exited with {self.process.returncode}\n"
-                f"--- gunicorn log ---\n{self.log_text()}"
-            )
+            raise _GunicornExited(f"gunicorn exited with {self.process.returncode}")
         try:
             with urllib.request.urlopen(self.url + self.health_path, timeout=2) as resp:
                 return bool(resp.status == 200)
@@ -279,11 +281,18 @@ class GunicornServer(_Managed):
     def wait_for_workers(self, count: int | None = None, timeout: float = 15.0) -> set[int]:
         """Wait until ``count`` (default: ``workers``) workers are alive; return them."""
         wanted = self.workers if count is None else count
+
+        def all_up() -> set[int] | None:
+            pids = self.worker_pids()
+            return pids if len(pids) == wanted else None
+
         return wait_until(
-            lambda: (pids := self.worker_pids()) if len(pids) == wanted else None,
+            all_up,
             timeout=timeout,
-            message=lambda: f"expected {wanted} gunicorn workers, have "
-            f"{sorted(self.worker_pids())}\n--- gunicorn log ---\n{self.log_text()}",
+            message=lambda: (
+                f"expected {wanted} gunicorn workers, have "
+                f"{sorted(self.worker_pids())}\n--- gunicorn log ---\n{self.log_text()}"
+            ),
         )
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -294,6 +303,9 @@ class GunicornServer(_Managed):
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)  # read log_text() before stop()
+            self.log_path = None
 
 
 class RedisServer(_Managed):
