@@ -1,0 +1,51 @@
+"""The lottery's one domain exception.
+
+Views turn a :class:`LotteryError` into a flash message or an HTTP error,
+the CLI into a non-zero exit; tests assert on :attr:`LotteryError.code`,
+which is stable across releases and languages.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+#: Every code a :class:`LotteryError` may carry, with what it means.
+ERROR_CODES: Mapping[str, str] = {
+    "empty": "the applicant list is empty",
+    "too_few": "fewer applicants than seats",
+    "bad_answer": "an applicant's answer is missing or not an option of its criterion",
+    "bad_quota": "a quota is malformed (negative, min > max, unknown option, ...)",
+    "bad_input": "other malformed input (duplicate pseudonym, bad seat count, ...)",
+    "infeasible": "no panel satisfies all quotas with these applicants",
+    "csv_format": "a Sortition Foundation CSV file is malformed",
+    "bad_number": "the drawn number is outside 1..M",
+    "no_replacement": "no waiting applicant can take the seat without breaking a quota",
+    "audit_format": "an audit file is unreadable or lacks fields",
+    "audit_mismatch": "an audit file does not verify",
+    "solver": "the LP/ILP solver failed unexpectedly",
+}
+
+
+class LotteryError(Exception):
+    """A lottery operation could not be carried out; nothing was changed.
+
+    :param code: stable machine-readable code, one of :data:`ERROR_CODES`.
+    :param message: human-readable, translatable text (a ``lazy_gettext``
+        string or a plain ``str``); rendered with ``str(message)``.
+    :param details: optional JSON-serialisable data that explains the
+        problem, e.g. the conflicting quotas and a suggested relaxation.
+    """
+
+    def __init__(self, code: str, message: Any, details: Mapping[str, Any] | None = None) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"unknown LotteryError code {code!r}")
+        self.code = code
+        self.message = message
+        self.details: dict[str, Any] = dict(details or {})
+        super().__init__(code, message)
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+    def __repr__(self) -> str:
+        return f"LotteryError(code={self.code!r}, message={str(self.message)!r})"
