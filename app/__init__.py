@@ -1,0 +1,147 @@
+"""Ideenmarkt: citizen participation for cities.
+
+:func:`create_app` builds the application: configuration, extensions, blueprints,
+security headers, error pages and command-line commands.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import INSTANCE_DIR, Config, config_from_env
+
+#: Feature packages, each a blueprint ``bp`` in ``app/<name>/__init__.py``.
+FEATURES = ("core", "accounts", "events", "ideas")
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    """Create and configure the application.
+
+    :param config_class: one of the classes in ``config.py``; default from ``IDEENMARKT_ENV``.
+    :param overrides: configuration values that win over everything else (tests).
+    """
+    config_class = config_class or config_from_env()
+    instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get("IDEENMARKT_INSTANCE") or INSTANCE_DIR
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True,
+                static_folder=None)
+    app.config.from_object(config_class)
+    apply_overrides(app, overrides)
+    _ensure_secret_key(app)
+
+    if app.config.get("TRUST_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    from app import extensions as ext
+    from app.core import i18n, security, ratelimit
+
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                        render_as_batch=True, compare_type=True)
+    ext.mail.init_app(app)
+    ext.csrf.init_app(app)
+    i18n.init_app(app)
+    ratelimit.init_app(app)
+    security.init_app(app)
+
+    import importlib
+
+    for name in FEATURES:
+        module = importlib.import_module(f"app.{name}")
+        app.register_blueprint(module.bp)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+
+    _import_models()
+    return app
+
+
+def _import_models() -> None:
+    """Import every feature's models so metadata (and Alembic) sees all tables."""
+    import importlib
+
+    for name in FEATURES:
+        try:
+            importlib.import_module(f"app.{name}.models")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"app.{name}.models":
+                raise
+
+
+def apply_overrides(app: Flask, overrides: dict) -> None:
+    """Instance config, then environment variables, then explicit overrides."""
+    if not app.config.get("TESTING") and not overrides.get("TESTING"):
+        app.config.from_pyfile("config.py", silent=True)
+    env = os.environ
+    if env.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = env["SECRET_KEY"]
+    if env.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
+    if env.get("REDIS_URL"):
+        app.config["REDIS_URL"] = env["REDIS_URL"]
+    if env.get("BABEL_DEFAULT_LOCALE"):
+        app.config["BABEL_DEFAULT_LOCALE"] = env["BABEL_DEFAULT_LOCALE"]
+    if env.get("BASE_URL"):
+        app.config["BASE_URL"] = env["BASE_URL"].rstrip("/")
+    if env.get("TRUST_PROXY"):
+        app.config["TRUST_PROXY"] = env["TRUST_PROXY"] not in ("0", "false", "")
+    for key in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
+        if env.get(key):
+            app.config[key] = env[key]
+    for key in ("MAIL_PORT",):
+        if env.get(key):
+            app.config[key] = int(env[key])
+    for key in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+        if env.get(key):
+            app.config[key] = env[key].lower() in ("1", "true", "yes")
+    app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+            "connect_args": {"timeout": 30},
+        }
+
+
+def _normalise_db_url(url: str) -> str:
+    """Accept the ``postgres://`` and ``postgresql://`` forms hosting providers use."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    """Production refuses to start without a key; development makes one, once."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["ENV_NAME"] == "production":
+        raise RuntimeError(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or put "
+            "SECRET_KEY = '...' into instance/config.py) before starting in production."
+        )
+    instance = Path(app.instance_path)
+    key_file = instance / "secret_key"
+    instance.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when several workers start at once, exactly one writes the key.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    key = ""
+    for _ in range(50):  # another worker may be between creating and writing the file
+        key = key_file.read_text().strip()
+        if key:
+            break
+
+        time.sleep(0.01)
+    if not key:
+        raise RuntimeError(f"{key_file} is empty; delete it and start again.")
+    app.config["SECRET_KEY"] = key

@@ -1,0 +1,165 @@
+"""Account rules: passwords, login, roles, disabling. Services flush; the request commits."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.accounts.models import User, UserRole, new_session_token, user_by_email, utcnow
+from app.core.access import ROLES
+from app.core.text import normalise_email
+from app.extensions import db
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+
+
+class AccountError(Exception):
+    """A rule of the accounts feature was broken; ``code`` is stable for tests."""
+
+    def __init__(self, message, code: str):
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+
+
+def _hasher() -> PasswordHasher:
+    if has_app_context() and current_app.config.get("PASSWORD_HASH_FAST"):
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    """:raises AccountError: if the password is too short or too long."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            "password_too_short",
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(_l("The password is too long."), "password_too_long")
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        ok = _hasher().verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if ok and _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return ok
+
+
+# A fixed hash to verify against when the email is unknown, so the response time
+# does not tell whether an account exists.
+_DUMMY_HASH: dict[bool, str] = {}
+
+
+def _dummy_verify(password: str) -> None:
+    fast = bool(has_app_context() and current_app.config.get("PASSWORD_HASH_FAST"))
+    if fast not in _DUMMY_HASH:
+        _DUMMY_HASH[fast] = _hasher().hash("not-a-real-password")
+    try:
+        _hasher().verify(_DUMMY_HASH[fast], password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        pass
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (same effort either way)."""
+    user = user_by_email(email)
+    if user is None:
+        _dummy_verify(password)
+        return None
+    if not verify_password(user, password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def create_user(email: str, name: str, password: str, roles: Iterable[str]) -> User:
+    """Create a staff account.
+
+    :raises AccountError: on a duplicate email, an unknown role or a weak password.
+    """
+    email = normalise_email(email)
+    if user_by_email(email) is not None:
+        raise AccountError(_l("A staff account with this email already exists."), "duplicate_email")
+    check_password_rules(password)
+    user = User(email=email, name=name.strip() or email, password_hash=hash_password(password))
+    db.session.add(user)
+    set_roles(user, roles)
+    db.session.flush()
+    return user
+
+
+def set_roles(user: User, roles: Iterable[str]) -> None:
+    """Replace the user's roles.
+
+    :raises AccountError: for an unknown role, or if the last active admin would lose the role.
+    """
+    wanted = set(roles)
+    unknown = wanted - set(ROLES)
+    if unknown:
+        raise AccountError(_l("Unknown role: %(role)s", role=", ".join(sorted(unknown))), "unknown_role")
+    if "admin" in user.role_names and "admin" not in wanted:
+        _ensure_another_admin(user)
+    for role in list(user.roles):
+        if role.role not in wanted:
+            user.roles.remove(role)
+    for name in sorted(wanted - user.role_names):
+        user.roles.append(UserRole(role=name))
+    db.session.flush()
+
+
+def _ensure_another_admin(user: User) -> None:
+    others = db.session.execute(
+        select(func.count(User.id))
+        .join(UserRole)
+        .where(UserRole.role == "admin", User.active.is_(True), User.id != user.id)
+    ).scalar_one()
+    if not others:
+        raise AccountError(_l("The last active administrator cannot lose this role or be disabled."), "last_admin")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the user's own password; every other session of the user ends.
+
+    :raises AccountError: if the current password is wrong or the new one too weak.
+    """
+    if not verify_password(user, current):
+        raise AccountError(_l("The current password is not correct."), "wrong_password")
+    set_password(user, new)
+
+
+def set_password(user: User, new: str) -> None:
+    """Set a password (by an admin or the user) and end every session of the user."""
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    end_all_sessions(user)
+
+
+def end_all_sessions(user: User) -> None:
+    """Make every login cookie of this user worthless."""
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def set_active(user: User, active: bool) -> None:
+    """Enable or disable an account; disabling ends its sessions at once.
+
+    :raises AccountError: if the last active admin would be disabled.
+    """
+    if not active and user.has_role("admin") and user.active:
+        _ensure_another_admin(user)
+    user.active = active
+    end_all_sessions(user)

@@ -1,0 +1,68 @@
+"""Login, logout and the user's own password."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app.accounts import bp
+from app.accounts.forms import ChangePasswordForm, LoginForm
+from app.accounts import services
+from app.accounts.services import AccountError
+from app.core.access import public, safe_next, staff_required
+from app.core.ratelimit import config_limit
+from app.extensions import db, limiter
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(config_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(url_for("core.index")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            db.session.commit()
+            form.password.errors.append(_("Email or password is not correct, or the account is disabled."))
+        else:
+            # A fresh session at login: nothing from before the login carries over.
+            session.clear()
+            login_user(user)
+            db.session.commit()
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(safe_next(url_for("core.index")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@staff_required()
+def logout():
+    # Replacing the session token makes copies of this cookie worthless too.
+    services.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have been logged out."), "success")
+    return redirect(url_for("core.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@staff_required()
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data)
+        except AccountError as exc:
+            form.current_password.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            # Every other session has ended; keep this one with the new token.
+            session.clear()
+            login_user(current_user._get_current_object())
+            flash(_("Your password has been changed. Other sessions have been logged out."), "success")
+            return redirect(url_for("core.index"))
+    return render_template("accounts/change_password.html", form=form)
+

@@ -1,0 +1,59 @@
+"""Friendly error pages (German and English); JSON for API clients."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+ERROR_TEXTS = {
+    400: (_l("Bad request"), _l("The request could not be processed. Please check your input and try again.")),
+    403: (_l("Access denied"), _l("You do not have permission to open this page.")),
+    404: (_l("Page not found"), _l("This page does not exist or has been removed.")),
+    405: (_l("Method not allowed"), _l("This page cannot be used this way.")),
+    413: (_l("Upload too large"), _l("The file or form you sent is too large.")),
+    429: (_l("Too many requests"), _l("You have tried this too often. Please wait a moment and try again.")),
+    500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged; please try again later.")),
+    503: (_l("Temporarily unavailable"), _l("The service is temporarily unavailable. Please try again in a moment.")),
+}
+
+CSRF_TEXT = _l("Your form has expired or was sent from another site. Please reload the page and send it again.")
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def render_error(status: int, detail: str | None = None):
+    title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    message = str(detail or text)
+    if wants_json():
+        return jsonify({"error": {"status": status, "title": str(title), "message": message}}), status
+    return render_template("core/error.html", status=status, title=title, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_error(400, str(CSRF_TEXT))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        response = render_error(exc.code if exc.code in ERROR_TEXTS else 500 if exc.code >= 500 else 400)
+        body, status = response
+        if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            return body, status, {"Allow": ", ".join(exc.valid_methods)}
+        if exc.code == 429:
+            retry = getattr(exc, "retry_after", None)
+            if retry:
+                return body, status, {"Retry-After": str(retry)}
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def server_error(exc: InternalServerError):
+        app.logger.exception("unhandled error", exc_info=getattr(exc, "original_exception", exc))
+        return render_error(500)

@@ -1,0 +1,53 @@
+"""Core views: start page, language switch, health check."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+
+from app.core import bp
+from app.core.access import public, safe_next
+from app.core.i18n import LANG_COOKIE
+from app.extensions import db
+
+
+@bp.route("/")
+@public
+def index():
+    return render_template("core/index.html")
+
+
+@bp.app_context_processor
+def inject_helpers():
+    from app.events.models import Process
+
+    def list_processes():
+        return db.session.execute(sa.select(Process).order_by(Process.created_at.desc())).scalars().all()
+
+    def url_exists(endpoint: str) -> bool:
+        return endpoint in current_app.view_functions
+
+    return {"list_processes": list_processes, "url_exists": url_exists}
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language():
+    lang = request.form.get("lang", "")
+    response = redirect(safe_next(url_for("core.index")))
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=60 * 60 * 24 * 365, samesite="Lax", httponly=True,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
+    return response
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return jsonify({"status": "unavailable", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})

@@ -1,0 +1,2 @@
+"""Public pages of processes and events."""
+from __future__ import annotations

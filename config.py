@@ -1,0 +1,104 @@
+"""Configuration classes.
+
+Precedence (lowest to highest): the class defaults below, ``instance/config.py``,
+then environment variables (``SECRET_KEY``, ``DATABASE_URL``, ``MAIL_*``,
+``REDIS_URL``, ``BABEL_DEFAULT_LOCALE``, ...). ``create_app`` applies them in that
+order, see :func:`app.apply_overrides`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'ideenmarkt.sqlite'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Sessions: HttpOnly and SameSite=Lax always, Secure in production.
+    SESSION_COOKIE_NAME = "ideenmarkt_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 12
+    #: Flask-WTF must not skip the check for any request method that changes state.
+    WTF_CSRF_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    LANGUAGES = ["de", "en"]
+
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Ideenmarkt <noreply@ideenmarkt.localhost>"
+    MAIL_TIMEOUT = 10
+
+    #: Shared storage for rate limits and live updates across worker processes.
+    REDIS_URL: str | None = None
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+
+    #: Absolute base URL used in mails (links must work outside a request).
+    BASE_URL = "http://127.0.0.1:5000"
+    MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False  # the Werkzeug debugger is opt-in via FLASK_DEBUG=1
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SECRET_KEY = "testing-only-secret-key"  # noqa: S105 - never used outside tests
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 2  # nothing listens here; tests that send mail point it at aiosmtpd
+    MAIL_TIMEOUT = 2
+    # Argon2 at full cost would make every login in the suite slow.
+    PASSWORD_HASH_FAST = True
+    # Suites log in hundreds of times; the rate-limit tests set their own, low limits.
+    LOGIN_RATE_LIMIT = "10000 per minute"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by ``IDEENMARKT_ENV`` (default: development)."""
+    name = os.environ.get("IDEENMARKT_ENV", "development").lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"IDEENMARKT_ENV={name!r} is unknown; use one of {', '.join(CONFIGS)}"
+        ) from None
