@@ -9,7 +9,8 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app.accounts.models import User, UserRole, new_session_token, user_by_email, utcnow
+from app.accounts.models import User, UserRole, new_session_token, user_by_email
+from app.core.models import utcnow
 from app.core.access import ROLES
 from app.core.text import normalise_email
 from app.extensions import db

@@ -1,10 +1,17 @@
 """Tables the core needs: shared rate-limit counters."""
 from __future__ import annotations
 
-from sqlalchemy import String
+from datetime import datetime, timezone
+
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+
+
+def utcnow() -> datetime:
+    """Now, as naive UTC (how the database stores times)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class RateLimitCounter(db.Model):
@@ -16,3 +23,23 @@ class RateLimitCounter(db.Model):
     count: Mapped[int] = mapped_column(default=0)
     #: Unix time at which this window ends and the count starts again.
     expires_at: Mapped[float]
+
+
+class OutboxMail(db.Model):
+    """A mail waiting to be sent, or sent. Mail is never sent inside a request's transaction:
+    the request stores it here, and the outbox delivers it (retrying while SMTP is down)."""
+
+    __tablename__ = "outbox_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: None while unsent.
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    #: Earliest time of the next delivery attempt (back-off after failures).
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import utcnow
+from app.core.models import utcnow
 from app.extensions import db
 
 
@@ -81,3 +81,130 @@ class Event(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     process: Mapped[Process] = relationship(back_populates="events")
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="event", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
+
+
+class Criterion(db.Model):
+    """What an event asks applicants for the lottery's quotas (age band, gender, district, ...)."""
+
+    __tablename__ = "criterion"
+    __table_args__ = (UniqueConstraint("event_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    #: The question shown to applicants, e.g. "Altersgruppe".
+    label: Mapped[str] = mapped_column(String(200))
+    #: Stable short name, used as the feature name in lottery files (e.g. "age").
+    key: Mapped[str] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(default=0)
+
+    event: Mapped[Event] = relationship(back_populates="criteria")
+    options: Mapped[list[CriterionOption]] = relationship(
+        back_populates="criterion", order_by="CriterionOption.position", cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class CriterionOption(db.Model):
+    """One answer to a criterion, with the seats it must get (min) and may get (max)."""
+
+    __tablename__ = "criterion_option"
+    __table_args__ = (
+        UniqueConstraint("criterion_id", "value"),
+        CheckConstraint("min_seats >= 0", name="min_not_negative"),
+        CheckConstraint("max_seats IS NULL OR max_seats >= min_seats", name="max_not_below_min"),
+        CheckConstraint(
+            "population_share IS NULL OR (population_share >= 0 AND population_share <= 1)",
+            name="share_is_fraction",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    #: Stable short name, used as the value in lottery files (e.g. "18-29").
+    value: Mapped[str] = mapped_column(String(60))
+    min_seats: Mapped[int] = mapped_column(default=0)
+    #: None: no upper limit (up to all seats).
+    max_seats: Mapped[int | None]
+    #: Share of the city's population with this answer (0..1), for the representativeness report.
+    population_share: Mapped[float | None]
+    position: Mapped[int] = mapped_column(default=0)
+
+    criterion: Mapped[Criterion] = relationship(back_populates="options")
+
+
+class ApplicationStatus(str, enum.Enum):
+    """unconfirmed → applied → selected / waitlisted / not selected → confirmed / declined / withdrawn."""
+
+    UNCONFIRMED = "unconfirmed"
+    APPLIED = "applied"
+    SELECTED = "selected"
+    WAITLISTED = "waitlisted"
+    NOT_SELECTED = "not_selected"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+APPLICATION_STATUSES = tuple(s.value for s in ApplicationStatus)
+APPLICATION_SOURCES = ("online", "phone", "paper")
+
+
+class Application(db.Model):
+    """A resident's request for a seat at an event. No account: a secret link manages it."""
+
+    __tablename__ = "application"
+    __table_args__ = (
+        # One application per event and email (emails are stored trimmed and lower-cased).
+        UniqueConstraint("event_id", "email"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in APPLICATION_STATUSES) + ")", name="known_status"
+        ),
+        CheckConstraint(
+            "source IN (" + ", ".join(f"'{s}'" for s in APPLICATION_SOURCES) + ")", name="known_source"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    #: Personal data: removed when the retention period ends (None afterwards).
+    name: Mapped[str | None] = mapped_column(String(200))
+    #: Personal data, trimmed and lower-cased; None once erased.
+    email: Mapped[str | None] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.UNCONFIRMED.value, index=True)
+    #: Language of the applicant's mails ("de" or "en").
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    #: SHA-256 of the secret manage-link token (the token itself is only in the applicant's mails).
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: online, or entered by staff from a phone call or a paper form.
+    source: Mapped[str] = mapped_column(String(10), default="online")
+    consent_at: Mapped[datetime | None]
+    #: Staff member who recorded consent for a phone or paper application.
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship()
+    answers: Mapped[list[ApplicationAnswer]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ApplicationAnswer(db.Model):
+    """An applicant's answer to one criterion of the event."""
+
+    __tablename__ = "application_answer"
+    __table_args__ = (UniqueConstraint("application_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), index=True)
+    option_id: Mapped[int] = mapped_column(ForeignKey("criterion_option.id", ondelete="CASCADE"), index=True)
+
+    application: Mapped[Application] = relationship(back_populates="answers")
+    criterion: Mapped[Criterion] = relationship()
+    option: Mapped[CriterionOption] = relationship()

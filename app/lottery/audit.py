@@ -1,0 +1,452 @@
+"""Commitment, audit record and verification of a draw, without a database.
+
+The life of a draw
+==================
+
+1. :func:`prepare_lottery` computes the leximin probabilities and the table of
+   M panels, and the **commitment** that is published before the number is
+   drawn: SHA-256 over the canonical JSON (:func:`canonical_json`) of ::
+
+       {"algorithm": ALGORITHM_NAME, "algorithm_version": ALGORITHM_VERSION,
+        "applicants_sha256": SHA-256 of the canonical applicant list,
+        "number_source": how the number 1..M will be obtained (free text),
+        "quotas": [{"feature", "value", "min", "max"}, ...] sorted,
+        "seats": k, "table_size": M,
+        "table_sha256": SHA-256 of the canonical table}
+
+   The canonical applicant list is ``[{"pseudonym", "answers": {feature:
+   value}}]`` sorted by pseudonym, answers restricted to the quota features;
+   the canonical table is the list of rows, each a sorted list of pseudonyms.
+   Canonical JSON: UTF-8, sorted keys, separators ``,`` and ``:``, no
+   floats anywhere in hashed data.
+
+2. The number is drawn (publicly, or by :func:`~app.lottery.algorithm.server_random_number`).
+
+3. :func:`build_audit` writes the audit record (a JSON-serialisable dict,
+   format :data:`AUDIT_FORMAT` version :data:`AUDIT_FORMAT_VERSION`) with
+   everything needed to re-check the draw: the inputs, the table, the
+   hashes, the commitment, the number, the selection, the waiting list,
+   the probabilities and the rounding bound, and the replacements.
+
+4. :func:`verify_audit` re-checks it: see its docstring for the list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from flask_babel import lazy_gettext as _l
+
+from app.lottery.algorithm import (
+    ALGORITHM_NAME,
+    ALGORITHM_VERSION,
+    DEFAULT_TABLE_SIZE,
+    Applicant,
+    Distribution,
+    PanelTable,
+    Pool,
+    Quotas,
+    RoundingReport,
+    build_pool,
+    draw,
+    find_replacement,
+    leximin_distribution,
+    quota_violations,
+    round_to_table,
+    rounding_report,
+    table_shares,
+    universal_rounding_bound,
+    waiting_list_order,
+)
+from app.lottery.errors import LotteryError
+
+AUDIT_FORMAT = "ideenmarkt-lottery-audit"
+AUDIT_FORMAT_VERSION = 1
+
+#: How far recomputed leximin probabilities may differ from the recorded ones
+#: (different HiGHS builds reach the same optimum within LP tolerances).
+PROBABILITY_TOLERANCE = 1e-6
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one byte string that a JSON value hashes as (sorted keys, no spaces, UTF-8)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_applicants(applicants: Iterable[Applicant], features: Iterable[str]) -> list[dict[str, Any]]:
+    """Applicants as sorted ``{"pseudonym", "answers"}`` dicts, answers restricted to ``features``."""
+    features = sorted(features)
+    return sorted(({"pseudonym": a.pseudonym, "answers": {f: a.answers[f] for f in features if f in a.answers}}
+                   for a in applicants), key=lambda item: item["pseudonym"])
+
+
+def canonical_quotas(quotas: Quotas) -> list[dict[str, Any]]:
+    """Quotas as a sorted list of ``{"feature", "value", "min", "max"}``."""
+    return [{"feature": f, "value": v, "min": int(quotas[f][v][0]), "max": int(quotas[f][v][1])}
+            for f in sorted(quotas) for v in sorted(quotas[f])]
+
+
+def quotas_from_canonical(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, tuple[int, int]]]:
+    """Inverse of :func:`canonical_quotas`."""
+    quotas: dict[str, dict[str, tuple[int, int]]] = {}
+    for row in rows:
+        quotas.setdefault(row["feature"], {})[row["value"]] = (row["min"], row["max"])
+    return quotas
+
+
+def applicants_sha256(applicants: Iterable[Applicant], features: Iterable[str]) -> str:
+    """SHA-256 of the canonical applicant list."""
+    return sha256_hex(canonical_json(canonical_applicants(applicants, features)))
+
+
+def table_sha256(rows: Sequence[Sequence[str]]) -> str:
+    """SHA-256 of the canonical table (rows as sorted lists of pseudonyms, in table order)."""
+    return sha256_hex(canonical_json([sorted(row) for row in rows]))
+
+
+def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
+                       number_source: str, algorithm: str = ALGORITHM_NAME,
+                       version: str = ALGORITHM_VERSION) -> dict[str, Any]:
+    """What the commitment hashes (see the module docstring)."""
+    return {
+        "algorithm": algorithm,
+        "algorithm_version": version,
+        "applicants_sha256": applicants_hash,
+        "number_source": number_source,
+        "quotas": canonical_quotas(quotas),
+        "seats": seats,
+        "table_size": table_size,
+        "table_sha256": table_hash,
+    }
+
+
+def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
+               number_source: str, algorithm: str = ALGORITHM_NAME, version: str = ALGORITHM_VERSION) -> str:
+    """The commitment published before the draw: SHA-256 of :func:`commitment_payload`.
+
+    :param applicants_hash: :func:`applicants_sha256` of the applicants.
+    :param quotas: feature -> option -> (min, max).
+    :param seats: k.
+    :param table_size: M.
+    :param table_hash: :func:`table_sha256` of the table.
+    :param number_source: how the number will be obtained, e.g.
+        ``"public: lotto balls in the council meeting of 2019-03-20"`` or
+        ``"server: secrets.randbelow"``.
+    :return: 64 hex digits.
+    """
+    return sha256_hex(canonical_json(commitment_payload(applicants_hash, quotas, seats, table_size, table_hash,
+                                                        number_source, algorithm, version)))
+
+
+@dataclass(frozen=True)
+class PreparedLottery:
+    """Everything fixed before the number is drawn.
+
+    :param applicants: the applicants as given.
+    :param distribution: the leximin distribution (holds the validated pool).
+    :param table: the rounded table of M panels.
+    :param report: table shares against leximin probabilities.
+    :param number_source: how the number will be obtained.
+    :param applicants_hash: SHA-256 of the canonical applicant list.
+    :param table_hash: SHA-256 of the canonical table.
+    :param commitment: the commitment to publish.
+    """
+
+    applicants: tuple[Applicant, ...]
+    distribution: Distribution
+    table: PanelTable
+    report: RoundingReport
+    number_source: str
+    applicants_hash: str
+    table_hash: str
+    commitment: str
+
+    @property
+    def pool(self) -> Pool:
+        return self.distribution.pool
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        return self.distribution.probabilities
+
+
+def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
+                    table_size: int = DEFAULT_TABLE_SIZE, number_source: str = "server: secrets.randbelow"
+                    ) -> PreparedLottery:
+    """Compute probabilities, table and commitment for a lottery.
+
+    :raises LotteryError: any code of
+        :func:`~app.lottery.algorithm.leximin_distribution`.
+    """
+    distribution = leximin_distribution(applicants, quotas, seats)
+    pool = distribution.pool
+    table = round_to_table(distribution, table_size)
+    applicants_hash = applicants_sha256(applicants, pool.features)
+    table_hash = table_sha256(table.rows)
+    commit = commitment(applicants_hash, pool.quotas, seats, table_size, table_hash, number_source)
+    return PreparedLottery(tuple(applicants), distribution, table, rounding_report(distribution.probabilities, table),
+                           number_source, applicants_hash, table_hash, commit)
+
+
+def build_audit(prepared: PreparedLottery, number: int,
+                replacements: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The audit record of a draw, JSON-serialisable.
+
+    :param prepared: from :func:`prepare_lottery`.
+    :param number: the number drawn, 1..M.
+    :param replacements: in order, ``{"declined": [pseudonyms], "admitted":
+        pseudonym}`` for each seat filled from the waiting list.
+    :return: the audit dict (write it with ``json.dump``).
+    :raises LotteryError: ``bad_number``.
+    """
+    pool = prepared.pool
+    result = draw(prepared.table, number, prepared.commitment)
+    return {
+        "format": AUDIT_FORMAT,
+        "format_version": AUDIT_FORMAT_VERSION,
+        "algorithm": {"name": ALGORITHM_NAME, "version": ALGORITHM_VERSION},
+        "seats": pool.seats,
+        "table_size": prepared.table.size,
+        "number_source": prepared.number_source,
+        "quotas": canonical_quotas(pool.quotas),
+        "applicants": canonical_applicants(prepared.applicants, pool.features),
+        "applicants_sha256": prepared.applicants_hash,
+        "probabilities": {p: round(v, 12) for p, v in prepared.probabilities.items()},
+        "rounding": {
+            "bound": prepared.table.bound,
+            "universal_bound": universal_rounding_bound(len(pool.types), prepared.table.size),
+            "max_deviation": prepared.report.max_deviation,
+        },
+        "table": [list(row) for row in prepared.table.rows],
+        "table_sha256": prepared.table_hash,
+        "commitment": prepared.commitment,
+        "number": number,
+        "selected": list(result.selected),
+        "waiting_list": list(result.waiting_list),
+        "replacements": [{"declined": sorted(r["declined"]), "admitted": r["admitted"]} for r in replacements],
+    }
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification step: its name, whether it passed, and what was found."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def load_audit(path: str | Path) -> dict[str, Any]:
+    """Read an audit file.
+
+    :raises LotteryError: ``audit_format`` if unreadable or not a JSON object.
+    """
+    try:
+        data = json.loads(Path(path).read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise LotteryError("audit_format", _l("The audit file cannot be read: %(reason)s", reason=str(exc))) from None
+    if not isinstance(data, dict):
+        raise LotteryError("audit_format", _l("The audit file does not hold a JSON object."))
+    return data
+
+
+_REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "format": str, "format_version": int, "algorithm": dict, "seats": int, "table_size": int,
+    "number_source": str, "quotas": list, "applicants": list, "applicants_sha256": str,
+    "probabilities": dict, "rounding": dict, "table": list, "table_sha256": str, "commitment": str,
+    "number": int, "selected": list, "waiting_list": list,
+}
+
+
+def _format_problems(audit: Mapping[str, Any]) -> list[str]:
+    problems = [f"field {name!r} missing or not {kind.__name__ if isinstance(kind, type) else kind}"
+                for name, kind in _REQUIRED_FIELDS.items()
+                if not isinstance(audit.get(name), kind) or isinstance(audit.get(name), bool)]
+    if problems:
+        return problems
+    if audit["format"] != AUDIT_FORMAT or audit["format_version"] != AUDIT_FORMAT_VERSION:
+        problems.append(f"unknown format {audit['format']!r} version {audit['format_version']!r}")
+    try:
+        for a in audit["applicants"]:
+            if not isinstance(a["pseudonym"], str) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in a["answers"].items()):
+                raise TypeError
+        for q in audit["quotas"]:
+            if not (isinstance(q["feature"], str) and isinstance(q["value"], str)
+                    and isinstance(q["min"], int) and isinstance(q["max"], int)):
+                raise TypeError
+        if not all(isinstance(row, list) and all(isinstance(p, str) for p in row) for row in audit["table"]):
+            raise TypeError
+        if not all(isinstance(p, str) for p in audit["selected"] + audit["waiting_list"]):
+            raise TypeError
+        if not all(isinstance(v, (int, float)) for v in audit["probabilities"].values()):
+            raise TypeError
+        float(audit["rounding"]["bound"])
+    except (KeyError, TypeError, AttributeError, ValueError):
+        problems.append("applicants, quotas, table, probabilities or rounding malformed")
+    return problems
+
+
+def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False) -> list[Check]:
+    """Re-check a draw from its audit record alone.
+
+    Checks, in order (each a :class:`Check`; all must pass):
+
+    ``format``        all fields present with the right types (stops here if not)
+    ``applicants``    pseudonyms unique, every answer an option of its quota
+    ``applicants_sha256``  the canonical applicant list hashes to the recorded hash
+    ``table_sha256``  the table hashes to the recorded hash
+    ``commitment``    the commitment recomputed from the *recomputed* hashes,
+                      quotas, seats, M, number source and algorithm equals the
+                      recorded one: any change to inputs or table breaks it
+    ``table_panels``  M rows, each of k distinct applicants meeting every quota
+    ``number``        1 <= number <= M
+    ``selection``     the selected set is table row ``number``
+    ``waiting_list``  everyone else, ordered by SHA-256(commitment:number:pseudonym)
+    ``replacements``  each recorded replacement is the first fitting waiting applicant
+    ``probabilities`` recomputed leximin probabilities equal the recorded ones
+                      within 1e-6 (robust across solver builds: the leximin
+                      probabilities are unique)
+    ``rounding``      every applicant's share of table rows is within the
+                      recorded bound of the recomputed leximin probability, and
+                      that bound is within the universal cap (1 + T/2)/M
+    ``table_recomputed`` (only with ``recompute_table``) re-running the
+                      algorithm yields the identical table; expected with the
+                      same software, not guaranteed across solver builds
+
+    :param audit: the audit dict (from :func:`build_audit` or a JSON file).
+    :param recompute_table: also demand byte-identical recomputation.
+    :return: the checks.
+    """
+    problems = _format_problems(audit)
+    if problems:
+        return [Check("format", False, "; ".join(problems))]
+    checks = [Check("format", True, f"{AUDIT_FORMAT} version {AUDIT_FORMAT_VERSION}")]
+
+    seats, table_size, number = audit["seats"], audit["table_size"], audit["number"]
+    quotas = quotas_from_canonical(audit["quotas"])
+    applicants = [Applicant(a["pseudonym"], dict(a["answers"])) for a in audit["applicants"]]
+    answers = {a.pseudonym: a.answers for a in applicants}
+    table = [tuple(row) for row in audit["table"]]
+
+    pool: Pool | None = None
+    try:
+        pool = build_pool(applicants, quotas, seats)
+        checks.append(Check("applicants", True, f"{len(applicants)} applicants, {len(pool.types)} types"))
+    except LotteryError as exc:
+        checks.append(Check("applicants", False, str(exc)))
+
+    features = sorted(quotas)
+    applicants_hash = applicants_sha256(applicants, features)
+    checks.append(Check("applicants_sha256", applicants_hash == audit["applicants_sha256"],
+                        f"recomputed {applicants_hash}, recorded {audit['applicants_sha256']}"))
+    table_hash = table_sha256(table)
+    checks.append(Check("table_sha256", table_hash == audit["table_sha256"],
+                        f"recomputed {table_hash}, recorded {audit['table_sha256']}"))
+    algorithm = audit["algorithm"]
+    recomputed_commitment = commitment(applicants_hash, quotas, seats, table_size, table_hash,
+                                       audit["number_source"], str(algorithm.get("name")),
+                                       str(algorithm.get("version")))
+    checks.append(Check("commitment", recomputed_commitment == audit["commitment"],
+                        f"recomputed {recomputed_commitment}, recorded {audit['commitment']}"))
+
+    bad_rows = []
+    for index, row in enumerate(table, start=1):
+        if any(p not in answers for p in row) or quota_violations(row, answers, quotas, seats):
+            bad_rows.append(index)
+    checks.append(Check("table_panels", len(table) == table_size and not bad_rows,
+                        f"{len(table)} rows (expected {table_size}); rows breaking a quota or with unknown or "
+                        f"repeated people: {bad_rows[:10] or 'none'}"))
+
+    number_ok = 1 <= number <= len(table)
+    checks.append(Check("number", number_ok, f"number {number} of 1..{len(table)}"))
+    if number_ok:
+        expected_selected = sorted(table[number - 1])
+        checks.append(Check("selection", sorted(audit["selected"]) == expected_selected,
+                            f"row {number}: {', '.join(expected_selected)}"))
+        chosen = set(expected_selected)
+        expected_waiting = waiting_list_order([p for p in sorted(answers) if p not in chosen], audit["commitment"],
+                                              number)
+        first_difference = next((i for i, (a, b) in enumerate(zip(expected_waiting, audit["waiting_list"]))
+                                 if a != b), None)
+        waiting_ok = expected_waiting == list(audit["waiting_list"])
+        checks.append(Check("waiting_list", waiting_ok,
+                            f"{len(expected_waiting)} applicants in SHA-256 order" if waiting_ok else
+                            f"differs at position {(first_difference or min(len(expected_waiting), len(audit['waiting_list']))) + 1}"))
+        checks.append(_check_replacements(audit.get("replacements", []), expected_selected, expected_waiting,
+                                          answers, quotas, seats))
+
+    if pool is not None:
+        checks.extend(_check_fairness(audit, pool, table, recompute_table))
+    return checks
+
+
+def _check_replacements(replacements: Any, selected: list[str], waiting: list[str],
+                        answers: Mapping[str, Mapping[str, str]], quotas: Quotas, seats: int) -> Check:
+    """Replay the recorded replacements against the waiting list."""
+    if not replacements:
+        return Check("replacements", True, "none recorded")
+    seated, remaining = set(selected), list(waiting)
+    try:
+        for step, replacement in enumerate(replacements, start=1):
+            declined = set(replacement["declined"])
+            if not declined <= seated:
+                return Check("replacements", False, f"step {step}: a declining person was not seated")
+            seated -= declined
+            remaining = [p for p in remaining if p not in declined]
+            expected = find_replacement(seated, remaining, answers, quotas, seats)
+            if replacement["admitted"] != expected:
+                return Check("replacements", False,
+                             f"step {step}: admitted {replacement['admitted']}, expected {expected}")
+            seated.add(expected)
+            remaining.remove(expected)
+    except (LotteryError, KeyError, TypeError) as exc:
+        return Check("replacements", False, f"cannot replay: {exc}")
+    return Check("replacements", True, f"{len(replacements)} replacement(s) replayed")
+
+
+def _check_fairness(audit: Mapping[str, Any], pool: Pool, table: list[tuple[str, ...]],
+                    recompute_table: bool) -> list[Check]:
+    """Recompute leximin probabilities and compare them with the record and the table."""
+    try:
+        distribution = leximin_distribution(pool)
+    except LotteryError as exc:
+        return [Check("probabilities", False, f"cannot recompute: {exc}")]
+    recomputed = distribution.probabilities
+    recorded = audit["probabilities"]
+    worst = max((abs(recorded.get(p, -1.0) - q) for p, q in recomputed.items()), default=0.0)
+    same_people = set(recorded) == set(recomputed)
+    checks = [Check("probabilities", same_people and worst <= PROBABILITY_TOLERANCE,
+                    f"largest difference {worst:.2e} (tolerance {PROBABILITY_TOLERANCE:g}); "
+                    f"minimum probability {distribution.min_probability:.6f}")]
+
+    bound = float(audit["rounding"]["bound"])
+    cap = universal_rounding_bound(len(pool.types), len(table) or 1)
+    shares = table_shares(table, recomputed) if table else {p: 0.0 for p in recomputed}
+    deviation = max((abs(shares[p] - q) for p, q in recomputed.items()), default=0.0)
+    checks.append(Check("rounding", deviation <= bound + PROBABILITY_TOLERANCE and bound <= cap,
+                        f"largest |table share - leximin| {deviation:.6f}, recorded bound {bound:.6f}, "
+                        f"universal cap {cap:.6f}"))
+
+    if recompute_table:
+        try:
+            rerun = round_to_table(distribution, int(audit["table_size"]))
+            same = table_sha256(rerun.rows) == audit["table_sha256"]
+            checks.append(Check("table_recomputed", same, "identical table" if same else "the table differs"))
+        except LotteryError as exc:
+            checks.append(Check("table_recomputed", False, str(exc)))
+    return checks
+
+
+def all_passed(checks: Iterable[Check]) -> bool:
+    """Whether every check passed."""
+    return all(check.ok for check in checks)

@@ -1,0 +1,78 @@
+"""``flask lottery ...``: lottery commands that never touch the database.
+
+Registered by ``create_app`` with ``app.cli.add_command(lottery_cli)``.
+
+* ``flask lottery probabilities --people P.csv --categories C.csv --seats K [--out OUT.csv]``
+  writes each person's leximin selection probability as ``id,probability``.
+* ``flask lottery verify AUDIT.json [--recompute-table]`` re-checks a
+  published draw and exits non-zero unless every check passes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.lottery.algorithm import leximin_distribution
+from app.lottery.audit import all_passed, load_audit, verify_audit
+from app.lottery.errors import LotteryError
+from app.lottery.sortition_csv import read_sortition_files, write_probabilities_csv
+
+lottery_cli = AppGroup("lottery", help="Seat lottery tools that work on files, without the database.")
+
+
+def _fail(error: LotteryError) -> click.ClickException:
+    """A ClickException (exit code 1) carrying the error's code and message."""
+    return click.ClickException(f"[{error.code}] {error}")
+
+
+@lottery_cli.command("probabilities")
+@click.option("--people", "people_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="People CSV: an id column plus one column per feature.")
+@click.option("--categories", "categories_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Categories CSV: feature,value,min,max.")
+@click.option("--seats", required=True, type=click.IntRange(min=1), help="Number of seats to fill.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write id,probability here instead of standard output.")
+def probabilities_command(people_path: Path, categories_path: Path, seats: int, out_path: Path | None) -> None:
+    """Compute each person's leximin selection probability (Flanigan et al. 2021)."""
+    try:
+        applicants, quotas = read_sortition_files(people_path, categories_path)
+        distribution = leximin_distribution(applicants, quotas, seats)
+    except LotteryError as error:
+        raise _fail(error) from None
+    by_pseudonym = distribution.probabilities
+    in_file_order = {a.pseudonym: by_pseudonym[a.pseudonym] for a in applicants}
+    if out_path is None:
+        write_probabilities_csv(in_file_order, sys.stdout)
+    else:
+        try:
+            with out_path.open("w", encoding="utf-8", newline="") as out:
+                write_probabilities_csv(in_file_order, out)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {out_path}: {exc.strerror or exc}") from None
+        click.echo(f"{len(in_file_order)} probabilities written to {out_path}; minimum "
+                   f"{distribution.min_probability:.6f}, maximum {distribution.max_probability:.6f}", err=True)
+
+
+@lottery_cli.command("verify")
+@click.argument("audit_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--recompute-table", is_flag=True,
+              help="Also require that re-running the algorithm gives the identical table "
+                   "(holds with the same software versions).")
+def verify_command(audit_path: Path, recompute_table: bool) -> None:
+    """Re-check a published draw from its audit file; exit 0 only if everything matches."""
+    try:
+        audit = load_audit(audit_path)
+    except LotteryError as error:
+        raise _fail(error) from None
+    checks = verify_audit(audit, recompute_table=recompute_table)
+    for check in checks:
+        click.echo(f"{'OK  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    if not all_passed(checks):
+        failed = ", ".join(check.name for check in checks if not check.ok)
+        raise click.ClickException(f"[audit_mismatch] verification failed: {failed}")
+    click.echo("All checks passed.")
