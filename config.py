@@ -59,6 +59,22 @@ class Config:
     BASE_URL = "http://127.0.0.1:5000"
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
+    # Applications and the mail outbox (events feature, app/core/mail.py).
+    #: Application form submissions per client.
+    APPLY_RATE_LIMIT = "10 per hour"
+    #: Hours a confirmation link in an application mail stays valid.
+    APPLICATION_CONFIRM_HOURS = 72
+    #: Applications per page in the staff list.
+    APPLICATIONS_PER_PAGE = 50
+    #: Deliver queued mail right after the response of the request that queued it.
+    MAIL_SEND_AFTER_REQUEST = True
+    #: Seconds between two opportunistic outbox checks per worker (after any request).
+    MAIL_RETRY_INTERVAL = 60
+    #: Back-off after a failed delivery: base * 2^(attempts-1) seconds, at most the maximum.
+    MAIL_RETRY_BASE_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 6 * 3600
+    MAIL_BATCH_SIZE = 50
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -77,6 +93,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_FAST = True
     # Suites log in hundreds of times; the rate-limit tests set their own, low limits.
     LOGIN_RATE_LIMIT = "10000 per minute"
+    APPLY_RATE_LIMIT = "10000 per minute"
 
 
 class ProductionConfig(Config):

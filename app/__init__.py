@@ -39,6 +39,8 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from app import extensions as ext
     from app.core import i18n, security, ratelimit
 
+    # First, so the request id exists before any other before_request hook (CSRF, limits) runs.
+    security.init_app(app)
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                         render_as_batch=True, compare_type=True)
@@ -46,7 +48,6 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     ext.csrf.init_app(app)
     i18n.init_app(app)
     ratelimit.init_app(app)
-    security.init_app(app)
 
     import importlib
 
@@ -98,6 +99,7 @@ def apply_overrides(app: Flask, overrides: dict) -> None:
     for key in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
         if env.get(key):
             app.config[key] = env[key].lower() in ("1", "true", "yes")
+    _apply_prefixed_environment(app)
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -105,6 +107,26 @@ def apply_overrides(app: Flask, overrides: dict) -> None:
             **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
             "connect_args": {"timeout": 30},
         }
+
+
+def _apply_prefixed_environment(app: Flask) -> None:
+    """``IDEENMARKT_<KEY>=value`` overrides any existing setting ``KEY`` (typed like its default)."""
+    for name, raw in os.environ.items():
+        if not name.startswith("IDEENMARKT_"):
+            continue
+        key = name[len("IDEENMARKT_"):]
+        if key not in app.config:
+            continue
+        current = app.config[key]
+        if isinstance(current, bool):
+            value: object = raw.lower() in ("1", "true", "yes", "on")
+        elif isinstance(current, int):
+            value = int(raw)
+        elif isinstance(current, float):
+            value = float(raw)
+        else:
+            value = raw
+        app.config[key] = value
 
 
 def _normalise_db_url(url: str) -> str:

@@ -273,3 +273,64 @@ def demo(app) -> dict:
         event = _db.session.execute(sa.select(Event).where(Event.seats == 15)).scalar_one()
         stand = _db.session.execute(sa.select(Stand).order_by(Stand.position)).scalars().first()
         return {"process_id": process.id, "event_id": event.id, "stand_id": stand.id}
+
+
+@pytest.fixture
+def empty_database_url(tmp_path) -> Iterator[str]:
+    """The URL of a brand-new, empty database (a second PostgreSQL database, or a SQLite file)."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    name = f"empty_{secrets.token_hex(6)}"
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+# ---------------------------------------------------------------- browser
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (Debian's, through Playwright)."""
+    from tests.support.browser import SKIP_REASON, chromium, chromium_available
+
+    if not chromium_available():
+        pytest.fail(SKIP_REASON)
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served over HTTP on loopback; mails link to it (BASE_URL)."""
+    from tests.support.servers import LiveServer
+
+    server = LiveServer(app).start()
+    app.config["BASE_URL"] = server.url
+    yield server
+    server.stop()
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def new_page(browser):
+    """``new_page(phone=False, locale="de-DE")`` → a page in a fresh browser context."""
+    contexts = []
+
+    def factory(phone: bool = False, locale: str = "de-DE"):
+        context = browser.new_context(locale=locale, **(PHONE if phone else DESKTOP))
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield factory
+    for context in contexts:
+        context.close()

@@ -24,7 +24,6 @@ def init_app(app):
 
     @app.context_processor
     def inject_role_label():
-        from app.accounts.forms import ROLE_CHOICES
+        from app.accounts.forms import ROLE_LABELS
 
-        labels = dict(ROLE_CHOICES)
-        return {"role_label": lambda role: labels.get(role, role)}
+        return {"role_label": lambda role: ROLE_LABELS.get(role, role)}

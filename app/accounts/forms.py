@@ -4,17 +4,19 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.core.text import clean_text
 
-ROLE_CHOICES = [
-    ("admin", _l("Administrator")),
-    ("moderator", _l("Moderator")),
-    ("council", _l("Council")),
-]
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "moderator": _l("Moderator"),
+    "council": _l("Council"),
+}
+ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
 def _strip(value):
