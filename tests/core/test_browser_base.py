@@ -25,10 +25,13 @@ def test_start_and_login_pages_are_accessible_on_a_phone(live_server, demo, new_
 
 def test_skip_link_and_language_switch_with_keyboard(live_server, new_page):
     page = new_page()
-    page.goto(live_server.url + "/login")
+    page.goto(live_server.url + "/")  # the login page focuses its email field on load
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert focused == "Zum Inhalt springen"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.goto(live_server.url + "/login")
     page.get_by_role("button", name="English").click()
     page.wait_for_url("**/login")
     assert page.get_by_role("heading", level=1).inner_text() == "Staff login"
