@@ -1,0 +1,220 @@
+"""Benchmark: our leximin lottery against the ``sortition-algorithms`` package.
+
+Generates applicant pools with a fixed seed (1,000 and 10,000 people; three
+criteria: gender 3 options, age 4 bands, district 6; self-selected, so the
+pool is skewed against the census) with census-proportional quotas
+(min = floor(share * k), max = ceil(share * k)) for 15 and 100 seats, and
+prints per instance:
+
+* ours: time for the leximin probabilities, minimum and maximum probability,
+  time to round to the table of 1,000 panels and its worst deviation;
+* ``sortition-algorithms`` (pip install -r requirements-bench.txt), if
+  importable: its maximin distribution (time, minimum, maximum), run in a
+  subprocess with a time limit, and its legacy greedy algorithm's minimum
+  selection probability estimated by simulation (per type of identical
+  applicants, which the greedy treats alike, so the estimate is not
+  swamped by per-person noise).
+
+Numbers only, never pass/fail asserts; the "targets" column says whether
+our minimum is at least theirs (maximin) and whether 10,000 people / 100
+seats took under 5 seconds.
+
+Usage: ``python bench/lottery.py [--timeout 120] [--legacy-seconds 20] [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import logging
+import math
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `app` importable from the repo root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.lottery.algorithm import Applicant, leximin_distribution, round_to_table, rounding_report  # noqa: E402
+
+SEED = 20190401  # the Esslingen workshop's date
+
+CENSUS = {
+    "gender": {"female": 0.50, "male": 0.48, "diverse": 0.02},
+    "age": {"16-29": 0.20, "30-44": 0.25, "45-64": 0.33, "65+": 0.22},
+    "district": {"Innenstadt": 0.25, "Mettingen": 0.20, "Pliensauvorstadt": 0.18, "Berkheim": 0.15,
+                 "Zell": 0.12, "Sulzgries": 0.10},
+}
+#: Who applies: fewer young people, more older men, the centre over-represented.
+APPLICANT_SHARES = {
+    "gender": [0.44, 0.545, 0.015],
+    "age": [0.10, 0.20, 0.42, 0.28],
+    "district": [0.32, 0.22, 0.16, 0.13, 0.10, 0.07],
+}
+INSTANCES = [(1_000, 15), (1_000, 100), (10_000, 15), (10_000, 100)]
+
+
+def make_pool(size: int, seats: int, seed: int = SEED) -> tuple[list[Applicant], dict]:
+    """Applicants and census-proportional quotas for one instance (deterministic)."""
+    rng = random.Random(f"{seed}:{size}")
+    applicants = [
+        Applicant(f"a{i:05d}", {feature: rng.choices(list(CENSUS[feature]), weights=APPLICANT_SHARES[feature])[0]
+                                for feature in CENSUS})
+        for i in range(size)
+    ]
+    quotas = {feature: {value: (math.floor(share * seats), math.ceil(share * seats))
+                        for value, share in shares.items()}
+              for feature, shares in CENSUS.items()}
+    return applicants, quotas
+
+
+def ours(size: int, seats: int) -> dict:
+    applicants, quotas = make_pool(size, seats)
+    start = time.perf_counter()
+    distribution = leximin_distribution(applicants, quotas, seats)
+    elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    table = round_to_table(distribution, 1000)
+    rounding_time = time.perf_counter() - start
+    report = rounding_report(distribution.probabilities, table)
+    return {"time": elapsed, "min": distribution.min_probability, "max": distribution.max_probability,
+            "types": len(distribution.pool.types), "panels": len(distribution.panels),
+            "rounding_time": rounding_time, "rounding_deviation": report.max_deviation, "rounding_bound": report.bound}
+
+
+def _their_objects(size: int, seats: int):
+    """The pool as sortition-algorithms' FeatureCollection, People and Settings."""
+    from sortition_algorithms import Settings, read_in_features, read_in_people
+
+    applicants, quotas = make_pool(size, seats)
+    feature_rows = [{"feature": f, "value": v, "min": str(lo), "max": str(hi)}
+                    for f, values in quotas.items() for v, (lo, hi) in values.items()]
+    features, _, _ = read_in_features(["feature", "value", "min", "max"], feature_rows, seats)
+    settings = Settings(id_column="id", columns_to_keep=[])
+    head = ["id", *CENSUS]
+    body = [{"id": a.pseudonym, **a.answers} for a in applicants]
+    people, _ = read_in_people(head, body, features, settings)
+    return applicants, features, people
+
+
+def their_maximin(size: int, seats: int) -> dict:
+    """sortition-algorithms' maximin (runs inside the child process)."""
+    from sortition_algorithms.committee_generation.maximin import find_distribution_maximin
+
+    _, features, people = _their_objects(size, seats)
+    start = time.perf_counter()
+    committees, weights, _ = find_distribution_maximin(features, people, seats, [])
+    elapsed = time.perf_counter() - start
+    probability = Counter()
+    for committee, weight in zip(committees, weights):
+        for pseudonym in committee:
+            probability[pseudonym] += weight
+    values = [probability[p] for p in people]
+    return {"time": elapsed, "min": min(values), "max": max(values)}
+
+
+def their_maximin_with_timeout(size: int, seats: int, timeout: float) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child-maximin", str(size), str(seats)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"timeout": timeout}
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def their_legacy(size: int, seats: int, budget_seconds: float, max_runs: int = 2000) -> dict:
+    """Estimate the legacy greedy algorithm's minimum selection probability by simulation."""
+    from sortition_algorithms.committee_generation.legacy import find_random_sample_legacy
+    from scipy.stats import beta
+    from sortition_algorithms.utils import set_random_provider
+
+    applicants, features, people = _their_objects(size, seats)
+    set_random_provider(SEED)
+    type_of = {a.pseudonym: tuple(a.answers[f] for f in CENSUS) for a in applicants}
+    type_size = Counter(type_of.values())
+    hits: Counter = Counter()
+    runs, failures = 0, 0
+    start = time.perf_counter()
+    while runs < max_runs and time.perf_counter() - start < budget_seconds:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # it prints "Trial number: ..."
+                committees, _ = find_random_sample_legacy(people, features, seats, [], max_attempts=100)
+        except Exception:  # a failed greedy run: counts as a run without a panel
+            failures += 1
+            runs += 1
+            continue
+        runs += 1
+        for pseudonym in committees[0]:
+            hits[type_of[pseudonym]] += 1
+    per_type = {t: hits[t] / (runs * type_size[t]) for t in type_size}
+    # The smallest estimate is biased low by noise; the smallest 95% upper confidence
+    # bound (Clopper-Pearson per type) is a sound "legacy min <= x" statement.
+    upper = {t: float(beta.ppf(0.95, hits[t] + 1, runs * type_size[t] - hits[t])) for t in type_size}
+    return {"runs": runs, "failures": failures, "min": min(per_type.values()), "min_upper": min(upper.values()),
+            "min_type": "/".join(min(per_type, key=per_type.get))}
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)  # sortition-algorithms logs every committee it finds
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timeout", type=float, default=120, help="time limit for their maximin, seconds")
+    parser.add_argument("--legacy-seconds", type=float, default=20, help="simulation budget for legacy, seconds")
+    parser.add_argument("--quick", action="store_true", help="only our algorithm")
+    parser.add_argument("--child-maximin", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_maximin:
+        print(json.dumps(their_maximin(*args.child_maximin)))
+        return
+
+    try:
+        import sortition_algorithms  # noqa: F401
+        theirs_available = not args.quick
+    except ImportError:
+        theirs_available = False
+        print("sortition-algorithms not importable: pip install -r requirements-bench.txt", file=sys.stderr)
+
+    header = (f"{'instance':>14} | {'ours s':>7} {'min':>8} {'max':>8} {'round s':>7} {'dev':>7} {'bound':>7} | "
+              f"{'maximin s':>12} {'min':>8} {'max':>8} | {'legacy min':>10} {'<= (95%)':>8} {'runs':>5} | targets")
+    print(header)
+    print("-" * len(header))
+    for size, seats in INSTANCES:
+        mine = ours(size, seats)
+        name = f"{size:,}/{seats}"
+        line = (f"{name:>14} | {mine['time']:7.2f} {mine['min']:8.5f} {mine['max']:8.5f} "
+                f"{mine['rounding_time']:7.2f} {mine['rounding_deviation']:7.5f} {mine['rounding_bound']:7.5f} | ")
+        targets = []
+        if theirs_available:
+            maximin = their_maximin_with_timeout(size, seats, args.timeout)
+            if "timeout" in maximin:
+                label = "timeout %.0fs" % maximin["timeout"]
+                line += f"{label:>12} {'-':>8} {'-':>8} | "
+                targets.append("min vs maximin: n/a (timeout)")
+            elif "error" in maximin:
+                line += f"{'error':>12} {'-':>8} {'-':>8} | "
+                targets.append(f"maximin error: {maximin['error'][:60]}")
+            else:
+                line += f"{maximin['time']:12.2f} {maximin['min']:8.5f} {maximin['max']:8.5f} | "
+                met = mine["min"] >= maximin["min"] - 1e-6
+                targets.append(f"min >= maximin: {'yes' if met else 'NO'}")
+            legacy = their_legacy(size, seats, args.legacy_seconds)
+            line += f"{legacy['min']:10.5f} {legacy['min_upper']:8.5f} {legacy['runs']:5d} | "
+        else:
+            line += f"{'-':>12} {'-':>8} {'-':>8} | {'-':>10} {'-':>8} {'-':>5} | "
+        if (size, seats) == (10_000, 100):
+            targets.append(f"< 5 s: {'yes' if mine['time'] < 5 else 'NO'}")
+        print(line + "; ".join(targets), flush=True)
+    print("\nours: leximin over types (column generation, HiGHS); round = table of 1,000 panels, "
+          "dev = worst |table share - leximin|, bound = promised bound.\n"
+          "legacy min: smallest per-type selection frequency of its greedy algorithm over `runs` draws;\n"
+          "<= (95%): the smallest 95% upper confidence bound, so legacy's true minimum is at most this.")
+
+
+if __name__ == "__main__":
+    main()
