@@ -4,12 +4,16 @@ from flask import Blueprint
 bp = Blueprint("core", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/core")
 
-from app.core import views  # noqa: E402,F401
+from app.core import views, views_outbox  # noqa: E402,F401
 
 
 def init_app(app):
-    from app.core import cli, errors, nav
+    from flask_babel import lazy_gettext as _l
+
+    from app.core import cli, errors, mail, nav
 
     errors.register(app)
     nav.init_app(app)
     cli.register(app)
+    mail.init_app(app)
+    nav.register_staff_nav(_l("Mail outbox"), "core.outbox", ("admin",), order=95)

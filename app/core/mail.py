@@ -1,0 +1,282 @@
+"""The mail outbox: mail is stored with the request's data and delivered afterwards.
+
+A request that must send mail calls :func:`queue_mail`, which adds an
+:class:`~app.core.models.OutboxMail` row to the current transaction (flush, no
+commit). The mail therefore exists exactly when the data it talks about exists:
+an application is never stored without its confirmation mail, and an SMTP
+server that is down loses nothing.
+
+Delivery (:func:`send_pending`) happens
+
+* right after the response of a request that queued mail (``call_on_close``,
+  so the resident does not wait for SMTP),
+* opportunistically after later requests, at most once every
+  ``MAIL_RETRY_INTERVAL`` seconds per worker process,
+* from ``flask mail send-pending`` (cron or a systemd timer),
+* from the admin page "Outbox" ("send now").
+
+Several workers may deliver at once: each mail is *claimed* with an atomic
+``UPDATE ... WHERE next_attempt_at <= now AND sent_at IS NULL`` that moves its
+``next_attempt_at`` into the future (a lease); only the worker whose update hit
+the row sends it. A failed attempt records the error and backs off
+exponentially (``MAIL_RETRY_BASE_SECONDS`` · 2^attempts, at most
+``MAIL_RETRY_MAX_SECONDS``).
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import click
+import sqlalchemy as sa
+from flask import Flask, after_this_request, current_app, g, has_request_context, request
+from flask.cli import AppGroup
+from flask_mail import Message
+
+from app.core.models import OutboxMail, utcnow
+from app.extensions import db, mail
+
+log = logging.getLogger(__name__)
+
+#: How long a claimed mail is reserved for the worker that claimed it.
+CLAIM_LEASE = timedelta(minutes=5)
+
+#: Per worker process: monotonic time of the last opportunistic outbox check.
+_last_opportunistic_check = 0.0
+
+
+def queue_mail(recipient: str, subject: str, text: str, html: str | None = None) -> OutboxMail:
+    """Store a mail in the outbox, in the current transaction (flushed, not committed).
+
+    Inside a request, delivery is attempted right after the response was sent.
+
+    :param recipient: one address.
+    :param subject: the subject line (cut to 300 characters).
+    :param text: the plain-text body.
+    :param html: an optional HTML alternative.
+    :return: the new outbox row.
+    """
+    entry = OutboxMail(
+        recipient=recipient,
+        subject=subject.replace("\n", " ").replace("\r", " ")[:300],
+        body_text=text,
+        body_html=html,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    if has_request_context() and current_app.config.get("MAIL_SEND_AFTER_REQUEST", True):
+        _deliver_after_response()
+    return entry
+
+
+def _deliver_after_response() -> None:
+    """Once per request: after the response is sent, deliver what is due."""
+    if g.get("_outbox_delivery_scheduled"):
+        return
+    g._outbox_delivery_scheduled = True
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    @after_this_request
+    def schedule(response):
+        response.call_on_close(lambda: _send_in_own_context(app))
+        return response
+
+
+def _send_in_own_context(app: Flask) -> None:
+    """Run from ``call_on_close``: the request's context is gone, so push a fresh one."""
+    try:
+        with app.app_context():
+            try:
+                send_pending(limit=app.config.get("MAIL_BATCH_SIZE", 50))
+            finally:
+                db.session.remove()
+    except Exception:  # never let delivery break the response or the worker
+        log.exception("outbox delivery after the response failed")
+
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.sent} sent, {self.failed} failed"
+
+
+def due_ids(limit: int) -> list[int]:
+    now = utcnow()
+    return list(
+        db.session.execute(
+            sa.select(OutboxMail.id)
+            .where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= now)
+            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def claim(mail_id: int) -> bool:
+    """Reserve one due mail for this worker; False if another worker got it (or it was sent)."""
+    now = utcnow()
+    table = OutboxMail.__table__
+    result = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == mail_id, table.c.sent_at.is_(None), table.c.next_attempt_at <= now)
+        .values(next_attempt_at=now + CLAIM_LEASE, attempts=table.c.attempts + 1)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next attempt after ``attempts`` failed ones (exponential, capped)."""
+    base = current_app.config.get("MAIL_RETRY_BASE_SECONDS", 60)
+    cap = current_app.config.get("MAIL_RETRY_MAX_SECONDS", 6 * 3600)
+    return timedelta(seconds=min(cap, base * 2 ** max(0, min(attempts - 1, 20))))
+
+
+def _message(entry: OutboxMail) -> Message:
+    return Message(
+        subject=entry.subject,
+        recipients=[entry.recipient],
+        body=entry.body_text,
+        html=entry.body_html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+    )
+
+
+def send_pending(limit: int = 100) -> DeliveryResult:
+    """Deliver up to ``limit`` due mails; safe to run in several processes at once.
+
+    Commits its own bookkeeping (it never runs inside a request's transaction).
+
+    :return: how many mails were sent and how many failed (and wait for a retry).
+    """
+    result = DeliveryResult()
+    ids = due_ids(limit)
+    db.session.commit()
+    if not ids:
+        return result
+    connection = None
+    try:
+        for mail_id in ids:
+            if not claim(mail_id):
+                continue
+            entry = db.session.get(OutboxMail, mail_id)
+            if entry is None:
+                continue
+            try:
+                if connection is None:
+                    connection = mail.connect().__enter__()
+                connection.send(_message(entry))
+            except (smtplib.SMTPException, OSError, socket.timeout, ValueError) as exc:
+                result.failed += 1
+                _record_failure(entry, exc)
+                if connection is not None:
+                    _close(connection)
+                    connection = None
+                if isinstance(exc, (ConnectionError, socket.timeout, smtplib.SMTPServerDisconnected)):
+                    # The server is unreachable: the rest would fail the same way.
+                    break
+            else:
+                entry.sent_at = utcnow()
+                entry.last_error = None
+                db.session.commit()
+                result.sent += 1
+    finally:
+        if connection is not None:
+            _close(connection)
+    return result
+
+
+def _record_failure(entry: OutboxMail, exc: Exception) -> None:
+    message = f"{type(exc).__name__}: {exc}"[:500]
+    log.warning("mail %s to %s not delivered (attempt %s): %s", entry.id, entry.recipient,
+                entry.attempts, message)
+    entry.last_error = message
+    entry.next_attempt_at = utcnow() + backoff(entry.attempts)
+    db.session.commit()
+
+
+def _close(connection) -> None:
+    try:
+        connection.__exit__(None, None, None)
+    except Exception:  # noqa: BLE001 - a broken connection may fail to say QUIT
+        pass
+
+
+def retry_now() -> int:
+    """Make every unsent mail due at once (the admin's "send now"); returns how many."""
+    table = OutboxMail.__table__
+    count = db.session.execute(
+        sa.update(table).where(table.c.sent_at.is_(None)).values(next_attempt_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    return count
+
+
+def outbox_summary() -> dict:
+    """Counts for the admin page: unsent, of which failed at least once, sent in total."""
+    row = db.session.execute(
+        sa.select(
+            sa.func.count().filter(OutboxMail.sent_at.is_(None)),
+            sa.func.count().filter(OutboxMail.sent_at.is_(None), OutboxMail.last_error.is_not(None)),
+            sa.func.count().filter(OutboxMail.sent_at.is_not(None)),
+        )
+    ).one()
+    return {"unsent": row[0], "failing": row[1], "sent": row[2]}
+
+
+# ----------------------------------------------------------- opportunistic retry
+
+
+def _opportunistic_delivery(response):
+    """After any request, at most once per ``MAIL_RETRY_INTERVAL`` seconds per worker:
+    if mail is due, deliver it after the response (waiting mail is retried without cron)."""
+    global _last_opportunistic_check
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    interval = app.config.get("MAIL_RETRY_INTERVAL", 60)
+    if interval is None or interval < 0 or request.endpoint is None or request.endpoint.endswith("static"):
+        return response
+    now = time.monotonic()
+    if now - _last_opportunistic_check < interval or g.get("_outbox_delivery_scheduled"):
+        return response
+    _last_opportunistic_check = now
+    try:
+        due = db.session.execute(
+            sa.select(OutboxMail.id)
+            .where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= utcnow())
+            .limit(1)
+        ).first()
+    except sa.exc.SQLAlchemyError:
+        return response
+    if due is not None:
+        g._outbox_delivery_scheduled = True
+        response.call_on_close(lambda: _send_in_own_context(app))
+    return response
+
+
+# ------------------------------------------------------------------ CLI
+
+mail_cli = AppGroup("mail", help="The mail outbox.")
+
+
+@mail_cli.command("send-pending")
+@click.option("--limit", default=500, show_default=True, help="At most this many mails per run.")
+def send_pending_command(limit: int) -> None:
+    """Deliver waiting mail (run it from cron or a systemd timer, e.g. every minute)."""
+    result = send_pending(limit=limit)
+    summary = outbox_summary()
+    click.echo(f"{result}; {summary['unsent']} still waiting.")
+    if result.failed:
+        raise SystemExit(1)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(mail_cli)
+    app.after_request(_opportunistic_delivery)
