@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.accounts import services as accounts
 from app.accounts.models import user_by_email
-from app.events.models import Event, EventStatus, Process
+from app.events.models import Criterion, CriterionOption, Event, EventStatus, Process
 from app.extensions import db
 from app.ideas.models import Stand
 
@@ -68,6 +68,30 @@ CONSENT_TEXT = (
     "Ich willige ein, dass die Stadt Esslingen meinen Namen, meine E-Mail-Adresse und meine "
     "Angaben zur Auslosung verwendet. Die Daten werden 90 Tage nach dem Workshop gelöscht."
 )
+
+
+#: Quotas of the citizens' workshop (15 seats): (key, label, [(value, label, min, max, population share)]).
+#: The shares are illustrative figures in the style of the census for Esslingen am Neckar.
+WORKSHOP_CRITERIA = [
+    ("alter", "Altersgruppe", [
+        ("16-29", "16 bis 29 Jahre", 2, 5, 0.20),
+        ("30-44", "30 bis 44 Jahre", 3, 5, 0.24),
+        ("45-64", "45 bis 64 Jahre", 4, 6, 0.33),
+        ("65-plus", "65 Jahre und älter", 3, 5, 0.23),
+    ]),
+    ("geschlecht", "Geschlecht", [
+        ("weiblich", "weiblich", 6, 9, 0.51),
+        ("maennlich", "männlich", 6, 9, 0.49),
+        ("divers", "divers", 0, 2, None),
+    ]),
+    ("stadtteil", "Stadtteil", [
+        ("innenstadt", "Innenstadt", 1, 5, 0.18),
+        ("oberesslingen", "Oberesslingen und Zollberg", 1, 5, 0.20),
+        ("mettingen", "Mettingen, Brühl, Weil und Pliensauvorstadt", 1, 5, 0.22),
+        ("berkheim", "Berkheim, Zell und Sirnau", 1, 5, 0.20),
+        ("weitere", "Weitere Stadtteile", 1, 5, 0.20),
+    ]),
+]
 
 
 @dataclass
@@ -123,6 +147,20 @@ def known_logins() -> list[tuple[str, str, list[str]]]:
             if email in passwords and user_by_email(email) is not None]
 
 
+def _ensure_workshop_criteria(process: Process) -> None:
+    """Give the citizens' workshop its lottery quotas, unless it has criteria already."""
+    workshop = next((e for e in process.events if e.seats == 15), None)
+    if workshop is None or workshop.criteria:
+        return
+    for position, (key, label, options) in enumerate(WORKSHOP_CRITERIA, start=1):
+        criterion = Criterion(event=workshop, key=key, label=label, position=position)
+        for opt_position, (value, opt_label, minimum, maximum, share) in enumerate(options, start=1):
+            criterion.options.append(CriterionOption(
+                value=value, label=opt_label, min_seats=minimum, max_seats=maximum,
+                population_share=share, position=opt_position))
+        db.session.add(criterion)
+
+
 def load_demo() -> DemoResult:
     """Create the demo process, events, stands and staff if they are missing."""
     existing = db.session.execute(select(Process).where(Process.title == PROCESS_TITLE)).scalar_one_or_none()
@@ -168,6 +206,7 @@ def load_demo() -> DemoResult:
                 seats=0, stakeholder_group=group, consent_text=CONSENT_TEXT,
                 status=EventStatus.HELD.value,
             ))
+    _ensure_workshop_criteria(process if created else existing)
     db.session.commit()
     _write_logins(passwords)
     logins = [(email, passwords.get(email, "(unknown: set before)"), roles)

@@ -1,6 +1,31 @@
 """Processes, events (workshops) and residents' applications for seats."""
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
 
-bp = Blueprint("events", __name__, template_folder="templates")
+bp = Blueprint("events", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/events")
 
-from app.events import views_public  # noqa: E402,F401
+from app.events import views_manage, views_public  # noqa: E402,F401
+
+
+def init_app(app):
+    from app.core.markdown import render_markdown
+    from app.core.nav import register_staff_nav
+    from app.events import display, services
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    register_staff_nav(_l("Processes"), "events.manage_processes", ("admin", "council"), order=10)
+
+    def upcoming_events(process, limit=3):
+        upcoming, _ = services.split_upcoming(services.public_events(process))
+        return upcoming[:limit]
+
+    # Globals rather than a context processor, so imported macros see them too.
+    app.jinja_env.globals.update(
+        event_status_label=lambda status: services.EVENT_STATUS_LABELS.get(status, status),
+        action_label=lambda action: services.ACTION_LABELS.get(action, action),
+        upcoming_events=upcoming_events,
+        public_event_count=lambda process: len(services.public_events(process)),
+        event_when=display.event_when,
+        window_text=display.window_text,
+    )
