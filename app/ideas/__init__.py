@@ -1,4 +1,22 @@
 """Market stands, live idea capture, tags and the projector wall."""
-from flask import Blueprint
+import os
 
-bp = Blueprint("ideas", __name__, template_folder="templates")
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+bp = Blueprint("ideas", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/ideas")
+
+from app.ideas import views_manage, views_wall  # noqa: E402,F401
+
+
+def init_app(app):
+    from app.core.nav import register_staff_nav
+
+    # Live walls (see app/ideas/live.py); the environment can override them for a deployment.
+    for key, default in (("IDEAS_STREAM_SECONDS", 25.0), ("IDEAS_STREAM_POLL", 0.5),
+                         ("IDEAS_STREAM_HEARTBEAT", 10.0)):
+        if os.environ.get(key):
+            app.config[key] = float(os.environ[key])
+        app.config.setdefault(key, default)
+    register_staff_nav(_l("Stands"), "ideas.overview", ("admin", "moderator"), order=30)

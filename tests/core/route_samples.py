@@ -14,6 +14,8 @@ def build_samples(app: Flask, demo: dict, staff_ids: dict[str, int]) -> dict[str
         "event_id": demo["event_id"],
         "stand_id": demo["stand_id"],
         "criterion_id": _first_criterion_id(app, demo["event_id"]),
+        **_application_samples(app, demo["event_id"]),
+        **_ideas_samples(app, demo["stand_id"], staff_ids["moderator"]),
     }
 
 
@@ -28,3 +30,36 @@ def _first_criterion_id(app: Flask, event_id: int) -> int:
         return db.session.execute(
             sa.select(Criterion.id).where(Criterion.event_id == event_id).order_by(Criterion.position)
         ).scalars().first()
+
+
+def _application_samples(app: Flask, event_id: int) -> dict[str, object]:
+    """An application to the demo workshop with a known manage token (and its confirm signature)."""
+    from app.events import application_services as services
+    from app.events.models import Application
+    from app.extensions import db
+
+    token = "route-sample-manage-token-0123456789abcdefghijkl"
+    with app.test_request_context():
+        application = Application(event_id=event_id, name="Route Sample", email="route.sample@example.org",
+                                  token_hash=services.hash_token(token), source="online")
+        db.session.add(application)
+        db.session.commit()
+        return {"token": token, "application_id": application.id,
+                "signature": services.confirmation_signature(application)}
+
+
+def _ideas_samples(app: Flask, stand_id: int, moderator_id: int) -> dict[str, object]:
+    """The sample moderator moderates the sample stand; an idea there; the event's wall link."""
+    from app.accounts.models import User
+    from app.extensions import db
+    from app.ideas import services
+    from app.ideas.models import Stand
+
+    with app.test_request_context():
+        stand = db.session.get(Stand, stand_id)
+        moderator = db.session.get(User, moderator_id)
+        stand.moderators.append(moderator)
+        idea, _ = services.record_idea(stand, "Route sample idea #sample", user=moderator)
+        link = services.wall_link(stand.event)
+        db.session.commit()
+        return {"idea_id": idea.id, "wall_token": link.token}

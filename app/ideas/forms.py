@@ -1,0 +1,49 @@
+"""Forms of the ideas feature (the capture form also works without JavaScript)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.ideas.services import MAX_REASON_LENGTH, MAX_SAID_BY_LENGTH, MAX_STAND_DESCRIPTION, MAX_STAND_TITLE
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class StandForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=MAX_STAND_TITLE)])
+    description = TextAreaField(_l("Short description"), validators=[Length(max=MAX_STAND_DESCRIPTION)])
+    position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=999)])
+    moderators = MultiCheckboxField(_l("Moderators"), coerce=int, validate_choice=False)
+
+
+class CaptureForm(FlaskForm):
+    """Text length and tags are checked by the service, which gives the clear messages."""
+
+    text = StringField(_l("Idea"))
+    said_by = StringField(_l("Said by (optional)"), validators=[Length(max=MAX_SAID_BY_LENGTH)])
+    client_id = HiddenField()
+
+
+class IdeaEditForm(FlaskForm):
+    text = TextAreaField(_l("Text"))
+    tags = StringField(_l("Tags"))
+    said_by = StringField(_l("Said by (optional)"), validators=[Length(max=MAX_SAID_BY_LENGTH)])
+
+
+class HideForm(FlaskForm):
+    reason = StringField(_l("Reason for hiding"), validators=[DataRequired(), Length(max=MAX_REASON_LENGTH)])
+
+
+class MergeForm(FlaskForm):
+    source_id = IntegerField(_l("Number of the idea to merge into this one"),
+                             validators=[DataRequired(), NumberRange(min=1)])
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: for buttons such as un-merge or renewing the wall link."""

@@ -1,0 +1,130 @@
+"""Duplicate suggestions: ideas of the same process that say nearly the same thing.
+
+Texts are compared in a normalised form (:func:`app.ideas.text.normalise_for_matching`:
+case and umlauts folded, stop words dropped, simple stemming) with RapidFuzz.
+Each worker process keeps the normalised texts of a process in memory and
+refreshes only the ideas that changed, detected by one aggregate query
+(count, max id, max updated_at) per request.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rapidfuzz import fuzz
+from rapidfuzz import process as rf_process
+from sqlalchemy import func, select
+
+from app.events.models import Event
+from app.extensions import db
+from app.ideas.models import Idea, Stand
+from app.ideas.services import VISIBLE_STATUSES
+from app.ideas.text import normalise_for_matching
+
+#: Suggestions scoring below this (0-100) are not shown.
+THRESHOLD = 65
+#: The query needs this many meaningful words before anything is suggested.
+MIN_TOKENS = 2
+
+
+@dataclass
+class _Corpus:
+    stamp: tuple = ()
+    #: idea id -> (updated_at, normalised text), visible ideas only.
+    entries: dict[int, tuple[datetime, str]] = field(default_factory=dict)
+    ids: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+
+_CORPORA: dict[tuple[str, int], _Corpus] = {}
+_LOCK = threading.Lock()
+
+
+def _process_ideas(process_id: int):
+    return (select(Idea.id).join(Stand, Stand.id == Idea.stand_id).join(Event, Event.id == Stand.event_id)
+            .where(Event.process_id == process_id))
+
+
+def _stamp(process_id: int) -> tuple:
+    query = _process_ideas(process_id).with_only_columns(
+        func.count(Idea.id), func.max(Idea.id), func.max(Idea.updated_at))
+    return tuple(db.session.execute(query).one())
+
+
+def corpus(process_id: int) -> _Corpus:
+    """The normalised visible ideas of a process, refreshed when any idea changed."""
+    key = (str(db.engine.url), process_id)
+    stamp = _stamp(process_id)
+    with _LOCK:
+        current = _CORPORA.get(key)
+        if current is not None and current.stamp == stamp:
+            return current
+        old = current.entries if current else {}
+        rows = db.session.execute(
+            _process_ideas(process_id).with_only_columns(Idea.id, Idea.updated_at)
+            .where(Idea.status.in_(VISIBLE_STATUSES))
+        ).all()
+        stale = [idea_id for idea_id, updated in rows if old.get(idea_id, (None,))[0] != updated]
+        texts: dict[int, str] = {}
+        for start in range(0, len(stale), 900):
+            chunk = stale[start:start + 900]
+            texts.update(db.session.execute(select(Idea.id, Idea.text).where(Idea.id.in_(chunk))).all())
+        entries = {}
+        for idea_id, updated in rows:
+            if idea_id in texts:
+                entries[idea_id] = (updated, normalise_for_matching(texts[idea_id]))
+            else:
+                entries[idea_id] = old[idea_id]
+        fresh = _Corpus(stamp=stamp, entries=entries)
+        fresh.ids = list(entries)
+        fresh.texts = [entries[i][1] for i in fresh.ids]
+        _CORPORA[key] = fresh
+        return fresh
+
+
+def _score(query: str, choice: str, **kwargs) -> float:
+    # token_set_ratio alone rates a short text contained in a long one at 100;
+    # averaging with token_sort_ratio keeps "portal" from matching every portal idea.
+    return 0.5 * fuzz.token_set_ratio(query, choice) + 0.5 * fuzz.token_sort_ratio(query, choice)
+
+
+def _rank(query: str, data: _Corpus, exclude, limit: int, threshold: float) -> list[tuple[int, float]]:
+    # A fast C pass preselects candidates, the combined score ranks them.
+    candidates = rf_process.extract(query, data.texts, scorer=fuzz.token_set_ratio, processor=None,
+                                    limit=limit * 10 + len(exclude), score_cutoff=threshold)
+    scored = []
+    for _, _, index in candidates:
+        idea_id = data.ids[index]
+        if idea_id in exclude:
+            continue
+        score = _score(query, data.texts[index])
+        if score >= threshold:
+            scored.append((idea_id, round(score, 1)))
+    scored.sort(key=lambda pair: (-pair[1], -pair[0]))
+    return scored[:limit]
+
+
+def suggest(process_id: int, text: str, *, exclude: set[int] | frozenset[int] = frozenset(),
+            limit: int = 5, threshold: float = THRESHOLD) -> list[tuple[int, float]]:
+    """Ideas of the process similar to ``text``, best first, as (idea id, score 0-100)."""
+    query = normalise_for_matching(text or "")
+    if len(query.split()) < MIN_TOKENS:
+        return []
+    data = corpus(process_id)
+    return _rank(query, data, exclude, limit, threshold) if data.texts else []
+
+
+def duplicate_pairs(process_id: int, idea_ids: list[int], *, threshold: float = THRESHOLD,
+                    limit: int = 3) -> dict[int, list[tuple[int, float]]]:
+    """For each of ``idea_ids``: other visible ideas of the process that look like duplicates."""
+    data = corpus(process_id)
+    result: dict[int, list[tuple[int, float]]] = {}
+    for idea_id in idea_ids:
+        entry = data.entries.get(idea_id)
+        if entry is None or len(entry[1].split()) < MIN_TOKENS:
+            continue
+        found = _rank(entry[1], data, {idea_id}, limit, threshold)
+        if found:
+            result[idea_id] = found
+    return result

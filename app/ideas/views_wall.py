@@ -1,0 +1,106 @@
+"""Projector walls: read-only, large type, live. Opened with the event's unguessable wall link.
+
+Why a secret link and not a staff login: the projector is often a hall PC or a
+borrowed laptop, where nobody should log in with a staff account; the wall shows
+only what the room sees anyway (visible idea texts and tags, never "said by" or
+who recorded an idea), and an admin can replace the link at any time.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from app.core.access import public
+from app.events.models import Event
+from app.extensions import db
+from app.ideas import bp, live, services
+from app.ideas.models import Idea, Stand
+
+
+def get_wall_event(wall_token: str) -> Event:
+    event = services.event_by_wall_token(wall_token)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _stands(event: Event) -> list[Stand]:
+    return list(db.session.execute(
+        select(Stand).where(Stand.event_id == event.id).order_by(Stand.position, Stand.id)).scalars())
+
+
+def _visible_ideas(stand_ids: list[int], newest_first: bool = True) -> list[Idea]:
+    if not stand_ids:
+        return []
+    order = Idea.id.desc() if newest_first else Idea.id
+    return list(db.session.execute(
+        select(Idea).where(Idea.stand_id.in_(stand_ids), Idea.status.in_(services.VISIBLE_STATUSES))
+        .order_by(order)).scalars())
+
+
+def _no_index(response):
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.route("/wall/<wall_token>")
+@public
+def wall_event(wall_token: str):
+    event = get_wall_event(wall_token)
+    after = live.latest_change_id(event.id)  # read before the ideas: a change in between is sent again
+    stands = _stands(event)
+    ideas = _visible_ideas([s.id for s in stands])
+    return _no_index(current_app.make_response(render_template(
+        "ideas/wall.html", event=event, stand=None, stands=stands, ideas=ideas, after=after,
+        wall_token=wall_token)))
+
+
+@bp.route("/wall/<wall_token>/stands/<int:stand_id>")
+@public
+def wall_stand(wall_token: str, stand_id: int):
+    event = get_wall_event(wall_token)
+    stand = db.session.get(Stand, stand_id)
+    if stand is None or stand.event_id != event.id:
+        abort(404)
+    after = live.latest_change_id(event.id)
+    ideas = _visible_ideas([stand.id])
+    return _no_index(current_app.make_response(render_template(
+        "ideas/wall.html", event=event, stand=stand, stands=[stand], ideas=ideas, after=after,
+        wall_token=wall_token)))
+
+
+@bp.route("/wall/<wall_token>/summary")
+@public
+def wall_summary(wall_token: str):
+    """The plenary summary: per stand the number of ideas, top tags, and the ideas in order."""
+    event = get_wall_event(wall_token)
+    stands = _stands(event)
+    ids = [s.id for s in stands]
+    ideas = _visible_ideas(ids, newest_first=False)
+    by_stand: dict[int, list[Idea]] = {sid: [] for sid in ids}
+    for idea in ideas:
+        by_stand[idea.stand_id].append(idea)
+    return _no_index(current_app.make_response(render_template(
+        "ideas/wall_summary.html", event=event, stands=stands, by_stand=by_stand,
+        top_tags=services.top_tags_by_stand(ids), wall_token=wall_token)))
+
+
+@bp.route("/wall/<wall_token>/stream")
+@public
+def wall_stream(wall_token: str):
+    """Server-sent events: changed ideas after ``Last-Event-ID`` (or ``?after=``)."""
+    event = get_wall_event(wall_token)
+    stand_id = request.args.get("stand", type=int)
+    if stand_id is not None:
+        stand = db.session.get(Stand, stand_id)
+        if stand is None or stand.event_id != event.id:
+            abort(404)
+    raw_after = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    after = int(raw_after) if raw_after.isdigit() and len(raw_after) < 19 else 0
+    app = current_app._get_current_object()
+    event_id = event.id
+    db.session.remove()  # the stream opens its own short sessions
+    response = Response(live.stream(app, event_id, after, stand_id=stand_id), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass events through at once
+    return _no_index(response)
