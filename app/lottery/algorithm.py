@@ -268,8 +268,8 @@ def build_pool(applicants: Sequence[Applicant], quotas: Quotas, seats: int) -> P
     if len(answers_of) < seats:
         raise LotteryError(
             "too_few",
-            _l("There are %(count)s applicants for %(seats)s seats; a lottery needs more applicants than seats.",
-               count=len(answers_of), seats=seats),
+            _l("There are %(count)s applicants for %(seats)s seats; a lottery needs at least as many "
+               "applicants as seats.", count=len(answers_of), seats=seats),
             {"applicants": len(answers_of), "seats": seats},
         )
 
@@ -569,7 +569,10 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
     :raises LotteryError: any code of :func:`build_pool`, ``infeasible``,
         or ``solver``.
     """
-    pool = applicants if isinstance(applicants, Pool) else build_pool(applicants, quotas or {}, seats)  # type: ignore[arg-type]
+    if isinstance(applicants, Pool):
+        pool = applicants
+    else:
+        pool = build_pool(applicants, quotas or {}, seats)  # type: ignore[arg-type]
     sizes = [g.size for g in pool.types]
     first = check_feasible(pool)
     if len(pool.types) == 1:
@@ -983,8 +986,13 @@ def find_replacement(seated: Collection[str], waiting_list: Sequence[str],
                  "max": quotas.get(f, {}).get(v, (None, None))[1], "seated": seated_counts[(f, v)],
                  "candidates_blocked": n}
                 for (f, v, b), n in sorted(blocked_by.items(), key=lambda item: (-item[1], item[0]))]
-    names = ", ".join(f"{b['feature']} = {b['value']} ({b['bound']} {b[b['bound']] if b['bound'] in ('min', 'max') else ''})"
-                      for b in blocking[:5]) or "-"
+
+    def describe(block: dict[str, Any]) -> str:
+        if block["bound"] == "completion":
+            return "the remaining free seats could not be filled"
+        return f"{block['feature']} = {block['value']} ({block['bound']} {block[block['bound']]})"
+
+    names = ", ".join(describe(block) for block in blocking[:5]) or "-"
     raise LotteryError(
         "no_replacement",
         _l("Nobody on the waiting list can take the seat without breaking a quota. Blocking: %(names)s.",

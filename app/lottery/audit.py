@@ -376,12 +376,13 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False) -> lis
         chosen = set(expected_selected)
         expected_waiting = waiting_list_order([p for p in sorted(answers) if p not in chosen], audit["commitment"],
                                               number)
-        first_difference = next((i for i, (a, b) in enumerate(zip(expected_waiting, audit["waiting_list"]))
-                                 if a != b), None)
-        waiting_ok = expected_waiting == list(audit["waiting_list"])
+        recorded_waiting = list(audit["waiting_list"])
+        waiting_ok = expected_waiting == recorded_waiting
+        first_difference = next((i for i, (a, b) in enumerate(zip(expected_waiting, recorded_waiting)) if a != b),
+                                min(len(expected_waiting), len(recorded_waiting)))
         checks.append(Check("waiting_list", waiting_ok,
-                            f"{len(expected_waiting)} applicants in SHA-256 order" if waiting_ok else
-                            f"differs at position {(first_difference or min(len(expected_waiting), len(audit['waiting_list']))) + 1}"))
+                            f"{len(expected_waiting)} applicants in SHA-256 order" if waiting_ok
+                            else f"differs from position {first_difference + 1} on"))
         checks.append(_check_replacements(audit.get("replacements", []), expected_selected, expected_waiting,
                                           answers, quotas, seats))
 

@@ -207,7 +207,8 @@ def test_infeasible_quotas_name_the_conflict_and_suggest_a_relaxation():
     # The suggested relaxation is indeed feasible.
     relaxed = {f: dict(v) for f, v in quotas.items()}
     low, high = relaxed[change["feature"]][change["value"]]
-    relaxed[change["feature"]][change["value"]] = (change["to"], high) if change["bound"] == "min" else (low, change["to"])
+    moved = (change["to"], high) if change["bound"] == "min" else (low, change["to"])
+    relaxed[change["feature"]][change["value"]] = moved
     assert sum(selection_probabilities(applicants, relaxed, 3).values()) == pytest.approx(3)
 
 

@@ -114,6 +114,8 @@ def test_changed_selection_fails(audit):
 def test_reordered_waiting_list_fails(audit):
     audit["waiting_list"][0], audit["waiting_list"][1] = audit["waiting_list"][1], audit["waiting_list"][0]
     assert failed(audit) == {"waiting_list"}
+    detail = next(c.detail for c in verify_audit(audit) if c.name == "waiting_list")
+    assert detail == "differs from position 1 on"
 
 
 def test_changed_probability_fails(audit):

@@ -29,7 +29,8 @@ def census_pool(n: int, seats: int, seed: int = 7) -> tuple[list[Applicant], dic
     census = {"gender": {"f": 0.5, "m": 0.48, "d": 0.02},
               "age": {"16-29": 0.2, "30-44": 0.25, "45-64": 0.33, "65+": 0.22},
               "district": {f"d{i}": s for i, s in enumerate([0.25, 0.2, 0.18, 0.15, 0.12, 0.1], 1)}}
-    skew = {"gender": [0.45, 0.53, 0.02], "age": [0.12, 0.22, 0.4, 0.26], "district": [0.3, 0.22, 0.16, 0.14, 0.1, 0.08]}
+    skew = {"gender": [0.45, 0.53, 0.02], "age": [0.12, 0.22, 0.4, 0.26],
+            "district": [0.3, 0.22, 0.16, 0.14, 0.1, 0.08]}
     applicants = [Applicant(f"a{i:05d}", {f: rng.choices(list(census[f]), weights=skew[f])[0] for f in census})
                   for i in range(n)]
     quotas = {f: {v: (math.floor(s * seats), math.ceil(s * seats)) for v, s in shares.items()}
