@@ -94,6 +94,8 @@ class TestingConfig(Config):
     # Suites log in hundreds of times; the rate-limit tests set their own, low limits.
     LOGIN_RATE_LIMIT = "10000 per minute"
     APPLY_RATE_LIMIT = "10000 per minute"
+    #: Flask-Mail would swallow mail when TESTING is set; tests send to a real loopback SMTP server.
+    MAIL_SUPPRESS_SEND = False
 
 
 class ProductionConfig(Config):

@@ -6,6 +6,7 @@ bp = Blueprint("events", __name__, template_folder="templates", static_folder="s
                static_url_path="/static/events")
 
 from app.events import views_manage, views_public  # noqa: E402,F401
+from app.events import views_applications_manage, views_apply  # noqa: E402,F401
 
 
 def init_app(app):
@@ -15,6 +16,7 @@ def init_app(app):
 
     app.jinja_env.filters["markdown"] = render_markdown
     register_staff_nav(_l("Processes"), "events.manage_processes", ("admin", "council"), order=10)
+    register_staff_nav(_l("Applications"), "events.applications_overview", ("admin", "council"), order=20)
 
     def upcoming_events(process, limit=3):
         upcoming, _ = services.split_upcoming(services.public_events(process))
