@@ -134,7 +134,7 @@ class OptionForm(Form):
     value = StringField(_l("Short name"), validators=[Length(max=60)], filters=[_line])
     min_seats = IntegerField(_l("Minimum seats"), validators=[Optional(), NumberRange(min=0, max=MAX_SEATS)])
     max_seats = IntegerField(_l("Maximum seats"), validators=[Optional(), NumberRange(min=0, max=MAX_SEATS)])
-    population_percent = PercentField(_l("Population share (%)"))
+    population_percent = PercentField(_l("Population share (percent)"))
 
 
 class CriterionForm(FlaskForm):
@@ -143,10 +143,11 @@ class CriterionForm(FlaskForm):
     options = FieldList(FormField(OptionForm), min_entries=0, max_entries=MAX_OPTIONS)
 
     def to_options(self) -> list[OptionData]:
+        # row.form, not row: a FormField has a "label" of its own.
         return [
-            OptionData(label=row.label.data or "", value=row.value.data or "",
-                       min_seats=row.min_seats.data or 0, max_seats=row.max_seats.data,
-                       population_percent=row.population_percent.data)
+            OptionData(label=row.form.label.data or "", value=row.form.value.data or "",
+                       min_seats=row.form.min_seats.data or 0, max_seats=row.form.max_seats.data,
+                       population_percent=row.form.population_percent.data)
             for row in self.options
         ]
 
