@@ -61,6 +61,8 @@ def test_rounding_on_a_census_pool_is_close_and_every_row_meets_the_quotas():
     distribution = leximin_distribution(applicants, quotas, 15)
     table = round_to_table(distribution, 1000)
     report = rounding_report(distribution.probabilities, table)
+    # The LP solution is basic: at most T + 1 panels, which the universal bound relies on.
+    assert len(distribution.panels) <= len(distribution.pool.types) + 1
     assert report.max_deviation <= report.bound <= universal_rounding_bound(len(distribution.pool.types))
     assert report.max_deviation < 3 / 1000
     answers = {a.pseudonym: a.answers for a in applicants}
