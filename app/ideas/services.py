@@ -372,19 +372,19 @@ def merge_ideas(target: Idea, sources: Sequence[Idea], *, user: User | None) -> 
 
 
 def unmerge_idea(source: Idea, *, user: User | None) -> Idea:
-    """Undo a merge: ``source`` becomes a visible idea again and the tags the merge
-    added to the survivor are removed (unless another remaining source still has them).
+    """Undo a merge: ``source`` becomes a visible idea again; tags that merges added to
+    the survivor are removed unless a source still merged into it has them.
 
     :raises IdeaError: ``not_merged``.
     """
     target = source.merged_into
     if source.status != IdeaStatus.MERGED.value or target is None:
         raise IdeaError(_l("This idea is not merged into another one."), "not_merged")
-    entry = db.session.execute(
-        select(IdeaLog).where(IdeaLog.idea_id == source.id, IdeaLog.action == "merge")
-        .order_by(IdeaLog.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    added_ids = set(json.loads(entry.detail).get("added_tag_ids", [])) if entry and entry.detail else set()
+    # Tags any merge brought into the survivor; they leave again unless a remaining source has them.
+    details = db.session.execute(
+        select(IdeaLog.detail).where(IdeaLog.other_idea_id == target.id, IdeaLog.action == "merge")
+    ).scalars()
+    added_ids = {tag_id for detail in details if detail for tag_id in json.loads(detail).get("added_tag_ids", [])}
     source.status = IdeaStatus.NEW.value
     source.merged_into = None
     source.updated_at = utcnow()

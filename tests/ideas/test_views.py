@@ -1,0 +1,330 @@
+"""HTTP: stand admin, capture (plain form and JSON), moderation, walls, the SSE stream, XSS."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from markupsafe import escape
+
+from app.extensions import db as _db
+from app.ideas.models import Idea, Stand, WallLink
+from tests.ideas.conftest import XSS_SAMPLES
+
+
+@pytest.fixture
+def app_config():
+    # Streams in tests end quickly; they are read to the end by the test client.
+    return {"IDEAS_STREAM_SECONDS": 0.3, "IDEAS_STREAM_POLL": 0.05}
+
+
+@pytest.fixture
+def world(app, create_user, create_event, create_stand, login, wall_token):
+    moderator = create_user(roles=("moderator",))
+    other = create_user(roles=("moderator",))
+    event_id = create_event()
+    stand = create_stand(event_id, "Bürgerportal", moderators=[moderator])
+    other_stand = create_stand(event_id, "Homepage", moderators=[other])
+    client = app.test_client()
+    login(client, moderator)
+    return {"moderator": moderator, "other": other, "event_id": event_id, "stand": stand,
+            "other_stand": other_stand, "client": client, "token": wall_token(event_id)}
+
+
+def post_json(client, url, payload, *, csrf=True):
+    headers = {"Accept": "application/json"}
+    if csrf:
+        headers["X-CSRFToken"] = client.csrf_token()
+    return client.post(url, data=json.dumps(payload), content_type="application/json", headers=headers)
+
+
+def count_ideas(app) -> int:
+    with app.app_context():
+        return _db.session.execute(sa.select(sa.func.count(Idea.id))).scalar_one()
+
+
+# -- capture ----------------------------------------------------------------------------------
+
+
+def test_capture_page_works_without_javascript(app, world):
+    client = world["client"]
+    page = client.get(f"/stands/{world['stand']}/capture")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    client_id = re.search(r'name="client_id" type="hidden" value="([0-9a-f-]{36})"', html).group(1)
+    assert "autofocus" in html
+    response = client.submit(f"/stands/{world['stand']}/capture",
+                             {"text": "Formulare online ausfüllen #Formulare", "said_by": "", "client_id": client_id})
+    assert response.status_code == 303 and response.location.endswith(f"/stands/{world['stand']}/capture")
+    again = client.submit(f"/stands/{world['stand']}/capture",
+                          {"text": "Formulare online ausfüllen #Formulare", "client_id": client_id})
+    assert again.status_code == 303
+    assert count_ideas(app) == 1
+    page = client.get(f"/stands/{world['stand']}/capture").get_data(as_text=True)
+    assert "Formulare online ausfüllen" in page and "#Formulare" in page
+
+
+def test_capture_form_shows_the_length_message(app, world):
+    response = world["client"].submit(f"/stands/{world['stand']}/capture", {"text": "a" * 100_000})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "1.000" in html and "100.000" in html
+    assert count_ideas(app) == 0
+
+
+def test_json_create_is_idempotent_and_returns_the_idea(app, world):
+    client_id = str(uuid.uuid4())
+    url = f"/stands/{world['stand']}/ideas.json"
+    first = post_json(world["client"], url, {"client_id": client_id, "text": "Bürgerkonto für alle #Bürgerportal",
+                                              "said_by": "Tisch 2"})
+    assert first.status_code == 201
+    idea = first.get_json()["idea"]
+    assert idea["text"] == "Bürgerkonto für alle" and idea["tags"] == ["Bürgerportal"]
+    second = post_json(world["client"], url, {"client_id": client_id, "text": "Bürgerkonto für alle #Bürgerportal"})
+    assert second.status_code == 200 and second.get_json()["created"] is False
+    assert second.get_json()["idea"]["id"] == idea["id"]
+    assert count_ideas(app) == 1
+
+
+@pytest.mark.parametrize("payload, code", [
+    ({"text": "x" * 100_000}, "text_too_long"),
+    ({"text": None}, "text_invalid"),
+    ({"text": {"a": 1}}, "text_invalid"),
+    ({"text": "ok", "client_id": "nope"}, "invalid_client_id"),
+    ({"text": "ok", "said_by": 5}, "said_by_invalid"),
+    ([1, 2], "bad_request"),
+])
+def test_json_create_refuses_bad_input_clearly(app, world, payload, code):
+    response = post_json(world["client"], f"/stands/{world['stand']}/ideas.json", payload)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == code
+    assert response.get_json()["error"]["message"]
+    assert count_ideas(app) == 0
+
+
+def test_json_endpoints_need_the_csrf_header(app, world):
+    response = post_json(world["client"], f"/stands/{world['stand']}/ideas.json", {"text": "Ohne Token"}, csrf=False)
+    assert response.status_code == 400
+    assert count_ideas(app) == 0
+
+
+def test_moderator_of_another_stand_gets_403(app, world, record):
+    idea_id = record(world["other_stand"], "Fremde Idee")
+    client = world["client"]
+    assert client.get(f"/stands/{world['other_stand']}/capture").status_code == 403
+    assert post_json(client, f"/stands/{world['other_stand']}/ideas.json", {"text": "x"}).status_code == 403
+    assert client.get(f"/ideas/{idea_id}").status_code == 403
+    assert post_json(client, f"/ideas/{idea_id}.json", {"text": "geändert"}).status_code == 403
+    assert client.submit(f"/ideas/{idea_id}/hide", {"reason": "x"}).status_code == 403
+    own = record(world["stand"], "Eigene Idee")
+    # Merging needs both stands.
+    assert client.submit(f"/ideas/{own}/merge", {"source_id": idea_id}).status_code == 403
+    with app.app_context():
+        assert _db.session.get(Idea, idea_id).status == "new"
+
+
+def test_admin_moderates_every_stand(app, world, staff_client, record):
+    admin = staff_client("admin")
+    idea_id = record(world["other_stand"], "Idee")
+    assert admin.get(f"/stands/{world['other_stand']}/capture").status_code == 200
+    assert post_json(admin, f"/ideas/{idea_id}.json", {"text": "Idee #neu"}).status_code == 200
+
+
+def test_quick_edit_undo_and_restore(app, world, record):
+    idea_id = record(world["stand"], "Tippfehlr")
+    client = world["client"]
+    response = post_json(client, f"/ideas/{idea_id}.json", {"text": "Tippfehler #korrigiert"})
+    assert response.get_json()["idea"]["text"] == "Tippfehler"
+    assert response.get_json()["idea"]["tags"] == ["korrigiert"]
+    undone = post_json(client, f"/ideas/{idea_id}/undo.json", {})
+    assert undone.get_json()["idea"]["status"] == "hidden"
+    restored = post_json(client, f"/ideas/{idea_id}/restore.json", {})
+    assert restored.get_json()["idea"]["status"] == "new"
+
+
+def test_suggestions_find_duplicates_in_the_process(app, world, record, create_stand, create_event):
+    with app.app_context():
+        from app.events.models import Event
+
+        process_id = _db.session.get(Event, world["event_id"]).process_id
+    other_event_stand = create_stand(create_event(process_id=process_id), "Anderswo")
+    record(other_event_stand, "Termine beim Bürgeramt online buchen")
+    record(world["stand"], "Kostenloses WLAN in der Innenstadt")
+    response = world["client"].get(f"/stands/{world['stand']}/suggestions.json",
+                                   query_string={"q": "Online-Termine im Buergeramt buchen"})
+    suggestions = response.get_json()["suggestions"]
+    assert [s["text"] for s in suggestions] == ["Termine beim Bürgeramt online buchen"]
+    assert suggestions[0]["stand"] == "Anderswo"
+    assert world["client"].get(f"/stands/{world['stand']}/suggestions.json",
+                               query_string={"q": "x" * 100_000}).status_code == 200
+
+
+def test_hide_merge_unmerge_through_the_pages(app, world, record):
+    client = world["client"]
+    target = record(world["stand"], "Online Termine buchen #termine")
+    source = record(world["stand"], "Termine online buchen können #app")
+    detail = client.get(f"/ideas/{target}").get_data(as_text=True)
+    assert f'name="source_id" value="{source}"' in detail  # offered as a duplicate
+    assert client.submit(f"/ideas/{target}/merge", {"source_id": source}).status_code == 303
+    detail = client.get(f"/ideas/{target}").get_data(as_text=True)
+    assert "Termine online buchen können" in detail and "#app" in detail
+    source_page = client.get(f"/ideas/{source}").get_data(as_text=True)
+    assert f'href="/ideas/{target}"' in source_page
+    assert client.submit(f"/ideas/{source}/unmerge").status_code == 303
+    with app.app_context():
+        assert _db.session.get(Idea, source).status == "new"
+    assert client.submit(f"/ideas/{source}/hide", {"reason": "Doppelt"}).status_code == 303
+    listing = client.get(f"/stands/{world['stand']}/ideas").get_data(as_text=True)
+    assert "Doppelt" in listing
+    with app.app_context():
+        assert _db.session.get(Idea, source).status == "hidden"
+
+
+# -- stand admin ----------------------------------------------------------------------------------
+
+
+def test_admin_creates_a_stand_with_moderators_and_a_wall_link(app, world, staff_client, create_event):
+    admin = staff_client("admin")
+    event_id = create_event(title="Neuer Workshop")
+    page = admin.get(f"/manage/events/{event_id}/stands")
+    assert page.status_code == 200
+    response = admin.submit(f"/manage/events/{event_id}/stands", {
+        "title": "Digitale Verwaltungsleistungen", "description": "Welche Leistungen?", "position": "2",
+        "moderators": [str(world["moderator"].id)]})
+    assert response.status_code == 303
+    with app.app_context():
+        stand = _db.session.execute(sa.select(Stand).where(Stand.event_id == event_id)).scalar_one()
+        assert [u.id for u in stand.moderators] == [world["moderator"].id]
+        assert _db.session.execute(sa.select(WallLink).where(WallLink.event_id == event_id)).scalar_one()
+    assert world["client"].get("/manage/events/1/stands").status_code == 403
+    overview = world["client"].get("/ideas").get_data(as_text=True)
+    assert "Digitale Verwaltungsleistungen" in overview
+
+
+def test_renewing_the_wall_link_revokes_the_old_one(app, world, staff_client):
+    admin = staff_client("admin")
+    old = world["token"]
+    assert admin.get(f"/wall/{old}").status_code == 200
+    admin.submit(f"/manage/events/{world['event_id']}/wall-link")
+    assert admin.get(f"/wall/{old}").status_code == 404
+
+
+# -- walls and the stream ---------------------------------------------------------------------------
+
+
+def read_stream(client, url, **kwargs) -> list[dict]:
+    response = client.get(url, **kwargs)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    events = []
+    for block in response.get_data(as_text=True).split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+        if fields.get("event") == "idea":
+            events.append({**json.loads(fields["data"]), "feed_id": int(fields["id"])})
+    return events
+
+
+def test_wall_shows_visible_ideas_without_personal_data(app, world, record):
+    shown = record(world["stand"], "Sichtbare Idee #Wall", said_by="Erika Mustermann")
+    hidden = record(world["stand"], "Versteckte Idee")
+    with app.test_request_context():
+        from app.ideas import services
+
+        services.hide_idea(_db.session.get(Idea, hidden), "Spam", user=None)
+        _db.session.commit()
+    anonymous = app.test_client()
+    for url in (f"/wall/{world['token']}", f"/wall/{world['token']}/stands/{world['stand']}",
+                f"/wall/{world['token']}/summary"):
+        html = anonymous.get(url).get_data(as_text=True)
+        assert "Sichtbare Idee" in html and "#Wall" in html, url
+        assert "Versteckte Idee" not in html and "Erika" not in html, url
+    events = read_stream(anonymous, f"/wall/{world['token']}/stream?after=0")
+    assert {e["text"] for e in events if e["visible"]} == {"Sichtbare Idee"}
+    assert {e["id"] for e in events if e["visible"]} == {shown}
+    assert all("said_by" not in e for e in events)
+
+
+def test_wall_needs_the_right_token_and_stand(app, world):
+    anonymous = app.test_client()
+    assert anonymous.get("/wall/wrong-token").status_code == 404
+    assert anonymous.get("/wall/" + "x" * 500).status_code == 404
+    assert anonymous.get(f"/wall/wrong/stream").status_code == 404
+    assert anonymous.get(f"/wall/{world['token']}/stands/999999").status_code == 404
+    assert anonymous.get(f"/wall/{world['token']}/stream?stand=999999").status_code == 404
+
+
+def test_stream_resumes_after_last_event_id(app, world, record):
+    anonymous = app.test_client()
+    first = record(world["stand"], "Erste Idee")
+    second = record(world["stand"], "Zweite Idee")
+    other = record(world["other_stand"], "Idee am anderen Stand")
+    events = read_stream(anonymous, f"/wall/{world['token']}/stream?after=0")
+    assert [e["text"] for e in events] == ["Erste Idee", "Zweite Idee", "Idee am anderen Stand"]
+    ids = [e["feed_id"] for e in events]
+    assert ids == sorted(ids)
+    # Reconnect with Last-Event-ID: only what came after.
+    resumed = read_stream(anonymous, f"/wall/{world['token']}/stream?after=0",
+                          headers={"Last-Event-ID": str(ids[0])})
+    assert [e["text"] for e in resumed] == ["Zweite Idee", "Idee am anderen Stand"]
+    # A stand's stream sends only its stand.
+    stand_events = read_stream(anonymous, f"/wall/{world['token']}/stream?stand={world['stand']}&after=0")
+    assert [e["text"] for e in stand_events] == ["Erste Idee", "Zweite Idee"]
+    # Edits and hides arrive as new events for the same idea.
+    with app.test_request_context():
+        from app.ideas import services
+
+        services.edit_idea(_db.session.get(Idea, first), "Erste Idee, geändert", user=None)
+        services.hide_idea(_db.session.get(Idea, second), "doppelt", user=None)
+        _db.session.commit()
+    later = read_stream(anonymous, f"/wall/{world['token']}/stream", headers={"Last-Event-ID": str(ids[-1])})
+    assert [(e["feed_id"] > ids[-1], e["text"], e["visible"]) for e in later] == [
+        (True, "Erste Idee, geändert", True), (True, "Zweite Idee", False)]
+    assert other
+
+
+# -- XSS -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", XSS_SAMPLES)
+def test_xss_is_shown_as_text_in_every_view(app, world, record, staff_client, payload):
+    evil_tag = "#" + "evil"
+    idea_id = record(world["stand"], f"{payload} {evil_tag}", said_by=payload)
+    target = record(world["stand"], f"Ziel {payload}")
+    with app.test_request_context():
+        from app.ideas import services
+
+        stand = _db.session.get(Stand, world["stand"])
+        stand.title = payload
+        stand.description = payload
+        services.merge_ideas(_db.session.get(Idea, target), [_db.session.get(Idea, idea_id)], user=None)
+        _db.session.commit()
+    admin = staff_client("admin")
+    token = world["token"]
+    pages = {
+        "capture": world["client"].get(f"/stands/{world['stand']}/capture"),
+        "list": world["client"].get(f"/stands/{world['stand']}/ideas"),
+        "detail": world["client"].get(f"/ideas/{idea_id}"),
+        "target": world["client"].get(f"/ideas/{target}"),
+        "overview": world["client"].get("/ideas"),
+        "manage": admin.get(f"/manage/events/{world['event_id']}/stands"),
+        "stand form": admin.get(f"/manage/stands/{world['stand']}"),
+        "wall": app.test_client().get(f"/wall/{token}"),
+        "stand wall": app.test_client().get(f"/wall/{token}/stands/{world['stand']}"),
+        "summary": app.test_client().get(f"/wall/{token}/summary"),
+    }
+    for name, response in pages.items():
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, name
+        assert "<script>alert" not in html, name
+        assert "<img src=x" not in html, name
+        assert 'href="javascript:' not in html and "href='javascript:" not in html, name
+    # ... and the text is there, escaped, where the idea is shown.
+    for name in ("capture", "list", "detail", "target", "wall", "stand wall", "summary"):
+        assert str(escape(payload)) in pages[name].get_data(as_text=True), name
+    # The stream carries JSON (rendered with textContent by wall.js); it must survive intact as text.
+    events = read_stream(app.test_client(), f"/wall/{token}/stream?after=0")
+    assert any(payload in e["text"] for e in events)
+    # JSON responses are served as application/json, never as HTML.
+    response = post_json(world["client"], f"/ideas/{target}.json", {"text": f"Ziel {payload}"})
+    assert response.mimetype == "application/json"
