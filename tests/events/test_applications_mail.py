@@ -1,0 +1,116 @@
+"""The outbox: applications survive an SMTP outage; mail is delivered later, once, by any worker."""
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+
+from app.core import mail as outbox
+from app.core.models import OutboxMail, utcnow
+from app.events.models import Application
+from app.extensions import db
+from tests.support.smtp import find_links
+
+
+def _rows(app):
+    with app.app_context():
+        return db.session.execute(sa.select(OutboxMail).order_by(OutboxMail.id)).scalars().all()
+
+
+def test_smtp_down_keeps_application_and_delivers_later(app, client, open_event, application_form_data, smtp):
+    event_id = open_event()
+    smtp.stop()
+    response = client.submit(f"/events/{event_id}/apply", application_form_data(event_id))
+    response.close()  # the delivery attempt right after the response fails: SMTP is down
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Application)).scalar_one() == 1
+    [row] = _rows(app)
+    assert row.sent_at is None and row.attempts == 1 and row.last_error
+    assert row.next_attempt_at > utcnow()  # backed off
+
+    smtp.start()
+    with app.app_context():
+        assert outbox.send_pending().sent == 0  # not due yet: back-off
+        assert outbox.retry_now() == 1
+        result = outbox.send_pending()
+    assert (result.sent, result.failed) == (1, 0)
+    [mail] = smtp.wait_for(lambda m: m["To"] == "ada@example.org")
+    confirm = next(link for link in find_links(mail) if "/confirm/" in link)
+    assert client.get(confirm[len(app.config["BASE_URL"]):]).status_code == 302
+    [row] = _rows(app)
+    assert row.sent_at is not None and row.attempts == 2
+
+
+def test_cli_send_pending(app, db, smtp):
+    outbox.queue_mail("cli@example.org", "Betreff ü", "Text ü", "<p>HTML ü</p>")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["mail", "send-pending"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent" in result.output
+    [mail] = smtp.wait_for(lambda m: m["To"] == "cli@example.org")
+    assert mail["Subject"] == "Betreff ü"
+    assert "HTML ü" in mail.get_body(("html",)).get_content()
+
+
+def test_queue_mail_is_part_of_the_transaction(app, db):
+    outbox.queue_mail("rollback@example.org", "S", "T")
+    db.session.rollback()
+    assert _rows(app) == []
+
+
+def test_parallel_workers_send_each_mail_once(app, db, smtp):
+    for n in range(30):
+        outbox.queue_mail(f"w{n}@example.org", f"Mail {n}", "Text")
+    db.session.commit()
+    barrier = threading.Barrier(4)
+    results = []
+
+    def worker():
+        with app.app_context():
+            barrier.wait()
+            results.append(outbox.send_pending(limit=100))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.sent for r in results) == 30
+    smtp.wait_for(lambda m: m["To"].startswith("w"), count=30)
+    assert len([m for m in smtp.messages if m["To"].startswith("w")]) == 30
+    assert all(r.sent_at is not None and r.attempts == 1 for r in _rows(app))
+
+
+def test_opportunistic_retry_after_a_later_request(app, client, db, smtp):
+    app.config["MAIL_RETRY_INTERVAL"] = 0
+    outbox.queue_mail("later@example.org", "Later", "Text")
+    db.session.commit()
+    response = client.get("/")
+    response.close()
+    smtp.wait_for(lambda m: m["To"] == "later@example.org")
+
+
+def test_admin_outbox_page_and_send_now(app, staff_client, db, smtp):
+    smtp.stop()
+    outbox.queue_mail("wait@example.org", "Waiting mail", "Text")
+    db.session.commit()
+    with app.app_context():
+        assert outbox.send_pending().failed == 1
+    admin = staff_client("admin")
+    page = admin.get("/manage/outbox").get_data(as_text=True)
+    assert "wait@example.org" in page and "Waiting mail" in page and "ConnectionRefusedError" in page
+    assert staff_client("council").get("/manage/outbox").status_code == 403
+    smtp.start()
+    response = admin.submit("/manage/outbox/send")
+    assert response.status_code == 302
+    smtp.wait_for(lambda m: m["To"] == "wait@example.org")
+    assert "Es warten keine Mails." in admin.get("/manage/outbox").get_data(as_text=True)
+
+
+def test_back_off_grows_and_is_capped(app):
+    with app.app_context():
+        steps = [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 10, 50)]
+    assert steps[:3] == [60, 120, 240]
+    assert steps[-1] == app.config["MAIL_RETRY_MAX_SECONDS"]
