@@ -50,9 +50,11 @@ def update() -> None:
             po = feature / "translations" / locale / "LC_MESSAGES" / "messages.po"
             if po.exists():
                 run("update", "-i", str(pot), "-d", str(feature / "translations"), "-l", locale,
-                    "--no-fuzzy-matching", "--ignore-obsolete")
+                    "--no-fuzzy-matching", "--ignore-obsolete", "--ignore-pot-creation-date",
+                    "--width", "100")
             else:
-                run("init", "-i", str(pot), "-d", str(feature / "translations"), "-l", locale)
+                run("init", "-i", str(pot), "-d", str(feature / "translations"), "-l", locale,
+                    "--width", "100")
         pot.unlink()
 
 
