@@ -34,7 +34,6 @@ from app.events.models import (
     ApplicationAnswer,
     ApplicationStatus,
     Criterion,
-    CriterionOption,
     Event,
     EventStatus,
 )
@@ -269,28 +268,35 @@ def submit_application(event: Event, data: ApplicationData) -> Application:
     if existing is not None:
         return _answer_duplicate(existing)
 
-    token = new_token()
-    now = utcnow()
-    application = Application(
-        event_id=event.id, name=name, email=email, status=ApplicationStatus.UNCONFIRMED.value,
-        language=_language(data.language), token_hash=hash_token(token), source="online",
-        consent_at=now,
-    )
-    application.event = event
-    _set_answers(application, answers)
     try:
-        # A SAVEPOINT: a parallel request with the same email may win the race, then the
-        # unique constraint fires and this request answers as for any duplicate.
-        with db.session.begin_nested():
-            db.session.add(application)
-            db.session.flush()
+        application, token = _insert(event, name, email, answers, data.language, source="online",
+                                     status=ApplicationStatus.UNCONFIRMED.value)
     except IntegrityError:
+        # A parallel request with the same email won the race: answer as for any duplicate.
         existing = _find(event, email)
         if existing is None:
             raise
         return _answer_duplicate(existing)
     _send(application, "confirm", token)
     return application
+
+
+def _insert(event: Event, name: str, email: str | None, answers: dict[int, int], language: str | None,
+            **fields) -> tuple[Application, str]:
+    """Add a new application inside a SAVEPOINT, so a unique-constraint violation (the same
+    email applying in parallel) rolls back only this insert. Returns it and its raw token.
+
+    :raises IntegrityError: the email has applied to this event meanwhile.
+    """
+    token = new_token()
+    application = Application(event_id=event.id, name=name, email=email, language=_language(language),
+                              token_hash=hash_token(token), consent_at=utcnow(), **fields)
+    application.event = event
+    _set_answers(application, answers)
+    with db.session.begin_nested():
+        db.session.add(application)
+        db.session.flush()
+    return application, token
 
 
 def _find(event: Event, email: str) -> Application | None:
@@ -407,19 +413,10 @@ def add_by_staff(event: Event, data: ApplicationData, staff_user, source: str) -
             _l("Record the applicant's consent to the processing of their data."), "consent_missing", "consent")
     if email and _find(event, email) is not None:
         raise ApplicationError(_l("This email address has already applied for this event."), "duplicate", "email")
-    token = new_token()
-    now = utcnow()
-    application = Application(
-        event_id=event.id, name=name, email=email, status=ApplicationStatus.APPLIED.value,
-        language=_language(data.language), token_hash=hash_token(token), source=source,
-        consent_at=now, consent_recorded_by_id=staff_user.id, confirmed_at=now,
-    )
-    application.event = event
-    _set_answers(application, answers)
     try:
-        with db.session.begin_nested():
-            db.session.add(application)
-            db.session.flush()
+        application, token = _insert(event, name, email, answers, data.language, source=source,
+                                     status=ApplicationStatus.APPLIED.value,
+                                     consent_recorded_by_id=staff_user.id, confirmed_at=utcnow())
     except IntegrityError:
         raise ApplicationError(
             _l("This email address has already applied for this event."), "duplicate", "email") from None
