@@ -20,6 +20,7 @@ from app.accounts import services as accounts
 from app.accounts.models import user_by_email
 from app.events.models import Criterion, CriterionOption, Event, EventStatus, Process
 from app.extensions import db
+from app.ideas.demo import ensure_demo_ideas
 from app.ideas.models import Stand
 
 PROCESS_TITLE = "Esslingen 4.0"
@@ -207,6 +208,7 @@ def load_demo() -> DemoResult:
                 status=EventStatus.HELD.value,
             ))
     _ensure_workshop_criteria(process if created else existing)
+    ensure_demo_ideas(process if created else existing)
     db.session.commit()
     _write_logins(passwords)
     logins = [(email, passwords.get(email, "(unknown: set before)"), roles)
