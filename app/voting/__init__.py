@@ -1,0 +1,22 @@
+"""Tickets, check-in and dot voting."""
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+bp = Blueprint("voting", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/voting")
+
+from app.voting import views_manage, views_public  # noqa: E402,F401
+
+
+def init_app(app):
+    from app.core.nav import register_staff_nav
+    from app.voting.cli import voting_cli
+    from app.voting.codes import format_code
+
+    #: Wrong ticket codes per client (only failures count): guessing codes is slow.
+    app.config.setdefault("VOTING_CODE_RATE_LIMIT", "20 per minute;100 per hour")
+    app.cli.add_command(voting_cli)
+    app.jinja_env.filters["ticket_code"] = format_code
+    states = {"not_open": _l("not open yet"), "open": _l("open"), "closed": _l("closed")}
+    app.jinja_env.globals["voting_state_label"] = lambda state: states.get(state, state)
+    register_staff_nav(_l("Voting"), "voting.overview", ("admin", "moderator"), order=40)

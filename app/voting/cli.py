@@ -1,0 +1,43 @@
+"""``flask voting issue-tickets EVENT`` and ``flask voting recount EVENT``."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from app.events.models import Event
+from app.extensions import db
+
+voting_cli = AppGroup("voting", help="Tickets and dot voting.")
+
+
+def _event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise click.ClickException(f"no event with id {event_id}")
+    return event
+
+
+@voting_cli.command("issue-tickets")
+@click.argument("event_id", type=int)
+def issue_tickets(event_id: int) -> None:
+    """Issue tickets (and queue their mails) for all confirmed participants without one."""
+    from app.voting import services
+
+    issued = services.issue_tickets_for_event(_event(event_id))
+    db.session.commit()
+    click.echo(f"{issued} tickets issued")
+
+
+@voting_cli.command("recount")
+@click.argument("event_id", type=int)
+def recount(event_id: int) -> None:
+    """Recompute totals and receipts from the stored dots; exit 1 if they differ from the published ones."""
+    from app.voting import services
+
+    result = services.recount(_event(event_id))
+    for line in result.lines:
+        click.echo(line)
+    if not result.ok:
+        sys.exit(1)

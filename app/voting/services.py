@@ -1,0 +1,814 @@
+"""Tickets, check-in and dot voting: the rules.
+
+Services flush; the request commits. Dots are written with single ``INSERT ...
+SELECT ... WHERE <voting is open> ON CONFLICT DO NOTHING`` statements that take
+the lowest free slot of the ticket (see :mod:`app.voting.models`): a concurrent
+request that took the same slot makes ours insert nothing, and we try the next
+slot; when none is free the ticket has no dots left. On PostgreSQL each vote also
+holds a share lock on the event's settings row, so closing the vote waits for
+votes in flight and the totals stored at close contain every accepted dot (on
+SQLite writers are serialised by the database anyway).
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.accounts.models import User
+from app.core.mail import queue_mail
+from app.core.models import utcnow
+from app.core.text import clean_text
+from app.events.models import Application, ApplicationStatus, Event
+from app.extensions import db
+from app.ideas.models import Idea, IdeaStatus, Stand
+from app.voting.codes import format_code, new_code, normalise_code, qr_svg
+from app.voting.models import (
+    MAX_DOTS, BoardCount, BoardCountLog, Channel, Dot, DotScope, Receipt, TallySnapshot, Ticket,
+    VotingSettings, VotingState,
+)
+
+#: Ideas that can be seen and voted on (new, or taken into a measure).
+VOTABLE_STATUSES = (IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value)
+MAX_BOARD_COUNT = 100_000
+MAX_NAME_LENGTH = 200
+RECEIPT_VERSION = "ideenmarkt-receipt-v1"
+
+
+class VotingError(Exception):
+    """A rule of voting was broken; ``code`` is stable for tests, ``message`` translatable."""
+
+    def __init__(self, message, code: str):
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+
+
+# -- dialect helpers ------------------------------------------------------------------------
+
+
+def _insert(table):
+    """``INSERT`` with ``ON CONFLICT`` support for the database in use."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+# -- settings and state ---------------------------------------------------------------------
+
+
+def settings_for(event: Event) -> VotingSettings:
+    """The event's voting settings; an unsaved default if none were stored yet."""
+    settings = db.session.execute(
+        sa.select(VotingSettings).where(VotingSettings.event_id == event.id)).scalar_one_or_none()
+    return settings or VotingSettings(event_id=event.id, dots_per_ticket=5, max_per_idea=None,
+                                      scope=DotScope.EVENT.value, state=VotingState.NOT_OPEN.value,
+                                      walk_ins_allowed=False, online_enabled=False)
+
+
+def ensure_settings(event: Event) -> VotingSettings:
+    """The stored settings row of ``event``, created if missing (safe against a concurrent create)."""
+    db.session.execute(_insert(VotingSettings.__table__).values(
+        event_id=event.id, dots_per_ticket=5, scope=DotScope.EVENT.value, state=VotingState.NOT_OPEN.value,
+        walk_ins_allowed=False, online_enabled=False, updated_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["event_id"]))
+    return db.session.execute(
+        sa.select(VotingSettings).where(VotingSettings.event_id == event.id)
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+def _locked_settings(event_id: int, *, exclusive: bool = False) -> VotingSettings | None:
+    """The settings row, locked on PostgreSQL (share lock for votes, exclusive to close or open)."""
+    stmt = sa.select(VotingSettings).where(VotingSettings.event_id == event_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(read=not exclusive)
+    return db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def _has_dots(event: Event) -> bool:
+    return db.session.execute(sa.select(Dot.id).where(Dot.event_id == event.id).limit(1)).first() is not None
+
+
+def update_settings(event: Event, *, dots_per_ticket: int, max_per_idea: int | None, scope: str,
+                    walk_ins_allowed: bool, online_enabled: bool = False,
+                    online_opens_at: datetime | None = None, online_closes_at: datetime | None = None,
+                    user: User | None = None) -> VotingSettings:
+    """Change the rules. The dot limits are fixed once voting is open or any dot was given.
+
+    :raises VotingError: ``bad_settings``, ``settings_locked``.
+    """
+    if not isinstance(dots_per_ticket, int) or not 1 <= dots_per_ticket <= MAX_DOTS:
+        raise VotingError(_l("Dots per participant must be between 1 and %(max)d.", max=MAX_DOTS), "bad_settings")
+    if max_per_idea is not None and (not isinstance(max_per_idea, int) or not 1 <= max_per_idea <= dots_per_ticket):
+        raise VotingError(_l("The maximum per idea must be between 1 and the dots per participant."),
+                          "bad_settings")
+    if scope not in (DotScope.EVENT.value, DotScope.STAND.value):
+        raise VotingError(_l("Unknown scope of the dots."), "bad_settings")
+    if online_enabled and online_opens_at and online_closes_at and online_closes_at <= online_opens_at:
+        raise VotingError(_l("Online voting must end after it starts."), "bad_settings")
+    settings = ensure_settings(event)
+    limits_change = (settings.dots_per_ticket, settings.max_per_idea, settings.scope) != (
+        dots_per_ticket, max_per_idea, scope)
+    if limits_change and (settings.state == VotingState.OPEN.value or _has_dots(event)):
+        raise VotingError(_l("The dot limits cannot change while voting is open or after dots were given."),
+                          "settings_locked")
+    settings.dots_per_ticket = dots_per_ticket
+    settings.max_per_idea = max_per_idea
+    settings.scope = scope
+    settings.walk_ins_allowed = bool(walk_ins_allowed)
+    settings.online_enabled = bool(online_enabled)
+    settings.online_opens_at = online_opens_at
+    settings.online_closes_at = online_closes_at
+    settings.updated_by_id = user.id if user is not None else None
+    settings.updated_at = utcnow()
+    db.session.flush()
+    return settings
+
+
+def open_voting(event: Event, user: User | None = None) -> VotingSettings:
+    """Open (or re-open) voting; a re-open withdraws the totals and receipts published at close.
+
+    :raises VotingError: ``already_open``.
+    """
+    ensure_settings(event)
+    settings = _locked_settings(event.id, exclusive=True)
+    assert settings is not None
+    if settings.state == VotingState.OPEN.value:
+        raise VotingError(_l("Voting is already open."), "already_open")
+    db.session.execute(sa.delete(TallySnapshot).where(TallySnapshot.event_id == event.id))
+    db.session.execute(sa.delete(Receipt).where(Receipt.event_id == event.id))
+    settings.state = VotingState.OPEN.value
+    settings.opened_at = utcnow()
+    settings.closed_at = None
+    settings.updated_by_id = user.id if user is not None else None
+    db.session.flush()
+    return settings
+
+
+def close_voting(event: Event, user: User | None = None) -> VotingSettings:
+    """Close voting and publish: store the totals per idea and channel and every voter's receipt.
+
+    The exclusive lock (PostgreSQL) waits for votes in flight; on SQLite the
+    closing transaction is the only writer. Either way the snapshot holds every
+    accepted dot and no dot is accepted after it.
+
+    :raises VotingError: ``not_open``.
+    """
+    settings = _locked_settings(event.id, exclusive=True)
+    if settings is None or settings.state != VotingState.OPEN.value:
+        raise VotingError(_l("Voting is not open."), "not_open")
+    settings.state = VotingState.CLOSED.value
+    settings.closed_at = utcnow()
+    settings.updated_by_id = user.id if user is not None else None
+    db.session.flush()
+    db.session.execute(sa.delete(TallySnapshot).where(TallySnapshot.event_id == event.id))
+    db.session.execute(sa.delete(Receipt).where(Receipt.event_id == event.id))
+    db.session.execute(sa.insert(TallySnapshot).from_select(
+        ["event_id", "idea_id", "channel", "dots"],
+        sa.select(Dot.event_id, Dot.idea_id, Dot.channel, sa.func.count(Dot.id))
+        .where(Dot.event_id == event.id).group_by(Dot.event_id, Dot.idea_id, Dot.channel)))
+    rows = [{"event_id": event.id, "digest": digest, "dots": n} for digest, n in _receipts_from_dots(event.id)]
+    if rows:
+        db.session.execute(sa.insert(Receipt), rows)
+    db.session.flush()
+    return settings
+
+
+def voting_state(event: Event) -> str:
+    return settings_for(event).state
+
+
+# -- tickets ------------------------------------------------------------------------------------
+
+
+def issue_ticket(event: Event, *, application: Application | None = None, kind: str = "participant",
+                 channel: str = Channel.ROOM.value, holder_name: str | None = None,
+                 user: User | None = None) -> Ticket:
+    """A new ticket with a fresh random code that is unique within the event.
+
+    For an application that already has a ticket (also one issued concurrently), that ticket.
+    """
+    return _issue(event, application=application, kind=kind, channel=channel, holder_name=holder_name,
+                  user=user)[0]
+
+
+def _issue(event: Event, *, application: Application | None, kind: str = "participant",
+           channel: str = Channel.ROOM.value, holder_name: str | None = None,
+           user: User | None = None) -> tuple[Ticket, bool]:
+    table = Ticket.__table__
+    for _attempt in range(20):
+        stmt = _insert(table).values(
+            event_id=event.id, code=new_code(), application_id=application.id if application else None,
+            kind=kind, channel=channel, holder_name=holder_name, receipt_salt=secrets.token_hex(16),
+            issued_at=utcnow(), issued_by_id=user.id if user is not None else None,
+        ).on_conflict_do_nothing().returning(table.c.id)
+        ticket_id = db.session.execute(stmt).scalar()
+        if ticket_id is not None:
+            return db.session.get(Ticket, ticket_id), True
+        if application is not None:
+            existing = ticket_of(application)
+            if existing is not None:
+                return existing, False
+    raise VotingError(_l("No free ticket code was found; please try again."), "no_code")  # pragma: no cover
+
+
+def ticket_of(application: Application) -> Ticket | None:
+    return db.session.execute(sa.select(Ticket).where(Ticket.application_id == application.id)).scalar_one_or_none()
+
+
+def issue_ticket_for_application(application: Application, *, user: User | None = None,
+                                 send_mail: bool = True) -> Ticket:
+    """The hook for the lottery's confirm step: the ticket of a participant who confirmed a seat.
+
+    Idempotent: a second call returns the existing ticket and sends no second mail.
+    Call it in the same transaction that sets ``status = "confirmed"`` (it flushes,
+    the caller commits); the ticket mail goes to the outbox in that transaction.
+
+    :raises VotingError: ``not_confirmed`` if the application is not confirmed.
+    """
+    if application.status != ApplicationStatus.CONFIRMED.value:
+        raise VotingError(_l("Only confirmed participants get a ticket."), "not_confirmed")
+    existing = ticket_of(application)
+    if existing is not None:
+        return existing
+    ticket, created = _issue(application.event, application=application, user=user)
+    if created and send_mail and application.email:
+        send_ticket_mail(ticket)
+    return ticket
+
+
+def issue_tickets_for_event(event: Event, *, user: User | None = None) -> int:
+    """Tickets (and their mails) for every confirmed application of ``event`` that has none yet.
+
+    :return: how many tickets were issued.
+    """
+    applications = db.session.execute(
+        sa.select(Application).outerjoin(Ticket, Ticket.application_id == Application.id)
+        .where(Application.event_id == event.id, Application.status == ApplicationStatus.CONFIRMED.value,
+               Ticket.id.is_(None)).order_by(Application.id)).scalars().all()
+    issued = 0
+    for application in applications:
+        _ticket, created = _issue(event, application=application, user=user)
+        if created:
+            send_ticket_mail(_ticket)
+            issued += 1
+    return issued
+
+
+def issue_walk_in(event: Event, holder_name: object = "", *, user: User | None = None) -> Ticket:
+    """A ticket at the door, if the admin allows walk-ins for this event.
+
+    :raises VotingError: ``walk_ins_off``, ``bad_name``.
+    """
+    if not settings_for(event).walk_ins_allowed:
+        raise VotingError(_l("Tickets at the door are not allowed for this event."), "walk_ins_off")
+    name = clean_text(holder_name) if isinstance(holder_name, str) else ""
+    if len(name) > MAX_NAME_LENGTH:
+        raise VotingError(_l("The name is too long (at most %(max)d characters).", max=MAX_NAME_LENGTH), "bad_name")
+    ticket = issue_ticket(event, kind="walk_in", holder_name=name or None, user=user)
+    ticket.checked_in_at = utcnow()
+    ticket.checked_in_by_id = user.id if user is not None else None
+    db.session.flush()
+    return ticket
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute URL from ``BASE_URL`` (mails and QR codes are also made outside requests)."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base + "/"):
+        return url_for(endpoint, _external=True, **values)
+
+
+def ticket_url(ticket: Ticket) -> str:
+    """The URL in the QR code: opens the voting page with this ticket (then drops the code from the URL)."""
+    return absolute_url("voting.ticket_link", event_id=ticket.event_id, code=ticket.code)
+
+
+def ticket_qr(ticket: Ticket, label: str = "") -> str:
+    return qr_svg(ticket_url(ticket), label)
+
+
+def send_ticket_mail(ticket: Ticket) -> None:
+    """Queue the ticket mail (code, link and QR) in the participant's language."""
+    application = ticket.application
+    if application is None or not application.email:
+        return
+    context = {"ticket": ticket, "event": ticket.event, "application": application,
+               "code": format_code(ticket.code), "url": ticket_url(ticket),
+               "vote_url": absolute_url("voting.vote", event_id=ticket.event_id)}
+    with force_locale(application.language):
+        context["qr"] = ticket_qr(ticket, _("QR code of your ticket"))
+        subject = _("Your ticket: %(title)s", title=ticket.event.title)
+        text = render_template("voting/mail/ticket.txt", **context)
+        html = render_template("voting/mail/ticket.html", **context)
+    queue_mail(application.email, subject, text, html)
+
+
+def find_ticket(event: Event, raw_code: object) -> Ticket:
+    """The ticket of ``event`` with the typed or scanned code.
+
+    :raises VotingError: ``bad_code`` (cannot be a code), ``other_event``, ``unknown_code``.
+    """
+    code = normalise_code(raw_code)
+    if code is None:
+        raise VotingError(_l("A ticket code has 8 letters and digits, for example ABCD-EFGH."), "bad_code")
+    ticket = db.session.execute(
+        sa.select(Ticket).where(Ticket.event_id == event.id, Ticket.code == code)).scalar_one_or_none()
+    if ticket is not None:
+        return ticket
+    other = db.session.execute(
+        sa.select(Event.title).join(Ticket, Ticket.event_id == Event.id).where(Ticket.code == code).limit(1)
+    ).scalar()
+    if other is not None:
+        raise VotingError(_l("This ticket is for another event (“%(title)s”).", title=other), "other_event")
+    raise VotingError(_l("There is no ticket with this code for this event. Please check the code."),
+                      "unknown_code")
+
+
+def check_in(event: Event, raw_code: object, *, user: User | None = None) -> tuple[Ticket, bool]:
+    """Check a participant in; checking in twice changes nothing.
+
+    :return: the ticket and whether this call checked it in (False: already checked in).
+    :raises VotingError: as :func:`find_ticket`.
+    """
+    ticket = find_ticket(event, raw_code)
+    table = Ticket.__table__
+    result = db.session.execute(
+        sa.update(table).where(table.c.id == ticket.id, table.c.checked_in_at.is_(None))
+        .values(checked_in_at=utcnow(), checked_in_by_id=user.id if user is not None else None))
+    db.session.refresh(ticket)
+    return ticket, result.rowcount == 1
+
+
+@dataclass
+class Attendance:
+    confirmed: int
+    tickets: int
+    checked_in: int
+    walk_ins: int
+
+
+def attendance(event: Event) -> Attendance:
+    """Confirmed participants, tickets, and how many are checked in (one query each)."""
+    confirmed = db.session.execute(
+        sa.select(sa.func.count(Application.id)).where(
+            Application.event_id == event.id, Application.status == ApplicationStatus.CONFIRMED.value)
+    ).scalar_one()
+    row = db.session.execute(
+        sa.select(sa.func.count(Ticket.id),
+                  sa.func.count(Ticket.id).filter(Ticket.checked_in_at.is_not(None)),
+                  sa.func.count(Ticket.id).filter(Ticket.kind == "walk_in"))
+        .where(Ticket.event_id == event.id, Ticket.channel == Channel.ROOM.value)).one()
+    return Attendance(confirmed=confirmed, tickets=row[0], checked_in=row[1], walk_ins=row[2])
+
+
+def tickets_for_badges(event: Event) -> list[Ticket]:
+    return list(db.session.execute(
+        sa.select(Ticket).outerjoin(Application, Application.id == Ticket.application_id)
+        .where(Ticket.event_id == event.id, Ticket.channel == Channel.ROOM.value)
+        .order_by(sa.func.coalesce(Application.name, Ticket.holder_name, ""), Ticket.id)).scalars())
+
+
+# -- ideas and merges ---------------------------------------------------------------------------
+
+
+def idea_root_cte(name: str = "idea_root"):
+    """A recursive CTE ``(idea_id, root_id)``: every idea with the surviving idea of its merge group.
+
+    The results feature joins dots and board counts to it and groups by ``root_id``
+    to count dots given to merged ideas for their survivor (un-merge gives them back,
+    as it just clears ``merged_into_id``).
+    """
+    roots = sa.select(Idea.id.label("idea_id"), Idea.id.label("root_id")).where(
+        Idea.merged_into_id.is_(None)).cte(name, recursive=True)
+    return roots.union_all(
+        sa.select(Idea.id, roots.c.root_id).join(roots, Idea.merged_into_id == roots.c.idea_id))
+
+
+def _root_of(idea: Idea) -> Idea:
+    seen = set()
+    while idea.merged_into is not None and idea.id not in seen:
+        seen.add(idea.id)
+        idea = idea.merged_into
+    return idea
+
+
+def _group_ids(root_id: int) -> list[int]:
+    group = sa.select(Idea.id).where(Idea.id == root_id).cte("merge_group", recursive=True)
+    group = group.union_all(sa.select(Idea.id).where(Idea.merged_into_id == group.c.id))
+    return list(db.session.execute(sa.select(group.c.id)).scalars())
+
+
+def _votable_idea(ticket: Ticket, idea_id: object) -> Idea:
+    """The idea a dot for ``idea_id`` goes to: the idea, or the survivor it was merged into."""
+    if isinstance(idea_id, str) and idea_id.strip().isdigit() and len(idea_id.strip()) < 12:
+        idea_id = int(idea_id.strip())
+    if not isinstance(idea_id, int) or isinstance(idea_id, bool) or not 0 < idea_id < 2**31:
+        raise VotingError(_l("Please choose an idea."), "unknown_idea")
+    idea = db.session.get(Idea, idea_id)
+    if idea is None:
+        raise VotingError(_l("This idea does not exist."), "unknown_idea")
+    root = _root_of(idea)
+    if root.stand.event_id != ticket.event_id:
+        raise VotingError(_l("This idea does not belong to this event."), "unknown_idea")
+    if idea.status == IdeaStatus.HIDDEN.value or root.status not in VOTABLE_STATUSES:
+        raise VotingError(_l("This idea was removed by the moderators and cannot receive dots."), "hidden_idea")
+    return root
+
+
+def _check_open(settings: VotingSettings | None, ticket: Ticket, now: datetime | None = None) -> VotingSettings:
+    if settings is None or settings.state == VotingState.NOT_OPEN.value:
+        raise VotingError(_l("Voting has not started yet."), "not_open")
+    if settings.state == VotingState.CLOSED.value:
+        raise VotingError(_l("Voting is closed. Your dots were counted as they are."), "closed")
+    if ticket.channel == Channel.ONLINE.value:
+        now = now or utcnow()
+        if not settings.online_enabled or (settings.online_opens_at and now < settings.online_opens_at) or (
+                settings.online_closes_at and now >= settings.online_closes_at):
+            raise VotingError(_l("Online voting is not open."), "closed")
+    return settings
+
+
+def _open_clause(event_id: int):
+    return sa.exists().where(VotingSettings.event_id == event_id, VotingSettings.state == VotingState.OPEN.value)
+
+
+def _lowest_free(used: Iterable[int], limit: int) -> int | None:
+    taken = set(used)
+    return next((n for n in range(1, limit + 1) if n not in taken), None)
+
+
+@dataclass
+class DotResult:
+    """After a dot was given or taken back: the idea, the voter's dots on it and what is left
+    (in the dot's scope: the event, or the stand with scope "stand")."""
+
+    idea: Idea
+    mine: int
+    remaining: int
+    scope_id: int
+
+
+def cast_dot(ticket: Ticket, idea_id: object) -> DotResult:
+    """Give one dot of ``ticket`` to an idea (to its survivor if it was merged).
+
+    :return: the idea that received the dot, with the voter's count on it and the dots left.
+    :raises VotingError: ``not_open``, ``closed``, ``unknown_idea``, ``hidden_idea``,
+        ``no_dots_left``, ``idea_limit``.
+    """
+    settings = _check_open(_locked_settings(ticket.event_id), ticket)
+    idea = _votable_idea(ticket, idea_id)
+    scope_id = idea.stand_id if settings.scope == DotScope.STAND.value else 0
+    group = _group_ids(idea.id)
+    table = Dot.__table__
+    # Dots given to ideas before they were merged into this one count towards its maximum.
+    earlier = db.session.execute(
+        sa.select(sa.func.count(table.c.id)).where(table.c.ticket_id == ticket.id, table.c.idea_id.in_(group),
+                                                   table.c.idea_id != idea.id)).scalar_one()
+    idea_cap = settings.idea_cap - earlier
+    for _attempt in range(settings.dots_per_ticket + settings.idea_cap + 5):
+        used = db.session.execute(
+            sa.select(table.c.slot).where(table.c.ticket_id == ticket.id, table.c.scope_id == scope_id)
+        ).scalars().all()
+        slot = _lowest_free(used, settings.dots_per_ticket)
+        if slot is None:
+            if settings.scope == DotScope.STAND.value:
+                raise VotingError(_l("You have no dots left at this stand."), "no_dots_left")
+            raise VotingError(_l("You have no dots left."), "no_dots_left")
+        on_idea = db.session.execute(
+            sa.select(table.c.idea_slot).where(table.c.ticket_id == ticket.id, table.c.idea_id == idea.id)
+        ).scalars().all()
+        idea_slot = _lowest_free(on_idea, idea_cap)
+        if idea_slot is None:
+            raise VotingError(_l("This idea already has the most dots you may give one idea (%(max)d).",
+                                 max=settings.idea_cap), "idea_limit")
+        values = sa.select(
+            sa.literal(ticket.id), sa.literal(ticket.event_id), sa.literal(idea.id), sa.literal(idea.stand_id),
+            sa.literal(ticket.channel), sa.literal(scope_id), sa.literal(slot), sa.literal(idea_slot),
+            sa.literal(utcnow(), sa.DateTime),
+        ).where(_open_clause(ticket.event_id))
+        stmt = _insert(table).from_select(
+            ["ticket_id", "event_id", "idea_id", "stand_id", "channel", "scope_id", "slot", "idea_slot",
+             "created_at"], values).on_conflict_do_nothing().returning(table.c.id)
+        if db.session.execute(stmt).scalar() is not None:
+            return DotResult(idea, earlier + len(on_idea) + 1, settings.dots_per_ticket - len(used) - 1, scope_id)
+        # Either a concurrent request took the slot (try the next) or voting just closed.
+        _check_open(db.session.execute(
+            sa.select(VotingSettings).where(VotingSettings.event_id == ticket.event_id)
+            .execution_options(populate_existing=True)).scalar_one_or_none(), ticket)
+    raise VotingError(_l("Too many requests at once; please try again."), "busy")  # pragma: no cover
+
+
+def remove_dot(ticket: Ticket, idea_id: object) -> DotResult:
+    """Take one of the ticket's dots back from an idea (or from the ideas merged into it).
+
+    :raises VotingError: ``not_open``, ``closed``, ``unknown_idea``, ``no_dot``.
+    """
+    settings = _check_open(_locked_settings(ticket.event_id), ticket)
+    try:
+        idea = _votable_idea(ticket, idea_id)
+    except VotingError as exc:
+        if exc.code != "hidden_idea":
+            raise
+        idea = _root_of(db.session.get(Idea, int(idea_id)))
+    group = _group_ids(idea.id)
+    table = Dot.__table__
+    for _attempt in range(settings.dots_per_ticket + 5):
+        # The newest dot, preferring those on the survivor itself.
+        dot_id = db.session.execute(
+            sa.select(table.c.id).where(table.c.ticket_id == ticket.id, table.c.idea_id.in_(group))
+            .order_by((table.c.idea_id == idea.id).desc(), table.c.id.desc()).limit(1)).scalar()
+        if dot_id is None:
+            raise VotingError(_l("You have no dot on this idea."), "no_dot")
+        deleted = db.session.execute(
+            sa.delete(table).where(table.c.id == dot_id, _open_clause(ticket.event_id))).rowcount
+        if deleted:
+            scope_id = idea.stand_id if settings.scope == DotScope.STAND.value else 0
+            mine, used = db.session.execute(sa.select(
+                sa.func.count(table.c.id).filter(table.c.idea_id.in_(group)),
+                sa.func.count(table.c.id).filter(table.c.scope_id == scope_id),
+            ).where(table.c.ticket_id == ticket.id)).one()
+            return DotResult(idea, mine, settings.dots_per_ticket - used, scope_id)
+        _check_open(db.session.execute(
+            sa.select(VotingSettings).where(VotingSettings.event_id == ticket.event_id)
+            .execution_options(populate_existing=True)).scalar_one_or_none(), ticket)
+    raise VotingError(_l("Too many requests at once; please try again."), "busy")  # pragma: no cover
+
+
+def release_removed_dots(ticket: Ticket) -> int:
+    """Give back the ticket's dots on ideas the moderators hid (or that left the event by a merge).
+
+    :return: how many dots came back.
+    """
+    _check_open(_locked_settings(ticket.event_id), ticket)
+    ids = [dot_id for dot_id, _ in _removed_dots(ticket)]
+    if not ids:
+        return 0
+    return db.session.execute(
+        sa.delete(Dot).where(Dot.id.in_(ids), _open_clause(ticket.event_id))).rowcount
+
+
+def _removed_dots(ticket: Ticket) -> list[tuple[int, int]]:
+    roots = idea_root_cte()
+    root = sa.orm.aliased(Idea)
+    return [tuple(r) for r in db.session.execute(
+        sa.select(Dot.id, roots.c.root_id).join(roots, roots.c.idea_id == Dot.idea_id)
+        .join(root, root.id == roots.c.root_id).join(Stand, Stand.id == root.stand_id)
+        .where(Dot.ticket_id == ticket.id,
+               sa.or_(root.status.not_in(VOTABLE_STATUSES), Stand.event_id != ticket.event_id))).all()]
+
+
+# -- the ballot -----------------------------------------------------------------------------------
+
+
+@dataclass
+class StandBallot:
+    stand: Stand
+    ideas: list[Idea]
+    remaining: int | None = None  # with scope "stand"
+
+
+@dataclass
+class Ballot:
+    """What a voter sees: the stands and ideas, their own dots, and what is left."""
+
+    settings: VotingSettings
+    stands: list[StandBallot]
+    mine: dict[int, int]
+    used: int
+    remaining: int
+    removed: int
+    receipt: str
+    by_stand: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def per_stand(self) -> bool:
+        return self.settings.scope == DotScope.STAND.value
+
+
+def event_ideas(event: Event) -> list[tuple[Stand, list[Idea]]]:
+    """The event's stands in order, each with its visible (votable) ideas; two queries."""
+    stands = list(db.session.execute(
+        sa.select(Stand).where(Stand.event_id == event.id).order_by(Stand.position, Stand.id)).scalars())
+    ideas = db.session.execute(
+        sa.select(Idea).where(Idea.stand_id.in_([s.id for s in stands]), Idea.status.in_(VOTABLE_STATUSES))
+        .order_by(Idea.created_at, Idea.id)).scalars().all() if stands else []
+    by_stand: dict[int, list[Idea]] = defaultdict(list)
+    for idea in ideas:
+        by_stand[idea.stand_id].append(idea)
+    return [(stand, by_stand[stand.id]) for stand in stands]
+
+
+def my_dots(ticket: Ticket) -> dict[int, int]:
+    """The ticket's dots per surviving idea (dots on merged ideas count for their survivor)."""
+    roots = idea_root_cte()
+    return dict(db.session.execute(
+        sa.select(roots.c.root_id, sa.func.count(Dot.id)).join(roots, roots.c.idea_id == Dot.idea_id)
+        .where(Dot.ticket_id == ticket.id).group_by(roots.c.root_id)).all())
+
+
+def ballot(ticket: Ticket) -> Ballot:
+    settings = settings_for(ticket.event)
+    stands = event_ideas(ticket.event)
+    mine = my_dots(ticket)
+    used_by_scope = dict(db.session.execute(
+        sa.select(Dot.scope_id, sa.func.count(Dot.id)).where(Dot.ticket_id == ticket.id).group_by(Dot.scope_id)
+    ).all())
+    removed = len(_removed_dots(ticket))
+    used = sum(used_by_scope.values())
+    stand_ballots = [StandBallot(stand, ideas) for stand, ideas in stands]
+    if settings.scope == DotScope.STAND.value:
+        for entry in stand_ballots:
+            entry.remaining = settings.dots_per_ticket - used_by_scope.get(entry.stand.id, 0)
+        remaining = sum(e.remaining or 0 for e in stand_ballots)
+    else:
+        remaining = settings.dots_per_ticket - used
+    return Ballot(settings=settings, stands=stand_ballots, mine=mine, used=used, remaining=max(0, remaining),
+                  removed=removed, receipt=receipt(ticket),
+                  by_stand={e.stand.id: e.remaining for e in stand_ballots if e.remaining is not None})
+
+
+# -- receipts ------------------------------------------------------------------------------------
+
+
+def receipt_digest(event_id: int, salt: str, idea_ids: Iterable[int]) -> str:
+    """SHA-256 over the event, the ticket's secret salt and the sorted ids of the ideas its dots are on."""
+    payload = f"{RECEIPT_VERSION}:{event_id}:{salt}:" + ",".join(str(i) for i in sorted(idea_ids))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def receipt(ticket: Ticket) -> str:
+    ids = db.session.execute(sa.select(Dot.idea_id).where(Dot.ticket_id == ticket.id)).scalars().all()
+    return receipt_digest(ticket.event_id, ticket.receipt_salt, ids)
+
+
+def _receipts_from_dots(event_id: int) -> Iterator[tuple[str, int]]:
+    """(digest, dots) for every ticket of the event with at least one dot, recomputed from the rows."""
+    rows = db.session.execute(
+        sa.select(Ticket.id, Ticket.receipt_salt, Dot.idea_id).join(Dot, Dot.ticket_id == Ticket.id)
+        .where(Ticket.event_id == event_id).order_by(Ticket.id)).all()
+    current, salt, ideas = None, "", []
+    for ticket_id, ticket_salt, idea_id in rows:
+        if ticket_id != current:
+            if current is not None:
+                yield receipt_digest(event_id, salt, ideas), len(ideas)
+            current, salt, ideas = ticket_id, ticket_salt, []
+        ideas.append(idea_id)
+    if current is not None:
+        yield receipt_digest(event_id, salt, ideas), len(ideas)
+
+
+def published_receipts(event: Event) -> list[Receipt]:
+    return list(db.session.execute(
+        sa.select(Receipt).where(Receipt.event_id == event.id).order_by(Receipt.digest)).scalars())
+
+
+# -- physical dots -------------------------------------------------------------------------------
+
+
+def parse_count(raw: object) -> int:
+    """A count of paper dots from a form field (digits only, 0..100000)."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 6:
+        value = int(raw.strip())
+    else:
+        raise VotingError(_l("Please enter the number of dots as a whole number (0 or more)."), "bad_count")
+    if not 0 <= value <= MAX_BOARD_COUNT:
+        raise VotingError(_l("Please enter a number between 0 and %(max)d.", max=MAX_BOARD_COUNT), "bad_count")
+    return value
+
+
+def set_board_count(idea: Idea, count: object, *, user: User | None = None) -> int:
+    """Set the paper dots counted on the board for ``idea`` (replaces the earlier count; logged).
+
+    :raises VotingError: ``bad_count``, ``hidden_idea``.
+    """
+    value = parse_count(count)
+    if idea.status not in VOTABLE_STATUSES:
+        raise VotingError(_l("Dots can only be counted for visible ideas."), "hidden_idea")
+    now = utcnow()
+    user_id = user.id if user is not None else None
+    table = BoardCount.__table__
+    stmt = _insert(table).values(event_id=idea.stand.event_id, idea_id=idea.id, count=value, updated_at=now,
+                                 updated_by_id=user_id)
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=["idea_id"],
+        set_={"count": stmt.excluded.count, "updated_at": now, "updated_by_id": user_id}))
+    db.session.add(BoardCountLog(event_id=idea.stand.event_id, idea_id=idea.id, count=value, user_id=user_id,
+                                 created_at=now))
+    db.session.flush()
+    return value
+
+
+def board_counts(event: Event) -> dict[int, BoardCount]:
+    return {b.idea_id: b for b in db.session.execute(
+        sa.select(BoardCount).where(BoardCount.event_id == event.id)).scalars()}
+
+
+# -- totals and recount ----------------------------------------------------------------------------
+
+
+@dataclass
+class IdeaTotal:
+    idea: Idea
+    room: int = 0
+    board: int = 0
+    online: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.room + self.board + self.online
+
+
+def dot_totals_by_root(event_ids: list[int]):
+    """``SELECT root_id, channel, dots`` (room/online from dot rows, board from counts) for the events.
+
+    One statement; group further by stand or tag in SQL by joining ``root_id`` to ideas.
+    """
+    roots = idea_root_cte()
+    dots = (sa.select(roots.c.root_id, Dot.channel.label("channel"), sa.func.count(Dot.id).label("dots"))
+            .join(roots, roots.c.idea_id == Dot.idea_id).where(Dot.event_id.in_(event_ids))
+            .group_by(roots.c.root_id, Dot.channel))
+    board = (sa.select(roots.c.root_id, sa.literal(Channel.BOARD.value).label("channel"),
+                       sa.func.sum(BoardCount.count).label("dots"))
+             .join(roots, roots.c.idea_id == BoardCount.idea_id).where(BoardCount.event_id.in_(event_ids))
+             .group_by(roots.c.root_id))
+    return sa.union_all(dots, board)
+
+
+def totals(event: Event) -> list[IdeaTotal]:
+    """Per visible idea of the event (merged ideas counted for their survivor): room, board, online.
+
+    Sorted by total, most dots first. Three queries whatever the number of ideas.
+    """
+    entries = {idea.id: IdeaTotal(idea) for _, ideas in event_ideas(event) for idea in ideas}
+    for root_id, channel, dots in db.session.execute(dot_totals_by_root([event.id])).all():
+        entry = entries.get(root_id)
+        if entry is not None and channel in ("room", "board", "online"):
+            setattr(entry, channel, getattr(entry, channel) + int(dots or 0))
+    return sorted(entries.values(), key=lambda e: (-e.total, e.idea.created_at, e.idea.id))
+
+
+def channel_sums(event: Event) -> dict[str, int]:
+    """All dots of the event per channel (including dots on ideas hidden later)."""
+    sums = {"room": 0, "board": 0, "online": 0}
+    for channel, n in db.session.execute(
+            sa.select(Dot.channel, sa.func.count(Dot.id)).where(Dot.event_id == event.id).group_by(Dot.channel)):
+        sums[channel] = n
+    sums["board"] = int(db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(BoardCount.count), 0)).where(BoardCount.event_id == event.id)
+    ).scalar_one())
+    return sums
+
+
+@dataclass
+class Recount:
+    ok: bool
+    lines: list[str]
+
+
+def recount(event: Event) -> Recount:
+    """Recompute the totals and receipts from the stored dots and compare with what was published."""
+    settings = settings_for(event)
+    lines = [f"event {event.id}: {event.title}", f"voting: {settings.state}"]
+    fresh = {(i, c): n for i, c, n in db.session.execute(
+        sa.select(Dot.idea_id, Dot.channel, sa.func.count(Dot.id)).where(Dot.event_id == event.id)
+        .group_by(Dot.idea_id, Dot.channel)).all()}
+    lines.append(f"dots stored: {sum(fresh.values())} on {len({i for i, _ in fresh})} ideas")
+    if settings.state != VotingState.CLOSED.value:
+        lines.append("MISMATCH: voting is not closed, so no totals are published to compare with")
+        return Recount(False, lines)
+    published = {(t.idea_id, t.channel): t.dots for t in db.session.execute(
+        sa.select(TallySnapshot).where(TallySnapshot.event_id == event.id)).scalars()}
+    lines.append(f"dots published: {sum(published.values())}")
+    ok = True
+    for key in sorted(set(fresh) | set(published)):
+        if fresh.get(key, 0) != published.get(key, 0):
+            ok = False
+            lines.append(f"MISMATCH idea {key[0]} ({key[1]}): stored {fresh.get(key, 0)}, "
+                         f"published {published.get(key, 0)}")
+    stored_receipts = sorted((r.digest, r.dots) for r in published_receipts(event))
+    recomputed = sorted(_receipts_from_dots(event.id))
+    lines.append(f"receipts published: {len(stored_receipts)}, recomputed: {len(recomputed)}")
+    if stored_receipts != recomputed:
+        ok = False
+        missing = set(recomputed) - set(stored_receipts)
+        extra = set(stored_receipts) - set(recomputed)
+        lines.append(f"MISMATCH receipts: {len(missing)} not published, {len(extra)} published but not in the dots")
+    if sum(n for _, n in stored_receipts) != sum(published.values()):
+        ok = False
+        lines.append("MISMATCH: the dots of the receipts do not add up to the published totals")
+    lines.append("OK: totals and receipts match the stored dots" if ok else "recount FAILED")
+    return Recount(ok, lines)

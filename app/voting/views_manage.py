@@ -1,0 +1,215 @@
+"""Staff: voting settings, open/close, tickets (bulk, walk-ins, badges), check-in and board counts.
+
+Staff pages show totals only: nobody can see who gave which dot.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+import sqlalchemy as sa
+
+from app.core.access import staff_required
+from app.events.models import Event
+from app.extensions import db
+from app.voting import bp, services
+from app.voting.forms import CheckInForm, EmptyForm, SettingsForm, WalkInForm
+from app.voting.models import Ticket
+from app.voting.services import VotingError
+
+DOOR = ("admin", "moderator")
+
+
+def get_event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+@bp.route("/manage/voting")
+@staff_required(*DOOR)
+def overview():
+    """Events with their voting state and attendance."""
+    events = list(db.session.execute(sa.select(Event).order_by(Event.starts_at.desc(), Event.id)).scalars())
+    return render_template("voting/manage/overview.html", events=events,
+                           states={e.id: services.settings_for(e).state for e in events})
+
+
+@bp.route("/manage/events/<int:event_id>/voting", methods=["GET", "POST"])
+@staff_required(*DOOR)
+def manage(event_id: int):
+    """Settings (admins), open/close, attendance and totals."""
+    event = get_event(event_id)
+    settings = services.settings_for(event)
+    form = SettingsForm(obj=settings)
+    if request.method == "POST":
+        if not current_user.has_role("admin"):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                services.update_settings(
+                    event, dots_per_ticket=form.dots_per_ticket.data, max_per_idea=form.max_per_idea.data,
+                    scope=form.scope.data, walk_ins_allowed=form.walk_ins_allowed.data,
+                    online_enabled=settings.online_enabled, online_opens_at=settings.online_opens_at,
+                    online_closes_at=settings.online_closes_at, user=current_user)
+                db.session.commit()
+                flash(_("Voting settings saved."), "success")
+                return redirect(url_for("voting.manage", event_id=event.id))
+            except VotingError as exc:
+                db.session.rollback()
+                form.dots_per_ticket.errors = [*form.dots_per_ticket.errors, str(exc.message)]
+    return render_template("voting/manage/event.html", event=event, settings=settings, form=form,
+                           action_form=EmptyForm(), attendance=services.attendance(event),
+                           totals=services.totals(event), sums=services.channel_sums(event))
+
+
+def _state_action(event_id: int, action, done: str):
+    event = get_event(event_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        action(event, current_user)
+        db.session.commit()
+        flash(done, "success")
+    except VotingError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    return redirect(url_for("voting.manage", event_id=event.id))
+
+
+@bp.route("/manage/events/<int:event_id>/voting/open", methods=["POST"])
+@staff_required("admin")
+def open_voting(event_id: int):
+    return _state_action(event_id, services.open_voting, _("Voting is open."))
+
+
+@bp.route("/manage/events/<int:event_id>/voting/close", methods=["POST"])
+@staff_required("admin")
+def close_voting(event_id: int):
+    return _state_action(event_id, services.close_voting, _("Voting is closed; totals and receipts are published."))
+
+
+@bp.route("/manage/events/<int:event_id>/tickets", methods=["POST"])
+@staff_required("admin")
+def issue_tickets(event_id: int):
+    """Tickets and mails for every confirmed participant who has none yet (safety net for the lottery hook)."""
+    event = get_event(event_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    issued = services.issue_tickets_for_event(event, user=current_user)
+    db.session.commit()
+    flash(_("%(n)d tickets issued and sent.", n=issued), "success")
+    return redirect(url_for("voting.manage", event_id=event.id))
+
+
+@bp.route("/manage/events/<int:event_id>/badges")
+@staff_required(*DOOR)
+def badges(event_id: int):
+    """A print-styled sheet: one badge per ticket with name, code and QR code."""
+    event = get_event(event_id)
+    tickets = services.tickets_for_badges(event)
+    qr_label = _("QR code of the ticket")
+    return render_template("voting/manage/badges.html", event=event,
+                           badges=[(t, services.ticket_qr(t, qr_label)) for t in tickets])
+
+
+@bp.route("/manage/events/<int:event_id>/checkin", methods=["GET", "POST"])
+@staff_required(*DOOR)
+def checkin(event_id: int):
+    """Check participants in by typed or scanned code; checking in twice is harmless."""
+    event = get_event(event_id)
+    form = CheckInForm()
+    result = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            ticket, newly = services.check_in(event, form.code.data, user=current_user)
+            db.session.commit()
+            result = {"ok": True, "newly": newly, "name": ticket.display_name,
+                      "code": services.format_code(ticket.code)}
+        except VotingError as exc:
+            db.session.rollback()
+            result = {"ok": False, "code": exc.code, "message": str(exc.message)}
+            status = 422
+        if request.accept_mimetypes.best == "application/json":
+            counts = services.attendance(event)
+            return jsonify({**result, "checked_in": counts.checked_in, "confirmed": counts.confirmed}), status
+        form = CheckInForm(formdata=None)
+    elif request.method == "POST":
+        status = 422
+    return render_template("voting/manage/checkin.html", event=event, form=form, result=result,
+                           attendance=services.attendance(event), walk_in_form=WalkInForm(),
+                           settings=services.settings_for(event)), status
+
+
+@bp.route("/manage/events/<int:event_id>/walk-in", methods=["POST"])
+@staff_required(*DOOR)
+def walk_in(event_id: int):
+    """Issue a ticket at the door (if the admin allows walk-ins), already checked in."""
+    event = get_event(event_id)
+    form = WalkInForm()
+    if not form.validate_on_submit():
+        flash(_("The name is too long (at most %(max)d characters).", max=200), "error")
+        return redirect(url_for("voting.checkin", event_id=event.id))
+    try:
+        ticket = services.issue_walk_in(event, form.name.data or "", user=current_user)
+        db.session.commit()
+    except VotingError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("voting.checkin", event_id=event.id))
+    return redirect(url_for("voting.ticket", ticket_id=ticket.id))
+
+
+@bp.route("/manage/tickets/<int:ticket_id>")
+@staff_required(*DOOR)
+def ticket(ticket_id: int):
+    """One ticket to show or print at the door (e.g. right after a walk-in)."""
+    ticket_ = db.session.get(Ticket, ticket_id)
+    if ticket_ is None:
+        abort(404)
+    return render_template("voting/manage/ticket.html", ticket=ticket_, event=ticket_.event,
+                           qr=services.ticket_qr(ticket_, _("QR code of the ticket")))
+
+
+@bp.route("/manage/events/<int:event_id>/board", methods=["GET", "POST"])
+@staff_required(*DOOR)
+def board(event_id: int):
+    """Moderators enter the paper dots counted on the physical board, per idea."""
+    event = get_event(event_id)
+    stands = services.event_ideas(event)
+    if not current_user.has_role("admin"):
+        from app.ideas.services import can_moderate
+
+        stands = [(s, ideas) for s, ideas in stands if can_moderate(current_user, s)]
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        allowed = {idea.id: idea for _, ideas in stands for idea in ideas}
+        changed = 0
+        current = services.board_counts(event)
+        for key, raw in request.form.items():
+            if not key.startswith("count-"):
+                continue
+            idea = allowed.get(int(key[6:])) if key[6:].isdigit() and len(key) < 20 else None
+            if idea is None or raw.strip() == "":
+                continue
+            try:
+                value = services.parse_count(raw)
+                if current.get(idea.id) is None or current[idea.id].count != value:
+                    services.set_board_count(idea, value, user=current_user)
+                    changed += 1
+            except VotingError as exc:
+                errors[idea.id] = str(exc.message)
+        if errors:
+            db.session.rollback()
+        else:
+            db.session.commit()
+            flash(_("%(n)d counts saved.", n=changed), "success")
+            return redirect(url_for("voting.board", event_id=event.id))
+    return render_template("voting/manage/board.html", event=event, stands=stands, errors=errors,
+                           counts=services.board_counts(event), form=EmptyForm(),
+                           values=request.form if errors else {}), 422 if errors else 200

@@ -1,0 +1,177 @@
+"""Participants: open the voting page with the ticket code (typed or scanned), give and take back dots.
+
+The code is entered once and then kept in the session (a ticket session, not a
+staff login), so it never appears in later URLs; the QR link with the code logs
+the ticket in and redirects to the code-free voting page. Every form works
+without JavaScript (POST, redirect back to the idea's anchor); ``ballot.js``
+sends the same forms with ``fetch`` and updates the counts in place.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from app.core.access import public
+from app.core.ratelimit import config_limit
+from app.events.models import Event, EventStatus
+from app.extensions import db, limiter
+from app.voting import bp, services
+from app.voting.forms import CodeForm, EmptyForm
+from app.voting.models import Ticket, VotingState
+from app.voting.services import VotingError
+
+SESSION_KEY = "voting_tickets"
+
+
+def _failed(response) -> bool:
+    """Only failed code entries count towards the guessing limit."""
+    return response.status_code >= 400
+
+
+def get_public_event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None or event.status == EventStatus.DRAFT.value:
+        abort(404)
+    return event
+
+
+def session_ticket(event: Event) -> Ticket | None:
+    """The ticket this browser entered for ``event``, if any."""
+    ticket_id = (session.get(SESSION_KEY) or {}).get(str(event.id))
+    if not isinstance(ticket_id, int):
+        return None
+    ticket = db.session.get(Ticket, ticket_id)
+    return ticket if ticket is not None and ticket.event_id == event.id else None
+
+
+def _remember(ticket: Ticket) -> None:
+    tickets = dict(session.get(SESSION_KEY) or {})
+    tickets[str(ticket.event_id)] = ticket.id
+    session[SESSION_KEY] = tickets
+    session.permanent = True
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.route("/events/<int:event_id>/vote", methods=["GET", "POST"])
+@public
+@limiter.limit(config_limit("VOTING_CODE_RATE_LIMIT"), methods=["POST"], deduct_when=_failed)
+def vote(event_id: int):
+    """The voting page: the code form, or (with a ticket in the session) the ideas and the dots."""
+    event = get_public_event(event_id)
+    ticket = session_ticket(event)
+    if ticket is not None and request.method == "GET":
+        return render_template("voting/ballot.html", event=event, ticket=ticket,
+                               ballot=services.ballot(ticket), form=EmptyForm())
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            ticket = services.find_ticket(event, form.code.data)
+        except VotingError as exc:
+            error = exc
+        else:
+            _remember(ticket)
+            return redirect(url_for("voting.vote", event_id=event.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("voting/enter_code.html", event=event, form=form, error=error), status
+
+
+@bp.route("/events/<int:event_id>/vote/t/<code>")
+@public
+@limiter.limit(config_limit("VOTING_CODE_RATE_LIMIT"), deduct_when=_failed)
+def ticket_link(event_id: int, code: str):
+    """The QR link: log the ticket in and continue on the code-free voting page."""
+    event = get_public_event(event_id)
+    try:
+        ticket = services.find_ticket(event, code)
+    except VotingError as exc:
+        form = CodeForm(formdata=None)
+        return render_template("voting/enter_code.html", event=event, form=form, error=exc), 404
+    _remember(ticket)
+    return redirect(url_for("voting.vote", event_id=event.id))
+
+
+def _dot_response(event: Event, ticket: Ticket, result: services.DotResult | None, error: VotingError | None):
+    if wants_json():
+        if error is not None:
+            return jsonify({"error": {"code": error.code, "message": str(error.message)}}), 409
+        return jsonify({"idea_id": result.idea.id, "mine": result.mine, "remaining": result.remaining,
+                        "scope_id": result.scope_id})
+    if error is not None:
+        flash(str(error.message), "error")
+    anchor = f"idea-{result.idea.id}" if result is not None else "dots-left"
+    return redirect(url_for("voting.vote", event_id=event.id, _anchor=anchor))
+
+
+@bp.route("/events/<int:event_id>/vote/dots", methods=["POST"])
+@public
+def dot(event_id: int):
+    """Give (``op=add``) or take back (``op=remove``) one dot on ``idea_id``."""
+    event = get_public_event(event_id)
+    ticket = session_ticket(event)
+    if ticket is None:
+        if wants_json():
+            return jsonify({"error": {"code": "no_ticket", "message": _("Please enter your ticket code first.")}}), 401
+        flash(_("Please enter your ticket code first."), "error")
+        return redirect(url_for("voting.vote", event_id=event.id))
+    op = request.form.get("op", "add")
+    try:
+        if op == "remove":
+            result = services.remove_dot(ticket, request.form.get("idea_id"))
+        elif op == "add":
+            result = services.cast_dot(ticket, request.form.get("idea_id"))
+        else:
+            raise VotingError(_("Unknown action."), "bad_request")
+        db.session.commit()
+    except VotingError as exc:
+        db.session.rollback()
+        return _dot_response(event, ticket, None, exc)
+    return _dot_response(event, ticket, result, None)
+
+
+@bp.route("/events/<int:event_id>/vote/release", methods=["POST"])
+@public
+def release(event_id: int):
+    """Take back the dots on ideas that the moderators removed."""
+    event = get_public_event(event_id)
+    ticket = session_ticket(event)
+    if ticket is not None:
+        try:
+            count = services.release_removed_dots(ticket)
+            db.session.commit()
+            flash(_("%(n)d dots are free again.", n=count), "success")
+        except VotingError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+    return redirect(url_for("voting.vote", event_id=event.id, _anchor="dots-left"))
+
+
+@bp.route("/events/<int:event_id>/vote/leave", methods=["POST"])
+@public
+def leave(event_id: int):
+    """Forget the ticket in this browser (on a shared device)."""
+    event = get_public_event(event_id)
+    tickets = dict(session.get(SESSION_KEY) or {})
+    tickets.pop(str(event.id), None)
+    session[SESSION_KEY] = tickets
+    flash(_("This device has forgotten your ticket."), "success")
+    return redirect(url_for("voting.vote", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/vote/results")
+@public
+def results(event_id: int):
+    """After voting closed: the totals and every voter's receipt, so anyone can check their vote."""
+    event = get_public_event(event_id)
+    settings = services.settings_for(event)
+    if settings.state != VotingState.CLOSED.value:
+        return render_template("voting/results_pending.html", event=event, settings=settings)
+    receipts = services.published_receipts(event)
+    ticket = session_ticket(event)
+    mine = services.receipt(ticket) if ticket is not None else None
+    return render_template("voting/results.html", event=event, settings=settings, totals=services.totals(event),
+                           receipts=receipts, sums=services.channel_sums(event), mine=mine,
+                           receipt_dots=sum(r.dots for r in receipts))

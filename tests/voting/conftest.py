@@ -1,0 +1,86 @@
+"""Factories for the voting tests: an event with stands, ideas, confirmed participants and tickets."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db as _db
+
+
+def make_voting_event(*, stands: int = 2, ideas_per_stand: int = 3, tickets: int = 3, dots: int = 5,
+                      max_per_idea: int | None = None, scope: str = "event", open_voting: bool = True,
+                      walk_ins: bool = False, title: str = "Esslingen 4.0 Workshop",
+                      process_id: int | None = None) -> SimpleNamespace:
+    """Inside an app context: build and commit the event; returns ids and ticket codes.
+
+    Tickets belong to confirmed applications (as the lottery's confirm step leaves them);
+    many tickets are inserted in bulk, their codes made by the real code generator.
+    """
+    from app.events.models import Application, ApplicationStatus, Event, Process
+    from app.ideas.models import Idea, Stand
+    from app.voting import services
+    from app.voting.codes import new_code
+    from app.voting.models import Ticket
+
+    if process_id is None:
+        process = Process(title="Esslingen 4.0")
+        _db.session.add(process)
+        _db.session.flush()
+        process_id = process.id
+    event = Event(process_id=process_id, title=title, seats=max(15, tickets), status="held")
+    _db.session.add(event)
+    _db.session.flush()
+    stand_ids, idea_ids = [], []
+    for s in range(stands):
+        stand = Stand(event_id=event.id, title=f"Stand {s + 1}", position=s)
+        _db.session.add(stand)
+        _db.session.flush()
+        stand_ids.append(stand.id)
+        for i in range(ideas_per_stand):
+            idea = Idea(stand_id=stand.id, text=f"Idee {s + 1}.{i + 1}", client_id=secrets.token_hex(16)[:36],
+                        status="new")
+            _db.session.add(idea)
+            _db.session.flush()
+            idea_ids.append(idea.id)
+    applications = [
+        {"event_id": event.id, "name": f"Teilnehmerin {n}", "email": f"p{n}.{event.id}@example.org",
+         "status": ApplicationStatus.CONFIRMED.value, "token_hash": secrets.token_hex(32), "source": "online",
+         "language": "de"} for n in range(tickets)]
+    if applications:
+        _db.session.execute(sa.insert(Application), applications)
+    app_ids = _db.session.execute(
+        sa.select(Application.id).where(Application.event_id == event.id).order_by(Application.id)).scalars().all()
+    codes: set[str] = set()
+    while len(codes) < len(app_ids):
+        codes.add(new_code())
+    code_list = sorted(codes)
+    if app_ids:
+        _db.session.execute(sa.insert(Ticket), [
+            {"event_id": event.id, "code": code, "application_id": app_id, "kind": "participant",
+             "channel": "room", "receipt_salt": secrets.token_hex(16)}
+            for code, app_id in zip(code_list, app_ids)])
+    services.update_settings(event, dots_per_ticket=dots, max_per_idea=max_per_idea, scope=scope,
+                             walk_ins_allowed=walk_ins)
+    if open_voting:
+        services.open_voting(event)
+    _db.session.commit()
+    ticket_ids = _db.session.execute(
+        sa.select(Ticket.id).where(Ticket.event_id == event.id).order_by(Ticket.code)).scalars().all()
+    return SimpleNamespace(event_id=event.id, process_id=process_id, stand_ids=stand_ids, idea_ids=idea_ids,
+                           codes=code_list, ticket_ids=list(ticket_ids), application_ids=list(app_ids))
+
+
+@pytest.fixture
+def voting_event(app) -> Callable:
+    """``voting_event(stands=2, ideas_per_stand=3, tickets=3, dots=5, max_per_idea=None, scope="event",
+    open_voting=True, walk_ins=False)`` → SimpleNamespace of ids and codes (committed)."""
+
+    def factory(**kwargs) -> SimpleNamespace:
+        with app.app_context():
+            return make_voting_event(**kwargs)
+
+    return factory
