@@ -53,29 +53,32 @@ def _stamp(process_id: int) -> tuple:
 
 
 def corpus(process_id: int) -> _Corpus:
-    """The normalised visible ideas of a process, refreshed when any idea changed."""
+    """The normalised visible ideas of a process, refreshed when any idea changed.
+
+    Every change of an idea bumps its ``updated_at``, so after the first build only
+    ideas newer than the cached maximum id or ``updated_at`` are read again. Fewer
+    ideas than before (a stand was deleted) means a full rebuild.
+    """
     key = (str(db.engine.url), process_id)
     stamp = _stamp(process_id)
     with _LOCK:
         current = _CORPORA.get(key)
         if current is not None and current.stamp == stamp:
             return current
-        old = current.entries if current else {}
-        rows = db.session.execute(
-            _process_ideas(process_id).with_only_columns(Idea.id, Idea.updated_at)
-            .where(Idea.status.in_(VISIBLE_STATUSES))
-        ).all()
-        stale = [idea_id for idea_id, updated in rows if old.get(idea_id, (None,))[0] != updated]
-        texts: dict[int, str] = {}
-        for start in range(0, len(stale), 900):
-            chunk = stale[start:start + 900]
-            texts.update(db.session.execute(select(Idea.id, Idea.text).where(Idea.id.in_(chunk))).all())
-        entries = {}
-        for idea_id, updated in rows:
-            if idea_id in texts:
-                entries[idea_id] = (updated, normalise_for_matching(texts[idea_id]))
+        query = _process_ideas(process_id).with_only_columns(Idea.id, Idea.updated_at, Idea.status, Idea.text)
+        incremental = current is not None and current.stamp[0] is not None and stamp[0] >= current.stamp[0]
+        if incremental:
+            _, old_max_id, old_max_updated = current.stamp
+            query = query.where((Idea.id > (old_max_id or 0)) | (Idea.updated_at >= old_max_updated))
+            entries = dict(current.entries)
+        else:
+            query = query.where(Idea.status.in_(VISIBLE_STATUSES))
+            entries = {}
+        for idea_id, updated, status, text in db.session.execute(query):
+            if status in VISIBLE_STATUSES:
+                entries[idea_id] = (updated, normalise_for_matching(text))
             else:
-                entries[idea_id] = old[idea_id]
+                entries.pop(idea_id, None)
         fresh = _Corpus(stamp=stamp, entries=entries)
         fresh.ids = list(entries)
         fresh.texts = [entries[i][1] for i in fresh.ids]
