@@ -29,6 +29,26 @@ def _post(url: str, cookie: str, token: str, payload: dict) -> int:
         return response.status
 
 
+def _run_at_once(count: int, work) -> None:
+    """Call ``work(i)`` for i in range(count) from ``count`` threads released together; re-raise errors."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            work(i)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+
+
 def test_twenty_concurrent_posts_of_one_idea_make_one(app, create_user, create_stand, login):
     moderator = create_user(roles=("moderator",))
     stand_id = create_stand(moderators=[moderator])
@@ -37,28 +57,13 @@ def test_twenty_concurrent_posts_of_one_idea_make_one(app, create_user, create_s
     cookie, token = _session_for(app, client)
     client_id = str(uuid.uuid4())
     statuses: list[int] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(20)
 
     with LiveServer(app) as server:
         url = f"{server.url}/stands/{stand_id}/ideas.json"
+        # Different tag spellings race on the process's tag table as well.
+        _run_at_once(20, lambda i: statuses.append(_post(url, cookie, token, {
+            "client_id": client_id, "text": f"Mehr Sitzbänke am Neckarufer #Bänke{'' if i % 2 else ' #Neckar'}"})))
 
-        def send(i: int) -> None:
-            try:
-                barrier.wait(timeout=30)
-                # Different tag spellings race on the process's tag table as well.
-                statuses.append(_post(url, cookie, token, {
-                    "client_id": client_id, "text": f"Mehr Sitzbänke am Neckarufer #Bänke{'' if i % 2 else ' #Neckar'}"}))
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(20)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-
-    assert not errors, errors
     assert sorted(statuses).count(201) == 1 and sorted(statuses).count(200) == 19
     with app.app_context():
         assert _db.session.execute(sa.select(sa.func.count(Idea.id))).scalar_one() == 1
@@ -73,25 +78,11 @@ def test_concurrent_different_ideas_all_arrive_in_feed_order(app, create_user, c
     client = app.test_client()
     login(client, moderator)
     cookie, token = _session_for(app, client)
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(12)
 
     with LiveServer(app) as server:
         url = f"{server.url}/stands/{stand_id}/ideas.json"
-
-        def send(i: int) -> None:
-            try:
-                barrier.wait(timeout=30)
-                _post(url, cookie, token, {"client_id": str(uuid.uuid4()), "text": f"Idee Nummer {i} #gemeinsam"})
-            except BaseException as exc:  # noqa: BLE001
-                errors.append(exc)
-
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(12)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    assert not errors, errors
+        _run_at_once(12, lambda i: _post(url, cookie, token, {
+            "client_id": str(uuid.uuid4()), "text": f"Idee Nummer {i} #gemeinsam"}))
     with app.app_context():
         ideas = _db.session.execute(sa.select(sa.func.count(Idea.id))).scalar_one()
         feed = _db.session.execute(sa.select(IdeaChange.idea_id).order_by(IdeaChange.id)).scalars().all()
