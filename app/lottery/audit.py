@@ -47,6 +47,7 @@ from app.lottery.algorithm import (
     DEFAULT_TABLE_SIZE,
     Applicant,
     Distribution,
+    DrawResult,
     PanelTable,
     Pool,
     Quotas,
@@ -197,19 +198,13 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
                            number_source, applicants_hash, table_hash, commit)
 
 
-def build_audit(prepared: PreparedLottery, number: int,
-                replacements: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """The audit record of a draw, JSON-serialisable.
+def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
+    """The part of the audit record that is fixed at commitment time (no number yet).
 
-    :param prepared: from :func:`prepare_lottery`.
-    :param number: the number drawn, 1..M.
-    :param replacements: in order, ``{"declined": [pseudonyms], "admitted":
-        pseudonym}`` for each seat filled from the waiting list.
-    :return: the audit dict (write it with ``json.dump``).
-    :raises LotteryError: ``bad_number``.
+    Stored when the commitment is published; :func:`audit_from_record` completes
+    it once the number is known.
     """
     pool = prepared.pool
-    result = draw(prepared.table, number, prepared.commitment)
     return {
         "format": AUDIT_FORMAT,
         "format_version": AUDIT_FORMAT_VERSION,
@@ -229,11 +224,57 @@ def build_audit(prepared: PreparedLottery, number: int,
         "table": [list(row) for row in prepared.table.rows],
         "table_sha256": prepared.table_hash,
         "commitment": prepared.commitment,
+    }
+
+
+def draw_from_record(record: Mapping[str, Any], number: int) -> DrawResult:
+    """Draw with a stored pre-draw record (see :func:`record_before_draw`).
+
+    :raises LotteryError: ``bad_number``.
+    """
+    table = PanelTable(tuple(tuple(row) for row in record["table"]),
+                       tuple(sorted(a["pseudonym"] for a in record["applicants"])),
+                       float(record["rounding"]["bound"]))
+    return draw(table, number, record["commitment"])
+
+
+def _replacement_entry(replacement: Mapping[str, Any]) -> dict[str, Any]:
+    entry = {"declined": sorted(replacement["declined"]), "admitted": replacement["admitted"]}
+    if replacement.get("skipped"):
+        entry["skipped"] = sorted(replacement["skipped"])
+    return entry
+
+
+def audit_from_record(record: Mapping[str, Any], number: int,
+                      replacements: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """Complete a pre-draw record with the number, the selection, the waiting list and the replacements.
+
+    :param replacements: in order, ``{"declined": [pseudonyms], "admitted": pseudonym}``
+        for each seat filled from the waiting list, optionally with ``"skipped"``:
+        waiting applicants who withdrew before this replacement (they are passed over).
+    :raises LotteryError: ``bad_number``.
+    """
+    result = draw_from_record(record, number)
+    return {
+        **record,
         "number": number,
         "selected": list(result.selected),
         "waiting_list": list(result.waiting_list),
-        "replacements": [{"declined": sorted(r["declined"]), "admitted": r["admitted"]} for r in replacements],
+        "replacements": [_replacement_entry(r) for r in replacements],
     }
+
+
+def build_audit(prepared: PreparedLottery, number: int,
+                replacements: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The audit record of a draw, JSON-serialisable.
+
+    :param prepared: from :func:`prepare_lottery`.
+    :param number: the number drawn, 1..M.
+    :param replacements: see :func:`audit_from_record`.
+    :return: the audit dict (write it with ``json.dump``).
+    :raises LotteryError: ``bad_number``.
+    """
+    return audit_from_record(record_before_draw(prepared), number, replacements)
 
 
 @dataclass(frozen=True)
@@ -402,8 +443,12 @@ def _check_replacements(replacements: Any, selected: list[str], waiting: list[st
             declined = set(replacement["declined"])
             if not declined <= seated:
                 return Check("replacements", False, f"step {step}: a declining person was not seated")
+            # Waiting applicants who withdrew before this step are passed over.
+            skipped = set(replacement.get("skipped") or ())
+            if skipped & seated:
+                return Check("replacements", False, f"step {step}: a skipped person was seated")
             seated -= declined
-            remaining = [p for p in remaining if p not in declined]
+            remaining = [p for p in remaining if p not in declined and p not in skipped]
             expected = find_replacement(seated, remaining, answers, quotas, seats)
             if replacement["admitted"] != expected:
                 return Check("replacements", False,

@@ -23,6 +23,13 @@ ERROR_CODES: Mapping[str, str] = {
     "audit_format": "an audit file is unreadable or lacks fields",
     "audit_mismatch": "an audit file does not verify",
     "solver": "the LP/ILP solver failed unexpectedly",
+    # Raised by the application's lottery services (app/lottery/services.py):
+    "wrong_state": "the event or the draw is not in a state that allows this step",
+    "reason_missing": "a re-draw needs a reason",
+    "bad_deadline": "the confirmation deadline is missing or not in the future",
+    "not_seated": "the applicant holds no seat that could be confirmed or declined",
+    "too_late": "the deadline to confirm the seat has passed",
+    "import_locked": "the event's criteria can no longer be changed",
 }
 
 

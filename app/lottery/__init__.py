@@ -1,0 +1,51 @@
+"""The seat lottery: a leximin-fair quota draw with a public commitment, audit and waiting list.
+
+The pure algorithmic core (``algorithm``, ``audit``, ``sortition_csv``,
+``cli``) needs no database; ``models``, ``services`` and the views bring it
+into the application (see ``services`` for the life of a draw).
+"""
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+bp = Blueprint("lottery", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/lottery")
+
+from app.lottery import views_manage, views_public  # noqa: E402,F401
+
+
+def init_app(app):
+    from app.lottery import commands, services
+    from app.lottery.cli import lottery_cli
+
+    app.config.setdefault("LOTTERY_TABLE_SIZE", 1000)
+    app.config.setdefault("LOTTERY_REPLACEMENT_REPLY_HOURS", 72)
+    commands.register(lottery_cli)
+    app.cli.add_command(lottery_cli)
+    app.jinja_env.globals.update(
+        lottery_seat=services.seat_of_application,
+        draw_state_label=lambda state: DRAW_STATE_LABELS.get(state, state),
+        release_label=lambda reason: RELEASE_LABELS.get(reason, reason),
+        group_label=lambda group: GROUP_LABELS.get(group, group),
+        application_status_label=_application_status_label,
+    )
+
+
+def _application_status_label(status: str):
+    from app.events.application_services import STATUS_LABELS
+
+    return STATUS_LABELS.get(status, status)
+
+
+DRAW_STATE_LABELS = {
+    "committed": _l("commitment published"),
+    "drawn": _l("drawn"),
+    "superseded": _l("superseded"),
+}
+RELEASE_LABELS = {"declined": _l("declined"), "expired": _l("not confirmed in time"), "withdrawn": _l("withdrawn")}
+GROUP_LABELS = {
+    "applicants": _l("Applicants"),
+    "selected": _l("Selected"),
+    "confirmed": _l("Confirmed"),
+    "attended": _l("Attended"),
+    "population": _l("Population"),
+}

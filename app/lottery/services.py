@@ -1,0 +1,959 @@
+"""The seat lottery of an event, from the preview to the last replacement.
+
+The life of a draw (functions flush; the calling view or command commits once)::
+
+    event closed ──preview()──▶ probabilities per applicant, or the infeasibility report (nothing stored)
+                 ──publish_commitment()──▶ draw "committed": applicant list frozen under pseudonyms,
+                                           table of M panels and commitment published
+                 ──perform_draw()──▶ draw "drawn", event "drawn": the number picks the panel,
+                                     everyone else is on the waiting list in drawn order; mails
+    selected     ──respond_to_seat()──▶ confirmed / declined (a decline frees the seat)
+    deadline     ──process_draw() / expire_all_due()──▶ unconfirmed seats lapse
+    free seat    ──fill_vacancies()──▶ the first waiting applicant who keeps every quota gets it
+    any time     ──supersede_draw(reason)──▶ draw "superseded" (stays public), applications reset
+
+**Waiting list.** Everyone in the frozen list who is not selected is
+waitlisted, in the order derived from the number (the audit's order). There
+is no length limit: a cut-off would make replacements depend on a parameter
+the audit does not contain. ``not_selected`` is for applications that were
+entered after the commitment (staff may still add paper applications to a
+closed event): they did not take part in the draw.
+
+**Replacements** are written to :class:`~app.lottery.models.LotteryReplacement`
+exactly as the audit file lists them, so ``flask lottery verify`` replays
+them: ``declined`` holds the seats given up since the previous replacement,
+``skipped`` the waiting applicants passed over because they withdrew.
+
+**Concurrency.** Every operation that changes seats first locks the draw
+row (:func:`_lock_draw`: ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite
+an ``UPDATE`` of the row takes the database's write lock) and then reads
+the entries afresh, so two declines at once never admit the same person.
+Operations are idempotent: confirming twice or declining twice changes
+nothing the second time.
+"""
+from __future__ import annotations
+
+import io
+import json
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.core.mail import queue_mail
+from app.core.models import utcnow
+from app.core.text import clean_text
+from app.events import services as event_services
+from app.events.models import Application, ApplicationStatus, Criterion, Event, EventStatus
+from app.extensions import db
+from app.lottery.algorithm import (
+    ALGORITHM_NAME,
+    ALGORITHM_VERSION,
+    Applicant,
+    find_replacement,
+    leximin_distribution,
+    server_random_number,
+)
+from app.lottery.audit import audit_from_record, draw_from_record, prepare_lottery, record_before_draw
+from app.lottery.errors import LotteryError
+from app.lottery.models import DrawState, LotteryDraw, LotteryEntry, LotteryReplacement
+from app.lottery.sortition_csv import (
+    read_categories_csv,
+    read_people_csv,
+    write_categories_csv,
+    write_people_csv,
+    write_probabilities_csv,
+)
+
+#: Unambiguous characters for pseudonyms (no 0/O, 1/I/L).
+PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+PSEUDONYM_LENGTH = 5
+SERVER_NUMBER_SOURCE = "server: operating system CSPRNG (Python secrets.randbelow), recorded by Ideenmarkt"
+MAX_DESCRIPTION = 400
+MAX_REASON = 2000
+SEAT_SALT = "ideenmarkt.lottery-seat"
+
+#: Application statuses reset to "applied" when a draw is superseded.
+RESET_ON_SUPERSEDE = (
+    ApplicationStatus.SELECTED.value, ApplicationStatus.WAITLISTED.value, ApplicationStatus.NOT_SELECTED.value,
+    ApplicationStatus.CONFIRMED.value, ApplicationStatus.DECLINED.value,
+)
+
+
+# ------------------------------------------------------------------ queries
+
+
+def current_draw(event: Event) -> LotteryDraw | None:
+    """The event's draw that is not superseded (committed or drawn), if any."""
+    return db.session.execute(
+        sa.select(LotteryDraw).where(LotteryDraw.event_id == event.id,
+                                     LotteryDraw.state != DrawState.SUPERSEDED.value)
+    ).scalar_one_or_none()
+
+
+def draws_of(event: Event) -> list[LotteryDraw]:
+    """All draws of the event, the first first (superseded ones included)."""
+    return list(db.session.execute(
+        sa.select(LotteryDraw).where(LotteryDraw.event_id == event.id).order_by(LotteryDraw.attempt)
+    ).scalars())
+
+
+def event_quotas(event: Event) -> dict[str, dict[str, tuple[int, int]]]:
+    """The event's criteria as lottery quotas: key → value → (min, max); no maximum = all seats."""
+    return {c.key: {o.value: (o.min_seats, event.seats if o.max_seats is None else o.max_seats)
+                    for o in c.options}
+            for c in event.criteria}
+
+
+def _answers_of(application: Application) -> dict[str, str]:
+    return {a.criterion.key: a.option.value for a in application.answers}
+
+
+def pool_applications(event: Event) -> list[Application]:
+    """The applications that take part: confirmed by mail or entered by staff (status ``applied``)."""
+    return list(db.session.execute(
+        sa.select(Application)
+        .where(Application.event_id == event.id, Application.status == ApplicationStatus.APPLIED.value)
+        .options(selectinload(Application.answers))
+        .order_by(Application.id)
+    ).scalars())
+
+
+# ------------------------------------------------------------------ preview
+
+
+@dataclass
+class TypeRow:
+    """Applicants with identical answers, and their (identical) selection probability."""
+
+    answers: list[tuple[str, str]]
+    count: int
+    probability: float
+
+
+@dataclass
+class QuotaRow:
+    criterion: str
+    option: str
+    minimum: int
+    maximum: int | None
+    applicants: int
+
+
+@dataclass
+class Preview:
+    applicants: int
+    seats: int
+    quotas: list[QuotaRow]
+    types: list[TypeRow] = field(default_factory=list)
+    min_probability: float | None = None
+    max_probability: float | None = None
+    error: LotteryError | None = None
+
+    @property
+    def relaxation(self) -> list[dict[str, Any]]:
+        return list(self.error.details.get("relaxation", [])) if self.error else []
+
+    @property
+    def conflicts(self) -> list[dict[str, Any]]:
+        return list(self.error.details.get("conflicts", [])) if self.error else []
+
+
+def preview(event: Event) -> Preview:
+    """Every applicant's exact selection probability, before anything is stored.
+
+    Never raises for bad input: an infeasible, empty or too small pool is
+    reported in :attr:`Preview.error` (the infeasibility report names the
+    conflicting criteria and options and suggests the nearest relaxation).
+    """
+    applications = pool_applications(event)
+    labels = _labels(event)
+    counts = Counter((a.criterion.key, a.option.value) for app in applications for a in app.answers)
+    quota_rows = [QuotaRow(c.label, o.label, o.min_seats, o.max_seats, counts[(c.key, o.value)])
+                  for c in event.criteria for o in c.options]
+    result = Preview(len(applications), event.seats, quota_rows)
+    applicants = [Applicant(f"#{app.id}", _answers_of(app)) for app in applications]
+    try:
+        distribution = leximin_distribution(applicants, event_quotas(event), event.seats)
+    except LotteryError as exc:
+        result.error = exc
+        return result
+    pool = distribution.pool
+    for group, probability in zip(pool.types, distribution.type_probabilities):
+        answers = [(labels.get(f, (f, {}))[0], labels.get(f, (f, {}))[1].get(v, v))
+                   for f, v in zip(pool.features, group.key)]
+        result.types.append(TypeRow(answers, group.size, probability))
+    result.types.sort(key=lambda t: (t.probability, t.answers))
+    result.min_probability = distribution.min_probability
+    result.max_probability = distribution.max_probability
+    return result
+
+
+def _labels(event: Event) -> dict[str, tuple[str, dict[str, str]]]:
+    """criterion key → (label, option value → label)."""
+    return {c.key: (c.label, {o.value: o.label for o in c.options}) for c in event.criteria}
+
+
+# ------------------------------------------------------------------ commitment
+
+
+def _new_pseudonym(taken: set[str]) -> str:
+    while True:
+        pseudonym = "A-" + "".join(secrets.choice(PSEUDONYM_ALPHABET) for _ in range(PSEUDONYM_LENGTH))
+        if pseudonym not in taken:
+            taken.add(pseudonym)
+            return pseudonym
+
+
+def _pseudonyms_for(event: Event, applications: list[Application]) -> dict[int, str]:
+    """A pseudonym per application: the one of an earlier (superseded) draw, else a new random one."""
+    rows = db.session.execute(
+        sa.select(LotteryEntry.application_id, LotteryEntry.pseudonym)
+        .join(LotteryDraw, LotteryDraw.id == LotteryEntry.draw_id)
+        .where(LotteryDraw.event_id == event.id)
+        .order_by(LotteryDraw.attempt)
+    ).all()
+    earlier = {application_id: pseudonym for application_id, pseudonym in rows if application_id is not None}
+    taken = {pseudonym for _, pseudonym in rows}
+    return {app.id: earlier.get(app.id) or _new_pseudonym(taken) for app in applications}
+
+
+def number_source_text(kind: str, description: str = "") -> str:
+    """The committed description of how the number is obtained."""
+    if kind == "server":
+        return SERVER_NUMBER_SOURCE
+    return "public: " + description
+
+
+def publish_commitment(event: Event, user, kind: str, description: str = "",
+                       table_size: int | None = None) -> LotteryDraw:
+    """Freeze the applicant list, compute the table of M panels and publish the commitment.
+
+    :param kind: ``public`` (the number is drawn in public and entered by an admin)
+        or ``server`` (the server draws it from the operating system's CSPRNG).
+    :param description: for ``public``: how and when the number will be drawn.
+    :raises LotteryError: ``wrong_state`` (applications not closed, a draw exists),
+        ``bad_input``, or any code of the algorithm (``empty``, ``too_few``,
+        ``infeasible``, ...); nothing is stored then.
+    """
+    if event.status not in (EventStatus.CLOSED.value, EventStatus.DRAWN.value):
+        raise LotteryError("wrong_state", _l("The commitment can be published only after the applications have "
+                                             "closed."))
+    if current_draw(event) is not None:
+        raise LotteryError("wrong_state", _l("A commitment has already been published for this event. To start "
+                                             "over, supersede it with a reason."))
+    if kind not in ("public", "server"):
+        raise LotteryError("bad_input", _l("Choose how the number will be drawn."))
+    description = clean_text(description if isinstance(description, str) else "")
+    if kind == "public" and not description:
+        raise LotteryError("bad_input", _l("Describe where and how the number will be drawn in public, e.g. "
+                                           "“three ten-sided dice in the council meeting on 20 March”."))
+    if len(description) > MAX_DESCRIPTION:
+        raise LotteryError("bad_input", _l("The description is too long (at most %(n)d characters).",
+                                           n=MAX_DESCRIPTION))
+    if event.seats < 1:
+        raise LotteryError("bad_input", _l("The event has no seats to draw."))
+
+    applications = pool_applications(event)
+    pseudonyms = _pseudonyms_for(event, applications)
+    applicants = [Applicant(pseudonyms[app.id], _answers_of(app)) for app in applications]
+    size = int(table_size or current_app.config.get("LOTTERY_TABLE_SIZE", 1000))
+    source = number_source_text(kind, description)
+    prepared = prepare_lottery(applicants, event_quotas(event), event.seats, size, source)
+
+    attempt = (db.session.execute(
+        sa.select(sa.func.max(LotteryDraw.attempt)).where(LotteryDraw.event_id == event.id)
+    ).scalar() or 0) + 1
+    draw = LotteryDraw(
+        event_id=event.id, attempt=attempt, state=DrawState.COMMITTED.value, seats=event.seats,
+        table_size=size, number_source_kind=kind, number_source=source, algorithm=ALGORITHM_NAME,
+        algorithm_version=ALGORITHM_VERSION, applicants_sha256=prepared.applicants_hash,
+        table_sha256=prepared.table_hash, commitment=prepared.commitment,
+        record_json=json.dumps(record_before_draw(prepared), separators=(",", ":")),
+        committed_at=utcnow(), committed_by_id=getattr(user, "id", None),
+    )
+    draw.entries = [LotteryEntry(application_id=app.id, pseudonym=pseudonyms[app.id]) for app in applications]
+    try:
+        with db.session.begin_nested():
+            db.session.add(draw)
+            db.session.flush()
+    except IntegrityError:
+        # Another admin published a commitment for this event at the same moment.
+        raise LotteryError("wrong_state", _l("A commitment has already been published for this event.")) from None
+    return draw
+
+
+# ------------------------------------------------------------------ locking
+
+
+def _lock_draw(draw: LotteryDraw) -> LotteryDraw:
+    """Serialise seat changes of one draw and read its state afresh.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` on the draw row. SQLite: the
+    ``UPDATE`` takes the database's write lock before anything is read, so a
+    second writer waits and then sees the first one's seats.
+    """
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(LotteryDraw.id).where(LotteryDraw.id == draw.id).with_for_update())
+    db.session.execute(
+        sa.update(LotteryDraw).where(LotteryDraw.id == draw.id)
+        .values(lock_counter=LotteryDraw.lock_counter + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return db.session.get(LotteryDraw, draw.id)
+
+
+# ------------------------------------------------------------------ the draw
+
+
+def parse_number(value: Any, table_size: int) -> int:
+    """The number entered by the admin, as an int in 1..M.
+
+    :raises LotteryError: ``bad_number`` with a message saying what is wrong.
+    """
+    text = clean_text(value if isinstance(value, str) else ("" if value is None else str(value)))
+    if not text:
+        raise LotteryError("bad_number", _l("Enter the number drawn (from 1 to %(size)d).", size=table_size))
+    if len(text) > 12 or not text.isdigit() or not text.isascii():
+        raise LotteryError("bad_number", _l("“%(value)s” is not a whole number. Enter a number from 1 to %(size)d.",
+                                            value=text[:20], size=table_size))
+    number = int(text)
+    if not 1 <= number <= table_size:
+        raise LotteryError("bad_number", _l("%(number)d is outside the table: enter a number from 1 to %(size)d.",
+                                            number=number, size=table_size))
+    return number
+
+
+def perform_draw(draw: LotteryDraw, user, number: Any, deadline: datetime | None,
+                 now: datetime | None = None) -> LotteryDraw:
+    """Draw: the number picks the panel; everyone else goes on the waiting list in drawn order.
+
+    :param number: the number drawn in public (text or int) for a ``public``
+        draw; ignored for a ``server`` draw, where the server draws it.
+    :param deadline: naive UTC; selected applicants confirm or decline until then.
+    :raises LotteryError: ``wrong_state``, ``bad_number``, ``bad_deadline``.
+    """
+    now = now or utcnow()
+    draw = _lock_draw(draw)
+    if draw.state != DrawState.COMMITTED.value:
+        raise LotteryError("wrong_state", _l("This draw has already been carried out or was superseded."))
+    if deadline is None or deadline <= now:
+        raise LotteryError("bad_deadline", _l("Set a deadline in the future by which the selected applicants "
+                                              "confirm their seats."))
+    event = draw.event
+    if event.status not in (EventStatus.CLOSED.value, EventStatus.DRAWN.value):
+        raise LotteryError("wrong_state", _l("Only an event whose applications are closed can be drawn."))
+    if draw.number_source_kind == "server":
+        number = server_random_number(draw.table_size)
+    else:
+        number = parse_number(number, draw.table_size)
+    result = draw_from_record(draw.record, number)
+
+    entries = _entries(draw)
+    by_pseudonym = {e.pseudonym: e for e in entries}
+    for pseudonym in result.selected:
+        entry = by_pseudonym[pseudonym]
+        entry.seat_since, entry.confirm_deadline = now, deadline
+        application = entry.application
+        if application is not None and application.status == ApplicationStatus.APPLIED.value:
+            application.status = ApplicationStatus.SELECTED.value
+    for rank, pseudonym in enumerate(result.waiting_list, start=1):
+        entry = by_pseudonym[pseudonym]
+        entry.rank = rank
+        application = entry.application
+        if application is not None and application.status == ApplicationStatus.APPLIED.value:
+            application.status = ApplicationStatus.WAITLISTED.value
+    late = db.session.execute(
+        sa.select(Application).where(Application.event_id == event.id,
+                                     Application.status == ApplicationStatus.APPLIED.value)
+    ).scalars().all()
+    for application in late:
+        application.status = ApplicationStatus.NOT_SELECTED.value
+
+    draw.number, draw.state = number, DrawState.DRAWN.value
+    draw.drawn_at, draw.drawn_by_id, draw.confirm_deadline = now, getattr(user, "id", None), deadline
+    if event.status == EventStatus.CLOSED.value:
+        event_services.mark_drawn(event)
+    db.session.flush()
+
+    for entry in entries:
+        if entry.application is None or not entry.application.email:
+            continue
+        if entry.application.status == ApplicationStatus.SELECTED.value:
+            _mail(entry.application, "selected", entry=entry)
+        elif entry.application.status == ApplicationStatus.WAITLISTED.value:
+            _mail(entry.application, "waitlisted", entry=entry)
+    for application in late:
+        if application.email:
+            _mail(application, "not_selected")
+    fill_vacancies(draw, now=now, user=user)
+    return draw
+
+
+def _entries(draw: LotteryDraw) -> list[LotteryEntry]:
+    return list(db.session.execute(
+        sa.select(LotteryEntry).where(LotteryEntry.draw_id == draw.id)
+        .options(selectinload(LotteryEntry.application))
+        .order_by(LotteryEntry.id)
+    ).scalars())
+
+
+# ------------------------------------------------------------------ seats
+
+
+@dataclass
+class FillResult:
+    """What :func:`fill_vacancies` did: who was admitted, and why a seat stays free."""
+
+    admitted: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    free: int = 0
+    blocked: LotteryError | None = None
+
+
+def _release(entry: LotteryEntry, reason: str, now: datetime) -> None:
+    entry.released_at, entry.release_reason = now, reason
+
+
+def _release_withdrawn(entries: list[LotteryEntry], now: datetime) -> None:
+    """Seats whose application was withdrawn or deleted (by the applicant or staff) become free."""
+    for entry in entries:
+        if entry.holds_seat and (entry.application is None
+                                 or entry.application.status == ApplicationStatus.WITHDRAWN.value):
+            _release(entry, "withdrawn", now)
+
+
+def _available(entry: LotteryEntry) -> bool:
+    return entry.application is not None and entry.application.status == ApplicationStatus.WAITLISTED.value
+
+
+def replacement_deadline(event: Event, now: datetime) -> datetime:
+    """A replacement's own deadline: ``LOTTERY_REPLACEMENT_REPLY_HOURS`` from now, not after the event starts."""
+    deadline = now + timedelta(hours=int(current_app.config.get("LOTTERY_REPLACEMENT_REPLY_HOURS", 72)))
+    if event.starts_at and now < event.starts_at < deadline:
+        deadline = event.starts_at
+    return deadline
+
+
+def fill_vacancies(draw: LotteryDraw, now: datetime | None = None, user=None,
+                   _locked: bool = False) -> FillResult:
+    """Give every free seat to the first waiting applicant whose admission keeps every quota satisfied.
+
+    Call with the draw locked (the public services here do); each admission is
+    recorded as a replacement, mailed with its own deadline, and verifiable
+    with the audit file.
+
+    :return: a :class:`FillResult`; ``blocked`` holds the ``no_replacement``
+        error naming the blocking quota if a seat stays free.
+    """
+    now = now or utcnow()
+    result = FillResult()
+    if draw.state != DrawState.DRAWN.value:
+        return result
+    record = draw.record
+    answers = {a["pseudonym"]: a["answers"] for a in record["applicants"]}
+    entries = _entries(draw)
+    _release_withdrawn(entries, now)
+    while True:
+        seated = [e for e in entries if e.holds_seat]
+        result.free = draw.seats - len(seated)
+        if result.free <= 0:
+            break
+        candidates = sorted((e for e in entries if e.rank is not None and e.seat_since is None and _available(e)),
+                            key=lambda e: e.rank)
+        if not candidates:
+            result.blocked = LotteryError("no_replacement", _l("Nobody is left on the waiting list."))
+            break
+        try:
+            chosen = find_replacement([e.pseudonym for e in seated], [e.pseudonym for e in candidates], answers,
+                                      record_quotas(record), draw.seats)
+        except LotteryError as exc:
+            if exc.code != "no_replacement":
+                raise
+            result.blocked = exc
+            break
+        released = [e for e in entries if e.seat_since is not None and e.released_at is not None
+                    and not e.audit_recorded]
+        skipped = [e for e in entries if e.rank is not None and e.seat_since is None and not e.audit_recorded
+                   and not _available(e)]
+        for entry in released + skipped:
+            entry.audit_recorded = True
+        position = len(draw.replacements) + 1
+        replacement = LotteryReplacement(
+            draw_id=draw.id, position=position,
+            declined_json=json.dumps(sorted(e.pseudonym for e in released)),
+            skipped_json=json.dumps(sorted(e.pseudonym for e in skipped)),
+            admitted=chosen, created_at=now, created_by_id=getattr(user, "id", None),
+            reason="; ".join(f"{e.pseudonym}: {e.release_reason}" for e in sorted(released, key=lambda e: e.pseudonym)),
+        )
+        draw.replacements.append(replacement)
+        admitted = next(e for e in entries if e.pseudonym == chosen)
+        admitted.seat_since, admitted.confirm_deadline = now, replacement_deadline(draw.event, now)
+        admitted.application.status = ApplicationStatus.SELECTED.value
+        db.session.flush()
+        result.admitted.append(chosen)
+        if admitted.application.email:
+            _mail(admitted.application, "admitted", entry=admitted)
+    return result
+
+
+def record_quotas(record: dict[str, Any]) -> dict[str, dict[str, tuple[int, int]]]:
+    quotas: dict[str, dict[str, tuple[int, int]]] = {}
+    for row in record["quotas"]:
+        quotas.setdefault(row["feature"], {})[row["value"]] = (row["min"], row["max"])
+    return quotas
+
+
+def respond_to_seat(entry: LotteryEntry, accept: bool, now: datetime | None = None) -> str:
+    """The applicant confirms or declines their seat.
+
+    Idempotent: confirming a confirmed seat, or declining a declined one,
+    changes nothing. A decline frees the seat for the waiting list at once.
+
+    :return: ``confirmed``, ``declined``, ``unchanged``, or ``expired`` (the
+        deadline had passed: the seat lapsed and went to the waiting list).
+    :raises LotteryError: ``wrong_state`` (draw superseded or the event is
+        over), ``not_seated`` (no seat to confirm or decline).
+    """
+    now = now or utcnow()
+    draw = _lock_draw(entry.draw)
+    entry = db.session.get(LotteryEntry, entry.id)
+    if draw.state != DrawState.DRAWN.value or draw.event.status != EventStatus.DRAWN.value:
+        raise LotteryError("wrong_state", _l("Seats of this event can no longer be confirmed or declined."))
+    application = entry.application
+    if application is None:
+        raise LotteryError("not_seated", _l("You do not hold a seat for this event."))
+    status = application.status
+    if accept and status == ApplicationStatus.CONFIRMED.value:
+        return "unchanged"
+    if not accept and status == ApplicationStatus.DECLINED.value and entry.seat_since is not None:
+        return "unchanged"
+    if not entry.holds_seat or status not in (ApplicationStatus.SELECTED.value, ApplicationStatus.CONFIRMED.value):
+        raise LotteryError("not_seated", _l("You do not hold a seat for this event."))
+    if status == ApplicationStatus.SELECTED.value and entry.confirm_deadline and now > entry.confirm_deadline:
+        _expire(entry, now)
+        fill_vacancies(draw, now=now)
+        return "expired"
+    if accept:
+        application.status = ApplicationStatus.CONFIRMED.value
+        db.session.flush()
+        return "confirmed"
+    application.status = ApplicationStatus.DECLINED.value
+    _release(entry, "declined", now)
+    db.session.flush()
+    fill_vacancies(draw, now=now)
+    return "declined"
+
+
+def _expire(entry: LotteryEntry, now: datetime) -> None:
+    entry.application.status = ApplicationStatus.DECLINED.value
+    _release(entry, "expired", now)
+    db.session.flush()
+    if entry.application.email:
+        _mail(entry.application, "expired", entry=entry)
+
+
+def process_draw(draw: LotteryDraw, now: datetime | None = None, user=None) -> FillResult:
+    """Let unconfirmed seats past their deadline lapse, then fill every free seat (admin button, cron)."""
+    now = now or utcnow()
+    draw = _lock_draw(draw)
+    if draw.state != DrawState.DRAWN.value or draw.event.status != EventStatus.DRAWN.value:
+        return FillResult()
+    expired = []
+    for entry in _entries(draw):
+        if (entry.holds_seat and entry.application is not None
+                and entry.application.status == ApplicationStatus.SELECTED.value
+                and entry.confirm_deadline is not None and entry.confirm_deadline < now):
+            _expire(entry, now)
+            expired.append(entry.pseudonym)
+    result = fill_vacancies(draw, now=now, user=user)
+    result.expired = expired
+    return result
+
+
+def expire_all_due(now: datetime | None = None) -> list[tuple[LotteryDraw, FillResult]]:
+    """:func:`process_draw` for every drawn lottery of an event not yet held (``flask lottery expire``).
+
+    The caller commits; the command commits after each draw.
+    """
+    ids = db.session.execute(
+        sa.select(LotteryDraw.id).join(Event, Event.id == LotteryDraw.event_id)
+        .where(LotteryDraw.state == DrawState.DRAWN.value, Event.status == EventStatus.DRAWN.value)
+        .order_by(LotteryDraw.id)
+    ).scalars().all()
+    return [(db.session.get(LotteryDraw, draw_id), process_draw(db.session.get(LotteryDraw, draw_id), now=now))
+            for draw_id in ids]
+
+
+# ------------------------------------------------------------------ re-draw
+
+
+def supersede_draw(draw: LotteryDraw, user, reason: str, now: datetime | None = None) -> LotteryDraw:
+    """Set a draw aside so the lottery can be run again; the draw and the reason stay public.
+
+    The applications of the draw go back to ``applied`` (withdrawn ones stay
+    withdrawn); after a drawn lottery they are told by mail. Then a new
+    commitment can be published.
+
+    :raises LotteryError: ``reason_missing``, ``wrong_state``.
+    """
+    now = now or utcnow()
+    reason = clean_text(reason if isinstance(reason, str) else "", multiline=True)
+    if len(reason) < 10:
+        raise LotteryError("reason_missing", _l("Give the reason for the re-draw (at least 10 characters); it is "
+                                                "published with the draw."))
+    if len(reason) > MAX_REASON:
+        raise LotteryError("reason_missing", _l("The reason is too long (at most %(n)d characters).", n=MAX_REASON))
+    draw = _lock_draw(draw)
+    if draw.state == DrawState.SUPERSEDED.value:
+        raise LotteryError("wrong_state", _l("This draw has already been superseded."))
+    if draw.event.status not in (EventStatus.CLOSED.value, EventStatus.DRAWN.value):
+        raise LotteryError("wrong_state", _l("The event has taken place; its draw can no longer be repeated."))
+    was_drawn = draw.state == DrawState.DRAWN.value
+    draw.state = DrawState.SUPERSEDED.value
+    draw.superseded_at, draw.superseded_by_id, draw.supersede_reason = now, getattr(user, "id", None), reason
+    affected = db.session.execute(
+        sa.select(Application).where(Application.event_id == draw.event_id,
+                                     Application.status.in_(RESET_ON_SUPERSEDE))
+    ).scalars().all()
+    for application in affected:
+        application.status = ApplicationStatus.APPLIED.value
+    db.session.flush()
+    if was_drawn:
+        for application in affected:
+            if application.email:
+                _mail(application, "redraw", reason=reason)
+    return draw
+
+
+# ------------------------------------------------------------------ audit
+
+
+def audit_of(draw: LotteryDraw) -> dict[str, Any]:
+    """The audit record as published: before the draw the commitment part, afterwards complete.
+
+    Extra fields (``event``, ``attempt``, ``state``, ...) are ignored by the verifier.
+    """
+    extra = {"event": draw.event_id, "attempt": draw.attempt, "state": draw.state}
+    if draw.state == DrawState.SUPERSEDED.value:
+        extra["superseded_reason"] = draw.supersede_reason
+    if draw.number is None:
+        return {**draw.record, **extra}
+    return {**audit_from_record(draw.record, draw.number, [r.as_audit() for r in draw.replacements]), **extra}
+
+
+def audit_json(draw: LotteryDraw) -> str:
+    return json.dumps(audit_of(draw), ensure_ascii=False, indent=1, sort_keys=True)
+
+
+# ------------------------------------------------------------------ the applicant's seat
+
+
+def _seat_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SEAT_SALT)
+
+
+def seat_token(entry: LotteryEntry) -> str:
+    """The secret in the mailed seat link (the raw manage token is never stored)."""
+    return _seat_serializer().dumps(entry.id)
+
+
+def entry_for_token(token: str) -> LotteryEntry | None:
+    """The entry for a mailed seat token, or for a manage-link token (the active draw's entry)."""
+    from app.events.application_services import find_by_token
+
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    application = find_by_token(token) if len(token) <= 100 else None
+    if application is not None:
+        return _active_entry(application)
+    try:
+        entry_id = _seat_serializer().loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(entry_id, int):
+        return None
+    return db.session.get(LotteryEntry, entry_id)
+
+
+def _active_entry(application: Application) -> LotteryEntry | None:
+    return db.session.execute(
+        sa.select(LotteryEntry).join(LotteryDraw, LotteryDraw.id == LotteryEntry.draw_id)
+        .where(LotteryEntry.application_id == application.id, LotteryDraw.state == DrawState.DRAWN.value)
+    ).scalar_one_or_none()
+
+
+@dataclass
+class Seat:
+    """What the applicant's pages show about their place in the lottery."""
+
+    entry: LotteryEntry
+    status: str
+    deadline: datetime | None
+    rank: int | None
+    can_respond: bool
+
+
+def seat_of(entry: LotteryEntry | None, now: datetime | None = None) -> Seat | None:
+    if entry is None or entry.application is None or entry.draw.state != DrawState.DRAWN.value:
+        return None
+    now = now or utcnow()
+    status = entry.application.status
+    can_respond = (entry.holds_seat and entry.draw.event.status == EventStatus.DRAWN.value and (
+        status == ApplicationStatus.CONFIRMED.value
+        or (status == ApplicationStatus.SELECTED.value and (entry.confirm_deadline is None
+                                                            or now <= entry.confirm_deadline))))
+    return Seat(entry, status, entry.confirm_deadline, entry.rank if entry.seat_since is None else None, can_respond)
+
+
+def seat_of_application(application: Application) -> Seat | None:
+    """For the applicant's manage page (a Jinja global): their seat in the current draw, if any."""
+    return seat_of(_active_entry(application))
+
+
+# ------------------------------------------------------------------ mail
+
+
+def _absolute(endpoint: str, **values) -> str:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base + "/"):
+        return url_for(endpoint, _external=True, **values)
+
+
+def _mail(application: Application, kind: str, entry: LotteryEntry | None = None, **context) -> None:
+    """Queue the lottery mail ``kind`` in the applicant's language (plain text and HTML)."""
+    event = application.event
+    context.update(application=application, event=event, entry=entry,
+                   lottery_url=_absolute("lottery.public_lottery", event_id=event.id))
+    if entry is not None:
+        context["seat_url"] = _absolute("lottery.seat", token=seat_token(entry))
+    with force_locale(application.language):
+        subjects = {
+            "selected": _("You have been drawn: %(title)s", title=event.title),
+            "admitted": _("A seat has become free for you: %(title)s", title=event.title),
+            "waitlisted": _("You are on the waiting list: %(title)s", title=event.title),
+            "not_selected": _("The seats have been drawn: %(title)s", title=event.title),
+            "expired": _("Your seat has lapsed: %(title)s", title=event.title),
+            "redraw": _("The lottery will be repeated: %(title)s", title=event.title),
+        }
+        text = render_template(f"lottery/mail/{kind}.txt", **context)
+        html = render_template(f"lottery/mail/{kind}.html", **context)
+    queue_mail(application.email, subjects[kind], text, html)
+
+
+# ------------------------------------------------------------------ representativeness
+
+
+#: Hook for the tickets feature: ``fn(event) -> set of application ids checked in``, or None.
+attendance_source: Callable[[Event], set[int] | None] | None = None
+
+
+def register_attendance_source(fn: Callable[[Event], set[int] | None]) -> None:
+    """Tickets register who checked in; the representativeness report then adds an "attended" column."""
+    global attendance_source
+    attendance_source = fn
+
+
+@dataclass
+class OptionShare:
+    label: str
+    value: str
+    counts: dict[str, int]
+    shares: dict[str, float | None]
+
+
+@dataclass
+class CriterionReport:
+    label: str
+    key: str
+    options: list[OptionShare]
+
+
+#: The groups compared, in the order of the report's columns.
+GROUPS = ("applicants", "selected", "confirmed", "attended", "population")
+
+
+def representativeness(event: Event) -> tuple[list[CriterionReport], dict[str, int]]:
+    """Per criterion option: share among applicants, the selected, confirmed participants,
+    those who attended (once tickets provide it) and the population (if entered).
+
+    :return: the reports and the size of each group (None-free).
+    """
+    draw = _latest_drawn(event) or current_draw(event)
+    members: dict[str, list[dict[str, str]]] = {g: [] for g in GROUPS[:-1]}
+    attended_ids = attendance_source(event) if attendance_source else None
+    if draw is not None:
+        answers = {a["pseudonym"]: a["answers"] for a in draw.record["applicants"]}
+        for entry in _entries(draw):
+            person = answers.get(entry.pseudonym, {})
+            members["applicants"].append(person)
+            if entry.seat_since is not None and entry.rank is None:
+                members["selected"].append(person)
+            if entry.application is not None and entry.application.status == ApplicationStatus.CONFIRMED.value:
+                members["confirmed"].append(person)
+            if attended_ids is not None and entry.application_id in attended_ids:
+                members["attended"].append(person)
+    else:
+        members["applicants"] = [_answers_of(app) for app in pool_applications(event)]
+    sizes = {g: len(people) for g, people in members.items()}
+    reports = []
+    for criterion in event.criteria:
+        counts = {g: Counter(p.get(criterion.key) for p in people) for g, people in members.items()}
+        options = []
+        for option in criterion.options:
+            option_counts = {g: counts[g][option.value] for g in members}
+            shares: dict[str, float | None] = {g: (option_counts[g] / sizes[g] if sizes[g] else None)
+                                               for g in members}
+            if attended_ids is None:
+                shares["attended"] = None
+            shares["population"] = option.population_share
+            options.append(OptionShare(option.label, option.value, option_counts, shares))
+        reports.append(CriterionReport(criterion.label, criterion.key, options))
+    return reports, sizes
+
+
+def _latest_drawn(event: Event) -> LotteryDraw | None:
+    return db.session.execute(
+        sa.select(LotteryDraw).where(LotteryDraw.event_id == event.id, LotteryDraw.state == DrawState.DRAWN.value)
+    ).scalar_one_or_none()
+
+
+# ------------------------------------------------------------------ Sortition Foundation files
+
+
+def export_categories_csv(event: Event) -> str:
+    """The event's quotas as ``feature,value,min,max`` (no maximum = all seats)."""
+    out = io.StringIO()
+    write_categories_csv(event_quotas(event), out)
+    return out.getvalue()
+
+
+def export_people_csv(event: Event) -> str:
+    """The applicants as ``id`` plus one column per criterion key, without personal data.
+
+    The id is the pseudonym of the current draw; before a commitment, when no
+    pseudonyms exist yet, it is ``application-<id>`` (an internal number).
+    """
+    features = [c.key for c in event.criteria]
+    out = io.StringIO()
+    draw = current_draw(event)
+    if draw is not None:
+        applicants = [Applicant(a["pseudonym"], a["answers"]) for a in draw.record["applicants"]]
+    else:
+        applicants = [Applicant(f"application-{app.id}", _answers_of(app)) for app in pool_applications(event)]
+    write_people_csv(applicants, features, out)
+    return out.getvalue()
+
+
+def import_categories(event: Event, source: bytes | str) -> list[Criterion]:
+    """Create or update the event's criteria and quotas from a categories file.
+
+    A feature becomes a criterion (key = feature), each value an option with
+    its min and max (a max of at least the seats means "no maximum"). Existing
+    criteria with the same key keep their labels; their options are replaced.
+
+    :raises LotteryError: ``csv_format`` (row-level), ``import_locked``,
+        ``bad_quota``; the caller rolls back, so nothing changes.
+    """
+    quotas = read_categories_csv(source)
+    locked = event_services.criteria_locked_reason(event)
+    if locked:
+        raise LotteryError("import_locked", locked)
+    existing = {c.key: c for c in event.criteria}
+    saved = []
+    for feature, options in quotas.items():
+        criterion = existing.get(feature)
+        labels = {o.value: o.label for o in criterion.options} if criterion else {}
+        shares = {o.value: o.population_share for o in criterion.options} if criterion else {}
+        data = [event_services.OptionData(
+                    label=labels.get(value, value), value=value, min_seats=low,
+                    max_seats=None if high >= event.seats else high,
+                    population_percent=None if shares.get(value) is None else shares[value] * 100)
+                for value, (low, high) in options.items()]
+        try:
+            saved.append(event_services.save_criterion(event, criterion.label if criterion else feature, feature,
+                                                       data, criterion=criterion))
+        except event_services.EventError as exc:
+            raise LotteryError("bad_quota", exc.message, {"feature": feature, "code": exc.code}) from None
+    return saved
+
+
+@dataclass
+class DryRun:
+    """Probabilities for pseudonymous applicants from a people file; nothing is stored."""
+
+    applicants: int
+    seats: int
+    probabilities: dict[str, float]
+    min_probability: float
+    max_probability: float
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        write_probabilities_csv(self.probabilities, out)
+        return out.getvalue()
+
+
+def dry_run(event: Event, people: bytes | str, categories: bytes | str | None = None,
+            seats: int | None = None) -> DryRun:
+    """Leximin probabilities for the people of a Sortition Foundation file, against the
+    event's quotas (or a categories file); stores nothing.
+
+    :raises LotteryError: ``csv_format`` (row-level), ``infeasible``, ``too_few``, ...
+    """
+    seats = seats or event.seats
+    quotas = read_categories_csv(categories) if categories else event_quotas(event)
+    applicants = read_people_csv(people, quotas or None)
+    distribution = leximin_distribution(applicants, quotas, seats)
+    by_pseudonym = distribution.probabilities
+    return DryRun(len(applicants), seats, {a.pseudonym: by_pseudonym[a.pseudonym] for a in applicants},
+                  distribution.min_probability, distribution.max_probability)
+
+
+def vacancies(draw: LotteryDraw) -> FillResult:
+    """Read-only: how many seats are free now and, if nobody on the waiting list fits, which quota blocks.
+
+    Seats of withdrawn applications count as free (they are refilled by :func:`process_draw`).
+    """
+    result = FillResult()
+    if draw.state != DrawState.DRAWN.value:
+        return result
+    entries = _entries(draw)
+    seated = [e for e in entries if e.holds_seat and e.application is not None
+              and e.application.status != ApplicationStatus.WITHDRAWN.value]
+    result.free = draw.seats - len(seated)
+    if result.free <= 0:
+        return result
+    candidates = sorted((e for e in entries if e.rank is not None and e.seat_since is None and _available(e)),
+                        key=lambda e: e.rank)
+    if not candidates:
+        result.blocked = LotteryError("no_replacement", _l("Nobody is left on the waiting list."))
+        return result
+    record = draw.record
+    try:
+        find_replacement([e.pseudonym for e in seated], [e.pseudonym for e in candidates],
+                         {a["pseudonym"]: a["answers"] for a in record["applicants"]}, record_quotas(record),
+                         draw.seats)
+    except LotteryError as exc:
+        if exc.code != "no_replacement":
+            raise
+        result.blocked = exc
+    return result
+
+
+def entries_in_order(draw: LotteryDraw) -> list[LotteryEntry]:
+    """The draw's entries: seat holders (by when they got the seat), then the waiting list by rank."""
+    return sorted(_entries(draw), key=lambda e: (e.rank is not None, e.rank or 0, e.seat_since or utcnow(),
+                                                e.pseudonym))

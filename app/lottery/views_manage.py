@@ -1,0 +1,208 @@
+"""Admin pages of the lottery: preview, commitment, draw, replacements, re-draw, files, report."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.core.access import staff_required
+from app.events.models import Event
+from app.extensions import db
+from app.lottery import bp, charts, services
+from app.lottery.errors import LotteryError
+from app.lottery.forms import MAX_UPLOAD, CategoriesImportForm, CommitForm, DrawForm, DryRunForm, SupersedeForm
+from app.lottery.models import DrawState
+
+
+def get_event_or_404(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _back(event: Event):
+    return redirect(url_for("lottery.manage", event_id=event.id), 303)
+
+
+def _flash_errors(*forms) -> None:
+    for form in forms:
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+
+
+def _fail(exc: LotteryError) -> None:
+    db.session.rollback()
+    flash(str(exc.message), "error")
+
+
+def _run(event: Event, operation, success):
+    """Run one service call: on a LotteryError roll back and flash it, else commit and flash ``success``."""
+    try:
+        result = operation()
+    except LotteryError as exc:
+        _fail(exc)
+        return _back(event)
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return _back(event)
+
+
+@bp.route("/manage/events/<int:event_id>/lottery")
+@staff_required("admin")
+def manage(event_id: int):
+    event = get_event_or_404(event_id)
+    draw = services.current_draw(event)
+    draws = services.draws_of(event)
+    context = {"event": event, "draw": draw, "superseded": [d for d in draws if not d.is_active],
+               "commit_form": CommitForm(), "draw_form": DrawForm(), "supersede_form": SupersedeForm()}
+    if draw is None and event.status in ("closed", "drawn"):
+        context["preview"] = services.preview(event)
+    elif draw is None:
+        context["applicant_count"] = len(services.pool_applications(event))
+    if draw is not None and draw.state == DrawState.DRAWN.value:
+        context["entries"] = services.entries_in_order(draw)
+        context["vacancies"] = services.vacancies(draw)
+    return render_template("lottery/manage.html", **context)
+
+
+@bp.route("/manage/events/<int:event_id>/lottery/commit", methods=["POST"])
+@staff_required("admin")
+def commit(event_id: int):
+    event = get_event_or_404(event_id)
+    form = CommitForm()
+    if not form.validate():
+        _flash_errors(form)
+        return _back(event)
+    return _run(event, lambda: services.publish_commitment(event, current_user, form.number_source.data,
+                                                           form.description.data or ""),
+                _("The commitment has been published. The list of applicants is now fixed."))
+
+
+@bp.route("/manage/events/<int:event_id>/lottery/draw", methods=["POST"])
+@staff_required("admin")
+def draw(event_id: int):
+    event = get_event_or_404(event_id)
+    current = services.current_draw(event)
+    if current is None:
+        flash(_("Publish the commitment first."), "error")
+        return _back(event)
+    form = DrawForm()
+    if not form.validate():
+        _flash_errors(form)
+        return _back(event)
+    return _run(event, lambda: services.perform_draw(current, current_user, form.number.data, form.deadline.data).number,
+                lambda number: _("Number %(number)d has been drawn. The applicants are being notified.",
+                                 number=number))
+
+
+@bp.route("/manage/events/<int:event_id>/lottery/process", methods=["POST"])
+@staff_required("admin")
+def process(event_id: int):
+    event = get_event_or_404(event_id)
+    current = services.current_draw(event)
+    if current is None or current.state != DrawState.DRAWN.value:
+        flash(_("There is no drawn lottery for this event."), "error")
+        return _back(event)
+    result = services.process_draw(current, user=current_user)
+    db.session.commit()
+    flash(_("%(expired)d unconfirmed seat(s) lapsed; %(admitted)d applicant(s) admitted from the waiting list.",
+            expired=len(result.expired), admitted=len(result.admitted)), "success")
+    if result.blocked is not None:
+        flash(str(result.blocked.message), "warning")
+    return _back(event)
+
+
+@bp.route("/manage/events/<int:event_id>/lottery/supersede", methods=["POST"])
+@staff_required("admin")
+def supersede(event_id: int):
+    event = get_event_or_404(event_id)
+    current = services.current_draw(event)
+    if current is None:
+        flash(_("There is no draw to supersede."), "error")
+        return _back(event)
+    form = SupersedeForm()
+    return _run(event, lambda: services.supersede_draw(current, current_user, form.reason.data or ""),
+                _("The draw has been superseded; it stays visible with your reason. Publish a new commitment "
+                  "to draw again."))
+
+
+@bp.route("/manage/events/<int:event_id>/lottery/representativeness")
+@staff_required("admin", "council")
+def representativeness(event_id: int):
+    event = get_event_or_404(event_id)
+    reports, sizes = services.representativeness(event)
+    return render_template("lottery/representativeness.html", event=event, reports=reports, sizes=sizes,
+                           charts=[charts.share_chart(report) for report in reports],
+                           groups=services.GROUPS)
+
+
+@bp.route("/manage/events/<int:event_id>/lottery/categories.csv")
+@staff_required("admin")
+def export_categories(event_id: int):
+    event = get_event_or_404(event_id)
+    return _csv(services.export_categories_csv(event), f"event-{event.id}-categories.csv")
+
+
+@bp.route("/manage/events/<int:event_id>/lottery/people.csv")
+@staff_required("admin")
+def export_people(event_id: int):
+    event = get_event_or_404(event_id)
+    return _csv(services.export_people_csv(event), f"event-{event.id}-people.csv")
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _upload(field) -> bytes | None:
+    storage = field.data
+    if storage is None or not hasattr(storage, "read"):
+        return None
+    data = storage.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise LotteryError("csv_format", _("The file is too large (at most 5 MB)."))
+    return data or None
+
+
+@bp.route("/manage/events/<int:event_id>/lottery/files", methods=["GET", "POST"])
+@staff_required("admin")
+def files(event_id: int):
+    event = get_event_or_404(event_id)
+    import_form = CategoriesImportForm(prefix="import")
+    dry_form = DryRunForm(prefix="dry")
+    result, status = None, 200
+    if request.method == "POST" and request.form.get("action") == "import" and import_form.validate():
+        try:
+            data = _upload(import_form.categories)
+            if data is None:
+                raise LotteryError("csv_format", _("Choose a categories file."))
+            saved = services.import_categories(event, data)
+        except LotteryError as exc:
+            _fail(exc)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("%(count)d criteria imported.", count=len(saved)), "success")
+            return redirect(url_for("lottery.files", event_id=event.id), 303)
+    elif request.method == "POST" and request.form.get("action") in ("dry_run", "dry_run_csv") \
+            and dry_form.validate():
+        try:
+            people = _upload(dry_form.people)
+            if people is None:
+                raise LotteryError("csv_format", _("Choose a people file."))
+            result = services.dry_run(event, people, _upload(dry_form.dry_categories), dry_form.seats.data)
+        except LotteryError as exc:
+            _fail(exc)
+            status = 422
+        else:
+            if request.form.get("action") == "dry_run_csv":
+                return _csv(result.csv(), f"event-{event.id}-probabilities.csv")
+    elif request.method == "POST":
+        status = 422
+        _flash_errors(import_form, dry_form)
+        if not (import_form.errors or dry_form.errors):
+            flash(_("Choose what to do."), "error")
+    return render_template("lottery/files.html", event=event, import_form=import_form, dry_form=dry_form,
+                           result=result, locked_reason=services.event_services.criteria_locked_reason(event)), status

@@ -1,0 +1,76 @@
+"""Public pages: the event's lottery page with the audit, its JSON download, and the applicant's seat."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.core.access import public
+from app.events.views_public import get_public_event_or_404
+from app.extensions import db
+from app.lottery import bp, services
+from app.lottery.errors import LotteryError
+from app.lottery.models import DrawState
+
+
+@bp.route("/events/<int:event_id>/lottery")
+@public
+def public_lottery(event_id: int):
+    event = get_public_event_or_404(event_id)
+    draws = services.draws_of(event)
+    current = next((d for d in draws if d.is_active), None)
+    audit = services.audit_of(current) if current is not None else None
+    return render_template("lottery/public.html", event=event, draw=current, audit=audit,
+                           superseded=[(d, services.audit_of(d)) for d in draws if not d.is_active])
+
+
+@bp.route("/events/<int:event_id>/lottery/audit.json")
+@public
+def audit_download(event_id: int):
+    """The current draw's audit file; ``?attempt=N`` for an earlier (superseded) one."""
+    event = get_public_event_or_404(event_id)
+    draws = services.draws_of(event)
+    attempt = request.args.get("attempt", type=int)
+    if attempt is not None:
+        chosen = next((d for d in draws if d.attempt == attempt), None)
+    else:
+        chosen = next((d for d in draws if d.is_active), None)
+    if chosen is None:
+        abort(404)
+    suffix = "" if attempt is None else f"-attempt-{chosen.attempt}"
+    return Response(services.audit_json(chosen), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="lottery-event-{event.id}{suffix}.json"'})
+
+
+@bp.route("/applications/<token>/seat", methods=["GET", "POST"])
+@public
+def seat(token: str):
+    """Confirm or decline a seat: by the link in the mail, or from the application's manage page."""
+    entry = services.entry_for_token(token)
+    if entry is None:
+        abort(404)
+    if entry.draw.state == DrawState.SUPERSEDED.value:
+        return render_template("lottery/seat_void.html", event=entry.draw.event), 410
+    if request.method == "POST":
+        answer = request.form.get("answer")
+        if answer not in ("confirm", "decline"):
+            flash(_("Choose whether you confirm or decline the seat."), "error")
+            return redirect(url_for("lottery.seat", token=token), 303)
+        try:
+            outcome = services.respond_to_seat(entry, answer == "confirm")
+        except LotteryError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            return redirect(url_for("lottery.seat", token=token), 303)
+        db.session.commit()
+        messages = {
+            "confirmed": (_("Thank you! Your seat is confirmed. We look forward to seeing you."), "success"),
+            "declined": (_("You have declined your seat. Thank you for letting us know; it goes to the next "
+                           "person on the waiting list."), "success"),
+            "unchanged": (_("Your answer had already been recorded."), "success"),
+            "expired": (_("The deadline to confirm has passed; the seat has gone to the waiting list."), "error"),
+        }
+        flash(*messages[outcome])
+        return redirect(url_for("lottery.seat", token=token), 303)
+    entry = db.session.get(type(entry), entry.id)
+    return render_template("lottery/seat.html", seat=services.seat_of(entry), entry=entry,
+                           event=entry.draw.event, token=token)

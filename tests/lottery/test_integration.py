@@ -1,0 +1,241 @@
+"""The lottery end to end through HTTP: preview, commitment, draw, public page, audit download."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from app.extensions import db
+from tests.lottery.conftest import deadline_text
+
+GENDER_AGE = {"gender": {"f": (2, 3), "m": (2, 3)}, "age": {"young": (1, 4), "old": (1, 4)}}
+
+
+def statuses(app, ids):
+    from app.events.models import Application
+
+    with app.app_context():
+        rows = db.session.execute(sa.select(Application.id, Application.status)
+                                  .where(Application.id.in_(ids))).all()
+        return {i: s for i, s in rows}
+
+
+def event_status(app, event_id):
+    from app.events.models import Event
+
+    with app.app_context():
+        return db.session.get(Event, event_id).status
+
+
+def commit(admin, event_id, kind="public", description="Drei Zehnerwürfel in der Ratssitzung"):
+    return admin.submit(f"/manage/events/{event_id}/lottery/commit",
+                        {"number_source": kind, "description": description})
+
+
+def draw(admin, event_id, number="17", deadline=None):
+    data = {"deadline": deadline or deadline_text()}
+    if number is not None:
+        data["number"] = number
+    return admin.submit(f"/manage/events/{event_id}/lottery/draw", data)
+
+
+def table_counts(app):
+    from app.lottery.models import LotteryDraw, LotteryEntry, LotteryReplacement
+
+    with app.app_context():
+        return tuple(db.session.execute(sa.select(sa.func.count()).select_from(m)).scalar_one()
+                     for m in (LotteryDraw, LotteryEntry, LotteryReplacement))
+
+
+def run_verify(app, path):
+    from app.lottery.cli import lottery_cli
+
+    return CliRunner().invoke(lottery_cli, ["verify", str(path)], obj=None)
+
+
+def test_uniform_draw_without_quotas_end_to_end(app, admin, client, lottery_event, tmp_path):
+    ev = lottery_event(seats=3, count=7)
+    page = admin.get(f"/manage/events/{ev.event_id}/lottery")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'id="applicant-count">7<' in html
+    assert "42,86 %" in html  # 3/7 for everybody, German formatting
+
+    response = commit(admin, ev.event_id)
+    assert response.status_code == 303
+    public = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert "id=\"draw-pending\"" in public
+    from app.lottery.models import LotteryDraw
+
+    with app.app_context():
+        record = db.session.execute(sa.select(LotteryDraw)).scalar_one()
+        assert record.commitment in public
+        assert record.state == "committed"
+
+    assert draw(admin, ev.event_id, "17").status_code == 303
+    result = statuses(app, ev.application_ids)
+    assert sorted(result.values()).count("selected") == 3
+    assert sorted(result.values()).count("waitlisted") == 4
+    assert event_status(app, ev.event_id) == "drawn"
+
+    public = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert 'id="drawn-number">17<' in public
+    assert "Person 0" not in public and "example.org" not in public
+
+    audit_response = client.get(f"/events/{ev.event_id}/lottery/audit.json")
+    assert audit_response.status_code == 200
+    audit = json.loads(audit_response.get_data())
+    assert audit["number"] == 17 and len(audit["selected"]) == 3 and len(audit["waiting_list"]) == 4
+    assert "example.org" not in audit_response.get_data(as_text=True)
+    path = tmp_path / "audit.json"
+    path.write_bytes(audit_response.get_data())
+    outcome = run_verify(app, path)
+    assert outcome.exit_code == 0, outcome.output
+    assert "All checks passed." in outcome.output
+
+
+def test_quota_draw_end_to_end_meets_quotas(app, admin, lottery_event):
+    people = [{"gender": g, "age": a} for g, a in
+              [("f", "young"), ("f", "old"), ("f", "old"), ("m", "young"), ("m", "old"), ("m", "old"),
+               ("f", "old"), ("m", "old"), ("f", "old")]]
+    ev = lottery_event(seats=5, criteria=GENDER_AGE, people=people)
+    html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert 'id="probabilities"' in html and 'id="probability-range"' in html
+    assert commit(admin, ev.event_id, "server", "").status_code == 303
+    assert draw(admin, ev.event_id, number=None).status_code == 303
+    from app.lottery.models import LotteryDraw
+
+    with app.app_context():
+        record = db.session.execute(sa.select(LotteryDraw)).scalar_one()
+        assert record.number_source_kind == "server" and 1 <= record.number <= 1000
+        assert record.number_source.startswith("server:")
+    result = statuses(app, ev.application_ids)
+    selected = [people[i] for i, app_id in enumerate(ev.application_ids) if result[app_id] == "selected"]
+    assert len(selected) == 5
+    assert 2 <= sum(p["gender"] == "f" for p in selected) <= 3
+    assert 1 <= sum(p["age"] == "young" for p in selected) <= 4
+
+
+def test_infeasible_quotas_change_nothing(app, admin, lottery_event):
+    people = [{"gender": "f"}] * 5 + [{"gender": "m"}]
+    ev = lottery_event(seats=4, criteria={"gender": {"f": (1, 2), "m": (2, 4)}}, people=people)
+    html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert 'id="lottery-problem"' in html
+    assert "gender = m" in html  # names the conflicting option
+    assert "Publish commitment" not in html and "Commitment veröffentlichen" not in html
+    response = commit(admin, ev.event_id)
+    assert response.status_code == 303
+    assert table_counts(app) == (0, 0, 0)
+    assert set(statuses(app, ev.application_ids).values()) == {"applied"}
+    assert event_status(app, ev.event_id) == "closed"
+
+
+@pytest.mark.parametrize("count", [0, 2])
+def test_empty_or_fewer_than_seats_is_refused(app, admin, lottery_event, count):
+    ev = lottery_event(seats=3, count=count)
+    html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert 'id="lottery-problem"' in html
+    commit(admin, ev.event_id)
+    assert table_counts(app) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("number, message", [
+    ("", "Enter the number"), ("abc", "is not a whole number"), ("0", "outside the table"),
+    ("1001", "outside the table"), ("-3", "is not a whole number"), ("1.5", "is not a whole number"),
+    ("\x00", "Enter the number"), ("9" * 5000, "Field cannot be longer"),
+])
+def test_number_validation(app, staff_client, lottery_event, number, message):
+    admin = staff_client("admin")
+    admin.submit("/language", {"lang": "en", "next": "/"})
+    ev = lottery_event(seats=2, count=4)
+    commit(admin, ev.event_id)
+    response = draw(admin, ev.event_id, number)
+    assert response.status_code == 303
+    page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert message in page
+    assert set(statuses(app, ev.application_ids).values()) == {"applied"}
+    assert event_status(app, ev.event_id) == "closed"
+
+
+def test_deadline_must_be_in_the_future(app, admin, lottery_event):
+    ev = lottery_event(seats=2, count=4)
+    commit(admin, ev.event_id)
+    draw(admin, ev.event_id, "5", deadline=deadline_text(-1))
+    assert set(statuses(app, ev.application_ids).values()) == {"applied"}
+
+
+def test_redraw_requires_reason_and_keeps_the_first_visible(app, admin, client, lottery_event, smtp, tmp_path):
+    ev = lottery_event(seats=2, count=5)
+    commit(admin, ev.event_id)
+    draw(admin, ev.event_id, "3")
+    first = json.loads(client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data())
+
+    admin.submit(f"/manage/events/{ev.event_id}/lottery/supersede", {"reason": "   "})
+    from app.lottery.models import LotteryDraw
+
+    with app.app_context():
+        assert db.session.execute(sa.select(LotteryDraw.state)).scalar_one() == "drawn"
+
+    reason = "Die Würfel wurden vor Beginn der Sitzung geworfen."
+    assert admin.submit(f"/manage/events/{ev.event_id}/lottery/supersede", {"reason": reason}).status_code == 303
+    assert set(statuses(app, ev.application_ids).values()) == {"applied"}
+    smtp.wait_for(lambda m: "wiederholt" in m["Subject"], count=5)
+
+    commit(admin, ev.event_id)
+    draw(admin, ev.event_id, "4")
+    public = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert reason in public
+    assert first["commitment"] in public
+    with app.app_context():
+        draws = db.session.execute(sa.select(LotteryDraw).order_by(LotteryDraw.attempt)).scalars().all()
+        assert [(d.attempt, d.state) for d in draws] == [(1, "superseded"), (2, "drawn")]
+        assert draws[0].supersede_reason == reason
+    old = client.get(f"/events/{ev.event_id}/lottery/audit.json?attempt=1")
+    assert json.loads(old.get_data())["number"] == 3
+    # The pseudonyms stay the same across the re-draw.
+    second = json.loads(client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data())
+    assert {a["pseudonym"] for a in second["applicants"]} == {a["pseudonym"] for a in first["applicants"]}
+    path = tmp_path / "old.json"
+    path.write_bytes(old.get_data())
+    assert run_verify(app, path).exit_code == 0
+
+
+def test_downloaded_audit_verifies_and_tampering_fails(app, admin, client, lottery_event, tmp_path):
+    people = [{"gender": g} for g in "ffffmmmm"]
+    ev = lottery_event(seats=4, criteria={"gender": {"f": (1, 3), "m": (1, 3)}}, people=people)
+    commit(admin, ev.event_id)
+    draw(admin, ev.event_id, "999")
+    raw = client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data()
+    genuine = tmp_path / "audit.json"
+    genuine.write_bytes(raw)
+    assert run_verify(app, genuine).exit_code == 0
+
+    audit = json.loads(raw)
+    tampered = dict(audit, number=audit["number"] - 1)
+    path = tmp_path / "tampered.json"
+    path.write_text(json.dumps(tampered))
+    outcome = run_verify(app, path)
+    assert outcome.exit_code != 0 and "FAIL" in outcome.output
+
+    swapped = json.loads(raw)
+    swapped["applicants"][0]["answers"]["gender"] = "m" if swapped["applicants"][0]["answers"]["gender"] == "f" else "f"
+    path.write_text(json.dumps(swapped))
+    assert run_verify(app, path).exit_code != 0
+
+
+def test_public_page_only_for_non_draft_events(app, client, lottery_event):
+    ev = lottery_event(seats=2, count=3, status="draft")
+    assert client.get(f"/events/{ev.event_id}/lottery").status_code == 404
+    assert client.get(f"/events/{ev.event_id}/lottery/audit.json").status_code == 404
+
+
+def test_council_reads_public_page_but_cannot_run_the_lottery(app, staff_client, lottery_event):
+    ev = lottery_event(seats=2, count=3)
+    council = staff_client("council")
+    assert council.get(f"/events/{ev.event_id}/lottery").status_code == 200
+    assert council.get(f"/manage/events/{ev.event_id}/lottery/representativeness").status_code == 200
+    assert council.get(f"/manage/events/{ev.event_id}/lottery").status_code == 403
+    assert commit(council, ev.event_id).status_code == 403
+    assert table_counts(app) == (0, 0, 0)
