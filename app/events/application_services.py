@@ -312,12 +312,10 @@ def _answer_duplicate(existing: Application) -> Application:
     return existing
 
 
-def confirm_application(token: str, signature: str) -> Application:
-    """The applicant clicked the confirmation link: ``unconfirmed`` → ``applied``.
+def check_confirmation_link(token: str, signature: str) -> Application:
+    """The application a confirmation link belongs to, if the link is genuine and not expired.
 
-    Confirming twice is harmless (the application stays as it is).
-
-    :raises ApplicationError: ``not_found``, ``link_invalid``, ``link_expired``, ``too_late``.
+    :raises ApplicationError: ``not_found``, ``link_invalid``, ``link_expired``.
     """
     application = find_by_token(token)
     if application is None:
@@ -333,6 +331,17 @@ def confirm_application(token: str, signature: str) -> Application:
         raise ApplicationError(_l("This link is not valid."), "link_invalid") from None
     if application_id != application.id:
         raise ApplicationError(_l("This link is not valid."), "link_invalid")
+    return application
+
+
+def confirm_application(token: str, signature: str) -> Application:
+    """The applicant confirmed with the link from the mail: ``unconfirmed`` → ``applied``.
+
+    Confirming twice is harmless (the application stays as it is).
+
+    :raises ApplicationError: ``not_found``, ``link_invalid``, ``link_expired``, ``too_late``.
+    """
+    application = check_confirmation_link(token, signature)
     if application.status != ApplicationStatus.UNCONFIRMED.value:
         return application
     if application.event.status not in CONFIRMABLE_EVENT:

@@ -106,17 +106,25 @@ def manage_application(token: str):
                            status_label=services.STATUS_LABELS.get(application.status)), status
 
 
-@bp.route("/applications/<token>/confirm/<signature>")
+@bp.route("/applications/<token>/confirm/<signature>", methods=["GET", "POST"])
 @public
 def confirm_application(token: str, signature: str):
+    # GET only shows a button: link scanners in mail systems open links, and a GET
+    # must never change anything.
     try:
-        services.confirm_application(token, signature)
+        if request.method == "POST":
+            services.confirm_application(token, signature)
+        else:
+            application = services.check_confirmation_link(token, signature)
     except ApplicationError as exc:
         db.session.rollback()
         if exc.code == "not_found":
             abort(404)
         status = 410 if exc.code in ("link_expired", "too_late") else 400
         return render_template("events/application_link_error.html", message=exc.message), status
+    if request.method == "GET":
+        return render_template("events/application_confirm.html", application=application,
+                               event=application.event)
     db.session.commit()
     flash(_("Thank you! Your email address is confirmed and your application counts."), "success")
     return redirect(url_for("events.manage_application", token=token))

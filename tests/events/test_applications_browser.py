@@ -38,6 +38,8 @@ def test_resident_applies_on_a_phone_and_confirms(live_server, app, open_event, 
     confirm = next(link for link in find_links(mail) if "/confirm/" in link)
     assert confirm.startswith(live_server.url)
     page.goto(confirm)
+    assert_no_axe_violations(page, "confirmation page")
+    page.get_by_role("button", name="Bewerbung bestätigen").click()
     assert page.locator("#application-status").inner_text() == "Beworben (bestätigt)"
     assert page.get_by_text("Ihre E-Mail-Adresse ist bestätigt").is_visible()
     assert_no_axe_violations(page, "application status page")

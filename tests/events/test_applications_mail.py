@@ -37,7 +37,7 @@ def test_smtp_down_keeps_application_and_delivers_later(app, client, open_event,
     assert (result.sent, result.failed) == (1, 0)
     [mail] = smtp.wait_for(lambda m: m["To"] == "ada@example.org")
     confirm = next(link for link in find_links(mail) if "/confirm/" in link)
-    assert client.get(confirm[len(app.config["BASE_URL"]):]).status_code == 302
+    assert client.submit(confirm[len(app.config["BASE_URL"]):]).status_code == 302
     [row] = _rows(app)
     assert row.sent_at is not None and row.attempts == 2
 
