@@ -1,0 +1,186 @@
+"""Dots under concurrency, on SQLite and PostgreSQL: the database keeps every limit.
+
+* 200 tickets each send 10 dot requests at once with a limit of 5: exactly 5 dots per ticket.
+* 1,000 different tickets vote at once: exactly 1,000 dots.
+
+Both through the service layer from many threads, and over HTTP against gunicorn
+with several worker processes.
+"""
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from itsdangerous import URLSafeTimedSerializer
+
+from app.events.models import Event
+from app.extensions import db as _db
+from app.voting import services
+from app.voting.models import Dot, Ticket
+from app.voting.services import VotingError
+from tests.support.servers import GunicornServer
+from tests.voting.conftest import make_voting_event
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+THREADS = 48
+
+
+@pytest.fixture
+def app_config():
+    # One connection per thread.
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": THREADS + 4, "max_overflow": 8}}
+
+
+def _per_ticket(app) -> Counter:
+    with app.app_context():
+        return Counter(dict(_db.session.execute(
+            sa.select(Dot.ticket_id, sa.func.count(Dot.id)).group_by(Dot.ticket_id)).all()))
+
+
+def _vote_in_thread(app, ticket_id: int, idea_id: int) -> str:
+    with app.app_context():
+        try:
+            services.cast_dot(_db.session.get(Ticket, ticket_id), idea_id)
+            _db.session.commit()
+            return "ok"
+        except VotingError as exc:
+            _db.session.rollback()
+            return exc.code
+        finally:
+            _db.session.remove()
+
+
+def _run(tasks, fn):
+    """Run ``fn(*task)`` for every task on THREADS threads; the first wave starts at the same instant."""
+    wave = min(THREADS, len(tasks))
+    barrier = threading.Barrier(wave)
+    started = itertools.count()
+
+    def first_together(args):
+        if next(started) < wave:
+            barrier.wait(timeout=60)
+        return fn(*args)
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        results = list(pool.map(first_together, tasks))
+    return results
+
+
+def test_ten_requests_per_ticket_limit_five_services(app):
+    with app.app_context():
+        ev = make_voting_event(stands=2, ideas_per_stand=5, tickets=200, dots=5)
+    # Each ticket's 10 requests are adjacent, so they run at the same time on different threads.
+    tasks = [(app, t, ev.idea_ids[n % len(ev.idea_ids)]) for t in ev.ticket_ids for n in range(10)]
+    results = Counter(_run(tasks, _vote_in_thread))
+    assert results == {"ok": 1000, "no_dots_left": 1000}, results
+    per_ticket = _per_ticket(app)
+    assert len(per_ticket) == 200 and set(per_ticket.values()) == {5}
+    with app.app_context():
+        slots = _db.session.execute(sa.select(Dot.ticket_id, Dot.slot)).all()
+        assert len(set(slots)) == 1000 and {s for _, s in slots} == {1, 2, 3, 4, 5}
+
+
+def test_thousand_tickets_at_once_services(app):
+    with app.app_context():
+        ev = make_voting_event(stands=3, ideas_per_stand=4, tickets=1000, dots=5, max_per_idea=1)
+    tasks = [(app, t, ev.idea_ids[n % len(ev.idea_ids)]) for n, t in enumerate(ev.ticket_ids)]
+    results = Counter(_run(tasks, _vote_in_thread))
+    assert results == {"ok": 1000}, results
+    with app.app_context():
+        assert _db.session.execute(sa.select(sa.func.count(Dot.id))).scalar_one() == 1000
+        event = _db.session.get(Event, ev.event_id)
+        assert sum(row.room for row in services.totals(event)) == 1000
+
+
+def test_close_while_voting_loses_nothing(app):
+    """Votes racing with the close: every accepted dot is in the published totals, none after."""
+    with app.app_context():
+        ev = make_voting_event(stands=1, ideas_per_stand=5, tickets=300, dots=5)
+    tasks = [(app, t, ev.idea_ids[n % 5]) for n, t in enumerate(ev.ticket_ids)]
+    outcome: dict = {}
+
+    def close_midway():
+        with app.app_context():
+            services.close_voting(_db.session.get(Event, ev.event_id))
+            _db.session.commit()
+            _db.session.remove()
+        outcome["closed"] = True
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        futures = [pool.submit(_vote_in_thread, *task) for task in tasks[:150]]
+        closer = pool.submit(close_midway)
+        futures += [pool.submit(_vote_in_thread, *task) for task in tasks[150:]]
+        results = Counter(f.result() for f in futures)
+        closer.result()
+    assert set(results) <= {"ok", "closed"}
+    with app.app_context():
+        stored = _db.session.execute(sa.select(sa.func.count(Dot.id))).scalar_one()
+        assert stored == results["ok"]
+        assert services.recount(_db.session.get(Event, ev.event_id)).ok
+
+
+# -- over HTTP, gunicorn with several workers ---------------------------------------------------
+
+
+def _ticket_session(app, event_id: int, ticket_id: int) -> tuple[str, str]:
+    """The session cookie a browser holds after entering the ticket code, and its CSRF token."""
+    raw = secrets.token_hex(20)
+    serializer = app.session_interface.get_signing_serializer(app)
+    cookie = serializer.dumps({"voting_tickets": {str(event_id): ticket_id}, "csrf_token": raw})
+    token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+    return f"{app.config['SESSION_COOKIE_NAME']}={cookie}", token
+
+
+def _post_dot(url: str, cookie: str, token: str, idea_id: int) -> int:
+    body = urllib.parse.urlencode({"idea_id": idea_id, "op": "add"}).encode()
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Cookie": cookie, "X-CSRFToken": token, "Accept": "application/json",
+        "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.fixture
+def gunicorn(app, database_uri, tmp_path):
+    env = {"DATABASE_URL": database_uri, "IDEENMARKT_ENV": "testing",
+           "IDEENMARKT_INSTANCE": str(tmp_path / "gunicorn"), "IDEENMARKT_MAIL_RETRY_INTERVAL": "-1"}
+    with GunicornServer("wsgi:app", workers=4, cwd=REPO_ROOT, env=env,
+                        extra_args=["--timeout", "180", "--backlog", "4096"]) as server:
+        assert len(server.wait_for_workers()) == 4
+        yield server
+
+
+def test_ten_requests_per_ticket_limit_five_http(app, gunicorn):
+    with app.app_context():
+        ev = make_voting_event(stands=2, ideas_per_stand=5, tickets=200, dots=5)
+    url = f"{gunicorn.url}/events/{ev.event_id}/vote/dots"
+    sessions = {t: _ticket_session(app, ev.event_id, t) for t in ev.ticket_ids}
+    tasks = [(url, *sessions[t], ev.idea_ids[n % len(ev.idea_ids)]) for t in ev.ticket_ids for n in range(10)]
+    statuses = Counter(_run(tasks, _post_dot))
+    assert statuses == {200: 1000, 409: 1000}, statuses
+    per_ticket = _per_ticket(app)
+    assert len(per_ticket) == 200 and set(per_ticket.values()) == {5}
+
+
+def test_thousand_tickets_at_once_http(app, gunicorn):
+    with app.app_context():
+        ev = make_voting_event(stands=3, ideas_per_stand=4, tickets=1000, dots=5)
+    url = f"{gunicorn.url}/events/{ev.event_id}/vote/dots"
+    tasks = [(url, *_ticket_session(app, ev.event_id, t), ev.idea_ids[n % len(ev.idea_ids)])
+             for n, t in enumerate(ev.ticket_ids)]
+    statuses = Counter(_run(tasks, _post_dot))
+    assert statuses == {200: 1000}, statuses
+    with app.app_context():
+        assert _db.session.execute(sa.select(sa.func.count(Dot.id))).scalar_one() == 1000

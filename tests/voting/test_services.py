@@ -1,0 +1,354 @@
+"""Voting services: tickets, check-in, dot limits, open/close, merged and hidden ideas, receipts, recount."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app.core.models import OutboxMail
+from app.events.models import Application, Event
+from app.extensions import db as _db
+from app.ideas import services as ideas
+from app.ideas.models import Idea
+from app.voting import services
+from app.voting.codes import ALPHABET, format_code, new_code, normalise_code
+from app.voting.models import BoardCount, BoardCountLog, Dot, Receipt, TallySnapshot, Ticket
+from app.voting.services import VotingError
+from tests.voting.conftest import make_voting_event
+
+
+def _ticket(ticket_id: int) -> Ticket:
+    return _db.session.get(Ticket, ticket_id)
+
+
+def _dots(ticket_id: int | None = None) -> int:
+    stmt = sa.select(sa.func.count(Dot.id))
+    if ticket_id is not None:
+        stmt = stmt.where(Dot.ticket_id == ticket_id)
+    return _db.session.execute(stmt).scalar_one()
+
+
+def _cast(ticket_id: int, idea_id: int):
+    result = services.cast_dot(_ticket(ticket_id), idea_id)
+    _db.session.commit()
+    return result
+
+
+def _error(fn, *args) -> str:
+    with pytest.raises(VotingError) as info:
+        fn(*args)
+    _db.session.rollback()
+    return info.value.code
+
+
+# -- codes ------------------------------------------------------------------------------------
+
+
+def test_codes_are_unambiguous_and_typed_leniently():
+    for forbidden in "0O1IL":
+        assert forbidden not in ALPHABET
+    code = new_code()
+    assert len(code) == 8 and set(code) <= set(ALPHABET)
+    shown = format_code(code)
+    assert shown == f"{code[:4]}-{code[4:]}"
+    assert normalise_code(shown.lower()) == code
+    assert normalise_code(f"  {code[:4]} {code[4:]} ") == code
+    for bad in ("", "ABC", "ABCD-EFG0", "ABCD\x00EFGH", "A" * 100, None, 12345678):
+        assert normalise_code(bad) is None
+
+
+# -- tickets ------------------------------------------------------------------------------------
+
+
+def test_hook_issues_one_ticket_with_mail_and_is_idempotent(db):
+    ev = make_voting_event(tickets=0, open_voting=False)
+    application = Application(event_id=ev.event_id, name="Erika Mustermann", email="erika@example.org",
+                              status="confirmed", token_hash="h" * 64, language="de")
+    _db.session.add(application)
+    _db.session.flush()
+    ticket = services.issue_ticket_for_application(application)
+    again = services.issue_ticket_for_application(application)
+    _db.session.commit()
+    assert again.id == ticket.id and ticket.application_id == application.id
+    mails = _db.session.execute(sa.select(OutboxMail)).scalars().all()
+    assert len(mails) == 1 and mails[0].recipient == "erika@example.org"
+    assert format_code(ticket.code) in mails[0].body_text
+    assert f"/vote/t/{ticket.code}" in mails[0].body_text
+    assert "<svg" in mails[0].body_html and "Ihr Ticket" in mails[0].subject
+
+
+def test_hook_refuses_unconfirmed_application(db):
+    ev = make_voting_event(tickets=0, open_voting=False)
+    application = Application(event_id=ev.event_id, name="A", email="a@example.org", status="selected",
+                              token_hash="x" * 64)
+    _db.session.add(application)
+    _db.session.flush()
+    assert _error(services.issue_ticket_for_application, application) == "not_confirmed"
+    assert _db.session.execute(sa.select(sa.func.count(Ticket.id))).scalar_one() == 0
+
+
+def test_bulk_issue_covers_confirmed_without_ticket_only(db):
+    ev = make_voting_event(tickets=2, open_voting=False)
+    for n, status in enumerate(("confirmed", "confirmed", "declined")):
+        _db.session.add(Application(event_id=ev.event_id, name=f"N{n}", email=f"n{n}@example.org", status=status,
+                                    token_hash=f"{n}" * 64))
+    _db.session.commit()
+    event = _db.session.get(Event, ev.event_id)
+    assert services.issue_tickets_for_event(event) == 2
+    assert services.issue_tickets_for_event(event) == 0
+    _db.session.commit()
+    assert _db.session.execute(sa.select(sa.func.count(Ticket.id))).scalar_one() == 4
+    assert _db.session.execute(sa.select(sa.func.count(OutboxMail.id))).scalar_one() == 2
+
+
+def test_walk_ins_only_when_allowed(db):
+    ev = make_voting_event(tickets=0)
+    event = _db.session.get(Event, ev.event_id)
+    assert _error(services.issue_walk_in, event, "Gast") == "walk_ins_off"
+    services.update_settings(event, dots_per_ticket=5, max_per_idea=None, scope="event", walk_ins_allowed=True)
+    ticket = services.issue_walk_in(event, "Gast\x00 am Eingang")
+    _db.session.commit()
+    assert ticket.kind == "walk_in" and ticket.holder_name == "Gast am Eingang" and ticket.checked_in_at
+    assert _error(services.issue_walk_in, event, "x" * 300) == "bad_name"
+
+
+def test_check_in_is_idempotent_and_counts_attendance(db):
+    ev = make_voting_event(tickets=3)
+    event = _db.session.get(Event, ev.event_id)
+    ticket, newly = services.check_in(event, format_code(ev.codes[0]).lower())
+    _db.session.commit()
+    first_time = ticket.checked_in_at
+    ticket, again = services.check_in(event, ev.codes[0])
+    _db.session.commit()
+    assert newly and not again and ticket.checked_in_at == first_time
+    counts = services.attendance(event)
+    assert (counts.confirmed, counts.tickets, counts.checked_in) == (3, 3, 1)
+
+
+def test_codes_of_other_events_and_unknown_codes(db):
+    ev = make_voting_event(tickets=1)
+    other = make_voting_event(tickets=1, title="Jugendgemeinderat", process_id=ev.process_id)
+    event = _db.session.get(Event, ev.event_id)
+    assert _error(services.find_ticket, event, other.codes[0]) == "other_event"
+    unknown = next(c for c in iter(new_code, None) if c not in ev.codes + other.codes)
+    assert _error(services.find_ticket, event, unknown) == "unknown_code"
+    assert _error(services.find_ticket, event, "nope") == "bad_code"
+    assert _error(services.check_in, event, other.codes[0]) == "other_event"
+    assert _db.session.execute(sa.select(sa.func.count()).select_from(Ticket).where(
+        Ticket.checked_in_at.is_not(None))).scalar_one() == 0
+
+
+# -- dot limits ---------------------------------------------------------------------------------
+
+
+def test_total_limit(db):
+    ev = make_voting_event(tickets=2, dots=5)
+    t = ev.ticket_ids[0]
+    results = [_cast(t, ev.idea_ids[n % 3]) for n in range(5)]
+    assert [r.remaining for r in results] == [4, 3, 2, 1, 0]
+    assert _error(services.cast_dot, _ticket(t), ev.idea_ids[4]) == "no_dots_left"
+    assert _dots(t) == 5 and _dots(ev.ticket_ids[1]) == 0
+    # Taking one back frees exactly one.
+    services.remove_dot(_ticket(t), ev.idea_ids[0])
+    _db.session.commit()
+    assert _cast(t, ev.idea_ids[5]).remaining == 0
+    assert _dots(t) == 5
+
+
+def test_per_idea_limit(db):
+    ev = make_voting_event(tickets=1, dots=5, max_per_idea=2)
+    t = ev.ticket_ids[0]
+    assert _cast(t, ev.idea_ids[0]).mine == 1
+    assert _cast(t, ev.idea_ids[0]).mine == 2
+    assert _error(services.cast_dot, _ticket(t), ev.idea_ids[0]) == "idea_limit"
+    assert _cast(t, ev.idea_ids[1]).mine == 1
+    assert _dots(t) == 3
+
+
+def test_per_stand_scope(db):
+    ev = make_voting_event(stands=2, ideas_per_stand=3, tickets=1, dots=2, scope="stand")
+    t = ev.ticket_ids[0]
+    first_stand, second_stand = ev.idea_ids[:3], ev.idea_ids[3:]
+    _cast(t, first_stand[0])
+    _cast(t, first_stand[1])
+    assert _error(services.cast_dot, _ticket(t), first_stand[2]) == "no_dots_left"
+    assert _cast(t, second_stand[0]).remaining == 1
+    _cast(t, second_stand[0])
+    assert _dots(t) == 4
+    ballot = services.ballot(_ticket(t))
+    assert ballot.remaining == 0 and set(ballot.by_stand.values()) == {0}
+
+
+def test_limits_are_fixed_while_open_or_after_dots(db):
+    ev = make_voting_event(tickets=1)
+    event = _db.session.get(Event, ev.event_id)
+    with pytest.raises(VotingError) as info:
+        services.update_settings(event, dots_per_ticket=9, max_per_idea=None, scope="event", walk_ins_allowed=False)
+    assert info.value.code == "settings_locked"
+    _db.session.rollback()
+    # Walk-ins may still be switched on.
+    services.update_settings(event, dots_per_ticket=5, max_per_idea=None, scope="event", walk_ins_allowed=True)
+    with pytest.raises(VotingError) as info:
+        services.update_settings(event, dots_per_ticket=0, max_per_idea=None, scope="event", walk_ins_allowed=True)
+    assert info.value.code == "bad_settings"
+
+
+# -- open and close -----------------------------------------------------------------------------
+
+
+def test_nothing_before_opening_or_after_closing(db):
+    ev = make_voting_event(tickets=1, open_voting=False)
+    t = ev.ticket_ids[0]
+    event = _db.session.get(Event, ev.event_id)
+    assert _error(services.cast_dot, _ticket(t), ev.idea_ids[0]) == "not_open"
+    services.open_voting(event)
+    _db.session.commit()
+    _cast(t, ev.idea_ids[0])
+    services.close_voting(event)
+    _db.session.commit()
+    assert _error(services.cast_dot, _ticket(t), ev.idea_ids[1]) == "closed"
+    assert _error(services.remove_dot, _ticket(t), ev.idea_ids[0]) == "closed"
+    assert _error(services.close_voting, event) == "not_open"
+    assert _dots() == 1
+    # Re-opening withdraws what was published; closing again publishes anew.
+    services.open_voting(event)
+    _db.session.commit()
+    assert _db.session.execute(sa.select(sa.func.count(Receipt.id))).scalar_one() == 0
+    _cast(t, ev.idea_ids[1])
+    services.close_voting(event)
+    _db.session.commit()
+    assert sum(_db.session.execute(sa.select(TallySnapshot.dots)).scalars()) == 2
+
+
+def test_hidden_and_foreign_ideas_take_no_dots(db, create_user):
+    ev = make_voting_event(tickets=1)
+    other = make_voting_event(tickets=0, title="Anderes", process_id=ev.process_id)
+    t = ev.ticket_ids[0]
+    idea = _db.session.get(Idea, ev.idea_ids[0])
+    _cast(t, idea.id)
+    ideas.hide_idea(idea, "Beleidigend", user=None)
+    _db.session.commit()
+    assert _error(services.cast_dot, _ticket(t), idea.id) == "hidden_idea"
+    assert _error(services.cast_dot, _ticket(t), other.idea_ids[0]) == "unknown_idea"
+    for bad in (None, "abc", "1e9", -1, 2**40, "\x00", True):
+        assert _error(services.cast_dot, _ticket(t), bad) == "unknown_idea"
+    assert _dots(t) == 1
+    ballot = services.ballot(_ticket(t))
+    assert idea.id not in [i.id for s in ballot.stands for i in s.ideas]
+    assert ballot.removed == 1 and ballot.remaining == 4
+    # The voter can take the dot back from the hidden idea.
+    assert services.release_removed_dots(_ticket(t)) == 1
+    _db.session.commit()
+    assert _dots(t) == 0
+
+
+# -- merged ideas -----------------------------------------------------------------------------
+
+
+def test_merged_ideas_count_for_the_survivor_and_unmerge_gives_back(db):
+    ev = make_voting_event(tickets=2, dots=5, max_per_idea=3)
+    a, b = ev.ticket_ids
+    survivor, source = ev.idea_ids[0], ev.idea_ids[1]
+    _cast(a, source)
+    _cast(a, source)
+    _cast(b, survivor)
+    ideas.merge_ideas(_db.session.get(Idea, survivor), [_db.session.get(Idea, source)], user=None)
+    _db.session.commit()
+    event = _db.session.get(Event, ev.event_id)
+    by_idea = {row.idea.id: row for row in services.totals(event)}
+    assert source not in by_idea and by_idea[survivor].room == 3
+    assert services.my_dots(_ticket(a)) == {survivor: 2}
+    # A dot sent for the merged idea (a stale page) goes to the survivor; the maximum counts the group.
+    assert _cast(a, source).idea.id == survivor
+    assert _error(services.cast_dot, _ticket(a), survivor) == "idea_limit"
+    # Taking back works on the group, the survivor's own dot first.
+    assert services.remove_dot(_ticket(a), survivor).mine == 2
+    _db.session.commit()
+    ideas.unmerge_idea(_db.session.get(Idea, source), user=None)
+    _db.session.commit()
+    by_idea = {row.idea.id: row for row in services.totals(event)}
+    assert by_idea[source].room == 2 and by_idea[survivor].room == 1
+
+
+def test_chain_of_merges(db):
+    ev = make_voting_event(tickets=1, ideas_per_stand=3, stands=1)
+    t = ev.ticket_ids[0]
+    x, y, z = ev.idea_ids
+    _cast(t, x)
+    _cast(t, y)
+    _cast(t, z)
+    ideas.merge_ideas(_db.session.get(Idea, y), [_db.session.get(Idea, x)], user=None)
+    ideas.merge_ideas(_db.session.get(Idea, z), [_db.session.get(Idea, y)], user=None)
+    _db.session.commit()
+    totals = services.totals(_db.session.get(Event, ev.event_id))
+    assert [(r.idea.id, r.room) for r in totals] == [(z, 3)]
+
+
+# -- board counts ---------------------------------------------------------------------------------
+
+
+def test_board_counts_are_set_logged_and_shown_separately(db, create_user):
+    moderator = create_user(roles=("moderator",))
+    ev = make_voting_event(tickets=1)
+    idea = _db.session.get(Idea, ev.idea_ids[0])
+    _cast(ev.ticket_ids[0], idea.id)
+    services.set_board_count(idea, "7", user=moderator)
+    services.set_board_count(idea, 4, user=moderator)
+    _db.session.commit()
+    assert _db.session.execute(sa.select(BoardCount.count)).scalar_one() == 4
+    assert _db.session.execute(sa.select(BoardCountLog.count).order_by(BoardCountLog.id)).scalars().all() == [7, 4]
+    row = next(r for r in services.totals(_db.session.get(Event, ev.event_id)) if r.idea.id == idea.id)
+    assert (row.room, row.board, row.online, row.total) == (1, 4, 0, 5)
+    for bad in ("-1", "x", "1.5", "9999999", "\x00", None):
+        assert _error(services.set_board_count, idea, bad) == "bad_count"
+
+
+# -- receipts and recount ---------------------------------------------------------------------------
+
+
+def test_receipts_and_recount(db):
+    ev = make_voting_event(tickets=3)
+    for n, t in enumerate(ev.ticket_ids[:2]):
+        _cast(t, ev.idea_ids[0])
+        _cast(t, ev.idea_ids[n + 1])
+    mine = services.receipt(_ticket(ev.ticket_ids[0]))
+    event = _db.session.get(Event, ev.event_id)
+    services.close_voting(event)
+    _db.session.commit()
+    published = services.published_receipts(event)
+    assert len(published) == 2 and mine in {r.digest for r in published}
+    assert sum(r.dots for r in published) == 4
+    assert services.recount(event).ok
+    # Someone tampers with the stored dots: the recount notices.
+    _db.session.execute(sa.delete(Dot).where(Dot.id == _db.session.execute(sa.select(sa.func.min(Dot.id))).scalar()))
+    _db.session.commit()
+    result = services.recount(event)
+    assert not result.ok and any("MISMATCH" in line for line in result.lines)
+
+
+def test_recount_cli(app, voting_event):
+    ev = voting_event(tickets=2)
+    with app.app_context():
+        services.cast_dot(_ticket(ev.ticket_ids[0]), ev.idea_ids[0])
+        services.close_voting(_db.session.get(Event, ev.event_id))
+        _db.session.commit()
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["voting", "recount", str(ev.event_id)])
+    assert ok.exit_code == 0 and "OK" in ok.output
+    with app.app_context():
+        _db.session.execute(sa.update(TallySnapshot).values(dots=TallySnapshot.dots + 1))
+        _db.session.commit()
+    bad = runner.invoke(args=["voting", "recount", str(ev.event_id)])
+    assert bad.exit_code == 1 and "MISMATCH" in bad.output
+    assert runner.invoke(args=["voting", "recount", "999999"]).exit_code != 0
+
+
+def test_issue_tickets_cli(app, voting_event):
+    ev = voting_event(tickets=0, open_voting=False)
+    with app.app_context():
+        _db.session.add(Application(event_id=ev.event_id, name="B", email="b@example.org", status="confirmed",
+                                    token_hash="b" * 64))
+        _db.session.commit()
+    result = app.test_cli_runner().invoke(args=["voting", "issue-tickets", str(ev.event_id)])
+    assert result.exit_code == 0 and "1 tickets issued" in result.output
+    with app.app_context():
+        assert _db.session.execute(sa.select(sa.func.count(OutboxMail.id))).scalar_one() == 1
