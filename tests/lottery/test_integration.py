@@ -29,8 +29,15 @@ def event_status(app, event_id):
         return db.session.get(Event, event_id).status
 
 
+def post(client, url, data=None):
+    """POST a form and close the response, which runs the outbox delivery after it (as a server does)."""
+    response = client.submit(url, data or {})
+    response.close()
+    return response
+
+
 def commit(admin, event_id, kind="public", description="Drei Zehnerwürfel in der Ratssitzung"):
-    return admin.submit(f"/manage/events/{event_id}/lottery/commit",
+    return post(admin, f"/manage/events/{event_id}/lottery/commit",
                         {"number_source": kind, "description": description})
 
 
@@ -38,7 +45,7 @@ def draw(admin, event_id, number="17", deadline=None):
     data = {"deadline": deadline or deadline_text()}
     if number is not None:
         data["number"] = number
-    return admin.submit(f"/manage/events/{event_id}/lottery/draw", data)
+    return post(admin, f"/manage/events/{event_id}/lottery/draw", data)
 
 
 def table_counts(app):
@@ -124,7 +131,7 @@ def test_infeasible_quotas_change_nothing(app, admin, lottery_event):
     html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
     assert 'id="lottery-problem"' in html
     assert "gender = m" in html  # names the conflicting option
-    assert "Publish commitment" not in html and "Commitment veröffentlichen" not in html
+    assert "Publish commitment" not in html and "Festlegung veröffentlichen" not in html
     response = commit(admin, ev.event_id)
     assert response.status_code == 303
     assert table_counts(app) == (0, 0, 0)
@@ -179,7 +186,7 @@ def test_redraw_requires_reason_and_keeps_the_first_visible(app, admin, client, 
         assert db.session.execute(sa.select(LotteryDraw.state)).scalar_one() == "drawn"
 
     reason = "Die Würfel wurden vor Beginn der Sitzung geworfen."
-    assert admin.submit(f"/manage/events/{ev.event_id}/lottery/supersede", {"reason": reason}).status_code == 303
+    assert post(admin, f"/manage/events/{ev.event_id}/lottery/supersede", {"reason": reason}).status_code == 303
     assert set(statuses(app, ev.application_ids).values()) == {"applied"}
     smtp.wait_for(lambda m: "wiederholt" in m["Subject"], count=5)
 
