@@ -37,32 +37,40 @@ def overview():
                            states={e.id: services.settings_for(e).state for e in events})
 
 
-@bp.route("/manage/events/<int:event_id>/voting", methods=["GET", "POST"])
+@bp.route("/manage/events/<int:event_id>/voting")
 @staff_required(*DOOR)
 def manage(event_id: int):
-    """Settings (admins), open/close, attendance and totals."""
+    """Attendance and totals; for admins also the settings and open/close."""
+    event = get_event(event_id)
+    return _manage_page(event, SettingsForm(obj=services.settings_for(event)))
+
+
+def _manage_page(event: Event, form: SettingsForm, status: int = 200):
+    return render_template("voting/manage/event.html", event=event, settings=services.settings_for(event),
+                           form=form, action_form=EmptyForm(), attendance=services.attendance(event),
+                           totals=services.totals(event), sums=services.channel_sums(event)), status
+
+
+@bp.route("/manage/events/<int:event_id>/voting/settings", methods=["POST"])
+@staff_required("admin")
+def save_settings(event_id: int):
     event = get_event(event_id)
     settings = services.settings_for(event)
-    form = SettingsForm(obj=settings)
-    if request.method == "POST":
-        if not current_user.has_role("admin"):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                services.update_settings(
-                    event, dots_per_ticket=form.dots_per_ticket.data, max_per_idea=form.max_per_idea.data,
-                    scope=form.scope.data, walk_ins_allowed=form.walk_ins_allowed.data,
-                    online_enabled=settings.online_enabled, online_opens_at=settings.online_opens_at,
-                    online_closes_at=settings.online_closes_at, user=current_user)
-                db.session.commit()
-                flash(_("Voting settings saved."), "success")
-                return redirect(url_for("voting.manage", event_id=event.id))
-            except VotingError as exc:
-                db.session.rollback()
-                form.dots_per_ticket.errors = [*form.dots_per_ticket.errors, str(exc.message)]
-    return render_template("voting/manage/event.html", event=event, settings=settings, form=form,
-                           action_form=EmptyForm(), attendance=services.attendance(event),
-                           totals=services.totals(event), sums=services.channel_sums(event))
+    form = SettingsForm()
+    if form.validate_on_submit():
+        try:
+            services.update_settings(
+                event, dots_per_ticket=form.dots_per_ticket.data, max_per_idea=form.max_per_idea.data,
+                scope=form.scope.data, walk_ins_allowed=form.walk_ins_allowed.data,
+                online_enabled=settings.online_enabled, online_opens_at=settings.online_opens_at,
+                online_closes_at=settings.online_closes_at, user=current_user)
+            db.session.commit()
+            flash(_("Voting settings saved."), "success")
+            return redirect(url_for("voting.manage", event_id=event.id))
+        except VotingError as exc:
+            db.session.rollback()
+            form.dots_per_ticket.errors = [*form.dots_per_ticket.errors, str(exc.message)]
+    return _manage_page(event, form, 422)
 
 
 def _state_action(event_id: int, action, done: str):

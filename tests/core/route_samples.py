@@ -16,6 +16,7 @@ def build_samples(app: Flask, demo: dict, staff_ids: dict[str, int]) -> dict[str
         "criterion_id": _first_criterion_id(app, demo["event_id"]),
         **_application_samples(app, demo["event_id"]),
         **_ideas_samples(app, demo["stand_id"], staff_ids["moderator"]),
+        **_voting_samples(app, demo["event_id"]),
     }
 
 
@@ -63,3 +64,15 @@ def _ideas_samples(app: Flask, stand_id: int, moderator_id: int) -> dict[str, ob
         link = services.wall_link(stand.event)
         db.session.commit()
         return {"idea_id": idea.id, "wall_token": link.token}
+
+
+def _voting_samples(app: Flask, event_id: int) -> dict[str, object]:
+    """A walk-in ticket of the demo workshop (its id and its code)."""
+    from app.events.models import Event
+    from app.extensions import db
+    from app.voting import services
+
+    with app.test_request_context():
+        ticket = services.issue_ticket(db.session.get(Event, event_id), kind="walk_in", holder_name="Route Sample")
+        db.session.commit()
+        return {"ticket_id": ticket.id, "code": ticket.code}
