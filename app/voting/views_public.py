@@ -24,7 +24,8 @@ SESSION_KEY = "voting_tickets"
 
 
 def _failed(response) -> bool:
-    """Only failed code entries count towards the guessing limit."""
+    """Only failed code entries count towards the guessing limit (typed and QR links share it),
+    so a hall full of participants behind one address is not blocked by the correct codes."""
     return response.status_code >= 400
 
 
@@ -57,7 +58,8 @@ def wants_json() -> bool:
 
 @bp.route("/events/<int:event_id>/vote", methods=["GET", "POST"])
 @public
-@limiter.limit(config_limit("VOTING_CODE_RATE_LIMIT"), methods=["POST"], deduct_when=_failed)
+@limiter.shared_limit(config_limit("VOTING_CODE_RATE_LIMIT"), scope="voting-code", methods=["POST"],
+                      deduct_when=_failed)
 def vote(event_id: int):
     """The voting page: the code form, or (with a ticket in the session) the ideas and the dots."""
     event = get_public_event(event_id)
@@ -81,7 +83,7 @@ def vote(event_id: int):
 
 @bp.route("/events/<int:event_id>/vote/t/<code>")
 @public
-@limiter.limit(config_limit("VOTING_CODE_RATE_LIMIT"), deduct_when=_failed)
+@limiter.shared_limit(config_limit("VOTING_CODE_RATE_LIMIT"), scope="voting-code", deduct_when=_failed)
 def ticket_link(event_id: int, code: str):
     """The QR link: log the ticket in and continue on the code-free voting page."""
     event = get_public_event(event_id)
