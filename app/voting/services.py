@@ -4,10 +4,9 @@ Services flush; the request commits. Dots are written with single ``INSERT ...
 SELECT ... WHERE <voting is open> ON CONFLICT DO NOTHING`` statements that take
 the lowest free slot of the ticket (see :mod:`app.voting.models`): a concurrent
 request that took the same slot makes ours insert nothing, and we try the next
-slot; when none is free the ticket has no dots left. On PostgreSQL each vote also
-holds a share lock on the event's settings row, so closing the vote waits for
-votes in flight and the totals stored at close contain every accepted dot (on
-SQLite writers are serialised by the database anyway).
+slot; when none is free the ticket has no dots left. Closing the vote fences off
+dot writers (see :func:`_fence_dot_writers`), so the totals stored at close contain
+every accepted dot and no dot is accepted after them.
 """
 from __future__ import annotations
 
@@ -89,11 +88,25 @@ def ensure_settings(event: Event) -> VotingSettings:
 
 
 def _locked_settings(event_id: int, *, exclusive: bool = False) -> VotingSettings | None:
-    """The settings row, locked on PostgreSQL (share lock for votes, exclusive to close or open)."""
+    """The settings row; with ``exclusive`` locked on PostgreSQL (open and close)."""
     stmt = sa.select(VotingSettings).where(VotingSettings.event_id == event_id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(read=not exclusive)
+    if exclusive and db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
     return db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def _fence_dot_writers() -> None:
+    """PostgreSQL: wait for every transaction that is writing dots, and hold new ones until commit.
+
+    ``SHARE`` mode conflicts with the ``ROW EXCLUSIVE`` lock each dot ``INSERT``/``DELETE``
+    takes until its transaction ends, so the totals read after this contain every dot
+    accepted before the close; a dot statement that waited re-reads the (now closed)
+    state in its ``WHERE <voting is open>`` and inserts nothing. (SQLite: the closing
+    transaction is the only writer anyway.) Closing is rare and quick, so briefly
+    holding votes of other events is fine.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("LOCK TABLE dot IN SHARE MODE"))
 
 
 def _has_dots(event: Event) -> bool:
@@ -168,6 +181,7 @@ def close_voting(event: Event, user: User | None = None) -> VotingSettings:
     settings = _locked_settings(event.id, exclusive=True)
     if settings is None or settings.state != VotingState.OPEN.value:
         raise VotingError(_l("Voting is not open."), "not_open")
+    _fence_dot_writers()
     settings.state = VotingState.CLOSED.value
     settings.closed_at = utcnow()
     settings.updated_by_id = user.id if user is not None else None
@@ -416,11 +430,17 @@ def _votable_idea(ticket: Ticket, idea_id: object) -> Idea:
         idea_id = int(idea_id.strip())
     if not isinstance(idea_id, int) or isinstance(idea_id, bool) or not 0 < idea_id < 2**31:
         raise VotingError(_l("Please choose an idea."), "unknown_idea")
-    idea = db.session.get(Idea, idea_id)
-    if idea is None:
+    row = db.session.execute(
+        sa.select(Idea, Stand.event_id).join(Stand, Stand.id == Idea.stand_id).where(Idea.id == idea_id)
+        .options(sa.orm.lazyload(Idea.tags))).first()
+    if row is None:
         raise VotingError(_l("This idea does not exist."), "unknown_idea")
-    root = _root_of(idea)
-    if root.stand.event_id != ticket.event_id:
+    idea, event_id = row
+    root = idea
+    if idea.merged_into_id is not None:
+        root = _root_of(idea)
+        event_id = root.stand.event_id
+    if event_id != ticket.event_id:
         raise VotingError(_l("This idea does not belong to this event."), "unknown_idea")
     if idea.status == IdeaStatus.HIDDEN.value or root.status not in VOTABLE_STATUSES:
         raise VotingError(_l("This idea was removed by the moderators and cannot receive dots."), "hidden_idea")
@@ -449,6 +469,26 @@ def _lowest_free(used: Iterable[int], limit: int) -> int | None:
     return next((n for n in range(1, limit + 1) if n not in taken), None)
 
 
+_DOT_INSERTS: dict[str, sa.Insert] = {}
+
+
+def _dot_insert_statement():
+    """``INSERT INTO dot ... SELECT :values WHERE <the event's voting is open> ON CONFLICT DO NOTHING
+    RETURNING id``, built once per dialect (bound parameters, so SQLAlchemy's compiled cache hits)."""
+    dialect = db.session.get_bind().dialect.name
+    stmt = _DOT_INSERTS.get(dialect)
+    if stmt is None:
+        table = Dot.__table__
+        columns = ["ticket_id", "event_id", "idea_id", "stand_id", "channel", "scope_id", "slot", "idea_slot",
+                   "created_at"]
+        values = sa.select(*[sa.bindparam(name, type_=table.c[name].type) for name in columns]).where(
+            sa.exists().where(VotingSettings.event_id == sa.bindparam("event_id"),
+                              VotingSettings.state == VotingState.OPEN.value))
+        stmt = _insert(table).from_select(columns, values).on_conflict_do_nothing().returning(table.c.id)
+        _DOT_INSERTS[dialect] = stmt
+    return stmt
+
+
 @dataclass
 class DotResult:
     """After a dot was given or taken back: the idea, the voter's dots on it and what is left
@@ -470,38 +510,33 @@ def cast_dot(ticket: Ticket, idea_id: object) -> DotResult:
     settings = _check_open(_locked_settings(ticket.event_id), ticket)
     idea = _votable_idea(ticket, idea_id)
     scope_id = idea.stand_id if settings.scope == DotScope.STAND.value else 0
-    group = _group_ids(idea.id)
     table = Dot.__table__
-    # Dots given to ideas before they were merged into this one count towards its maximum.
-    earlier = db.session.execute(
-        sa.select(sa.func.count(table.c.id)).where(table.c.ticket_id == ticket.id, table.c.idea_id.in_(group),
-                                                   table.c.idea_id != idea.id)).scalar_one()
-    idea_cap = settings.idea_cap - earlier
+    group = sa.select(Idea.id).where(Idea.id == idea.id).cte("merge_group", recursive=True)
+    group = group.union_all(sa.select(Idea.id).where(Idea.merged_into_id == group.c.id))
+    # All of the ticket's dots (at most N per scope) in one query, with whether each is on this
+    # idea's merge group: dots given to ideas before they were merged into it count towards its maximum.
+    mine_stmt = sa.select(table.c.slot, table.c.scope_id, table.c.idea_id, table.c.idea_slot,
+                          table.c.idea_id.in_(sa.select(group.c.id)).label("in_group")
+                          ).where(table.c.ticket_id == ticket.id)
     for _attempt in range(settings.dots_per_ticket + settings.idea_cap + 5):
-        used = db.session.execute(
-            sa.select(table.c.slot).where(table.c.ticket_id == ticket.id, table.c.scope_id == scope_id)
-        ).scalars().all()
+        dots = db.session.execute(mine_stmt).all()
+        used = [d.slot for d in dots if d.scope_id == scope_id]
+        on_idea = [d.idea_slot for d in dots if d.idea_id == idea.id]
+        earlier = sum(1 for d in dots if d.in_group and d.idea_id != idea.id)
         slot = _lowest_free(used, settings.dots_per_ticket)
         if slot is None:
             if settings.scope == DotScope.STAND.value:
                 raise VotingError(_l("You have no dots left at this stand."), "no_dots_left")
             raise VotingError(_l("You have no dots left."), "no_dots_left")
-        on_idea = db.session.execute(
-            sa.select(table.c.idea_slot).where(table.c.ticket_id == ticket.id, table.c.idea_id == idea.id)
-        ).scalars().all()
-        idea_slot = _lowest_free(on_idea, idea_cap)
+        idea_slot = _lowest_free(on_idea, settings.idea_cap - earlier)
         if idea_slot is None:
             raise VotingError(_l("This idea already has the most dots you may give one idea (%(max)d).",
                                  max=settings.idea_cap), "idea_limit")
-        values = sa.select(
-            sa.literal(ticket.id), sa.literal(ticket.event_id), sa.literal(idea.id), sa.literal(idea.stand_id),
-            sa.literal(ticket.channel), sa.literal(scope_id), sa.literal(slot), sa.literal(idea_slot),
-            sa.literal(utcnow(), sa.DateTime),
-        ).where(_open_clause(ticket.event_id))
-        stmt = _insert(table).from_select(
-            ["ticket_id", "event_id", "idea_id", "stand_id", "channel", "scope_id", "slot", "idea_slot",
-             "created_at"], values).on_conflict_do_nothing().returning(table.c.id)
-        if db.session.execute(stmt).scalar() is not None:
+        stmt = _dot_insert_statement()
+        params = {"ticket_id": ticket.id, "event_id": ticket.event_id, "idea_id": idea.id,
+                  "stand_id": idea.stand_id, "channel": ticket.channel, "scope_id": scope_id, "slot": slot,
+                  "idea_slot": idea_slot, "created_at": utcnow()}
+        if db.session.execute(stmt, params).scalar() is not None:
             return DotResult(idea, earlier + len(on_idea) + 1, settings.dots_per_ticket - len(used) - 1, scope_id)
         # Either a concurrent request took the slot (try the next) or voting just closed.
         _check_open(db.session.execute(
