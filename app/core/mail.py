@@ -74,6 +74,21 @@ def queue_mail(recipient: str, subject: str, text: str, html: str | None = None)
     return entry
 
 
+
+def _use_quoted_printable() -> None:
+    """Encode UTF-8 mail bodies as quoted-printable.
+
+    Flask-Mail registers UTF-8 without a body encoding, so a long line (an inline SVG
+    QR code, a long paragraph of HTML) goes out unwrapped and SMTP servers refuse it
+    ("line too long", RFC 5321). Quoted-printable keeps every line under 78 characters.
+    """
+    from email import charset
+
+    charset.add_charset("utf-8", charset.SHORTEST, charset.QP, "utf-8")
+
+
+_use_quoted_printable()
+
 def _deliver_after_response() -> None:
     """Once per request: after the response is sent, deliver what is due."""
     if g.get("_outbox_delivery_scheduled"):

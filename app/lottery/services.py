@@ -549,6 +549,10 @@ def respond_to_seat(entry: LotteryEntry, accept: bool, now: datetime | None = No
     if accept:
         application.status = ApplicationStatus.CONFIRMED.value
         db.session.flush()
+        # A confirmed participant gets the ticket for check-in and voting (mailed through the outbox).
+        from app.voting.services import issue_ticket_for_application
+
+        issue_ticket_for_application(application)
         return "confirmed"
     application.status = ApplicationStatus.DECLINED.value
     _release(entry, "declined", now)

@@ -228,6 +228,18 @@ def test_mails_arrive_with_working_confirm_and_decline_links(app, admin, client,
     assert post(client, decline_path, {"answer": "decline"}).status_code == 303
     now = statuses(app, ev.application_ids)
     assert now[selected[0]] == "confirmed" and now[selected[1]] == "declined"
+    # Confirming issues the ticket for check-in and voting, and mails its code.
+    with app.app_context():
+        from app.events.models import Application
+        from app.voting.services import ticket_of
+
+        ticket = ticket_of(db.session.get(Application, selected[0]))
+        assert ticket is not None
+        assert ticket_of(db.session.get(Application, selected[1])) is None
+        code = ticket.code
+    ticket_mail = smtp.wait_for(lambda m: m["To"] == email_of[selected[0]]
+                                and code in m.get_body(("plain",)).get_content().replace("-", ""))
+    assert ticket_mail
     admitted = [i for i in waiting if now[i] == "selected"]
     assert len(admitted) == 1
     offer = smtp.wait_for(lambda m: m["To"] == email_of[admitted[0]] and "/seat" in " ".join(find_links(m))

@@ -209,10 +209,12 @@ def _tiny_flask_app() -> Flask:
 
 
 @pytest.mark.skipif(not chromium_available(), reason=SKIP_REASON)
-def test_chromium_and_axe_under_strict_csp() -> None:
+def test_chromium_and_axe_under_strict_csp(browser) -> None:
+    # Uses the session's Chromium (conftest): a second sync Playwright in the same
+    # process would fail while the first one runs.
     from playwright.sync_api import Error as PlaywrightError
 
-    with LiveServer(_tiny_flask_app()) as server, chromium() as browser:
+    with LiveServer(_tiny_flask_app()) as server:
         page = browser.new_page()
         response = page.goto(server.url + "/")
         assert response is not None and response.ok
