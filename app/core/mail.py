@@ -8,7 +8,7 @@ server that is down loses nothing.
 
 Delivery (:func:`send_pending`) happens
 
-* right after the response of a request that queued mail (``call_on_close``,
+* right after the response of a request that queued mail (a background thread,
   so the resident does not wait for SMTP),
 * opportunistically after later requests, at most once every
   ``MAIL_RETRY_INTERVAL`` seconds per worker process,
@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -98,12 +99,19 @@ def _deliver_after_response() -> None:
 
     @after_this_request
     def schedule(response):
-        response.call_on_close(lambda: _send_in_own_context(app))
+        # The view has committed by now. Deliver from a thread rather than the response's
+        # close callback: servers do not call it when the client hangs up early (a browser
+        # following a redirect at once), and then the mail would wait for the next retry.
+        _deliver_in_background(app)
         return response
 
 
+def _deliver_in_background(app: Flask) -> None:
+    threading.Thread(target=_send_in_own_context, args=(app,), name="outbox-delivery", daemon=True).start()
+
+
 def _send_in_own_context(app: Flask) -> None:
-    """Run from ``call_on_close``: the request's context is gone, so push a fresh one."""
+    """Run in a background thread: the request's context is not there, so push a fresh one."""
     try:
         with app.app_context():
             try:
@@ -272,7 +280,7 @@ def _opportunistic_delivery(response):
         return response
     if due is not None:
         g._outbox_delivery_scheduled = True
-        response.call_on_close(lambda: _send_in_own_context(app))
+        _deliver_in_background(app)
     return response
 
 
