@@ -1,0 +1,15 @@
+"""Audit log: who changed what, when; append-only for the application."""
+from flask import Blueprint
+
+bp = Blueprint("audit", __name__, template_folder="templates")
+
+from app.audit import views  # noqa: E402,F401
+
+
+def init_app(app):
+    from flask_babel import lazy_gettext as _l
+
+    from app.core.nav import register_staff_nav
+
+    app.config.setdefault("AUDIT_PER_PAGE", 50)
+    register_staff_nav(_l("Audit log"), "audit.log", ("admin",), order=96)
