@@ -54,6 +54,8 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    #: Open-data API requests per client (app/api).
+    API_RATE_LIMIT = "300 per minute"
 
     #: Absolute base URL used in mails (links must work outside a request).
     BASE_URL = "http://127.0.0.1:5000"
@@ -94,6 +96,7 @@ class TestingConfig(Config):
     # Suites log in hundreds of times; the rate-limit tests set their own, low limits.
     LOGIN_RATE_LIMIT = "10000 per minute"
     APPLY_RATE_LIMIT = "10000 per minute"
+    API_RATE_LIMIT = "100000 per minute"
     #: Flask-Mail would swallow mail when TESTING is set; tests send to a real loopback SMTP server.
     MAIL_SUPPRESS_SEND = False
 

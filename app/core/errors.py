@@ -17,6 +17,18 @@ ERROR_TEXTS = {
     503: (_l("Temporarily unavailable"), _l("The service is temporarily unavailable. Please try again in a moment.")),
 }
 
+#: Stable machine-readable codes of the JSON error bodies (``{"error": {"code": ...}}``).
+ERROR_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
 CSRF_TEXT = _l("Your form has expired or was sent from another site. Please reload the page and send it again.")
 
 
@@ -26,11 +38,14 @@ def wants_json() -> bool:
     )
 
 
-def render_error(status: int, detail: str | None = None):
+def render_error(status: int, detail: str | None = None, code: str | None = None):
+    """The error page, or for API clients ``{"error": {"code", "status", "title", "message"}}``."""
     title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
     message = str(detail or text)
     if wants_json():
-        return jsonify({"error": {"status": status, "title": str(title), "message": message}}), status
+        body = {"code": code or ERROR_CODES.get(status, "error"), "status": status, "title": str(title),
+                "message": message}
+        return jsonify({"error": body}), status
     return render_template("core/error.html", status=status, title=title, message=message), status
 
 

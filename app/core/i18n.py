@@ -14,6 +14,11 @@ APP_DIR = Path(__file__).resolve().parent.parent
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if request and request.path.startswith("/api/"):
+        # API clients have no language cookie: they say what they want with Accept-Language.
+        asked = request.accept_languages.best_match(languages)
+        if asked:
+            return asked
     chosen = request.cookies.get(LANG_COOKIE) if request else None
     if chosen in languages:
         return chosen

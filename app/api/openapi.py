@@ -1,0 +1,219 @@
+"""The OpenAPI 3 document of the open-data API (served at ``/api/v1/openapi.json``).
+
+Every response body is described precisely (``additionalProperties: false``)
+except the lottery's audit record, whose format belongs to the lottery
+(``ideenmarkt-lottery-audit``, see ``app/lottery/audit.py``): its known fields are
+described and further ones allowed. Schemathesis checks the API against it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from app.api.errors import MAX_ID
+
+VERSION = "1.0.0"
+
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+COUNT = {"type": "integer", "minimum": 0}
+DATETIME = {"type": "string", "format": "date-time", "nullable": True}
+HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra) -> dict[str, Any]:
+    return {"type": "object", "properties": properties,
+            "required": list(properties) if required is None else required,
+            "additionalProperties": False, **extra}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _list_of(name: str) -> dict[str, Any]:
+    return _obj({"items": {"type": "array", "items": _ref(name)}})
+
+
+DOTS = _obj({
+    "room": {**COUNT, "description": "Dots given with tickets in the room."},
+    "board": {**COUNT, "description": "Paper dots on the physical board, as counted by a moderator."},
+    "online": {**COUNT, "description": "Dots given online after the event."},
+    "total": {**COUNT, "description": "room + board + online."},
+}, description="Dots (votes) by channel. Dots given to ideas merged into this one are counted here.")
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj({"error": _obj({
+        "code": {"type": "string", "description": "Stable machine-readable code, e.g. not_found, bad_parameter."},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "title": {"type": "string"},
+        "message": {"type": "string", "description": "In the language asked for by Accept-Language (de, en)."},
+    })}),
+    "Process": _obj({
+        "id": ID,
+        "title": {"type": "string"},
+        "description": {"type": "string", "description": "Markdown."},
+        "stakeholder_groups": {"type": "array", "items": {"type": "string"}},
+        "created_at": DATETIME,
+        "event_ids": {"type": "array", "items": ID, "description": "The process's public events, by start."},
+    }),
+    "ProcessList": _list_of("Process"),
+    "Participation": _obj({
+        "applications": {**COUNT, "description": "Applications with a confirmed email address."},
+        "selected": {**COUNT, "description": "Applicants who were given a seat (by the draw or from the waiting list)."},
+        "confirmed": {**COUNT, "description": "Participants who confirmed their seat."},
+        "checked_in": {**COUNT, "description": "Tickets checked in at the event."},
+    }),
+    "Stand": _obj({
+        "id": ID, "title": {"type": "string"}, "description": {"type": "string"}, "position": {"type": "integer"},
+    }),
+    "Event": _obj({
+        "id": ID,
+        "process_id": ID,
+        "title": {"type": "string"},
+        "description": {"type": "string", "description": "Markdown."},
+        "place": {"type": "string"},
+        "stakeholder_group": {"type": "string"},
+        "starts_at": DATETIME,
+        "ends_at": DATETIME,
+        "applications_open_at": DATETIME,
+        "applications_close_at": DATETIME,
+        "seats": COUNT,
+        "status": {"type": "string", "enum": ["open", "closed", "drawn", "held", "published"]},
+        "results_published": {"type": "boolean",
+                              "description": "Ideas and results are available (status published)."},
+        "participation": _ref("Participation"),
+        "stands": {"type": "array", "items": _ref("Stand"), "description": "Only in the single-event response."},
+    }, required=["id", "process_id", "title", "description", "place", "stakeholder_group", "starts_at", "ends_at",
+                 "applications_open_at", "applications_close_at", "seats", "status", "results_published",
+                 "participation"]),
+    "EventList": _list_of("Event"),
+    "LotteryAudit": {
+        "type": "object",
+        "description": "The audit record of the draw (format ideenmarkt-lottery-audit): pseudonymous "
+                       "applicants with their criteria answers, quotas, selection probabilities, the panel "
+                       "table, the number drawn and the result. Verify it with `flask lottery verify`.",
+        "required": ["format", "format_version", "algorithm", "seats", "table_size", "number_source", "quotas",
+                     "applicants", "applicants_sha256", "probabilities", "table", "table_sha256", "commitment",
+                     "number", "selected", "waiting_list", "replacements"],
+        "properties": {
+            "format": {"type": "string", "enum": ["ideenmarkt-lottery-audit"]},
+            "format_version": {"type": "integer"},
+            "algorithm": {"type": "object", "required": ["name", "version"],
+                          "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},
+            "seats": COUNT,
+            "table_size": {"type": "integer", "minimum": 1},
+            "number_source": {"type": "string"},
+            "quotas": {"type": "array", "items": {
+                "type": "object", "required": ["feature", "value", "min", "max"],
+                "properties": {"feature": {"type": "string"}, "value": {"type": "string"},
+                               "min": COUNT, "max": COUNT}}},
+            "applicants": {"type": "array", "items": {
+                "type": "object", "required": ["pseudonym", "answers"],
+                "properties": {"pseudonym": {"type": "string"},
+                               "answers": {"type": "object", "additionalProperties": {"type": "string"}}}}},
+            "applicants_sha256": HASH,
+            "probabilities": {"type": "object", "additionalProperties": {"type": "number"}},
+            "table": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
+            "table_sha256": HASH,
+            "commitment": HASH,
+            "number": {"type": "integer", "minimum": 1},
+            "selected": {"type": "array", "items": {"type": "string"}},
+            "waiting_list": {"type": "array", "items": {"type": "string"}},
+            "replacements": {"type": "array", "items": {
+                "type": "object", "required": ["declined", "admitted"],
+                "properties": {"declined": {"type": "array", "items": {"type": "string"}},
+                               "admitted": {"type": "string"},
+                               "skipped": {"type": "array", "items": {"type": "string"}}}}},
+        },
+        "additionalProperties": True,
+    },
+    "SupersededDraw": _obj({
+        "attempt": {"type": "integer", "minimum": 1},
+        "commitment": HASH,
+        "reason": {"type": "string"},
+        "superseded_at": DATETIME,
+    }),
+    "Lottery": _obj({
+        "event_id": ID,
+        "attempt": {"type": "integer", "minimum": 1, "description": "1, or more after a re-draw."},
+        "state": {"type": "string", "enum": ["drawn"]},
+        "seats": COUNT,
+        "table_size": {"type": "integer", "minimum": 1},
+        "number": {"type": "integer", "minimum": 1},
+        "number_source": {"type": "string"},
+        "commitment": {**HASH, "description": "SHA-256 published before the draw: the audit reference."},
+        "committed_at": DATETIME,
+        "drawn_at": DATETIME,
+        "superseded": {"type": "array", "items": _ref("SupersededDraw")},
+        "audit": _ref("LotteryAudit"),
+    }),
+    "Dots": DOTS,
+}
+
+ERROR_RESPONSES = {
+    "400": "A parameter is not valid (e.g. not a whole number, or out of range).",
+    "404": "No such public record (unknown, a draft, or not published yet).",
+    "405": "Only GET, HEAD and OPTIONS are allowed.",
+    "429": "Too many requests; see Retry-After.",
+    "500": "Unexpected server error.",
+}
+
+
+def _error_responses() -> dict[str, Any]:
+    return {code: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+            for code, text in ERROR_RESPONSES.items()}
+
+
+def _operation(op_id: str, summary: str, schema: str, parameters: list | None = None,
+               description: str = "") -> dict[str, Any]:
+    return {"get": {
+        "operationId": op_id,
+        "summary": summary,
+        "description": description,
+        "parameters": parameters or [],
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": _ref(schema)}}},
+            **_error_responses(),
+        },
+    }}
+
+
+def _path_id(name: str, text: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": text, "schema": ID, "example": 1}
+
+
+PATHS: dict[str, Any] = {
+    "/processes": _operation("listProcesses", "All participation processes", "ProcessList"),
+    "/processes/{process_id}": _operation("getProcess", "One process", "Process",
+                                          [_path_id("process_id", "Id of the process.")]),
+    "/events": _operation(
+        "listEvents", "Public events (workshops), optionally of one process", "EventList",
+        [{"name": "process", "in": "query", "required": False, "description": "Only events of this process.",
+          "schema": ID}],
+        "Every event that is not a draft, by start. 404 for an unknown process."),
+    "/events/{event_id}": _operation("getEvent", "One public event with its stands and participation", "Event",
+                                     [_path_id("event_id", "Id of the event.")]),
+    "/events/{event_id}/lottery": _operation(
+        "getEventLottery", "The public audit record of the event's seat lottery", "Lottery",
+        [_path_id("event_id", "Id of the event.")],
+        "404 until the number has been drawn (and for events without a lottery)."),
+}
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document, with this server's base URL."""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Ideenmarkt open data",
+            "version": VERSION,
+            "description": "Read-only public data of the participation processes: events, the seat lottery's "
+                           "audit record and, once published, the ideas and results. No personal data. "
+                           "Errors are JSON: {\"error\": {\"code\", \"status\", \"title\", \"message\"}}; "
+                           "messages follow Accept-Language (de, en). Any origin may read (CORS).",
+        },
+        "servers": [{"url": request.url_root.rstrip("/") + "/api/v1"}],
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    }

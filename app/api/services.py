@@ -1,0 +1,185 @@
+"""What the API shows: the public records and their JSON form (no personal data).
+
+Visibility follows the public site:
+
+* a process is public (as on ``/processes``);
+* an event is public unless it is a draft (as on ``/events/<id>``);
+* its ideas and results once the results are published (status ``published``);
+* its lottery once a draw has been made (the audit record the lottery page offers).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.api.errors import MAX_ID, not_found
+from app.events.models import Event, EventStatus, Process
+from app.extensions import db
+from app.ideas.models import Stand
+
+
+def iso(value: datetime | None) -> str | None:
+    """Naive UTC from the database as RFC 3339 (``2026-05-04T16:00:00Z``)."""
+    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+def public_process_or_404(process_id: int) -> Process:
+    process = db.session.get(Process, process_id) if 0 < process_id <= MAX_ID else None
+    if process is None:
+        raise not_found()
+    return process
+
+
+def public_event_or_404(event_id: int) -> Event:
+    event = db.session.get(Event, event_id) if 0 < event_id <= MAX_ID else None
+    if event is None or event.status == EventStatus.DRAFT.value:
+        raise not_found()
+    return event
+
+
+def results_published(event: Event) -> bool:
+    return event.status == EventStatus.PUBLISHED.value
+
+
+def published_event_or_404(event_id: int) -> Event:
+    """An event whose results are published (its ideas and results are open data)."""
+    event = public_event_or_404(event_id)
+    if not results_published(event):
+        raise not_found()
+    return event
+
+
+def processes() -> list[Process]:
+    return list(db.session.execute(sa.select(Process).order_by(Process.created_at.desc(), Process.id.desc()))
+                .scalars())
+
+
+def public_events(process_id: int | None = None) -> list[Event]:
+    stmt = sa.select(Event).where(Event.status != EventStatus.DRAFT.value)
+    if process_id is not None:
+        stmt = stmt.where(Event.process_id == process_id)
+    return list(db.session.execute(
+        stmt.order_by(Event.starts_at.is_(None), Event.starts_at, Event.id)).scalars())
+
+
+def public_event_ids(process_ids: list[int]) -> dict[int, list[int]]:
+    """Ids of the public events of each process, in one query."""
+    found: dict[int, list[int]] = {pid: [] for pid in process_ids}
+    if not process_ids:
+        return found
+    rows = db.session.execute(
+        sa.select(Event.process_id, Event.id)
+        .where(Event.process_id.in_(process_ids), Event.status != EventStatus.DRAFT.value)
+        .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id))
+    for process_id, event_id in rows:
+        found[process_id].append(event_id)
+    return found
+
+
+def process_json(process: Process, event_ids: list[int]) -> dict[str, Any]:
+    return {
+        "id": process.id,
+        "title": process.title,
+        "description": process.description,
+        "stakeholder_groups": process.stakeholder_group_list,
+        "created_at": iso(process.created_at),
+        "event_ids": event_ids,
+    }
+
+
+def stands_of(event: Event) -> list[Stand]:
+    return list(db.session.execute(
+        sa.select(Stand).where(Stand.event_id == event.id).order_by(Stand.position, Stand.id)).scalars())
+
+
+def event_json(event: Event, participation: dict[str, int], stands: list[Stand] | None = None) -> dict[str, Any]:
+    data = {
+        "id": event.id,
+        "process_id": event.process_id,
+        "title": event.title,
+        "description": event.description,
+        "place": event.place,
+        "stakeholder_group": event.stakeholder_group,
+        "starts_at": iso(event.starts_at),
+        "ends_at": iso(event.ends_at),
+        "applications_open_at": iso(event.applications_open_at),
+        "applications_close_at": iso(event.applications_close_at),
+        "seats": event.seats,
+        "status": event.status,
+        "results_published": results_published(event),
+        "participation": participation,
+    }
+    if stands is not None:
+        data["stands"] = [{"id": s.id, "title": s.title, "description": s.description, "position": s.position}
+                          for s in stands]
+    return data
+
+
+def participation_of(event_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Applications, seats given, confirmed and checked-in participants per event (two queries)."""
+    from app.events.models import Application, ApplicationStatus
+    from app.voting.models import Channel, Ticket
+
+    counts = {eid: {"applications": 0, "selected": 0, "confirmed": 0, "checked_in": 0} for eid in event_ids}
+    if not event_ids:
+        return counts
+    seated = (ApplicationStatus.SELECTED.value, ApplicationStatus.CONFIRMED.value,
+              ApplicationStatus.DECLINED.value)
+    rows = db.session.execute(
+        sa.select(Application.event_id,
+                  sa.func.count(Application.id).filter(Application.status != ApplicationStatus.UNCONFIRMED.value),
+                  sa.func.count(Application.id).filter(Application.status.in_(seated)),
+                  sa.func.count(Application.id).filter(Application.status == ApplicationStatus.CONFIRMED.value))
+        .where(Application.event_id.in_(event_ids)).group_by(Application.event_id))
+    for event_id, applied, selected, confirmed in rows:
+        counts[event_id].update(applications=applied, selected=selected, confirmed=confirmed)
+    rows = db.session.execute(
+        sa.select(Ticket.event_id, sa.func.count(Ticket.id))
+        .where(Ticket.event_id.in_(event_ids), Ticket.channel == Channel.ROOM.value,
+               Ticket.checked_in_at.is_not(None)).group_by(Ticket.event_id))
+    for event_id, checked_in in rows:
+        counts[event_id]["checked_in"] = checked_in
+    return counts
+
+
+def public_draw(event: Event):
+    """The event's current draw once its number is drawn (None before, or without a lottery)."""
+    from app.lottery import services as lottery
+    from app.lottery.models import DrawState
+
+    draws = lottery.draws_of(event)
+    current = next((d for d in draws if d.is_active), None)
+    if current is None or current.state != DrawState.DRAWN.value or current.number is None:
+        return None, draws
+    return current, draws
+
+
+def lottery_json(event: Event) -> dict[str, Any]:
+    """The public audit record of the event's draw, as the lottery page offers it for download.
+
+    :raises ApiError: 404 while no number has been drawn.
+    """
+    from app.lottery import services as lottery
+
+    draw, draws = public_draw(event)
+    if draw is None:
+        raise not_found()
+    return {
+        "event_id": event.id,
+        "attempt": draw.attempt,
+        "state": draw.state,
+        "seats": draw.seats,
+        "table_size": draw.table_size,
+        "number": draw.number,
+        "number_source": draw.number_source,
+        "commitment": draw.commitment,
+        "committed_at": iso(draw.committed_at),
+        "drawn_at": iso(draw.drawn_at),
+        "superseded": [
+            {"attempt": d.attempt, "commitment": d.commitment, "reason": d.supersede_reason or "",
+             "superseded_at": iso(d.superseded_at)}
+            for d in draws if not d.is_active],
+        "audit": lottery.audit_of(draw),
+    }
