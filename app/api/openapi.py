@@ -59,10 +59,13 @@ SCHEMAS: dict[str, Any] = {
     }),
     "ProcessList": _list_of("Process"),
     "Participation": _obj({
-        "applications": {**COUNT, "description": "Applications with a confirmed email address."},
-        "selected": {**COUNT, "description": "Applicants who were given a seat (by the draw or from the waiting list)."},
+        "applications": {**COUNT, "description": "Applications with a confirmed email address (or taken by staff)."},
+        "selected": {**COUNT, "description": "Applicants given a seat (by the draw or from the waiting list)."},
         "confirmed": {**COUNT, "description": "Participants who confirmed their seat."},
-        "checked_in": {**COUNT, "description": "Tickets checked in at the event."},
+        "checked_in": {**COUNT, "description": "Room tickets checked in at the door (walk-ins included)."},
+        "walk_ins": {**COUNT, "description": "Of those checked in, tickets issued at the door."},
+        "room_voters": {**COUNT, "description": "Room tickets that gave at least one dot."},
+        "online_voters": {**COUNT, "description": "Online tickets that gave at least one dot."},
     }),
     "Stand": _obj({
         "id": ID, "title": {"type": "string"}, "description": {"type": "string"}, "position": {"type": "integer"},

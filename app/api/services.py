@@ -118,30 +118,18 @@ def event_json(event: Event, participation: dict[str, int], stands: list[Stand] 
 
 
 def participation_of(event_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Applications, seats given, confirmed and checked-in participants per event (two queries)."""
-    from app.events.models import Application, ApplicationStatus
-    from app.voting.models import Channel, Ticket
+    """The participation funnel of each event (see :func:`app.results.services.participation`)."""
+    from app.results.services import participation
 
-    counts = {eid: {"applications": 0, "selected": 0, "confirmed": 0, "checked_in": 0} for eid in event_ids}
-    if not event_ids:
-        return counts
-    seated = (ApplicationStatus.SELECTED.value, ApplicationStatus.CONFIRMED.value,
-              ApplicationStatus.DECLINED.value)
-    rows = db.session.execute(
-        sa.select(Application.event_id,
-                  sa.func.count(Application.id).filter(Application.status != ApplicationStatus.UNCONFIRMED.value),
-                  sa.func.count(Application.id).filter(Application.status.in_(seated)),
-                  sa.func.count(Application.id).filter(Application.status == ApplicationStatus.CONFIRMED.value))
-        .where(Application.event_id.in_(event_ids)).group_by(Application.event_id))
-    for event_id, applied, selected, confirmed in rows:
-        counts[event_id].update(applications=applied, selected=selected, confirmed=confirmed)
-    rows = db.session.execute(
-        sa.select(Ticket.event_id, sa.func.count(Ticket.id))
-        .where(Ticket.event_id.in_(event_ids), Ticket.channel == Channel.ROOM.value,
-               Ticket.checked_in_at.is_not(None)).group_by(Ticket.event_id))
-    for event_id, checked_in in rows:
-        counts[event_id]["checked_in"] = checked_in
-    return counts
+    return {event_id: {
+        "applications": p.valid,
+        "selected": p.selected,
+        "confirmed": p.seat_confirmed,
+        "checked_in": p.checked_in,
+        "walk_ins": p.walk_ins,
+        "room_voters": p.room_voters,
+        "online_voters": p.online_voters,
+    } for event_id, p in participation(event_ids).items()}
 
 
 def public_draw(event: Event):

@@ -37,7 +37,8 @@ def test_event_details_with_participation_and_stands(client, world):
     assert event["title"] == "Bürgerwerkstatt Öffnungszeiten"
     assert event["status"] == "published" and event["results_published"] is True
     assert event["seats"] == 2
-    assert event["participation"] == {"applications": 5, "selected": 2, "confirmed": 2, "checked_in": 1}
+    assert event["participation"] == {"applications": 5, "selected": 2, "confirmed": 2, "checked_in": 1,
+                                      "walk_ins": 1, "room_voters": 1, "online_voters": 1}
     assert [s["title"] for s in event["stands"]] == ["Bürgerportal", "Öffnungszeiten & Service"]
     assert event["starts_at"].endswith("Z")
     listed = client.get(f"/api/v1/events?process={world.process_id}").get_json()["items"]
