@@ -12,6 +12,11 @@ from typing import Any
 from flask import request
 
 from app.api.errors import MAX_ID
+from app.results.services import MAX_PAGE_SIZE as MAX_PER_PAGE
+
+#: Ideas per page unless ``per_page`` says otherwise; pages beyond ``MAX_PAGE`` are refused.
+DEFAULT_PER_PAGE = 100
+MAX_PAGE = 100_000
 
 VERSION = "1.0.0"
 
@@ -152,6 +157,52 @@ SCHEMAS: dict[str, Any] = {
         "audit": _ref("LotteryAudit"),
     }),
     "Dots": DOTS,
+    "StandRef": _obj({"id": ID, "title": {"type": "string"}}),
+    "TagRef": _obj({"id": ID, "label": {"type": "string", "description": "As first typed, e.g. Bürgerportal."}}),
+    "Idea": _obj({
+        "id": ID,
+        "text": {"type": "string"},
+        "stand": _ref("StandRef"),
+        "tags": {"type": "array", "items": _ref("TagRef")},
+        "dots": _ref("Dots"),
+        "status": {"type": "string", "enum": ["new", "adopted", "merged"],
+                   "description": "adopted: taken into a strategy measure; merged: folded into another idea."},
+        "merged_into": {**ID, "nullable": True,
+                        "description": "For a merged idea: the surviving idea, which carries its dots "
+                                       "(a merged idea's own dots are 0, so totals add up)."},
+        "measure_ids": {"type": "array", "items": ID, "description": "Strategy measures the idea went into."},
+    }),
+    "IdeaPage": _obj({
+        "event_id": ID,
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        "total": {**COUNT, "description": "Ideas over all pages."},
+        "pages": COUNT,
+        "items": {"type": "array", "items": _ref("Idea")},
+    }),
+    "StandTotal": _obj({"id": ID, "title": {"type": "string"}, "ideas": COUNT, "dots": _ref("Dots")}),
+    "TagTotal": _obj({"id": ID, "label": {"type": "string"}, "ideas": COUNT, "dots": _ref("Dots")}),
+    "RankedIdea": _obj({
+        "rank": {"type": "integer", "minimum": 1, "description": "1 = most dots; equal totals share a rank."},
+        "id": ID,
+        "text": {"type": "string"},
+        "stand": _ref("StandRef"),
+        "tags": {"type": "array", "items": _ref("TagRef")},
+        "dots": _ref("Dots"),
+        "merged": {**COUNT, "description": "How many ideas were merged into this one."},
+        "status": {"type": "string", "enum": ["new", "adopted"]},
+        "measure_ids": {"type": "array", "items": ID},
+    }),
+    "Results": _obj({
+        "event_id": ID,
+        "participation": _ref("Participation"),
+        "ideas": {**COUNT, "description": "Ideas in the results (merged ideas count with their survivor)."},
+        "dots": _ref("Dots"),
+        "stands": {"type": "array", "items": _ref("StandTotal"), "description": "In the event's stand order."},
+        "tags": {"type": "array", "items": _ref("TagTotal"), "description": "Most dots first."},
+        "ranking": {"type": "array", "items": _ref("RankedIdea"),
+                    "description": "The first `limit` ideas, most dots first."},
+    }),
 }
 
 ERROR_RESPONSES = {
@@ -186,6 +237,11 @@ def _path_id(name: str, text: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "description": text, "schema": ID, "example": 1}
 
 
+def _query_int(name: str, text: str, minimum: int, maximum: int, default: int) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": text,
+            "schema": {"type": "integer", "minimum": minimum, "maximum": maximum, "default": default}}
+
+
 PATHS: dict[str, Any] = {
     "/processes": _operation("listProcesses", "All participation processes", "ProcessList"),
     "/processes/{process_id}": _operation("getProcess", "One process", "Process",
@@ -201,6 +257,18 @@ PATHS: dict[str, Any] = {
         "getEventLottery", "The public audit record of the event's seat lottery", "Lottery",
         [_path_id("event_id", "Id of the event.")],
         "404 until the number has been drawn (and for events without a lottery)."),
+    "/events/{event_id}/ideas": _operation(
+        "listEventIdeas", "The ideas of an event with published results, by id, paginated", "IdeaPage",
+        [_path_id("event_id", "Id of the event."),
+         _query_int("page", "Page number.", 1, MAX_PAGE, 1),
+         _query_int("per_page", "Ideas per page.", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE)],
+        "Hidden ideas are never listed. 404 until the event's results are published."),
+    "/events/{event_id}/results": _operation(
+        "getEventResults", "The published results of an event", "Results",
+        [_path_id("event_id", "Id of the event."),
+         _query_int("limit", "Ideas in the ranking.", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE)],
+        "Totals per stand and per tag and the ideas ranked by dots (room, board, online and together). "
+        "404 until the event's results are published."),
 }
 
 

@@ -171,3 +171,80 @@ def lottery_json(event: Event) -> dict[str, Any]:
             for d in draws if not d.is_active],
         "audit": lottery.audit_of(draw),
     }
+
+
+def measure_ids(idea_ids: list[int]) -> dict[int, list[int]]:
+    """Per idea, the ids of the strategy measures it went into (empty without the measures feature)."""
+    try:
+        from app.measures.services import measure_ids_for_ideas
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("app.measures"):
+            raise
+        return {}
+    return measure_ids_for_ideas(idea_ids)
+
+
+def dots_json(item) -> dict[str, int]:
+    return {"room": item.room, "board": item.board, "online": item.online, "total": item.total}
+
+
+def tags_json(tags) -> list[dict[str, Any]]:
+    return [{"id": t.id, "label": t.label} for t in tags]
+
+
+def ideas_page_json(event: Event, page: int, per_page: int) -> dict[str, Any]:
+    """One page of the event's published ideas (merged ones included, pointing to their survivor)."""
+    from app.results import services as results
+
+    scope = results.event_scope(event, public=True)
+    total = results.idea_record_count(scope)
+    records = results.idea_records(scope, limit=per_page, offset=(page - 1) * per_page)
+    measures = measure_ids([r.id for r in records])
+    return {
+        "event_id": event.id,
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": (total + per_page - 1) // per_page,
+        "items": [{
+            "id": r.id,
+            "text": r.text,
+            "stand": {"id": r.stand_id, "title": r.stand_title},
+            "tags": tags_json(r.tags),
+            "dots": dots_json(r),
+            "status": r.status,
+            "merged_into": r.merged_into,
+            "measure_ids": measures.get(r.id, []),
+        } for r in records],
+    }
+
+
+def results_json(event: Event, limit: int) -> dict[str, Any]:
+    """The event's published results: totals per stand and tag, the ideas ranked by dots."""
+    from app.results import services as results
+
+    scope = results.event_scope(event, public=True)
+    ranking = results.idea_ranking(scope, limit=limit)
+    measures = measure_ids([i.id for i in ranking])
+    totals = results.dot_totals(scope)
+    return {
+        "event_id": event.id,
+        "participation": participation_of([event.id])[event.id],
+        "ideas": totals.ideas,
+        "dots": dots_json(totals),
+        "stands": [{"id": s.stand_id, "title": s.title, "ideas": s.ideas, "dots": dots_json(s)}
+                   for s in results.stand_totals(scope)],
+        "tags": [{"id": t.tag_id, "label": t.label, "ideas": t.ideas, "dots": dots_json(t)}
+                 for t in results.tag_totals(scope)],
+        "ranking": [{
+            "rank": i.rank,
+            "id": i.id,
+            "text": i.text,
+            "stand": {"id": i.stand_id, "title": i.stand_title},
+            "tags": tags_json(i.tags),
+            "dots": dots_json(i),
+            "merged": i.merged,
+            "status": i.status,
+            "measure_ids": measures.get(i.id, []),
+        } for i in ranking],
+    }

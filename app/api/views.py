@@ -5,6 +5,7 @@ from flask import jsonify
 
 from app.api import bp, openapi, services
 from app.api.errors import MAX_ID, ApiError, int_arg
+from app.api.openapi import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from app.core.access import public
 from app.core.errors import render_error
 
@@ -59,3 +60,20 @@ def event_detail(event_id: int):
 def event_lottery(event_id: int):
     event = services.public_event_or_404(event_id)
     return jsonify(services.lottery_json(event))
+
+
+@bp.route("/events/<int:event_id>/ideas")
+@public
+def event_ideas(event_id: int):
+    page = int_arg("page", 1, 1, MAX_PAGE)
+    per_page = int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    event = services.published_event_or_404(event_id)
+    return jsonify(services.ideas_page_json(event, page, per_page))
+
+
+@bp.route("/events/<int:event_id>/results")
+@public
+def event_results(event_id: int):
+    limit = int_arg("limit", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    event = services.published_event_or_404(event_id)
+    return jsonify(services.results_json(event, limit))
