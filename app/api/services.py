@@ -192,6 +192,19 @@ def tags_json(tags) -> list[dict[str, Any]]:
     return [{"id": t.id, "label": t.label} for t in tags]
 
 
+def idea_json(idea, measures: dict[int, list[int]]) -> dict[str, Any]:
+    """The public fields of a ranked idea or an idea record."""
+    return {
+        "id": idea.id,
+        "text": idea.text,
+        "stand": {"id": idea.stand_id, "title": idea.stand_title},
+        "tags": tags_json(idea.tags),
+        "dots": dots_json(idea),
+        "status": idea.status,
+        "measure_ids": measures.get(idea.id, []),
+    }
+
+
 def ideas_page_json(event: Event, page: int, per_page: int) -> dict[str, Any]:
     """One page of the event's published ideas (merged ones included, pointing to their survivor)."""
     from app.results import services as results
@@ -206,16 +219,7 @@ def ideas_page_json(event: Event, page: int, per_page: int) -> dict[str, Any]:
         "per_page": per_page,
         "total": total,
         "pages": (total + per_page - 1) // per_page,
-        "items": [{
-            "id": r.id,
-            "text": r.text,
-            "stand": {"id": r.stand_id, "title": r.stand_title},
-            "tags": tags_json(r.tags),
-            "dots": dots_json(r),
-            "status": r.status,
-            "merged_into": r.merged_into,
-            "measure_ids": measures.get(r.id, []),
-        } for r in records],
+        "items": [{**idea_json(r, measures), "merged_into": r.merged_into} for r in records],
     }
 
 
@@ -236,15 +240,5 @@ def results_json(event: Event, limit: int) -> dict[str, Any]:
                    for s in results.stand_totals(scope)],
         "tags": [{"id": t.tag_id, "label": t.label, "ideas": t.ideas, "dots": dots_json(t)}
                  for t in results.tag_totals(scope)],
-        "ranking": [{
-            "rank": i.rank,
-            "id": i.id,
-            "text": i.text,
-            "stand": {"id": i.stand_id, "title": i.stand_title},
-            "tags": tags_json(i.tags),
-            "dots": dots_json(i),
-            "merged": i.merged,
-            "status": i.status,
-            "measure_ids": measures.get(i.id, []),
-        } for i in ranking],
+        "ranking": [{"rank": i.rank, **idea_json(i, measures), "merged": i.merged} for i in ranking],
     }
