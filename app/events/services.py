@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -209,6 +210,22 @@ ACTION_LABELS = {
 }
 
 
+#: Extra checks other features add to an action (see :func:`register_action_check`).
+_ACTION_CHECKS: dict[str, list[Callable[[Event], None]]] = {}
+
+
+def register_action_check(action: str, check: Callable[[Event], None]) -> None:
+    """Let another feature refuse a status action: ``check(event)`` raises :class:`EventError`.
+
+    The results feature uses it so that results are not published while voting is still open.
+    """
+    if action not in TRANSITIONS:
+        raise ValueError(f"unknown action {action!r}")
+    checks = _ACTION_CHECKS.setdefault(action, [])
+    if check not in checks:
+        checks.append(check)
+
+
 def application_count(event: Event) -> int:
     """All applications of the event, in any status (unconfirmed included)."""
     return db.session.execute(
@@ -231,7 +248,8 @@ def change_status(event: Event, action: str, now: datetime | None = None) -> Eve
     :param now: naive UTC "now" (for tests); default :func:`utcnow`.
     :raises EventError: ``unknown_action``, ``transition_not_allowed``, ``no_seats``,
         ``no_window``, ``window_order``, ``window_over``, ``has_applications``,
-        ``held_needs_no_seats``, or a criteria code.
+        ``held_needs_no_seats``, a criteria code, or the code of a registered check
+        (e.g. ``voting_open`` from the results feature).
     """
     if action not in TRANSITIONS:
         raise EventError(_l("This action is not known."), "unknown_action")
@@ -251,6 +269,8 @@ def change_status(event: Event, action: str, now: datetime | None = None) -> Eve
     elif action == "mark_held" and event.status == EventStatus.DRAFT.value and event.seats > 0:
         raise EventError(_l("An event with seats is held only after its seats have been drawn."),
                          "held_needs_no_seats")
+    for check in _ACTION_CHECKS.get(action, ()):
+        check(event)
     event.status = target
     db.session.flush()
     return event

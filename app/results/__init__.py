@@ -1,11 +1,27 @@
-"""Results: dashboards for the council, published results for the public (read-only)."""
-from flask import Blueprint
+"""Results: dashboards for the council, published results for the public (read-only).
+
+The aggregations are in :mod:`app.results.services`; other features (exports, the
+open-data API, the council report) build on them.
+"""
+from flask import Blueprint, url_for
 
 bp = Blueprint("results", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/results")
 
-from app.results import views_exports  # noqa: E402,F401
+from app.results import views_exports, views_public  # noqa: E402,F401
 
 
 def init_app(app):
-    pass
+    from flask_babel import format_percent
+
+    from app.events.services import register_action_check
+    from app.results import display, services
+
+    register_action_check("publish", services.check_publishable)
+
+    app.jinja_env.globals.update(
+        format_percent=format_percent,
+        funnel_steps=display.funnel_steps,
+        funnel_chart=display.funnel_chart,
+        event_results_url=lambda event_id: url_for("results.event_results", event_id=event_id),
+    )

@@ -22,6 +22,7 @@ Public scopes only ever cover events whose results are published.
 The functions other features build on (names are stable):
 
 =============================  ===============================================================
+:func:`check_publishable`      refuses ``publish`` while voting is open (events calls it)
 :func:`make_scope`             validated filters → :class:`Scope` (raises :class:`ResultsError`)
 :func:`event_scope`            the scope of one event (public or staff)
 :func:`participation`          per event: applications, confirmed, selected, seats confirmed,
@@ -34,6 +35,8 @@ The functions other features build on (names are stable):
 :func:`tag_totals`             ideas and dots per tag, most dots first
 :func:`top_tags`               the first ``limit`` of :func:`tag_totals`
 :func:`group_comparison`       stakeholder groups × tags (or stand titles): shares of ideas/dots
+:func:`filter_options`         the stands and tags the filters of a scope can offer
+:func:`stakeholder_groups`     the stakeholder groups of a process's events
 :func:`published_events`       the published events of a process
 =============================  ===============================================================
 """
@@ -72,6 +75,27 @@ class ResultsError(Exception):
         super().__init__(str(message))
         self.message = message
         self.code = code
+
+
+# ------------------------------------------------------------------ publishing
+
+
+def check_publishable(event: Event) -> None:
+    """Refuse to publish an event's results while its voting is still open (one query).
+
+    Registered with :func:`app.events.services.register_action_check` for the ``publish``
+    action: publishing never closes the vote behind the admin's back.
+
+    :raises EventError: ``voting_open``.
+    """
+    from app.events.services import EventError
+    from app.voting.models import VotingSettings, VotingState
+
+    state = db.session.execute(
+        sa.select(VotingSettings.state).where(VotingSettings.event_id == event.id)).scalar_one_or_none()
+    if state == VotingState.OPEN.value:
+        raise EventError(_l("Voting is still open. Close the voting first, then publish the results."),
+                         "voting_open")
 
 
 # ------------------------------------------------------------------ scope
@@ -166,7 +190,7 @@ def make_scope(process: Process | int, *, event_ids: Iterable[object] | None = N
     stand = _as_int(stand_id)
     if stand is not None:
         stand_event = db.session.execute(sa.select(Stand.event_id).where(Stand.id == stand)).scalar_one_or_none()
-        if stand_event is None or stand_event not in known:
+        if stand_event is None or stand_event not in ids:
             raise ResultsError(_l("This stand is not part of the results."), "unknown_stand")
     tag = _as_int(tag_id)
     if tag is not None:
@@ -578,6 +602,34 @@ def tag_totals(scope: Scope, *, limit: int | None = None) -> list[TagTotal]:
 def top_tags(scope: Scope, limit: int = 10) -> list[TagTotal]:
     """The ``limit`` tags with the most dots (see :func:`tag_totals`)."""
     return tag_totals(scope, limit=limit)
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """What the stand and tag filters of a scope can offer."""
+
+    #: ``(stand id, stand title, event title)`` in event and stand order.
+    stands: list[tuple[int, str, str]]
+    #: ``(tag id, label)`` of tags that listed ideas carry, by label.
+    tags: list[tuple[int, str]]
+
+
+def filter_options(scope: Scope) -> FilterOptions:
+    """The stands of the scope's events and the tags their listed ideas carry (two light queries;
+    the stand and tag filters of ``scope`` itself are ignored)."""
+    if not scope.event_ids:
+        return FilterOptions([], [])
+    stands = [tuple(r) for r in db.session.execute(
+        sa.select(Stand.id, Stand.title, Event.title).join(Event, Event.id == Stand.event_id)
+        .where(Stand.event_id.in_(scope.event_ids))
+        .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id, Stand.position, Stand.id))]
+    tagged = (sa.select(IdeaTag.tag_id).join(Idea, Idea.id == IdeaTag.idea_id)
+              .join(Stand, Stand.id == Idea.stand_id)
+              .where(Stand.event_id.in_(scope.event_ids), Idea.merged_into_id.is_(None),
+                     Idea.status.in_(scope.listed_statuses)))
+    tags = [tuple(r) for r in db.session.execute(
+        sa.select(Tag.id, Tag.label).where(Tag.id.in_(tagged)).order_by(Tag.label, Tag.id))]
+    return FilterOptions(stands, tags)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ stakeholder groups

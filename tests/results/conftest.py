@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
+from tests.voting.conftest import voting_event  # noqa: F401  (reused factory)
 
 #: Personal data seeded into the fixture; none of it may appear on a public page.
 PERSONAL = {
@@ -231,3 +232,68 @@ def count_queries() -> Callable:
             sa.event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+def build_bulk_event(n_ideas: int, *, status: str = "published", stands: int = 4, tags: int = 6,
+                     dots_per_ticket: int = 20, tickets: int | None = None, process_id: int | None = None) -> SimpleNamespace:
+    """Inside an app context: an event with ``n_ideas`` ideas, tags, merges, hidden ideas, room/online
+    dots and board counts, written with bulk inserts (fast for 10,000 ideas); committed."""
+    from app.events.models import Event, Process
+    from app.ideas.models import Idea, IdeaTag, Stand, Tag
+    from app.voting.models import BoardCount, Dot, Ticket
+
+    session = _db.session
+    if process_id is None:
+        process = Process(title="Massentest", stakeholder_groups="Einwohner")
+        session.add(process)
+        session.flush()
+        process_id = process.id
+    event = Event(process_id=process_id, title=f"Werkstatt mit {n_ideas} Ideen", status=status,
+                  stakeholder_group="Einwohner", seats=0)
+    session.add(event)
+    session.flush()
+    session.execute(sa.insert(Stand), [{"event_id": event.id, "title": f"Stand {s + 1}", "position": s}
+                                       for s in range(stands)])
+    stand_ids = session.execute(sa.select(Stand.id).where(Stand.event_id == event.id).order_by(Stand.id)).scalars().all()
+    existing = session.execute(sa.select(Tag.id).where(Tag.process_id == process_id).order_by(Tag.id)).scalars().all()
+    if not existing:
+        session.execute(sa.insert(Tag), [{"process_id": process_id, "key": f"t{t}", "label": f"Thema {t}"}
+                                         for t in range(tags)])
+    tag_ids = session.execute(sa.select(Tag.id).where(Tag.process_id == process_id).order_by(Tag.id)).scalars().all()
+    session.execute(sa.insert(Idea), [
+        {"stand_id": stand_ids[n % len(stand_ids)], "text": f"Idee Nummer {n}", "status": "new",
+         "client_id": f"{event.id}-{n}", "said_by": "Herr Balduin Schwerdtfeger"} for n in range(n_ideas)])
+    idea_ids = session.execute(
+        sa.select(Idea.id).join(Stand, Stand.id == Idea.stand_id).where(Stand.event_id == event.id)
+        .order_by(Idea.id)).scalars().all()
+    session.execute(sa.insert(IdeaTag), [{"idea_id": i, "tag_id": tag_ids[n % len(tag_ids)]}
+                                         for n, i in enumerate(idea_ids)])
+    # Every 10th idea is merged into its predecessor; every 25th (not merged) is hidden.
+    changes = [{"id": idea_id, "status": "merged", "merged_into_id": idea_ids[n - 1]} if n % 10 == 9
+               else {"id": idea_id, "status": "hidden", "merged_into_id": None}
+               for n, idea_id in enumerate(idea_ids) if n % 10 == 9 or n % 25 == 24]
+    if changes:
+        session.execute(sa.update(Idea), changes)
+    if tickets is None:
+        tickets = max(1, n_ideas // 10)
+    session.execute(sa.insert(Ticket), [
+        {"event_id": event.id, "code": f"T{event.id}X{t}", "kind": "walk_in" if t % 2 else "online",
+         "channel": "online" if t % 2 == 0 else "room", "receipt_salt": "00"} for t in range(tickets)])
+    ticket_rows = session.execute(sa.select(Ticket.id, Ticket.channel).where(Ticket.event_id == event.id)
+                                  .order_by(Ticket.id)).all()
+    stand_of = {i: stand_ids[n % len(stand_ids)] for n, i in enumerate(idea_ids)}
+    dots = []
+    for t, (ticket_id, channel) in enumerate(ticket_rows):
+        per_idea: dict[int, int] = defaultdict(int)
+        for slot in range(1, dots_per_ticket + 1):
+            idea_id = idea_ids[(t * 7 + slot * 13) % len(idea_ids)]
+            per_idea[idea_id] += 1
+            dots.append({"ticket_id": ticket_id, "event_id": event.id, "idea_id": idea_id,
+                         "stand_id": stand_of[idea_id], "channel": channel, "scope_id": 0, "slot": slot,
+                         "idea_slot": per_idea[idea_id]})
+    if dots:
+        session.execute(sa.insert(Dot), dots)
+    session.execute(sa.insert(BoardCount), [{"event_id": event.id, "idea_id": i, "count": n % 7}
+                                            for n, i in enumerate(idea_ids[::3])])
+    session.commit()
+    return SimpleNamespace(process_id=process_id, event_id=event.id, stand_ids=list(stand_ids), idea_ids=idea_ids)
