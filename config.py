@@ -77,6 +77,9 @@ class Config:
     MAIL_RETRY_MAX_SECONDS = 6 * 3600
     MAIL_BATCH_SIZE = 50
 
+    #: Level of the JSON log lines on stderr (DEBUG, INFO, WARNING, ERROR); env LOG_LEVEL.
+    LOG_LEVEL = "INFO"
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"

@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import INSTANCE_DIR, Config, config_from_env
 
 #: Feature packages, each a blueprint ``bp`` in ``app/<name>/__init__.py``.
-FEATURES = ("core", "accounts", "events", "ideas", "lottery", "voting", "audit", "results", "api")
+FEATURES = ("core", "accounts", "events", "ideas", "lottery", "voting", "audit", "results", "api", "privacy")
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
@@ -37,10 +37,11 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     from app import extensions as ext
-    from app.core import i18n, security, ratelimit
+    from app.core import i18n, logs, security, ratelimit
 
     # First, so the request id exists before any other before_request hook (CSRF, limits) runs.
     security.init_app(app)
+    logs.configure(app)
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                         render_as_batch=True, compare_type=True)
@@ -84,6 +85,8 @@ def apply_overrides(app: Flask, overrides: dict) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
     if env.get("REDIS_URL"):
         app.config["REDIS_URL"] = env["REDIS_URL"]
+    if env.get("LOG_LEVEL"):
+        app.config["LOG_LEVEL"] = env["LOG_LEVEL"]
     if env.get("BABEL_DEFAULT_LOCALE"):
         app.config["BABEL_DEFAULT_LOCALE"] = env["BABEL_DEFAULT_LOCALE"]
     if env.get("BASE_URL"):

@@ -1,6 +1,8 @@
 """Login, logout and the user's own password."""
 from __future__ import annotations
 
+import logging
+
 from flask import flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -10,6 +12,7 @@ from app.accounts.forms import ChangePasswordForm, LoginForm
 from app.accounts import services
 from app.accounts.services import AccountError
 from app.core.access import public, safe_next, staff_required
+from app.core.logs import log_event
 from app.core.ratelimit import config_limit
 from app.extensions import db, limiter
 
@@ -25,12 +28,14 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             db.session.commit()
+            log_event("login_failed", logging.WARNING)
             form.password.errors.append(_("Email or password is not correct, or the account is disabled."))
         else:
             # A fresh session at login: nothing from before the login carries over.
             session.clear()
             login_user(user)
             db.session.commit()
+            log_event("login", user_id=user.id)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(url_for("core.index")))
     return render_template("accounts/login.html", form=form)
@@ -42,6 +47,7 @@ def logout():
     # Replacing the session token makes copies of this cookie worthless too.
     services.end_all_sessions(current_user)
     db.session.commit()
+    log_event("logout")
     logout_user()
     session.clear()
     flash(_("You have been logged out."), "success")

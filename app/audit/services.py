@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context
 
 from app.audit.models import AuditEntry
+from app.core.logs import log_event
 from app.extensions import db
 
 #: Column names never copied into before/after (secrets and residents' personal data).
@@ -67,6 +68,8 @@ def log_action(action: str, target: object | None = None, *, before: dict | None
     )
     db.session.add(entry)
     db.session.flush()
+    log_event("audit", audit_id=entry.id, action=entry.action, target_type=target_type, target_id=target_id,
+              event_id=event_id)
     return entry
 
 

@@ -1,6 +1,8 @@
 """Friendly error pages (German and English); JSON for API clients."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -52,6 +54,9 @@ def render_error(status: int, detail: str | None = None, code: str | None = None
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
+        from app.core.logs import log_event
+
+        log_event("csrf_failed", logging.WARNING)
         return render_error(400, str(CSRF_TEXT))
 
     @app.errorhandler(HTTPException)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, FieldList, FormField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, Form, FieldList, FormField, IntegerField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -87,6 +87,8 @@ class EventForm(FlaskForm):
     retention_days = IntegerField(_l("Keep personal data for (days after the event)"),
                                   validators=[InputRequired(), NumberRange(min=0, max=MAX_RETENTION_DAYS)],
                                   default=90)
+    purge_unselected_early = BooleanField(
+        _l("Delete the data of applicants without a seat as soon as the waiting list has expired"))
 
     def validate_ends_at(self, field):
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -76,6 +77,9 @@ class Event(db.Model):
     consent_text: Mapped[str] = mapped_column(Text, default="")
     #: Days after the event that applicants' personal data is kept.
     retention_days: Mapped[int] = mapped_column(default=90)
+    #: Delete the personal data of applicants who never got a seat as soon as the waiting
+    #: list has expired (the event has started), instead of after the retention period.
+    purge_unselected_early: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     status: Mapped[str] = mapped_column(String(20), default=EventStatus.DRAFT.value, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -187,6 +191,9 @@ class Application(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None]
+    #: When name, email and answers were erased (retention ended, or the applicant asked);
+    #: the row stays for the counts and the lottery audit.
+    anonymised_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
     answers: Mapped[list[ApplicationAnswer]] = relationship(

@@ -110,6 +110,7 @@ class EventData:
     stakeholder_group: str = ""
     consent_text: str = ""
     retention_days: int = 90
+    purge_unselected_early: bool = False
 
     @classmethod
     def from_event(cls, event: Event) -> EventData:
@@ -187,6 +188,7 @@ def _apply_event_data(event: Event, data: EventData) -> None:
     event.stakeholder_group = clean_text(data.stakeholder_group)[:120]
     event.consent_text = clean_text(data.consent_text, multiline=True)
     event.retention_days = data.retention_days
+    event.purge_unselected_early = bool(data.purge_unselected_early)
 
 
 # ------------------------------------------------------------------ status

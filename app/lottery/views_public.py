@@ -5,6 +5,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from app.core.access import public
+from app.core.logs import log_event
 from app.events.views_public import get_public_event_or_404
 from app.extensions import db
 from app.lottery import bp, services
@@ -62,6 +63,7 @@ def seat(token: str):
             flash(str(exc.message), "error")
             return redirect(url_for("lottery.seat", token=token), 303)
         db.session.commit()
+        log_event("lottery.seat_response", event_id=entry.draw.event_id, draw_id=entry.draw_id, outcome=outcome)
         messages = {
             "confirmed": (_("Thank you! Your seat is confirmed. We look forward to seeing you."), "success"),
             "declined": (_("You have declined your seat. Thank you for letting us know; it goes to the next "

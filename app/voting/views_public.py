@@ -8,10 +8,13 @@ sends the same forms with ``fetch`` and updates the counts in place.
 """
 from __future__ import annotations
 
+import logging
+
 from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from app.core.access import public
+from app.core.logs import log_event
 from app.core.ratelimit import config_limit
 from app.events.models import Event, EventStatus
 from app.extensions import db, limiter
@@ -74,6 +77,7 @@ def vote(event_id: int):
             ticket = services.find_ticket(event, form.code.data)
         except VotingError as exc:
             error = exc
+            log_event("voting.code_failed", logging.WARNING, event_id=event.id, code=exc.code)
         else:
             _remember(ticket)
             return redirect(url_for("voting.vote", event_id=event.id))
@@ -90,6 +94,7 @@ def ticket_link(event_id: int, code: str):
     try:
         ticket = services.find_ticket(event, code)
     except VotingError as exc:
+        log_event("voting.code_failed", logging.WARNING, event_id=event.id, code=exc.code)
         form = CodeForm(formdata=None)
         return render_template("voting/enter_code.html", event=event, form=form, error=exc), 404
     _remember(ticket)
@@ -130,7 +135,10 @@ def dot(event_id: int):
         db.session.commit()
     except VotingError as exc:
         db.session.rollback()
+        log_event("voting.dot_refused", event_id=event.id, op=op if op in ("add", "remove") else "other",
+                  code=exc.code)
         return _dot_response(event, ticket, None, exc)
+    log_event("voting.dot", event_id=event.id, op=op, idea_id=result.idea.id)
     return _dot_response(event, ticket, result, None)
 
 

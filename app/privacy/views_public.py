@@ -1,0 +1,94 @@
+"""Public pages: the applicant's own data and erasure (by the secret manage link), the
+privacy page, the accessibility statement and its feedback form."""
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, redirect, render_template, request, url_for
+
+from app.core.access import public
+from app.core.ratelimit import config_limit
+from app.events.application_services import find_by_token
+from app.extensions import db, limiter
+from app.privacy import bp, services
+from app.privacy.forms import FeedbackForm
+
+
+def _application_or_404(token: str):
+    application = find_by_token(token)
+    if application is None:
+        abort(404)
+    return application
+
+
+@bp.route("/applications/<token>/data")
+@public
+def own_data(token: str):
+    application = _application_or_404(token)
+    body = json.dumps(services.own_data(application), ensure_ascii=False, indent=2, sort_keys=True)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="ideenmarkt-application-{application.id}.json"',
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.route("/applications/<token>/erase", methods=["GET", "POST"])
+@public
+def erase(token: str):
+    application = _application_or_404(token)
+    if request.method == "POST":
+        result = services.erase_application(application)
+        db.session.commit()
+        return redirect(url_for("privacy.erased", result=result), 303)
+    return render_template("privacy/erase.html", application=application, event=application.event, token=token)
+
+
+@bp.route("/privacy/erased")
+@public
+def erased():
+    deleted = request.args.get("result") == "deleted"
+    return render_template("privacy/erased.html", deleted=deleted)
+
+
+# ------------------------------------------------------------------ privacy, accessibility, feedback
+
+
+@bp.route("/privacy")
+@public
+def privacy_page():
+    import sqlalchemy as sa
+
+    from app.events.models import Event, EventStatus
+
+    events = db.session.execute(
+        sa.select(Event).where(Event.status != EventStatus.DRAFT.value).order_by(Event.starts_at, Event.id)
+    ).scalars().all()
+    return render_template("privacy/privacy.html", events=events, retention_ends_at=services.retention_ends_at)
+
+
+@bp.route("/accessibility")
+@public
+def accessibility():
+    return render_template("privacy/accessibility.html")
+
+
+@bp.route("/accessibility/feedback", methods=["GET", "POST"])
+@public
+@limiter.limit(config_limit("FEEDBACK_RATE_LIMIT"), methods=["POST"])
+def feedback():
+    form = FeedbackForm()
+    if request.method == "POST" and (request.form.get("website") or "").strip():
+        # A bot filled the hidden field: answer as for any report, send nothing.
+        return redirect(url_for("privacy.feedback_sent"), 303)
+    if form.validate_on_submit():
+        services.send_feedback(form.name.data or "", form.email.data or "", form.message.data)
+        db.session.commit()
+        return redirect(url_for("privacy.feedback_sent"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("privacy/feedback.html", form=form), status
+
+
+@bp.route("/accessibility/feedback/sent")
+@public
+def feedback_sent():
+    return render_template("privacy/feedback_sent.html")
