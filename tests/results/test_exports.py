@@ -53,7 +53,7 @@ def test_csv_is_utf8_with_bom_semicolons_and_safe_cells(council, world):
     text = raw.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     header = next(csv.reader(io.StringIO(text), delimiter=";"))
-    assert header[:5] == ["Idee Nr.", "Veranstaltung", "Stakeholder-Gruppe", "Stand", "Idee"]
+    assert header[:5] == ["Idee Nr.", "Veranstaltung", "Zielgruppe", "Stand", "Idee"]
     by_id = {int(r["Idee Nr."]): r for r in rows}
     # Published and held events (staff see both), no hidden idea; the draft event's idea is there for staff.
     assert world.hidden_id not in by_id
