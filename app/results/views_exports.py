@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, request, send_file
+from flask import Response, abort, current_app, request, send_file
+from flask_babel import force_locale, get_locale
 
 from app.core.access import staff_required
 from app.core.errors import render_error
 from app.events.models import Process
 from app.extensions import db
-from app.results import bp, exports
+from app.results import bp, exports, report
 from app.results.services import ResultsError
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -61,3 +62,18 @@ def export_json(process_id: int):
     data = _export_data(process_id)
     body = json.dumps(exports.as_json(data), ensure_ascii=False, indent=1)
     return Response(body, mimetype="application/json", headers=_download_headers(_filename(data, "json")))
+
+
+@bp.route("/manage/results/processes/<int:process_id>/report.pdf")
+@staff_required("admin", "council")
+def council_report(process_id: int):
+    """The council report; German by default, ``?lang=en`` (or the chosen UI language) for English."""
+    process = db.session.get(Process, process_id) if 0 < process_id < 2**31 else None
+    if process is None:
+        abort(404)
+    asked = request.args.get("lang")
+    language = asked if asked in current_app.config["LANGUAGES"] else str(get_locale() or "de")
+    with force_locale(language):
+        pdf = report.council_report(process)
+    return Response(pdf, mimetype="application/pdf",
+                    headers=_download_headers(f"council-report-process-{process.id}-{language}.pdf"))

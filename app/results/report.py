@@ -1,0 +1,365 @@
+"""The council report: one PDF of a process for the council session (ReportLab, no network).
+
+Contents: a title page; how the process ran (events, dates, seats, the participation
+funnel, each lottery with its commitment hash as the audit reference, and the
+representativeness of applicants, selected, confirmed and attending people); charts
+of the dots per stand and per tag; per stand the ideas ranked by dots with their tags;
+the comparison of stakeholder groups; and the status of the strategy measures when
+the measures feature is installed.
+
+Fonts are DejaVu from Debian's fonts-dejavu-core (``DEJAVU_DIR``); without them the
+report falls back to the PDF base fonts (Helvetica), which cover German text.
+Everything is read with a fixed number of queries per event; the large part, the
+idea tables, is built from plain strings and light table styles so that 20,000 ideas
+render in seconds.
+"""
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import sqlalchemy as sa
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import gettext as _
+from reportlab.graphics.shapes import Drawing, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+                                TableStyle)
+
+from app.core.models import utcnow
+from app.events.models import Event, EventStatus, Process
+from app.extensions import db
+from app.results import services
+from app.results.services import RankedIdea, Scope
+
+DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
+#: Rows per idea table: long stands are split into several tables (page splitting stays linear).
+TABLE_CHUNK = 80
+#: Bars in a chart and themes in the stakeholder comparison.
+CHART_BARS = 15
+COMPARISON_THEMES = 20
+ACCENT = colors.HexColor("#1f5f8b")
+LIGHT = colors.HexColor("#e8eef3")
+
+
+@dataclass(frozen=True)
+class Fonts:
+    regular: str
+    bold: str
+
+
+_fonts: Fonts | None = None
+
+
+def fonts() -> Fonts:
+    """DejaVu Sans when Debian's fonts are installed (registered once), else Helvetica."""
+    global _fonts
+    if _fonts is None:
+        regular, bold = DEJAVU_DIR / "DejaVuSans.ttf", DEJAVU_DIR / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
+            pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
+            _fonts = Fonts("DejaVuSans", "DejaVuSans-Bold")
+        else:
+            _fonts = Fonts("Helvetica", "Helvetica-Bold")
+    return _fonts
+
+
+class Styles:
+    def __init__(self, f: Fonts):
+        self.fonts = f
+        self.body = ParagraphStyle("body", fontName=f.regular, fontSize=9.5, leading=12.5, spaceAfter=4)
+        self.small = ParagraphStyle("small", parent=self.body, fontSize=8, leading=10, spaceAfter=0)
+        self.cell = ParagraphStyle("cell", parent=self.body, fontSize=8, leading=9.5, spaceAfter=0)
+        self.head = ParagraphStyle("head", parent=self.cell, fontName=f.bold, fontSize=7.5, leading=9)
+        self.h1 = ParagraphStyle("h1", parent=self.body, fontName=f.bold, fontSize=17, leading=21, spaceBefore=6,
+                                 spaceAfter=8, textColor=ACCENT)
+        self.h2 = ParagraphStyle("h2", parent=self.h1, fontSize=13, leading=16, spaceBefore=10, spaceAfter=5)
+        self.h3 = ParagraphStyle("h3", parent=self.h1, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4,
+                                 textColor=colors.black)
+        self.title = ParagraphStyle("title", parent=self.h1, fontSize=26, leading=32, alignment=TA_CENTER)
+        self.subtitle = ParagraphStyle("subtitle", parent=self.body, fontSize=13, leading=18, alignment=TA_CENTER)
+        self.mono = ParagraphStyle("mono", parent=self.small, fontName="Courier", fontSize=7.5)
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text), style)
+
+
+def _table(rows: list[list], widths: list[float], styles: Styles, numeric_from: int | None = None,
+           header_rows: int = 1) -> Table:
+    # Header cells wrap (long German words in narrow number columns).
+    rows = [[Paragraph(escape(c), styles.head) if isinstance(c, str) else c for c in row] for row in rows[:header_rows]
+            ] + rows[header_rows:]
+    table = Table(rows, colWidths=widths, repeatRows=header_rows)
+    commands = [
+        ("FONT", (0, 0), (-1, -1), styles.fonts.regular, 8),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9d3db")),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    if header_rows:
+        commands += [("FONT", (0, 0), (-1, header_rows - 1), styles.fonts.bold, 8),
+                     ("BACKGROUND", (0, 0), (-1, header_rows - 1), LIGHT)]
+    else:  # a key-value table: the keys in bold
+        commands.append(("FONT", (0, 0), (0, -1), styles.fonts.bold, 8))
+    if numeric_from is not None:
+        commands.append(("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def bar_chart(title: str, items: list[tuple[str, int]], styles: Styles, width: float = 170 * mm) -> Drawing:
+    """Horizontal bars, labelled with their numbers (the numbers are in the tables too)."""
+    items = items[:CHART_BARS]
+    bar, gap, label_width = 11, 4, 62 * mm
+    height = 18 + len(items) * (bar + gap)
+    drawing = Drawing(width, height)
+    drawing.add(String(0, height - 11, title, fontName=styles.fonts.bold, fontSize=9.5))
+    biggest = max((value for _, value in items), default=0) or 1
+    span = width - label_width - 30
+    for n, (label, value) in enumerate(items):
+        y = height - 18 - (n + 1) * (bar + gap) + gap
+        short = label if len(label) <= 40 else label[:39] + "…"
+        drawing.add(String(0, y + 2.5, short, fontName=styles.fonts.regular, fontSize=7.5))
+        length = span * value / biggest
+        drawing.add(Rect(label_width, y, max(length, 0.5), bar, fillColor=ACCENT, strokeColor=None))
+        drawing.add(String(label_width + length + 3, y + 2.5, format_decimal(value), fontName=styles.fonts.regular,
+                           fontSize=7.5))
+    return drawing
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, format="#,##0.0 %")
+
+
+def _when(event: Event) -> str:
+    if event.starts_at is None:
+        return "–"
+    return format_datetime(event.starts_at, "short")
+
+
+class Report:
+    """Collects the data of a process and lays it out as platypus flowables."""
+
+    def __init__(self, process: Process):
+        self.process = process
+        self.styles = Styles(fonts())
+        # Drafts never happened: the report covers every event from "open" on.
+        self.events = list(db.session.execute(
+            sa.select(Event).where(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value)
+            .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id)).scalars())
+        self.scope: Scope = services.make_scope(process, event_ids=[e.id for e in self.events] or None,
+                                                public=False)
+        if not self.events:
+            self.scope = Scope(process_id=process.id, event_ids=(), public=False)
+
+    # -------------------------------------------------------------- sections
+
+    def title_page(self) -> list:
+        s = self.styles
+        generated = format_datetime(utcnow(), "medium")
+        story = [Spacer(1, 60 * mm), _p(self.process.title, s.title), Spacer(1, 6 * mm),
+                 _p(_("Report for the council"), s.subtitle), Spacer(1, 4 * mm),
+                 _p(_("Results of the participation process"), s.subtitle), Spacer(1, 30 * mm)]
+        rows = [[_("Event"), _("Date"), _("Stakeholder group")]]
+        rows += [[_p(e.title, s.cell), _when(e), _p(e.stakeholder_group or "–", s.cell)] for e in self.events]
+        story += [_table(rows, [85 * mm, 35 * mm, 50 * mm], s), Spacer(1, 10 * mm),
+                  _p(_("Generated on %(date)s.", date=generated), s.small), PageBreak()]
+        return story
+
+    def how_it_ran(self) -> list:
+        from app.events.services import EVENT_STATUS_LABELS
+
+        s = self.styles
+        story = [_p(_("How the process ran"), s.h1)]
+        funnel = services.participation([e.id for e in self.events])
+        # One column per event, one row per step of the funnel (long German labels stay readable).
+        rows = [[_("Event")] + [_p(e.title, s.head) for e in self.events],
+                [_("Date")] + [_when(e) for e in self.events],
+                [_("Status")] + [_p(str(EVENT_STATUS_LABELS.get(e.status, e.status)), s.cell) for e in self.events]]
+        steps = [(_("Seats"), lambda e, p: e.seats), (_("Applications"), lambda e, p: p.valid),
+                 (_("Selected"), lambda e, p: p.selected), (_("Confirmed"), lambda e, p: p.seat_confirmed),
+                 (_("Checked in"), lambda e, p: p.checked_in), (_("Voters"), lambda e, p: p.voters)]
+        for label, value in steps:
+            rows.append([label] + [format_decimal(value(e, funnel[e.id])) for e in self.events])
+        width = 130 * mm / max(len(self.events), 1)
+        story.append(_table(rows, [40 * mm] + [width] * len(self.events), s, numeric_from=1))
+        total = services.dot_totals(self.scope)
+        story.append(Spacer(1, 3 * mm))
+        story.append(_p(_("%(ideas)s ideas received %(total)s dots: %(room)s in the room, %(board)s on the boards "
+                          "and %(online)s online.", ideas=format_decimal(total.ideas),
+                          total=format_decimal(total.total), room=format_decimal(total.room),
+                          board=format_decimal(total.board), online=format_decimal(total.online)), s.body))
+        story.append(bar_chart(_("Participation (all events)"), [
+            (_("Applications"), sum(p.valid for p in funnel.values())),
+            (_("Selected"), sum(p.selected for p in funnel.values())),
+            (_("Confirmed"), sum(p.seat_confirmed for p in funnel.values())),
+            (_("Checked in"), sum(p.checked_in for p in funnel.values())),
+            (_("Voters"), sum(p.voters for p in funnel.values())),
+        ], s))
+        for event in self.events:
+            story += self.lottery_section(event)
+        return story
+
+    def lottery_section(self, event: Event) -> list:
+        from app import lottery as lottery_feature
+        from app.lottery import services as lottery
+
+        s = self.styles
+        draw = lottery.current_draw(event)
+        if draw is None:
+            return []
+        story = [_p(_("Lottery: %(event)s", event=event.title), s.h3)]
+        facts = [
+            [_("Seats"), str(draw.seats)],
+            [_("How the number was drawn"), _p(draw.number_source, s.cell)],
+            [_("Number drawn"), str(draw.number) if draw.number is not None else "–"],
+            [_("Drawn on"), format_datetime(draw.drawn_at, "short") if draw.drawn_at else "–"],
+            [_("Attempt"), str(draw.attempt)],
+            [_("Audit reference (commitment hash)"), Paragraph(draw.commitment, s.mono)],
+        ]
+        story.append(_table(facts, [55 * mm, 115 * mm], s, header_rows=0))
+        reports, sizes = lottery.representativeness(event)
+        groups = [g for g in lottery.GROUPS if g == "population" or sizes.get(g)]
+        for report in reports:
+            header = [report.label] + [f"{lottery_feature.GROUP_LABELS[g]}" + (f" ({sizes[g]})" if g in sizes else "")
+                                       for g in groups]
+            rows = [header] + [[_p(o.label, s.cell)] + [_share(o.shares.get(g)) for g in groups]
+                               for o in report.options]
+            story.append(Spacer(1, 2 * mm))
+            story.append(KeepTogether([_table(rows, [50 * mm] + [120 * mm / max(len(groups), 1)] * len(groups), s,
+                                              numeric_from=1)]))
+        if reports:
+            story.append(_p(_("Shares of each group with this answer; the population share as entered by the city."),
+                            s.small))
+        return story
+
+    def charts(self) -> list:
+        s = self.styles
+        stands = services.stand_totals(self.scope)
+        stand_bars = sorted(((f"{t.title} ({t.event_title})" if len(self.events) > 1 else t.title, t.total)
+                             for t in stands), key=lambda item: -item[1])
+        tags = services.tag_totals(self.scope, limit=CHART_BARS)
+        return [PageBreak(), _p(_("Charts"), s.h1),
+                bar_chart(_("Dots per stand"), stand_bars, s), Spacer(1, 6 * mm),
+                bar_chart(_("Dots per tag"), [(t.label, t.total) for t in tags], s)]
+
+    def ideas_by_stand(self) -> list:
+        s = self.styles
+        story = [PageBreak(), _p(_("Ideas by stand, ranked by dots"), s.h1),
+                 _p(_("Room: dots given with tickets at the event; board: paper dots counted by the moderators; "
+                      "online: dots given online afterwards. Merged ideas count for the idea they were merged into."),
+                    s.small)]
+        ranking = services.idea_ranking(self.scope, limit=None)
+        by_stand: dict[int, list[RankedIdea]] = defaultdict(list)
+        for idea in ranking:
+            by_stand[idea.stand_id].append(idea)
+        header = ["#", _("Idea"), _("Tags"), _("Room"), _("Board"), _("Online"), _("Total")]
+        widths = [9 * mm, 73 * mm, 32 * mm, 14 * mm, 14 * mm, 14 * mm, 14 * mm]
+        for stand in services.stand_totals(self.scope):
+            ideas = by_stand.get(stand.stand_id, [])
+            title = stand.title if len(self.events) < 2 else f"{stand.title} – {stand.event_title}"
+            story.append(_p(title, s.h2))
+            story.append(_p(_("%(ideas)s ideas, %(dots)s dots", ideas=format_decimal(stand.ideas),
+                              dots=format_decimal(stand.total)), s.small))
+            if not ideas:
+                continue
+            rank, previous = 0, None
+            rows = []
+            for n, idea in enumerate(ideas, start=1):
+                if idea.total != previous:
+                    rank, previous = n, idea.total
+                rows.append([str(rank), Paragraph(escape(idea.text), s.cell),
+                             Paragraph(escape(", ".join(t.label for t in idea.tags)), s.cell),
+                             str(idea.room), str(idea.board), str(idea.online), str(idea.total)])
+            for start in range(0, len(rows), TABLE_CHUNK):
+                story.append(_table([header] + rows[start:start + TABLE_CHUNK], widths, s, numeric_from=3))
+        return story
+
+    def comparison(self) -> list:
+        s = self.styles
+        data = services.group_comparison(self.scope, dimension="tag")
+        if len(data.groups) < 1 or not data.themes:
+            return []
+        story = [PageBreak(), _p(_("Comparison of stakeholder groups"), s.h1),
+                 _p(_("Share of each group's dots that went to ideas with this tag (and the number of ideas)."),
+                    s.small)]
+        groups = data.groups
+        header = [_("Tag")] + [f"{g.group or _('no group')} ({format_decimal(g.dots)})" for g in groups]
+        rows = [[_p(h, s.cell) for h in header]]
+        for theme in data.themes[:COMPARISON_THEMES]:
+            row = [_p(theme, s.cell)]
+            for g in groups:
+                cell = data.cell(theme, g.group)
+                row.append(f"{_share(cell.dot_share)} ({cell.ideas})" if cell.ideas else "–")
+            rows.append(row)
+        width = 120 * mm / max(len(groups), 1)
+        story.append(_table(rows, [50 * mm] + [width] * len(groups), s, numeric_from=1))
+        return story
+
+    def measures(self) -> list:
+        try:
+            from app.measures import services as measures
+        except ModuleNotFoundError as exc:
+            if not (exc.name or "").startswith("app.measures"):
+                raise
+            return []
+        s = self.styles
+        items = measures.process_measures(self.process.id)
+        story = [PageBreak(), _p(_("Status of the measures"), s.h1)]
+        if not items:
+            return story + [_p(_("No measures have been recorded yet."), s.body)]
+        rows = [[_("Measure"), _("Chapter"), _("Status"), _("Since"), _("Progress"), _("Ideas")]]
+        for m in items:
+            rows.append([_p(m["title"], s.cell), _p(m["chapter"] or "–", s.cell),
+                         _p(measures.status_label(m["status"]), s.cell),
+                         format_date(_date(m["status_date"]), "short"), f"{m['progress']} %", str(len(m["idea_ids"]))])
+        story.append(_table(rows, [60 * mm, 35 * mm, 28 * mm, 20 * mm, 15 * mm, 12 * mm], s, numeric_from=4))
+        return story
+
+    # -------------------------------------------------------------- the document
+
+    def story(self) -> list:
+        return (self.title_page() + self.how_it_ran() + self.charts() + self.ideas_by_stand() + self.comparison()
+                + self.measures())
+
+    def render(self, output) -> None:
+        s = self.styles
+        footer = _("%(process)s – report for the council", process=self.process.title)
+
+        def decorate(canvas, doc):
+            canvas.saveState()
+            canvas.setFont(s.fonts.regular, 7.5)
+            canvas.setFillColor(colors.HexColor("#555555"))
+            canvas.drawString(20 * mm, 10 * mm, footer[:110])
+            canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, _("Page %(n)d", n=doc.page))
+            canvas.restoreState()
+
+        doc = SimpleDocTemplate(output, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+                                bottomMargin=18 * mm, title=f"{self.process.title} – {_('Report for the council')}",
+                                author="Ideenmarkt", lang=str(get_locale() or "de"))
+        doc.build(self.story(), onFirstPage=decorate, onLaterPages=decorate)
+
+
+def _date(value: str):
+    from datetime import date
+
+    return date.fromisoformat(value)
+
+
+def council_report(process: Process) -> bytes:
+    """The PDF of the process in the current locale (use ``force_locale`` for another)."""
+    buffer = io.BytesIO()
+    Report(process).render(buffer)
+    return buffer.getvalue()
