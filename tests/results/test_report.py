@@ -33,7 +33,7 @@ def test_german_report_covers_the_process(staff_client, world):
     text = pdf_text(staff_client("council").get(report_url(world)))
     for expected in ("Esslingen 4.0 – Bürgerbeteiligung", "Bericht für den Gemeinderat", "So lief der Prozess",
                      "Bürgerwerkstatt Öffnungszeiten", "Öffnungszeiten & Service", "Samstags geöffnet für Berufstätige",
-                     "Prüfreferenz", world.commitment[:20], "Ideen nach Stand", "Punkte pro Schlagwort",
+                     "Prüfreferenz", world.commitment[:20], "Ideen nach Stand", "Punkte je Schlagwort",
                      "Vergleich der Stakeholder-Gruppen", "Einwohnerinnen und Einwohner"):
         assert expected in text, expected
     for secret in SECRETS + ["VERSTECKTE IDEE", "Beleidigend"]:
