@@ -16,7 +16,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import INSTANCE_DIR, Config, config_from_env
 
 #: Feature packages, each a blueprint ``bp`` in ``app/<name>/__init__.py``.
-FEATURES = ("core", "accounts", "events", "ideas", "lottery", "voting", "audit", "results", "api", "privacy")
+FEATURES = ("core", "accounts", "events", "ideas", "lottery", "voting", "measures", "audit", "results", "api",
+            "privacy")
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:

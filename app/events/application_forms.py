@@ -78,6 +78,7 @@ class _ApplyForm(_BaseApplicationForm):
         _l("I agree to the processing of my data as described above."),
         validators=[DataRequired(message=_l("Please agree to the processing of your data."))],
     )
+    notify_measures = BooleanField(_l("Tell me what becomes of the ideas of this event"), default=False)
     website = StringField(_l("Leave this field empty"), validators=[Length(max=10_000)])
 
 

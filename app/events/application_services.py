@@ -90,6 +90,8 @@ class ApplicationData:
     answers: Mapping[int, int] = field(default_factory=dict)
     consent: bool = False
     language: str = "de"
+    #: Explicit opt-in to mails about the measures that take up the event's ideas.
+    notify_measures: bool = False
 
 
 # ------------------------------------------------------------------ helpers
@@ -270,7 +272,8 @@ def submit_application(event: Event, data: ApplicationData) -> Application:
 
     try:
         application, token = _insert(event, name, email, answers, data.language, source="online",
-                                     status=ApplicationStatus.UNCONFIRMED.value)
+                                     status=ApplicationStatus.UNCONFIRMED.value,
+                                     notify_measures=data.notify_measures is True)
     except IntegrityError:
         # A parallel request with the same email won the race: answer as for any duplicate.
         existing = _find(event, email)

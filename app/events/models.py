@@ -194,6 +194,8 @@ class Application(db.Model):
     #: When name, email and answers were erased (retention ended, or the applicant asked);
     #: the row stays for the counts and the lottery audit.
     anonymised_at: Mapped[datetime | None]
+    #: Opted in (explicitly, on the form) to mails about what becomes of the event's ideas.
+    notify_measures: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     event: Mapped[Event] = relationship()
     answers: Mapped[list[ApplicationAnswer]] = relationship(

@@ -54,7 +54,8 @@ def apply(event_id: int):
         return redirect(url_for("events.apply_sent", event_id=event.id))
     if form.validate_on_submit():
         data = ApplicationData(name=form.name.data, email=form.email.data, answers=form.answers(),
-                               consent=bool(form.consent.data), language=str(get_locale() or "de"))
+                               consent=bool(form.consent.data), language=str(get_locale() or "de"),
+                               notify_measures=bool(form.notify_measures.data))
         try:
             services.submit_application(event, data)
         except ApplicationError as exc:

@@ -9,7 +9,7 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -32,6 +32,10 @@ MAX_STAND_TITLE = 200
 MAX_STAND_DESCRIPTION = 1000
 
 VISIBLE_STATUSES = (IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value)
+
+#: Called with the ideas that were shown again, merged or un-merged (after the change is
+#: flushed). The measures feature registers one that restores "adopted" on ideas a measure holds.
+AFTER_VISIBILITY_CHANGE: list[Callable[[list[Idea]], None]] = []
 _CLIENT_ID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
 
@@ -230,6 +234,11 @@ def process_tags(process_id: int) -> list[tuple[Tag, int]]:
 # -- ideas ------------------------------------------------------------------------------
 
 
+def _visibility_changed(ideas: list[Idea]) -> None:
+    for hook in AFTER_VISIBILITY_CHANGE:
+        hook(ideas)
+
+
 def _log(idea: Idea, action: str, user: User | None, *, other: Idea | None = None, detail: dict | None = None) -> None:
     db.session.add(IdeaLog(idea_id=idea.id, action=action, user_id=user.id if user else None,
                            other_idea_id=other.id if other else None,
@@ -326,6 +335,7 @@ def unhide_idea(idea: Idea, *, user: User | None) -> Idea:
     idea.updated_at = utcnow()
     db.session.flush()
     _log(idea, "unhide", user)
+    _visibility_changed([idea])
     live.note_change(idea, "unhide")
     return idea
 
@@ -367,6 +377,7 @@ def merge_ideas(target: Idea, sources: Sequence[Idea], *, user: User | None) -> 
         live.note_change(source, "merge")
     target.updated_at = utcnow()
     db.session.flush()
+    _visibility_changed([target, *sources])
     live.note_change(target, "merge")
     return target
 
@@ -395,6 +406,7 @@ def unmerge_idea(source: Idea, *, user: User | None) -> Idea:
     db.session.flush()
     _log(source, "unmerge", user, other=target)
     _log(target, "release", user, other=source)
+    _visibility_changed([source, target])
     live.note_change(source, "unmerge")
     live.note_change(target, "unmerge")
     return source

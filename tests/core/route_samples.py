@@ -17,6 +17,7 @@ def build_samples(app: Flask, demo: dict, staff_ids: dict[str, int]) -> dict[str
         **_application_samples(app, demo["event_id"]),
         **_ideas_samples(app, demo["stand_id"], staff_ids["moderator"]),
         **_voting_samples(app, demo["event_id"]),
+        **_measures_samples(app, demo["process_id"], demo["event_id"]),
     }
 
 
@@ -76,3 +77,21 @@ def _voting_samples(app: Flask, event_id: int) -> dict[str, object]:
         ticket = services.issue_ticket(db.session.get(Event, event_id), kind="walk_in", holder_name="Route Sample")
         db.session.commit()
         return {"ticket_id": ticket.id, "code": ticket.code}
+
+
+def _measures_samples(app: Flask, process_id: int, event_id: int) -> dict[str, object]:
+    """A measure of the demo process, an opt-out link of an opted-in application, an import id."""
+    import sqlalchemy as sa
+
+    from app.events.models import Application, Process
+    from app.extensions import db
+    from app.measures import notify, services
+
+    with app.test_request_context():
+        measure = services.create_measure(db.session.get(Process, process_id), title="Route sample measure",
+                                          chapter="Route samples")
+        application = db.session.execute(
+            sa.select(Application).where(Application.event_id == event_id).limit(1)).scalar_one()
+        application.notify_measures = True
+        db.session.commit()
+        return {"measure_id": measure.id, "import_id": 1, "mail_token": notify.optout_token([application.id])}
