@@ -22,6 +22,7 @@ from app.events.models import Criterion, CriterionOption, Event, EventStatus, Pr
 from app.extensions import db
 from app.ideas.demo import ensure_demo_ideas
 from app.ideas.models import Stand
+from app.measures.demo import ensure_demo_measures
 
 PROCESS_TITLE = "Esslingen 4.0"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -209,6 +210,7 @@ def load_demo() -> DemoResult:
             ))
     _ensure_workshop_criteria(process if created else existing)
     ensure_demo_ideas(process if created else existing)
+    ensure_demo_measures(process if created else existing)
     db.session.commit()
     _write_logins(passwords)
     logins = [(email, passwords.get(email, "(unknown: set before)"), roles)
