@@ -266,12 +266,14 @@ def not_taken(idea_id: int):
 # -- CSV import ------------------------------------------------------------------------------------
 
 
-def upload_too_large():
-    """The answer to an upload over the size limit (called before the body is read)."""
+@bp.errorhandler(413)
+def upload_too_large(exc=None):
+    """The answer to an upload over the size limit: called before the body is read when the
+    Content-Length says so, or when the body turned out too large while it was streaming."""
     process = db.session.get(Process, (request.view_args or {}).get("process_id", 0))
     if process is None:
         abort(404)
-    form = ImportForm(meta={"csrf": False})
+    form = ImportForm(formdata=None, meta={"csrf": False})  # must not read the body
     form.file.errors = [str(importer.too_large_message(current_app.config["MEASURES_IMPORT_MAX_BYTES"]))]
     response = render_template("measures/manage/import.html", process=process, form=form, preview=None,
                                entry=None)

@@ -1,0 +1,226 @@
+"""HTTP: admin pages and their access, CSRF, escaping, the public page, the idea-list controls,
+and the opt-in on the application form."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.core.models import utcnow
+from app.events.models import Application
+from app.extensions import db
+from app.ideas.models import Idea
+from app.measures.models import IdeaNotTaken, Measure, MeasureIdea, MeasureStatusChange
+from tests.measures.conftest import XSS
+
+
+@pytest.fixture
+def admin(staff_client):
+    return staff_client("admin")
+
+
+def test_non_admins_get_403_and_anonymous_the_login(world, make_measure, staff_client, client):
+    w = world()
+    measure_id = make_measure(w.process_id)
+    urls = [f"/manage/measures", f"/manage/processes/{w.process_id}/measures",
+            f"/manage/processes/{w.process_id}/measures/new", f"/manage/measures/{measure_id}",
+            f"/manage/processes/{w.process_id}/measures/import"]
+    for role in ("moderator", "council"):
+        other = staff_client(role)
+        for url in urls:
+            assert other.get(url).status_code == 403, (role, url)
+        assert other.submit(f"/manage/measures/{measure_id}/status", {"status": "adopted"}).status_code == 403
+        assert other.submit(f"/manage/ideas/{w.idea_ids[0]}/measures",
+                            {"measure_id": measure_id}).status_code == 403
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.location
+
+
+def test_state_changes_need_csrf(world, make_measure, admin, db):
+    w = world()
+    measure_id = make_measure(w.process_id)
+    posts = [
+        (f"/manage/measures/{measure_id}/status", {"status": "adopted"}),
+        (f"/manage/measures/{measure_id}/ideas", {"idea_ids": str(w.idea_ids[0])}),
+        (f"/manage/ideas/{w.idea_ids[0]}/measures", {"measure_id": str(measure_id)}),
+        (f"/manage/ideas/{w.idea_ids[1]}/not-taken", {"reason": "Nein"}),
+        (f"/manage/processes/{w.process_id}/measures/new", {"title": "Neu", "chapter": "X", "status": "proposed"}),
+    ]
+    for url, data in posts:
+        assert admin.post(url, data=data).status_code == 400, url
+    assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureIdea)).scalar_one() == 0
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Measure)).scalar_one() == 1
+    assert db.session.get(Measure, measure_id).status == "proposed"
+
+
+def test_admin_creates_links_and_changes_status(world, admin, db):
+    w = world()
+    response = admin.submit(f"/manage/processes/{w.process_id}/measures/new", {
+        "title": "Online-Terminvergabe", "chapter": "Bürgerportal", "office": "Bürgeramt",
+        "description": "Termine online", "status": "proposed", "changed_on": "2019-05-15", "comment": "",
+        "progress": "0"})
+    assert response.status_code == 303
+    measure = db.session.execute(sa.select(Measure)).scalar_one()
+    url = f"/manage/measures/{measure.id}"
+    page = admin.get(url + "?q=termin").get_data(as_text=True)
+    assert f'value="{w.idea_ids[0]}"' in page and f'value="{w.idea_ids[5]}"' in page  # both workshops
+    assert f'value="{w.idea_ids[2]}"' not in page  # "WLAN" does not match
+    assert admin.submit(url + "/ideas", {"idea_ids": [str(w.idea_ids[0]), str(w.idea_ids[5])]}).status_code == 303
+    bad = admin.submit(url + "/status", {"status": "adopted", "changed_on": "2019-05-01", "comment": "x"})
+    assert bad.status_code == 422 and "nicht vor dem Datum" in bad.get_data(as_text=True)
+    skip = admin.submit(url + "/status", {"status": "done", "changed_on": "", "comment": ""})
+    assert skip.status_code == 422  # not a next status from "proposed"
+    ok = admin.submit(url + "/status", {"status": "adopted", "changed_on": "2019-07-22",
+                                        "comment": "Vom Gemeinderat beschlossen"})
+    assert ok.status_code == 303
+    db.session.expire_all()
+    measure = db.session.get(Measure, measure.id)
+    assert measure.status == "adopted" and len(measure.history) == 2
+    assert {i.status for i in db.session.execute(
+        sa.select(Idea).where(Idea.id.in_([w.idea_ids[0], w.idea_ids[5]]))).scalars()} == {"adopted"}
+    unlink = admin.submit(f"{url}/ideas/{w.idea_ids[0]}/unlink")
+    assert unlink.status_code == 303
+    assert db.session.execute(sa.select(MeasureIdea.idea_id)).scalars().all() == [w.idea_ids[5]]
+
+
+def test_bad_form_input_gives_messages_not_errors(world, make_measure, admin, db):
+    w = world()
+    measure_id = make_measure(w.process_id)
+    for data in ({"title": "", "chapter": "x", "status": "proposed"},
+                 {"title": "x" * 5000, "chapter": "x", "status": "proposed"},
+                 {"title": "A", "chapter": "x", "status": "nonsense"},
+                 {"title": "A", "chapter": "x", "status": "proposed", "progress": "200"},
+                 {"title": "A", "chapter": "x", "status": "proposed", "changed_on": "31.02.2019"},
+                 {"title": "A\x00", "chapter": "\x00" * 10, "status": "proposed", "changed_on": "2999-01-01"}):
+        response = admin.submit(f"/manage/processes/{w.process_id}/measures/new", data)
+        assert response.status_code == 422, data
+    assert admin.submit(f"/manage/measures/{measure_id}/ideas", {"idea_ids": "abc"}).status_code == 303
+    assert admin.submit(f"/manage/measures/{measure_id}/ideas", {"idea_ids": "999999"}).status_code == 303
+    assert admin.submit(f"/manage/ideas/{w.idea_ids[0]}/measures", {"measure_id": "x"}).status_code == 303
+    assert admin.get("/manage/measures/999999").status_code == 404
+    assert admin.get(f"/manage/measures/{measure_id}?event=abc&q=" + "%00" * 10).status_code == 200
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Measure)).scalar_one() == 1
+    assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureIdea)).scalar_one() == 0
+
+
+def test_idea_list_controls_for_admins_only(world, make_measure, admin, staff_client, db):
+    w = world()
+    measure_id = make_measure(w.process_id, title="Servicekonto")
+    stand_url = f"/stands/{w.stand_ids[0]}/ideas"
+    page = admin.get(stand_url).get_data(as_text=True)
+    assert "In Maßnahme aufnehmen" in page and "Servicekonto" in page
+    response = admin.submit(f"/manage/ideas/{w.idea_ids[0]}/measures", {"measure_id": str(measure_id),
+                                                                        "next": stand_url})
+    assert response.status_code == 303 and response.location.endswith(stand_url)
+    page = admin.get(stand_url).get_data(as_text=True)
+    assert "in eine Maßnahme aufgenommen" in page.lower() or "aufgenommen" in page
+    assert f"/manage/measures/{measure_id}/ideas/{w.idea_ids[0]}/unlink" in page
+    reason = admin.submit(f"/manage/ideas/{w.idea_ids[1]}/not-taken", {"reason": "Gibt es schon", "next": stand_url})
+    assert reason.status_code == 303
+    assert db.session.execute(sa.select(IdeaNotTaken.reason)).scalar_one() == "Gibt es schon"
+    detail = admin.get(f"/ideas/{w.idea_ids[0]}").get_data(as_text=True)
+    assert "Servicekonto" in detail
+    # An off-site "next" is ignored.
+    response = admin.submit(f"/manage/ideas/{w.idea_ids[1]}/not-taken", {"reason": "", "next": "//evil.example"})
+    assert response.location.endswith(f"/ideas/{w.idea_ids[1]}")
+
+    moderator = staff_client("moderator")
+    with db.session.begin_nested():
+        pass
+    from app.accounts.models import User
+    from app.ideas.models import Stand
+
+    stand = db.session.get(Stand, w.stand_ids[0])
+    stand.moderators.append(db.session.get(User, moderator.user.id))
+    db.session.commit()
+    page = moderator.get(stand_url).get_data(as_text=True)
+    assert "In Maßnahme aufnehmen" not in page
+
+
+def test_public_page_shows_the_path_of_the_ideas_and_no_personal_data(world, make_measure, client, admin, db):
+    w = world(applicants=[{"email": "geheim@example.org", "name": "Erika Privat"}])
+    measure_id = make_measure(w.process_id, idea_ids=[w.idea_ids[0], w.idea_ids[4], w.idea_ids[2]])
+    from app.ideas import services as ideas
+    from app.measures import services
+
+    with client.application.test_request_context():
+        ideas.hide_idea(db.session.get(Idea, w.idea_ids[2]), "Beleidigung", user=None)
+        services.change_status(db.session.get(Measure, measure_id), "adopted", comment="Beschlossen am 22.7.")
+        services.set_not_taken(db.session.get(Idea, w.idea_ids[3]), "Macht der Landkreis")
+        db.session.commit()
+    page = client.get(f"/processes/{w.process_id}/outcome").get_data(as_text=True)
+    assert "Was aus den Ideen wurde" in page
+    assert "Online-Terminvergabe" in page and "vom Gemeinderat beschlossen" in page and "Beschlossen am 22.7." in page
+    assert "Termine online buchen" in page and "Schul-App für Vertretungspläne" in page
+    assert "Bürger-Workshop" in page and "Jugend-Workshop" in page and "Stand 1.1" in page
+    assert "WLAN in der Innenstadt" not in page  # hidden
+    assert "Sperrmüll online anmelden" in page and "Macht der Landkreis" in page
+    for private in ("Erika Geheim", "Erika Privat", "geheim@example.org", "Beleidigung", "Staff"):
+        assert private not in page
+    # Linked from the public process and event pages.
+    assert f"/processes/{w.process_id}/outcome" in client.get(f"/processes/{w.process_id}").get_data(as_text=True)
+    assert f"/processes/{w.process_id}/outcome" in client.get(f"/events/{w.event_ids[0]}").get_data(as_text=True)
+    assert client.get("/processes/999999/outcome").status_code == 404
+
+
+def test_output_is_escaped(world, make_measure, admin, client, db):
+    w = world()
+    from app.ideas import services as ideas
+    from app.ideas.models import Stand
+
+    with client.application.test_request_context():
+        idea, _ = ideas.record_idea(db.session.get(Stand, w.stand_ids[0]), XSS)
+        db.session.commit()
+        idea_id = idea.id
+    measure_id = make_measure(w.process_id, title=XSS, chapter=XSS, office=XSS, description=XSS,
+                              comment=XSS, idea_ids=[idea_id])
+    with client.application.test_request_context():
+        from app.measures import services
+
+        services.set_not_taken(db.session.get(Idea, w.idea_ids[1]), XSS)
+        db.session.commit()
+    pages = [client.get(f"/processes/{w.process_id}/outcome"), admin.get(f"/manage/measures/{measure_id}"),
+             admin.get(f"/manage/processes/{w.process_id}/measures"), admin.get(f"/stands/{w.stand_ids[0]}/ideas")]
+    for response in pages:
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "<script>alert" not in body and "<img src=x" not in body
+        assert "&lt;script&gt;" in body
+
+
+def test_application_form_has_an_explicit_opt_in(app, client, db):
+    from datetime import timedelta
+
+    from app.events.models import Event, Process
+
+    process = Process(title="P")
+    db.session.add(process)
+    db.session.flush()
+    now = utcnow()
+    event = Event(process_id=process.id, title="Workshop", seats=10, status="open",
+                  applications_open_at=now - timedelta(days=1), applications_close_at=now + timedelta(days=1))
+    db.session.add(event)
+    db.session.commit()
+    form = client.get(f"/events/{event.id}/apply").get_data(as_text=True)
+    checkbox = re.search(r'<input[^>]*name="notify_measures"[^>]*>', form).group(0)
+    assert "checked" not in checkbox  # off by default
+    assert "Informieren Sie mich, was aus den Ideen dieser Veranstaltung wird" in form
+    for email, ticked in (("ja@example.org", True), ("nein@example.org", False)):
+        data = {"name": "Ada", "email": email, "consent": "y"}
+        if ticked:
+            data["notify_measures"] = "y"
+        assert client.submit(f"/events/{event.id}/apply", data).status_code == 302
+    stored = dict(db.session.execute(sa.select(Application.email, Application.notify_measures)).all())
+    assert stored == {"ja@example.org": True, "nein@example.org": False}
+
+
+def test_history_rows_are_kept_for_every_change(world, make_measure, admin, db):
+    w = world()
+    measure_id = make_measure(w.process_id)
+    for status in ("adopted", "in_progress", "done", "in_progress"):
+        assert admin.submit(f"/manage/measures/{measure_id}/status", {"status": status}).status_code == 303
+    rows = db.session.execute(sa.select(MeasureStatusChange.to_status).where(
+        MeasureStatusChange.measure_id == measure_id).order_by(MeasureStatusChange.id)).scalars().all()
+    assert rows == ["proposed", "adopted", "in_progress", "done", "in_progress"]
