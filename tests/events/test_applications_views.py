@@ -32,10 +32,10 @@ def test_form_shows_criteria_consent_and_honeypot(client, open_event):
         assert text in html
     assert 'name="website"' in html and 'tabindex="-1"' in html and 'autocomplete="off"' in html
     assert "Dieses Feld bitte leer lassen" in html
-    # Data minimisation: nothing else is asked.
+    # Data minimisation: nothing else is asked (but the optional opt-in to mails about the measures).
     names = {part.split('"')[0] for part in html.split('name="')[1:]}
     assert {n for n in names if not n.startswith("criterion_")} <= {
-        "csrf_token", "name", "email", "consent", "website", "lang", "next", "viewport"}
+        "csrf_token", "name", "email", "consent", "website", "lang", "next", "viewport", "notify_measures"}
 
 
 def test_apply_confirm_and_manage_through_real_smtp(app, client, open_event, application_form_data, smtp):
