@@ -24,6 +24,8 @@ ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 COUNT = {"type": "integer", "minimum": 0}
 DATETIME = {"type": "string", "format": "date-time", "nullable": True}
 HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+MEASURE_STATUS = {"type": "string", "enum": ["proposed", "adopted", "in_progress", "done", "rejected"],
+                  "description": "adopted: by the council."}
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra) -> dict[str, Any]:
@@ -203,6 +205,27 @@ SCHEMAS: dict[str, Any] = {
         "ranking": {"type": "array", "items": _ref("RankedIdea"),
                     "description": "The first `limit` ideas, most dots first."},
     }),
+    "MeasureStatusChange": _obj({
+        "from_status": {**MEASURE_STATUS, "nullable": True, "description": "null for the first entry."},
+        "to_status": MEASURE_STATUS,
+        "date": {"type": "string", "format": "date"},
+        "comment": {"type": "string", "description": "Public comment on the change."},
+    }),
+    "Measure": _obj({
+        "id": ID,
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "chapter": {"type": "string", "description": "Chapter or field of action of the strategy."},
+        "office": {"type": "string", "description": "The responsible office."},
+        "status": MEASURE_STATUS,
+        "status_date": {"type": "string", "format": "date", "description": "Date of the current status."},
+        "progress": {"type": "integer", "minimum": 0, "maximum": 100, "description": "Percent."},
+        "history": {"type": "array", "items": _ref("MeasureStatusChange"), "description": "Oldest first."},
+        "idea_ids": {"type": "array", "items": ID,
+                     "description": "Ideas taken into the measure (surviving ideas of events with published "
+                                    "results; ideas merged into them count for them)."},
+    }),
+    "MeasureList": _obj({"process_id": ID, "items": {"type": "array", "items": _ref("Measure")}}),
 }
 
 ERROR_RESPONSES = {
@@ -246,6 +269,10 @@ PATHS: dict[str, Any] = {
     "/processes": _operation("listProcesses", "All participation processes", "ProcessList"),
     "/processes/{process_id}": _operation("getProcess", "One process", "Process",
                                           [_path_id("process_id", "Id of the process.")]),
+    "/processes/{process_id}/measures": _operation(
+        "listProcessMeasures", "The strategy measures of a process and the ideas taken into them", "MeasureList",
+        [_path_id("process_id", "Id of the process.")],
+        "By chapter and title, with the status history and its public comments."),
     "/events": _operation(
         "listEvents", "Public events (workshops), optionally of one process", "EventList",
         [{"name": "process", "in": "query", "required": False, "description": "Only events of this process.",

@@ -184,6 +184,14 @@ def measure_ids(idea_ids: list[int]) -> dict[int, list[int]]:
     return measure_ids_for_ideas(idea_ids)
 
 
+def measures_json(process: Process) -> dict[str, Any]:
+    """The strategy measures of a process with status, progress, history and the ideas taken
+    into them (ideas of events with published results only; merged ideas count for their survivor)."""
+    from app.measures.services import process_measures
+
+    return {"process_id": process.id, "items": process_measures(process.id)}
+
+
 def dots_json(item) -> dict[str, int]:
     return {"room": item.room, "board": item.board, "online": item.online, "total": item.total}
 

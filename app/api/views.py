@@ -36,6 +36,13 @@ def process_detail(process_id: int):
     return jsonify(services.process_json(process, services.public_event_ids([process.id])[process.id]))
 
 
+@bp.route("/processes/<int:process_id>/measures")
+@public
+def process_measures(process_id: int):
+    process = services.public_process_or_404(process_id)
+    return jsonify(services.measures_json(process))
+
+
 @bp.route("/events")
 @public
 def event_list():

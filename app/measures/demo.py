@@ -8,7 +8,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.events.models import Event, Process
+from app.events.models import Event, EventStatus, Process
 from app.extensions import db
 
 PROPOSED = date(2019, 5, 15)
@@ -81,6 +81,11 @@ def ensure_demo_measures(process: Process) -> None:
         linked = [idea for text in idea_texts for idea in find(text)]
         if linked:
             services.link_ideas(measure, linked)
+    # The citizens' workshop's results were published in 2019 and flowed into the strategy;
+    # published, its ideas appear on the public page "what became of the ideas".
+    for event in {idea.stand.event for idea in ideas}:
+        if event.status == EventStatus.HELD.value:
+            event.status = EventStatus.PUBLISHED.value
     for text, reason in NOT_TAKEN:
         for idea in find(text):
             services.set_not_taken(idea, reason)

@@ -492,35 +492,31 @@ class Outcome:
     not_taken: list[PublicIdea]
 
 
-def _public_events(process_id: int) -> sa.Select:
-    return sa.select(Event.id).where(Event.process_id == process_id, Event.status != EventStatus.DRAFT.value)
+def _published_events(process_id: int) -> sa.Select:
+    """Events whose results are published: only their ideas are public (as in the results and the API)."""
+    return sa.select(Event.id).where(Event.process_id == process_id, Event.status == EventStatus.PUBLISHED.value)
 
 
-def dot_totals(event_ids: Sequence[int]) -> dict[int, int]:
-    """Total dots (room, board, online) per surviving idea, from the results' SQL aggregation."""
-    if not event_ids:
+def dot_totals(process_id: int, event_ids: Sequence[int], idea_ids: Sequence[int]) -> dict[int, int]:
+    """Total dots (room, board, online; merged ideas counted for their survivor) of the given
+    surviving ideas, from the results feature's SQL aggregation. One query."""
+    if not event_ids or not idea_ids:
         return {}
-    try:
-        from app.results import services as results  # lands with the results feature
-        totals_fn = getattr(results, "dot_totals_by_idea", None)
-    except ImportError:
-        totals_fn = None
-    if totals_fn is not None:
-        return dict(totals_fn(list(event_ids)))
-    from app.voting.services import dot_totals_by_root
+    from app.results import services as results
 
-    totals: dict[int, int] = {}
-    for root_id, _channel, dots in db.session.execute(dot_totals_by_root(list(event_ids))).all():
-        totals[root_id] = totals.get(root_id, 0) + int(dots or 0)
-    return totals
+    scope = results.Scope(process_id=process_id, event_ids=tuple(event_ids), public=True)
+    dots = results._root_dots(scope)  # the results' aggregation of dots per merge group
+    return {root_id: int(total or 0) for root_id, total in db.session.execute(
+        sa.select(dots.c.root_id, dots.c.room + dots.c.online + dots.c.board).where(dots.c.root_id.in_(idea_ids))
+    ).all()}
 
 
 def outcome(process: Process) -> Outcome:
     """Everything the public page "what became of the ideas" shows, in a fixed number of queries.
 
     Only public data: measure texts and history comments, idea texts, stands, events, tags and
-    dots. Ideas merged into another count for the survivor; hidden ideas and ideas of draft
-    events are never shown.
+    dots. Ideas merged into another count for the survivor; hidden ideas are never shown, and
+    ideas only once their event's results are published (as in the results and the API).
     """
     measures = list(db.session.execute(
         sa.select(Measure).where(Measure.process_id == process.id)
@@ -536,7 +532,7 @@ def outcome(process: Process) -> Outcome:
     reasons = dict(db.session.execute(
         sa.select(IdeaNotTaken.idea_id, IdeaNotTaken.reason)
         .join(Idea, Idea.id == IdeaNotTaken.idea_id).join(Stand, Stand.id == Idea.stand_id)
-        .where(Stand.event_id.in_(_public_events(process.id)))
+        .where(Stand.event_id.in_(_published_events(process.id)))
     ).all())
     linked_roots = {root_id for _, root_id in links}
     wanted = linked_roots | set(reasons)
@@ -546,14 +542,14 @@ def outcome(process: Process) -> Outcome:
             sa.select(Idea, Stand.title, Event.title, Event.id)
             .join(Stand, Stand.id == Idea.stand_id).join(Event, Event.id == Stand.event_id)
             .where(Idea.id.in_(wanted), Idea.status.in_(VISIBLE_IDEA),
-                   Event.process_id == process.id, Event.status != EventStatus.DRAFT.value)
+                   Event.process_id == process.id, Event.status == EventStatus.PUBLISHED.value)
             .order_by(Event.starts_at, Event.id, Stand.position, Idea.id)
         ).all()
         for idea, stand_title, event_title, event_id in rows:
             ideas[idea.id] = PublicIdea(id=idea.id, text=idea.text, stand=stand_title, event=event_title,
                                         event_id=event_id, tags=[t.label for t in idea.tags])
         event_ids = sorted({i.event_id for i in ideas.values()})
-        totals = dot_totals(event_ids)
+        totals = dot_totals(process.id, event_ids, list(ideas))
         for idea in ideas.values():
             idea.dots = totals.get(idea.id, 0)
     by_measure: dict[int, list[int]] = {}

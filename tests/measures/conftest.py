@@ -24,7 +24,7 @@ def make_world(*, applicants: list[dict] | None = None) -> SimpleNamespace:
     process = Process(title="Esslingen 4.0")
     _db.session.add(process)
     _db.session.flush()
-    events = [Event(process_id=process.id, title=title, seats=15, status="held")
+    events = [Event(process_id=process.id, title=title, seats=15, status="published")
               for title in ("Bürger-Workshop", "Jugend-Workshop")]
     _db.session.add_all(events)
     _db.session.flush()

@@ -345,3 +345,15 @@ def test_optout_tokens_are_signed(world, ctx):
     assert [a.id for a in notify.applications_for_token(token)] == w.application_ids
     for bad in ("", "x" * 3000, token + "a", "WzFd.invalid", "\x00"):
         assert notify.applications_for_token(bad) == []
+
+
+def test_outcome_shows_ideas_only_of_events_with_published_results(world, ctx):
+    from app.events.models import Event
+
+    w = world()
+    measure = _measure(w.process_id)
+    services.link_ideas(measure, [_idea(w.idea_ids[0]), _idea(w.idea_ids[4])])
+    db.session.get(Event, w.event_ids[1]).status = "held"
+    db.session.commit()
+    [entry] = services.outcome(db.session.get(Process, w.process_id)).measures
+    assert [i.id for i in entry.ideas] == [w.idea_ids[0]]
