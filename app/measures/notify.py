@@ -90,6 +90,7 @@ def recipients(measure: Measure) -> dict[str, list[Application]]:
         sa.select(Application).where(
             Application.event_id.in_(event_ids), Application.notify_measures.is_(True),
             Application.email.is_not(None), Application.email != "", Application.status.not_in(NOT_MAILED),
+            Application.anonymised_at.is_(None),
         ).order_by(Application.id)
     ).scalars():
         by_email.setdefault(application.email, []).append(application)

@@ -1,7 +1,7 @@
 """measures, their status history, idea links and imports; application opt-in to measure mails
 
 Revision ID: 871c745d5f88
-Revises: ba0de3b1d9d9
+Revises: 8970bb95f0b0
 Create Date: 2026-12-01 13:43:59.096190
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '871c745d5f88'
-down_revision = 'ba0de3b1d9d9'
+down_revision = '8970bb95f0b0'
 branch_labels = None
 depends_on = None
 
