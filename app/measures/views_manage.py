@@ -271,8 +271,10 @@ def upload_too_large(exc=None):
     """The answer to an upload over the size limit: called before the body is read when the
     Content-Length says so, or when the body turned out too large while it was streaming."""
     process = db.session.get(Process, (request.view_args or {}).get("process_id", 0))
-    if process is None:
-        abort(404)
+    if process is None or request.endpoint != "measures.import_measures":
+        from app.core.errors import render_error
+
+        return render_error(413)
     form = ImportForm(formdata=None, meta={"csrf": False})  # must not read the body
     form.file.errors = [str(importer.too_large_message(current_app.config["MEASURES_IMPORT_MAX_BYTES"]))]
     response = render_template("measures/manage/import.html", process=process, form=form, preview=None,

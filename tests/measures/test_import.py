@@ -188,3 +188,11 @@ def test_a_50_mb_multipart_upload_is_refused(world, admin, db):
     assert response.status_code == 413
     assert "Die Datei ist zu groß" in response.get_data(as_text=True)
     assert count(Measure) == 0 and count(MeasureImport) == 0
+
+
+def test_an_oversized_form_elsewhere_gets_the_plain_413(world, make_measure, admin, app):
+    w = world()
+    measure_id = make_measure(w.process_id)
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = admin.submit(f"/manage/measures/{measure_id}", {"title": "x" * 5000})
+    assert response.status_code == 413
