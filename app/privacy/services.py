@@ -231,6 +231,7 @@ def anonymise(application: Application, now: datetime | None = None) -> None:
     application.answers.clear()
     application.token_hash = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
     application.anonymised_at = now or utcnow()
+    application.notify_measures = False  # no address left to tell about the measures
     db.session.execute(sa.update(Ticket).where(Ticket.application_id == application.id).values(holder_name=None))
     db.session.flush()
 
@@ -267,6 +268,7 @@ def own_data(application: Application) -> dict:
             "created_at": jsonable(application.created_at),
             "confirmed_at": jsonable(application.confirmed_at),
             "updated_at": jsonable(application.updated_at),
+            "notify_about_measures": application.notify_measures,
         },
         "answers": [
             {"question": a.criterion.label, "key": a.criterion.key, "answer": a.option.label, "value": a.option.value}

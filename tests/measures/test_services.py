@@ -357,3 +357,17 @@ def test_outcome_shows_ideas_only_of_events_with_published_results(world, ctx):
     db.session.commit()
     [entry] = services.outcome(db.session.get(Process, w.process_id)).measures
     assert [i.id for i in entry.ideas] == [w.idea_ids[0]]
+
+
+def test_erased_applications_are_not_mailed_and_the_opt_in_is_in_the_own_data(world, ctx):
+    from app.privacy import services as privacy
+
+    w = world(applicants=[{"event": 0, "email": "a@example.org"}, {"event": 0, "email": "b@example.org"}])
+    first, second = (db.session.get(Application, i) for i in w.application_ids)
+    assert privacy.own_data(first)["application"]["notify_about_measures"] is True
+    privacy.anonymise(second)
+    assert second.notify_measures is False
+    measure = _measure(w.process_id)
+    services.link_ideas(measure, [_idea(w.idea_ids[0])])
+    services.change_status(measure, "adopted")
+    assert list(db.session.execute(sa.select(OutboxMail.recipient)).scalars()) == ["a@example.org"]
