@@ -4,6 +4,10 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, g, request
+from werkzeug.routing import IntegerConverter
+
+#: The largest id an ``integer`` column holds (PostgreSQL's is 32-bit signed).
+MAX_ID = 2**31 - 1
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -32,7 +36,26 @@ SECURITY_HEADERS = {
 }
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in URLs: a number beyond the database's integer range is a 404, not a
+    database error (PostgreSQL refuses to compare an ``integer`` column with 2**31)."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def int_arg(name: str, default: int | None = None, *, maximum: int = MAX_ID) -> int | None:
+    """The query parameter ``name`` as a whole number in 1..``maximum``; ``default`` otherwise
+    (also for numbers the database could not compare with, such as ``?page=10**30``)."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 1 <= value <= maximum else default
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint adds its rules: they are compiled with the converters of the map.
+    app.url_map.converters["int"] = IdConverter
+
     @app.before_request
     def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.access import staff_required
+from app.core.security import int_arg
 from app.events import bp
 from app.events import application_services as services
 from app.events.application_forms import staff_add_form
@@ -73,7 +74,7 @@ def application_summary(event_id: int):
 def manage_applications(event_id: int):
     event = get_event_or_404(event_id)
     term = request.args.get("q", "", type=str)[:100]
-    page = db.paginate(services.search_query(event, term), page=request.args.get("page", 1, type=int),
+    page = db.paginate(services.search_query(event, term), page=int_arg("page", 1, maximum=1_000_000),
                        per_page=current_app.config["APPLICATIONS_PER_PAGE"], max_per_page=200,
                        error_out=False, count=True)
     return render_template("events/applications_list.html", event=event, page=page, q=term,

@@ -7,6 +7,7 @@ from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField,
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core.security import MAX_ID
 from app.ideas.services import MAX_REASON_LENGTH, MAX_SAID_BY_LENGTH, MAX_STAND_DESCRIPTION, MAX_STAND_TITLE
 
 
@@ -42,7 +43,7 @@ class HideForm(FlaskForm):
 
 class MergeForm(FlaskForm):
     source_id = IntegerField(_l("Number of the idea to merge into this one"),
-                             validators=[DataRequired(), NumberRange(min=1)])
+                             validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
 class ConfirmForm(FlaskForm):

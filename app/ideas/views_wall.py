@@ -11,6 +11,7 @@ from flask import Response, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from app.core.access import public
+from app.core.security import MAX_ID
 from app.events.models import Event
 from app.extensions import db
 from app.ideas import bp, live, services
@@ -92,11 +93,11 @@ def wall_stream(wall_token: str):
     event = get_wall_event(wall_token)
     stand_id = request.args.get("stand", type=int)
     if stand_id is not None:
-        stand = db.session.get(Stand, stand_id)
+        stand = db.session.get(Stand, stand_id) if 1 <= stand_id <= MAX_ID else None
         if stand is None or stand.event_id != event.id:
             abort(404)
     raw_after = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    after = int(raw_after) if raw_after.isdigit() and len(raw_after) < 19 else 0
+    after = min(int(raw_after), MAX_ID) if raw_after.isdigit() and len(raw_after) < 19 else 0
     app = current_app._get_current_object()
     event_id = event.id
     db.session.remove()  # the stream opens its own short sessions
