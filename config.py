@@ -35,6 +35,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 12
     #: Flask-WTF must not skip the check for any request method that changes state.
     WTF_CSRF_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+    #: Flask-WTF's extra check on HTTPS wants a Referer from the same host, but every page
+    #: sends ``Referrer-Policy: no-referrer`` (private links must never leak), so browsers send
+    #: none and every form would fail with 400 behind TLS. The token (bound to the session)
+    #: and the SameSite=Lax session cookie protect the forms.
+    WTF_CSRF_SSL_STRICT = False
 
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
