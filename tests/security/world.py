@@ -1,0 +1,197 @@
+"""A small, complete world for the security walks, and URL parameter values taken from it.
+
+One process with one event ("the world event") that has been through everything: criteria
+with quotas, eight confirmed applications, a published commitment and a draw, stands A
+and B with their own moderators, ideas at both stands, a wall link, tickets for applicants
+A and B, open voting and dots. A second event of the same process ("the other event")
+exists for id swaps.
+
+:func:`url_values` fills URL parameters **by name**. A route with a parameter name that
+is not known here fails the walks with a message naming this file: add the name to
+:data:`PARAMETERS` (and, if it needs a new object, build it in :func:`build_world`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import Flask
+
+#: Persona names of the role matrix, from least to most privileged.
+PERSONAS = ("anonymous", "resident", "participant", "moderator_a", "moderator_b", "council", "admin")
+
+
+@dataclass
+class Side:
+    """The objects of one side (A or B) of the world: its stand, moderator, applicant, ticket."""
+
+    stand_id: int
+    moderator_id: int
+    moderator_email: str
+    idea_id: int
+    application_id: int
+    token: str
+    signature: str
+    ticket_id: int
+    code: str
+    #: the opt-out link of the measure mails (the applicant asked to hear about measures)
+    mail_token: str = ""
+
+
+@dataclass
+class World:
+    process_id: int
+    event_id: int
+    other_event_id: int
+    criterion_id: int
+    wall_token: str
+    admin_email: str
+    council_email: str
+    a: Side
+    b: Side
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def side(self, name: str) -> Side:
+        return self.a if name == "a" else self.b
+
+
+#: URL parameter name → how to read its value from a side of the world. Routes name
+#: their parameters consistently across features; a new name needs a line here.
+PARAMETERS: dict[str, Callable[[World, Side], object]] = {
+    "process_id": lambda w, s: w.process_id,
+    "event_id": lambda w, s: w.event_id,
+    "criterion_id": lambda w, s: w.criterion_id,
+    "stand_id": lambda w, s: s.stand_id,
+    "idea_id": lambda w, s: s.idea_id,
+    "application_id": lambda w, s: s.application_id,
+    "token": lambda w, s: s.token,
+    "signature": lambda w, s: s.signature,
+    "ticket_id": lambda w, s: s.ticket_id,
+    "code": lambda w, s: s.code,
+    "wall_token": lambda w, s: w.wall_token,
+    "user_id": lambda w, s: s.moderator_id,
+    "measure_id": lambda w, s: w.extra["measure_id"],
+    "import_id": lambda w, s: 1,  # an upload that does not exist: the routes must answer 404
+    "mail_token": lambda w, s: s.mail_token,
+}
+
+#: Parameters that identify something belonging to one side (swapped in the IDOR walk).
+SIDED = ("stand_id", "idea_id", "application_id", "token", "signature", "ticket_id", "code", "user_id",
+         "mail_token")
+
+
+def url_values(world: World, rule, side: str = "a") -> dict[str, object]:
+    """Values for every URL parameter of ``rule``, from side ``a`` or ``b`` of the world."""
+    missing = [name for name in rule.arguments if name not in PARAMETERS]
+    assert not missing, (
+        f"route {rule.rule} ({rule.endpoint}) has URL parameters {missing} that the security "
+        "suite cannot fill: add them to PARAMETERS in tests/security/world.py (and build the "
+        "object they name in build_world)"
+    )
+    chosen = world.side(side)
+    return {name: PARAMETERS[name](world, chosen) for name in rule.arguments}
+
+
+def build_world(app: Flask, create_user) -> World:
+    """Create the world in the (empty) database of ``app``."""
+    from app.core.models import utcnow
+    from app.events import application_services as applications
+    from app.events.models import Application, ApplicationAnswer, Criterion, CriterionOption, Event, Process
+    from app.extensions import db
+    from app.ideas import services as ideas
+    from app.ideas.models import Stand
+    from app.lottery import services as lottery
+    from app.voting import services as voting
+
+    admin = create_user(roles=("admin",), email="admin@world.example", name="World Admin")
+    council = create_user(roles=("council",), email="council@world.example", name="World Council")
+    moderators = [create_user(roles=("moderator",), email=f"moderator.{s}@world.example",
+                              name=f"Moderator {s.upper()}") for s in "ab"]
+    now = utcnow()
+    with app.test_request_context():
+        process = Process(title="World process")
+        db.session.add(process)
+        event = Event(process=process, title="World event", seats=4, status="closed",
+                      starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=10, hours=3),
+                      applications_open_at=now - timedelta(days=10),
+                      applications_close_at=now - timedelta(days=1), consent_text="I agree.")
+        other = Event(process=process, title="Other event", seats=4, status="open",
+                      starts_at=now + timedelta(days=20), ends_at=now + timedelta(days=20, hours=3),
+                      applications_open_at=now - timedelta(days=1),
+                      applications_close_at=now + timedelta(days=5), consent_text="I agree.")
+        db.session.add_all([event, other])
+        db.session.flush()
+        options: dict[tuple[str, str], CriterionOption] = {}
+        for position, (key, values) in enumerate({"gender": ("f", "m"), "age": ("young", "old")}.items()):
+            for target in (event, other):
+                criterion = Criterion(event=target, key=key, label=key.title(), position=position)
+                for index, value in enumerate(values):
+                    option = CriterionOption(value=value, label=value.title(), min_seats=1, max_seats=3,
+                                             position=index)
+                    criterion.options.append(option)
+                    if target is event:
+                        options[(key, value)] = option
+                db.session.add(criterion)
+        db.session.flush()
+        apps, tokens = [], []
+        for n in range(8):
+            token = f"world-token-{n}-abcdefghijklmnopqrstuvwxyz0123456789"
+            application = Application(event_id=event.id, name=f"Resident {n}", email=f"resident{n}@world.example",
+                                      status="applied", token_hash=applications.hash_token(token),
+                                      source="online", consent_at=now, confirmed_at=now)
+            for key, value in (("gender", "fm"[n % 2]), ("age", ("young", "old")[(n // 2) % 2])):
+                option = options[(key, value)]
+                application.answers.append(ApplicationAnswer(criterion_id=option.criterion_id, option_id=option.id))
+            db.session.add(application)
+            apps.append(application)
+            tokens.append(token)
+        db.session.flush()
+        draw = lottery.publish_commitment(event, admin, "server", table_size=20)
+        lottery.perform_draw(draw, admin, None, now + timedelta(days=3))
+        event.status = "held"
+
+        stands, idea_ids = [], []
+        for side, moderator in zip("ab", moderators):
+            stand = Stand(event=event, title=f"Stand {side.upper()}", position=len(stands))
+            db.session.add(stand)
+            db.session.flush()
+            stand.moderators.append(db.session.merge(moderator))
+            idea, _ = ideas.record_idea(stand, f"Idea at stand {side.upper()} #world", user=None)
+            stands.append(stand)
+            idea_ids.append(idea.id)
+        link = ideas.wall_link(event)
+        voting.open_voting(event)
+        tickets = [voting.issue_ticket(event, application=apps[i]) for i in (0, 1)]
+        db.session.flush()
+        voting.cast_dot(tickets[0], idea_ids[0])
+        voting.cast_dot(tickets[1], idea_ids[1])
+        criterion_id = db.session.execute(
+            sa.select(Criterion.id).where(Criterion.event_id == event.id).order_by(Criterion.position)
+        ).scalars().first()
+        sides = [
+            Side(stand_id=stands[i].id, moderator_id=moderators[i].id, moderator_email=moderators[i].email,
+                 idea_id=idea_ids[i], application_id=apps[i].id, token=tokens[i],
+                 signature=applications.confirmation_signature(apps[i]), ticket_id=tickets[i].id,
+                 code=tickets[i].code)
+            for i in (0, 1)
+        ]
+        world = World(process_id=process.id, event_id=event.id, other_event_id=other.id,
+                      criterion_id=criterion_id, wall_token=link.token, admin_email=admin.email,
+                      council_email=council.email, a=sides[0], b=sides[1])
+        _measures(world, process, apps)
+        db.session.commit()
+    return world
+
+
+def _measures(world: World, process, applications) -> None:
+    """A measure of the process; applicants A and B asked to hear about measures."""
+    from app.measures import notify
+    from app.measures import services as measures
+
+    measure = measures.create_measure(process, title="World measure", chapter="World")
+    world.extra["measure_id"] = measure.id
+    for side, application in zip((world.a, world.b), applications):
+        application.notify_measures = True
+        side.mail_token = notify.optout_token([application.id])
