@@ -6,7 +6,7 @@ PORT   ?= 5000
 HOST   ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres deps dev-deps test-deps translations bench serve-prod clean
+.PHONY: run test test-sqlite test-postgres deps dev-deps test-deps translations bench serve-prod stop-prod clean
 
 ## Create the virtualenv and install the runtime requirements (again only when they change).
 $(VENV)/.deps: requirements.txt
@@ -51,6 +51,13 @@ test-sqlite: test-deps translations
 
 test-postgres: test-deps translations
 	$(BIN)/python -m tests.support.pgcluster run -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The production stack: nginx → gunicorn (gthread) → PostgreSQL/Redis; see scripts/serve-prod.sh.
+serve-prod: deps translations
+	bash scripts/serve-prod.sh start
+
+stop-prod:
+	bash scripts/serve-prod.sh stop
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .hypothesis

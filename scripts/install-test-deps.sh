@@ -10,13 +10,14 @@
 #   chromium           headless browser for Playwright (never `playwright install`)
 #   redis-server       rate-limit / live-update backend in integration tests
 #   fonts-dejavu-core  a real font so rendered pages and screenshots are stable
+#   nginx              the reverse proxy of the production-stack tests (scripts/serve-prod.sh)
 #   axe-core (npm)     accessibility checks, injected by tests/support/browser.py
 #
 # PostgreSQL 15 server binaries are expected at /usr/lib/postgresql/15/bin.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEBIAN_PACKAGES=(chromium redis-server fonts-dejavu-core)
+DEBIAN_PACKAGES=(chromium redis-server fonts-dejavu-core nginx)
 
 die() {
     echo "install-test-deps: ERROR: $*" >&2
@@ -24,6 +25,8 @@ die() {
 }
 
 is_installed() {
+    # Any of Debian's nginx flavours (nginx, nginx-light, ...) provides /usr/sbin/nginx.
+    [[ $1 == nginx && -x /usr/sbin/nginx ]] && return 0
     dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
 }
 

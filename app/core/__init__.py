@@ -10,10 +10,11 @@ from app.core import views, views_outbox  # noqa: E402,F401
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from app.core import cli, errors, mail, nav
+    from app.core import cli, deploy, errors, mail, nav
 
     errors.register(app)
     nav.init_app(app)
     cli.register(app)
+    deploy.register(app)
     mail.init_app(app)
     nav.register_staff_nav(_l("Mail outbox"), "core.outbox", ("admin",), order=95)

@@ -1,0 +1,314 @@
+"""Running the site for real: database backup and restore, static files and the nginx config.
+
+``flask db backup PATH`` / ``flask db restore PATH``
+    PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore --clean --single-transaction``
+    (binaries from ``$PG_BINDIR``, ``/usr/lib/postgresql/15/bin`` or the ``PATH``).
+    SQLite: the sqlite3 online backup API, in both directions (consistent while the site runs).
+``flask deploy collect-static DIR``
+    Copies every feature's ``static`` folder to ``DIR/<its URL path>`` for nginx.
+``flask deploy nginx-config``
+    Prints an nginx configuration: static files from the collected folder, everything else
+    proxied to gunicorn, no buffering for the live walls' event streams.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.engine import make_url
+
+from app.extensions import db
+
+PG_BINDIRS = ("/usr/lib/postgresql/15/bin",)
+
+
+class BackupError(click.ClickException):
+    pass
+
+
+# ------------------------------------------------------------------ backup and restore
+
+def _pg_tool(name: str) -> str:
+    for directory in filter(None, (os.environ.get("PG_BINDIR"), *PG_BINDIRS)):
+        candidate = Path(directory) / name
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise BackupError(f"{name} not found: install the PostgreSQL client (or set PG_BINDIR).")
+    return found
+
+
+def _pg_connection(uri: str) -> tuple[str, dict[str, str]]:
+    """A libpq URL without the password, and the environment that carries the password."""
+    url = make_url(uri)
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    plain = url.set(drivername="postgresql", password=None)
+    return plain.render_as_string(hide_password=False), env
+
+
+def _sqlite_path(uri: str) -> Path:
+    database = make_url(uri).database
+    if not database or database == ":memory:":
+        raise BackupError("An in-memory SQLite database cannot be backed up.")
+    return Path(database)
+
+
+def _run(command: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BackupError(f"{Path(command[0]).name} failed ({result.returncode}): {result.stderr.strip()}")
+
+
+def backup_database(target: Path) -> None:
+    """Write a consistent copy of the database to ``target`` (overwritten)."""
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if uri.startswith("postgresql"):
+        url, env = _pg_connection(uri)
+        _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+              f"--file={target}", f"--dbname={url}"], env)
+    elif uri.startswith("sqlite"):
+        source = sqlite3.connect(_sqlite_path(uri))
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+    else:
+        raise BackupError(f"Backups are supported for PostgreSQL and SQLite, not {make_url(uri).drivername}.")
+
+
+def restore_database(source: Path) -> None:
+    """Replace the whole database by the backup in ``source``."""
+    if not source.is_file():
+        raise BackupError(f"{source} does not exist.")
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    db.session.remove()
+    db.engine.dispose()  # no pooled connection may hold a lock or a stale page
+    if uri.startswith("postgresql"):
+        url, env = _pg_connection(uri)
+        _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+              "--single-transaction", "--exit-on-error", f"--dbname={url}", str(source)], env)
+    elif uri.startswith("sqlite"):
+        backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        live = sqlite3.connect(_sqlite_path(uri), timeout=30)
+        try:
+            backup.execute("PRAGMA quick_check").fetchone()
+            backup.backup(live)
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"{source} is not a usable SQLite backup: {exc}") from None
+        finally:
+            live.close()
+            backup.close()
+    else:
+        raise BackupError(f"Restores are supported for PostgreSQL and SQLite, not {make_url(uri).drivername}.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Back up the database to PATH (pg_dump custom format, or a SQLite file)."""
+    backup_database(path)
+    click.echo(f"Backup written to {path} ({path.stat().st_size} bytes).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the whole database by the backup in PATH (stop the site first)."""
+    if not yes:
+        click.confirm(f"Replace ALL data of the database by {path}?", abort=True)
+    restore_database(path)
+    click.echo(f"Database restored from {path}. Run `flask db upgrade` if the backup is older than the code.")
+
+
+# ------------------------------------------------------------------ static files and nginx
+
+def static_folders(app: Flask) -> dict[str, Path]:
+    """URL path (``/static/core``) → folder, for every blueprint that serves static files."""
+    folders = {}
+    for blueprint in app.blueprints.values():
+        if blueprint.has_static_folder and blueprint.static_url_path:
+            folders[blueprint.static_url_path.rstrip("/")] = Path(blueprint.static_folder)
+    return dict(sorted(folders.items()))
+
+
+def collect_static(app: Flask, target: Path) -> int:
+    """Copy every static folder to ``target/<URL path>``; return the number of files."""
+    count = 0
+    for url_path, folder in static_folders(app).items():
+        destination = target / url_path.lstrip("/")
+        if destination.exists():
+            shutil.rmtree(destination)
+        shutil.copytree(folder, destination)
+        count += sum(1 for p in destination.rglob("*") if p.is_file())
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return count
+
+
+NGINX_TEMPLATE = """\
+# Generated by `flask deploy nginx-config`: regenerate after adding a feature.
+{main}
+events {{ worker_connections 4096; }}
+
+http {{
+    include {mime_types};
+    default_type application/octet-stream;
+    sendfile on;
+    server_tokens off;
+    client_max_body_size {max_body};
+{http_extra}
+    upstream ideenmarkt {{
+        server {upstream};
+        keepalive 32;
+    }}
+
+    server {{
+        listen {listen};
+        server_name _;
+
+{static_locations}
+        # Live walls: server-sent events pass through at once, held open up to an hour.
+        location /wall/ {{
+            proxy_pass http://ideenmarkt;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_cache off;
+            proxy_read_timeout 1h;
+{proxy_headers}
+        }}
+
+        location / {{
+            proxy_pass http://ideenmarkt;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 120s;
+{proxy_headers}
+        }}
+
+        # gunicorn down or restarting: a friendly page, not nginx's own.
+        error_page 502 503 504 /_unavailable.html;
+        location = /_unavailable.html {{
+            root {static_root};
+            internal;
+{security_headers}
+        }}
+    }}
+}}
+"""
+
+PROXY_HEADERS = """\
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto {scheme};
+            proxy_set_header X-Forwarded-Host $host;"""
+
+#: Static files get the same protective headers as the app's responses.
+STATIC_SECURITY_HEADERS = """\
+            add_header X-Content-Type-Options nosniff always;
+            add_header Referrer-Policy no-referrer always;
+            add_header X-Frame-Options DENY always;
+            add_header Content-Security-Policy "default-src 'none'; style-src 'self'; frame-ancestors 'none'" always;"""
+
+UNAVAILABLE_PAGE = """\
+<!doctype html>
+<html lang="de">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Vorübergehend nicht erreichbar – Temporarily unavailable</title>
+<link rel="stylesheet" href="/static/core/css/app.css"></head>
+<body><main id="main" class="container">
+<h1>Vorübergehend nicht erreichbar</h1>
+<p>Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es in einem Moment noch einmal.</p>
+<h2 lang="en">Temporarily unavailable</h2>
+<p lang="en">The service is temporarily unavailable. Please try again in a moment.</p>
+</main></body>
+</html>
+"""
+
+
+def nginx_config(app: Flask, *, listen: str, upstream: str, static_root: Path, run_dir: Path | None = None,
+                 scheme: str = "$scheme", user: str | None = None) -> str:
+    """The nginx configuration. With ``run_dir`` it is a complete, self-contained main config
+    (pid, logs and temporary files there), for ``nginx -p RUN_DIR -c nginx.conf``."""
+    static_locations = "".join(
+        f"        location ^~ {url_path}/ {{\n"
+        f"            alias {static_root / url_path.lstrip('/')}/;\n"
+        f"            expires 1h;\n"
+        f"            access_log off;\n{STATIC_SECURITY_HEADERS}\n"
+        f"        }}\n"
+        for url_path in static_folders(app)
+    )
+    main, http_extra = "", ""
+    if run_dir is not None:
+        main = "\n".join(filter(None, [
+            f"user {user};" if user else "",
+            "worker_processes auto;",
+            f"pid {run_dir / 'nginx.pid'};",
+            f"error_log {run_dir / 'nginx-error.log'} warn;",
+        ]))
+        temp = run_dir / "nginx-tmp"
+        http_extra = "\n".join([
+            f"    access_log {run_dir / 'nginx-access.log'};",
+            *(f"    {kind}_temp_path {temp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")),
+        ]) + "\n"
+    max_body = f"{int(app.config.get('MAX_CONTENT_LENGTH') or 60 * 1024 * 1024) // (1024 * 1024) + 4}m"
+    return NGINX_TEMPLATE.format(
+        main=main, mime_types="/etc/nginx/mime.types", max_body=max_body, http_extra=http_extra,
+        upstream=upstream, listen=listen, static_locations=static_locations,
+        proxy_headers=PROXY_HEADERS.format(scheme=scheme), static_root=static_root,
+        security_headers=STATIC_SECURITY_HEADERS,
+    )
+
+
+deploy_cli = AppGroup("deploy", help="Production setup: static files and the nginx configuration.")
+
+
+@deploy_cli.command("collect-static")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+def collect_static_command(target: Path) -> None:
+    """Copy every feature's static files to TARGET (served by nginx)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    count = collect_static(app, target)
+    (target / "_unavailable.html").write_text(UNAVAILABLE_PAGE)
+    (target / "_unavailable.html").chmod(0o644)
+    click.echo(f"{count} static files collected in {target}.")
+
+
+@deploy_cli.command("nginx-config")
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, help="Address nginx listens on.")
+@click.option("--upstream", default="127.0.0.1:8000", show_default=True, help="gunicorn's address.")
+@click.option("--static-root", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder filled by `flask deploy collect-static`.")
+@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write a complete main config with pid, logs and temp files in this folder.")
+@click.option("--user", help="The user nginx's workers run as (when started as root).")
+@click.option("--forwarded-proto", default="$scheme", show_default=True,
+              help="X-Forwarded-Proto sent to the app: `https` when TLS ends in front of this nginx.")
+def nginx_config_command(listen: str, upstream: str, static_root: Path, run_dir: Path | None,
+                         user: str | None, forwarded_proto: str) -> None:
+    """Print an nginx configuration for the site."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(nginx_config(app, listen=listen, upstream=upstream, static_root=static_root.resolve(),
+                            run_dir=run_dir.resolve() if run_dir else None, scheme=forwarded_proto,
+                            user=user), nl=False)
+
+
+def register(app: Flask) -> None:
+    from flask_migrate.cli import db as db_cli
+
+    db_cli.add_command(backup_command)
+    db_cli.add_command(restore_command)
+    app.cli.add_command(deploy_cli)

@@ -1,0 +1,137 @@
+"""The production stack (scripts/serve-prod.sh): nginx → gunicorn (≥2 gthread workers) → the
+database (migrated by the script), with Redis. A page, a static file served by nginx itself,
+/healthz, a staff login, and a wall's event stream arriving through nginx without buffering."""
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.core.security import SECURITY_HEADERS
+from app.extensions import db
+from config import TestingConfig
+from tests.support import wait_until
+from tests.support.prodstack import ProductionStack, nginx_available
+from tests.support.servers import RedisServer
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not nginx_available(), reason="nginx is not installed (scripts/install-test-deps.sh)"),
+    pytest.mark.skipif(not RedisServer.available(), reason="redis-server is not installed"),
+]
+
+
+@pytest.fixture
+def stack(empty_database_url, tmp_path):
+    with RedisServer() as redis, ProductionStack(empty_database_url, redis_url=redis.url, workers=2) as running:
+        running.redis = redis
+        yield running
+
+
+def _data_app(stack: ProductionStack):
+    """An app on the stack's database, for setting up and checking data directly."""
+    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=stack.env["DATABASE_URL"],
+                      INSTANCE_PATH=str(stack.instance), MAIL_SEND_AFTER_REQUEST=False)
+
+
+def _get(url: str, opener=None):
+    try:
+        return (opener or urllib.request.build_opener()).open(url, timeout=10)
+    except urllib.error.HTTPError as exc:
+        return exc
+
+
+def test_page_static_health_login_and_wall_through_nginx(stack):
+    from app.demo import load_demo
+    from app.events.models import Event
+    from app.ideas import services as ideas
+    from app.ideas.models import Stand
+
+    # Several gthread workers behind nginx.
+    assert len(stack.worker_pids()) == 2
+
+    # /healthz and a page, proxied to gunicorn, with the app's headers.
+    health = _get(stack.url + "/healthz")
+    assert health.status == 200 and b'"ok"' in health.read()
+    page = _get(stack.url + "/")
+    assert page.status == 200 and page.headers["Server"] == "nginx"
+    for name, value in SECURITY_HEADERS.items():
+        assert page.headers[name] == value, name
+    assert page.headers["X-Request-ID"]
+
+    # A static file from nginx itself: no request id (the app would add one), not in gunicorn's log.
+    css = _get(stack.url + "/static/ideas/wall.css")
+    assert css.status == 200 and css.headers["Content-Type"].startswith("text/css")
+    assert css.headers.get("X-Request-ID") is None and css.headers["X-Content-Type-Options"] == "nosniff"
+    assert css.headers["Cache-Control"] == "max-age=3600"
+    assert "/static/ideas/wall.css" not in stack.log("gunicorn-access.log")
+    assert _get(stack.url + "/static/ideas/missing.css").status == 404
+
+    # Demo data in the migrated database; a staff login through the proxy (CSRF, session cookie).
+    data = _data_app(stack)
+    with data.app_context():
+        load_demo()
+        event = db.session.execute(sa.select(Event).where(Event.seats == 15)).scalar_one()
+        stand = db.session.execute(sa.select(Stand).where(Stand.event_id == event.id).order_by(Stand.position)
+                                   ).scalars().first()
+        token = ideas.wall_link(event).token
+        db.session.commit()
+        stand_id = stand.id
+    admin, password = next(line.split("\t") for line in (stack.instance / "demo-logins.txt").read_text().splitlines()
+                           if line.startswith("admin@"))
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    login_page = _get(stack.url + "/login", opener).read().decode()
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    response = _get(urllib.request.Request(stack.url + "/login", data=urllib.parse.urlencode(
+        {"csrf_token": csrf, "email": admin, "password": password.strip()}).encode()), opener)
+    assert response.status == 200 and "/login" not in response.url, response.url
+    assert _get(stack.url + "/manage/users", opener).status == 200
+
+    # The wall's event stream: a new idea arrives through nginx while the stream is open.
+    received: list[str] = []
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=20)
+    connection.request("GET", f"/wall/{token}/stream", headers={"Accept": "text/event-stream"})
+    stream = connection.getresponse()
+    assert stream.status == 200 and stream.headers["Content-Type"].startswith("text/event-stream")
+
+    def read() -> None:
+        try:
+            while True:
+                line = stream.fp.readline()
+                if not line:
+                    return
+                received.append(line.decode(errors="replace"))
+        except OSError:
+            return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wait_until(lambda: any(line.startswith("retry:") for line in received), timeout=10,
+               message="the stream's first bytes did not pass nginx")
+    with data.app_context():
+        ideas.record_idea(db.session.get(Stand, stand_id), "Freies WLAN am Bahnhof #nginx-test")
+        db.session.commit()
+    wait_until(lambda: any("Freies WLAN am Bahnhof" in line for line in received), timeout=10,
+               message=lambda: f"the new idea did not arrive through nginx: {received[-5:]}")
+    connection.close()
+    with data.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+    # gunicorn gone (a deploy restarting it): nginx shows the friendly bilingual page.
+    os.kill(stack.gunicorn_pid(), signal.SIGTERM)
+    wait_until(lambda: _get(stack.url + "/").status == 502, timeout=30, message="gunicorn did not stop")
+    down = _get(stack.url + "/events")
+    body = down.read().decode()
+    assert down.status == 502 and "Vorübergehend nicht erreichbar" in body and "Temporarily unavailable" in body
+    assert down.headers["X-Content-Type-Options"] == "nosniff"
