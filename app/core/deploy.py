@@ -139,7 +139,7 @@ def static_folders(app: Flask) -> dict[str, Path]:
     """URL path (``/static/core``) → folder, for every blueprint that serves static files."""
     folders = {}
     for blueprint in app.blueprints.values():
-        if blueprint.has_static_folder and blueprint.static_url_path:
+        if blueprint.has_static_folder and blueprint.static_url_path and Path(blueprint.static_folder).is_dir():
             folders[blueprint.static_url_path.rstrip("/")] = Path(blueprint.static_folder)
     return dict(sorted(folders.items()))
 
