@@ -30,6 +30,15 @@ def test_every_route_parameter_can_be_filled(app):
     )
 
 
+def test_personas_are_what_they_claim(world, persona):
+    assert persona("resident").opened == 200
+    assert persona("participant").opened == 302
+    ballot = persona("participant").get(f"/events/{world.event_id}/vote")
+    assert ballot.status_code == 200 and "vote/dots" in ballot.get_data(as_text=True)
+    for name in ("moderator_a", "moderator_b", "council", "admin"):
+        assert persona(name).get("/account/password").status_code == 200, name
+
+
 @pytest.mark.parametrize("persona_name", ["admin", "participant"])
 def test_csrf_every_state_change_without_token_is_refused(app, world, persona, in_app, persona_name):
     """No token or a forged one: 400, and no row of any table changed (counts and contents)."""
