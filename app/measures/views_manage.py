@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.access import safe_next, staff_required
+from app.core.security import int_arg
 from app.events.models import Event, Process
 from app.extensions import db
 from app.ideas.models import Idea
@@ -96,10 +97,7 @@ def _detail(measure: Measure, *, edit_form=None, status_form=None, status: int =
     status_form = status_form or StatusForm()
     status_form.status.choices = status_choices(services.next_statuses(measure))
     query = request.args.get("q", "")[:200]
-    try:
-        event_id = int(request.args.get("event", "") or 0)
-    except ValueError:
-        event_id = 0
+    event_id = int_arg("event", 0)
     events = db.session.execute(
         sa.select(Event).where(Event.process_id == measure.process_id).order_by(Event.starts_at, Event.id)
     ).scalars().all()

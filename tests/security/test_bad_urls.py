@@ -31,7 +31,7 @@ def query_names(app) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("number", [0, MAX_ID + 1, 2**63, 10**30])
+@pytest.mark.parametrize("number", [MAX_ID + 1, 2**63, 10**30])
 def test_ids_out_of_range_are_404(app, world, persona, number):
     admin = persona("admin")
     checked = 0
