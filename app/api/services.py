@@ -238,14 +238,15 @@ def results_json(event: Event, limit: int) -> dict[str, Any]:
     scope = results.event_scope(event, public=True)
     ranking = results.idea_ranking(scope, limit=limit)
     measures = measure_ids([i.id for i in ranking])
-    totals = results.dot_totals(scope)
+    stands = results.stand_totals(scope)
+    totals = results.sum_of_stands(stands)
     return {
         "event_id": event.id,
         "participation": participation_of([event.id])[event.id],
         "ideas": totals.ideas,
         "dots": dots_json(totals),
         "stands": [{"id": s.stand_id, "title": s.title, "ideas": s.ideas, "dots": dots_json(s)}
-                   for s in results.stand_totals(scope)],
+                   for s in stands],
         "tags": [{"id": t.tag_id, "label": t.label, "ideas": t.ideas, "dots": dots_json(t)}
                  for t in results.tag_totals(scope)],
         "ranking": [{"rank": i.rank, **idea_json(i, measures), "merged": i.merged} for i in ranking],

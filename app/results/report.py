@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -43,7 +44,7 @@ from app.results.services import RankedIdea, Scope
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 #: Rows per idea table: long stands are split into several tables (page splitting stays linear).
-TABLE_CHUNK = 80
+TABLE_CHUNK = 40
 #: Bars in a chart and themes in the stakeholder comparison.
 CHART_BARS = 15
 COMPARISON_THEMES = 20
@@ -102,7 +103,7 @@ def _table(rows: list[list], widths: list[float], styles: Styles, numeric_from: 
             ] + rows[header_rows:]
     table = Table(rows, colWidths=widths, repeatRows=header_rows)
     commands = [
-        ("FONT", (0, 0), (-1, -1), styles.fonts.regular, 8),
+        ("FONT", (0, 0), (-1, -1), styles.fonts.regular, 8, 9.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9d3db")),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
@@ -139,6 +140,31 @@ def bar_chart(title: str, items: list[tuple[str, int]], styles: Styles, width: f
     return drawing
 
 
+def wrap(text: str, width: float, font: str, size: float) -> str:
+    """``text`` broken into lines of at most ``width`` points (words longer than a line are cut)."""
+    space = pdfmetrics.stringWidth(" ", font, size)
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line, used = [], 0.0
+        for word in paragraph.split():
+            w = pdfmetrics.stringWidth(word, font, size)
+            while w > width:  # a very long word: cut it to fit
+                cut = max(1, int(len(word) * width / w))
+                if line:
+                    lines.append(" ".join(line))
+                    line, used = [], 0.0
+                lines.append(word[:cut])
+                word = word[cut:]
+                w = pdfmetrics.stringWidth(word, font, size)
+            if line and used + space + w > width:
+                lines.append(" ".join(line))
+                line, used = [], 0.0
+            used += (space if line else 0) + w
+            line.append(word)
+        lines.append(" ".join(line))
+    return "\n".join(lines)
+
+
 def _share(value: float | None) -> str:
     return "–" if value is None else format_percent(value, format="#,##0.0 %")
 
@@ -163,6 +189,10 @@ class Report:
                                                 public=False)
         if not self.events:
             self.scope = Scope(process_id=process.id, event_ids=(), public=False)
+
+    @cached_property
+    def stand_totals(self):
+        return services.stand_totals(self.scope)
 
     # -------------------------------------------------------------- sections
 
@@ -195,7 +225,7 @@ class Report:
             rows.append([label] + [format_decimal(value(e, funnel[e.id])) for e in self.events])
         width = 130 * mm / max(len(self.events), 1)
         story.append(_table(rows, [40 * mm] + [width] * len(self.events), s, numeric_from=1))
-        total = services.dot_totals(self.scope)
+        total = services.sum_of_stands(self.stand_totals)
         story.append(Spacer(1, 3 * mm))
         story.append(_p(_("%(ideas)s ideas received %(total)s dots: %(room)s in the room, %(board)s on the boards "
                           "and %(online)s online.", ideas=format_decimal(total.ideas),
@@ -247,7 +277,7 @@ class Report:
 
     def charts(self) -> list:
         s = self.styles
-        stands = services.stand_totals(self.scope)
+        stands = self.stand_totals
         stand_bars = sorted(((f"{t.title} ({t.event_title})" if len(self.events) > 1 else t.title, t.total)
                              for t in stands), key=lambda item: -item[1])
         tags = services.tag_totals(self.scope, limit=CHART_BARS)
@@ -267,7 +297,7 @@ class Report:
             by_stand[idea.stand_id].append(idea)
         header = ["#", _("Idea"), _("Tags"), _("Room"), _("Board"), _("Online"), _("Total")]
         widths = [9 * mm, 73 * mm, 32 * mm, 14 * mm, 14 * mm, 14 * mm, 14 * mm]
-        for stand in services.stand_totals(self.scope):
+        for stand in self.stand_totals:
             ideas = by_stand.get(stand.stand_id, [])
             title = stand.title if len(self.events) < 2 else f"{stand.title} – {stand.event_title}"
             story.append(_p(title, s.h2))
@@ -277,11 +307,13 @@ class Report:
                 continue
             rank, previous = 0, None
             rows = []
+            # Plain wrapped strings, not Paragraphs: ten times faster for thousands of rows.
+            text_width, tags_width = widths[1] - 6, widths[2] - 6
             for n, idea in enumerate(ideas, start=1):
                 if idea.total != previous:
                     rank, previous = n, idea.total
-                rows.append([str(rank), Paragraph(escape(idea.text), s.cell),
-                             Paragraph(escape(", ".join(t.label for t in idea.tags)), s.cell),
+                rows.append([str(rank), wrap(idea.text, text_width, s.fonts.regular, 8),
+                             wrap(", ".join(t.label for t in idea.tags), tags_width, s.fonts.regular, 8),
                              str(idea.room), str(idea.board), str(idea.online), str(idea.total)])
             for start in range(0, len(rows), TABLE_CHUNK):
                 story.append(_table([header] + rows[start:start + TABLE_CHUNK], widths, s, numeric_from=3))

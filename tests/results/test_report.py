@@ -68,3 +68,21 @@ def test_only_admin_and_council_get_the_report(client, staff_client, world):
     assert anonymous.status_code == 302 and "/login" in anonymous.location
     assert staff_client("moderator").get(report_url(world)).status_code == 403
     assert staff_client("admin").get("/manage/results/processes/999999/report.pdf").status_code == 404
+
+
+def test_wrap_breaks_lines_and_cuts_long_words():
+    from app.results.report import fonts, wrap
+
+    font = fonts().regular
+    text = wrap("Bürgerbeteiligung " * 20 + "x" * 300, 150, font, 8)
+    lines = text.split("\n")
+    assert len(lines) > 5
+    assert all(pdfmetrics_width(line, font) <= 150 for line in lines)
+    assert "".join(text.split()) == "Bürgerbeteiligung" * 20 + "x" * 300
+    assert wrap("", 100, font, 8) == ""
+
+
+def pdfmetrics_width(text: str, font: str) -> float:
+    from reportlab.pdfbase import pdfmetrics
+
+    return pdfmetrics.stringWidth(text, font, 8)
