@@ -8,16 +8,20 @@ from flask import Blueprint, url_for
 bp = Blueprint("results", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/results")
 
-from app.results import views_exports, views_public  # noqa: E402,F401
+from app.results import views_exports, views_manage, views_public  # noqa: E402,F401
 
 
 def init_app(app):
     from flask_babel import format_percent
+    from flask_babel import lazy_gettext as _l
+
+    from app.core.nav import register_staff_nav
 
     from app.events.services import register_action_check
     from app.results import display, services
 
     register_action_check("publish", services.check_publishable)
+    register_staff_nav(_l("Results"), "results.dashboard_index", ("admin", "council"), order=60)
 
     app.jinja_env.globals.update(
         format_percent=format_percent,

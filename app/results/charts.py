@@ -10,16 +10,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-WIDTH = 520
-LABEL_WIDTH = 170
+WIDTH = 540
+LABEL_WIDTH = 220
 VALUE_WIDTH = 56
 BAR_AREA = WIDTH - LABEL_WIDTH - VALUE_WIDTH
 BAR_HEIGHT = 22
+#: Taller bars when a row has a second, smaller label line (e.g. the event of a stand).
+TALL_BAR_HEIGHT = 30
 ROW_GAP = 8
 TOP = 4
 AXIS_HEIGHT = 22
 #: Characters of a label drawn in the chart (the table has the full text).
-LABEL_CHARS = 24
+LABEL_CHARS = 28
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class BarRow:
     segments: tuple[Segment, ...]
     #: Where the total is written (right of the bar).
     value_x: float
+    #: A second, smaller line under the label ("" for none).
+    sublabel: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,18 +76,20 @@ def _short(label: str) -> str:
 
 
 def bar_chart(key: str, title: str, desc: str, rows: Sequence[tuple[str, Mapping[str, int]]],
-              kinds: Sequence[str]) -> BarChart:
+              kinds: Sequence[str], sublabels: Sequence[str] | None = None) -> BarChart:
     """Lay out one bar per row, stacked from ``kinds`` in order.
 
     :param key: unique on the page (used for element ids).
     :param rows: ``(label, {kind: value})``, drawn top to bottom.
+    :param sublabels: a second label line per row (then the bars are taller).
     """
+    bar_height = TALL_BAR_HEIGHT if sublabels else BAR_HEIGHT
     largest = max((sum(int(v.get(k, 0)) for k in kinds) for _, v in rows), default=0)
     step = nice_step(largest)
     top_value = max(step, -(-largest // step) * step)
     scale = BAR_AREA / top_value
     laid_out, y = [], TOP
-    for label, values in rows:
+    for n, (label, values) in enumerate(rows):
         x, segments = float(LABEL_WIDTH), []
         for kind in kinds:
             value = int(values.get(kind, 0))
@@ -92,9 +98,10 @@ def bar_chart(key: str, title: str, desc: str, rows: Sequence[tuple[str, Mapping
                 segments.append(Segment(kind, value, round(x, 2), width))
                 x += width
         total = sum(int(values.get(k, 0)) for k in kinds)
-        laid_out.append(BarRow(_short(label), y, total, tuple(segments), round(x + 6, 2)))
-        y += BAR_HEIGHT + ROW_GAP
+        laid_out.append(BarRow(_short(label), y, total, tuple(segments), round(x + 6, 2),
+                               _short(sublabels[n]) if sublabels else ""))
+        y += bar_height + ROW_GAP
     axis_y = y
     ticks = tuple((round(LABEL_WIDTH + value * scale, 2), value) for value in range(0, top_value + 1, step))
-    return BarChart(key, title, desc, WIDTH, int(axis_y + AXIS_HEIGHT), LABEL_WIDTH, BAR_HEIGHT,
+    return BarChart(key, title, desc, WIDTH, int(axis_y + AXIS_HEIGHT), LABEL_WIDTH, bar_height,
                     tuple(laid_out), tuple(kinds), ticks, axis_y)

@@ -47,16 +47,23 @@ def _stacked_note() -> str:
 
 
 def stand_chart(stands: Sequence[StandTotal], *, with_event: bool = False) -> charts.BarChart:
-    rows = [(f"{s.title} ({s.event_title})" if with_event else s.title,
-             {"room": s.room, "board": s.board, "online": s.online}) for s in stands]
+    rows = [(s.title, {"room": s.room, "board": s.board, "online": s.online}) for s in stands]
     desc = ngettext("One bar for each of %(num)d stand.", "One bar for each of %(num)d stands.", len(rows))
-    return charts.bar_chart("stands", _("Dots per stand"), f"{desc} {_stacked_note()}", rows, DOT_KINDS)
+    return charts.bar_chart("stands", _("Dots per stand"), f"{desc} {_stacked_note()}", rows, DOT_KINDS,
+                            sublabels=[s.event_title for s in stands] if with_event else None)
 
 
 def tag_chart(tags: Sequence[TagTotal]) -> charts.BarChart:
     rows = [(t.label, {"room": t.room, "board": t.board, "online": t.online}) for t in tags]
     desc = ngettext("One bar for each of %(num)d tag.", "One bar for each of %(num)d tags.", len(rows))
     return charts.bar_chart("tags", _("Dots per tag"), f"{desc} {_stacked_note()}", rows, DOT_KINDS)
+
+
+def combined_participation(figures: Sequence[Participation]) -> Participation:
+    """The participation of several events added up (event id 0)."""
+    names = ("seats", "applications", "valid", "selected", "seat_confirmed", "checked_in", "walk_ins",
+             "room_voters", "online_voters")
+    return Participation(event_id=0, **{n: sum(getattr(p, n) for p in figures) for n in names})
 
 
 def funnel_steps(p: Participation) -> list[tuple[str, str, int]]:
@@ -66,7 +73,7 @@ def funnel_steps(p: Participation) -> list[tuple[str, str, int]]:
         ("selected", _("Seats drawn"), p.selected),
         ("seat_confirmed", _("Seats confirmed"), p.seat_confirmed),
         ("checked_in", _("Took part (checked in)"), p.checked_in),
-        ("voters", _("Voted with dots"), p.voters),
+        ("voters", _("Voted (room and online)"), p.voters),
     ]
     if not p.seats and not p.valid:
         steps = [s for s in steps if s[0] in ("checked_in", "voters")]
