@@ -9,6 +9,7 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app.audit.services import log_action
 from app.accounts.models import User, UserRole, new_session_token, user_by_email
 from app.core.models import utcnow
 from app.core.access import ROLES
@@ -98,8 +99,9 @@ def create_user(email: str, name: str, password: str, roles: Iterable[str]) -> U
     check_password_rules(password)
     user = User(email=email, name=name.strip() or email, password_hash=hash_password(password))
     db.session.add(user)
-    set_roles(user, roles)
+    _apply_roles(user, roles)
     db.session.flush()
+    log_action("user.create", user, after={"roles": sorted(user.role_names), "active": user.active})
     return user
 
 
@@ -108,6 +110,14 @@ def set_roles(user: User, roles: Iterable[str]) -> None:
 
     :raises AccountError: for an unknown role, or if the last active admin would lose the role.
     """
+    before = sorted(user.role_names)
+    _apply_roles(user, roles)
+    after = sorted(user.role_names)
+    if after != before:
+        log_action("user.roles", user, before={"roles": before}, after={"roles": after})
+
+
+def _apply_roles(user: User, roles: Iterable[str]) -> None:
     wanted = set(roles)
     unknown = wanted - set(ROLES)
     if unknown:
@@ -147,6 +157,7 @@ def set_password(user: User, new: str) -> None:
     check_password_rules(new)
     user.password_hash = hash_password(new)
     end_all_sessions(user)
+    log_action("user.password", user, detail="password set; all sessions ended")
 
 
 def end_all_sessions(user: User) -> None:
@@ -162,5 +173,8 @@ def set_active(user: User, active: bool) -> None:
     """
     if not active and user.has_role("admin") and user.active:
         _ensure_another_admin(user)
+    before = user.active
     user.active = active
     end_all_sessions(user)
+    if before != active:
+        log_action("user.active", user, before={"active": before}, after={"active": active})

@@ -26,7 +26,7 @@ from app.extensions import db
 SENSITIVE_FIELDS = frozenset({
     "password_hash", "session_token", "token", "token_hash", "manage_token", "confirm_token",
     "email", "name", "first_name", "last_name", "holder_name", "phone", "address", "answers",
-    "secret", "code", "code_hash", "salt",
+    "secret", "code", "code_hash", "salt", "receipt_salt", "said_by", "client_id",
 })
 
 
@@ -75,13 +75,17 @@ def log_action(action: str, target: object | None = None, *, before: dict | None
 
 # Before/after of changed fields -------------------------------------------------
 
+#: Bookkeeping columns left out of default snapshots (they change with every edit).
+BOOKKEEPING_FIELDS = frozenset({"created_at", "updated_at", "lock_counter"})
+
+
 def snapshot(obj: object, fields: Iterable[str] | None = None, *,
              exclude: Iterable[str] = ()) -> dict:
     """The current values of ``fields`` of a model instance (default: every column
-    except :data:`SENSITIVE_FIELDS` and ``exclude``), JSON-ready."""
+    except :data:`SENSITIVE_FIELDS`, :data:`BOOKKEEPING_FIELDS` and ``exclude``), JSON-ready."""
     if fields is None:
         mapper = sa.inspect(type(obj))
-        skip = SENSITIVE_FIELDS | set(exclude)
+        skip = SENSITIVE_FIELDS | BOOKKEEPING_FIELDS | set(exclude)
         fields = [c.key for c in mapper.column_attrs if c.key not in skip]
     return {name: jsonable(getattr(obj, name)) for name in fields}
 
@@ -104,7 +108,7 @@ def pending_changes(obj: object, *, exclude: Iterable[str] = ()) -> dict:
     """Before/after of the columns changed on ``obj`` since it was loaded (before the
     flush: afterwards SQLAlchemy forgets the history). Ready for ``log_action(**...)``."""
     state = sa.inspect(obj)
-    skip = SENSITIVE_FIELDS | set(exclude)
+    skip = SENSITIVE_FIELDS | BOOKKEEPING_FIELDS | set(exclude)
     before: dict = {}
     after: dict = {}
     for attr in state.mapper.column_attrs:

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
+from app.audit.services import log_action
 from app.core.mail import queue_mail
 from app.core.models import utcnow
 from app.core.text import clean_text, normalise_email
@@ -433,13 +434,21 @@ def add_by_staff(event: Event, data: ApplicationData, staff_user, source: str) -
         raise ApplicationError(
             _l("This email address has already applied for this event."), "duplicate", "email") from None
     _send(application, "added", token)
+    log_action("application.add", application,
+               after={"source": source, "status": application.status, "with_email": bool(email)})
     return application
 
 
 def remove(application: Application) -> None:
     """Delete an application with its answers (staff)."""
+    log_action("application.remove", application, before={"status": application.status, "source": application.source})
     db.session.delete(application)
     db.session.flush()
+
+
+def log_export(event: Event) -> None:
+    """Record that staff exported the applications (personal data) of ``event``."""
+    log_action("application.export", event, detail="applications CSV")
 
 
 # ------------------------------------------------------------------ counts, list, export

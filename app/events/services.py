@@ -25,6 +25,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.audit.services import diff, log_action, snapshot
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Application, Criterion, CriterionOption, Event, EventStatus, Process
@@ -72,13 +73,16 @@ def create_process(title: str, description: str = "", stakeholder_groups: str = 
     _apply_process_fields(process, title, description, stakeholder_groups)
     db.session.add(process)
     db.session.flush()
+    log_action("process.create", process, after=snapshot(process))
     return process
 
 
 def update_process(process: Process, title: str, description: str = "", stakeholder_groups: str = "") -> Process:
     """Change a process's title, description and stakeholder groups."""
+    before = snapshot(process)
     _apply_process_fields(process, title, description, stakeholder_groups)
     db.session.flush()
+    log_action("process.edit", process, **diff(before, process))
     return process
 
 
@@ -127,6 +131,7 @@ def create_event(process: Process, data: EventData) -> Event:
     _apply_event_data(event, data)
     db.session.add(event)
     db.session.flush()
+    log_action("event.create", event, after=snapshot(event))
     return event
 
 
@@ -152,8 +157,10 @@ def update_event(event: Event, data: EventData) -> Event:
     if event.status == EventStatus.OPEN.value:
         _check_can_open(data, code_prefix="cannot_stay_open")
     check_criteria_fit(event.criteria, data.seats)
+    before = snapshot(event)
     _apply_event_data(event, data)
     db.session.flush()
+    log_action("event.edit", event, **diff(before, event))
     return event
 
 
@@ -273,8 +280,12 @@ def change_status(event: Event, action: str, now: datetime | None = None) -> Eve
                          "held_needs_no_seats")
     for check in _ACTION_CHECKS.get(action, ()):
         check(event)
+    before = event.status
     event.status = target
     db.session.flush()
+    # Publishing the results is the one status change the audit log names on its own.
+    log_action("results.publish" if action == "publish" else "event.status", event,
+               before={"status": before}, after={"status": target}, detail=action)
     return event
 
 
@@ -287,6 +298,8 @@ def mark_drawn(event: Event) -> Event:
         raise EventError(_l("Only an event whose applications are closed can be drawn."), "transition_not_allowed")
     event.status = EventStatus.DRAWN.value
     db.session.flush()
+    log_action("event.status", event, before={"status": EventStatus.CLOSED.value},
+               after={"status": EventStatus.DRAWN.value}, detail="mark_drawn")
     return event
 
 
@@ -391,6 +404,8 @@ def save_criterion(event: Event, label: str, key: str, options: list[OptionData]
     cleaned = _clean_options(label, options)
     check_criterion_fits(label, cleaned, event.seats)
 
+    action = "criterion.create" if criterion is None else "criterion.edit"
+    before = criterion_snapshot(criterion) if criterion is not None else None
     if criterion is None:
         criterion = Criterion(event=event, position=len(event.criteria) + 1)
         db.session.add(criterion)
@@ -409,7 +424,18 @@ def save_criterion(event: Event, label: str, key: str, options: list[OptionData]
         kept.append(option)
     criterion.options = kept
     db.session.flush()
+    after = criterion_snapshot(criterion)
+    log_action(action, criterion, **(diff(before, after) if before is not None else {"after": after}))
     return criterion
+
+
+def criterion_snapshot(criterion: Criterion) -> dict:
+    """A criterion with its options, for the audit log."""
+    return {
+        "label": criterion.label, "key": criterion.key,
+        "options": [{"value": o.value, "label": o.label, "min_seats": o.min_seats, "max_seats": o.max_seats,
+                     "population_share": o.population_share} for o in criterion.options],
+    }
 
 
 def delete_criterion(criterion: Criterion) -> None:
@@ -419,6 +445,7 @@ def delete_criterion(criterion: Criterion) -> None:
     """
     event = criterion.event
     _check_unlocked(event)
+    log_action("criterion.delete", criterion, before=criterion_snapshot(criterion))
     event.criteria.remove(criterion)
     db.session.delete(criterion)
     for position, other in enumerate(event.criteria, start=1):

@@ -124,6 +124,8 @@ def remove_application(event_id: int, application_id: int):
 @staff_required("admin")
 def export_applications(event_id: int):
     event = get_event_or_404(event_id)
+    services.log_export(event)
+    db.session.commit()
     app = current_app._get_current_object()
     locale = str(get_locale() or "de")
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app.audit.services import diff, log_action
 from app.accounts.models import User, UserRole
 from app.core.models import utcnow
 from app.core.text import clean_text
@@ -93,6 +94,8 @@ def save_stand(event: Event, stand: Stand | None, *, title: str, description: st
     if wanted - set(allowed):
         raise IdeaError(_l("Only active staff with the moderator role can moderate a stand."),
                         "unknown_moderator")
+    action = "stand.create" if stand is None else "stand.edit"
+    before = _stand_snapshot(stand) if stand is not None else None
     if stand is None:
         stand = Stand(event=event)
         db.session.add(stand)
@@ -101,7 +104,14 @@ def save_stand(event: Event, stand: Stand | None, *, title: str, description: st
     stand.position = position
     stand.moderators = [allowed[i] for i in sorted(wanted, key=lambda i: allowed[i].name)]
     db.session.flush()
+    after = _stand_snapshot(stand)
+    log_action(action, stand, event_id=event.id, **(diff(before, after) if before else {"after": after}))
     return stand
+
+
+def _stand_snapshot(stand: Stand) -> dict:
+    return {"title": stand.title, "description": stand.description, "position": stand.position,
+            "moderator_ids": sorted(u.id for u in stand.moderators)}
 
 
 def wall_link(event: Event, *, renew: bool = False) -> WallLink:
@@ -113,6 +123,7 @@ def wall_link(event: Event, *, renew: bool = False) -> WallLink:
     elif renew:
         link.token = secrets.token_urlsafe(24)
         link.created_at = utcnow()
+        log_action("wall_link.renew", event)
     db.session.flush()
     return link
 
@@ -245,6 +256,12 @@ def _log(idea: Idea, action: str, user: User | None, *, other: Idea | None = Non
                            detail=json.dumps(detail, ensure_ascii=False) if detail else ""))
 
 
+def _idea_snapshot(idea: Idea) -> dict:
+    """What the audit log keeps of an idea (never "said by": personal data)."""
+    return {"text": idea.text, "status": idea.status, "stand_id": idea.stand_id,
+            "tags": sorted(t.label for t in idea.tags)}
+
+
 def find_by_client_id(stand_id: int, client_id: str) -> Idea | None:
     return db.session.execute(
         select(Idea).where(Idea.stand_id == stand_id, Idea.client_id == client_id)
@@ -273,6 +290,7 @@ def record_idea(stand: Stand, raw_text: object, *, said_by: object = "", client_
     db.session.add(idea)
     db.session.flush()
     _log(idea, "create", user)
+    log_action("idea.create", idea, event_id=stand.event_id, after=_idea_snapshot(idea))
     live.note_change(idea, "create")
     return idea, True
 
@@ -285,6 +303,8 @@ def edit_idea(idea: Idea, raw_text: object, *, user: User | None, said_by: objec
     :raises IdeaError: see :func:`parse_idea_input`.
     """
     text, labels = parse_idea_input(raw_text)
+    before = _idea_snapshot(idea)
+    said_by_before = idea.said_by
     previous = idea.text
     idea.text = text
     if said_by is not None:
@@ -300,6 +320,10 @@ def edit_idea(idea: Idea, raw_text: object, *, user: User | None, said_by: objec
     idea.updated_at = utcnow()
     db.session.flush()
     _log(idea, "edit", user, detail={"previous_text": previous} if previous != text else None)
+    changes = diff(before, _idea_snapshot(idea))
+    if idea.said_by != said_by_before:  # personal data: only that it changed
+        changes["before"]["said_by_changed"], changes["after"]["said_by_changed"] = False, True
+    log_action("idea.edit", idea, event_id=idea.stand.event_id, **changes)
     live.note_change(idea, "edit")
     return idea
 
@@ -317,10 +341,13 @@ def hide_idea(idea: Idea, reason: object, *, user: User | None) -> Idea:
                         "reason_too_long")
     if idea.status not in VISIBLE_STATUSES:
         raise IdeaError(_l("Only a visible idea can be hidden."), "cannot_hide")
+    before = {"status": idea.status, "hidden_reason": idea.hidden_reason}
     idea.status = IdeaStatus.HIDDEN.value
     idea.hidden_reason = reason
     idea.updated_at = utcnow()
     db.session.flush()
+    log_action("idea.hide", idea, event_id=idea.stand.event_id, before=before,
+               after={"status": idea.status, "hidden_reason": reason})
     _log(idea, "hide", user, detail={"reason": reason})
     live.note_change(idea, "hide")
     return idea
@@ -330,10 +357,13 @@ def unhide_idea(idea: Idea, *, user: User | None) -> Idea:
     """:raises IdeaError: ``not_hidden``."""
     if idea.status != IdeaStatus.HIDDEN.value:
         raise IdeaError(_l("This idea is not hidden."), "not_hidden")
+    before = {"status": idea.status, "hidden_reason": idea.hidden_reason}
     idea.status = IdeaStatus.NEW.value
     idea.hidden_reason = ""
     idea.updated_at = utcnow()
     db.session.flush()
+    log_action("idea.unhide", idea, event_id=idea.stand.event_id, before=before,
+               after={"status": idea.status, "hidden_reason": ""})
     _log(idea, "unhide", user)
     _visibility_changed([idea])
     live.note_change(idea, "unhide")
@@ -368,11 +398,16 @@ def merge_ideas(target: Idea, sources: Sequence[Idea], *, user: User | None) -> 
     for source in sources:
         added = [t for t in source.tags if t not in target.tags]
         target.tags = list(target.tags) + added
+        status_before = source.status
         source.status = IdeaStatus.MERGED.value
         source.merged_into = target
         source.updated_at = utcnow()
         db.session.flush()
         _log(source, "merge", user, other=target, detail={"added_tag_ids": [t.id for t in added]})
+        log_action("idea.merge", source, event_id=source.stand.event_id,
+                   before={"status": status_before, "merged_into_id": None},
+                   after={"status": source.status, "merged_into_id": target.id,
+                          "tags_added_to_target": [t.label for t in added]})
         _log(target, "absorb", user, other=source)
         live.note_change(source, "merge")
     target.updated_at = utcnow()
@@ -405,6 +440,9 @@ def unmerge_idea(source: Idea, *, user: User | None) -> Idea:
     target.updated_at = utcnow()
     db.session.flush()
     _log(source, "unmerge", user, other=target)
+    log_action("idea.unmerge", source, event_id=source.stand.event_id,
+               before={"status": IdeaStatus.MERGED.value, "merged_into_id": target.id},
+               after={"status": source.status, "merged_into_id": None})
     _log(target, "release", user, other=source)
     _visibility_changed([source, target])
     live.note_change(source, "unmerge")

@@ -50,6 +50,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app.audit.services import log_action
 from app.core.mail import queue_mail
 from app.core.models import utcnow
 from app.core.text import clean_text
@@ -290,6 +291,9 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
     except IntegrityError:
         # Another admin published a commitment for this event at the same moment.
         raise LotteryError("wrong_state", _l("A commitment has already been published for this event.")) from None
+    log_action("lottery.commit", draw, after={
+        "attempt": attempt, "commitment": draw.commitment, "seats": draw.seats, "table_size": size,
+        "number_source_kind": kind, "applicants": len(applications)})
     return draw
 
 
@@ -398,6 +402,9 @@ def perform_draw(draw: LotteryDraw, user, number: Any, deadline: datetime | None
     for application in late:
         if application.email:
             _mail(application, "not_selected")
+    log_action("lottery.draw", draw, before={"state": DrawState.COMMITTED.value}, after={
+        "state": draw.state, "number": number, "selected": len(result.selected),
+        "waiting_list": len(result.waiting_list), "confirm_deadline": deadline})
     fill_vacancies(draw, now=now, user=user)
     return draw
 
@@ -503,6 +510,9 @@ def fill_vacancies(draw: LotteryDraw, now: datetime | None = None, user=None,
         admitted.seat_since, admitted.confirm_deadline = now, replacement_deadline(draw.event, now)
         admitted.application.status = ApplicationStatus.SELECTED.value
         db.session.flush()
+        log_action("lottery.replacement", replacement, event_id=draw.event_id, after={
+            "position": position, "admitted": chosen, "released": replacement.declined,
+            "skipped": replacement.skipped})
         result.admitted.append(chosen)
         if admitted.application.email:
             _mail(admitted.application, "admitted", entry=admitted)
@@ -582,6 +592,8 @@ def process_draw(draw: LotteryDraw, now: datetime | None = None, user=None) -> F
                 and entry.confirm_deadline is not None and entry.confirm_deadline < now):
             _expire(entry, now)
             expired.append(entry.pseudonym)
+    if expired:
+        log_action("lottery.expire", draw, after={"expired": expired})
     result = fill_vacancies(draw, now=now, user=user)
     result.expired = expired
     return result
@@ -635,6 +647,9 @@ def supersede_draw(draw: LotteryDraw, user, reason: str, now: datetime | None = 
     for application in affected:
         application.status = ApplicationStatus.APPLIED.value
     db.session.flush()
+    log_action("lottery.supersede", draw, before={"state": DrawState.DRAWN.value if was_drawn
+                                                  else DrawState.COMMITTED.value},
+               after={"state": draw.state, "applications_reset": len(affected)}, detail=reason)
     if was_drawn:
         for application in affected:
             if application.email:

@@ -3,9 +3,11 @@
 What is personal here: an application's name, email and answers; the name on a
 walk-in ticket; "said by" on an idea; mails in the outbox (addressed to a person,
 often greeting them by name); the client addresses in expired rate-limit counters.
-What stays after a purge, pseudonymous: the application row (status, dates) for the
-counts, the lottery's entries and audit record (pseudonyms and criteria answers fixed
-when the commitment was published), tickets and dots (the votes), ideas' texts.
+What stays after a purge, pseudonymous: the application row (status, dates and the
+criteria answers, i.e. option ids, of a row that names nobody) for the counts, the
+lottery's entries and audit record (pseudonyms and criteria answers fixed when the
+commitment was published), tickets and dots (the votes), ideas' texts. Unconfirmed
+applications and applications erased before any lottery listed them are deleted whole.
 """
 from __future__ import annotations
 
@@ -60,7 +62,7 @@ class PurgeReport:
         for app_id, reason in sorted(self.deleted.items()):
             out.append(f"application {app_id}: {verb}delete ({reason})")
         for app_id, reason in sorted(self.anonymised.items()):
-            out.append(f"application {app_id}: {verb}erase name, email and answers ({reason})")
+            out.append(f"application {app_id}: {verb}erase name and email ({reason})")
         for ticket_id in self.tickets:
             out.append(f"ticket {ticket_id}: {verb}erase the holder's name")
         for idea_id in self.ideas:
@@ -94,8 +96,9 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
 
     - unconfirmed applications older than ``PRIVACY_UNCONFIRMED_DAYS`` (7): deleted;
     - applicants of events whose retention period (``retention_days`` after the end)
-      is over: name, email and answers erased (the row stays pseudonymous), walk-in
-      tickets' names and ideas' "said by" erased;
+      is over: name and email erased and the manage link voided (the row with its status
+      and criteria answers stays, pseudonymous, for the results and the lottery audit),
+      walk-in tickets' names and ideas' "said by" erased;
     - with ``purge_unselected_early``: applicants who never held a seat, as soon as the
       waiting list has expired;
     - mails in the outbox addressed to any of them, and every mail sent more than
@@ -218,17 +221,18 @@ def _mails_to_leaving(leaving: list[Application]) -> list[OutboxMail]:
 
 
 def anonymise(application: Application, now: datetime | None = None) -> None:
-    """Erase name, email and answers of ``application``; the row (status, dates) stays.
+    """Erase name and email of ``application``; the row (status, dates, criteria answers) stays.
 
-    The manage link stops working (a random hash replaces the token's). The lottery
-    entry keeps its pseudonym; its answers live on in the draw's audit record only.
+    The manage link stops working (a random hash replaces the token's). What remains is
+    pseudonymous: the criteria answers (option ids) of a row that names nobody, exactly
+    what the lottery's public audit record already shows under the entry's pseudonym, and
+    what the aggregate results (participation per age band, district, ...) count.
     Mails to the address go with :func:`_mails_to_leaving` (the caller's job).
     """
     from app.voting.models import Ticket
 
     application.name = None
     application.email = None
-    application.answers.clear()
     application.token_hash = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
     application.anonymised_at = now or utcnow()
     application.notify_measures = False  # no address left to tell about the measures

@@ -23,6 +23,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.audit.services import diff, log_action, snapshot
 from app.accounts.models import User
 from app.core.mail import queue_mail
 from app.core.models import utcnow
@@ -136,6 +137,7 @@ def update_settings(event: Event, *, dots_per_ticket: int, max_per_idea: int | N
     if limits_change and (settings.state == VotingState.OPEN.value or _has_dots(event)):
         raise VotingError(_l("The dot limits cannot change while voting is open or after dots were given."),
                           "settings_locked")
+    before = snapshot(settings, exclude=("updated_by_id",))
     settings.dots_per_ticket = dots_per_ticket
     settings.max_per_idea = max_per_idea
     settings.scope = scope
@@ -146,6 +148,7 @@ def update_settings(event: Event, *, dots_per_ticket: int, max_per_idea: int | N
     settings.updated_by_id = user.id if user is not None else None
     settings.updated_at = utcnow()
     db.session.flush()
+    log_action("voting.settings", settings, **diff(before, settings))
     return settings
 
 
@@ -161,11 +164,13 @@ def open_voting(event: Event, user: User | None = None) -> VotingSettings:
         raise VotingError(_l("Voting is already open."), "already_open")
     db.session.execute(sa.delete(TallySnapshot).where(TallySnapshot.event_id == event.id))
     db.session.execute(sa.delete(Receipt).where(Receipt.event_id == event.id))
+    before = settings.state
     settings.state = VotingState.OPEN.value
     settings.opened_at = utcnow()
     settings.closed_at = None
     settings.updated_by_id = user.id if user is not None else None
     db.session.flush()
+    log_action("voting.open", settings, before={"state": before}, after={"state": settings.state})
     return settings
 
 
@@ -196,6 +201,8 @@ def close_voting(event: Event, user: User | None = None) -> VotingSettings:
     if rows:
         db.session.execute(sa.insert(Receipt), rows)
     db.session.flush()
+    log_action("voting.close", settings, before={"state": VotingState.OPEN.value},
+               after={"state": settings.state, "receipts": len(rows)})
     return settings
 
 
@@ -277,6 +284,7 @@ def issue_tickets_for_event(event: Event, *, user: User | None = None) -> int:
         if created:
             send_ticket_mail(_ticket)
             issued += 1
+    log_action("voting.tickets_issue", event, after={"issued": issued})
     return issued
 
 
@@ -294,6 +302,7 @@ def issue_walk_in(event: Event, holder_name: object = "", *, user: User | None =
     ticket.checked_in_at = utcnow()
     ticket.checked_in_by_id = user.id if user is not None else None
     db.session.flush()
+    log_action("voting.walk_in", ticket, after={"kind": ticket.kind, "with_name": bool(name)})
     return ticket
 
 
@@ -362,7 +371,10 @@ def check_in(event: Event, raw_code: object, *, user: User | None = None) -> tup
         sa.update(table).where(table.c.id == ticket.id, table.c.checked_in_at.is_(None))
         .values(checked_in_at=utcnow(), checked_in_by_id=user.id if user is not None else None))
     db.session.refresh(ticket)
-    return ticket, result.rowcount == 1
+    newly = result.rowcount == 1
+    if newly:
+        log_action("voting.check_in", ticket, after={"checked_in_at": ticket.checked_in_at})
+    return ticket, newly
 
 
 @dataclass
@@ -735,6 +747,7 @@ def set_board_count(idea: Idea, count: object, *, user: User | None = None) -> i
         raise VotingError(_l("Dots can only be counted for visible ideas."), "hidden_idea")
     now = utcnow()
     user_id = user.id if user is not None else None
+    previous = db.session.execute(sa.select(BoardCount.count).where(BoardCount.idea_id == idea.id)).scalar()
     table = BoardCount.__table__
     stmt = _insert(table).values(event_id=idea.stand.event_id, idea_id=idea.id, count=value, updated_at=now,
                                  updated_by_id=user_id)
@@ -744,6 +757,8 @@ def set_board_count(idea: Idea, count: object, *, user: User | None = None) -> i
     db.session.add(BoardCountLog(event_id=idea.stand.event_id, idea_id=idea.id, count=value, user_id=user_id,
                                  created_at=now))
     db.session.flush()
+    log_action("voting.board_count", idea, event_id=idea.stand.event_id, before={"count": previous},
+               after={"count": value})
     return value
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 import sqlalchemy as sa
 
+from app.audit.services import log_action
 from app.core.access import staff_required
 from app.events.models import Event
 from app.extensions import db
@@ -117,6 +118,9 @@ def issue_tickets(event_id: int):
 def badges(event_id: int):
     """A print-styled sheet: one badge per ticket with name, code and QR code."""
     event = get_event(event_id)
+    # Badges print names: an export of personal data.
+    log_action("voting.badges_export", event)
+    db.session.commit()
     tickets = services.tickets_for_badges(event)
     qr_label = _("QR code of the ticket")
     return render_template("voting/manage/badges.html", event=event,

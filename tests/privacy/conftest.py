@@ -74,7 +74,8 @@ def world(app, admin, lottery_event, create_event):  # noqa: F811
     from app.lottery.models import LotteryEntry
     from app.voting import services as voting
 
-    ev = lottery_event(seats=2, count=5, retention_days=30)
+    ev = lottery_event(seats=2, criteria={"gender": {"f": (0, 2), "m": (0, 2)}}, retention_days=30,
+                       people=[{"gender": g} for g in ("f", "m", "f", "m", "f")])
     with app.app_context():
         for n, app_id in enumerate(ev.application_ids):
             application = _db.session.get(Application, app_id)

@@ -28,6 +28,7 @@ def _aggregates(app, event_id):
     from app.events.application_services import counts_by_status
     from app.events.models import Event
     from app.lottery.services import representativeness
+    from app.results import services as results
     from app.voting.models import Dot, Receipt, TallySnapshot
 
     with app.test_request_context():
@@ -42,6 +43,9 @@ def _aggregates(app, event_id):
                                                           TallySnapshot.dots)).all()),
             "receipts": sorted(_db.session.execute(sa.select(Receipt.digest, Receipt.dots)).all()),
             "ideas": sorted(_db.session.execute(sa.text("SELECT id, text FROM idea")).all()),
+            "participation": results.participation([event_id]),
+            "by_option": results.participation_by_option(event_id),
+            "ranking": results.idea_ranking(results.event_scope(event, public=False)),
         }
 
 

@@ -1,0 +1,363 @@
+"""Every staff action that changes data (or exports personal data) leaves an audit entry
+naming the staff member, with the changed fields before and after."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask_login import login_user
+
+from app.audit.models import AuditEntry
+from app.extensions import db as _db
+
+
+def _event(world):
+    from app.events.models import Event
+
+    return _db.session.get(Event, world.event_id)
+
+
+def _other(world):
+    from app.events.models import Event
+
+    return _db.session.get(Event, world.other_event_id)
+
+
+def _draw(world):
+    from app.lottery.services import current_draw
+
+    return current_draw(_event(world))
+
+
+def _idea(world, n=0):
+    from app.ideas.models import Idea
+
+    return _db.session.get(Idea, world.idea_ids[n])
+
+
+def _user(email):
+    from app.accounts.models import user_by_email
+
+    return user_by_email(email)
+
+
+# -- the actions -----------------------------------------------------------------------------
+
+
+def process_create(world, admin_user):
+    from app.events import services
+
+    services.create_process("Klimaplan 2030")
+
+
+def process_edit(world, admin_user):
+    from app.events import services
+
+    services.update_process(_event(world).process, "Neuer Titel")
+
+
+def event_create(world, admin_user):
+    from app.events import services
+
+    services.create_event(_event(world).process, services.EventData(title="Dritte Werkstatt"))
+
+
+def event_edit(world, admin_user):
+    from app.events import services
+
+    event = _other(world)
+    data = services.EventData.from_event(event)
+    data.title = "Umbenannte Werkstatt"
+    services.update_event(event, data)
+
+
+def event_status(world, admin_user):
+    from app.events import services
+
+    services.change_status(_other(world), "close")
+
+
+def results_publish(world, admin_user):
+    from app.events import services
+
+    event = _event(world)
+    services.change_status(event, "mark_held")
+    services.change_status(event, "publish")
+
+
+def _draft_with_criterion():
+    from app.events import services
+    from app.events.models import Process
+
+    process = _db.session.execute(sa.select(Process)).scalars().first()
+    event = services.create_event(process, services.EventData(title="Entwurf", seats=10))
+    criterion = services.save_criterion(event, "Alter", "age",
+                                        [services.OptionData("jung"), services.OptionData("alt")])
+    return event, criterion
+
+
+def criterion_create(world, admin_user):
+    _draft_with_criterion()
+
+
+def criterion_edit(world, admin_user):
+    from app.events import services
+
+    event, criterion = _draft_with_criterion()
+    services.save_criterion(event, "Altersgruppe", "age",
+                            [services.OptionData("jung", "jung", 2), services.OptionData("alt")], criterion=criterion)
+
+
+def criterion_delete(world, admin_user):
+    from app.events import services
+
+    _event_, criterion = _draft_with_criterion()
+    services.delete_criterion(criterion)
+
+
+def application_add(world, admin_user):
+    from app.events import application_services as services
+
+    services.add_by_staff(_other(world), services.ApplicationData(name="Telefon Anruferin", consent=True),
+                          admin_user, "phone")
+
+
+def application_remove(world, admin_user):
+    from app.events import application_services as services
+    from app.events.models import Application
+
+    services.remove(_db.session.get(Application, world.unconfirmed_id))
+
+
+def lottery_commit_and_draw(world, admin_user):
+    from app.lottery import services
+
+    event = _event(world)
+    services.supersede_draw(_draw(world), admin_user, "Die Quoten waren falsch eingegeben.")
+    draw = services.publish_commitment(event, admin_user, "server")
+    services.perform_draw(draw, admin_user, None, deadline=draw.committed_at + timedelta(days=3))
+
+
+def lottery_supersede(world, admin_user):
+    from app.lottery import services
+
+    services.supersede_draw(_draw(world), admin_user, "Die Quoten waren falsch eingegeben.")
+
+
+def lottery_expire_and_replace(world, admin_user):
+    from app.lottery import services
+
+    draw = _draw(world)
+    services.process_draw(draw, now=draw.confirm_deadline + timedelta(minutes=1), user=admin_user)
+
+
+def idea_create(world, admin_user):
+    from app.ideas import services
+
+    services.record_idea(_idea(world).stand, "Mehr Bäume #grün", user=admin_user)
+
+
+def idea_edit(world, admin_user):
+    from app.ideas import services
+
+    services.edit_idea(_idea(world), "Mehr sichere Radwege", user=admin_user, said_by="Jemand anderes")
+
+
+def idea_hide(world, admin_user):
+    from app.ideas import services
+
+    services.hide_idea(_idea(world, 1), "Doppelt", user=admin_user)
+
+
+def idea_unhide(world, admin_user):
+    from app.ideas import services
+
+    services.hide_idea(_idea(world, 1), "Doppelt", user=admin_user)
+    services.unhide_idea(_idea(world, 1), user=admin_user)
+
+
+def idea_merge(world, admin_user):
+    from app.ideas import services
+
+    services.merge_ideas(_idea(world), [_idea(world, 1)], user=admin_user)
+
+
+def idea_unmerge(world, admin_user):
+    from app.ideas import services
+
+    services.merge_ideas(_idea(world), [_idea(world, 1)], user=admin_user)
+    services.unmerge_idea(_idea(world, 1), user=admin_user)
+
+
+def stand_create(world, admin_user):
+    from app.ideas import services
+
+    services.save_stand(_event(world), None, title="Wohnen", moderator_ids=[])
+
+
+def stand_edit(world, admin_user):
+    from app.ideas import services
+
+    stand = _idea(world).stand
+    services.save_stand(stand.event, stand, title="Mobilität und Verkehr", moderator_ids=[])
+
+
+def wall_link_renew(world, admin_user):
+    from app.ideas import services
+
+    services.wall_link(_event(world))
+    services.wall_link(_event(world), renew=True)
+
+
+def voting_settings(world, admin_user):
+    from app.voting import services
+
+    services.update_settings(_other(world), dots_per_ticket=3, max_per_idea=None, scope="event",
+                             walk_ins_allowed=True, user=admin_user)
+
+
+def voting_open(world, admin_user):
+    from app.voting import services
+
+    services.open_voting(_event(world), user=admin_user)
+
+
+def voting_close(world, admin_user):
+    from app.voting import services
+
+    services.open_voting(_event(world), user=admin_user)
+    services.close_voting(_event(world), user=admin_user)
+
+
+def voting_tickets_issue(world, admin_user):
+    from app.voting import services
+
+    services.issue_tickets_for_event(_event(world), user=admin_user)
+
+
+def voting_walk_in(world, admin_user):
+    from app.voting import services
+
+    services.issue_walk_in(_event(world), "Tür Gast", user=admin_user)
+
+
+def voting_check_in(world, admin_user):
+    from app.voting import services
+    from app.voting.models import Ticket
+
+    ticket = services.issue_ticket(_event(world), kind="walk_in", user=admin_user)
+    services.check_in(_event(world), ticket.code, user=admin_user)
+    assert isinstance(ticket, Ticket)
+
+
+def voting_board_count(world, admin_user):
+    from app.voting import services
+
+    services.set_board_count(_idea(world), 7, user=admin_user)
+
+
+def user_create(world, admin_user):
+    from app.accounts import services
+
+    services.create_user("neu@example.org", "Neue Kollegin", "ein sehr langes Passwort", ["moderator"])
+
+
+def user_roles(world, admin_user):
+    from app.accounts import services
+
+    user = services.create_user("neu@example.org", "Neue Kollegin", "ein sehr langes Passwort", ["moderator"])
+    services.set_roles(user, ["moderator", "council"])
+
+
+def user_active(world, admin_user):
+    from app.accounts import services
+
+    user = services.create_user("neu@example.org", "Neue Kollegin", "ein sehr langes Passwort", ["moderator"])
+    services.set_active(user, False)
+
+
+def user_password(world, admin_user):
+    from app.accounts import services
+
+    user = services.create_user("neu@example.org", "Neue Kollegin", "ein sehr langes Passwort", ["moderator"])
+    services.set_password(user, "ein anderes langes Passwort")
+
+
+ACTIONS = [
+    ("process.create", process_create), ("process.edit", process_edit),
+    ("event.create", event_create), ("event.edit", event_edit), ("event.status", event_status),
+    ("results.publish", results_publish),
+    ("criterion.create", criterion_create), ("criterion.edit", criterion_edit),
+    ("criterion.delete", criterion_delete),
+    ("application.add", application_add), ("application.remove", application_remove),
+    ("lottery.commit", lottery_commit_and_draw), ("lottery.draw", lottery_commit_and_draw),
+    ("lottery.supersede", lottery_supersede),
+    ("lottery.expire", lottery_expire_and_replace), ("lottery.replacement", lottery_expire_and_replace),
+    ("idea.create", idea_create), ("idea.edit", idea_edit), ("idea.hide", idea_hide),
+    ("idea.unhide", idea_unhide), ("idea.merge", idea_merge), ("idea.unmerge", idea_unmerge),
+    ("stand.create", stand_create), ("stand.edit", stand_edit), ("wall_link.renew", wall_link_renew),
+    ("voting.settings", voting_settings), ("voting.open", voting_open), ("voting.close", voting_close),
+    ("voting.tickets_issue", voting_tickets_issue), ("voting.walk_in", voting_walk_in),
+    ("voting.check_in", voting_check_in), ("voting.board_count", voting_board_count),
+    ("user.create", user_create), ("user.roles", user_roles), ("user.active", user_active),
+    ("user.password", user_password),
+]
+
+
+@pytest.mark.parametrize(("action", "perform"), ACTIONS, ids=[a for a, _ in ACTIONS])
+def test_staff_action_is_audited(app, world, create_user, action, perform):
+    acting = create_user(roles=("admin",), name="Audita Admin")
+    with app.test_request_context("/"):
+        from app.accounts.models import User
+
+        admin_user = _db.session.get(User, acting.id)
+        login_user(admin_user)
+        known = set(_db.session.execute(sa.select(AuditEntry.id)).scalars())
+        perform(world, admin_user)
+        _db.session.commit()
+        new = [e for e in _db.session.execute(
+            sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).scalars()
+            if e.id not in known]
+        assert new, f"no audit entry {action}"
+        entry = new[-1]
+        assert entry.user_id == acting.id and entry.user_label == "Audita Admin"
+        assert entry.before or entry.after or entry.detail or action.endswith("renew") or action.endswith("export")
+        text = repr((entry.before, entry.after, entry.detail))
+        for seeded in world.seeded:
+            assert seeded not in text, f"{seeded} in the audit entry of {action}"
+
+
+def test_http_actions_are_audited_with_the_request_id(app, world, admin):
+    """Through the views: the entry carries the response's request id."""
+    response = admin.submit(f"/manage/events/{world.other_event_id}/status", {"action": "close"})
+    assert response.status_code in (302, 303)
+    csv = admin.get(f"/manage/events/{world.event_id}/applications.csv")
+    assert csv.status_code == 200
+    csv.get_data()
+    badges = admin.get(f"/manage/events/{world.event_id}/badges")
+    assert badges.status_code == 200
+    with app.app_context():
+        entries = {e.action: e for e in _db.session.execute(sa.select(AuditEntry)).scalars()}
+    assert entries["event.status"].after == {"status": "closed"}
+    assert entries["event.status"].request_id == response.headers["X-Request-ID"]
+    assert entries["application.export"].event_id == world.event_id
+    assert entries["application.export"].request_id == csv.headers["X-Request-ID"]
+    assert entries["voting.badges_export"].request_id == badges.headers["X-Request-ID"]
+    # The world was built through HTTP too: the commitment and the draw are there.
+    assert {"lottery.commit", "lottery.draw"} <= set(entries)
+
+
+def test_purge_and_erasure_are_audited_without_personal_data(app, world, client):
+    from app.privacy.services import purge
+
+    assert client.submit(f"/applications/{world.unconfirmed_token}/erase").status_code == 303
+    with app.app_context():
+        purge(now=world.ends_at + timedelta(days=31))
+        _db.session.commit()
+        entries = _db.session.execute(sa.select(AuditEntry)).scalars().all()
+        actions = {e.action for e in entries}
+        assert {"privacy.purge", "application.erased_by_applicant"} <= actions
+        text = repr([(e.before, e.after, e.detail, e.user_label) for e in entries])
+    for seeded in world.seeded:
+        assert seeded not in text
