@@ -100,3 +100,40 @@ def test_pages_are_axe_clean(live_server, new_page, locale):
     page.get_by_role("button").filter(has_text="Send" if locale.startswith("en") else "Senden").click()
     assert page.locator(".error-summary").is_visible()
     assert_no_axe_violations(page, f"feedback form with errors ({locale})")
+
+
+@pytest.mark.browser
+def test_own_data_and_erasure_journey_is_axe_clean(live_server, new_page, world, app):
+    """The applicant's manage page links their data and the erasure, which asks first."""
+    from app.events.models import Application
+
+    page = new_page(phone=True)
+    token = world.tokens[world.voter]
+    page.goto(f"{live_server.url}/applications/{token}")
+    assert page.get_by_role("link", name="Alle über Sie gespeicherten Daten herunterladen (JSON)").is_visible()
+    assert_no_axe_violations(page, "manage page with the own-data links")
+    page.get_by_role("link", name="Ihre Bewerbung löschen").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Ihre Bewerbung löschen"
+    assert_no_axe_violations(page, "erase confirmation")
+    page.get_by_role("button", name="Meine Bewerbung jetzt löschen").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Ihre Bewerbung wurde gelöscht"
+    assert_no_axe_violations(page, "erased")
+    with app.app_context():
+        assert _db.session.get(Application, world.application_ids[world.voter]).name is None
+
+
+@pytest.mark.browser
+def test_audit_log_page_is_axe_clean(live_server, new_page, world, create_user):
+    create_user(email="chefin@example.org", roles=("admin",))
+    page = new_page()
+    page.goto(live_server.url + "/login")
+    page.get_by_label("E-Mail").fill("chefin@example.org")
+    page.get_by_label("Passwort").fill("correct horse battery staple")
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Protokoll").click()
+    assert page.get_by_role("cell", name="lottery.draw").count() >= 1
+    assert_no_axe_violations(page, "audit log")
+    page.get_by_label("Aktion").select_option("lottery.draw")
+    page.get_by_role("button", name="Filtern").click()
+    assert page.get_by_role("cell", name="lottery.commit").count() == 0
+    assert_no_axe_violations(page, "audit log filtered")
