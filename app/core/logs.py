@@ -119,6 +119,9 @@ def configure(app: Flask) -> None:
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
+    # The development server's access lines show the raw path (secret-link tokens); the
+    # JSON request line replaces them.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app.log_exception = _log_exception  # type: ignore[method-assign]
 
     @app.before_request

@@ -143,3 +143,5 @@ def test_level_is_configurable(app, capsys):
         logging.getLogger("app").warning("shown")
     lines = log_lines(capsys.readouterr().err)
     assert [e["event"] for e in lines] == ["shown"]
+    # The development server's raw access lines (with tokens in paths) are off.
+    assert logging.getLogger("werkzeug").getEffectiveLevel() >= logging.WARNING
