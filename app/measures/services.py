@@ -20,7 +20,7 @@ from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Event, EventStatus, Process
 from app.extensions import db
-from app.ideas.models import Idea, IdeaLog, IdeaStatus, Stand
+from app.ideas.models import Idea, IdeaLog, IdeaStatus, IdeaTag, Stand, Tag
 from app.measures.models import (
     MEASURE_STATUSES, IdeaNotTaken, Measure, MeasureIdea, MeasureStatus, MeasureStatusChange,
 )
@@ -539,15 +539,20 @@ def outcome(process: Process) -> Outcome:
     ideas: dict[int, PublicIdea] = {}
     if wanted:
         rows = db.session.execute(
-            sa.select(Idea, Stand.title, Event.title, Event.id)
+            sa.select(Idea.id, Idea.text, Stand.title, Event.title, Event.id)
             .join(Stand, Stand.id == Idea.stand_id).join(Event, Event.id == Stand.event_id)
             .where(Idea.id.in_(wanted), Idea.status.in_(VISIBLE_IDEA),
                    Event.process_id == process.id, Event.status == EventStatus.PUBLISHED.value)
             .order_by(Event.starts_at, Event.id, Stand.position, Idea.id)
         ).all()
-        for idea, stand_title, event_title, event_id in rows:
-            ideas[idea.id] = PublicIdea(id=idea.id, text=idea.text, stand=stand_title, event=event_title,
-                                        event_id=event_id, tags=[t.label for t in idea.tags])
+        for idea_id, text, stand_title, event_title, event_id in rows:
+            ideas[idea_id] = PublicIdea(id=idea_id, text=text, stand=stand_title, event=event_title,
+                                        event_id=event_id, tags=[])
+        for idea_id, label in db.session.execute(
+            sa.select(IdeaTag.idea_id, Tag.label).join(Tag, Tag.id == IdeaTag.tag_id)
+            .where(IdeaTag.idea_id.in_(list(ideas))).order_by(Tag.label)
+        ).all() if ideas else ():
+            ideas[idea_id].tags.append(label)
         event_ids = sorted({i.event_id for i in ideas.values()})
         totals = dot_totals(process.id, event_ids, list(ideas))
         for idea in ideas.values():
