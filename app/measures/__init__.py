@@ -19,6 +19,7 @@ def init_app(app):
         idea_services.AFTER_VISIBILITY_CHANGE.append(services._after_idea_visibility_change)
     app.jinja_env.globals["measure_status_label"] = services.status_label
     app.jinja_env.globals["idea_measure_controls"] = views_manage.idea_measure_controls
+    app.jinja_env.globals["measure_count"] = services.measure_count
 
     # Before CSRF (which reads the form): an upload over the import's limit is refused
     # from its Content-Length, and a body without one is cut off while it streams.

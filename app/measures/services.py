@@ -237,6 +237,11 @@ def measures_of(process_id: int) -> list[Measure]:
     ).scalars())
 
 
+def measure_count(process_id: int) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count(Measure.id)).where(Measure.process_id == process_id)).scalar_one()
+
+
 def link_counts(measure_ids: Sequence[int]) -> dict[int, int]:
     if not measure_ids:
         return {}
