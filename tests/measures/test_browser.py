@@ -61,3 +61,17 @@ def test_admin_links_ideas_and_changes_status_public_page_shows_it(app, live_ser
     assert "Jugend-Workshop" in card.inner_text() and "Bürger-Workshop" in card.inner_text()
     assert "Erika Geheim" not in public.content()
     assert_no_axe_violations(public, "public outcome page")
+
+
+def test_opt_out_page_on_a_phone(app, live_server, world, new_page):
+    from app.measures import notify
+
+    w = world(applicants=[{"email": "ada@example.org"}])
+    with app.app_context():
+        token = notify.optout_token(w.application_ids)
+    page = new_page(phone=True)
+    page.goto(f"{live_server.url}/measure-mails/{token}")
+    assert_no_axe_violations(page, "opt-out page")
+    page.get_by_role("button", name="Diese Mails abbestellen").click()
+    assert page.locator("#optout-done").is_visible()
+    assert_no_axe_violations(page, "opt-out done")
