@@ -224,3 +224,12 @@ def test_history_rows_are_kept_for_every_change(world, make_measure, admin, db):
     rows = db.session.execute(sa.select(MeasureStatusChange.to_status).where(
         MeasureStatusChange.measure_id == measure_id).order_by(MeasureStatusChange.id)).scalars().all()
     assert rows == ["proposed", "adopted", "in_progress", "done", "in_progress"]
+
+
+def test_process_management_links_to_the_measures_for_admins(world, admin, staff_client):
+    w = world()
+    url = f"/manage/processes/{w.process_id}"
+    assert f"/manage/processes/{w.process_id}/measures" in admin.get(url).get_data(as_text=True)
+    council_page = staff_client("council").get(url)
+    assert council_page.status_code == 200
+    assert f"/manage/processes/{w.process_id}/measures" not in council_page.get_data(as_text=True)
