@@ -70,8 +70,11 @@ def _dashboard(process: Process, event: Event | None, *, event_ids):
         .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id)).scalars().all()
     participation = services.participation([e.id for e in events])
     in_scope = [participation[i] for i in scope.event_ids]
-    context = display.results_context(scope, unfiltered, page=display.page_number(args.get("page")),
-                                      per_page=display.STAFF_PAGE_SIZE)
+    with services.prepared(scope) as counted:
+        context = display.results_context(counted, unfiltered, page=display.page_number(args.get("page")),
+                                          per_page=display.STAFF_PAGE_SIZE)
+        comparison = services.group_comparison(counted) if event is None else None
+        stand_comparison = services.group_comparison(counted, dimension="stand") if event is None else None
     funnel = display.combined_participation(in_scope)
     return render_template(
         "results/dashboard.html", process=process, event=event, events=events, error=error,
@@ -79,8 +82,7 @@ def _dashboard(process: Process, event: Event | None, *, event_ids):
         groups=services.stakeholder_groups(process.id, public=False),
         by_option=services.participation_by_option(event.id) if event else [],
         top_tags=context["tags"][:10],
-        comparison=services.group_comparison(scope) if event is None else None,
-        stand_comparison=services.group_comparison(scope, dimension="stand") if event is None else None,
+        comparison=comparison, stand_comparison=stand_comparison,
         is_admin="admin" in current_user.role_names,
         can_publish=bool(event and "publish" in available_actions(event)),
         status_labels=EVENT_STATUS_LABELS, **context,

@@ -34,7 +34,8 @@ def event_results(event_id: int):
         scope = services.event_scope(event)
     unfiltered = services.event_scope(event)
     page = display.page_number(request.args.get("page"))
-    context = display.results_context(scope, unfiltered, page=page, per_page=display.PUBLIC_PAGE_SIZE)
+    with services.prepared(scope) as counted:
+        context = display.results_context(counted, unfiltered, page=page, per_page=display.PUBLIC_PAGE_SIZE)
     return render_template("results/public_event.html", event=event, error=error,
                            participation=services.participation([event.id])[event.id], **context), status
 
@@ -48,13 +49,14 @@ def process_results(process_id: int):
     events = services.published_events(process.id)
     if not events:
         abort(404)
-    scope = services.make_scope(process.id)
-    stands = services.stand_totals(scope)
-    tags = services.top_tags(scope, limit=10)
-    participation = services.participation([e.id for e in events])
+    with services.prepared(services.make_scope(process.id)) as scope:
+        stands = services.stand_totals(scope)
+        tags = services.top_tags(scope, limit=10)
+        top = services.idea_ranking(scope, limit=10)
+        comparison = services.group_comparison(scope)
     return render_template(
-        "results/public_process.html", process=process, events=events, participation=participation,
+        "results/public_process.html", process=process, events=events,
+        participation=services.participation([e.id for e in events]),
         event_totals=display.sum_by_event(stands), totals=display.sum_totals(stands),
-        top=services.idea_ranking(scope, limit=10), tags=tags, tag_chart=display.tag_chart(tags),
-        comparison=services.group_comparison(scope),
+        top=top, tags=tags, tag_chart=display.tag_chart(tags), comparison=comparison,
     )

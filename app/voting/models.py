@@ -152,6 +152,8 @@ class Dot(db.Model):
         CheckConstraint(f"idea_slot >= 1 AND idea_slot <= {MAX_DOTS}", name="idea_slot_in_range"),
         CheckConstraint("channel IN (" + ", ".join(f"'{c}'" for c in TICKET_CHANNELS) + ")", name="known_channel"),
         Index("ix_dot_event_id_idea_id", "event_id", "idea_id"),
+        # Covers the results' count of dots per idea and channel (no table lookups for 500,000 dots).
+        Index("ix_dot_idea_id_channel", "idea_id", "channel"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,7 +161,7 @@ class Dot(db.Model):
     #: Copied from the ticket, so totals per event need no join.
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     #: The idea the dot was given to (a merge later moves its total, not the row).
-    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"))
     #: The stand of that idea when the dot was given.
     stand_id: Mapped[int] = mapped_column(ForeignKey("stand.id", ondelete="CASCADE"))
     #: room or online (copied from the ticket).
