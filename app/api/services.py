@@ -235,10 +235,11 @@ def results_json(event: Event, limit: int) -> dict[str, Any]:
     """The event's published results: totals per stand and tag, the ideas ranked by dots."""
     from app.results import services as results
 
-    scope = results.event_scope(event, public=True)
-    ranking = results.idea_ranking(scope, limit=limit)
+    with results.prepared(results.event_scope(event, public=True)) as scope:  # dots counted once
+        ranking = results.idea_ranking(scope, limit=limit)
+        stands = results.stand_totals(scope)
+        tags = results.tag_totals(scope)
     measures = measure_ids([i.id for i in ranking])
-    stands = results.stand_totals(scope)
     totals = results.sum_of_stands(stands)
     return {
         "event_id": event.id,
@@ -248,6 +249,6 @@ def results_json(event: Event, limit: int) -> dict[str, Any]:
         "stands": [{"id": s.stand_id, "title": s.title, "ideas": s.ideas, "dots": dots_json(s)}
                    for s in stands],
         "tags": [{"id": t.tag_id, "label": t.label, "ideas": t.ideas, "dots": dots_json(t)}
-                 for t in results.tag_totals(scope)],
+                 for t in tags],
         "ranking": [{"rank": i.rank, **idea_json(i, measures), "merged": i.merged} for i in ranking],
     }
