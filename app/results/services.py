@@ -217,14 +217,17 @@ def event_scope(event: Event, *, public: bool = True, include_hidden: bool = Fal
 # ------------------------------------------------------------------ building blocks (SQL)
 
 
-def merge_groups(scope: Scope):
+def merge_groups(scope: Scope, name: str = "merge_group"):
     """Recursive CTE ``(idea_id, root_id)``: each surviving idea of the scope's events with
-    itself and with every idea merged into it (directly or along a chain), at any event."""
+    itself and with every idea merged into it (directly or along a chain), at any event.
+
+    :param name: of the CTE; a statement that uses it twice needs a second name.
+    """
     base = (sa.select(Idea.id.label("idea_id"), Idea.id.label("root_id"))
             .join(Stand, Stand.id == Idea.stand_id)
             .where(Stand.event_id.in_(scope.event_ids), Idea.merged_into_id.is_(None)))
-    groups = base.cte("merge_group", recursive=True)
-    member = sa.orm.aliased(Idea, name="member")
+    groups = base.cte(name, recursive=True)
+    member = sa.orm.aliased(Idea, name=f"{name}_member")
     return groups.union_all(
         sa.select(member.id, groups.c.root_id).join(groups, member.merged_into_id == groups.c.idea_id))
 
@@ -820,9 +823,7 @@ class IdeaRecord:
 
 
 def _records_statement(scope: Scope):
-    from app.voting.services import idea_root_cte
-
-    roots = idea_root_cte()
+    roots = merge_groups(scope, name="record_group")
     ranked = _ranked(scope)
     survivor = Idea.merged_into_id.is_(None)
 
