@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
+from app.audit.services import log_action
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Process
@@ -237,6 +238,7 @@ def confirm(process: Process, user: User, import_id: int) -> list[Measure]:
         raise MeasureError(_l("This import is no longer available (already imported or expired). "
                               "Please upload the file again."), "import_gone")
     rows = json.loads(entry.rows)
+    filename = entry.filename
     taken = db.session.execute(
         sa.delete(MeasureImport).where(MeasureImport.id == entry.id)).rowcount
     if taken != 1:
@@ -253,4 +255,5 @@ def confirm(process: Process, user: User, import_id: int) -> list[Measure]:
         except MeasureError as exc:
             raise MeasureError(_l("Line %(line)d: %(problem)s", line=row["line"], problem=exc.message),
                                exc.code) from None
+    log_action("measure.import", process, after={"file": filename, "measures": len(measures)})
     return measures

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.audit.services import diff, log_action, snapshot
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Event, EventStatus, Process
@@ -153,6 +154,7 @@ def create_measure(process: Process, *, title: object, description: object = "",
     db.session.add(MeasureStatusChange(measure_id=measure.id, from_status=None, to_status=status, changed_on=on,
                                        comment=comment_text, user_id=user.id if user else None))
     db.session.flush()
+    log_action("measure.create", measure, after=snapshot(measure))
     return measure
 
 
@@ -175,12 +177,16 @@ def update_measure(measure: Measure, *, title: object, description: object = "",
     fields = _clean_fields(description, chapter, office)
     progress_value = clean_progress(progress)
     _check_title_free(measure.process_id, title, measure.id)
+    before = snapshot(measure, ("title", "description", "chapter", "office", "progress"))
     measure.title = title
     for name, value in fields.items():
         setattr(measure, name, value)
     measure.progress = progress_value
     measure.updated_at = utcnow()
     db.session.flush()
+    changes = diff(before, measure)
+    if changes["after"]:
+        log_action("measure.edit", measure, **changes)
     return measure
 
 
@@ -222,6 +228,8 @@ def change_status(measure: Measure, status: str, *, on: date | None = None, comm
     db.session.add(change)
     db.session.flush()
     db.session.refresh(measure)
+    log_action("measure.status", measure, before={"status": change.from_status},
+               after={"status": status, "date": on, "comment": comment_text, "progress": new_progress})
     if notify:
         from app.measures import notify as notify_module
 
@@ -310,6 +318,8 @@ def link_ideas(measure: Measure, ideas: Iterable[Idea], *, user: User | None = N
         linked.append(idea)
     sync_idea_status([i.id for i in ideas])
     db.session.flush()
+    if linked:
+        log_action("measure.link_ideas", measure, after={"idea_ids": [i.id for i in linked]})
     return linked
 
 
@@ -325,6 +335,7 @@ def unlink_idea(measure: Measure, idea: Idea, *, user: User | None = None) -> bo
         _log(idea, "unlink", user, {"measure_id": measure.id, "measure": measure.title})
         sync_idea_status([idea.id])
         db.session.flush()
+        log_action("measure.unlink_idea", measure, before={"idea_ids": [idea.id]})
     return bool(removed)
 
 
@@ -385,6 +396,8 @@ def set_not_taken(idea: Idea, reason: object, *, user: User | None = None) -> Id
     entry.created_at = utcnow()
     _log(idea, "not_taken", user, {"reason": reason_text})
     db.session.flush()
+    log_action("idea.not_taken", idea, event_id=idea.stand.event_id, process_id=_process_of_idea(idea),
+               after={"reason": reason_text})
     return entry
 
 
@@ -393,6 +406,7 @@ def clear_not_taken(idea: Idea, *, user: User | None = None) -> bool:
     if removed:
         _log(idea, "not_taken_cleared", user, {})
         db.session.flush()
+        log_action("idea.not_taken_cleared", idea, event_id=idea.stand.event_id, process_id=_process_of_idea(idea))
     return bool(removed)
 
 

@@ -233,3 +233,21 @@ def test_process_management_links_to_the_measures_for_admins(world, admin, staff
     council_page = staff_client("council").get(url)
     assert council_page.status_code == 200
     assert f"/manage/processes/{w.process_id}/measures" not in council_page.get_data(as_text=True)
+
+
+def test_staff_actions_write_the_audit_log(world, make_measure, admin, db):
+    from app.audit.models import AuditEntry
+
+    w = world()
+    measure_id = make_measure(w.process_id)
+    admin.submit(f"/manage/measures/{measure_id}/ideas", {"idea_ids": [str(w.idea_ids[0])]})
+    admin.submit(f"/manage/measures/{measure_id}/status", {"status": "adopted", "comment": "Beschlossen"})
+    admin.submit(f"/manage/measures/{measure_id}/ideas/{w.idea_ids[0]}/unlink")
+    admin.submit(f"/manage/ideas/{w.idea_ids[1]}/not-taken", {"reason": "Gibt es schon"})
+    entries = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action.like("measure.%")
+                                 | AuditEntry.action.like("idea.not_taken%")).order_by(AuditEntry.id)).scalars().all()
+    assert [e.action for e in entries] == ["measure.create", "measure.link_ideas", "measure.status",
+                                           "measure.unlink_idea", "idea.not_taken"]
+    status = entries[2]
+    assert status.process_id == w.process_id and status.user_id == admin.user.id
+    assert status.before == {"status": "proposed"} and status.after["status"] == "adopted"
