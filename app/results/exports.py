@@ -16,7 +16,7 @@ import csv
 import io
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
@@ -28,7 +28,7 @@ from app.events.application_services import csv_safe
 from app.events.models import Event, Process
 from app.extensions import db
 from app.results import services
-from app.results.services import IdeaRecord, Scope
+from app.results.services import IdeaRecord, Scope, StandTotal, TagTotal
 
 CSV_DELIMITER = ";"
 CSV_CHUNK_ROWS = 500
@@ -65,6 +65,9 @@ class ExportData:
     #: idea id → [(measure id, title, status)]
     measures: dict[int, list[tuple[int, str, str]]]
     generated_at: datetime
+    #: Only when collected ``totals=True`` (the XLSX export).
+    stands: list[StandTotal] = field(default_factory=list)
+    tags: list[TagTotal] = field(default_factory=list)
 
 
 def staff_scope(process: Process, event_id: object = None) -> Scope:
@@ -89,12 +92,20 @@ def measures_of_ideas(process_id: int, idea_ids: list[int]) -> dict[int, list[tu
             for idea_id, ids in measure_ids_for_ideas(idea_ids).items()}
 
 
-def collect(process: Process, scope: Scope) -> ExportData:
+def collect(process: Process, scope: Scope, *, totals: bool = False) -> ExportData:
+    """The records of the scope; with ``totals`` also the stand and tag totals (dots counted once)."""
     events = {e.id: e for e in db.session.execute(
         sa.select(Event).where(Event.id.in_(scope.event_ids))).scalars()}
-    records = services.idea_records(scope, limit=None)
+    stands: list[StandTotal] = []
+    tags: list[TagTotal] = []
+    if totals:
+        with services.prepared(scope) as counted:
+            records = services.idea_records(counted, limit=None)
+            stands, tags = services.stand_totals(counted), services.tag_totals(counted)
+    else:
+        records = services.idea_records(scope, limit=None)
     return ExportData(process, scope, events, records, measures_of_ideas(process.id, [r.id for r in records]),
-                      utcnow())
+                      utcnow(), stands, tags)
 
 
 def headers() -> list[str]:
@@ -174,13 +185,13 @@ def write_xlsx(data: ExportData) -> IO[bytes]:
     stands = workbook.add_worksheet(_sheet_name(_l("Stands")))
     stands.set_column(0, 1, 30)
     _write_row(stands, 0, [str(_l("Event")), str(_l("Stand")), str(_l("Ideas")), *dots], bold)
-    for row, s in enumerate(services.stand_totals(data.scope), start=1):
+    for row, s in enumerate(data.stands, start=1):
         _write_row(stands, row, [s.event_title, s.title, s.ideas, s.room, s.board, s.online, s.total])
 
     tags = workbook.add_worksheet(_sheet_name(_l("Tags")))
     tags.set_column(0, 0, 30)
     _write_row(tags, 0, [str(_l("Tag")), str(_l("Ideas")), *dots], bold)
-    for row, t in enumerate(services.tag_totals(data.scope), start=1):
+    for row, t in enumerate(data.tags, start=1):
         _write_row(tags, row, [t.label, t.ideas, t.room, t.board, t.online, t.total])
     workbook.close()
     output.seek(0)

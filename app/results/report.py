@@ -363,8 +363,14 @@ class Report:
     # -------------------------------------------------------------- the document
 
     def story(self) -> list:
-        return (self.title_page() + self.how_it_ran() + self.charts() + self.ideas_by_stand() + self.comparison()
-                + self.measures())
+        """All flowables; the dots are counted once for every aggregation (``services.prepared``)."""
+        plain = self.scope
+        with services.prepared(plain) as self.scope:
+            try:
+                return (self.title_page() + self.how_it_ran() + self.charts() + self.ideas_by_stand()
+                        + self.comparison() + self.measures())
+            finally:
+                self.scope = plain
 
     def render(self, output) -> None:
         s = self.styles

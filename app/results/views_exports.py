@@ -16,12 +16,12 @@ from app.results.services import ResultsError
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _export_data(process_id: int) -> exports.ExportData:
+def _export_data(process_id: int, totals: bool = False) -> exports.ExportData:
     process = db.session.get(Process, process_id) if 0 < process_id < 2**31 else None
     if process is None:
         abort(404)
     scope = exports.staff_scope(process, request.args.get("event"))
-    return exports.collect(process, scope)
+    return exports.collect(process, scope, totals=totals)
 
 
 def _filename(data: exports.ExportData, extension: str) -> str:
@@ -49,7 +49,7 @@ def export_csv(process_id: int):
 @bp.route("/manage/results/processes/<int:process_id>/ideas.xlsx")
 @staff_required("admin", "council")
 def export_xlsx(process_id: int):
-    data = _export_data(process_id)
+    data = _export_data(process_id, totals=True)
     response = send_file(exports.write_xlsx(data), mimetype=XLSX_MIMETYPE, as_attachment=True,
                          download_name=_filename(data, "xlsx"))
     response.headers["Cache-Control"] = "no-store"
