@@ -107,6 +107,8 @@ def _table(rows: list[list], widths: list[float], styles: Styles, numeric_from: 
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9d3db")),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
     if header_rows:
@@ -296,7 +298,7 @@ class Report:
         for idea in ranking:
             by_stand[idea.stand_id].append(idea)
         header = ["#", _("Idea"), _("Tags"), _("Room"), _("Board"), _("Online"), _("Total")]
-        widths = [9 * mm, 73 * mm, 32 * mm, 14 * mm, 14 * mm, 14 * mm, 14 * mm]
+        widths = [9 * mm, 64 * mm, 29 * mm, 17 * mm, 17 * mm, 17 * mm, 17 * mm]
         for stand in self.stand_totals:
             ideas = by_stand.get(stand.stand_id, [])
             title = stand.title if len(self.events) < 2 else f"{stand.title} – {stand.event_title}"
