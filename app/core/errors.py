@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -72,6 +73,23 @@ def register(app: Flask) -> None:
             if retry:
                 return body, status, {"Retry-After": str(retry)}
         return response
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    def database_unavailable(exc: sa.exc.DBAPIError):
+        """The database is down or restarting: "temporarily unavailable", never a traceback.
+        Nothing was committed by this request, so the person can simply send it again."""
+        from app.extensions import db
+
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:
+            pass
+        app.logger.warning("database unavailable: %s", str(exc.orig or exc).splitlines()[0])
+        # The layout must not touch the database again: render as an anonymous visitor.
+        g._login_user = app.login_manager.anonymous_user()
+        body, status = render_error(503)
+        return body, status, {"Retry-After": "10"}
 
     @app.errorhandler(InternalServerError)
     def server_error(exc: InternalServerError):
