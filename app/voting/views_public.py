@@ -27,9 +27,10 @@ SESSION_KEY = "voting_tickets"
 
 
 def _failed(response) -> bool:
-    """Only failed code entries count towards the guessing limit (typed and QR links share it),
-    so a hall full of participants behind one address is not blocked by the correct codes."""
-    return response.status_code >= 400
+    """Only wrong codes count towards the guessing limit (typed and QR links share it), so a
+    hall full of participants behind one address is blocked neither by the correct codes nor
+    by a moment in which the server could not answer (a 503 while the database restarts)."""
+    return response.status_code in (404, 422)
 
 
 def get_public_event(event_id: int) -> Event:

@@ -98,3 +98,25 @@ def test_without_redis_the_site_works_and_limits_fall_back_to_each_worker(app, w
     assert statuses.count(200) <= WORKERS * limit, statuses
     assert statuses.count(429) >= attempts - WORKERS * limit, statuses
     assert "Traceback" not in log, log[-2000:]
+
+
+@pytest.mark.parametrize("app_config", [{"VOTING_CODE_RATE_LIMIT": "3 per minute", "MAIL_SEND_AFTER_REQUEST": False,
+                                         "MAIL_RETRY_INTERVAL": -1}])
+def test_an_outage_does_not_count_as_guessing_ticket_codes(app, world, persona, monkeypatch):
+    """A hall behind one address: while the database is away the ticket links answer 503, and
+    those answers must not use up the hall's allowance for wrong codes."""
+    import sqlalchemy as sa
+
+    from app.voting import services
+
+    def database_gone(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "find_ticket", database_gone)
+        for _ in range(5):
+            assert persona("anonymous").get(f"/events/{world.event_id}/vote/t/{world.a.code}").status_code == 503
+    assert persona("anonymous").get(f"/events/{world.event_id}/vote/t/{world.a.code}").status_code == 302
+    for _ in range(3):  # wrong codes still count
+        assert persona("anonymous").get(f"/events/{world.event_id}/vote/t/WRONG123").status_code == 404
+    assert persona("anonymous").get(f"/events/{world.event_id}/vote/t/{world.b.code}").status_code == 429
