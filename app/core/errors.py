@@ -91,6 +91,18 @@ def register(app: Flask) -> None:
         body, status = render_error(503)
         return body, status, {"Retry-After": "10"}
 
+    @app.teardown_appcontext
+    def remove_session_even_if_the_connection_is_gone(exc: BaseException | None) -> None:
+        """Runs before Flask-SQLAlchemy's own teardown. If the database went away during the
+        request, the session's final ROLLBACK fails; the response is complete by then, so
+        drop the session (its connection is invalidated) instead of turning it into a 500."""
+        from app.extensions import db
+
+        try:
+            db.session.remove()
+        except sa.exc.SQLAlchemyError:
+            db.session.registry.clear()
+
     @app.errorhandler(InternalServerError)
     def server_error(exc: InternalServerError):
         app.logger.exception("unhandled error", exc_info=getattr(exc, "original_exception", exc))

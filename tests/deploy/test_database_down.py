@@ -58,3 +58,20 @@ def test_health_and_api_answer_json(down_app):
     response = client.get("/api/v1/processes")
     assert response.status_code == 503 and response.is_json
     assert response.json["error"]["status"] == 503
+
+
+def test_a_connection_lost_at_the_end_of_a_request_is_not_a_500(app, monkeypatch):
+    """PostgreSQL restarting between the view and the teardown: the final ROLLBACK fails with
+    "terminating connection due to administrator command"; the finished page is still sent."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    def connection_gone(self):
+        raise sa.exc.OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+
+    client = app.test_client()
+    with monkeypatch.context() as patch:
+        patch.setattr(Session, "close", connection_gone)
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert client.get("/processes").status_code == 200  # the next request gets a fresh session
