@@ -1,0 +1,549 @@
+"""Load and failure test against the production stack (not part of the test suite).
+
+Starts a throwaway PostgreSQL 15 cluster, Redis, a loopback SMTP server and the production
+stack of ``scripts/serve-prod.sh`` (nginx → gunicorn gthread workers), seeds a held
+workshop (three stands with their moderators, open voting, tickets) and an event open for
+applications, then runs at the same time:
+
+* residents: open the application form and apply (one application each, retried like a
+  person who presses "send" again after an error page);
+* moderators: log in and capture ideas through the capture page's JSON API (retried with
+  the same ``client_id``, as capture.js does);
+* participants: open their ticket link and place dots through the ballot's JSON API;
+* a projector wall: keeps the event stream open, reconnecting with ``Last-Event-ID``.
+
+It prints throughput, latency percentiles and errors per action, then checks consistency
+(every accepted application, idea and dot stored exactly once, nothing extra, every
+accepted idea seen by the wall). Scenarios disturb the run a third of the way in:
+
+``normal``      nothing happens
+``pg-restart``  PostgreSQL is shut down for a few seconds and started again; pages must
+                answer the friendly 503 while it is down, and work again after
+``redis-stop``  Redis stops for good; the site keeps working (limits in worker memory)
+``smtp-down``   the SMTP server stops; mail waits in the outbox and is delivered once it
+                is back (``flask mail send-pending``)
+``worker-kill`` every original gunicorn worker is SIGKILLed, one after the other; the
+                others keep serving, the master starts new ones, the wall reconnects
+
+Usage: ``python bench/load.py [--scenario all|normal|pg-restart|...] [--residents 150]
+[--moderators 3] [--ideas 30] [--participants 60] [--dots 5] [--concurrency 16]``
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):
+    sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from tests.support.pgcluster import PostgresCluster  # noqa: E402
+from tests.support.prodstack import ProductionStack  # noqa: E402
+from tests.support.servers import RedisServer  # noqa: E402
+from tests.support.smtp import SMTPCatcher  # noqa: E402
+
+PASSWORD = "bench password 2019"
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+SCENARIOS = ("normal", "pg-restart", "redis-stop", "smtp-down", "worker-kill")
+
+
+class Transient(Exception):
+    """A request that failed in a way a person would simply retry (5xx, connection lost)."""
+
+
+class Client:
+    """One simulated browser: a keep-alive connection through nginx, cookies, timings."""
+
+    def __init__(self, port: int, stats: Stats, action: str):
+        self.port, self.stats, self.action = port, stats, action
+        self.cookies: dict[str, str] = {}
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+                action: str | None = None) -> tuple[int, dict, str]:
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        started = time.perf_counter()
+        try:
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            text = response.read().decode("utf-8", errors="replace")
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            self.stats.record(action or self.action, time.perf_counter() - started, f"conn:{type(exc).__name__}")
+            raise Transient(str(exc)) from None
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        status = response.status
+        self.stats.record(action or self.action, time.perf_counter() - started, status)
+        if response.getheader("Connection", "").lower() == "close":
+            self.close()
+        if status >= 500:
+            if "Traceback" in text:
+                self.stats.tracebacks += 1
+            if status == 503 and "nicht verfügbar" in text or "nicht erreichbar" in text:
+                self.stats.friendly_5xx += 1
+            raise Transient(f"{status}")
+        return status, {k.lower(): v for k, v in response.getheaders()}, text
+
+    def get(self, path: str, **kw):
+        return self.request("GET", path, **kw)
+
+    def post_form(self, path: str, fields: dict, **kw):
+        return self.request("POST", path, urllib.parse.urlencode(fields).encode(),
+                            {"Content-Type": "application/x-www-form-urlencoded", **kw.pop("headers", {})}, **kw)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.statuses: dict[str, Counter] = defaultdict(Counter)
+        self.tracebacks = 0
+        self.friendly_5xx = 0
+        self.started = time.perf_counter()
+
+    def record(self, action: str, seconds: float, status) -> None:
+        with self.lock:
+            self.latencies[action].append(seconds)
+            self.statuses[action][status] += 1
+
+    def report(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        total = sum(len(v) for v in self.latencies.values())
+        print(f"  {total} requests in {elapsed:.1f} s = {total / elapsed:.0f} requests/s")
+        print(f"  {'action':<16}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
+        for action in sorted(self.latencies):
+            values = sorted(self.latencies[action])
+            def pct(p: float) -> float:
+                return values[min(len(values) - 1, int(p * len(values)))] * 1000
+            statuses = ", ".join(f"{k}×{v}" for k, v in sorted(self.statuses[action].items(), key=str))
+            print(f"  {action:<16}{len(values):>9}{pct(0.5):>9.0f}{pct(0.95):>9.0f}{pct(0.99):>9.0f}  {statuses}")
+
+
+def retry(fn, attempts: int = 40, pause: float = 0.25):
+    """Call ``fn`` until it does not raise :class:`Transient` (a person pressing again)."""
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except Transient:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(pause)
+
+
+# ------------------------------------------------------------------ the simulated people
+
+def resident(port: int, stats: Stats, event_id: int, n: int, accepted: list, failed: list) -> None:
+    email = f"resident{n}.{secrets.token_hex(3)}@bench.example"
+
+    def once():
+        client = Client(port, stats, "apply")
+        _, _, page = client.get(f"/events/{event_id}/apply", action="apply-form")
+        fields = {"csrf_token": TOKEN.search(page).group(1), "name": f"Resident {n}", "email": email,
+                  "consent": "y"}
+        for name, value in re.findall(r'name="(criterion_\d+)"[^>]*value="(\d+)"', page):
+            fields.setdefault(name, value) if random.random() < 0.5 else fields.__setitem__(name, value)
+        status, headers, _ = client.post_form(f"/events/{event_id}/apply", fields)
+        client.close()
+        return status, headers.get("location", "")
+
+    try:
+        status, location = retry(once)
+    except Transient:
+        failed.append(email)
+        return
+    (accepted if status == 302 and location.endswith("/apply/sent") else failed).append(email)
+
+
+def moderator(port: int, stats: Stats, email: str, stand_id: int, count: int, accepted: dict, failed: list,
+              pace: float) -> None:
+    client = Client(port, stats, "capture")
+
+    def login():
+        client.cookies.clear()
+        _, _, page = client.get("/login", action="login")
+        status, _, _ = client.post_form("/login", {"csrf_token": TOKEN.search(page).group(1), "email": email,
+                                                    "password": PASSWORD}, action="login")
+        assert status == 302, status
+        _, _, capture = client.get(f"/stands/{stand_id}/capture", action="capture-page")
+        return META_TOKEN.search(capture).group(1)
+
+    token = retry(login)
+    for i in range(count):
+        client_id = str(uuid.uuid4())
+        body = json.dumps({"text": f"Idee {i} von {email.split('@')[0]} #bench", "client_id": client_id}).encode()
+
+        def send():
+            status, _, text = client.request("POST", f"/stands/{stand_id}/ideas.json", body, {
+                "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token})
+            return status, text
+
+        try:
+            status, text = retry(send)
+        except Transient:
+            failed.append(client_id)
+            continue
+        if status in (200, 201):
+            accepted[client_id] = json.loads(text)["idea"]["id"]
+        else:
+            failed.append(client_id)
+        time.sleep(pace)
+
+
+def participant(port: int, stats: Stats, event_id: int, code: str, dots: int, result: dict) -> None:
+    client = Client(port, stats, "dot")
+
+    def enter():
+        client.cookies.clear()
+        status, headers, _ = client.get(f"/events/{event_id}/vote/t/{code}", action="ticket")
+        _, _, ballot = client.get(f"/events/{event_id}/vote", action="ballot")
+        ideas = sorted({int(i) for i in re.findall(r'name="idea_id" value="(\d+)"', ballot)})
+        if status != 302 or not ideas:
+            raise Transient(f"ticket link answered {status}, {len(ideas)} ideas on the ballot")
+        return TOKEN.search(ballot).group(1), ideas
+
+    accepted = unknown = 0
+    try:
+        token, ideas = retry(enter)
+    except Transient:
+        result[code] = (0, 0)
+        return
+    for _ in range(dots):
+        try:
+            status, _, text = client.post_form(f"/events/{event_id}/vote/dots",
+                                               {"csrf_token": token, "op": "add", "idea_id": random.choice(ideas)},
+                                               headers={"Accept": "application/json"})
+        except Transient:
+            unknown += 1  # it may or may not have been stored before the failure
+            time.sleep(0.3)
+            continue
+        if status == 200:
+            accepted += 1
+    result[code] = (accepted, unknown)
+
+
+class Wall(threading.Thread):
+    """A projector wall: the event stream, reconnecting with Last-Event-ID like EventSource."""
+
+    def __init__(self, port: int, token: str):
+        super().__init__(daemon=True)
+        self.port, self.token = port, token
+        self.seen: set[int] = set()
+        self.last_id = "0"
+        self.connections = 0
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=35)
+                conn.request("GET", f"/wall/{self.token}/stream", headers={"Last-Event-ID": self.last_id,
+                                                                          "Accept": "text/event-stream"})
+                response = conn.getresponse()
+                self.connections += 1
+                if response.status != 200:
+                    response.read()
+                    raise OSError(response.status)
+                event_id = None
+                while not self.stop_event.is_set():
+                    line = response.fp.readline()
+                    if not line:
+                        break
+                    line = line.decode(errors="replace").rstrip("\n")
+                    if line.startswith("id: "):
+                        event_id = line[4:]
+                    elif line.startswith("data: ") and line != "data: {}":
+                        self.seen.add(int(json.loads(line[6:])["id"]))
+                    elif line == "" and event_id:
+                        self.last_id = event_id
+                conn.close()
+            except (OSError, http.client.HTTPException, ValueError):
+                time.sleep(1.5)  # EventSource's retry
+
+
+# ------------------------------------------------------------------ setup and checks
+
+def seed(app, participants: int) -> dict:
+    from app.accounts import services as accounts
+    from app.core.models import utcnow
+    from app.demo import load_demo
+    from app.events.models import Criterion, CriterionOption, Event, Process
+    from app.extensions import db
+    from app.ideas import services as ideas
+    from app.ideas.models import Stand
+    from app.voting import services as voting
+
+    with app.app_context():
+        load_demo()
+        workshop = db.session.execute(sa.select(Event).where(Event.seats == 15)).scalar_one()
+        stands = db.session.execute(sa.select(Stand).where(Stand.event_id == workshop.id)
+                                    .order_by(Stand.position)).scalars().all()
+        moderators = []
+        for i, stand in enumerate(stands):
+            user = accounts.create_user(f"bench.moderator{i}@bench.example", f"Bench Moderator {i}", PASSWORD,
+                                        ["moderator"])
+            stand.moderators.append(user)
+            moderators.append((user.email, stand.id))
+        settings = voting.ensure_settings(workshop)
+        settings.dots_per_ticket = 5
+        voting.open_voting(workshop)
+        codes = [voting.issue_ticket(workshop, kind="walk_in", holder_name=f"P{n}").code for n in range(participants)]
+        now = utcnow()
+        process = db.session.execute(sa.select(Process)).scalars().first()
+        event = Event(process=process, title="Bench workshop", seats=15, status="open", consent_text="Ja.",
+                      starts_at=now + timedelta(days=30), ends_at=now + timedelta(days=30, hours=3),
+                      applications_open_at=now - timedelta(days=1), applications_close_at=now + timedelta(days=20))
+        db.session.add(event)
+        for position, (key, values) in enumerate({"alter": ("jung", "alt"), "ort": ("innen", "aussen")}.items()):
+            criterion = Criterion(event=event, key=key, label=key.title(), position=position)
+            for index, value in enumerate(values):
+                criterion.options.append(CriterionOption(value=value, label=value, min_seats=0, max_seats=15,
+                                                         position=index))
+            db.session.add(criterion)
+        token = ideas.wall_link(workshop).token
+        db.session.commit()
+        return {"workshop": workshop.id, "event": event.id, "moderators": moderators, "codes": codes,
+                "wall": token, "dots_per_ticket": settings.dots_per_ticket}
+
+
+def check(app, world: dict, applied: list, apply_failed: list, captured: dict, votes: dict, wall: Wall) -> list[str]:
+    """Exactly-once checks; returns the problems found."""
+    from app.events.models import Application
+    from app.extensions import db
+    from app.ideas.models import Idea
+    from app.voting.models import Dot, Ticket
+
+    problems = []
+    with app.app_context():
+        emails = Counter(db.session.execute(sa.select(Application.email).where(
+            Application.event_id == world["event"])).scalars())
+        for email in applied:
+            if emails[email] != 1:
+                problems.append(f"accepted application {email} stored {emails[email]} times")
+        extra = set(emails) - set(applied) - set(apply_failed)
+        if extra or any(count > 1 for count in emails.values()):
+            problems.append(f"applications stored that nobody sent, or twice: {sorted(extra)[:5]}")
+        stored = Counter(db.session.execute(sa.select(Idea.client_id).where(Idea.text.contains("#bench") |
+                                                                             Idea.client_id.in_(captured))).scalars())
+        for client_id in captured:
+            if stored[client_id] != 1:
+                problems.append(f"accepted idea {client_id} stored {stored[client_id]} times")
+        dots = dict(db.session.execute(sa.select(Ticket.code, sa.func.count(Dot.id)).join(Dot, Dot.ticket_id == Ticket.id)
+                                       .where(Ticket.event_id == world["workshop"]).group_by(Ticket.code)).all())
+        for code, (accepted, unknown) in votes.items():
+            have = dots.get(code, 0)
+            if not accepted <= have <= min(accepted + unknown, world["dots_per_ticket"]):
+                problems.append(f"ticket {code}: {accepted} dots accepted (+{unknown} unknown), {have} stored")
+        db.session.remove()
+    deadline = time.monotonic() + 15
+    missing = set(captured.values()) - wall.seen
+    while missing and time.monotonic() < deadline:
+        time.sleep(0.2)
+        missing = set(captured.values()) - wall.seen
+    if missing:
+        problems.append(f"{len(missing)} accepted ideas never reached the wall")
+    return problems
+
+
+def run(scenario: str, args, pg: PostgresCluster) -> bool:
+    print(f"\n=== scenario: {scenario} ===")
+    from app import create_app
+    from app.core import mail
+    from app.core.models import OutboxMail
+    from config import TestingConfig
+
+    url = pg.create_database(f"bench_{scenario.replace('-', '_')}_{secrets.token_hex(3)}")
+    redis, smtp = RedisServer().start(), SMTPCatcher().start()
+    stack = ProductionStack(url, redis_url=redis.url, workers=args.workers, threads=args.threads, env={
+        "MAIL_SERVER": smtp.host, "MAIL_PORT": str(smtp.port), "IDEENMARKT_APPLY_RATE_LIMIT": "100000 per minute",
+        "IDEENMARKT_LOGIN_RATE_LIMIT": "100000 per minute", "IDEENMARKT_MAIL_RETRY_INTERVAL": "5",
+        "IDEENMARKT_MAIL_RETRY_BASE_SECONDS": "1"})
+    notes: list[str] = []
+    try:
+        stack.start()
+        data = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, INSTANCE_PATH=str(stack.instance),
+                          MAIL_SERVER=smtp.host, MAIL_PORT=smtp.port, MAIL_SEND_AFTER_REQUEST=False)
+        world = seed(data, args.participants)
+        stats = Stats()
+        wall = Wall(stack.port, world["wall"])
+        wall.start()
+        applied, apply_failed, captured, capture_failed, votes = [], [], {}, [], {}
+        done = Counter()
+        total_work = args.residents + args.participants + args.moderators * args.ideas
+
+        def tracked(fn, *a, weight=1):
+            fn(*a)
+            done["work"] += weight
+
+        disturbance = threading.Thread(target=disturb, args=(scenario, stack, pg, redis, smtp, done,
+                                                             total_work, notes), daemon=True)
+        disturbance.start()
+        with ThreadPoolExecutor(args.concurrency + args.moderators) as pool:
+            futures = [pool.submit(tracked, moderator, stack.port, stats, email, stand_id, args.ideas, captured,
+                                   capture_failed, args.pace, weight=args.ideas)
+                       for email, stand_id in world["moderators"][:args.moderators]]
+            people = [(resident, (stack.port, stats, world["event"], n, applied, apply_failed))
+                      for n in range(args.residents)]
+            people += [(participant, (stack.port, stats, world["workshop"], code, args.dots, votes))
+                       for code in world["codes"]]
+            random.shuffle(people)
+            futures += [pool.submit(tracked, fn, *fn_args) for fn, fn_args in people]
+            for future in futures:
+                future.result()
+        disturbance.join(timeout=120)
+        print(f"  applications accepted {len(applied)} (failed {len(apply_failed)}), ideas accepted "
+              f"{len(captured)} (failed {len(capture_failed)}), dots accepted "
+              f"{sum(a for a, _ in votes.values())} (unknown {sum(u for _, u in votes.values())}), "
+              f"wall connections {wall.connections}")
+        stats.report()
+        problems = check(data, world, applied, apply_failed, captured, votes, wall)
+        wall.stop_event.set()
+        if stats.tracebacks:
+            problems.append(f"{stats.tracebacks} responses showed a traceback")
+        if scenario == "smtp-down":
+            with data.app_context():
+                waiting = data.extensions["sqlalchemy"].session.execute(
+                    sa.select(sa.func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))).scalar_one()
+            notes.append(f"mail waiting in the outbox after the run: {waiting}")
+            smtp.start()
+            with data.app_context():
+                while mail.send_pending(limit=500).sent:
+                    pass
+                db = data.extensions["sqlalchemy"]
+                unsent = db.session.execute(sa.select(sa.func.count()).select_from(OutboxMail)
+                                            .where(OutboxMail.sent_at.is_(None))).scalar_one()
+                sent = db.session.execute(sa.select(sa.func.count()).select_from(OutboxMail)
+                                          .where(OutboxMail.sent_at.is_not(None))).scalar_one()
+                db.session.remove()
+            received = len(smtp.messages)
+            notes.append(f"after SMTP is back: {sent} sent, {unsent} unsent, {received} received by the server")
+            if unsent or received != sent:
+                problems.append(f"outbox: {unsent} unsent, {sent} marked sent but {received} received")
+        errors = Counter()
+        for line in stack.log("gunicorn.log").splitlines():
+            if '"exc_type"' in line:
+                entry = json.loads(line)
+                where = [w.split('/')[-1] for w in (entry.get('exc_where') or ['?'])[-4:]]
+                errors[f"{entry['exc_type']} at {' < '.join(reversed(where))}"] += 1
+        if os.environ.get("BENCH_KEEP_LOG"):
+            Path(os.environ["BENCH_KEEP_LOG"]).write_text(stack.log("gunicorn.log"))
+        for error, count in errors.most_common(5):
+            notes.append(f"logged {count}× {error}")
+        for note in notes:
+            print(f"  {note}")
+        for problem in problems:
+            print(f"  PROBLEM: {problem}")
+        print(f"  consistency: {'OK' if not problems else 'FAILED'}")
+        with data.app_context():
+            data.extensions["sqlalchemy"].engine.dispose()
+        return not problems
+    finally:
+        stack.stop()
+        redis.stop()
+        smtp.stop()
+
+
+def disturb(scenario: str, stack: ProductionStack, pg: PostgresCluster, redis: RedisServer, smtp: SMTPCatcher,
+            done: Counter, total: int, notes: list[str]) -> None:
+    """Wait until a third of the work is done, then disturb the stack as the scenario says."""
+    while done["work"] < total / 3:
+        time.sleep(0.05)
+    if scenario == "pg-restart":
+        started = time.monotonic()
+        pg.shutdown_server()
+        probe = Client(stack.port, Stats(), "probe")
+        statuses = []
+        for _ in range(10):
+            try:
+                status, _, _ = probe.get("/processes")
+                statuses.append(status)
+            except Transient as exc:
+                statuses.append(str(exc))
+            time.sleep(0.3)
+        friendly = body = ""
+        try:
+            probe.get("/processes")
+        except Transient:
+            pass
+        conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
+        conn.request("GET", "/processes")
+        response = conn.getresponse()
+        body = response.read().decode(errors="replace")
+        friendly = (f"{response.status}, friendly page: {'vorübergehend nicht' in body.lower()}, "
+                    f"traceback: {'Traceback' in body}")
+        pg.start_server()
+        notes.append(f"PostgreSQL down {time.monotonic() - started:.1f} s; /processes answered {statuses}; "
+                     f"GET /processes while down: {friendly}")
+    elif scenario == "redis-stop":
+        redis.stop()
+        notes.append("Redis stopped at a third of the run and stayed down")
+    elif scenario == "smtp-down":
+        smtp.stop()
+        notes.append("SMTP server stopped at a third of the run")
+    elif scenario == "worker-kill":
+        original = sorted(stack.worker_pids())
+        for pid in original:
+            os.kill(pid, signal.SIGKILL)
+            time.sleep(1.5)
+        deadline = time.monotonic() + 30
+        while len(stack.worker_pids() - set(original)) < len(original) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        notes.append(f"killed workers {original} one by one; now {sorted(stack.worker_pids())}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", default="all", choices=("all", *SCENARIOS))
+    parser.add_argument("--residents", type=int, default=150)
+    parser.add_argument("--moderators", type=int, default=3)
+    parser.add_argument("--ideas", type=int, default=30, help="ideas per moderator")
+    parser.add_argument("--pace", type=float, default=0.2, help="seconds between two ideas of a moderator")
+    parser.add_argument("--participants", type=int, default=60)
+    parser.add_argument("--dots", type=int, default=5, help="dots per participant")
+    parser.add_argument("--concurrency", type=int, default=16, help="residents and participants at once")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    scenarios = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    print(f"load: {args.residents} residents, {args.moderators} moderators × {args.ideas} ideas, "
+          f"{args.participants} participants × {args.dots} dots, {args.concurrency} at once; gunicorn "
+          f"{args.workers} workers × {args.threads} threads behind nginx; PostgreSQL 15, Redis")
+    results = {}
+    with PostgresCluster() as pg:
+        for scenario in scenarios:
+            results[scenario] = run(scenario, args, pg)
+    print("\n" + "  ".join(f"{name}: {'OK' if ok else 'FAILED'}" for name, ok in results.items()))
+    return 0 if all(results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
