@@ -275,7 +275,7 @@ class Wall(threading.Thread):
                     raise OSError(response.status)
                 event_id = None
                 while not self.stop_event.is_set():
-                    line = response.fp.readline()
+                    line = response.readline()  # chunked decoding: b"" when the stream ends
                     if not line:
                         break
                     line = line.decode(errors="replace").rstrip("\n")
