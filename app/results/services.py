@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.core.security import MAX_ID
 from app.events.models import (
     Application, ApplicationAnswer, ApplicationStatus, Criterion, CriterionOption, Event, EventStatus, Process,
 )
@@ -155,7 +156,7 @@ def _as_int(value: object) -> int | None:
         number = int(value.strip())
     else:
         raise ResultsError(_l("This filter value is not valid."), "bad_filter")
-    if number < 1:
+    if number < 1 or number > MAX_ID:  # beyond the integer column: PostgreSQL would refuse the query
         raise ResultsError(_l("This filter value is not valid."), "bad_filter")
     return number
 
