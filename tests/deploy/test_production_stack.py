@@ -129,8 +129,10 @@ def test_page_static_health_login_and_wall_through_nginx(stack):
         db.engine.dispose()
 
     # gunicorn gone (a deploy restarting it): nginx shows the friendly bilingual page.
-    os.kill(stack.gunicorn_pid(), signal.SIGTERM)
-    wait_until(lambda: _get(stack.url + "/").status == 502, timeout=30, message="gunicorn did not stop")
+    for pid in (*stack.worker_pids(), stack.gunicorn_pid()):
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: _get(stack.url + "/").status == 502, timeout=30, message="gunicorn did not stop",
+               ignore=(OSError,))
     down = _get(stack.url + "/events")
     body = down.read().decode()
     assert down.status == 502 and "Vorübergehend nicht erreichbar" in body and "Temporarily unavailable" in body
