@@ -16,8 +16,7 @@ from tests.security.conftest import all_routes, body_of, build_url, expected_den
 
 INT_PARAMETER = re.compile(r"<int:(\w+)>")
 QUERY_NAME = re.compile(r"request\.args\.(?:get|getlist)\(\s*[\"'](\w+)[\"']")
-NASTY_QUERY = ["", "-1", "0", str(MAX_ID + 1), str(2**63), "9" * 40, "abc", "\x00", "x" * 5000, "1e309",
-               "😀", "../..", "' OR 1=1 --", "%00"]
+NASTY_QUERY = ["-1", str(MAX_ID + 1), "9" * 40, "abc\x00", "x" * 5000, "😀' OR 1=1 --"]
 
 
 def query_names(app) -> set[str]:
@@ -57,7 +56,7 @@ def _with(app, route, world, name: str, number: int) -> str:
     return url.replace(f"/{placeholder}", f"/{number}", 1)
 
 
-@pytest.mark.parametrize("persona_name", ["anonymous", "participant", "moderator_a", "admin"])
+@pytest.mark.parametrize("persona_name", ["participant", "admin"])
 def test_nasty_query_strings_never_fail(app, world, persona, persona_name):
     names = query_names(app)
     assert {"exclude", "after"} <= names, names
