@@ -5,6 +5,7 @@ Hand-computed expectations are in :data:`EXPECTED` and the docstring of :func:`b
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -220,10 +221,14 @@ def count_queries() -> Callable:
     @contextmanager
     def counting(engine):
         counter = SimpleNamespace(n=0, statements=[])
+        # Only this thread: the test client runs the request here, while background threads
+        # (e.g. the mail outbox) may use the same engine at any moment.
+        thread = threading.get_ident()
 
         def before(conn, cursor, statement, parameters, context, executemany):
-            counter.n += 1
-            counter.statements.append(statement)
+            if threading.get_ident() == thread:
+                counter.n += 1
+                counter.statements.append(statement)
 
         sa.event.listen(engine, "before_cursor_execute", before)
         try:
