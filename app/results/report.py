@@ -303,7 +303,7 @@ class Report:
             ideas = by_stand.get(stand.stand_id, [])
             title = stand.title if len(self.events) < 2 else f"{stand.title} – {stand.event_title}"
             story.append(_p(title, s.h2))
-            story.append(_p(_("%(ideas)s ideas, %(dots)s dots", ideas=format_decimal(stand.ideas),
+            story.append(_p(_("Ideas: %(ideas)s · dots: %(dots)s", ideas=format_decimal(stand.ideas),
                               dots=format_decimal(stand.total)), s.small))
             if not ideas:
                 continue

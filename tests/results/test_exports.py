@@ -59,7 +59,7 @@ def test_csv_is_utf8_with_bom_semicolons_and_safe_cells(council, world):
     assert world.hidden_id not in by_id
     top = by_id[world.top_id]
     assert top["Stand"] == "Bürgerportal" and top["Schlagwörter"] == "Bürgerportal, Digital"
-    assert (top["Punkte im Raum"], top["Punkte an der Tafel"], top["Punkte online"], top["Punkte gesamt"]) == (
+    assert (top["Punkte im Saal"], top["Punkte an der Pinnwand"], top["Punkte online"], top["Punkte gesamt"]) == (
         "3", "4", "0", "7")
     assert by_id[world.duplicate_id]["Zusammengeführt in Idee Nr."] == str(world.top_id)
     assert by_id[world.duplicate_id]["Status"] == "zusammengeführt"
