@@ -69,7 +69,7 @@ def _environment(url: str, instance: Path) -> dict[str, str]:
             "IDEENMARKT_INSTANCE": str(instance), "IDEENMARKT_MAIL_RETRY_INTERVAL": "-1"}
 
 
-def _seed(env: dict[str, str], tickets: int) -> tuple[int, list[int], list[int]]:
+def _seed(env: dict[str, str], tickets: int) -> tuple[int, list[tuple[int, str]], list[int]]:
     """One open event with 3 stands × 10 ideas and ``tickets`` tickets; returns ids."""
     os.environ.update(env)
     from app import create_app
@@ -84,10 +84,10 @@ def _seed(env: dict[str, str], tickets: int) -> tuple[int, list[int], list[int]]
         ev = make_voting_event(stands=3, ideas_per_stand=10, tickets=tickets, dots=DOTS_PER_TICKET)
         assert db.session.get(Event, ev.event_id) is not None
         db.engine.dispose()
-    return ev.event_id, ev.ticket_ids, ev.idea_ids
+    return ev.event_id, list(zip(ev.ticket_ids, ev.codes)), ev.idea_ids
 
 
-def _session(event_id: int, ticket_id: int) -> tuple[str, str]:
+def _session(event_id: int, ticket_id: int, code: str) -> tuple[str, str]:
     from flask import Flask
     from itsdangerous import URLSafeTimedSerializer
 
@@ -95,7 +95,7 @@ def _session(event_id: int, ticket_id: int) -> tuple[str, str]:
     app.secret_key = SECRET
     raw = secrets.token_hex(20)
     cookie = app.session_interface.get_signing_serializer(app).dumps(
-        {"voting_tickets": {str(event_id): ticket_id}, "csrf_token": raw})
+        {"voting_tickets": {str(event_id): [ticket_id, code]}, "csrf_token": raw})
     token = URLSafeTimedSerializer(SECRET, salt="wtf-csrf-token").dumps(raw)
     return f"ideenmarkt_session={cookie}", token
 
@@ -167,8 +167,8 @@ def main() -> None:
                         "app = create_app(); app.app_context().push(); db.create_all()"],
                        cwd=ROOT, env={**os.environ, **env}, check=True)
         tickets = args.clients * args.tickets_per_client
-        event_id, ticket_ids, idea_ids = _seed(env, tickets)
-        sessions = [_session(event_id, t) for t in ticket_ids]
+        event_id, tickets_and_codes, idea_ids = _seed(env, tickets)
+        sessions = [_session(event_id, t, c) for t, c in tickets_and_codes]
         print(f"PostgreSQL, gunicorn {args.workers} sync workers, {args.clients} clients, {args.seconds:.0f} s "
               f"per phase, {os.cpu_count()} CPUs (clients, server and database share them)")
         with GunicornServer("bench.voting:bench_app()", workers=args.workers, cwd=ROOT, env=env,

@@ -392,9 +392,12 @@ def withdraw(application: Application, token: str | None = None) -> Application:
     """
     if not can_withdraw(application):
         raise ApplicationError(_l("This application cannot be withdrawn."), "not_withdrawable")
+    from app.voting.services import revoke_ticket_for_application
+
     application.status = ApplicationStatus.WITHDRAWN.value
     application.updated_at = utcnow()
     db.session.flush()
+    revoke_ticket_for_application(application, "withdrawn")  # the seat is given back: so is the ticket
     if token and application.email:
         _send(application, "withdrawn", token)
     return application
@@ -440,7 +443,10 @@ def add_by_staff(event: Event, data: ApplicationData, staff_user, source: str) -
 
 
 def remove(application: Application) -> None:
-    """Delete an application with its answers (staff)."""
+    """Delete an application with its answers (staff); its ticket, if any, is revoked and kept."""
+    from app.voting.services import revoke_ticket_for_application
+
+    revoke_ticket_for_application(application, "removed")
     log_action("application.remove", application, before={"status": application.status, "source": application.source})
     db.session.delete(application)
     db.session.flush()

@@ -564,9 +564,13 @@ def respond_to_seat(entry: LotteryEntry, accept: bool, now: datetime | None = No
 
         issue_ticket_for_application(application)
         return "confirmed"
+    from app.voting.services import revoke_ticket_for_application
+
     application.status = ApplicationStatus.DECLINED.value
     _release(entry, "declined", now)
     db.session.flush()
+    # A confirmed participant's ticket stops working before the seat goes to the waiting list.
+    revoke_ticket_for_application(application, "declined")
     fill_vacancies(draw, now=now)
     return "declined"
 
@@ -644,8 +648,14 @@ def supersede_draw(draw: LotteryDraw, user, reason: str, now: datetime | None = 
         sa.select(Application).where(Application.event_id == draw.event_id,
                                      Application.status.in_(RESET_ON_SUPERSEDE))
     ).scalars().all()
+    from app.voting.services import revoke_ticket_for_application
+
     for application in affected:
+        was_confirmed = application.status == ApplicationStatus.CONFIRMED.value
         application.status = ApplicationStatus.APPLIED.value
+        if was_confirmed:
+            # The seat is gone with the draw; a new draw that seats them again gives a new code.
+            revoke_ticket_for_application(application, "superseded")
     db.session.flush()
     log_action("lottery.supersede", draw, before={"state": DrawState.DRAWN.value if was_drawn
                                                   else DrawState.COMMITTED.value},

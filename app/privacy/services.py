@@ -344,7 +344,8 @@ def erase_application(application: Application, now: datetime | None = None) -> 
     Before any lottery commitment listed it: the application is deleted with its
     answers. Afterwards it is anonymised so the published audit stays consistent: the
     lottery entry keeps its pseudonym; a held seat is released as ``withdrawn`` through
-    the lottery (the waiting list moves up); an unused ticket is cancelled. Mails to the
+    the lottery (the waiting list moves up); an unused ticket is deleted, a used one revoked
+    (its dots stay counted). Mails to the
     address in the outbox are deleted either way.
 
     :return: ``deleted`` or ``anonymised``.
@@ -363,6 +364,9 @@ def erase_application(application: Application, now: datetime | None = None) -> 
     ).scalar_one()
     application_id, event_id = application.id, event.id
     if not in_lottery:
+        from app.voting.services import revoke_ticket_for_application
+
+        revoke_ticket_for_application(application, "erased")
         db.session.delete(application)
         db.session.flush()
         log_action("application.erased_by_applicant", target=None, event_id=event_id,
@@ -374,6 +378,11 @@ def erase_application(application: Application, now: datetime | None = None) -> 
         application.status = ApplicationStatus.WITHDRAWN.value
     anonymise(application, now)
     ticket = db.session.execute(sa.select(Ticket).where(Ticket.application_id == application.id)).scalar_one_or_none()
+    if ticket is not None and application.status != ApplicationStatus.CONFIRMED.value:
+        # The seat is given back: the ticket stops working (first, so no dot is in flight below).
+        from app.voting.services import revoke_ticket_for_application
+
+        revoke_ticket_for_application(application, "erased")
     if ticket is not None and ticket.checked_in_at is None and not db.session.execute(
             sa.select(sa.func.count()).select_from(Dot).where(Dot.ticket_id == ticket.id)).scalar_one():
         db.session.delete(ticket)

@@ -128,9 +128,18 @@ class Ticket(db.Model):
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     checked_in_at: Mapped[datetime | None]
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    #: Set when the application gave its seat back (declined, withdrawn, erased, draw superseded,
+    #: removed by staff): the code no longer works. Dots given before stay counted.
+    revoked_at: Mapped[datetime | None]
+    #: Why: declined, withdrawn, erased, superseded or removed (see ``revoke_ticket_for_application``).
+    revoke_reason: Mapped[str | None] = mapped_column(String(20))
 
     event: Mapped[Event] = relationship()
     application: Mapped[Application | None] = relationship()
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
 
     @property
     def display_name(self) -> str:

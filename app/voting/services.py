@@ -7,6 +7,14 @@ request that took the same slot makes ours insert nothing, and we try the next
 slot; when none is free the ticket has no dots left. Closing the vote fences off
 dot writers (see :func:`_fence_dot_writers`), so the totals stored at close contain
 every accepted dot and no dot is accepted after them.
+
+A ticket of an application is valid only while the application holds its seat as
+confirmed: giving the seat back (decline, withdraw, erase, a superseded draw, removal
+by staff) calls :func:`revoke_ticket_for_application`, which sets ``Ticket.revoked_at``
+in the same transaction; :func:`check_ticket` is the one place that refuses such a
+ticket (``ticket_revoked``). The dot ``INSERT`` repeats the check in its ``WHERE``, and
+the revoke fences off dot writers like the close does, so no dot is stored once the
+revoke has committed.
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -261,6 +270,11 @@ def issue_ticket_for_application(application: Application, *, user: User | None 
     if application.status != ApplicationStatus.CONFIRMED.value:
         raise VotingError(_l("Only confirmed participants get a ticket."), "not_confirmed")
     existing = ticket_of(application)
+    if existing is not None and existing.revoked_at is not None:
+        _reinstate(existing, user=user)
+        if send_mail and application.email:
+            send_ticket_mail(existing)
+        return existing
     if existing is not None:
         return existing
     ticket, created = _issue(application.event, application=application, user=user)
@@ -270,22 +284,96 @@ def issue_ticket_for_application(application: Application, *, user: User | None 
 
 
 def issue_tickets_for_event(event: Event, *, user: User | None = None) -> int:
-    """Tickets (and their mails) for every confirmed application of ``event`` that has none yet.
+    """Tickets (and their mails) for every confirmed application of ``event`` without a valid one.
 
-    :return: how many tickets were issued.
+    :return: how many tickets were issued (a revoked ticket given a new code counts as issued).
     """
     applications = db.session.execute(
-        sa.select(Application).outerjoin(Ticket, Ticket.application_id == Application.id)
+        sa.select(Application, Ticket).outerjoin(Ticket, Ticket.application_id == Application.id)
         .where(Application.event_id == event.id, Application.status == ApplicationStatus.CONFIRMED.value,
-               Ticket.id.is_(None)).order_by(Application.id)).scalars().all()
+               sa.or_(Ticket.id.is_(None), Ticket.revoked_at.is_not(None))).order_by(Application.id)).all()
     issued = 0
-    for application in applications:
-        _ticket, created = _issue(event, application=application, user=user)
+    for application, revoked in applications:
+        if revoked is not None:
+            _reinstate(revoked, user=user)
+            _ticket, created = revoked, True
+        else:
+            _ticket, created = _issue(event, application=application, user=user)
         if created:
             send_ticket_mail(_ticket)
             issued += 1
     log_action("voting.tickets_issue", event, after={"issued": issued})
     return issued
+
+
+def _reinstate(ticket: Ticket, *, user: User | None = None) -> None:
+    """A revoked ticket whose application holds a confirmed seat again (a new draw after a
+    superseded one): the same row with a fresh code, so the old code (and any browser that
+    entered it) stays invalid, and the dots it gave earlier still count against its N."""
+    table = Ticket.__table__
+    for _attempt in range(20):
+        code = new_code()
+        clash = db.session.execute(sa.select(table.c.id).where(
+            table.c.event_id == ticket.event_id, table.c.code == code)).first()
+        if clash is None:
+            break
+    else:  # pragma: no cover
+        raise VotingError(_l("No free ticket code was found; please try again."), "no_code")
+    before = {"revoked_at": ticket.revoked_at, "revoke_reason": ticket.revoke_reason}
+    ticket.code = code
+    ticket.revoked_at = None
+    ticket.revoke_reason = None
+    ticket.issued_at = utcnow()
+    ticket.issued_by_id = user.id if user is not None else None
+    db.session.flush()
+    log_action("voting.ticket_reissue", ticket, before=before, after={"revoked_at": None})
+
+
+#: Why a ticket was revoked (``Ticket.revoke_reason``).
+REVOKE_REASONS = ("declined", "withdrawn", "erased", "superseded", "removed")
+
+
+def revoke_ticket_for_application(application: Application, reason: str) -> Ticket | None:
+    """The hook for every path that takes a seat back from ``application``: its ticket stops working.
+
+    Call it in the transaction that changes the application (it flushes, the caller
+    commits). Dots the ticket gave before stay counted: the vote happened while the
+    person held the seat. Idempotent; without a ticket it does nothing.
+
+    On PostgreSQL it first waits for dot writers in flight and holds new ones until the
+    commit (:func:`_fence_dot_writers`), so a dot is either stored before the revoke or
+    refused by the ``WHERE`` of the dot ``INSERT``; on SQLite the revoking transaction
+    holds the write lock, with the same effect.
+
+    :return: the (revoked) ticket, or None.
+    """
+    if reason not in REVOKE_REASONS:
+        raise ValueError(f"unknown revoke reason {reason!r}")
+    ticket = ticket_of(application)
+    if ticket is None or ticket.revoked_at is not None:
+        return ticket
+    _fence_dot_writers()
+    ticket.revoked_at = utcnow()
+    ticket.revoke_reason = reason
+    db.session.flush()
+    log_action("voting.ticket_revoke", ticket, before={"revoked_at": None},
+               after={"revoked_at": ticket.revoked_at, "reason": reason})
+    return ticket
+
+
+TICKET_REVOKED = _l("This ticket is no longer valid: the seat was declined or given back.")
+
+
+def check_ticket(ticket: Ticket) -> Ticket:
+    """The rule in one place: a revoked ticket opens no ballot, checks nobody in and gives no dot.
+
+    Walk-in tickets (no application) are never revoked.
+
+    :raises VotingError: ``ticket_revoked``.
+    """
+    if ticket.revoked_at is not None:
+        raise VotingError(TICKET_REVOKED, "ticket_revoked")
+    return ticket
 
 
 def issue_walk_in(event: Event, holder_name: object = "", *, user: User | None = None) -> Ticket:
@@ -341,7 +429,8 @@ def send_ticket_mail(ticket: Ticket) -> None:
 def find_ticket(event: Event, raw_code: object) -> Ticket:
     """The ticket of ``event`` with the typed or scanned code.
 
-    :raises VotingError: ``bad_code`` (cannot be a code), ``other_event``, ``unknown_code``.
+    :raises VotingError: ``bad_code`` (cannot be a code), ``other_event``, ``unknown_code``,
+        ``ticket_revoked``.
     """
     code = normalise_code(raw_code)
     if code is None:
@@ -349,7 +438,7 @@ def find_ticket(event: Event, raw_code: object) -> Ticket:
     ticket = db.session.execute(
         sa.select(Ticket).where(Ticket.event_id == event.id, Ticket.code == code)).scalar_one_or_none()
     if ticket is not None:
-        return ticket
+        return check_ticket(ticket)
     other = db.session.execute(
         sa.select(Event.title).join(Ticket, Ticket.event_id == Event.id).where(Ticket.code == code).limit(1)
     ).scalar()
@@ -368,9 +457,11 @@ def check_in(event: Event, raw_code: object, *, user: User | None = None) -> tup
     ticket = find_ticket(event, raw_code)
     table = Ticket.__table__
     result = db.session.execute(
-        sa.update(table).where(table.c.id == ticket.id, table.c.checked_in_at.is_(None))
+        sa.update(table).where(table.c.id == ticket.id, table.c.checked_in_at.is_(None),
+                               table.c.revoked_at.is_(None))
         .values(checked_in_at=utcnow(), checked_in_by_id=user.id if user is not None else None))
     db.session.refresh(ticket)
+    check_ticket(ticket)  # revoked between the lookup and the update
     newly = result.rowcount == 1
     if newly:
         log_action("voting.check_in", ticket, after={"checked_in_at": ticket.checked_in_at})
@@ -383,27 +474,34 @@ class Attendance:
     tickets: int
     checked_in: int
     walk_ins: int
+    revoked: int = 0
 
 
 def attendance(event: Event) -> Attendance:
-    """Confirmed participants, tickets, and how many are checked in (one query each)."""
+    """Confirmed participants, valid tickets, and how many of those are checked in (one query each).
+
+    Revoked tickets count only in ``revoked`` (the results still count a revoked ticket that
+    was checked in as attended: the person was there).
+    """
     confirmed = db.session.execute(
         sa.select(sa.func.count(Application.id)).where(
             Application.event_id == event.id, Application.status == ApplicationStatus.CONFIRMED.value)
     ).scalar_one()
     row = db.session.execute(
-        sa.select(sa.func.count(Ticket.id),
-                  sa.func.count(Ticket.id).filter(Ticket.checked_in_at.is_not(None)),
-                  sa.func.count(Ticket.id).filter(Ticket.kind == "walk_in"))
+        sa.select(sa.func.count(Ticket.id).filter(Ticket.revoked_at.is_(None)),
+                  sa.func.count(Ticket.id).filter(Ticket.checked_in_at.is_not(None), Ticket.revoked_at.is_(None)),
+                  sa.func.count(Ticket.id).filter(Ticket.kind == "walk_in", Ticket.revoked_at.is_(None)),
+                  sa.func.count(Ticket.id).filter(Ticket.revoked_at.is_not(None)))
         .where(Ticket.event_id == event.id, Ticket.channel == Channel.ROOM.value)).one()
-    return Attendance(confirmed=confirmed, tickets=row[0], checked_in=row[1], walk_ins=row[2])
+    return Attendance(confirmed=confirmed, tickets=row[0], checked_in=row[1], walk_ins=row[2], revoked=row[3])
 
 
 def tickets_for_badges(event: Event) -> list[Ticket]:
     return list(db.session.execute(
         sa.select(Ticket).outerjoin(Application, Application.id == Ticket.application_id)
         .where(Ticket.event_id == event.id, Ticket.channel == Channel.ROOM.value)
-        .order_by(sa.func.coalesce(Application.name, Ticket.holder_name, ""), Ticket.id)).scalars())
+        .order_by(Ticket.revoked_at.is_not(None), sa.func.coalesce(Application.name, Ticket.holder_name, ""),
+                  Ticket.id)).scalars())
 
 
 # -- ideas and merges ---------------------------------------------------------------------------
@@ -460,6 +558,7 @@ def _votable_idea(ticket: Ticket, idea_id: object) -> Idea:
 
 
 def _check_open(settings: VotingSettings | None, ticket: Ticket, now: datetime | None = None) -> VotingSettings:
+    check_ticket(ticket)
     if settings is None or settings.state == VotingState.NOT_OPEN.value:
         raise VotingError(_l("Voting has not started yet."), "not_open")
     if settings.state == VotingState.CLOSED.value:
@@ -470,6 +569,19 @@ def _check_open(settings: VotingSettings | None, ticket: Ticket, now: datetime |
                 settings.online_closes_at and now >= settings.online_closes_at):
             raise VotingError(_l("Online voting is not open."), "closed")
     return settings
+
+
+def _fresh_settings(ticket: Ticket) -> VotingSettings | None:
+    """After a write that changed nothing: the settings and the ticket's revocation read afresh (one query)."""
+    row = db.session.execute(
+        sa.select(VotingSettings, Ticket.revoked_at).join(Ticket, Ticket.event_id == VotingSettings.event_id)
+        .where(VotingSettings.event_id == ticket.event_id, Ticket.id == ticket.id)
+        .execution_options(populate_existing=True)).first()
+    if row is None:
+        return None
+    if row.revoked_at is not None:  # without marking the ticket changed
+        set_committed_value(ticket, "revoked_at", row.revoked_at)
+    return row[0]
 
 
 def _open_clause(event_id: int):
@@ -485,7 +597,8 @@ _DOT_INSERTS: dict[str, sa.Insert] = {}
 
 
 def _dot_insert_statement():
-    """``INSERT INTO dot ... SELECT :values WHERE <the event's voting is open> ON CONFLICT DO NOTHING
+    """``INSERT INTO dot ... SELECT :values WHERE <the event's voting is open> AND <the ticket is not
+    revoked> ON CONFLICT DO NOTHING
     RETURNING id``, built once per dialect (bound parameters, so SQLAlchemy's compiled cache hits)."""
     dialect = db.session.get_bind().dialect.name
     stmt = _DOT_INSERTS.get(dialect)
@@ -495,7 +608,9 @@ def _dot_insert_statement():
                    "created_at"]
         values = sa.select(*[sa.bindparam(name, type_=table.c[name].type) for name in columns]).where(
             sa.exists().where(VotingSettings.event_id == sa.bindparam("event_id"),
-                              VotingSettings.state == VotingState.OPEN.value))
+                              VotingSettings.state == VotingState.OPEN.value),
+            # The ticket is not revoked (see revoke_ticket_for_application): same statement, no extra query.
+            sa.exists().where(Ticket.id == sa.bindparam("ticket_id"), Ticket.revoked_at.is_(None)))
         stmt = _insert(table).from_select(columns, values).on_conflict_do_nothing().returning(table.c.id)
         _DOT_INSERTS[dialect] = stmt
     return stmt
@@ -516,7 +631,7 @@ def cast_dot(ticket: Ticket, idea_id: object) -> DotResult:
     """Give one dot of ``ticket`` to an idea (to its survivor if it was merged).
 
     :return: the idea that received the dot, with the voter's count on it and the dots left.
-    :raises VotingError: ``not_open``, ``closed``, ``unknown_idea``, ``hidden_idea``,
+    :raises VotingError: ``ticket_revoked``, ``not_open``, ``closed``, ``unknown_idea``, ``hidden_idea``,
         ``no_dots_left``, ``idea_limit``.
     """
     settings = _check_open(_locked_settings(ticket.event_id), ticket)
@@ -550,17 +665,15 @@ def cast_dot(ticket: Ticket, idea_id: object) -> DotResult:
                   "idea_slot": idea_slot, "created_at": utcnow()}
         if db.session.execute(stmt, params).scalar() is not None:
             return DotResult(idea, earlier + len(on_idea) + 1, settings.dots_per_ticket - len(used) - 1, scope_id)
-        # Either a concurrent request took the slot (try the next) or voting just closed.
-        _check_open(db.session.execute(
-            sa.select(VotingSettings).where(VotingSettings.event_id == ticket.event_id)
-            .execution_options(populate_existing=True)).scalar_one_or_none(), ticket)
+        # A concurrent request took the slot (try the next), voting just closed, or the ticket was revoked.
+        _check_open(_fresh_settings(ticket), ticket)
     raise VotingError(_l("Too many requests at once; please try again."), "busy")  # pragma: no cover
 
 
 def remove_dot(ticket: Ticket, idea_id: object) -> DotResult:
     """Take one of the ticket's dots back from an idea (or from the ideas merged into it).
 
-    :raises VotingError: ``not_open``, ``closed``, ``unknown_idea``, ``no_dot``.
+    :raises VotingError: ``ticket_revoked``, ``not_open``, ``closed``, ``unknown_idea``, ``no_dot``.
     """
     settings = _check_open(_locked_settings(ticket.event_id), ticket)
     try:
@@ -579,7 +692,8 @@ def remove_dot(ticket: Ticket, idea_id: object) -> DotResult:
         if dot_id is None:
             raise VotingError(_l("You have no dot on this idea."), "no_dot")
         deleted = db.session.execute(
-            sa.delete(table).where(table.c.id == dot_id, _open_clause(ticket.event_id))).rowcount
+            sa.delete(table).where(table.c.id == dot_id, _open_clause(ticket.event_id),
+                                   sa.exists().where(Ticket.id == ticket.id, Ticket.revoked_at.is_(None)))).rowcount
         if deleted:
             scope_id = idea.stand_id if settings.scope == DotScope.STAND.value else 0
             mine, used = db.session.execute(sa.select(
@@ -587,9 +701,7 @@ def remove_dot(ticket: Ticket, idea_id: object) -> DotResult:
                 sa.func.count(table.c.id).filter(table.c.scope_id == scope_id),
             ).where(table.c.ticket_id == ticket.id)).one()
             return DotResult(idea, mine, settings.dots_per_ticket - used, scope_id)
-        _check_open(db.session.execute(
-            sa.select(VotingSettings).where(VotingSettings.event_id == ticket.event_id)
-            .execution_options(populate_existing=True)).scalar_one_or_none(), ticket)
+        _check_open(_fresh_settings(ticket), ticket)
     raise VotingError(_l("Too many requests at once; please try again."), "busy")  # pragma: no cover
 
 

@@ -124,7 +124,7 @@ def badges(event_id: int):
     tickets = services.tickets_for_badges(event)
     qr_label = _("QR code of the ticket")
     return render_template("voting/manage/badges.html", event=event,
-                           badges=[(t, services.ticket_qr(t, qr_label)) for t in tickets])
+                           badges=[(t, None if t.revoked else services.ticket_qr(t, qr_label)) for t in tickets])
 
 
 @bp.route("/manage/events/<int:event_id>/checkin", methods=["GET", "POST"])

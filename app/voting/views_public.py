@@ -41,19 +41,33 @@ def get_public_event(event_id: int) -> Event:
 
 
 def session_ticket(event: Event) -> Ticket | None:
-    """The ticket this browser entered for ``event``, if any."""
-    ticket_id = (session.get(SESSION_KEY) or {}).get(str(event.id))
-    if not isinstance(ticket_id, int):
+    """The ticket this browser entered for ``event``, if any (also a revoked one: the
+    services refuse it with ``ticket_revoked``, and the pages say so).
+
+    The session holds the ticket's id and code: a ticket given a new code (a seat won
+    again in a new draw) does not open for a browser that entered the old one.
+    """
+    entry = (session.get(SESSION_KEY) or {}).get(str(event.id))
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], int)
+            and isinstance(entry[1], str)):
         return None
-    ticket = db.session.get(Ticket, ticket_id)
-    return ticket if ticket is not None and ticket.event_id == event.id else None
+    ticket = db.session.get(Ticket, entry[0])
+    if ticket is None or ticket.event_id != event.id or ticket.code != entry[1]:
+        return None
+    return ticket
 
 
 def _remember(ticket: Ticket) -> None:
     tickets = dict(session.get(SESSION_KEY) or {})
-    tickets[str(ticket.event_id)] = ticket.id
+    tickets[str(ticket.event_id)] = [ticket.id, ticket.code]
     session[SESSION_KEY] = tickets
     session.permanent = True
+
+
+def _forget(event: Event) -> None:
+    tickets = dict(session.get(SESSION_KEY) or {})
+    tickets.pop(str(event.id), None)
+    session[SESSION_KEY] = tickets
 
 
 def wants_json() -> bool:
@@ -68,11 +82,18 @@ def vote(event_id: int):
     """The voting page: the code form, or (with a ticket in the session) the ideas and the dots."""
     event = get_public_event(event_id)
     ticket = session_ticket(event)
-    if ticket is not None and request.method == "GET":
-        return render_template("voting/ballot.html", event=event, ticket=ticket,
-                               ballot=services.ballot(ticket), form=EmptyForm())
-    form = CodeForm()
     error = None
+    if ticket is not None and request.method == "GET":
+        try:
+            services.check_ticket(ticket)
+        except VotingError as exc:
+            # The seat was given back: say so instead of showing the ballot, and forget the ticket.
+            error = exc
+            _forget(event)
+        else:
+            return render_template("voting/ballot.html", event=event, ticket=ticket,
+                                   ballot=services.ballot(ticket), form=EmptyForm())
+    form = CodeForm()
     if form.validate_on_submit():
         try:
             ticket = services.find_ticket(event, form.code.data)
@@ -165,9 +186,7 @@ def release(event_id: int):
 def leave(event_id: int):
     """Forget the ticket in this browser (on a shared device)."""
     event = get_public_event(event_id)
-    tickets = dict(session.get(SESSION_KEY) or {})
-    tickets.pop(str(event.id), None)
-    session[SESSION_KEY] = tickets
+    _forget(event)
     flash(_("This device has forgotten your ticket."), "success")
     return redirect(url_for("voting.vote", event_id=event.id))
 

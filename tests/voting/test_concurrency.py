@@ -131,11 +131,11 @@ def test_close_while_voting_loses_nothing(app):
 # -- over HTTP, gunicorn with several workers ---------------------------------------------------
 
 
-def _ticket_session(app, event_id: int, ticket_id: int) -> tuple[str, str]:
+def _ticket_session(app, event_id: int, ticket_id: int, code: str) -> tuple[str, str]:
     """The session cookie a browser holds after entering the ticket code, and its CSRF token."""
     raw = secrets.token_hex(20)
     serializer = app.session_interface.get_signing_serializer(app)
-    cookie = serializer.dumps({"voting_tickets": {str(event_id): ticket_id}, "csrf_token": raw})
+    cookie = serializer.dumps({"voting_tickets": {str(event_id): [ticket_id, code]}, "csrf_token": raw})
     token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
     return f"{app.config['SESSION_COOKIE_NAME']}={cookie}", token
 
@@ -166,7 +166,7 @@ def test_ten_requests_per_ticket_limit_five_http(app, gunicorn):
     with app.app_context():
         ev = make_voting_event(stands=2, ideas_per_stand=5, tickets=200, dots=5)
     url = f"{gunicorn.url}/events/{ev.event_id}/vote/dots"
-    sessions = {t: _ticket_session(app, ev.event_id, t) for t in ev.ticket_ids}
+    sessions = {t: _ticket_session(app, ev.event_id, t, c) for t, c in zip(ev.ticket_ids, ev.codes)}
     tasks = [(url, *sessions[t], ev.idea_ids[n % len(ev.idea_ids)]) for t in ev.ticket_ids for n in range(10)]
     statuses = Counter(_run(tasks, _post_dot))
     assert statuses == {200: 1000, 409: 1000}, statuses
@@ -178,8 +178,8 @@ def test_thousand_tickets_at_once_http(app, gunicorn):
     with app.app_context():
         ev = make_voting_event(stands=3, ideas_per_stand=4, tickets=1000, dots=5)
     url = f"{gunicorn.url}/events/{ev.event_id}/vote/dots"
-    tasks = [(url, *_ticket_session(app, ev.event_id, t), ev.idea_ids[n % len(ev.idea_ids)])
-             for n, t in enumerate(ev.ticket_ids)]
+    tasks = [(url, *_ticket_session(app, ev.event_id, t, c), ev.idea_ids[n % len(ev.idea_ids)])
+             for n, (t, c) in enumerate(zip(ev.ticket_ids, ev.codes))]
     statuses = Counter(_run(tasks, _post_dot))
     assert statuses == {200: 1000}, statuses
     with app.app_context():
