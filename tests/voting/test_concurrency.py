@@ -27,8 +27,10 @@ from app.extensions import db as _db
 from app.voting import services
 from app.voting.models import Dot, Ticket
 from app.voting.services import VotingError
+from tests.lottery.conftest import admin, lottery_event  # noqa: F401 (fixtures)
 from tests.support.servers import GunicornServer
 from tests.voting.conftest import make_voting_event
+from tests.voting.test_revoke import make_seated
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 THREADS = 48
@@ -126,6 +128,61 @@ def test_close_while_voting_loses_nothing(app):
         stored = _db.session.execute(sa.select(sa.func.count(Dot.id))).scalar_one()
         assert stored == results["ok"]
         assert services.recount(_db.session.get(Event, ev.event_id)).ok
+
+
+def test_no_dot_is_stored_after_the_decline_commits(app, admin, lottery_event):  # noqa: F811
+    """Dots placed from many threads while the seat is declined: every dot stored was stored
+    before the decline committed (it stays counted), and every later request is refused."""
+    from app.lottery import services as lottery
+    from app.lottery.models import LotteryDraw, LotteryEntry
+
+    ev = make_seated(app, admin, lottery_event, dots=50)
+    count_dots = sa.select(sa.func.count(Dot.id)).where(Dot.ticket_id == ev.ticket_id)
+
+    def decline() -> tuple[str, int]:
+        with app.app_context():
+            try:
+                entry = _db.session.execute(
+                    sa.select(LotteryEntry).join(LotteryDraw)
+                    .where(LotteryEntry.application_id == ev.voter_id, LotteryDraw.state == "drawn")).scalar_one()
+                assert lottery.respond_to_seat(entry, False) == "declined"
+                _db.session.commit()
+                return "declined", _db.session.execute(count_dots).scalar_one()
+            finally:
+                _db.session.remove()
+
+    def remove(idea_id: int) -> str:
+        with app.app_context():
+            try:
+                services.remove_dot(_db.session.get(Ticket, ev.ticket_id), idea_id)
+                _db.session.commit()
+                return "ok"
+            except VotingError as exc:
+                _db.session.rollback()
+                return exc.code
+            finally:
+                _db.session.remove()
+
+    def task(kind: str, idea_id: int):
+        if kind == "decline":
+            return decline()
+        return (kind, remove(idea_id) if kind == "remove" else _vote_in_thread(app, ev.ticket_id, idea_id))
+
+    # A dot given and taken back in turn, so the ticket does not run out before the decline comes in.
+    tasks = [("remove" if n % 2 else "add", ev.idea_ids[(n // 2) % len(ev.idea_ids)]) for n in range(240)]
+    tasks.insert(100, ("decline", 0))
+    results = _run(tasks, task)
+    at_decline = next(r[1] for r in results if r[0] == "declined")
+    outcomes = Counter(r for r in results if r[0] != "declined")
+    assert {code for _, code in outcomes} <= {"ok", "ticket_revoked", "no_dot", "no_dots_left"}, outcomes
+    assert outcomes[("add", "ticket_revoked")] > 0, outcomes  # some dots came after the decline
+    with app.app_context():
+        stored = _db.session.execute(count_dots).scalar_one()
+    # Dots stored before the decline stay; none was stored after it committed.
+    assert stored == at_decline == outcomes[("add", "ok")] - outcomes[("remove", "ok")]
+    # Afterwards every attempt is refused.
+    assert _vote_in_thread(app, ev.ticket_id, ev.idea_ids[0]) == "ticket_revoked"
+    assert _per_ticket(app)[ev.ticket_id] == stored
 
 
 # -- over HTTP, gunicorn with several workers ---------------------------------------------------
