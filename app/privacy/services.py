@@ -314,7 +314,7 @@ def own_data(application: Application) -> dict:
     if ticket is not None:
         data["ticket"] = {"code": ticket.code, "kind": ticket.kind, "channel": ticket.channel,
                           "holder_name": ticket.holder_name, "issued_at": jsonable(ticket.issued_at),
-                          "checked_in_at": jsonable(ticket.checked_in_at)}
+                          "checked_in_at": jsonable(ticket.checked_in_at), "revoked_at": jsonable(ticket.revoked_at)}
         if ticket.checked_in_at:
             history.append({"at": jsonable(ticket.checked_in_at), "what": "checked in"})
         rows = db.session.execute(

@@ -87,9 +87,9 @@ def vote(event_id: int):
         try:
             services.check_ticket(ticket)
         except VotingError as exc:
-            # The seat was given back: say so instead of showing the ballot, and forget the ticket.
+            # The seat was given back: say so instead of showing the ballot. The ticket stays in the
+            # session so that, after the close, the results page still shows its receipt.
             error = exc
-            _forget(event)
         else:
             return render_template("voting/ballot.html", event=event, ticket=ticket,
                                    ballot=services.ballot(ticket), form=EmptyForm())
