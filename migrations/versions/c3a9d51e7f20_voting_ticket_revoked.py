@@ -4,7 +4,7 @@ Tickets of applications that no longer hold a confirmed seat (and participant ti
 whose application was deleted) are marked revoked, so existing data follows the rule.
 
 Revision ID: c3a9d51e7f20
-Revises: 871c745d5f88
+Revises: 07a8adba29c7
 Create Date: 2026-12-01 14:55:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3a9d51e7f20'
-down_revision = '871c745d5f88'
+down_revision = '07a8adba29c7'
 branch_labels = None
 depends_on = None
 
