@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.access import safe_next, staff_required
-from app.core.security import int_arg
+from app.core.security import MAX_ID, int_arg
 from app.events.models import Event, Process
 from app.extensions import db
 from app.ideas.models import Idea
@@ -155,8 +155,8 @@ def link_ideas(measure_id: int):
     measure = get_measure(measure_id)
     form = LinkIdeasForm()
     if form.validate_on_submit() and form.idea_ids.data:
-        ideas = db.session.execute(
-            sa.select(Idea).where(Idea.id.in_(form.idea_ids.data[:services.MAX_LINK_BATCH + 1]))).scalars().all()
+        chosen = [i for i in form.idea_ids.data[:services.MAX_LINK_BATCH + 1] if 0 < i <= MAX_ID]
+        ideas = db.session.execute(sa.select(Idea).where(Idea.id.in_(chosen))).scalars().all()
         try:
             if len(ideas) != len(set(form.idea_ids.data)):
                 raise MeasureError(_("One of the chosen ideas does not exist (any more)."), "idea_missing")
@@ -221,7 +221,8 @@ def link_from_idea(idea_id: int):
     form = LinkMeasureForm()
     back = safe_next(url_for("ideas.idea_detail", idea_id=idea.id))
     if form.validate_on_submit() and form.measure_id.data:
-        measure = db.session.get(Measure, form.measure_id.data)
+        # validate_choice is off (the choices are filled per idea): keep the id in the column's range.
+        measure = db.session.get(Measure, form.measure_id.data) if 0 < form.measure_id.data <= MAX_ID else None
         if measure is None:
             flash(_("Choose a measure."), "error")
             return redirect(back, 303)

@@ -70,3 +70,25 @@ def test_nasty_query_strings_never_fail(app, world, persona, persona_name):
             body = body_of(response)
             assert response.status_code < 500, f"GET {url}?…={value!r} as {persona_name}: {response.status_code}"
             assert "Traceback" not in body
+
+
+@pytest.mark.parametrize("persona_name", ["participant", "moderator_a", "admin"])
+def test_ids_out_of_range_in_form_fields_never_fail(app, world, persona, persona_name):
+    """Every form field that carries a number (hidden ids, selects of ids, radio options) gets one
+    beyond the integer range, one field at a time: a message or a 404, never a 500."""
+    from tests.security.conftest import discover_forms
+
+    checked = 0
+    for form in discover_forms(app, world, persona(persona_name)):
+        if form.action.endswith("/logout"):
+            continue
+        numeric = {f.name for f in form.fields if f.name != "csrf_token"
+                   and any(v.isdigit() for v in [f.value, *f.options])}
+        for name in sorted(numeric):
+            client = persona(persona_name)
+            data = {**form.filled(), name: [str(MAX_ID + 1)], "csrf_token": [client.csrf_token()]}
+            response = client.post(form.action, data=data)
+            body_of(response)
+            assert response.status_code < 500, f"{form} with {name}={MAX_ID + 1}: {response.status_code}"
+            checked += 1
+    assert checked
