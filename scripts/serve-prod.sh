@@ -25,6 +25,10 @@
 # /healthz answers through nginx. `stop` ends both (by their pid files).
 set -euo pipefail
 
+# No request paths or query strings in access logs: private links (applications, seats, tickets,
+# walls) carry their secret in the path. The app's JSON log names the route pattern instead.
+ACCESS_LOG_FORMAT='%(t)s "%(m)s" %(s)s %(B)s %(M)sms'
+
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 BIN="${VENV:-$REPO_ROOT/.venv}/bin"
@@ -89,7 +93,8 @@ start() {
     "$BIN/gunicorn" --daemon --pid "$RUN_DIR/gunicorn.pid" --bind "$APP_BIND" \
         --worker-class gthread --workers "$WORKERS" --threads "$THREADS" \
         --timeout 60 --graceful-timeout 30 --keep-alive 5 --forwarded-allow-ips 127.0.0.1 \
-        --access-logfile "$RUN_DIR/gunicorn-access.log" --error-logfile "$RUN_DIR/gunicorn.log" \
+        --access-logfile "$RUN_DIR/gunicorn-access.log" --access-logformat "$ACCESS_LOG_FORMAT" \
+        --error-logfile "$RUN_DIR/gunicorn.log" \
         --capture-output wsgi:app
     wait_for "http://$APP_BIND/healthz" 60 || die "gunicorn did not become healthy; see $RUN_DIR/gunicorn.log"
     log "nginx on $LISTEN"

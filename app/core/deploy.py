@@ -261,7 +261,9 @@ def nginx_config(app: Flask, *, listen: str, upstream: str, static_root: Path, r
         ]))
         temp = run_dir / "nginx-tmp"
         http_extra = "\n".join([
-            f"    access_log {run_dir / 'nginx-access.log'};",
+            # Method, status, size and time only: private links carry their secret in the path.
+            "    log_format ideenmarkt '[$time_local] \"$request_method\" $status $body_bytes_sent $request_time';",
+            f"    access_log {run_dir / 'nginx-access.log'} ideenmarkt;",
             *(f"    {kind}_temp_path {temp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")),
         ]) + "\n"
     max_body = f"{int(app.config.get('MAX_CONTENT_LENGTH') or 60 * 1024 * 1024) // (1024 * 1024) + 4}m"
