@@ -21,6 +21,7 @@ from app.accounts.models import user_by_email
 from app.events.models import Criterion, CriterionOption, Event, EventStatus, Process
 from app.extensions import db
 from app.ideas.demo import ensure_demo_ideas
+from app.voting.demo import ensure_demo_board_counts
 from app.ideas.models import Stand
 from app.measures.demo import ensure_demo_measures
 
@@ -210,6 +211,7 @@ def load_demo() -> DemoResult:
             ))
     _ensure_workshop_criteria(process if created else existing)
     ensure_demo_ideas(process if created else existing)
+    ensure_demo_board_counts(process if created else existing)
     ensure_demo_measures(process if created else existing)
     db.session.commit()
     _write_logins(passwords)
