@@ -23,6 +23,7 @@ Usage: ``python bench/results.py [--ideas 20000] [--dots 500000] [--repeat 5] [-
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -35,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
+# The app's JSON request lines would bury the numbers.
+os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import sqlalchemy as sa  # noqa: E402
 
