@@ -109,5 +109,6 @@ def test_admin_page_paginates(app, db, staff_client):
     admin = staff_client("admin")
     first = admin.get("/manage/audit?action=test.action").get_data(as_text=True)
     assert "entry-4" in first and "entry-0" not in first
+    assert "Seite 1 von 3" in first and "action=test.action" in first and "page=2" in first
     last = admin.get("/manage/audit?action=test.action&page=3").get_data(as_text=True)
     assert "entry-0" in last
