@@ -192,6 +192,87 @@ def test_limits_are_fixed_while_open_or_after_dots(db):
     assert info.value.code == "bad_settings"
 
 
+def _quick(ev, n: int, idea_id, *, code: str | None = None, event_id: int | None = None):
+    """``services.quick_dot`` for ticket ``n`` of ``ev`` (committed when it stored a dot)."""
+    result = services.quick_dot(event_id or ev.event_id, ev.ticket_ids[n], code or _ticket(ev.ticket_ids[n]).code,
+                                idea_id)
+    _db.session.commit()
+    return result
+
+
+@pytest.mark.parametrize("scope", ["event", "stand"])
+def test_quick_dot_agrees_with_cast_dot(db, scope):
+    """The two-statement path gives the same answers as the full one, dot for dot, up to the limits."""
+    ev = make_voting_event(stands=2, ideas_per_stand=3, tickets=2, dots=3, max_per_idea=2, scope=scope)
+    quick_ticket, full_ticket = ev.ticket_ids
+    # Twice the same idea, then the next ideas: the per-idea maximum and the dots (per stand) run out.
+    for idea_id in [ev.idea_ids[0], ev.idea_ids[0], ev.idea_ids[0], ev.idea_ids[1], ev.idea_ids[2],
+                    ev.idea_ids[3], ev.idea_ids[4]]:
+        quick = _quick(ev, 0, idea_id)
+        try:
+            full = _cast(full_ticket, idea_id)
+        except VotingError:
+            _db.session.rollback()
+            assert quick is None  # the full path explains the refusal; nothing was stored
+        else:
+            assert quick == full
+    assert _dots(quick_ticket) == _dots(full_ticket) == (3 if scope == "event" else 5)
+    assert services.my_dots(_ticket(quick_ticket)) == services.my_dots(_ticket(full_ticket))
+
+
+def test_quick_dot_leaves_everything_unusual_to_the_full_path(db):
+    ev = make_voting_event(stands=1, ideas_per_stand=4, tickets=3, dots=5)
+    other = make_voting_event(tickets=1, title="Anderes", process_id=ev.process_id)
+    ok_idea, hidden, source, survivor = ev.idea_ids
+    ideas.hide_idea(_db.session.get(Idea, hidden), "Beleidigend", user=None)
+    _db.session.commit()
+    refused = [
+        dict(idea_id=ok_idea, code="WRONGCDE"),                 # not this ticket's code
+        dict(idea_id=ok_idea, event_id=other.event_id),         # the ticket of another event
+        dict(idea_id=other.idea_ids[0]),                        # an idea of another event
+        dict(idea_id=hidden), dict(idea_id=10**6), dict(idea_id="x" * 1000), dict(idea_id="\x00"),
+        dict(idea_id=None), dict(idea_id=True),
+    ]
+    for kwargs in refused:
+        idea_id = kwargs.pop("idea_id")
+        assert _quick(ev, 0, idea_id, **kwargs) is None, kwargs
+    assert _dots() == 0
+    # A dot on an idea that is later merged: the maximum counts the group, so the full path decides.
+    assert _quick(ev, 1, source) is not None
+    ideas.merge_ideas(_db.session.get(Idea, survivor), [_db.session.get(Idea, source)], user=None)
+    _db.session.commit()
+    assert _quick(ev, 1, survivor) is None and _quick(ev, 2, source) is None
+    assert _quick(ev, 2, survivor).mine == 1
+    # A revoked ticket and a closed vote take nothing.
+    application = _db.session.get(Application, _ticket(ev.ticket_ids[0]).application_id)
+    services.revoke_ticket_for_application(application, "declined")
+    _db.session.commit()
+    assert _quick(ev, 0, ok_idea) is None
+    services.close_voting(_db.session.get(Event, ev.event_id))
+    _db.session.commit()
+    assert _quick(ev, 2, ok_idea) is None
+    assert _dots() == 2
+
+
+def test_quick_dot_is_two_statements(app, db):
+    ev = make_voting_event(tickets=1, dots=5)
+    code = _ticket(ev.ticket_ids[0]).code
+    _db.session.commit()
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(_db.engine, "before_cursor_execute", before)
+    try:
+        assert services.quick_dot(ev.event_id, ev.ticket_ids[0], code, str(ev.idea_ids[0])).remaining == 4
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", before)
+    _db.session.commit()
+    assert len(statements) == 2 and statements[1].startswith("INSERT INTO dot")
+    assert _dots() == 1
+
+
 # -- open and close -----------------------------------------------------------------------------
 
 
@@ -258,7 +339,7 @@ def test_merged_ideas_count_for_the_survivor_and_unmerge_gives_back(db):
     assert source not in by_idea and by_idea[survivor].room == 3
     assert services.my_dots(_ticket(a)) == {survivor: 2}
     # A dot sent for the merged idea (a stale page) goes to the survivor; the maximum counts the group.
-    assert _cast(a, source).idea.id == survivor
+    assert _cast(a, source).idea_id == survivor
     assert _error(services.cast_dot, _ticket(a), survivor) == "idea_limit"
     # Taking back works on the group, the survivor's own dot first.
     assert services.remove_dot(_ticket(a), survivor).mine == 2
