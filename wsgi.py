@@ -1,4 +1,6 @@
 """WSGI entry point: ``gunicorn wsgi:app``."""
 from app import create_app
+from app.core.workers import settle_worker
 
 app = create_app()
+settle_worker()

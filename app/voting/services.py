@@ -624,22 +624,45 @@ def _insert_dot(**values) -> bool:
     return db.session.execute(_DOT_INSERT, {**values, "created_at": utcnow()}).scalar() is not None
 
 
-#: Everything a dot needs to know, in one query: the ticket (and its event), the voting settings,
-#: the idea and the ticket's dots so far (one row per dot, or one row with NULLs before the first).
+#: Everything a dot needs to know, in one query and one row: the ticket (and its event), the voting
+#: settings, the idea, whether other ideas were merged into it, and the ticket's dots so far as bit
+#: masks (bit n set: slot n taken; the unique slots make SUM the same as a bitwise OR; n <= MAX_DOTS).
 _DOT_CONTEXT = sa.text(
     "SELECT ticket.code, ticket.event_id, ticket.revoked_at, ticket.channel, event.status AS event_status, "
     "voting_settings.state, voting_settings.dots_per_ticket, voting_settings.max_per_idea, "
     "voting_settings.scope, idea.status AS idea_status, idea.merged_into_id, idea.stand_id, "
-    "stand.event_id AS idea_event_id, dot.slot, dot.scope_id, dot.idea_id AS dot_idea_id, dot.idea_slot, "
-    "dot_idea.merged_into_id AS dot_idea_merged_into_id "
+    "stand.event_id AS idea_event_id, "
+    "EXISTS (SELECT 1 FROM idea AS source WHERE source.merged_into_id = :idea_id) AS has_sources, "
+    "mine.event_slots, mine.stand_slots, mine.idea_slots "
     "FROM ticket JOIN event ON event.id = ticket.event_id "
     "LEFT OUTER JOIN voting_settings ON voting_settings.event_id = ticket.event_id "
     "LEFT OUTER JOIN idea ON idea.id = :idea_id "
     "LEFT OUTER JOIN stand ON stand.id = idea.stand_id "
-    "LEFT OUTER JOIN dot ON dot.ticket_id = ticket.id "
-    "LEFT OUTER JOIN idea AS dot_idea ON dot_idea.id = dot.idea_id "
+    "CROSS JOIN (SELECT "
+    "SUM(CASE WHEN dot.scope_id = 0 THEN CAST(1 AS BIGINT) << dot.slot ELSE 0 END) AS event_slots, "
+    "SUM(CASE WHEN dot.scope_id = (SELECT target.stand_id FROM idea AS target WHERE target.id = :idea_id) "
+    "THEN CAST(1 AS BIGINT) << dot.slot ELSE 0 END) AS stand_slots, "
+    "SUM(CASE WHEN dot.idea_id = :idea_id THEN CAST(1 AS BIGINT) << dot.idea_slot ELSE 0 END) AS idea_slots "
+    "FROM dot WHERE dot.ticket_id = :ticket_id) AS mine "
     "WHERE ticket.id = :ticket_id"
 ).bindparams(sa.bindparam("ticket_id", type_=sa.Integer()), sa.bindparam("idea_id", type_=sa.Integer()))
+
+
+def _bits(mask: object) -> list[int]:
+    """The slot numbers set in a mask of :data:`_DOT_CONTEXT` (NULL: none)."""
+    value = int(mask or 0)
+    return [n for n in range(1, MAX_DOTS + 1) if value >> n & 1]
+
+
+def _no_dots_left(scope: str) -> VotingError:
+    if scope == DotScope.STAND.value:
+        return VotingError(_l("You have no dots left at this stand."), "no_dots_left")
+    return VotingError(_l("You have no dots left."), "no_dots_left")
+
+
+def _idea_limit(idea_cap: int) -> VotingError:
+    return VotingError(_l("This idea already has the most dots you may give one idea (%(max)d).", max=idea_cap),
+                       "idea_limit")
 
 
 @dataclass
@@ -656,35 +679,38 @@ class DotResult:
 def quick_dot(event_id: int, ticket_id: int, code: str, raw_idea_id: object) -> DotResult | None:
     """The common case of :func:`cast_dot` in two statements, without loading any object.
 
-    A ticket of a room vote that is open gives a dot to an idea that was never merged, and
-    none of its dots lie on merged ideas: one query reads everything, one ``INSERT`` stores
+    A ticket of a room vote that is open gives a dot to an idea that neither was merged into
+    another nor has others merged into it: one query reads everything, one ``INSERT`` stores
     the dot (the database's unique slots enforce the limits as in :func:`cast_dot`).
-    Anything else (an error to explain, a merge, online voting, a slot a concurrent request
-    took) returns None without having written anything, and the caller takes the full path.
+    When the ticket has no dot left (or the idea has the most it may get) it raises the same
+    :class:`VotingError` as :func:`cast_dot`. Anything else (another error to explain, a merge,
+    online voting, a slot a concurrent request took) returns None without having written
+    anything, and the caller takes the full path.
+
+    :raises VotingError: ``no_dots_left``, ``idea_limit``.
     """
     idea_id = _parse_idea_id(raw_idea_id)
     if idea_id is None:
         return None
-    rows = db.session.execute(_DOT_CONTEXT, {"ticket_id": ticket_id, "idea_id": idea_id}).all()
-    if not rows:
-        return None
-    first = rows[0]
-    if (first.code != code or first.event_id != event_id or first.revoked_at is not None
+    first = db.session.execute(_DOT_CONTEXT, {"ticket_id": ticket_id, "idea_id": idea_id}).first()
+    if (first is None or first.code != code or first.event_id != event_id or first.revoked_at is not None
             or first.channel != Channel.ROOM.value or first.event_status == EventStatus.DRAFT.value
             or first.state != VotingState.OPEN.value or first.idea_status not in VOTABLE_STATUSES
-            or first.merged_into_id is not None or first.idea_event_id != event_id):
+            or first.merged_into_id is not None or first.idea_event_id != event_id or first.has_sources):
         return None
-    dots = [row for row in rows if row.slot is not None]
-    if any(row.dot_idea_merged_into_id is not None for row in dots):
-        return None
-    scope_id = first.stand_id if first.scope == DotScope.STAND.value else 0
-    used = [d.slot for d in dots if d.scope_id == scope_id]
-    on_idea = [d.idea_slot for d in dots if d.dot_idea_id == idea_id]
+    # The idea has no merged sources, so only its own dots count towards its maximum.
+    if first.scope == DotScope.STAND.value:
+        scope_id, used = first.stand_id, _bits(first.stand_slots)
+    else:
+        scope_id, used = 0, _bits(first.event_slots)
+    on_idea = _bits(first.idea_slots)
     idea_cap = min(first.max_per_idea or first.dots_per_ticket, first.dots_per_ticket)
     slot = _lowest_free(used, first.dots_per_ticket)
+    if slot is None:
+        raise _no_dots_left(first.scope)
     idea_slot = _lowest_free(on_idea, idea_cap)
-    if slot is None or idea_slot is None:
-        return None
+    if idea_slot is None:
+        raise _idea_limit(idea_cap)
     if not _insert_dot(ticket_id=ticket_id, event_id=event_id, idea_id=idea_id, stand_id=first.stand_id,
                        channel=first.channel, scope_id=scope_id, slot=slot, idea_slot=idea_slot):
         return None
@@ -716,13 +742,10 @@ def cast_dot(ticket: Ticket, idea_id: object) -> DotResult:
         earlier = sum(1 for d in dots if d.in_group and d.idea_id != idea.id)
         slot = _lowest_free(used, settings.dots_per_ticket)
         if slot is None:
-            if settings.scope == DotScope.STAND.value:
-                raise VotingError(_l("You have no dots left at this stand."), "no_dots_left")
-            raise VotingError(_l("You have no dots left."), "no_dots_left")
+            raise _no_dots_left(settings.scope)
         idea_slot = _lowest_free(on_idea, settings.idea_cap - earlier)
         if idea_slot is None:
-            raise VotingError(_l("This idea already has the most dots you may give one idea (%(max)d).",
-                                 max=settings.idea_cap), "idea_limit")
+            raise _idea_limit(settings.idea_cap)
         if _insert_dot(ticket_id=ticket.id, event_id=ticket.event_id, idea_id=idea.id, stand_id=idea.stand_id,
                        channel=ticket.channel, scope_id=scope_id, slot=slot, idea_slot=idea_slot):
             return DotResult(idea.id, earlier + len(on_idea) + 1, settings.dots_per_ticket - len(used) - 1, scope_id)

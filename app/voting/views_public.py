@@ -143,6 +143,12 @@ def _dot_response(event_id: int, result: services.DotResult | None, error: Votin
     return redirect(url_for("voting.vote", event_id=event_id, _anchor=anchor))
 
 
+def _dot_refused(event_id: int, op: str, exc: VotingError):
+    db.session.rollback()
+    log_event("voting.dot_refused", event_id=event_id, op=op if op in ("add", "remove") else "other", code=exc.code)
+    return _dot_response(event_id, None, exc)
+
+
 @bp.route("/events/<int:event_id>/vote/dots", methods=["POST"])
 @public
 def dot(event_id: int):
@@ -151,7 +157,10 @@ def dot(event_id: int):
     entry = _session_entry(event_id)
     if op == "add" and entry is not None:
         # The common case in two statements (see services.quick_dot); anything else takes the path below.
-        result = services.quick_dot(event_id, *entry, request.form.get("idea_id"))
+        try:
+            result = services.quick_dot(event_id, *entry, request.form.get("idea_id"))
+        except VotingError as exc:  # a full ballot: as quick to say
+            return _dot_refused(event_id, op, exc)
         if result is not None:
             db.session.commit()
             log_event("voting.dot", event_id=event_id, op=op, idea_id=result.idea_id)
@@ -172,10 +181,7 @@ def dot(event_id: int):
             raise VotingError(_("Unknown action."), "bad_request")
         db.session.commit()
     except VotingError as exc:
-        db.session.rollback()
-        log_event("voting.dot_refused", event_id=event_id, op=op if op in ("add", "remove") else "other",
-                  code=exc.code)
-        return _dot_response(event_id, None, exc)
+        return _dot_refused(event_id, op, exc)
     log_event("voting.dot", event_id=event_id, op=op, idea_id=result.idea_id)
     return _dot_response(event_id, result, None)
 
