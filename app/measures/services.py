@@ -524,7 +524,7 @@ def dot_totals(process_id: int, event_ids: Sequence[int], idea_ids: Sequence[int
     from app.results import services as results
 
     scope = results.Scope(process_id=process_id, event_ids=tuple(event_ids), public=True)
-    dots = results._root_dots(scope)  # the results' aggregation of dots per merge group
+    dots = results.root_dots(scope)
     return {root_id: int(total or 0) for root_id, total in db.session.execute(
         sa.select(dots.c.root_id, dots.c.room + dots.c.online + dots.c.board).where(dots.c.root_id.in_(idea_ids))
     ).all()}

@@ -248,8 +248,9 @@ def _listed_roots(scope: Scope):
     return stmt
 
 
-def _root_dots(scope: Scope, groups=None):
-    """Subquery ``(root_id, room, online, board)``: the dots of every merge group of the scope.
+def root_dots(scope: Scope, groups=None):
+    """Subquery ``(root_id, room, online, board)``: the dots of every merge group of the scope
+    (also used by the measures feature to total the ideas it shows).
 
     :param groups: a table ``(idea_id, root_id)`` to use instead of :func:`merge_groups`.
     """
@@ -276,7 +277,7 @@ def _root_dots(scope: Scope, groups=None):
 def _ranked_select(scope: Scope, groups=None):
     """``SELECT`` of the listed surviving ideas with their dots per channel and total."""
     roots = _listed_roots(scope).subquery("roots")
-    dots = _root_dots(scope, groups)
+    dots = root_dots(scope, groups)
     room = sa.func.coalesce(dots.c.room, 0)
     online = sa.func.coalesce(dots.c.online, 0)
     board = sa.func.coalesce(dots.c.board, 0)

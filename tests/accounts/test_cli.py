@@ -29,10 +29,12 @@ def test_users_create_refuses_bad_input(app, db):
     assert db.session.execute(sa.select(sa.func.count(User.id))).scalar_one() == 0
 
 
-def test_demo_load_is_idempotent_and_prints_logins(app, db, login):
+def test_demo_load_is_idempotent_and_prints_logins(app, db, login, capfd):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
+    # The logins are not buried under the demo's audit log lines (the log writes to the stderr of the moment).
+    assert '"event"' not in first.output + (first.stderr or "") + capfd.readouterr().err
     counts = [db.session.execute(sa.select(sa.func.count()).select_from(m)).scalar_one()
               for m in (Process, Event, Stand, User)]
     second = runner.invoke(args=["demo", "load"])
