@@ -33,7 +33,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import (KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+from reportlab.platypus import (KeepTogether, LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
 from app.core.models import utcnow
@@ -43,8 +43,6 @@ from app.results import services
 from app.results.services import RankedIdea, Scope
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
-#: Rows per idea table: long stands are split into several tables (page splitting stays linear).
-TABLE_CHUNK = 40
 #: Bars in a chart and themes in the stakeholder comparison.
 CHART_BARS = 15
 COMPARISON_THEMES = 20
@@ -97,11 +95,11 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 
 def _table(rows: list[list], widths: list[float], styles: Styles, numeric_from: int | None = None,
-           header_rows: int = 1) -> Table:
+           header_rows: int = 1, long: bool = False) -> Table:
     # Header cells wrap (long German words in narrow number columns).
     rows = [[Paragraph(escape(c), styles.head) if isinstance(c, str) else c for c in row] for row in rows[:header_rows]
             ] + rows[header_rows:]
-    table = Table(rows, colWidths=widths, repeatRows=header_rows)
+    table = (LongTable if long else Table)(rows, colWidths=widths, repeatRows=header_rows)
     commands = [
         ("FONT", (0, 0), (-1, -1), styles.fonts.regular, 8, 9.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -317,8 +315,9 @@ class Report:
                 rows.append([str(rank), wrap(idea.text, text_width, s.fonts.regular, 8),
                              wrap(", ".join(t.label for t in idea.tags), tags_width, s.fonts.regular, 8),
                              str(idea.room), str(idea.board), str(idea.online), str(idea.total)])
-            for start in range(0, len(rows), TABLE_CHUNK):
-                story.append(_table([header] + rows[start:start + TABLE_CHUNK], widths, s, numeric_from=3))
+            # One table per stand, its header repeated at the top of every page it runs over
+            # (LongTable splits long tables in linear time).
+            story.append(_table([header] + rows, widths, s, numeric_from=3, long=True))
         return story
 
     def comparison(self) -> list:

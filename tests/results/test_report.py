@@ -86,3 +86,20 @@ def pdfmetrics_width(text: str, font: str) -> float:
     from reportlab.pdfbase import pdfmetrics
 
     return pdfmetrics.stringWidth(text, font, 8)
+
+
+def test_long_idea_tables_repeat_their_header_once_per_page(app, staff_client):
+    """A stand with hundreds of ideas is one table: its header starts every page it runs over,
+    never appears in the middle of a page."""
+    from tests.results.conftest import build_bulk_event
+
+    with app.app_context():
+        ev = build_bulk_event(250, stands=1, tags=3)
+    response = staff_client("council").get(f"/manage/results/processes/{ev.process_id}/report.pdf?lang=en")
+    assert response.status_code == 200
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(response.get_data())).pages]
+    first = next(n for n, text in enumerate(pages) if "Ideas by stand, ranked by dots" in text)
+    table_pages = [text for text in pages[first:] if "Total" in text and "Comparison of stakeholder groups" not in text]
+    assert len(table_pages) >= 3
+    for text in table_pages:
+        assert text.count("Online\nTotal") + text.count("Online Total") == 1, text[:400]
