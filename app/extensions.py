@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and initialised in :func:`app.create_app`."""
 from __future__ import annotations
 
+import sqlite3
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -8,7 +10,8 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 #: Predictable constraint names, so Alembic can create and drop them by name.
@@ -26,6 +29,19 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_enforces_foreign_keys(dbapi_connection, _record) -> None:
+    """SQLite ignores foreign keys unless told so on every connection: without this, deleting a
+    row left its ``ondelete`` (CASCADE / SET NULL) undone, and SQLite could give the deleted
+    row's id to the next row, which then inherited the references (a removed application's
+    ticket attached to the next applicant). PostgreSQL always enforces them.
+    (Migrations switch it off for their own connection, see migrations/env.py.)"""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
 migrate = Migrate()
 login_manager = LoginManager()
 mail = Mail()

@@ -6,7 +6,9 @@ from hypothesis import strategies as st
 
 odd_text = st.one_of(
     st.text(max_size=300),
-    st.text(alphabet=st.characters(blacklist_categories=()), max_size=50),
+    # Every character a form can carry: lone surrogates (Cs) cannot be encoded in UTF-8 at all, so
+    # no browser sends them and the test client could not either (the test failed now and then).
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=50),
     st.just("\x00"), st.just("a\x00b@example.org"), st.just("x" * 100_000),
     st.just("‮evil‬@example.org"), st.just("😀" * 1000), st.just("' OR 1=1 --"),
 )
