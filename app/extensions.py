@@ -42,6 +42,8 @@ def _sqlite_enforces_foreign_keys(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+
+
 migrate = Migrate()
 login_manager = LoginManager()
 mail = Mail()

@@ -61,6 +61,11 @@ TICKET_KINDS = ("participant", "walk_in", "online")
 MAX_DOTS = 50
 
 
+def idea_cap(dots_per_ticket: int, max_per_idea: int | None) -> int:
+    """Dots one ticket may give one idea: the maximum per idea, at most the ticket's dots."""
+    return min(max_per_idea or dots_per_ticket, dots_per_ticket)
+
+
 class VotingSettings(db.Model):
     """Dot-voting rules and state of one event (created on first use)."""
 
@@ -96,7 +101,7 @@ class VotingSettings(db.Model):
     @property
     def idea_cap(self) -> int:
         """Dots one ticket may give one idea (the ticket's dots when there is no maximum)."""
-        return min(self.max_per_idea or self.dots_per_ticket, self.dots_per_ticket)
+        return idea_cap(self.dots_per_ticket, self.max_per_idea)
 
 
 class Ticket(db.Model):

@@ -43,7 +43,7 @@ from app.ideas.models import Idea, IdeaStatus, Stand
 from app.voting.codes import format_code, new_code, normalise_code, qr_svg
 from app.voting.models import (
     MAX_DOTS, BoardCount, BoardCountLog, Channel, Dot, DotScope, Receipt, TallySnapshot, Ticket,
-    VotingSettings, VotingState,
+    VotingSettings, VotingState, idea_cap,
 )
 
 #: Ideas that can be seen and voted on (new, or taken into a measure).
@@ -704,13 +704,13 @@ def quick_dot(event_id: int, ticket_id: int, code: str, raw_idea_id: object) -> 
     else:
         scope_id, used = 0, _bits(first.event_slots)
     on_idea = _bits(first.idea_slots)
-    idea_cap = min(first.max_per_idea or first.dots_per_ticket, first.dots_per_ticket)
+    cap = idea_cap(first.dots_per_ticket, first.max_per_idea)
     slot = _lowest_free(used, first.dots_per_ticket)
     if slot is None:
         raise _no_dots_left(first.scope)
-    idea_slot = _lowest_free(on_idea, idea_cap)
+    idea_slot = _lowest_free(on_idea, cap)
     if idea_slot is None:
-        raise _idea_limit(idea_cap)
+        raise _idea_limit(cap)
     if not _insert_dot(ticket_id=ticket_id, event_id=event_id, idea_id=idea_id, stand_id=first.stand_id,
                        channel=first.channel, scope_id=scope_id, slot=slot, idea_slot=idea_slot):
         return None

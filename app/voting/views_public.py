@@ -143,10 +143,23 @@ def _dot_response(event_id: int, result: services.DotResult | None, error: Votin
     return redirect(url_for("voting.vote", event_id=event_id, _anchor=anchor))
 
 
-def _dot_refused(event_id: int, op: str, exc: VotingError):
-    db.session.rollback()
-    log_event("voting.dot_refused", event_id=event_id, op=op if op in ("add", "remove") else "other", code=exc.code)
-    return _dot_response(event_id, None, exc)
+def _dot_by_full_path(event_id: int, op: str) -> services.DotResult | None:
+    """Give or take back a dot with the ticket object; None if this browser holds no ticket."""
+    ticket = session_ticket(get_public_event(event_id))
+    if ticket is None:
+        return None
+    if op == "remove":
+        return services.remove_dot(ticket, request.form.get("idea_id"))
+    if op == "add":
+        return services.cast_dot(ticket, request.form.get("idea_id"))
+    raise VotingError(_("Unknown action."), "bad_request")
+
+
+def _no_ticket(event_id: int):
+    if wants_json():
+        return jsonify({"error": {"code": "no_ticket", "message": _("Please enter your ticket code first.")}}), 401
+    flash(_("Please enter your ticket code first."), "error")
+    return redirect(url_for("voting.vote", event_id=event_id))
 
 
 @bp.route("/events/<int:event_id>/vote/dots", methods=["POST"])
@@ -155,33 +168,21 @@ def dot(event_id: int):
     """Give (``op=add``) or take back (``op=remove``) one dot on ``idea_id``."""
     op = request.form.get("op", "add")
     entry = _session_entry(event_id)
-    if op == "add" and entry is not None:
-        # The common case in two statements (see services.quick_dot); anything else takes the path below.
-        try:
-            result = services.quick_dot(event_id, *entry, request.form.get("idea_id"))
-        except VotingError as exc:  # a full ballot: as quick to say
-            return _dot_refused(event_id, op, exc)
-        if result is not None:
-            db.session.commit()
-            log_event("voting.dot", event_id=event_id, op=op, idea_id=result.idea_id)
-            return _dot_response(event_id, result, None)
-    event = get_public_event(event_id)
-    ticket = session_ticket(event)
-    if ticket is None:
-        if wants_json():
-            return jsonify({"error": {"code": "no_ticket", "message": _("Please enter your ticket code first.")}}), 401
-        flash(_("Please enter your ticket code first."), "error")
-        return redirect(url_for("voting.vote", event_id=event.id))
     try:
-        if op == "remove":
-            result = services.remove_dot(ticket, request.form.get("idea_id"))
-        elif op == "add":
-            result = services.cast_dot(ticket, request.form.get("idea_id"))
-        else:
-            raise VotingError(_("Unknown action."), "bad_request")
-        db.session.commit()
+        result = None
+        if op == "add" and entry is not None:
+            # The common case in two statements (services.quick_dot); None: the full path decides.
+            result = services.quick_dot(event_id, *entry, request.form.get("idea_id"))
+        if result is None:
+            result = _dot_by_full_path(event_id, op)
+        if result is None:
+            return _no_ticket(event_id)
     except VotingError as exc:
-        return _dot_refused(event_id, op, exc)
+        db.session.rollback()
+        log_event("voting.dot_refused", event_id=event_id, op=op if op in ("add", "remove") else "other",
+                  code=exc.code)
+        return _dot_response(event_id, None, exc)
+    db.session.commit()
     log_event("voting.dot", event_id=event_id, op=op, idea_id=result.idea_id)
     return _dot_response(event_id, result, None)
 

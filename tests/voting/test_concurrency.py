@@ -55,8 +55,8 @@ def _vote_in_thread(app, ticket_id: int, idea_id: int, path: str = "full") -> st
         try:
             stored = None
             if path == "quick":
-                code = _db.session.execute(sa.select(Ticket.code).where(Ticket.id == ticket_id)).scalar_one()
-                event_id = _db.session.execute(sa.select(Ticket.event_id).where(Ticket.id == ticket_id)).scalar_one()
+                code, event_id = _db.session.execute(
+                    sa.select(Ticket.code, Ticket.event_id).where(Ticket.id == ticket_id)).one()
                 stored = services.quick_dot(event_id, ticket_id, code, idea_id)
             if stored is None:
                 services.cast_dot(_db.session.get(Ticket, ticket_id), idea_id)
