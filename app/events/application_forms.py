@@ -23,9 +23,18 @@ def criterion_field_name(criterion_id: int) -> str:
 
 
 class CriterionRadioField(RadioField):
-    """A radio group whose value must be one of the criterion's own option ids."""
+    """A radio group whose value must be one of the criterion's own option ids.
+
+    The data is the option id as an ``int``; ``coerce=int`` makes the rendered radios
+    compare it with the ids as ints too, so a chosen answer shows as checked (after a
+    validation error, and on the correction form filled from the stored answers).
+    """
 
     _bad_value = False
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("coerce", int)
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):
         self.data = None
