@@ -19,6 +19,10 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEBIAN_PACKAGES=(chromium redis-server fonts-dejavu-core nginx)
 
+#: Seconds to wait for another apt/dpkg (unattended-upgrades, a colleague's install) to finish.
+APT_LOCK_TIMEOUT="${APT_LOCK_TIMEOUT:-600}"
+APT_LOCK_RETRY_SECONDS="${APT_LOCK_RETRY_SECONDS:-5}"
+
 die() {
     echo "install-test-deps: ERROR: $*" >&2
     exit 1
@@ -28,6 +32,27 @@ is_installed() {
     # Any of Debian's nginx flavours (nginx, nginx-light, ...) provides /usr/sbin/nginx.
     [[ $1 == nginx && -x /usr/sbin/nginx ]] && return 0
     dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
+}
+
+# DPkg::Lock::Timeout makes apt-get wait for dpkg's lock, but `apt-get update` also takes the
+# lock of /var/lib/apt/lists and fails at once ("Could not get lock") while another update holds
+# it: retry that case until APT_LOCK_TIMEOUT, fail at once on any other error.
+apt_get_update() {
+    local waited=0 output
+    until output=$(apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" update -q 2>&1); do
+        if ! grep -qE "Could not get lock|Unable to lock|is held by process" <<<"$output"; then
+            echo "$output" >&2
+            die "apt-get update failed"
+        fi
+        if ((waited >= APT_LOCK_TIMEOUT)); then
+            echo "$output" >&2
+            die "apt's lists lock still held after ${APT_LOCK_TIMEOUT}s"
+        fi
+        ((waited == 0)) && echo "install-test-deps: waiting for another apt-get to release its lock"
+        sleep "$APT_LOCK_RETRY_SECONDS"
+        waited=$((waited + APT_LOCK_RETRY_SECONDS))
+    done
+    echo "$output"
 }
 
 missing=()
@@ -45,8 +70,8 @@ if ((${#missing[@]} > 0)); then
     fi
     echo "install-test-deps: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q || die "apt-get update failed"
-    apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    apt_get_update
+    apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" install -y -q --no-install-recommends "${missing[@]}" \
         || die "apt-get install ${missing[*]} failed"
     for pkg in "${missing[@]}"; do
         is_installed "$pkg" || die "$pkg is still not installed after apt-get install"

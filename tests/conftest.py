@@ -23,6 +23,7 @@ from app import create_app
 from app.extensions import db as _db
 from config import TestingConfig
 from scripts import i18n
+from tests.support import wait_until
 from tests.support.smtp import SMTPCatcher
 
 settings.register_profile(
@@ -286,9 +287,35 @@ def empty_database_url(tmp_path) -> Iterator[str]:
     with engine.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    drop_database(engine, name)
     engine.dispose()
+
+
+def drop_database(engine: sa.Engine, name: str, timeout: float = 60.0) -> None:
+    """Drop database ``name`` as the (non-superuser) test role, robust against other backends.
+
+    ``DROP DATABASE ... WITH (FORCE)`` must terminate every backend of the database, and
+    the test role may not signal those of other roles (an autovacuum worker: "permission
+    denied to terminate process ... pg_signal_backend"). A plain ``DROP DATABASE`` cancels
+    autovacuum workers by itself; the role's own leftover sessions it terminates first
+    (allowed for one's own role), and a drop that still finds the database in use (a
+    session just going away) is retried until ``timeout``.
+    """
+    def dropped() -> bool:
+        with engine.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid() AND usename = current_user"),
+                {"name": name})
+            try:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            except sa.exc.OperationalError as exc:  # ObjectInUse: "being accessed by other users"
+                if getattr(exc.orig, "sqlstate", None) != "55006":
+                    raise
+                return False
+        return True
+
+    wait_until(dropped, timeout=timeout, interval=0.2, message=f"database {name} still in use")
 
 
 # ---------------------------------------------------------------- browser

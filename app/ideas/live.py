@@ -206,7 +206,11 @@ def stream(app: Flask, event_id: int, after: int, *, stand_id: int | None = None
     try:
         # Tell EventSource to retry quickly; also sends the headers at once.
         yield "retry: 1500\n\n"
-        while time.monotonic() < deadline:
+        first = True
+        # The first look always happens, however long the client took to read the retry line
+        # (a busy machine): a stream always delivers what was pending when it connected.
+        while first or time.monotonic() < deadline:
+            first = False
             with app.app_context():
                 batch = changes_after(event_id, after, stand_id=stand_id)
                 db.session.remove()

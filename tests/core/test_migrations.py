@@ -1,10 +1,12 @@
 """``flask db upgrade`` on an empty database gives exactly the models' schema."""
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -42,3 +44,51 @@ def test_single_migration_head():
     config.set_main_option("script_location", str(ROOT / "migrations"))
     heads = ScriptDirectory.from_config(config).get_heads()
     assert len(heads) == 1, f"several migration heads: {heads}"
+
+
+
+@pytest.mark.postgres_only
+def test_scratch_database_is_dropped_while_another_role_is_connected():
+    """The teardown of ``empty_database_url`` (defect: ``DROP ... WITH (FORCE)`` as the test role
+    failed with ``InsufficientPrivilege ... pg_signal_backend`` when a backend of another role,
+    such as autovacuum, was connected). Here a session of another role and one of the test role
+    are connected; the drop ends its own, waits for the other to leave and succeeds."""
+    import psycopg
+
+    from tests.conftest import PG_URL, drop_database
+
+    url = sa.make_url(PG_URL)
+    superuser = {"host": url.host, "port": url.port, "user": "postgres", "autocommit": True}
+    try:
+        admin = psycopg.connect(dbname="postgres", **superuser)
+    except psycopg.OperationalError:
+        pytest.skip("no superuser access to this PostgreSQL (not the throwaway cluster)")
+    name, other = f"scratch_{secrets.token_hex(4)}", f"other_{secrets.token_hex(4)}"
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    sessions = []
+    try:
+        admin.execute(f'CREATE ROLE "{other}" LOGIN')
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        sessions.append(psycopg.connect(url.set(drivername="postgresql", database=name)
+                                        .render_as_string(hide_password=False)))
+        foreign = psycopg.connect(dbname=name, **{**superuser, "user": other})
+        sessions.append(foreign)
+        with pytest.raises(sa.exc.ProgrammingError, match="pg_signal_backend"), engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))  # what the teardown did
+
+        # The other role's session leaves only after a drop has found the database in use.
+        sa.event.listen(engine, "handle_error", lambda context: foreign.close())
+        drop_database(engine, name, timeout=30)
+        left = admin.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,)).fetchone()[0]
+        assert left == 0
+    finally:
+        for session in sessions:
+            try:
+                session.close()
+            except psycopg.Error:
+                pass  # terminated by the drop
+        engine.dispose()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'DROP ROLE IF EXISTS "{other}"')
+        admin.close()

@@ -99,8 +99,9 @@ def test_redis_wakes_the_stream_without_polling(app, create_user, create_stand, 
         event_id = _db.session.get(Stand, stand_id).event_id
     token = wall_token(event_id)
     with RedisServer() as redis_server:
-        # Polling every 60 s within a stream of 8 s: only a Redis wake-up can deliver in time.
-        app.config.update(REDIS_URL=redis_server.url, IDEAS_STREAM_POLL=60, IDEAS_STREAM_SECONDS=8,
+        # Polling every 60 s within a stream of 20 s (long enough for a busy machine to connect and
+        # record): only a Redis wake-up can deliver in time.
+        app.config.update(REDIS_URL=redis_server.url, IDEAS_STREAM_POLL=60, IDEAS_STREAM_SECONDS=20,
                           IDEAS_STREAM_HEARTBEAT=60)
         received: list[str] = []
         with LiveServer(app) as server:

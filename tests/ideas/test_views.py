@@ -328,3 +328,12 @@ def test_xss_is_shown_as_text_in_every_view(app, world, record, staff_client, pa
     # JSON responses are served as application/json, never as HTML.
     response = post_json(world["client"], f"/ideas/{target}.json", {"text": f"Ziel {payload}"})
     assert response.mimetype == "application/json"
+
+
+def test_stream_delivers_what_was_pending_even_if_its_time_is_over_at_once(app, world, record):
+    """However late the client reads on (a busy machine), the stream looks once: a stream whose
+    time is up right after the retry line still carries the ideas pending at connect."""
+    record(world["stand"], "Schon da beim Verbinden")
+    app.config["IDEAS_STREAM_SECONDS"] = 0
+    events = read_stream(app.test_client(), f"/wall/{world['token']}/stream?after=0")
+    assert [e["text"] for e in events] == ["Schon da beim Verbinden"]
