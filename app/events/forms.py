@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, FieldList, FormField, IntegerField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
@@ -75,7 +76,7 @@ class ProcessForm(FlaskForm):
 class EventForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_line])
     description = TextAreaField(_l("Description"), validators=[Length(max=MAX_MARKDOWN)], filters=[_text])
-    place = StringField(_l("Place"), validators=[Length(max=300)], filters=[_line])
+    place = StringField(lazy_pgettext("venue", "Place"), validators=[Length(max=300)], filters=[_line])
     starts_at = LocalDateTimeField(_l("Starts"), validators=[Optional()])
     ends_at = LocalDateTimeField(_l("Ends"), validators=[Optional()])
     seats = IntegerField(_l("Seats"), validators=[InputRequired(), NumberRange(min=0, max=MAX_SEATS)], default=0)

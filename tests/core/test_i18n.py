@@ -1,6 +1,8 @@
 """German by default, English on request, remembered; every string translated."""
 from __future__ import annotations
 
+import pytest
+
 from scripts import i18n
 
 
@@ -51,3 +53,76 @@ def test_dates_follow_locale(app):
             english = format_datetime(moment, "medium")
     assert "01.04.2019" in german and "18:00" in german
     assert "Apr 1, 2019" in english and "6:00" in english
+
+
+# ---------------------------------------------------------------- one translation per text
+
+def _po(path, entries):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(locale="de")
+    for msgid, msgstr, context in entries:
+        catalog.add(msgid, msgstr, context=context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        write_po(fh, catalog)
+    return path
+
+
+def test_check_fails_when_two_catalogues_translate_one_text_differently(tmp_path):
+    def po(feature, entries):
+        return _po(tmp_path / feature / "translations" / "de" / "LC_MESSAGES" / "messages.po", entries)
+
+    files = [po("events", [("Place", "Ort", None), ("Status", "Status", None)]),
+             po("lottery", [("Place", "Platz", None), ("Status", "Status", None)])]
+    problems = i18n.conflicting_translations(files)
+    assert len(problems) == 1
+    assert "'Place'" in problems[0] and "events: 'Ort'" in problems[0] and "lottery: 'Platz'" in problems[0]
+
+    # the same English word in two meanings is fine once each meaning has its context
+    files = [po("events", [("Place", "Ort", "venue")]), po("lottery", [("Place", "Platz", "seat")])]
+    assert i18n.conflicting_translations(files) == []
+
+
+def test_catalogues_translate_each_text_once():
+    conflicts = i18n.conflicting_translations()
+    assert not conflicts, "\n".join(conflicts)
+
+
+def test_check_command_reports_conflicts(tmp_path, monkeypatch, capsys):
+    files = [_po(tmp_path / f / "translations" / "de" / "LC_MESSAGES" / "messages.po", [("Option", text, None)])
+             for f, text in (("events", "Antwort"), ("lottery", "Option"))]
+    monkeypatch.setattr(i18n, "missing_translations", lambda: [])
+    monkeypatch.setattr(i18n, "catalogue_files", lambda locale: files)
+    assert i18n.main(["i18n.py", "check"]) == 1
+    assert "conflicting translation" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("context", "msgid", "german"), [
+    ("venue", "Place", "Ort"),
+    ("seat", "Place", "Platz"),
+    (None, "Hello %(name)s,", "Guten Tag %(name)s,"),
+    (None, "Status", "Status"),
+    (None, "Status:", "Status:"),
+    (None, "Stand", "Marktstand"),
+    (None, "Stands", "Marktstände"),
+    (None, "Option", "Antwort"),
+    (None, "Minimum seats", "Mindestzahl Plätze"),
+    (None, "Maximum seats", "Höchstzahl Plätze"),
+    (None, "Created", "Erstellt"),
+    (None, "Seats drawn", "Plätze ausgelost"),
+])
+def test_merged_catalogue_has_the_meant_translation(app, context, msgid, german):
+    from flask_babel import force_locale, gettext, pgettext
+
+    with app.test_request_context(), force_locale("de"):
+        text = pgettext(context, msgid) if context else gettext(msgid)
+    assert text == german
+
+
+def test_event_form_calls_the_venue_ort(app, staff_client, create_process):
+    admin = staff_client("admin")
+    process_id = create_process()
+    body = admin.get(f"/manage/processes/{process_id}/events/new").get_data(as_text=True)
+    assert '<label for="place">Ort</label>' in body

@@ -37,11 +37,11 @@ def test_admin_links_ideas_and_changes_status_public_page_shows_it(app, live_ser
     assert page.get_by_text("2 Ideen in die Maßnahme aufgenommen.").is_visible()
     assert page.locator(".linked-ideas li").count() == 2
 
-    page.get_by_label("Neuer Stand").select_option(label="vom Gemeinderat beschlossen")
+    page.get_by_label("Neuer Status").select_option(label="vom Gemeinderat beschlossen")
     page.get_by_label("Datum der Änderung").fill("2019-07-22")
     page.get_by_label("Öffentlicher Kommentar", exact=False).fill("Mit der Strategie beschlossen.")
-    page.get_by_role("button", name="Stand ändern").click()
-    assert page.get_by_text("Der Stand ist jetzt „vom Gemeinderat beschlossen“.").is_visible()
+    page.get_by_role("button", name="Status ändern").click()
+    assert page.get_by_text("Der Status ist jetzt „vom Gemeinderat beschlossen“.").is_visible()
     assert "vom Gemeinderat beschlossen" in page.locator("#measure-status").inner_text()
     assert_no_axe_violations(page, "measure page after the change")
 

@@ -53,12 +53,12 @@ def test_csv_is_utf8_with_bom_semicolons_and_safe_cells(council, world):
     text = raw.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     header = next(csv.reader(io.StringIO(text), delimiter=";"))
-    assert header[:5] == ["Idee Nr.", "Veranstaltung", "Zielgruppe", "Stand", "Idee"]
+    assert header[:5] == ["Idee Nr.", "Veranstaltung", "Zielgruppe", "Marktstand", "Idee"]
     by_id = {int(r["Idee Nr."]): r for r in rows}
     # Published and held events (staff see both), no hidden idea; the draft event's idea is there for staff.
     assert world.hidden_id not in by_id
     top = by_id[world.top_id]
-    assert top["Stand"] == "Bürgerportal" and top["Schlagwörter"] == "Bürgerportal, Digital"
+    assert top["Marktstand"] == "Bürgerportal" and top["Schlagwörter"] == "Bürgerportal, Digital"
     assert (top["Punkte im Saal"], top["Punkte an der Pinnwand"], top["Punkte online"], top["Punkte gesamt"]) == (
         "3", "4", "0", "7")
     assert by_id[world.duplicate_id]["Zusammengeführt in Idee Nr."] == str(world.top_id)
@@ -75,7 +75,7 @@ def test_xlsx_opens_in_openpyxl_with_umlauts_and_no_formulas(council, world):
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     workbook = load_workbook(io.BytesIO(response.get_data()))
-    assert workbook.sheetnames == ["Ideen", "Stände", "Schlagwörter"]
+    assert workbook.sheetnames == ["Ideen", "Marktstände", "Schlagwörter"]
     sheet = workbook["Ideen"]
     rows = list(sheet.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
@@ -85,7 +85,7 @@ def test_xlsx_opens_in_openpyxl_with_umlauts_and_no_formulas(council, world):
     assert by_id[world.longer_id]["Idee"] == "Samstags geöffnet für Berufstätige"
     formula_cell = next(c for c in sheet["E"] if c.value == FORMULA)
     assert formula_cell.data_type == "s"
-    stands = list(workbook["Stände"].iter_rows(values_only=True))
+    stands = list(workbook["Marktstände"].iter_rows(values_only=True))
     assert ("Bürgerwerkstatt Öffnungszeiten", "Öffnungszeiten & Service") == stands[2][:2]
     assert_no_personal_data(json.dumps([list(r) for r in rows], ensure_ascii=False, default=str))
 
