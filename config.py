@@ -53,6 +53,10 @@ class Config:
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Ideenmarkt <noreply@ideenmarkt.localhost>"
     MAIL_TIMEOUT = 10
+    #: The admin page "Mail outbox" shows each mail's text, links and attachments (and lists
+    #: sent mail too). Off except in development: mails carry private links. Production may
+    #: switch it on explicitly (IDEENMARKT_OUTBOX_SHOWS_MAIL=1), e.g. on a trial site.
+    OUTBOX_SHOWS_MAIL = False
 
     #: Shared storage for rate limits and live updates across worker processes.
     REDIS_URL: str | None = None
@@ -62,8 +66,10 @@ class Config:
     #: Open-data API requests per client (app/api).
     API_RATE_LIMIT = "300 per minute"
 
-    #: Absolute base URL used in mails (links must work outside a request).
-    BASE_URL = "http://127.0.0.1:5000"
+    #: The public address used in mails, QR codes and calendar files, e.g.
+    #: ``https://beteiligung.example``. Production requires it; unset (development), links
+    #: follow the address the site is served on (app/core/urls.py).
+    BASE_URL: str | None = None
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
     # Applications and the mail outbox (events feature, app/core/mail.py).
@@ -89,6 +95,10 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = False  # the Werkzeug debugger is opt-in via FLASK_DEBUG=1
+    #: No SMTP server: mail is kept in the outbox and read on the admin page "Mail outbox"
+    #: (set MAIL_SERVER to send for real).
+    MAIL_SERVER = ""
+    OUTBOX_SHOWS_MAIL = True
 
 
 class TestingConfig(Config):
@@ -96,6 +106,7 @@ class TestingConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SECRET_KEY = "testing-only-secret-key"  # noqa: S105 - never used outside tests
+    BASE_URL = "http://127.0.0.1:5000"
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 2  # nothing listens here; tests that send mail point it at aiosmtpd
     MAIL_TIMEOUT = 2

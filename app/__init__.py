@@ -33,6 +33,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config_class)
     apply_overrides(app, overrides)
     _ensure_secret_key(app)
+    _require_base_url(app)
 
     if app.config.get("TRUST_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
@@ -139,6 +140,16 @@ def _normalise_db_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _require_base_url(app: Flask) -> None:
+    """Production links in mails must name the public address, never a guess from a Host header."""
+    if app.config["ENV_NAME"] == "production" and not app.config.get("BASE_URL"):
+        raise RuntimeError(
+            "BASE_URL is not set. Set the BASE_URL environment variable (or put "
+            "BASE_URL = 'https://...' into instance/config.py) to the site's public address "
+            "before starting in production."
+        )
 
 
 def _ensure_secret_key(app: Flask) -> None:

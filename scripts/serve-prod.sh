@@ -70,6 +70,7 @@ wait_for() {  # wait_for URL SECONDS
 start() {
     [[ -n "${SECRET_KEY:-}" ]] || die "SECRET_KEY is not set"
     [[ -n "${DATABASE_URL:-}" ]] || die "DATABASE_URL is not set"
+    [[ -n "${BASE_URL:-}" ]] || die "BASE_URL is not set (the public address used in mails)"
     pid_alive "$RUN_DIR/gunicorn.pid" && die "already running (gunicorn pid $(cat "$RUN_DIR/gunicorn.pid")); use restart"
     ensure_nginx
     [[ -x "$BIN/gunicorn" ]] || make deps

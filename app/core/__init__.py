@@ -11,7 +11,9 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from app.core import cli, deploy, errors, mail, nav
+    from app.core.text import linkify
 
+    app.jinja_env.filters["linkify"] = linkify
     errors.register(app)
     nav.init_app(app)
     cli.register(app)

@@ -15,6 +15,17 @@ Delivery (:func:`send_pending`) happens
 * from ``flask mail send-pending`` (cron or a systemd timer),
 * from the admin page "Outbox" ("send now").
 
+Without a ``MAIL_SERVER`` (development's default) nothing goes out by SMTP: due mail is
+marked delivered and stays in the outbox, where the admin page shows its text, links and
+attachments (``OUTBOX_SHOWS_MAIL``, on in development only).
+
+Attachments (:class:`Attachment`: the event's calendar file, a ticket's QR code) are
+stored with the mail (:class:`~app.core.models.OutboxAttachment`), so a retry sends the
+bytes that were queued.
+
+Log lines name the mail by its id, never its recipient (an SMTP error text that quotes
+an address is redacted).
+
 Several workers may deliver at once: each mail is *claimed* with an atomic
 ``UPDATE ... WHERE next_attempt_at <= now AND sent_at IS NULL`` that moves its
 ``next_attempt_at`` into the future (a lease); only the worker whose update hit
@@ -25,10 +36,12 @@ exponentially (``MAIL_RETRY_BASE_SECONDS`` · 2^attempts, at most
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,7 +51,7 @@ from flask import Flask, after_this_request, current_app, g, has_request_context
 from flask.cli import AppGroup
 from flask_mail import Message
 
-from app.core.models import OutboxMail, utcnow
+from app.core.models import OutboxAttachment, OutboxMail, utcnow
 from app.extensions import db, mail
 
 log = logging.getLogger(__name__)
@@ -50,7 +63,21 @@ CLAIM_LEASE = timedelta(minutes=5)
 _last_opportunistic_check = 0.0
 
 
-def queue_mail(recipient: str, subject: str, text: str, html: str | None = None) -> OutboxMail:
+#: Anything that looks like an email address (to keep addresses out of log lines).
+_ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]{}]+@[^\s<>\"'(),;:\[\]{}]+")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a mail."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def queue_mail(recipient: str, subject: str, text: str, html: str | None = None,
+               attachments: Iterable[Attachment] = ()) -> OutboxMail:
     """Store a mail in the outbox, in the current transaction (flushed, not committed).
 
     Inside a request, delivery is attempted right after the response was sent.
@@ -59,6 +86,7 @@ def queue_mail(recipient: str, subject: str, text: str, html: str | None = None)
     :param subject: the subject line (cut to 300 characters).
     :param text: the plain-text body.
     :param html: an optional HTML alternative.
+    :param attachments: files sent with the mail, stored with it.
     :return: the new outbox row.
     """
     entry = OutboxMail(
@@ -67,6 +95,8 @@ def queue_mail(recipient: str, subject: str, text: str, html: str | None = None)
         body_text=text,
         body_html=html,
         next_attempt_at=utcnow(),
+        attachments=[OutboxAttachment(filename=a.filename, content_type=a.content_type, data=a.data)
+                     for a in attachments],
     )
     db.session.add(entry)
     db.session.flush()
@@ -164,13 +194,21 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _message(entry: OutboxMail) -> Message:
-    return Message(
+    message = Message(
         subject=entry.subject,
         recipients=[entry.recipient],
         body=entry.body_text,
         html=entry.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
+    for attachment in entry.attachments:
+        message.attach(attachment.filename, attachment.content_type, attachment.data)
+    return message
+
+
+def smtp_configured() -> bool:
+    """False when no ``MAIL_SERVER`` is set: mail then stays in the outbox (development)."""
+    return bool(current_app.config.get("MAIL_SERVER"))
 
 
 def send_pending(limit: int = 100) -> DeliveryResult:
@@ -185,6 +223,8 @@ def send_pending(limit: int = 100) -> DeliveryResult:
     db.session.commit()
     if not ids:
         return result
+    if not smtp_configured():
+        return _keep_in_outbox(ids)
     connection = None
     try:
         for mail_id in ids:
@@ -217,10 +257,31 @@ def send_pending(limit: int = 100) -> DeliveryResult:
     return result
 
 
+def _keep_in_outbox(ids: list[int]) -> DeliveryResult:
+    """No SMTP server configured: the due mails count as delivered and stay readable in the outbox."""
+    result = DeliveryResult()
+    for mail_id in ids:
+        if not claim(mail_id):
+            continue
+        entry = db.session.get(OutboxMail, mail_id)
+        if entry is None:
+            continue
+        entry.sent_at = utcnow()
+        entry.last_error = None
+        db.session.commit()
+        result.sent += 1
+        log.info("mail %s kept in the outbox (no MAIL_SERVER configured)", mail_id)
+    return result
+
+
+def redact_addresses(text: str) -> str:
+    """``text`` with every email address replaced by ``<address>``."""
+    return _ADDRESS.sub("<address>", text)
+
+
 def _record_failure(entry: OutboxMail, exc: Exception) -> None:
     message = f"{type(exc).__name__}: {exc}"[:500]
-    log.warning("mail %s to %s not delivered (attempt %s): %s", entry.id, entry.recipient,
-                entry.attempts, message)
+    log.warning("mail %s not delivered (attempt %s): %s", entry.id, entry.attempts, redact_addresses(message))
     entry.last_error = message
     entry.next_attempt_at = utcnow() + backoff(entry.attempts)
     db.session.commit()

@@ -1,10 +1,10 @@
-"""Tables the core needs: shared rate-limit counters."""
+"""Tables the core needs: shared rate-limit counters and the mail outbox."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 
@@ -43,3 +43,23 @@ class OutboxMail(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     #: Earliest time of the next delivery attempt (back-off after failures).
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    attachments: Mapped[list[OutboxAttachment]] = relationship(
+        back_populates="mail", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="OutboxAttachment.id")
+
+
+class OutboxAttachment(db.Model):
+    """A file sent with an outbox mail (the event's calendar file, a ticket's QR code).
+
+    Stored with the mail when it is queued, so a retry days later sends the same bytes."""
+
+    __tablename__ = "outbox_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("outbox_mail.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    mail: Mapped[OutboxMail] = relationship(back_populates="attachments")

@@ -1,7 +1,12 @@
 """Small text helpers shared by the features."""
 from __future__ import annotations
 
+import re
 import unicodedata
+
+from markupsafe import Markup, escape
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
 
 
 def normalise_email(email: str | None) -> str:
@@ -25,3 +30,17 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
         if ch in allowed or unicodedata.category(ch) not in ("Cc", "Cs")
     )
     return cleaned.strip()
+
+
+def linkify(text: str) -> Markup:
+    """Plain text as HTML: escaped, with every http(s) URL a link (for showing a mail's text)."""
+    parts: list[str] = []
+    position = 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)")
+        end = match.start() + len(url)
+        parts.append(str(escape(text[position:match.start()])))
+        parts.append(f'<a href="{escape(url)}">{escape(url)}</a>')
+        position = end
+    parts.append(str(escape(text[position:])))
+    return Markup("".join(parts))

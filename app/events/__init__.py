@@ -12,7 +12,7 @@ from app.events import views_applications_manage, views_apply  # noqa: E402,F401
 def init_app(app):
     from app.core.markdown import render_markdown
     from app.core.nav import register_staff_nav
-    from app.events import display, services
+    from app.events import calendar, display, services
 
     app.jinja_env.filters["markdown"] = render_markdown
     register_staff_nav(_l("Processes"), "events.manage_processes", ("admin", "council"), order=10)
@@ -30,4 +30,5 @@ def init_app(app):
         public_event_count=lambda process: len(services.public_events(process)),
         event_when=display.event_when,
         window_text=display.window_text,
+        event_ics_filename=calendar.ics_filename,
     )

@@ -19,7 +19,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,6 +30,8 @@ from app.audit.services import log_action
 from app.core.mail import queue_mail
 from app.core.models import utcnow
 from app.core.text import clean_text, normalise_email
+from app.core.urls import absolute_url
+from app.events.calendar import event_attachments
 from app.events.models import (
     Application,
     ApplicationAnswer,
@@ -203,21 +205,14 @@ def _set_answers(application: Application, answers: dict[int, int]) -> None:
 # ------------------------------------------------------------------ mail
 
 
-def _absolute(endpoint: str, **values) -> str:
-    """An absolute URL built from ``BASE_URL`` (mails are also rendered outside requests)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base + "/"):
-        return url_for(endpoint, _external=True, **values)
-
-
 def _send(application: Application, kind: str, token: str) -> None:
     """Queue the mail ``kind`` (confirm / already / added) in the applicant's language."""
     if not application.email:
         return
-    manage_url = _absolute("events.manage_application", token=token)
+    manage_url = absolute_url("events.manage_application", token=token)
     confirm_url = None
     if application.status == ApplicationStatus.UNCONFIRMED.value:
-        confirm_url = _absolute("events.confirm_application", token=token,
+        confirm_url = absolute_url("events.confirm_application", token=token,
                                 signature=confirmation_signature(application))
     context = {
         "application": application, "event": application.event, "manage_url": manage_url,
@@ -233,7 +228,8 @@ def _send(application: Application, kind: str, token: str) -> None:
         }
         text = render_template(f"events/mail/application_{kind}.txt", **context)
         html = render_template(f"events/mail/application_{kind}.html", **context)
-    queue_mail(application.email, subjects[kind], text, html)
+    attachments = event_attachments(application.event) if kind != "withdrawn" else []
+    queue_mail(application.email, subjects[kind], text, html, attachments=attachments)
 
 
 def _rotate_token(application: Application) -> str:

@@ -1,17 +1,11 @@
 """Public pages of processes and events: lists, the event page and its calendar file."""
 from __future__ import annotations
 
-from datetime import timezone
-
 import sqlalchemy as sa
-from flask import Response, abort, render_template, request, url_for
-from icalendar import Calendar
-from icalendar import Event as CalendarEvent
+from flask import Response, abort, render_template
 
 from app.core.access import public
-from app.core.markdown import markdown_to_text
-from app.core.models import utcnow
-from app.events import bp, services
+from app.events import bp, calendar, services
 from app.events.models import Event, EventStatus, Process
 from app.extensions import db
 
@@ -61,27 +55,6 @@ def event_ics(event_id: int):
     if event.starts_at is None:
         abort(404)
     return Response(
-        build_ics(event), mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="event-{event.id}.ics"'},
+        calendar.event_ics(event), mimetype=calendar.CONTENT_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{calendar.ics_filename(event)}"'},
     )
-
-
-def build_ics(event: Event) -> bytes:
-    """An iCalendar file with the event (times in UTC)."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//Ideenmarkt//Events//DE")
-    calendar.add("version", "2.0")
-    entry = CalendarEvent()
-    host = request.host.split(":")[0] if request else "ideenmarkt"
-    entry.add("uid", f"event-{event.id}@{host}")
-    entry.add("dtstamp", utcnow().replace(tzinfo=timezone.utc))
-    entry.add("dtstart", event.starts_at.replace(tzinfo=timezone.utc))
-    if event.ends_at:
-        entry.add("dtend", event.ends_at.replace(tzinfo=timezone.utc))
-    entry.add("summary", event.title)
-    if event.place:
-        entry.add("location", event.place)
-    entry.add("description", markdown_to_text(event.description))
-    entry.add("url", url_for("events.event_detail", event_id=event.id, _external=True))
-    calendar.add_component(entry)
-    return calendar.to_ical()

@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -54,7 +54,9 @@ from app.audit.services import log_action
 from app.core.mail import queue_mail
 from app.core.models import utcnow
 from app.core.text import clean_text
+from app.core.urls import absolute_url
 from app.events import services as event_services
+from app.events.calendar import event_attachments
 from app.events.models import Application, ApplicationStatus, Criterion, Event, EventStatus
 from app.extensions import db
 from app.lottery.algorithm import (
@@ -755,19 +757,17 @@ def seat_of_application(application: Application) -> Seat | None:
 # ------------------------------------------------------------------ mail
 
 
-def _absolute(endpoint: str, **values) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base + "/"):
-        return url_for(endpoint, _external=True, **values)
+#: Mails that offer a seat: they name date and place and carry the event's calendar file.
+SEAT_OFFERS = ("selected", "admitted")
 
 
 def _mail(application: Application, kind: str, entry: LotteryEntry | None = None, **context) -> None:
     """Queue the lottery mail ``kind`` in the applicant's language (plain text and HTML)."""
     event = application.event
     context.update(application=application, event=event, entry=entry,
-                   lottery_url=_absolute("lottery.public_lottery", event_id=event.id))
+                   lottery_url=absolute_url("lottery.public_lottery", event_id=event.id))
     if entry is not None:
-        context["seat_url"] = _absolute("lottery.seat", token=seat_token(entry))
+        context["seat_url"] = absolute_url("lottery.seat", token=seat_token(entry))
     with force_locale(application.language):
         subjects = {
             "selected": _("You have been drawn: %(title)s", title=event.title),
@@ -779,7 +779,8 @@ def _mail(application: Application, kind: str, entry: LotteryEntry | None = None
         }
         text = render_template(f"lottery/mail/{kind}.txt", **context)
         html = render_template(f"lottery/mail/{kind}.html", **context)
-    queue_mail(application.email, subjects[kind], text, html)
+    attachments = event_attachments(event) if kind in SEAT_OFFERS else []
+    queue_mail(application.email, subjects[kind], text, html, attachments=attachments)
 
 
 # ------------------------------------------------------------------ representativeness

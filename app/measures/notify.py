@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.core.mail import queue_mail
+from app.core.urls import absolute_url
 from app.events.models import Application, ApplicationStatus, Event, EventStatus, Process
 from app.extensions import db
 from app.ideas.models import Idea, Stand
@@ -100,7 +101,6 @@ def recipients(measure: Measure) -> dict[str, list[Application]]:
 def queue_status_mails(measure: Measure, change: MeasureStatusChange) -> int:
     """Queue one mail per opted-in address for this status change; returns how many."""
     from app.measures.services import status_label
-    from app.voting.services import absolute_url
 
     process = db.session.get(Process, measure.process_id)
     page_url = absolute_url("measures.outcome", process_id=measure.process_id) + f"#measure-{measure.id}"

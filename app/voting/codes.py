@@ -1,10 +1,12 @@
-"""Ticket codes: short, easy to type, hard to guess; and their QR codes (SVG, made here)."""
+"""Ticket codes: short, easy to type, hard to guess; and their QR codes (SVG for pages, PNG for mails)."""
 from __future__ import annotations
 
+import io
 import re
 import secrets
 
 import qrcode
+import qrcode.image.pil
 import qrcode.image.svg
 from markupsafe import Markup
 
@@ -50,3 +52,14 @@ def qr_svg(data: str, label: str = "") -> Markup:
     svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"', "<svg", svg, count=1)
     aria = f' role="img" aria-label="{Markup.escape(label)}"' if label else ' aria-hidden="true"'
     return Markup(svg.replace("<svg", f'<svg class="qr"{aria} focusable="false"', 1))
+
+
+def qr_png(data: str) -> bytes:
+    """A PNG QR code of ``data`` (for mails: mail clients strip inline SVG). Same input, same bytes."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=8,
+                       image_factory=qrcode.image.pil.PilImage)
+    qr.add_data(data)
+    qr.make(fit=True)
+    buffer = io.BytesIO()
+    qr.make_image().save(buffer, format="PNG")
+    return buffer.getvalue()

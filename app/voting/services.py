@@ -27,20 +27,22 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
-from flask import current_app, render_template, url_for
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.audit.services import diff, log_action, snapshot
 from app.accounts.models import User
-from app.core.mail import queue_mail
+from app.core.mail import Attachment, queue_mail
 from app.core.models import utcnow
 from app.core.text import clean_text
+from app.core.urls import absolute_url
+from app.events.calendar import event_attachments
 from app.events.models import Application, ApplicationStatus, Event, EventStatus
 from app.extensions import db
 from app.ideas.models import Idea, IdeaStatus, Stand
-from app.voting.codes import format_code, new_code, normalise_code, qr_svg
+from app.voting.codes import format_code, new_code, normalise_code, qr_png, qr_svg
 from app.voting.models import (
     MAX_DOTS, BoardCount, BoardCountLog, Channel, Dot, DotScope, Receipt, TallySnapshot, Ticket,
     VotingSettings, VotingState, idea_cap,
@@ -394,13 +396,6 @@ def issue_walk_in(event: Event, holder_name: object = "", *, user: User | None =
     return ticket
 
 
-def absolute_url(endpoint: str, **values) -> str:
-    """An absolute URL from ``BASE_URL`` (mails and QR codes are also made outside requests)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base + "/"):
-        return url_for(endpoint, _external=True, **values)
-
-
 def ticket_url(ticket: Ticket) -> str:
     """The URL in the QR code: opens the voting page with this ticket (then drops the code from the URL)."""
     return absolute_url("voting.ticket_link", event_id=ticket.event_id, code=ticket.code)
@@ -410,20 +405,27 @@ def ticket_qr(ticket: Ticket, label: str = "") -> str:
     return qr_svg(ticket_url(ticket), label)
 
 
+def ticket_qr_filename(ticket: Ticket) -> str:
+    return f"ticket-{format_code(ticket.code)}.png"
+
+
 def send_ticket_mail(ticket: Ticket) -> None:
-    """Queue the ticket mail (code, link and QR) in the participant's language."""
+    """Queue the ticket mail in the participant's language: code, link, date and place, the QR
+    code as a PNG attachment (mail clients strip inline SVG) and the event's calendar file."""
     application = ticket.application
     if application is None or not application.email:
         return
     context = {"ticket": ticket, "event": ticket.event, "application": application,
                "code": format_code(ticket.code), "url": ticket_url(ticket),
-               "vote_url": absolute_url("voting.vote", event_id=ticket.event_id)}
+               "vote_url": absolute_url("voting.vote", event_id=ticket.event_id),
+               "qr_filename": ticket_qr_filename(ticket)}
     with force_locale(application.language):
         context["qr"] = ticket_qr(ticket, _("QR code of your ticket"))
         subject = _("Your ticket: %(title)s", title=ticket.event.title)
         text = render_template("voting/mail/ticket.txt", **context)
         html = render_template("voting/mail/ticket.html", **context)
-    queue_mail(application.email, subject, text, html)
+    qr = Attachment(context["qr_filename"], "image/png", qr_png(ticket_url(ticket)))
+    queue_mail(application.email, subject, text, html, attachments=[qr, *event_attachments(ticket.event)])
 
 
 def find_ticket(event: Event, raw_code: object) -> Ticket:

@@ -133,7 +133,7 @@ def test_production_session_cookie_is_secure(tmp_path, monkeypatch):
 
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/p.sqlite",
-                     INSTANCE_PATH=str(tmp_path))
+                     INSTANCE_PATH=str(tmp_path), BASE_URL="https://beteiligung.example")
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -33,7 +33,9 @@ def test_environment_overrides(tmp_path, monkeypatch):
     monkeypatch.setenv("MAIL_PORT", "2525")
     monkeypatch.setenv("BABEL_DEFAULT_LOCALE", "en")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("BASE_URL", "https://beteiligung.example/")
     app = create_app(ProductionConfig, INSTANCE_PATH=str(tmp_path))
+    assert app.config["BASE_URL"] == "https://beteiligung.example"
     assert app.config["SECRET_KEY"] == "k" * 40
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@127.0.0.1:5/db"
     assert app.config["MAIL_SERVER"] == "smtp.example.org" and app.config["MAIL_PORT"] == 2525

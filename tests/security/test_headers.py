@@ -56,7 +56,7 @@ def test_every_response_type_carries_the_headers(app, world, persona):
 def test_session_and_language_cookies_in_production(database_uri, tmp_path, world, app):
     """In production every cookie is Secure, HttpOnly and SameSite=Lax, and HSTS is sent."""
     production = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=database_uri, SECRET_KEY="p" * 40,
-                            INSTANCE_PATH=str(tmp_path / "prod-instance"), MAIL_SEND_AFTER_REQUEST=False,
+                            BASE_URL="https://localhost", INSTANCE_PATH=str(tmp_path / "prod-instance"), MAIL_SEND_AFTER_REQUEST=False,
                             MAIL_RETRY_INTERVAL=-1)
     production.test_client_class = app.test_client_class
     client = production.test_client()
