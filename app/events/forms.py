@@ -155,6 +155,26 @@ class CriterionForm(FlaskForm):
         ]
 
 
+def criterion_form(criterion=None) -> CriterionForm:
+    """The criteria editor; for an existing ``criterion`` filled with its question and options
+    (each option once), unless the request submitted the form.
+
+    Not ``CriterionForm(obj=criterion)``: the options' population share is a fraction on the
+    model and a percentage in the form.
+    """
+    if criterion is None:
+        return CriterionForm()
+    return CriterionForm(data={
+        "label": criterion.label, "key": criterion.key,
+        "options": [{
+            "label": option.label, "value": option.value, "min_seats": option.min_seats,
+            "max_seats": option.max_seats,
+            "population_percent": None if option.population_share is None
+            else round(option.population_share * 100, 4),
+        } for option in criterion.options],
+    })
+
+
 def pad_options(form: CriterionForm, blank_rows: int = 3) -> None:
     """Add empty rows to the editor so a few more options can be entered without JavaScript."""
     while len(form.options) < MAX_OPTIONS and blank_rows > 0:

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from app.core.access import staff_required
 from app.events import bp, services
-from app.events.forms import CriterionForm, EventForm, ProcessForm, pad_options
+from app.events.forms import CriterionForm, EventForm, ProcessForm, criterion_form, pad_options
 from app.events.models import Application, Criterion, Event, Process
 from app.events.services import EventError
 from app.extensions import db
@@ -201,15 +201,7 @@ def _criterion_editor(event: Event, criterion: Criterion | None):
     if locked:
         flash(str(locked), "error")
         return redirect(url_for("events.manage_event", event_id=event.id))
-    form = CriterionForm(obj=criterion)
-    if criterion is not None and not form.is_submitted():
-        for option in criterion.options:
-            form.options.append_entry({
-                "label": option.label, "value": option.value, "min_seats": option.min_seats,
-                "max_seats": option.max_seats,
-                "population_percent": None if option.population_share is None
-                else round(option.population_share * 100, 4),
-            })
+    form = criterion_form(criterion)
     problem = None
     if form.validate_on_submit():
         try:

@@ -15,7 +15,7 @@ from app.core.models import utcnow
 from app.events.models import Application, Criterion, CriterionOption, Event, Process
 from app.extensions import db
 from config import TestingConfig
-from tests.conftest import ON_POSTGRES, PHONE, IsolatedClient, _empty_all_tables
+from tests.conftest import ON_POSTGRES, IsolatedClient, _empty_all_tables
 from tests.support.browser import assert_no_axe_violations
 from tests.support.servers import LiveServer
 from tests.support.smtp import find_links
@@ -59,18 +59,8 @@ def world(tmp_path_factory, smtp_server, _pg_schema):
 
 
 @pytest.fixture
-def phone(browser):
-    contexts = []
-
-    def factory(locale="de-DE"):
-        context = browser.new_context(locale=locale, **PHONE)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield factory
-    for context in contexts:
-        context.close()
+def phone(new_page):
+    return lambda locale="de-DE": new_page(phone=True, locale=locale)
 
 
 def _mail_links(smtp_server, address):
