@@ -29,9 +29,9 @@ translations: $(VENV)/.deps
 ## Serve the demo site: migrate, load the demo if the database is empty, print logins, serve.
 run: deps translations
 	$(BIN)/flask db upgrade
-	$(BIN)/flask demo load --if-empty
+	FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(BIN)/flask demo load --if-empty
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
+	FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(BIN)/flask run --with-threads
 
 ## Debian packages (chromium, redis-server) and npm axe-core for the browser tests.
 test-deps: dev-deps

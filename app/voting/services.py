@@ -424,7 +424,7 @@ def send_ticket_mail(ticket: Ticket) -> None:
         subject = _("Your ticket: %(title)s", title=ticket.event.title)
         text = render_template("voting/mail/ticket.txt", **context)
         html = render_template("voting/mail/ticket.html", **context)
-    qr = Attachment(context["qr_filename"], "image/png", qr_png(ticket_url(ticket)))
+    qr = Attachment(context["qr_filename"], "image/png", qr_png(context["url"]))
     queue_mail(application.email, subject, text, html, attachments=[qr, *event_attachments(ticket.event)])
 
 
