@@ -110,7 +110,7 @@ def test_admin_outbox_page_and_send_now(app, staff_client, db, smtp):
     response = admin.submit("/manage/outbox/send")
     assert response.status_code == 302
     smtp.wait_for(lambda m: m["To"] == "wait@example.org")
-    assert "Es warten keine Mails." in admin.get("/manage/outbox").get_data(as_text=True)
+    assert "Es warten keine E-Mails." in admin.get("/manage/outbox").get_data(as_text=True)
 
 
 def test_back_off_grows_and_is_capped(app):

@@ -99,7 +99,7 @@ def test_opening_without_window_names_the_problem(app, staff_client, create_even
     client = staff_client("admin")
     event_id = create_event()
     response = client.submit(f"/manage/events/{event_id}/status", {"action": "open"}, follow_redirects=True)
-    assert "Bewerbungszeitraums eintragen" in response.get_data(as_text=True)
+    assert "Bewerbungsphase ein" in response.get_data(as_text=True)
     assert rows(app, Event)[0].status == "draft"
 
 

@@ -43,12 +43,12 @@ def test_admin_runs_the_lottery_and_the_public_checks_it(app, live_server, creat
     assert_no_axe_violations(page, "lottery committed")
 
     page.get_by_label("Gezogene Zahl").fill("abc")
-    page.get_by_label("Ausgeloste bestätigen ihren Platz bis").fill(deadline_text())
+    page.get_by_label("Ausgeloste Personen bestätigen ihren Platz bis").fill(deadline_text())
     page.get_by_role("button", name="Mit dieser Zahl auslosen").click()
     assert page.get_by_text("„abc“ ist keine ganze Zahl.").is_visible()
 
     page.get_by_label("Gezogene Zahl").fill("123")
-    page.get_by_label("Ausgeloste bestätigen ihren Platz bis").fill(deadline_text())
+    page.get_by_label("Ausgeloste Personen bestätigen ihren Platz bis").fill(deadline_text())
     page.get_by_role("button", name="Mit dieser Zahl auslosen").click()
     assert page.locator("#drawn-number").inner_text() == "123"
     assert page.locator("#result tbody tr").count() == 10

@@ -72,6 +72,6 @@ def test_opt_out_page_on_a_phone(app, live_server, world, new_page):
     page = new_page(phone=True)
     page.goto(f"{live_server.url}/measure-mails/{token}")
     assert_no_axe_violations(page, "opt-out page")
-    page.get_by_role("button", name="Diese Mails abbestellen").click()
+    page.get_by_role("button", name="Diese E-Mails abbestellen").click()
     assert page.locator("#optout-done").is_visible()
     assert_no_axe_violations(page, "opt-out done")

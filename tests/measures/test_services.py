@@ -327,7 +327,7 @@ def test_opt_out_link_works_without_login(world, app, smtp, client, ctx):
     link = next(url for url in find_links(message) if "/measure-mails/" in url)
     path = link[len(app.config["BASE_URL"]):]
     page = client.get(path)
-    assert page.status_code == 200 and "Mails abbestellen" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "E-Mails abbestellen" in page.get_data(as_text=True)
     assert all(a.notify_measures for a in db.session.execute(sa.select(Application)).scalars())  # GET changes nothing
     assert client.post(path).status_code == 400  # CSRF
     done = client.submit(path)

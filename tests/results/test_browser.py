@@ -21,7 +21,7 @@ def test_public_results_pages_are_accessible(live_server, results_fixture, new_p
     f = results_fixture
     page = new_page()
     page.goto(f"{live_server.url}/events/{f.event_a}")
-    page.get_by_role("link", name="Ergebnisse dieses Workshops ansehen").click()
+    page.get_by_role("link", name="Ergebnisse dieser Veranstaltung ansehen").click()
     page.wait_for_selector("h1")
     assert "Ergebnisse: Bürgerwerkstatt Altstadt" in page.locator("h1").inner_text()
     assert_no_axe_violations(page, "public event results")

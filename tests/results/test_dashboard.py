@@ -45,7 +45,7 @@ def test_process_dashboard_shows_everything_staff_may_see(staff_client, results_
     assert "Beleidigender Beitrag" not in html
     assert "ausgeblendete Ideen" in html
     assert "Was welcher Zielgruppe wichtig war" in html and "Jugendrat" in html
-    assert "Anteil der Punkte je Stand und Zielgruppe" in html
+    assert "Anteil der Punkte je Marktstand und Zielgruppe" in html
     assert "Beteiligung je Veranstaltung" in html
     # Dots in the room, on the board and online separately and together (i1: 5, 6, 1 = 12).
     assert '<td class="num">5</td><td class="num">6</td><td class="num">1</td><td class="num"><strong>12</strong></td>' in html

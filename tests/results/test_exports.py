@@ -61,7 +61,7 @@ def test_csv_is_utf8_with_bom_semicolons_and_safe_cells(council, world):
     assert top["Marktstand"] == "Bürgerportal" and top["Schlagwörter"] == "Bürgerportal, Digital"
     assert (top["Punkte im Saal"], top["Punkte an der Pinnwand"], top["Punkte online"], top["Punkte gesamt"]) == (
         "3", "4", "0", "7")
-    assert by_id[world.duplicate_id]["Zusammengeführt in Idee Nr."] == str(world.top_id)
+    assert by_id[world.duplicate_id]["Zusammengeführt mit Idee Nr."] == str(world.top_id)
     assert by_id[world.duplicate_id]["Status"] == "zusammengeführt"
     assert by_id[world.longer_id]["Veranstaltung"] == "Bürgerwerkstatt Öffnungszeiten"
     assert by_id[world.formula_id]["Idee"] == "'" + FORMULA

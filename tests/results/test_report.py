@@ -33,8 +33,8 @@ def test_german_report_covers_the_process(staff_client, world):
     text = pdf_text(staff_client("council").get(report_url(world)))
     for expected in ("Esslingen 4.0 – Bürgerbeteiligung", "Bericht für den Gemeinderat", "So lief der Prozess",
                      "Bürgerwerkstatt Öffnungszeiten", "Öffnungszeiten & Service", "Samstags geöffnet für Berufstätige",
-                     "Prüfreferenz", world.commitment[:20], "Ideen nach Stand", "Punkte je Schlagwort",
-                     "Vergleich der Stakeholder-Gruppen", "Einwohnerinnen und Einwohner"):
+                     "Prüfsumme der Festlegung", world.commitment[:20], "Ideen nach Marktstand", "Punkte je Schlagwort",
+                     "Vergleich der Zielgruppen", "Einwohnerinnen und Einwohner"):
         assert expected in text, expected
     for secret in SECRETS + ["VERSTECKTE IDEE", "Beleidigend"]:
         assert secret not in text, secret
