@@ -16,11 +16,12 @@ render in seconds.
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 import sqlalchemy as sa
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
@@ -79,7 +80,10 @@ class Styles:
         self.body = ParagraphStyle("body", fontName=f.regular, fontSize=9.5, leading=12.5, spaceAfter=4)
         self.small = ParagraphStyle("small", parent=self.body, fontSize=8, leading=10, spaceAfter=0)
         self.cell = ParagraphStyle("cell", parent=self.body, fontSize=8, leading=9.5, spaceAfter=0)
-        self.head = ParagraphStyle("head", parent=self.cell, fontName=f.bold, fontSize=7.5, leading=9)
+        # Headers never break inside a word: the column widths are fitted to their longest word.
+        self.head = ParagraphStyle("head", parent=self.cell, fontName=f.bold, fontSize=7.5, leading=9,
+                                   splitLongWords=0)
+        self.key = ParagraphStyle("key", parent=self.cell, fontName=f.bold, splitLongWords=0)
         self.h1 = ParagraphStyle("h1", parent=self.body, fontName=f.bold, fontSize=17, leading=21, spaceBefore=6,
                                  spaceAfter=8, textColor=ACCENT)
         self.h2 = ParagraphStyle("h2", parent=self.h1, fontSize=13, leading=16, spaceBefore=10, spaceAfter=5)
@@ -94,14 +98,71 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text), style)
 
 
-def _table(rows: list[list], widths: list[float], styles: Styles, numeric_from: int | None = None,
+#: Width of the page's text column, and the left plus right padding of a table cell.
+FRAME_WIDTH = 170 * mm
+CELL_PADDING = 6
+CELL_FONT_SIZE = 8
+
+
+def _cell_extent(cell, regular: str) -> tuple[float, float]:
+    """(narrowest, widest) width of a cell's text: its longest word, and its longest line unbroken.
+
+    Plain strings are drawn on one line; paragraphs wrap between words, never inside one.
+    """
+    if isinstance(cell, str):
+        width = max((pdfmetrics.stringWidth(line, regular, CELL_FONT_SIZE) for line in cell.split("\n")), default=0)
+        return width, width
+    if isinstance(cell, Paragraph):
+        font, size = cell.style.fontName, cell.style.fontSize
+        lines = [unescape(re.sub(r"<[^>]+>", " ", line))
+                 for line in re.split(r"<br\s*/?>", cell.text)]
+        words = [w for line in lines for w in line.split()]
+        narrowest = max((pdfmetrics.stringWidth(w, font, size) for w in words), default=0)
+        widest = max((pdfmetrics.stringWidth(" ".join(line.split()), font, size) for line in lines), default=0)
+        return narrowest, widest
+    return 0, 0
+
+
+def fit_widths(rows: list[list], total: float, regular: str) -> list[float]:
+    """Column widths that keep every word of every cell whole and fill ``total``.
+
+    Each column gets at least its longest word (or plain string); the rest of the width goes to
+    the columns in the order of their text's length, each up to the width of its longest line.
+    """
+    columns = max(len(row) for row in rows)
+    narrow, wide = [0.0] * columns, [0.0] * columns
+    for row in rows:
+        for c, cell in enumerate(row):
+            low, high = _cell_extent(cell, regular)
+            narrow[c], wide[c] = max(narrow[c], low + CELL_PADDING), max(wide[c], high + CELL_PADDING)
+    widths = list(narrow)
+    spare = total - sum(widths)
+    # The columns with the shortest text first, each as wide as its text: labels and numbers
+    # stay on one line, the columns with the most text take the rest and wrap.
+    for c in sorted(range(columns), key=lambda c: wide[c]):
+        step = min(wide[c] - widths[c], spare)
+        if step > 0:
+            widths[c] += step
+            spare -= step
+    if spare > 0:
+        widths[0] += spare  # everything fits on one line: the first (text) column takes the rest
+    return widths
+
+
+def _table(rows: list[list], styles: Styles, widths: list[float] | None = None, numeric_from: int | None = None,
            header_rows: int = 1, long: bool = False) -> Table:
-    # Header cells wrap (long German words in narrow number columns).
+    """A table of the report; without ``widths`` the columns are fitted to the text (``fit_widths``)."""
+    # Header cells wrap between words (long German words in narrow number columns).
     rows = [[Paragraph(escape(c), styles.head) if isinstance(c, str) else c for c in row] for row in rows[:header_rows]
             ] + rows[header_rows:]
+    if not header_rows:  # a key-value table: the keys in bold
+        rows = [[Paragraph(escape(row[0]), styles.key) if isinstance(row[0], str) else row[0]] + row[1:]
+                for row in rows]
+    if widths is None:
+        widths = fit_widths(rows, FRAME_WIDTH, styles.fonts.regular)
     table = (LongTable if long else Table)(rows, colWidths=widths, repeatRows=header_rows)
     commands = [
-        ("FONT", (0, 0), (-1, -1), styles.fonts.regular, 8, 9.5),
+        ("FONT", (0, 0), (-1, -1), styles.fonts.regular, CELL_FONT_SIZE, 9.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9d3db")),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
@@ -110,10 +171,8 @@ def _table(rows: list[list], widths: list[float], styles: Styles, numeric_from: 
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
     if header_rows:
-        commands += [("FONT", (0, 0), (-1, header_rows - 1), styles.fonts.bold, 8),
+        commands += [("FONT", (0, 0), (-1, header_rows - 1), styles.fonts.bold, CELL_FONT_SIZE),
                      ("BACKGROUND", (0, 0), (-1, header_rows - 1), LIGHT)]
-    else:  # a key-value table: the keys in bold
-        commands.append(("FONT", (0, 0), (0, -1), styles.fonts.bold, 8))
     if numeric_from is not None:
         commands.append(("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"))
     table.setStyle(TableStyle(commands))
@@ -169,10 +228,26 @@ def _share(value: float | None) -> str:
     return "–" if value is None else format_percent(value, format="#,##0.0 %")
 
 
-def _when(event: Event) -> str:
-    if event.starts_at is None:
-        return "–"
-    return format_datetime(event.starts_at, "short")
+#: Date patterns per language: German "01.04.2019, 18:00" and "Montag, 1. April 2019, 18:00 Uhr",
+#: English in the British style; four-digit years, no seconds.
+DATE_PATTERNS = {
+    "de": {"date": "dd.MM.yyyy", "datetime": "dd.MM.yyyy, HH:mm", "long": "EEEE, d. MMMM yyyy, HH:mm 'Uhr'"},
+    "en": {"date": "d MMM yyyy", "datetime": "d MMM yyyy, HH:mm", "long": "EEEE d MMMM yyyy, HH:mm"},
+}
+
+
+def _pattern(kind: str) -> str:
+    language = str(get_locale() or "de").split("_")[0]
+    return DATE_PATTERNS.get(language, DATE_PATTERNS["de"])[kind]
+
+
+def date_text(value) -> str:
+    return "–" if value is None else format_date(value, _pattern("date"))
+
+
+def datetime_text(value, long: bool = False) -> str:
+    """A stored (naive UTC) time in the city's time zone, e.g. "01.04.2019, 18:00"."""
+    return "–" if value is None else format_datetime(value, _pattern("long" if long else "datetime"))
 
 
 class Report:
@@ -198,13 +273,14 @@ class Report:
 
     def title_page(self) -> list:
         s = self.styles
-        generated = format_datetime(utcnow(), "medium")
+        generated = datetime_text(utcnow())
         story = [Spacer(1, 60 * mm), _p(self.process.title, s.title), Spacer(1, 6 * mm),
                  _p(_("Report for the council"), s.subtitle), Spacer(1, 4 * mm),
                  _p(_("Results of the participation process"), s.subtitle), Spacer(1, 30 * mm)]
         rows = [[_("Event"), _("Date"), _("Stakeholder group")]]
-        rows += [[_p(e.title, s.cell), _when(e), _p(e.stakeholder_group or "–", s.cell)] for e in self.events]
-        story += [_table(rows, [85 * mm, 35 * mm, 50 * mm], s), Spacer(1, 10 * mm),
+        rows += [[_p(e.title, s.cell), _p(datetime_text(e.starts_at, long=True), s.cell),
+                  _p(e.stakeholder_group or "–", s.cell)] for e in self.events]
+        story += [_table(rows, s), Spacer(1, 10 * mm),
                   _p(_("Generated on %(date)s.", date=generated), s.small), PageBreak()]
         return story
 
@@ -214,17 +290,17 @@ class Report:
         s = self.styles
         story = [_p(_("How the process ran"), s.h1)]
         funnel = services.participation([e.id for e in self.events])
-        # One column per event, one row per step of the funnel (long German labels stay readable).
-        rows = [[_("Event")] + [_p(e.title, s.head) for e in self.events],
-                [_("Date")] + [_when(e) for e in self.events],
-                [_("Status")] + [_p(str(EVENT_STATUS_LABELS.get(e.status, e.status)), s.cell) for e in self.events]]
-        steps = [(_("Seats"), lambda e, p: e.seats), (_("Applications"), lambda e, p: p.valid),
-                 (_("Selected"), lambda e, p: p.selected), (_("Confirmed"), lambda e, p: p.seat_confirmed),
-                 (_("Checked in"), lambda e, p: p.checked_in), (_("Voters"), lambda e, p: p.voters)]
-        for label, value in steps:
-            rows.append([label] + [format_decimal(value(e, funnel[e.id])) for e in self.events])
-        width = 130 * mm / max(len(self.events), 1)
-        story.append(_table(rows, [40 * mm] + [width] * len(self.events), s, numeric_from=1))
+        # One row per event: its title, date and status in the first cell, then the funnel's numbers.
+        rows = [[_("Event"), _("Seats"), _("Applications"), _("Selected"), _("Confirmed"), _("Checked in"),
+                 _("Voters")]]
+        for e in self.events:
+            p = funnel[e.id]
+            status = str(EVENT_STATUS_LABELS.get(e.status, e.status))
+            rows.append([Paragraph(f"{escape(e.title)}<br/>{escape(datetime_text(e.starts_at))} · {escape(status)}",
+                                   s.cell)]
+                        + [format_decimal(n) for n in (e.seats, p.valid, p.selected, p.seat_confirmed, p.checked_in,
+                                                       p.voters)])
+        story.append(_table(rows, s, numeric_from=1))
         total = services.sum_of_stands(self.stand_totals)
         story.append(Spacer(1, 3 * mm))
         story.append(_p(_("%(ideas)s ideas received %(total)s dots: %(room)s in the room, %(board)s on the boards "
@@ -255,11 +331,11 @@ class Report:
             [_("Seats"), str(draw.seats)],
             [_("How the number was drawn"), _p(draw.number_source, s.cell)],
             [_("Number drawn"), str(draw.number) if draw.number is not None else "–"],
-            [_("Drawn on"), format_datetime(draw.drawn_at, "short") if draw.drawn_at else "–"],
+            [_("Drawn on"), datetime_text(draw.drawn_at)],
             [_("Attempt"), str(draw.attempt)],
             [_("Audit reference (commitment hash)"), Paragraph(draw.commitment, s.mono)],
         ]
-        story.append(_table(facts, [55 * mm, 115 * mm], s, header_rows=0))
+        story.append(_table(facts, s, header_rows=0))
         reports, sizes = lottery.representativeness(event)
         groups = [g for g in lottery.GROUPS if g == "population" or sizes.get(g)]
         for report in reports:
@@ -268,8 +344,7 @@ class Report:
             rows = [header] + [[_p(o.label, s.cell)] + [_share(o.shares.get(g)) for g in groups]
                                for o in report.options]
             story.append(Spacer(1, 2 * mm))
-            story.append(KeepTogether([_table(rows, [50 * mm] + [120 * mm / max(len(groups), 1)] * len(groups), s,
-                                              numeric_from=1)]))
+            story.append(KeepTogether([_table(rows, s, numeric_from=1)]))
         if reports:
             story.append(_p(_("Shares of each group with this answer; the population share as entered by the city."),
                             s.small))
@@ -317,7 +392,7 @@ class Report:
                              str(idea.room), str(idea.board), str(idea.online), str(idea.total)])
             # One table per stand, its header repeated at the top of every page it runs over
             # (LongTable splits long tables in linear time).
-            story.append(_table([header] + rows, widths, s, numeric_from=3, long=True))
+            story.append(_table([header] + rows, s, widths=widths, numeric_from=3, long=True))
         return story
 
     def comparison(self) -> list:
@@ -337,8 +412,7 @@ class Report:
                 cell = data.cell(theme, g.group)
                 row.append(f"{_share(cell.dot_share)} ({cell.ideas})" if cell.ideas else "–")
             rows.append(row)
-        width = 120 * mm / max(len(groups), 1)
-        story.append(_table(rows, [50 * mm] + [width] * len(groups), s, numeric_from=1))
+        story.append(_table(rows, s, numeric_from=1))
         return story
 
     def measures(self) -> list:
@@ -357,8 +431,8 @@ class Report:
         for m in items:
             rows.append([_p(m["title"], s.cell), _p(m["chapter"] or "–", s.cell),
                          _p(measures.status_label(m["status"]), s.cell),
-                         format_date(_date(m["status_date"]), "short"), f"{m['progress']} %", str(len(m["idea_ids"]))])
-        story.append(_table(rows, [60 * mm, 35 * mm, 28 * mm, 20 * mm, 15 * mm, 12 * mm], s, numeric_from=4))
+                         date_text(_date(m["status_date"])), f"{m['progress']} %", str(len(m["idea_ids"]))])
+        story.append(_table(rows, s, numeric_from=4))
         return story
 
     # -------------------------------------------------------------- the document

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import re
+from datetime import datetime
 
 import pytest
 from pypdf import PdfReader
@@ -103,3 +105,90 @@ def test_long_idea_tables_repeat_their_header_once_per_page(app, staff_client):
     assert len(table_pages) >= 3
     for text in table_pages:
         assert text.count("Online\nTotal") + text.count("Online Total") == 1, text[:400]
+
+
+#: Six events of one process with long German titles (issue 24, defect 13).
+SIX_EVENTS = [
+    ("Auftaktveranstaltung zur Digitalisierungsstrategie der Stadtverwaltung", datetime(2019, 3, 12, 18, 0)),
+    ("Workshop mit Unternehmerinnen und Unternehmern zum Fortschritt der Digitalisierungsstrategie",
+     datetime(2019, 3, 19, 17, 0)),
+    ("Workshop mit der City-Initiative über Einzelhandelsdigitalisierung", datetime(2019, 3, 26, 18, 0)),
+    ("Bürger-Workshop zur Digitalisierungsstrategie „Esslingen 4.0“", datetime(2019, 4, 1, 18, 0)),
+    ("Workshop mit der Hochschule Esslingen zu Forschungskooperationen", datetime(2019, 4, 8, 14, 0)),
+    ("Jugendgemeinderatssitzung: Verwaltungsdienstleistungen für Jugendliche", datetime(2019, 4, 10, 17, 30)),
+]
+
+
+def test_process_table_keeps_words_whole_and_dates_apart(app, staff_client):
+    """Six events with long German titles: every word of the titles and of the table headers
+    comes out of the PDF whole, each event's date stands on its own with a four-digit year."""
+    from zoneinfo import ZoneInfo
+
+    from app.events.models import Event, EventStatus, Process
+    from app.extensions import db
+
+    def utc(local):
+        return local.replace(tzinfo=ZoneInfo("Europe/Berlin")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+    with app.app_context():
+        process = Process(title="Digitalisierungsstrategie „Esslingen 4.0“",
+                          stakeholder_groups="Bürgerinnen und Bürger\nJugendgemeinderat")
+        db.session.add(process)
+        for n, (title, starts) in enumerate(SIX_EVENTS):
+            db.session.add(Event(process=process, title=title, place="Altes Rathaus", starts_at=utc(starts),
+                                 seats=15 * (n % 2), status=EventStatus.HELD.value, consent_text="Einwilligung",
+                                 stakeholder_group="Jugendgemeinderat" if n == 5 else "Bürgerinnen und Bürger"))
+        db.session.commit()
+        process_id = process.id
+    response = staff_client("council").get(f"/manage/results/processes/{process_id}/report.pdf")
+    text = pdf_text(response)
+    title_page = text[:text.index("So lief der Prozess")]
+    process_table = text[text.index("So lief der Prozess"):text.index("Beteiligung (alle Veranstaltungen)")]
+    with app.test_request_context():  # the German labels as the catalogue has them
+        from flask_babel import gettext
+
+        from app.events.services import EVENT_STATUS_LABELS
+
+        def german(*texts):
+            return [word for text in texts for word in gettext(text).split()]
+
+        headers = {title_page: german("Event", "Date", "Stakeholder group"),
+                   process_table: german("Event", "Seats", "Applications", "Selected", "Confirmed", "Checked in",
+                                         "Voters")}
+        held = str(EVENT_STATUS_LABELS[EventStatus.HELD.value])
+    for part, labels in headers.items():
+        words = set(part.split())
+        for word in [w for title, _ in SIX_EVENTS for w in title.split()] + labels:
+            assert word in words, (word, part)
+    for _, starts in SIX_EVENTS:
+        assert f"{starts:%d.%m.%Y, %H:%M} · {held}" in process_table
+    assert "Dienstag, 19. März 2019, 17:00 Uhr" in title_page  # the title page names the dates in full
+    assert not re.search(r"\d:\d\d\d", text), "two times run together"
+    assert not re.search(r"\b\d\d\.\d\d\.\d\d\b(?!\d)", text), "a two-digit year"
+    # One row per event: each event's title comes right before its own date.
+    flat = " ".join(process_table.split())
+    for title, starts in SIX_EVENTS:
+        assert f"{title} {starts:%d.%m.%Y, %H:%M}" in flat, title
+
+
+def test_fit_widths_gives_each_column_its_longest_word():
+    from reportlab.platypus import Paragraph
+
+    from app.results.report import FRAME_WIDTH, Styles, fit_widths, fonts
+
+    styles = Styles(fonts())
+    rows = [[Paragraph("Veranstaltung", styles.head), Paragraph("Bewerbungen", styles.head),
+             Paragraph("Fortschritt", styles.head)],
+            [Paragraph("Digitalisierungsstrategie und Verwaltungsdienstleistungen", styles.cell), "12", "100 %"]]
+    widths = fit_widths(rows, FRAME_WIDTH, styles.fonts.regular)
+    assert abs(sum(widths) - FRAME_WIDTH) < 1
+    for column, word, font, size in [(0, "Verwaltungsdienstleistungen", styles.fonts.regular, 8),
+                                     (1, "Bewerbungen", styles.fonts.bold, 7.5),
+                                     (2, "Fortschritt", styles.fonts.bold, 7.5)]:
+        assert widths[column] >= pdfmetrics_stringwidth(word, font, size)
+
+
+def pdfmetrics_stringwidth(text: str, font: str, size: float) -> float:
+    from reportlab.pdfbase import pdfmetrics
+
+    return pdfmetrics.stringWidth(text, font, size)
