@@ -349,11 +349,12 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 @pytest.fixture
 def new_page(browser):
-    """``new_page(phone=False, locale="de-DE")`` → a page in a fresh browser context."""
+    """``new_page(phone=False, locale="de-DE", device=None)`` → a page in a fresh browser context;
+    ``device`` gives other context options (e.g. a tablet's viewport)."""
     contexts = []
 
-    def factory(phone: bool = False, locale: str = "de-DE"):
-        context = browser.new_context(locale=locale, **(PHONE if phone else DESKTOP))
+    def factory(phone: bool = False, locale: str = "de-DE", device: dict | None = None):
+        context = browser.new_context(locale=locale, **(device or (PHONE if phone else DESKTOP)))
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

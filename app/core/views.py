@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask import current_app, jsonify, redirect, render_template, request, send_from_directory, url_for
 
 from app.core import bp
 from app.core.access import public, safe_next
@@ -40,6 +40,14 @@ def set_language():
             secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
         )
     return response
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask for ``/favicon.ico`` on every site; pages also link the SVG version."""
+    return send_from_directory(bp.static_folder, "img/favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=60 * 60 * 24 * 7)
 
 
 @bp.route("/healthz")

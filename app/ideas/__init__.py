@@ -15,7 +15,7 @@ def init_app(app):
 
     # Live walls (see app/ideas/live.py); the environment can override them for a deployment.
     for key, default in (("IDEAS_STREAM_SECONDS", 25.0), ("IDEAS_STREAM_POLL", 0.5),
-                         ("IDEAS_STREAM_HEARTBEAT", 10.0)):
+                         ("IDEAS_STREAM_HEARTBEAT", 10.0), ("IDEAS_WALL_PAGE_SECONDS", 12.0)):
         if os.environ.get(key):
             app.config[key] = float(os.environ[key])
         app.config.setdefault(key, default)

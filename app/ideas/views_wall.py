@@ -53,7 +53,13 @@ def wall_event(wall_token: str):
     ideas = _visible_ideas([s.id for s in stands])
     return _no_index(current_app.make_response(render_template(
         "ideas/wall.html", event=event, stand=None, stands=stands, ideas=ideas, after=after,
-        wall_token=wall_token)))
+        wall_token=wall_token, projector=_projector(),
+        page_seconds=current_app.config["IDEAS_WALL_PAGE_SECONDS"])))
+
+
+def _projector() -> bool:
+    """``?projector=1``: page through all ideas, as many as fit the screen at a time."""
+    return request.args.get("projector") == "1"
 
 
 @bp.route("/wall/<wall_token>/stands/<int:stand_id>")
@@ -67,7 +73,8 @@ def wall_stand(wall_token: str, stand_id: int):
     ideas = _visible_ideas([stand.id])
     return _no_index(current_app.make_response(render_template(
         "ideas/wall.html", event=event, stand=stand, stands=[stand], ideas=ideas, after=after,
-        wall_token=wall_token)))
+        wall_token=wall_token, projector=_projector(),
+        page_seconds=current_app.config["IDEAS_WALL_PAGE_SECONDS"])))
 
 
 @bp.route("/wall/<wall_token>/summary")

@@ -211,6 +211,15 @@ def test_renewing_the_wall_link_revokes_the_old_one(app, world, staff_client):
     assert admin.get(f"/wall/{old}").status_code == 404
 
 
+def test_the_first_wall_link_does_not_speak_of_an_old_one(app, create_event, staff_client):
+    admin = staff_client("admin")
+    event_id = create_event()
+    first = admin.submit(f"/manage/events/{event_id}/wall-link", follow_redirects=True).get_data(as_text=True)
+    assert "Der Wand-Link wurde erstellt." in first and "der alte" not in first
+    again = admin.submit(f"/manage/events/{event_id}/wall-link", follow_redirects=True).get_data(as_text=True)
+    assert "der alte funktioniert nicht mehr" in again
+
+
 # -- walls and the stream ---------------------------------------------------------------------------
 
 

@@ -5,6 +5,14 @@
  * itself (sending Last-Event-ID); if it gives up, we open a new one that starts
  * after the last id we saw, so the wall catches up on everything it missed.
  * Idea texts and tags are inserted with textContent only.
+ *
+ * A stream ends after a while by design and EventSource reconnects within a
+ * second or two; the status shows "connecting" only when no stream has been
+ * open for OFFLINE_GRACE_MS, so a planned reconnect does not flicker.
+ *
+ * Projector mode (?projector=1) shows as many ideas as fit the screen and pages
+ * through all of them (whole rows), every data-page-seconds seconds; it can be
+ * paused with its button or the space key, and paged with the arrow keys.
  */
 (function () {
   "use strict";
@@ -20,6 +28,8 @@
   var standNames = {};
   var source = null;
   var reconnectTimer = null;
+  var offlineTimer = null;
+  var OFFLINE_GRACE_MS = 4000;
 
   Array.prototype.forEach.call(document.querySelectorAll("#stand-names li"), function (li) {
     standNames[li.dataset.standId] = li.textContent;
@@ -37,6 +47,17 @@
     statusEl.classList.toggle("offline", !live);
   }
 
+  function streamOpen() {
+    if (offlineTimer) { window.clearTimeout(offlineTimer); offlineTimer = null; }
+    setLive(true);
+  }
+
+  function streamLost() {
+    if (!offlineTimer) {
+      offlineTimer = window.setTimeout(function () { offlineTimer = null; setLive(false); }, OFFLINE_GRACE_MS);
+    }
+  }
+
   function updateEmpty() {
     emptyEl.hidden = list.children.length > 0;
   }
@@ -47,6 +68,97 @@
       if (items[i].dataset.id === String(id)) { return items[i]; }
     }
     return null;
+  }
+
+  var pager = list.dataset.projector === "1" ? makePager() : null;
+
+  function makePager() {
+    var pageEl = document.getElementById("wall-page");
+    var pauseBtn = document.getElementById("wall-pause");
+    var nav = document.querySelector(".wall-nav");
+    var seconds = parseFloat(list.dataset.pageSeconds) || 12;
+    var pages = [];
+    var index = 0;
+    var paused = false;
+    var timer = null;
+
+    function rows() {
+      var result = [];
+      var items = Array.prototype.slice.call(list.children);
+      items.forEach(function (item) { item.hidden = false; });
+      items.forEach(function (item) {
+        var box = item.getBoundingClientRect();
+        var last = result[result.length - 1];
+        if (last && Math.abs(last.top - box.top) < 2) {
+          last.items.push(item);
+          last.bottom = Math.max(last.bottom, box.bottom);
+        } else {
+          result.push({top: box.top, bottom: box.bottom, items: [item]});
+        }
+      });
+      return result;
+    }
+
+    function paginate() {
+      var listTop = list.getBoundingClientRect().top;
+      var reserve = (nav ? nav.getBoundingClientRect().height : 0) + 48;
+      var room = Math.max(120, window.innerHeight - listTop - reserve);
+      pages = [];
+      var current = null;
+      rows().forEach(function (row) {
+        if (!current || (row.bottom - current.top > room && current.items.length)) {
+          current = {top: row.top, items: []};
+          pages.push(current);
+        }
+        Array.prototype.push.apply(current.items, row.items);
+      });
+    }
+
+    function show(i) {
+      index = pages.length ? (i + pages.length) % pages.length : 0;
+      pages.forEach(function (page, j) {
+        page.items.forEach(function (item) { item.hidden = j !== index; });
+      });
+      pageEl.textContent = pages.length > 1
+        ? pageEl.dataset.template.replace("{n}", index + 1).replace("{total}", pages.length) : "";
+      pauseBtn.hidden = pages.length < 2;
+    }
+
+    function schedule() {
+      if (timer) { window.clearTimeout(timer); timer = null; }
+      if (!paused && pages.length > 1) {
+        timer = window.setTimeout(function () { show(index + 1); schedule(); }, seconds * 1000);
+      }
+    }
+
+    function refresh(i) {
+      paginate();
+      show(i === undefined ? index : i);
+      schedule();
+    }
+
+    function setPaused(value) {
+      paused = value;
+      pauseBtn.setAttribute("aria-pressed", paused ? "true" : "false");
+      pauseBtn.textContent = paused ? pauseBtn.dataset.resume : pauseBtn.dataset.pause;
+      schedule();
+    }
+
+    pauseBtn.addEventListener("click", function () { setPaused(!paused); });
+    document.addEventListener("keydown", function (event) {
+      var tag = event.target && event.target.tagName;
+      if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") { return; }
+      if (event.key === " " && tag !== "BUTTON" && tag !== "A") { event.preventDefault(); setPaused(!paused); }
+      if (event.key === "ArrowRight" || event.key === "PageDown") { show(index + 1); schedule(); }
+      if (event.key === "ArrowLeft" || event.key === "PageUp") { show(index - 1); schedule(); }
+    });
+    var resizeTimer = null;
+    window.addEventListener("resize", function () {
+      window.clearTimeout(resizeTimer);
+      resizeTimer = window.setTimeout(function () { refresh(0); }, 200);
+    });
+    refresh(0);
+    return {refresh: refresh};
   }
 
   function render(idea) {
@@ -78,6 +190,7 @@
     li.classList.add("fresh");
     window.setTimeout(function () { li.classList.remove("fresh"); }, 5000);
     updateEmpty();
+    if (pager) { pager.refresh(0); }
   }
 
   function remember(event) {
@@ -89,14 +202,14 @@
     if (source) { source.close(); }
     var url = baseUrl + (baseUrl.indexOf("?") >= 0 ? "&" : "?") + "after=" + lastId;
     source = new EventSource(url);
-    source.addEventListener("open", function () { setLive(true); });
+    source.addEventListener("open", streamOpen);
     source.addEventListener("idea", function (event) {
       remember(event);
       try { render(JSON.parse(event.data)); } catch (e) { /* a malformed message must not stop the wall */ }
     });
     source.addEventListener("position", remember);
     source.addEventListener("error", function () {
-      setLive(false);
+      streamLost();
       if (source.readyState === EventSource.CLOSED && !reconnectTimer) {
         // The browser gave up (e.g. a proxy answered 502): start again after the last id.
         reconnectTimer = window.setTimeout(function () { reconnectTimer = null; connect(); }, 2000);
