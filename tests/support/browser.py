@@ -32,6 +32,7 @@ not subject to the page's CSP. So the page under test keeps its real CSP (no
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -178,3 +179,100 @@ def assert_no_axe_violations(
             f"{len(violations)} accessibility violation(s) on {where}:\n"
             f"{format_violations(violations)}"
         )
+
+
+# ---------------------------------------------------------------- what every journey page must pass
+
+#: A lower-case ASCII word standing alone (not part of a German word, an address or a file name).
+_CODE_WORD = re.compile(r"(?<![\w@.\-/])[a-z_]+(?![\w@.\-/])")
+
+_VISIBLE_TEXTS_JS = """() => {
+    const skip = el => el.closest('script, style, code, pre, kbd, samp, [translate="no"], [data-user-content]')
+        || (el.closest('[lang]') && el.closest('[lang]').lang.slice(0, 2) !== document.documentElement.lang.slice(0, 2));
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const texts = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent.replace(/\\s+/g, ' ').trim();
+        const el = node.parentElement;
+        if (!text || !el || skip(el) || !el.checkVisibility({visibilityProperty: true})) continue;
+        texts.push(text);
+    }
+    for (const el of document.querySelectorAll('[aria-label], [title], input[placeholder]')) {
+        if (skip(el)) continue;
+        for (const name of ['aria-label', 'title', 'placeholder']) {
+            const value = (el.getAttribute(name) || '').trim();
+            if (value) texts.push(value);
+        }
+    }
+    return texts;
+}"""
+
+
+@cache
+def english_leftovers() -> frozenset[str]:
+    """English source texts (without parameters) whose German translation differs from them."""
+    from babel.messages.pofile import read_po
+
+    texts = set()
+    for po in Path(__file__).resolve().parents[2].glob("app/*/translations/de/LC_MESSAGES/messages.po"):
+        with po.open("rb") as handle:
+            for message in read_po(handle):
+                msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+                msgstr = message.string[0] if isinstance(message.string, tuple) else message.string
+                if msgid and msgstr and msgstr != msgid and "%(" not in msgid and len(msgid) > 2:
+                    texts.add(" ".join(msgid.split()))
+    return frozenset(texts)
+
+
+@cache
+def raw_codes() -> frozenset[str]:
+    """The stored codes of every status machine (``confirmed``, ``held`` …): never shown as they are."""
+    import enum
+    import importlib
+
+    codes = set()
+    for name in ("events", "ideas", "measures", "lottery", "voting", "accounts"):
+        try:
+            module = importlib.import_module(f"app.{name}.models")
+        except ImportError:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, enum.Enum) and issubclass(value, str) \
+                    and value.__module__ == module.__name__:
+                codes.update(member.value for member in value if member.value.isascii() and len(member.value) > 2)
+    return frozenset(codes)
+
+
+def assert_page_fit(page: Page, context: str = "", *, allow: Iterable[str] = ()) -> None:
+    """What a journey checks on every page it passes: axe clean; no horizontal scrolling at 320 px
+    width; and on German pages no English leftover (a visible text that is an English source text
+    with a different German translation) and no raw status code (``confirmed``, ``held`` …).
+
+    User content that happens to look like one of those is passed in ``allow`` or marked in the
+    page with ``data-user-content``; text in another language is marked with ``lang``.
+    """
+    assert_no_axe_violations(page, context)
+    where = f"{context} ({page.url})" if context else page.url
+    size = page.viewport_size or {"width": 1280, "height": 900}
+    page.set_viewport_size({"width": 320, "height": size["height"]})
+    try:
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    finally:
+        page.set_viewport_size(size)
+    assert overflow <= 0, f"{where} scrolls sideways at 320 px ({overflow} px too wide)"
+    if not page.evaluate("() => document.documentElement.lang").startswith("de"):
+        return
+    allowed = set(allow)
+    leftovers, codes = english_leftovers(), raw_codes()
+    found = []
+    for text in page.evaluate(_VISIBLE_TEXTS_JS):
+        if text in allowed:
+            continue
+        if text in leftovers:
+            found.append(f"English text: {text!r}")
+            continue
+        raw = sorted(set(_CODE_WORD.findall(text)) & codes)
+        if raw:
+            found.append(f"raw code {', '.join(raw)} in {text!r}")
+    assert not found, f"{where} shows untranslated text:\n  " + "\n  ".join(found)
+
