@@ -8,7 +8,7 @@ from app.extensions import db as _db
 from app.voting.codes import format_code
 from app.voting.models import Dot
 from tests.support import wait_until
-from tests.support.browser import assert_no_axe_violations
+from tests.support.browser import assert_no_axe_violations, assert_page_fit
 
 pytestmark = pytest.mark.browser
 
@@ -45,3 +45,37 @@ def test_vote_on_a_phone_by_typing_the_code(app, live_server, voting_event, new_
     assert page.locator("#remaining").inner_text() == "1"
     assert page.locator(f"#idea-{ev.idea_ids[0]} .mine").inner_text() == "1"
     assert_no_axe_violations(page, "ballot after voting")
+
+
+def test_keyboard_voting_keeps_the_focus_and_says_what_happened(app, live_server, voting_event, new_page):
+    """Enter, Enter on "give a dot": two dots, the focus stays on the button, the status line names
+    the idea and the counts; taking the last dot back moves the focus to "give a dot"."""
+    ev = voting_event(stands=1, ideas_per_stand=2, tickets=1, dots=5)
+    page = new_page(phone=True)
+    page.goto(f"{live_server.url}/events/{ev.event_id}/vote")
+    page.get_by_label("Ticket-Code").fill(format_code(ev.codes[0]))
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#remaining")
+    idea = f"#idea-{ev.idea_ids[0]}"
+    text = page.locator(f"{idea} .idea-text").inner_text()
+    add = page.locator(f"{idea} input[value=add] ~ button")
+    add.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('remaining').textContent === '4'")
+    assert page.evaluate("() => document.activeElement.closest('form').querySelector('[name=op]').value") == "add"
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('remaining').textContent === '3'")
+    assert page.locator(f"{idea} .mine").inner_text() == "2"
+    message = page.locator("#vote-message").inner_text()
+    assert f"„{text[:40]}" in message and "Ihre Punkte auf dieser Idee: 2" in message and "Übrige Punkte: 3" in message
+
+    remove = page.locator(f"{idea} input[value=remove] ~ button")
+    remove.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('remaining').textContent === '4'")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('remaining').textContent === '5'")
+    assert "zurückgenommen" in page.locator("#vote-message").inner_text()
+    assert remove.is_disabled()
+    assert page.evaluate("() => document.activeElement.closest('form').querySelector('[name=op]').value") == "add"
+    assert_page_fit(page, "ballot after keyboard voting")
