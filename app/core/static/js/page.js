@@ -1,0 +1,69 @@
+/* Behaviour every page shares.
+ *
+ * 1. Flash messages are rendered with the page, so a live region around them is never
+ * announced; their text is copied into the empty live region #announce after load, which
+ * screen readers do announce (WCAG 4.1.3).
+ *
+ * 2. Wide tables scroll sideways inside their .table-wrap. A region that scrolls must be reachable
+ * by keyboard (WCAG 2.1.1, axe "scrollable-region-focusable"): every .table-wrap that overflows
+ * becomes a focusable, named region (named by its table's caption or the nearest heading before
+ * it, numbered when two would share a name); one that no longer overflows goes back to normal.
+ * Wraps that the template already made regions are left alone. */
+(function () {
+  "use strict";
+
+  function nameOf(wrap) {
+    var caption = wrap.querySelector("caption");
+    if (caption && caption.textContent.trim()) { return caption.textContent.trim(); }
+    for (var node = wrap; node && node !== document.body; node = node.parentElement) {
+      for (var prev = node.previousElementSibling; prev; prev = prev.previousElementSibling) {
+        if (/^H[1-6]$/.test(prev.tagName)) { return prev.textContent.trim(); }
+        var inner = prev.querySelectorAll && prev.querySelectorAll("h1, h2, h3, h4, h5, h6");
+        if (inner && inner.length) { return inner[inner.length - 1].textContent.trim(); }
+      }
+    }
+    return document.title;
+  }
+
+  function update() {
+    var used = {};
+    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap[role=region][aria-label]"), function (wrap) {
+      if (!wrap.dataset.autoRegion) { used[wrap.getAttribute("aria-label")] = true; }
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap"), function (wrap) {
+      if (wrap.hasAttribute("role") && !wrap.dataset.autoRegion) { return; }
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        var name = nameOf(wrap);
+        var label = name;
+        for (var n = 2; used[label]; n++) { label = name + " (" + n + ")"; }
+        used[label] = true;
+        wrap.dataset.autoRegion = "1";
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", label);
+        wrap.setAttribute("tabindex", "0");
+      } else if (wrap.dataset.autoRegion) {
+        delete wrap.dataset.autoRegion;
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+        wrap.removeAttribute("tabindex");
+      }
+    });
+  }
+
+  function announceFlashes() {
+    var target = document.getElementById("announce");
+    var flashes = document.querySelectorAll(".flashes .flash");
+    if (!target || !flashes.length) { return; }
+    window.setTimeout(function () {
+      target.textContent = Array.prototype.map.call(flashes, function (p) { return p.textContent.trim(); }).join(" ");
+    }, 250);
+  }
+
+  var timer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(update, 100);
+  });
+  update();
+  announceFlashes();
+}());
