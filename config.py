@@ -77,6 +77,8 @@ class Config:
     APPLY_RATE_LIMIT = "10 per hour"
     #: Hours a confirmation link in an application mail stays valid.
     APPLICATION_CONFIRM_HOURS = 72
+    #: Applying again with a known email sends at most one reminder mail within this many hours.
+    APPLICATION_REMINDER_HOURS = 24
     #: Applications per page in the staff list.
     APPLICATIONS_PER_PAGE = 50
     #: Deliver queued mail right after the response of the request that queued it.

@@ -5,17 +5,23 @@ outbox (:func:`app.core.mail.queue_mail`) in the same transaction, so an
 application and its mail are stored together or not at all.
 
 The manage link carries a random token (256 bits); only its SHA-256 is stored.
-The confirmation link adds a signature (itsdangerous, salted, valid
-``APPLICATION_CONFIRM_HOURS``) over the application id, so an expired
-confirmation link can be renewed by applying again with the same email.
+Applying again with the same email never replaces it: the reminder mail carries a
+second, derived link (:func:`reminder_token`, an HMAC under ``SECRET_KEY`` over the
+application id and the stored hash), the same in every reminder, so the links of
+all mails keep working; at most one reminder goes out per application within
+``APPLICATION_REMINDER_HOURS``. The confirmation link adds a signature
+(itsdangerous, salted, valid ``APPLICATION_CONFIRM_HOURS``) over the application
+id, so an expired confirmation link can be renewed by applying again.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -45,6 +51,7 @@ from app.extensions import db
 NAME_MAX = 200
 EMAIL_MAX = 254
 CONFIRM_SALT = "ideenmarkt.application-confirm"
+REMINDER_SALT = "ideenmarkt.application-reminder"
 LANGUAGES = ("de", "en")
 
 #: Statuses in which the applicant may still correct the answers (while the window is open).
@@ -120,9 +127,26 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def reminder_token(application: Application) -> str:
+    """The manage token of reminder mails: ``<id>.<HMAC>``, derived, so every reminder carries
+    the same link and the first mail's link stays valid. It dies with the stored hash (erasure)."""
+    message = f"{REMINDER_SALT}:{application.id}:{application.token_hash}".encode()
+    mac = hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256).digest()
+    return f"{application.id}." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
 def find_by_token(token: str) -> Application | None:
-    if not token or len(token) > 100:
+    """The application of a manage token: the random one of the first mail or a reminder's."""
+    if not isinstance(token, str) or not token or len(token) > 100:
         return None
+    id_part, dot, _mac = token.partition(".")
+    if dot:
+        if not (id_part.isascii() and id_part.isdigit()) or len(id_part) > 18:
+            return None
+        application = db.session.get(Application, int(id_part))
+        if application is None or not hmac.compare_digest(reminder_token(application), token):
+            return None
+        return application
     return db.session.execute(
         sa.select(Application).where(Application.token_hash == hash_token(token))
     ).scalar_one_or_none()
@@ -232,13 +256,6 @@ def _send(application: Application, kind: str, token: str) -> None:
     queue_mail(application.email, subjects[kind], text, html, attachments=attachments)
 
 
-def _rotate_token(application: Application) -> str:
-    """A fresh manage token (the old link stops working); the raw token goes only into the mail."""
-    token = new_token()
-    application.token_hash = hash_token(token)
-    return token
-
-
 # ------------------------------------------------------------------ residents
 
 
@@ -247,10 +264,11 @@ def submit_application(event: Event, data: ApplicationData) -> Application:
 
     A new application starts ``unconfirmed`` and a confirmation mail is queued.
     If the email has applied to this event before, nothing of the stored
-    application changes; a mail with a fresh manage link (and, if still
-    unconfirmed, a fresh confirmation link) goes to that address. The caller
-    answers both cases identically, so the page never tells whether an email
-    has applied.
+    application changes and every link mailed before keeps working; unless a
+    reminder went out within ``APPLICATION_REMINDER_HOURS``, a reminder with the
+    manage link (and, if still unconfirmed, a fresh confirmation link) goes to
+    that address. The caller answers both cases identically, so the page never
+    tells whether an email has applied.
 
     :return: the new or the existing application.
     :raises ApplicationError: window closed, missing consent, invalid field.
@@ -306,10 +324,26 @@ def _find(event: Event, email: str) -> Application | None:
 
 
 def _answer_duplicate(existing: Application) -> Application:
-    token = _rotate_token(existing)
-    db.session.flush()
-    _send(existing, "confirm" if existing.status == ApplicationStatus.UNCONFIRMED.value else "already", token)
+    if _claim_reminder(existing):
+        kind = "confirm" if existing.status == ApplicationStatus.UNCONFIRMED.value else "already"
+        _send(existing, kind, reminder_token(existing))
     return existing
+
+
+def _claim_reminder(application: Application) -> bool:
+    """True for the one request that may send the reminder now: a single conditional UPDATE,
+    so of many parallel duplicates only one finds the row still unclaimed (PostgreSQL's row
+    lock makes the others re-check after it commits; SQLite serialises the writers)."""
+    now = utcnow()
+    cutoff = now - timedelta(hours=int(current_app.config["APPLICATION_REMINDER_HOURS"]))
+    table = Application.__table__
+    result = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == application.id,
+               sa.or_(table.c.reminded_at.is_(None), table.c.reminded_at <= cutoff))
+        .values(reminded_at=now, updated_at=table.c.updated_at)
+    )
+    return result.rowcount == 1
 
 
 def check_confirmation_link(token: str, signature: str) -> Application:

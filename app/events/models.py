@@ -196,6 +196,8 @@ class Application(db.Model):
     anonymised_at: Mapped[datetime | None]
     #: Opted in (explicitly, on the form) to mails about what becomes of the event's ideas.
     notify_measures: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: When the last reminder mail went out (someone applied again with this email).
+    reminded_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
     answers: Mapped[list[ApplicationAnswer]] = relationship(

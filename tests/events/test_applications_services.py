@@ -23,11 +23,11 @@ def _data(options, **overrides) -> ApplicationData:
 
 
 def _token_from(mail: OutboxMail) -> str:
-    return re.search(r"/applications/([A-Za-z0-9_-]+)", mail.body_text).group(1)
+    return re.search(r"/applications/([A-Za-z0-9_.-]+?)(?:/|\s)", mail.body_text).group(1)
 
 
 def _signature_from(mail: OutboxMail) -> str:
-    return re.search(r"/applications/[A-Za-z0-9_-]+/confirm/([A-Za-z0-9_.-]+)", mail.body_text).group(1)
+    return re.search(r"/applications/[A-Za-z0-9_.-]+/confirm/([A-Za-z0-9_.-]+)", mail.body_text).group(1)
 
 
 def _mails(recipient=None) -> list[OutboxMail]:
@@ -123,31 +123,59 @@ def test_window_edges(db, open_event, event_options):
     assert not services.window_is_open(event, now - timedelta(seconds=2))
 
 
-def test_duplicate_email_is_one_application_and_mails_again(event, options):
+def test_duplicate_email_is_one_application_and_reminds_once_a_day(app, event, options):
     first = services.submit_application(event, _data(options, email="A@x.de "))
     _db.session.commit()
-    first_hash = first.token_hash
+    first_hash, first_updated = first.token_hash, first.updated_at
+    first_token = _token_from(_mails("a@x.de")[0])
     second = services.submit_application(event, _data(options, email="a@x.de", name="Someone Else",
                                                       answers={options["_id_age"]: options["age"][0],
                                                                options["_id_district"]: options["district"][1]}))
     _db.session.commit()
     assert second.id == first.id
     [application] = _applications()
-    assert application.name == "Ada Lovelace"  # a duplicate changes nothing but the link
-    assert application.token_hash != first_hash
+    assert application.name == "Ada Lovelace"  # a duplicate changes nothing
+    assert application.token_hash == first_hash and application.updated_at == first_updated
+    assert services.find_by_token(first_token).id == first.id  # the first mail's link still works
     mails = _mails("a@x.de")
     assert len(mails) == 2
-    # Still unconfirmed: the second mail carries a fresh confirmation link that works.
+    # Still unconfirmed: the reminder carries its own confirmation link that works.
     token, signature = _token_from(mails[1]), _signature_from(mails[1])
+    assert token != first_token
     assert services.confirm_application(token, signature).status == "applied"
     _db.session.commit()
-    # Confirmed now: a third attempt sends "you have already applied" with a working manage link.
+    # More attempts the same day send nothing more.
+    for _ in range(3):
+        services.submit_application(event, _data(options, email="A@X.DE"))
+        _db.session.commit()
+    assert len(_mails("a@x.de")) == 2
+    # A day later a duplicate reminds again: "you have already applied", the same working link.
+    application.reminded_at = utcnow() - timedelta(hours=app.config["APPLICATION_REMINDER_HOURS"], seconds=1)
+    _db.session.commit()
     services.submit_application(event, _data(options, email="A@X.DE"))
     _db.session.commit()
     third = _mails("a@x.de")[2]
     assert "/confirm/" not in third.body_text
-    assert services.find_by_token(_token_from(third)).id == first.id
-    assert services.find_by_token(token) is None  # the previous link was replaced
+    assert _token_from(third) == token
+    assert services.find_by_token(token).id == first.id
+    assert services.find_by_token(first_token).id == first.id
+
+
+@pytest.mark.parametrize("forged", ["1.", "1.x", "x.abc", "999999.abc", "1." + "A" * 43, "-1.abc", "１.abc"])
+def test_forged_reminder_tokens_find_nothing(event, options, forged):
+    services.submit_application(event, _data(options))
+    _db.session.commit()
+    assert services.find_by_token(forged) is None
+
+
+def test_erasure_ends_the_reminder_link_too(event, options):
+    application = services.submit_application(event, _data(options))
+    _db.session.commit()
+    token = services.reminder_token(application)
+    assert services.find_by_token(token).id == application.id
+    application.token_hash = services.hash_token(services.new_token())  # as the privacy purge does
+    _db.session.commit()
+    assert services.find_by_token(token) is None
 
 
 def test_confirmation_link_expires_after_72_hours(app, event, options, monkeypatch):
