@@ -514,9 +514,25 @@ def counts_by_option(event: Event, statuses: tuple[str, ...] | None = None) -> d
     return {option_id: count for option_id, count in rows}
 
 
-def search_query(event: Event, term: str = ""):
-    """The staff list: newest first, optionally filtered by a name or email fragment."""
+def _needs_call():
+    """Drawn for a seat, not yet answered, and no email: the seat mail cannot reach them, staff must call."""
+    return sa.and_(Application.status == ApplicationStatus.SELECTED.value,
+                   sa.or_(Application.email.is_(None), Application.email == ""))
+
+
+def count_needing_call(event: Event) -> int:
+    """How many drawn applicants of ``event`` have no email and wait for a call (see :func:`_needs_call`)."""
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(Application).where(Application.event_id == event.id, _needs_call())
+    ).scalar_one()
+
+
+def search_query(event: Event, term: str = "", needs_call: bool = False):
+    """The staff list: newest first, optionally filtered by a name or email fragment, or to those
+    who need a call."""
     stmt = sa.select(Application).where(Application.event_id == event.id)
+    if needs_call:
+        stmt = stmt.where(_needs_call())
     term = clean_text(term)[:100]
     if term:
         like = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

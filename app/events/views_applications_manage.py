@@ -74,10 +74,12 @@ def application_summary(event_id: int):
 def manage_applications(event_id: int):
     event = get_event_or_404(event_id)
     term = request.args.get("q", "", type=str)[:100]
-    page = db.paginate(services.search_query(event, term), page=int_arg("page", 1, maximum=1_000_000),
+    needs_call = request.args.get("call") == "1"
+    page = db.paginate(services.search_query(event, term, needs_call), page=int_arg("page", 1, maximum=1_000_000),
                        per_page=current_app.config["APPLICATIONS_PER_PAGE"], max_per_page=200,
                        error_out=False, count=True)
     return render_template("events/applications_list.html", event=event, page=page, q=term,
+                           needs_call=needs_call, to_call=services.count_needing_call(event),
                            status_labels=services.STATUS_LABELS, source_labels=services.SOURCE_LABELS)
 
 

@@ -27,6 +27,7 @@ def init_app(app):
         release_label=lambda reason: RELEASE_LABELS.get(reason, reason),
         group_label=lambda group: GROUP_LABELS.get(group, group),
         application_status_label=_application_status_label,
+        on_behalf_channels=services.ON_BEHALF_CHANNELS,
     )
 
 

@@ -30,6 +30,7 @@ ERROR_CODES: Mapping[str, str] = {
     "not_seated": "the applicant holds no seat that could be confirmed or declined",
     "too_late": "the deadline to confirm the seat has passed",
     "import_locked": "the event's criteria can no longer be changed",
+    "bad_channel": "staff answering for an applicant did not say how the applicant answered",
 }
 
 

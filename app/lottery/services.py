@@ -8,6 +8,7 @@ The life of a draw (functions flush; the calling view or command commits once)::
                  ──perform_draw()──▶ draw "drawn", event "drawn": the number picks the panel,
                                      everyone else is on the waiting list in drawn order; mails
     selected     ──respond_to_seat()──▶ confirmed / declined (a decline frees the seat)
+                 ──respond_on_behalf()──▶ the same, recorded by staff for a phone or paper applicant
     deadline     ──process_draw() / expire_all_due()──▶ unconfirmed seats lapse
     free seat    ──fill_vacancies()──▶ the first waiting applicant who keeps every quota gets it
     any time     ──supersede_draw(reason)──▶ draw "superseded" (stays public), applications reset
@@ -575,6 +576,45 @@ def respond_to_seat(entry: LotteryEntry, accept: bool, now: datetime | None = No
     revoke_ticket_for_application(application, "declined")
     fill_vacancies(draw, now=now)
     return "declined"
+
+
+#: How staff heard the answer of a resident they confirm or decline for (phone and paper applicants
+#: often have no email and cannot use the seat link).
+ON_BEHALF_CHANNELS = {
+    "phone": _l("by phone"),
+    "paper": _l("on paper"),
+    "in_person": _l("in person"),
+}
+
+
+def respond_on_behalf(application: Application, accept: bool, channel: str, user=None,
+                      now: datetime | None = None) -> str:
+    """Staff confirm or decline a seat for the applicant, who answered by ``channel``.
+
+    The same life cycle as :func:`respond_to_seat` (a decline draws the
+    replacement at once), plus an audit entry naming the channel.
+
+    :return: like :func:`respond_to_seat`.
+    :raises LotteryError: ``bad_channel``, ``not_seated`` (no seat in the current
+        draw), and the errors of :func:`respond_to_seat`.
+    """
+    if channel not in ON_BEHALF_CHANNELS:
+        raise LotteryError("bad_channel", _l("Choose how the applicant gave the answer."))
+    entry = _active_entry(application)
+    if entry is None:
+        raise LotteryError("not_seated", _l("This application holds no seat in the current draw."))
+    status_before = application.status
+    try:
+        outcome = respond_to_seat(entry, accept, now=now)
+    except LotteryError as exc:
+        if exc.code == "not_seated":  # the resident's wording ("You do not hold …") does not fit staff
+            raise LotteryError("not_seated", _l("This application holds no seat in the current draw.")) from exc
+        raise
+    log_action("lottery.seat_on_behalf", application, event_id=entry.draw.event_id,
+               before={"status": status_before},
+               after={"pseudonym": entry.pseudonym, "answer": "confirm" if accept else "decline",
+                      "channel": channel, "outcome": outcome, "status": application.status})
+    return outcome
 
 
 def _expire(entry: LotteryEntry, now: datetime) -> None:

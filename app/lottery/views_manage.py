@@ -5,8 +5,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.core.access import staff_required
-from app.events.models import Event
+from app.core.access import safe_next, staff_required
+from app.events.models import Application, Event
 from app.extensions import db
 from app.lottery import bp, charts, services
 from app.lottery.errors import LotteryError
@@ -111,6 +111,42 @@ def process(event_id: int):
     if result.blocked is not None:
         flash(str(result.blocked.message), "warning")
     return _back(event)
+
+
+@bp.route("/manage/events/<int:event_id>/applications/<int:application_id>/seat", methods=["POST"])
+@staff_required("admin")
+def respond_on_behalf(event_id: int, application_id: int):
+    """Staff confirm or decline a seat for an applicant who answered by phone, on paper or in person.
+
+    Posted from the lottery page and the list of applications; ``next`` leads back there.
+    """
+    event = get_event_or_404(event_id)
+    application = db.session.get(Application, application_id)
+    if application is None or application.event_id != event.id:
+        abort(404)
+    back = redirect(safe_next(url_for("lottery.manage", event_id=event.id)), 303)
+    answer = request.form.get("answer")
+    if answer not in ("confirm", "decline"):
+        flash(_("Choose whether the seat is confirmed or declined."), "error")
+        return back
+    try:
+        outcome = services.respond_on_behalf(application, answer == "confirm", request.form.get("channel", ""),
+                                             current_user)
+    except LotteryError as exc:
+        _fail(exc)
+        return back
+    db.session.commit()
+    name = application.name or "–"
+    messages = {
+        "confirmed": (_("The seat of %(name)s is confirmed.", name=name), "success"),
+        "declined": (_("The seat of %(name)s is declined; it goes to the next person on the waiting list who "
+                       "keeps the quotas.", name=name), "success"),
+        "unchanged": (_("This answer of %(name)s had already been recorded.", name=name), "success"),
+        "expired": (_("The deadline to confirm had passed; the seat of %(name)s has gone to the waiting list.",
+                      name=name), "error"),
+    }
+    flash(*messages[outcome])
+    return back
 
 
 @bp.route("/manage/events/<int:event_id>/lottery/supersede", methods=["POST"])
