@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.security import MAX_ID
@@ -41,9 +41,22 @@ class HideForm(FlaskForm):
     reason = StringField(_l("Reason for hiding"), validators=[DataRequired(), Length(max=MAX_REASON_LENGTH)])
 
 
+class IdeaNumberField(IntegerField):
+    """An idea's number as staff see it: "12", "#12" or "Nr. 12" are all idea 12."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = str(valuelist[0]).strip().removeprefix("#").removeprefix("Nr.").removeprefix("No.").strip()
+        self.data = int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+        if text and self.data is None:
+            raise ValueError(_l("Please give the number of an idea, for example 12."))
+
+
 class MergeForm(FlaskForm):
-    source_id = IntegerField(_l("Number of the idea to merge into this one"),
-                             validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
+    source_id = IdeaNumberField(_l("Number of the idea to merge into this one"), validators=[
+        InputRequired(_l("Please give the number of an idea to merge.")),
+        NumberRange(min=1, max=MAX_ID, message=_l("There is no idea with this number."))])
 
 
 class ConfirmForm(FlaskForm):

@@ -370,8 +370,8 @@ def unhide_idea(idea: Idea, *, user: User | None) -> Idea:
     return idea
 
 
-def process_id_of(idea: Idea) -> int:
-    return idea.stand.event.process_id
+def event_id_of(idea: Idea) -> int:
+    return idea.stand.event_id
 
 
 def merge_ideas(target: Idea, sources: Sequence[Idea], *, user: User | None) -> Idea:
@@ -381,20 +381,24 @@ def merge_ideas(target: Idea, sources: Sequence[Idea], *, user: User | None) -> 
     Dots stay on the ideas they were cast for; the survivor's total is the sum over
     :func:`merge_group_ids`.
 
-    :raises IdeaError: ``merge_nothing``, ``merge_self``, ``merge_not_visible``, ``merge_other_process``.
+    Merges stay within one event: an event's results are its own, and a merge across events would
+    silently move dots and tags into another event's (perhaps published) results.
+
+    :raises IdeaError: ``merge_nothing``, ``merge_self``, ``merge_not_visible``, ``merge_other_event``.
     """
     if not sources:
         raise IdeaError(_l("Choose at least one idea to merge."), "merge_nothing")
     if target.status not in VISIBLE_STATUSES:
         raise IdeaError(_l("Ideas can only be merged into a visible idea."), "merge_not_visible")
-    process_id = process_id_of(target)
+    event_id = event_id_of(target)
     for source in sources:
         if source.id == target.id:
             raise IdeaError(_l("An idea cannot be merged into itself."), "merge_self")
+        if event_id_of(source) != event_id:
+            raise IdeaError(_l("Idea #%(id)d belongs to another event. Only ideas of the same event can be "
+                               "merged.", id=source.id), "merge_other_event")
         if source.status not in VISIBLE_STATUSES:
             raise IdeaError(_l("Idea #%(id)d is hidden or already merged.", id=source.id), "merge_not_visible")
-        if process_id_of(source) != process_id:
-            raise IdeaError(_l("Only ideas of the same process can be merged."), "merge_other_process")
     for source in sources:
         added = [t for t in source.tags if t not in target.tags]
         target.tags = list(target.tags) + added

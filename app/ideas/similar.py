@@ -1,8 +1,11 @@
-"""Duplicate suggestions: ideas of the same process that say nearly the same thing.
+"""Duplicate suggestions: ideas of the same event that say nearly the same thing.
+
+Only ideas of one event are offered, because only they can be merged
+(:func:`app.ideas.services.merge_ideas`).
 
 Texts are compared in a normalised form (:func:`app.ideas.text.normalise_for_matching`:
 case and umlauts folded, stop words dropped, simple stemming) with RapidFuzz.
-Each worker process keeps the normalised texts of a process in memory and
+Each worker process keeps the normalised texts of an event in memory and
 refreshes only the ideas that changed, detected by one aggregate query
 (count, max id, max updated_at) per request.
 """
@@ -16,7 +19,6 @@ from rapidfuzz import fuzz
 from rapidfuzz import process as rf_process
 from sqlalchemy import func, select
 
-from app.events.models import Event
 from app.extensions import db
 from app.ideas.models import Idea, Stand
 from app.ideas.services import VISIBLE_STATUSES
@@ -41,31 +43,30 @@ _CORPORA: dict[tuple[str, int], _Corpus] = {}
 _LOCK = threading.Lock()
 
 
-def _process_ideas(process_id: int):
-    return (select(Idea.id).join(Stand, Stand.id == Idea.stand_id).join(Event, Event.id == Stand.event_id)
-            .where(Event.process_id == process_id))
+def _event_ideas(event_id: int):
+    return select(Idea.id).join(Stand, Stand.id == Idea.stand_id).where(Stand.event_id == event_id)
 
 
-def _stamp(process_id: int) -> tuple:
-    query = _process_ideas(process_id).with_only_columns(
+def _stamp(event_id: int) -> tuple:
+    query = _event_ideas(event_id).with_only_columns(
         func.count(Idea.id), func.max(Idea.id), func.max(Idea.updated_at))
     return tuple(db.session.execute(query).one())
 
 
-def corpus(process_id: int) -> _Corpus:
-    """The normalised visible ideas of a process, refreshed when any idea changed.
+def corpus(event_id: int) -> _Corpus:
+    """The normalised visible ideas of an event, refreshed when any idea changed.
 
     Every change of an idea bumps its ``updated_at``, so after the first build only
     ideas newer than the cached maximum id or ``updated_at`` are read again. Fewer
     ideas than before (a stand was deleted) means a full rebuild.
     """
-    key = (str(db.engine.url), process_id)
-    stamp = _stamp(process_id)
+    key = (str(db.engine.url), event_id)
+    stamp = _stamp(event_id)
     with _LOCK:
         current = _CORPORA.get(key)
         if current is not None and current.stamp == stamp:
             return current
-        query = _process_ideas(process_id).with_only_columns(Idea.id, Idea.updated_at, Idea.status, Idea.text)
+        query = _event_ideas(event_id).with_only_columns(Idea.id, Idea.updated_at, Idea.status, Idea.text)
         incremental = current is not None and current.stamp[0] is not None and stamp[0] >= current.stamp[0]
         if incremental:
             _, old_max_id, old_max_updated = current.stamp
@@ -108,20 +109,20 @@ def _rank(query: str, data: _Corpus, exclude, limit: int, threshold: float) -> l
     return scored[:limit]
 
 
-def suggest(process_id: int, text: str, *, exclude: set[int] | frozenset[int] = frozenset(),
+def suggest(event_id: int, text: str, *, exclude: set[int] | frozenset[int] = frozenset(),
             limit: int = 5, threshold: float = THRESHOLD) -> list[tuple[int, float]]:
-    """Ideas of the process similar to ``text``, best first, as (idea id, score 0-100)."""
+    """Ideas of the event similar to ``text``, best first, as (idea id, score 0-100)."""
     query = normalise_for_matching(text or "")
     if len(query.split()) < MIN_TOKENS:
         return []
-    data = corpus(process_id)
+    data = corpus(event_id)
     return _rank(query, data, exclude, limit, threshold) if data.texts else []
 
 
-def duplicate_pairs(process_id: int, idea_ids: list[int], *, threshold: float = THRESHOLD,
+def duplicate_pairs(event_id: int, idea_ids: list[int], *, threshold: float = THRESHOLD,
                     limit: int = 3) -> dict[int, list[tuple[int, float]]]:
-    """For each of ``idea_ids``: other visible ideas of the process that look like duplicates."""
-    data = corpus(process_id)
+    """For each of ``idea_ids``: other visible ideas of the event that look like duplicates."""
+    data = corpus(event_id)
     result: dict[int, list[tuple[int, float]]] = {}
     for idea_id in idea_ids:
         entry = data.entries.get(idea_id)

@@ -291,11 +291,11 @@ def api_tags(stand_id: int):
 @bp.route("/stands/<int:stand_id>/suggestions.json")
 @staff_required(*MODERATION)
 def api_suggestions(stand_id: int):
-    """Ideas of the same process that say nearly the same as ``q`` (while typing)."""
+    """Ideas of the same event that say nearly the same as ``q`` (while typing): only those can be merged."""
     stand = get_stand(stand_id)
     query = request.args.get("q", "")[:4 * services.MAX_IDEA_LENGTH]
     exclude = {int(v) for v in request.args.getlist("exclude") if v.isdigit()}
-    found = similar.suggest(stand.event.process_id, query, exclude=exclude)
+    found = similar.suggest(stand.event_id, query, exclude=exclude)
     ideas = {i.id: i for i in db.session.execute(
         select(Idea).where(Idea.id.in_([i for i, _ in found]))).scalars()} if found else {}
     return jsonify({"suggestions": [
@@ -314,7 +314,7 @@ def stand_ideas(stand_id: int):
     stand = get_stand(stand_id)
     ideas = list(db.session.execute(
         select(Idea).where(Idea.stand_id == stand.id).order_by(Idea.id.desc())).scalars())
-    duplicates = similar.duplicate_pairs(stand.event.process_id,
+    duplicates = similar.duplicate_pairs(stand.event_id,
                                          [i.id for i in ideas if i.status in services.VISIBLE_STATUSES])
     others = {i.id: i for i in db.session.execute(select(Idea).where(
         Idea.id.in_({o for pairs in duplicates.values() for o, _ in pairs}))).scalars()} if duplicates else {}
@@ -327,9 +327,7 @@ def stand_ideas(stand_id: int):
 @staff_required(*MODERATION)
 def idea_detail(idea_id: int):
     idea = get_idea(idea_id)
-    form = IdeaEditForm(obj=idea)
-    if not form.is_submitted():
-        form.tags.data = " ".join(f"#{t.label}" for t in idea.tags)
+    form = _edit_form(idea)
     status = 200
     if form.validate_on_submit():
         try:
@@ -348,17 +346,24 @@ def idea_detail(idea_id: int):
     return render_template("ideas/idea_detail.html", **_detail_context(idea), form=form), status
 
 
-def _detail_context(idea: Idea) -> dict:
+def _edit_form(idea: Idea, formdata: bool = True) -> IdeaEditForm:
+    form = IdeaEditForm(obj=idea) if formdata else IdeaEditForm(obj=idea, formdata=None)
+    if not formdata or not form.is_submitted():
+        form.tags.data = " ".join(f"#{t.label}" for t in idea.tags)
+    return form
+
+
+def _detail_context(idea: Idea, merge_form: MergeForm | None = None) -> dict:
     suggestions = []
     if idea.status in services.VISIBLE_STATUSES:
-        found = similar.suggest(idea.stand.event.process_id, idea.text, exclude={idea.id})
+        found = similar.suggest(idea.stand.event_id, idea.text, exclude={idea.id})
         by_id = {i.id: i for i in db.session.execute(
             select(Idea).where(Idea.id.in_([i for i, _ in found]))).scalars()} if found else {}
         suggestions = [(by_id[i], score) for i, score in found if i in by_id]
     log = list(db.session.execute(
         select(IdeaLog).where(IdeaLog.idea_id == idea.id).order_by(IdeaLog.id.desc())).scalars())
     return {"idea": idea, "suggestions": suggestions, "log": log, "hide_form": HideForm(),
-            "merge_form": MergeForm(), "confirm": ConfirmForm(),
+            "merge_form": merge_form or MergeForm(), "confirm": ConfirmForm(),
             "group_size": len(services.merge_group_ids(idea.id))}
 
 
@@ -404,19 +409,33 @@ def merge_idea(idea_id: int):
     target = get_idea(idea_id)
     form = MergeForm()
     if form.validate_on_submit():
-        source = get_idea(form.source_id.data)
         try:
+            source = _merge_source(target, form.source_id.data)
             services.merge_ideas(target, [source], user=current_user)
         except IdeaError as exc:
             db.session.rollback()
-            flash(str(exc.message), "error")
+            form.source_id.errors = [str(exc.message)]
         else:
             db.session.commit()
             flash(_("Idea #%(source)d has been merged into idea #%(target)d.", source=source.id, target=target.id),
                   "success")
-    else:
-        flash(_("Please give the number of an idea to merge."), "error")
-    return redirect(url_for("ideas.idea_detail", idea_id=target.id), 303)
+            return redirect(url_for("ideas.idea_detail", idea_id=target.id), 303)
+    # A wrong number is a typing slip: the page again, the message at the field, not an error page.
+    return render_template("ideas/idea_detail.html", **_detail_context(target, merge_form=form),
+                           form=_edit_form(target, formdata=False)), 422
+
+
+def _merge_source(target: Idea, idea_id: int) -> Idea:
+    """The idea to merge into ``target``, for the merge form: an unknown number or one of a stand the user
+    does not moderate is an :class:`IdeaError` for the field, not a 404 or 403 page. An idea of another
+    event is left to :func:`services.merge_ideas`, which refuses it for everyone."""
+    source = db.session.get(Idea, idea_id)
+    if source is None:
+        raise IdeaError(_("There is no idea #%(id)d.", id=idea_id), "not_found")
+    if source.stand.event_id == target.stand.event_id and not services.can_moderate(current_user, source.stand):
+        raise IdeaError(_("Idea #%(id)d is at a stand you do not moderate; ask its moderators or an admin to "
+                          "merge it.", id=idea_id), "forbidden")
+    return source
 
 
 @bp.route("/ideas/<int:idea_id>/unmerge", methods=["POST"])

@@ -175,7 +175,7 @@ def test_hide_needs_a_reason_and_keeps_the_idea_for_staff(db, setup):
 def test_merge_keeps_sources_readable_unites_tags_and_sums_groups(db, setup):
     target, _ = services.record_idea(setup["a"], "Online Termine im Bürgeramt #termine")
     source_b, _ = services.record_idea(setup["b"], "Terminbuchung online #Bürgeramt")
-    source_c, _ = services.record_idea(setup["c"], "Termin online buchen #termine #app")
+    source_c, _ = services.record_idea(setup["b"], "Termin online buchen #termine #app")
     db.session.commit()
     services.merge_ideas(target, [source_b, source_c], user=setup["moderator"])
     db.session.commit()
@@ -184,7 +184,7 @@ def test_merge_keeps_sources_readable_unites_tags_and_sums_groups(db, setup):
     assert source_b.status == source_c.status == "merged"
     assert source_b.merged_into_id == source_c.merged_into_id == target.id
     # Provenance: the sources keep their own stand, event, time and text.
-    assert source_c.stand.title == "Verwaltung" and source_c.stand.event.title == "Workshop mit der Wirtschaft"
+    assert source_c.stand.title == "Homepage" and source_c.created_at is not None
     assert source_b.text == "Terminbuchung online"
     assert {s.id for s in target.sources} == {source_b.id, source_c.id}
     log = db.session.execute(sa.select(IdeaLog.action, IdeaLog.idea_id, IdeaLog.other_idea_id, IdeaLog.user_id)
@@ -247,7 +247,9 @@ def test_merge_rules(db, setup, create_process, create_event, create_stand):
     db.session.commit()
     for target, sources, code in [
         (a, [], "merge_nothing"), (a, [a], "merge_self"), (a, [hidden], "merge_not_visible"),
-        (hidden, [b], "merge_not_visible"), (a, [foreign], "merge_other_process"),
+        (hidden, [b], "merge_not_visible"), (a, [foreign], "merge_other_event"),
+        # Another event of the same process is another event's results too (issue 24, defect 4).
+        (a, [services.record_idea(setup["c"], "Fünf")[0]], "merge_other_event"),
     ]:
         with pytest.raises(IdeaError) as info:
             services.merge_ideas(target, sources, user=None)

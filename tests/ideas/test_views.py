@@ -119,8 +119,10 @@ def test_moderator_of_another_stand_gets_403(app, world, record):
     assert post_json(client, f"/ideas/{idea_id}.json", {"text": "geändert"}).status_code == 403
     assert client.submit(f"/ideas/{idea_id}/hide", {"reason": "x"}).status_code == 403
     own = record(world["stand"], "Eigene Idee")
-    # Merging needs both stands.
-    assert client.submit(f"/ideas/{own}/merge", {"source_id": idea_id}).status_code == 403
+    # Merging needs both stands: said at the field of the merge form, not as an error page.
+    response = client.submit(f"/ideas/{own}/merge", {"source_id": idea_id})
+    assert response.status_code == 422
+    assert 'id="source_id-error"' in response.get_data(as_text=True)
     with app.app_context():
         assert _db.session.get(Idea, idea_id).status == "new"
 
@@ -144,19 +146,26 @@ def test_quick_edit_undo_and_restore(app, world, record):
     assert restored.get_json()["idea"]["status"] == "new"
 
 
-def test_suggestions_find_duplicates_in_the_process(app, world, record, create_stand, create_event):
+def test_suggestions_find_duplicates_in_the_event_only(app, world, record, create_stand, create_event):
+    """Only ideas of the same event can be merged, so only they are suggested (issue 24, defect 4)."""
     with app.app_context():
         from app.events.models import Event
 
         process_id = _db.session.get(Event, world["event_id"]).process_id
     other_event_stand = create_stand(create_event(process_id=process_id), "Anderswo")
-    record(other_event_stand, "Termine beim Bürgeramt online buchen")
+    foreign = record(other_event_stand, "Termine beim Bürgeramt online buchen")
+    record(world["other_stand"], "Termine im Bürgeramt online buchen können")
     record(world["stand"], "Kostenloses WLAN in der Innenstadt")
     response = world["client"].get(f"/stands/{world['stand']}/suggestions.json",
                                    query_string={"q": "Online-Termine im Buergeramt buchen"})
     suggestions = response.get_json()["suggestions"]
-    assert [s["text"] for s in suggestions] == ["Termine beim Bürgeramt online buchen"]
-    assert suggestions[0]["stand"] == "Anderswo"
+    assert [s["text"] for s in suggestions] == ["Termine im Bürgeramt online buchen können"]
+    assert suggestions[0]["stand"] == "Homepage"
+    own = record(world["stand"], "Bürgeramt: bitte Termine online buchen")
+    detail = world["client"].get(f"/ideas/{own}").get_data(as_text=True)
+    assert f'name="source_id" value="{foreign}"' not in detail
+    listing = world["client"].get(f"/stands/{world['stand']}/ideas").get_data(as_text=True)
+    assert "Termine beim Bürgeramt online buchen" not in listing
     assert world["client"].get(f"/stands/{world['stand']}/suggestions.json",
                                query_string={"q": "x" * 100_000}).status_code == 200
 
@@ -180,6 +189,34 @@ def test_hide_merge_unmerge_through_the_pages(app, world, record):
     assert "Doppelt" in listing
     with app.app_context():
         assert _db.session.get(Idea, source).status == "hidden"
+
+
+def test_merge_with_a_wrong_or_foreign_number_is_said_at_the_field(app, world, record, staff_client,
+                                                                   create_stand, create_event):
+    """Issue 24, defect 4: no 403 or 404 page and no merge across events, for admins neither."""
+    with app.app_context():
+        from app.events.models import Event
+
+        process_id = _db.session.get(Event, world["event_id"]).process_id
+    foreign = record(create_stand(create_event(process_id=process_id), "Anderswo"), "Termine online buchen")
+    target = record(world["stand"], "Online Termine buchen")
+    source = record(world["stand"], "Termine online buchen können")
+    admin = staff_client("admin")
+    for client in (world["client"], admin):
+        for number, message in [(foreign, "gehört zu einer anderen Veranstaltung"), (999_999, "keine Idee"),
+                                ("zwölf", "Nummer einer Idee"), ("", "Nummer einer Idee"), ("0", "keine Idee")]:
+            response = client.submit(f"/ideas/{target}/merge", {"source_id": number})
+            page = response.get_data(as_text=True)
+            assert response.status_code == 422, (number, page[:300])
+            error = re.search(r'<p class="error" id="source_id-error">(.*?)</p>', page, re.S)
+            assert error and message in error.group(1), (number, error and error.group(1))
+            assert 'aria-invalid="true"' in page and "autofocus" in page
+    with app.app_context():
+        assert _db.session.get(Idea, foreign).status == "new" and _db.session.get(Idea, target).status == "new"
+    # The number as staff read it on the pages ("#12") is understood.
+    assert world["client"].submit(f"/ideas/{target}/merge", {"source_id": f"#{source}"}).status_code == 303
+    with app.app_context():
+        assert _db.session.get(Idea, source).merged_into_id == target
 
 
 # -- stand admin ----------------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def test_hidden_merged_and_foreign_ideas_cannot_be_linked(world, ctx):
 def test_merge_and_unhide_keep_adopted_consistent(world, ctx):
     w = world()
     measure = _measure(w.process_id)
-    source, survivor = _idea(w.idea_ids[0]), _idea(w.idea_ids[4])
+    source, survivor = _idea(w.idea_ids[0]), _idea(w.idea_ids[1])  # merges stay within one event
     services.link_ideas(measure, [source])
     ideas.merge_ideas(survivor, [source], user=None)
     assert (source.status, survivor.status) == ("merged", "adopted")  # the survivor carries the link on
@@ -230,7 +230,7 @@ def test_outcome_shows_survivors_never_hidden_ideas(world, ctx):
     w = world()
     measure = _measure(w.process_id)
     a, b, hidden, source, survivor = (_idea(i) for i in (w.idea_ids[0], w.idea_ids[1], w.idea_ids[2],
-                                                         w.idea_ids[3], w.idea_ids[5]))
+                                                         w.idea_ids[4], w.idea_ids[5]))  # 4 and 5: one event
     services.link_ideas(measure, [a, b, hidden, source])
     ideas.hide_idea(hidden, "Beleidigend", user=None)
     ideas.merge_ideas(survivor, [source], user=None)
@@ -309,7 +309,8 @@ def test_only_events_with_linked_ideas_are_mailed(world, ctx):
 def test_people_whose_idea_was_merged_into_a_linked_one_are_mailed(world, ctx):
     w = world(applicants=[{"event": 1, "email": "jugend@example.org"}])
     measure = _measure(w.process_id)
-    survivor, source = _idea(w.idea_ids[0]), _idea(w.idea_ids[5])  # the source is from the youth workshop
+    # Both of the youth workshop: merges stay within one event.
+    survivor, source = _idea(w.idea_ids[4]), _idea(w.idea_ids[5])
     ideas.merge_ideas(survivor, [source], user=None)
     services.link_ideas(measure, [survivor])
     services.change_status(measure, "adopted")
