@@ -257,7 +257,7 @@ def change_status(event: Event, action: str, now: datetime | None = None) -> Eve
     :param now: naive UTC "now" (for tests); default :func:`utcnow`.
     :raises EventError: ``unknown_action``, ``transition_not_allowed``, ``no_seats``,
         ``no_window``, ``window_order``, ``window_over``, ``has_applications``,
-        ``held_needs_no_seats``, a criteria code, or the code of a registered check
+        ``held_needs_no_seats``, ``not_yet_held``, a criteria code, or the code of a registered check
         (e.g. ``voting_open`` from the results feature).
     """
     if action not in TRANSITIONS:
@@ -278,6 +278,10 @@ def change_status(event: Event, action: str, now: datetime | None = None) -> Eve
     elif action == "mark_held" and event.status == EventStatus.DRAFT.value and event.seats > 0:
         raise EventError(_l("An event with seats is held only after its seats have been drawn."),
                          "held_needs_no_seats")
+    elif action == "mark_held" and event.starts_at is not None and (now or utcnow()) < event.starts_at:
+        # "Held" ends the seat answers and opens the way to the results: not before the event has begun.
+        raise EventError(_l("The event has not begun yet. Mark it as held once it has taken place."),
+                         "not_yet_held")
     for check in _ACTION_CHECKS.get(action, ()):
         check(event)
     before = event.status

@@ -775,6 +775,8 @@ class Seat:
     deadline: datetime | None
     rank: int | None
     can_respond: bool
+    #: The event was marked held (or its results published): answers end for that reason, not the deadline.
+    event_over: bool = False
 
 
 def seat_of(entry: LotteryEntry | None, now: datetime | None = None) -> Seat | None:
@@ -786,7 +788,9 @@ def seat_of(entry: LotteryEntry | None, now: datetime | None = None) -> Seat | N
         status == ApplicationStatus.CONFIRMED.value
         or (status == ApplicationStatus.SELECTED.value and (entry.confirm_deadline is None
                                                             or now <= entry.confirm_deadline))))
-    return Seat(entry, status, entry.confirm_deadline, entry.rank if entry.seat_since is None else None, can_respond)
+    event_over = entry.draw.event.status in (EventStatus.HELD.value, EventStatus.PUBLISHED.value)
+    return Seat(entry, status, entry.confirm_deadline, entry.rank if entry.seat_since is None else None, can_respond,
+                event_over)
 
 
 def seat_of_application(application: Application) -> Seat | None:

@@ -95,6 +95,15 @@ def test_status_buttons(app, staff_client, create_event):
     assert rows(app, Event)[0].status == "closed"
 
 
+def test_marking_held_before_the_date_says_why(app, staff_client, create_event):
+    """Issue 24, defect 14: a drawn event cannot become "held" before its date."""
+    client = staff_client("admin")
+    event_id = create_event(status="drawn", starts_at=utcnow() + timedelta(days=3))
+    response = client.submit(f"/manage/events/{event_id}/status", {"action": "mark_held"}, follow_redirects=True)
+    assert "Die Veranstaltung hat noch nicht begonnen." in response.get_data(as_text=True)
+    assert rows(app, Event)[0].status == "drawn"
+
+
 def test_opening_without_window_names_the_problem(app, staff_client, create_event):
     client = staff_client("admin")
     event_id = create_event()

@@ -11,6 +11,8 @@ from app.events.models import Criterion, Event, EventStatus, Process
 from app.events.services import EventData, EventError, OptionData
 
 NOW = datetime(2030, 5, 1, 12, 0)
+#: The day of the event (``ready_data``'s start): from then on it can be marked as held.
+EVENT_DAY = NOW + timedelta(days=30, hours=1)
 
 
 def count(db, model) -> int:
@@ -126,7 +128,7 @@ def test_the_whole_lifecycle(process):
     services.change_status(event, "close", now=NOW)
     services.mark_drawn(event)
     assert event.status == "drawn"
-    services.change_status(event, "mark_held", now=NOW)
+    services.change_status(event, "mark_held", now=EVENT_DAY)
     assert event.status == "held"
     services.change_status(event, "publish", now=NOW)
     assert event.status == "published"
@@ -143,12 +145,13 @@ ALLOWED = {
 def test_transition_matrix(process, status, action):
     """Every (status, action) pair: allowed ones move, all others are refused and change nothing."""
     event = make_event(process, status)
+    now = EVENT_DAY if action == "mark_held" else NOW
     if (status, action) in ALLOWED:
-        services.change_status(event, action, now=NOW)
+        services.change_status(event, action, now=now)
         assert event.status == services.TRANSITIONS[action][1]
     else:
         with pytest.raises(EventError) as info:
-            services.change_status(event, action, now=NOW)
+            services.change_status(event, action, now=now)
         # draft → held exists only for events without seats; this event has 15.
         expected = "held_needs_no_seats" if (status, action) == ("draft", "mark_held") else "transition_not_allowed"
         assert info.value.code == expected
@@ -219,8 +222,24 @@ def test_back_to_draft_only_without_applications(process, db):
 def test_invitation_only_event_goes_from_draft_to_held(process):
     event = make_event(process, seats=0, applications_open_at=None, applications_close_at=None)
     assert services.available_actions(event) == ["open", "mark_held"]
-    services.change_status(event, "mark_held", now=NOW)
+    services.change_status(event, "mark_held", now=EVENT_DAY)
     assert event.status == "held"
+
+
+def test_an_event_is_held_only_once_it_has_begun(process, db):
+    """Issue 24, defect 14: "held" ends the seat answers and leads to the results; not before the date."""
+    for status, seats in (("drawn", 15), ("draft", 0)):
+        event = make_event(process, status, seats=seats)
+        with pytest.raises(EventError) as info:
+            services.change_status(event, "mark_held", now=NOW)
+        assert info.value.code == "not_yet_held" and event.status == status
+        assert "noch nicht begonnen" in str(info.value.message)
+        services.change_status(event, "mark_held", now=event.starts_at)  # from its start on
+        assert event.status == "held"
+    # Without a date nothing can be checked: the admin decides.
+    undated = make_event(process, "drawn", starts_at=None, ends_at=None)
+    services.change_status(undated, "mark_held", now=NOW)
+    assert undated.status == "held"
 
 
 def test_available_actions_follow_the_status(process):

@@ -268,7 +268,14 @@ def test_a_city_runs_a_workshop_from_announcement_to_results(stack, staff, smtp,
                           if "/vote/t/" in link), None), timeout=30, message=f"no ticket for {person['email']}")
         codes[person["email"]] = next(link for link in find_links(ticket_mail) if "/vote/t/" in link)
 
-    # --- Check-in at the door (one in the browser), the event is held.
+    # --- The day of the workshop has come (an event is marked held only once it has begun):
+    # check-in at the door (one in the browser), the event is held.
+    engine = sa.create_engine(stack.env["DATABASE_URL"])
+    with engine.begin() as connection:
+        now = datetime.now(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)
+        connection.execute(sa.text("UPDATE event SET starts_at = :start, ends_at = :end WHERE id = :id"),
+                           {"start": now - timedelta(minutes=10), "end": now + timedelta(hours=3), "id": event_id})
+    engine.dispose()
     admin.form(f"/manage/events/{event_id}", "/status", action="mark_held")
     for n, person in enumerate(seated):
         code = codes[person["email"]].rstrip("/").rsplit("/", 1)[-1]
