@@ -82,7 +82,7 @@ def results_publish(world, admin_user):
     from app.events import services
 
     event = _event(world)
-    services.change_status(event, "mark_held")
+    services.change_status(event, "mark_held", now=event.starts_at)  # on the day of the event
     services.change_status(event, "publish")
 
 
