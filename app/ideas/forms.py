@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app.core.security import MAX_ID
 from app.ideas.services import MAX_REASON_LENGTH, MAX_SAID_BY_LENGTH, MAX_STAND_DESCRIPTION, MAX_STAND_TITLE
@@ -42,7 +42,14 @@ class HideForm(FlaskForm):
 
 
 class IdeaNumberField(IntegerField):
-    """An idea's number as staff see it: "12", "#12" or "Nr. 12" are all idea 12."""
+    """An idea's number as staff see it: "12", "#12" or "Nr. 12" are all idea 12 (a text input, so the
+    "#" can be typed; the numeric keyboard on phones and tablets)."""
+
+    widget = TextInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):
         if not valuelist:
