@@ -10,14 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from app import create_app
 from app.core.models import utcnow
 from app.events.models import Application, Criterion, CriterionOption, Event, Process
 from app.extensions import db
-from config import TestingConfig
-from tests.conftest import ON_POSTGRES, IsolatedClient, _empty_all_tables
 from tests.support.browser import assert_page_fit
-from tests.support.servers import LiveServer
+from tests.support.journeys import journey_app, serving
 from tests.support.smtp import find_links
 
 pytestmark = pytest.mark.browser
@@ -26,13 +23,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, smtp_server, _pg_schema):
     """The app with one open event (two criteria), served over HTTP."""
-    tmp = tmp_path_factory.mktemp("correction")
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=_pg_schema or f"sqlite:///{tmp / 'db.sqlite'}",
-                     INSTANCE_PATH=str(tmp / "instance"), MAIL_SERVER=smtp_server.host,
-                     MAIL_PORT=smtp_server.port)
-    app.test_client_class = IsolatedClient
+    app = journey_app(tmp_path_factory.mktemp("correction"), smtp_server, _pg_schema)
     with app.app_context():
-        _empty_all_tables() if ON_POSTGRES else db.create_all()
         now = utcnow()
         event = Event(process=Process(title="Esslingen 4.0"), title="Zukunftswerkstatt Esslingen",
                       status="open", seats=15, place="Altes Rathaus, Bürgersaal",
@@ -49,13 +41,8 @@ def world(tmp_path_factory, smtp_server, _pg_schema):
         db.session.add(event)
         db.session.commit()
         event_id = event.id
-    server = LiveServer(app).start()
-    app.config["BASE_URL"] = server.url
-    yield {"app": app, "url": server.url, "event_id": event_id}
-    server.stop()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with serving(app) as url:
+        yield {"app": app, "url": url, "event_id": event_id}
 
 
 @pytest.fixture

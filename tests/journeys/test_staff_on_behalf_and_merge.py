@@ -14,7 +14,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app import create_app
 from app.accounts import services as accounts
 from app.audit.models import AuditEntry
 from app.core.models import utcnow
@@ -25,10 +24,9 @@ from app.ideas import services as ideas
 from app.ideas.models import Idea, Stand
 from app.lottery import services as lottery
 from app.lottery.audit import draw_from_record
-from config import TestingConfig
-from tests.conftest import DEFAULT_PASSWORD, ON_POSTGRES, IsolatedClient, _empty_all_tables
+from tests.conftest import DEFAULT_PASSWORD
 from tests.support.browser import assert_no_axe_violations
-from tests.support.servers import LiveServer
+from tests.support.journeys import journey_app, serving
 
 pytestmark = pytest.mark.browser
 
@@ -49,13 +47,8 @@ def _draw_with_the_phone_person_seated(event: Event) -> None:
 def world(tmp_path_factory, smtp_server, _pg_schema):
     """A drawn event (one seat, the phone applicant holds it, two people waiting) with two stands,
     a second event of the same process with an idea, an admin and a moderator."""
-    tmp = tmp_path_factory.mktemp("staff")
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=_pg_schema or f"sqlite:///{tmp / 'db.sqlite'}",
-                     INSTANCE_PATH=str(tmp / "instance"), MAIL_SERVER=smtp_server.host,
-                     MAIL_PORT=smtp_server.port)
-    app.test_client_class = IsolatedClient
+    app = journey_app(tmp_path_factory.mktemp("staff"), smtp_server, _pg_schema)
     with app.app_context():
-        _empty_all_tables() if ON_POSTGRES else db.create_all()
         now = utcnow()
         process = Process(title="Esslingen 4.0")
         event = Event(process=process, title="Zukunftswerkstatt Esslingen", status="closed", seats=1,
@@ -86,13 +79,8 @@ def world(tmp_path_factory, smtp_server, _pg_schema):
         foreign, _ = ideas.record_idea(other_stand, "Termine im Bürgeramt online buchen")
         db.session.commit()
         ids = {"event": event.id, "target": target.id, "duplicate": duplicate.id, "foreign": foreign.id}
-    server = LiveServer(app).start()
-    app.config["BASE_URL"] = server.url
-    yield {"app": app, "url": server.url, **ids}
-    server.stop()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with serving(app) as url:
+        yield {"app": app, "url": url, **ids}
 
 
 @pytest.fixture

@@ -1,0 +1,37 @@
+"""The app of a browser journey module: one app on its own database, served over HTTP for the module."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from app import create_app
+from app.extensions import db
+from config import TestingConfig
+from tests.conftest import ON_POSTGRES, IsolatedClient, _empty_all_tables
+from tests.support.servers import LiveServer
+
+
+def journey_app(tmp, smtp_server, pg_schema):
+    """A fresh app with empty tables (the PostgreSQL schema of the run, or a SQLite file in ``tmp``)
+    that sends mail to ``smtp_server``."""
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=pg_schema or f"sqlite:///{tmp / 'db.sqlite'}",
+                     INSTANCE_PATH=str(tmp / "instance"), MAIL_SERVER=smtp_server.host,
+                     MAIL_PORT=smtp_server.port)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        _empty_all_tables() if ON_POSTGRES else db.create_all()
+    return app
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """Serve ``app`` on a free port; yields its URL (also its BASE_URL for mails)."""
+    server = LiveServer(app).start()
+    app.config["BASE_URL"] = server.url
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
