@@ -32,7 +32,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
-    WTF_CSRF_TIME_LIMIT = 60 * 60 * 12
+    #: The form token is valid as long as the session (it is bound to it): a form left open for
+    #: hours is not refused when it is finally sent, so no typed text is lost to an expiry.
+    WTF_CSRF_TIME_LIMIT = None
     #: Flask-WTF must not skip the check for any request method that changes state.
     WTF_CSRF_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
     #: Flask-WTF's extra check on HTTPS wants a Referer from the same host, but every page

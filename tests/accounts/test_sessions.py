@@ -41,7 +41,7 @@ def test_wrong_password_and_unknown_email_answer_the_same(client, create_user):
     known = client.submit("/login", {"email": "known@example.org", "password": "wrong password!"})
     unknown = client.submit("/login", {"email": "nobody@example.org", "password": "wrong password!"})
     assert known.status_code == unknown.status_code == 200
-    text = "E-Mail oder Passwort ist nicht korrekt"
+    text = "oder Passwort ist nicht korrekt"
     assert text in known.get_data(as_text=True) and text in unknown.get_data(as_text=True)
 
 

@@ -37,3 +37,27 @@ def test_wide_tables_are_keyboard_regions_and_flashes_are_announced(live_server,
     # Wide enough for the table: no region needed, none claimed.
     page.set_viewport_size({"width": 1600, "height": 900})
     page.wait_for_function("() => !document.querySelector('.table-wrap').hasAttribute('role')")
+
+
+def test_a_failed_form_says_so_in_the_title_and_focuses_the_summary(live_server, create_event, new_page):
+    from datetime import timedelta
+
+    from app.core.models import utcnow
+
+    now = utcnow()
+    event_id = create_event(status="open", starts_at=now + timedelta(days=20), place="Altes Rathaus",
+                            applications_open_at=now - timedelta(days=1),
+                            applications_close_at=now + timedelta(days=10),
+                            consent_text="Ich bin einverstanden, dass meine Angaben verarbeitet werden.")
+    page = new_page(phone=True)
+    page.goto(f"{live_server.url}/events/{event_id}/apply")
+    assert page.locator(".required-note").count() == 1
+    assert page.locator(".required-note").inner_text() == "Mit * markierte Felder müssen ausgefüllt werden."
+    consent = page.locator("#consent")
+    assert "consent-text" in consent.get_attribute("aria-describedby").split()
+    title = page.title()
+    page.get_by_role("button", name="Bewerbung absenden").click()
+    page.wait_for_selector("#error-summary")
+    assert page.title() == f"Fehler: {title}"
+    assert page.evaluate("() => document.activeElement.id") == "error-summary"
+    assert_page_fit(page, "application form with errors")

@@ -4,7 +4,11 @@
  * announced; their text is copied into the empty live region #announce after load, which
  * screen readers do announce (WCAG 4.1.3).
  *
- * 2. Wide tables scroll sideways inside their .table-wrap. A region that scrolls must be reachable
+ * 2. After a failed submit the error summary gets the focus and the page title starts with
+ * "Fehler:", so screen-reader users hear at once that the form was not accepted (WCAG 3.3.1).
+ * Forms with required fields say once, above their first field, what the asterisk means.
+ *
+ * 3. Wide tables scroll sideways inside their .table-wrap. A region that scrolls must be reachable
  * by keyboard (WCAG 2.1.1, axe "scrollable-region-focusable"): every .table-wrap that overflows
  * becomes a focusable, named region (named by its table's caption or the nearest heading before
  * it, numbered when two would share a name); one that no longer overflows goes back to normal.
@@ -59,6 +63,25 @@
     }, 250);
   }
 
+  function formHelp() {
+    var summary = document.getElementById("error-summary");
+    if (summary) {
+      document.title = summary.dataset.titlePrefix + ": " + document.title;
+      summary.focus();
+    }
+    var note = (document.getElementById("announce") || {dataset: {}}).dataset.requiredNote;
+    if (!note) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+      var mark = form.querySelector(".required-mark");
+      if (!mark || form.querySelector(".required-note")) { return; }
+      var first = mark.closest(".field") || mark.parentElement;
+      var p = document.createElement("p");
+      p.className = "hint required-note";
+      p.textContent = note;
+      first.parentElement.insertBefore(p, first);
+    });
+  }
+
   var timer = null;
   window.addEventListener("resize", function () {
     window.clearTimeout(timer);
@@ -66,4 +89,5 @@
   });
   update();
   announceFlashes();
+  formHelp();
 }());
