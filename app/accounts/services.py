@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
 from app.audit.services import log_action
@@ -43,7 +44,8 @@ def check_password_rules(password: str) -> None:
     """:raises AccountError: if the password is too short or too long."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError(
-            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            lazy_ngettext("The password must have at least %(num)d character.",
+                          "The password must have at least %(num)d characters.", MIN_PASSWORD_LENGTH),
             "password_too_short",
         )
     if len(password) > MAX_PASSWORD_LENGTH:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.core import bp, mail
 from app.core.access import staff_required
@@ -75,8 +76,9 @@ def outbox_send_now():
     mail.retry_now()
     result = mail.send_pending(limit=500)
     if result.failed:
-        flash(_("%(sent)d mails sent, %(failed)d failed; they will be retried.",
-                sent=result.sent, failed=result.failed), "error")
+        flash(ngettext("%(num)d mail sent.", "%(num)d mails sent.", result.sent) + " "
+              + ngettext("%(num)d mail failed and will be retried.", "%(num)d mails failed and will be retried.",
+                         result.failed), "error")
     else:
-        flash(_("%(sent)d mails sent.", sent=result.sent), "success")
+        flash(ngettext("%(num)d mail sent.", "%(num)d mails sent.", result.sent), "success")
     return redirect(url_for("core.outbox"))

@@ -29,6 +29,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
@@ -166,7 +167,8 @@ def clean_name(value: str | None) -> str:
         raise ApplicationError(_l("Please enter your name."), "name_missing", "name")
     if len(name) > NAME_MAX:
         raise ApplicationError(
-            _l("The name is too long (at most %(n)d characters).", n=NAME_MAX), "name_too_long", "name")
+            lazy_ngettext("The name is too long (at most %(num)d character).",
+                          "The name is too long (at most %(num)d characters).", NAME_MAX), "name_too_long", "name")
     return name
 
 

@@ -24,6 +24,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from app.audit.services import diff, log_action, snapshot
 from app.core.models import utcnow
@@ -170,7 +171,8 @@ def _validate_event_data(data: EventData) -> None:
     if not isinstance(data.seats, int) or not 0 <= data.seats <= MAX_SEATS:
         raise EventError(_l("The number of seats must be between 0 and %(max)d.", max=MAX_SEATS), "seats_range")
     if not isinstance(data.retention_days, int) or not 0 <= data.retention_days <= MAX_RETENTION_DAYS:
-        raise EventError(_l("The retention period must be between 0 and %(max)d days.", max=MAX_RETENTION_DAYS),
+        raise EventError(lazy_ngettext("The retention period must be between 0 and %(num)d day.",
+                                       "The retention period must be between 0 and %(num)d days.", MAX_RETENTION_DAYS),
                          "retention_range")
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
         raise EventError(_l("The event must end after it starts."), "end_before_start")
@@ -403,7 +405,8 @@ def save_criterion(event: Event, label: str, key: str, options: list[OptionData]
         raise EventError(_l("Criterion “%(label)s”: the short name “%(key)s” is already used by another "
                             "criterion of this event.", label=label, key=key), "key_taken")
     if criterion is None and len(event.criteria) >= MAX_CRITERIA:
-        raise EventError(_l("An event can have at most %(max)d criteria.", max=MAX_CRITERIA), "too_many_criteria")
+        raise EventError(lazy_ngettext("An event can have at most %(num)d criterion.",
+                                       "An event can have at most %(num)d criteria.", MAX_CRITERIA), "too_many_criteria")
 
     cleaned = _clean_options(label, options)
     check_criterion_fits(label, cleaned, event.seats)
@@ -488,7 +491,9 @@ def _clean_options(label: str, options: list[OptionData]) -> list[OptionData]:
     if len(cleaned) < 2:
         raise EventError(_l("Criterion “%(label)s” needs at least two options.", label=label), "too_few_options")
     if len(cleaned) > MAX_OPTIONS:
-        raise EventError(_l("Criterion “%(label)s” can have at most %(max)d options.", label=label, max=MAX_OPTIONS),
+        raise EventError(lazy_ngettext("Criterion “%(label)s” can have at most %(num)d option.",
+                                       "Criterion “%(label)s” can have at most %(num)d options.", MAX_OPTIONS,
+                                       label=label),
                          "too_many_options")
     return cleaned
 
@@ -506,12 +511,16 @@ def check_criterion_fits(label: str, options: list[OptionData] | list[CriterionO
                                 min=option.min_seats, max=option.max_seats), "min_above_max")
     minimum = sum(o.min_seats for o in options)
     if minimum > seats:
-        raise EventError(_l("Criterion “%(label)s”: the minimums add up to %(sum)d seats, but the event has only "
-                            "%(seats)d.", label=label, sum=minimum, seats=seats), "min_sum_above_seats")
+        raise EventError(lazy_ngettext("Criterion “%(label)s”: the minimums add up to %(num)d seat, but the event has "
+                                       "only %(seats)d.",
+                                       "Criterion “%(label)s”: the minimums add up to %(num)d seats, but the event has "
+                                       "only %(seats)d.", minimum, label=label, seats=seats), "min_sum_above_seats")
     maximum = sum(seats if o.max_seats is None else min(o.max_seats, seats) for o in options)
     if seats and maximum < seats:
-        raise EventError(_l("Criterion “%(label)s”: the maximums add up to only %(sum)d seats, so %(seats)d seats "
-                            "can never be filled.", label=label, sum=maximum, seats=seats), "max_sum_below_seats")
+        raise EventError(lazy_ngettext("Criterion “%(label)s”: the maximums add up to only %(num)d seat, but the event "
+                                       "has %(seats)d.",
+                                       "Criterion “%(label)s”: the maximums add up to only %(num)d seats, but the event "
+                                       "has %(seats)d.", maximum, label=label, seats=seats), "max_sum_below_seats")
     shares = [_percent(o) for o in options]
     total = sum(s for s in shares if s is not None)
     if total > 100.0001:

@@ -11,7 +11,9 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
 from app.audit.services import diff, log_action
@@ -47,6 +49,18 @@ class IdeaError(Exception):
         super().__init__(str(message))
         self.message = message
         self.code = code
+
+
+TOO_MANY_TAGS = lazy_ngettext("An idea can have at most %(num)d tag.", "An idea can have at most %(num)d tags.",
+                              MAX_TAGS_PER_IDEA)
+
+
+def _too_long(length: int):
+    return lazy_ngettext("An idea can have at most %(max)s character; this one has %(n)s. "
+                         "Please shorten it or split it into two ideas.",
+                         "An idea can have at most %(max)s characters; this one has %(n)s. "
+                         "Please shorten it or split it into two ideas.",
+                         MAX_IDEA_LENGTH, max=format_decimal(MAX_IDEA_LENGTH), n=format_decimal(length))
 
 
 # -- permissions ------------------------------------------------------------------------
@@ -146,20 +160,14 @@ def parse_idea_input(raw: object) -> tuple[str, list[str]]:
     if not isinstance(raw, str):
         raise IdeaError(_l("The idea must be text."), "text_invalid")
     if len(raw) > 4 * MAX_IDEA_LENGTH:
-        raise IdeaError(_l("An idea can have at most %(max)s characters; this one has %(n)s. "
-                           "Please shorten it or split it into two ideas.",
-                           max=f"{MAX_IDEA_LENGTH:,}".replace(",", "."), n=f"{len(raw):,}".replace(",", ".")),
-                        "text_too_long")
+        raise IdeaError(_too_long(len(raw)), "text_too_long")
     text, labels = split_tags(clean_text(raw))
     if not text:
         raise IdeaError(_l("Please enter the idea's text."), "text_required")
     if len(text) > MAX_IDEA_LENGTH:
-        raise IdeaError(_l("An idea can have at most %(max)s characters; this one has %(n)s. "
-                           "Please shorten it or split it into two ideas.",
-                           max=f"{MAX_IDEA_LENGTH:,}".replace(",", "."), n=f"{len(text):,}".replace(",", ".")),
-                        "text_too_long")
+        raise IdeaError(_too_long(len(text)), "text_too_long")
     if len(labels) > MAX_TAGS_PER_IDEA:
-        raise IdeaError(_l("An idea can have at most %(max)d tags.", max=MAX_TAGS_PER_IDEA), "too_many_tags")
+        raise IdeaError(TOO_MANY_TAGS, "too_many_tags")
     return text, labels
 
 
@@ -170,7 +178,8 @@ def _clean_said_by(value: object) -> str:
         raise IdeaError(_l("\"Said by\" must be text."), "said_by_invalid")
     value = clean_text(value)
     if len(value) > MAX_SAID_BY_LENGTH:
-        raise IdeaError(_l("\"Said by\" can have at most %(max)d characters.", max=MAX_SAID_BY_LENGTH),
+        raise IdeaError(lazy_ngettext("\"Said by\" can have at most %(num)d character.",
+                                      "\"Said by\" can have at most %(num)d characters.", MAX_SAID_BY_LENGTH),
                         "said_by_too_long")
     return value
 
@@ -199,7 +208,7 @@ def parse_tag_list(raw: object) -> list[str]:
             seen.add(key)
             labels.append(label)
     if len(labels) > MAX_TAGS_PER_IDEA:
-        raise IdeaError(_l("An idea can have at most %(max)d tags.", max=MAX_TAGS_PER_IDEA), "too_many_tags")
+        raise IdeaError(TOO_MANY_TAGS, "too_many_tags")
     return labels
 
 
@@ -315,7 +324,7 @@ def edit_idea(idea: Idea, raw_text: object, *, user: User | None, said_by: objec
     else:
         wanted = list(idea.tags) + [t for t in tags_for(process_id, labels) if t not in idea.tags]
     if len(wanted) > MAX_TAGS_PER_IDEA:
-        raise IdeaError(_l("An idea can have at most %(max)d tags.", max=MAX_TAGS_PER_IDEA), "too_many_tags")
+        raise IdeaError(TOO_MANY_TAGS, "too_many_tags")
     idea.tags = wanted
     idea.updated_at = utcnow()
     db.session.flush()
@@ -337,7 +346,8 @@ def hide_idea(idea: Idea, reason: object, *, user: User | None) -> Idea:
     if not reason:
         raise IdeaError(_l("Please give a reason for hiding the idea."), "reason_required")
     if len(reason) > MAX_REASON_LENGTH:
-        raise IdeaError(_l("The reason can have at most %(max)d characters.", max=MAX_REASON_LENGTH),
+        raise IdeaError(lazy_ngettext("The reason can have at most %(num)d character.",
+                                      "The reason can have at most %(num)d characters.", MAX_REASON_LENGTH),
                         "reason_too_long")
     if idea.status not in VISIBLE_STATUSES:
         raise IdeaError(_l("Only a visible idea can be hidden."), "cannot_hide")

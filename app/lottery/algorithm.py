@@ -268,8 +268,8 @@ def build_pool(applicants: Sequence[Applicant], quotas: Quotas, seats: int) -> P
     if len(answers_of) < seats:
         raise LotteryError(
             "too_few",
-            _l("There are %(count)s applicants for %(seats)s seats; a lottery needs at least as many "
-               "applicants as seats.", count=len(answers_of), seats=seats),
+            _l("Applicants: %(count)s, seats: %(seats)s. A lottery needs at least as many applicants as seats.",
+               count=len(answers_of), seats=seats),
             {"applicants": len(answers_of), "seats": seats},
         )
 
@@ -440,7 +440,7 @@ def diagnose_infeasible(pool: Pool) -> LotteryError:
                            for r in relaxation)
     return LotteryError(
         "infeasible",
-        _l("No panel of %(seats)s seats can meet all quotas with these applicants. Conflicts: %(conflicts)s. "
+        _l("With these applicants no panel (seats: %(seats)s) can meet all quotas. Conflicts: %(conflicts)s. "
            "Nearest feasible change: %(suggestion)s.", seats=pool.seats,
            conflicts="; ".join(describe_conflict(c) for c in conflicts), suggestion=suggestion or "-"),
         {"conflicts": conflicts, "relaxation": relaxation},

@@ -47,6 +47,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -263,8 +264,9 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
         raise LotteryError("bad_input", _l("Describe where and how the number will be drawn in public, e.g. "
                                            "“three ten-sided dice in the council meeting on 20 March”."))
     if len(description) > MAX_DESCRIPTION:
-        raise LotteryError("bad_input", _l("The description is too long (at most %(n)d characters).",
-                                           n=MAX_DESCRIPTION))
+        raise LotteryError("bad_input", lazy_ngettext("The description is too long (at most %(num)d character).",
+                                                      "The description is too long (at most %(num)d characters).",
+                                                      MAX_DESCRIPTION))
     if event.seats < 1:
         raise LotteryError("bad_input", _l("The event has no seats to draw."))
 
@@ -677,7 +679,8 @@ def supersede_draw(draw: LotteryDraw, user, reason: str, now: datetime | None = 
         raise LotteryError("reason_missing", _l("Give the reason for the re-draw (at least 10 characters); it is "
                                                 "published with the draw."))
     if len(reason) > MAX_REASON:
-        raise LotteryError("reason_missing", _l("The reason is too long (at most %(n)d characters).", n=MAX_REASON))
+        raise LotteryError("reason_missing", lazy_ngettext("The reason is too long (at most %(num)d character).",
+                                                     "The reason is too long (at most %(num)d characters).", MAX_REASON))
     draw = _lock_draw(draw)
     if draw.state == DrawState.SUPERSEDED.value:
         raise LotteryError("wrong_state", _l("This draw has already been superseded."))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core.access import safe_next, staff_required
@@ -106,8 +107,10 @@ def process(event_id: int):
         return _back(event)
     result = services.process_draw(current, user=current_user)
     db.session.commit()
-    flash(_("%(expired)d unconfirmed seat(s) lapsed; %(admitted)d applicant(s) admitted from the waiting list.",
-            expired=len(result.expired), admitted=len(result.admitted)), "success")
+    flash(ngettext("%(num)d unconfirmed seat has lapsed.", "%(num)d unconfirmed seats have lapsed.",
+                   len(result.expired)) + " "
+          + ngettext("%(num)d person has moved up from the waiting list.",
+                     "%(num)d people have moved up from the waiting list.", len(result.admitted)), "success")
     if result.blocked is not None:
         flash(str(result.blocked.message), "warning")
     return _back(event)
@@ -220,7 +223,7 @@ def files(event_id: int):
             status = 422
         else:
             db.session.commit()
-            flash(_("%(count)d criteria imported.", count=len(saved)), "success")
+            flash(ngettext("%(num)d criterion imported.", "%(num)d criteria imported.", len(saved)), "success")
             return redirect(url_for("lottery.files", event_id=event.id), 303)
     elif request.method == "POST" and request.form.get("action") in ("dry_run", "dry_run_csv") \
             and dry_form.validate():

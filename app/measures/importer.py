@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from app.accounts.models import User
 from app.audit.services import log_action
@@ -147,7 +148,8 @@ def parse(process: Process, data: bytes | None) -> Preview:
             if not any(cell.strip() for cell in record):
                 continue
             if len(preview.rows) + len(preview.errors) >= MAX_ROWS:
-                preview.file_error = _l("The file has more than %(max)d rows; please split it.", max=MAX_ROWS)
+                preview.file_error = lazy_ngettext("The file has more than %(num)d row; please split it.",
+                                              "The file has more than %(num)d rows; please split it.", MAX_ROWS)
                 return preview
             _check_row(record, columns, line, preview, existing, seen)
     except csv.Error as exc:
@@ -177,10 +179,11 @@ def _check_row(record: list[str], columns: list[str | None], line: int, preview:
         fields = services._clean_fields(values["description"], values["chapter"], values["office"])
         description, chapter, office = fields["description"], fields["chapter"], fields["office"]
     except MeasureError as exc:
-        problems.append(_l("the %(column)s is too long (at most %(max)d characters).",
-                           column=COLUMN_LABELS.get(exc.field or "", exc.field),
-                           max={"description": services.MAX_DESCRIPTION, "chapter": services.MAX_CHAPTER,
-                                "office": services.MAX_OFFICE}.get(exc.field or "", 0)))
+        problems.append(lazy_ngettext("the %(column)s is too long (at most %(num)d character).",
+                                      "the %(column)s is too long (at most %(num)d characters).",
+                                      {"description": services.MAX_DESCRIPTION, "chapter": services.MAX_CHAPTER,
+                                       "office": services.MAX_OFFICE}.get(exc.field or "", 0),
+                                      column=COLUMN_LABELS.get(exc.field or "", exc.field)))
     word = clean_text(values["status"])
     status = status_from_word(word)
     if status is None:

@@ -13,6 +13,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -87,14 +88,16 @@ def _clean(value: object, maximum: int, *, multiline: bool = False, required_mes
     if required_message is not None and not text:
         raise MeasureError(required_message, f"{code}_required", field_name)
     if len(text) > maximum:
-        raise MeasureError(too_long_message or _l("This text can have at most %(max)d characters.", max=maximum),
+        raise MeasureError(too_long_message or lazy_ngettext("This text can have at most %(num)d character.",
+                                                               "This text can have at most %(num)d characters.", maximum),
                            f"{code}_too_long", field_name)
     return text
 
 
 def clean_title(value: object) -> str:
     return _clean(value, MAX_TITLE, required_message=_l("Please give the measure a title."),
-                  too_long_message=_l("The title can have at most %(max)d characters.", max=MAX_TITLE),
+                  too_long_message=lazy_ngettext("The title can have at most %(num)d character.",
+                                                "The title can have at most %(num)d characters.", MAX_TITLE),
                   code="title", field_name="title")
 
 
@@ -294,7 +297,8 @@ def link_ideas(measure: Measure, ideas: Iterable[Idea], *, user: User | None = N
     """
     ideas = list({i.id: i for i in ideas}.values())
     if len(ideas) > MAX_LINK_BATCH:
-        raise MeasureError(_l("At most %(max)d ideas can be linked at once.", max=MAX_LINK_BATCH), "too_many")
+        raise MeasureError(lazy_ngettext("At most %(num)d idea can be linked at once.",
+                                         "At most %(num)d ideas can be linked at once.", MAX_LINK_BATCH), "too_many")
     for idea in ideas:
         _check_linkable(measure, idea)
     existing = set(db.session.execute(
@@ -380,7 +384,8 @@ def set_not_taken(idea: Idea, reason: object, *, user: User | None = None) -> Id
     """
     reason_text = _clean(reason, MAX_REASON, multiline=True,
                          required_message=_l("Please give the reason why the idea is not taken."),
-                         too_long_message=_l("The reason can have at most %(max)d characters.", max=MAX_REASON),
+                         too_long_message=lazy_ngettext("The reason can have at most %(num)d character.",
+                                                       "The reason can have at most %(num)d characters.", MAX_REASON),
                          code="reason", field_name="reason")
     if idea.status not in VISIBLE_IDEA:
         raise MeasureError(_l("Idea #%(id)d is hidden or merged; it needs no reason.", id=idea.id), "idea_hidden")

@@ -84,8 +84,8 @@ def funnel_chart(p: Participation, key: str = "funnel") -> charts.BarChart:
     steps = funnel_steps(p)
     return charts.bar_chart(
         key, _("Participation funnel"),
-        _("From applications to votes in %(count)d steps; the table below gives the same numbers.",
-          count=len(steps)),
+        ngettext("From applications to votes in %(num)d step; the table below gives the same numbers.",
+                 "From applications to votes in %(num)d steps; the table below gives the same numbers.", len(steps)),
         [(label, {"people": n}) for _, label, n in steps], ("people",))
 
 

@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape, unescape
 import sqlalchemy as sa
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -303,10 +304,12 @@ class Report:
         story.append(_table(rows, s, numeric_from=1))
         total = services.sum_of_stands(self.stand_totals)
         story.append(Spacer(1, 3 * mm))
-        story.append(_p(_("%(ideas)s ideas received %(total)s dots: %(room)s in the room, %(board)s on the boards "
-                          "and %(online)s online.", ideas=format_decimal(total.ideas),
-                          total=format_decimal(total.total), room=format_decimal(total.room),
-                          board=format_decimal(total.board), online=format_decimal(total.online)), s.body))
+        story.append(_p(ngettext("%(ideas)s idea received dots: %(total)s in total, %(room)s in the room, %(board)s on "
+                                 "the boards and %(online)s online.",
+                                 "%(ideas)s ideas received dots: %(total)s in total, %(room)s in the room, %(board)s "
+                                 "on the boards and %(online)s online.", total.ideas, ideas=format_decimal(total.ideas),
+                                 total=format_decimal(total.total), room=format_decimal(total.room),
+                                 board=format_decimal(total.board), online=format_decimal(total.online)), s.body))
         story.append(bar_chart(_("Participation (all events)"), [
             (_("Applications"), sum(p.valid for p in funnel.values())),
             (_("Selected"), sum(p.selected for p in funnel.values())),

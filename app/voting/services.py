@@ -31,6 +31,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from app.audit.services import diff, log_action, snapshot
 from app.accounts.models import User
@@ -387,7 +388,8 @@ def issue_walk_in(event: Event, holder_name: object = "", *, user: User | None =
         raise VotingError(_l("Tickets at the door are not allowed for this event."), "walk_ins_off")
     name = clean_text(holder_name) if isinstance(holder_name, str) else ""
     if len(name) > MAX_NAME_LENGTH:
-        raise VotingError(_l("The name is too long (at most %(max)d characters).", max=MAX_NAME_LENGTH), "bad_name")
+        raise VotingError(lazy_ngettext("The name is too long (at most %(num)d character).",
+                                        "The name is too long (at most %(num)d characters).", MAX_NAME_LENGTH), "bad_name")
     ticket = issue_ticket(event, kind="walk_in", holder_name=name or None, user=user)
     ticket.checked_in_at = utcnow()
     ticket.checked_in_by_id = user.id if user is not None else None

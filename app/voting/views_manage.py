@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 import sqlalchemy as sa
@@ -109,7 +110,7 @@ def issue_tickets(event_id: int):
         abort(400)
     issued = services.issue_tickets_for_event(event, user=current_user)
     db.session.commit()
-    flash(_("%(n)d tickets issued and sent.", n=issued), "success")
+    flash(ngettext("%(num)d ticket issued and sent.", "%(num)d tickets issued and sent.", issued), "success")
     return redirect(url_for("voting.manage", event_id=event.id))
 
 
@@ -163,7 +164,8 @@ def walk_in(event_id: int):
     event = get_event(event_id)
     form = WalkInForm()
     if not form.validate_on_submit():
-        flash(_("The name is too long (at most %(max)d characters).", max=200), "error")
+        flash(ngettext("The name is too long (at most %(num)d character).",
+                       "The name is too long (at most %(num)d characters).", 200), "error")
         return redirect(url_for("voting.checkin", event_id=event.id))
     try:
         ticket = services.issue_walk_in(event, form.name.data or "", user=current_user)
@@ -220,7 +222,7 @@ def board(event_id: int):
             db.session.rollback()
         else:
             db.session.commit()
-            flash(_("%(n)d counts saved.", n=changed), "success")
+            flash(ngettext("%(num)d count saved.", "%(num)d counts saved.", changed), "success")
             return redirect(url_for("voting.board", event_id=event.id))
     return render_template("voting/manage/board.html", event=event, stands=stands, errors=errors,
                            counts=services.board_counts(event), form=EmptyForm(),

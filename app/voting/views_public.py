@@ -12,6 +12,7 @@ import logging
 
 from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.core.access import public
 from app.core.logs import log_event
@@ -197,7 +198,7 @@ def release(event_id: int):
         try:
             count = services.release_removed_dots(ticket)
             db.session.commit()
-            flash(_("%(n)d dots are free again.", n=count), "success")
+            flash(ngettext("%(num)d dot is free again.", "%(num)d dots are free again.", count), "success")
         except VotingError as exc:
             db.session.rollback()
             flash(str(exc.message), "error")

@@ -123,6 +123,10 @@ def test_errors_are_shown_and_nothing_stored(app, client, open_event, applicatio
     assert "Bitte willigen Sie in die Verarbeitung Ihrer Daten ein." in html
     assert "Bitte geben Sie Ihren Namen ein." in html
     assert 'aria-invalid="true"' in html and 'id="error-summary"' in html
+    # the summary names a field by its label, except a label that is a sentence (the consent)
+    assert "E-Mail: Bitte geben Sie eine gültige E-Mail-Adresse ein." in html
+    assert 'href="#consent">Bitte willigen Sie in die Verarbeitung Ihrer Daten ein.</a>' in html
+    assert "ein.: " not in html
     assert _count(app) == 0
 
 

@@ -113,7 +113,7 @@ def test_keyboard_capture_tags_merge_and_live_wall_across_workers(app, database_
 
         # Merge the two ideas about appointments (the second into the first).
         page.goto(f"{server.url}/ideas/{ids[0]}")
-        page.get_by_role("button", name=re.compile(rf"#{ids[1]}\b.*#{ids[0]}\b")).click()
+        page.get_by_role("button", name=re.compile(rf"Nr\. {ids[1]}\b.*Nr\. {ids[0]}\b")).click()
         page.wait_for_selector(f"#sources ~ ul a[href='/ideas/{ids[1]}']")
         wall.wait_for_selector(f'#wall-ideas li[data-id="{ids[1]}"]', state="detached",
                                timeout=WALL_DEADLINE_MS)

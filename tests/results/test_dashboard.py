@@ -43,7 +43,7 @@ def test_process_dashboard_shows_everything_staff_may_see(staff_client, results_
     # The unpublished event is in the staff view; hidden ideas only as a count.
     assert "Unveröffentlichte Idee zum Portal" in html and "Nachtreffen Einwohner" in html
     assert "Beleidigender Beitrag" not in html
-    assert "ausgeblendete Ideen" in html
+    assert "ausgeblendete Idee<" in html  # one hidden idea: singular
     assert "Was welcher Zielgruppe wichtig war" in html and "Jugendrat" in html
     assert "Anteil der Punkte je Marktstand und Zielgruppe" in html
     assert "Beteiligung je Veranstaltung" in html
