@@ -1,6 +1,9 @@
 """Tables the core needs: shared rate-limit counters and the mail outbox."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from sqlalchemy import ForeignKey, LargeBinary, String, Text
@@ -9,9 +12,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 
 
+#: A fixed "now" while the demo replays its past (see :func:`frozen_now`).
+_frozen_now: ContextVar[datetime | None] = ContextVar("frozen_now", default=None)
+
+
 def utcnow() -> datetime:
     """Now, as naive UTC (how the database stores times)."""
+    frozen = _frozen_now.get()
+    if frozen is not None:
+        return frozen
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@contextmanager
+def frozen_now(moment: datetime) -> Iterator[None]:
+    """Within the block, :func:`utcnow` (and every column default using it) returns ``moment``.
+
+    For replaying a past story through the real services (``app.demo``); never in a request.
+    """
+    token = _frozen_now.set(moment)
+    try:
+        yield
+    finally:
+        _frozen_now.reset(token)
 
 
 class RateLimitCounter(db.Model):

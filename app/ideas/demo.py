@@ -1,12 +1,7 @@
-"""Demo ideas for the three stands of the Esslingen citizens' workshop (called by ``app.demo``)."""
+"""Demo ideas (used by ``app.demo``): the three stands of the Esslingen citizens' workshop and the
+further workshops of the other stakeholder groups. Texts are illustrative; the tags overlap so that
+the groups can be compared."""
 from __future__ import annotations
-
-import uuid
-
-import sqlalchemy as sa
-
-from app.events.models import Event, Process
-from app.extensions import db
 
 #: Per stand position: (text with inline tags, said by).
 DEMO_IDEAS = {
@@ -30,26 +25,28 @@ DEMO_IDEAS = {
     ],
 }
 
-
-def ensure_demo_ideas(process: Process) -> None:
-    """Add the demo ideas to the workshop's stands that have none (skipped without the idea tables)."""
-    from app.ideas import services
-    from app.ideas.models import Idea, Stand
-
-    if not sa.inspect(db.session.connection()).has_table("idea"):
-        return  # the database is older than the ideas feature
-    db.session.flush()
-    stands = db.session.execute(
-        sa.select(Stand).join(Event, Event.id == Stand.event_id).where(Event.process_id == process.id)
-        .order_by(Stand.position)
-    ).scalars().all()
-    for stand in stands:
-        if stand.position not in DEMO_IDEAS:
-            continue
-        if db.session.execute(sa.select(Idea.id).where(Idea.stand_id == stand.id).limit(1)).first():
-            continue
-        moderator = stand.moderators[0] if stand.moderators else None
-        for text, said_by in DEMO_IDEAS[stand.position]:
-            client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"ideenmarkt-demo:{stand.id}:{text}"))
-            services.record_idea(stand, text, said_by=said_by, client_id=client_id, user=moderator)
-        services.wall_link(stand.event)
+#: Per stakeholder group of the further workshops: (text with inline tags, said by).
+FURTHER_IDEAS = {
+    "Unternehmen": [
+        ("Gewerbeanmeldung komplett online #formulare", ""),
+        ("Ein Unternehmenskonto für alle Anträge bei der Stadt #Bürgerportal", ""),
+        ("Termine bei der Wirtschaftsförderung online buchen #termine", ""),
+        ("Schnelles Internet in allen Gewerbegebieten #breitband", ""),
+    ],
+    "City-Initiative": [
+        ("Freies WLAN in der ganzen Innenstadt #wlan", ""),
+        ("Online-Schaufenster der Esslinger Geschäfte auf der Homepage der Stadt #mobil", ""),
+        ("Freie Parkplätze in den Parkhäusern live anzeigen #parken", ""),
+    ],
+    "Hochschule": [
+        ("Offene Daten der Stadt maschinenlesbar veröffentlichen #opendata", ""),
+        ("Datenschutz und IT-Sicherheit von Anfang an mitdenken #datenschutz", ""),
+        ("Gemeinsame Projekte von Studierenden und Verwaltung #kooperation", ""),
+    ],
+    "Jugendgemeinderat": [
+        ("Die Homepage muss zuerst auf dem Handy funktionieren #mobil", ""),
+        ("Freies WLAN an Schulen und Jugendhäusern #wlan", ""),
+        ("Schülerausweis und Bibliotheksausweis in einer App #Bürgerportal", ""),
+        ("Erklären, was mit unseren Daten passiert #datenschutz", ""),
+    ],
+}

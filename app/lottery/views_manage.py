@@ -57,7 +57,8 @@ def manage(event_id: int):
     draws = services.draws_of(event)
     context = {"event": event, "draw": draw, "superseded": [d for d in draws if not d.is_active],
                "commit_form": CommitForm(), "draw_form": DrawForm(), "supersede_form": SupersedeForm()}
-    if draw is None and event.status in ("closed", "drawn"):
+    if draw is None and event.status in ("open", "closed", "drawn"):
+        # While applications come in, the preview shows how the quotas work out so far.
         context["preview"] = services.preview(event)
     elif draw is None:
         context["applicant_count"] = len(services.pool_applications(event))

@@ -4,11 +4,12 @@ The measures and dates are illustrative.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 
-from app.events.models import Event, EventStatus, Process
+from app.core.models import frozen_now
+from app.events.models import Event, Process
 from app.extensions import db
 
 PROPOSED = date(2019, 5, 15)
@@ -21,7 +22,7 @@ DEMO_MEASURES = [
      "Termine im Bürgerbüro rund um die Uhr online buchen, ändern und absagen.",
      [("adopted", ADOPTED, ADOPTED_COMMENT),
       ("in_progress", date(2019, 10, 1), "Die Ausschreibung ist abgeschlossen; der Testbetrieb beginnt.")],
-     40, ["Termine beim Bürgeramt online buchen", "Online-Terminbuchung für das Bürgeramt"]),
+     40, ["Termine beim Bürgeramt online buchen"]),  # the duplicate "Online-Terminbuchung …" is merged into it
     ("Servicekonto: ein Zugang für alle Online-Dienste", "Bürgerportal und Online-Dienste",
      "Amt für Digitalisierung und IT",
      "Ein Konto für alle Online-Dienste der Stadt, mit dem Servicekonto des Landes verbunden; "
@@ -71,21 +72,24 @@ def ensure_demo_measures(process: Process) -> None:
     def find(prefix: str):
         return [idea for idea in ideas if idea.text.startswith(prefix)]
 
+    def on_the_day(day: date):
+        """Each step at its own date (the demo replays the past), at ten in the morning UTC."""
+        return frozen_now(datetime.combine(day, time(10, 0)))
+
     for title, chapter, office, description, steps, progress, idea_texts in DEMO_MEASURES:
-        measure = services.create_measure(process, title=title, chapter=chapter, office=office,
-                                          description=description, on=PROPOSED)
+        with on_the_day(PROPOSED):
+            measure = services.create_measure(process, title=title, chapter=chapter, office=office,
+                                              description=description, on=PROPOSED)
+            linked = [idea for text in idea_texts for idea in find(text)]
+            if linked:
+                services.link_ideas(measure, linked)
         for status, on, comment in steps:
-            services.change_status(measure, status, on=on, comment=comment, notify=False)
-        services.update_measure(measure, title=title, chapter=chapter, office=office, description=description,
-                                progress=progress)
-        linked = [idea for text in idea_texts for idea in find(text)]
-        if linked:
-            services.link_ideas(measure, linked)
-    # The citizens' workshop's results were published in 2019 and flowed into the strategy;
-    # published, its ideas appear on the public page "what became of the ideas".
-    for event in {idea.stand.event for idea in ideas}:
-        if event.status == EventStatus.HELD.value:
-            event.status = EventStatus.PUBLISHED.value
-    for text, reason in NOT_TAKEN:
-        for idea in find(text):
-            services.set_not_taken(idea, reason)
+            with on_the_day(on):
+                services.change_status(measure, status, on=on, comment=comment, notify=False)
+        with on_the_day(steps[-1][1] if steps else PROPOSED):
+            services.update_measure(measure, title=title, chapter=chapter, office=office, description=description,
+                                    progress=progress)
+    with on_the_day(PROPOSED):
+        for text, reason in NOT_TAKEN:
+            for idea in find(text):
+                services.set_not_taken(idea, reason)

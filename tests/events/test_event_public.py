@@ -124,7 +124,8 @@ def test_process_list_and_start_page(client, demo):
     assert "Esslingen 4.0" in processes and f"/processes/{demo['process_id']}" in processes
     start = client.get("/").get_data(as_text=True)
     assert f"/processes/{demo['process_id']}" in start
-    assert "5 Veranstaltungen" in start  # all demo workshops are past
+    # The demo's event open for applications is the next one (the 2019 workshops are past).
+    assert "Nächste Veranstaltungen" in start and "Was ist aus den Ideen geworden?" in start
 
 
 def test_start_page_lists_next_events(client, create_process, create_event):
