@@ -11,9 +11,12 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from app.core import cli, deploy, errors, mail, nav
-    from app.core.text import linkify
+    from flask_babel import get_locale
+
+    from app.core.text import linkify, nest_quotes
 
     app.jinja_env.filters["linkify"] = linkify
+    app.jinja_env.filters["quoted"] = lambda text: nest_quotes(text, str(get_locale() or "de"))
     errors.register(app)
     nav.init_app(app)
     cli.register(app)
