@@ -194,5 +194,10 @@ def test_admin_settings_open_close_and_bulk_issue(app, staff_client, voting_even
     assert admin.submit(f"{base}/close", {}).status_code == 302
     assert admin.submit(f"/manage/events/{ev.event_id}/tickets", {}).status_code == 302
     moderator = staff_client("moderator")
+    assert moderator.get(base).status_code == 403  # no stand of this event
+    with app.app_context():
+        from app.ideas.models import Stand
+        _db.session.get(Stand, ev.stand_ids[0]).moderators.append(_db.session.merge(moderator.user))
+        _db.session.commit()
     assert moderator.submit(f"{base}/open", {}).status_code == 403
     assert moderator.get(base).status_code == 200
