@@ -22,7 +22,7 @@ from app.extensions import db, limiter
 @limiter.limit(config_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(url_for("core.index")))
+        return redirect(safe_next(url_for("core.staff_start")))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
@@ -37,7 +37,7 @@ def login():
             db.session.commit()
             log_event("login", user_id=user.id)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(safe_next(url_for("core.index")))
+            return redirect(safe_next(url_for("core.staff_start")))
     return render_template("accounts/login.html", form=form)
 
 

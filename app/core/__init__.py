@@ -22,4 +22,5 @@ def init_app(app):
     cli.register(app)
     deploy.register(app)
     mail.init_app(app)
+    nav.register_staff_nav(_l("What is next"), "core.staff_start", (), order=1)
     nav.register_staff_nav(_l("Mail outbox"), "core.outbox", ("admin",), order=95)
