@@ -34,6 +34,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import log_action
+from app.core.formatting import format_moment
+from app.core.labels import register_labels
 from app.core.mail import queue_mail
 from app.core.models import utcnow
 from app.core.text import clean_text, normalise_email
@@ -67,7 +69,7 @@ CONFIRMABLE_EVENT = (EventStatus.OPEN.value, EventStatus.CLOSED.value)
 #: Event statuses in which staff may add an application received by phone or on paper.
 STAFF_ADDABLE_EVENT = (EventStatus.DRAFT.value, EventStatus.OPEN.value, EventStatus.CLOSED.value)
 
-STATUS_LABELS = {
+STATUS_LABELS = register_labels("application.status", {
     "unconfirmed": _l("Email not yet confirmed"),
     "applied": _l("Applied (confirmed)"),
     "selected": _l("Selected"),
@@ -76,8 +78,9 @@ STATUS_LABELS = {
     "confirmed": _l("Participation confirmed"),
     "declined": _l("Declined"),
     "withdrawn": _l("Withdrawn"),
-}
-SOURCE_LABELS = {"online": _l("online"), "phone": _l("by phone"), "paper": _l("on paper")}
+})
+SOURCE_LABELS = register_labels("application.source",
+                                {"online": _l("online"), "phone": _l("by phone"), "paper": _l("on paper")})
 
 
 class ApplicationError(Exception):
@@ -597,8 +600,8 @@ def export_rows(event: Event, batch: int = 1000) -> Iterator[list[str]]:
             yield [csv_safe(v) for v in (
                 row.id, row.name or "", row.email or "", status_labels.get(row.status, row.status),
                 source_labels.get(row.source, row.source), row.language,
-                row.created_at.strftime("%Y-%m-%d %H:%M") if row.created_at else "",
-                row.confirmed_at.strftime("%Y-%m-%d %H:%M") if row.confirmed_at else "",
+                format_moment(row.created_at),
+                format_moment(row.confirmed_at),
                 *(labels.get(chosen.get(cid), "") for cid in answer_cols))]
 
 

@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from app.audit.services import diff, log_action, snapshot
+from app.core.labels import register_labels
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Application, Criterion, CriterionOption, Event, EventStatus, Process
@@ -38,14 +39,14 @@ MAX_OPTIONS = 30
 MAX_CRITERIA = 20
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 
-EVENT_STATUS_LABELS = {
+EVENT_STATUS_LABELS = register_labels("event.status", {
     EventStatus.DRAFT.value: _l("Draft"),
     EventStatus.OPEN.value: _l("Open for applications"),
     EventStatus.CLOSED.value: _l("Applications closed"),
     EventStatus.DRAWN.value: _l("Seats drawn"),
     EventStatus.HELD.value: _l("Held"),
     EventStatus.PUBLISHED.value: _l("Results published"),
-}
+})
 
 
 class EventError(Exception):
@@ -212,13 +213,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "publish": (frozenset({EventStatus.HELD.value}), EventStatus.PUBLISHED.value),
 }
 
-ACTION_LABELS = {
+ACTION_LABELS = register_labels("event.transition", {
     "open": _l("Open applications"),
     "close": _l("Close applications"),
     "to_draft": _l("Back to draft"),
     "mark_held": _l("Mark as held"),
     "publish": _l("Publish results"),
-}
+})
 
 
 #: Extra checks other features add to an action (see :func:`register_action_check`).

@@ -127,7 +127,8 @@ class IdeaLog(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
-    #: create, edit, hide, unhide, merge (on the source), absorb (on the survivor), unmerge.
+    #: create, edit, hide, unhide, merge (on the source), absorb (on the survivor), unmerge,
+    #: release; link, unlink, not_taken, not_taken_cleared (measures). In words: ideas.display.
     action: Mapped[str] = mapped_column(String(20))
     #: For merge/absorb/unmerge: the idea on the other side.
     other_idea_id: Mapped[int | None] = mapped_column(ForeignKey("idea.id", ondelete="SET NULL"))

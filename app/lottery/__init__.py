@@ -7,6 +7,8 @@ into the application (see ``services`` for the life of a draw).
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
+from app.core.labels import label, register_labels
+
 bp = Blueprint("lottery", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/lottery")
 
@@ -14,37 +16,32 @@ from app.lottery import views_manage, views_public  # noqa: E402,F401
 
 
 def init_app(app):
-    from app.core.start import register_start_steps
-    from app.lottery import commands, services, start
+    from app.lottery import commands, services
     from app.lottery.cli import lottery_cli
 
     app.config.setdefault("LOTTERY_TABLE_SIZE", 1000)
     app.config.setdefault("LOTTERY_REPLACEMENT_REPLY_HOURS", 72)
     commands.register(lottery_cli)
-    register_start_steps(start.start_steps)
     app.cli.add_command(lottery_cli)
     app.jinja_env.globals.update(
         lottery_seat=services.seat_of_application,
-        draw_state_label=lambda state: DRAW_STATE_LABELS.get(state, state),
-        release_label=lambda reason: RELEASE_LABELS.get(reason, reason),
+        number_source_label=services.number_source_label,
+        draw_state_label=DRAW_STATE_LABELS,
+        release_label=RELEASE_LABELS,
         group_label=lambda group: GROUP_LABELS.get(group, group),
-        application_status_label=_application_status_label,
+        application_status_label=lambda status: label(status, "application.status"),
         on_behalf_channels=services.ON_BEHALF_CHANNELS,
     )
 
 
-def _application_status_label(status: str):
-    from app.events.application_services import STATUS_LABELS
-
-    return STATUS_LABELS.get(status, status)
-
-
-DRAW_STATE_LABELS = {
+DRAW_STATE_LABELS = register_labels("lottery_draw.state", {
     "committed": _l("commitment published"),
     "drawn": _l("drawn"),
     "superseded": _l("superseded"),
-}
-RELEASE_LABELS = {"declined": _l("declined"), "expired": _l("not confirmed in time"), "withdrawn": _l("withdrawn")}
+})
+RELEASE_LABELS = register_labels("lottery_entry.release_reason", {
+    "declined": _l("declined"), "expired": _l("not confirmed in time"), "withdrawn": _l("withdrawn"),
+})
 GROUP_LABELS = {
     "applicants": _l("Applicants"),
     "selected": _l("Selected"),

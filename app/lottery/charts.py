@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.formatting import format_share
 from app.lottery.services import CriterionReport
 
 WIDTH = 640
@@ -60,6 +61,6 @@ def share_chart(report: CriterionReport) -> Chart:
             bar_y += BAR_HEIGHT + BAR_GAP
         options.append(OptionBars(option.label, y, bars))
         y = bar_y + OPTION_GAP
-    ticks = [(LABEL_WIDTH + BAR_AREA * t / 4, f"{t * 25} %") for t in range(5)]
+    ticks = [(LABEL_WIDTH + BAR_AREA * t / 4, format_share(t / 4, digits=0)) for t in range(5)]
     return Chart(report.key, report.label, WIDTH, int(y + 16), LABEL_WIDTH, BAR_AREA, BAR_HEIGHT, options,
                  groups, ticks)

@@ -152,7 +152,8 @@ class LotteryReplacement(db.Model):
     #: JSON list of waiting pseudonyms passed over because they withdrew meanwhile.
     skipped_json: Mapped[str] = mapped_column(Text, default="[]")
     admitted: Mapped[str] = mapped_column(String(16))
-    #: Why the seats became free, e.g. "A-7F3K2: declined; A-Q2M4N: expired".
+    #: Why the seats became free, as codes of ``LotteryEntry.release_reason`` per pseudonym:
+    #: "A-7F3K2: declined; A-Q2M4N: expired" (shown translated, see :attr:`released_reasons`).
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: The admin who processed it; None when an applicant's decline or the expiry command triggered it.
@@ -167,6 +168,15 @@ class LotteryReplacement(db.Model):
     @property
     def skipped(self) -> list[str]:
         return json.loads(self.skipped_json)
+
+    @property
+    def released_reasons(self) -> list[tuple[str, str]]:
+        """``(pseudonym, release reason code)`` of each seat given up, in stored order."""
+        pairs = []
+        for part in self.reason.split(";") if self.reason else []:
+            pseudonym, _, code = part.partition(":")
+            pairs.append((pseudonym.strip(), code.strip()))
+        return pairs
 
     def as_audit(self) -> dict[str, Any]:
         return {"declined": self.declined, "admitted": self.admitted, "skipped": self.skipped}

@@ -240,6 +240,14 @@ def number_source_text(kind: str, description: str = "") -> str:
     return "public: " + description
 
 
+def number_source_label(draw: LotteryDraw) -> str:
+    """How the number is obtained, in the visitor's language. The committed text
+    (:func:`number_source_text`, part of the hash) stays as it is in the audit file."""
+    if draw.number_source_kind == "server":
+        return _("By the server, from the operating system's cryptographic random source")
+    return _("In public: %(description)s", description=draw.number_source.removeprefix("public: "))
+
+
 def publish_commitment(event: Event, user, kind: str, description: str = "",
                        table_size: int | None = None) -> LotteryDraw:
     """Freeze the applicant list, compute the table of M panels and publish the commitment.

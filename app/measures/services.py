@@ -18,6 +18,8 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.audit.services import diff, log_action, snapshot
+from app.core.formatting import format_day
+from app.core.labels import register_labels
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Event, EventStatus, Process
@@ -38,13 +40,13 @@ MAX_LINK_BATCH = 200
 
 VISIBLE_IDEA = (IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value)
 
-STATUS_LABELS = {
+STATUS_LABELS = register_labels("measure.status", {
     MeasureStatus.PROPOSED.value: _l("proposed"),
     MeasureStatus.ADOPTED.value: _l("adopted by the council"),
     MeasureStatus.IN_PROGRESS.value: _l("in progress"),
     MeasureStatus.DONE.value: _l("done"),
     MeasureStatus.REJECTED.value: _l("rejected"),
-}
+})
 
 #: Which status may follow which. "done" can be reopened, "rejected" proposed again.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -128,7 +130,7 @@ def _check_date(on: date | None, measure: Measure | None) -> date:
     if measure is not None and measure.status_date and on < measure.status_date:
         raise MeasureError(
             _l("The date cannot be before the date of the current status (%(date)s).",
-               date=measure.status_date.isoformat()), "date_before_current", "changed_on")
+               date=format_day(measure.status_date, "long")), "date_before_current", "changed_on")
     return on
 
 

@@ -181,7 +181,7 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     db.session.execute(sa.delete(RateLimitCounter).where(RateLimitCounter.expires_at < wall_clock))
     db.session.flush()
     if report.total:
-        log_action("privacy.purge", after=report.summary(), detail=f"retention purge at {now.isoformat()}")
+        log_action("privacy.purge", after={**report.summary(), "as_of": now})
     return report
 
 

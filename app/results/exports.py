@@ -26,14 +26,13 @@ from flask_babel import lazy_gettext as _l
 from app.core.models import utcnow
 from app.events.application_services import csv_safe
 from app.events.models import Event, Process
+from app.ideas.display import IDEA_STATUS_LABELS
 from app.extensions import db
 from app.results import services
 from app.results.services import IdeaRecord, Scope, StandTotal, TagTotal
 
 CSV_DELIMITER = ";"
 CSV_CHUNK_ROWS = 500
-
-IDEA_STATUS_LABELS = {"new": _l("new"), "adopted": _l("taken into a measure"), "merged": _l("merged")}
 
 #: (key, header) of the idea columns, in order.
 COLUMNS = (

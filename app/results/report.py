@@ -24,7 +24,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from reportlab.graphics.shapes import Drawing, Rect, String
@@ -38,6 +38,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (KeepTogether, LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
+from app.core.formatting import format_day, format_moment, format_share
 from app.core.models import utcnow
 from app.events.models import Event, EventStatus, Process
 from app.extensions import db
@@ -226,29 +227,17 @@ def wrap(text: str, width: float, font: str, size: float) -> str:
 
 
 def _share(value: float | None) -> str:
-    return "–" if value is None else format_percent(value, format="#,##0.0 %")
-
-
-#: Date patterns per language: German "01.04.2019, 18:00" and "Montag, 1. April 2019, 18:00 Uhr",
-#: English in the British style; four-digit years, no seconds.
-DATE_PATTERNS = {
-    "de": {"date": "dd.MM.yyyy", "datetime": "dd.MM.yyyy, HH:mm", "long": "EEEE, d. MMMM yyyy, HH:mm 'Uhr'"},
-    "en": {"date": "d MMM yyyy", "datetime": "d MMM yyyy, HH:mm", "long": "EEEE d MMMM yyyy, HH:mm"},
-}
-
-
-def _pattern(kind: str) -> str:
-    language = str(get_locale() or "de").split("_")[0]
-    return DATE_PATTERNS.get(language, DATE_PATTERNS["de"])[kind]
+    return format_share(value)
 
 
 def date_text(value) -> str:
-    return "–" if value is None else format_date(value, _pattern("date"))
+    """A date in the one format of the language (app.core.formatting); "–" for none."""
+    return format_day(value) or "–"
 
 
 def datetime_text(value, long: bool = False) -> str:
-    """A stored (naive UTC) time in the city's time zone, e.g. "01.04.2019, 18:00"."""
-    return "–" if value is None else format_datetime(value, _pattern("long" if long else "datetime"))
+    """A stored (naive UTC) time in the city's time zone, e.g. "01.04.2019, 18:00"; "–" for none."""
+    return format_moment(value, "long" if long else "short") or "–"
 
 
 class Report:
@@ -332,7 +321,7 @@ class Report:
         story = [_p(_("Lottery: %(event)s", event=event.title), s.h3)]
         facts = [
             [_("Seats"), str(draw.seats)],
-            [_("How the number was drawn"), _p(draw.number_source, s.cell)],
+            [_("How the number was drawn"), _p(lottery.number_source_label(draw), s.cell)],
             [_("Number drawn"), str(draw.number) if draw.number is not None else "–"],
             [_("Drawn on"), datetime_text(draw.drawn_at)],
             [_("Attempt"), str(draw.attempt)],
@@ -434,7 +423,7 @@ class Report:
         for m in items:
             rows.append([_p(m["title"], s.cell), _p(m["chapter"] or "–", s.cell),
                          _p(measures.status_label(m["status"]), s.cell),
-                         date_text(_date(m["status_date"])), f"{m['progress']} %", str(len(m["idea_ids"]))])
+                         date_text(_date(m["status_date"])), format_share(m["progress"] / 100, digits=0), str(len(m["idea_ids"]))])
         story.append(_table(rows, s, numeric_from=4))
         return story
 

@@ -140,7 +140,7 @@ def test_criteria_editor(app, staff_client, create_event):
     assert 'value="20.5"' in edit and 'value="16 bis 29"' in edit
 
     overview = client.get(f"/manage/events/{event_id}").get_data(as_text=True)
-    assert "Altersgruppe" in overview and "20,5 %" in overview
+    assert "Altersgruppe" in overview and "20,5\u00a0%" in overview
 
     assert client.submit(f"/manage/criteria/{criterion.id}/delete").status_code == 302
     assert rows(app, Criterion) == []

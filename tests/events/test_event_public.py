@@ -45,7 +45,7 @@ def test_event_page_in_english(client, public_event):
     event_id = public_event()
     client.set_cookie("ideenmarkt_lang", "en")
     page = client.get(f"/events/{event_id}").get_data(as_text=True)
-    assert "Monday, April 1, 2019" in page
+    assert "Monday, 1 April 2019, 18:00–21:00" in page  # en-GB style, 24-hour clock
     assert "15 seats, drawn by lot" in page
 
 

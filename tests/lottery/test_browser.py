@@ -30,7 +30,7 @@ def test_admin_runs_the_lottery_and_the_public_checks_it(app, live_server, creat
     assert page.get_by_role("heading", name="1. Vorschau").is_visible()
     assert page.locator("#applicant-count").inner_text() == "10"
     assert page.locator("#probabilities tbody tr").count() >= 2
-    assert "40,00 %" in page.locator("#probability-range").inner_text()
+    assert "40,00\u00a0%" in page.locator("#probability-range").inner_text()
     assert_no_axe_violations(page, "lottery preview")
 
     page.get_by_label("Öffentlich (Würfel, Lottokugeln, …)", exact=False).check()

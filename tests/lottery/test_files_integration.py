@@ -78,7 +78,7 @@ def test_dry_run_with_people_file_stores_nothing(app, admin, lottery_event):
     response = upload(admin, ev.event_id, "dry_run", **{"dry-people": people})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="dry-run-summary"' in html
-    assert "50,00 %" in html and "25,00 %" in html
+    assert "50,00\u00a0%" in html and "25,00\u00a0%" in html
     csv = upload(admin, ev.event_id, "dry_run_csv", **{"dry-people": people})
     assert csv.mimetype == "text/csv"
     assert csv.get_data(as_text=True).splitlines()[:2] == ["id,probability", "p1,0.5"]
@@ -100,9 +100,9 @@ def test_representativeness_table_and_svg(app, admin, lottery_event):
     draw(admin, ev.event_id, "1")
     html = admin.get(f"/manage/events/{ev.event_id}/lottery/representativeness").get_data(as_text=True)
     assert 'role="img"' in html and "<title id=\"chart-gender-title\">" in html
-    assert "25,0 %" in html and "75,0 %" in html  # applicants
-    assert "50,0 %" in html  # selected: one of each
-    assert "51,0 %" in html  # population
+    assert "25,0\u00a0%" in html and "75,0\u00a0%" in html  # applicants
+    assert "50,0\u00a0%" in html  # selected: one of each
+    assert "51,0\u00a0%" in html  # population
     assert "style=" not in html  # CSP: no inline styles
 
 

@@ -68,7 +68,7 @@ def test_uniform_draw_without_quotas_end_to_end(app, admin, client, lottery_even
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'id="applicant-count">7<' in html
-    assert "42,86 %" in html  # 3/7 for everybody, German formatting
+    assert "42,86\u00a0%" in html  # 3/7 for everybody, German formatting
 
     response = commit(admin, ev.event_id)
     assert response.status_code == 303

@@ -86,7 +86,8 @@ def test_replacement_keeps_quotas_when_first_waiting_would_break_one(app, admin,
     audit = verify_download(app, client, ev.event_id, tmp_path)
     assert audit["replacements"] == [{"declined": [decliner], "admitted": admitted[0]}]
     page = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
-    assert admitted[0] in page and f"{decliner}: declined" in page
+    assert admitted[0] in page and f"<code>{decliner}</code>: abgesagt" in page
+    assert ": declined" not in page
 
 
 def test_nobody_fits_names_the_blocking_quota(app, admin, client, lottery_event, tmp_path):

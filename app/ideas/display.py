@@ -1,0 +1,51 @@
+"""How ideas read on pages: the words for an idea's status and one sentence per logged action."""
+from __future__ import annotations
+
+import json
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.core.labels import register_labels
+from app.ideas.models import IdeaLog, IdeaStatus
+
+IDEA_STATUS_LABELS = register_labels("idea.status", {
+    IdeaStatus.NEW.value: _l("new"),
+    IdeaStatus.ADOPTED.value: _l("taken into a measure"),
+    IdeaStatus.MERGED.value: _l("merged"),
+    IdeaStatus.HIDDEN.value: _l("hidden"),
+})
+
+
+def history_text(entry: IdeaLog) -> str:
+    """The action of one history entry in words, e.g. ``merged into #12``.
+
+    Actions are logged by the ideas feature (create … release) and by the measures feature
+    (link, unlink, not_taken, not_taken_cleared); an unknown action reads "changed".
+    """
+    other = entry.other_idea_id
+    detail = _detail(entry)
+    texts = {
+        "create": lambda: _("recorded"),
+        "edit": lambda: _("edited"),
+        "hide": lambda: _("hidden"),
+        "unhide": lambda: _("shown again"),
+        "merge": lambda: _("merged into #%(id)s", id=other),
+        "absorb": lambda: _("took in #%(id)s", id=other),
+        "unmerge": lambda: _("merge into #%(id)s undone", id=other),
+        "release": lambda: _("released #%(id)s", id=other),
+        "link": lambda: _("taken into the measure “%(measure)s”", measure=detail.get("measure", "")),
+        "unlink": lambda: _("no longer part of the measure “%(measure)s”", measure=detail.get("measure", "")),
+        "not_taken": lambda: _("marked as not taken into a measure"),
+        "not_taken_cleared": lambda: _("“not taken” mark removed"),
+    }
+    text = texts.get(entry.action)
+    return text() if text else _("changed")
+
+
+def _detail(entry: IdeaLog) -> dict:
+    try:
+        detail = json.loads(entry.detail or "{}")
+    except ValueError:
+        return {}
+    return detail if isinstance(detail, dict) else {}
