@@ -46,6 +46,8 @@ class Config:
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
     LANGUAGES = ["de", "en"]
+    #: The city running the site; staff passwords must not contain its words (app/accounts/passwords.py).
+    CITY_NAME = "Esslingen am Neckar"
 
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

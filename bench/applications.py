@@ -42,7 +42,7 @@ from app import create_app  # noqa: E402
 from config import DevelopmentConfig  # noqa: E402
 
 ADMIN_EMAIL = "bench.admin@example.org"
-ADMIN_PASSWORD = "bench password 1234567"
+ADMIN_PASSWORD = "Kaffee und Kuchen am Flussufer 19"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -44,7 +44,7 @@ from app import create_app  # noqa: E402
 from config import DevelopmentConfig  # noqa: E402
 
 EMAIL = "bench.moderator@example.org"
-PASSWORD = "bench password 1234567"
+PASSWORD = "Kaffee und Kuchen am Flussufer 19"
 
 SUBJECTS = ["Termine", "Formulare", "Anträge", "Parkausweise", "Bürgerkonto", "WLAN", "Sperrmüll", "Kita-Plätze",
             "Bauanträge", "Hundesteuer", "Wohnsitz", "Führerschein", "Bibliothek", "Busfahrplan", "Ratsinfos"]

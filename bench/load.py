@@ -59,7 +59,7 @@ from tests.support.prodstack import ProductionStack  # noqa: E402
 from tests.support.servers import RedisServer  # noqa: E402
 from tests.support.smtp import SMTPCatcher  # noqa: E402
 
-PASSWORD = "bench password 2019"
+PASSWORD = "Kaffee und Kuchen am Flussufer 19"
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 SCENARIOS = ("normal", "pg-restart", "redis-stop", "smtp-down", "worker-kill")

@@ -4,7 +4,7 @@ Generates applicant pools with a fixed seed (1,000 and 10,000 people; three
 criteria: gender 3 options, age 4 bands, district 6; self-selected, so the
 pool is skewed against the census) with census-proportional quotas
 (min = floor(share * k), max = ceil(share * k)) for 15 and 100 seats, and
-prints per instance:
+prints per instance (first table):
 
 * ours: time for the leximin probabilities, minimum and maximum probability,
   time to round to the table of 1,000 panels and its worst deviation;
@@ -19,7 +19,19 @@ Numbers only, never pass/fail asserts; the "targets" column says whether
 our minimum is at least theirs (maximin) and whether 10,000 people / 100
 seats took under 5 seconds.
 
-Usage: ``python bench/lottery.py [--timeout 120] [--legacy-seconds 20] [--quick]``
+The second table (issue 21) has the pool families that are hard for
+column generation, each generated with a fixed seed: ``census4`` (skewed
+self-selected pools, census quotas on 4 criteria: 400 / 15, 2,500 / 30,
+10,000 / 100), ``unique7`` (2,000 people, 7 criteria of 3-8 options, nearly
+everyone their own type, 110 seats) and ``wide5`` (50,000 people, 5 criteria,
+200 seats). For each, in the same run and each in a subprocess with a time
+limit: our algorithm version 2.0 (full leximin; CPU seconds, as the machine
+is shared), version 1.0 (the staged column generation it replaces) and the
+largest difference between their probabilities, and ``sortition-algorithms``'
+maximin with its minimum.
+
+Usage: ``python bench/lottery.py [--timeout 120] [--legacy-seconds 20] [--quick] [--families-only]
+[--family-timeout 300]``
 """
 
 from __future__ import annotations
@@ -40,7 +52,13 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `app` importable from the repo root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.lottery.algorithm import Applicant, leximin_distribution, round_to_table, rounding_report  # noqa: E402
+from app.lottery.algorithm import (  # noqa: E402
+    Applicant,
+    build_pool,
+    leximin_distribution,
+    round_to_table,
+    rounding_report,
+)
 
 SEED = 20190401  # the Esslingen workshop's date
 
@@ -58,6 +76,34 @@ APPLICANT_SHARES = {
 }
 INSTANCES = [(1_000, 15), (1_000, 100), (10_000, 15), (10_000, 100)]
 
+#: Issue 21's pool families: criterion -> (census shares, applicant shares).
+FAMILIES = {
+    "census4": {
+        "gender": ([0.50, 0.48, 0.02], [0.42, 0.56, 0.02]),
+        "age": ([0.13, 0.16, 0.24, 0.25, 0.22], [0.05, 0.10, 0.22, 0.33, 0.30]),
+        "district": ([0.20, 0.16, 0.14, 0.13, 0.12, 0.10, 0.08, 0.07], [0.30, 0.20, 0.14, 0.11, 0.09, 0.07, 0.05, 0.04]),
+        "education": ([0.30, 0.40, 0.30], [0.12, 0.33, 0.55]),
+    },
+    "unique7": {
+        "gender": ([0.50, 0.48, 0.02], [0.44, 0.54, 0.02]),
+        "age": ([0.13, 0.16, 0.24, 0.25, 0.22], [0.06, 0.12, 0.24, 0.31, 0.27]),
+        "district": ([0.20, 0.16, 0.14, 0.13, 0.12, 0.10, 0.08, 0.07], [0.28, 0.19, 0.14, 0.12, 0.10, 0.08, 0.05, 0.04]),
+        "education": ([0.30, 0.40, 0.30], [0.14, 0.34, 0.52]),
+        "origin": ([0.70, 0.18, 0.12], [0.78, 0.14, 0.08]),
+        "housing": ([0.45, 0.40, 0.15], [0.55, 0.36, 0.09]),
+        "attitude": ([0.10, 0.20, 0.30, 0.25, 0.15], [0.20, 0.28, 0.27, 0.17, 0.08]),
+    },
+    "wide5": {
+        "gender": ([0.50, 0.48, 0.02], [0.43, 0.55, 0.02]),
+        "age": ([0.13, 0.16, 0.24, 0.25, 0.22], [0.06, 0.11, 0.23, 0.32, 0.28]),
+        "district": ([0.20, 0.16, 0.14, 0.13, 0.12, 0.10, 0.08, 0.07], [0.29, 0.20, 0.14, 0.11, 0.10, 0.07, 0.05, 0.04]),
+        "education": ([0.30, 0.40, 0.30], [0.13, 0.34, 0.53]),
+        "origin": ([0.70, 0.18, 0.12], [0.77, 0.15, 0.08]),
+    },
+}
+FAMILY_INSTANCES = [("census4", 400, 15), ("census4", 2_500, 30), ("census4", 10_000, 100),
+                    ("unique7", 2_000, 110), ("wide5", 50_000, 200)]
+
 
 def make_pool(size: int, seats: int, seed: int = SEED) -> tuple[list[Applicant], dict]:
     """Applicants and census-proportional quotas for one instance (deterministic)."""
@@ -71,6 +117,36 @@ def make_pool(size: int, seats: int, seed: int = SEED) -> tuple[list[Applicant],
                         for value, share in shares.items()}
               for feature, shares in CENSUS.items()}
     return applicants, quotas
+
+
+def make_family_pool(family: str, size: int, seats: int, seed: int = SEED) -> tuple[list[Applicant], dict]:
+    """A pool of one of :data:`FAMILIES` (deterministic), with census-proportional quotas."""
+    criteria = FAMILIES[family]
+    rng = random.Random(f"{seed}:{family}:{size}")
+    options = {c: [f"{c[:3]}{i}" for i in range(len(census))] for c, (census, _) in criteria.items()}
+    applicants = [Applicant(f"a{i:05d}", {c: rng.choices(options[c], weights=skew)[0]
+                                          for c, (_, skew) in criteria.items()})
+                  for i in range(size)]
+    quotas = {c: {v: (math.floor(share * seats), math.ceil(share * seats)) for v, share in zip(options[c], census)}
+              for c, (census, _) in criteria.items()}
+    return applicants, quotas
+
+
+def _pool(name: str, size: int, seats: int) -> tuple[list[Applicant], dict]:
+    return make_pool(size, seats) if name == "bench" else make_family_pool(name, size, seats)
+
+
+def ours_version(name: str, size: int, seats: int, version: str) -> dict:
+    """Our full leximin and rounding with one algorithm version (runs inside the child process)."""
+    applicants, quotas = _pool(name, size, seats)
+    pool = build_pool(applicants, quotas, seats)
+    wall, cpu = time.perf_counter(), time.process_time()
+    distribution = leximin_distribution(pool, version=version)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    rounding = time.process_time()
+    round_to_table(distribution, 1000, version=version)
+    return {"time": wall, "cpu": cpu, "rounding_cpu": time.process_time() - rounding, "types": len(pool.types),
+            "min": distribution.min_probability, "probabilities": list(distribution.type_probabilities)}
 
 
 def ours(size: int, seats: int) -> dict:
@@ -87,26 +163,26 @@ def ours(size: int, seats: int) -> dict:
             "rounding_time": rounding_time, "rounding_deviation": report.max_deviation, "rounding_bound": report.bound}
 
 
-def _their_objects(size: int, seats: int):
+def _their_objects(size: int, seats: int, name: str = "bench"):
     """The pool as sortition-algorithms' FeatureCollection, People and Settings."""
     from sortition_algorithms import Settings, read_in_features, read_in_people
 
-    applicants, quotas = make_pool(size, seats)
+    applicants, quotas = _pool(name, size, seats)
     feature_rows = [{"feature": f, "value": v, "min": str(lo), "max": str(hi)}
                     for f, values in quotas.items() for v, (lo, hi) in values.items()]
     features, _, _ = read_in_features(["feature", "value", "min", "max"], feature_rows, seats)
     settings = Settings(id_column="id", columns_to_keep=[])
-    head = ["id", *CENSUS]
+    head = ["id", *quotas]
     body = [{"id": a.pseudonym, **a.answers} for a in applicants]
     people, _ = read_in_people(head, body, features, settings)
     return applicants, features, people
 
 
-def their_maximin(size: int, seats: int) -> dict:
+def their_maximin(size: int, seats: int, name: str = "bench") -> dict:
     """sortition-algorithms' maximin (runs inside the child process)."""
     from sortition_algorithms.committee_generation.maximin import find_distribution_maximin
 
-    _, features, people = _their_objects(size, seats)
+    _, features, people = _their_objects(size, seats, name)
     start = time.perf_counter()
     committees, weights, _ = find_distribution_maximin(features, people, seats, [])
     elapsed = time.perf_counter() - start
@@ -118,8 +194,17 @@ def their_maximin(size: int, seats: int) -> dict:
     return {"time": elapsed, "min": min(values), "max": max(values)}
 
 
-def their_maximin_with_timeout(size: int, seats: int, timeout: float) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child-maximin", str(size), str(seats)]
+def their_maximin_with_timeout(size: int, seats: int, timeout: float, name: str = "bench") -> dict:
+    return _child(["--child-maximin", name, str(size), str(seats)], timeout)
+
+
+def ours_with_timeout(name: str, size: int, seats: int, version: str, timeout: float) -> dict:
+    return _child(["--child-ours", name, str(size), str(seats), version], timeout)
+
+
+def _child(arguments: list[str], timeout: float) -> dict:
+    """Run this script with ``arguments`` in a subprocess; its last stdout line is JSON."""
+    command = [sys.executable, str(Path(__file__).resolve()), *arguments]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -167,10 +252,19 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120, help="time limit for their maximin, seconds")
     parser.add_argument("--legacy-seconds", type=float, default=20, help="simulation budget for legacy, seconds")
     parser.add_argument("--quick", action="store_true", help="only our algorithm")
-    parser.add_argument("--child-maximin", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--families-only", action="store_true", help="only the second table (issue 21's pools)")
+    parser.add_argument("--family-timeout", type=float, default=300,
+                        help="time limit per algorithm on the second table, seconds")
+    parser.add_argument("--child-maximin", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child-ours", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_maximin:
-        print(json.dumps(their_maximin(*args.child_maximin)))
+        name, size, seats = args.child_maximin
+        print(json.dumps(their_maximin(int(size), int(seats), name)))
+        return
+    if args.child_ours:
+        name, size, seats, version = args.child_ours
+        print(json.dumps(ours_version(name, int(size), int(seats), version)))
         return
 
     try:
@@ -180,6 +274,12 @@ def main() -> None:
         theirs_available = False
         print("sortition-algorithms not importable: pip install -r requirements-bench.txt", file=sys.stderr)
 
+    if not args.families_only:
+        first_table(args, theirs_available)
+    families_table(args, theirs_available)
+
+
+def first_table(args, theirs_available: bool) -> None:
     header = (f"{'instance':>14} | {'ours s':>7} {'min':>8} {'max':>8} {'round s':>7} {'dev':>7} {'bound':>7} | "
               f"{'maximin s':>12} {'min':>8} {'max':>8} | {'legacy min':>10} {'<= (95%)':>8} {'runs':>5} | targets")
     print(header)
@@ -214,6 +314,45 @@ def main() -> None:
           "dev = worst |table share - leximin|, bound = promised bound.\n"
           "legacy min: smallest per-type selection frequency of its greedy algorithm over `runs` draws;\n"
           "<= (95%): the smallest 95% upper confidence bound, so legacy's true minimum is at most this.")
+
+
+def _seconds(result: dict, key: str = "cpu") -> str:
+    if "timeout" in result:
+        return "> %.0f" % result["timeout"]
+    if "error" in result:
+        return "error"
+    return f"{result[key]:.2f}"
+
+
+def families_table(args, theirs_available: bool) -> None:
+    """Issue 21's pools: version 2.0, version 1.0 and sortition-algorithms' maximin, each time-limited."""
+    print()
+    header = (f"{'pool':>22} {'types':>5} | {'2.0 cpu s':>9} {'wall s':>7} {'round s':>7} {'min':>8} | "
+              f"{'1.0 cpu s':>9} {'max |diff|':>10} | {'their maximin s':>15} {'min':>8}")
+    print(header)
+    print("-" * len(header))
+    for name, size, seats in FAMILY_INSTANCES:
+        new = ours_with_timeout(name, size, seats, "2.0", args.family_timeout)
+        old = ours_with_timeout(name, size, seats, "1.0", args.family_timeout)
+        types = new.get("types", old.get("types", "-"))
+        line = f"{f'{name} {size:,}/{seats}':>22} {types:>5} | {_seconds(new):>9} {_seconds(new, 'time'):>7} "
+        line += f"{_seconds(new, 'rounding_cpu'):>7} "
+        line += f"{new['min']:8.5f} | " if "min" in new else f"{'-':>8} | "
+        line += f"{_seconds(old):>9} "
+        if "probabilities" in new and "probabilities" in old:
+            difference = max(abs(a - b) for a, b in zip(new["probabilities"], old["probabilities"]))
+            line += f"{difference:10.1e} | "
+        else:
+            line += f"{'-':>10} | "
+        if theirs_available:
+            theirs = their_maximin_with_timeout(size, seats, args.timeout, name)
+            line += f"{_seconds(theirs, 'time'):>15} " + (f"{theirs['min']:8.5f}" if "min" in theirs else f"{'-':>8}")
+        else:
+            line += f"{'-':>15} {'-':>8}"
+        print(line, flush=True)
+    print("\n2.0 / 1.0: our algorithm versions (full leximin, CPU seconds of the child process; wall s beside);\n"
+          "round s: rounding to the table of 1,000 panels (CPU); max |diff|: largest difference between the two\n"
+          "versions' probabilities; their maximin: sortition-algorithms (wall seconds, time-limited by --timeout).")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """Forms of the accounts feature."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
@@ -8,7 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from app.accounts.errors import AccountError
+from app.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.core.text import clean_text
 
 ROLE_LABELS = {
@@ -17,6 +21,16 @@ ROLE_LABELS = {
     "council": _l("Council"),
 }
 ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
+
+
+def show_error(form: FlaskForm, exc: AccountError, fields: Mapping[str, str]) -> None:
+    """Put the error under the form field it belongs to (``fields`` maps the error's field to
+    the form's, e.g. ``{"password": "new_password"}``), or flash it."""
+    name = fields.get(exc.field or "")
+    if name and name in form:
+        form[name].errors = [*form[name].errors, str(exc.message)]
+    else:
+        flash(str(exc.message), "error")
 
 
 def _strip(value):

@@ -7,27 +7,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
 from app.audit.services import log_action
+from app.accounts.errors import AccountError
 from app.accounts.models import User, UserRole, new_session_token, user_by_email
+from app.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password
 from app.core.models import utcnow
 from app.core.access import ROLES
 from app.core.text import normalise_email
 from app.extensions import db
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 256
-
-
-class AccountError(Exception):
-    """A rule of the accounts feature was broken; ``code`` is stable for tests."""
-
-    def __init__(self, message, code: str):
-        super().__init__(str(message))
-        self.message = message
-        self.code = code
+__all__ = ["AccountError", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH"]  # used by views, forms, CLI
 
 
 def _hasher() -> PasswordHasher:
@@ -38,18 +29,6 @@ def _hasher() -> PasswordHasher:
 
 def hash_password(password: str) -> str:
     return _hasher().hash(password)
-
-
-def check_password_rules(password: str) -> None:
-    """:raises AccountError: if the password is too short or too long."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            lazy_ngettext("The password must have at least %(num)d character.",
-                          "The password must have at least %(num)d characters.", MIN_PASSWORD_LENGTH),
-            "password_too_short",
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(_l("The password is too long."), "password_too_long")
 
 
 def verify_password(user: User, password: str) -> bool:
@@ -97,9 +76,10 @@ def create_user(email: str, name: str, password: str, roles: Iterable[str]) -> U
     """
     email = normalise_email(email)
     if user_by_email(email) is not None:
-        raise AccountError(_l("A staff account with this email already exists."), "duplicate_email")
-    check_password_rules(password)
-    user = User(email=email, name=name.strip() or email, password_hash=hash_password(password))
+        raise AccountError(_l("A staff account with this email already exists."), "duplicate_email", "email")
+    name = name.strip() or email
+    check_password(password, email=email, name=name)
+    user = User(email=email, name=name, password_hash=hash_password(password))
     db.session.add(user)
     _apply_roles(user, roles)
     db.session.flush()
@@ -147,16 +127,26 @@ def _ensure_another_admin(user: User) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     """Change the user's own password; every other session of the user ends.
 
-    :raises AccountError: if the current password is wrong or the new one too weak.
+    :raises AccountError: if the current password is wrong (field ``current_password``) or the
+        new one breaks the policy (field ``password``, see :func:`app.accounts.passwords.check_password`).
     """
     if not verify_password(user, current):
-        raise AccountError(_l("The current password is not correct."), "wrong_password")
-    set_password(user, new)
+        raise AccountError(_l("The current password is not correct."), "wrong_password", "current_password")
+    check_password(new, email=user.email, name=user.name, is_current=lambda password: password == current)
+    _store_password(user, new)
 
 
 def set_password(user: User, new: str) -> None:
-    """Set a password (by an admin or the user) and end every session of the user."""
-    check_password_rules(new)
+    """Set a password (an admin's reset) and end every session of the user.
+
+    :raises AccountError: if it breaks the policy, including being the current password.
+    """
+    check_password(new, email=user.email, name=user.name,
+                   is_current=lambda password: verify_password(user, password))
+    _store_password(user, new)
+
+
+def _store_password(user: User, new: str) -> None:
     user.password_hash = hash_password(new)
     end_all_sessions(user)
     log_action("user.password", user, detail="password set; all sessions ended")

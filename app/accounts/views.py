@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.accounts import bp
-from app.accounts.forms import ChangePasswordForm, LoginForm
+from app.accounts.forms import ChangePasswordForm, LoginForm, show_error
 from app.accounts import services
 from app.accounts.services import AccountError
 from app.core.access import public, safe_next, staff_required
@@ -22,7 +22,7 @@ from app.extensions import db, limiter
 @limiter.limit(config_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(url_for("core.index")))
+        return redirect(safe_next(url_for("core.staff_start")))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
@@ -37,7 +37,7 @@ def login():
             db.session.commit()
             log_event("login", user_id=user.id)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(safe_next(url_for("core.index")))
+            return redirect(safe_next(url_for("core.staff_start")))
     return render_template("accounts/login.html", form=form)
 
 
@@ -62,7 +62,7 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data, form.new_password.data)
         except AccountError as exc:
-            form.current_password.errors.append(str(exc.message))
+            show_error(form, exc, {"current_password": "current_password", "password": "new_password"})
         else:
             db.session.commit()
             # Every other session has ended; keep this one with the new token.

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts import bp, services
-from app.accounts.forms import UserCreateForm, UserEditForm
+from app.accounts.forms import UserCreateForm, UserEditForm, show_error
 from app.accounts.models import User
 from app.accounts.services import AccountError
 from app.core.access import staff_required
@@ -36,7 +36,7 @@ def create_user():
         try:
             user = services.create_user(form.email.data, form.name.data, form.password.data, form.roles.data)
         except AccountError as exc:
-            form.email.errors.append(str(exc.message))
+            show_error(form, exc, {"email": "email", "password": "password"})
         else:
             db.session.commit()
             flash(_("The staff account for %(email)s has been created.", email=user.email), "success")
@@ -62,7 +62,7 @@ def edit_user(user_id: int):
                 services.set_password(user, form.new_password.data)
         except AccountError as exc:
             db.session.rollback()
-            flash(str(exc.message), "error")
+            show_error(form, exc, {"password": "new_password"})
             return render_template("accounts/user_form.html", form=form, user=user), 422
         db.session.commit()
         flash(_("The staff account has been saved."), "success")

@@ -11,12 +11,16 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from app.core import cli, deploy, errors, mail, nav
-    from app.core.text import linkify
+    from flask_babel import get_locale
+
+    from app.core.text import linkify, nest_quotes
 
     app.jinja_env.filters["linkify"] = linkify
+    app.jinja_env.filters["quoted"] = lambda text: nest_quotes(text, str(get_locale() or "de"))
     errors.register(app)
     nav.init_app(app)
     cli.register(app)
     deploy.register(app)
     mail.init_app(app)
+    nav.register_staff_nav(_l("What is next"), "core.staff_start", (), order=1)
     nav.register_staff_nav(_l("Mail outbox"), "core.outbox", ("admin",), order=95)

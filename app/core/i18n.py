@@ -1,10 +1,19 @@
-"""Languages: German by default, English second; the choice is kept in a cookie."""
+"""Languages: German by default, English second; the choice is kept in a cookie.
+
+Parameters of translated messages are data, escaped whatever the message: ``_()`` in
+templates escapes them (Jinja's new-style gettext), a plain ``gettext`` result is a ``str``
+that Jinja escapes whole, and a lazily translated string (``lazy_gettext``, the domain
+errors' messages) escapes its parameters when it is put into HTML (:func:`lazy_html`).
+"""
 from __future__ import annotations
 
+from numbers import Number
 from pathlib import Path
 
 from flask import Flask, current_app, request
 from flask_babel import format_decimal, get_locale
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup, escape
 
 from app.core import formatting, labels
 from app.extensions import babel
@@ -31,6 +40,21 @@ def translation_directories() -> list[str]:
     dirs = [str(APP_DIR / "translations")]
     dirs += sorted(str(p) for p in APP_DIR.glob("*/translations") if p.is_dir())
     return dirs
+
+
+def lazy_html(self: LazyString) -> Markup:
+    """A lazily translated string as HTML: its text is trusted (the programmer's and the
+    translator's, as in templates), its parameters are escaped (numbers stay numbers for
+    ``%(n)d``; Markup parameters, such as another lazy message, stay as they are)."""
+    variables = {name: value if isinstance(value, Number) else escape(value)
+                 for name, value in self._kwargs.items()}
+    return Markup(self._func(*self._args, **variables))
+
+
+# Flask-Babel's LazyString.__html__ returns the formatted text unescaped, so Jinja and
+# markupsafe.escape() take any parameter (an event title, a criterion label) as markup.
+# Replaced here, once for every lazy string of every module (features, WTForms labels).
+LazyString.__html__ = lazy_html
 
 
 def init_app(app: Flask) -> None:

@@ -44,3 +44,13 @@ def linkify(text: str) -> Markup:
         position = end
     parts.append(str(escape(text[position:])))
     return Markup("".join(parts))
+
+
+def nest_quotes(text: str, language: str = "de") -> str:
+    """A text that goes inside quotes gets single quotes of its own: „Workshop „4.0““ reads „Workshop ‚4.0‘“."""
+    text = str(text)
+    if language[:2] == "de":
+        return text.translate(str.maketrans({"„": "‚", "“": "‘", "”": "‘"}))
+    # English: “…” become ‘…’; a German pair „…“ becomes ‘…’ too
+    closing = "’" if "„" in text else "‘"
+    return text.translate(str.maketrans({"„": "‘", "“": closing, "”": "’"}))

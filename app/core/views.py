@@ -1,11 +1,12 @@
-"""Core views: start page, language switch, health check."""
+"""Core views: start page, the staff start page, language switch, health check."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, jsonify, redirect, render_template, request, send_from_directory, url_for
+from flask_login import current_user
 
-from app.core import bp
-from app.core.access import public, safe_next
+from app.core import bp, start
+from app.core.access import public, safe_next, staff_required
 from app.core.i18n import LANG_COOKIE
 from app.extensions import db
 
@@ -14,6 +15,13 @@ from app.extensions import db
 @public
 def index():
     return render_template("core/index.html")
+
+
+@bp.route("/manage")
+@staff_required()
+def staff_start():
+    """Where staff land after logging in: what is next for each of their events (see app/core/start.py)."""
+    return render_template("core/staff_start.html", groups=start.steps_for(current_user))
 
 
 @bp.app_context_processor

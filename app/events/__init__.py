@@ -12,11 +12,14 @@ from app.events import views_applications_manage, views_apply  # noqa: E402,F401
 def init_app(app):
     from app.core.markdown import render_markdown
     from app.core.nav import register_staff_nav
+    from app.core.start import register_start_steps
+    from app.events import start
     from app.events import calendar, display, services
 
     app.jinja_env.filters["markdown"] = render_markdown
     register_staff_nav(_l("Processes"), "events.manage_processes", ("admin", "council"), order=10)
     register_staff_nav(_l("Applications"), "events.applications_overview", ("admin", "council"), order=20)
+    register_start_steps(start.start_steps)
 
     def upcoming_events(process, limit=3):
         upcoming, _ = services.split_upcoming(services.public_events(process))

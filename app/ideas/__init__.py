@@ -12,6 +12,8 @@ from app.ideas import views_manage, views_wall  # noqa: E402,F401
 
 def init_app(app):
     from app.core.nav import register_staff_nav
+    from app.core.start import register_start_steps
+    from app.ideas import start
     from app.ideas import display
 
     # Live walls (see app/ideas/live.py); the environment can override them for a deployment.
@@ -21,4 +23,5 @@ def init_app(app):
             app.config[key] = float(os.environ[key])
         app.config.setdefault(key, default)
     register_staff_nav(_l("Stands"), "ideas.overview", ("admin", "moderator"), order=30)
+    register_start_steps(start.start_steps)
     app.jinja_env.globals["idea_history_text"] = display.history_text

@@ -83,6 +83,22 @@ def stands_for(user: User) -> list[Stand]:
     return list(db.session.execute(query).scalars())
 
 
+def works_at_event(user: User | None, event_id: int) -> bool:
+    """Whether ``user`` may open the staff pages of one event (door, board, voting totals):
+    admins work at every event, moderators at the events where they moderate a stand."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.has_role("admin"):
+        return True
+    return user.has_role("moderator") and event_id in event_ids_worked_at(user)
+
+
+def event_ids_worked_at(user: User) -> set[int]:
+    """The events where ``user`` moderates a stand (one query; admins are not special here)."""
+    return set(db.session.execute(
+        select(Stand.event_id).where(Stand.moderators.any(User.id == user.id)).distinct()).scalars())
+
+
 def moderator_candidates() -> list[User]:
     """Active staff with the moderator role, who can be assigned to stands."""
     return list(db.session.execute(

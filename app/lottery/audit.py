@@ -462,9 +462,14 @@ def _check_replacements(replacements: Any, selected: list[str], waiting: list[st
 
 def _check_fairness(audit: Mapping[str, Any], pool: Pool, table: list[tuple[str, ...]],
                     recompute_table: bool) -> list[Check]:
-    """Recompute leximin probabilities and compare them with the record and the table."""
+    """Recompute leximin probabilities and compare them with the record and the table.
+
+    The recomputation runs the algorithm version the draw was committed with
+    (its panels, and so a recomputed table, depend on it; the probabilities do not).
+    """
+    version = str((audit.get("algorithm") or {}).get("version", ALGORITHM_VERSION))
     try:
-        distribution = leximin_distribution(pool)
+        distribution = leximin_distribution(pool, version=version)
     except LotteryError as exc:
         return [Check("probabilities", False, f"cannot recompute: {exc}")]
     recomputed = distribution.probabilities
@@ -485,7 +490,7 @@ def _check_fairness(audit: Mapping[str, Any], pool: Pool, table: list[tuple[str,
 
     if recompute_table:
         try:
-            rerun = round_to_table(distribution, int(audit["table_size"]))
+            rerun = round_to_table(distribution, int(audit["table_size"]), version=version)
             same = table_sha256(rerun.rows) == audit["table_sha256"]
             checks.append(Check("table_recomputed", same, "identical table" if same else "the table differs"))
         except LotteryError as exc:

@@ -15,12 +15,15 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from app.core.nav import register_staff_nav
+    from app.core.start import register_start_steps
+    from app.results import start
 
     from app.events.services import register_action_check
     from app.results import display, services
 
     register_action_check("publish", services.check_publishable)
     register_staff_nav(_l("Results"), "results.dashboard_index", ("admin", "council"), order=60)
+    register_start_steps(start.start_steps)
 
     app.jinja_env.globals.update(
         funnel_steps=display.funnel_steps,

@@ -433,8 +433,11 @@ def send_ticket_mail(ticket: Ticket) -> None:
 def find_ticket(event: Event, raw_code: object) -> Ticket:
     """The ticket of ``event`` with the typed or scanned code.
 
-    :raises VotingError: ``bad_code`` (cannot be a code), ``other_event``, ``unknown_code``,
-        ``ticket_revoked``.
+    Only the event's own tickets are looked at: a guess has the chances of one event's codes,
+    not of every event's, and another event's code answers exactly like a wrong one (it names
+    no other event).
+
+    :raises VotingError: ``bad_code`` (cannot be a code), ``unknown_code``, ``ticket_revoked``.
     """
     code = normalise_code(raw_code)
     if code is None:
@@ -443,11 +446,6 @@ def find_ticket(event: Event, raw_code: object) -> Ticket:
         sa.select(Ticket).where(Ticket.event_id == event.id, Ticket.code == code)).scalar_one_or_none()
     if ticket is not None:
         return check_ticket(ticket)
-    other = db.session.execute(
-        sa.select(Event.title).join(Ticket, Ticket.event_id == Event.id).where(Ticket.code == code).limit(1)
-    ).scalar()
-    if other is not None:
-        raise VotingError(_l("This ticket is for another event (“%(title)s”).", title=other), "other_event")
     raise VotingError(_l("There is no ticket with this code for this event. Please check the code."),
                       "unknown_code")
 

@@ -1,6 +1,8 @@
 """Staff: voting settings, open/close, tickets (bulk, walk-ins, badges), check-in and board counts.
 
-Staff pages show totals only: nobody can see who gave which dot.
+Staff pages show totals only: nobody can see who gave which dot. Moderators see the pages
+of the events where they moderate a stand only (admins: every event): another event's
+pages answer 403, its tickets 404.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from app.audit.services import log_action
 from app.core.access import staff_required
 from app.events.models import Event
 from app.extensions import db
+from app.ideas.services import can_moderate, event_ids_worked_at, works_at_event
 from app.voting import bp, services
 from app.voting.forms import CheckInForm, EmptyForm, SettingsForm, WalkInForm
 from app.voting.models import Ticket
@@ -24,17 +27,32 @@ DOOR = ("admin", "moderator")
 
 
 def get_event(event_id: int) -> Event:
+    """The event, or 404; 403 unless the user works at it (:func:`works_at_event`)."""
     event = db.session.get(Event, event_id)
     if event is None:
         abort(404)
+    if not works_at_event(current_user, event.id):
+        abort(403)
     return event
+
+
+def get_ticket(ticket_id: int) -> Ticket:
+    """The ticket, or 404, also when it belongs to an event the user does not work at (so
+    sequential ids reveal nothing about other events)."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or not works_at_event(current_user, ticket.event_id):
+        abort(404)
+    return ticket
 
 
 @bp.route("/manage/voting")
 @staff_required(*DOOR)
 def overview():
-    """Events with their voting state and attendance."""
-    events = list(db.session.execute(sa.select(Event).order_by(Event.starts_at.desc(), Event.id)).scalars())
+    """Events with their voting state and attendance (for moderators: the events they work at)."""
+    query = sa.select(Event).order_by(Event.starts_at.desc(), Event.id)
+    if not current_user.has_role("admin"):
+        query = query.where(Event.id.in_(sorted(event_ids_worked_at(current_user))))
+    events = list(db.session.execute(query).scalars())
     return render_template("voting/manage/overview.html", events=events,
                            states={e.id: services.settings_for(e).state for e in events})
 
@@ -181,9 +199,7 @@ def walk_in(event_id: int):
 @staff_required(*DOOR)
 def ticket(ticket_id: int):
     """One ticket to show or print at the door (e.g. right after a walk-in)."""
-    ticket_ = db.session.get(Ticket, ticket_id)
-    if ticket_ is None:
-        abort(404)
+    ticket_ = get_ticket(ticket_id)
     return render_template("voting/manage/ticket.html", ticket=ticket_, event=ticket_.event,
                            qr=services.ticket_qr(ticket_, _("QR code of the ticket")))
 
@@ -195,8 +211,6 @@ def board(event_id: int):
     event = get_event(event_id)
     stands = services.event_ideas(event)
     if not current_user.has_role("admin"):
-        from app.ideas.services import can_moderate
-
         stands = [(s, ideas) for s, ideas in stands if can_moderate(current_user, s)]
     errors: dict[int, str] = {}
     if request.method == "POST":

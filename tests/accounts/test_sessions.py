@@ -142,4 +142,4 @@ def test_login_never_redirects_off_site(client, create_user, target):
     user = create_user()
     response = client.submit(f"/login?next={target}", {"email": user.email, "password": DEFAULT_PASSWORD})
     assert response.status_code == 302
-    assert response.location == "/"
+    assert response.location == "/manage"  # the staff start page

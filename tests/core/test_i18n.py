@@ -111,3 +111,40 @@ def test_event_form_calls_the_venue_ort(app, staff_client, create_process):
     process_id = create_process()
     body = admin.get(f"/manage/processes/{process_id}/events/new").get_data(as_text=True)
     assert '<label for="place">Ort</label>' in body
+
+
+MARKUP = '<img src=x onerror="alert(1)">&'
+ESCAPED = "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;"
+
+
+def test_parameters_of_lazy_messages_are_escaped_in_html(app):
+    """A lazily translated message (as domain errors carry) put into a page escapes its
+    parameters, wherever it goes: ``{{ message }}``, markupsafe.escape, Markup formatting,
+    a WTForms label, a message inside another message; numbers still format as numbers."""
+    from flask import render_template_string
+    from flask_babel import lazy_gettext, lazy_ngettext, lazy_pgettext
+    from markupsafe import Markup, escape
+    from wtforms import Form, StringField
+
+    with app.test_request_context():
+        inner = lazy_gettext("Please answer “%(label)s”.", label=MARKUP)
+        messages = {
+            "gettext": inner,
+            "number and text": lazy_gettext("Line %(line)d: %(problem)s", line=3, problem=MARKUP),
+            "nested": lazy_gettext("Line %(line)d: %(problem)s", line=4, problem=inner),
+            "ngettext": lazy_ngettext("%(num)d idea: %(title)s", "%(num)d ideas: %(title)s", 2, title=MARKUP),
+            "context": lazy_pgettext("test", "Idea %(title)s", title=MARKUP),
+        }
+        for name, message in messages.items():
+            page = render_template_string("<p>{{ m }}</p>", m=message)
+            assert MARKUP not in page and "<img" not in page and ESCAPED in page, (name, page)
+            assert "<img" not in escape(message) and "<img" not in Markup("<p>%s</p>") % message, name
+            assert str(message).count(MARKUP) == 1, name  # the text itself is unchanged
+        assert "Zeile 4:" in render_template_string("{{ m }}", m=messages["nested"])
+        assert "&amp;lt;" not in render_template_string("{{ m }}", m=messages["nested"])  # escaped once
+        assert "2 ideas" in render_template_string("{{ m }}", m=messages["ngettext"])
+
+        class LabelForm(Form):
+            name = StringField(lazy_gettext("Criterion “%(label)s”", label=MARKUP))
+
+        assert "<img" not in str(LabelForm().name.label())

@@ -100,3 +100,22 @@ def test_templates_hold_no_german_text_outside_the_catalogues():
             if german.search(visible):
                 found.append(f"{path.relative_to(i18n.ROOT)}:{n}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def test_a_quoted_title_gets_single_inner_quotes(app):
+    """Mails quote the event's title; a title with quotes of its own must not give „…„…““."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    title = "Bürger-Workshop „Esslingen 4.0“"
+    source = '{{ _("thank you for applying for a seat at “%(title)s”.", title=title|quoted) }}'
+    with app.test_request_context():
+        with force_locale("de"):
+            german = render_template_string(source, title=title)
+        with force_locale("en"):
+            english = render_template_string(source, title=title)
+    assert german == "vielen Dank für Ihre Bewerbung um einen Platz bei „Bürger-Workshop ‚Esslingen 4.0‘“."
+    assert english == "thank you for applying for a seat at “Bürger-Workshop ‘Esslingen 4.0’”."
+    mails = [p.read_text(encoding="utf-8") for p in Path(i18n.APP).glob("*/templates/*/mail/*")]
+    assert not [line for text in mails for line in text.splitlines()
+                if "“%(title)s”" in line and "title=event.title" in line and "title=event.title|quoted" not in line]

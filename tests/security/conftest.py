@@ -11,7 +11,7 @@ from flask import Flask
 
 from app.core.access import Access, access_of
 from app.extensions import db
-from tests.security.world import PERSONAS, World, build_world, url_values
+from tests.security.world import EVENT_SCOPED, PERSONAS, World, build_world, url_values
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 #: Tables that legitimately change on any request (rate-limit bookkeeping).
@@ -19,7 +19,7 @@ VOLATILE_TABLES = {"rate_limit_counter"}
 #: Persona → the staff roles it holds (None: not logged in).
 PERSONA_ROLES: dict[str, tuple[str, ...] | None] = {
     "anonymous": None, "resident": None, "participant": None,
-    "moderator_a": ("moderator",), "moderator_b": ("moderator",), "council": ("council",), "admin": ("admin",),
+    "moderator_x": ("moderator",), "moderator_a": ("moderator",), "moderator_b": ("moderator",), "council": ("council",), "admin": ("admin",),
 }
 assert set(PERSONA_ROLES) == set(PERSONAS)
 
@@ -128,7 +128,7 @@ def persona(app, world, login) -> Callable:
     - ``participant``: applicant A's ticket entered on the voting page (kept in the session);
     - staff personas: logged in.
     """
-    emails = {"moderator_a": world.a.moderator_email, "moderator_b": world.b.moderator_email,
+    emails = {"moderator_x": world.other_moderator_email, "moderator_a": world.a.moderator_email, "moderator_b": world.b.moderator_email,
               "council": world.council_email, "admin": world.admin_email}
 
     def factory(name: str):
@@ -189,6 +189,19 @@ def expected_denial(access: Access | None, persona_name: str) -> str | None:
     if access.roles and not (access.roles & set(roles)):
         return "403"
     return None
+
+
+def event_scoped(route: Route) -> bool:
+    """A staff route whose URL names an event or something of one event."""
+    return route.access is not None and route.access.kind == "staff" \
+        and bool(set(route.rule.arguments) & set(EVENT_SCOPED))
+
+
+def scope_denial(route: Route, persona_name: str) -> bool:
+    """Whether the persona's role allows the route but the event is not theirs: moderator X
+    (of the other event) on an event-scoped staff route, called with the world event's ids."""
+    return persona_name == "moderator_x" and expected_denial(route.access, persona_name) is None \
+        and event_scoped(route)
 
 
 def body_of(response) -> str:

@@ -8,6 +8,7 @@ B may change.
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from tests.security.conftest import (
     all_routes, body_of, build_url, discover_forms, expected_denial, side_digest,
@@ -94,3 +95,39 @@ def test_hidden_ids_swapped_to_side_b(app, world, persona, in_app, persona_name)
         body_of(response)
         assert response.status_code < 500, f"{form} with B's ids: {response.status_code}"
         assert in_app(lambda: side_digest(world, "b")) == before, f"{form} with B's ids changed side B"
+
+
+def test_moderator_of_another_event_cannot_walk_ticket_ids(app, world, persona, in_app):
+    """Moderator X (stand X of the other event) tries every ticket id in turn: only the other
+    event's tickets open; the world event's answer 404 like ids that do not exist."""
+    from app.extensions import db
+    from app.voting.models import Ticket
+
+    tickets = in_app(lambda: dict(db.session.execute(sa.select(Ticket.id, Ticket.event_id)).all()))
+    assert world.a.ticket_id in tickets and world.other_ticket_id in tickets
+    client = persona("moderator_x")
+    opened = set()
+    for ticket_id in range(1, max(tickets) + 3):
+        response = client.get(f"/manage/tickets/{ticket_id}")
+        body = body_of(response)
+        if tickets.get(ticket_id) == world.other_event_id:
+            assert response.status_code == 200, f"own ticket {ticket_id}: {response.status_code}"
+            opened.add(ticket_id)
+        else:
+            assert response.status_code == 404, f"ticket {ticket_id} as moderator X: {response.status_code}"
+            assert world.a.code not in body and world.b.code not in body
+    assert opened == {world.other_ticket_id}
+
+
+def test_moderator_of_another_event_works_at_their_own_door(app, world, persona):
+    """Scoping does not lock moderators out: moderator X opens the door pages of the other
+    event, and the voting overview lists that event only."""
+    client = persona("moderator_x")
+    for page in ("voting", "badges", "checkin", "board"):
+        response = client.get(f"/manage/events/{world.other_event_id}/{page}")
+        assert response.status_code == 200, f"{page}: {response.status_code}"
+    badges = client.get(f"/manage/events/{world.other_event_id}/badges").get_data(as_text=True)
+    assert "Walk-in X" in badges and "Resident 0" not in badges
+    overview = client.get("/manage/voting").get_data(as_text=True)
+    assert f"/manage/events/{world.other_event_id}/voting" in overview
+    assert f"/manage/events/{world.event_id}/" not in overview and "World event" not in overview

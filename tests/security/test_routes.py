@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.security.conftest import (
-    all_routes, body_of, build_url, expected_denial, row_counts, side_of, table_digest,
+    all_routes, body_of, build_url, expected_denial, row_counts, scope_denial, side_of, table_digest,
 )
 from tests.security.world import PARAMETERS, PERSONAS
 
@@ -73,12 +73,19 @@ def test_csrf_token_of_another_session_is_refused(app, world, persona, in_app):
     assert in_app(table_digest) == before
 
 
+#: The door and board pages of voting: the matrix must reach every one of them as moderator X.
+DOOR_ENDPOINTS = {"voting.badges", "voting.checkin", "voting.walk_in", "voting.board", "voting.manage",
+                  "voting.ticket"}
+
+
 @pytest.mark.parametrize("persona_name", PERSONAS)
 def test_role_matrix(app, world, persona, persona_name):
     """Staff pages: anonymous, residents and participants go to the login page, staff without the
-    role get 403, everyone allowed gets neither; nobody ever gets a 500."""
+    role get 403, a moderator of another event gets 403 or 404 on every event-scoped page of the
+    world event, everyone allowed gets neither; nobody ever gets a 500."""
+    scoped, leaks = set(), []
     for route in all_routes(app):
-        denial = expected_denial(route.access, persona_name)
+        denial = "scope" if scope_denial(route, persona_name) else expected_denial(route.access, persona_name)
         url = build_url(app, route, world, side_of(persona_name))
         for method in route.methods:
             # A fresh client per request: an allowed POST (such as logout) must not affect the next.
@@ -93,7 +100,14 @@ def test_role_matrix(app, world, persona, persona_name):
                     f"{where}: {response.status_code} {response.location}"
             elif denial == "403":
                 assert response.status_code == 403, f"{where}: {response.status_code}"
+            elif denial == "scope":
+                if response.status_code not in (403, 404):
+                    leaks.append(f"{where}: {response.status_code}")
+                scoped.add(route.endpoint)
             else:
                 assert response.status_code != 403, f"{where}: 403"
                 assert not (response.status_code == 302 and re.search(r"/login\b", response.location or "")
                             and route.access.kind == "staff"), f"{where}: sent to login"
+    assert not leaks, f"event-scoped staff pages open to a moderator of another event: {leaks}"
+    if persona_name == "moderator_x":
+        assert DOOR_ENDPOINTS <= scoped, f"door pages not checked as moderator X: {DOOR_ENDPOINTS - scoped}"

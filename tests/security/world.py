@@ -4,7 +4,9 @@ One process with one event ("the world event") that has been through everything:
 with quotas, eight confirmed applications, a published commitment and a draw, stands A
 and B with their own moderators, ideas at both stands, a wall link, tickets for applicants
 A and B, open voting and dots. A second event of the same process ("the other event")
-exists for id swaps.
+exists for id swaps; its stand X has moderator X (persona ``moderator_x``, a moderator of
+another event, whom every event-scoped staff page of the world event must refuse) and
+one walk-in ticket.
 
 :func:`url_values` fills URL parameters **by name**. A route with a parameter name that
 is not known here fails the walks with a message naming this file: add the name to
@@ -20,7 +22,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 #: Persona names of the role matrix, from least to most privileged.
-PERSONAS = ("anonymous", "resident", "participant", "moderator_a", "moderator_b", "council", "admin")
+PERSONAS = ("anonymous", "resident", "participant", "moderator_x", "moderator_a", "moderator_b", "council",
+            "admin")
 
 
 @dataclass
@@ -49,6 +52,10 @@ class World:
     wall_token: str
     admin_email: str
     council_email: str
+    #: moderator X: moderates stand X of the other event only
+    other_moderator_email: str
+    other_stand_id: int
+    other_ticket_id: int
     a: Side
     b: Side
     extra: dict[str, object] = field(default_factory=dict)
@@ -79,6 +86,11 @@ PARAMETERS: dict[str, Callable[[World, Side], object]] = {
     "attachment_id": lambda w, s: 1,
     "mail_token": lambda w, s: s.mail_token,
 }
+
+#: Parameters that identify something of one event: a staff route with one of them is
+#: event-scoped (a moderator of another event must be refused, 403 or 404).
+EVENT_SCOPED = ("event_id", "criterion_id", "stand_id", "idea_id", "application_id", "ticket_id", "code",
+                "token", "signature", "wall_token")
 
 #: Parameters that identify something belonging to one side (swapped in the IDOR walk).
 SIDED = ("stand_id", "idea_id", "application_id", "token", "signature", "ticket_id", "code", "user_id",
@@ -111,7 +123,7 @@ def build_world(app: Flask, create_user) -> World:
     admin = create_user(roles=("admin",), email="admin@world.example", name="World Admin")
     council = create_user(roles=("council",), email="council@world.example", name="World Council")
     moderators = [create_user(roles=("moderator",), email=f"moderator.{s}@world.example",
-                              name=f"Moderator {s.upper()}") for s in "ab"]
+                              name=f"Moderator {s.upper()}") for s in "abx"]
     now = utcnow()
     with app.test_request_context():
         process = Process(title="World process")
@@ -164,6 +176,11 @@ def build_world(app: Flask, create_user) -> World:
             idea, _ = ideas.record_idea(stand, f"Idea at stand {side.upper()} #world", user=None)
             stands.append(stand)
             idea_ids.append(idea.id)
+        other_stand = Stand(event=other, title="Stand X", position=0)
+        db.session.add(other_stand)
+        db.session.flush()
+        other_stand.moderators.append(db.session.merge(moderators[2]))
+        other_ticket = voting.issue_ticket(other, kind="walk_in", holder_name="Walk-in X")
         link = ideas.wall_link(event)
         voting.open_voting(event)
         tickets = [voting.issue_ticket(event, application=apps[i]) for i in (0, 1)]
@@ -182,7 +199,8 @@ def build_world(app: Flask, create_user) -> World:
         ]
         world = World(process_id=process.id, event_id=event.id, other_event_id=other.id,
                       criterion_id=criterion_id, wall_token=link.token, admin_email=admin.email,
-                      council_email=council.email, a=sides[0], b=sides[1])
+                      council_email=council.email, other_moderator_email=moderators[2].email,
+                      other_stand_id=other_stand.id, other_ticket_id=other_ticket.id, a=sides[0], b=sides[1])
         _measures(world, process, apps)
         db.session.commit()
     return world

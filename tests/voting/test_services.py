@@ -1,6 +1,8 @@
 """Voting services: tickets, check-in, dot limits, open/close, merged and hidden ideas, receipts, recount."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -128,13 +130,43 @@ def test_codes_of_other_events_and_unknown_codes(db):
     ev = make_voting_event(tickets=1)
     other = make_voting_event(tickets=1, title="Jugendgemeinderat", process_id=ev.process_id)
     event = _db.session.get(Event, ev.event_id)
-    assert _error(services.find_ticket, event, other.codes[0]) == "other_event"
+    assert _error(services.find_ticket, event, other.codes[0]) == "unknown_code"
     unknown = next(c for c in iter(new_code, None) if c not in ev.codes + other.codes)
     assert _error(services.find_ticket, event, unknown) == "unknown_code"
     assert _error(services.find_ticket, event, "nope") == "bad_code"
-    assert _error(services.check_in, event, other.codes[0]) == "other_event"
+    assert _error(services.check_in, event, other.codes[0]) == "unknown_code"
     assert _db.session.execute(sa.select(sa.func.count()).select_from(Ticket).where(
         Ticket.checked_in_at.is_not(None))).scalar_one() == 0
+
+
+def test_a_code_guess_is_checked_against_the_events_own_tickets_only(db):
+    """Issue 14, item 9: every statement a guess runs reads the tickets of this event only, so
+    the chance of a guess is that of one event's codes, not of all events' codes together."""
+    from sqlalchemy import event as sa_event
+
+    ev = make_voting_event(tickets=2)
+    other = make_voting_event(tickets=2, title="Jugendgemeinderat", process_id=ev.process_id)
+    event = _db.session.get(Event, ev.event_id)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = _db.session.get_bind()
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        for code in (other.codes[0], other.codes[1], ev.codes[0]):
+            try:
+                services.find_ticket(event, code)
+            except services.VotingError as exc:
+                assert exc.code == "unknown_code" and code in other.codes
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    reads = [s for s in statements if "ticket" in s.lower()]
+    assert reads, statements
+    for statement in reads:
+        # the event's id as a bound parameter (?, %(name)s): not a join with any other event
+        assert re.search(r"ticket\.event_id = (\?|%\(|:)", statement.lower()), statement
 
 
 # -- dot limits ---------------------------------------------------------------------------------

@@ -82,7 +82,8 @@ def test_other_event_unknown_code_closed_vote_and_hidden_idea(app, client, votin
     ev = voting_event(tickets=1)
     other = voting_event(tickets=1, title="Jugendgemeinderat")
     response = _enter(client, ev.event_id, other.codes[0])
-    assert response.status_code == 422 and "andere Veranstaltung" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "kein Ticket mit diesem Code" in response.get_data(as_text=True)
+    assert "Jugendgemeinderat" not in response.get_data(as_text=True)
     response = _enter(client, ev.event_id, "ZZZZ-ZZZZ" if "ZZZZZZZZ" not in ev.codes else new_code())
     assert response.status_code == 422 and "kein Ticket mit diesem Code" in response.get_data(as_text=True)
     response = client.get(f"/events/{ev.event_id}/vote/t/{'a' * 300}")
@@ -194,5 +195,11 @@ def test_admin_settings_open_close_and_bulk_issue(app, staff_client, voting_even
     assert admin.submit(f"{base}/close", {}).status_code == 302
     assert admin.submit(f"/manage/events/{ev.event_id}/tickets", {}).status_code == 302
     moderator = staff_client("moderator")
+    assert moderator.get(base).status_code == 403  # no stand of this event
+    with app.app_context():
+        from app.ideas.models import Stand
+        stand = _db.session.get(Stand, ev.stand_ids[0])
+        stand.moderators.append(_db.session.merge(moderator.user))
+        _db.session.commit()
     assert moderator.submit(f"{base}/open", {}).status_code == 403
     assert moderator.get(base).status_code == 200
