@@ -74,6 +74,10 @@ class Config:
     #: ``https://beteiligung.example``. Production requires it; unset (development), links
     #: follow the address the site is served on (app/core/urls.py).
     BASE_URL: str | None = None
+    #: Addresses or networks of the reverse proxies in front of the app (a list, or a string
+    #: separated by commas/spaces, e.g. "127.0.0.1,::1"): only their X-Forwarded-For/-Proto are
+    #: believed (app/core/proxies.py). Empty: the site is reached directly, no header is believed.
+    TRUSTED_PROXIES: list[str] = []
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
     # Applications and the mail outbox (events feature, app/core/mail.py).

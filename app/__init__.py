@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import INSTANCE_DIR, Config, config_from_env
 
@@ -35,8 +34,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     _ensure_secret_key(app)
     _require_base_url(app)
 
-    if app.config.get("TRUST_PROXY"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    _trust_proxies(app)
 
     from app import extensions as ext
     from app.core import i18n, logs, security, ratelimit
@@ -62,6 +60,21 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     _import_models()
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Honour X-Forwarded-For/-Proto from the configured proxies only (app/core/proxies.py)."""
+    from app.core.proxies import TrustedProxies, parse_networks
+
+    if app.config.get("TRUST_PROXY"):
+        raise RuntimeError(
+            "TRUST_PROXY was replaced by TRUSTED_PROXIES: the addresses or networks of your reverse "
+            "proxies, e.g. TRUSTED_PROXIES=127.0.0.1 for an nginx on this machine (see README)."
+        )
+    networks = parse_networks(app.config.get("TRUSTED_PROXIES"))
+    app.config["TRUSTED_PROXIES"] = [str(network) for network in networks]
+    if networks:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, networks)  # type: ignore[method-assign]
 
 
 def _import_models() -> None:
@@ -93,8 +106,10 @@ def apply_overrides(app: Flask, overrides: dict) -> None:
         app.config["BABEL_DEFAULT_LOCALE"] = env["BABEL_DEFAULT_LOCALE"]
     if env.get("BASE_URL"):
         app.config["BASE_URL"] = env["BASE_URL"].rstrip("/")
-    if env.get("TRUST_PROXY"):
-        app.config["TRUST_PROXY"] = env["TRUST_PROXY"] not in ("0", "false", "")
+    if env.get("TRUSTED_PROXIES") is not None:
+        app.config["TRUSTED_PROXIES"] = env["TRUSTED_PROXIES"]
+    if env.get("TRUST_PROXY", "0").lower() not in ("0", "false", ""):
+        app.config["TRUST_PROXY"] = True  # the old switch: refused by _trust_proxies
     for key in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
         if env.get(key):
             app.config[key] = env[key]

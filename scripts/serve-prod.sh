@@ -17,6 +17,8 @@
 #   RUN_DIR        config, pid files, logs, collected static files (default instance/run)
 #   NGINX_USER     user of nginx's workers when started as root (default www-data)
 #   FORWARDED_PROTO  `https` when TLS ends in a proxy in front of this nginx (default: nginx's scheme)
+#   TRUSTED_PROXIES  addresses/networks whose X-Forwarded-For/-Proto the app and gunicorn believe
+#                  (default 127.0.0.1,::1: this nginx); add a proxy in front of nginx, nothing else
 #   MAIL_*, IDEENMARKT_<SETTING>: see README "Configuration".
 #
 # `start` installs the Debian package nginx when it is missing (as root), compiles the
@@ -38,7 +40,7 @@ WORKERS="${WORKERS:-$((2 * $(nproc) + 1))}"
 THREADS="${THREADS:-8}"
 RUN_DIR="$(mkdir -p "${RUN_DIR:-$REPO_ROOT/instance/run}" && cd "${RUN_DIR:-$REPO_ROOT/instance/run}" && pwd)"
 FORWARDED_PROTO="${FORWARDED_PROTO:-\$scheme}"
-export FLASK_APP=wsgi IDEENMARKT_ENV="${IDEENMARKT_ENV:-production}" TRUST_PROXY="${TRUST_PROXY:-1}"
+export FLASK_APP=wsgi IDEENMARKT_ENV="${IDEENMARKT_ENV:-production}" TRUSTED_PROXIES="${TRUSTED_PROXIES:-127.0.0.1,::1}"
 
 die() { echo "serve-prod: ERROR: $*" >&2; exit 1; }
 log() { echo "serve-prod: $*"; }
@@ -93,7 +95,7 @@ start() {
     log "gunicorn: $WORKERS workers × $THREADS threads on $APP_BIND"
     "$BIN/gunicorn" --daemon --pid "$RUN_DIR/gunicorn.pid" --bind "$APP_BIND" \
         --worker-class gthread --workers "$WORKERS" --threads "$THREADS" \
-        --timeout 60 --graceful-timeout 30 --keep-alive 5 --forwarded-allow-ips 127.0.0.1 \
+        --timeout 60 --graceful-timeout 30 --keep-alive 5 --forwarded-allow-ips "$TRUSTED_PROXIES" \
         --access-logfile "$RUN_DIR/gunicorn-access.log" --access-logformat "$ACCESS_LOG_FORMAT" \
         --error-logfile "$RUN_DIR/gunicorn.log" \
         --capture-output wsgi:app

@@ -13,13 +13,13 @@ from app.accounts import services
 from app.accounts.services import AccountError
 from app.core.access import public, safe_next, staff_required
 from app.core.logs import log_event
-from app.core.ratelimit import config_limit
-from app.extensions import db, limiter
+from app.core import ratelimit
+from app.extensions import db
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(config_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+@ratelimit.limit("LOGIN_RATE_LIMIT", methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(url_for("core.staff_start")))

@@ -1,19 +1,34 @@
-"""Rate limits shared by every worker process.
+"""Rate limits shared by every worker process, charged before the work they guard.
 
-With ``REDIS_URL`` set, Flask-Limiter keeps its counters in Redis (and falls back
-to per-process memory if Redis goes away, so the site keeps working). Without
-Redis the counters live in the application database, so several gunicorn workers
-on one machine still share them.
+Every limit is an atomic increment-then-check made before the view runs (Flask-Limiter's
+fixed window ``hit``), so simultaneous requests cannot slip past it; answers that must not
+count (a correct ticket code, a 503 while the database restarts) give their charge back
+afterwards (:func:`limit` with ``refund_when``). Work that is not a whole view (a password
+check) charges with :func:`charge`.
+
+Without ``REDIS_URL`` the counters live in the application database, so several gunicorn
+workers on one machine share them. With ``REDIS_URL`` they live in Redis; while Redis is
+unreachable they fall back to the same database counters (never to per-worker memory, where
+each worker would allow the whole limit again).
 """
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import Flask, current_app
-from limits.storage import Storage
+from flask import Flask, current_app, request
+from limits import parse_many
+from limits.storage import RedisStorage, Storage
 
 from app.extensions import db, limiter
+
+logger = logging.getLogger(__name__)
+
+#: Attribute of a view whose charge is given back when ``refund_when(response)`` is true.
+REFUND_ATTR = "ideenmarkt_ratelimit_refund_when"
 
 
 class DatabaseStorage(Storage):
@@ -58,6 +73,16 @@ class DatabaseStorage(Storage):
         with engine.begin() as conn:
             return int(conn.execute(stmt).scalar_one())
 
+    def decr(self, key: str, amount: int = 1) -> int:
+        """Give back ``amount`` of a live window (an expired or missing one stays as it is)."""
+        table = self._table()
+        stmt = (sa.update(table)
+                .where(table.c.key == key, table.c.expires_at > time.time(), table.c.count >= amount)
+                .values(count=table.c.count - amount)
+                .returning(table.c.count))
+        with db.engine.begin() as conn:
+            return int(conn.execute(stmt).scalar() or 0)
+
     def _row(self, key: str):
         table = self._table()
         with db.engine.connect() as conn:
@@ -91,6 +116,77 @@ class DatabaseStorage(Storage):
             conn.execute(sa.delete(table).where(table.c.key == key))
 
 
+#: Decrement a live counter only (a refund must not create a window or go below zero).
+_REDIS_DECR = """
+local current = tonumber(redis.call('get', KEYS[1]))
+if current and current >= tonumber(ARGV[1]) then
+    return redis.call('decrby', KEYS[1], ARGV[1])
+end
+return current or 0
+"""
+
+
+class RedisWithDatabaseFallback(Storage):
+    """Counters in Redis; while Redis does not answer, in the database (:class:`DatabaseStorage`).
+
+    After a failure Redis is tried again after :attr:`RETRY_SECONDS`; until then every worker
+    counts in the shared table instead of its own memory.
+    """
+
+    STORAGE_SCHEME = ["ideenmarkt-redis"]
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, *, redis_url: str, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions)
+        # Short timeouts: a Redis that hangs must not hold the request for long before the fallback.
+        self.redis = RedisStorage(redis_url, socket_connect_timeout=1, socket_timeout=1, **options)
+        self._redis_decr = self.redis.get_connection().register_script(_REDIS_DECR)
+        self.database = DatabaseStorage()
+        self._redis_down_until = 0.0
+
+    @property
+    def base_exceptions(self):
+        return (sa.exc.SQLAlchemyError,)
+
+    def _call(self, name: str, *args):
+        if time.monotonic() >= self._redis_down_until:
+            try:
+                return getattr(self.redis, name)(*args)
+            except self.redis.base_exceptions as exc:
+                self._redis_down_until = time.monotonic() + self.RETRY_SECONDS
+                logger.warning("rate limits: Redis unreachable (%s), counting in the database",
+                               type(exc).__name__)
+        return getattr(self.database, name)(*args)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self._call("incr", key, expiry, amount)
+
+    def decr(self, key: str, amount: int = 1) -> int:
+        if time.monotonic() >= self._redis_down_until:
+            try:
+                return int(self._redis_decr([self.redis.prefixed_key(key)], [amount]))
+            except self.redis.base_exceptions:
+                self._redis_down_until = time.monotonic() + self.RETRY_SECONDS
+        return self.database.decr(key, amount)
+
+    def get(self, key: str) -> int:
+        return self._call("get", key)
+
+    def get_expiry(self, key: str) -> float:
+        return self._call("get_expiry", key)
+
+    def check(self) -> bool:
+        return self.database.check()
+
+    def reset(self) -> int | None:
+        self._call("reset")
+        return self.database.reset()
+
+    def clear(self, key: str) -> None:
+        self._call("clear", key)
+        self.database.clear(key)
+
+
 def purge_expired() -> int:
     """Remove expired counters (run from ``flask maintenance`` or any scheduler)."""
     table = DatabaseStorage._table()
@@ -101,16 +197,100 @@ def purge_expired() -> int:
 def init_app(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
-        app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url)
-        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        app.config.setdefault("RATELIMIT_STORAGE_URI", "ideenmarkt-redis://")
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"redis_url": redis_url})
     else:
         app.config.setdefault("RATELIMIT_STORAGE_URI", "ideenmarkt-db://")
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = False
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "ideenmarkt")
     # A broken limiter backend must not take the site down with it.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
+    # Registered after Flask-Limiter's own hook, so it runs before it (after_request runs in reverse).
+    app.after_request(_refund_after_response)
 
 
 def config_limit(name: str):
     """A limit string read from the configuration at request time (tests can change it)."""
     return lambda: current_app.config[name]
+
+
+def limit(setting: str, *, scope: str | None = None, methods: list[str] | None = None,
+          refund_when: Callable | None = None) -> Callable:
+    """Limit a view by ``config[setting]`` per client address, charged before the view runs.
+
+    :param scope: share one allowance between several views (they name the same scope).
+    :param methods: charge only these methods (e.g. ``["POST"]``).
+    :param refund_when: ``refund_when(response)`` true gives the charge back for an answer that
+        must not count (also for answers of error handlers, e.g. the 503 of a database outage).
+    """
+    def decorator(view: Callable) -> Callable:
+        if scope:
+            limited = limiter.shared_limit(config_limit(setting), scope=scope, methods=methods)(view)
+        else:
+            limited = limiter.limit(config_limit(setting), methods=methods)(view)
+        if refund_when is not None:
+            setattr(limited, REFUND_ATTR, refund_when)
+        return limited
+
+    return decorator
+
+
+def _refund_after_response(response):
+    view = current_app.view_functions.get(request.endpoint or "")
+    refund_when = getattr(view, REFUND_ATTR, None)
+    if refund_when is not None and refund_when(response):
+        for request_limit in limiter.current_limits:
+            if not request_limit.breached:
+                _give_back(request_limit.key)
+    return response
+
+
+def _give_back(key: str) -> None:
+    try:
+        limiter.storage.decr(key)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a refund that fails leaves one attempt counted, nothing worse
+        logger.warning("rate limits: could not give back a charge", exc_info=True)
+
+
+@dataclass
+class Charge:
+    """What :func:`charge` counted; :meth:`refund` gives it back (e.g. after a correct password)."""
+
+    keys: list[str] = field(default_factory=list)
+
+    def refund(self) -> None:
+        for key in self.keys:
+            _give_back(key)
+
+
+@dataclass(frozen=True)
+class Exhausted:
+    """A limit that refused a :func:`charge`; ``retry_after`` in whole seconds."""
+
+    retry_after: int
+
+
+def charge(setting: str, scope: str, identity: str) -> Charge | Exhausted:
+    """Count one attempt of ``identity`` against every window of ``config[setting]``, before
+    the work it guards (increment-then-check, atomic in Redis and in the database).
+
+    :return: a :class:`Charge` if every window had room, else :class:`Exhausted` (and this
+        attempt stays counted nowhere). If the storage fails, the attempt is let through.
+    """
+    strategy = limiter.limiter
+    prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+    charged = Charge()
+    try:
+        for item in sorted(parse_many(current_app.config[setting])):
+            args = (prefix, identity, scope)
+            key = item.key_for(*args)
+            if not strategy.hit(item, *args):
+                charged.keys.append(key)
+                charged.refund()
+                reset_at = strategy.get_window_stats(item, *args).reset_time
+                return Exhausted(max(1, int(reset_at - time.time()) + 1))
+            charged.keys.append(key)
+    except Exception:  # noqa: BLE001 - same rule as RATELIMIT_SWALLOW_ERRORS
+        logger.warning("rate limits: storage failed, attempt let through", exc_info=True)
+    return charged

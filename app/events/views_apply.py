@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 
 from app.core.access import public
 from app.core.models import utcnow
-from app.core.ratelimit import config_limit
+from app.core import ratelimit
 from app.events import bp
 from app.events import application_services as services
 from app.events.application_forms import HONEYPOT, apply_form, manage_form
 from app.events.application_services import ApplicationData, ApplicationError
 from app.events.models import Event, EventStatus
-from app.extensions import db, limiter
+from app.extensions import db
 
 
 def get_public_event_or_404(event_id: int) -> Event:
@@ -37,13 +37,18 @@ def _attach_error(form, exc: ApplicationError) -> None:
         flash(str(exc.message), "error")
 
 
+def _unavailable(response) -> bool:
+    """A 503 (the database restarting) is no application: it must not use up the allowance."""
+    return response.status_code == 503
+
+
 def _closed(event: Event, status: int):
     return render_template("events/apply_closed.html", event=event, now=utcnow()), status
 
 
 @bp.route("/events/<int:event_id>/apply", methods=["GET", "POST"])
 @public
-@limiter.limit(config_limit("APPLY_RATE_LIMIT"), methods=["POST"])
+@ratelimit.limit("APPLY_RATE_LIMIT", methods=["POST"], refund_when=_unavailable)
 def apply(event_id: int):
     event = get_public_event_or_404(event_id)
     if not services.window_is_open(event):

@@ -7,9 +7,9 @@ import json
 from flask import Response, abort, redirect, render_template, request, url_for
 
 from app.core.access import public
-from app.core.ratelimit import config_limit
+from app.core import ratelimit
 from app.events.application_services import find_by_token
-from app.extensions import db, limiter
+from app.extensions import db
 from app.privacy import bp, services
 from app.privacy.forms import FeedbackForm
 
@@ -74,7 +74,7 @@ def accessibility():
 
 @bp.route("/accessibility/feedback", methods=["GET", "POST"])
 @public
-@limiter.limit(config_limit("FEEDBACK_RATE_LIMIT"), methods=["POST"])
+@ratelimit.limit("FEEDBACK_RATE_LIMIT", methods=["POST"])
 def feedback():
     form = FeedbackForm()
     if request.method == "POST" and (request.form.get("website") or "").strip():

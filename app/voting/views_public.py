@@ -16,9 +16,9 @@ from flask_babel import ngettext
 
 from app.core.access import public
 from app.core.logs import log_event
-from app.core.ratelimit import config_limit
+from app.core import ratelimit
 from app.events.models import Event, EventStatus
-from app.extensions import db, limiter
+from app.extensions import db
 from app.voting import bp, services
 from app.voting.forms import CodeForm, EmptyForm
 from app.voting.models import Ticket, VotingState
@@ -27,11 +27,13 @@ from app.voting.services import VotingError
 SESSION_KEY = "voting_tickets"
 
 
-def _failed(response) -> bool:
+def _not_a_wrong_code(response) -> bool:
     """Only wrong codes count towards the guessing limit (typed and QR links share it), so a
     hall full of participants behind one address is blocked neither by the correct codes nor
-    by a moment in which the server could not answer (a 503 while the database restarts)."""
-    return response.status_code in (404, 422)
+    by a moment in which the server could not answer (a 503 while the database restarts).
+    Every attempt is charged before it is checked and the others are given back, so
+    simultaneous guesses cannot pass the limit."""
+    return response.status_code not in (404, 422)
 
 
 def get_public_event(event_id: int) -> Event:
@@ -85,8 +87,7 @@ def wants_json() -> bool:
 
 @bp.route("/events/<int:event_id>/vote", methods=["GET", "POST"])
 @public
-@limiter.shared_limit(config_limit("VOTING_CODE_RATE_LIMIT"), scope="voting-code", methods=["POST"],
-                      deduct_when=_failed)
+@ratelimit.limit("VOTING_CODE_RATE_LIMIT", scope="voting-code", methods=["POST"], refund_when=_not_a_wrong_code)
 def vote(event_id: int):
     """The voting page: the code form, or (with a ticket in the session) the ideas and the dots."""
     event = get_public_event(event_id)
@@ -118,7 +119,7 @@ def vote(event_id: int):
 
 @bp.route("/events/<int:event_id>/vote/t/<code>")
 @public
-@limiter.shared_limit(config_limit("VOTING_CODE_RATE_LIMIT"), scope="voting-code", deduct_when=_failed)
+@ratelimit.limit("VOTING_CODE_RATE_LIMIT", scope="voting-code", refund_when=_not_a_wrong_code)
 def ticket_link(event_id: int, code: str):
     """The QR link: log the ticket in and continue on the code-free voting page."""
     event = get_public_event(event_id)
