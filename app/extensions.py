@@ -54,7 +54,7 @@ babel = Babel()
 def _client_address() -> str:
     from flask import request
 
-    # Behind the reverse proxy ProxyFix has already put the client into remote_addr.
+    # Behind a proxy of TRUSTED_PROXIES, app/core/proxies.py has already put the client into remote_addr.
     return request.remote_addr or "unknown"
 
 

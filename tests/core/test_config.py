@@ -40,7 +40,8 @@ def test_environment_overrides(tmp_path, monkeypatch):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@127.0.0.1:5/db"
     assert app.config["MAIL_SERVER"] == "smtp.example.org" and app.config["MAIL_PORT"] == 2525
     assert app.config["BABEL_DEFAULT_LOCALE"] == "en"
-    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:1/0"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "ideenmarkt-redis://"  # Redis, falling back to the database
+    assert app.config["RATELIMIT_STORAGE_OPTIONS"] == {"redis_url": "redis://127.0.0.1:1/0"}
 
 
 def test_instance_config_file_overrides_defaults(tmp_path, monkeypatch):
