@@ -67,6 +67,15 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    #: Wrong passwords per account (by the email typed, whether the account exists or not),
+    #: from any number of addresses; a correct password is not counted.
+    LOGIN_ACCOUNT_RATE_LIMIT = "5 per minute;20 per hour"
+    #: Wrong current passwords on the password-change form, per account.
+    PASSWORD_CHANGE_RATE_LIMIT = "5 per 15 minutes"
+    #: Password verifications (Argon2, the costly part of a login) of the whole site per window,
+    #: all accounts and addresses together; beyond it the login answers 429, the rest of the
+    #: site is not affected.
+    PASSWORD_CHECK_BUDGET = "10 per 10 seconds;60 per minute"
     #: Open-data API requests per client (app/api).
     API_RATE_LIMIT = "300 per minute"
 
@@ -124,6 +133,9 @@ class TestingConfig(Config):
     PASSWORD_HASH_FAST = True
     # Suites log in hundreds of times; the rate-limit tests set their own, low limits.
     LOGIN_RATE_LIMIT = "10000 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "10000 per minute"
+    PASSWORD_CHANGE_RATE_LIMIT = "10000 per minute"
+    PASSWORD_CHECK_BUDGET = "100000 per minute"
     APPLY_RATE_LIMIT = "10000 per minute"
     API_RATE_LIMIT = "100000 per minute"
     #: Flask-Mail would swallow mail when TESTING is set; tests send to a real loopback SMTP server.

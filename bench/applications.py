@@ -73,6 +73,7 @@ def _instance_dir() -> Path:
         "SECRET_KEY = 'bench-only-secret'\n"
         "APPLY_RATE_LIMIT = '1000000 per hour'\n"
         "LOGIN_RATE_LIMIT = '1000 per minute'\n"
+        "PASSWORD_CHECK_BUDGET = '1000 per minute'\n"
         "MAIL_SEND_AFTER_REQUEST = False\n"
         "MAIL_RETRY_INTERVAL = -1\n"
     )

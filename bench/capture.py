@@ -64,7 +64,8 @@ def idea_text(rng: random.Random) -> str:
 
 def _instance_dir() -> Path:
     instance = Path(tempfile.mkdtemp(prefix="ideenmarkt-bench-"))
-    (instance / "config.py").write_text("SECRET_KEY = 'bench-only-secret'\nLOGIN_RATE_LIMIT = '100000 per minute'\n")
+    (instance / "config.py").write_text("SECRET_KEY = 'bench-only-secret'\nLOGIN_RATE_LIMIT = '100000 per minute'\n"
+                                     "PASSWORD_CHECK_BUDGET = '100000 per minute'\n")
     return instance
 
 

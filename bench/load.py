@@ -385,7 +385,8 @@ def run(scenario: str, args, pg: PostgresCluster) -> bool:
     redis, smtp = RedisServer().start(), SMTPCatcher().start()
     stack = ProductionStack(url, redis_url=redis.url, workers=args.workers, threads=args.threads, env={
         "MAIL_SERVER": smtp.host, "MAIL_PORT": str(smtp.port), "IDEENMARKT_APPLY_RATE_LIMIT": "100000 per minute",
-        "IDEENMARKT_LOGIN_RATE_LIMIT": "100000 per minute", "IDEENMARKT_MAIL_RETRY_INTERVAL": "5",
+        "IDEENMARKT_LOGIN_RATE_LIMIT": "100000 per minute", "IDEENMARKT_PASSWORD_CHECK_BUDGET": "100000 per minute",
+        "IDEENMARKT_LOGIN_ACCOUNT_RATE_LIMIT": "100000 per minute", "IDEENMARKT_MAIL_RETRY_INTERVAL": "5",
         "IDEENMARKT_MAIL_RETRY_BASE_SECONDS": "1"})
     notes: list[str] = []
     try:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 class AccountError(Exception):
     """A rule of the accounts feature was broken; ``code`` is stable for tests, ``message``
-    translatable, ``field`` the form field it belongs to (if any)."""
+    translatable, ``field`` the form field it belongs to (if any); ``retry_after`` (seconds) is
+    set when a password check was refused by a limit: the views answer 429 with it."""
 
-    def __init__(self, message, code: str, field: str | None = None):
+    def __init__(self, message, code: str, field: str | None = None, *, retry_after: int | None = None):
         super().__init__(str(message))
         self.message = message
         self.code = code
         self.field = field
+        self.retry_after = retry_after

@@ -1,6 +1,8 @@
 """Account rules: passwords, login, roles, disabling. Services flush; the request commits."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable
 
 from argon2 import PasswordHasher
@@ -15,10 +17,14 @@ from app.accounts.models import User, UserRole, new_session_token, user_by_email
 from app.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password
 from app.core.models import utcnow
 from app.core.access import ROLES
+from app.core.ratelimit import Charge, Exhausted, charge
 from app.core.text import normalise_email
 from app.extensions import db
 
 __all__ = ["AccountError", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH"]  # used by views, forms, CLI
+
+#: Codes of refused password checks (too many for one account, or for the whole site).
+LIMIT_CODES = frozenset({"too_many_attempts", "password_checks_busy"})
 
 
 def _hasher() -> PasswordHasher:
@@ -56,14 +62,49 @@ def _dummy_verify(password: str) -> None:
         pass
 
 
+def _charge_password_check(setting: str, identity: str) -> Charge:
+    """Charge one password verification before Argon2 runs: to the account (``config[setting]``),
+    then to the site's budget (``PASSWORD_CHECK_BUDGET``, all accounts and addresses together),
+    so wrong passwords from rotating addresses cannot take the server's CPU.
+
+    :return: the account's charge (give it back after a correct password).
+    :raises AccountError: ``too_many_attempts`` or ``password_checks_busy``, with ``retry_after``.
+    """
+    account = charge(setting, "password-account", identity)
+    if isinstance(account, Exhausted):
+        raise AccountError(
+            _l("Too many wrong passwords for this account. Please wait a few minutes and try again."),
+            "too_many_attempts", retry_after=account.retry_after)
+    budget = charge("PASSWORD_CHECK_BUDGET", "password-budget", "site")
+    if isinstance(budget, Exhausted):
+        account.refund()
+        raise AccountError(
+            _l("There are too many login attempts on this site right now. Please try again in a minute."),
+            "password_checks_busy", retry_after=budget.retry_after)
+    return account
+
+
+def _account_key(email: str) -> str:
+    """The per-account limit's key: keyed by the typed email whether an account exists or not (no
+    enumeration), as a keyed hash, so the counters hold no email address."""
+    secret = (current_app.config.get("SECRET_KEY") or "").encode()
+    return hmac.new(secret, normalise_email(email).encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same effort either way)."""
+    """The active user with this email and password, or None (same effort either way).
+
+    :raises AccountError: if the account's limit or the site's budget of password checks is used
+        up (checked before the password is).
+    """
+    attempt = _charge_password_check("LOGIN_ACCOUNT_RATE_LIMIT", _account_key(email))
     user = user_by_email(email)
     if user is None:
         _dummy_verify(password)
         return None
     if not verify_password(user, password) or not user.active:
         return None
+    attempt.refund()  # only wrong passwords count towards the account's limit
     user.last_login_at = utcnow()
     db.session.flush()
     return user
@@ -129,9 +170,13 @@ def change_password(user: User, current: str, new: str) -> None:
 
     :raises AccountError: if the current password is wrong (field ``current_password``) or the
         new one breaks the policy (field ``password``, see :func:`app.accounts.passwords.check_password`).
+        Too many wrong current passwords are refused before the password is checked
+        (``too_many_attempts`` / ``password_checks_busy``, with ``retry_after``).
     """
+    attempt = _charge_password_check("PASSWORD_CHANGE_RATE_LIMIT", f"user-{user.id}")
     if not verify_password(user, current):
         raise AccountError(_l("The current password is not correct."), "wrong_password", "current_password")
+    attempt.refund()
     check_password(new, email=user.email, name=user.name, is_current=lambda password: password == current)
     _store_password(user, new)
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from app.accounts import bp
 from app.accounts.forms import ChangePasswordForm, LoginForm, show_error
 from app.accounts import services
-from app.accounts.services import AccountError
+from app.accounts.errors import AccountError
 from app.core.access import public, safe_next, staff_required
 from app.core.logs import log_event
 from app.core import ratelimit
@@ -25,7 +25,11 @@ def login():
         return redirect(safe_next(url_for("core.staff_start")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except AccountError as exc:
+            form.password.errors.append(str(exc.message))
+            return _refused(render_template("accounts/login.html", form=form), exc)
         if user is None:
             db.session.commit()
             log_event("login_failed", logging.WARNING)
@@ -62,6 +66,9 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data, form.new_password.data)
         except AccountError as exc:
+            if exc.code in services.LIMIT_CODES:
+                form.current_password.errors.append(str(exc.message))
+                return _refused(render_template("accounts/change_password.html", form=form), exc)
             show_error(form, exc, {"current_password": "current_password", "password": "new_password"})
         else:
             db.session.commit()
@@ -72,3 +79,7 @@ def change_password():
             return redirect(url_for("core.index"))
     return render_template("accounts/change_password.html", form=form)
 
+
+def _refused(page: str, exc: AccountError):
+    """A password check refused by a limit: the form with the reason, 429 and Retry-After."""
+    return page, 429, {"Retry-After": str(exc.retry_after or 60)}

@@ -106,7 +106,7 @@ def visit(page, url: str, what: str) -> None:
 def stack(empty_database_url, smtp):
     with RedisServer() as redis, ProductionStack(empty_database_url, redis_url=redis.url, workers=2, env={
             "MAIL_SERVER": smtp.host, "MAIL_PORT": str(smtp.port), "IDEENMARKT_APPLY_RATE_LIMIT": "1000 per minute",
-            "IDEENMARKT_LOGIN_RATE_LIMIT": "1000 per minute"}) as running:
+            "IDEENMARKT_LOGIN_RATE_LIMIT": "1000 per minute", "IDEENMARKT_PASSWORD_CHECK_BUDGET": "1000 per minute"}) as running:
         yield running
 
 
