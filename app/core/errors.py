@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Flask, g, jsonify, render_template, request
+from flask_babel import format_timedelta, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -52,6 +55,25 @@ def render_error(status: int, detail: str | None = None, code: str | None = None
     return render_template("core/error.html", status=status, title=title, message=message), status
 
 
+def _seconds_until_reset() -> int | None:
+    """Seconds until the refused rate-limit window of this request ends (Flask-Limiter)."""
+    from app.extensions import limiter
+
+    try:
+        current = limiter.current_limit
+    except Exception:  # noqa: BLE001 - no limiter state: the page says "a moment"
+        return None
+    if current is None:
+        return None
+    return max(1, int(current.reset_at - time.time()) + 1)
+
+
+def _wait_text(seconds: int) -> str:
+    """"… Please try again in 45 minutes." — how long the limit lasts, in the visitor's language."""
+    return gettext("You have tried this too often. Please try again %(wait)s.",
+                   wait=format_timedelta(timedelta(seconds=seconds), add_direction=True, threshold=0.9))
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
@@ -69,8 +91,9 @@ def register(app: Flask) -> None:
         if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             return body, status, {"Allow": ", ".join(exc.valid_methods)}
         if exc.code == 429:
-            retry = getattr(exc, "retry_after", None)
+            retry = getattr(exc, "retry_after", None) or _seconds_until_reset()
             if retry:
+                body, status = render_error(429, _wait_text(retry))
                 return body, status, {"Retry-After": str(retry)}
         return response
 

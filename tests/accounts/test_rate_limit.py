@@ -30,8 +30,24 @@ def test_login_rate_limit_gives_friendly_429(client):
     body = response.get_data(as_text=True)
     assert "Zu viele Anfragen" in body and "Traceback" not in body
     assert response.headers.get("Retry-After")
+    # It says how long: a minute's window, not "a moment" (issue 24, defect 14).
+    assert "Bitte versuchen Sie es in 1 Minute erneut." in body or "Sekunden erneut." in body
+    assert "einen Moment" not in body
     # Reading the login page is not limited.
     assert client.get("/login").status_code == 200
+
+
+def test_an_hourly_limit_says_it_lasts_an_hour_in_both_languages(app, client):
+    app.config["FEEDBACK_RATE_LIMIT"] = "1 per hour"
+    data = {"page_url": "/", "description": "Der Kontrast ist zu schwach.", "email": ""}
+    client.submit("/accessibility/feedback", data)
+    refused = client.submit("/accessibility/feedback", data)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 3000
+    assert "Bitte versuchen Sie es in 1 Stunde erneut." in refused.get_data(as_text=True)
+    client.set_cookie("ideenmarkt_lang", "en")
+    english = client.submit("/accessibility/feedback", data)
+    assert "Please try again in 1 hour." in english.get_data(as_text=True)
 
 
 class Browserish:
