@@ -49,16 +49,32 @@ def _event_ideas(event_id: int):
 
 def _stamp(event_id: int) -> tuple:
     query = _event_ideas(event_id).with_only_columns(
-        func.count(Idea.id), func.max(Idea.id), func.max(Idea.updated_at))
+        func.count(Idea.id), func.max(Idea.id), func.max(Idea.updated_at), func.sum(Idea.id))
     return tuple(db.session.execute(query).one())
+
+
+def _read(query, entries: dict) -> tuple[dict, int, int]:
+    """Apply the rows of ``query`` to ``entries``; return them with the count and id sum of the
+    rows that are new to ``entries``' stamp (filled in by the caller)."""
+    new_count = new_sum = 0
+    for idea_id, updated, status, text in db.session.execute(query):
+        if status in VISIBLE_STATUSES:
+            entries[idea_id] = (updated, normalise_for_matching(text))
+        else:
+            entries.pop(idea_id, None)
+        new_count += 1
+        new_sum += idea_id
+    return entries, new_count, new_sum
 
 
 def corpus(event_id: int) -> _Corpus:
     """The normalised visible ideas of an event, refreshed when any idea changed.
 
     Every change of an idea bumps its ``updated_at``, so after the first build only
-    ideas newer than the cached maximum id or ``updated_at`` are read again. Fewer
-    ideas than before (a stand was deleted) means a full rebuild.
+    ideas newer than the cached maximum id or ``updated_at`` are read again. The stamp also
+    holds the number and the sum of the event's idea ids: when they are not the cached ones plus
+    the new ideas (ideas were deleted, or the database was emptied and ids began again), the
+    corpus is built anew, so it never offers an idea that is gone or belongs elsewhere.
     """
     key = (str(db.engine.url), event_id)
     stamp = _stamp(event_id)
@@ -66,20 +82,17 @@ def corpus(event_id: int) -> _Corpus:
         current = _CORPORA.get(key)
         if current is not None and current.stamp == stamp:
             return current
-        query = _event_ideas(event_id).with_only_columns(Idea.id, Idea.updated_at, Idea.status, Idea.text)
-        incremental = current is not None and current.stamp[0] is not None and stamp[0] >= current.stamp[0]
-        if incremental:
-            _, old_max_id, old_max_updated = current.stamp
-            query = query.where((Idea.id > (old_max_id or 0)) | (Idea.updated_at >= old_max_updated))
-            entries = dict(current.entries)
-        else:
-            query = query.where(Idea.status.in_(VISIBLE_STATUSES))
-            entries = {}
-        for idea_id, updated, status, text in db.session.execute(query):
-            if status in VISIBLE_STATUSES:
-                entries[idea_id] = (updated, normalise_for_matching(text))
-            else:
-                entries.pop(idea_id, None)
+        columns = _event_ideas(event_id).with_only_columns(Idea.id, Idea.updated_at, Idea.status, Idea.text)
+        entries = None
+        if current is not None and current.stamp[0]:
+            old_count, old_max_id, old_max_updated, old_sum = current.stamp
+            changed, _, _ = _read(columns.where((Idea.id <= (old_max_id or 0)) & (Idea.updated_at >= old_max_updated)),
+                                  dict(current.entries))
+            changed, new_count, new_sum = _read(columns.where(Idea.id > (old_max_id or 0)), changed)
+            if stamp[0] == old_count + new_count and (stamp[3] or 0) == (old_sum or 0) + new_sum:
+                entries = changed
+        if entries is None:
+            entries, _, _ = _read(columns.where(Idea.status.in_(VISIBLE_STATUSES)), {})
         fresh = _Corpus(stamp=stamp, entries=entries)
         fresh.ids = list(entries)
         fresh.texts = [entries[i][1] for i in fresh.ids]

@@ -1,0 +1,41 @@
+"""Duplicate suggestions come from a per-process corpus of an event's ideas, refreshed
+incrementally; it must never offer an idea that is gone or no longer the event's."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db as _db
+from app.ideas import similar
+from app.ideas.models import Idea, Stand
+
+
+def _delete_idea(idea_id: int) -> None:
+    for table in _db.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "idea" and table.name != "idea":
+                column = fk.parent
+                if column.nullable:
+                    _db.session.execute(sa.update(table).where(column == idea_id).values({column.name: None}))
+                else:
+                    _db.session.execute(sa.delete(table).where(column == idea_id))
+    _db.session.execute(sa.delete(Idea).where(Idea.id == idea_id))
+    _db.session.commit()
+
+
+def test_a_deleted_idea_is_not_offered_after_the_corpus_was_built(app, create_stand, record):
+    stand_id = create_stand()
+    gone = record(stand_id, "Termine im Bürgeramt online buchen")
+    first = record(stand_id, "Bürgeramt-Termine online buchen können")
+    with app.app_context():
+        event_id = _db.session.get(Stand, stand_id).event_id
+        offered = {idea_id for idea_id, _ in similar.suggest(event_id, "Termine im Bürgeramt online buchen")}
+        assert {first, gone} <= offered
+        _delete_idea(gone)
+    record(stand_id, "Kostenloses WLAN in der Innenstadt")  # as many ideas as before (SQLite may reuse the id)
+    with app.app_context():
+        offered = {idea_id for idea_id, _ in similar.suggest(event_id, "Termine im Bürgeramt online buchen")}
+        assert gone not in offered and first in offered
+        now = dict(_db.session.execute(sa.select(Idea.id, Idea.text)).all())
+        assert offered <= set(now) and all("Bürgeramt" in now[i] for i in offered), (offered, now)
+        assert {i: text for i, (_, text) in similar.corpus(event_id).entries.items()} == {
+            i: similar.normalise_for_matching(t) for i, t in now.items()}
