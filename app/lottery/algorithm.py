@@ -80,6 +80,19 @@ from app.lottery.errors import LotteryError
 #: Name and version of the algorithm, recorded in every commitment and audit.
 #: Bump the version whenever the table for the same input could change.
 ALGORITHM_NAME = "ideenmarkt-leximin-types"
+def solve_fairness_lp(highs) -> "highspy.HighsSolution":
+    """Run a fairness LP to optimality and return its solution.
+
+    :raises LotteryError: ``solver`` if HiGHS does not reach optimality.
+    """
+    highs.run()
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise LotteryError("solver", _l("The fairness LP failed (%(status)s).",
+                                        status=highs.modelStatusToString(status)))
+    return highs.getSolution()
+
+
 ALGORITHM_VERSION = "2.0"
 #: Versions that :func:`leximin_distribution` can still run (old draws verify with their own).
 ALGORITHM_VERSIONS = ("1.0", "2.0")
@@ -544,12 +557,7 @@ class _MasterLP:
             counts c improves the LP iff ``sum_t dual_t c_t/size_t + sum_dual > 0``.
         :raises LotteryError: ``solver`` if HiGHS does not reach optimality.
         """
-        self.highs.run()
-        status = self.highs.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise LotteryError("solver", _l("The fairness LP failed (%(status)s).",
-                                            status=self.highs.modelStatusToString(status)))
-        solution = self.highs.getSolution()
+        solution = solve_fairness_lp(self.highs)
         row_dual = np.asarray(solution.row_dual)
         # HiGHS reports duals of a maximisation as d(objective)/d(bound) <= 0 for
         # active lower bounds; negate to get the usual nonnegative prices.

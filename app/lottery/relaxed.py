@@ -145,12 +145,7 @@ class _DecompositionMaster:
 
     def solve(self) -> tuple[float, np.ndarray, float, np.ndarray, np.ndarray]:
         """:return: (total deviation, type duals, sum-row dual, panel weights, marginals)."""
-        self.highs.run()
-        status = self.highs.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise LotteryError("solver", _l("The fairness LP failed (%(status)s).",
-                                            status=self.highs.modelStatusToString(status)))
-        solution = self.highs.getSolution()
+        solution = algorithm.solve_fairness_lp(self.highs)
         duals = np.asarray(solution.row_dual)
         values = np.asarray(solution.col_value)
         weights = values[self.offset:]
