@@ -382,7 +382,8 @@ def _pool_polytope(pool: Pool) -> _PanelPolytope:
                           [(low, high, members) for _, _, low, high, members in pool.quota_rows()])
 
 
-def diagnose_infeasible(pool: Pool) -> LotteryError:
+def diagnose_infeasible(pool: Pool, flex: Mapping[str, Mapping[str, tuple[int, int]]] | None = None
+                        ) -> LotteryError:
     """Explain why no panel meets the quotas and suggest the nearest fix.
 
     Names simple conflicts directly (an option needs more seats than it has
@@ -392,6 +393,11 @@ def diagnose_infeasible(pool: Pool) -> LotteryError:
     of seats by which bounds move.
 
     :param pool: an instance for which no panel exists.
+    :param flex: feature -> option -> (min_flex, max_flex), the Sortition
+        Foundation's limits of a relaxation: a min is never suggested below
+        its min_flex, a max never above its max_flex (default 0 and the seats).
+        Without a relaxation inside them, ``relaxation`` is empty and
+        ``within_flex`` False.
     :return: a ``LotteryError("infeasible")`` whose details hold
         ``conflicts`` (feature, value, problem) and ``relaxation`` (feature,
         value, bound "min"/"max", from, to).
@@ -422,9 +428,10 @@ def diagnose_infeasible(pool: Pool) -> LotteryError:
     highs = _new_highs()
     _add_columns(highs, [0.0] * type_count, [0.0] * type_count, [float(g.size) for g in pool.types])
     slack_costs, slack_upper = [], []
-    for _, _, low, _, _ in quota_rows:
+    for feature, value, low, high, _ in quota_rows:
+        low_flex, high_flex = (flex or {}).get(feature, {}).get(value, (0, max(high, pool.seats)))
         slack_costs += [1.0, 1.0]
-        slack_upper += [float(low), float(pool.seats)]
+        slack_upper += [float(max(0, low - low_flex)), float(max(0, high_flex - high))]
     _add_columns(highs, slack_costs, [0.0] * len(slack_costs), slack_upper)
     total = type_count + len(slack_costs)
     highs.changeColsIntegrality(total, np.arange(total, dtype=np.int32),
@@ -456,12 +463,15 @@ def diagnose_infeasible(pool: Pool) -> LotteryError:
 
     suggestion = "; ".join(f"{r['bound']} of {r['feature']} = {r['value']} from {r['from']} to {r['to']}"
                            for r in relaxation)
+    if not suggestion:
+        suggestion = _l("none within min_flex and max_flex") if flex else "-"
     return LotteryError(
         "infeasible",
         _l("With these applicants no panel (seats: %(seats)s) can meet all quotas. Conflicts: %(conflicts)s. "
            "Nearest feasible change: %(suggestion)s.", seats=pool.seats,
-           conflicts="; ".join(describe_conflict(c) for c in conflicts), suggestion=suggestion or "-"),
-        {"conflicts": conflicts, "relaxation": relaxation},
+           conflicts="; ".join(describe_conflict(c) for c in conflicts),
+           suggestion=suggestion),
+        {"conflicts": conflicts, "relaxation": relaxation, "within_flex": bool(relaxation) or not flex},
     )
 
 

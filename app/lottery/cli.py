@@ -16,10 +16,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.lottery.algorithm import leximin_distribution
 from app.lottery.audit import all_passed, load_audit, verify_audit
 from app.lottery.errors import LotteryError
-from app.lottery.sortition_csv import read_sortition_files, write_probabilities_csv
+from app.lottery.sortition_csv import files_distribution, read_sortition_instance, write_probabilities_csv
 
 lottery_cli = AppGroup("lottery", help="Seat lottery tools that work on files, without the database.")
 
@@ -35,15 +34,21 @@ def _fail(error: LotteryError) -> click.ClickException:
 @click.option("--categories", "categories_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Categories CSV: feature,value,min,max.")
 @click.option("--seats", required=True, type=click.IntRange(min=1), help="Number of seats to fill.")
+@click.option("--id-column", default=None,
+              help="The people file's id column (default: the column called id, in any case).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write id,probability here instead of standard output.")
-def probabilities_command(people_path: Path, categories_path: Path, seats: int, out_path: Path | None) -> None:
+def probabilities_command(people_path: Path, categories_path: Path, seats: int, id_column: str | None,
+                          out_path: Path | None) -> None:
     """Compute each person's leximin selection probability (Flanigan et al. 2021)."""
     try:
-        applicants, quotas = read_sortition_files(people_path, categories_path)
-        distribution = leximin_distribution(applicants, quotas, seats)
+        files = read_sortition_instance(people_path, categories_path, id_column)
+        for note in files.notes:
+            click.echo(str(note), err=True)
+        distribution = files_distribution(files, seats)
     except LotteryError as error:
         raise _fail(error) from None
+    applicants = files.applicants
     by_pseudonym = distribution.probabilities
     in_file_order = {a.pseudonym: by_pseudonym[a.pseudonym] for a in applicants}
     if out_path is None:

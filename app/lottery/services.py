@@ -73,6 +73,9 @@ from app.lottery.audit import audit_from_record, draw_from_record, prepare_lotte
 from app.lottery.errors import LotteryError
 from app.lottery.models import DrawState, LotteryDraw, LotteryEntry, LotteryReplacement
 from app.lottery.sortition_csv import (
+    SortitionFiles,
+    files_distribution,
+    read_categories,
     read_categories_csv,
     read_people_csv,
     write_categories_csv,
@@ -999,9 +1002,9 @@ def dry_run(event: Event, people: bytes | str, categories: bytes | str | None = 
     :raises LotteryError: ``csv_format`` (row-level), ``infeasible``, ``too_few``, ...
     """
     seats = seats or event.seats
-    quotas = read_categories_csv(categories) if categories else event_quotas(event)
+    quotas, flex = read_categories(categories) if categories else (event_quotas(event), {})
     applicants = read_people_csv(people, quotas or None)
-    distribution = leximin_distribution(applicants, quotas, seats)
+    distribution = files_distribution(SortitionFiles(applicants, quotas, flex), seats)
     by_pseudonym = distribution.probabilities
     return DryRun(len(applicants), seats, {a.pseudonym: by_pseudonym[a.pseudonym] for a in applicants},
                   distribution.min_probability, distribution.max_probability)

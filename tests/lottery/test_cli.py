@@ -77,6 +77,18 @@ def test_probabilities_fail_clearly_on_malformed_files(tmp_path):
     assert "[csv_format]" in result.output and "people file" in result.output
 
 
+def test_probabilities_of_an_excel_file_with_a_named_id_column(tmp_path):
+    people = tmp_path / "people.csv"
+    people.write_bytes("sep=;\nnationbuilder_id;Alter\nn1;jünger\nn2;älter\n".encode("cp1252"))
+    categories = tmp_path / "categories.csv"
+    categories.write_bytes("feature;value;min;max\nAlter;ju\u0308nger;1;1\nAlter;älter;0;1\n".encode("utf-8"))
+    result = run("probabilities", "--people", str(people), "--categories", str(categories), "--seats", "1",
+                 "--id-column", "nationbuilder_id")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "id,probability\nn1,1\nn2,0\n"
+    assert "Windows-1252" in result.stderr
+
+
 @pytest.fixture()
 def audit_file(tmp_path):
     applicants = [Applicant(f"x{i}", {"g": "f" if i % 3 else "m"}) for i in range(9)]

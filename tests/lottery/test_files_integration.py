@@ -53,7 +53,7 @@ def test_bad_categories_file_names_the_row_and_changes_nothing(app, admin, creat
     response = upload(admin, event_id, "import", **{"import-categories": bad})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "line 3" in html and "zwei" in html
+    assert "Kategoriendatei, Zeile 3: min „zwei“ ist keine ganze Zahl." in html
     assert criteria_of(app, event_id) == {}
     # A quota no draw could meet (minimums above the seats) is refused too, nothing stored.
     response = upload(admin, event_id, "import",
@@ -83,7 +83,7 @@ def test_dry_run_with_people_file_stores_nothing(app, admin, lottery_event):
     assert csv.mimetype == "text/csv"
     assert csv.get_data(as_text=True).splitlines()[:2] == ["id,probability", "p1,0.5"]
     bad = upload(admin, ev.event_id, "dry_run", **{"dry-people": "id,gender\np1,f\np2,x\n"})
-    assert bad.status_code == 422 and "line 3" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Zeile 3" in bad.get_data(as_text=True)
     assert table_counts(app) == (0, 0, 0)
 
 
