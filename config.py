@@ -2,8 +2,10 @@
 
 Precedence (lowest to highest): the class defaults below, ``instance/config.py``,
 then environment variables (``SECRET_KEY``, ``DATABASE_URL``, ``MAIL_*``,
-``REDIS_URL``, ``BABEL_DEFAULT_LOCALE``, ...). ``create_app`` applies them in that
-order, see :func:`app.apply_overrides`.
+``REDIS_URL``, ``BABEL_DEFAULT_LOCALE``, ..., and ``IDEENMARKT_<KEY>`` for every setting
+here). ``create_app`` applies them in that order, see :func:`app.apply_overrides`.
+Every setting's default is declared here, the feature packages' too: a default set
+later (``app.config.setdefault`` in a feature) would not see its override.
 """
 from __future__ import annotations
 
@@ -109,6 +111,45 @@ class Config:
 
     #: Level of the JSON log lines on stderr (DEBUG, INFO, WARNING, ERROR); env LOG_LEVEL.
     LOG_LEVEL = "INFO"
+
+    # The features' settings. Every default lives here, so ``IDEENMARKT_<KEY>`` overrides each
+    # of them (app.apply_overrides types the value like its default).
+
+    #: Live walls (app/ideas/live.py): seconds a stream lasts before the browser reconnects
+    #: (below gunicorn's timeout), seconds between polls of the feed without Redis, seconds
+    #: between heartbeats, seconds each page of a long wall is shown.
+    IDEAS_STREAM_SECONDS = 25.0
+    IDEAS_STREAM_POLL = 0.5
+    IDEAS_STREAM_HEARTBEAT = 10.0
+    IDEAS_WALL_PAGE_SECONDS = 12.0
+    #: Panels in the lottery's published table (a public number 1..size picks one).
+    LOTTERY_TABLE_SIZE = 1000
+    #: Hours a person moved up from the waiting list has to confirm the seat.
+    LOTTERY_REPLACEMENT_REPLY_HOURS = 72
+    #: Wrong ticket codes per client (only failures count): guessing codes is slow.
+    VOTING_CODE_RATE_LIMIT = "20 per minute;100 per hour"
+    #: Largest measures CSV file accepted (bytes).
+    MEASURES_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+    #: Entries per page of the audit log.
+    AUDIT_PER_PAGE = 50
+    #: Unconfirmed applications (email never confirmed) are deleted after this many days.
+    PRIVACY_UNCONFIRMED_DAYS = 7
+    #: Sent mails (the outbox's history) are deleted after this many days.
+    PRIVACY_SENT_MAIL_DAYS = 90
+    #: The operator named on the privacy page and in the accessibility statement.
+    PRIVACY_OPERATOR_NAME = "Stadt Esslingen am Neckar"
+    PRIVACY_OPERATOR_ADDRESS = "Rathausplatz 2, 73728 Esslingen am Neckar"
+    PRIVACY_CONTACT_EMAIL = "datenschutz@example.org"
+    PRIVACY_OFFICER = "Die/der behördliche Datenschutzbeauftragte, datenschutz@example.org"
+    #: The supervisory authority residents may complain to.
+    PRIVACY_AUTHORITY = "Der Landesbeauftragte für den Datenschutz und die Informationsfreiheit Baden-Württemberg"
+    #: The enforcement body of the BITV 2.0 (Schlichtungsstelle / Ombudsstelle).
+    ACCESSIBILITY_ENFORCEMENT = ("Ombudsstelle für barrierefreie Informationstechnik, Landes-Behindertenbeauftragte "
+                                 "Baden-Württemberg")
+    #: Date of the accessibility statement (ISO).
+    ACCESSIBILITY_STATEMENT_DATE = "2026-12-01"
+    #: Accessibility feedback reports per client.
+    FEEDBACK_RATE_LIMIT = "5 per minute;20 per day"
 
 
 class DevelopmentConfig(Config):

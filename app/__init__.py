@@ -37,10 +37,11 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     _trust_proxies(app)
 
     from app import extensions as ext
-    from app.core import i18n, logs, security, ratelimit
+    from app.core import i18n, logs, security, ratelimit, uploads
 
     # First, so the request id exists before any other before_request hook (CSRF, limits) runs.
     security.init_app(app)
+    uploads.init_app(app)  # before CSRF, which reads the form
     logs.configure(app)
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),

@@ -13,7 +13,6 @@ def init_app(app):
 
     from app.audit import display
 
-    app.config.setdefault("AUDIT_PER_PAGE", 50)
     app.jinja_env.globals.update(audit_action=display.ACTION_LABELS, audit_field=display.FIELD_LABELS,
                                  audit_target=display.TARGET_LABELS, audit_change=display.change_text,
                                  audit_detail=display.detail_text)

@@ -1,6 +1,4 @@
 """Market stands, live idea capture, tags and the projector wall."""
-import os
-
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
@@ -16,12 +14,6 @@ def init_app(app):
     from app.ideas import start
     from app.ideas import display
 
-    # Live walls (see app/ideas/live.py); the environment can override them for a deployment.
-    for key, default in (("IDEAS_STREAM_SECONDS", 25.0), ("IDEAS_STREAM_POLL", 0.5),
-                         ("IDEAS_STREAM_HEARTBEAT", 10.0), ("IDEAS_WALL_PAGE_SECONDS", 12.0)):
-        if os.environ.get(key):
-            app.config[key] = float(os.environ[key])
-        app.config.setdefault(key, default)
     register_staff_nav(_l("Stands"), "ideas.overview", ("admin", "moderator"), order=30)
     register_start_steps(start.start_steps)
     app.jinja_env.globals["idea_history_text"] = display.history_text

@@ -197,9 +197,9 @@ def stream(app: Flask, event_id: int, after: int, *, stand_id: int | None = None
     Each database access runs in an app context of its own and returns its
     connection, so an open stream holds no connection or transaction while waiting.
     """
-    seconds = float(app.config.get("IDEAS_STREAM_SECONDS", 25))
-    poll = float(app.config.get("IDEAS_STREAM_POLL", 0.5))
-    heartbeat = float(app.config.get("IDEAS_STREAM_HEARTBEAT", 10))
+    seconds = float(app.config["IDEAS_STREAM_SECONDS"])
+    poll = float(app.config["IDEAS_STREAM_POLL"])
+    heartbeat = float(app.config["IDEAS_STREAM_HEARTBEAT"])
     deadline = time.monotonic() + seconds
     waiter = _Waiter(app, event_id, poll)
     last_write = time.monotonic()

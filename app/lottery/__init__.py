@@ -20,8 +20,6 @@ def init_app(app):
     from app.lottery import commands, services, start
     from app.lottery.cli import lottery_cli
 
-    app.config.setdefault("LOTTERY_TABLE_SIZE", 1000)
-    app.config.setdefault("LOTTERY_REPLACEMENT_REPLY_HOURS", 72)
     commands.register(lottery_cli)
     register_start_steps(start.start_steps)
     app.cli.add_command(lottery_cli)

@@ -284,7 +284,7 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
     applications = pool_applications(event)
     pseudonyms = _pseudonyms_for(event, applications)
     applicants = [Applicant(pseudonyms[app.id], _answers_of(app)) for app in applications]
-    size = int(table_size or current_app.config.get("LOTTERY_TABLE_SIZE", 1000))
+    size = int(table_size or current_app.config["LOTTERY_TABLE_SIZE"])
     source = number_source_text(kind, description)
     prepared = prepare_lottery(applicants, event_quotas(event), event.seats, size, source)
 
@@ -464,7 +464,7 @@ def _available(entry: LotteryEntry) -> bool:
 
 def replacement_deadline(event: Event, now: datetime) -> datetime:
     """A replacement's own deadline: ``LOTTERY_REPLACEMENT_REPLY_HOURS`` from now, not after the event starts."""
-    deadline = now + timedelta(hours=int(current_app.config.get("LOTTERY_REPLACEMENT_REPLY_HOURS", 72)))
+    deadline = now + timedelta(hours=int(current_app.config["LOTTERY_REPLACEMENT_REPLY_HOURS"]))
     if event.starts_at and now < event.starts_at < deadline:
         deadline = event.starts_at
     return deadline

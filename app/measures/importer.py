@@ -28,9 +28,10 @@ from app.extensions import db
 from app.measures import services
 from app.measures.models import Measure, MeasureImport, MeasureStatus
 from app.measures.services import MeasureError
+from config import Config
 
-#: Largest file accepted (bytes).
-MAX_BYTES = 2 * 1024 * 1024
+#: Largest file accepted (bytes) unless ``MEASURES_IMPORT_MAX_BYTES`` says otherwise.
+MAX_BYTES = Config.MEASURES_IMPORT_MAX_BYTES
 MAX_ROWS = 2000
 #: How long an uploaded preview can be confirmed.
 PREVIEW_VALID = timedelta(hours=2)

@@ -13,8 +13,6 @@ def init_app(app):
     from app.voting.cli import voting_cli
     from app.voting.codes import format_code
 
-    #: Wrong ticket codes per client (only failures count): guessing codes is slow.
-    app.config.setdefault("VOTING_CODE_RATE_LIMIT", "20 per minute;100 per hour")
     app.cli.add_command(voting_cli)
     app.jinja_env.filters["ticket_code"] = format_code
     states = {"not_open": _l("not open yet"), "open": _l("open"), "closed": _l("closed")}

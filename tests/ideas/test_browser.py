@@ -50,7 +50,8 @@ def setup(app, create_user, create_stand, record, wall_token):
 def test_keyboard_capture_tags_merge_and_live_wall_across_workers(app, database_uri, setup, tmp_path, new_page):
     env = {
         "DATABASE_URL": database_uri, "IDEENMARKT_ENV": "testing", "IDEENMARKT_INSTANCE": str(tmp_path / "gunicorn"),
-        "IDEAS_STREAM_SECONDS": "90", "IDEAS_STREAM_POLL": "0.2", "IDEAS_STREAM_HEARTBEAT": "1",
+        "IDEENMARKT_IDEAS_STREAM_SECONDS": "90", "IDEENMARKT_IDEAS_STREAM_POLL": "0.2",
+        "IDEENMARKT_IDEAS_STREAM_HEARTBEAT": "1",
     }
     args = ["--timeout", "180", "--access-logformat", "pid=%(p)s %(m)s %(U)s %(s)s"]
     stream_path = f"/wall/{setup['token']}/stream"
