@@ -66,6 +66,16 @@ class Config:
 
     #: Shared storage for rate limits and live updates across worker processes.
     REDIS_URL: str | None = None
+    #: The nchan publisher of this machine's nginx (``http://127.0.0.1:8081/_live/publish``,
+    #: set by scripts/serve-prod.sh): nginx holds the walls' live streams and the app publishes
+    #: each change there. Unset (development, ``make run``): the app streams itself.
+    LIVE_PUBLISH_URL: str | None = None
+    #: Seconds one publish may take before it is given up (logged; walls catch up from the feed).
+    LIVE_PUBLISH_TIMEOUT = 2.0
+    #: Messages nchan keeps per channel, and for how long, for reconnects with Last-Event-ID;
+    #: older ones come from the idea_change feed.
+    LIVE_BUFFER_LENGTH = 200
+    LIVE_BUFFER_SECONDS = 600
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"

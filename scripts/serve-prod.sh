@@ -13,7 +13,11 @@
 #   LISTEN         where nginx listens            (default 127.0.0.1:8080)
 #   APP_BIND       where gunicorn listens         (default 127.0.0.1:8000)
 #   WORKERS        gunicorn worker processes      (default 2 × cores + 1)
-#   THREADS        threads per worker             (default 8; each open wall holds one)
+#   THREADS        threads per worker             (default 8)
+#   LIVE_PUBLISH_LISTEN  loopback address of nginx's live publisher (default 127.0.0.1:8081):
+#                  nginx (module nchan, Debian package libnginx-mod-nchan) holds the walls' live
+#                  streams, the app publishes each change there. `off`: the app streams itself
+#                  (each open wall then holds a gunicorn thread).
 #   RUN_DIR        config, pid files, logs, collected static files (default instance/run)
 #   NGINX_USER     user of nginx's workers when started as root (default www-data)
 #   FORWARDED_PROTO  `https` when TLS ends in a proxy in front of this nginx (default: nginx's scheme)
@@ -21,7 +25,7 @@
 #                  (default 127.0.0.1,::1: this nginx); add a proxy in front of nginx, nothing else
 #   MAIL_*, IDEENMARKT_<SETTING>: see README "Configuration".
 #
-# `start` installs the Debian package nginx when it is missing (as root), compiles the
+# `start` installs the Debian packages nginx and libnginx-mod-nchan when missing (as root), compiles the
 # translations, runs `flask db upgrade`, collects the static files, writes
 # RUN_DIR/nginx.conf, starts gunicorn and nginx in the background and waits until
 # /healthz answers through nginx. `stop` ends both (by their pid files).
@@ -40,6 +44,8 @@ WORKERS="${WORKERS:-$((2 * $(nproc) + 1))}"
 THREADS="${THREADS:-8}"
 RUN_DIR="$(mkdir -p "${RUN_DIR:-$REPO_ROOT/instance/run}" && cd "${RUN_DIR:-$REPO_ROOT/instance/run}" && pwd)"
 FORWARDED_PROTO="${FORWARDED_PROTO:-\$scheme}"
+LIVE_PUBLISH_LISTEN="${LIVE_PUBLISH_LISTEN:-127.0.0.1:8081}"
+NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
 export FLASK_APP=wsgi IDEENMARKT_ENV="${IDEENMARKT_ENV:-production}" TRUSTED_PROXIES="${TRUSTED_PROXIES:-127.0.0.1,::1}"
 
 die() { echo "serve-prod: ERROR: $*" >&2; exit 1; }
@@ -50,12 +56,15 @@ nginx_bin() {
 }
 
 ensure_nginx() {
-    [[ -n "$(nginx_bin)" ]] && return
-    [[ $(id -u) -eq 0 ]] || die "nginx is not installed; run as root or: apt-get install nginx"
-    log "installing the Debian package nginx"
+    local packages=()
+    [[ -n "$(nginx_bin)" ]] || packages+=(nginx)
+    [[ "$LIVE_PUBLISH_LISTEN" == off || -f "$NCHAN_MODULE" ]] || packages+=(libnginx-mod-nchan)
+    ((${#packages[@]})) || return 0
+    [[ $(id -u) -eq 0 ]] || die "${packages[*]} not installed; run as root or: apt-get install ${packages[*]} (or LIVE_PUBLISH_LISTEN=off)"
+    log "installing the Debian packages ${packages[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q || die "apt-get update failed"
-    apt-get install -y -q --no-install-recommends nginx || die "apt-get install nginx failed"
+    apt-get install -y -q --no-install-recommends "${packages[@]}" || die "apt-get install ${packages[*]} failed"
     [[ -n "$(nginx_bin)" ]] || die "nginx still missing after apt-get install"
 }
 
@@ -80,13 +89,19 @@ start() {
     log "flask db upgrade"
     "$BIN/flask" db upgrade
     "$BIN/flask" deploy collect-static "$RUN_DIR/static"
-    local user_args=()
+    local user_args=() live_args=()
+    if [[ "$LIVE_PUBLISH_LISTEN" != off ]]; then
+        live_args=(--live-publish-listen "$LIVE_PUBLISH_LISTEN")
+        export IDEENMARKT_LIVE_PUBLISH_URL="http://$LIVE_PUBLISH_LISTEN/_live/publish"
+    else
+        unset IDEENMARKT_LIVE_PUBLISH_URL
+    fi
     if [[ $(id -u) -eq 0 ]]; then
         user_args=(--user "${NGINX_USER:-www-data}")
     fi
     mkdir -p "$RUN_DIR/nginx-tmp"
     "$BIN/flask" deploy nginx-config --listen "$LISTEN" --upstream "$APP_BIND" --static-root "$RUN_DIR/static" \
-        --run-dir "$RUN_DIR" --forwarded-proto "$FORWARDED_PROTO" "${user_args[@]}" >"$RUN_DIR/nginx.conf"
+        --run-dir "$RUN_DIR" --forwarded-proto "$FORWARDED_PROTO" "${user_args[@]}" "${live_args[@]}" >"$RUN_DIR/nginx.conf"
     if [[ $(id -u) -eq 0 ]]; then
         chown -R "${NGINX_USER:-www-data}" "$RUN_DIR/nginx-tmp"
     fi

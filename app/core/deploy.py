@@ -8,7 +8,9 @@
     Copies every feature's ``static`` folder to ``DIR/<its URL path>`` for nginx.
 ``flask deploy nginx-config``
     Prints an nginx configuration: static files from the collected folder, everything else
-    proxied to gunicorn, no buffering for the live walls' event streams.
+    proxied to gunicorn, no buffering for the live walls' event streams. With
+    ``--live-publish-listen`` nginx itself holds the live streams (the pub/sub module nchan,
+    Debian package ``libnginx-mod-nchan``): see :data:`LIVE_TEMPLATE` and app/ideas/live.py.
 """
 from __future__ import annotations
 
@@ -164,7 +166,7 @@ NGINX_TEMPLATE = """\
 # (scripts/serve-prod.sh: 127.0.0.1,::1, this nginx; give gunicorn the same list as
 # --forwarded-allow-ips). A proxy in front of this nginx must be added to both.
 {main}
-events {{ worker_connections 4096; }}
+events {{ worker_connections {worker_connections}; }}
 
 http {{
     include {mime_types};
@@ -177,12 +179,12 @@ http {{
         server {upstream};
         keepalive 32;
     }}
-
+{live_http}
     server {{
         listen {listen};
         server_name _;
 
-{static_locations}
+{static_locations}{live_locations}
         # Live walls: server-sent events pass through at once, held open up to an hour.
         location /wall/ {{
             proxy_pass http://ideenmarkt;
@@ -211,6 +213,72 @@ http {{
         }}
     }}
 }}
+"""
+
+#: Debian's libnginx-mod-nchan installs the module here.
+NCHAN_MODULE = "/usr/lib/nginx/modules/ngx_nchan_module.so"
+
+#: Live updates held by nginx (nchan). Browsers subscribe by EventSource to
+#: ``/live/<kind>/<id>/<wall secret>``: ``wall`` (an event's wall, channel per event),
+#: ``stand`` (one stand's wall) and ``event`` (counters of the event). nchan asks the app once
+#: per new subscription (``nchan_authorize_request``, app route ``/live/authorize/...``): a
+#: wrong secret gets 403 and nothing is held by the app, before or after. The app publishes
+#: each change with a POST to the publisher, which listens on a loopback address of its own
+#: (``live_publish_listen``), never on the public server. With ``REDIS_URL`` the channels and
+#: their message buffer live in Redis, so several nginx machines share them.
+LIVE_HTTP = """\
+    nchan_message_buffer_length {buffer_length};
+    nchan_message_timeout {buffer_timeout};
+{redis}
+    # The publisher: only the app (on this machine) reaches it.
+    server {{
+        listen {publish_listen};
+        server_name _;
+        access_log off;
+        location ~ "^/_live/publish/(?<live_kind>wall|stand|event)/(?<live_id>[0-9]{{1,18}})$" {{
+            allow 127.0.0.1;
+            allow ::1;
+            deny all;
+            nchan_publisher http;
+            nchan_channel_id "$live_kind-$live_id";
+{use_redis}
+        }}
+        location / {{
+            return 404;
+        }}
+    }}
+"""
+
+LIVE_LOCATIONS = """\
+        # Live updates, held by nginx (nchan): one authorisation request to the app per new
+        # subscription, then nginx alone holds the connection.
+        location ~ "^/live/(?<live_kind>wall|stand|event)/(?<live_id>[0-9]{{1,18}})/(?<live_secret>[A-Za-z0-9_-]{{1,64}})$" {{
+            nchan_subscriber eventsource;
+            nchan_channel_id "$live_kind-$live_id";
+            nchan_authorize_request /_live_authorize;
+            nchan_subscriber_first_message newest;
+            nchan_eventsource_ping_interval 20;
+            nchan_subscriber_timeout 0;
+{use_redis}
+            add_header Cache-Control no-store always;
+            add_header X-Robots-Tag "noindex, nofollow" always;
+            add_header X-Content-Type-Options nosniff always;
+        }}
+        location = /_live_authorize {{
+            internal;
+            proxy_pass http://ideenmarkt/live/authorize/$live_kind/$live_id/$live_secret;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 10s;
+            proxy_set_header X-Live-Authorize 1;
+{proxy_headers}
+        }}
+        # The app's side of the authorisation is asked by nginx only.
+        location ^~ /live/authorize/ {{
+            return 404;
+        }}
 """
 
 PROXY_HEADERS = """\
@@ -243,9 +311,10 @@ UNAVAILABLE_PAGE = """\
 
 
 def nginx_config(app: Flask, *, listen: str, upstream: str, static_root: Path, run_dir: Path | None = None,
-                 scheme: str = "$scheme", user: str | None = None) -> str:
+                 scheme: str = "$scheme", user: str | None = None, live_publish_listen: str | None = None) -> str:
     """The nginx configuration. With ``run_dir`` it is a complete, self-contained main config
-    (pid, logs and temporary files there), for ``nginx -p RUN_DIR -c nginx.conf``."""
+    (pid, logs and temporary files there), for ``nginx -p RUN_DIR -c nginx.conf``. With
+    ``live_publish_listen`` nginx holds the live streams (nchan, :data:`LIVE_HTTP`)."""
     static_locations = "".join(
         f"        location ^~ {url_path}/ {{\n"
         f"            alias {static_root / url_path.lstrip('/')}/;\n"
@@ -255,13 +324,29 @@ def nginx_config(app: Flask, *, listen: str, upstream: str, static_root: Path, r
         for url_path in static_folders(app)
     )
     main, http_extra = "", ""
-    if run_dir is not None:
+    live_http = live_locations = ""
+    proxy_headers = PROXY_HEADERS.format(scheme=scheme)
+    if live_publish_listen:
+        redis_url = app.config.get("REDIS_URL")
+        use_redis = "            nchan_redis_pass ideenmarkt_redis;" if redis_url else ""
+        live_http = LIVE_HTTP.format(
+            buffer_length=int(app.config.get("LIVE_BUFFER_LENGTH", 200)),
+            buffer_timeout=f"{int(app.config.get('LIVE_BUFFER_SECONDS', 600))}s",
+            redis=(f"    upstream ideenmarkt_redis {{\n        nchan_redis_server {_nginx_quote(redis_url)};\n    }}"
+                   if redis_url else ""),
+            publish_listen=live_publish_listen, use_redis=use_redis)
+        live_locations = LIVE_LOCATIONS.format(use_redis=use_redis, proxy_headers=proxy_headers)
+    if run_dir is not None or live_publish_listen:
         main = "\n".join(filter(None, [
+            f"load_module {NCHAN_MODULE};" if live_publish_listen else "",
             f"user {user};" if user else "",
-            "worker_processes auto;",
-            f"pid {run_dir / 'nginx.pid'};",
-            f"error_log {run_dir / 'nginx-error.log'} warn;",
+            "worker_processes auto;" if run_dir else "",
+            # Each held live stream is a connection (and a file descriptor) of a worker.
+            "worker_rlimit_nofile 65536;" if run_dir and live_publish_listen else "",
+            f"pid {run_dir / 'nginx.pid'};" if run_dir else "",
+            f"error_log {run_dir / 'nginx-error.log'} warn;" if run_dir else "",
         ]))
+    if run_dir is not None:
         temp = run_dir / "nginx-tmp"
         http_extra = "\n".join([
             # Method, status, size and time only: private links carry their secret in the path.
@@ -273,9 +358,17 @@ def nginx_config(app: Flask, *, listen: str, upstream: str, static_root: Path, r
     return NGINX_TEMPLATE.format(
         main=main, mime_types="/etc/nginx/mime.types", max_body=max_body, http_extra=http_extra,
         upstream=upstream, listen=listen, static_locations=static_locations,
-        proxy_headers=PROXY_HEADERS.format(scheme=scheme), static_root=static_root,
-        security_headers=STATIC_SECURITY_HEADERS,
+        proxy_headers=proxy_headers, static_root=static_root,
+        security_headers=STATIC_SECURITY_HEADERS, live_http=live_http, live_locations=live_locations,
+        worker_connections=16384 if live_publish_listen else 4096,
     )
+
+
+def _nginx_quote(value: str) -> str:
+    """A string as one nginx config token (no way to end the directive early)."""
+    if any(c in value for c in '"\\;{}\n\r'):
+        raise click.ClickException("REDIS_URL must not contain quotes, backslashes, ';', braces or newlines.")
+    return f'"{value}"'
 
 
 deploy_cli = AppGroup("deploy", help="Production setup: static files and the nginx configuration.")
@@ -302,13 +395,15 @@ def collect_static_command(target: Path) -> None:
 @click.option("--user", help="The user nginx's workers run as (when started as root).")
 @click.option("--forwarded-proto", default="$scheme", show_default=True,
               help="X-Forwarded-Proto sent to the app: `https` when TLS ends in front of this nginx.")
+@click.option("--live-publish-listen", help="nginx holds the live streams (nchan); the app publishes to this "
+              "loopback address (LIVE_PUBLISH_URL=http://ADDRESS/_live/publish).")
 def nginx_config_command(listen: str, upstream: str, static_root: Path, run_dir: Path | None,
-                         user: str | None, forwarded_proto: str) -> None:
+                         user: str | None, forwarded_proto: str, live_publish_listen: str | None) -> None:
     """Print an nginx configuration for the site."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(nginx_config(app, listen=listen, upstream=upstream, static_root=static_root.resolve(),
                             run_dir=run_dir.resolve() if run_dir else None, scheme=forwarded_proto,
-                            user=user), nl=False)
+                            user=user, live_publish_listen=live_publish_listen), nl=False)
 
 
 def register(app: Flask) -> None:

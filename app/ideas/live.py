@@ -18,6 +18,14 @@ How it works
   channel and the stream blocks on that channel instead of sleeping; it still reads
   the feed from the database (Redis pub/sub is only a wake-up call, so a lost
   message costs at most one slow poll, never an idea).
+* Production (``LIVE_PUBLISH_URL`` set, scripts/serve-prod.sh): nginx holds the streams
+  (the pub/sub module nchan, config from ``flask deploy nginx-config``). After the commit,
+  :func:`_publish` POSTs each change once to the channels ``wall-<event id>`` and
+  ``stand-<stand id>`` (the idea's current state plus ``change_id``, its feed id); nchan
+  asks :func:`authorize` once per new subscription. Publishing can fail (nchan or Redis
+  down): the save is committed already, the failure is logged, and walls catch up from the
+  feed (:func:`changes_after`, the wall's ``changes`` endpoint) on every (re)connect and
+  while they poll in their fallback mode. No request worker holds a stream.
 * A stream ends after ``IDEAS_STREAM_SECONDS`` (25 s by default, below gunicorn's
   default 30 s worker timeout); EventSource reconnects by itself. In production run
   gunicorn with threads (``--worker-class gthread --threads 8``) so open walls do
@@ -38,6 +46,7 @@ from app.extensions import db
 
 _PENDING = "ideas_pending_changes"
 _PUBLISH = "ideas_publish_events"
+_MESSAGES = "ideas_live_messages"
 CHANNEL_PREFIX = "ideenmarkt:ideas:event:"
 #: Namespace of the advisory locks that order the feed (the second key is the event id).
 ADVISORY_LOCK_CLASS = 4_2019
@@ -62,20 +71,45 @@ def _write_feed(session: Session) -> None:
             session.execute(text("SELECT pg_advisory_xact_lock(:cls, :key)"),
                             {"cls": ADVISORY_LOCK_CLASS, "key": event_id})
     seen = set()
+    rows = []
     for event_id, stand_id, idea_id, kind in pending:
         if (idea_id, kind) in seen:
             continue
         seen.add((idea_id, kind))
-        session.add(IdeaChange(event_id=event_id, stand_id=stand_id, idea_id=idea_id, kind=kind))
+        rows.append(IdeaChange(event_id=event_id, stand_id=stand_id, idea_id=idea_id, kind=kind))
+    session.add_all(rows)
     session.flush()
     session.info.setdefault(_PUBLISH, set()).update(event_ids)
+    if has_app_context() and current_app.config.get("LIVE_PUBLISH_URL"):
+        session.info.setdefault(_MESSAGES, []).extend(_live_messages(session, rows))
+
+
+def _live_messages(session: Session, rows) -> list[tuple[str, str]]:
+    """(channel, JSON) per changed idea: its state as committed, with its last feed id."""
+    from app.ideas.models import Idea
+    from app.ideas.services import idea_payload
+
+    last: dict[int, object] = {}
+    for row in rows:
+        last[row.idea_id] = row
+    messages = []
+    for idea_id, row in sorted(last.items(), key=lambda kv: kv[1].id):
+        idea = session.get(Idea, idea_id)
+        if idea is None:
+            continue
+        data = json.dumps({**idea_payload(idea), "change_id": row.id}, ensure_ascii=False)
+        messages += [(f"wall/{row.event_id}", data), (f"stand/{row.stand_id}", data)]
+    return messages
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _publish(session: Session) -> None:
     event_ids = session.info.pop(_PUBLISH, None)
+    messages = session.info.pop(_MESSAGES, None)
     if not event_ids or not has_app_context():
         return
+    if messages:
+        publish(messages)
     url = current_app.config.get("REDIS_URL")
     if not url:
         return
@@ -91,6 +125,46 @@ def _publish(session: Session) -> None:
 def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_PUBLISH, None)
+    session.info.pop(_MESSAGES, None)
+
+
+# -- nginx holds the streams (nchan) -------------------------------------------------------
+
+
+def publish(messages: list[tuple[str, str]], *, method: str = "POST") -> bool:
+    """Send each (channel, data) to the nchan publisher; False (logged) if any failed.
+
+    Called after the commit: a failure loses no data, walls catch up from the feed.
+    """
+    import requests
+
+    base = current_app.config["LIVE_PUBLISH_URL"].rstrip("/")
+    timeout = float(current_app.config.get("LIVE_PUBLISH_TIMEOUT", 2.0))
+    ok = True
+    for channel, data in messages:
+        try:
+            response = requests.request(
+                method, f"{base}/{channel}", data=data.encode() if data else None, timeout=timeout,
+                headers={"Content-Type": "application/json", "X-EventSource-Event": "idea"})
+            if response.status_code >= 400 and not (method == "DELETE" and response.status_code == 404):
+                raise OSError(f"nchan answered {response.status_code}")
+        except (OSError, requests.RequestException):
+            ok = False
+            current_app.logger.warning("live: could not publish to %s; walls catch up from the feed", channel,
+                                       exc_info=True)
+    return ok
+
+
+def close_channels(event_id: int, stand_ids: list[int]) -> bool:
+    """Disconnect every subscriber of the event's walls (the wall link was replaced): they
+    must subscribe again, and nchan asks the app, which refuses the old secret."""
+    if not current_app.config.get("LIVE_PUBLISH_URL"):
+        return True  # in-app streams check the secret on each reconnect anyway
+    return publish([(f"wall/{event_id}", ""), *((f"stand/{sid}", "") for sid in stand_ids)], method="DELETE")
+
+
+def live_enabled() -> bool:
+    return bool(current_app.config.get("LIVE_PUBLISH_URL"))
 
 
 _REDIS_CLIENTS: dict[str, object] = {}

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.access import staff_required
 from app.events.models import Event
 from app.extensions import db
-from app.ideas import bp, services, similar
+from app.ideas import bp, live, services, similar
 from app.ideas.forms import CaptureForm, ConfirmForm, HideForm, IdeaEditForm, MergeForm, StandForm
 from app.ideas.models import Idea, IdeaLog, Stand, WallLink
 from app.ideas.services import IdeaError
@@ -175,6 +175,8 @@ def renew_wall_link(event_id: int):
         existed = event.id in wall_links([event.id])
         services.wall_link(event, renew=True)
         db.session.commit()
+        # Walls held by nginx were authorised once, with the old secret: end them.
+        live.close_channels(event.id, list(db.session.execute(select(Stand.id).where(Stand.event_id == event.id)).scalars()))
         flash(_("A new wall link has been made; the old one no longer works.") if existed
               else _("The wall link has been made."), "success")
     return redirect(url_for("ideas.manage_stands", event_id=event.id), 303)

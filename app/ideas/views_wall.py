@@ -7,7 +7,7 @@ who recorded an idea), and an admin can replace the link at any time.
 """
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
 from app.core.access import public
@@ -53,8 +53,13 @@ def wall_event(wall_token: str):
     ideas = _visible_ideas([s.id for s in stands])
     return _no_index(current_app.make_response(render_template(
         "ideas/wall.html", event=event, stand=None, stands=stands, ideas=ideas, after=after,
-        wall_token=wall_token, projector=_projector(),
+        wall_token=wall_token, projector=_projector(), live_url=_live_url("wall", event.id, wall_token),
         page_seconds=current_app.config["IDEAS_WALL_PAGE_SECONDS"])))
+
+
+def _live_url(kind: str, channel_id: int, wall_token: str) -> str | None:
+    """The nchan subscription of a wall (nginx holds it), or None: the app streams itself."""
+    return f"/live/{kind}/{channel_id}/{wall_token}" if live.live_enabled() else None
 
 
 def _projector() -> bool:
@@ -73,7 +78,7 @@ def wall_stand(wall_token: str, stand_id: int):
     ideas = _visible_ideas([stand.id])
     return _no_index(current_app.make_response(render_template(
         "ideas/wall.html", event=event, stand=stand, stands=[stand], ideas=ideas, after=after,
-        wall_token=wall_token, projector=_projector(),
+        wall_token=wall_token, projector=_projector(), live_url=_live_url("stand", stand.id, wall_token),
         page_seconds=current_app.config["IDEAS_WALL_PAGE_SECONDS"])))
 
 
@@ -98,13 +103,8 @@ def wall_summary(wall_token: str):
 def wall_stream(wall_token: str):
     """Server-sent events: changed ideas after ``Last-Event-ID`` (or ``?after=``)."""
     event = get_wall_event(wall_token)
-    stand_id = request.args.get("stand", type=int)
-    if stand_id is not None:
-        stand = db.session.get(Stand, stand_id) if 1 <= stand_id <= MAX_ID else None
-        if stand is None or stand.event_id != event.id:
-            abort(404)
-    raw_after = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    after = min(int(raw_after), MAX_ID) if raw_after.isdigit() and len(raw_after) < 19 else 0
+    stand_id = _stand_parameter(event)
+    after = _after_parameter()
     app = current_app._get_current_object()
     event_id = event.id
     db.session.remove()  # the stream opens its own short sessions
@@ -112,3 +112,61 @@ def wall_stream(wall_token: str):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass events through at once
     return _no_index(response)
+
+
+def _after_parameter() -> int:
+    raw_after = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    return min(int(raw_after), MAX_ID) if raw_after.isdigit() and len(raw_after) < 19 else 0
+
+
+def _stand_parameter(event: Event) -> int | None:
+    stand_id = request.args.get("stand", type=int)
+    if stand_id is not None:
+        stand = db.session.get(Stand, stand_id) if 1 <= stand_id <= MAX_ID else None
+        if stand is None or stand.event_id != event.id:
+            abort(404)
+    return stand_id
+
+
+@bp.route("/wall/<wall_token>/changes")
+@public
+def wall_changes(wall_token: str):
+    """The feed after ``?after=`` as JSON, in batches: what a wall missed while it was not
+    subscribed (a reconnect after nchan's buffer expired), and its polling fallback."""
+    event = get_wall_event(wall_token)
+    stand_id = _stand_parameter(event)
+    after = _after_parameter()
+    batch = live.changes_after(event.id, after, stand_id=stand_id, limit=LIVE_CHANGES_BATCH)
+    response = jsonify(changes=[{"change_id": cid, "idea": payload} for cid, payload in batch],
+                       last=batch[-1][0] if batch else after, more=len(batch) >= LIVE_CHANGES_BATCH)
+    response.headers["Cache-Control"] = "no-store"
+    return _no_index(response)
+
+
+LIVE_CHANGES_BATCH = 200
+
+
+@bp.route("/live/authorize/wall/<int:event_id>/<wall_token>", endpoint="live_authorize_wall")
+@bp.route("/live/authorize/event/<int:event_id>/<wall_token>", endpoint="live_authorize_event")
+@public
+def live_authorize_event(event_id: int, wall_token: str):
+    """nchan asks once per new subscription; it passes the answer on (a wrong secret: 403).
+
+    Only nginx asks (its public location answers 404; it marks its own question with
+    ``X-Live-Authorize``); anyone else gets 404, like a wall page with an unknown secret."""
+    event = services.event_by_wall_token(wall_token)
+    return _authorized(event is not None and event.id == event_id)
+
+
+def _authorized(ok: bool):
+    if request.headers.get("X-Live-Authorize") != "1":
+        abort(404)
+    return ("", 204) if ok else ("", 403)
+
+
+@bp.route("/live/authorize/stand/<int:stand_id>/<wall_token>")
+@public
+def live_authorize_stand(stand_id: int, wall_token: str):
+    event = services.event_by_wall_token(wall_token)
+    stand = db.session.get(Stand, stand_id) if event is not None and stand_id <= MAX_ID else None
+    return _authorized(stand is not None and stand.event_id == event.id)

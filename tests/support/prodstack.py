@@ -25,13 +25,15 @@ def nginx_available() -> bool:
 
 class ProductionStack:
     def __init__(self, database_url: str, *, redis_url: str | None = None, workers: int = 2, threads: int = 4,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, live: bool = True) -> None:
         # Not under pytest's 0700 tmp folders: nginx's workers (www-data) read the static files.
         self.run_dir = Path(tempfile.mkdtemp(prefix="ideenmarkt-prod-"))
         self.run_dir.chmod(0o755)
         self.instance = self.run_dir / "instance"
         self.instance.mkdir()
         self.port, self.app_port = free_port(), free_port()
+        #: nginx's live publisher (nchan), or None: the app streams the walls itself.
+        self.publish_port = free_port() if live else None
         self.workers = workers
         self.env = {
             **os.environ,
@@ -41,6 +43,7 @@ class ProductionStack:
             "WORKERS": str(workers), "THREADS": str(threads), "BASE_URL": f"http://127.0.0.1:{self.port}",
             # Plain HTTP on loopback: the browser-side cookie must come back without TLS.
             "IDEENMARKT_SESSION_COOKIE_SECURE": "0", "IDEENMARKT_REMEMBER_COOKIE_SECURE": "0",
+            "LIVE_PUBLISH_LISTEN": f"127.0.0.1:{self.publish_port}" if live else "off",
             **({"REDIS_URL": redis_url} if redis_url else {}),
             **(env or {}),
         }

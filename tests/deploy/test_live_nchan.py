@@ -1,0 +1,375 @@
+"""Live walls held by nginx (nchan) on the production stack: one stack per module (nginx with
+nchan → gunicorn → the database, Redis). The app authorises each new subscription once and
+publishes each change after its commit; a wall that missed messages catches up from the
+``idea_change`` feed. Also issue 14 item 2: hundreds of open walls do not stall the site."""
+from __future__ import annotations
+
+import json
+import secrets
+import select
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.core.deploy import nginx_config
+from app.extensions import db
+from config import TestingConfig
+from tests.conftest import ON_POSTGRES, PG_URL, drop_database
+from tests.support import wait_until
+from tests.support.prodstack import ProductionStack, nginx_available
+from tests.support.servers import RedisServer, free_port
+
+NCHAN = "/usr/lib/nginx/modules/ngx_nchan_module.so"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not nginx_available(), reason="nginx is not installed (scripts/install-test-deps.sh)"),
+    pytest.mark.skipif(not __import__("os").path.exists(NCHAN), reason="libnginx-mod-nchan is not installed"),
+    pytest.mark.skipif(not RedisServer.available(), reason="redis-server is not installed"),
+]
+
+#: Messages nchan keeps per channel in this module: small, so a test can outrun the buffer.
+BUFFER = 3
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory):
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.sqlite'}"
+        return
+    name = f"live_{secrets.token_hex(6)}"
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    drop_database(engine, name)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def stack(database_url):
+    with RedisServer() as redis, ProductionStack(
+            database_url, redis_url=redis.url, workers=2, threads=4,
+            env={"IDEENMARKT_LIVE_BUFFER_LENGTH": str(BUFFER)}) as running:
+        running.redis = redis
+        yield running
+
+
+@pytest.fixture(scope="module")
+def data(stack):
+    """An app on the stack's database that publishes to the stack's nginx, like a worker does."""
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=stack.env["DATABASE_URL"],
+                     INSTANCE_PATH=str(stack.instance), MAIL_SEND_AFTER_REQUEST=False,
+                     LIVE_PUBLISH_URL=f"http://127.0.0.1:{stack.publish_port}/_live/publish")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def world(data):
+    from app.events import services as events
+    from app.events.services import EventData
+    from app.ideas import services as ideas
+
+    start = datetime(2031, 5, 1, 18, 0)
+    with data.app_context():
+        process = events.create_process("Esslingen live", "", "Bürgerschaft")
+        found = {}
+        for key in ("a", "b"):
+            event = events.create_event(process, EventData(
+                title=f"Live {key}", place="Rathaus", seats=15, starts_at=start, ends_at=start + timedelta(hours=3),
+                applications_open_at=start - timedelta(days=20), applications_close_at=start - timedelta(days=5)))
+            db.session.flush()
+            stands = [ideas.save_stand(event, None, title=f"Stand {key}{n}") for n in (1, 2)]
+            found[key] = {"event_id": event.id, "stand_ids": [s.id for s in stands],
+                          "token": ideas.wall_link(event).token}
+        db.session.commit()
+    return found
+
+
+def record(data, stand_id: int, text: str) -> int:
+    from app.ideas import services as ideas
+    from app.ideas.models import Stand
+
+    with data.app_context():
+        idea, _ = ideas.record_idea(db.session.get(Stand, stand_id), text)
+        db.session.commit()
+        return idea.id
+
+
+class Subscriber:
+    """One EventSource-like subscription on a raw socket (so hundreds are cheap)."""
+
+    def __init__(self, port: int, path: str, last_event_id: str | None = None) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        headers = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        if last_event_id:
+            headers += f"Last-Event-ID: {last_event_id}\r\n"
+        self.sock.sendall((headers + "\r\n").encode())
+        self.buffer = b""
+        self.status: int | None = None
+
+    def read_status(self) -> int:
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"closed before the headers: {self.buffer!r}")
+            self.buffer += chunk
+        self.status = int(self.buffer.split(b" ", 2)[1])
+        return self.status
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        """Read what arrived; False once the server closed the stream."""
+        ready, _, _ = select.select([self.sock], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            chunk = self.sock.recv(65536)
+        except OSError:
+            return False
+        self.buffer += chunk
+        return bool(chunk)
+
+    def events(self) -> list[dict]:
+        """The SSE events so far: {"id": ..., "event": ..., "data": parsed JSON}."""
+        body = self.buffer.split(b"\r\n\r\n", 1)[-1].decode(errors="replace")
+        found = []
+        for block in body.replace("\r\n", "\n").split("\n\n"):
+            fields = {}
+            for line in block.split("\n"):
+                if line.startswith(("id:", "event:", "data:")):
+                    key, _, value = line.partition(":")
+                    fields[key] = value.strip()
+            if fields.get("data", "").startswith("{"):
+                fields["data"] = json.loads(fields["data"])
+                found.append(fields)
+        return found
+
+    def texts(self) -> list[str]:
+        return [e["data"].get("text") for e in self.events()]
+
+    def wait_for(self, text: str, timeout: float = 10) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in self.events():
+                if event["data"].get("text") == text:
+                    return event
+            if not self.poll(0.1):
+                break
+        raise AssertionError(f"{text!r} did not arrive: {self.texts()}")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def subscribe(port: int, path: str, **kwargs) -> Subscriber:
+    sub = Subscriber(port, path, **kwargs)
+    assert sub.read_status() == 200, sub.buffer[:300]
+    return sub
+
+
+def get(url: str, timeout: float = 10):
+    try:
+        return urllib.request.urlopen(url, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        return exc
+
+
+def status_of(port: int, path: str) -> int:
+    sub = Subscriber(port, path)
+    try:
+        return sub.read_status()
+    finally:
+        sub.close()
+
+
+def changes(stack, token: str, after: int, stand_id: int | None = None) -> dict:
+    query = f"?after={after}" + (f"&stand={stand_id}" if stand_id else "")
+    return json.load(get(f"{stack.url}/wall/{token}/changes{query}"))
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def test_only_the_right_secret_subscribes_and_the_app_is_asked_from_nginx_only(stack, world):
+    a, b = world["a"], world["b"]
+    assert status_of(stack.port, f"/live/wall/{a['event_id']}/{a['token']}") == 200
+    assert status_of(stack.port, f"/live/stand/{a['stand_ids'][0]}/{a['token']}") == 200
+    assert status_of(stack.port, f"/live/wall/{a['event_id']}/wrong-{a['token'][:10]}") == 403
+    # Another event's secret, another event's stand.
+    assert status_of(stack.port, f"/live/wall/{a['event_id']}/{b['token']}") == 403
+    assert status_of(stack.port, f"/live/stand/{b['stand_ids'][0]}/{a['token']}") == 403
+    # The authorisation endpoint and the publisher are not reachable from outside.
+    assert get(f"{stack.url}/live/authorize/wall/{a['event_id']}/{a['token']}").status == 404
+    request = urllib.request.Request(f"{stack.url}/_live/publish/wall/{a['event_id']}", data=b"{}", method="POST")
+    assert get(request).status in (403, 404)
+    # The wall page tells the client where to subscribe.
+    page = get(f"{stack.url}/wall/{a['token']}").read().decode()
+    assert f'data-live-url="/live/wall/{a["event_id"]}/{a["token"]}"' in page
+    assert a["token"] not in stack.log("nginx-access.log")
+
+
+def test_a_new_idea_reaches_the_event_wall_and_the_stand_wall_once(stack, data, world):
+    a = world["a"]
+    wall = subscribe(stack.port, f"/live/wall/{a['event_id']}/{a['token']}")
+    stand = subscribe(stack.port, f"/live/stand/{a['stand_ids'][0]}/{a['token']}")
+    other = subscribe(stack.port, f"/live/stand/{a['stand_ids'][1]}/{a['token']}")
+    idea_id = record(data, a["stand_ids"][0], "Mehr Bänke im Park #live")
+    event = wall.wait_for("Mehr Bänke im Park")
+    assert event["event"] == "idea" and event["data"]["id"] == idea_id and event["data"]["tags"] == ["live"]
+    assert event["data"]["change_id"] > 0 and "said_by" not in event["data"]
+    assert stand.wait_for("Mehr Bänke im Park")["data"]["change_id"] == event["data"]["change_id"]
+    record(data, a["stand_ids"][1], "Radweg an der Neckarstraße")
+    other.wait_for("Radweg an der Neckarstraße")
+    wall.wait_for("Radweg an der Neckarstraße")
+    stand.poll(0.2)
+    assert stand.texts() == ["Mehr Bänke im Park"] and wall.texts().count("Mehr Bänke im Park") == 1
+    for sub in (wall, stand, other):
+        sub.close()
+
+
+def test_reconnect_with_last_event_id_gets_what_was_missed(stack, data, world):
+    a = world["a"]
+    wall = subscribe(stack.port, f"/live/wall/{a['event_id']}/{a['token']}")
+    record(data, a["stand_ids"][0], "Vor der Pause")
+    seen = wall.wait_for("Vor der Pause")
+    wall.close()
+    record(data, a["stand_ids"][0], "Während der Pause 1")
+    record(data, a["stand_ids"][1], "Während der Pause 2")
+    again = subscribe(stack.port, f"/live/wall/{a['event_id']}/{a['token']}", last_event_id=seen["id"])
+    again.wait_for("Während der Pause 2")
+    assert again.texts()[:2] == ["Während der Pause 1", "Während der Pause 2"]
+    again.close()
+
+
+def test_after_the_buffer_expired_the_feed_holds_every_missed_idea(stack, data, world):
+    a = world["a"]
+    wall = subscribe(stack.port, f"/live/wall/{a['event_id']}/{a['token']}")
+    record(data, a["stand_ids"][0], "Letzte gesehene Idee")
+    seen = wall.wait_for("Letzte gesehene Idee")
+    wall.close()
+    missed = [f"Verpasst {n}" for n in range(BUFFER + 3)]
+    for n, text in enumerate(missed):
+        record(data, a["stand_ids"][n % 2], text)
+    again = subscribe(stack.port, f"/live/wall/{a['event_id']}/{a['token']}", last_event_id=seen["id"])
+    again.wait_for(missed[-1])
+    # nchan no longer holds the first ones ...
+    assert missed[0] not in again.texts()
+    again.close()
+    # ... the feed does (the client asks it on every (re)connect, after the change it saw last).
+    caught = changes(stack, a["token"], seen["data"]["change_id"])
+    assert [c["idea"]["text"] for c in caught["changes"]] == missed and not caught["more"]
+    assert caught["last"] == caught["changes"][-1]["change_id"]
+    stand_only = changes(stack, a["token"], seen["data"]["change_id"], a["stand_ids"][1])
+    assert [c["idea"]["text"] for c in stand_only["changes"]] == missed[1::2]
+
+
+def test_a_second_nginx_sharing_redis_sees_the_same_messages(stack, data, world):
+    """Two machines: nginx B (its own workers, same Redis) gets what the app published to nginx A."""
+    a = world["a"]
+    run_dir = stack.run_dir / "nginx-b"
+    (run_dir / "nginx-tmp").mkdir(parents=True)
+    port, publish_port = free_port(), free_port()
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=stack.env["DATABASE_URL"],
+                     INSTANCE_PATH=str(stack.instance), REDIS_URL=stack.redis.url)
+    config = nginx_config(app, listen=f"127.0.0.1:{port}", upstream=f"127.0.0.1:{stack.app_port}",
+                          static_root=stack.run_dir / "static", run_dir=run_dir,
+                          live_publish_listen=f"127.0.0.1:{publish_port}")
+    (run_dir / "nginx.conf").write_text(config)
+    nginx = ["nginx", "-p", str(run_dir), "-c", str(run_dir / "nginx.conf")]
+    subprocess.run(nginx, check=True, capture_output=True)
+    try:
+        wait_until(lambda: get(f"http://127.0.0.1:{port}/healthz").status == 200, ignore=(OSError,),
+                   message="nginx B did not start")
+        on_b = subscribe(port, f"/live/wall/{a['event_id']}/{a['token']}")
+        on_a = subscribe(stack.port, f"/live/wall/{a['event_id']}/{a['token']}")
+        record(data, a["stand_ids"][1], "Über zwei Maschinen")
+        assert on_b.wait_for("Über zwei Maschinen")["data"] == on_a.wait_for("Über zwei Maschinen")["data"]
+        assert status_of(port, f"/live/wall/{a['event_id']}/not-the-secret") == 403
+        on_a.close()
+        on_b.close()
+    finally:
+        subprocess.run([*nginx, "-s", "quit"], check=False, capture_output=True)
+
+
+def test_replacing_the_wall_link_ends_the_old_subscriptions(stack, data, world):
+    from app.events.models import Event
+    from app.ideas import live
+    from app.ideas import services as ideas
+
+    b = world["b"]
+    wall = subscribe(stack.port, f"/live/wall/{b['event_id']}/{b['token']}")
+    stand = subscribe(stack.port, f"/live/stand/{b['stand_ids'][0]}/{b['token']}")
+    with data.app_context():
+        new_token = ideas.wall_link(db.session.get(Event, b["event_id"]), renew=True).token
+        db.session.commit()
+        assert live.close_channels(b["event_id"], b["stand_ids"])
+    for sub in (wall, stand):
+        wait_until(lambda: not sub.poll(0.1), message="the old subscription stayed open")
+    assert status_of(stack.port, f"/live/wall/{b['event_id']}/{b['token']}") == 403
+    assert status_of(stack.port, f"/live/stand/{b['stand_ids'][0]}/{b['token']}") == 403
+    fresh = subscribe(stack.port, f"/live/wall/{b['event_id']}/{new_token}")
+    record(data, b["stand_ids"][0], "Nach dem neuen Link")
+    fresh.wait_for("Nach dem neuen Link")
+    fresh.close()
+    world["b"]["token"] = new_token
+
+
+def test_300_open_walls_do_not_stall_pages_or_healthz(stack, data, world):
+    """Issue 14 item 2: 300 open wall streams once pushed the median page to 32 s and made
+    /healthz fail (each stream held a gunicorn thread). nginx holds them now: every page is
+    answered within the normal timeout while all 300 stay open and still receive ideas."""
+    a = world["a"]
+    pages = ["/healthz", "/", f"/wall/{a['token']}", "/processes", "/login"]
+    for path in pages:  # warm up, and what "normal" is on this machine right now
+        assert get(stack.url + path).status == 200, path
+    streams = []
+    try:
+        for n in range(300):
+            kind, channel = ("wall", a["event_id"]) if n % 3 == 0 else ("stand", a["stand_ids"][n % 2])
+            streams.append(Subscriber(stack.port, f"/live/{kind}/{channel}/{a['token']}"))
+        assert all(s.read_status() == 200 for s in streams)
+        # All 300 open: pages and /healthz are answered within the normal timeout (before the
+        # streams end: nchan holds them without a time limit), several times over.
+        for _ in range(3):
+            for path in pages:
+                response = get(stack.url + path, timeout=10)
+                assert response.status == 200, path
+        assert json.load(get(stack.url + "/healthz"))["status"] == "ok"
+        # ... and the streams are all still open and live.
+        record(data, a["stand_ids"][0], "Dreihundert Wände")
+        waiting = [s for n, s in enumerate(streams) if n % 3 == 0 or n % 2 == 0]
+        deadline = time.monotonic() + 20
+        while waiting and time.monotonic() < deadline:
+            for sub in list(waiting):
+                assert sub.poll(0), "a stream ended while 300 were open"
+                if "Dreihundert Wände" in sub.texts():
+                    waiting.remove(sub)
+            time.sleep(0.05)
+        assert not waiting, f"{len(waiting)} streams did not get the idea"
+    finally:
+        for sub in streams:
+            sub.close()
+
+
+def test_redis_down_saves_still_work_and_walls_fall_back_to_the_feed(stack, data, world):
+    """Last in this module: stops Redis. nchan cannot subscribe or publish; a moderator's save
+    is committed anyway (the publish failure is logged) and the feed, which walls poll in their
+    fallback mode, has the idea."""
+    a = world["a"]
+    last = changes(stack, a["token"], 0)["last"]
+    stack.redis.stop()
+    assert status_of(stack.port, f"/live/wall/{a['event_id']}/{a['token']}") >= 500
+    idea_id = record(data, a["stand_ids"][0], "Trotz Ausfall gespeichert")
+    caught = changes(stack, a["token"], last)
+    assert [c["idea"]["id"] for c in caught["changes"]] == [idea_id]
+    assert get(stack.url + "/healthz").status == 200
