@@ -76,6 +76,9 @@ class Config:
     #: older ones come from the idea_change feed.
     LIVE_BUFFER_LENGTH = 200
     LIVE_BUFFER_SECONDS = 600
+    #: Seconds between a wall's checks of the feed while its nchan stream is open: a change the
+    #: stream did not bring (Redis down, a failed publish) makes the wall poll the feed instead.
+    LIVE_CATCH_UP_SECONDS = 30.0
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"

@@ -1,9 +1,19 @@
 /* Projector wall: live updates through server-sent events.
  *
  * The page is rendered with the ideas as they are and the id of the last change
- * it includes; the stream continues after that id. EventSource reconnects by
- * itself (sending Last-Event-ID); if it gives up, we open a new one that starts
- * after the last id we saw, so the wall catches up on everything it missed.
+ * (of the idea_change feed) it includes. One client for both ways the server streams:
+ *
+ * - data-live-url (production): nginx holds the stream (nchan). Each message is an
+ *   idea's state with its feed id (change_id). EventSource reconnects by itself with
+ *   Last-Event-ID and nchan resends what its buffer still holds; on every (re)connect,
+ *   and once a minute, the wall also asks data-changes-url for the feed after the last
+ *   change it has, so an idea missing from the buffer (or a lost publish) still appears.
+ *   When nginx's stream cannot be opened (nchan or Redis down), the wall polls the feed
+ *   and says so in its status; it tries the stream again every half minute.
+ * - otherwise (development, `make run`): the app's own stream (data-stream-url), which
+ *   continues after ?after=<last feed id>.
+ *
+ * An idea is only replaced by a newer state (a higher change id), whatever arrives first.
  * Idea texts and tags are inserted with textContent only.
  *
  * A stream ends after a while by design and EventSource reconnects within a
@@ -24,7 +34,16 @@
   var emptyEl = document.getElementById("wall-empty");
   var showStand = list.dataset.showStand === "1";
   var baseUrl = list.dataset.streamUrl;
+  var liveUrl = list.dataset.liveUrl || "";
+  var changesUrl = list.dataset.changesUrl;
   var lastId = parseInt(list.dataset.after, 10) || 0;
+  var ideaChange = {};
+  var polling = null;
+  var failures = 0;
+  var catchingUp = false;
+  var POLL_MS = 5000;
+  var RETRY_LIVE_MS = 30000;
+  var CATCH_UP_MS = (parseFloat(list.dataset.catchUpSeconds) || 30) * 1000;
   var standNames = {};
   var source = null;
   var reconnectTimer = null;
@@ -43,8 +62,10 @@
   }
 
   function setLive(live) {
-    statusEl.textContent = live ? statusEl.dataset.live : statusEl.dataset.offline;
+    statusEl.textContent = live ? (polling ? statusEl.dataset.polling : statusEl.dataset.live)
+      : statusEl.dataset.offline;
     statusEl.classList.toggle("offline", !live);
+    statusEl.classList.toggle("fallback", live && !!polling);
   }
 
   function streamOpen() {
@@ -161,7 +182,9 @@
     return {refresh: refresh};
   }
 
-  function render(idea) {
+  function render(idea, changeId) {
+    if (changeId && ideaChange[idea.id] && ideaChange[idea.id] > changeId) { return; }  // older state
+    if (changeId) { ideaChange[idea.id] = changeId; }
     var existing = findItem(idea.id);
     var standKey = String(idea.stand_id);
     if (!idea.visible || !Object.prototype.hasOwnProperty.call(standNames, standKey)) {
@@ -193,24 +216,92 @@
     if (pager) { pager.refresh(0); }
   }
 
-  function remember(event) {
-    var id = parseInt(event.lastEventId, 10);
+  function advance(id) {
     if (id > lastId) { lastId = id; }
+  }
+
+  function remember(event) {
+    advance(parseInt(event.lastEventId, 10));
+  }
+
+  function onIdea(event) {
+    try {
+      var idea = JSON.parse(event.data);
+      var changeId = idea.change_id || parseInt(event.lastEventId, 10);
+      if (idea.change_id) { advance(idea.change_id); } else { remember(event); }
+      render(idea, changeId);
+    } catch (e) { /* a malformed message must not stop the wall */ }
+  }
+
+  // The feed after the last change this wall has (in batches), from the app. ``check``: the
+  // stream claims to be open; if the feed holds a change it did not bring (nchan lost Redis,
+  // a publish failed), the wall polls instead and tries the stream again later.
+  function catchUp(check) {
+    if (catchingUp || !window.fetch) { return; }
+    catchingUp = true;
+    var url = changesUrl + (changesUrl.indexOf("?") >= 0 ? "&" : "?") + "after=" + lastId;
+    window.fetch(url, {cache: "no-store", credentials: "same-origin"}).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.json();
+    }).then(function (batch) {
+      catchingUp = false;
+      var missed = batch.changes.some(function (change) {
+        return change.idea && !(ideaChange[change.idea.id] >= change.change_id);
+      });
+      if (check === true && missed && liveUrl && !polling) {
+        if (source) { source.close(); }
+        startPolling();
+      }
+      batch.changes.forEach(function (change) {
+        if (change.idea) { render(change.idea, change.change_id); }
+      });
+      advance(batch.last);
+      if (polling) { setLive(true); }
+      if (batch.more) { catchUp(); }
+    }, function () {
+      catchingUp = false;
+      if (polling) { streamLost(); }
+    });
+  }
+
+  function startPolling() {
+    if (!polling) {
+      polling = window.setInterval(catchUp, POLL_MS);
+      catchUp();
+    }
+    if (!reconnectTimer) {
+      reconnectTimer = window.setTimeout(function () { reconnectTimer = null; connect(); }, RETRY_LIVE_MS);
+    }
+  }
+
+  function stopPolling() {
+    if (polling) { window.clearInterval(polling); polling = null; }
   }
 
   function connect() {
     if (source) { source.close(); }
-    var url = baseUrl + (baseUrl.indexOf("?") >= 0 ? "&" : "?") + "after=" + lastId;
+    var url = liveUrl || baseUrl + (baseUrl.indexOf("?") >= 0 ? "&" : "?") + "after=" + lastId;
     source = new EventSource(url);
-    source.addEventListener("open", streamOpen);
-    source.addEventListener("idea", function (event) {
-      remember(event);
-      try { render(JSON.parse(event.data)); } catch (e) { /* a malformed message must not stop the wall */ }
+    source.addEventListener("open", function () {
+      failures = 0;
+      stopPolling();
+      streamOpen();
+      if (liveUrl) { catchUp(false); }
     });
+    source.addEventListener("idea", onIdea);
     source.addEventListener("position", remember);
     source.addEventListener("error", function () {
+      if (source.readyState !== EventSource.CLOSED) { streamLost(); return; }
+      failures += 1;
+      if (liveUrl && (failures >= 3 || polling)) {
+        // nginx's stream cannot be opened: poll the feed, try the stream again later.
+        source.close();
+        failures = 0;
+        startPolling();
+        return;
+      }
       streamLost();
-      if (source.readyState === EventSource.CLOSED && !reconnectTimer) {
+      if (!reconnectTimer) {
         // The browser gave up (e.g. a proxy answered 502): start again after the last id.
         reconnectTimer = window.setTimeout(function () { reconnectTimer = null; connect(); }, 2000);
       }
@@ -221,5 +312,9 @@
     if (!source || source.readyState === EventSource.CLOSED) { connect(); }
   });
 
+  if (liveUrl) {
+    // A lost publish (nchan or Redis briefly down) must not leave an idea missing for long.
+    window.setInterval(function () { if (!polling) { catchUp(true); } }, CATCH_UP_MS);
+  }
   connect();
 }());
