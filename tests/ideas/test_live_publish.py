@@ -1,0 +1,139 @@
+"""The app's side of the nchan live path (LIVE_PUBLISH_URL), against a fake publisher: one
+message per changed idea and channel after the commit, none for a rollback, a publisher
+that is down never costs a moderator's save, and replacing the wall link ends the channels.
+The real nginx+nchan stack is tested in tests/deploy/test_live_nchan.py."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db as _db
+from app.ideas.models import Idea
+from tests.ideas.test_views import post_json
+from tests.support.servers import free_port
+
+PUBLISHER_PORT = free_port()
+
+
+class Publisher(ThreadingHTTPServer):
+    def __init__(self) -> None:
+        self.received: list[tuple[str, str, dict | None]] = []
+        self.status = 201
+        super().__init__(("127.0.0.1", PUBLISHER_PORT), Handler)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.server.received.append((self.command, self.path, json.loads(body) if body else None,
+                                     self.headers.get("X-EventSource-Event")))
+        self.send_response(self.server.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_POST = do_DELETE = _answer
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def app_config():
+    return {"LIVE_PUBLISH_URL": f"http://127.0.0.1:{PUBLISHER_PORT}/_live/publish", "LIVE_PUBLISH_TIMEOUT": 1.0}
+
+
+@pytest.fixture
+def publisher():
+    server = Publisher()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def world(app, create_user, create_event, create_stand, login, wall_token):
+    moderator = create_user(roles=("moderator",))
+    event_id = create_event()
+    stand = create_stand(event_id, "Bürgerportal", moderators=[moderator])
+    client = app.test_client()
+    login(client, moderator)
+    return {"event_id": event_id, "stand": stand, "client": client, "token": wall_token(event_id)}
+
+
+def test_a_saved_idea_is_published_once_per_channel_after_the_commit(app, world, publisher):
+    response = post_json(world["client"], f"/stands/{world['stand']}/ideas.json",
+                         {"text": "Sitzbänke am Neckar #Grün", "said_by": "Frau K."})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    idea_id = response.get_json()["idea"]["id"]
+    channels = [(method, path) for method, path, _, _ in publisher.received]
+    assert channels == [("POST", f"/_live/publish/wall/{world['event_id']}"),
+                        ("POST", f"/_live/publish/stand/{world['stand']}")]
+    for _, _, body, event in publisher.received:
+        assert event == "idea"
+        assert body["id"] == idea_id and body["text"] == "Sitzbänke am Neckar" and body["tags"] == ["Grün"]
+        assert body["change_id"] > 0 and "said_by" not in body  # walls never get who said it
+    # The page points its client at nginx's subscription, and the feed has the same change.
+    page = world["client"].get(f"/wall/{world['token']}").get_data(as_text=True)
+    assert f'data-live-url="/live/wall/{world["event_id"]}/{world["token"]}"' in page
+    feed = world["client"].get(f"/wall/{world['token']}/changes?after=0").get_json()
+    assert feed["changes"][-1]["change_id"] == publisher.received[0][2]["change_id"]
+
+
+def test_a_rolled_back_change_is_not_published(app, world, publisher):
+    from app.ideas import services
+    from app.ideas.models import Stand
+
+    with app.app_context():
+        services.record_idea(_db.session.get(Stand, world["stand"]), "Wird verworfen")
+        _db.session.rollback()
+    assert publisher.received == []
+
+
+@pytest.mark.parametrize("down", ["refused", "error"])
+def test_a_publisher_that_is_down_never_costs_the_save(app, world, publisher, down, capfd):
+    if down == "refused":
+        publisher.shutdown()
+        publisher.server_close()
+    else:
+        publisher.status = 503
+    response = post_json(world["client"], f"/stands/{world['stand']}/ideas.json", {"text": "Trotzdem gespeichert"})
+    assert response.status_code == 201
+    with app.app_context():
+        assert _db.session.execute(sa.select(Idea.text)).scalars().all() == ["Trotzdem gespeichert"]
+    assert "could not publish to wall/" in capfd.readouterr().err
+    # Walls catch up from the feed.
+    feed = world["client"].get(f"/wall/{world['token']}/changes?after=0").get_json()
+    assert [c["idea"]["text"] for c in feed["changes"]] == ["Trotzdem gespeichert"]
+
+
+def test_replacing_the_wall_link_ends_the_walls_channels(app, world, publisher, staff_client):
+    admin = staff_client("admin")
+    admin.submit(f"/manage/events/{world['event_id']}/wall-link")
+    assert [(m, p) for m, p, _, _ in publisher.received] == [
+        ("DELETE", f"/_live/publish/wall/{world['event_id']}"), ("DELETE", f"/_live/publish/stand/{world['stand']}")]
+
+
+def test_the_authorisation_answers_nginx_only(app, world):
+    client = world["client"]
+    base = f"/live/authorize/wall/{world['event_id']}"
+    nginx = {"X-Live-Authorize": "1"}
+    assert client.get(f"{base}/{world['token']}", headers=nginx).status_code == 204
+    assert client.get(f"{base}/not-the-secret", headers=nginx).status_code == 403
+    assert client.get(f"/live/authorize/stand/{world['stand']}/{world['token']}", headers=nginx).status_code == 204
+    assert client.get(f"/live/authorize/stand/{world['stand'] + 99}/{world['token']}", headers=nginx).status_code == 403
+    assert client.get(f"{base}/{world['token']}").status_code == 404  # not asked by nginx
+
+
+def test_bad_feed_parameters_answer_cleanly(app, world):
+    client = world["client"]
+    assert client.get(f"/wall/{world['token']}/changes?after=abc").get_json()["changes"] == []
+    assert client.get(f"/wall/{world['token']}/changes?after=99999999999999999999").status_code == 200
+    assert client.get(f"/wall/{world['token']}/changes?stand=999999").status_code == 404
+    assert client.get("/wall/unknown/changes").status_code == 404
