@@ -412,7 +412,7 @@ class Story:
             ideas.wall_link(event)
         with self.at(datetime(2019, 4, 1, 20, 15)):
             voting.open_voting(event, user=self.admin)
-        votable = [i for i in recorded if i.status in voting.VOTABLE_STATUSES]
+        votable = [i for i in recorded if i.is_visible]
         for n, ticket in enumerate(tickets[:-1]):
             with self.at(datetime(2019, 4, 1, 20, 16, n * 3)):
                 given: dict[int, int] = {}

@@ -5,6 +5,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -51,6 +52,8 @@ class IdeaStatus(str, enum.Enum):
 
 
 IDEA_STATUSES = tuple(s.value for s in IdeaStatus)
+#: Shown on walls, ballots and public pages, counted in results (see app/ideas/merge_groups.py).
+VISIBLE_STATUSES = (IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value)
 
 
 class Tag(db.Model):
@@ -114,10 +117,16 @@ class Idea(db.Model):
     sources: Mapped[list[Idea]] = relationship(foreign_keys=[merged_into_id], back_populates="merged_into",
                                                order_by="Idea.created_at")
 
-    @property
+    @hybrid_property
     def is_visible(self) -> bool:
-        """Shown on walls and public pages (not hidden, not folded into another idea)."""
-        return self.status in (IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value)
+        """Shown on walls and public pages (not hidden, not folded into another idea); on the
+        class (or an alias) the same rule as SQL."""
+        return self.status in VISIBLE_STATUSES
+
+    @is_visible.inplace.expression
+    @classmethod
+    def _is_visible_expression(cls):
+        return cls.status.in_(VISIBLE_STATUSES)
 
 
 class IdeaLog(db.Model):

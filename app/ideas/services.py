@@ -34,8 +34,6 @@ MAX_TAGS_PER_IDEA = 12
 MAX_STAND_TITLE = 200
 MAX_STAND_DESCRIPTION = 1000
 
-VISIBLE_STATUSES = (IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value)
-
 #: Called with the ideas that were shown again, merged or un-merged (after the change is
 #: flushed). The measures feature registers one that restores "adopted" on ideas a measure holds.
 AFTER_VISIBILITY_CHANGE: list[Callable[[list[Idea]], None]] = []
@@ -259,7 +257,7 @@ def process_tags(process_id: int) -> list[tuple[Tag, int]]:
     rows = db.session.execute(
         select(Tag, count)
         .outerjoin(IdeaTag, IdeaTag.tag_id == Tag.id)
-        .outerjoin(Idea, (Idea.id == IdeaTag.idea_id) & Idea.status.in_(VISIBLE_STATUSES))
+        .outerjoin(Idea, (Idea.id == IdeaTag.idea_id) & Idea.is_visible)
         .where(Tag.process_id == process_id)
         .group_by(Tag.id)
         .order_by(count.desc(), Tag.label)
@@ -365,7 +363,7 @@ def hide_idea(idea: Idea, reason: object, *, user: User | None) -> Idea:
         raise IdeaError(lazy_ngettext("The reason can have at most %(num)d character.",
                                       "The reason can have at most %(num)d characters.", MAX_REASON_LENGTH),
                         "reason_too_long")
-    if idea.status not in VISIBLE_STATUSES:
+    if not idea.is_visible:
         raise IdeaError(_l("Only a visible idea can be hidden."), "cannot_hide")
     before = {"status": idea.status, "hidden_reason": idea.hidden_reason}
     idea.status = IdeaStatus.HIDDEN.value
@@ -405,7 +403,7 @@ def merge_ideas(target: Idea, sources: Sequence[Idea], *, user: User | None) -> 
     ``merged_into_id``), their tags are added to the target, and each step is logged.
 
     Dots stay on the ideas they were cast for; the survivor's total is the sum over
-    :func:`merge_group_ids`.
+    :func:`app.ideas.merge_groups.group_ids`.
 
     Merges stay within one event: an event's results are its own, and a merge across events would
     silently move dots and tags into another event's (perhaps published) results.
@@ -414,7 +412,7 @@ def merge_ideas(target: Idea, sources: Sequence[Idea], *, user: User | None) -> 
     """
     if not sources:
         raise IdeaError(_l("Choose at least one idea to merge."), "merge_nothing")
-    if target.status not in VISIBLE_STATUSES:
+    if not target.is_visible:
         raise IdeaError(_l("Ideas can only be merged into a visible idea."), "merge_not_visible")
     event_id = event_id_of(target)
     for source in sources:
@@ -423,7 +421,7 @@ def merge_ideas(target: Idea, sources: Sequence[Idea], *, user: User | None) -> 
         if event_id_of(source) != event_id:
             raise IdeaError(_l("Idea #%(id)d belongs to another event. Only ideas of the same event can be "
                                "merged.", id=source.id), "merge_other_event")
-        if source.status not in VISIBLE_STATUSES:
+        if not source.is_visible:
             raise IdeaError(_l("Idea #%(id)d is hidden or already merged.", id=source.id), "merge_not_visible")
     for source in sources:
         added = [t for t in source.tags if t not in target.tags]
@@ -480,16 +478,6 @@ def unmerge_idea(source: Idea, *, user: User | None) -> Idea:
     return source
 
 
-def merge_group_ids(idea_id: int) -> list[int]:
-    """The idea and every idea merged into it, directly or through another merged idea.
-
-    The voting feature sums dots over these ids to get the survivor's total.
-    """
-    group = select(Idea.id).where(Idea.id == idea_id).cte("merge_group", recursive=True)
-    group = group.union_all(select(Idea.id).where(Idea.merged_into_id == group.c.id))
-    return sorted(db.session.execute(select(group.c.id)).scalars())
-
-
 def stand_counts(stand_ids: Sequence[int]) -> dict[int, dict[str, int]]:
     """Per stand: how many ideas in each status (one GROUP BY query)."""
     counts: dict[int, dict[str, int]] = {sid: {} for sid in stand_ids}
@@ -512,7 +500,7 @@ def top_tags_by_stand(stand_ids: Sequence[int], limit: int = 5) -> dict[int, lis
     rows = db.session.execute(
         select(Idea.stand_id, Tag.label, count)
         .join(IdeaTag, IdeaTag.idea_id == Idea.id).join(Tag, Tag.id == IdeaTag.tag_id)
-        .where(Idea.stand_id.in_(stand_ids), Idea.status.in_(VISIBLE_STATUSES))
+        .where(Idea.stand_id.in_(stand_ids), Idea.is_visible)
         .group_by(Idea.stand_id, Tag.id, Tag.label)
         .order_by(Idea.stand_id, count.desc(), Tag.label)
     ).all()

@@ -20,8 +20,7 @@ from rapidfuzz import process as rf_process
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.ideas.models import Idea, Stand
-from app.ideas.services import VISIBLE_STATUSES
+from app.ideas.models import VISIBLE_STATUSES, Idea, Stand
 from app.ideas.text import normalise_for_matching
 
 #: Suggestions scoring below this (0-100) are not shown.
@@ -92,7 +91,7 @@ def corpus(event_id: int) -> _Corpus:
             if stamp[0] == old_count + new_count and (stamp[3] or 0) == (old_sum or 0) + new_sum:
                 entries = changed
         if entries is None:
-            entries, _, _ = _read(columns.where(Idea.status.in_(VISIBLE_STATUSES)), {})
+            entries, _, _ = _read(columns.where(Idea.is_visible), {})
         fresh = _Corpus(stamp=stamp, entries=entries)
         fresh.ids = list(entries)
         fresh.texts = [entries[i][1] for i in fresh.ids]

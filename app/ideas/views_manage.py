@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.access import staff_required
 from app.events.models import Event
 from app.extensions import db
-from app.ideas import bp, live, services, similar
+from app.ideas import bp, live, merge_groups, services, similar
 from app.ideas.forms import CaptureForm, ConfirmForm, HideForm, IdeaEditForm, MergeForm, StandForm
 from app.ideas.models import Idea, IdeaLog, Stand, WallLink
 from app.ideas.services import IdeaError
@@ -317,7 +317,7 @@ def stand_ideas(stand_id: int):
     ideas = list(db.session.execute(
         select(Idea).where(Idea.stand_id == stand.id).order_by(Idea.id.desc())).scalars())
     duplicates = similar.duplicate_pairs(stand.event_id,
-                                         [i.id for i in ideas if i.status in services.VISIBLE_STATUSES])
+                                         [i.id for i in ideas if i.is_visible])
     others = {i.id: i for i in db.session.execute(select(Idea).where(
         Idea.id.in_({o for pairs in duplicates.values() for o, _ in pairs}))).scalars()} if duplicates else {}
     counts = services.stand_counts([stand.id])[stand.id]
@@ -357,7 +357,7 @@ def _edit_form(idea: Idea, formdata: bool = True) -> IdeaEditForm:
 
 def _detail_context(idea: Idea, merge_form: MergeForm | None = None) -> dict:
     suggestions = []
-    if idea.status in services.VISIBLE_STATUSES:
+    if idea.is_visible:
         found = similar.suggest(idea.stand.event_id, idea.text, exclude={idea.id})
         by_id = {i.id: i for i in db.session.execute(
             select(Idea).where(Idea.id.in_([i for i, _ in found]))).scalars()} if found else {}
@@ -366,7 +366,7 @@ def _detail_context(idea: Idea, merge_form: MergeForm | None = None) -> dict:
         select(IdeaLog).where(IdeaLog.idea_id == idea.id).order_by(IdeaLog.id.desc())).scalars())
     return {"idea": idea, "suggestions": suggestions, "log": log, "hide_form": HideForm(),
             "merge_form": merge_form or MergeForm(), "confirm": ConfirmForm(),
-            "group_size": len(services.merge_group_ids(idea.id))}
+            "group_size": len(merge_groups.group_ids(idea.id))}
 
 
 @bp.route("/ideas/<int:idea_id>/hide", methods=["POST"])

@@ -35,7 +35,7 @@ def _visible_ideas(stand_ids: list[int], newest_first: bool = True) -> list[Idea
         return []
     order = Idea.id.desc() if newest_first else Idea.id
     return list(db.session.execute(
-        select(Idea).where(Idea.stand_id.in_(stand_ids), Idea.status.in_(services.VISIBLE_STATUSES))
+        select(Idea).where(Idea.stand_id.in_(stand_ids), Idea.is_visible)
         .order_by(order)).scalars())
 
 

@@ -18,6 +18,7 @@ from app.core.mail import queue_mail
 from app.core.urls import absolute_url
 from app.events.models import Application, ApplicationStatus, Event, EventStatus, Process
 from app.extensions import db
+from app.ideas import merge_groups
 from app.ideas.models import Idea, Stand
 from app.measures.models import Measure, MeasureIdea, MeasureStatusChange
 
@@ -66,13 +67,11 @@ def event_ids_of_measure(measure: Measure) -> list[int]:
     """Events whose ideas went into ``measure``: the linked ideas' events, and the events of
     ideas merged into a linked idea (their authors' ideas live on in it). Hidden ideas and
     draft events do not count."""
-    from app.voting.services import idea_root_cte
-
-    roots = idea_root_cte("notify_root")
+    roots = merge_groups.groups(name="notify_root")
     linked_roots = (sa.select(roots.c.root_id)
                     .join(MeasureIdea, MeasureIdea.idea_id == roots.c.idea_id)
                     .join(Idea, Idea.id == roots.c.root_id)
-                    .where(MeasureIdea.measure_id == measure.id, Idea.status.in_(("new", "adopted"))))
+                    .where(MeasureIdea.measure_id == measure.id, Idea.is_visible))
     group = sa.select(roots.c.idea_id).where(roots.c.root_id.in_(linked_roots))
     return list(db.session.execute(
         sa.select(sa.distinct(Stand.event_id)).join(Idea, Idea.stand_id == Stand.id)

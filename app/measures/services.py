@@ -24,6 +24,7 @@ from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Event, EventStatus, Process
 from app.extensions import db
+from app.ideas import merge_groups
 from app.ideas.models import Idea, IdeaLog, IdeaStatus, IdeaTag, Stand, Tag
 from app.measures.models import (
     MEASURE_STATUSES, IdeaNotTaken, Measure, MeasureIdea, MeasureStatus, MeasureStatusChange,
@@ -37,8 +38,6 @@ MAX_COMMENT = 2_000
 MAX_REASON = 1_000
 #: Most ideas linked in one request.
 MAX_LINK_BATCH = 200
-
-VISIBLE_IDEA = (IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value)
 
 STATUS_LABELS = register_labels("measure.status", {
     MeasureStatus.PROPOSED.value: _l("proposed"),
@@ -283,7 +282,7 @@ def _check_linkable(measure: Measure, idea: Idea) -> None:
         raise MeasureError(
             _l("Idea #%(id)d was merged into idea #%(target)d; link that one.", id=idea.id,
                target=idea.merged_into_id), "idea_merged")
-    if idea.status not in VISIBLE_IDEA:
+    if not idea.is_visible:
         raise MeasureError(_l("Idea #%(id)d is hidden and cannot be taken into a measure.", id=idea.id),
                            "idea_hidden")
 
@@ -346,9 +345,7 @@ def unlink_idea(measure: Measure, idea: Idea, *, user: User | None = None) -> bo
 
 
 def _root_cte():
-    from app.voting.services import idea_root_cte
-
-    return idea_root_cte("measure_idea_root")
+    return merge_groups.groups(name="measure_idea_root")
 
 
 def sync_idea_status(idea_ids: Sequence[int]) -> None:
@@ -366,7 +363,7 @@ def sync_idea_status(idea_ids: Sequence[int]) -> None:
                         (IdeaStatus.NEW.value, [i for i in idea_ids if i not in linked_roots])):
         if ids:
             db.session.execute(
-                sa.update(Idea).where(Idea.id.in_(ids), Idea.status.in_(VISIBLE_IDEA), Idea.status != status)
+                sa.update(Idea).where(Idea.id.in_(ids), Idea.is_visible, Idea.status != status)
                 .values(status=status).execution_options(synchronize_session="fetch"))
 
 
@@ -389,7 +386,7 @@ def set_not_taken(idea: Idea, reason: object, *, user: User | None = None) -> Id
                          too_long_message=lazy_ngettext("The reason can have at most %(num)d character.",
                                                        "The reason can have at most %(num)d characters.", MAX_REASON),
                          code="reason", field_name="reason")
-    if idea.status not in VISIBLE_IDEA:
+    if not idea.is_visible:
         raise MeasureError(_l("Idea #%(id)d is hidden or merged; it needs no reason.", id=idea.id), "idea_hidden")
     if db.session.execute(sa.select(MeasureIdea.id).where(MeasureIdea.idea_id == idea.id).limit(1)).first():
         raise MeasureError(_l("Idea #%(id)d is taken into a measure; remove that link first.", id=idea.id),
@@ -474,7 +471,7 @@ def search_ideas(measure: Measure, query: str, *, event_id: int | None = None, l
     """Visible ideas of the measure's process not linked to it yet, whose text contains ``query``."""
     query = clean_text(query)[:200]
     stmt = (sa.select(Idea).join(Stand, Stand.id == Idea.stand_id).join(Event, Event.id == Stand.event_id)
-            .where(Event.process_id == measure.process_id, Idea.status.in_(VISIBLE_IDEA),
+            .where(Event.process_id == measure.process_id, Idea.is_visible,
                    ~sa.exists().where(MeasureIdea.measure_id == measure.id, MeasureIdea.idea_id == Idea.id))
             .order_by(Event.starts_at, Stand.position, Idea.id)
             .options(selectinload(Idea.stand).selectinload(Stand.event)).limit(limit))
@@ -523,15 +520,12 @@ def _published_events(process_id: int) -> sa.Select:
     return sa.select(Event.id).where(Event.process_id == process_id, Event.status == EventStatus.PUBLISHED.value)
 
 
-def dot_totals(process_id: int, event_ids: Sequence[int], idea_ids: Sequence[int]) -> dict[int, int]:
+def dot_totals(event_ids: Sequence[int], idea_ids: Sequence[int]) -> dict[int, int]:
     """Total dots (room, board, online; merged ideas counted for their survivor) of the given
-    surviving ideas, from the results feature's SQL aggregation. One query."""
+    surviving ideas, counted as everywhere (:func:`app.ideas.merge_groups.dots_per_root`). One query."""
     if not event_ids or not idea_ids:
         return {}
-    from app.results import services as results
-
-    scope = results.Scope(process_id=process_id, event_ids=tuple(event_ids), public=True)
-    dots = results.root_dots(scope)
+    dots = merge_groups.dots_per_root(merge_groups.groups(event_ids))
     return {root_id: int(total or 0) for root_id, total in db.session.execute(
         sa.select(dots.c.root_id, dots.c.room + dots.c.online + dots.c.board).where(dots.c.root_id.in_(idea_ids))
     ).all()}
@@ -567,7 +561,7 @@ def outcome(process: Process) -> Outcome:
         rows = db.session.execute(
             sa.select(Idea.id, Idea.text, Stand.title, Event.title, Event.id)
             .join(Stand, Stand.id == Idea.stand_id).join(Event, Event.id == Stand.event_id)
-            .where(Idea.id.in_(wanted), Idea.status.in_(VISIBLE_IDEA),
+            .where(Idea.id.in_(wanted), Idea.is_visible,
                    Event.process_id == process.id, Event.status == EventStatus.PUBLISHED.value)
             .order_by(Event.starts_at, Event.id, Stand.position, Idea.id)
         ).all()
@@ -580,7 +574,7 @@ def outcome(process: Process) -> Outcome:
         ).all() if ideas else ():
             ideas[idea_id].tags.append(label)
         event_ids = sorted({i.event_id for i in ideas.values()})
-        totals = dot_totals(process.id, event_ids, list(ideas))
+        totals = dot_totals(event_ids, list(ideas))
         for idea in ideas.values():
             idea.dots = totals.get(idea.id, 0)
     by_measure: dict[int, list[int]] = {}

@@ -58,12 +58,13 @@ from app.events.models import (
     Application, ApplicationAnswer, ApplicationStatus, Criterion, CriterionOption, Event, EventStatus, Process,
 )
 from app.extensions import db
+from app.ideas import merge_groups as groups_of_ideas
+from app.ideas.merge_groups import VISIBLE_STATUSES
 from app.ideas.models import Idea, IdeaStatus, IdeaTag, Stand, Tag
 from app.lottery.models import DrawState, LotteryDraw, LotteryEntry
-from app.voting.models import BoardCount, Channel, Dot, Ticket
+from app.voting.models import Channel, Dot, Ticket
 
 #: Ideas shown in public results (not hidden, not merged into another).
-VISIBLE_STATUSES = (IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value)
 #: Longest page of a ranking.
 MAX_PAGE_SIZE = 500
 #: Applications whose email is confirmed (or that staff entered) and that were not withdrawn before the draw.
@@ -218,21 +219,6 @@ def event_scope(event: Event, *, public: bool = True, include_hidden: bool = Fal
 # ------------------------------------------------------------------ building blocks (SQL)
 
 
-def merge_groups(scope: Scope, name: str = "merge_group"):
-    """Recursive CTE ``(idea_id, root_id)``: each surviving idea of the scope's events with
-    itself and with every idea merged into it (directly or along a chain), at any event.
-
-    :param name: of the CTE; a statement that uses it twice needs a second name.
-    """
-    base = (sa.select(Idea.id.label("idea_id"), Idea.id.label("root_id"))
-            .join(Stand, Stand.id == Idea.stand_id)
-            .where(Stand.event_id.in_(scope.event_ids), Idea.merged_into_id.is_(None)))
-    groups = base.cte(name, recursive=True)
-    member = sa.orm.aliased(Idea, name=f"{name}_member")
-    return groups.union_all(
-        sa.select(member.id, groups.c.root_id).join(groups, member.merged_into_id == groups.c.idea_id))
-
-
 def _listed_roots(scope: Scope):
     """``SELECT`` of the surviving ideas the scope lists: id, stand, event, status, creation time."""
     stmt = (sa.select(Idea.id.label("root_id"), Idea.stand_id.label("stand_id"),
@@ -248,36 +234,18 @@ def _listed_roots(scope: Scope):
     return stmt
 
 
-def root_dots(scope: Scope, groups=None):
-    """Subquery ``(root_id, room, online, board)``: the dots of every merge group of the scope
-    (also used by the measures feature to total the ideas it shows).
-
-    :param groups: a table ``(idea_id, root_id)`` to use instead of :func:`merge_groups`.
-    """
-    groups = merge_groups(scope) if groups is None else groups
-    # Dots per idea first: read in the order of the covering index (idea_id, channel), they are
-    # counted without sorting or hashing every dot; only the per-idea counts meet the groups.
-    per_idea = (sa.select(Dot.idea_id.label("idea_id"),
-                          sa.func.count().filter(Dot.channel == Channel.ROOM.value).label("room"),
-                          sa.func.count().filter(Dot.channel == Channel.ONLINE.value).label("online"))
-                .where(Dot.idea_id.in_(sa.select(groups.c.idea_id))).group_by(Dot.idea_id)).subquery("per_idea")
-    dots = (sa.select(groups.c.root_id.label("root_id"), per_idea.c.room.label("room"),
-                      per_idea.c.online.label("online"), sa.literal(0).label("board"))
-            .select_from(groups).join(per_idea, per_idea.c.idea_id == groups.c.idea_id))
-    boards = (sa.select(groups.c.root_id.label("root_id"), sa.literal(0).label("room"),
-                        sa.literal(0).label("online"), sa.func.sum(BoardCount.count).label("board"))
-              .select_from(groups).join(BoardCount, BoardCount.idea_id == groups.c.idea_id)
-              .group_by(groups.c.root_id))
-    counts = sa.union_all(dots, boards).subquery("group_counts")
-    return (sa.select(counts.c.root_id, sa.func.sum(counts.c.room).label("room"),
-                      sa.func.sum(counts.c.online).label("online"), sa.func.sum(counts.c.board).label("board"))
-            .group_by(counts.c.root_id)).subquery("root_dots")
+def _merge_groups(scope: Scope, name: str = "merge_group"):
+    """The merge groups whose survivor is at one of the scope's events (members from any event)."""
+    return groups_of_ideas.groups(scope.event_ids, name=name)
 
 
 def _ranked_select(scope: Scope, groups=None):
-    """``SELECT`` of the listed surviving ideas with their dots per channel and total."""
+    """``SELECT`` of the listed surviving ideas with their dots per channel and total.
+
+    :param groups: a table ``(idea_id, root_id)`` filled from :func:`_merge_groups`, or None for the CTE.
+    """
     roots = _listed_roots(scope).subquery("roots")
-    dots = root_dots(scope, groups)
+    dots = groups_of_ideas.dots_per_root(_merge_groups(scope) if groups is None else groups)
     room = sa.func.coalesce(dots.c.room, 0)
     online = sa.func.coalesce(dots.c.online, 0)
     board = sa.func.coalesce(dots.c.board, 0)
@@ -341,7 +309,7 @@ def prepared(scope: Scope) -> Iterator[Scope]:
     groups.create(connection)
     table.create(connection)
     try:
-        cte = merge_groups(scope)
+        cte = _merge_groups(scope)
         connection.execute(sa.insert(groups).from_select(["idea_id", "root_id"], sa.select(cte.c.idea_id, cte.c.root_id)))
         if postgresql:
             # True row counts instead of the recursive CTE's guess: one event's dots are then
@@ -873,7 +841,7 @@ class IdeaRecord:
 
 
 def _records_statement(scope: Scope):
-    roots = merge_groups(scope, name="record_group")
+    roots = _merge_groups(scope, name="record_group")
     ranked = _ranked(scope)
     survivor = Idea.merged_into_id.is_(None)
 

@@ -42,6 +42,8 @@ from app.core.urls import absolute_url
 from app.events.calendar import event_attachments
 from app.events.models import Application, ApplicationStatus, Event, EventStatus
 from app.extensions import db
+from app.ideas import merge_groups
+from app.ideas.merge_groups import VISIBLE_STATUSES
 from app.ideas.models import Idea, IdeaStatus, Stand
 from app.voting.codes import format_code, new_code, normalise_code, qr_png, qr_svg
 from app.voting.models import (
@@ -49,8 +51,6 @@ from app.voting.models import (
     VotingSettings, VotingState, idea_cap,
 )
 
-#: Ideas that can be seen and voted on (new, or taken into a measure).
-VOTABLE_STATUSES = (IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value)
 MAX_BOARD_COUNT = 100_000
 MAX_NAME_LENGTH = 200
 RECEIPT_VERSION = "ideenmarkt-receipt-v1"
@@ -506,34 +506,7 @@ def tickets_for_badges(event: Event) -> list[Ticket]:
                   Ticket.id)).scalars())
 
 
-# -- ideas and merges ---------------------------------------------------------------------------
-
-
-def idea_root_cte(name: str = "idea_root"):
-    """A recursive CTE ``(idea_id, root_id)``: every idea with the surviving idea of its merge group.
-
-    The results feature joins dots and board counts to it and groups by ``root_id``
-    to count dots given to merged ideas for their survivor (un-merge gives them back,
-    as it just clears ``merged_into_id``).
-    """
-    roots = sa.select(Idea.id.label("idea_id"), Idea.id.label("root_id")).where(
-        Idea.merged_into_id.is_(None)).cte(name, recursive=True)
-    return roots.union_all(
-        sa.select(Idea.id, roots.c.root_id).join(roots, Idea.merged_into_id == roots.c.idea_id))
-
-
-def _root_of(idea: Idea) -> Idea:
-    seen = set()
-    while idea.merged_into is not None and idea.id not in seen:
-        seen.add(idea.id)
-        idea = idea.merged_into
-    return idea
-
-
-def _group_ids(root_id: int) -> list[int]:
-    group = sa.select(Idea.id).where(Idea.id == root_id).cte("merge_group", recursive=True)
-    group = group.union_all(sa.select(Idea.id).where(Idea.merged_into_id == group.c.id))
-    return list(db.session.execute(sa.select(group.c.id)).scalars())
+# -- ideas and merges (the rules: app/ideas/merge_groups.py) ----------------------------------------
 
 
 def _parse_idea_id(idea_id: object) -> int | None:
@@ -558,11 +531,11 @@ def _votable_idea(ticket: Ticket, idea_id: object) -> Idea:
     idea, event_id = row
     root = idea
     if idea.merged_into_id is not None:
-        root = _root_of(idea)
+        root = merge_groups.root_of(idea)
         event_id = root.stand.event_id
     if event_id != ticket.event_id:
         raise VotingError(_l("This idea does not belong to this event."), "unknown_idea")
-    if idea.status == IdeaStatus.HIDDEN.value or root.status not in VOTABLE_STATUSES:
+    if idea.status == IdeaStatus.HIDDEN.value or not root.is_visible:
         raise VotingError(_l("This idea was removed by the moderators and cannot receive dots."), "hidden_idea")
     return root
 
@@ -697,7 +670,7 @@ def quick_dot(event_id: int, ticket_id: int, code: str, raw_idea_id: object) -> 
     first = db.session.execute(_DOT_CONTEXT, {"ticket_id": ticket_id, "idea_id": idea_id}).first()
     if (first is None or first.code != code or first.event_id != event_id or first.revoked_at is not None
             or first.channel != Channel.ROOM.value or first.event_status == EventStatus.DRAFT.value
-            or first.state != VotingState.OPEN.value or first.idea_status not in VOTABLE_STATUSES
+            or first.state != VotingState.OPEN.value or first.idea_status not in VISIBLE_STATUSES
             or first.merged_into_id is not None or first.idea_event_id != event_id or first.has_sources):
         return None
     # The idea has no merged sources, so only its own dots count towards its maximum.
@@ -730,8 +703,7 @@ def cast_dot(ticket: Ticket, idea_id: object) -> DotResult:
     idea = _votable_idea(ticket, idea_id)
     scope_id = idea.stand_id if settings.scope == DotScope.STAND.value else 0
     table = Dot.__table__
-    group = sa.select(Idea.id).where(Idea.id == idea.id).cte("merge_group", recursive=True)
-    group = group.union_all(sa.select(Idea.id).where(Idea.merged_into_id == group.c.id))
+    group = merge_groups.group_members(idea.id)
     # All of the ticket's dots (at most N per scope) in one query, with whether each is on this
     # idea's merge group: dots given to ideas before they were merged into it count towards its maximum.
     mine_stmt = sa.select(table.c.slot, table.c.scope_id, table.c.idea_id, table.c.idea_slot,
@@ -767,8 +739,8 @@ def remove_dot(ticket: Ticket, idea_id: object) -> DotResult:
     except VotingError as exc:
         if exc.code != "hidden_idea":
             raise
-        idea = _root_of(db.session.get(Idea, int(idea_id)))
-    group = _group_ids(idea.id)
+        idea = merge_groups.root_of(db.session.get(Idea, int(idea_id)))
+    group = merge_groups.group_ids(idea.id)
     table = Dot.__table__
     for _attempt in range(settings.dots_per_ticket + 5):
         # The newest dot, preferring those on the survivor itself.
@@ -805,13 +777,13 @@ def release_removed_dots(ticket: Ticket) -> int:
 
 
 def _removed_dots(ticket: Ticket) -> list[tuple[int, int]]:
-    roots = idea_root_cte()
+    roots = merge_groups.groups()
     root = sa.orm.aliased(Idea)
     return [tuple(r) for r in db.session.execute(
         sa.select(Dot.id, roots.c.root_id).join(roots, roots.c.idea_id == Dot.idea_id)
         .join(root, root.id == roots.c.root_id).join(Stand, Stand.id == root.stand_id)
         .where(Dot.ticket_id == ticket.id,
-               sa.or_(root.status.not_in(VOTABLE_STATUSES), Stand.event_id != ticket.event_id))).all()]
+               sa.or_(sa.not_(root.is_visible), Stand.event_id != ticket.event_id))).all()]
 
 
 # -- the ballot -----------------------------------------------------------------------------------
@@ -847,7 +819,7 @@ def event_ideas(event: Event) -> list[tuple[Stand, list[Idea]]]:
     stands = list(db.session.execute(
         sa.select(Stand).where(Stand.event_id == event.id).order_by(Stand.position, Stand.id)).scalars())
     ideas = db.session.execute(
-        sa.select(Idea).where(Idea.stand_id.in_([s.id for s in stands]), Idea.status.in_(VOTABLE_STATUSES))
+        sa.select(Idea).where(Idea.stand_id.in_([s.id for s in stands]), Idea.is_visible)
         .order_by(Idea.created_at, Idea.id)).scalars().all() if stands else []
     by_stand: dict[int, list[Idea]] = defaultdict(list)
     for idea in ideas:
@@ -857,7 +829,7 @@ def event_ideas(event: Event) -> list[tuple[Stand, list[Idea]]]:
 
 def my_dots(ticket: Ticket) -> dict[int, int]:
     """The ticket's dots per surviving idea (dots on merged ideas count for their survivor)."""
-    roots = idea_root_cte()
+    roots = merge_groups.groups()
     return dict(db.session.execute(
         sa.select(roots.c.root_id, sa.func.count(Dot.id)).join(roots, roots.c.idea_id == Dot.idea_id)
         .where(Dot.ticket_id == ticket.id).group_by(roots.c.root_id)).all())
@@ -941,7 +913,7 @@ def set_board_count(idea: Idea, count: object, *, user: User | None = None) -> i
     :raises VotingError: ``bad_count``, ``hidden_idea``.
     """
     value = parse_count(count)
-    if idea.status not in VOTABLE_STATUSES:
+    if not idea.is_visible:
         raise VotingError(_l("Dots can only be counted for visible ideas."), "hidden_idea")
     now = utcnow()
     user_id = user.id if user is not None else None
@@ -980,32 +952,19 @@ class IdeaTotal:
         return self.room + self.board + self.online
 
 
-def dot_totals_by_root(event_ids: list[int]):
-    """``SELECT root_id, channel, dots`` (room/online from dot rows, board from counts) for the events.
-
-    One statement; group further by stand or tag in SQL by joining ``root_id`` to ideas.
-    """
-    roots = idea_root_cte()
-    dots = (sa.select(roots.c.root_id, Dot.channel.label("channel"), sa.func.count(Dot.id).label("dots"))
-            .join(roots, roots.c.idea_id == Dot.idea_id).where(Dot.event_id.in_(event_ids))
-            .group_by(roots.c.root_id, Dot.channel))
-    board = (sa.select(roots.c.root_id, sa.literal(Channel.BOARD.value).label("channel"),
-                       sa.func.sum(BoardCount.count).label("dots"))
-             .join(roots, roots.c.idea_id == BoardCount.idea_id).where(BoardCount.event_id.in_(event_ids))
-             .group_by(roots.c.root_id))
-    return sa.union_all(dots, board)
-
-
 def totals(event: Event) -> list[IdeaTotal]:
-    """Per visible idea of the event (merged ideas counted for their survivor): room, board, online.
+    """Per visible idea of the event (merged ideas counted for their survivor): room, board, online,
+    counted as the results count them (:func:`app.ideas.merge_groups.dots_per_root`).
 
     Sorted by total, most dots first. Three queries whatever the number of ideas.
     """
     entries = {idea.id: IdeaTotal(idea) for _, ideas in event_ideas(event) for idea in ideas}
-    for root_id, channel, dots in db.session.execute(dot_totals_by_root([event.id])).all():
+    dots = merge_groups.dots_per_root(merge_groups.groups([event.id]))
+    for root_id, room, board, online in db.session.execute(
+            sa.select(dots.c.root_id, dots.c.room, dots.c.board, dots.c.online)).all():
         entry = entries.get(root_id)
-        if entry is not None and channel in ("room", "board", "online"):
-            setattr(entry, channel, getattr(entry, channel) + int(dots or 0))
+        if entry is not None:
+            entry.room, entry.board, entry.online = int(room or 0), int(board or 0), int(online or 0)
     return sorted(entries.values(), key=lambda e: (-e.total, e.idea.created_at, e.idea.id))
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.events.models import Event
-from app.ideas import services
+from app.ideas import merge_groups, services
 from app.ideas.models import Idea, IdeaChange, IdeaLog, Stand, Tag
 from app.ideas.services import IdeaError
 from app.ideas.text import fold, normalise_for_matching, split_tags, tag_key
@@ -196,7 +196,7 @@ def test_merge_keeps_sources_readable_unites_tags_and_sums_groups(db, setup):
 
     # Dots stay on the original ideas; the survivor's total is the sum over its group.
     dots = {target.id: 4, source_b.id: 2, source_c.id: 5}
-    assert sum(dots[i] for i in services.merge_group_ids(target.id)) == 11
+    assert sum(dots[i] for i in merge_groups.group_ids(target.id)) == 11
 
     # Chains count too: the survivor merged into another idea brings its sources along.
     top, _ = services.record_idea(setup["a"], "Digitales Bürgeramt")
@@ -204,8 +204,8 @@ def test_merge_keeps_sources_readable_unites_tags_and_sums_groups(db, setup):
     services.merge_ideas(top, [target], user=setup["moderator"])
     db.session.commit()
     dots[top.id] = 1
-    assert services.merge_group_ids(top.id) == sorted([top.id, target.id, source_b.id, source_c.id])
-    assert sum(dots[i] for i in services.merge_group_ids(top.id)) == 12
+    assert merge_groups.group_ids(top.id) == sorted([top.id, target.id, source_b.id, source_c.id])
+    assert sum(dots[i] for i in merge_groups.group_ids(top.id)) == 12
 
 
 def test_unmerge_restores_the_source_and_removes_only_tags_the_merge_added(db, setup):
@@ -222,12 +222,12 @@ def test_unmerge_restores_the_source_and_removes_only_tags_the_merge_added(db, s
     db.session.commit()
     assert source.status == "new" and source.merged_into_id is None
     assert {t.label for t in target.tags} == {"termine", "app"}  # "app" still comes from `other`
-    assert services.merge_group_ids(target.id) == sorted([target.id, other.id])
+    assert merge_groups.group_ids(target.id) == sorted([target.id, other.id])
 
     services.unmerge_idea(other, user=setup["other"])
     db.session.commit()
     assert {t.label for t in target.tags} == {"termine"}
-    assert services.merge_group_ids(target.id) == [target.id]
+    assert merge_groups.group_ids(target.id) == [target.id]
     actions = db.session.execute(sa.select(IdeaLog.action, IdeaLog.user_id).where(IdeaLog.idea_id == source.id)
                                  .order_by(IdeaLog.id)).all()
     assert [a for a, _ in actions] == ["create", "merge", "unmerge"]

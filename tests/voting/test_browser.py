@@ -32,7 +32,8 @@ def test_vote_on_a_phone_by_typing_the_code(app, live_server, voting_event, new_
     assert page.locator(f"#idea-{ev.idea_ids[0]} .mine").inner_text() == "2"
     # A sixth dot is refused with a message; nothing changes.
     page.locator(f"#idea-{ev.idea_ids[2]} input[value=add] ~ button").click()
-    page.wait_for_function("() => document.getElementById('vote-message').textContent.length > 0")
+    # The message of the fifth dot is still shown: wait for the refusal, not for any text.
+    page.wait_for_function("() => document.getElementById('vote-message').classList.contains('is-error')")
     assert "keine Punkte mehr" in page.locator("#vote-message").inner_text()
     # Take one back from the first idea.
     page.locator(f"#idea-{ev.idea_ids[0]} input[value=remove] ~ button").click()
