@@ -91,6 +91,16 @@ class Config:
     #: all accounts and addresses together; beyond it the login answers 429, the rest of the
     #: site is not affected.
     PASSWORD_CHECK_BUDGET = "10 per 10 seconds;60 per minute"
+    # Sign-in through the city's directory (app/accounts/external.py, app/accounts/ldap.py).
+    #: Staff may sign in with a password stored here. Off: only the admins in BREAK_GLASS_ADMINS
+    #: may (everyone else signs in through LDAP or OpenID Connect; their open sessions end).
+    LOCAL_LOGIN_ENABLED = True
+    #: Emails of local admin accounts that keep password sign-in when LOCAL_LOGIN_ENABLED is off
+    #: (a list, or a string separated by commas/spaces), for when the directory is down.
+    BREAK_GLASS_ADMINS: list[str] = []
+    #: Seconds after which a directory or OIDC account's status and roles are checked again at
+    #: its next request; who lost access there loses it here, and every session ends.
+    DIRECTORY_REVALIDATE_SECONDS = 300
     #: Open-data API requests per client (app/api).
     API_RATE_LIMIT = "300 per minute"
 

@@ -8,7 +8,7 @@ from app.accounts import views, views_manage  # noqa: E402,F401
 
 
 def init_app(app):
-    from app.accounts import cli
+    from app.accounts import cli, signin
     from app.accounts.models import load_user
     from app.core.nav import register_staff_nav
     from app.extensions import login_manager
@@ -22,8 +22,11 @@ def init_app(app):
     app.cli.add_command(cli.users_cli)
     register_staff_nav(_l("Staff"), "accounts.manage_users", ("admin",), order=90)
 
+    app.before_request(signin.revalidate_current_session)
+
     @app.context_processor
     def inject_role_label():
         from app.accounts.forms import ROLE_LABELS
 
         return {"role_label": lambda role: ROLE_LABELS.get(role, role)}
+

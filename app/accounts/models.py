@@ -5,12 +5,25 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.access import ROLES
+from app.core.labels import register_labels
 from app.core.models import utcnow
 from app.core.text import normalise_email
 from app.extensions import db
+
+
+#: Where an account signs in: its own password here, the city's LDAP / Active Directory, or an
+#: OpenID Connect provider (app/accounts/external.py provisions the last two).
+SOURCES = ("local", "ldap", "oidc")
+EXTERNAL_SOURCES = tuple(source for source in SOURCES if source != "local")
+SOURCE_LABELS = register_labels("user.source", {
+    "local": _l("Password"),
+    "ldap": _l("Directory (LDAP)"),
+    "oidc": _l("OpenID Connect"),
+})
 
 
 def new_session_token() -> str:
@@ -21,12 +34,27 @@ class User(db.Model):
     """A staff account (admin, moderator, council). Residents never have one."""
 
     __tablename__ = "user"
+    __table_args__ = (
+        # An external account is found by its provider's stable id, never by its email.
+        UniqueConstraint("source", "external_id"),
+        CheckConstraint("source IN (" + ", ".join(f"'{s}'" for s in SOURCES) + ")", name="known_source"),
+        CheckConstraint("(source = 'local') = (external_id IS NULL)", name="external_id_iff_external"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stored lower-cased and trimmed, so look-ups are case-insensitive.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    #: Empty for directory and OIDC accounts: they never sign in with a password stored here.
     password_hash: Mapped[str] = mapped_column(String(255))
+    #: One of :data:`SOURCES`.
+    source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+    #: The provider's stable id of the person (LDAP: objectGUID / entryUUID; OIDC: ``sub``);
+    #: None for local accounts.
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    #: When the directory last confirmed the account's status and roles (sign-in or session
+    #: revalidation, see :func:`app.accounts.external.revalidate_session`).
+    directory_checked_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     #: Part of the login cookie; replacing it logs out every session of this user.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
@@ -60,6 +88,19 @@ class User(db.Model):
 
     def has_role(self, role: str) -> bool:
         return role in self.role_names
+
+    def replace_roles(self, wanted: set[str]) -> None:
+        """Hold exactly the roles ``wanted`` (no checks: the services decide who may change them)."""
+        for role in list(self.roles):
+            if role.role not in wanted:
+                self.roles.remove(role)
+        for name in sorted(wanted - self.role_names):
+            self.roles.append(UserRole(role=name))
+
+    @property
+    def is_external(self) -> bool:
+        """Signs in through a directory or OIDC provider; roles come from there."""
+        return self.source != "local"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {sorted(self.role_names)}>"

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from app.audit.services import log_action
 from app.accounts.errors import AccountError
+from app.accounts.external import local_login_allowed
 from app.accounts.models import User, UserRole, new_session_token, user_by_email
 from app.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password
-from app.core.models import utcnow
 from app.core.access import ROLES
 from app.core.ratelimit import Charge, Exhausted, charge
 from app.core.text import normalise_email
@@ -93,6 +93,8 @@ def _account_key(email: str) -> str:
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None (same effort either way).
+    Only local accounts have a password here, and with ``LOCAL_LOGIN_ENABLED`` off only the
+    break-glass admins may use it (:func:`app.accounts.external.local_login_allowed`).
 
     :raises AccountError: if the account's limit or the site's budget of password checks is used
         up (checked before the password is).
@@ -102,10 +104,12 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None:
         _dummy_verify(password)
         return None
+    if not local_login_allowed(user):
+        _dummy_verify(password)
+        return None
     if not verify_password(user, password) or not user.active:
         return None
     attempt.refund()  # only wrong passwords count towards the account's limit
-    user.last_login_at = utcnow()
     db.session.flush()
     return user
 
@@ -131,8 +135,14 @@ def create_user(email: str, name: str, password: str, roles: Iterable[str]) -> U
 def set_roles(user: User, roles: Iterable[str]) -> None:
     """Replace the user's roles.
 
-    :raises AccountError: for an unknown role, or if the last active admin would lose the role.
+    :raises AccountError: for an unknown role, if the last active admin would lose the role, or
+        ``roles_from_directory`` for a directory / OIDC account (its roles follow its groups).
     """
+    if user.is_external:
+        if set(roles) == user.role_names:
+            return
+        raise AccountError(_l("The roles of this account come from the sign-in service and cannot be "
+                              "changed here."), "roles_from_directory")
     before = sorted(user.role_names)
     _apply_roles(user, roles)
     after = sorted(user.role_names)
@@ -147,11 +157,7 @@ def _apply_roles(user: User, roles: Iterable[str]) -> None:
         raise AccountError(_l("Unknown role: %(role)s", role=", ".join(sorted(unknown))), "unknown_role")
     if "admin" in user.role_names and "admin" not in wanted:
         _ensure_another_admin(user)
-    for role in list(user.roles):
-        if role.role not in wanted:
-            user.roles.remove(role)
-    for name in sorted(wanted - user.role_names):
-        user.roles.append(UserRole(role=name))
+    user.replace_roles(wanted)
     db.session.flush()
 
 
@@ -173,6 +179,7 @@ def change_password(user: User, current: str, new: str) -> None:
         Too many wrong current passwords are refused before the password is checked
         (``too_many_attempts`` / ``password_checks_busy``, with ``retry_after``).
     """
+    _require_local(user)
     attempt = _charge_password_check("PASSWORD_CHANGE_RATE_LIMIT", f"user-{user.id}")
     if not verify_password(user, current):
         raise AccountError(_l("The current password is not correct."), "wrong_password", "current_password")
@@ -184,11 +191,19 @@ def change_password(user: User, current: str, new: str) -> None:
 def set_password(user: User, new: str) -> None:
     """Set a password (an admin's reset) and end every session of the user.
 
-    :raises AccountError: if it breaks the policy, including being the current password.
+    :raises AccountError: if it breaks the policy, including being the current password, or
+        ``no_local_password`` for a directory / OIDC account.
     """
+    _require_local(user)
     check_password(new, email=user.email, name=user.name,
                    is_current=lambda password: verify_password(user, password))
     _store_password(user, new)
+
+
+def _require_local(user: User) -> None:
+    if user.is_external:
+        raise AccountError(_l("This account signs in through the city's sign-in service and has no "
+                              "password here."), "no_local_password", "password")
 
 
 def _store_password(user: User, new: str) -> None:

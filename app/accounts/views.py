@@ -11,6 +11,7 @@ from app.accounts import bp
 from app.accounts.forms import ChangePasswordForm, LoginForm, show_error
 from app.accounts import services
 from app.accounts.errors import AccountError
+from app.accounts.signin import complete_sign_in
 from app.core.access import public, safe_next, staff_required
 from app.core.logs import log_event
 from app.core import ratelimit
@@ -27,21 +28,16 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)
+            if user is not None:
+                return complete_sign_in(user)
         except AccountError as exc:
             form.password.errors.append(str(exc.message))
-            return _refused(render_template("accounts/login.html", form=form), exc)
-        if user is None:
-            db.session.commit()
-            log_event("login_failed", logging.WARNING)
-            form.password.errors.append(_("Email or password is not correct, or the account is disabled."))
-        else:
-            # A fresh session at login: nothing from before the login carries over.
-            session.clear()
-            login_user(user)
-            db.session.commit()
-            log_event("login", user_id=user.id)
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(safe_next(url_for("core.staff_start")))
+            if exc.code in services.LIMIT_CODES:
+                return _refused(render_template("accounts/login.html", form=form), exc)
+            return render_template("accounts/login.html", form=form)
+        db.session.commit()
+        log_event("login_failed", logging.WARNING)
+        form.password.errors.append(_("Email or password is not correct, or the account is disabled."))
     return render_template("accounts/login.html", form=form)
 
 

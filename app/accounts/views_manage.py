@@ -49,16 +49,22 @@ def create_user():
 def edit_user(user_id: int):
     user = get_user_or_404(user_id)
     form = UserEditForm(obj=user)
+    if user.is_external:
+        # Name, email and roles follow the directory at every sign-in; only disabling is local.
+        for name in ("name", "roles", "new_password"):
+            del form[name]
     if not form.is_submitted():
-        form.roles.data = sorted(user.role_names)
+        if "roles" in form:
+            form.roles.data = sorted(user.role_names)
         form.active.data = user.active
     if form.validate_on_submit():
         try:
-            user.name = form.name.data
-            services.set_roles(user, form.roles.data)
+            if not user.is_external:
+                user.name = form.name.data
+                services.set_roles(user, form.roles.data)
             if form.active.data != user.active:
                 services.set_active(user, form.active.data)
-            if form.new_password.data:
+            if not user.is_external and form.new_password.data:
                 services.set_password(user, form.new_password.data)
         except AccountError as exc:
             db.session.rollback()

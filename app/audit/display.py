@@ -50,6 +50,7 @@ ACTION_LABELS = Labels({
     "stand.edit": _l("Stand edited"),
     "user.active": _l("Account activated or deactivated"),
     "user.create": _l("Account created"),
+    "user.login": _l("Signed in"),
     "user.password": _l("Password changed"),
     "user.roles": _l("Roles changed"),
     "voting.badges_export": _l("Badges exported"),
