@@ -145,8 +145,9 @@ class Config:
     IDEAS_STREAM_POLL = 0.5
     IDEAS_STREAM_HEARTBEAT = 10.0
     IDEAS_WALL_PAGE_SECONDS = 12.0
-    #: Panels in the lottery's published table (a public number 1..size picks one).
-    LOTTERY_TABLE_SIZE = 1000
+    #: Panels in the lottery's published table (a public number 1..size picks one); 0: chosen to fit
+    #: the pool (1,000, 2,000, 5,000 or 10,000, so that everyone with a chance is in a row).
+    LOTTERY_TABLE_SIZE = 0
     #: Hours a person moved up from the waiting list has to confirm the seat.
     LOTTERY_REPLACEMENT_REPLY_HOURS = 72
     #: Wrong ticket codes per client (only failures count): guessing codes is slow.

@@ -123,8 +123,8 @@ PLACE = "Altes Rathaus, Bürgersaal, Rathausplatz 1, 73728 Esslingen am Neckar"
 SEED = 2019
 #: The number drawn in public (three ten-sided dice) for the 2019 lottery.
 PUBLIC_NUMBER = 427
-NUMBER_SOURCE = ("Drei zehnseitige Würfel, geworfen in der öffentlichen Sitzung des Verwaltungsausschusses "
-                 "am 25. März 2019 (Hunderter, Zehner, Einer; 000 zählt als 1000).")
+NUMBER_SOURCE = ("Vier zehnseitige Würfel, geworfen in der öffentlichen Sitzung des Verwaltungsausschusses "
+                 "am 25. März 2019.")
 
 #: Invented applicants (first names, family names) of the 2019 workshop and of the open event.
 FIRST_NAMES = ["Lena", "Jonas", "Aylin", "Matthias", "Sabine", "Mehmet", "Hannah", "Peter", "Ursula", "Luca",

@@ -93,9 +93,13 @@ def solve_fairness_lp(highs) -> "highspy.HighsSolution":
     return highs.getSolution()
 
 
-ALGORITHM_VERSION = "2.0"
+#: 2.1: the probabilities of 2.0, the table by dependent rounding (app/lottery/table.py): equal
+#: treatment within types and every share within (1 + slack)/M of the leximin probability.
+ALGORITHM_VERSION = "2.1"
 #: Versions that :func:`leximin_distribution` can still run (old draws verify with their own).
-ALGORITHM_VERSIONS = ("1.0", "2.0")
+ALGORITHM_VERSIONS = ("1.0", "2.0", "2.1")
+#: Versions whose table keeps the per-person promise of app/lottery/table.py.
+PROMISE_VERSIONS = ("2.1",)
 
 #: Default number of panels in the published table (a number 1..M is drawn).
 DEFAULT_TABLE_SIZE = 1000
@@ -113,7 +117,7 @@ _MAX_COLUMN_GENERATION_ROUNDS = 100_000
 #: Node limit of the rounding's binary program, per algorithm version. 2.0 stops
 #: after 10 nodes: on the pools of issue 21 the incumbent after 10 nodes was as
 #: good as after 500 (sometimes better) at a fifth of the time.
-_ROUNDING_ILP_NODE_LIMIT = {"1.0": 500, "2.0": 10}
+_ROUNDING_ILP_NODE_LIMIT = {"1.0": 500, "2.0": 10}  # 2.1 rounds by app/lottery/table.py
 
 #: Quotas: feature -> option -> (minimum seats, maximum seats).
 Quotas = Mapping[str, Mapping[str, tuple[int, int]]]
@@ -833,6 +837,13 @@ def round_to_table(distribution: Distribution, table_size: int = DEFAULT_TABLE_S
     """
     if isinstance(table_size, bool) or not isinstance(table_size, int) or table_size < 1:
         raise LotteryError("bad_input", _l("The table needs at least one panel."), {"table_size": repr(table_size)})
+    if version in PROMISE_VERSIONS:
+        from app.lottery.table import RoundingFailed, dependent_rounding
+
+        try:
+            return dependent_rounding(distribution, table_size)[0]
+        except RoundingFailed:
+            raise LotteryError("solver", _l("The table of panels could not be rounded within the bound.")) from None
     pool = distribution.pool
     sizes = [g.size for g in pool.types]
     panels = list(distribution.panels)
@@ -840,9 +851,21 @@ def round_to_table(distribution: Distribution, table_size: int = DEFAULT_TABLE_S
     rounded = _systematic_rounding(units)
     if len(panels) > 1:
         rounded = _improve_rounding(panels, units, rounded, sizes,
-                                    _ROUNDING_ILP_NODE_LIMIT.get(version, _ROUNDING_ILP_NODE_LIMIT[ALGORITHM_VERSION]))
+                                    _ROUNDING_ILP_NODE_LIMIT.get(version, _ROUNDING_ILP_NODE_LIMIT["2.0"]))
 
     type_rows = tuple((p, m) for p, m in zip(panels, rounded) if m)
+    return PanelTable(deal_to_members(pool, type_rows), tuple(sorted(pool.applicants)),
+                      rounding_bound(distribution, table_size), type_rows)
+
+
+def deal_to_members(pool: Pool, type_rows: Sequence[tuple[tuple[int, ...], int]]) -> tuple[tuple[str, ...], ...]:
+    """Rows of people from rows of seat counts per type: each type's seats are dealt to its
+    members round-robin in pseudonym order, continuing across rows, so no row repeats a person
+    and the members' row counts differ by at most one.
+
+    :param type_rows: ``(seat counts per type, how many rows)`` in table order.
+    """
+    sizes = [g.size for g in pool.types]
     next_member = [0] * len(sizes)
     rows: list[tuple[str, ...]] = []
     for counts, repeat in type_rows:
@@ -853,7 +876,7 @@ def round_to_table(distribution: Distribution, table_size: int = DEFAULT_TABLE_S
                 row.extend(members[(next_member[t] + i) % sizes[t]] for i in range(count))
                 next_member[t] = (next_member[t] + count) % sizes[t]
             rows.append(tuple(sorted(row)))
-    return PanelTable(tuple(rows), tuple(sorted(pool.applicants)), rounding_bound(distribution, table_size), type_rows)
+    return tuple(rows)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -45,6 +46,7 @@ from app.lottery.algorithm import (
     ALGORITHM_NAME,
     ALGORITHM_VERSION,
     DEFAULT_TABLE_SIZE,
+    PROMISE_VERSIONS,
     Applicant,
     Distribution,
     DrawResult,
@@ -59,11 +61,17 @@ from app.lottery.algorithm import (
     quota_violations,
     round_to_table,
     rounding_report,
-    table_shares,
-    universal_rounding_bound,
     waiting_list_order,
 )
 from app.lottery.errors import LotteryError
+
+#: How the row is read from the dice (fixed in the commitment of version 2.1 draws drawn in public).
+DICE_RULE = ("dice4: four ten-sided dice, read in the order thousands, hundreds, tens, units as a number "
+             "0000-9999, 0000 meaning 10000; row = ((reading - 1) mod M) + 1")
+#: The rule of server-drawn numbers: nobody outside the server can check them.
+SERVER_RULE = "server: a uniform row 1..M from the operating system's CSPRNG; not publicly verifiable"
+#: Table sizes the dice rule can serve uniformly (divisors of 10,000).
+DICE_RANGE = 10_000
 
 AUDIT_FORMAT = "ideenmarkt-lottery-audit"
 AUDIT_FORMAT_VERSION = 1
@@ -116,9 +124,9 @@ def table_sha256(rows: Sequence[Sequence[str]]) -> str:
 
 def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
                        number_source: str, algorithm: str = ALGORITHM_NAME,
-                       version: str = ALGORITHM_VERSION) -> dict[str, Any]:
-    """What the commitment hashes (see the module docstring)."""
-    return {
+                       version: str = ALGORITHM_VERSION, number_rule: str | None = None) -> dict[str, Any]:
+    """What the commitment hashes (see the module docstring); ``number_rule`` only when given."""
+    payload = {
         "algorithm": algorithm,
         "algorithm_version": version,
         "applicants_sha256": applicants_hash,
@@ -128,10 +136,14 @@ def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_s
         "table_size": table_size,
         "table_sha256": table_hash,
     }
+    if number_rule is not None:
+        payload["number_rule"] = number_rule
+    return payload
 
 
 def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
-               number_source: str, algorithm: str = ALGORITHM_NAME, version: str = ALGORITHM_VERSION) -> str:
+               number_source: str, algorithm: str = ALGORITHM_NAME, version: str = ALGORITHM_VERSION,
+               number_rule: str | None = None) -> str:
     """The commitment published before the draw: SHA-256 of :func:`commitment_payload`.
 
     :param applicants_hash: :func:`applicants_sha256` of the applicants.
@@ -142,10 +154,12 @@ def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int
     :param number_source: how the number will be obtained, e.g.
         ``"public: lotto balls in the council meeting of 2019-03-20"`` or
         ``"server: secrets.randbelow"``.
+    :param number_rule: how the dice (or another source) map to the row, fixed
+        before the draw (:data:`DICE_RULE`, :data:`SERVER_RULE`).
     :return: 64 hex digits.
     """
     return sha256_hex(canonical_json(commitment_payload(applicants_hash, quotas, seats, table_size, table_hash,
-                                                        number_source, algorithm, version)))
+                                                        number_source, algorithm, version, number_rule)))
 
 
 @dataclass(frozen=True)
@@ -170,6 +184,8 @@ class PreparedLottery:
     applicants_hash: str
     table_hash: str
     commitment: str
+    number_rule: str | None = None
+    slack: int = 0
 
     @property
     def pool(self) -> Pool:
@@ -180,22 +196,53 @@ class PreparedLottery:
         return self.distribution.probabilities
 
 
+def row_from_dice(reading: Any, table_size: int) -> int:
+    """The row that a dice reading picks under :data:`DICE_RULE`.
+
+    :param reading: the four digits, as read (``"0000"`` means 10,000); leading
+        zeros may be left out (``"17"`` is ``"0017"``).
+    :raises LotteryError: ``bad_number`` if not up to four digits or M does not divide 10,000.
+    """
+    text = str(reading).strip()
+    if not 1 <= len(text) <= 4 or not text.isascii() or not text.isdigit():
+        raise LotteryError("bad_number", _l("Enter the four dice as four digits in the stated order, e.g. 0372 "
+                                            "(0000 means 10,000)."), {"reading": text[:20]})
+    if DICE_RANGE % table_size:
+        raise LotteryError("bad_number", _l("This table cannot be drawn with four dice."), {"table_size": table_size})
+    value = int(text) or DICE_RANGE
+    return (value - 1) % table_size + 1
+
+
 def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
-                    table_size: int = DEFAULT_TABLE_SIZE, number_source: str = "server: secrets.randbelow"
+                    table_size: int | None = None, number_source: str = "server: secrets.randbelow"
                     ) -> PreparedLottery:
     """Compute probabilities, table and commitment for a lottery.
 
+    :param table_size: M; None: chosen to fit the pool
+        (:func:`app.lottery.table.choose_table_size`).
+    :param number_source: how the number will be drawn; ``server: ...`` gets
+        :data:`SERVER_RULE`, anything else (in public) :data:`DICE_RULE`.
     :raises LotteryError: any code of
         :func:`~app.lottery.algorithm.leximin_distribution`.
     """
+    from app.lottery.table import choose_table_size
+
     distribution = leximin_distribution(applicants, quotas, seats)
     pool = distribution.pool
+    if table_size is None:
+        table_size = choose_table_size(distribution) if ALGORITHM_VERSION in PROMISE_VERSIONS else DEFAULT_TABLE_SIZE
     table = round_to_table(distribution, table_size)
+    rule = SERVER_RULE if number_source.startswith("server") else DICE_RULE
+    if rule == DICE_RULE and DICE_RANGE % table_size:
+        raise LotteryError("bad_input", _l("A table drawn with dice needs a size that divides 10,000."),
+                           {"table_size": table_size})
     applicants_hash = applicants_sha256(applicants, pool.features)
     table_hash = table_sha256(table.rows)
-    commit = commitment(applicants_hash, pool.quotas, seats, table_size, table_hash, number_source)
+    commit = commitment(applicants_hash, pool.quotas, seats, table_size, table_hash, number_source,
+                        number_rule=rule)
+    slack = max(0, int(round(table.bound * table_size)) - 1)
     return PreparedLottery(tuple(applicants), distribution, table, rounding_report(distribution.probabilities, table),
-                           number_source, applicants_hash, table_hash, commit)
+                           number_source, applicants_hash, table_hash, commit, rule, slack)
 
 
 def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
@@ -212,15 +259,18 @@ def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
         "seats": pool.seats,
         "table_size": prepared.table.size,
         "number_source": prepared.number_source,
+        "number_rule": prepared.number_rule,
         "quotas": canonical_quotas(pool.quotas),
         "applicants": canonical_applicants(prepared.applicants, pool.features),
         "applicants_sha256": prepared.applicants_hash,
         "probabilities": {p: round(v, 12) for p, v in prepared.probabilities.items()},
         "rounding": {
+            "method": "dependent rounding (Flanigan, Kehne, Procaccia 2021), app/lottery/table.py",
+            "slack": prepared.slack,
             "bound": prepared.table.bound,
-            "universal_bound": universal_rounding_bound(len(pool.types), prepared.table.size),
             "max_deviation": prepared.report.max_deviation,
         },
+        "table_shares": {p: round(v, 12) for p, v in prepared.report.rounded.items()},
         "table": [list(row) for row in prepared.table.rows],
         "table_sha256": prepared.table_hash,
         "commitment": prepared.commitment,
@@ -242,39 +292,49 @@ def _replacement_entry(replacement: Mapping[str, Any]) -> dict[str, Any]:
     entry = {"declined": sorted(replacement["declined"]), "admitted": replacement["admitted"]}
     if replacement.get("skipped"):
         entry["skipped"] = sorted(replacement["skipped"])
+    for key in ("at", "evidence"):
+        if replacement.get(key):
+            entry[key] = replacement[key]
     return entry
 
 
 def audit_from_record(record: Mapping[str, Any], number: int,
-                      replacements: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+                      replacements: Sequence[Mapping[str, Any]] = (), dice: str | None = None) -> dict[str, Any]:
     """Complete a pre-draw record with the number, the selection, the waiting list and the replacements.
 
     :param replacements: in order, ``{"declined": [pseudonyms], "admitted": pseudonym}``
         for each seat filled from the waiting list, optionally with ``"skipped"``:
-        waiting applicants who withdrew before this replacement (they are passed over).
+        waiting applicants who withdrew before this replacement (they are passed over),
+        ``"at"`` (when) and ``"evidence"``: pseudonym -> ``{"reason", "at"}`` for
+        every declined and skipped person.
+    :param dice: the dice reading (four digits) under the record's :data:`DICE_RULE`.
     :raises LotteryError: ``bad_number``.
     """
     result = draw_from_record(record, number)
-    return {
+    audit = {
         **record,
         "number": number,
         "selected": list(result.selected),
         "waiting_list": list(result.waiting_list),
         "replacements": [_replacement_entry(r) for r in replacements],
     }
+    if dice is not None:
+        audit["dice"] = dice
+    return audit
 
 
 def build_audit(prepared: PreparedLottery, number: int,
-                replacements: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+                replacements: Sequence[Mapping[str, Any]] = (), dice: str | None = None) -> dict[str, Any]:
     """The audit record of a draw, JSON-serialisable.
 
     :param prepared: from :func:`prepare_lottery`.
     :param number: the number drawn, 1..M.
     :param replacements: see :func:`audit_from_record`.
+    :param dice: the dice reading, if drawn with dice.
     :return: the audit dict (write it with ``json.dump``).
     :raises LotteryError: ``bad_number``.
     """
-    return audit_from_record(record_before_draw(prepared), number, replacements)
+    return audit_from_record(record_before_draw(prepared), number, replacements, dice)
 
 
 @dataclass(frozen=True)
@@ -304,13 +364,16 @@ _REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
     "format": str, "format_version": int, "algorithm": dict, "seats": int, "table_size": int,
     "number_source": str, "quotas": list, "applicants": list, "applicants_sha256": str,
     "probabilities": dict, "rounding": dict, "table": list, "table_sha256": str, "commitment": str,
-    "number": int, "selected": list, "waiting_list": list,
 }
+#: Present together once the number is drawn; a record before the draw has none of them.
+_DRAW_FIELDS: dict[str, type] = {"number": int, "selected": list, "waiting_list": list}
 
 
 def _format_problems(audit: Mapping[str, Any]) -> list[str]:
+    drawn = any(name in audit for name in _DRAW_FIELDS)
+    fields = {**_REQUIRED_FIELDS, **(_DRAW_FIELDS if drawn else {})}
     problems = [f"field {name!r} missing or not {kind.__name__ if isinstance(kind, type) else kind}"
-                for name, kind in _REQUIRED_FIELDS.items()
+                for name, kind in fields.items()
                 if not isinstance(audit.get(name), kind) or isinstance(audit.get(name), bool)]
     if problems:
         return problems
@@ -327,57 +390,79 @@ def _format_problems(audit: Mapping[str, Any]) -> list[str]:
                 raise TypeError
         if not all(isinstance(row, list) and all(isinstance(p, str) for p in row) for row in audit["table"]):
             raise TypeError
-        if not all(isinstance(p, str) for p in audit["selected"] + audit["waiting_list"]):
+        if drawn and not all(isinstance(p, str) for p in audit["selected"] + audit["waiting_list"]):
             raise TypeError
-        if not all(isinstance(v, (int, float)) for v in audit["probabilities"].values()):
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in audit["probabilities"].values()):
             raise TypeError
         float(audit["rounding"]["bound"])
+        if not isinstance(audit.get("number_rule", ""), str) or not isinstance(audit.get("dice", ""), str):
+            raise TypeError
     except (KeyError, TypeError, AttributeError, ValueError):
-        problems.append("applicants, quotas, table, probabilities or rounding malformed")
+        problems.append("applicants, quotas, table, probabilities, rounding or number rule malformed")
     return problems
 
 
-def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False) -> list[Check]:
-    """Re-check a draw from its audit record alone.
+def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expected_commitment: str | None = None,
+                 recompute: bool = True) -> list[Check]:
+    """Re-check a draw (or a record before the draw) from its audit record alone.
 
     Checks, in order (each a :class:`Check`; all must pass):
 
-    ``format``        all fields present with the right types (stops here if not)
+    ``format``        all fields present with the right types (stops here if not);
+                      ``number``, ``selected`` and ``waiting_list`` all or none
     ``applicants``    pseudonyms unique, every answer an option of its quota
     ``applicants_sha256``  the canonical applicant list hashes to the recorded hash
     ``table_sha256``  the table hashes to the recorded hash
     ``commitment``    the commitment recomputed from the *recomputed* hashes,
-                      quotas, seats, M, number source and algorithm equals the
-                      recorded one: any change to inputs or table breaks it
+                      quotas, seats, M, number source, number rule and algorithm
+                      equals the recorded one: any change to inputs or table breaks it
+    ``published_commitment`` (with ``expected_commitment``) the record's
+                      commitment is the value published earlier
     ``table_panels``  M rows, each of k distinct applicants meeting every quota
-    ``number``        1 <= number <= M
+    ``recorded_probabilities``  equal within each type, in [0, 1], summing to k
+    ``equal_treatment``  members of one type are in row counts differing by at most one
+    ``rounding``      every applicant's rows against the leximin probability, by
+                      a bound computed from the table itself, never the recorded
+                      one: version 2.1 ``|rows - M p| < 1 + slack`` (slack 0..2,
+                      the bound ``(1 + slack)/M``); older versions
+                      ``(1 + TV_t/(2 size_t))/M`` with TV_t the total variation
+                      of the type's seat counts along the table, whose rows must
+                      be in canonical order
+    ``number``        (after the draw) 1 <= number <= M, and the dice reading
+                      gives it under the committed rule
     ``selection``     the selected set is table row ``number``
     ``waiting_list``  everyone else, ordered by SHA-256(commitment:number:pseudonym)
-    ``replacements``  each recorded replacement is the first fitting waiting applicant
-    ``probabilities`` recomputed leximin probabilities equal the recorded ones
-                      within 1e-6 (robust across solver builds: the leximin
-                      probabilities are unique)
-    ``rounding``      every applicant's share of table rows is within the
-                      recorded bound of the recomputed leximin probability, and
-                      that bound is within the universal cap (1 + T/2)/M
+    ``replacements``  each recorded replacement is the first fitting waiting
+                      applicant, and every decline and skip carries its evidence
+                      (reason and time; skips only for withdrawals)
+    ``draw``          (before the draw) says that the draw is not checked yet
+    ``probabilities`` (``recompute``) recomputed leximin probabilities equal the
+                      recorded ones within 1e-6 (robust across solver builds:
+                      the leximin probabilities are unique)
     ``table_recomputed`` (only with ``recompute_table``) re-running the
                       algorithm yields the identical table; expected with the
                       same software, not guaranteed across solver builds
 
     :param audit: the audit dict (from :func:`build_audit` or a JSON file).
     :param recompute_table: also demand byte-identical recomputation.
+    :param expected_commitment: the commitment published before the draw (hex).
+    :param recompute: re-derive the leximin probabilities from the pool.
     :return: the checks.
     """
     problems = _format_problems(audit)
     if problems:
         return [Check("format", False, "; ".join(problems))]
-    checks = [Check("format", True, f"{AUDIT_FORMAT} version {AUDIT_FORMAT_VERSION}")]
+    drawn = "number" in audit
+    checks = [Check("format", True, f"{AUDIT_FORMAT} version {AUDIT_FORMAT_VERSION}"
+                    + ("" if drawn else "; record before the draw"))]
 
-    seats, table_size, number = audit["seats"], audit["table_size"], audit["number"]
+    seats, table_size = audit["seats"], audit["table_size"]
     quotas = quotas_from_canonical(audit["quotas"])
     applicants = [Applicant(a["pseudonym"], dict(a["answers"])) for a in audit["applicants"]]
     answers = {a.pseudonym: a.answers for a in applicants}
     table = [tuple(row) for row in audit["table"]]
+    algorithm = audit["algorithm"]
+    version = str(algorithm.get("version"))
 
     pool: Pool | None = None
     try:
@@ -393,12 +478,15 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False) -> lis
     table_hash = table_sha256(table)
     checks.append(Check("table_sha256", table_hash == audit["table_sha256"],
                         f"recomputed {table_hash}, recorded {audit['table_sha256']}"))
-    algorithm = audit["algorithm"]
     recomputed_commitment = commitment(applicants_hash, quotas, seats, table_size, table_hash,
-                                       audit["number_source"], str(algorithm.get("name")),
-                                       str(algorithm.get("version")))
+                                       audit["number_source"], str(algorithm.get("name")), version,
+                                       audit.get("number_rule"))
     checks.append(Check("commitment", recomputed_commitment == audit["commitment"],
                         f"recomputed {recomputed_commitment}, recorded {audit['commitment']}"))
+    if expected_commitment is not None:
+        expected = expected_commitment.strip().lower()
+        checks.append(Check("published_commitment", expected == recomputed_commitment == audit["commitment"],
+                            f"published {expected}, this record {audit['commitment']}"))
 
     bad_rows = []
     for index, row in enumerate(table, start=1):
@@ -408,33 +496,79 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False) -> lis
                         f"{len(table)} rows (expected {table_size}); rows breaking a quota or with unknown or "
                         f"repeated people: {bad_rows[:10] or 'none'}"))
 
-    number_ok = 1 <= number <= len(table)
-    checks.append(Check("number", number_ok, f"number {number} of 1..{len(table)}"))
-    if number_ok:
-        expected_selected = sorted(table[number - 1])
-        checks.append(Check("selection", sorted(audit["selected"]) == expected_selected,
-                            f"row {number}: {', '.join(expected_selected)}"))
-        chosen = set(expected_selected)
-        expected_waiting = waiting_list_order([p for p in sorted(answers) if p not in chosen], audit["commitment"],
-                                              number)
-        recorded_waiting = list(audit["waiting_list"])
-        waiting_ok = expected_waiting == recorded_waiting
-        first_difference = next((i for i, (a, b) in enumerate(zip(expected_waiting, recorded_waiting)) if a != b),
-                                min(len(expected_waiting), len(recorded_waiting)))
-        checks.append(Check("waiting_list", waiting_ok,
-                            f"{len(expected_waiting)} applicants in SHA-256 order" if waiting_ok
-                            else f"differs from position {first_difference + 1} on"))
-        checks.append(_check_replacements(audit.get("replacements", []), expected_selected, expected_waiting,
-                                          answers, quotas, seats))
-
     if pool is not None:
-        checks.extend(_check_fairness(audit, pool, table, recompute_table))
+        checks.extend(_check_table(audit, pool, table, version))
+
+    if drawn:
+        checks.extend(_check_draw(audit, table, answers, quotas, seats))
+    else:
+        checks.append(Check("draw", True, "not drawn yet: the number, the selection and the waiting list are "
+                                          "checked once they are recorded"))
+
+    if pool is not None and recompute:
+        checks.extend(_check_recomputed(audit, pool, recompute_table, version))
     return checks
 
 
+def _check_draw(audit: Mapping[str, Any], table: list[tuple[str, ...]], answers: Mapping[str, Mapping[str, str]],
+                quotas: Quotas, seats: int) -> list[Check]:
+    number = audit["number"]
+    number_ok = 1 <= number <= len(table)
+    detail = f"number {number} of 1..{len(table)}"
+    rule = audit.get("number_rule")
+    if rule == DICE_RULE:
+        try:
+            from_dice = row_from_dice(audit.get("dice", ""), len(table) or 1)
+        except LotteryError:
+            from_dice = None
+        number_ok = number_ok and from_dice == number
+        detail += f"; dice {audit.get('dice')!r} give {from_dice} under the committed rule"
+    elif rule == SERVER_RULE:
+        detail += "; drawn by the server: not publicly verifiable"
+    checks = [Check("number", number_ok, detail)]
+    if not 1 <= number <= len(table):
+        return checks
+    expected_selected = sorted(table[number - 1])
+    checks.append(Check("selection", sorted(audit["selected"]) == expected_selected,
+                        f"row {number}: {', '.join(expected_selected)}"))
+    chosen = set(expected_selected)
+    expected_waiting = waiting_list_order([p for p in sorted(answers) if p not in chosen], audit["commitment"],
+                                          number)
+    recorded_waiting = list(audit["waiting_list"])
+    waiting_ok = expected_waiting == recorded_waiting
+    first_difference = next((i for i, (a, b) in enumerate(zip(expected_waiting, recorded_waiting)) if a != b),
+                            min(len(expected_waiting), len(recorded_waiting)))
+    checks.append(Check("waiting_list", waiting_ok,
+                        f"{len(expected_waiting)} applicants in SHA-256 order" if waiting_ok
+                        else f"differs from position {first_difference + 1} on"))
+    checks.append(_check_replacements(audit.get("replacements", []), expected_selected, expected_waiting,
+                                      answers, quotas, seats, require_evidence="number_rule" in audit))
+    return checks
+
+
+#: Why a seat may become free, and the only reason a waiting person may be passed over.
+RELEASE_REASONS = ("declined", "expired", "withdrawn")
+
+
+def _evidence_problem(step: int, replacement: Mapping[str, Any], people: Iterable[str], skipped: bool) -> str | None:
+    evidence = replacement.get("evidence")
+    if not isinstance(evidence, dict):
+        return f"step {step}: no evidence of the declines and skips"
+    for pseudonym in people:
+        item = evidence.get(pseudonym)
+        if not isinstance(item, dict) or not isinstance(item.get("at"), str) or not item["at"]:
+            return f"step {step}: no evidence (reason and time) for {pseudonym}"
+        if item.get("reason") not in (("withdrawn",) if skipped else RELEASE_REASONS):
+            return f"step {step}: {pseudonym} recorded as {item.get('reason')!r}, which does not free a seat"
+        if isinstance(replacement.get("at"), str) and item["at"] > replacement["at"]:
+            return f"step {step}: {pseudonym}'s {item['reason']} is dated after the replacement"
+    return None
+
+
 def _check_replacements(replacements: Any, selected: list[str], waiting: list[str],
-                        answers: Mapping[str, Mapping[str, str]], quotas: Quotas, seats: int) -> Check:
-    """Replay the recorded replacements against the waiting list."""
+                        answers: Mapping[str, Mapping[str, str]], quotas: Quotas, seats: int,
+                        require_evidence: bool = False) -> Check:
+    """Replay the recorded replacements against the waiting list (and, for 2.1 records, their evidence)."""
     if not replacements:
         return Check("replacements", True, "none recorded")
     seated, remaining = set(selected), list(waiting)
@@ -447,6 +581,11 @@ def _check_replacements(replacements: Any, selected: list[str], waiting: list[st
             skipped = set(replacement.get("skipped") or ())
             if skipped & seated:
                 return Check("replacements", False, f"step {step}: a skipped person was seated")
+            if require_evidence:
+                problem = (_evidence_problem(step, replacement, sorted(declined), skipped=False)
+                           or _evidence_problem(step, replacement, sorted(skipped), skipped=True))
+                if problem:
+                    return Check("replacements", False, problem)
             seated -= declined
             remaining = [p for p in remaining if p not in declined and p not in skipped]
             expected = find_replacement(seated, remaining, answers, quotas, seats)
@@ -455,19 +594,76 @@ def _check_replacements(replacements: Any, selected: list[str], waiting: list[st
                              f"step {step}: admitted {replacement['admitted']}, expected {expected}")
             seated.add(expected)
             remaining.remove(expected)
-    except (LotteryError, KeyError, TypeError) as exc:
+    except (LotteryError, KeyError, TypeError, AttributeError) as exc:
         return Check("replacements", False, f"cannot replay: {exc}")
     return Check("replacements", True, f"{len(replacements)} replacement(s) replayed")
 
 
-def _check_fairness(audit: Mapping[str, Any], pool: Pool, table: list[tuple[str, ...]],
-                    recompute_table: bool) -> list[Check]:
-    """Recompute leximin probabilities and compare them with the record and the table.
+def _check_table(audit: Mapping[str, Any], pool: Pool, table: list[tuple[str, ...]], version: str) -> list[Check]:
+    """The recorded probabilities and the table against each other, with bounds from the table itself."""
+    recorded = audit["probabilities"]
+    groups = [group.members for group in pool.types]
+    problems = []
+    if set(recorded) != set(pool.applicants):
+        problems.append("not one probability per applicant")
+    else:
+        for members in groups:
+            values = [recorded[p] for p in members]
+            if max(values) - min(values) > PROBABILITY_TOLERANCE:
+                problems.append(f"{members[0]} and others of the same answers differ")
+                break
+        if any(not -PROBABILITY_TOLERANCE <= v <= 1 + PROBABILITY_TOLERANCE for v in recorded.values()):
+            problems.append("a probability outside 0..1")
+        if abs(sum(recorded.values()) - pool.seats) > 1e-6 * max(1, pool.size):
+            problems.append(f"they add up to {sum(recorded.values()):.6f}, not {pool.seats}")
+    checks = [Check("recorded_probabilities", not problems, "; ".join(problems) or
+                    "equal within types, add up to the seats")]
+    if problems:
+        return checks
+
+    from app.lottery.table import table_promise
+
+    size = len(table) or 1
+    appearances = Counter(p for row in table for p in row)
+    unequal, _ = table_promise(table, {}, groups)
+    checks.append(Check("equal_treatment", not unequal,
+                        "; ".join(unequal[:5]) or f"{len(groups)} types, counts within each differ by at most one"))
+    if version in PROMISE_VERSIONS:
+        slack = audit["rounding"].get("slack", 0)
+        if isinstance(slack, bool) or not isinstance(slack, int) or not 0 <= slack <= 2:
+            return checks + [Check("rounding", False, f"slack {slack!r} is not 0, 1 or 2")]
+        _, outside = table_promise(table, recorded, groups, slack)
+        deviation = max((abs(appearances[p] / size - q) for p, q in recorded.items()), default=0.0)
+        checks.append(Check("rounding", not outside,
+                            "; ".join(outside[:5]) or f"every share within {(1 + slack)}/{size} of its "
+                                                      f"probability (largest |share - p| {deviation:.6f})"))
+        return checks
+    # Older versions: rows in canonical order, bound from the total variation along the table.
+    vectors = [tuple(sum(1 for p in row if pool.type_of.get(p) == t) for t in range(len(groups))) for row in table]
+    in_order = all(a <= b for a, b in zip(vectors, vectors[1:]))
+    runs = [v for i, v in enumerate(vectors) if i == 0 or v != vectors[i - 1]]
+    worst, offenders = 0.0, []
+    for t, members in enumerate(groups):
+        variation = sum(abs(a[t] - b[t]) for a, b in zip(runs, runs[1:]))
+        bound = (1.0 + variation / (2 * len(members))) / size + 1e-9
+        for p in members:
+            deviation = abs(appearances[p] / size - recorded[p])
+            worst = max(worst, deviation)
+            if deviation > bound + PROBABILITY_TOLERANCE:
+                offenders.append(f"{p}: share {appearances[p] / size:.4f}, probability {recorded[p]:.4f}, "
+                                 f"bound {bound:.4f}")
+    checks.append(Check("rounding", in_order and not offenders,
+                        ("rows not in canonical order; " if not in_order else "") + ("; ".join(offenders[:5]) or
+                        f"largest |share - p| {worst:.6f}, within each type's bound from the table")))
+    return checks
+
+
+def _check_recomputed(audit: Mapping[str, Any], pool: Pool, recompute_table: bool, version: str) -> list[Check]:
+    """Recompute the leximin probabilities (and the table) from the pool.
 
     The recomputation runs the algorithm version the draw was committed with
     (its panels, and so a recomputed table, depend on it; the probabilities do not).
     """
-    version = str((audit.get("algorithm") or {}).get("version", ALGORITHM_VERSION))
     try:
         distribution = leximin_distribution(pool, version=version)
     except LotteryError as exc:
@@ -479,15 +675,6 @@ def _check_fairness(audit: Mapping[str, Any], pool: Pool, table: list[tuple[str,
     checks = [Check("probabilities", same_people and worst <= PROBABILITY_TOLERANCE,
                     f"largest difference {worst:.2e} (tolerance {PROBABILITY_TOLERANCE:g}); "
                     f"minimum probability {distribution.min_probability:.6f}")]
-
-    bound = float(audit["rounding"]["bound"])
-    cap = universal_rounding_bound(len(pool.types), len(table) or 1)
-    shares = table_shares(table, recomputed) if table else {p: 0.0 for p in recomputed}
-    deviation = max((abs(shares[p] - q) for p, q in recomputed.items()), default=0.0)
-    checks.append(Check("rounding", deviation <= bound + PROBABILITY_TOLERANCE and bound <= cap,
-                        f"largest |table share - leximin| {deviation:.6f}, recorded bound {bound:.6f}, "
-                        f"universal cap {cap:.6f}"))
-
     if recompute_table:
         try:
             rerun = round_to_table(distribution, int(audit["table_size"]), version=version)

@@ -4,8 +4,9 @@ Registered by ``create_app`` with ``app.cli.add_command(lottery_cli)``.
 
 * ``flask lottery probabilities --people P.csv --categories C.csv --seats K [--out OUT.csv]``
   writes each person's leximin selection probability as ``id,probability``.
-* ``flask lottery verify AUDIT.json [--recompute-table]`` re-checks a
-  published draw and exits non-zero unless every check passes.
+* ``flask lottery verify AUDIT.json [--commitment HEX] [--recompute]`` re-checks a
+  published draw (or the record published before it) and exits non-zero
+  unless every check passes.
 """
 
 from __future__ import annotations
@@ -65,19 +66,26 @@ def probabilities_command(people_path: Path, categories_path: Path, seats: int, 
 
 @lottery_cli.command("verify")
 @click.argument("audit_path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--recompute-table", is_flag=True,
-              help="Also require that re-running the algorithm gives the identical table "
-                   "(holds with the same software versions).")
-def verify_command(audit_path: Path, recompute_table: bool) -> None:
-    """Re-check a published draw from its audit file; exit 0 only if everything matches."""
+@click.option("--commitment", "expected_commitment", metavar="HEX",
+              help="The commitment published before the draw: the file must carry exactly this one.")
+@click.option("--recompute", is_flag=True,
+              help="Also re-derive the table from the pool (the leximin probabilities are always re-derived); "
+                   "identical with the same software versions.")
+@click.option("--recompute-table", is_flag=True, hidden=True, help="Old name of --recompute.")
+def verify_command(audit_path: Path, expected_commitment: str | None, recompute: bool, recompute_table: bool) -> None:
+    """Re-check a draw, or a record before the draw, from its audit file; exit 0 only if everything matches."""
     try:
         audit = load_audit(audit_path)
     except LotteryError as error:
         raise _fail(error) from None
-    checks = verify_audit(audit, recompute_table=recompute_table)
+    checks = verify_audit(audit, recompute_table=recompute or recompute_table,
+                          expected_commitment=expected_commitment)
     for check in checks:
         click.echo(f"{'OK  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
     if not all_passed(checks):
         failed = ", ".join(check.name for check in checks if not check.ok)
         raise click.ClickException(f"[audit_mismatch] verification failed: {failed}")
-    click.echo("All checks passed.")
+    if "number" not in audit:
+        click.echo("All checks passed (record before the draw; the draw itself is checked once it is recorded).")
+    else:
+        click.echo("All checks passed.")

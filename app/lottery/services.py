@@ -44,7 +44,7 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -69,7 +69,14 @@ from app.lottery.algorithm import (
     leximin_distribution,
     server_random_number,
 )
-from app.lottery.audit import audit_from_record, draw_from_record, prepare_lottery, record_before_draw
+from app.lottery.audit import (
+    DICE_RULE,
+    audit_from_record,
+    draw_from_record,
+    prepare_lottery,
+    record_before_draw,
+    row_from_dice,
+)
 from app.lottery.errors import LotteryError
 from app.lottery.models import DrawState, LotteryDraw, LotteryEntry, LotteryReplacement
 from app.lottery.sortition_csv import (
@@ -248,7 +255,16 @@ def number_source_label(draw: LotteryDraw) -> str:
     (:func:`number_source_text`, part of the hash) stays as it is in the audit file."""
     if draw.number_source_kind == "server":
         return _("By the server, from the operating system's cryptographic random source")
-    return _("In public: %(description)s", description=draw.number_source.removeprefix("public: "))
+    label = _("In public: %(description)s", description=draw.number_source.removeprefix("public: "))
+    if draw.record.get("number_rule") == DICE_RULE:
+        label += " " + _("(rule fixed in the commitment: four ten-sided dice, read in the order thousands, "
+                         "hundreds, tens, units; 0000 means 10,000; the panel drawn is ((reading - 1) mod %(size)s) + 1)", size=format_decimal(draw.table_size))
+    return label
+
+
+def number_verifiable(draw: LotteryDraw) -> bool:
+    """Whether anyone outside the server can check the number (not for server-drawn numbers)."""
+    return draw.number_source_kind != "server"
 
 
 def publish_commitment(event: Event, user, kind: str, description: str = "",
@@ -284,9 +300,10 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
     applications = pool_applications(event)
     pseudonyms = _pseudonyms_for(event, applications)
     applicants = [Applicant(pseudonyms[app.id], _answers_of(app)) for app in applications]
-    size = int(table_size or current_app.config["LOTTERY_TABLE_SIZE"])
     source = number_source_text(kind, description)
-    prepared = prepare_lottery(applicants, event_quotas(event), event.seats, size, source)
+    prepared = prepare_lottery(applicants, event_quotas(event), event.seats,
+                               int(table_size or current_app.config["LOTTERY_TABLE_SIZE"] or 0) or None, source)
+    size = prepared.table.size
 
     attempt = (db.session.execute(
         sa.select(sa.func.max(LotteryDraw.attempt)).where(LotteryDraw.event_id == event.id)
@@ -375,11 +392,19 @@ def perform_draw(draw: LotteryDraw, user, number: Any, deadline: datetime | None
     event = draw.event
     if event.status not in (EventStatus.CLOSED.value, EventStatus.DRAWN.value):
         raise LotteryError("wrong_state", _l("Only an event whose applications are closed can be drawn."))
+    dice = None
     if draw.number_source_kind == "server":
         number = server_random_number(draw.table_size)
+    elif draw.record.get("number_rule") == DICE_RULE:
+        dice = clean_text(number if isinstance(number, str) else ("" if number is None else str(number)))
+        number = row_from_dice(dice, draw.table_size)
+        dice = dice.zfill(4)
     else:
         number = parse_number(number, draw.table_size)
     result = draw_from_record(draw.record, number)
+    if dice is not None:
+        # The reading joins the record (the commitment does not cover it: it fixed the rule instead).
+        draw.record_json = json.dumps({**draw.record, "dice": dice}, separators=(",", ":"))
 
     entries = _entries(draw)
     by_pseudonym = {e.pseudonym: e for e in entries}
@@ -513,6 +538,9 @@ def fill_vacancies(draw: LotteryDraw, now: datetime | None = None, user=None,
                    and not _available(e)]
         for entry in released + skipped:
             entry.audit_recorded = True
+        for entry in skipped:
+            # The evidence of the skip in the audit (its time is the replacement's).
+            entry.release_reason = entry.release_reason or "withdrawn"
         position = len(draw.replacements) + 1
         replacement = LotteryReplacement(
             draw_id=draw.id, position=position,
@@ -736,7 +764,18 @@ def audit_of(draw: LotteryDraw) -> dict[str, Any]:
         extra["superseded_reason"] = draw.supersede_reason
     if draw.number is None:
         return {**draw.record, **extra}
-    return {**audit_from_record(draw.record, draw.number, [r.as_audit() for r in draw.replacements]), **extra}
+    record = {key: value for key, value in draw.record.items() if key != "dice"}
+    entries = {e.pseudonym: e for e in draw.entries}
+    replacements = []
+    for replacement in draw.replacements:
+        item = replacement.as_audit()
+        item["at"] = replacement.created_at.isoformat(timespec="seconds")
+        item["evidence"] = {
+            p: {"reason": entries[p].release_reason,
+                "at": (entries[p].released_at or replacement.created_at).isoformat(timespec="seconds")}
+            for p in item["declined"] + item["skipped"] if p in entries and entries[p].release_reason}
+        replacements.append(item)
+    return {**audit_from_record(record, draw.number, replacements, draw.record.get("dice")), **extra}
 
 
 def audit_json(draw: LotteryDraw) -> str:

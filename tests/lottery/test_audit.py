@@ -32,7 +32,7 @@ def prepared():
 @pytest.fixture()
 def audit(prepared):
     # A JSON round trip, as a verifier would read it from the published file.
-    return json.loads(json.dumps(build_audit(prepared, 17)))
+    return json.loads(json.dumps(build_audit(prepared, 17, dice="0017")))
 
 
 def failed(audit) -> set[str]:
@@ -121,7 +121,7 @@ def test_reordered_waiting_list_fails(audit):
 def test_changed_probability_fails(audit):
     first = next(iter(audit["probabilities"]))
     audit["probabilities"][first] += 0.01
-    assert failed(audit) == {"probabilities"}
+    assert failed(audit) == {"probabilities", "recorded_probabilities"}
 
 
 def test_missing_field_fails_as_format(audit):
@@ -131,15 +131,18 @@ def test_missing_field_fails_as_format(audit):
 
 
 def test_replacements_are_replayed(prepared):
-    audit = build_audit(prepared, 17)
+    audit = build_audit(prepared, 17, dice="0017")
     answers = {a.pseudonym: a.answers for a in APPLICANTS}
     declined = audit["selected"][0]
     seated = set(audit["selected"]) - {declined}
     admitted = find_replacement(seated, audit["waiting_list"], answers, QUOTAS, 5)
-    good = build_audit(prepared, 17, [{"declined": [declined], "admitted": admitted}])
+    evidence = {declined: {"reason": "declined", "at": "2026-03-02T10:00:00"}}
+    good = build_audit(prepared, 17, [{"declined": [declined], "admitted": admitted, "at": "2026-03-02T10:05:00",
+                                       "evidence": evidence}], dice="0017")
     assert all_passed(verify_audit(good))
     wrong = next(p for p in audit["waiting_list"] if p != admitted)
-    bad = build_audit(prepared, 17, [{"declined": [declined], "admitted": wrong}])
+    bad = build_audit(prepared, 17, [{"declined": [declined], "admitted": wrong, "evidence": evidence}],
+                      dice="0017")
     assert {c.name for c in verify_audit(bad) if not c.ok} == {"replacements"}
 
 

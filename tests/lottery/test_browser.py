@@ -35,7 +35,7 @@ def test_admin_runs_the_lottery_and_the_public_checks_it(app, live_server, creat
 
     page.get_by_label("Öffentlich (Würfel, Lottokugeln, …)", exact=False).check()
     page.get_by_label("Wo, wann und wie die Zahl öffentlich gezogen wird").fill(
-        "Drei Zehnerwürfel in der Gemeinderatssitzung")
+        "Vier Zehnerwürfel in der Gemeinderatssitzung")
     page.get_by_role("button", name="Festlegung veröffentlichen").click()
     assert page.get_by_text("Die Festlegung ist veröffentlicht.").is_visible()
     commitment = page.locator("code.hash").first.inner_text()
@@ -45,9 +45,11 @@ def test_admin_runs_the_lottery_and_the_public_checks_it(app, live_server, creat
     page.get_by_label("Gezogene Zahl").fill("abc")
     page.get_by_label("Ausgeloste Personen bestätigen ihren Platz bis").fill(deadline_text())
     page.get_by_role("button", name="Mit dieser Zahl auslosen").click()
-    assert page.get_by_text("„abc“ ist keine ganze Zahl.").is_visible()
+    assert page.get_by_text("Geben Sie die vier Würfel als vier Ziffern in der festgelegten Reihenfolge ein, "
+                            "z. B. 0372 (0000 bedeutet 10.000).").first.is_visible()
+    assert page.get_by_text("Tausender, Hunderter, Zehner, Einer", exact=False).first.is_visible()
 
-    page.get_by_label("Gezogene Zahl").fill("123")
+    page.get_by_label("Gezogene Zahl").fill("0123")
     page.get_by_label("Ausgeloste Personen bestätigen ihren Platz bis").fill(deadline_text())
     page.get_by_role("button", name="Mit dieser Zahl auslosen").click()
     assert page.locator("#drawn-number").inner_text() == "123"
@@ -63,6 +65,7 @@ def test_admin_runs_the_lottery_and_the_public_checks_it(app, live_server, creat
     public.get_by_role("link", name="Auslosung der Plätze: Festlegung, Ergebnis und Prüfung").click()
     assert public.locator("#drawn-number").inner_text() == "123"
     assert commitment in public.content()
+    assert "0000 bedeutet 10.000" in public.content()  # the dice rule, fixed in the commitment
     assert public.locator("#selected li").count() == 4
     assert public.locator("#waiting-list li").count() == 6
     assert "Person 1" not in public.content()

@@ -148,10 +148,12 @@ def test_empty_or_fewer_than_seats_is_refused(app, admin, lottery_event, count):
     assert table_counts(app) == (0, 0, 0)
 
 
+DICE = "Enter the four dice as four digits in the stated order"
+
+
 @pytest.mark.parametrize("number, message", [
-    ("", "Enter the number"), ("abc", "is not a whole number"), ("0", "outside the table"),
-    ("1001", "outside the table"), ("-3", "is not a whole number"), ("1.5", "is not a whole number"),
-    ("\x00", "Enter the number"), ("9" * 5000, "Field cannot be longer"),
+    ("", DICE), ("abc", DICE), ("10001", DICE), ("-3", DICE), ("1.5", DICE), ("\x00", DICE),
+    ("9" * 5000, "Field cannot be longer"),
 ])
 def test_number_validation(app, staff_client, lottery_event, number, message):
     admin = staff_client("admin")

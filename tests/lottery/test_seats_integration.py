@@ -84,7 +84,9 @@ def test_replacement_keeps_quotas_when_first_waiting_would_break_one(app, admin,
     assert sorted(answers[p] for p in seated) == ["f", "f", "m", "m"]
 
     audit = verify_download(app, client, ev.event_id, tmp_path)
-    assert audit["replacements"] == [{"declined": [decliner], "admitted": admitted[0]}]
+    (replacement,) = audit["replacements"]
+    assert {k: replacement[k] for k in ("declined", "admitted")} == {"declined": [decliner], "admitted": admitted[0]}
+    assert replacement["evidence"][decliner]["reason"] == "declined"  # the evidence the verifier demands
     page = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
     assert admitted[0] in page and f"<code>{decliner}</code>: abgesagt" in page
     assert ": declined" not in page

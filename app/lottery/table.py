@@ -1,0 +1,256 @@
+"""The table of M panels that keeps the promise (algorithm version 2.1).
+
+After Flanigan, Kehne & Procaccia, "Fair sortition made transparent"
+(NeurIPS 2021): a uniform lottery over M panels whose per-person chances stay
+within 1/M of the leximin probabilities, built by dependent rounding at the
+level of types, generating further panels where the rounding needs them.
+
+Guarantees (checked by :func:`table_promise` and by ``flask lottery verify``):
+
+* **equal treatment**: members of one type appear in row counts that differ
+  by at most one;
+* **the bound**: every person with leximin probability p appears in more
+  than ``M p - 1 - slack`` and fewer than ``M p + 1 + slack`` rows, so
+  ``|share - p| < (1 + slack) / M``; in particular everyone with ``M p >= 1``
+  is in at least ``floor(M p)`` rows (slack 0, the normal case; slack 1 only
+  if the quotas' panels cannot add up to the tight counts);
+* every row meets every quota.
+
+Method:
+
+1. Type level. Each type t should fill ``A*_t = M size_t p_t`` seats of the
+   table; aim for an integer total ``A_t`` between ``size_t floor(M p_t)`` and
+   ``size_t ceil(M p_t)`` (wider by ``size_t`` per unit of slack). Keep
+   ``floor(M w_P)`` rows of each support panel P (weight w_P), and find the
+   remaining ``s = M - sum floor(M w_P)`` rows as an integer vector Y of seat
+   counts per type that lies in s times the quota polytope and brings every
+   total into its interval (one small integer program); then split Y into s
+   panels, one integer program per distinct panel (each panel taken as often
+   as the rest stays splittable).
+2. Person level. Each type's ``A_t`` seats are dealt to its members
+   round-robin in pseudonym order, continuing across rows, so no row repeats
+   a person and counts differ by at most one.
+
+The table size M is chosen to fit the pool (:func:`choose_table_size`): the
+smallest of :data:`TABLE_SIZES` (all divide 10,000, so four ten-sided dice
+pick a row uniformly) at which everyone with a positive probability has
+``M p >= 1``, else 10,000.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Mapping, Sequence
+
+import highspy
+import numpy as np
+
+from app.lottery.algorithm import (
+    Distribution,
+    PanelTable,
+    Pool,
+    _add_columns,
+    _add_row,
+    _new_highs,
+    deal_to_members,
+)
+
+#: Table sizes to choose from; each divides 10,000 (four ten-sided dice).
+TABLE_SIZES = (1000, 2000, 5000, 10000)
+#: How close M p must be to an integer to count as that integer (LP noise).
+INTEGER_TOLERANCE = 1e-7
+
+
+class RoundingFailed(Exception):
+    """The panels of this pool cannot be rounded within the given slack."""
+
+
+def choose_table_size(distribution: Distribution) -> int:
+    """The smallest of :data:`TABLE_SIZES` giving everyone with p > 0 at least one row's worth (M p >= 1)."""
+    positive = [p for p in distribution.type_probabilities if p > 1e-9]
+    smallest = min(positive, default=1.0)
+    for size in TABLE_SIZES:
+        if size * smallest >= 1.0 - INTEGER_TOLERANCE:
+            return size
+    return TABLE_SIZES[-1]
+
+
+def type_intervals(pool: Pool, type_probabilities: Sequence[float], table_size: int, slack: int = 0
+                   ) -> list[tuple[int, int]]:
+    """Per type, the interval of seat totals in the table that keeps the bound."""
+    intervals = []
+    for group, p in zip(pool.types, type_probabilities):
+        target = table_size * p
+        low = math.floor(target + INTEGER_TOLERANCE)
+        high = math.ceil(target - INTEGER_TOLERANCE)
+        intervals.append((group.size * max(0, low - slack), group.size * (high + slack)))
+    return intervals
+
+
+class _Splitter:
+    """An integer program over one panel's seat counts per type, whose bounds are
+    changed between solves (the quota rows and the type columns)."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.sizes = [g.size for g in pool.types]
+        self.rows = [(low, high, members) for _, _, low, high, members in pool.quota_rows()]
+        self.count = len(self.sizes)
+        self.highs = _new_highs()
+        self.highs.setOptionValue("mip_rel_gap", 1e-6)
+        _add_columns(self.highs, [0.0] * self.count, [0.0] * self.count, [float(s) for s in self.sizes])
+        self.highs.changeColsIntegrality(self.count, np.arange(self.count, dtype=np.int32),
+                                         np.array([highspy.HighsVarType.kInteger] * self.count))
+        _add_row(self.highs, pool.seats, pool.seats, [(t, 1.0) for t in range(self.count)])
+        for low, high, members in self.rows:
+            _add_row(self.highs, low, high, [(t, 1.0) for t in members])
+        self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.seats = pool.seats
+
+    def _solve(self, lower, upper, row_lower, row_upper, costs) -> tuple[int, ...] | None:
+        if any(lo > up for lo, up in zip(lower, upper)) or any(lo > up for lo, up in zip(row_lower, row_upper)):
+            return None
+        index = np.arange(self.count, dtype=np.int32)
+        self.highs.changeColsBounds(self.count, index, np.asarray(lower, dtype=np.float64),
+                                    np.asarray(upper, dtype=np.float64))
+        rows = len(row_lower)
+        self.highs.changeRowsBounds(rows, np.arange(rows, dtype=np.int32), np.asarray(row_lower, dtype=np.float64),
+                                    np.asarray(row_upper, dtype=np.float64))
+        self.highs.changeColsCost(self.count, index, np.asarray(costs, dtype=np.float64))
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return tuple(int(round(v)) for v in self.highs.getSolution().col_value)
+
+    def aggregate(self, rows: int, intervals: Sequence[tuple[int, int]], base: Sequence[int],
+                  targets: Sequence[float]) -> tuple[int, ...] | None:
+        """An integer Y in ``rows`` times the quota polytope with ``base + Y`` in the intervals."""
+        lower = [max(0, lo - b) for (lo, _), b in zip(intervals, base)]
+        upper = [min(rows * s, hi - b) for (_, hi), b, s in zip(intervals, base, self.sizes)]
+        row_lower = [rows * self.seats] + [rows * low for low, _, _ in self.rows]
+        row_upper = [rows * self.seats] + [rows * high for _, high, _ in self.rows]
+        # Prefer totals near the exact targets (a linear stand-in: reward each type's deficit).
+        costs = [(t - b) / max(1.0, rows * s) - 0.5 for t, b, s in zip(targets, base, self.sizes)]
+        return self._solve(lower, upper, row_lower, row_upper, costs)
+
+    def split(self, remaining: Sequence[int], rows: int) -> list[tuple[tuple[int, ...], int]]:
+        """Split ``remaining`` (in ``rows`` times the quota polytope) into ``rows`` panels.
+
+        :raises RoundingFailed: if no panel leaves a splittable rest.
+        """
+        remaining = list(remaining)
+        panels: list[tuple[tuple[int, ...], int]] = []
+        while rows > 0:
+            rest = rows - 1
+            lower = [max(0, y - rest * s) for y, s in zip(remaining, self.sizes)]
+            upper = [min(s, y) for y, s in zip(remaining, self.sizes)]
+            row_lower, row_upper = [self.seats], [self.seats]
+            for low, high, members in self.rows:
+                total = sum(remaining[t] for t in members)
+                row_lower.append(max(low, total - rest * high))
+                row_upper.append(min(high, total - rest * low))
+            costs = [y / (rows * s) for y, s in zip(remaining, self.sizes)]
+            panel = self._solve(lower, upper, row_lower, row_upper, costs)
+            if panel is None:
+                raise RoundingFailed
+            times = self._repeat(panel, remaining, rows)
+            panels.append((panel, times))
+            remaining = [y - times * c for y, c in zip(remaining, panel)]
+            rows -= times
+        return panels
+
+    def _repeat(self, panel: Sequence[int], remaining: Sequence[int], rows: int) -> int:
+        """How often ``panel`` can be taken while the rest stays in the scaled polytope.
+
+        Every condition is linear in the repetitions and holds for one, so each
+        one that tightens caps the repetitions at ``floor(a / -b)``.
+        """
+        conditions = []
+        for y, c, s in zip(remaining, panel, self.sizes):
+            conditions += [(y, -c), (rows * s - y, c - s)]
+        for low, high, members in self.rows:
+            total = sum(remaining[t] for t in members)
+            seats = sum(panel[t] for t in members)
+            conditions += [(total - rows * low, low - seats), (rows * high - total, seats - high)]
+        times = rows
+        for a, b in conditions:
+            if b < 0:
+                times = min(times, a // -b)
+        return max(1, times)
+
+
+def _type_rows(distribution: Distribution, table_size: int, slack: int) -> list[tuple[tuple[int, ...], int]]:
+    pool = distribution.pool
+    intervals = type_intervals(pool, distribution.type_probabilities, table_size, slack)
+    targets = [table_size * g.size * p for g, p in zip(pool.types, distribution.type_probabilities)]
+    splitter = _Splitter(pool)
+    floors = [(panel, int(math.floor(table_size * w + 1e-9))) for panel, w in
+              zip(distribution.panels, distribution.weights)]
+    for start in (floors, []):
+        kept = [(panel, m) for panel, m in start if m > 0]
+        base = [sum(m * panel[t] for panel, m in kept) for t in range(len(pool.types))]
+        rows = table_size - sum(m for _, m in kept)
+        if rows == 0:
+            if all(lo <= b <= hi for b, (lo, hi) in zip(base, intervals)):
+                return kept
+            continue
+        aggregate = splitter.aggregate(rows, intervals, base, targets)
+        if aggregate is None:
+            continue
+        try:
+            return kept + splitter.split(aggregate, rows)
+        except RoundingFailed:
+            continue
+    raise RoundingFailed
+
+
+def dependent_rounding(distribution: Distribution, table_size: int) -> tuple[PanelTable, int]:
+    """Round a distribution to a table of ``table_size`` panels of people (see the module docstring).
+
+    :return: ``(table, slack)``; the table's ``bound`` is ``(1 + slack) / M``.
+    :raises RoundingFailed: if even slack 2 fails (not seen on any pool).
+    """
+    pool = distribution.pool
+    for slack in (0, 1, 2):
+        try:
+            type_rows = _type_rows(distribution, table_size, slack)
+            break
+        except RoundingFailed:
+            continue
+    else:
+        raise RoundingFailed
+    merged: Counter = Counter()
+    for panel, times in type_rows:
+        merged[panel] += times
+    ordered = tuple(sorted(merged.items()))
+    rows = deal_to_members(pool, ordered)
+    table = PanelTable(rows, tuple(sorted(pool.applicants)), (1 + slack) / table_size + 1e-9, ordered)
+    return table, slack
+
+
+def table_promise(rows: Sequence[Sequence[str]], probabilities: Mapping[str, float],
+                  groups: Sequence[Sequence[str]], slack: int = 0, tolerance: float = 1e-6
+                  ) -> tuple[list[str], list[str]]:
+    """Check a table against the promise, from the table itself.
+
+    :param rows: the table.
+    :param probabilities: pseudonym -> leximin probability.
+    :param groups: the types (pseudonyms of identical answers).
+    :param slack: the rounding slack (0 normally).
+    :param tolerance: how far recomputed probabilities may be off.
+    :return: ``(unequal types, people outside the bound)``, each a list of descriptions.
+    """
+    size = len(rows) or 1
+    appearances = Counter(p for row in rows for p in row)
+    unequal = []
+    for members in groups:
+        counts = [appearances[p] for p in members]
+        if counts and max(counts) - min(counts) > 1:
+            unequal.append(f"{members[counts.index(max(counts))]} in {max(counts)} rows, "
+                           f"{members[counts.index(min(counts))]} in {min(counts)}")
+    outside = []
+    limit = 1 + slack + size * tolerance
+    for pseudonym, p in probabilities.items():
+        if abs(appearances[pseudonym] - size * p) >= limit:
+            outside.append(f"{pseudonym} in {appearances[pseudonym]} rows, expected {size * p:.2f}")
+    return unequal, outside

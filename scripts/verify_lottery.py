@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Check an Ideenmarkt lottery audit file, with nothing but Python 3.9+ (standard library only).
+
+    python3 verify_lottery.py audit.json [--commitment HEX]
+
+Exit code 0 if every check passes, 1 if one fails, 2 if the file cannot be read.
+
+This file is deliberately independent of Ideenmarkt's code, so that anyone can read what is
+checked. It checks everything that ``flask lottery verify`` checks except one thing: that the
+recorded probabilities are the leximin optimum (that needs an LP solver; run
+``flask lottery verify`` for it). What it checks:
+
+* the hashes of the applicant list and the table, and the commitment recomputed from them
+  (and, with ``--commitment``, that it is the value published before the draw);
+* every row of the table: k distinct known applicants meeting every quota;
+* the recorded probabilities: equal for equal answers, within 0..1, adding up to the seats;
+* equal treatment in the table: people with equal answers are in row counts differing by <= 1;
+* the rounding bound, computed from the table itself (the recorded bound is never trusted):
+  version 2.1: every person in more than M*p - 1 - slack and fewer than M*p + 1 + slack rows
+  (slack 0..2); versions 1.0/2.0: rows in canonical order and each share within
+  (1 + TV/(2 size))/M of p, TV the total variation of the type's seat counts along the table;
+* after the draw: the dice reading gives the number under the committed rule; the selection is
+  that row; the waiting list is in SHA-256 order; every replacement is the first waiting person
+  who keeps the quotas, and (version 2.1) every decline and skip carries its evidence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections import Counter
+
+FORMAT = "ideenmarkt-lottery-audit"
+FORMAT_VERSION = 1
+PROMISE_VERSIONS = ("2.1",)
+DICE_RULE_PREFIX = "dice4:"
+SERVER_RULE_PREFIX = "server:"
+TOLERANCE = 1e-6
+RELEASE_REASONS = ("declined", "expired", "withdrawn")
+
+
+def canonical(value) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def sha256(value) -> str:
+    return hashlib.sha256(canonical(value)).hexdigest()
+
+
+class Report:
+    def __init__(self):
+        self.checks = []
+
+    def add(self, name: str, ok: bool, detail: str) -> None:
+        self.checks.append((name, bool(ok), detail))
+
+    @property
+    def passed(self) -> bool:
+        return all(ok for _, ok, _ in self.checks)
+
+
+def quotas_of(audit):
+    quotas = {}
+    for q in audit["quotas"]:
+        quotas.setdefault(q["feature"], {})[q["value"]] = (q["min"], q["max"])
+    return quotas
+
+
+def breaks_quotas(panel, answers, quotas, seats) -> bool:
+    if len(panel) != seats or len(set(panel)) != len(panel) or any(p not in answers for p in panel):
+        return True
+    for feature, options in quotas.items():
+        counts = Counter(answers[p].get(feature) for p in panel)
+        if any(not low <= counts[value] <= high for value, (low, high) in options.items()):
+            return True
+    return False
+
+
+def format_problems(audit) -> list:
+    fields = {"format": str, "format_version": int, "algorithm": dict, "seats": int, "table_size": int,
+              "number_source": str, "quotas": list, "applicants": list, "applicants_sha256": str,
+              "probabilities": dict, "rounding": dict, "table": list, "table_sha256": str, "commitment": str}
+    if any(name in audit for name in ("number", "selected", "waiting_list")):
+        fields.update({"number": int, "selected": list, "waiting_list": list})
+    problems = [f"field {name!r} missing or not {kind.__name__}" for name, kind in fields.items()
+                if not isinstance(audit.get(name), kind) or isinstance(audit.get(name), bool)]
+    if not problems and (audit["format"] != FORMAT or audit["format_version"] != FORMAT_VERSION):
+        problems.append("unknown format")
+    return problems
+
+
+def type_groups(applicants, features):
+    groups = {}
+    for a in applicants:
+        groups.setdefault(tuple(a["answers"].get(f) for f in features), []).append(a["pseudonym"])
+    return [sorted(members) for _, members in sorted(groups.items())]
+
+
+def check_table(report, audit, answers, groups, table, version) -> None:
+    recorded = audit["probabilities"]
+    problems = []
+    if set(recorded) != set(answers):
+        problems.append("not one probability per applicant")
+    else:
+        if any(max(recorded[p] for p in g) - min(recorded[p] for p in g) > TOLERANCE for g in groups):
+            problems.append("people with the same answers have different probabilities")
+        if any(not -TOLERANCE <= v <= 1 + TOLERANCE for v in recorded.values()):
+            problems.append("a probability outside 0..1")
+        if abs(sum(recorded.values()) - audit["seats"]) > TOLERANCE * max(1, len(answers)):
+            problems.append("the probabilities do not add up to the seats")
+    report.add("recorded_probabilities", not problems, "; ".join(problems) or "consistent")
+    if problems:
+        return
+    size = len(table) or 1
+    appearances = Counter(p for row in table for p in row)
+    unequal = [g[0] for g in groups if max(appearances[p] for p in g) - min(appearances[p] for p in g) > 1]
+    report.add("equal_treatment", not unequal, f"unequal types: {unequal[:5]}" if unequal else "within one row")
+    if version in PROMISE_VERSIONS:
+        slack = audit["rounding"].get("slack", 0)
+        if isinstance(slack, bool) or not isinstance(slack, int) or not 0 <= slack <= 2:
+            report.add("rounding", False, f"slack {slack!r} is not 0, 1 or 2")
+            return
+        limit = 1 + slack + size * TOLERANCE
+        outside = [f"{p} in {appearances[p]} rows, expected {size * q:.2f}" for p, q in recorded.items()
+                   if abs(appearances[p] - size * q) >= limit]
+        report.add("rounding", not outside, "; ".join(outside[:5]) or f"every share within {1 + slack}/{size}")
+        return
+    type_of = {p: t for t, g in enumerate(groups) for p in g}
+    vectors = [tuple(sum(1 for p in row if type_of.get(p) == t) for t in range(len(groups))) for row in table]
+    in_order = all(a <= b for a, b in zip(vectors, vectors[1:]))
+    runs = [v for i, v in enumerate(vectors) if i == 0 or v != vectors[i - 1]]
+    offenders = []
+    for t, members in enumerate(groups):
+        variation = sum(abs(a[t] - b[t]) for a, b in zip(runs, runs[1:]))
+        bound = (1.0 + variation / (2 * len(members))) / size + 1e-9
+        offenders += [p for p in members if abs(appearances[p] / size - recorded[p]) > bound + TOLERANCE]
+    report.add("rounding", in_order and not offenders,
+               ("rows not in canonical order; " if not in_order else "") + (f"outside: {offenders[:5]}"
+                                                                             if offenders else "within the bound"))
+
+
+def row_from_dice(reading, size):
+    text = str(reading).strip()
+    if not 1 <= len(text) <= 4 or not text.isascii() or not text.isdigit() or 10000 % size:
+        return None
+    return ((int(text) or 10000) - 1) % size + 1
+
+
+def waiting_order(pseudonyms, commitment, number):
+    return sorted(pseudonyms, key=lambda p: (
+        hashlib.sha256(f"{commitment}:{number}:{p}".encode("utf-8")).hexdigest(), p))
+
+
+def can_complete(counts, pool, answers, quotas, free) -> bool:
+    """Whether ``free`` more people of ``pool`` can join and meet every quota (a small search over types)."""
+    features = sorted(quotas)
+    sizes = Counter(tuple(answers[p].get(f) for f in features) for p in pool)
+    keys = sorted(sizes)
+
+    def ok(state, final):
+        for f_index, feature in enumerate(features):
+            for value, (low, high) in quotas[feature].items():
+                count = counts[(feature, value)] + sum(n for k, n in zip(keys, state) if k[f_index] == value)
+                if count > high or (final and count < low):
+                    return False
+        return True
+
+    def search(index, state, left):
+        if not ok(state, False):  # a maximum is exceeded already
+            return False
+        if left == 0:
+            return ok(state, True)
+        if index == len(keys):
+            return False
+        for take in range(min(left, sizes[keys[index]]), -1, -1):
+            if search(index + 1, state + [take], left - take):
+                return True
+        return False
+
+    return search(0, [], free)
+
+
+def first_fitting(seated, waiting, answers, quotas, seats):
+    free = seats - len(seated)
+    if free < 1:
+        return None
+    base = Counter((f, answers[p].get(f)) for p in seated for f in quotas)
+    candidates = [p for p in dict.fromkeys(waiting) if p not in seated]
+    for index, candidate in enumerate(candidates):
+        counts = base.copy()
+        for feature in quotas:
+            counts[(feature, answers[candidate].get(feature))] += 1
+        if any(counts[(f, v)] > high for f in quotas for v, (_, high) in quotas[f].items()):
+            continue
+        if free == 1:
+            if all(counts[(f, v)] >= low for f in quotas for v, (low, _) in quotas[f].items()):
+                return candidate
+        elif can_complete(counts, candidates[:index] + candidates[index + 1:], answers, quotas, free - 1):
+            return candidate
+    return None
+
+
+def evidence_problem(step, replacement, people, skipped):
+    evidence = replacement.get("evidence")
+    if not isinstance(evidence, dict):
+        return f"step {step}: no evidence of the declines and skips"
+    for p in people:
+        item = evidence.get(p)
+        if not isinstance(item, dict) or not isinstance(item.get("at"), str) or not item["at"]:
+            return f"step {step}: no evidence for {p}"
+        if item.get("reason") not in (("withdrawn",) if skipped else RELEASE_REASONS):
+            return f"step {step}: {p} recorded as {item.get('reason')!r}"
+        if isinstance(replacement.get("at"), str) and item["at"] > replacement["at"]:
+            return f"step {step}: {p} is dated after the replacement"
+    return None
+
+
+def check_replacements(report, audit, selected, waiting, answers, quotas) -> None:
+    replacements = audit.get("replacements") or []
+    seated, remaining = set(selected), list(waiting)
+    try:
+        for step, r in enumerate(replacements, start=1):
+            declined, skipped = set(r["declined"]), set(r.get("skipped") or ())
+            if not declined <= seated or skipped & seated:
+                report.add("replacements", False, f"step {step}: declined not seated or skipped seated")
+                return
+            if "number_rule" in audit:
+                problem = (evidence_problem(step, r, sorted(declined), False)
+                           or evidence_problem(step, r, sorted(skipped), True))
+                if problem:
+                    report.add("replacements", False, problem)
+                    return
+            seated -= declined
+            remaining = [p for p in remaining if p not in declined and p not in skipped]
+            expected = first_fitting(seated, remaining, answers, quotas, audit["seats"])
+            if expected is None or r["admitted"] != expected:
+                report.add("replacements", False, f"step {step}: admitted {r['admitted']}, expected {expected}")
+                return
+            seated.add(expected)
+            remaining.remove(expected)
+    except (KeyError, TypeError, AttributeError) as exc:
+        report.add("replacements", False, f"cannot replay: {exc}")
+        return
+    report.add("replacements", True, f"{len(replacements)} replayed")
+
+
+def verify(audit, expected_commitment=None) -> Report:
+    report = Report()
+    problems = format_problems(audit)
+    if problems:
+        report.add("format", False, "; ".join(problems))
+        return report
+    report.add("format", True, FORMAT)
+    try:
+        quotas = quotas_of(audit)
+        features = sorted(quotas)
+        applicants = [{"pseudonym": a["pseudonym"], "answers": {f: a["answers"][f] for f in features
+                                                                if f in a["answers"]}}
+                      for a in audit["applicants"]]
+        table = [list(row) for row in audit["table"]]
+    except (KeyError, TypeError, AttributeError):
+        report.add("format", False, "applicants, quotas or table malformed")
+        return report
+    answers = {a["pseudonym"]: a["answers"] for a in applicants}
+    unique = len(answers) == len(applicants)
+    answered = all(a["answers"].get(f) in quotas[f] for a in applicants for f in features)
+    report.add("applicants", unique and answered, "unique, every answer an option" if unique and answered
+               else "a pseudonym twice or an answer that is not an option")
+    applicants_hash = sha256(sorted(applicants, key=lambda a: a["pseudonym"]))
+    report.add("applicants_sha256", applicants_hash == audit["applicants_sha256"], applicants_hash)
+    table_hash = sha256([sorted(row) for row in table])
+    report.add("table_sha256", table_hash == audit["table_sha256"], table_hash)
+    algorithm = audit["algorithm"]
+    payload = {"algorithm": str(algorithm.get("name")), "algorithm_version": str(algorithm.get("version")),
+               "applicants_sha256": applicants_hash, "number_source": audit["number_source"],
+               "quotas": [{"feature": f, "value": v, "min": quotas[f][v][0], "max": quotas[f][v][1]}
+                          for f in features for v in sorted(quotas[f])],
+               "seats": audit["seats"], "table_size": audit["table_size"], "table_sha256": table_hash}
+    if audit.get("number_rule") is not None:
+        payload["number_rule"] = audit["number_rule"]
+    recomputed = sha256(payload)
+    report.add("commitment", recomputed == audit["commitment"], recomputed)
+    if expected_commitment is not None:
+        expected = expected_commitment.strip().lower()
+        report.add("published_commitment", expected == recomputed == audit["commitment"], expected)
+    bad = [i for i, row in enumerate(table, start=1) if breaks_quotas(row, answers, quotas, audit["seats"])]
+    report.add("table_panels", len(table) == audit["table_size"] and not bad, f"bad rows: {bad[:10]}")
+    if unique and answered:
+        check_table(report, audit, answers, type_groups(applicants, features), table, str(algorithm.get("version")))
+    if "number" not in audit:
+        report.add("draw", True, "not drawn yet")
+        return report
+    number = audit["number"]
+    ok = 1 <= number <= len(table)
+    rule = audit.get("number_rule") or ""
+    if rule.startswith(DICE_RULE_PREFIX):
+        ok = ok and row_from_dice(audit.get("dice", ""), len(table) or 1) == number
+    report.add("number", ok, f"{number}" + (" (server-drawn: not publicly verifiable)"
+                                            if rule.startswith(SERVER_RULE_PREFIX) else ""))
+    if not 1 <= number <= len(table):
+        return report
+    selected = sorted(table[number - 1])
+    report.add("selection", sorted(audit["selected"]) == selected, f"row {number}")
+    chosen = set(selected)
+    waiting = waiting_order([p for p in sorted(answers) if p not in chosen], audit["commitment"], number)
+    report.add("waiting_list", waiting == list(audit["waiting_list"]), "SHA-256 order")
+    check_replacements(report, audit, selected, waiting, answers, quotas)
+    return report
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Check an Ideenmarkt lottery audit file (standard library only).")
+    parser.add_argument("audit")
+    parser.add_argument("--commitment", metavar="HEX", help="the commitment published before the draw")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.audit, "rb") as handle:
+            audit = json.loads(handle.read().decode("utf-8"))
+        if not isinstance(audit, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        print(f"cannot read {args.audit}: {exc}", file=sys.stderr)
+        return 2
+    report = verify(audit, args.commitment)
+    for name, ok, detail in report.checks:
+        print(f"{'OK  ' if ok else 'FAIL'} {name}: {detail}")
+    print("NOT CHECKED leximin optimality of the probabilities (needs an LP solver: flask lottery verify)")
+    if not report.passed:
+        print("Verification failed: " + ", ".join(name for name, ok, _ in report.checks if not ok))
+        return 1
+    print("All checks passed" + (" (record before the draw)." if "number" not in audit else "."))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

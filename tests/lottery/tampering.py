@@ -1,0 +1,114 @@
+"""Genuine and tampered audit records, shared by the tests of ``flask lottery verify`` and of
+the single-file verifier (scripts/verify_lottery.py): both must give the same verdicts."""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+
+from app.lottery.algorithm import Applicant, find_replacement
+from app.lottery.audit import build_audit, commitment, row_from_dice, prepare_lottery, record_before_draw, table_sha256
+
+#: 50 applicants of 50 different types (a pool of unique types), one seat: everyone's chance is 2.0 %.
+UNIQUE = [Applicant(f"u{i:02d}", {"district": f"d{i:02d}"}) for i in range(50)]
+UNIQUE_QUOTAS = {"district": {f"d{i:02d}": (0, 1) for i in range(50)}}
+
+#: A pool with types of several members and quotas, for the draw and the replacements.
+ROWS = [("f", "young"), ("f", "old"), ("f", "old"), ("m", "young"), ("m", "young"), ("m", "old"),
+        ("f", "young"), ("m", "old"), ("f", "old"), ("m", "young"), ("f", "old"), ("m", "old")]
+MIXED = [Applicant(f"q{i:02d}", {"gender": g, "age": a}) for i, (g, a) in enumerate(ROWS)]
+MIXED_QUOTAS = {"gender": {"f": (2, 3), "m": (2, 3)}, "age": {"young": (1, 3), "old": (1, 4)}}
+SEATS = 5
+
+
+@lru_cache(maxsize=None)
+def _prepared(which: str):
+    if which == "unique":
+        return prepare_lottery(UNIQUE, UNIQUE_QUOTAS, 1, number_source="public: dice in the council meeting")
+    return prepare_lottery(MIXED, MIXED_QUOTAS, SEATS, number_source="public: dice in the council meeting")
+
+
+def _recommit(audit: dict) -> dict:
+    """What a rigger does: recompute the hashes and the commitment of an altered table, publish those."""
+    audit["table_sha256"] = table_sha256(audit["table"])
+    audit["commitment"] = commitment(audit["applicants_sha256"], _quotas(audit), audit["seats"], audit["table_size"],
+        audit["table_sha256"], audit["number_source"], audit["algorithm"]["name"], audit["algorithm"]["version"],
+        audit.get("number_rule"))
+    return audit
+
+
+def _quotas(audit: dict) -> dict:
+    quotas: dict = {}
+    for q in audit["quotas"]:
+        quotas.setdefault(q["feature"], {})[q["value"]] = (q["min"], q["max"])
+    return quotas
+
+
+def rigged_table() -> dict:
+    """Issue 22, item 2: one applicant raised from 2.0 % to 11.5 %, every row a valid panel, the
+    recorded bound set to the old universal cap, hashes and commitment recomputed consistently."""
+    audit = json.loads(json.dumps(record_before_draw(_prepared("unique"))))
+    favourite = "u07"
+    size = audit["table_size"]
+    wanted = round(0.115 * size) - sum(favourite in row for row in audit["table"])
+    for row in audit["table"]:
+        if wanted == 0:
+            break
+        if favourite not in row:
+            row[:] = [favourite]
+            wanted -= 1
+    audit["rounding"]["bound"] = (1 + len(UNIQUE) / 2) / size
+    return _recommit(audit)
+
+
+def drawn(replacements=(), dice: str = "0017") -> dict:
+    prepared = _prepared("mixed")
+    number = row_from_dice(dice, prepared.table.size)
+    return json.loads(json.dumps(build_audit(prepared, number, replacements, dice=dice)))
+
+
+def _replacement(audit: dict, skipped: list[str], evidence: dict) -> dict:
+    answers = {a.pseudonym: a.answers for a in MIXED}
+    declined = audit["selected"][0]
+    seated = set(audit["selected"]) - {declined}
+    waiting = [p for p in audit["waiting_list"] if p not in skipped]
+    admitted = find_replacement(seated, waiting, answers, MIXED_QUOTAS, SEATS)
+    return {"declined": [declined], "skipped": skipped, "admitted": admitted, "at": "2026-03-05T10:00:00",
+            "evidence": evidence}
+
+
+def cases() -> list[tuple[str, dict, str | None, bool]]:
+    """``(name, audit, expected commitment or None, passes)`` for every case."""
+    genuine = drawn()
+    declined = genuine["selected"][0]
+    first_waiting = genuine["waiting_list"][0]
+    decline = {declined: {"reason": "declined", "at": "2026-03-04T09:00:00"}}
+    with_skip = drawn([_replacement(genuine, [first_waiting], {
+        **decline, first_waiting: {"reason": "withdrawn", "at": "2026-03-04T10:00:00"}})])
+    skip_without_evidence = drawn([_replacement(genuine, [first_waiting], decline)])
+    skip_as_decline = drawn([_replacement(genuine, [first_waiting], {
+        **decline, first_waiting: {"reason": "declined", "at": "2026-03-04T10:00:00"}})])
+    decline_without_evidence = drawn([_replacement(genuine, [], {})])
+    changed_dice = copy.deepcopy(genuine)
+    changed_dice["dice"] = "0018"
+    pre_draw = json.loads(json.dumps(record_before_draw(_prepared("mixed"))))
+    pre_draw_tampered = copy.deepcopy(pre_draw)
+    pre_draw_tampered["applicants"][0]["answers"]["age"] = "old" if \
+        pre_draw_tampered["applicants"][0]["answers"]["age"] == "young" else "young"
+    return [
+        ("genuine", genuine, None, True),
+        ("genuine, against its published commitment", genuine, genuine["commitment"], True),
+        ("genuine, with a skip and its evidence", with_skip, None, True),
+        ("genuine, drawn with 0000", drawn(dice="0000"), None, True),
+        ("record before the draw", pre_draw, pre_draw["commitment"], True),
+        ("genuine table of unique types", json.loads(json.dumps(record_before_draw(_prepared("unique")))),
+         None, True),
+        ("rigged table (2.0 % raised to 11.5 %)", rigged_table(), None, False),
+        ("against a wrong commitment", genuine, "0" * 64, False),
+        ("skip without evidence", skip_without_evidence, None, False),
+        ("skip recorded as a decline", skip_as_decline, None, False),
+        ("decline without evidence", decline_without_evidence, None, False),
+        ("changed dice reading", changed_dice, None, False),
+        ("record before the draw, an answer changed", pre_draw_tampered, None, False),
+    ]

@@ -1,0 +1,92 @@
+"""``verify`` catches rigging (issue 22, items 2, 5 and 6): a rigged table with a consistent
+commitment, skips and declines without evidence, a changed dice reading, a wrong published
+commitment; records before the draw verify."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.lottery.audit import all_passed, verify_audit
+from tests.lottery.tampering import cases, rigged_table
+from tests.lottery.test_cli import run
+
+CASES = cases()
+
+
+@pytest.mark.parametrize("name, audit, expected, passes", CASES, ids=[c[0] for c in CASES])
+def test_verdicts(name, audit, expected, passes):
+    checks = verify_audit(audit, expected_commitment=expected)
+    assert all_passed(checks) is passes, [c for c in checks if not c.ok]
+
+
+def test_rigged_table_fails_on_the_bound_from_the_table_not_on_its_hashes():
+    checks = {c.name: c for c in verify_audit(rigged_table())}
+    assert checks["commitment"].ok and checks["table_sha256"].ok and checks["table_panels"].ok
+    assert checks["equal_treatment"].ok  # unique types: only the bound can catch it
+    assert not checks["rounding"].ok and "u07 in 115 rows, expected 20.00" in checks["rounding"].detail
+
+
+def test_what_each_tamper_breaks():
+    by_name = {name: audit for name, audit, _, _ in CASES}
+    failed = lambda name, expected=None: {c.name for c in verify_audit(by_name[name], expected_commitment=expected)
+                                          if not c.ok}
+    assert failed("skip without evidence") == {"replacements"}
+    assert failed("skip recorded as a decline") == {"replacements"}
+    assert failed("decline without evidence") == {"replacements"}
+    assert failed("changed dice reading") == {"number"}
+    assert failed("genuine", "0" * 64) == {"published_commitment"}
+    assert failed("record before the draw, an answer changed") >= {"applicants_sha256", "commitment"}
+
+
+def test_cli_verdicts(tmp_path):
+    for index, (name, audit, expected, passes) in enumerate(CASES):
+        path = tmp_path / f"case{index}.json"
+        path.write_text(json.dumps(audit), encoding="utf-8")
+        result = run("verify", str(path), *(["--commitment", expected] if expected else []))
+        assert (result.exit_code == 0) is passes, (name, result.output)
+        if not passes:
+            assert "[audit_mismatch]" in result.output
+        elif "number" not in audit:
+            assert "record before the draw" in result.output
+
+
+# --- the single-file verifier (scripts/verify_lottery.py, standard library only) -----------------
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_lottery.py"
+
+
+def test_the_single_file_verifier_uses_no_project_code():
+    source = SCRIPT.read_text(encoding="utf-8")
+    imported = {line.split()[1].split(".")[0] for line in source.splitlines()
+                if line.startswith(("import ", "from "))}
+    assert imported <= {"__future__", "argparse", "hashlib", "json", "sys", "collections"}
+
+
+@pytest.mark.parametrize("name, audit, expected, passes", CASES, ids=[c[0] for c in CASES])
+def test_single_file_verifier_gives_the_same_verdicts(name, audit, expected, passes, tmp_path):
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps(audit), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-I", str(SCRIPT), str(path),
+                             *(["--commitment", expected] if expected else [])],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert (result.returncode == 0) is passes, (name, result.stdout, result.stderr)
+    flask_failed = {c.name for c in verify_audit(audit, expected_commitment=expected, recompute=False) if not c.ok}
+    script_failed = {line.split()[1].rstrip(":") for line in result.stdout.splitlines() if line.startswith("FAIL")}
+    assert script_failed == flask_failed
+
+
+def test_single_file_verifier_on_a_version_1_draw_and_unreadable_files(tmp_path):
+    audit = Path(__file__).resolve().parent / "data" / "audit_v1.json"
+    result = subprocess.run([sys.executable, "-I", str(SCRIPT), str(audit)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text("{no json", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-I", str(SCRIPT), str(bad)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and "cannot read" in result.stderr
