@@ -87,7 +87,6 @@ def _write_feed(session: Session) -> None:
 def _live_messages(session: Session, rows) -> list[tuple[str, str]]:
     """(channel, JSON) per changed idea: its state as committed, with its last feed id."""
     from app.ideas.models import Idea
-    from app.ideas.services import idea_payload
 
     last: dict[int, object] = {}
     for row in rows:
@@ -97,7 +96,7 @@ def _live_messages(session: Session, rows) -> list[tuple[str, str]]:
         idea = session.get(Idea, idea_id)
         if idea is None:
             continue
-        data = json.dumps({**idea_payload(idea), "change_id": row.id}, ensure_ascii=False)
+        data = json.dumps({**wall_payload(idea), "change_id": row.id}, ensure_ascii=False)
         messages += [(f"wall/{row.event_id}", data), (f"stand/{row.stand_id}", data)]
     return messages
 
@@ -182,6 +181,17 @@ def _redis(url: str):
 # -- reading the feed ---------------------------------------------------------------------
 
 
+def wall_payload(idea) -> dict:
+    """What walls get of an idea: a hidden or merged one only as "gone" (no text, no tags),
+    so a text hidden for its content is never sent to a wall."""
+    from app.ideas.services import idea_payload
+
+    payload = idea_payload(idea)
+    if not payload["visible"]:
+        return {key: payload[key] for key in ("id", "stand_id", "status", "visible")}
+    return payload
+
+
 def latest_change_id(event_id: int) -> int:
     from app.ideas.models import IdeaChange
 
@@ -196,7 +206,6 @@ def changes_after(event_id: int, after: int, *, stand_id: int | None = None, lim
     Several changes of one idea in the batch collapse into one message (the last id).
     """
     from app.ideas.models import Idea, IdeaChange
-    from app.ideas.services import idea_payload
 
     query = select(IdeaChange.id, IdeaChange.idea_id).where(
         IdeaChange.event_id == event_id, IdeaChange.id > after)
@@ -214,7 +223,7 @@ def changes_after(event_id: int, after: int, *, stand_id: int | None = None, lim
     for idea_id, change_id in sorted(last_for_idea.items(), key=lambda kv: kv[1]):
         idea = ideas.get(idea_id)
         if idea is not None:
-            messages.append((change_id, idea_payload(idea)))
+            messages.append((change_id, wall_payload(idea)))
     if messages and messages[-1][0] != rows[-1][0]:
         # The batch's last row belongs to an idea already sent with an earlier id:
         # still advance the client's position to the end of the batch.

@@ -87,6 +87,7 @@ def wall_stand(wall_token: str, stand_id: int):
 def wall_summary(wall_token: str):
     """The plenary summary: per stand the number of ideas, top tags, and the ideas in order."""
     event = get_wall_event(wall_token)
+    after = live.latest_change_id(event.id)  # read before the ideas: a change in between is sent again
     stands = _stands(event)
     ids = [s.id for s in stands]
     ideas = _visible_ideas(ids, newest_first=False)
@@ -95,7 +96,8 @@ def wall_summary(wall_token: str):
         by_stand[idea.stand_id].append(idea)
     return _no_index(current_app.make_response(render_template(
         "ideas/wall_summary.html", event=event, stands=stands, by_stand=by_stand,
-        top_tags=services.top_tags_by_stand(ids), wall_token=wall_token)))
+        top_tags=services.top_tags_by_stand(ids), wall_token=wall_token, after=after,
+        live_url=_live_url("wall", event.id, wall_token))))
 
 
 @bp.route("/wall/<wall_token>/stream")

@@ -376,8 +376,19 @@ def test_the_wall_in_a_browser_lives_on_nchan_and_falls_back_to_the_feed_when_re
     status = page.locator("#wall-status")
     wait_until(lambda: status.inner_text() == "live", message=lambda: status.inner_text())
     assert_page_fit(page, "wall through nginx")
-    record(data, a["stand_ids"][0], "Über nchan an die Wand")
+    summary = new_page()
+    summary.goto(f"{stack.url}/wall/{a['token']}/summary")
+    summary_status = summary.locator("#wall-status")
+    wait_until(lambda: summary_status.inner_text() == "live", message=lambda: summary_status.inner_text())
+    stand = summary.locator(f'section[data-stand-id="{a["stand_ids"][0]}"]')
+    count = int(stand.locator(".summary-count").inner_text().split()[0])
+    record(data, a["stand_ids"][0], "Über nchan an die Wand #Sitzbank")
     page.locator(".wall-text", has_text="Über nchan an die Wand").wait_for()
+    # The plenary summary: the idea at the end of its stand's list, the count and the top tags.
+    stand.locator(".summary-ideas li").last.filter(has_text="Über nchan an die Wand").wait_for()
+    assert stand.locator(".summary-count").inner_text() == ("1 Idee" if count == 0 else f"{count + 1} Ideen")
+    assert "#Sitzbank (1)" in stand.locator(".summary-tags").inner_text()
+    assert_page_fit(summary, "plenary summary through nginx")
 
     stack.redis.stop()
     assert status_of(stack.port, f"/live/wall/{a['event_id']}/{a['token']}") >= 500

@@ -86,6 +86,21 @@ def test_a_saved_idea_is_published_once_per_channel_after_the_commit(app, world,
     assert feed["changes"][-1]["change_id"] == publisher.received[0][2]["change_id"]
 
 
+def test_a_hidden_idea_reaches_walls_as_gone_without_its_text(app, world, publisher):
+    from app.ideas import services
+    from app.ideas.models import Stand
+
+    with app.app_context():
+        idea, _ = services.record_idea(_db.session.get(Stand, world["stand"]), "Beleidigender Text")
+        _db.session.commit()
+        services.hide_idea(idea, "offensive", user=None)
+        _db.session.commit()
+    hidden = publisher.received[-1][2]
+    assert hidden["visible"] is False and "text" not in hidden and "tags" not in hidden
+    feed = world["client"].get(f"/wall/{world['token']}/changes?after=0").get_json()
+    assert feed["changes"][-1]["idea"] == {k: hidden[k] for k in ("id", "stand_id", "status", "visible")}
+
+
 def test_a_rolled_back_change_is_not_published(app, world, publisher):
     from app.ideas import services
     from app.ideas.models import Stand
