@@ -148,6 +148,8 @@ class Config:
     #: Panels in the lottery's published table (a public number 1..size picks one); 0: chosen to fit
     #: the pool (1,000, 2,000, 5,000 or 10,000, so that everyone with a chance is in a row).
     LOTTERY_TABLE_SIZE = 0
+    #: A drawn lottery is drawn again only when a second admin approves the first one's request.
+    LOTTERY_REDRAW_NEEDS_SECOND_ADMIN = True
     #: Hours a person moved up from the waiting list has to confirm the seat.
     LOTTERY_REPLACEMENT_REPLY_HOURS = 72
     #: Wrong ticket codes per client (only failures count): guessing codes is slow.

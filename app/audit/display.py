@@ -35,6 +35,7 @@ ACTION_LABELS = Labels({
     "lottery.expire": _l("Expired confirmations processed"),
     "lottery.replacement": _l("Seat given to the waiting list"),
     "lottery.seat_on_behalf": _l("Seat confirmed or declined on behalf of the applicant"),
+    "lottery.redraw_request": _l("Re-draw requested (waits for a second admin)"),
     "lottery.supersede": _l("Draw superseded"),
     "measure.create": _l("Measure created"),
     "measure.edit": _l("Measure edited"),

@@ -79,6 +79,11 @@ class LotteryDraw(db.Model):
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     #: Why the draw was replaced by a new one (required, public).
     supersede_reason: Mapped[str | None] = mapped_column(Text)
+    #: A re-draw of a drawn lottery asked for by one admin, waiting for a second admin's approval
+    #: (``superseded_by_id`` is then the approving admin).
+    redraw_requested_at: Mapped[datetime | None]
+    redraw_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    redraw_request_reason: Mapped[str | None] = mapped_column(Text)
     #: Bumped by every change to seats or replacements: on SQLite this write takes the database lock.
     lock_counter: Mapped[int] = mapped_column(default=0)
 

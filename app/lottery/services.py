@@ -703,14 +703,28 @@ def expire_all_due(now: datetime | None = None) -> list[tuple[LotteryDraw, FillR
 # ------------------------------------------------------------------ re-draw
 
 
+def redraw_pending(draw: LotteryDraw | None) -> bool:
+    """Whether a re-draw of this drawn lottery waits for a second admin's approval."""
+    return draw is not None and draw.redraw_requested_at is not None and draw.state == DrawState.DRAWN.value
+
+
 def supersede_draw(draw: LotteryDraw, user, reason: str, now: datetime | None = None) -> LotteryDraw:
     """Set a draw aside so the lottery can be run again; the draw and the reason stay public.
+
+    A drawn lottery (whose result is known) is set aside only with a second
+    admin's approval (``LOTTERY_REDRAW_NEEDS_SECOND_ADMIN``, default on): the
+    first call records the request and its reason (audit
+    ``lottery.redraw_request``) and changes nothing else; a call by another
+    admin approves it, with the requested reason. Code that acts without a
+    user (``user`` None: commands, tests) needs no approval.
 
     The applications of the draw go back to ``applied`` (withdrawn ones stay
     withdrawn); after a drawn lottery they are told by mail. Then a new
     commitment can be published.
 
-    :raises LotteryError: ``reason_missing``, ``wrong_state``.
+    :return: the draw (still ``drawn`` while the re-draw waits for approval).
+    :raises LotteryError: ``reason_missing``, ``wrong_state`` (also when the
+        admin who asked tries to approve their own request).
     """
     now = now or utcnow()
     reason = clean_text(reason if isinstance(reason, str) else "", multiline=True)
@@ -726,6 +740,19 @@ def supersede_draw(draw: LotteryDraw, user, reason: str, now: datetime | None = 
     if draw.event.status not in (EventStatus.CLOSED.value, EventStatus.DRAWN.value):
         raise LotteryError("wrong_state", _l("The event has taken place; its draw can no longer be repeated."))
     was_drawn = draw.state == DrawState.DRAWN.value
+    user_id = getattr(user, "id", None)
+    approval = {}
+    if was_drawn and user_id is not None and current_app.config.get("LOTTERY_REDRAW_NEEDS_SECOND_ADMIN", True):
+        if draw.redraw_requested_at is None:
+            draw.redraw_requested_at, draw.redraw_requested_by_id, draw.redraw_request_reason = now, user_id, reason
+            db.session.flush()
+            log_action("lottery.redraw_request", draw, after={"state": draw.state, "requested": True},
+                       detail=reason)
+            return draw
+        if draw.redraw_requested_by_id == user_id:
+            raise LotteryError("wrong_state", _l("You asked for this re-draw; a second admin has to approve it."))
+        reason = draw.redraw_request_reason or reason
+        approval = {"requested_by": draw.redraw_requested_by_id, "approved_by": user_id}
     draw.state = DrawState.SUPERSEDED.value
     draw.superseded_at, draw.superseded_by_id, draw.supersede_reason = now, getattr(user, "id", None), reason
     affected = db.session.execute(
@@ -743,7 +770,7 @@ def supersede_draw(draw: LotteryDraw, user, reason: str, now: datetime | None = 
     db.session.flush()
     log_action("lottery.supersede", draw, before={"state": DrawState.DRAWN.value if was_drawn
                                                   else DrawState.COMMITTED.value},
-               after={"state": draw.state, "applications_reset": len(affected)}, detail=reason)
+               after={"state": draw.state, "applications_reset": len(affected), **approval}, detail=reason)
     if was_drawn:
         for application in affected:
             if application.email:

@@ -1,7 +1,7 @@
 """Admin pages of the lottery: preview, commitment, draw, replacements, re-draw, files, report."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -162,9 +162,14 @@ def supersede(event_id: int):
         flash(_("There is no draw to supersede."), "error")
         return _back(event)
     form = SupersedeForm()
-    return _run(event, lambda: services.supersede_draw(current, current_user, form.reason.data or ""),
-                _("The draw has been superseded; it stays visible with your reason. Publish a new commitment "
-                  "to draw again."))
+    if current.state == "drawn" and current.redraw_requested_at is None \
+            and current_app.config["LOTTERY_REDRAW_NEEDS_SECOND_ADMIN"]:
+        done = _("Your request for a re-draw is recorded. A second admin has to approve it; until then the draw "
+                 "stands.")
+    else:
+        done = _("The draw has been superseded; it stays visible with the reason. Publish a new commitment to "
+                 "draw again.")
+    return _run(event, lambda: services.supersede_draw(current, current_user, form.reason.data or ""), done)
 
 
 @bp.route("/manage/events/<int:event_id>/lottery/representativeness")

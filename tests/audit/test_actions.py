@@ -130,19 +130,41 @@ def application_remove(world, admin_user):
     services.remove(_db.session.get(Application, world.unconfirmed_id))
 
 
+def _second_admin():
+    from app.accounts import services
+
+    return services.create_user("zweite@example.org", "Zweite Admin", "ein sehr langes Passwort", ["admin"])
+
+
+def _supersede_with_approval(world, admin_user):
+    """A drawn lottery is set aside when a second admin approves: another admin asks, this one approves."""
+    from app.lottery import services
+
+    draw = _draw(world)
+    if draw.state == "drawn":
+        services.supersede_draw(draw, _second_admin(), "Die Quoten waren falsch eingegeben.")
+    services.supersede_draw(draw, admin_user, "Die Quoten waren falsch eingegeben.")
+
+
+def lottery_redraw_request(world, admin_user):
+    from app.lottery import services
+
+    assert _draw(world).state == "drawn"
+    services.supersede_draw(_draw(world), admin_user, "Die Quoten waren falsch eingegeben.")
+    assert _draw(world).state == "drawn"  # it waits for a second admin
+
+
 def lottery_commit_and_draw(world, admin_user):
     from app.lottery import services
 
     event = _event(world)
-    services.supersede_draw(_draw(world), admin_user, "Die Quoten waren falsch eingegeben.")
+    _supersede_with_approval(world, admin_user)
     draw = services.publish_commitment(event, admin_user, "server")
     services.perform_draw(draw, admin_user, None, deadline=draw.committed_at + timedelta(days=3))
 
 
 def lottery_supersede(world, admin_user):
-    from app.lottery import services
-
-    services.supersede_draw(_draw(world), admin_user, "Die Quoten waren falsch eingegeben.")
+    _supersede_with_approval(world, admin_user)
 
 
 def lottery_expire_and_replace(world, admin_user):
@@ -292,7 +314,7 @@ ACTIONS = [
     ("criterion.delete", criterion_delete),
     ("application.add", application_add), ("application.remove", application_remove),
     ("lottery.commit", lottery_commit_and_draw), ("lottery.draw", lottery_commit_and_draw),
-    ("lottery.supersede", lottery_supersede),
+    ("lottery.supersede", lottery_supersede), ("lottery.redraw_request", lottery_redraw_request),
     ("lottery.expire", lottery_expire_and_replace), ("lottery.replacement", lottery_expire_and_replace),
     ("idea.create", idea_create), ("idea.edit", idea_edit), ("idea.hide", idea_hide),
     ("idea.unhide", idea_unhide), ("idea.merge", idea_merge), ("idea.unmerge", idea_unmerge),

@@ -175,7 +175,8 @@ def test_deadline_must_be_in_the_future(app, admin, lottery_event):
     assert set(statuses(app, ev.application_ids).values()) == {"applied"}
 
 
-def test_redraw_requires_reason_and_keeps_the_first_visible(app, admin, client, lottery_event, smtp, tmp_path):
+def test_redraw_requires_reason_and_keeps_the_first_visible(app, admin, client, lottery_event, smtp, tmp_path,
+                                                             staff_client):
     ev = lottery_event(seats=2, count=5)
     commit(admin, ev.event_id)
     draw(admin, ev.event_id, "3")
@@ -189,6 +190,18 @@ def test_redraw_requires_reason_and_keeps_the_first_visible(app, admin, client, 
 
     reason = "Die Würfel wurden vor Beginn der Sitzung geworfen."
     assert post(admin, f"/manage/events/{ev.event_id}/lottery/supersede", {"reason": reason}).status_code == 303
+    # The request alone changes nothing: a second admin has to approve it (issue 22, item 4) ...
+    with app.app_context():
+        assert db.session.execute(sa.select(LotteryDraw.state)).scalar_one() == "drawn"
+    page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert "Am " in page and f"wurde eine Neuauslosung beantragt. Begründung: {reason}" in page
+    # ... and not the admin who asked.
+    assert post(admin, f"/manage/events/{ev.event_id}/lottery/supersede", {"reason": reason}).status_code == 303
+    with app.app_context():
+        assert db.session.execute(sa.select(LotteryDraw.state)).scalar_one() == "drawn"
+    second = staff_client("admin")
+    assert post(second, f"/manage/events/{ev.event_id}/lottery/supersede",
+                {"reason": "ein anderer Grund, der nicht zählt"}).status_code == 303
     assert set(statuses(app, ev.application_ids).values()) == {"applied"}
     smtp.wait_for(lambda m: "wiederholt" in m["Subject"], count=5)
 
