@@ -4,6 +4,8 @@ Registered by ``create_app`` with ``app.cli.add_command(lottery_cli)``.
 
 * ``flask lottery probabilities --people P.csv --categories C.csv --seats K [--out OUT.csv]``
   writes each person's leximin selection probability as ``id,probability``.
+* ``flask lottery table --people P.csv --categories C.csv --seats K [--size M] --out T.csv [--panels F]``
+  writes per person the id, the leximin probability, the rows they are in and their table share.
 * ``flask lottery verify AUDIT.json [--commitment HEX] [--recompute]`` re-checks a
   published draw (or the record published before it) and exits non-zero
   unless every check passes.
@@ -11,7 +13,9 @@ Registered by ``create_app`` with ``app.cli.add_command(lottery_cli)``.
 
 from __future__ import annotations
 
+import csv
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -19,7 +23,14 @@ from flask.cli import AppGroup
 
 from app.lottery.audit import all_passed, load_audit, verify_audit
 from app.lottery.errors import LotteryError
-from app.lottery.sortition_csv import files_distribution, read_sortition_instance, write_probabilities_csv
+from app.lottery.algorithm import round_to_table
+from app.lottery.sortition_csv import (
+    files_distribution,
+    format_probability,
+    read_sortition_instance,
+    write_probabilities_csv,
+)
+from app.lottery.table import TABLE_SIZES, choose_table_size
 
 lottery_cli = AppGroup("lottery", help="Seat lottery tools that work on files, without the database.")
 
@@ -29,24 +40,41 @@ def _fail(error: LotteryError) -> click.ClickException:
     return click.ClickException(f"[{error.code}] {error}")
 
 
+def _sortition_files(command):
+    """The options naming Sortition Foundation files: --people, --categories, --seats, --id-column."""
+    for option in reversed([
+        click.option("--people", "people_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                     help="People CSV: an id column plus one column per feature."),
+        click.option("--categories", "categories_path", required=True,
+                     type=click.Path(dir_okay=False, path_type=Path), help="Categories CSV: feature,value,min,max."),
+        click.option("--seats", required=True, type=click.IntRange(min=1), help="Number of seats to fill."),
+        click.option("--id-column", default=None,
+                     help="The people file's id column (default: the column called id, in any case)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _leximin_of_files(people_path: Path, categories_path: Path, id_column: str | None, seats: int):
+    """Read the files (notes to standard error) and compute the leximin distribution.
+
+    :raises LotteryError: any code of the readers and the algorithm.
+    """
+    files = read_sortition_instance(people_path, categories_path, id_column)
+    for note in files.notes:
+        click.echo(str(note), err=True)
+    return files, files_distribution(files, seats)
+
+
 @lottery_cli.command("probabilities")
-@click.option("--people", "people_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="People CSV: an id column plus one column per feature.")
-@click.option("--categories", "categories_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Categories CSV: feature,value,min,max.")
-@click.option("--seats", required=True, type=click.IntRange(min=1), help="Number of seats to fill.")
-@click.option("--id-column", default=None,
-              help="The people file's id column (default: the column called id, in any case).")
+@_sortition_files
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write id,probability here instead of standard output.")
 def probabilities_command(people_path: Path, categories_path: Path, seats: int, id_column: str | None,
                           out_path: Path | None) -> None:
     """Compute each person's leximin selection probability (Flanigan et al. 2021)."""
     try:
-        files = read_sortition_instance(people_path, categories_path, id_column)
-        for note in files.notes:
-            click.echo(str(note), err=True)
-        distribution = files_distribution(files, seats)
+        files, distribution = _leximin_of_files(people_path, categories_path, id_column, seats)
     except LotteryError as error:
         raise _fail(error) from None
     applicants = files.applicants
@@ -62,6 +90,45 @@ def probabilities_command(people_path: Path, categories_path: Path, seats: int, 
             raise click.ClickException(f"cannot write {out_path}: {exc.strerror or exc}") from None
         click.echo(f"{len(in_file_order)} probabilities written to {out_path}; minimum "
                    f"{distribution.min_probability:.6f}, maximum {distribution.max_probability:.6f}", err=True)
+
+
+@lottery_cli.command("table")
+@_sortition_files
+@click.option("--size", type=click.Choice([str(size) for size in TABLE_SIZES]), default=None,
+              help="Rows of the table (default: chosen to fit the pool).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Per person: id, probability, rows, share.")
+@click.option("--panels", "panels_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write the rows: row number, then the ids of the panel.")
+def table_command(people_path: Path, categories_path: Path, seats: int, size: str | None, id_column: str | None,
+                  out_path: Path, panels_path: Path | None) -> None:
+    """Compute the table of panels (version 2.1 rounding) for Sortition Foundation files."""
+    try:
+        files, distribution = _leximin_of_files(people_path, categories_path, id_column, seats)
+        table_size = int(size) if size else choose_table_size(distribution)
+        table = round_to_table(distribution, table_size)
+    except LotteryError as error:
+        raise _fail(error) from None
+    probabilities = distribution.probabilities
+    rows = Counter(p for row in table.rows for p in row)
+    try:
+        with out_path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(["id", "probability", "rows", "share"])
+            for applicant in files.applicants:
+                p = applicant.pseudonym
+                writer.writerow([p, format_probability(probabilities[p]), rows[p],
+                                 format_probability(rows[p] / table_size)])
+        if panels_path is not None:
+            with panels_path.open("w", encoding="utf-8", newline="") as out:
+                writer = csv.writer(out, lineterminator="\n")
+                for number, row in enumerate(table.rows, start=1):
+                    writer.writerow([number, *row])
+    except OSError as exc:
+        raise click.ClickException(f"cannot write: {exc.strerror or exc}") from None
+    deviation = max(abs(rows[p] / table_size - q) for p, q in probabilities.items())
+    click.echo(f"{table_size} rows; largest |share - probability| {deviation:.6f} (bound {table.bound:.6f})",
+               err=True)
 
 
 @lottery_cli.command("verify")

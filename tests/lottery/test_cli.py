@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,20 @@ def test_verify_unreadable_file(tmp_path):
     assert result.exit_code == 1 and "[audit_format]" in result.output
     result = run("verify", str(tmp_path / "missing.json"))
     assert result.exit_code != 0
+
+
+def test_table_from_files(tmp_path):
+    out, panels = tmp_path / "table.csv", tmp_path / "panels.csv"
+    result = run("table", "--people", str(TESTDATA / "example_small_20-people.csv"),
+                 "--categories", str(TESTDATA / "example_small_20-categories.csv"), "--seats", "20",
+                 "--out", str(out), "--panels", str(panels))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    size = len(panels.read_text(encoding="utf-8").splitlines())
+    assert size in (1000, 2000, 5000, 10000)
+    for row in rows:
+        probability, count = float(row["probability"]), int(row["rows"])
+        assert abs(count - size * probability) < 1 + 1e-6 * size  # the bound: less than one row off
+        assert float(row["share"]) == pytest.approx(count / size)
+    appearances = Counter(p for line in panels.read_text(encoding="utf-8").splitlines() for p in line.split(",")[1:])
+    assert {r["id"]: int(r["rows"]) for r in rows} == {p: appearances[p] for p in (r["id"] for r in rows)}
