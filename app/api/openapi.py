@@ -102,10 +102,10 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "The audit record of the draw (format ideenmarkt-lottery-audit): pseudonymous "
                        "applicants with their criteria answers, quotas, selection probabilities, the panel "
-                       "table, the number drawn and the result. Verify it with `flask lottery verify`.",
+                       "table, and once drawn the number and the result. Verify it with `flask lottery verify` "
+                       "or `scripts/verify_lottery.py` (before the draw: everything but the draw).",
         "required": ["format", "format_version", "algorithm", "seats", "table_size", "number_source", "quotas",
-                     "applicants", "applicants_sha256", "probabilities", "table", "table_sha256", "commitment",
-                     "number", "selected", "waiting_list", "replacements"],
+                     "applicants", "applicants_sha256", "probabilities", "table", "table_sha256", "commitment"],
         "properties": {
             "format": {"type": "string", "enum": ["ideenmarkt-lottery-audit"]},
             "format_version": {"type": "integer"},
@@ -147,10 +147,11 @@ SCHEMAS: dict[str, Any] = {
     "Lottery": _obj({
         "event_id": ID,
         "attempt": {"type": "integer", "minimum": 1, "description": "1, or more after a re-draw."},
-        "state": {"type": "string", "enum": ["drawn"]},
+        "state": {"type": "string", "enum": ["committed", "drawn"],
+                  "description": "committed: the commitment is published, the number not yet drawn."},
         "seats": COUNT,
         "table_size": {"type": "integer", "minimum": 1},
-        "number": {"type": "integer", "minimum": 1},
+        "number": {"type": "integer", "minimum": 1, "nullable": True, "description": "null before the draw."},
         "number_source": {"type": "string"},
         "commitment": {**HASH, "description": "SHA-256 published before the draw: the audit reference."},
         "committed_at": DATETIME,
@@ -283,7 +284,8 @@ PATHS: dict[str, Any] = {
     "/events/{event_id}/lottery": _operation(
         "getEventLottery", "The public audit record of the event's seat lottery", "Lottery",
         [_path_id("event_id", "Id of the event.")],
-        "404 until the number has been drawn (and for events without a lottery)."),
+        "From the moment of commitment (the record before the draw, to archive the commitment in time); "
+        "404 before it (and for events without a lottery)."),
     "/events/{event_id}/ideas": _operation(
         "listEventIdeas", "The ideas of an event with published results, by id, paginated", "IdeaPage",
         [_path_id("event_id", "Id of the event."),

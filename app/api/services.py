@@ -5,7 +5,7 @@ Visibility follows the public site:
 * a process is public (as on ``/processes``);
 * an event is public unless it is a draft (as on ``/events/<id>``);
 * its ideas and results once the results are published (status ``published``);
-* its lottery once a draw has been made (the audit record the lottery page offers).
+* its lottery from the moment of commitment (the audit record the lottery page offers).
 """
 from __future__ import annotations
 
@@ -133,21 +133,17 @@ def participation_of(event_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 def public_draw(event: Event):
-    """The event's current draw once its number is drawn (None before, or without a lottery)."""
+    """The event's current draw from the moment of its commitment (None before, or without a lottery)."""
     from app.lottery import services as lottery
-    from app.lottery.models import DrawState
 
     draws = lottery.draws_of(event)
-    current = next((d for d in draws if d.is_active), None)
-    if current is None or current.state != DrawState.DRAWN.value or current.number is None:
-        return None, draws
-    return current, draws
+    return next((d for d in draws if d.is_active), None), draws
 
 
 def lottery_json(event: Event) -> dict[str, Any]:
     """The public audit record of the event's draw, as the lottery page offers it for download.
 
-    :raises ApiError: 404 while no number has been drawn.
+    :raises ApiError: 404 before the commitment.
     """
     from app.lottery import services as lottery
 

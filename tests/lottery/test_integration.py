@@ -261,3 +261,19 @@ def test_council_reads_public_page_but_cannot_run_the_lottery(app, staff_client,
     assert council.get(f"/manage/events/{ev.event_id}/lottery").status_code == 403
     assert commit(council, ev.event_id).status_code == 403
     assert table_counts(app) == (0, 0, 0)
+
+
+def test_commitment_is_public_in_the_api_before_the_draw(app, admin, client, lottery_event):
+    """Issue 22, item 6: the open-data API shows the commitment from the moment it is published, so it
+    can be archived before the number is drawn; the record before the draw verifies."""
+    from app.lottery.audit import all_passed, verify_audit
+
+    ev = lottery_event(seats=2, count=5)
+    assert client.get(f"/api/v1/events/{ev.event_id}/lottery").status_code == 404
+    commit(admin, ev.event_id)
+    data = client.get(f"/api/v1/events/{ev.event_id}/lottery").get_json()
+    assert data["state"] == "committed" and data["number"] is None
+    assert data["commitment"] == data["audit"]["commitment"] and "number" not in data["audit"]
+    checks = verify_audit(data["audit"], expected_commitment=data["commitment"])
+    assert all_passed(checks), [c for c in checks if not c.ok]
+    assert any(c.name == "draw" for c in checks)
