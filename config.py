@@ -101,6 +101,35 @@ class Config:
     #: Seconds after which a directory or OIDC account's status and roles are checked again at
     #: its next request; who lost access there loses it here, and every session ends.
     DIRECTORY_REVALIDATE_SECONDS = 300
+    #: LDAP / Active Directory sign-in (app/accounts/ldap.py, README "LDAP / Active Directory").
+    #: Server URLs tried in order (failover): ``ldaps://…`` or ``ldap://…`` (then StartTLS, always).
+    #: Empty: no LDAP sign-in.
+    LDAP_SERVERS: list[str] = []
+    #: The CA certificate(s) (PEM file) the servers' certificates are checked against; empty: the
+    #: system's trusted CAs.
+    LDAP_CA_CERT_FILE = ""
+    LDAP_CONNECT_TIMEOUT = 5
+    LDAP_RECEIVE_TIMEOUT = 10
+    #: The search account, and where people are searched.
+    LDAP_BIND_DN = ""
+    LDAP_BIND_PASSWORD = ""
+    LDAP_BASE_DN = ""
+    #: ``{login}`` is replaced by the typed user name (escaped).
+    LDAP_USER_FILTER = "(&(objectClass=inetOrgPerson)(|(uid={login})(mail={login})))"
+    #: Who counts as disabled (refused, sessions end); AD: "(userAccountControl:1.2.840.113556.1.4.803:=2)".
+    LDAP_DISABLED_FILTER = ""
+    #: The stable id (``entryUUID``; AD: ``objectGUID``), the email and the display name.
+    LDAP_ID_ATTRIBUTE = "entryUUID"
+    LDAP_EMAIL_ATTRIBUTE = "mail"
+    LDAP_NAME_ATTRIBUTE = "displayName"
+    #: Group DN → role or list of roles (admin, moderator, council); JSON text from the environment.
+    LDAP_GROUP_ROLES: dict = {}
+    #: "ad" (the server follows nesting: LDAP_MATCHING_RULE_IN_CHAIN), "walk" (follow the member
+    #: attribute group by group, e.g. OpenLDAP) or "none" (direct membership only).
+    LDAP_NESTED_GROUPS = "walk"
+    LDAP_GROUP_BASE_DN = ""
+    LDAP_GROUP_FILTER = "(objectClass=groupOfNames)"
+    LDAP_GROUP_MEMBER_ATTRIBUTE = "member"
     #: Open-data API requests per client (app/api).
     API_RATE_LIMIT = "300 per minute"
 

@@ -11,6 +11,8 @@
 #   redis-server       rate-limit / live-update backend in integration tests
 #   fonts-dejavu-core  a real font so rendered pages and screenshots are stable
 #   nginx              the reverse proxy of the production-stack tests (scripts/serve-prod.sh)
+#   slapd, ldap-utils  the OpenLDAP server the LDAP sign-in tests start (tests/support/slapd.py;
+#                      a system slapd the package may start is not used)
 #   libnginx-mod-nchan nginx's pub/sub module: it holds the live walls' streams in production
 #   axe-core (npm)     accessibility checks, injected by tests/support/browser.py
 #
@@ -18,7 +20,7 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEBIAN_PACKAGES=(chromium redis-server fonts-dejavu-core nginx libnginx-mod-nchan)
+DEBIAN_PACKAGES=(chromium redis-server fonts-dejavu-core nginx libnginx-mod-nchan slapd ldap-utils)
 
 #: Seconds to wait for another apt/dpkg (unattended-upgrades, a colleague's install) to finish.
 APT_LOCK_TIMEOUT="${APT_LOCK_TIMEOUT:-600}"

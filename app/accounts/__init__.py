@@ -8,7 +8,7 @@ from app.accounts import views, views_manage  # noqa: E402,F401
 
 
 def init_app(app):
-    from app.accounts import cli, signin
+    from app.accounts import cli, external, ldap, signin
     from app.accounts.models import load_user
     from app.core.nav import register_staff_nav
     from app.extensions import login_manager
@@ -23,6 +23,7 @@ def init_app(app):
     register_staff_nav(_l("Staff"), "accounts.manage_users", ("admin",), order=90)
 
     app.before_request(signin.revalidate_current_session)
+    external.register_revalidator("ldap", ldap.revalidate)
 
     @app.context_processor
     def inject_role_label():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Iterable
 
 from argon2 import PasswordHasher
@@ -13,7 +14,8 @@ from sqlalchemy import func, select
 
 from app.audit.services import log_action
 from app.accounts.errors import AccountError
-from app.accounts.external import local_login_allowed
+from app.accounts import ldap
+from app.accounts.external import DirectoryUnavailable, local_login_allowed, provision_external_user
 from app.accounts.models import User, UserRole, new_session_token, user_by_email
 from app.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password
 from app.core.access import ROLES
@@ -22,6 +24,12 @@ from app.core.text import normalise_email
 from app.extensions import db
 
 __all__ = ["AccountError", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH"]  # used by views, forms, CLI
+
+logger = logging.getLogger(__name__)
+
+DIRECTORY_DOWN_MESSAGE = _l(
+    "The city's directory cannot be reached at the moment, so you cannot sign in with your directory "
+    "account. Please try again in a few minutes. Administrators can sign in with their emergency account.")
 
 #: Codes of refused password checks (too many for one account, or for the whole site).
 LIMIT_CODES = frozenset({"too_many_attempts", "password_checks_busy"})
@@ -92,26 +100,39 @@ def _account_key(email: str) -> str:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same effort either way).
-    Only local accounts have a password here, and with ``LOCAL_LOGIN_ENABLED`` off only the
-    break-glass admins may use it (:func:`app.accounts.external.local_login_allowed`).
+    """The active user with this login and password, or None (same effort either way).
+
+    A local account's password is checked here; only local accounts have one, and with
+    ``LOCAL_LOGIN_ENABLED`` off only the break-glass admins may use it
+    (:func:`app.accounts.external.local_login_allowed`). With ``LDAP_SERVERS`` set, any other
+    login (a user name or an email) is checked by the directory, and the person is provisioned
+    (:func:`app.accounts.external.provision_external_user`).
 
     :raises AccountError: if the account's limit or the site's budget of password checks is used
-        up (checked before the password is).
+        up (checked before the password is), ``directory_unavailable`` when no LDAP server
+        answers, and the codes of ``provision_external_user``.
     """
     attempt = _charge_password_check("LOGIN_ACCOUNT_RATE_LIMIT", _account_key(email))
     user = user_by_email(email)
-    if user is None:
+    local = user is not None and local_login_allowed(user)
+    if local and verify_password(user, password) and user.active:
+        attempt.refund()  # only wrong passwords count towards the account's limit
+        db.session.flush()
+        return user
+    if ldap.enabled() and (user is None or user.is_external):
+        try:
+            account = ldap.authenticate(email, password)
+        except DirectoryUnavailable as exc:
+            logger.warning("LDAP sign-in impossible: %s", exc)
+            raise AccountError(DIRECTORY_DOWN_MESSAGE, "directory_unavailable") from None
+        if account is None:
+            return None
+        attempt.refund()
+        return provision_external_user(account.source, account.external_id, account.email,
+                                       account.name, account.roles)
+    if not local:
         _dummy_verify(password)
-        return None
-    if not local_login_allowed(user):
-        _dummy_verify(password)
-        return None
-    if not verify_password(user, password) or not user.active:
-        return None
-    attempt.refund()  # only wrong passwords count towards the account's limit
-    db.session.flush()
-    return user
+    return None
 
 
 def create_user(email: str, name: str, password: str, roles: Iterable[str]) -> User:

@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.accounts import bp
 from app.accounts.forms import ChangePasswordForm, LoginForm, show_error
-from app.accounts import services
+from app.accounts import ldap, services
 from app.accounts.errors import AccountError
 from app.accounts.signin import complete_sign_in
 from app.core.access import public, safe_next, staff_required
@@ -25,6 +25,8 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_next(url_for("core.staff_start")))
     form = LoginForm()
+    if ldap.enabled():
+        form.email.label.text = _("User name or email")
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)
@@ -34,7 +36,9 @@ def login():
             form.password.errors.append(str(exc.message))
             if exc.code in services.LIMIT_CODES:
                 return _refused(render_template("accounts/login.html", form=form), exc)
-            return render_template("accounts/login.html", form=form)
+            db.session.commit()  # a person who lost every role in the directory keeps that loss
+            status = 503 if exc.code == "directory_unavailable" else 200
+            return render_template("accounts/login.html", form=form), status
         db.session.commit()
         log_event("login_failed", logging.WARNING)
         form.password.errors.append(_("Email or password is not correct, or the account is disabled."))
