@@ -142,6 +142,10 @@ class Config:
     #: believed (app/core/proxies.py). Empty: the site is reached directly, no header is believed.
     TRUSTED_PROXIES: list[str] = []
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+    #: JSON request bodies (the capture page's API): at most this many bytes and levels of
+    #: nesting; beyond them a 400 that says so (app/core/jsonbody.py).
+    JSON_MAX_BYTES = 256 * 1024
+    JSON_MAX_DEPTH = 20
 
     # Applications and the mail outbox (events feature, app/core/mail.py).
     #: Application form submissions per client.

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
-
 from app.api.errors import MAX_ID
+from app.core.urls import public_base_url
 from app.results.services import MAX_PAGE_SIZE as MAX_PER_PAGE
 
 #: Ideas per page unless ``per_page`` says otherwise; pages beyond ``MAX_PAGE`` are refused.
@@ -302,7 +301,7 @@ PATHS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
-    """The OpenAPI document, with this server's base URL."""
+    """The OpenAPI document, with the site's public base URL."""
     return {
         "openapi": "3.0.3",
         "info": {
@@ -313,7 +312,8 @@ def document() -> dict[str, Any]:
                            "Errors are JSON: {\"error\": {\"code\", \"status\", \"title\", \"message\"}}; "
                            "messages follow Accept-Language (de, en). Any origin may read (CORS).",
         },
-        "servers": [{"url": request.url_root.rstrip("/") + "/api/v1"}],
+        # The configured public address (BASE_URL), never the request's Host header.
+        "servers": [{"url": public_base_url() + "/api/v1"}],
         "paths": PATHS,
         "components": {"schemas": SCHEMAS},
     }

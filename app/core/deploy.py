@@ -184,6 +184,23 @@ http {{
         listen {listen};
         server_name _;
 
+        # The app answers GET, HEAD, POST and OPTIONS only: anything else (TRACE, which nginx
+        # refuses before any location, PUT, PROPFIND, ...) is a 405 that names what is allowed.
+        if ($request_method !~ ^(GET|HEAD|POST|OPTIONS)$) {{
+            return 405;
+        }}
+        error_page 405 = @method_not_allowed;
+        location @method_not_allowed {{
+            add_header Allow "GET, HEAD, POST, OPTIONS" always;
+{security_headers}
+            return 405;
+        }}
+        location @static_method_not_allowed {{
+            add_header Allow "GET, HEAD" always;
+{security_headers}
+            return 405;
+        }}
+
 {static_locations}{live_locations}
         # Live walls: server-sent events pass through at once, held open up to an hour.
         location /wall/ {{
@@ -285,7 +302,8 @@ PROXY_HEADERS = """\
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto {scheme};
-            proxy_set_header X-Forwarded-Host $host;"""
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Request-ID $request_id;"""
 
 #: Static files get the same protective headers as the app's responses.
 STATIC_SECURITY_HEADERS = """\
@@ -319,7 +337,8 @@ def nginx_config(app: Flask, *, listen: str, upstream: str, static_root: Path, r
         f"        location ^~ {url_path}/ {{\n"
         f"            alias {static_root / url_path.lstrip('/')}/;\n"
         f"            expires 1h;\n"
-        f"            access_log off;\n{STATIC_SECURITY_HEADERS}\n"
+        f"            access_log off;\n"
+        f"            error_page 405 = @static_method_not_allowed;\n{STATIC_SECURITY_HEADERS}\n"
         f"        }}\n"
         for url_path in static_folders(app)
     )
@@ -349,8 +368,9 @@ def nginx_config(app: Flask, *, listen: str, upstream: str, static_root: Path, r
     if run_dir is not None:
         temp = run_dir / "nginx-tmp"
         http_extra = "\n".join([
-            # Method, status, size and time only: private links carry their secret in the path.
-            "    log_format ideenmarkt '[$time_local] \"$request_method\" $status $body_bytes_sent $request_time';",
+            # Method, status, size, time and request id only: private links carry their secret in the path.
+            "    log_format ideenmarkt '[$time_local] \"$request_method\" $status $body_bytes_sent $request_time "
+            "$request_id';",
             f"    access_log {run_dir / 'nginx-access.log'} ideenmarkt;",
             *(f"    {kind}_temp_path {temp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")),
         ]) + "\n"

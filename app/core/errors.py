@@ -10,7 +10,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_babel import format_timedelta, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 ERROR_TEXTS = {
     400: (_l("Bad request"), _l("The request could not be processed. Please check your input and try again.")),
@@ -34,6 +34,15 @@ ERROR_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+
+class ClientError(BadRequest):
+    """A 400 whose message tells the person what was wrong (translated), with a stable ``code``
+    for the JSON body, e.g. ``ClientError("json_too_deep", _("The request is nested too deeply …"))``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(description=str(message))
+        self.error_code = code
+
 
 CSRF_TEXT = _l("Your form has expired or was sent from another site. Please reload the page and send it again.")
 
@@ -86,6 +95,8 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if isinstance(exc, ClientError):
+            return render_error(400, exc.description, exc.error_code)
         response = render_error(exc.code if exc.code in ERROR_TEXTS else 500 if exc.code >= 500 else 400)
         body, status = response
         if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:

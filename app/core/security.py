@@ -1,10 +1,14 @@
 """Security headers on every response, and the request id."""
 from __future__ import annotations
 
+import re
 import secrets
 
 from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
+
+from app.core.jsonbody import Request as JSONLimitedRequest
+from app.core.proxies import from_trusted_proxy
 
 #: The largest id an ``integer`` column holds (PostgreSQL's is 32-bit signed).
 MAX_ID = 2**31 - 1
@@ -52,15 +56,29 @@ def int_arg(name: str, default: int | None = None, *, maximum: int = MAX_ID) -> 
     return value if value is not None and 1 <= value <= maximum else default
 
 
+#: A request id passed on by the proxy (nginx sends its ``$request_id``: 32 hex digits).
+REQUEST_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
+
+
+def request_id() -> str:
+    """The id of this request in log lines and audit entries: the ``X-Request-ID`` of a trusted
+    proxy (TRUSTED_PROXIES) when it is well-formed, else a new one. A client's own header is
+    never taken: it would write what it likes into the audit log."""
+    incoming = request.headers.get("X-Request-ID", "")
+    if from_trusted_proxy(request.environ) and REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return secrets.token_hex(8)
+
+
 def init_app(app: Flask) -> None:
+    # JSON bodies bounded in size and depth before they are parsed.
+    app.request_class = JSONLimitedRequest
     # Before any blueprint adds its rules: they are compiled with the converters of the map.
     app.url_map.converters["int"] = IdConverter
 
     @app.before_request
     def assign_request_id() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        ok = 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum()
-        g.request_id = incoming if ok else secrets.token_hex(8)
+        g.request_id = request_id()
 
     @app.after_request
     def add_security_headers(response):

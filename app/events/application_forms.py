@@ -7,10 +7,10 @@ the same checks as the services, so the messages are the same everywhere.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from app.core.forms import FlaskForm
 from app.events import application_services as services
 from app.events.models import Event
 

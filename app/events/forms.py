@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, FieldList, FormField, IntegerField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.core.forms import FlaskForm
 from app.core.text import clean_text
 from app.events.services import MAX_OPTIONS, MAX_RETENTION_DAYS, MAX_SEATS, EventData, OptionData
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from app.core.forms import FlaskForm
 from app.core.security import MAX_ID
 from app.ideas.services import MAX_REASON_LENGTH, MAX_SAID_BY_LENGTH, MAX_STAND_DESCRIPTION, MAX_STAND_TITLE
 

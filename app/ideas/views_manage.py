@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.access import staff_required
+from app.core.urls import absolute_url
 from app.events.models import Event
 from app.extensions import db
 from app.ideas import bp, live, merge_groups, services, similar
@@ -140,6 +141,7 @@ def manage_stands(event_id: int):
             return redirect(url_for("ideas.manage_stands", event_id=event.id), 303)
     link = wall_links([event.id]).get(event.id)
     return render_template("ideas/manage_stands.html", event=event, stands=stands, form=form, wall_token=link,
+                           wall_url=absolute_url("ideas.wall_event", wall_token=link) if link else None,
                            confirm=ConfirmForm(), counts=services.stand_counts([s.id for s in stands])), \
         (422 if form.errors else 200)
 

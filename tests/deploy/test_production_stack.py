@@ -4,6 +4,7 @@ database (migrated by the script), with Redis. A page, a static file served by n
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import signal
@@ -51,6 +52,39 @@ def _get(url: str, opener=None):
         return exc
 
 
+def _raw(stack: ProductionStack, method: str, path: str, headers: dict | None = None) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
+    connection.request(method, path, headers=headers or {})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+def _methods_request_ids_and_host(stack: ProductionStack) -> None:
+    """Issue 14, item 8, on the real nginx: TRACE (refused by nginx before any location) and
+    every method the app does not serve answer 405 with Allow; a client's X-Request-ID is
+    replaced by nginx's; the Host header does not make the OpenAPI servers."""
+    for method in ("TRACE", "PUT", "DELETE", "PROPFIND"):
+        response = _raw(stack, method, "/processes")
+        assert response.status == 405, method
+        assert response.headers["Allow"] == "GET, HEAD, POST, OPTIONS", method
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    static = _raw(stack, "POST", "/static/ideas/wall.css")
+    assert static.status == 405 and static.headers["Allow"] == "GET, HEAD"
+    # What the app serves is untouched: its own Allow for a method a route lacks, OPTIONS, pages.
+    get_only = _raw(stack, "POST", "/processes")
+    assert get_only.status == 405 and set(get_only.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert _raw(stack, "OPTIONS", "/login").status == 200
+    page = _raw(stack, "GET", "/processes", {"X-Request-ID": "forged-id-0123456789"})
+    assert page.status == 200
+    assert re.fullmatch(r"[0-9a-f]{32}", page.headers["X-Request-ID"]), page.headers["X-Request-ID"]
+    assert page.headers["X-Request-ID"] in stack.log("nginx-access.log")
+    document = json.loads(_get(urllib.request.Request(stack.url + "/api/v1/openapi.json",
+                                                      headers={"Host": "evil.example"})).read())
+    assert document["servers"] == [{"url": stack.url + "/api/v1"}]
+
+
 def test_page_static_health_login_and_wall_through_nginx(stack):
     from app.demo import load_demo
     from app.events.models import Event
@@ -68,6 +102,8 @@ def test_page_static_health_login_and_wall_through_nginx(stack):
     for name, value in SECURITY_HEADERS.items():
         assert page.headers[name] == value, name
     assert page.headers["X-Request-ID"]
+
+    _methods_request_ids_and_host(stack)
 
     # A static file from nginx itself: no request id (the app would add one), not in gunicorn's log.
     css = _get(stack.url + "/static/ideas/wall.css")

@@ -1,0 +1,23 @@
+"""The project's form base: Flask-WTF's ``FlaskForm`` for HTML forms only.
+
+Flask-WTF also reads a JSON body as form data (``ImmutableMultiDict(request.get_json())``),
+which no page uses and which failed on bodies that are no flat object (a list, nested
+values: a 500). A form here reads the form fields only; a JSON body posted to it counts as
+an empty form, which answers with the form's own "required" messages. The JSON endpoints
+read their bodies with ``request.get_json`` (bounded by app/core/jsonbody.py).
+
+Every feature's ``forms.py`` imports ``FlaskForm`` from here, not from ``flask_wtf``.
+"""
+from __future__ import annotations
+
+from flask import request
+from flask_wtf import FlaskForm as _FlaskWTFForm
+from flask_wtf.form import _Auto  # Flask-WTF's marker for "read the request"
+
+
+class FlaskForm(_FlaskWTFForm):
+    class Meta(_FlaskWTFForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto and request.is_json:
+                return None
+            return super().wrap_formdata(form, formdata)
