@@ -252,7 +252,7 @@ LIVE_HTTP = """\
         listen {publish_listen};
         server_name _;
         access_log off;
-        location ~ "^/_live/publish/(?<live_kind>wall|stand|event)/(?<live_id>[0-9]{{1,18}})$" {{
+        location ~ "^/_live/publish/(?<live_kind>wall|stand|event|capture)/(?<live_id>[0-9]{{1,18}})$" {{
             allow 127.0.0.1;
             allow ::1;
             deny all;
@@ -284,6 +284,30 @@ LIVE_LOCATIONS = """\
         location = /_live_authorize {{
             internal;
             proxy_pass http://ideenmarkt/live/authorize/$live_kind/$live_id/$live_secret;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 10s;
+            proxy_set_header X-Live-Authorize 1;
+{proxy_headers}
+        }}
+        # The moderators' capture list of a stand: authorised by the staff session (the
+        # authorisation request carries the browser's cookie), entries with "said by".
+        location ~ "^/live/capture/(?<live_id>[0-9]{{1,18}})$" {{
+            nchan_subscriber eventsource;
+            nchan_channel_id "capture-$live_id";
+            nchan_authorize_request /_live_authorize_capture;
+            nchan_subscriber_first_message newest;
+            nchan_eventsource_ping_interval 20;
+            nchan_subscriber_timeout 0;
+{use_redis}
+            add_header Cache-Control no-store always;
+            add_header X-Content-Type-Options nosniff always;
+        }}
+        location = /_live_authorize_capture {{
+            internal;
+            proxy_pass http://ideenmarkt/live/authorize/capture/$live_id;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_http_version 1.1;

@@ -21,7 +21,7 @@ How it works
 * Production (``LIVE_PUBLISH_URL`` set, scripts/serve-prod.sh): nginx holds the streams
   (the pub/sub module nchan, config from ``flask deploy nginx-config``). After the commit,
   :func:`_publish` POSTs each change once to the channels ``wall-<event id>`` and
-  ``stand-<stand id>`` (the idea's current state plus ``change_id``, its feed id); nchan
+  ``stand-<stand id>`` (and, with "said by", ``capture-<stand id>`` for the moderators) (the idea's current state plus ``change_id``, its feed id); nchan
   asks :func:`authorize` once per new subscription. Publishing can fail (nchan or Redis
   down): the save is committed already, the failure is logged, and walls catch up from the
   feed (:func:`changes_after`, the wall's ``changes`` endpoint) on every (re)connect and
@@ -85,8 +85,10 @@ def _write_feed(session: Session) -> None:
 
 
 def _live_messages(session: Session, rows) -> list[tuple[str, str]]:
-    """(channel, JSON) per changed idea: its state as committed, with its last feed id."""
+    """(channel, JSON) per changed idea: its state as committed, with its last feed id; the
+    walls' channels without personal data, the moderators' capture channel with it."""
     from app.ideas.models import Idea
+    from app.ideas.services import idea_payload
 
     last: dict[int, object] = {}
     for row in rows:
@@ -97,7 +99,9 @@ def _live_messages(session: Session, rows) -> list[tuple[str, str]]:
         if idea is None:
             continue
         data = json.dumps({**wall_payload(idea), "change_id": row.id}, ensure_ascii=False)
-        messages += [(f"wall/{row.event_id}", data), (f"stand/{row.stand_id}", data)]
+        staff = json.dumps({**idea_payload(idea, staff=True), "change_id": row.id}, ensure_ascii=False)
+        messages += [(f"wall/{row.event_id}", data), (f"stand/{row.stand_id}", data),
+                     (f"capture/{row.stand_id}", staff)]
     return messages
 
 

@@ -219,7 +219,8 @@ def capture(stand_id: int):
         form.text.data = ""
     tags = services.process_tags(stand.event.process_id)
     return render_template("ideas/capture.html", stand=stand, form=form, recent=_recent(stand),
-                           tags=tags[:30], max_length=services.MAX_IDEA_LENGTH), status
+                           tags=tags[:30], max_length=services.MAX_IDEA_LENGTH,
+                           live_capture_url=f"/live/capture/{stand.id}" if live.live_enabled() else None), status
 
 
 @bp.route("/stands/<int:stand_id>/ideas.json", methods=["POST"])

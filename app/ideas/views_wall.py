@@ -8,6 +8,7 @@ who recorded an idea), and an admin can replace the link at any time.
 from __future__ import annotations
 
 from flask import Response, abort, current_app, jsonify, render_template, request
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.core.access import public
@@ -172,3 +173,14 @@ def live_authorize_stand(stand_id: int, wall_token: str):
     event = services.event_by_wall_token(wall_token)
     stand = db.session.get(Stand, stand_id) if event is not None and stand_id <= MAX_ID else None
     return _authorized(stand is not None and stand.event_id == event.id)
+
+
+@bp.route("/live/authorize/capture/<int:stand_id>")
+@public  # the staff session is checked here: nchan counts a redirect to the login as a yes
+def live_authorize_capture(stand_id: int):
+    """A moderator's capture page subscribes to its stand's entries (with "said by")."""
+    if request.headers.get("X-Live-Authorize") != "1":
+        abort(404)
+    stand = db.session.get(Stand, stand_id) if stand_id <= MAX_ID else None
+    user = current_user if current_user.is_authenticated else None
+    return _authorized(stand is not None and user is not None and services.can_moderate(user, stand))

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta
 
@@ -110,11 +111,13 @@ def record(data, stand_id: int, text: str) -> int:
 class Subscriber:
     """One EventSource-like subscription on a raw socket (so hundreds are cheap)."""
 
-    def __init__(self, port: int, path: str, last_event_id: str | None = None) -> None:
+    def __init__(self, port: int, path: str, last_event_id: str | None = None, cookie: str | None = None) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         headers = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
         if last_event_id:
             headers += f"Last-Event-ID: {last_event_id}\r\n"
+        if cookie:
+            headers += f"Cookie: {cookie}\r\n"
         self.sock.sendall((headers + "\r\n").encode())
         self.buffer = b""
         self.status: int | None = None
@@ -324,6 +327,77 @@ def test_replacing_the_wall_link_ends_the_old_subscriptions(stack, data, world):
     fresh.wait_for("Nach dem neuen Link")
     fresh.close()
     world["b"]["token"] = new_token
+
+
+def test_the_capture_list_gets_another_moderators_entry_with_said_by(stack, data, world):
+    """The moderators' channel of a stand: authorised by the staff session (nchan passes the
+    cookie to the app), a moderator of another stand is refused, entries carry "said by"."""
+    import re
+    from http.cookiejar import CookieJar
+
+    from app.accounts import services as accounts
+    from app.ideas import services as ideas
+    from app.ideas.models import Stand
+
+    a = world["a"]
+    password = "Kaffee und Kuchen am Flussufer 19"
+    with data.app_context():
+        here = accounts.create_user("hier@live.example", "Moderatorin Hier", password, ("moderator",))
+        there = accounts.create_user("dort@live.example", "Moderator Dort", password, ("moderator",))
+        first, second = db.session.get(Stand, a["stand_ids"][0]), db.session.get(Stand, a["stand_ids"][1])
+        first.moderators.append(here)
+        second.moderators.append(there)
+        db.session.commit()
+
+    def cookie_of(email: str) -> str:
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(stack.url + "/login", timeout=10).read().decode()
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        opener.open(urllib.request.Request(stack.url + "/login", data=urllib.parse.urlencode(
+            {"csrf_token": csrf, "email": email, "password": password}).encode()), timeout=10)
+        if email.startswith("hier"):
+            capture = opener.open(f"{stack.url}/stands/{a['stand_ids'][0]}/capture", timeout=10).read().decode()
+            assert f'data-live-url="/live/capture/{a["stand_ids"][0]}"' in capture
+        return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+    path = f"/live/capture/{a['stand_ids'][0]}"
+    assert status_of(stack.port, path) == 403  # no session
+    other = Subscriber(stack.port, path, cookie=cookie_of("dort@live.example"))
+    assert other.read_status() == 403
+    other.close()
+    mine = Subscriber(stack.port, path, cookie=cookie_of("hier@live.example"))
+    assert mine.read_status() == 200
+    with data.app_context():
+        ideas.record_idea(db.session.get(Stand, a["stand_ids"][0]), "Am selben Stand erfasst", said_by="Herr P.")
+        db.session.commit()
+    event = mine.wait_for("Am selben Stand erfasst")
+    assert event["data"]["said_by"] == "Herr P." and event["data"]["client_id"]
+    mine.close()
+
+
+@pytest.mark.browser
+def test_another_moderators_entry_appears_in_the_capture_list(stack, data, world, new_page):
+    from app.ideas import services as ideas
+    from app.ideas.models import Stand
+
+    a = world["a"]
+    page = new_page()
+    page.goto(f"{stack.url}/login")
+    page.fill("#email", "hier@live.example")  # made by the test above
+    page.fill("#password", "Kaffee und Kuchen am Flussufer 19")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"{stack.url}/stands/{a['stand_ids'][0]}/capture")
+    # Subscribed (nchan sends only what comes after the subscription).
+    page.wait_for_function("() => document.getElementById('capture-form').dataset.live === 'open'")
+    with data.app_context():
+        ideas.record_idea(db.session.get(Stand, a["stand_ids"][0]), "Vom Kollegen erfasst", said_by="Frau Ö.")
+        db.session.commit()
+    item = page.locator("#recent li.idea-item", has_text="Vom Kollegen erfasst")
+    item.wait_for()
+    assert "Frau Ö." in item.inner_text()
+    assert page.locator("#recent li.idea-item").first.inner_text().startswith("Vom Kollegen erfasst")
 
 
 def test_300_open_walls_do_not_stall_pages_or_healthz(stack, data, world):

@@ -175,6 +175,28 @@
     if (note) { note.hidden = true; }
   }
 
+  // -- another moderator's entries (production: nginx holds the stream, data-live-url) ----------
+
+  function listenToOthers() {
+    if (!form.dataset.liveUrl || !window.EventSource) { return; }
+    var source = new EventSource(form.dataset.liveUrl);
+    source.addEventListener("open", function () { form.dataset.live = "open"; });
+    source.addEventListener("error", function () { form.dataset.live = "closed"; });
+    source.addEventListener("idea", function (event) {
+      var idea;
+      try { idea = JSON.parse(event.data); } catch (e) { return; }
+      if (!idea || !idea.client_id) { return; }
+      var existing = findItem(idea.client_id);
+      if (existing && existing.classList.contains("pending")) { return; }  // ours: send() confirms it
+      if (existing) {
+        renderSaved(existing, idea);
+      } else if (idea.status !== "merged") {
+        list.insertBefore(renderSaved(el("li", "idea-item"), idea), list.firstChild);
+        hideEmptyNote();
+      }
+    });
+  }
+
   // -- sending ------------------------------------------------------------------------------------
 
   function send(entry) {
@@ -463,5 +485,6 @@
   enhanceServerItems();
   restorePending();
   refreshTags();
+  listenToOthers();
   input.focus();
 }());
