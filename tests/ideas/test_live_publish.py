@@ -74,11 +74,14 @@ def test_a_saved_idea_is_published_once_per_channel_after_the_commit(app, world,
     idea_id = response.get_json()["idea"]["id"]
     channels = [(method, path) for method, path, _, _ in publisher.received]
     assert channels == [("POST", f"/_live/publish/wall/{world['event_id']}"),
-                        ("POST", f"/_live/publish/stand/{world['stand']}")]
-    for _, _, body, event in publisher.received:
+                        ("POST", f"/_live/publish/stand/{world['stand']}"),
+                        ("POST", f"/_live/publish/capture/{world['stand']}")]
+    for _, path, body, event in publisher.received:
         assert event == "idea"
         assert body["id"] == idea_id and body["text"] == "Sitzbänke am Neckar" and body["tags"] == ["Grün"]
-        assert body["change_id"] > 0 and "said_by" not in body  # walls never get who said it
+        assert body["change_id"] > 0
+        # Walls never get who said it; the moderators' capture channel does.
+        assert body.get("said_by") == ("Frau K." if "/capture/" in path else None)
     # The page points its client at nginx's subscription, and the feed has the same change.
     page = world["client"].get(f"/wall/{world['token']}").get_data(as_text=True)
     assert f'data-live-url="/live/wall/{world["event_id"]}/{world["token"]}"' in page
@@ -95,7 +98,7 @@ def test_a_hidden_idea_reaches_walls_as_gone_without_its_text(app, world, publis
         _db.session.commit()
         services.hide_idea(idea, "offensive", user=None)
         _db.session.commit()
-    hidden = publisher.received[-1][2]
+    hidden = [body for _, path, body, _ in publisher.received if "/wall/" in path][-1]
     assert hidden["visible"] is False and "text" not in hidden and "tags" not in hidden
     feed = world["client"].get(f"/wall/{world['token']}/changes?after=0").get_json()
     assert feed["changes"][-1]["idea"] == {k: hidden[k] for k in ("id", "stand_id", "status", "visible")}
