@@ -132,6 +132,25 @@ class Config:
     LDAP_GROUP_MEMBER_ATTRIBUTE = "member"
     #: Open-data API requests per client (app/api).
     API_RATE_LIMIT = "300 per minute"
+    # Staff sign-in through an OpenID Connect provider (app/oidc; README "OpenID Connect").
+    #: The provider's issuer URL, e.g. https://login.stadt.example/realms/stadt (Keycloak); its
+    #: discovery document is read from ISSUER/.well-known/openid-configuration unless
+    #: OIDC_DISCOVERY_URL says otherwise. Unset: no OpenID Connect sign-in.
+    OIDC_ISSUER: str | None = None
+    OIDC_DISCOVERY_URL: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_SCOPES = "openid email profile"
+    #: The claim of the ID token listing the person's groups or roles: a top-level claim
+    #: ("groups", "roles") or a dotted path ("realm_access.roles").
+    OIDC_ROLES_CLAIM = "groups"
+    #: Provider group or role → Ideenmarkt role (admin, moderator, council): a dict, or a string
+    #: "group=role, group2=role2". Groups not listed grant nothing; nobody is admin by default.
+    OIDC_ROLE_MAP: dict | str = {}
+    #: Shown on the login button: "Mit <name> anmelden".
+    OIDC_PROVIDER_NAME = "Single Sign-on"
+    #: Seconds to wait for the provider (discovery, token, keys).
+    OIDC_TIMEOUT = 10
 
     #: The public address used in mails, QR codes and calendar files, e.g.
     #: ``https://beteiligung.example``. Production requires it; unset (development), links

@@ -48,14 +48,24 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @staff_required()
 def logout():
+    # Signed in through OpenID Connect: end the provider's session too (RP-initiated logout).
+    provider_logout = _provider_logout_url()
     # Replacing the session token makes copies of this cookie worthless too.
     services.end_all_sessions(current_user)
     db.session.commit()
     log_event("logout")
     logout_user()
     session.clear()
+    if provider_logout:
+        return redirect(provider_logout)
     flash(_("You have been logged out."), "success")
     return redirect(url_for("core.index"))
+
+
+def _provider_logout_url() -> str | None:
+    from app.oidc.views import logout_redirect_url
+
+    return logout_redirect_url()
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

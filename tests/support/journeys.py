@@ -11,12 +11,12 @@ from tests.conftest import ON_POSTGRES, IsolatedClient, _empty_all_tables
 from tests.support.servers import LiveServer
 
 
-def journey_app(tmp, smtp_server, pg_schema):
+def journey_app(tmp, smtp_server, pg_schema, **config):
     """A fresh app with empty tables (the PostgreSQL schema of the run, or a SQLite file in ``tmp``)
-    that sends mail to ``smtp_server``."""
+    that sends mail to ``smtp_server``; ``config`` overrides settings."""
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=pg_schema or f"sqlite:///{tmp / 'db.sqlite'}",
                      INSTANCE_PATH=str(tmp / "instance"), MAIL_SERVER=smtp_server.host,
-                     MAIL_PORT=smtp_server.port)
+                     MAIL_PORT=smtp_server.port, **config)
     app.test_client_class = IsolatedClient
     with app.app_context():
         _empty_all_tables() if ON_POSTGRES else db.create_all()

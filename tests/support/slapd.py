@@ -130,17 +130,13 @@ class Slapd:
         if not available():
             raise SlapdError("slapd, slapadd or openssl missing (scripts/install-test-deps.sh installs them)")
         self.workdir = Path(tempfile.mkdtemp(prefix="ideenmarkt-slapd-"))
+        (self.workdir / "db").mkdir()
+        make_test_ca(self.workdir)
         conf = self.workdir / "slapd.conf"
-        try:
-            (self.workdir / "db").mkdir()
-            make_test_ca(self.workdir)
-            conf.write_text(self._config())
-            data = self.workdir / "data.ldif"
-            data.write_text(self.ldif)
-            _run(SLAPADD, "-f", str(conf), "-l", str(data))
-        except Exception:
-            self.stop()  # removes the temporary directory
-            raise
+        conf.write_text(self._config())
+        data = self.workdir / "data.ldif"
+        data.write_text(self.ldif)
+        _run(SLAPADD, "-f", str(conf), "-l", str(data))
         self.port, self.ldaps_port = free_port(), free_port()
         log = open(self.workdir / "slapd.log", "w")  # noqa: SIM115 - closed in stop()
         self._log = log
