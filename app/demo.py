@@ -55,12 +55,12 @@ PROCESS_DESCRIPTION = """\
 Mit der Digitalisierungsstrategie **„Esslingen 4.0“** will die Stadtverwaltung die Effizienz
 der Verwaltung und die Zufriedenheit ihrer Kundinnen und Kunden steigern. Nach einer internen
 Projektphase beteiligt die Stadt Bürgerschaft, Wirtschaft und Wissenschaft an der
-Strategieentwicklung. Die Ergebnisse der Workshops fließen direkt in die Strategie ein, die der
+Strategieentwicklung. Die Ergebnisse der Veranstaltungen fließen direkt in die Strategie ein, die der
 Gemeinderat öffentlich verabschiedet.
 """
 
 CITIZEN_WORKSHOP_DESCRIPTION = """\
-Alle Einwohnerinnen und Einwohner können sich für einen Platz im Bürger-Workshop bewerben;
+Alle Einwohnerinnen und Einwohner können sich für einen Platz bei dieser Veranstaltung bewerben;
 **15 Plätze** werden per Los vergeben.
 
 Nach einem Vortrag zum Stand der Strategieentwicklung bringen sich die Teilnehmenden an drei
@@ -96,7 +96,7 @@ STAKEHOLDER_GROUPS = ["Bürgerinnen und Bürger", "Unternehmen", "City-Initiativ
 
 CONSENT_TEXT = (
     "Ich willige ein, dass die Stadt Esslingen meinen Namen, meine E-Mail-Adresse und meine "
-    "Angaben zur Auslosung verwendet. Die Daten werden 90 Tage nach dem Workshop gelöscht."
+    "Angaben zur Auslosung verwendet. Die Daten werden 90 Tage nach der Veranstaltung gelöscht."
 )
 
 #: Quotas of the open event (12 seats) and of the draft event (12 seats).
@@ -116,8 +116,8 @@ DRAFT_EVENT_CRITERIA = [
 
 
 CITIZEN_WORKSHOP_TITLE = "Bürger-Workshop zur Digitalisierungsstrategie „Esslingen 4.0“"
-OPEN_EVENT_TITLE = "Bürger-Workshop „Esslingen 4.0“: Was ist aus den Ideen geworden?"
-DRAFT_EVENT_TITLE = "Bürger-Workshop „Esslingen 4.0“: das neue Bürgerportal ausprobieren"
+OPEN_EVENT_TITLE = "Bürgerveranstaltung „Esslingen 4.0“: Was ist aus den Ideen geworden?"
+DRAFT_EVENT_TITLE = "Bürgerveranstaltung „Esslingen 4.0“: das neue Bürgerportal ausprobieren"
 PLACE = "Altes Rathaus, Bürgersaal, Rathausplatz 1, 73728 Esslingen am Neckar"
 #: The fixed seed of every random choice of the story (answers, dots), so it is the same everywhere.
 SEED = 2019
@@ -433,7 +433,7 @@ class Story:
         today = utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(BERLIN).date()
         event = events.create_event(self.process, events.EventData(
             title=OPEN_EVENT_TITLE, place=PLACE,
-            description=("Fünf Jahre nach dem ersten Bürger-Workshop: Was ist aus Ihren Ideen geworden, und was "
+            description=("Fünf Jahre nach dem Bürger-Workshop von 2019: Was ist aus Ihren Ideen geworden, und was "
                          "fehlt noch? **12 Plätze** werden per Los vergeben."),
             starts_at=_utc(datetime.combine(today + timedelta(days=28), time(18, 0))),
             ends_at=_utc(datetime.combine(today + timedelta(days=28), time(21, 0))), seats=12,

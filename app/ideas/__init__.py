@@ -1,5 +1,6 @@
 """Market stands, live idea capture, tags and the projector wall."""
 from flask import Blueprint
+from jinja2 import pass_context
 from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("ideas", __name__, template_folder="templates", static_folder="static",
@@ -17,3 +18,5 @@ def init_app(app):
     register_staff_nav(_l("Stands"), "ideas.overview", ("admin", "moderator"), order=30)
     register_start_steps(start.start_steps)
     app.jinja_env.globals["idea_history_text"] = display.history_text
+    # pass_context: Jinja must not fold '{id}'|idea_number into the first request's language.
+    app.jinja_env.filters["idea_number"] = pass_context(lambda _context, number: display.idea_number(number))

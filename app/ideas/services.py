@@ -23,6 +23,7 @@ from app.core.text import clean_text
 from app.events.models import Event
 from app.extensions import db
 from app.ideas import live
+from app.ideas.display import idea_number
 from app.ideas.models import Idea, IdeaLog, IdeaStatus, IdeaTag, Stand, Tag, WallLink
 from app.ideas.text import split_tags, tag_key, tag_label
 
@@ -419,10 +420,10 @@ def merge_ideas(target: Idea, sources: Sequence[Idea], *, user: User | None) -> 
         if source.id == target.id:
             raise IdeaError(_l("An idea cannot be merged into itself."), "merge_self")
         if event_id_of(source) != event_id:
-            raise IdeaError(_l("Idea #%(id)d belongs to another event. Only ideas of the same event can be "
-                               "merged.", id=source.id), "merge_other_event")
+            raise IdeaError(_l("Idea %(id)s belongs to another event. Only ideas of the same event can be "
+                               "merged.", id=idea_number(source.id)), "merge_other_event")
         if not source.is_visible:
-            raise IdeaError(_l("Idea #%(id)d is hidden or already merged.", id=source.id), "merge_not_visible")
+            raise IdeaError(_l("Idea %(id)s is hidden or already merged.", id=idea_number(source.id)), "merge_not_visible")
     for source in sources:
         added = [t for t in source.tags if t not in target.tags]
         target.tags = list(target.tags) + added

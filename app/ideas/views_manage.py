@@ -21,6 +21,7 @@ from app.core.urls import absolute_url
 from app.events.models import Event
 from app.extensions import db
 from app.ideas import bp, live, merge_groups, services, similar
+from app.ideas.display import idea_number
 from app.ideas.forms import CaptureForm, ConfirmForm, HideForm, IdeaEditForm, MergeForm, StandForm
 from app.ideas.models import Idea, IdeaLog, Stand, WallLink
 from app.ideas.services import IdeaError
@@ -208,8 +209,8 @@ def capture(stand_id: int):
             form.text.errors.append(str(exc.message))
             status = 422
         else:
-            flash(_("Idea #%(id)d saved.", id=idea.id) if created
-                  else _("Idea #%(id)d had already been saved.", id=idea.id), "success")
+            flash(_("Idea %(id)s saved.", id=idea_number(idea.id)) if created
+                  else _("Idea %(id)s had already been saved.", id=idea_number(idea.id)), "success")
             return redirect(url_for("ideas.capture", stand_id=stand.id), 303)
     elif form.is_submitted():
         status = 422
@@ -422,7 +423,7 @@ def merge_idea(idea_id: int):
             form.source_id.errors = [str(exc.message)]
         else:
             db.session.commit()
-            flash(_("Idea #%(source)d has been merged into idea #%(target)d.", source=source.id, target=target.id),
+            flash(_("Idea %(source)s has been merged into idea %(target)s.", source=idea_number(source.id), target=idea_number(target.id)),
                   "success")
             return redirect(url_for("ideas.idea_detail", idea_id=target.id), 303)
     # A wrong number is a typing slip: the page again, the message at the field, not an error page.
@@ -436,10 +437,10 @@ def _merge_source(target: Idea, idea_id: int) -> Idea:
     event is left to :func:`services.merge_ideas`, which refuses it for everyone."""
     source = db.session.get(Idea, idea_id)
     if source is None:
-        raise IdeaError(_("There is no idea #%(id)d.", id=idea_id), "not_found")
+        raise IdeaError(_("There is no idea %(id)s.", id=idea_number(idea_id)), "not_found")
     if source.stand.event_id == target.stand.event_id and not services.can_moderate(current_user, source.stand):
-        raise IdeaError(_("Idea #%(id)d is at a stand you do not moderate; ask its moderators or an admin to "
-                          "merge it.", id=idea_id), "forbidden")
+        raise IdeaError(_("Idea %(id)s is at a stand you do not moderate; ask its moderators or an admin to "
+                          "merge it.", id=idea_number(idea_id)), "forbidden")
     return source
 
 
@@ -457,5 +458,5 @@ def unmerge_idea(idea_id: int):
             flash(str(exc.message), "error")
         else:
             db.session.commit()
-            flash(_("The merge has been undone; idea #%(id)d stands on its own again.", id=source.id), "success")
+            flash(_("The merge has been undone; idea %(id)s stands on its own again.", id=idea_number(source.id)), "success")
     return redirect(url_for("ideas.idea_detail", idea_id=source.id), 303)

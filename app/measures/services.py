@@ -25,6 +25,7 @@ from app.core.text import clean_text
 from app.events.models import Event, EventStatus, Process
 from app.extensions import db
 from app.ideas import merge_groups
+from app.ideas.display import idea_number
 from app.ideas.models import Idea, IdeaLog, IdeaStatus, IdeaTag, Stand, Tag
 from app.measures.models import (
     MEASURE_STATUSES, IdeaNotTaken, Measure, MeasureIdea, MeasureStatus, MeasureStatusChange,
@@ -277,13 +278,13 @@ def _log(idea: Idea, action: str, user: User | None, detail: dict) -> None:
 
 def _check_linkable(measure: Measure, idea: Idea) -> None:
     if _process_of_idea(idea) != measure.process_id:
-        raise MeasureError(_l("Idea #%(id)d belongs to another process.", id=idea.id), "other_process")
+        raise MeasureError(_l("Idea %(id)s belongs to another process.", id=idea_number(idea.id)), "other_process")
     if idea.status == IdeaStatus.MERGED.value and idea.merged_into_id:
         raise MeasureError(
-            _l("Idea #%(id)d was merged into idea #%(target)d; link that one.", id=idea.id,
-               target=idea.merged_into_id), "idea_merged")
+            _l("Idea %(id)s was merged into idea %(target)s; link that one.", id=idea_number(idea.id),
+               target=idea_number(idea.merged_into_id)), "idea_merged")
     if not idea.is_visible:
-        raise MeasureError(_l("Idea #%(id)d is hidden and cannot be taken into a measure.", id=idea.id),
+        raise MeasureError(_l("Idea %(id)s is hidden and cannot be taken into a measure.", id=idea_number(idea.id)),
                            "idea_hidden")
 
 
@@ -387,9 +388,9 @@ def set_not_taken(idea: Idea, reason: object, *, user: User | None = None) -> Id
                                                        "The reason can have at most %(num)d characters.", MAX_REASON),
                          code="reason", field_name="reason")
     if not idea.is_visible:
-        raise MeasureError(_l("Idea #%(id)d is hidden or merged; it needs no reason.", id=idea.id), "idea_hidden")
+        raise MeasureError(_l("Idea %(id)s is hidden or merged; it needs no reason.", id=idea_number(idea.id)), "idea_hidden")
     if db.session.execute(sa.select(MeasureIdea.id).where(MeasureIdea.idea_id == idea.id).limit(1)).first():
-        raise MeasureError(_l("Idea #%(id)d is taken into a measure; remove that link first.", id=idea.id),
+        raise MeasureError(_l("Idea %(id)s is taken into a measure; remove that link first.", id=idea_number(idea.id)),
                            "idea_linked")
     entry = db.session.execute(sa.select(IdeaNotTaken).where(IdeaNotTaken.idea_id == idea.id)).scalar_one_or_none()
     if entry is None:

@@ -11,6 +11,7 @@ from app.core.access import safe_next, staff_required
 from app.core.security import MAX_ID, int_arg
 from app.events.models import Event, Process
 from app.extensions import db
+from app.ideas.display import idea_number
 from app.ideas.models import Idea
 from app.measures import bp, importer, services
 from app.measures.forms import (
@@ -186,7 +187,7 @@ def unlink_idea(measure_id: int, idea_id: int):
     if ConfirmForm().validate_on_submit():
         if services.unlink_idea(measure, idea, user=current_user):
             db.session.commit()
-            flash(_("Idea #%(id)d is no longer linked to the measure.", id=idea.id), "success")
+            flash(_("Idea %(id)s is no longer linked to the measure.", id=idea_number(idea.id)), "success")
     return redirect(safe_next(url_for("measures.measure_detail", measure_id=measure.id)), 303)
 
 
@@ -233,7 +234,7 @@ def link_from_idea(idea_id: int):
             flash(str(exc.message), "error")
         else:
             db.session.commit()
-            flash(_("Idea #%(id)d is taken into “%(title)s”.", id=idea.id, title=measure.title), "success")
+            flash(_("Idea %(id)s is taken into “%(title)s”.", id=idea_number(idea.id), title=measure.title), "success")
     else:
         flash(_("Choose a measure."), "error")
     return redirect(back, 303)

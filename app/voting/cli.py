@@ -5,6 +5,7 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import ngettext
 
 from app.events.models import Event
 from app.extensions import db
@@ -27,7 +28,8 @@ def issue_tickets(event_id: int) -> None:
 
     issued = services.issue_tickets_for_event(_event(event_id))
     db.session.commit()
-    click.echo(f"{issued} tickets issued")
+    # The same words as the staff page, in the site's default language (German).
+    click.echo(ngettext("%(num)d ticket issued and sent.", "%(num)d tickets issued and sent.", issued))
 
 
 @voting_cli.command("recount")

@@ -103,6 +103,15 @@ def test_the_process_around_it(db, client):
     # The public pages tell the story.
     page = client.get(f"/processes/{process.id}").get_data(as_text=True)
     assert "Bewerbung" in page and OPEN_EVENT_TITLE.split("„")[0] in page
+    # Issue 24: the demo's own texts say "Veranstaltung"; "Workshop" only in the 2019 events' names
+    # (the press release calls them so) and where a text refers to such a name.
+    from app.demo import CITIZEN_WORKSHOP_TITLE, FURTHER_WORKSHOPS
+
+    names = {CITIZEN_WORKSHOP_TITLE, *(title for title, *_ in FURTHER_WORKSHOPS)}
+    texts = [process.description] + [e.title for e in events if e.title not in names]
+    texts += [t for e in events for t in (e.description, e.consent_text) if t]
+    leftovers = [t for t in texts if "Workshop" in t.replace("Bürger-Workshop von 2019", "")]
+    assert not leftovers, leftovers
 
 
 def test_a_newcomer_applies_to_the_open_event_and_confirms_by_mail(app, db, client, staff_client):

@@ -39,7 +39,8 @@ FORBIDDEN = [
 COUNT_NOUNS = (r"characters|days?|hours?|seats?|dots?|ideas?|entries|applications?|applicants?|mails?|"
                r"criteria|options?|tags?|rows?|tickets?|counts?|measures?|people|persons?|steps?|stands?|"
                r"events?|panels?|workshops?|minutes?")
-COUNT = re.compile(r"(?<!#)%\((\w+)\)[ds]\s+(?:[a-z-]+\s+)?(?:" + COUNT_NOUNS + r")\b")
+#: (an idea's number, "%(id)s" or "%(source)s" filled in as „Nr. 12“, is not a count).
+COUNT = re.compile(r"(?<!#)%\((?!id\)|source\)|target\))(\w+)\)[ds]\s+(?:[a-z-]+\s+)?(?:" + COUNT_NOUNS + r")\b")
 
 
 def german_messages():

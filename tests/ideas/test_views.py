@@ -384,3 +384,27 @@ def test_stream_delivers_what_was_pending_even_if_its_time_is_over_at_once(app, 
     app.config["IDEAS_STREAM_SECONDS"] = 0
     events = read_stream(app.test_client(), f"/wall/{world['token']}/stream?after=0")
     assert [e["text"] for e in events] == ["Schon da beim Verbinden"]
+
+
+def test_idea_numbers_read_nr_in_german_and_no_in_english(app, world, record):
+    """Issue 24: an idea's number is one helper (pgettext "idea number"), never "#12", on every page
+    and in the texts capture.js shows."""
+    client = world["client"]
+    target = record(world["stand"], "Online Termine buchen")
+    source = record(world["stand"], "Termine online buchen können")
+    assert client.submit(f"/ideas/{target}/merge", {"source_id": source}).status_code == 303
+    pages = [f"/ideas/{target}", f"/ideas/{source}", f"/stands/{world['stand']}/ideas",
+             f"/stands/{world['stand']}/capture"]
+    for lang, number in (("de", "Nr."), ("en", "No.")):
+        client.set_cookie("ideenmarkt_lang", lang)
+        for url in pages:
+            html = client.get(url).get_data(as_text=True)
+            assert not re.search(rf"#\s*(?:{target}|{source})\b", html), (lang, url)
+        detail = client.get(f"/ideas/{target}").get_data(as_text=True)
+        assert f"{number} {target}" in detail and f"{number} {source}" in detail
+        capture = client.get(f"/stands/{world['stand']}/capture").get_data(as_text=True)
+        assert f'data-number="{number} {{id}}"' in capture, re.findall(r"data-number=.{0,30}", capture)
+    client.set_cookie("ideenmarkt_lang", "de")
+    assert "<h1>Idee Nr. %d" % target in client.get(f"/ideas/{target}").get_data(as_text=True)
+    response = client.submit(f"/ideas/{source}/unmerge", follow_redirects=True)
+    assert f"Idee Nr. {source} steht wieder für sich" in response.get_data(as_text=True)

@@ -134,7 +134,7 @@
     li.textContent = "";
     li.appendChild(el("p", "idea-text", idea.text));
     var meta = el("div", "idea-meta");
-    meta.appendChild(el("span", "idea-number", "#" + idea.id));
+    meta.appendChild(el("span", "idea-number", fmt(texts.number, { id: idea.id })));
     if (idea.status === "hidden") { meta.appendChild(el("span", "badge badge-err", texts.withdrawn)); }
     if (idea.tags.length) {
       var tags = el("ul", "tag-list");
@@ -152,10 +152,10 @@
 
   function addQuickActions(meta, id, status) {
     if (status === "hidden") {
-      meta.appendChild(button(texts.restore, "restore", texts.restore + " #" + id));
+      meta.appendChild(button(texts.restore, "restore", texts.restore + " " + fmt(texts.number, { id: id })));
     } else if (status === "new") {
-      meta.appendChild(button(texts.edit, "edit", texts.edit + " #" + id));
-      meta.appendChild(button(texts.undo, "undo", texts.undo + " #" + id));
+      meta.appendChild(button(texts.edit, "edit", texts.edit + " " + fmt(texts.number, { id: id })));
+      meta.appendChild(button(texts.undo, "undo", texts.undo + " " + fmt(texts.number, { id: id })));
     }
   }
 
@@ -452,7 +452,7 @@
     var ul = el("ul");
     items.forEach(function (s) {
       var li = el("li");
-      var link = el("a", null, "#" + s.id);
+      var link = el("a", null, fmt(texts.number, { id: s.id }));
       link.href = s.url;
       li.appendChild(link);
       li.appendChild(document.createTextNode(" " + s.text + " (" + s.stand + ")"));
