@@ -64,7 +64,7 @@ def render_error(status: int, detail: str | None = None, code: str | None = None
     return render_template("core/error.html", status=status, title=title, message=message), status
 
 
-def _seconds_until_reset() -> int | None:
+def retry_seconds() -> int | None:
     """Seconds until the refused rate-limit window of this request ends (Flask-Limiter)."""
     from app.extensions import limiter
 
@@ -77,7 +77,7 @@ def _seconds_until_reset() -> int | None:
     return max(1, int(current.reset_at - time.time()) + 1)
 
 
-def _wait_text(seconds: int) -> str:
+def wait_text(seconds: int) -> str:
     """"… Please try again in 45 minutes." — how long the limit lasts, in the visitor's language."""
     return gettext("You have tried this too often. Please try again %(wait)s.",
                    wait=format_timedelta(timedelta(seconds=seconds), add_direction=True, threshold=0.9))
@@ -102,9 +102,9 @@ def register(app: Flask) -> None:
         if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             return body, status, {"Allow": ", ".join(exc.valid_methods)}
         if exc.code == 429:
-            retry = getattr(exc, "retry_after", None) or _seconds_until_reset()
+            retry = getattr(exc, "retry_after", None) or retry_seconds()
             if retry:
-                body, status = render_error(429, _wait_text(retry))
+                body, status = render_error(429, wait_text(retry))
                 return body, status, {"Retry-After": str(retry)}
         return response
 

@@ -17,12 +17,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
+from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
 from limits.storage import RedisStorage, Storage
 
+from app.core.errors import retry_seconds, wait_text, wants_json
 from app.extensions import db, limiter
 
 logger = logging.getLogger(__name__)
@@ -216,24 +219,54 @@ def config_limit(name: str):
 
 
 def limit(setting: str, *, scope: str | None = None, methods: list[str] | None = None,
-          refund_when: Callable | None = None) -> Callable:
+          refund_when: Callable | None = None, keep_form: bool = False) -> Callable:
     """Limit a view by ``config[setting]`` per client address, charged before the view runs.
 
     :param scope: share one allowance between several views (they name the same scope).
     :param methods: charge only these methods (e.g. ``["POST"]``).
     :param refund_when: ``refund_when(response)`` true gives the charge back for an answer that
         must not count (also for answers of error handlers, e.g. the 503 of a database outage).
+    :param keep_form: a refused form POST is not answered by the bare 429 page (which loses what
+        the person typed) but by the view itself, which sees :func:`refused` and shows its form
+        again as typed, with the wait message, and does nothing else; the answer stays a 429
+        with ``Retry-After``.
     """
     def decorator(view: Callable) -> Callable:
         if scope:
             limited = limiter.shared_limit(config_limit(setting), scope=scope, methods=methods)(view)
         else:
             limited = limiter.limit(config_limit(setting), methods=methods)(view)
+        if keep_form:
+            limited = _answer_with_the_form(view, limited)
         if refund_when is not None:
             setattr(limited, REFUND_ATTR, refund_when)
         return limited
 
     return decorator
+
+
+def _answer_with_the_form(view: Callable, limited: Callable) -> Callable:
+    @wraps(limited)
+    def answer(*args, **kwargs):
+        try:
+            return limited(*args, **kwargs)
+        except RateLimitExceeded:
+            if request.method != "POST" or wants_json():
+                raise
+            retry = retry_seconds() or 60
+            g.ideenmarkt_rate_limit_refused = wait_text(retry)
+            response = current_app.make_response(view(*args, **kwargs))
+            response.status_code = 429
+            response.headers["Retry-After"] = str(retry)
+            return response
+
+    return answer
+
+
+def refused() -> str | None:
+    """Inside a ``keep_form`` view: the wait message if a limit refused this POST, else None.
+    The view then renders its form as submitted, shows the message and changes nothing."""
+    return g.get("ideenmarkt_rate_limit_refused")
 
 
 def _refund_after_response(response):

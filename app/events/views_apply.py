@@ -48,12 +48,15 @@ def _closed(event: Event, status: int):
 
 @bp.route("/events/<int:event_id>/apply", methods=["GET", "POST"])
 @public
-@ratelimit.limit("APPLY_RATE_LIMIT", methods=["POST"], refund_when=_unavailable)
+@ratelimit.limit("APPLY_RATE_LIMIT", methods=["POST"], refund_when=_unavailable, keep_form=True)
 def apply(event_id: int):
     event = get_public_event_or_404(event_id)
     if not services.window_is_open(event):
         return _closed(event, 409 if request.method == "POST" else 200)
     form = apply_form(event)
+    if ratelimit.refused():  # the form again as typed, with how long to wait; nothing stored
+        flash(ratelimit.refused(), "error")
+        return render_template("events/apply.html", event=event, form=form)
     if request.method == "POST" and (request.form.get(HONEYPOT) or "").strip():
         # A bot filled the hidden field: answer as for any application, store nothing.
         return redirect(url_for("events.apply_sent", event_id=event.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from app.core.access import public
 from app.core import ratelimit
@@ -74,9 +74,12 @@ def accessibility():
 
 @bp.route("/accessibility/feedback", methods=["GET", "POST"])
 @public
-@ratelimit.limit("FEEDBACK_RATE_LIMIT", methods=["POST"])
+@ratelimit.limit("FEEDBACK_RATE_LIMIT", methods=["POST"], keep_form=True)
 def feedback():
     form = FeedbackForm()
+    if ratelimit.refused():  # the report again as typed, with how long to wait; nothing sent
+        flash(ratelimit.refused(), "error")
+        return render_template("privacy/feedback.html", form=form)
     if request.method == "POST" and (request.form.get("website") or "").strip():
         # A bot filled the hidden field: answer as for any report, send nothing.
         return redirect(url_for("privacy.feedback_sent"), 303)

@@ -87,7 +87,8 @@ def wants_json() -> bool:
 
 @bp.route("/events/<int:event_id>/vote", methods=["GET", "POST"])
 @public
-@ratelimit.limit("VOTING_CODE_RATE_LIMIT", scope="voting-code", methods=["POST"], refund_when=_not_a_wrong_code)
+@ratelimit.limit("VOTING_CODE_RATE_LIMIT", scope="voting-code", methods=["POST"], refund_when=_not_a_wrong_code,
+                 keep_form=True)
 def vote(event_id: int):
     """The voting page: the code form, or (with a ticket in the session) the ideas and the dots."""
     event = get_public_event(event_id)
@@ -104,6 +105,9 @@ def vote(event_id: int):
             return render_template("voting/ballot.html", event=event, ticket=ticket,
                                    ballot=services.ballot(ticket), form=EmptyForm())
     form = CodeForm()
+    if ratelimit.refused():  # the code again as typed, with how long to wait; not checked
+        flash(ratelimit.refused(), "error")
+        return render_template("voting/enter_code.html", event=event, form=form, error=None)
     if form.validate_on_submit():
         try:
             ticket = services.find_ticket(event, form.code.data)

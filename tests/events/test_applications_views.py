@@ -140,9 +140,18 @@ class TestRateLimit:
         for n in range(3):
             response = _apply(client, event_id, application_form_data(event_id, email=f"p{n}@example.org"))
             assert response.status_code == 302
-        response = _apply(client, event_id, application_form_data(event_id, email="p9@example.org"))
-        assert response.status_code == 429
-        assert "zu oft" in response.get_data(as_text=True)
+        data = application_form_data(event_id, name="Zoë <Neu>", email="p9@example.org")
+        response = _apply(client, event_id, data)
+        assert response.status_code == 429 and int(response.headers["Retry-After"]) > 60
+        html = response.get_data(as_text=True)
+        # Issue 24: the form again, as typed (escaped), with how long to wait; not the bare 429 page.
+        assert "Bitte versuchen Sie es in 1 Stunde erneut." in html
+        assert 'value="Zoë &lt;Neu&gt;"' in html and 'value="p9@example.org"' in html
+        for key, value in data.items():
+            if key.startswith("criterion_"):
+                assert re.search(rf'<input[^>]*checked[^>]*name="{key}"[^>]*value="{value}"|'
+                                 rf'<input[^>]*name="{key}"[^>]*value="{value}"[^>]*checked', html), key
+        assert re.search(r'<input[^>]*checked[^>]*id="consent"|<input[^>]*id="consent"[^>]*checked', html)
         assert client.get(f"/events/{event_id}/apply").status_code == 200  # GET is not limited
         assert _count(app) == 3
 

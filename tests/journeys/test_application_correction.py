@@ -119,3 +119,33 @@ def test_answers_stay_after_a_mistake_in_english(world, phone):
     assert page.get_by_role("radio", name="16–29").is_checked()
     assert page.get_by_role("radio", name="Innenstadt").is_checked()
     assert page.get_by_label("Email").input_value() == "ada@example.org"
+
+
+def test_a_refused_application_keeps_what_was_typed_on_a_phone(world, phone):
+    """Issue 24: when the rate limit refuses an application, the resident sees the form as typed
+    and how long to wait (not a bare 429 page that loses everything); nothing is stored."""
+    app, before = world["app"], world["app"].config["APPLY_RATE_LIMIT"]
+    app.config["APPLY_RATE_LIMIT"] = "1 per hour"  # read per request; its own counter
+    try:
+        page = phone()
+        for name, email in (("Jonas Weber", "jonas@example.org"), ("Aylin Demir", "aylin@example.org")):
+            page.goto(f"{world['url']}/events/{world['event_id']}/apply")
+            page.get_by_label("Name").fill(name)
+            page.get_by_label("E-Mail").fill(email)
+            page.get_by_role("radio", name="30–59").check()
+            page.get_by_role("radio", name="Innenstadt").check()
+            page.get_by_label("Ich willige in die oben beschriebene Verarbeitung meiner Daten ein.").check()
+            page.get_by_role("button", name="Bewerbung absenden").click()
+            page.wait_for_load_state()
+        assert page.get_by_text("Bitte versuchen Sie es in 1 Stunde erneut.").is_visible()
+        assert page.get_by_label("Name").input_value() == "Aylin Demir"
+        assert page.get_by_label("E-Mail").input_value() == "aylin@example.org"
+        assert page.get_by_role("radio", name="30–59").is_checked()
+        assert page.get_by_role("radio", name="Innenstadt").is_checked()
+        assert page.get_by_label("Ich willige in die oben beschriebene Verarbeitung meiner Daten ein.").is_checked()
+        assert_page_fit(page, "application form refused by the rate limit")
+    finally:
+        app.config["APPLY_RATE_LIMIT"] = before
+    with app.app_context():
+        emails = set(db.session.execute(db.select(Application.email)).scalars())
+        assert "jonas@example.org" in emails and "aylin@example.org" not in emails

@@ -140,3 +140,21 @@ def test_audit_log_page_is_axe_clean(live_server, new_page, world, create_user):
     assert page.get_by_role("cell", name="Plätze ausgelost", exact=True).count() >= 1
     assert page.get_by_role("cell", name="Festlegung der Auslosung veröffentlicht", exact=True).count() == 0
     assert_no_axe_violations(page, "audit log filtered")
+
+
+@pytest.mark.parametrize("app_config", [{"FEEDBACK_RATE_LIMIT": "1 per hour"}])
+def test_a_refused_report_keeps_what_was_typed(app, client, create_user):
+    """Issue 24: when the limit refuses a report, the form comes back as typed with the wait."""
+    from app.core.models import OutboxMail
+
+    create_user(roles=("admin",))
+    assert client.submit("/accessibility/feedback", {"message": "Erste Meldung"}).status_code == 303
+    response = client.submit("/accessibility/feedback", {
+        "message": "Die Tabelle <scrollt> seitlich.", "name": "Friedlinde", "email": "f@example.org"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429 and response.headers["Retry-After"]
+    assert "Bitte versuchen Sie es in 1 Stunde erneut." in html
+    assert "Die Tabelle &lt;scrollt&gt; seitlich.</textarea>" in html
+    assert 'value="Friedlinde"' in html and 'value="f@example.org"' in html
+    with app.app_context():
+        assert _db.session.execute(sa.select(sa.func.count()).select_from(OutboxMail)).scalar_one() == 1

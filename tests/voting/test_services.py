@@ -467,6 +467,6 @@ def test_issue_tickets_cli(app, voting_event):
         _db.session.commit()
     result = app.test_cli_runner().invoke(args=["voting", "issue-tickets", str(ev.event_id)])
     # Issue 24: a real plural, in the site's language (not "1 tickets issued").
-    assert result.exit_code == 0 and result.output.strip() == "1 Ticket ausgestellt und verschickt.", result.output
+    assert result.exit_code == 0 and result.output.splitlines()[-1] == "1 Ticket ausgestellt und verschickt.", result.output
     with app.app_context():
         assert _db.session.execute(sa.select(sa.func.count(OutboxMail.id))).scalar_one() == 1

@@ -126,6 +126,8 @@ def test_guessing_codes_is_rate_limited(app, client, voting_event):
     assert statuses == [422] * 5
     blocked = _enter(client, ev.event_id, wrong[5])
     assert blocked.status_code == 429 and "zu oft" in blocked.get_data(as_text=True)
+    # Issue 24: the code form again with the typed code and the wait, not the bare 429 page.
+    assert f'value="{wrong[5]}"' in blocked.get_data(as_text=True) and blocked.headers["Retry-After"]
     # Even the right code waits now; the QR link counts too.
     assert _enter(client, ev.event_id, ev.codes[0]).status_code == 429
     assert client.get(f"/events/{ev.event_id}/vote/t/{ev.codes[0]}").status_code == 429
