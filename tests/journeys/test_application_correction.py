@@ -105,7 +105,8 @@ def test_mistake_correction_confirmation_and_later_correction_on_a_phone(world, 
         assert sorted(a.option.label for a in application.answers) == ["60 und älter", "Außenbezirk"]
 
 
-def test_answers_stay_after_a_mistake_in_english(world, phone):
+def test_answers_stay_after_a_mistake_in_english(world, phone, smtp_server):
+    """The same in English, to the private page: no German text left on the way (issue 24)."""
     page = phone(locale="en-GB")
     page.goto(f"{world['url']}/events/{world['event_id']}/apply")
     page.get_by_role("button", name="English").click()
@@ -119,6 +120,20 @@ def test_answers_stay_after_a_mistake_in_english(world, phone):
     assert page.get_by_role("radio", name="16–29").is_checked()
     assert page.get_by_role("radio", name="Innenstadt").is_checked()
     assert page.get_by_label("Email").input_value() == "ada@example.org"
+    assert_page_fit(page, "application form without consent, English")
+
+    page.get_by_role("checkbox", name="I agree to the processing of my data as described above.").check()
+    page.get_by_role("button", name="Send application").click()
+    page.wait_for_url(f"**/events/{world['event_id']}/apply/sent")
+    assert_page_fit(page, "application sent, English")
+    confirm, manage = _mail_links(smtp_server, "ada@example.org")
+    page.goto(confirm)
+    assert_page_fit(page, "confirmation page, English")
+    page.get_by_role("button", name="Confirm application").click()
+    page.wait_for_load_state()
+    assert page.locator("#application-status").inner_text() == "Applied (confirmed)"
+    assert page.get_by_role("radio", name="16–29").is_checked()
+    assert_page_fit(page, "private application page, English")
 
 
 def test_a_refused_application_keeps_what_was_typed_on_a_phone(world, phone):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import assert_page_fit, english_leftovers, raw_codes
+from tests.support.browser import assert_page_fit, english_leftovers, german_leftovers, raw_codes
 
 pytestmark = pytest.mark.browser
 
@@ -16,6 +16,7 @@ def test_the_lists_know_codes_and_english_texts():
     assert {"confirmed", "declined", "held"} <= raw_codes()
     assert "Save idea" in english_leftovers()
     assert "Status" not in english_leftovers()  # the same word in both languages
+    assert "Idee speichern" in german_leftovers() and "Status" not in german_leftovers()
 
 
 @pytest.mark.parametrize("body, message", [
@@ -41,5 +42,15 @@ def test_user_content_addresses_and_other_languages_pass(new_page):
 
 def test_english_pages_are_not_checked_for_english(new_page):
     page = new_page(locale="en-GB")
-    page.set_content(PAGE.format(lang="en", body="<button type=button>Save idea</button>"))
+    page.set_content(PAGE.format(lang="en", body="<button type=button>Save idea</button>")
+                     .replace("Veranstaltung", "Event"))
     assert_page_fit(page, "probe")
+
+
+def test_english_pages_are_checked_for_german_leftovers(new_page):
+    """Issue 24: the English run of a journey catches German texts left on an English page."""
+    page = new_page(locale="en-GB")
+    page.set_content(PAGE.format(lang="en", body="<button type=button>Idee speichern</button>"
+                                                 "<p data-user-content>Bürgerportal</p>"))
+    with pytest.raises(AssertionError, match="German text: 'Veranstaltung'"):
+        assert_page_fit(page, "probe")

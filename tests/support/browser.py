@@ -209,19 +209,38 @@ _VISIBLE_TEXTS_JS = """() => {
 
 
 @cache
-def english_leftovers() -> frozenset[str]:
-    """English source texts (without parameters) whose German translation differs from them."""
+def _catalogue_texts() -> tuple[frozenset[str], frozenset[str]]:
+    """(English source texts whose German translation differs, German translations that differ from
+    every English source text), without parameters, whitespace folded."""
     from babel.messages.pofile import read_po
 
-    texts = set()
+    english, german, sources = set(), set(), set()
     for po in Path(__file__).resolve().parents[2].glob("app/*/translations/de/LC_MESSAGES/messages.po"):
         with po.open("rb") as handle:
             for message in read_po(handle):
                 msgid = message.id[0] if isinstance(message.id, tuple) else message.id
                 msgstr = message.string[0] if isinstance(message.string, tuple) else message.string
+                if msgid:
+                    sources.add(" ".join(msgid.split()))
                 if msgid and msgstr and msgstr != msgid and "%(" not in msgid and len(msgid) > 2:
-                    texts.add(" ".join(msgid.split()))
-    return frozenset(texts)
+                    english.add(" ".join(msgid.split()))
+                    german.add(" ".join(msgstr.split()))
+    return frozenset(english), frozenset(german - sources)
+
+
+def english_leftovers() -> frozenset[str]:
+    """English source texts (without parameters) whose German translation differs from them."""
+    return _catalogue_texts()[0]
+
+
+def german_leftovers() -> frozenset[str]:
+    """German translations (without parameters) that are no English source text: on an English
+    page they are leftovers."""
+    return _catalogue_texts()[1]
+
+
+#: Stored codes that are German words too ("Saal und online"): not raw codes on a German page.
+GERMAN_WORDS = frozenset({"online"})
 
 
 @cache
@@ -245,8 +264,9 @@ def raw_codes() -> frozenset[str]:
 
 def assert_page_fit(page: Page, context: str = "", *, allow: Iterable[str] = ()) -> None:
     """What a journey checks on every page it passes: axe clean; no horizontal scrolling at 320 px
-    width; and on German pages no English leftover (a visible text that is an English source text
-    with a different German translation) and no raw status code (``confirmed``, ``held`` …).
+    width; on German pages no English leftover (a visible text that is an English source text
+    with a different German translation) and no raw status code (``confirmed``, ``held`` …); on
+    English pages no German leftover (a visible text that is a German translation).
 
     User content that happens to look like one of those is passed in ``allow`` or marked in the
     page with ``data-user-content``; text in another language is marked with ``lang``.
@@ -260,10 +280,17 @@ def assert_page_fit(page: Page, context: str = "", *, allow: Iterable[str] = ())
     finally:
         page.set_viewport_size(size)
     assert overflow <= 0, f"{where} scrolls sideways at 320 px ({overflow} px too wide)"
-    if not page.evaluate("() => document.documentElement.lang").startswith("de"):
-        return
     allowed = set(allow)
-    leftovers, codes = english_leftovers(), raw_codes()
+    lang = page.evaluate("() => document.documentElement.lang")
+    if lang.startswith("en"):
+        german = german_leftovers()
+        found = [f"German text: {text!r}" for text in page.evaluate(_VISIBLE_TEXTS_JS)
+                 if text not in allowed and text in german]
+        assert not found, f"{where} shows German text on an English page:\n  " + "\n  ".join(found)
+        return
+    if not lang.startswith("de"):
+        return
+    leftovers, codes = english_leftovers(), raw_codes() - GERMAN_WORDS
     found = []
     for text in page.evaluate(_VISIBLE_TEXTS_JS):
         if text in allowed:
