@@ -184,6 +184,20 @@ class Config:
     MAIL_RETRY_MAX_SECONDS = 6 * 3600
     MAIL_BATCH_SIZE = 50
 
+    # Background jobs (app/jobs): Huey on Redis when REDIS_URL is set, else on a SQLite file.
+    #: The SQLite file of the queue (one machine); empty: ``instance/jobs.sqlite``.
+    JOBS_SQLITE_FILE = ""
+    #: Run each job inside the request that asks for it (tests; never with several users).
+    JOBS_IMMEDIATE = False
+    #: Threads per job worker (``flask jobs worker``).
+    JOBS_WORKERS = 2
+    #: A running job whose worker has not reported for this long is queued again (other hosts).
+    JOBS_STALE_SECONDS = 120
+    #: Seconds between a running job's heartbeats.
+    JOBS_HEARTBEAT_SECONDS = 15.0
+    #: Runs of one job (the first and one retry after a worker died); then it fails.
+    JOBS_MAX_ATTEMPTS = 2
+
     #: Level of the JSON log lines on stderr (DEBUG, INFO, WARNING, ERROR); env LOG_LEVEL.
     LOG_LEVEL = "INFO"
 
@@ -259,6 +273,8 @@ class TestingConfig(Config):
     API_RATE_LIMIT = "100000 per minute"
     #: Flask-Mail would swallow mail when TESTING is set; tests send to a real loopback SMTP server.
     MAIL_SUPPRESS_SEND = False
+    #: Jobs run inside the request; tests of the queue itself start a real worker (tests/jobs).
+    JOBS_IMMEDIATE = True
 
 
 class ProductionConfig(Config):

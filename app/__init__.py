@@ -15,8 +15,8 @@ from flask import Flask
 from config import INSTANCE_DIR, Config, config_from_env
 
 #: Feature packages, each a blueprint ``bp`` in ``app/<name>/__init__.py``.
-FEATURES = ("core", "accounts", "events", "ideas", "lottery", "voting", "measures", "audit", "results", "api",
-            "privacy", "oidc")
+FEATURES = ("core", "accounts", "events", "jobs", "ideas", "lottery", "voting", "measures", "audit", "results",
+            "api", "privacy", "oidc")
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:

@@ -12,7 +12,7 @@ from app.core.labels import label, register_labels
 bp = Blueprint("lottery", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/lottery")
 
-from app.lottery import views_manage, views_public  # noqa: E402,F401
+from app.lottery import jobs, views_manage, views_public  # noqa: E402,F401
 
 
 def init_app(app):

@@ -69,7 +69,7 @@ import math
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Collection, Iterable, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 import highspy
 import numpy as np
@@ -80,6 +80,15 @@ from app.lottery.errors import LotteryError
 #: Name and version of the algorithm, recorded in every commitment and audit.
 #: Bump the version whenever the table for the same input could change.
 ALGORITHM_NAME = "ideenmarkt-leximin-types"
+#: ``progress(stage, fraction done 0..1, lowest probability fixed so far or None)``: how far a
+#: long computation got (the job page shows it). Optional everywhere; it never changes a result.
+Progress = Callable[[str, float, "float | None"], None]
+
+
+def _no_progress(stage: str, fraction: float, minimum: float | None) -> None:
+    return None
+
+
 def solve_fairness_lp(highs) -> "highspy.HighsSolution":
     """Run a fairness LP to optimality and return its solution.
 
@@ -581,7 +590,8 @@ class _MasterLP:
 
 
 def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas | None = None,
-                         seats: int | None = None, version: str = ALGORITHM_VERSION) -> Distribution:
+                         seats: int | None = None, version: str = ALGORITHM_VERSION,
+                         progress: Progress | None = None) -> Distribution:
     """Compute the leximin-fair distribution over quota-satisfying panels.
 
     Without quotas every applicant gets exactly ``seats / n``. Applicants
@@ -598,6 +608,7 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
         (:func:`app.lottery.relaxed.leximin_distribution_v2`), "1.0" runs the
         staged column generation alone; both give the same probabilities,
         but not the same panels, so verifying a draw uses its own version.
+    :param progress: optional :data:`Progress` callback (stages ``fairness`` and ``panels``).
     :return: the :class:`Distribution`.
     :raises LotteryError: any code of :func:`build_pool`, ``infeasible``,
         ``solver``, or ``bad_input`` for an unknown version.
@@ -613,13 +624,14 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
     if len(pool.types) == 1:
         return Distribution(pool, (first,), (1.0,), (pool.seats / pool.size,))
     if version == "1.0":
-        return _leximin_column_generation(pool, [first])
+        return _leximin_column_generation(pool, [first], progress)
     from app.lottery.relaxed import leximin_distribution_v2
 
-    return leximin_distribution_v2(pool)
+    return leximin_distribution_v2(pool, progress)
 
 
-def _leximin_column_generation(pool: Pool, start: Sequence[tuple[int, ...]]) -> Distribution:
+def _leximin_column_generation(pool: Pool, start: Sequence[tuple[int, ...]],
+                               progress: Progress | None = None) -> Distribution:
     """Staged column generation (version 1.0; the exact fallback of 2.0), starting from the panels ``start``."""
     sizes = [g.size for g in pool.types]
     polytope = _pool_polytope(pool)
@@ -629,6 +641,8 @@ def _leximin_column_generation(pool: Pool, start: Sequence[tuple[int, ...]]) -> 
     unfixed = set(range(len(sizes)))
     weights = np.ones(len(master.panels))
     rounds = 0
+    report = progress or _no_progress
+    minimum: float | None = None
     while unfixed:
         while True:
             rounds += 1
@@ -647,6 +661,8 @@ def _leximin_column_generation(pool: Pool, start: Sequence[tuple[int, ...]]) -> 
         for t in to_fix:
             master.fix(t, level)
             unfixed.discard(t)
+        minimum = level if minimum is None else minimum
+        report("fairness", 1 - len(unfixed) / len(sizes), minimum)
     return _distribution_from_weights(pool, master.panels, weights)
 
 

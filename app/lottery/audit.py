@@ -214,21 +214,24 @@ def row_from_dice(reading: Any, table_size: int) -> int:
 
 
 def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
-                    table_size: int | None = None, number_source: str = "server: secrets.randbelow"
-                    ) -> PreparedLottery:
+                    table_size: int | None = None, number_source: str = "server: secrets.randbelow",
+                    progress=None) -> PreparedLottery:
     """Compute probabilities, table and commitment for a lottery.
 
     :param table_size: M; None: chosen to fit the pool
         (:func:`app.lottery.table.choose_table_size`).
     :param number_source: how the number will be drawn; ``server: ...`` gets
         :data:`SERVER_RULE`, anything else (in public) :data:`DICE_RULE`.
+    :param progress: optional callback (:data:`app.lottery.algorithm.Progress`); no effect on the result.
     :raises LotteryError: any code of
         :func:`~app.lottery.algorithm.leximin_distribution`.
     """
     from app.lottery.table import choose_table_size
 
-    distribution = leximin_distribution(applicants, quotas, seats)
+    distribution = leximin_distribution(applicants, quotas, seats, progress=progress)
     pool = distribution.pool
+    if progress is not None:
+        progress("rounding", 0.0, distribution.min_probability)
     if table_size is None:
         table_size = choose_table_size(distribution) if ALGORITHM_VERSION in PROMISE_VERSIONS else DEFAULT_TABLE_SIZE
     table = round_to_table(distribution, table_size)

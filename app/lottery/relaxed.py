@@ -53,7 +53,8 @@ _TIGHT = 1e-9  # a constraint this close to its bound counts as tight when peeli
 
 
 def relaxed_leximin(sizes: Sequence[int], seats: int,
-                    quota_rows: Sequence[tuple[float, float, Sequence[int]]]) -> np.ndarray:
+                    quota_rows: Sequence[tuple[float, float, Sequence[int]]],
+                    progress: algorithm.Progress | None = None) -> np.ndarray:
     """Leximin type probabilities over the relaxed polytope (continuous seat counts).
 
     One persistent LP: columns p_t in [0, 1] (type t's probability) and the
@@ -108,6 +109,8 @@ def relaxed_leximin(sizes: Sequence[int], seats: int,
             highs.changeCoeff(first_type_row + t, level_column, 0.0)
             highs.changeRowBounds(first_type_row + t, -math.inf, math.inf)
             highs.changeColBounds(t, max(0.0, level - _RELAXED_FIX_SLACK), 1.0)
+        if progress is not None:
+            progress("fairness", 1 - len(unfixed) / count, float(np.nanmin(fixed)))
     return fixed
 
 
@@ -294,8 +297,8 @@ class _Pricer:
         return found
 
 
-def decompose(pool, targets: np.ndarray, start: Sequence[tuple[int, ...]], pricer: _Pricer | None = None
-              ) -> tuple[list[tuple[int, ...]], np.ndarray, float]:
+def decompose(pool, targets: np.ndarray, start: Sequence[tuple[int, ...]], pricer: _Pricer | None = None,
+              progress: algorithm.Progress | None = None) -> tuple[list[tuple[int, ...]], np.ndarray, float]:
     """Panels and weights whose type probabilities equal ``targets`` as closely as possible.
 
     Column generation on :class:`_DecompositionMaster`: a panel c improves the
@@ -312,10 +315,15 @@ def decompose(pool, targets: np.ndarray, start: Sequence[tuple[int, ...]], price
     master = _DecompositionMaster(sizes, targets)
     master.add(list(start))
     weights = np.zeros(0)
+    first_deviation = None
     for _ in range(_MAX_DECOMPOSITION_ROUNDS):
         deviation, duals, sum_dual, weights, _ = master.solve()
         if deviation <= DECOMPOSITION_TOLERANCE / 10:
             break
+        if progress is not None:  # the deviation falls towards 0; its logarithm is a fair measure of the way
+            first_deviation = first_deviation or deviation
+            ratio = math.log(first_deviation / deviation) / math.log(first_deviation * 10 / DECOMPOSITION_TOLERANCE)
+            progress("panels", min(max(ratio, 0.0), 0.99), None)
         prices = [duals[t] / sizes[t] for t in range(len(sizes))]
         candidates = [c for c in pricer.heuristic(prices, _PANELS_PER_ROUND)
                       if np.dot(prices, c) + sum_dual > _PRICING_TOLERANCE]
@@ -430,20 +438,26 @@ def systematic_panels(pool, targets: np.ndarray, orders: int = 4) -> list[tuple[
     return list(found)
 
 
-def leximin_distribution_v2(pool):
+def leximin_distribution_v2(pool, progress: algorithm.Progress | None = None):
     """Version 2.0: :func:`relaxed_leximin`, :func:`peel` and :func:`decompose`, else the exact column generation.
 
     :param pool: a feasible pool with at least two types.
+    :param progress: optional callback (:data:`~app.lottery.algorithm.Progress`).
     :return: the :class:`~app.lottery.algorithm.Distribution`.
     """
     sizes = [g.size for g in pool.types]
     rows = [(low, high, members) for _, _, low, high, members in pool.quota_rows()]
-    targets = relaxed_leximin(sizes, pool.seats, rows)
+    targets = relaxed_leximin(sizes, pool.seats, rows, progress)
+    minimum = float(np.min(targets))
+    if progress is not None:
+        progress("panels", 0.0, minimum)
     pricer = _Pricer(pool)
     peeled, _, _ = peel(pool, targets, pricer)
     start = [algorithm.check_feasible(pool)] + peeled + systematic_panels(pool, targets)
-    panels, weights, deviation = decompose(pool, targets, start, pricer)
+    panels, weights, deviation = decompose(
+        pool, targets, start, pricer,
+        None if progress is None else (lambda stage, fraction, _m: progress(stage, fraction, minimum)))
     if deviation <= DECOMPOSITION_TOLERANCE:
         return algorithm._distribution_from_weights(pool, panels, weights)
     # The relaxed optimum is not a mixture of panels: solve exactly, starting from the panels found.
-    return algorithm._leximin_column_generation(pool, panels)
+    return algorithm._leximin_column_generation(pool, panels, progress)

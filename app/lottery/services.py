@@ -65,6 +65,7 @@ from app.lottery.algorithm import (
     ALGORITHM_NAME,
     ALGORITHM_VERSION,
     Applicant,
+    Progress,
     find_replacement,
     leximin_distribution,
     server_random_number,
@@ -184,12 +185,13 @@ class Preview:
         return list(self.error.details.get("conflicts", [])) if self.error else []
 
 
-def preview(event: Event) -> Preview:
+def preview(event: Event, progress: Progress | None = None) -> Preview:
     """Every applicant's exact selection probability, before anything is stored.
 
     Never raises for bad input: an infeasible, empty or too small pool is
     reported in :attr:`Preview.error` (the infeasibility report names the
     conflicting criteria and options and suggests the nearest relaxation).
+    Runs as a job (app/lottery/jobs.py): ``progress`` reports how far it got.
     """
     applications = pool_applications(event)
     labels = _labels(event)
@@ -199,7 +201,7 @@ def preview(event: Event) -> Preview:
     result = Preview(len(applications), event.seats, quota_rows)
     applicants = [Applicant(f"#{app.id}", _answers_of(app)) for app in applications]
     try:
-        distribution = leximin_distribution(applicants, event_quotas(event), event.seats)
+        distribution = leximin_distribution(applicants, event_quotas(event), event.seats, progress=progress)
     except LotteryError as exc:
         result.error = exc
         return result
@@ -212,6 +214,58 @@ def preview(event: Event) -> Preview:
     result.min_probability = distribution.min_probability
     result.max_probability = distribution.max_probability
     return result
+
+
+@dataclass
+class StoredError:
+    """A :class:`LotteryError` as stored with a job: its message in every language."""
+
+    code: str
+    messages: dict[str, str]
+    details: dict[str, Any]
+
+    @property
+    def message(self) -> str:
+        from flask_babel import get_locale
+
+        return self.messages.get(str(get_locale())) or next(iter(self.messages.values()), "")
+
+
+def preview_to_json(result: Preview) -> dict[str, Any]:
+    """The preview as a job stores it (labels are the event's own; messages in every language)."""
+    data: dict[str, Any] = {
+        "applicants": result.applicants, "seats": result.seats,
+        "quotas": [vars(q) for q in result.quotas],
+        "types": [{"answers": t.answers, "count": t.count, "probability": t.probability} for t in result.types],
+        "min_probability": result.min_probability, "max_probability": result.max_probability, "error": None,
+    }
+    if result.error is not None:
+        from app.jobs.services import translations
+
+        data["error"] = {"code": result.error.code, "messages": translations(result.error.message),
+                         "details": result.error.details}
+    return data
+
+
+def preview_from_json(data: dict[str, Any]) -> Preview:
+    result = Preview(data["applicants"], data["seats"], [QuotaRow(**q) for q in data["quotas"]],
+                     [TypeRow([tuple(a) for a in t["answers"]], t["count"], t["probability"]) for t in data["types"]],
+                     data["min_probability"], data["max_probability"])
+    if data.get("error"):
+        result.error = StoredError(**data["error"])  # type: ignore[assignment]
+    return result
+
+
+def pool_hash(event: Event, *extra: Any) -> str:
+    """SHA-256 of what a lottery computation depends on: the applicants and their answers, the
+    quotas, the seats (and ``extra``): the key of its job, so the same pool is computed once."""
+    import hashlib
+
+    applications = pool_applications(event)
+    payload = {"applicants": [[app.id, sorted(_answers_of(app).items())] for app in applications],
+               "quotas": {k: {v: list(b) for v, b in sorted(o.items())} for k, o in sorted(event_quotas(event).items())},
+               "seats": event.seats, "extra": [str(e) for e in extra]}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def _labels(event: Event) -> dict[str, tuple[str, dict[str, str]]]:
@@ -267,16 +321,12 @@ def number_verifiable(draw: LotteryDraw) -> bool:
     return draw.number_source_kind != "server"
 
 
-def publish_commitment(event: Event, user, kind: str, description: str = "",
-                       table_size: int | None = None) -> LotteryDraw:
-    """Freeze the applicant list, compute the table of M panels and publish the commitment.
+def check_commitment(event: Event, kind: str, description: str = "") -> str:
+    """The checks of :func:`publish_commitment` that need no computation (the view runs them
+    before queuing the job, so a wrong input is answered at once).
 
-    :param kind: ``public`` (the number is drawn in public and entered by an admin)
-        or ``server`` (the server draws it from the operating system's CSPRNG).
-    :param description: for ``public``: how and when the number will be drawn.
-    :raises LotteryError: ``wrong_state`` (applications not closed, a draw exists),
-        ``bad_input``, or any code of the algorithm (``empty``, ``too_few``,
-        ``infeasible``, ...); nothing is stored then.
+    :return: the cleaned description.
+    :raises LotteryError: ``wrong_state`` or ``bad_input``.
     """
     if event.status not in (EventStatus.CLOSED.value, EventStatus.DRAWN.value):
         raise LotteryError("wrong_state", _l("The commitment can be published only after the applications have "
@@ -296,18 +346,36 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
                                                       MAX_DESCRIPTION))
     if event.seats < 1:
         raise LotteryError("bad_input", _l("The event has no seats to draw."))
+    return description
 
+
+def next_attempt(event: Event) -> int:
+    return (db.session.execute(
+        sa.select(sa.func.max(LotteryDraw.attempt)).where(LotteryDraw.event_id == event.id)
+    ).scalar() or 0) + 1
+
+
+def publish_commitment(event: Event, user, kind: str, description: str = "",
+                       table_size: int | None = None, progress: Progress | None = None) -> LotteryDraw:
+    """Freeze the applicant list, compute the table of M panels and publish the commitment.
+
+    :param kind: ``public`` (the number is drawn in public and entered by an admin)
+        or ``server`` (the server draws it from the operating system's CSPRNG).
+    :param description: for ``public``: how and when the number will be drawn.
+    :raises LotteryError: ``wrong_state`` (applications not closed, a draw exists),
+        ``bad_input``, or any code of the algorithm (``empty``, ``too_few``,
+        ``infeasible``, ...); nothing is stored then.
+    """
+    description = check_commitment(event, kind, description)
     applications = pool_applications(event)
     pseudonyms = _pseudonyms_for(event, applications)
     applicants = [Applicant(pseudonyms[app.id], _answers_of(app)) for app in applications]
     source = number_source_text(kind, description)
     prepared = prepare_lottery(applicants, event_quotas(event), event.seats,
-                               int(table_size or current_app.config["LOTTERY_TABLE_SIZE"] or 0) or None, source)
+                               int(table_size or current_app.config["LOTTERY_TABLE_SIZE"] or 0) or None, source,
+                               progress=progress)
     size = prepared.table.size
-
-    attempt = (db.session.execute(
-        sa.select(sa.func.max(LotteryDraw.attempt)).where(LotteryDraw.event_id == event.id)
-    ).scalar() or 0) + 1
+    attempt = next_attempt(event)
     draw = LotteryDraw(
         event_id=event.id, attempt=attempt, state=DrawState.COMMITTED.value, seats=event.seats,
         table_size=size, number_source_kind=kind, number_source=source, algorithm=ALGORITHM_NAME,

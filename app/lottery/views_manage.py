@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.core.access import safe_next, staff_required
 from app.events.models import Application, Event
 from app.extensions import db
-from app.lottery import bp, charts, services
+from app.lottery import bp, charts, jobs, services
 from app.lottery.errors import LotteryError
 from app.lottery.forms import MAX_UPLOAD, CategoriesImportForm, CommitForm, DrawForm, DryRunForm, SupersedeForm
 from app.lottery.models import DrawState
@@ -58,8 +58,13 @@ def manage(event_id: int):
     context = {"event": event, "draw": draw, "superseded": [d for d in draws if not d.is_active],
                "commit_form": CommitForm(), "draw_form": DrawForm(), "supersede_form": SupersedeForm()}
     if draw is None and event.status in ("open", "closed", "drawn"):
-        # While applications come in, the preview shows how the quotas work out so far.
-        context["preview"] = services.preview(event)
+        # While applications come in, the preview shows how the quotas work out so far. A job
+        # computes it (once per pool: the same pool shows the stored result at once).
+        preview_job = jobs.preview_job(event, current_user)
+        context["preview_job"] = preview_job
+        if preview_job.status == "done":
+            context["preview"] = services.preview_from_json(preview_job.result)
+        context["commit_job"] = jobs.commit_in_progress(event)
     elif draw is None:
         context["applicant_count"] = len(services.pool_applications(event))
     if draw is not None and draw.state == DrawState.DRAWN.value:
@@ -76,9 +81,20 @@ def commit(event_id: int):
     if not form.validate():
         _flash_errors(form)
         return _back(event)
-    return _run(event, lambda: services.publish_commitment(event, current_user, form.number_source.data,
-                                                           form.description.data or ""),
-                _("The commitment has been published. The list of applicants is now fixed."))
+    try:
+        job = jobs.commit_job(event, current_user, form.number_source.data, form.description.data or "")
+    except LotteryError as exc:
+        _fail(exc)
+        return _back(event)
+    if job.status == "done":
+        flash(_("The commitment has been published. The list of applicants is now fixed."), "success")
+    elif job.status == "failed":
+        from app.jobs.views import error_text
+
+        flash(error_text(job), "error")
+    else:
+        flash(_("The table of panels is being computed; the commitment is published when it is ready."), "success")
+    return _back(event)
 
 
 @bp.route("/manage/events/<int:event_id>/lottery/draw", methods=["POST"])

@@ -110,9 +110,9 @@ def test_relaxed_optimum_outside_the_panel_hull_falls_back_to_exact(monkeypatch)
     calls = []
     original = relaxed.algorithm._leximin_column_generation
 
-    def spy(pool_, start):
+    def spy(pool_, start, progress=None):
         calls.append(len(start))
-        return original(pool_, start)
+        return original(pool_, start, progress)
 
     monkeypatch.setattr(relaxed, "DECOMPOSITION_TOLERANCE", -1.0)  # no decomposition is ever good enough
     monkeypatch.setattr(relaxed.algorithm, "_leximin_column_generation", spy)

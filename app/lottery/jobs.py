@@ -1,0 +1,110 @@
+"""The lottery's long work as background jobs (app/jobs): the preview and the commitment.
+
+Both compute the leximin distribution (about a minute for a city's pool), so no request
+computes it: the lottery page asks for a job (:func:`preview_job`, :func:`commit_job`) and
+shows its progress. The job's key holds a hash of the pool (applicants, answers, quotas,
+seats), so the same pool is computed once; the commitment is stored together with the
+job's ``done`` (one transaction), so a job retried after a worker restart cannot publish a
+second, different commitment.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import g, url_for
+from flask_babel import lazy_gettext as _l
+
+from app.events.models import Event
+from app.extensions import db
+from app.jobs import services as jobs
+from app.jobs.models import Job
+from app.lottery import services
+from app.lottery.errors import LotteryError
+
+PREVIEW = "lottery.preview"
+COMMIT = "lottery.commit"
+
+#: Share of the progress bar each stage of the algorithm fills: (first, last) percent.
+PREVIEW_STAGES = {"fairness": (5, 70), "panels": (70, 98)}
+COMMIT_STAGES = {"fairness": (5, 50), "panels": (50, 85), "rounding": (85, 95)}
+
+
+class _Progress:
+    """The algorithm's ``progress(stage, fraction, minimum)`` as the job's ``report``, at most 4 times
+    a second (each report is a database write), with the remaining time estimated from the rate so far."""
+
+    def __init__(self, report, stages: dict[str, tuple[int, int]]) -> None:
+        self.report, self.stages = report, stages
+        self.started = time.monotonic()
+        self.last: tuple[str, float] = ("", 0.0)
+
+    def __call__(self, stage: str, fraction: float, minimum: float | None) -> None:
+        now = time.monotonic()
+        if stage == self.last[0] and now - self.last[1] < 0.25:
+            return
+        self.last = (stage, now)
+        first, last = self.stages.get(stage, (0, 99))
+        percent = first + (last - first) * max(0.0, min(1.0, fraction))
+        detail: dict[str, Any] = {} if minimum is None else {"minimum": float(minimum)}
+        self.report(stage, percent, **detail)
+
+
+def _event(job: Job) -> Event:
+    event = db.session.get(Event, job.event_id) if job.event_id else None
+    if event is None:
+        raise LotteryError("wrong_state", _l("The event no longer exists."))
+    return event
+
+
+def run_preview(job: Job, report) -> tuple[dict, None]:
+    event = _event(job)
+    report("pool", 2)
+    result = services.preview(event, progress=_Progress(report, PREVIEW_STAGES))
+    return services.preview_to_json(result), None
+
+
+def run_commit(job: Job, report) -> tuple[dict, str]:
+    from app.accounts.models import User
+
+    event = _event(job)
+    user = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
+    g.audit_user = user
+    params = job.params
+    report("pool", 2)
+    draw = services.publish_commitment(event, user, params["kind"], params.get("description", ""),
+                                       progress=_Progress(report, COMMIT_STAGES))
+    # No report from here on: the session now holds the draw's rows (on SQLite the database's
+    # write lock), and they are committed together with the job's "done".
+    return {"draw_id": draw.id, "commitment": draw.commitment}, f"lottery_draw:{draw.id}"
+
+
+def _lottery_page(job: Job) -> str:
+    return url_for("lottery.manage", event_id=job.event_id)
+
+
+jobs.register_kind(PREVIEW, run_preview, _l("Lottery preview"), ("admin",), _lottery_page)
+jobs.register_kind(COMMIT, run_commit, _l("Lottery commitment"), ("admin",), _lottery_page)
+
+
+def preview_job(event: Event, user) -> Job:
+    """The preview job of the event's current pool: done already, running, or queued now."""
+    key = f"{PREVIEW}:{event.id}:{services.pool_hash(event)}"
+    return jobs.submit(PREVIEW, key, event_id=event.id, user=user)
+
+
+def commit_job(event: Event, user, kind: str, description: str) -> Job:
+    """Queue the commitment (after the quick checks, which raise :class:`LotteryError` at once)."""
+    description = services.check_commitment(event, kind, description)
+    attempt = services.next_attempt(event)
+    key = f"{COMMIT}:{event.id}:{attempt}:{services.pool_hash(event, kind, description)}"
+    return jobs.submit(COMMIT, key, event_id=event.id, user=user,
+                       params={"kind": kind, "description": description})
+
+
+def commit_in_progress(event: Event) -> Job | None:
+    """The event's latest commitment job, while it is queued or running, or failed (its message is shown)."""
+    job = jobs.latest(COMMIT, event.id)
+    if job is None or job.status == "done":
+        return None
+    return job
