@@ -30,7 +30,8 @@ translations: $(VENV)/.deps
 run: deps translations
 	$(BIN)/flask db upgrade
 	FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(BIN)/flask demo load --if-empty
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with a job worker (Ctrl-C stops both)"
+	@$(BIN)/flask jobs worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) $(BIN)/flask run --with-threads
 
 ## Debian packages (chromium, redis-server) and npm axe-core for the browser tests.

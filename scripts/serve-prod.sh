@@ -23,12 +23,13 @@
 #   FORWARDED_PROTO  `https` when TLS ends in a proxy in front of this nginx (default: nginx's scheme)
 #   TRUSTED_PROXIES  addresses/networks whose X-Forwarded-For/-Proto the app and gunicorn believe
 #                  (default 127.0.0.1,::1: this nginx); add a proxy in front of nginx, nothing else
+#   JOB_WORKERS    job worker processes (`flask jobs worker`, default 1; threads: IDEENMARKT_JOBS_WORKERS)
 #   MAIL_*, IDEENMARKT_<SETTING>: see README "Configuration".
 #
 # `start` installs the Debian packages nginx and libnginx-mod-nchan when missing (as root), compiles the
 # translations, runs `flask db upgrade`, collects the static files, writes
 # RUN_DIR/nginx.conf, starts gunicorn and nginx in the background and waits until
-# /healthz answers through nginx. `stop` ends both (by their pid files).
+# /healthz answers through nginx, and starts the job workers. `stop` ends all (by their pid files).
 set -euo pipefail
 
 # No request paths or query strings in access logs: private links (applications, seats, tickets,
@@ -115,6 +116,11 @@ start() {
         --error-logfile "$RUN_DIR/gunicorn.log" \
         --capture-output wsgi:app
     wait_for "http://$APP_BIND/healthz" 60 || die "gunicorn did not become healthy; see $RUN_DIR/gunicorn.log"
+    log "job worker: ${JOB_WORKERS:-1} process(es)"
+    for n in $(seq 1 "${JOB_WORKERS:-1}"); do
+        nohup "$BIN/flask" jobs worker >>"$RUN_DIR/jobs-$n.log" 2>&1 </dev/null &
+        echo $! >"$RUN_DIR/jobs-$n.pid"
+    done
     log "nginx on $LISTEN"
     "$(nginx_bin)" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf"
     wait_for "http://$LISTEN/healthz" 30 || die "nginx does not answer; see $RUN_DIR/nginx-error.log"
@@ -138,6 +144,9 @@ stop_pid() {  # stop_pid PIDFILE NAME SIGNAL
 stop() {
     stop_pid "$RUN_DIR/nginx.pid" nginx QUIT
     stop_pid "$RUN_DIR/gunicorn.pid" gunicorn TERM
+    for pidfile in "$RUN_DIR"/jobs-*.pid; do
+        [[ -e "$pidfile" ]] && stop_pid "$pidfile" "job worker" TERM
+    done
 }
 
 status() {

@@ -85,12 +85,14 @@ PARAMETERS: dict[str, Callable[[World, Side], object]] = {
     "mail_id": lambda w, s: 1,
     "attachment_id": lambda w, s: 1,
     "mail_token": lambda w, s: s.mail_token,
+    # a finished lottery preview job of the event (admins only)
+    "job_id": lambda w, s: w.extra["job_id"],
 }
 
 #: Parameters that identify something of one event: a staff route with one of them is
 #: event-scoped (a moderator of another event must be refused, 403 or 404).
 EVENT_SCOPED = ("event_id", "criterion_id", "stand_id", "idea_id", "application_id", "ticket_id", "code",
-                "token", "signature", "wall_token")
+                "token", "signature", "wall_token", "job_id")
 
 #: Parameters that identify something belonging to one side (swapped in the IDOR walk).
 SIDED = ("stand_id", "idea_id", "application_id", "token", "signature", "ticket_id", "code", "user_id",
@@ -202,6 +204,13 @@ def build_world(app: Flask, create_user) -> World:
                       council_email=council.email, other_moderator_email=moderators[2].email,
                       other_stand_id=other_stand.id, other_ticket_id=other_ticket.id, a=sides[0], b=sides[1])
         _measures(world, process, apps)
+        from app.jobs.models import Job
+
+        job = Job(kind="lottery.preview", key=f"world:{event.id}", event_id=event.id, status="done", stage="done",
+                  progress=100, params_json="{}", result_json="null")
+        db.session.add(job)
+        db.session.flush()
+        world.extra["job_id"] = job.id
         db.session.commit()
     return world
 

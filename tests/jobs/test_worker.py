@@ -1,0 +1,106 @@
+"""Lottery jobs through a real worker process: progress on the page and as JSON, the result,
+a worker killed in the middle (the job is run once more and gives the same result)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+from tests.support import wait_until
+
+CRITERIA = {"gender": {"f": (2, 3), "m": (2, 3)}, "age": {"young": (1, 4), "old": (1, 4)}}
+PEOPLE = ([{"gender": "f", "age": "young"}] * 6 + [{"gender": "m", "age": "old"}] * 5
+          + [{"gender": "f", "age": "old"}] * 2 + [{"gender": "m", "age": "young"}] * 3)
+
+
+def job_row(app, kind="lottery.preview"):
+    from app.extensions import db
+    from app.jobs.models import Job
+
+    with app.app_context():
+        job = db.session.query(Job).filter_by(kind=kind).order_by(Job.id.desc()).first()
+        if job is not None:
+            db.session.expunge(job)
+        return job
+
+
+def eager_preview(app, event_id):
+    from app.events.models import Event
+    from app.extensions import db
+    from app.lottery import services
+
+    with app.app_context():
+        return json.loads(json.dumps(services.preview_to_json(services.preview(db.session.get(Event, event_id)))))
+
+
+def test_preview_runs_in_a_worker_and_the_page_shows_it(app, admin, lottery_event, start_worker):
+    ev = lottery_event(seats=5, criteria=CRITERIA, people=PEOPLE)
+    url = f"/manage/events/{ev.event_id}/lottery"
+    html = admin.get(url).get_data(as_text=True)  # no worker yet: the job waits
+    assert "<progress" in html and 'aria-live="polite"' in html and "wartet auf einen Auftragsdienst" in html
+    assert '<noscript><meta http-equiv="refresh"' in html
+    job = job_row(app)
+    assert job.status == "queued" and job.event_id == ev.event_id
+    start_worker()
+    wait_until(lambda: job_row(app).status == "done", timeout=60, message="the worker did not finish the job")
+    html = admin.get(url).get_data(as_text=True)
+    assert 'id="probabilities"' in html and "<progress" not in html
+    status = admin.get(f"/manage/jobs/{job.id}.json").get_json()
+    assert status["status"] == "done" and status["progress"] == 100 and status["attempts"] == 1
+    assert status["result_url"] == url
+    assert job_row(app).result == eager_preview(app, ev.event_id)
+    # The same pool again: the stored result, no second job.
+    admin.get(url)
+    assert job_row(app).id == job.id
+
+
+def test_a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once_with_the_same_result(
+        app, admin, lottery_event, start_worker):
+    ev = lottery_event(seats=5, criteria=CRITERIA, people=PEOPLE)
+    url = f"/manage/events/{ev.event_id}/lottery"
+    admin.get(url)
+    job_id = job_row(app).id
+    doomed = start_worker(block_at="fairness")
+    wait_until(lambda: job_row(app).stage == "fairness", timeout=60, message="no progress reported")
+
+    # While it runs: stage, bar and the lowest probability so far, on the page and as JSON.
+    status = admin.get(f"/manage/jobs/{job_id}.json").get_json()
+    assert status["status"] == "running" and status["stage"] == "fairness"
+    assert 5 <= status["progress"] <= 70 and status["detail"]["minimum"] > 0
+    page = admin.get(f"/manage/jobs/{job_id}").get_data(as_text=True)
+    assert "Die fairsten Auswahlwahrscheinlichkeiten werden berechnet" in page
+    assert f'value="{status["progress"]}"' in page and "niedrigste Wahrscheinlichkeit bisher" in page
+
+    os.killpg(doomed.pid, signal.SIGKILL)
+    doomed.wait()
+    assert job_row(app).status == "running"  # left behind by the dead worker
+    start_worker()  # finds the dead worker's job at start and runs it once more
+    wait_until(lambda: job_row(app).status == "done", timeout=60, message="the job was not recovered")
+    job = job_row(app)
+    assert job.attempts == 2
+    assert job.result == eager_preview(app, ev.event_id)
+    html = admin.get(url).get_data(as_text=True)
+    assert 'id="probabilities"' in html
+
+
+def test_commitment_in_a_worker_is_published_once(app, admin, lottery_event, start_worker):
+    from tests.lottery.test_integration import commit
+
+    ev = lottery_event(seats=5, criteria=CRITERIA, people=PEOPLE)
+    start_worker()
+    assert commit(admin, ev.event_id).status_code == 303
+    job = job_row(app, "lottery.commit")
+    wait_until(lambda: job_row(app, "lottery.commit").status == "done", timeout=60)
+    job = job_row(app, "lottery.commit")
+    assert job.result_ref == f"lottery_draw:{job.result['draw_id']}"
+    html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert job.result["commitment"] in html
+
+    # A duplicate message (a queue delivering twice) changes nothing.
+    from app.extensions import db
+    from app.jobs import services
+    from app.lottery.models import LotteryDraw
+
+    with app.app_context():
+        services.execute(job.id)
+        assert db.session.query(LotteryDraw).count() == 1
