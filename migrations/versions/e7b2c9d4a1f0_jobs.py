@@ -1,7 +1,7 @@
 """jobs: the job table (background work, app/jobs)
 
 Revision ID: e7b2c9d4a1f0
-Revises: d4e8a1f3b6c2
+Revises: f3a9c1d7e2b4
 Create Date: 2026-12-02 21:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e7b2c9d4a1f0'
-down_revision = 'd4e8a1f3b6c2'
+down_revision = 'f3a9c1d7e2b4'
 branch_labels = None
 depends_on = None
 
