@@ -40,6 +40,8 @@ from app.core.mail import queue_mail
 from app.core.models import utcnow
 from app.core.text import clean_text, normalise_email
 from app.core.urls import absolute_url
+from app.events import application_status
+from app.events.application_status import WITHDRAWABLE
 from app.events.calendar import event_attachments
 from app.events.models import (
     Application,
@@ -59,11 +61,6 @@ LANGUAGES = ("de", "en")
 
 #: Statuses in which the applicant may still correct the answers (while the window is open).
 EDITABLE = (ApplicationStatus.UNCONFIRMED.value, ApplicationStatus.APPLIED.value)
-#: Statuses from which an applicant may withdraw.
-WITHDRAWABLE = (
-    ApplicationStatus.UNCONFIRMED.value, ApplicationStatus.APPLIED.value, ApplicationStatus.SELECTED.value,
-    ApplicationStatus.WAITLISTED.value, ApplicationStatus.NOT_SELECTED.value, ApplicationStatus.CONFIRMED.value,
-)
 #: Event statuses in which an application can still be confirmed by mail (before the draw).
 CONFIRMABLE_EVENT = (EventStatus.OPEN.value, EventStatus.CLOSED.value)
 #: Event statuses in which staff may add an application received by phone or on paper.
@@ -387,8 +384,8 @@ def confirm_application(token: str, signature: str) -> Application:
         raise ApplicationError(
             _l("The seats of this event have already been drawn; the application can no longer be confirmed."),
             "too_late")
-    application.status = ApplicationStatus.APPLIED.value
     application.confirmed_at = utcnow()
+    application_status.move(application, "confirm_email")
     db.session.flush()
     return application
 
@@ -427,12 +424,8 @@ def withdraw(application: Application, token: str | None = None) -> Application:
     """
     if not can_withdraw(application):
         raise ApplicationError(_l("This application cannot be withdrawn."), "not_withdrawable")
-    from app.voting.services import revoke_ticket_for_application
-
-    application.status = ApplicationStatus.WITHDRAWN.value
     application.updated_at = utcnow()
-    db.session.flush()
-    revoke_ticket_for_application(application, "withdrawn")  # the seat is given back: so is the ticket
+    application_status.move(application, "withdraw")  # the seat is given back (seat_released: the ticket too)
     if token and application.email:
         _send(application, "withdrawn", token)
     return application
@@ -479,9 +472,7 @@ def add_by_staff(event: Event, data: ApplicationData, staff_user, source: str) -
 
 def remove(application: Application) -> None:
     """Delete an application with its answers (staff); its ticket, if any, is revoked and kept."""
-    from app.voting.services import revoke_ticket_for_application
-
-    revoke_ticket_for_application(application, "removed")
+    application_status.release_seat(application, "removed")  # its ticket stops working (seat_released)
     log_action("application.remove", application, before={"status": application.status, "source": application.source})
     db.session.delete(application)
     db.session.flush()

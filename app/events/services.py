@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from app.audit.services import diff, log_action, snapshot
+from app.core import signals
 from app.core.labels import register_labels
 from app.core.models import utcnow
 from app.core.text import clean_text
@@ -222,22 +222,6 @@ ACTION_LABELS = register_labels("event.transition", {
 })
 
 
-#: Extra checks other features add to an action (see :func:`register_action_check`).
-_ACTION_CHECKS: dict[str, list[Callable[[Event], None]]] = {}
-
-
-def register_action_check(action: str, check: Callable[[Event], None]) -> None:
-    """Let another feature refuse a status action: ``check(event)`` raises :class:`EventError`.
-
-    The results feature uses it so that results are not published while voting is still open.
-    """
-    if action not in TRANSITIONS:
-        raise ValueError(f"unknown action {action!r}")
-    checks = _ACTION_CHECKS.setdefault(action, [])
-    if check not in checks:
-        checks.append(check)
-
-
 def application_count(event: Event) -> int:
     """All applications of the event, in any status (unconfirmed included)."""
     return db.session.execute(
@@ -260,8 +244,8 @@ def change_status(event: Event, action: str, now: datetime | None = None) -> Eve
     :param now: naive UTC "now" (for tests); default :func:`utcnow`.
     :raises EventError: ``unknown_action``, ``transition_not_allowed``, ``no_seats``,
         ``no_window``, ``window_order``, ``window_over``, ``has_applications``,
-        ``held_needs_no_seats``, ``not_yet_held``, a criteria code, or the code of a registered check
-        (e.g. ``voting_open`` from the results feature).
+        ``held_needs_no_seats``, ``not_yet_held``, a criteria code, or the code of a receiver of
+        ``event_action`` (e.g. ``voting_open`` from the results feature).
     """
     if action not in TRANSITIONS:
         raise EventError(_l("This action is not known."), "unknown_action")
@@ -285,8 +269,8 @@ def change_status(event: Event, action: str, now: datetime | None = None) -> Eve
         # "Held" ends the seat answers and opens the way to the results: not before the event has begun.
         raise EventError(_l("The event has not begun yet. Mark it as held once it has taken place."),
                          "not_yet_held")
-    for check in _ACTION_CHECKS.get(action, ()):
-        check(event)
+    # Other features may refuse the action (the signal ``event_action``; results: not while voting is open).
+    signals.event_action.send(event, action=action)
     before = event.status
     event.status = target
     db.session.flush()

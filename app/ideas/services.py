@@ -9,7 +9,7 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from app.audit.services import diff, log_action
 from app.accounts.models import User, UserRole
+from app.core import signals
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Event
@@ -35,9 +36,6 @@ MAX_TAGS_PER_IDEA = 12
 MAX_STAND_TITLE = 200
 MAX_STAND_DESCRIPTION = 1000
 
-#: Called with the ideas that were shown again, merged or un-merged (after the change is
-#: flushed). The measures feature registers one that restores "adopted" on ideas a measure holds.
-AFTER_VISIBILITY_CHANGE: list[Callable[[list[Idea]], None]] = []
 _CLIENT_ID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
 
@@ -270,8 +268,9 @@ def process_tags(process_id: int) -> list[tuple[Tag, int]]:
 
 
 def _visibility_changed(ideas: list[Idea]) -> None:
-    for hook in AFTER_VISIBILITY_CHANGE:
-        hook(ideas)
+    """Ideas were shown again, merged or un-merged (flushed): the signal ``idea_visibility_changed``
+    (the measures feature keeps "adopted" on the ideas a measure holds)."""
+    signals.idea_visibility_changed.send(ideas)
 
 
 def _log(idea: Idea, action: str, user: User | None, *, other: Idea | None = None, detail: dict | None = None) -> None:

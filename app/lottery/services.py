@@ -40,7 +40,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -53,11 +53,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import log_action
+from app.core import signals
 from app.core.mail import queue_mail
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.core.urls import absolute_url
+from app.events import application_status
 from app.events import services as event_services
+from app.events.application_status import RESET_ON_SUPERSEDE
 from app.events.calendar import event_attachments
 from app.events.models import Application, ApplicationStatus, Criterion, Event, EventStatus
 from app.extensions import db
@@ -99,11 +102,6 @@ MAX_DESCRIPTION = 400
 MAX_REASON = 2000
 SEAT_SALT = "ideenmarkt.lottery-seat"
 
-#: Application statuses reset to "applied" when a draw is superseded.
-RESET_ON_SUPERSEDE = (
-    ApplicationStatus.SELECTED.value, ApplicationStatus.WAITLISTED.value, ApplicationStatus.NOT_SELECTED.value,
-    ApplicationStatus.CONFIRMED.value, ApplicationStatus.DECLINED.value,
-)
 
 
 # ------------------------------------------------------------------ queries
@@ -481,19 +479,19 @@ def perform_draw(draw: LotteryDraw, user, number: Any, deadline: datetime | None
         entry.seat_since, entry.confirm_deadline = now, deadline
         application = entry.application
         if application is not None and application.status == ApplicationStatus.APPLIED.value:
-            application.status = ApplicationStatus.SELECTED.value
+            application_status.move(application, "select")
     for rank, pseudonym in enumerate(result.waiting_list, start=1):
         entry = by_pseudonym[pseudonym]
         entry.rank = rank
         application = entry.application
         if application is not None and application.status == ApplicationStatus.APPLIED.value:
-            application.status = ApplicationStatus.WAITLISTED.value
+            application_status.move(application, "waitlist")
     late = db.session.execute(
         sa.select(Application).where(Application.event_id == event.id,
                                      Application.status == ApplicationStatus.APPLIED.value)
     ).scalars().all()
     for application in late:
-        application.status = ApplicationStatus.NOT_SELECTED.value
+        application_status.move(application, "not_select")
 
     draw.number, draw.state = number, DrawState.DRAWN.value
     draw.drawn_at, draw.drawn_by_id, draw.confirm_deadline = now, getattr(user, "id", None), deadline
@@ -620,7 +618,7 @@ def fill_vacancies(draw: LotteryDraw, now: datetime | None = None, user=None,
         draw.replacements.append(replacement)
         admitted = next(e for e in entries if e.pseudonym == chosen)
         admitted.seat_since, admitted.confirm_deadline = now, replacement_deadline(draw.event, now)
-        admitted.application.status = ApplicationStatus.SELECTED.value
+        application_status.move(admitted.application, "admit")
         db.session.flush()
         log_action("lottery.replacement", replacement, event_id=draw.event_id, after={
             "position": position, "admitted": chosen, "released": replacement.declined,
@@ -669,20 +667,13 @@ def respond_to_seat(entry: LotteryEntry, accept: bool, now: datetime | None = No
         fill_vacancies(draw, now=now)
         return "expired"
     if accept:
-        application.status = ApplicationStatus.CONFIRMED.value
-        db.session.flush()
-        # A confirmed participant gets the ticket for check-in and voting (mailed through the outbox).
-        from app.voting.services import issue_ticket_for_application
-
-        issue_ticket_for_application(application)
+        # seat_confirmed: the participant gets the ticket for check-in and voting (mailed through the outbox).
+        application_status.move(application, "confirm_seat")
         return "confirmed"
-    from app.voting.services import revoke_ticket_for_application
-
-    application.status = ApplicationStatus.DECLINED.value
+    # seat_released: a confirmed participant's ticket stops working before the seat goes to the waiting list.
+    application_status.move(application, "decline_seat")
     _release(entry, "declined", now)
     db.session.flush()
-    # A confirmed participant's ticket stops working before the seat goes to the waiting list.
-    revoke_ticket_for_application(application, "declined")
     fill_vacancies(draw, now=now)
     return "declined"
 
@@ -727,7 +718,7 @@ def respond_on_behalf(application: Application, accept: bool, channel: str, user
 
 
 def _expire(entry: LotteryEntry, now: datetime) -> None:
-    entry.application.status = ApplicationStatus.DECLINED.value
+    application_status.move(entry.application, "expire")
     _release(entry, "expired", now)
     db.session.flush()
     if entry.application.email:
@@ -827,14 +818,10 @@ def supersede_draw(draw: LotteryDraw, user, reason: str, now: datetime | None = 
         sa.select(Application).where(Application.event_id == draw.event_id,
                                      Application.status.in_(RESET_ON_SUPERSEDE))
     ).scalars().all()
-    from app.voting.services import revoke_ticket_for_application
-
     for application in affected:
-        was_confirmed = application.status == ApplicationStatus.CONFIRMED.value
-        application.status = ApplicationStatus.APPLIED.value
-        if was_confirmed:
-            # The seat is gone with the draw; a new draw that seats them again gives a new code.
-            revoke_ticket_for_application(application, "superseded")
+        # A confirmed seat is gone with the draw (seat_released "superseded": the ticket stops working;
+        # a new draw that seats them again gives it a new code).
+        application_status.move(application, "reset")
     db.session.flush()
     log_action("lottery.supersede", draw, before={"state": DrawState.DRAWN.value if was_drawn
                                                   else DrawState.COMMITTED.value},
@@ -978,16 +965,6 @@ def _mail(application: Application, kind: str, entry: LotteryEntry | None = None
 # ------------------------------------------------------------------ representativeness
 
 
-#: Hook for the tickets feature: ``fn(event) -> set of application ids checked in``, or None.
-attendance_source: Callable[[Event], set[int] | None] | None = None
-
-
-def register_attendance_source(fn: Callable[[Event], set[int] | None]) -> None:
-    """Tickets register who checked in; the representativeness report then adds an "attended" column."""
-    global attendance_source
-    attendance_source = fn
-
-
 @dataclass
 class OptionShare:
     label: str
@@ -1015,7 +992,8 @@ def representativeness(event: Event) -> tuple[list[CriterionReport], dict[str, i
     """
     draw = _latest_drawn(event) or current_draw(event)
     members: dict[str, list[dict[str, str]]] = {g: [] for g in GROUPS[:-1]}
-    attended_ids = attendance_source(event) if attendance_source else None
+    # Who checked in, from the features that know (the signal ``attendance``: voting's check-in).
+    attended_ids = signals.collected_ids(signals.attendance.send(event))
     if draw is not None:
         answers = {a["pseudonym"]: a["answers"] for a in draw.record["applicants"]}
         for entry in _entries(draw):

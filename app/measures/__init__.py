@@ -9,14 +9,13 @@ from app.measures import views_manage, views_public  # noqa: E402,F401
 
 
 def init_app(app):
+    from app.core import signals
     from app.core.nav import register_staff_nav
     from app.core.uploads import limit_upload
-    from app.ideas import services as idea_services
     from app.measures import services
 
     register_staff_nav(_l("Measures"), "measures.overview", ("admin",), order=50)
-    if services._after_idea_visibility_change not in idea_services.AFTER_VISIBILITY_CHANGE:
-        idea_services.AFTER_VISIBILITY_CHANGE.append(services._after_idea_visibility_change)
+    signals.idea_visibility_changed.connect(services.after_idea_visibility_change)
     app.jinja_env.globals["measure_status_label"] = services.status_label
     app.jinja_env.globals["idea_measure_controls"] = views_manage.idea_measure_controls
     app.jinja_env.globals["measure_count"] = services.measure_count

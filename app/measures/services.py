@@ -368,8 +368,8 @@ def sync_idea_status(idea_ids: Sequence[int]) -> None:
                 .values(status=status).execution_options(synchronize_session="fetch"))
 
 
-def _after_idea_visibility_change(ideas: Sequence[Idea]) -> None:
-    """Hook for app.ideas: an idea was shown again, merged or un-merged."""
+def after_idea_visibility_change(ideas: Sequence[Idea]) -> None:
+    """Receiver of ``idea_visibility_changed``: ideas were shown again, merged or un-merged."""
     ids = {i.id for i in ideas}
     for idea in ideas:
         if idea.merged_into_id:

@@ -23,6 +23,7 @@ from flask import current_app
 
 from app.audit.services import jsonable, log_action
 from app.core.models import OutboxMail, RateLimitCounter, utcnow
+from app.events import application_status
 from app.events.models import Application, ApplicationStatus, Event, EventStatus
 from app.extensions import db
 
@@ -364,9 +365,7 @@ def erase_application(application: Application, now: datetime | None = None) -> 
     ).scalar_one()
     application_id, event_id = application.id, event.id
     if not in_lottery:
-        from app.voting.services import revoke_ticket_for_application
-
-        revoke_ticket_for_application(application, "erased")
+        application_status.release_seat(application, "erased")  # seat_released: its ticket stops working
         db.session.delete(application)
         db.session.flush()
         log_action("application.erased_by_applicant", target=None, event_id=event_id,
@@ -375,14 +374,10 @@ def erase_application(application: Application, now: datetime | None = None) -> 
 
     before = application.status
     if can_withdraw(application):
-        application.status = ApplicationStatus.WITHDRAWN.value
+        # The seat is given back: seat_released stops the ticket (first, so no dot is in flight below).
+        application_status.move(application, "erase")
     anonymise(application, now)
     ticket = db.session.execute(sa.select(Ticket).where(Ticket.application_id == application.id)).scalar_one_or_none()
-    if ticket is not None and application.status != ApplicationStatus.CONFIRMED.value:
-        # The seat is given back: the ticket stops working (first, so no dot is in flight below).
-        from app.voting.services import revoke_ticket_for_application
-
-        revoke_ticket_for_application(application, "erased")
     if ticket is not None and ticket.checked_in_at is None and not db.session.execute(
             sa.select(sa.func.count()).select_from(Dot).where(Dot.ticket_id == ticket.id)).scalar_one():
         db.session.delete(ticket)

@@ -18,10 +18,10 @@ def init_app(app):
     from app.core.start import register_start_steps
     from app.results import start
 
-    from app.events.services import register_action_check
+    from app.core import signals
     from app.results import display, services
 
-    register_action_check("publish", services.check_publishable)
+    signals.event_action.connect(services.refuse_publishing_while_voting)
     register_staff_nav(_l("Results"), "results.dashboard_index", ("admin", "council"), order=60)
     register_start_steps(start.start_steps)
 

@@ -22,7 +22,7 @@ Public scopes only ever cover events whose results are published.
 The functions other features build on (names are stable):
 
 =============================  ===============================================================
-:func:`check_publishable`      refuses ``publish`` while voting is open (events calls it)
+:func:`check_publishable`      refuses ``publish`` while voting is open (signal ``event_action``)
 :func:`prepared`               count the dots of a scope once for a page (temporary table)
 :func:`make_scope`             validated filters → :class:`Scope` (raises :class:`ResultsError`)
 :func:`event_scope`            the scope of one event (public or staff)
@@ -86,11 +86,17 @@ class ResultsError(Exception):
 # ------------------------------------------------------------------ publishing
 
 
+def refuse_publishing_while_voting(event: Event, action: str) -> None:
+    """Receiver of the signal ``event_action``: :func:`check_publishable` for ``publish``."""
+    if action == "publish":
+        check_publishable(event)
+
+
 def check_publishable(event: Event) -> None:
     """Refuse to publish an event's results while its voting is still open (one query).
 
-    Registered with :func:`app.events.services.register_action_check` for the ``publish``
-    action: publishing never closes the vote behind the admin's back.
+    Checked on the ``publish`` action (:func:`refuse_publishing_while_voting`):
+    publishing never closes the vote behind the admin's back.
 
     :raises EventError: ``voting_open``.
     """

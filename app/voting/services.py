@@ -10,7 +10,8 @@ every accepted dot and no dot is accepted after them.
 
 A ticket of an application is valid only while the application holds its seat as
 confirmed: giving the seat back (decline, withdraw, erase, a superseded draw, removal
-by staff) calls :func:`revoke_ticket_for_application`, which sets ``Ticket.revoked_at``
+by staff) sends the signal ``seat_released``, whose receiver :func:`on_seat_released` calls
+:func:`revoke_ticket_for_application`, which sets ``Ticket.revoked_at``
 in the same transaction; :func:`check_ticket` is the one place that refuses such a
 ticket (``ticket_revoked``). The dot ``INSERT`` repeats the check in its ``WHERE``, and
 the revoke fences off dot writers like the close does, so no dot is stored once the
@@ -362,6 +363,23 @@ def revoke_ticket_for_application(application: Application, reason: str) -> Tick
     log_action("voting.ticket_revoke", ticket, before={"revoked_at": None},
                after={"revoked_at": ticket.revoked_at, "reason": reason})
     return ticket
+
+
+def on_seat_confirmed(application: Application, **_kwargs) -> None:
+    """Receiver of ``seat_confirmed``: the participant's ticket (mailed through the outbox)."""
+    issue_ticket_for_application(application)
+
+
+def on_seat_released(application: Application, *, reason: str, **_kwargs) -> None:
+    """Receiver of ``seat_released``: the ticket of a seat given back stops working."""
+    revoke_ticket_for_application(application, reason)
+
+
+def attended_applications(event: Event) -> set[int]:
+    """Receiver of ``attendance``: the applications whose ticket was checked in at ``event`` (one query)."""
+    return set(db.session.execute(
+        sa.select(Ticket.application_id).where(Ticket.event_id == event.id, Ticket.checked_in_at.is_not(None),
+                                               Ticket.application_id.is_not(None))).scalars())
 
 
 TICKET_REVOKED = _l("This ticket is no longer valid: the seat was declined or given back.")
