@@ -4,18 +4,18 @@ from __future__ import annotations
 from flask import request
 from flask_babel import lazy_gettext as _l
 
+from app.core.domain import DomainError
+
 #: Largest id the database stores (PostgreSQL ``integer``); larger ones cannot exist.
 MAX_ID = 2**31 - 1
 
 
-class ApiError(Exception):
+class ApiError(DomainError):
     """An error answered as ``{"error": {"code", "status", "title", "message"}}``."""
 
     def __init__(self, status: int, message, code: str):
-        super().__init__(str(message))
+        super().__init__(code, message)
         self.status = status
-        self.message = message
-        self.code = code
 
 
 def not_found(message=None) -> ApiError:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from app.api.errors import MAX_ID, not_found
 from app.events.models import Event, EventStatus, Process
+from app.events.services import public_event
 from app.extensions import db
 from app.ideas.models import Stand
 
@@ -33,8 +34,9 @@ def public_process_or_404(process_id: int) -> Process:
 
 
 def public_event_or_404(event_id: int) -> Event:
-    event = db.session.get(Event, event_id) if 0 < event_id <= MAX_ID else None
-    if event is None or event.status == EventStatus.DRAFT.value:
+    """:func:`app.events.services.public_event`, with the API's JSON 404."""
+    event = public_event(event_id)
+    if event is None:
         raise not_found()
     return event
 

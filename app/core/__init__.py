@@ -14,8 +14,10 @@ def init_app(app):
     from flask_babel import get_locale
 
     from app.core.text import linkify, nest_quotes
+    from app.core.urls import absolute_url
 
     app.jinja_env.filters["linkify"] = linkify
+    app.jinja_env.globals["absolute_url"] = absolute_url
     app.jinja_env.filters["quoted"] = lambda text: nest_quotes(text, str(get_locale() or "de"))
     errors.register(app)
     nav.init_app(app)

@@ -41,13 +41,14 @@ import smtplib
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import click
 import sqlalchemy as sa
-from flask import Flask, after_this_request, current_app, g, has_request_context, request
+from flask import Flask, after_this_request, current_app, g, has_request_context, render_template, request
+from flask_babel import force_locale
 from flask.cli import AppGroup
 from flask_mail import Message
 
@@ -103,6 +104,25 @@ def queue_mail(recipient: str, subject: str, text: str, html: str | None = None,
     if has_request_context() and current_app.config.get("MAIL_SEND_AFTER_REQUEST", True):
         _deliver_after_response()
     return entry
+
+
+def queue_templated_mail(recipient: str, language: str | None, subject, template: str, context: dict,
+                         *, localised: Callable[[], dict] | None = None,
+                         attachments: Iterable[Attachment] = ()) -> OutboxMail:
+    """Render a mail in the recipient's language and queue it (:func:`queue_mail`).
+
+    :param language: the recipient's language (``de``, ``en``); None: the default.
+    :param subject: a lazily translated text (``lazy_gettext``), rendered in ``language``.
+    :param template: ``<template>.txt`` and ``<template>.html`` are rendered with ``context``.
+    :param localised: returns more context that must be computed in ``language`` (labels, images with text).
+    """
+    with force_locale(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        if localised is not None:
+            context = {**context, **localised()}
+        subject_text = str(subject)
+        text = render_template(f"{template}.txt", **context)
+        html = render_template(f"{template}.html", **context)
+    return queue_mail(recipient, subject_text, text, html, attachments=attachments)
 
 
 

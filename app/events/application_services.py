@@ -25,8 +25,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -34,9 +33,10 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import log_action
+from app.core.domain import DomainError
 from app.core.formatting import format_moment
 from app.core.labels import register_labels
-from app.core.mail import queue_mail
+from app.core.mail import queue_templated_mail
 from app.core.models import utcnow
 from app.core.text import clean_text, normalise_email
 from app.core.urls import absolute_url
@@ -80,15 +80,15 @@ SOURCE_LABELS = register_labels("application.source",
                                 {"online": _l("online"), "phone": _l("by phone"), "paper": _l("on paper")})
 
 
-class ApplicationError(Exception):
-    """A domain rule refused the operation. ``code`` is stable; ``message`` is translatable."""
+class ApplicationError(DomainError):
+    """A domain rule refused the operation. ``code`` is stable; ``message`` is translatable;
+    ``field`` the form field the problem belongs to, if any."""
 
     def __init__(self, message, code: str, field: str | None = None):
-        super().__init__(str(code))
-        self.message = message
-        self.code = code
-        #: The form field the problem belongs to, if any.
-        self.field = field
+        super().__init__(code, message, field)
+
+    def __str__(self) -> str:
+        return self.code
 
 
 @dataclass
@@ -245,17 +245,15 @@ def _send(application: Application, kind: str, token: str) -> None:
         "confirm_url": confirm_url, "hours": current_app.config["APPLICATION_CONFIRM_HOURS"],
         "status_label": STATUS_LABELS.get(application.status, application.status),
     }
-    with force_locale(application.language):
-        subjects = {
-            "confirm": _("Please confirm your application: %(title)s", title=application.event.title),
-            "already": _("Your application: %(title)s", title=application.event.title),
-            "added": _("Your application: %(title)s", title=application.event.title),
-            "withdrawn": _("Application withdrawn: %(title)s", title=application.event.title),
-        }
-        text = render_template(f"events/mail/application_{kind}.txt", **context)
-        html = render_template(f"events/mail/application_{kind}.html", **context)
+    subjects = {
+        "confirm": _l("Please confirm your application: %(title)s", title=application.event.title),
+        "already": _l("Your application: %(title)s", title=application.event.title),
+        "added": _l("Your application: %(title)s", title=application.event.title),
+        "withdrawn": _l("Application withdrawn: %(title)s", title=application.event.title),
+    }
     attachments = event_attachments(application.event) if kind != "withdrawn" else []
-    queue_mail(application.email, subjects[kind], text, html, attachments=attachments)
+    queue_templated_mail(application.email, application.language, subjects[kind],
+                         f"events/mail/application_{kind}", context, attachments=attachments)
 
 
 # ------------------------------------------------------------------ residents

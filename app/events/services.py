@@ -22,12 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from app.audit.services import diff, log_action, snapshot
+from app.core.domain import DomainError
 from app.core import signals
 from app.core.labels import register_labels
+from app.core.security import MAX_ID
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Application, Criterion, CriterionOption, Event, EventStatus, Process
@@ -49,7 +52,7 @@ EVENT_STATUS_LABELS = register_labels("event.status", {
 })
 
 
-class EventError(Exception):
+class EventError(DomainError):
     """A refused change to a process, an event or its criteria.
 
     :ivar message: translatable text for the user.
@@ -57,9 +60,7 @@ class EventError(Exception):
     """
 
     def __init__(self, message, code: str):
-        super().__init__(str(message))
-        self.message = message
-        self.code = code
+        super().__init__(code, message)
 
 
 # ------------------------------------------------------------------ processes
@@ -527,6 +528,20 @@ def check_criteria_fit(criteria: list[Criterion], seats: int) -> None:
 
 
 # ------------------------------------------------------------------ queries for pages
+
+
+def public_event(event_id: int) -> Event | None:
+    """The event, if the public may see it (every status but draft); else None (one query)."""
+    event = db.session.get(Event, event_id) if 0 < event_id <= MAX_ID else None
+    return event if event is not None and event.status != EventStatus.DRAFT.value else None
+
+
+def public_event_or_404(event_id: int) -> Event:
+    """:func:`public_event` for a public page: drafts do not exist for the public (404)."""
+    event = public_event(event_id)
+    if event is None:
+        abort(404)
+    return event
 
 
 def public_events(process: Process) -> list[Event]:

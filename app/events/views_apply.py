@@ -12,15 +12,9 @@ from app.events import bp
 from app.events import application_services as services
 from app.events.application_forms import HONEYPOT, apply_form, manage_form
 from app.events.application_services import ApplicationData, ApplicationError
-from app.events.models import Event, EventStatus
+from app.events.models import Event
+from app.events.services import public_event_or_404
 from app.extensions import db
-
-
-def get_public_event_or_404(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None or event.status == EventStatus.DRAFT.value:
-        abort(404)
-    return event
 
 
 def get_application_or_404(token: str):
@@ -50,7 +44,7 @@ def _closed(event: Event, status: int):
 @public
 @ratelimit.limit("APPLY_RATE_LIMIT", methods=["POST"], refund_when=_unavailable, keep_form=True)
 def apply(event_id: int):
-    event = get_public_event_or_404(event_id)
+    event = public_event_or_404(event_id)
     if not services.window_is_open(event):
         return _closed(event, 409 if request.method == "POST" else 200)
     form = apply_form(event)
@@ -81,7 +75,7 @@ def apply(event_id: int):
 @bp.route("/events/<int:event_id>/apply/sent")
 @public
 def apply_sent(event_id: int):
-    event = get_public_event_or_404(event_id)
+    event = public_event_or_404(event_id)
     return render_template("events/apply_sent.html", event=event)
 
 

@@ -6,16 +6,8 @@ from flask import Response, abort, render_template
 
 from app.core.access import public
 from app.events import bp, calendar, services
-from app.events.models import Event, EventStatus, Process
+from app.events.models import Process
 from app.extensions import db
-
-
-def get_public_event_or_404(event_id: int) -> Event:
-    """An event the public may see: drafts do not exist for them."""
-    event = db.session.get(Event, event_id)
-    if event is None or event.status == EventStatus.DRAFT.value:
-        abort(404)
-    return event
 
 
 @bp.route("/processes")
@@ -38,7 +30,7 @@ def process_detail(process_id: int):
 @bp.route("/events/<int:event_id>")
 @public
 def event_detail(event_id: int):
-    event = get_public_event_or_404(event_id)
+    event = services.public_event_or_404(event_id)
     from app.ideas.models import Stand
 
     stands = db.session.execute(
@@ -51,7 +43,7 @@ def event_detail(event_id: int):
 @bp.route("/events/<int:event_id>/calendar.ics")
 @public
 def event_ics(event_id: int):
-    event = get_public_event_or_404(event_id)
+    event = services.public_event_or_404(event_id)
     if event.starts_at is None:
         abort(404)
     return Response(

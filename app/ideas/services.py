@@ -17,6 +17,7 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
 from app.audit.services import diff, log_action
+from app.core.domain import DomainError
 from app.accounts.models import User, UserRole
 from app.core import signals
 from app.core.models import utcnow
@@ -39,13 +40,11 @@ MAX_STAND_DESCRIPTION = 1000
 _CLIENT_ID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
 
-class IdeaError(Exception):
+class IdeaError(DomainError):
     """A rule of the ideas feature was broken; ``code`` is stable for tests."""
 
     def __init__(self, message, code: str):
-        super().__init__(str(message))
-        self.message = message
-        self.code = code
+        super().__init__(code, message)
 
 
 TOO_MANY_TAGS = lazy_ngettext("An idea can have at most %(num)d tag.", "An idea can have at most %(num)d tags.",

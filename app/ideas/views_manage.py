@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.access import staff_required
+from app.core.domain import error_body
 from app.core.urls import absolute_url
 from app.events.models import Event
 from app.extensions import db
@@ -81,7 +82,7 @@ def commit_retrying(operation: Callable[[], T], attempts: int = 3) -> T:
 
 
 def json_error(exc: IdeaError, status: int = 422):
-    return jsonify({"error": {"code": exc.code, "message": str(exc.message)}}), status
+    return jsonify(error_body(exc, status)), status
 
 
 def json_body() -> dict:

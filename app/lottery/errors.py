@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from app.core.domain import DomainError
+
 #: Every code a :class:`LotteryError` may carry, with what it means.
 ERROR_CODES: Mapping[str, str] = {
     "empty": "the applicant list is empty",
@@ -34,7 +36,7 @@ ERROR_CODES: Mapping[str, str] = {
 }
 
 
-class LotteryError(Exception):
+class LotteryError(DomainError):
     """A lottery operation could not be carried out; nothing was changed.
 
     :param code: stable machine-readable code, one of :data:`ERROR_CODES`.
@@ -47,13 +49,7 @@ class LotteryError(Exception):
     def __init__(self, code: str, message: Any, details: Mapping[str, Any] | None = None) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"unknown LotteryError code {code!r}")
-        self.code = code
-        self.message = message
-        self.details: dict[str, Any] = dict(details or {})
-        super().__init__(code, message)
-
-    def __str__(self) -> str:
-        return str(self.message)
+        super().__init__(code, message, details=details)
 
     def __repr__(self) -> str:
         return f"LotteryError(code={self.code!r}, message={str(self.message)!r})"

@@ -43,8 +43,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
-from flask_babel import force_locale, format_decimal
+from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -54,7 +54,7 @@ from sqlalchemy.orm import selectinload
 
 from app.audit.services import log_action
 from app.core import signals
-from app.core.mail import queue_mail
+from app.core.mail import queue_templated_mail
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.core.urls import absolute_url
@@ -947,19 +947,17 @@ def _mail(application: Application, kind: str, entry: LotteryEntry | None = None
                    lottery_url=absolute_url("lottery.public_lottery", event_id=event.id))
     if entry is not None:
         context["seat_url"] = absolute_url("lottery.seat", token=seat_token(entry))
-    with force_locale(application.language):
-        subjects = {
-            "selected": _("You have been drawn: %(title)s", title=event.title),
-            "admitted": _("A seat has become free for you: %(title)s", title=event.title),
-            "waitlisted": _("You are on the waiting list: %(title)s", title=event.title),
-            "not_selected": _("The seats have been drawn: %(title)s", title=event.title),
-            "expired": _("Your seat has lapsed: %(title)s", title=event.title),
-            "redraw": _("The lottery will be repeated: %(title)s", title=event.title),
-        }
-        text = render_template(f"lottery/mail/{kind}.txt", **context)
-        html = render_template(f"lottery/mail/{kind}.html", **context)
+    subjects = {
+        "selected": _l("You have been drawn: %(title)s", title=event.title),
+        "admitted": _l("A seat has become free for you: %(title)s", title=event.title),
+        "waitlisted": _l("You are on the waiting list: %(title)s", title=event.title),
+        "not_selected": _l("The seats have been drawn: %(title)s", title=event.title),
+        "expired": _l("Your seat has lapsed: %(title)s", title=event.title),
+        "redraw": _l("The lottery will be repeated: %(title)s", title=event.title),
+    }
     attachments = event_attachments(event) if kind in SEAT_OFFERS else []
-    queue_mail(application.email, subjects[kind], text, html, attachments=attachments)
+    queue_templated_mail(application.email, application.language, subjects[kind], f"lottery/mail/{kind}",
+                         context, attachments=attachments)
 
 
 # ------------------------------------------------------------------ representativeness

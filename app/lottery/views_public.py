@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from app.core.access import public
 from app.core.logs import log_event
-from app.events.views_public import get_public_event_or_404
+from app.events.services import public_event_or_404
 from app.extensions import db
 from app.lottery import bp, services
 from app.lottery.errors import LotteryError
@@ -16,7 +16,7 @@ from app.lottery.models import DrawState
 @bp.route("/events/<int:event_id>/lottery")
 @public
 def public_lottery(event_id: int):
-    event = get_public_event_or_404(event_id)
+    event = public_event_or_404(event_id)
     draws = services.draws_of(event)
     current = next((d for d in draws if d.is_active), None)
     audit = services.audit_of(current) if current is not None else None
@@ -28,7 +28,7 @@ def public_lottery(event_id: int):
 @public
 def audit_download(event_id: int):
     """The current draw's audit file; ``?attempt=N`` for an earlier (superseded) one."""
-    event = get_public_event_or_404(event_id)
+    event = public_event_or_404(event_id)
     draws = services.draws_of(event)
     attempt = request.args.get("attempt", type=int)
     if attempt is not None:

@@ -9,12 +9,11 @@ opt-out link that works without login.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.core.mail import queue_mail
+from app.core.mail import queue_templated_mail
 from app.core.urls import absolute_url
 from app.events.models import Application, ApplicationStatus, Event, EventStatus, Process
 from app.extensions import db
@@ -99,7 +98,7 @@ def recipients(measure: Measure) -> dict[str, list[Application]]:
 
 def queue_status_mails(measure: Measure, change: MeasureStatusChange) -> int:
     """Queue one mail per opted-in address for this status change; returns how many."""
-    from app.measures.services import status_label
+    from app.measures.services import STATUS_LABELS, status_label  # services imports this module
 
     process = db.session.get(Process, measure.process_id)
     page_url = absolute_url("measures.outcome", process_id=measure.process_id) + f"#measure-{measure.id}"
@@ -112,13 +111,11 @@ def queue_status_mails(measure: Measure, change: MeasureStatusChange) -> int:
             "page_url": page_url, "language": first.language,
             "optout_url": absolute_url("measures.optout", mail_token=optout_token([a.id for a in applications])),
         }
-        with force_locale(first.language):
-            context["status"] = status_label(change.to_status)
-            context["old_status"] = status_label(change.from_status) if change.from_status else ""
-            subject = _("What became of the ideas: “%(title)s” is now %(status)s", title=measure.title,
-                        status=context["status"])
-            text = render_template("measures/mail/status_changed.txt", **context)
-            html = render_template("measures/mail/status_changed.html", **context)
-        queue_mail(email, subject, text, html)
+        subject = _l("What became of the ideas: “%(title)s” is now %(status)s", title=measure.title,
+                     status=STATUS_LABELS.get(change.to_status, change.to_status))
+        queue_templated_mail(email, first.language, subject, "measures/mail/status_changed", context,
+                             localised=lambda: {
+                                 "status": status_label(change.to_status),
+                                 "old_status": status_label(change.from_status) if change.from_status else ""})
         count += 1
     return count

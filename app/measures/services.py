@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.audit.services import diff, log_action, snapshot
+from app.core.domain import DomainError
 from app.core.formatting import format_day
 from app.core.labels import register_labels
 from app.core.models import utcnow
@@ -59,14 +60,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class MeasureError(Exception):
+class MeasureError(DomainError):
     """A rule of the measures feature was broken; ``code`` is stable for tests."""
 
     def __init__(self, message, code: str, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.code = code
-        self.field = field
+        super().__init__(code, message, field)
 
 
 def status_label(status: str) -> str:

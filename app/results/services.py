@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.core.domain import DomainError
 from app.core.security import MAX_ID
 from app.events.models import (
     Application, ApplicationAnswer, ApplicationStatus, Criterion, CriterionOption, Event, EventStatus, Process,
@@ -74,13 +75,11 @@ SEATED_STATUSES = (ApplicationStatus.SELECTED.value, ApplicationStatus.CONFIRMED
                    ApplicationStatus.DECLINED.value)
 
 
-class ResultsError(Exception):
+class ResultsError(DomainError):
     """A filter does not fit the process; ``code`` is stable for tests, ``message`` translatable."""
 
     def __init__(self, message, code: str):
-        super().__init__(str(message))
-        self.message = message
-        self.code = code
+        super().__init__(code, message)
 
 
 # ------------------------------------------------------------------ publishing

@@ -28,15 +28,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
-from flask import render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from app.audit.services import diff, log_action, snapshot
+from app.core.domain import DomainError
 from app.accounts.models import User
-from app.core.mail import Attachment, queue_mail
+from app.core.mail import Attachment, queue_templated_mail
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.core.urls import absolute_url
@@ -57,13 +56,11 @@ MAX_NAME_LENGTH = 200
 RECEIPT_VERSION = "ideenmarkt-receipt-v1"
 
 
-class VotingError(Exception):
+class VotingError(DomainError):
     """A rule of voting was broken; ``code`` is stable for tests, ``message`` translatable."""
 
     def __init__(self, message, code: str):
-        super().__init__(str(message))
-        self.message = message
-        self.code = code
+        super().__init__(code, message)
 
 
 # -- dialect helpers ------------------------------------------------------------------------
@@ -263,7 +260,7 @@ def ticket_of(application: Application) -> Ticket | None:
 
 def issue_ticket_for_application(application: Application, *, user: User | None = None,
                                  send_mail: bool = True) -> Ticket:
-    """The hook for the lottery's confirm step: the ticket of a participant who confirmed a seat.
+    """The ticket of a participant who confirmed a seat (the signal ``seat_confirmed``, :func:`on_seat_confirmed`).
 
     Idempotent: a second call returns the existing ticket and sends no second mail.
     Call it in the same transaction that sets ``status = "confirmed"`` (it flushes,
@@ -338,7 +335,7 @@ REVOKE_REASONS = ("declined", "withdrawn", "erased", "superseded", "removed")
 
 
 def revoke_ticket_for_application(application: Application, reason: str) -> Ticket | None:
-    """The hook for every path that takes a seat back from ``application``: its ticket stops working.
+    """A seat was taken back from ``application`` (the signal ``seat_released``): its ticket stops working.
 
     Call it in the transaction that changes the application (it flushes, the caller
     commits). Dots the ticket gave before stay counted: the vote happened while the
@@ -439,13 +436,11 @@ def send_ticket_mail(ticket: Ticket) -> None:
                "code": format_code(ticket.code), "url": ticket_url(ticket),
                "vote_url": absolute_url("voting.vote", event_id=ticket.event_id),
                "qr_filename": ticket_qr_filename(ticket)}
-    with force_locale(application.language):
-        context["qr"] = ticket_qr(ticket, _("QR code of your ticket"))
-        subject = _("Your ticket: %(title)s", title=ticket.event.title)
-        text = render_template("voting/mail/ticket.txt", **context)
-        html = render_template("voting/mail/ticket.html", **context)
     qr = Attachment(context["qr_filename"], "image/png", qr_png(context["url"]))
-    queue_mail(application.email, subject, text, html, attachments=[qr, *event_attachments(ticket.event)])
+    queue_templated_mail(application.email, application.language,
+                         _l("Your ticket: %(title)s", title=ticket.event.title), "voting/mail/ticket", context,
+                         localised=lambda: {"qr": ticket_qr(ticket, _("QR code of your ticket"))},
+                         attachments=[qr, *event_attachments(ticket.event)])
 
 
 def find_ticket(event: Event, raw_code: object) -> Ticket:

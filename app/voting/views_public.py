@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.core.access import public
+from app.core.domain import error_body
 from app.core.logs import log_event
 from app.core import ratelimit
-from app.events.models import Event, EventStatus
+from app.events.models import Event
+from app.events.services import public_event_or_404
 from app.extensions import db
 from app.voting import bp, services
 from app.voting.forms import CodeForm, EmptyForm
@@ -34,13 +36,6 @@ def _not_a_wrong_code(response) -> bool:
     Every attempt is charged before it is checked and the others are given back, so
     simultaneous guesses cannot pass the limit."""
     return response.status_code not in (404, 422)
-
-
-def get_public_event(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None or event.status == EventStatus.DRAFT.value:
-        abort(404)
-    return event
 
 
 def session_ticket(event: Event) -> Ticket | None:
@@ -91,7 +86,7 @@ def wants_json() -> bool:
                  keep_form=True)
 def vote(event_id: int):
     """The voting page: the code form, or (with a ticket in the session) the ideas and the dots."""
-    event = get_public_event(event_id)
+    event = public_event_or_404(event_id)
     ticket = session_ticket(event)
     error = None
     if ticket is not None and request.method == "GET":
@@ -126,7 +121,7 @@ def vote(event_id: int):
 @ratelimit.limit("VOTING_CODE_RATE_LIMIT", scope="voting-code", refund_when=_not_a_wrong_code)
 def ticket_link(event_id: int, code: str):
     """The QR link: log the ticket in and continue on the code-free voting page."""
-    event = get_public_event(event_id)
+    event = public_event_or_404(event_id)
     try:
         ticket = services.find_ticket(event, code)
     except VotingError as exc:
@@ -140,7 +135,7 @@ def ticket_link(event_id: int, code: str):
 def _dot_response(event_id: int, result: services.DotResult | None, error: VotingError | None):
     if wants_json():
         if error is not None:
-            return jsonify({"error": {"code": error.code, "message": str(error.message)}}), 409
+            return jsonify(error_body(error, 409)), 409
         return jsonify({"idea_id": result.idea_id, "mine": result.mine, "remaining": result.remaining,
                         "scope_id": result.scope_id})
     if error is not None:
@@ -151,7 +146,7 @@ def _dot_response(event_id: int, result: services.DotResult | None, error: Votin
 
 def _dot_by_full_path(event_id: int, op: str) -> services.DotResult | None:
     """Give or take back a dot with the ticket object; None if this browser holds no ticket."""
-    ticket = session_ticket(get_public_event(event_id))
+    ticket = session_ticket(public_event_or_404(event_id))
     if ticket is None:
         return None
     if op == "remove":
@@ -163,7 +158,7 @@ def _dot_by_full_path(event_id: int, op: str) -> services.DotResult | None:
 
 def _no_ticket(event_id: int):
     if wants_json():
-        return jsonify({"error": {"code": "no_ticket", "message": _("Please enter your ticket code first.")}}), 401
+        return jsonify(error_body(VotingError(_("Please enter your ticket code first."), "no_ticket"), 401)), 401
     flash(_("Please enter your ticket code first."), "error")
     return redirect(url_for("voting.vote", event_id=event_id))
 
@@ -197,7 +192,7 @@ def dot(event_id: int):
 @public
 def release(event_id: int):
     """Take back the dots on ideas that the moderators removed."""
-    event = get_public_event(event_id)
+    event = public_event_or_404(event_id)
     ticket = session_ticket(event)
     if ticket is not None:
         try:
@@ -214,7 +209,7 @@ def release(event_id: int):
 @public
 def leave(event_id: int):
     """Forget the ticket in this browser (on a shared device)."""
-    event = get_public_event(event_id)
+    event = public_event_or_404(event_id)
     _forget(event)
     flash(_("This device has forgotten your ticket."), "success")
     return redirect(url_for("voting.vote", event_id=event.id))
@@ -224,7 +219,7 @@ def leave(event_id: int):
 @public
 def results(event_id: int):
     """After voting closed: the totals and every voter's receipt, so anyone can check their vote."""
-    event = get_public_event(event_id)
+    event = public_event_or_404(event_id)
     settings = services.settings_for(event)
     if settings.state != VotingState.CLOSED.value:
         return render_template("voting/results_pending.html", event=event, settings=settings)
