@@ -166,6 +166,19 @@ class Config:
     JSON_MAX_BYTES = 256 * 1024
     JSON_MAX_DEPTH = 20
 
+    # Accessibility (app/accessibility): the statement's contact and the sign-language videos.
+    #: The dedicated contact for barriers named in the accessibility statement.
+    ACCESSIBILITY_CONTACT_NAME = "Ansprechstelle für digitale Barrierefreiheit"
+    ACCESSIBILITY_CONTACT_EMAIL = "barrierefreiheit@example.org"
+    ACCESSIBILITY_CONTACT_PHONE = ""
+    #: Date of the last review of the statement (ISO); empty: the statement's date.
+    ACCESSIBILITY_REVIEWED_DATE = ""
+    #: Where uploaded files (sign-language videos) are kept; empty: ``instance/media``. With
+    #: several app machines, a directory all of them share (NFS) or the same synchronised copy.
+    MEDIA_DIR = ""
+    #: Largest sign-language video accepted (bytes); an upload also stays within MAX_CONTENT_LENGTH.
+    SIGN_LANGUAGE_VIDEO_MAX_BYTES = 55 * 1024 * 1024
+
     # Applications and the mail outbox (events feature, app/core/mail.py).
     #: Application form submissions per client.
     APPLY_RATE_LIMIT = "10 per hour"

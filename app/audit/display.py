@@ -12,6 +12,8 @@ from app.core.labels import Labels, labels_for
 
 #: Every action code passed to ``log_action`` in words (a test checks that none is missing).
 ACTION_LABELS = Labels({
+    "accessibility.video_delete": _l("Sign-language video removed"),
+    "accessibility.video_upload": _l("Sign-language video uploaded"),
     "application.add": _l("Application added by staff"),
     "application.erased_by_applicant": _l("Application erased by the applicant"),
     "application.export": _l("Applications exported"),
@@ -92,6 +94,7 @@ FIELD_LABELS = Labels({
     "date": _l("Date"),
     "deleted": _l("Applications deleted"),
     "description": _l("Description"),
+    "easy_summary": _l("Summary in Leichte Sprache"),
     "dots_per_ticket": _l("Dots per ticket"),
     "ends_at": _l("End"),
     "expired": _l("Seats expired"),
@@ -170,6 +173,7 @@ TARGET_LABELS = Labels({
     "stand": _l("Stand"),
     "ticket": _l("Ticket"),
     "user": _l("Account"),
+    "sign_language_video": _l("Sign-language video"),
     "voting_settings": _l("Voting settings"),
     "wall_link": _l("Wall link"),
 })

@@ -70,12 +70,16 @@ def utc_to_local(value: datetime) -> datetime:
 class ProcessForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_line])
     description = TextAreaField(_l("Description"), validators=[Length(max=MAX_MARKDOWN)], filters=[_text])
+    easy_summary = TextAreaField(_l("Summary in Leichte Sprache"), validators=[Length(max=MAX_MARKDOWN)],
+                                 filters=[_text])
     stakeholder_groups = TextAreaField(_l("Stakeholder groups"), validators=[Length(max=5000)], filters=[_text])
 
 
 class EventForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_line])
     description = TextAreaField(_l("Description"), validators=[Length(max=MAX_MARKDOWN)], filters=[_text])
+    easy_summary = TextAreaField(_l("Summary in Leichte Sprache"), validators=[Length(max=MAX_MARKDOWN)],
+                                 filters=[_text])
     place = StringField(lazy_pgettext("venue", "Place"), validators=[Length(max=300)], filters=[_line])
     starts_at = LocalDateTimeField(_l("Starts"), validators=[Optional()])
     ends_at = LocalDateTimeField(_l("Ends"), validators=[Optional()])

@@ -35,6 +35,8 @@ class Process(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     #: Markdown, rendered safely.
     description: Mapped[str] = mapped_column(Text, default="")
+    #: A summary in Leichte Sprache (Markdown), shown on the process page (BITV 2.0 § 4).
+    easy_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: The stakeholder groups offered for this process's events, one per line.
     stakeholder_groups: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -65,6 +67,8 @@ class Event(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     #: Markdown, rendered safely (no raw HTML survives).
     description: Mapped[str] = mapped_column(Text, default="")
+    #: A summary in Leichte Sprache (Markdown), shown on the event page (BITV 2.0 § 4).
+    easy_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     place: Mapped[str] = mapped_column(String(300), default="")
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]

@@ -66,36 +66,40 @@ class EventError(DomainError):
 # ------------------------------------------------------------------ processes
 
 
-def create_process(title: str, description: str = "", stakeholder_groups: str = "") -> Process:
+def create_process(title: str, description: str = "", stakeholder_groups: str = "", easy_summary: str = "") -> Process:
     """Create a participation process.
 
     :param stakeholder_groups: one group per line (offered when creating its events).
+    :param easy_summary: a summary in Leichte Sprache (Markdown).
     :raises EventError: ``title_missing`` if the title is empty.
     """
     process = Process()
-    _apply_process_fields(process, title, description, stakeholder_groups)
+    _apply_process_fields(process, title, description, stakeholder_groups, easy_summary)
     db.session.add(process)
     db.session.flush()
     log_action("process.create", process, after=snapshot(process))
     return process
 
 
-def update_process(process: Process, title: str, description: str = "", stakeholder_groups: str = "") -> Process:
-    """Change a process's title, description and stakeholder groups."""
+def update_process(process: Process, title: str, description: str = "", stakeholder_groups: str = "",
+                   easy_summary: str = "") -> Process:
+    """Change a process's title, description, stakeholder groups and Leichte-Sprache summary."""
     before = snapshot(process)
-    _apply_process_fields(process, title, description, stakeholder_groups)
+    _apply_process_fields(process, title, description, stakeholder_groups, easy_summary)
     db.session.flush()
     log_action("process.edit", process, **diff(before, process))
     return process
 
 
-def _apply_process_fields(process: Process, title: str, description: str, stakeholder_groups: str) -> None:
+def _apply_process_fields(process: Process, title: str, description: str, stakeholder_groups: str,
+                          easy_summary: str) -> None:
     title = clean_text(title)
     if not title:
         raise EventError(_l("Please enter a title."), "title_missing")
     groups = [clean_text(g) for g in clean_text(stakeholder_groups, multiline=True).splitlines()]
     process.title = title[:200]
     process.description = clean_text(description, multiline=True)
+    process.easy_summary = clean_text(easy_summary, multiline=True)
     process.stakeholder_groups = "\n".join(dict.fromkeys(g[:120] for g in groups if g))
 
 
@@ -108,6 +112,7 @@ class EventData:
 
     title: str
     description: str = ""
+    easy_summary: str = ""
     place: str = ""
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -190,6 +195,7 @@ def _validate_event_data(data: EventData) -> None:
 def _apply_event_data(event: Event, data: EventData) -> None:
     event.title = clean_text(data.title)[:200]
     event.description = clean_text(data.description, multiline=True)
+    event.easy_summary = clean_text(data.easy_summary, multiline=True)
     event.place = clean_text(data.place)[:300]
     event.starts_at = data.starts_at
     event.ends_at = data.ends_at

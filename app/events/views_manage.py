@@ -71,7 +71,7 @@ def edit_process(process_id: int):
 def _process_editor(process: Process | None):
     form = ProcessForm(obj=process)
     if form.validate_on_submit():
-        fields = (form.title.data, form.description.data, form.stakeholder_groups.data)
+        fields = (form.title.data, form.description.data, form.stakeholder_groups.data, form.easy_summary.data)
         try:
             if process is None:
                 process = services.create_process(*fields)

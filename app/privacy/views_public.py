@@ -66,12 +66,6 @@ def privacy_page():
     return render_template("privacy/privacy.html", events=events, retention_ends_at=services.retention_ends_at)
 
 
-@bp.route("/accessibility")
-@public
-def accessibility():
-    return render_template("privacy/accessibility.html")
-
-
 @bp.route("/accessibility/feedback", methods=["GET", "POST"])
 @public
 @ratelimit.limit("FEEDBACK_RATE_LIMIT", methods=["POST"], keep_form=True)

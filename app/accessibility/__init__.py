@@ -1,0 +1,16 @@
+"""Accessibility beyond the pages themselves (BITV 2.0): the explanations in Leichte Sprache,
+the same explanations in German Sign Language (videos uploaded by admins), and the
+accessibility statement made from the maintained list of known barriers."""
+from flask import Blueprint
+
+bp = Blueprint("accessibility", __name__, template_folder="templates")
+
+from app.accessibility import views_manage, views_public  # noqa: E402,F401
+
+
+def init_app(app):
+    from flask_babel import lazy_gettext as _l
+
+    from app.core.nav import register_staff_nav
+
+    register_staff_nav(_l("Sign language"), "accessibility.manage_videos", ("admin",), order=90)
