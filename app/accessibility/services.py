@@ -163,23 +163,22 @@ def delete_video(section: str) -> None:
 
 def _after_commit_remove(path: Path | None, *, undo: Path | None = None) -> None:
     """Remove ``path`` once the transaction commits; if it rolls back instead, remove ``undo``,
-    so the files on disk always match the rows. Whichever comes first ends both listeners."""
+    so the files on disk always match the rows. Whichever comes first decides; the other
+    listener then does nothing (listeners cannot be removed while the session dispatches)."""
     session = db.session()
+    decided = []
 
     def committed(_session):
-        _stop()
-        if path is not None:
-            path.unlink(missing_ok=True)
+        if not decided:
+            decided.append(True)
+            if path is not None:
+                path.unlink(missing_ok=True)
 
-    def rolled_back(_session, _previous=None):
-        _stop()
-        if undo is not None:
-            undo.unlink(missing_ok=True)
+    def rolled_back(_session):
+        if not decided:
+            decided.append(True)
+            if undo is not None:
+                undo.unlink(missing_ok=True)
 
-    def _stop():
-        for name, listener in (("after_commit", committed), ("after_rollback", rolled_back)):
-            if sa.event.contains(session, name, listener):
-                sa.event.remove(session, name, listener)
-
-    sa.event.listen(session, "after_commit", committed)
-    sa.event.listen(session, "after_rollback", rolled_back)
+    sa.event.listen(session, "after_commit", committed, once=True)
+    sa.event.listen(session, "after_rollback", rolled_back, once=True)

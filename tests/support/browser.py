@@ -184,7 +184,7 @@ def assert_no_axe_violations(
 # ---------------------------------------------------------------- what every journey page must pass
 
 #: A lower-case ASCII word standing alone (not part of a German word, an address or a file name).
-_CODE_WORD = re.compile(r"(?<![\w@.\-/])[a-z_]+(?![\w@.\-/])")
+_CODE_WORD = re.compile(r"(?<![\w@.\-/\u00b7])[a-z_]+(?![\w@.\-/\u00b7])")
 
 _VISIBLE_TEXTS_JS = """() => {
     const skip = el => el.closest('script, style, code, pre, kbd, samp, [translate="no"], [data-user-content]')
