@@ -128,6 +128,7 @@ FIELD_LABELS = Labels({
     "purge_unselected_early": _l("Delete data of people not drawn early"),
     "rate_limit_counters": _l("Rate limit counters"),
     "reason": _l("Reason"),
+    "requested": _l("Re-draw requested"),
     "receipts": _l("Receipts"),
     "released": _l("Seats given up"),
     "result": _l("Result"),
