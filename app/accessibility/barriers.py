@@ -25,7 +25,7 @@ OUT_OF_SCOPE = "out_of_scope"
 @dataclass(frozen=True)
 class Barrier:
     key: str
-    #: The WCAG 2.1 success criteria (or BITV 2.0 paragraph) it fails, e.g. "1.3.1, 1.1.1".
+    #: The WCAG 2.1 success criteria (or BITV 2.0 paragraph) it fails, e.g. "WCAG 1.3.1, 1.1.1".
     criteria: str
     title: object
     description: object
@@ -37,7 +37,7 @@ class Barrier:
 KNOWN_BARRIERS: tuple[Barrier, ...] = (
     Barrier(
         "council_pdf",
-        "1.1.1, 1.3.1, 2.4.2 (PDF/UA)",
+        "WCAG 1.1.1, 1.3.1, 2.4.2 (PDF/UA)",
         _l("The results report as PDF is not tagged"),
         _l("The PDF report for the council has no structure for screen readers: headings, tables and "
            "charts are not marked, and the charts have no text alternative."),
@@ -46,7 +46,7 @@ KNOWN_BARRIERS: tuple[Barrier, ...] = (
     ),
     Barrier(
         "language_of_parts",
-        "3.1.2",
+        "WCAG 3.1.2",
         _l("German content in the English interface is not marked as German"),
         _l("In the English interface, titles of events, stands and ideas are written in German but "
            "are not marked as German, so screen readers may read them with English pronunciation."),
@@ -55,7 +55,7 @@ KNOWN_BARRIERS: tuple[Barrier, ...] = (
     ),
     Barrier(
         "staff_reflow",
-        "1.4.10",
+        "WCAG 1.4.10",
         _l("Some staff pages need horizontal scrolling on very narrow screens"),
         _l("A few management pages for the city's staff (for example the lottery and the "
            "representativeness tables) still need scrolling sideways at a width of 320 pixels."),
@@ -64,7 +64,7 @@ KNOWN_BARRIERS: tuple[Barrier, ...] = (
     ),
     Barrier(
         "staff_field_errors",
-        "3.3.1, 3.3.3",
+        "WCAG 3.3.1, 3.3.3",
         _l("Some staff forms report errors above the form instead of at the field"),
         _l("On a few management forms (for example hiding an idea without a reason) the error "
            "message appears at the top of the page and is not linked to the field."),
@@ -72,7 +72,7 @@ KNOWN_BARRIERS: tuple[Barrier, ...] = (
     ),
     Barrier(
         "projector_wall",
-        "1.3.1, 4.1.3",
+        "WCAG 1.3.1, 4.1.3",
         _l("The live idea wall for the projector"),
         _l("The idea wall shown on the projector during an event changes by itself as new ideas "
            "arrive and is not meant to be read with a screen reader."),

@@ -174,6 +174,19 @@ SECTIONS: tuple[Section, ...] = (
 
 SECTION_KEYS = tuple(section.key for section in SECTIONS)
 
+#: The fixed texts around the sections, in Leichte Sprache too (German in every interface).
+PAGE = {
+    "title": "Der Ideen·markt in Leichter Sprache",
+    "intro": "Auf dieser Seite erklären wir den Ideen·markt in Leichter Sprache.",
+    "contents": "Inhalt",
+    "contents_label": "Inhalt von dieser Seite",
+    "words": "Wort·erklärungen",
+    "report": "Barriere melden",
+    "sign_language": "Diese Erklärungen gibt es auch in Gebärden·sprache.",
+    "summary": "In Leichter Sprache",
+    "more": "Mehr Erklärungen in Leichter Sprache",
+}
+
 
 def section(key: str) -> Section | None:
     return next((s for s in SECTIONS if s.key == key), None)

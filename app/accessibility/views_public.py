@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import abort, render_template, send_file
 
 from app.accessibility import bp, services
-from app.accessibility.easy_language import SECTIONS, section
+from app.accessibility.easy_language import PAGE, SECTIONS, section
 from app.core.access import public
 
 
 @bp.route("/leichte-sprache")
 @public
 def easy_language():
-    return render_template("accessibility/easy_language.html", sections=SECTIONS)
+    return render_template("accessibility/easy_language.html", sections=SECTIONS, page=PAGE)
 
 
 @bp.route("/gebaerdensprache")

@@ -84,6 +84,8 @@ PARAMETERS: dict[str, Callable[[World, Side], object]] = {
     # the first outbox mail and its first attachment (admin-only pages; off in testing: 404)
     "mail_id": lambda w, s: 1,
     "attachment_id": lambda w, s: 1,
+    # a section of the explanations in Leichte Sprache / sign language (no video: the files 404)
+    "key": lambda w, s: "auslosung",
     "mail_token": lambda w, s: s.mail_token,
     # a finished lottery preview job of the event (admins only)
     "job_id": lambda w, s: w.extra["job_id"],
