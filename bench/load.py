@@ -24,9 +24,19 @@ accepted idea seen by the wall). Scenarios disturb the run a third of the way in
                 is back (``flask mail send-pending``)
 ``worker-kill`` every original gunicorn worker is SIGKILLed, one after the other; the
                 others keep serving, the master starts new ones, the wall reconnects
+``attack``      the attacks of issue 14 at once, from a third of the run to its end, with the
+                site's real login, password and code limits: ``--sse`` wall streams opened
+                through the live path the wall page names (nchan; the in-app stream if none),
+                wrong-password logins from rotating X-Forwarded-For addresses, and voting-code
+                guesses; it reports how many logins and guesses were let through (checked,
+                not refused with 429) and whether a guess hit a real code
+
+Every scenario probes ``/`` and ``/healthz`` a few times a second from start to end, so the
+page latency under attack stands beside the normal run's (``probe /``, ``probe /healthz``).
 
 Usage: ``python bench/load.py [--scenario all|normal|pg-restart|...] [--residents 150]
-[--moderators 3] [--ideas 30] [--participants 60] [--dots 5] [--concurrency 16]``
+[--moderators 3] [--ideas 30] [--participants 60] [--dots 5] [--concurrency 16] [--sse 300]
+[--attackers 8]``
 """
 from __future__ import annotations
 
@@ -62,7 +72,7 @@ from tests.support.smtp import SMTPCatcher  # noqa: E402
 PASSWORD = "Kaffee und Kuchen am Flussufer 19"
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-SCENARIOS = ("normal", "pg-restart", "redis-stop", "smtp-down", "worker-kill")
+SCENARIOS = ("normal", "pg-restart", "redis-stop", "smtp-down", "worker-kill", "attack")
 
 
 class Transient(Exception):
@@ -140,13 +150,13 @@ class Stats:
         elapsed = time.perf_counter() - self.started
         total = sum(len(v) for v in self.latencies.values())
         print(f"  {total} requests in {elapsed:.1f} s = {total / elapsed:.0f} requests/s")
-        print(f"  {'action':<16}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
+        print(f"  {'action':<26}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
         for action in sorted(self.latencies):
             values = sorted(self.latencies[action])
             def pct(p: float) -> float:
                 return values[min(len(values) - 1, int(p * len(values)))] * 1000
             statuses = ", ".join(f"{k}×{v}" for k, v in sorted(self.statuses[action].items(), key=str))
-            print(f"  {action:<16}{len(values):>9}{pct(0.5):>9.0f}{pct(0.95):>9.0f}{pct(0.99):>9.0f}  {statuses}")
+            print(f"  {action:<26}{len(values):>9}{pct(0.5):>9.0f}{pct(0.95):>9.0f}{pct(0.99):>9.0f}  {statuses}")
 
 
 def retry(fn, attempts: int = 40, pause: float = 0.25):
@@ -290,6 +300,126 @@ class Wall(threading.Thread):
                 time.sleep(1.5)  # EventSource's retry
 
 
+class Prober(threading.Thread):
+    """A visitor who reloads the start page and the health check: the latency everybody feels."""
+
+    def __init__(self, port: int, stats: Stats):
+        super().__init__(daemon=True)
+        self.client = Client(port, stats, "probe")
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            for path in ("/", "/healthz"):
+                try:
+                    self.client.get(path, action=f"probe {path}")
+                except Transient:
+                    pass
+            time.sleep(0.2)
+
+
+class Attack:
+    """The attacks of issue 14, run together: held wall streams, a login flood, code guessing."""
+
+    def __init__(self, port: int, stats: Stats, world: dict, streams: int, attackers: int):
+        self.port, self.stats, self.world = port, stats, world
+        self.streams, self.attackers = streams, attackers
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.held = 0
+        self.lock = threading.Lock()
+        self.hits = 0
+        self.codes = set(world["codes"])
+
+    def start(self) -> None:
+        status, _, page = Client(self.port, Stats(), "wall page").get(f"/wall/{self.world['wall']}")
+        match = re.search(r'data-live-url="([^"]+)"', page)
+        self.stream_path = match.group(1) if match else f"/wall/{self.world['wall']}/stream"
+        for _ in range(self.streams):
+            self._spawn(self._hold_stream)
+        for n in range(self.attackers):
+            self._spawn(self._login_flood, n)
+            self._spawn(self._guess_codes, n)
+
+    def _spawn(self, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _hold_stream(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                conn.request("GET", self.stream_path, headers={"Accept": "text/event-stream"})
+                response = conn.getresponse()
+                if response.status != 200:
+                    self.stats.record("attack stream", 0, response.status)
+                    conn.close()
+                    time.sleep(1)
+                    continue
+                with self.lock:
+                    self.held += 1
+                while not self.stop_event.is_set() and response.readline():
+                    pass
+                with self.lock:
+                    self.held -= 1
+                conn.close()
+            except (OSError, http.client.HTTPException):
+                time.sleep(1)
+
+    def _login_flood(self, n: int) -> None:
+        client = Client(self.port, self.stats, "attack login")
+        count = 0
+        while not self.stop_event.is_set():
+            count += 1
+            address = f"203.0.{n}.{count % 250 + 1}"
+            try:
+                _, _, page = client.get("/login", action="attack login page",
+                                        headers={"X-Forwarded-For": address})
+                token = TOKEN.search(page)
+                client.post_form("/login", {"csrf_token": token.group(1) if token else "",
+                                            "email": self.world["moderators"][count % len(self.world["moderators"])][0],
+                                            "password": f"falsch-{secrets.token_hex(6)}"},
+                                 headers={"X-Forwarded-For": address})
+            except Transient:
+                time.sleep(0.2)
+
+    def _guess_codes(self, n: int) -> None:
+        # Half the guessers rotate their X-Forwarded-For address (a botnet), half keep one address.
+        rotating = n % 2 == 0
+        action = "attack guess rotating" if rotating else "attack guess one address"
+        client = Client(self.port, self.stats, action)
+        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+        length = len(self.world["codes"][0]) if self.world["codes"] else 8
+        while not self.stop_event.is_set():
+            guess = "".join(random.choice(alphabet) for _ in range(length))
+            try:
+                address = f"198.51.{n}.{random.randint(1, 250) if rotating else 1}"
+                status, _, _ = client.get(f"/events/{self.world['workshop']}/vote/t/{guess}",
+                                          headers={"X-Forwarded-For": address})
+            except Transient:
+                time.sleep(0.2)
+                continue
+            if status == 200 and guess in self.codes:
+                with self.lock:
+                    self.hits += 1
+
+    def stop(self) -> list[str]:
+        held = self.held
+        self.stop_event.set()
+        logins = self.stats.statuses.get("attack login", Counter())
+        rotating = self.stats.statuses.get("attack guess rotating", Counter())
+        single = self.stats.statuses.get("attack guess one address", Counter())
+        through = lambda counter: sum(v for k, v in counter.items() if k != 429)  # noqa: E731
+        return [f"attack: {self.streams} wall streams on {self.stream_path.rsplit('/', 1)[0]}/… "
+                f"({held} held at the end)",
+                f"attack: wrong-password logins let through {through(logins)} of {sum(logins.values())} "
+                f"(the rest refused with 429)",
+                f"attack: code guesses let through from one address {through(single)} of "
+                f"{sum(single.values())}, from rotating addresses {through(rotating)} of "
+                f"{sum(rotating.values())}; real codes hit {self.hits}"]
+
+
 # ------------------------------------------------------------------ setup and checks
 
 def seed(app, participants: int) -> dict:
@@ -383,11 +513,18 @@ def run(scenario: str, args, pg: PostgresCluster) -> bool:
 
     url = pg.create_database(f"bench_{scenario.replace('-', '_')}_{secrets.token_hex(3)}")
     redis, smtp = RedisServer().start(), SMTPCatcher().start()
-    stack = ProductionStack(url, redis_url=redis.url, workers=args.workers, threads=args.threads, env={
-        "MAIL_SERVER": smtp.host, "MAIL_PORT": str(smtp.port), "IDEENMARKT_APPLY_RATE_LIMIT": "100000 per minute",
-        "IDEENMARKT_LOGIN_RATE_LIMIT": "100000 per minute", "IDEENMARKT_PASSWORD_CHECK_BUDGET": "100000 per minute",
-        "IDEENMARKT_LOGIN_ACCOUNT_RATE_LIMIT": "100000 per minute", "IDEENMARKT_MAIL_RETRY_INTERVAL": "5",
-        "IDEENMARKT_MAIL_RETRY_BASE_SECONDS": "1"})
+    env = {"MAIL_SERVER": smtp.host, "MAIL_PORT": str(smtp.port), "IDEENMARKT_APPLY_RATE_LIMIT": "100000 per minute",
+           "IDEENMARKT_MAIL_RETRY_INTERVAL": "5", "IDEENMARKT_MAIL_RETRY_BASE_SECONDS": "1",
+           # The attack meets the site's real limits; the residents and participants (all from one
+           # loopback address) do not have to.
+           "IDEENMARKT_VOTING_CODE_RATE_LIMIT": "100000 per minute"}
+    if scenario == "attack":
+        env.pop("IDEENMARKT_VOTING_CODE_RATE_LIMIT")
+    else:
+        env.update({"IDEENMARKT_LOGIN_RATE_LIMIT": "100000 per minute",
+                    "IDEENMARKT_PASSWORD_CHECK_BUDGET": "100000 per minute",
+                    "IDEENMARKT_LOGIN_ACCOUNT_RATE_LIMIT": "100000 per minute"})
+    stack = ProductionStack(url, redis_url=redis.url, workers=args.workers, threads=args.threads, env=env)
     notes: list[str] = []
     try:
         stack.start()
@@ -397,6 +534,9 @@ def run(scenario: str, args, pg: PostgresCluster) -> bool:
         stats = Stats()
         wall = Wall(stack.port, world["wall"])
         wall.start()
+        prober = Prober(stack.port, stats)
+        prober.start()
+        attack = Attack(stack.port, stats, world, args.sse, args.attackers) if scenario == "attack" else None
         applied, apply_failed, captured, capture_failed, votes = [], [], {}, [], {}
         done = Counter()
         total_work = args.residents + args.participants + args.moderators * args.ideas
@@ -406,7 +546,7 @@ def run(scenario: str, args, pg: PostgresCluster) -> bool:
             done["work"] += weight
 
         disturbance = threading.Thread(target=disturb, args=(scenario, stack, pg, redis, smtp, done,
-                                                             total_work, notes), daemon=True)
+                                                             total_work, notes, attack), daemon=True)
         disturbance.start()
         with ThreadPoolExecutor(args.concurrency + args.moderators) as pool:
             futures = [pool.submit(tracked, moderator, stack.port, stats, email, stand_id, args.ideas, captured,
@@ -421,6 +561,9 @@ def run(scenario: str, args, pg: PostgresCluster) -> bool:
             for future in futures:
                 future.result()
         disturbance.join(timeout=120)
+        prober.stop_event.set()
+        if attack is not None:
+            notes.extend(attack.stop())
         print(f"  applications accepted {len(applied)} (failed {len(apply_failed)}), ideas accepted "
               f"{len(captured)} (failed {len(capture_failed)}), dots accepted "
               f"{sum(a for a, _ in votes.values())} (unknown {sum(u for _, u in votes.values())}), "
@@ -474,11 +617,14 @@ def run(scenario: str, args, pg: PostgresCluster) -> bool:
 
 
 def disturb(scenario: str, stack: ProductionStack, pg: PostgresCluster, redis: RedisServer, smtp: SMTPCatcher,
-            done: Counter, total: int, notes: list[str]) -> None:
+            done: Counter, total: int, notes: list[str], attack: Attack | None = None) -> None:
     """Wait until a third of the work is done, then disturb the stack as the scenario says."""
     while done["work"] < total / 3:
         time.sleep(0.05)
-    if scenario == "pg-restart":
+    if scenario == "attack":
+        attack.start()
+        notes.append("attack started at a third of the run")
+    elif scenario == "pg-restart":
         started = time.monotonic()
         pg.shutdown_server()
         probe = Client(stack.port, Stats(), "probe")
@@ -533,6 +679,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="residents and participants at once")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--sse", type=int, default=300, help="wall streams the attack holds open")
+    parser.add_argument("--attackers", type=int, default=8, help="threads of each flood (logins, code guesses)")
     args = parser.parse_args()
     scenarios = SCENARIOS if args.scenario == "all" else (args.scenario,)
     print(f"load: {args.residents} residents, {args.moderators} moderators × {args.ideas} ideas, "
