@@ -272,11 +272,22 @@ class Wall(threading.Thread):
         self.connections = 0
         self.stop_event = threading.Event()
 
+    def stream_path(self) -> str:
+        """Where the wall page subscribes: nginx's live path (nchan) or the app's own stream."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=35)
+        conn.request("GET", f"/wall/{self.token}")
+        page = conn.getresponse().read().decode(errors="replace")
+        conn.close()
+        match = re.search(r'data-live-url="([^"]+)"', page)
+        return match.group(1) if match else f"/wall/{self.token}/stream"
+
     def run(self) -> None:
+        path = None
         while not self.stop_event.is_set():
             try:
+                path = path or self.stream_path()
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=35)
-                conn.request("GET", f"/wall/{self.token}/stream", headers={"Last-Event-ID": self.last_id,
+                conn.request("GET", path, headers={"Last-Event-ID": self.last_id,
                                                                           "Accept": "text/event-stream"})
                 response = conn.getresponse()
                 self.connections += 1

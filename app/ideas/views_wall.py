@@ -104,7 +104,15 @@ def wall_summary(wall_token: str):
 @bp.route("/wall/<wall_token>/stream")
 @public
 def wall_stream(wall_token: str):
-    """Server-sent events: changed ideas after ``Last-Event-ID`` (or ``?after=``)."""
+    """Server-sent events: changed ideas after ``Last-Event-ID`` (or ``?after=``).
+
+    Only without nginx's live path (development, ``make run``): where nchan holds the streams
+    (LIVE_PUBLISH_URL set), this endpoint answers 404, so no request worker can be made to hold
+    a stream, whoever knows a wall secret (issue 14, item 2). Pages there subscribe to nginx and
+    fall back to polling the feed (``/changes``).
+    """
+    if live.live_enabled():
+        abort(404)
     event = get_wall_event(wall_token)
     stand_id = _stand_parameter(event)
     after = _after_parameter()

@@ -89,6 +89,14 @@ def test_a_saved_idea_is_published_once_per_channel_after_the_commit(app, world,
     assert feed["changes"][-1]["change_id"] == publisher.received[0][2]["change_id"]
 
 
+def test_with_the_live_path_no_request_worker_holds_a_stream(world):
+    """nginx holds the streams: the app's own stream answers 404, so no worker can be tied up by
+    someone who knows a wall secret; the feed (polling, catching up) stays."""
+    assert world["client"].get(f"/wall/{world['token']}/stream").status_code == 404
+    assert world["client"].get(f"/wall/{world['token']}/stream?stand={world['stand']}").status_code == 404
+    assert world["client"].get(f"/wall/{world['token']}/changes?after=0").status_code == 200
+
+
 def test_a_hidden_idea_reaches_walls_as_gone_without_its_text(app, world, publisher):
     from app.ideas import services
     from app.ideas.models import Stand
