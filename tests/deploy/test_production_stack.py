@@ -1,6 +1,6 @@
 """The production stack (scripts/serve-prod.sh): nginx → gunicorn (≥2 gthread workers) → the
 database (migrated by the script), with Redis. A page, a static file served by nginx itself,
-/healthz, a staff login, and a wall's event stream arriving through nginx without buffering."""
+/healthz, a staff login, and the wall's own stream switched off (nginx holds the streams)."""
 from __future__ import annotations
 
 import http.client
