@@ -221,9 +221,18 @@ def test_a_city_runs_a_workshop_from_announcement_to_results(stack, staff, smtp,
 
     # --- The admin closes the applications and draws; anyone can verify the draw.
     admin.form(f"/manage/events/{event_id}", "/status", action="close")
-    visit(admin_page, f"{base}/manage/events/{event_id}/lottery", "lottery page before the commitment")
-    admin.form(f"/manage/events/{event_id}/lottery", "/lottery/commit", number_source="server")
-    admin.form(f"/manage/events/{event_id}/lottery", "/lottery/draw", deadline=local(timedelta(days=5)))
+    # The preview and the commitment are computed by the stack's job worker (app/jobs): the page
+    # shows the job's progress until the result is stored, then its forms.
+    lottery_path = f"/manage/events/{event_id}/lottery"
+
+    def has_form(action: str) -> bool:
+        return any(action in f.action for f in find_forms(admin.open(lottery_path).text, lottery_path))
+
+    wait_until(lambda: has_form("/lottery/commit"), timeout=120, message="the preview job did not finish")
+    visit(admin_page, f"{base}{lottery_path}", "lottery page before the commitment")
+    admin.form(lottery_path, "/lottery/commit", number_source="server")
+    wait_until(lambda: has_form("/lottery/draw"), timeout=120, message="the commitment job did not finish")
+    admin.form(lottery_path, "/lottery/draw", deadline=local(timedelta(days=5)))
     visit(admin_page, f"{base}/manage/events/{event_id}/lottery", "lottery page after the draw")
     visit(admin_page, f"{base}/events/{event_id}/lottery", "public lottery page")
     audit = Visitor(base).open(f"/events/{event_id}/lottery/audit.json")

@@ -74,13 +74,13 @@ def test_lottery_page_escapes_the_preview_error_and_the_blocked_seat(app, world,
         names=MARKUP))
     real_preview, real_vacancies = services.preview, services.vacancies
 
-    def preview(event):
-        result = real_preview(event)
+    def preview(event, **kwargs):
+        result = real_preview(event, **kwargs)
         result.error = infeasible
         return result
 
-    def vacancies(draw):
-        result = real_vacancies(draw)
+    def vacancies(draw, **kwargs):
+        result = real_vacancies(draw, **kwargs)
         result.blocked = blocked
         return result
 
