@@ -58,6 +58,8 @@ def test_a_failed_form_says_so_in_the_title_and_focuses_the_summary(live_server,
     title = page.title()
     page.get_by_role("button", name="Bewerbung absenden").click()
     page.wait_for_selector("#error-summary")
+    # page.js (deferred) marks the title once the page is parsed: wait for it, not for the HTML.
+    page.wait_for_function("() => document.title.startsWith('Fehler: ')")
     assert page.title() == f"Fehler: {title}"
     assert page.evaluate("() => document.activeElement.id") == "error-summary"
     assert_page_fit(page, "application form with errors")

@@ -63,7 +63,9 @@ def test_keyboard_voting_keeps_the_focus_and_says_what_happened(app, live_server
     add.focus()
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.getElementById('remaining').textContent === '4'")
-    assert page.evaluate("() => document.activeElement.closest('form').querySelector('[name=op]').value") == "add"
+    # The script gives the focus back once the answer is shown: wait for it, not only for the count.
+    page.wait_for_function("() => { const form = document.activeElement && document.activeElement.closest('form');"
+                           " return !!form && form.querySelector('[name=op]').value === 'add'; }")
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.getElementById('remaining').textContent === '3'")
     assert page.locator(f"{idea} .mine").inner_text() == "2"
@@ -78,5 +80,7 @@ def test_keyboard_voting_keeps_the_focus_and_says_what_happened(app, live_server
     page.wait_for_function("() => document.getElementById('remaining').textContent === '5'")
     assert "zurückgenommen" in page.locator("#vote-message").inner_text()
     assert remove.is_disabled()
-    assert page.evaluate("() => document.activeElement.closest('form').querySelector('[name=op]').value") == "add"
+    # The script gives the focus back once the answer is shown: wait for it, not only for the count.
+    page.wait_for_function("() => { const form = document.activeElement && document.activeElement.closest('form');"
+                           " return !!form && form.querySelector('[name=op]').value === 'add'; }")
     assert_page_fit(page, "ballot after keyboard voting")
