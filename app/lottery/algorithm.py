@@ -76,6 +76,7 @@ import numpy as np
 from flask_babel import lazy_gettext as _l
 
 from app.lottery.errors import LotteryError
+from app.lottery.explain import InfeasibleMessage, NoReplacementMessage
 
 #: Name and version of the algorithm, recorded in every commitment and audit.
 #: Bump the version whenever the table for the same input could change.
@@ -426,13 +427,15 @@ def diagnose_infeasible(pool: Pool, flex: Mapping[str, Mapping[str, tuple[int, i
         for value in pool.options[feature]:
             low = pool.quotas[feature][value][0]
             if low > available[(feature, value)]:
-                conflicts.append({"feature": feature, "value": value,
+                conflicts.append({"feature": feature, "value": value, "kind": "short", "min": low,
+                                  "available": available[(feature, value)],
                                   "problem": f"min {low} but only {available[(feature, value)]} applicants"})
         if sum_min > pool.seats:
-            conflicts.append({"feature": feature, "value": None,
-                              "problem": f"minimums add up to {sum_min} > {pool.seats} seats"})
+            conflicts.append({"feature": feature, "value": None, "kind": "sum_min", "total": sum_min,
+                              "seats": pool.seats, "problem": f"minimums add up to {sum_min} > {pool.seats} seats"})
         if sum_max < pool.seats:
-            conflicts.append({"feature": feature, "value": None,
+            conflicts.append({"feature": feature, "value": None, "kind": "sum_max", "total": sum_max,
+                              "seats": pool.seats,
                               "problem": f"at most {sum_max} seats can be filled within the maximums"})
 
     # Relaxation ILP: counts c_t, then per quota a slack below min and above max.
@@ -467,25 +470,13 @@ def diagnose_infeasible(pool: Pool, flex: Mapping[str, Mapping[str, tuple[int, i
                 relaxation.append({"feature": feature, "value": value, "bound": "max", "from": high, "to": high + over})
     for change in relaxation:
         if not any(c["feature"] == change["feature"] and c["value"] in (None, change["value"]) for c in conflicts):
-            conflicts.append({"feature": change["feature"], "value": change["value"],
+            conflicts.append({"feature": change["feature"], "value": change["value"], "kind": "relaxed",
+                              "bound": change["bound"], "from": change["from"],
                               "problem": f"{change['bound']} {change['from']} conflicts with other quotas"})
-
-    def describe_conflict(c: dict[str, Any]) -> str:
-        where = c["feature"] if c["value"] is None else f"{c['feature']} = {c['value']}"
-        return f"{where}: {c['problem']}"
-
-    suggestion = "; ".join(f"{r['bound']} of {r['feature']} = {r['value']} from {r['from']} to {r['to']}"
-                           for r in relaxation)
-    if not suggestion:
-        suggestion = _l("none within min_flex and max_flex") if flex else "-"
-    return LotteryError(
-        "infeasible",
-        _l("With these applicants no panel (seats: %(seats)s) can meet all quotas. Conflicts: %(conflicts)s. "
-           "Nearest feasible change: %(suggestion)s.", seats=pool.seats,
-           conflicts="; ".join(describe_conflict(c) for c in conflicts),
-           suggestion=suggestion),
-        {"conflicts": conflicts, "relaxation": relaxation, "within_flex": bool(relaxation) or not flex},
-    )
+    # The sentences (translated, with plurals, naming criteria and options by their labels once
+    # the service has applied them) are made from these details: app/lottery/explain.py.
+    details = {"conflicts": conflicts, "relaxation": relaxation, "within_flex": bool(relaxation) or not flex}
+    return LotteryError("infeasible", InfeasibleMessage(pool.seats, details, flex=bool(flex)), details)
 
 
 def check_feasible(pool: Pool) -> tuple[int, ...]:
@@ -1070,18 +1061,8 @@ def find_replacement(seated: Collection[str], waiting_list: Sequence[str],
                  "candidates_blocked": n}
                 for (f, v, b), n in sorted(blocked_by.items(), key=lambda item: (-item[1], item[0]))]
 
-    def describe(block: dict[str, Any]) -> str:
-        if block["bound"] == "completion":
-            return "the remaining free seats could not be filled"
-        return f"{block['feature']} = {block['value']} ({block['bound']} {block[block['bound']]})"
-
-    names = ", ".join(describe(block) for block in blocking[:5]) or "-"
-    raise LotteryError(
-        "no_replacement",
-        _l("Nobody on the waiting list can take the seat without breaking a quota. Blocking: %(names)s.",
-           names=names),
-        {"blocking": blocking, "free_seats": free, "waiting": len(candidates)},
-    )
+    details = {"blocking": blocking, "free_seats": free, "waiting": len(candidates)}
+    raise LotteryError("no_replacement", NoReplacementMessage(details), details)
 
 
 def _can_complete(counts: Counter, pool: Sequence[str], answers: Mapping[str, Mapping[str, str]], quotas: Quotas,

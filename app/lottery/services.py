@@ -82,6 +82,7 @@ from app.lottery.audit import (
     row_from_dice,
 )
 from app.lottery.errors import LotteryError
+from app.lottery.explain import apply_labels, change_text, conflict_text, infeasible_headline
 from app.lottery.models import DrawState, LotteryDraw, LotteryEntry, LotteryReplacement
 from app.lottery.sortition_csv import (
     SortitionFiles,
@@ -182,6 +183,25 @@ class Preview:
     def conflicts(self) -> list[dict[str, Any]]:
         return list(self.error.details.get("conflicts", [])) if self.error else []
 
+    @property
+    def headline(self) -> str:
+        """The error's message; for ``infeasible`` only its first sentence (the page lists the rest)."""
+        if self.error is None:
+            return ""
+        if self.error.code == "infeasible" and (self.conflicts or self.relaxation):
+            return infeasible_headline(self.seats)
+        return str(self.error.message)
+
+    @property
+    def conflict_lines(self) -> list[str]:
+        """The conflicts as sentences in the current language, naming criteria and options by label."""
+        return [conflict_text(c) for c in self.conflicts]
+
+    @property
+    def change_lines(self) -> list[str]:
+        """The nearest relaxation, one change a line, in the current language."""
+        return [change_text(r) for r in self.relaxation]
+
 
 def preview(event: Event, progress: Progress | None = None) -> Preview:
     """Every applicant's exact selection probability, before anything is stored.
@@ -201,7 +221,7 @@ def preview(event: Event, progress: Progress | None = None) -> Preview:
     try:
         distribution = leximin_distribution(applicants, event_quotas(event), event.seats, progress=progress)
     except LotteryError as exc:
-        result.error = exc
+        result.error = apply_labels(exc, labels)
         return result
     pool = distribution.pool
     for group, probability in zip(pool.types, distribution.type_probabilities):
@@ -369,9 +389,12 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
     pseudonyms = _pseudonyms_for(event, applications)
     applicants = [Applicant(pseudonyms[app.id], _answers_of(app)) for app in applications]
     source = number_source_text(kind, description)
-    prepared = prepare_lottery(applicants, event_quotas(event), event.seats,
-                               int(table_size or current_app.config["LOTTERY_TABLE_SIZE"] or 0) or None, source,
-                               progress=progress)
+    try:
+        prepared = prepare_lottery(applicants, event_quotas(event), event.seats,
+                                   int(table_size or current_app.config["LOTTERY_TABLE_SIZE"] or 0) or None, source,
+                                   progress=progress)
+    except LotteryError as exc:
+        raise apply_labels(exc, _labels(event)) from None
     size = prepared.table.size
     attempt = next_attempt(event)
     draw = LotteryDraw(
@@ -596,7 +619,7 @@ def fill_vacancies(draw: LotteryDraw, now: datetime | None = None, user=None,
         except LotteryError as exc:
             if exc.code != "no_replacement":
                 raise
-            result.blocked = exc
+            result.blocked = apply_labels(exc, _labels(draw.event))
             break
         released = [e for e in entries if e.seat_since is not None and e.released_at is not None
                     and not e.audit_recorded]
@@ -1147,7 +1170,7 @@ def vacancies(draw: LotteryDraw) -> FillResult:
     except LotteryError as exc:
         if exc.code != "no_replacement":
             raise
-        result.blocked = exc
+        result.blocked = apply_labels(exc, _labels(draw.event))
     return result
 
 

@@ -66,7 +66,7 @@ def test_probabilities_fail_clearly_on_infeasible_quotas(tmp_path):
     categories.write_text("feature,value,min,max\ngender,f,2,2\ngender,m,0,2\n", encoding="utf-8")
     result = run("probabilities", "--people", str(people), "--categories", str(categories), "--seats", "2")
     assert result.exit_code == 1
-    assert "[infeasible]" in result.output and "gender = f" in result.output
+    assert "[infeasible]" in result.output and "Criterion “gender”, option “f”" in result.output
 
 
 def test_probabilities_fail_clearly_on_malformed_files(tmp_path):

@@ -130,7 +130,7 @@ def test_infeasible_quotas_change_nothing(app, admin, lottery_event):
     ev = lottery_event(seats=4, criteria={"gender": {"f": (1, 2), "m": (2, 4)}}, people=people)
     html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
     assert 'id="lottery-problem"' in html
-    assert "gender = m" in html  # names the conflicting option
+    assert "Kriterium „Gender“, Antwort „M“" in html  # names the conflicting option by its labels
     assert "Publish commitment" not in html and "Festlegung veröffentlichen" not in html
     response = commit(admin, ev.event_id)
     assert response.status_code == 303
