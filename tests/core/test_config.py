@@ -97,6 +97,7 @@ def test_each_documented_setting_overridden_by_environment_takes_effect(tmp_path
     import config
 
     plain = create_app(config.TestingConfig, INSTANCE_PATH=str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # a path setting "-from-environment" makes its file here, not in the checkout
     wanted = {}
     for name in sorted(_documented_settings(plain) - NOT_PLAIN):
         value = _other_value(plain.config[name])
