@@ -87,10 +87,19 @@ jobs.register_kind(PREVIEW, run_preview, _l("Lottery preview"), ("admin",), _lot
 jobs.register_kind(COMMIT, run_commit, _l("Lottery commitment"), ("admin",), _lottery_page)
 
 
+def _preview_key(event: Event) -> str:
+    return f"{PREVIEW}:{event.id}:{services.pool_hash(event)}"
+
+
 def preview_job(event: Event, user) -> Job:
-    """The preview job of the event's current pool: done already, running, or queued now."""
-    key = f"{PREVIEW}:{event.id}:{services.pool_hash(event)}"
-    return jobs.submit(PREVIEW, key, event_id=event.id, user=user)
+    """The preview job of the event's current pool: done already, running, or queued now
+    (a failed one is queued again). Only for a POST: asking for a job changes the database."""
+    return jobs.submit(PREVIEW, _preview_key(event), event_id=event.id, user=user)
+
+
+def current_preview(event: Event) -> Job | None:
+    """The preview job of the event's current pool, if one was asked for (the page's GET reads only)."""
+    return jobs.find(_preview_key(event))
 
 
 def commit_job(event: Event, user, kind: str, description: str) -> Job:

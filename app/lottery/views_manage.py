@@ -59,10 +59,11 @@ def manage(event_id: int):
                "commit_form": CommitForm(), "draw_form": DrawForm(), "supersede_form": SupersedeForm()}
     if draw is None and event.status in ("open", "closed", "drawn"):
         # While applications come in, the preview shows how the quotas work out so far. A job
-        # computes it (once per pool: the same pool shows the stored result at once).
-        preview_job = jobs.preview_job(event, current_user)
+        # computes it (once per pool: the same pool shows the stored result at once); the page
+        # only reads it, a POST (the page's button, pressed by jobs.js) asks for it.
+        preview_job = jobs.current_preview(event)
         context["preview_job"] = preview_job
-        if preview_job.status == "done":
+        if preview_job is not None and preview_job.status == "done":
             context["preview"] = services.preview_from_json(preview_job.result)
         context["commit_job"] = jobs.commit_in_progress(event)
     elif draw is None:
@@ -71,6 +72,16 @@ def manage(event_id: int):
         context["entries"] = services.entries_in_order(draw)
         context["vacancies"] = services.vacancies(draw)
     return render_template("lottery/manage.html", **context)
+
+
+@bp.route("/manage/events/<int:event_id>/lottery/preview", methods=["POST"])
+@staff_required("admin")
+def start_preview(event_id: int):
+    """Ask for the preview job of the current pool (a failed one is started again)."""
+    event = get_event_or_404(event_id)
+    if services.current_draw(event) is None and event.status in ("open", "closed", "drawn"):
+        jobs.preview_job(event, current_user)
+    return _back(event)
 
 
 @bp.route("/manage/events/<int:event_id>/lottery/commit", methods=["POST"])

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.lottery.test_integration import commit
+from tests.lottery.test_integration import commit, lottery_page
 
 INFEASIBLE = {"gender": {"f": (3, 3), "m": (0, 3)}}
 
@@ -36,7 +36,7 @@ def test_a_failed_commitment_says_why_in_german_and_english(app, admin, lottery_
     assert set(job.errors) == {"de", "en"} and job.errors["de"] != job.errors["en"]
     page = admin.get(f"/manage/jobs/{job.id}").get_data(as_text=True)
     assert "Der Auftrag ist fehlgeschlagen" in page and job.errors["de"].split(":")[0] in page
-    lottery = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    lottery = lottery_page(admin, ev.event_id)
     # The lottery page explains the problem with the preview (no form to publish).
     assert 'id="lottery-problem"' in lottery and "Festlegung veröffentlichen" not in lottery
     english = admin.get(f"/manage/jobs/{job.id}.json", headers={"Accept-Language": "en"})
@@ -53,7 +53,7 @@ def test_a_failed_commitment_says_why_in_german_and_english(app, admin, lottery_
 
 def test_only_staff_of_the_event_see_its_lottery_jobs(app, admin, staff_client, lottery_event, client):
     ev = lottery_event(seats=2, people=[{}] * 4)
-    admin.get(f"/manage/events/{ev.event_id}/lottery")
+    lottery_page(admin, ev.event_id)
     job = latest_job(app)
     assert job.status == "done"
     for path in (f"/manage/jobs/{job.id}", f"/manage/jobs/{job.id}.json"):

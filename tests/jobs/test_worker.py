@@ -36,6 +36,7 @@ def eager_preview(app, event_id):
 def test_preview_runs_in_a_worker_and_the_page_shows_it(app, admin, lottery_event, start_worker):
     ev = lottery_event(seats=5, criteria=CRITERIA, people=PEOPLE)
     url = f"/manage/events/{ev.event_id}/lottery"
+    admin.submit(url + "/preview").close()  # as jobs.js does when the page loads
     html = admin.get(url).get_data(as_text=True)  # no worker yet: the job waits
     assert "<progress" in html and 'aria-live="polite"' in html and "wartet auf einen Auftragsdienst" in html
     assert '<noscript><meta http-equiv="refresh"' in html
@@ -50,7 +51,7 @@ def test_preview_runs_in_a_worker_and_the_page_shows_it(app, admin, lottery_even
     assert status["result_url"] == url
     assert job_row(app).result == eager_preview(app, ev.event_id)
     # The same pool again: the stored result, no second job.
-    admin.get(url)
+    admin.submit(url + "/preview").close()
     assert job_row(app).id == job.id
 
 
@@ -58,7 +59,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once_with_the_
         app, admin, lottery_event, start_worker):
     ev = lottery_event(seats=5, criteria=CRITERIA, people=PEOPLE)
     url = f"/manage/events/{ev.event_id}/lottery"
-    admin.get(url)
+    admin.submit(url + "/preview").close()
     job_id = job_row(app).id
     doomed = start_worker(block_at="fairness")
     wait_until(lambda: job_row(app).stage == "fairness", timeout=60, message="no progress reported")

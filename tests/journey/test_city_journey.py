@@ -228,6 +228,7 @@ def test_a_city_runs_a_workshop_from_announcement_to_results(stack, staff, smtp,
     def has_form(action: str) -> bool:
         return any(action in f.action for f in find_forms(admin.open(lottery_path).text, lottery_path))
 
+    admin.form(lottery_path, "/lottery/preview")  # the page's form, sent by jobs.js in a browser
     wait_until(lambda: has_form("/lottery/commit"), timeout=120, message="the preview job did not finish")
     visit(admin_page, f"{base}{lottery_path}", "lottery page before the commitment")
     admin.form(lottery_path, "/lottery/commit", number_source="server")

@@ -27,6 +27,8 @@ def test_admin_runs_the_lottery_and_the_public_checks_it(app, live_server, creat
 
     page.goto(f"{live_server.url}/manage/events/{ev.event_id}")
     page.get_by_role("link", name="Auslosung: Vorschau, Festlegung, Ziehung").click()
+    # The page asks for the preview by its form, which jobs.js sends at once (GET changes nothing).
+    page.locator("#applicant-count").wait_for()
     assert page.get_by_role("heading", name="1. Vorschau").is_visible()
     assert page.locator("#applicant-count").inner_text() == "10"
     assert page.locator("#probabilities tbody tr").count() >= 2

@@ -36,6 +36,12 @@ def post(client, url, data=None):
     return response
 
 
+def lottery_page(admin, event_id) -> str:
+    """The lottery page after its preview form was sent (as jobs.js does on loading it)."""
+    post(admin, f"/manage/events/{event_id}/lottery/preview")
+    return admin.get(f"/manage/events/{event_id}/lottery").get_data(as_text=True)
+
+
 def commit(admin, event_id, kind="public", description="Drei Zehnerwürfel in der Ratssitzung"):
     return post(admin, f"/manage/events/{event_id}/lottery/commit",
                         {"number_source": kind, "description": description})
@@ -62,8 +68,31 @@ def run_verify(app, path):
     return CliRunner().invoke(lottery_cli, ["verify", str(path)], obj=None)
 
 
+def job_count(app) -> int:
+    from app.jobs.models import Job
+
+    with app.app_context():
+        return db.session.execute(sa.select(sa.func.count()).select_from(Job)).scalar_one()
+
+
+def test_the_page_reads_and_its_form_starts_the_preview(app, admin, lottery_event):
+    """GET changes nothing: the page offers the preview's form (sent by jobs.js); its POST asks for the job."""
+    ev = lottery_event(seats=3, count=7)
+    html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert 'id="preview-start"' in html and "data-job-autostart" in html and 'id="applicant-count"' not in html
+    assert job_count(app) == 0
+    response = post(admin, f"/manage/events/{ev.event_id}/lottery/preview")
+    assert response.status_code == 303 and response.location.endswith(f"/manage/events/{ev.event_id}/lottery")
+    html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert 'id="applicant-count">7<' in html and 'id="preview-start"' not in html
+    # The same pool is not computed again.
+    post(admin, f"/manage/events/{ev.event_id}/lottery/preview")
+    assert job_count(app) == 1
+
+
 def test_uniform_draw_without_quotas_end_to_end(app, admin, client, lottery_event, tmp_path):
     ev = lottery_event(seats=3, count=7)
+    post(admin, f"/manage/events/{ev.event_id}/lottery/preview")
     page = admin.get(f"/manage/events/{ev.event_id}/lottery")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -108,7 +137,7 @@ def test_quota_draw_end_to_end_meets_quotas(app, admin, lottery_event):
               [("f", "young"), ("f", "old"), ("f", "old"), ("m", "young"), ("m", "old"), ("m", "old"),
                ("f", "old"), ("m", "old"), ("f", "old")]]
     ev = lottery_event(seats=5, criteria=GENDER_AGE, people=people)
-    html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    html = lottery_page(admin, ev.event_id)
     assert 'id="probabilities"' in html and 'id="probability-range"' in html
     assert commit(admin, ev.event_id, "server", "").status_code == 303
     assert draw(admin, ev.event_id, number=None).status_code == 303
@@ -128,7 +157,7 @@ def test_quota_draw_end_to_end_meets_quotas(app, admin, lottery_event):
 def test_infeasible_quotas_change_nothing(app, admin, lottery_event):
     people = [{"gender": "f"}] * 5 + [{"gender": "m"}]
     ev = lottery_event(seats=4, criteria={"gender": {"f": (1, 2), "m": (2, 4)}}, people=people)
-    html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    html = lottery_page(admin, ev.event_id)
     assert 'id="lottery-problem"' in html
     assert "Kriterium „Gender“, Antwort „M“" in html  # names the conflicting option by its labels
     assert "Publish commitment" not in html and "Festlegung veröffentlichen" not in html
@@ -142,7 +171,7 @@ def test_infeasible_quotas_change_nothing(app, admin, lottery_event):
 @pytest.mark.parametrize("count", [0, 2])
 def test_empty_or_fewer_than_seats_is_refused(app, admin, lottery_event, count):
     ev = lottery_event(seats=3, count=count)
-    html = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    html = lottery_page(admin, ev.event_id)
     assert 'id="lottery-problem"' in html
     commit(admin, ev.event_id)
     assert table_counts(app) == (0, 0, 0)

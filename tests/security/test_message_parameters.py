@@ -94,6 +94,7 @@ def test_lottery_page_escapes_the_preview_error_and_the_blocked_seat(app, world,
     in_app(close_applications)
     admin = persona("admin")
     for event_id, part in ((world.other_event_id, "lottery-problem"), (world.event_id, 'id="blocked"')):
+        admin.submit(f"/manage/events/{event_id}/lottery/preview").close()  # as jobs.js does on loading
         response = admin.get(f"/manage/events/{event_id}/lottery")
         body = assert_escaped(response, f"lottery page of event {event_id}")
         assert response.status_code == 200 and part in body and ESCAPED in body

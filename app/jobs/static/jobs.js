@@ -3,6 +3,14 @@
 // reloads the page every few seconds.
 (function () {
   "use strict";
+  // A GET never starts a job: a page that needs one has a form asking for it, sent here at once.
+  var start = document.querySelector("form[data-job-autostart]");
+  if (start) {
+    var button = start.querySelector("button[type=submit]");
+    if (button) { button.disabled = true; }
+    start.submit();
+    return;
+  }
   var boxes = document.querySelectorAll("[data-job-url]");
   if (!boxes.length) { return; }
   function set(box, name, text) {
