@@ -23,6 +23,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import ngettext
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
@@ -426,7 +427,8 @@ def collect_static_command(target: Path) -> None:
     count = collect_static(app, target)
     (target / "_unavailable.html").write_text(UNAVAILABLE_PAGE)
     (target / "_unavailable.html").chmod(0o644)
-    click.echo(f"{count} static files collected in {target}.")
+    click.echo(ngettext("%(num)d static file collected in %(target)s.", "%(num)d static files collected in %(target)s.",
+                        count, target=str(target)))
 
 
 @deploy_cli.command("nginx-config")

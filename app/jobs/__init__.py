@@ -7,6 +7,7 @@ import click
 from flask import Blueprint
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 bp = Blueprint("jobs", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/jobs")
@@ -67,4 +68,4 @@ def recover_command():
     from app.jobs import services
 
     ids = services.recover()
-    click.echo(f"{len(ids)} jobs queued again")
+    click.echo(ngettext("%(num)d job queued again.", "%(num)d jobs queued again.", len(ids)))

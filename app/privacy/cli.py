@@ -34,7 +34,7 @@ def purge_command(dry_run: bool, now_text: str | None) -> None:
         click.echo(line)
     if dry_run:
         db.session.rollback()
-        click.echo(f"Dry run: {report.total} items would be removed; nothing was changed.")
+        click.echo(report.closing_line())
     else:
         db.session.commit()
-        click.echo(f"{report.total} items removed.")
+        click.echo(report.closing_line())

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.audit.services import jsonable, log_action
 from app.core.models import OutboxMail, RateLimitCounter, utcnow
@@ -58,21 +60,41 @@ class PurgeReport:
                 + len(self.mails) + self.rate_limit_counters)
 
     def lines(self) -> list[str]:
-        verb = "would " if self.dry_run else ""
+        """One line per removal, in the current language (ids only, no personal data)."""
+        dry = self.dry_run
+        reasons = {"unconfirmed": _("email never confirmed"), "retention": _("retention period over"),
+                   "not_drawn": _("not drawn, waiting list over")}
         out = []
         for app_id, reason in sorted(self.deleted.items()):
-            out.append(f"application {app_id}: {verb}delete ({reason})")
+            out.append((_("application %(id)d: would delete (%(reason)s)") if dry
+                        else _("application %(id)d: delete (%(reason)s)")) % {"id": app_id,
+                                                                             "reason": reasons.get(reason, reason)})
         for app_id, reason in sorted(self.anonymised.items()):
-            out.append(f"application {app_id}: {verb}erase name and email ({reason})")
+            out.append((_("application %(id)d: would erase name and email (%(reason)s)") if dry
+                        else _("application %(id)d: erase name and email (%(reason)s)"))
+                       % {"id": app_id, "reason": reasons.get(reason, reason)})
         for ticket_id in self.tickets:
-            out.append(f"ticket {ticket_id}: {verb}erase the holder's name")
+            out.append((_("ticket %(id)d: would erase the holder's name") if dry
+                        else _("ticket %(id)d: erase the holder's name")) % {"id": ticket_id})
         for idea_id in self.ideas:
-            out.append(f"idea {idea_id}: {verb}erase \"said by\"")
+            out.append((_("idea %(id)d: would erase “said by”") if dry
+                        else _("idea %(id)d: erase “said by”")) % {"id": idea_id})
         for mail_id in self.mails:
-            out.append(f"outbox mail {mail_id}: {verb}delete")
+            out.append((_("outbox mail %(id)d: would delete") if dry else _("outbox mail %(id)d: delete"))
+                       % {"id": mail_id})
         if self.rate_limit_counters:
-            out.append(f"{self.rate_limit_counters} expired rate-limit counters: {verb}delete")
+            out.append(ngettext("%(num)d expired rate-limit counter: would delete",
+                                "%(num)d expired rate-limit counters: would delete", self.rate_limit_counters)
+                       if dry else ngettext("%(num)d expired rate-limit counter: delete",
+                                            "%(num)d expired rate-limit counters: delete", self.rate_limit_counters))
         return out
+
+    def closing_line(self) -> str:
+        """The last line of ``flask privacy purge``, with the right plural."""
+        if self.dry_run:
+            return ngettext("Dry run: %(num)d item would be removed; nothing was changed.",
+                            "Dry run: %(num)d items would be removed; nothing was changed.", self.total)
+        return ngettext("%(num)d item removed.", "%(num)d items removed.", self.total)
 
     def summary(self) -> dict[str, int]:
         return {"deleted": len(self.deleted), "anonymised": len(self.anonymised), "tickets": len(self.tickets),

@@ -2,7 +2,7 @@
 table; the lottery stays verifiable and the counts stay the same; a dry run changes nothing."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -113,7 +113,7 @@ def test_cli_dry_run_and_purge(app, world):
     before = dump_database(app)
     result = app.test_cli_runner().invoke(args=["privacy", "purge", "--dry-run", "--now", now])
     assert result.exit_code == 0, result.output
-    assert "Dry run" in result.output and f"application {world.application_ids[0]}" in result.output
+    assert "Probelauf:" in result.output and f"Bewerbung {world.application_ids[0]}:" in result.output
     assert dump_database(app) == before
     result = app.test_cli_runner().invoke(args=["privacy", "purge", "--now", now])
     assert result.exit_code == 0, result.output
@@ -150,3 +150,23 @@ def test_unselected_stay_without_the_setting(app, world):
 
         starts_at = _db.session.get(Event, world.event_id).starts_at
     assert not _purge(app, starts_at + timedelta(days=1)).anonymised
+
+
+def test_the_summary_says_one_item_and_several_items_in_both_languages(app):
+    """``flask privacy purge`` printed "1 items removed." (issue 24): real plural forms."""
+    from flask_babel import force_locale
+
+    from app.privacy.services import PurgeReport
+
+    one = PurgeReport(now=datetime(2027, 1, 1), dry_run=False, mails=[7])
+    two = PurgeReport(now=datetime(2027, 1, 1), dry_run=True, tickets=[3], rate_limit_counters=1)
+    with app.test_request_context():
+        with force_locale("de"):
+            assert one.closing_line() == "1 Eintrag entfernt."
+            assert two.closing_line() == "Probelauf: 2 Einträge würden entfernt; nichts wurde geändert."
+            assert two.lines() == ["Ticket 3: Name der Inhaberin oder des Inhabers würde gelöscht",
+                                   "1 abgelaufener Zähler der Aufrufbegrenzung: würde gelöscht"]
+        with force_locale("en"):
+            assert one.closing_line() == "1 item removed."
+            assert one.lines() == ["outbox mail 7: delete"]
+            assert two.closing_line() == "Dry run: 2 items would be removed; nothing was changed."
