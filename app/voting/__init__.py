@@ -11,14 +11,15 @@ from app.voting import views_manage, views_public  # noqa: E402,F401
 def init_app(app):
     from app.core import signals
     from app.core.nav import register_staff_nav
-    from app.voting import services
+    from app.voting.checkin import attended_applications
     from app.voting.cli import voting_cli
     from app.voting.codes import format_code
+    from app.voting.tickets import on_seat_confirmed, on_seat_released
 
     # The seat life cycle (app/events/application_status.py) and the representativeness report.
-    signals.seat_confirmed.connect(services.on_seat_confirmed)
-    signals.seat_released.connect(services.on_seat_released)
-    signals.attendance.connect(services.attended_applications)
+    signals.seat_confirmed.connect(on_seat_confirmed)
+    signals.seat_released.connect(on_seat_released)
+    signals.attendance.connect(attended_applications)
 
     app.cli.add_command(voting_cli)
     app.jinja_env.filters["ticket_code"] = format_code
