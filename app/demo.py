@@ -16,8 +16,9 @@ and a fixed random seed, so it looks the same on every machine and every date:
 
 ``load_demo()`` is idempotent: it creates the data only when the process is not there yet.
 The demo's invented people have addresses at example.org; their mails count as sent, so the
-outbox holds only what a newcomer causes. Demo passwords are random per installation, kept in
-``instance/demo-logins.txt`` (readable by the owner only) and printed by ``flask demo load``.
+outbox holds only what a newcomer causes. The demo password is random per installation (one for
+all demo logins, hashed once), kept in ``instance/demo-logins.txt`` (readable by the owner only)
+and printed by ``flask demo load``.
 """
 from __future__ import annotations
 
@@ -219,11 +220,18 @@ def load_demo() -> DemoResult:
     existing = db.session.execute(select(Process).where(Process.title == PROCESS_TITLE)).scalar_one_or_none()
     passwords = _read_logins()
     users = {}
+    # One random password per installation for the demo logins (they are printed together),
+    # hashed once: Argon2 takes about a second a hash, five took 3.9 s of the load (issue 24).
+    # Real accounts keep their own password and full-strength hash.
+    shared = next(iter(passwords.values()), None) or secrets.token_urlsafe(12)
+    hashes: dict[str, str] = {}
     for email, name, roles in demo_accounts():
         user = user_by_email(email)
         if user is None:
-            passwords[email] = passwords.get(email) or secrets.token_urlsafe(12)
-            user = accounts.create_user(email, name, passwords[email], roles)
+            password = passwords[email] = passwords.get(email) or shared
+            if password not in hashes:
+                hashes[password] = accounts.hash_password(password)
+            user = accounts.create_user(email, name, password, roles, password_hash=hashes[password])
         users[email] = user
     if existing is None:
         Story(users).tell()

@@ -1,9 +1,11 @@
 """Ticket codes: short, easy to type, hard to guess; and their QR codes (SVG for pages, PNG for mails)."""
 from __future__ import annotations
 
+import copy
 import io
 import re
 import secrets
+from functools import lru_cache
 
 import qrcode
 import qrcode.image.pil
@@ -39,16 +41,28 @@ def format_code(code: str) -> str:
     return f"{code[:half]}-{code[half:]}"
 
 
+@lru_cache(maxsize=64)
+def _qr_matrix(data: str) -> qrcode.QRCode:
+    """The QR code of ``data``, computed once (choosing the mask is the slow part): the ticket mail
+    needs it as PNG and as SVG, the badges page and the ticket page again (issue 24)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return qr
+
+
+def _qr_image(data: str, factory, border: int, box_size: int = 10):
+    qr = copy.copy(_qr_matrix(data))  # shares the read-only modules; border and size are the copy's
+    qr.border, qr.box_size = border, box_size
+    return qr.make_image(image_factory=factory)
+
+
 def qr_svg(data: str, label: str = "") -> Markup:
     """An inline SVG QR code of ``data`` (no Pillow needed; no style attributes, CSP-safe).
 
     :param label: the accessible name (``role="img"`` with ``aria-label``).
     """
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2,
-                       image_factory=qrcode.image.svg.SvgPathImage)
-    qr.add_data(data)
-    qr.make(fit=True)
-    svg = qr.make_image().to_string(encoding="unicode")
+    svg = _qr_image(data, qrcode.image.svg.SvgPathImage, border=2).to_string(encoding="unicode")
     svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"', "<svg", svg, count=1)
     aria = f' role="img" aria-label="{Markup.escape(label)}"' if label else ' aria-hidden="true"'
     return Markup(svg.replace("<svg", f'<svg class="qr"{aria} focusable="false"', 1))
@@ -56,10 +70,6 @@ def qr_svg(data: str, label: str = "") -> Markup:
 
 def qr_png(data: str) -> bytes:
     """A PNG QR code of ``data`` (for mails: mail clients strip inline SVG). Same input, same bytes."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=8,
-                       image_factory=qrcode.image.pil.PilImage)
-    qr.add_data(data)
-    qr.make(fit=True)
     buffer = io.BytesIO()
-    qr.make_image().save(buffer, format="PNG")
+    _qr_image(data, qrcode.image.pil.PilImage, border=4, box_size=8).save(buffer, format="PNG")
     return buffer.getvalue()
