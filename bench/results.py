@@ -18,7 +18,11 @@ machine; on PostgreSQL the server's work is in another process), and the number 
 SQL statements per request.
 Targets: dashboard and results pages under 300 ms, PDF under 10 s.
 
-Usage: ``python bench/results.py [--ideas 20000] [--dots 500000] [--repeat 5] [--sqlite-only | --postgres-only]``
+The tagged PDF (PDF/UA-1, issue 16) is printed beside the same report drawn untagged in the
+same run, as the reference for what the tagging costs.
+
+Usage: ``python bench/results.py [--ideas 20000] [--dots 500000] [--repeat 5] [--only TEXT]
+[--sqlite-only | --postgres-only]`` (``--only PDF`` times only the pages whose name has TEXT)
 """
 from __future__ import annotations
 
@@ -186,6 +190,8 @@ def run(label: str, url: str, args) -> list[tuple[str, str, float, float, int]]:
         ]
         results = []
         for name, endpoint, path, repeat in pages:
+            if args.only and args.only.lower() not in name.lower():
+                continue
             if endpoint not in endpoints:
                 print(f"  {name:28} (no endpoint {endpoint} yet)")
                 continue
@@ -212,9 +218,32 @@ def run(label: str, url: str, args) -> list[tuple[str, str, float, float, int]]:
             print(f"  {name:26} median {median * 1000:6.0f} ms  best {best * 1000:6.0f} ms  "
                   f"CPU of this process {statistics.median(cpu) * 1000:6.0f} ms  "
                   f"{len(statements):3d} SQL  {len(body) / 1024:6.0f} KiB")
+        if "results.council_report" in endpoints and (not args.only or args.only.lower() in "pdf council report"):
+            results.append(untagged_reference(app, label, p, args.repeat))
         with app.app_context():
             db.engine.dispose()
         return results
+
+
+def untagged_reference(app, label: str, process_id: int, repeat: int):
+    """The same council report without its structure tree (ReportLab's plain canvas), in process."""
+    import io
+
+    from app.events.models import Process
+    from app.extensions import db
+    from app.results.report import Report
+
+    times = []
+    with app.test_request_context("/?lang=de"):
+        process = db.session.get(Process, process_id)
+        for _ in range(max(1, min(repeat, 1) + 1)):
+            started = time.perf_counter()
+            Report(process).render(io.BytesIO(), tagged=False)
+            times.append(time.perf_counter() - started)
+    times = times[1:]  # the first was the warm-up
+    median = statistics.median(times)
+    print(f"  {'PDF untagged (reference)':26} median {median * 1000:6.0f} ms  best {min(times) * 1000:6.0f} ms")
+    return (label, "PDF untagged (reference)", median, min(times), 0)
 
 
 def main() -> None:
@@ -222,6 +251,7 @@ def main() -> None:
     parser.add_argument("--ideas", type=int, default=20_000)
     parser.add_argument("--dots", type=int, default=500_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="", help="time only the pages whose name contains this text")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
     args = parser.parse_args()

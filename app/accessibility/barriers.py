@@ -36,15 +36,6 @@ class Barrier:
 
 KNOWN_BARRIERS: tuple[Barrier, ...] = (
     Barrier(
-        "council_pdf",
-        "WCAG 1.1.1, 1.3.1, 2.4.2 (PDF/UA)",
-        _l("The results report as PDF is not tagged"),
-        _l("The PDF report for the council has no structure for screen readers: headings, tables and "
-           "charts are not marked, and the charts have no text alternative."),
-        _l("The same results, with every number, are on the results pages of each process and "
-           "event, which work with screen readers."),
-    ),
-    Barrier(
         "language_of_parts",
         "WCAG 3.1.2",
         _l("German content in the English interface is not marked as German"),

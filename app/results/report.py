@@ -1,4 +1,4 @@
-"""The council report: one PDF of a process for the council session (ReportLab, no network).
+"""The council report: one tagged PDF (PDF/UA-1) of a process for the council session (ReportLab).
 
 Contents: a title page; how the process ran (events, dates, seats, the participation
 funnel, each lottery with its commitment hash as the audit reference, and the
@@ -12,9 +12,16 @@ report falls back to the PDF base fonts (Helvetica), which cover German text.
 Everything is read with a fixed number of queries per event; the large part, the
 idea tables, is built from plain strings and light table styles so that 20,000 ideas
 render in seconds.
+
+The PDF is tagged (``app/results/tagged_pdf.py``, issue 16 item 2): headings H1–H3 in
+sequence, the legend as a list, tables with header cells (column scope; row scope in the
+key-value tables), every chart a Figure with its numbers as alternative text, the document
+language, the title shown by the viewer, and content written in another language than the
+report (German titles and ideas in the English report) marked with its language.
 """
 from __future__ import annotations
 
+import gc
 import io
 import re
 from collections import defaultdict
@@ -35,6 +42,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (KeepTogether, LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
@@ -44,6 +52,7 @@ from app.events.models import Event, EventStatus, Process
 from app.extensions import db
 from app.results import services
 from app.results.services import RankedIdea, Scope
+from app.results.tagged_pdf import BulletList, Figure, TableTags, TaggedCanvas, paragraph
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 #: Bars in a chart and themes in the stakeholder comparison.
@@ -57,6 +66,7 @@ LIGHT = colors.HexColor("#e8eef3")
 class Fonts:
     regular: str
     bold: str
+    mono: str = "Courier"
 
 
 _fonts: Fonts | None = None
@@ -67,10 +77,14 @@ def fonts() -> Fonts:
     global _fonts
     if _fonts is None:
         regular, bold = DEJAVU_DIR / "DejaVuSans.ttf", DEJAVU_DIR / "DejaVuSans-Bold.ttf"
+        mono = DEJAVU_DIR / "DejaVuSansMono.ttf"
         if regular.is_file() and bold.is_file():
             pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
             pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
-            _fonts = Fonts("DejaVuSans", "DejaVuSans-Bold")
+            # PDF/UA wants every font embedded: the hash in DejaVu Sans Mono, not Courier.
+            if mono.is_file():
+                pdfmetrics.registerFont(TTFont("DejaVuSansMono", str(mono)))
+            _fonts = Fonts("DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono" if mono.is_file() else "Courier")
         else:
             _fonts = Fonts("Helvetica", "Helvetica-Bold")
     return _fonts
@@ -93,11 +107,21 @@ class Styles:
                                  textColor=colors.black)
         self.title = ParagraphStyle("title", parent=self.h1, fontSize=26, leading=32, alignment=TA_CENTER)
         self.subtitle = ParagraphStyle("subtitle", parent=self.body, fontSize=13, leading=18, alignment=TA_CENTER)
-        self.mono = ParagraphStyle("mono", parent=self.small, fontName="Courier", fontSize=7.5)
+        self.mono = ParagraphStyle("mono", parent=self.small, fontName=f.mono, fontSize=7.5)
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph inside a table cell (the cell is tagged, not the paragraph)."""
     return Paragraph(escape(text), style)
+
+
+#: The structure role of each heading style: the title is H1, the sections H2, within them H3.
+HEADING_ROLES = {"title": "H1", "h1": "H2", "h2": "H3", "h3": "H3"}
+
+
+def _t(text: str, style: ParagraphStyle, lang: str | None = None) -> Paragraph:
+    """A tagged paragraph of the story: a heading by its style, else ``P``."""
+    return paragraph(escape(text), style, role=HEADING_ROLES.get(style.name, "P"), lang=lang)
 
 
 #: Width of the page's text column, and the left plus right padding of a table cell.
@@ -152,8 +176,13 @@ def fit_widths(rows: list[list], total: float, regular: str) -> list[float]:
 
 
 def _table(rows: list[list], styles: Styles, widths: list[float] | None = None, numeric_from: int | None = None,
-           header_rows: int = 1, long: bool = False) -> Table:
-    """A table of the report; without ``widths`` the columns are fitted to the text (``fit_widths``)."""
+           header_rows: int = 1, long: bool = False, lang_columns: tuple[int, ...] = (),
+           lang: str | None = None) -> Table:
+    """A tagged table of the report; without ``widths`` the columns are fitted to the text (``fit_widths``).
+
+    The header rows are ``TH`` (a key-value table without header rows has its keys as row
+    headers); the cells of ``lang_columns`` are marked as written in ``lang``.
+    """
     # Header cells wrap between words (long German words in narrow number columns).
     rows = [[Paragraph(escape(c), styles.head) if isinstance(c, str) else c for c in row] for row in rows[:header_rows]
             ] + rows[header_rows:]
@@ -162,7 +191,9 @@ def _table(rows: list[list], styles: Styles, widths: list[float] | None = None, 
                 for row in rows]
     if widths is None:
         widths = fit_widths(rows, FRAME_WIDTH, styles.fonts.regular)
-    table = (LongTable if long else Table)(rows, colWidths=widths, repeatRows=header_rows)
+    tags = TableTags(header_rows=header_rows, row_headers=not header_rows,
+                     lang_columns=frozenset(lang_columns) if lang else frozenset(), lang=lang)
+    table = (LongTable if long else Table)(rows, colWidths=widths, repeatRows=header_rows, renderCB=tags)
     commands = [
         ("FONT", (0, 0), (-1, -1), styles.fonts.regular, CELL_FONT_SIZE, 9.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -181,8 +212,14 @@ def _table(rows: list[list], styles: Styles, widths: list[float] | None = None, 
     return table
 
 
-def bar_chart(title: str, items: list[tuple[str, int]], styles: Styles, width: float = 170 * mm) -> Drawing:
-    """Horizontal bars, labelled with their numbers (the numbers are in the tables too)."""
+def chart_alt(title: str, items: list[tuple[str, int]]) -> str:
+    """The text alternative of a bar chart: its title and every bar with its number."""
+    return _("Bar chart: %(title)s. %(bars)s", title=title,
+             bars="; ".join(f"{label}: {format_decimal(value)}" for label, value in items[:CHART_BARS]) or "–")
+
+
+def bar_chart(title: str, items: list[tuple[str, int]], styles: Styles, width: float = 170 * mm) -> Figure:
+    """Horizontal bars, labelled with their numbers (the numbers are in the tables too), tagged as a figure."""
     items = items[:CHART_BARS]
     bar, gap, label_width = 11, 4, 62 * mm
     height = 18 + len(items) * (bar + gap)
@@ -198,7 +235,7 @@ def bar_chart(title: str, items: list[tuple[str, int]], styles: Styles, width: f
         drawing.add(Rect(label_width, y, max(length, 0.5), bar, fillColor=ACCENT, strokeColor=None))
         drawing.add(String(label_width + length + 3, y + 2.5, format_decimal(value), fontName=styles.fonts.regular,
                            fontSize=7.5))
-    return drawing
+    return Figure(drawing, chart_alt(title, items))
 
 
 def wrap(text: str, width: float, font: str, size: float) -> str:
@@ -246,6 +283,10 @@ class Report:
     def __init__(self, process: Process):
         self.process = process
         self.styles = Styles(fonts())
+        #: The language of what people wrote (titles, ideas, tags): German; marked where the
+        #: report is in another language (WCAG 3.1.2).
+        self.content_lang = content_language(process)
+        self.lang = self.content_lang if self.content_lang != str(get_locale() or "de") else None
         # Drafts never happened: the report covers every event from "open" on.
         self.events = list(db.session.execute(
             sa.select(Event).where(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value)
@@ -264,21 +305,21 @@ class Report:
     def title_page(self) -> list:
         s = self.styles
         generated = datetime_text(utcnow())
-        story = [Spacer(1, 60 * mm), _p(self.process.title, s.title), Spacer(1, 6 * mm),
-                 _p(_("Report for the council"), s.subtitle), Spacer(1, 4 * mm),
-                 _p(_("Results of the participation process"), s.subtitle), Spacer(1, 30 * mm)]
+        story = [Spacer(1, 60 * mm), _t(self.process.title, s.title, self.lang), Spacer(1, 6 * mm),
+                 _t(_("Report for the council"), s.subtitle), Spacer(1, 4 * mm),
+                 _t(_("Results of the participation process"), s.subtitle), Spacer(1, 30 * mm)]
         rows = [[_("Event"), _("Date"), _("Stakeholder group")]]
         rows += [[_p(e.title, s.cell), _p(datetime_text(e.starts_at, long=True), s.cell),
                   _p(e.stakeholder_group or "–", s.cell)] for e in self.events]
-        story += [_table(rows, s), Spacer(1, 10 * mm),
-                  _p(_("Generated on %(date)s.", date=generated), s.small), PageBreak()]
+        story += [_table(rows, s, lang_columns=(0, 2), lang=self.lang), Spacer(1, 10 * mm),
+                  _t(_("Generated on %(date)s.", date=generated), s.small), PageBreak()]
         return story
 
     def how_it_ran(self) -> list:
         from app.events.services import EVENT_STATUS_LABELS
 
         s = self.styles
-        story = [_p(_("How the process ran"), s.h1)]
+        story = [_t(_("How the process ran"), s.h1)]
         funnel = services.participation([e.id for e in self.events])
         # One row per event: its title, date and status in the first cell, then the funnel's numbers.
         rows = [[_("Event"), _("Seats"), _("Applications"), _("Selected"), _("Confirmed"), _("Checked in"),
@@ -290,10 +331,10 @@ class Report:
                                    s.cell)]
                         + [format_decimal(n) for n in (e.seats, p.valid, p.selected, p.seat_confirmed, p.checked_in,
                                                        p.voters)])
-        story.append(_table(rows, s, numeric_from=1))
+        story.append(_table(rows, s, numeric_from=1, lang_columns=(0,), lang=self.lang))
         total = services.sum_of_stands(self.stand_totals)
         story.append(Spacer(1, 3 * mm))
-        story.append(_p(ngettext("%(ideas)s idea received dots: %(total)s in total, %(room)s in the room, %(board)s on "
+        story.append(_t(ngettext("%(ideas)s idea received dots: %(total)s in total, %(room)s in the room, %(board)s on "
                                  "the boards and %(online)s online.",
                                  "%(ideas)s ideas received dots: %(total)s in total, %(room)s in the room, %(board)s "
                                  "on the boards and %(online)s online.", total.ideas, ideas=format_decimal(total.ideas),
@@ -318,7 +359,7 @@ class Report:
         draw = lottery.current_draw(event)
         if draw is None:
             return []
-        story = [_p(_("Lottery: %(event)s", event=event.title), s.h3)]
+        story = [_t(_("Lottery: %(event)s", event=event.title), s.h3)]
         facts = [
             [_("Seats"), str(draw.seats)],
             [_("How the number was drawn"), _p(lottery.number_source_label(draw), s.cell)],
@@ -336,9 +377,9 @@ class Report:
             rows = [header] + [[_p(o.label, s.cell)] + [_share(o.shares.get(g)) for g in groups]
                                for o in report.options]
             story.append(Spacer(1, 2 * mm))
-            story.append(KeepTogether([_table(rows, s, numeric_from=1)]))
+            story.append(KeepTogether([_table(rows, s, numeric_from=1, lang_columns=(0,), lang=self.lang)]))
         if reports:
-            story.append(_p(_("Shares of each group with this answer; the population share as entered by the city."),
+            story.append(_t(_("Shares of each group with this answer; the population share as entered by the city."),
                             s.small))
         return story
 
@@ -348,16 +389,17 @@ class Report:
         stand_bars = sorted(((f"{t.title} ({t.event_title})" if len(self.events) > 1 else t.title, t.total)
                              for t in stands), key=lambda item: -item[1])
         tags = services.tag_totals(self.scope, limit=CHART_BARS)
-        return [PageBreak(), _p(_("Charts"), s.h1),
+        return [PageBreak(), _t(_("Charts"), s.h1),
                 bar_chart(_("Dots per stand"), stand_bars, s), Spacer(1, 6 * mm),
                 bar_chart(_("Dots per tag"), [(t.label, t.total) for t in tags], s)]
 
     def ideas_by_stand(self) -> list:
         s = self.styles
-        story = [PageBreak(), _p(_("Ideas by stand, ranked by dots"), s.h1),
-                 _p(_("Room: dots given with tickets at the event; board: paper dots counted by the moderators; "
-                      "online: dots given online afterwards. Merged ideas count for the idea they were merged into."),
-                    s.small)]
+        story = [PageBreak(), _t(_("Ideas by stand, ranked by dots"), s.h1),
+                 BulletList([_t(_("Room: dots given with tickets at the event."), s.small),
+                             _t(_("Board: paper dots counted by the moderators."), s.small),
+                             _t(_("Online: dots given online afterwards."), s.small)], s.fonts.regular, 8),
+                 _t(_("Merged ideas count for the idea they were merged into."), s.small)]
         ranking = services.idea_ranking(self.scope, limit=None)
         by_stand: dict[int, list[RankedIdea]] = defaultdict(list)
         for idea in ranking:
@@ -367,8 +409,8 @@ class Report:
         for stand in self.stand_totals:
             ideas = by_stand.get(stand.stand_id, [])
             title = stand.title if len(self.events) < 2 else f"{stand.title} – {stand.event_title}"
-            story.append(_p(title, s.h2))
-            story.append(_p(_("Ideas: %(ideas)s · dots: %(dots)s", ideas=format_decimal(stand.ideas),
+            story.append(_t(title, s.h2, self.lang))
+            story.append(_t(_("Ideas: %(ideas)s · dots: %(dots)s", ideas=format_decimal(stand.ideas),
                               dots=format_decimal(stand.total)), s.small))
             if not ideas:
                 continue
@@ -384,7 +426,8 @@ class Report:
                              str(idea.room), str(idea.board), str(idea.online), str(idea.total)])
             # One table per stand, its header repeated at the top of every page it runs over
             # (LongTable splits long tables in linear time).
-            story.append(_table([header] + rows, s, widths=widths, numeric_from=3, long=True))
+            story.append(_table([header] + rows, s, widths=widths, numeric_from=3, long=True, lang_columns=(1, 2),
+                                lang=self.lang))
         return story
 
     def comparison(self) -> list:
@@ -392,8 +435,8 @@ class Report:
         data = services.group_comparison(self.scope, dimension="tag")
         if len(data.groups) < 1 or not data.themes:
             return []
-        story = [PageBreak(), _p(_("Comparison of stakeholder groups"), s.h1),
-                 _p(_("Share of each group's dots that went to ideas with this tag (and the number of ideas)."),
+        story = [PageBreak(), _t(_("Comparison of stakeholder groups"), s.h1),
+                 _t(_("Share of each group's dots that went to ideas with this tag (and the number of ideas)."),
                     s.small)]
         groups = data.groups
         header = [_("Tag")] + [f"{g.group or _('no group')} ({format_decimal(g.dots)})" for g in groups]
@@ -404,7 +447,7 @@ class Report:
                 cell = data.cell(theme, g.group)
                 row.append(f"{_share(cell.dot_share)} ({cell.ideas})" if cell.ideas else "–")
             rows.append(row)
-        story.append(_table(rows, s, numeric_from=1))
+        story.append(_table(rows, s, numeric_from=1, lang_columns=(0,), lang=self.lang))
         return story
 
     def measures(self) -> list:
@@ -416,15 +459,15 @@ class Report:
             return []
         s = self.styles
         items = measures.process_measures(self.process.id)
-        story = [PageBreak(), _p(_("Status of the measures"), s.h1)]
+        story = [PageBreak(), _t(_("Status of the measures"), s.h1)]
         if not items:
-            return story + [_p(_("No measures have been recorded yet."), s.body)]
+            return story + [_t(_("No measures have been recorded yet."), s.body)]
         rows = [[_("Measure"), _("Chapter"), _("Status"), _("Since"), _("Progress"), _("Ideas")]]
         for m in items:
             rows.append([_p(m["title"], s.cell), _p(m["chapter"] or "–", s.cell),
                          _p(measures.status_label(m["status"]), s.cell),
                          date_text(_date(m["status_date"])), format_share(m["progress"] / 100, digits=0), str(len(m["idea_ids"]))])
-        story.append(_table(rows, s, numeric_from=4))
+        story.append(_table(rows, s, numeric_from=4, lang_columns=(0, 1), lang=self.lang))
         return story
 
     # -------------------------------------------------------------- the document
@@ -439,22 +482,39 @@ class Report:
             finally:
                 self.scope = plain
 
-    def render(self, output) -> None:
+    def render(self, output, tagged: bool = True) -> None:
+        """Lay out the report into ``output``; ``tagged=False`` only for the bench's reference."""
         s = self.styles
         footer = _("%(process)s – report for the council", process=self.process.title)
 
         def decorate(canvas, doc):
+            TaggedCanvas.begin_footer(canvas)
             canvas.saveState()
             canvas.setFont(s.fonts.regular, 7.5)
             canvas.setFillColor(colors.HexColor("#555555"))
             canvas.drawString(20 * mm, 10 * mm, footer[:110])
             canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, _("Page %(n)d", n=doc.page))
             canvas.restoreState()
+            TaggedCanvas.end_footer(canvas)
 
         doc = SimpleDocTemplate(output, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                                 bottomMargin=18 * mm, title=f"{self.process.title} – {_('Report for the council')}",
                                 author="Ideenmarkt", lang=str(get_locale() or "de"))
-        doc.build(self.story(), onFirstPage=decorate, onLaterPages=decorate)
+        # Hundreds of thousands of short-lived objects and no cycles worth collecting: the
+        # cyclic garbage collector would only scan them again and again (a third of the time).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            doc.build(self.story(), onFirstPage=decorate, onLaterPages=decorate,
+                      canvasmaker=TaggedCanvas if tagged else Canvas)
+        finally:
+            if collecting:
+                gc.enable()
+
+
+def content_language(process: Process) -> str:
+    """The language the process's content is written in (German unless the process says otherwise)."""
+    return getattr(process, "content_language", None) or "de"
 
 
 def _date(value: str):
