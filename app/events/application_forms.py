@@ -61,6 +61,7 @@ def _service_check(check):
         except services.ApplicationError as exc:
             raise ValidationError(str(exc.message)) from None
 
+    validator.field_flags = {"required": True}  # the service refuses an empty value: marked with "*"
     return validator
 
 

@@ -23,13 +23,12 @@ from app.extensions import db
 from app.ideas import services as ideas
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.browser import assert_page_fit
-from tests.support.journeys import journey_app, serving
+from tests.support.journeys import journey_app, logged_in_page, serving
 
 pytestmark = pytest.mark.browser
 
 TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-LOGIN = {"de": ("E-Mail", "Passwort", "Anmelden"), "en": ("Email", "Password", "Log in")}
 
 
 @pytest.fixture(scope="module")
@@ -77,19 +76,8 @@ def staff(browser, world):
     contexts = []
 
     def factory(email: str, lang: str = "de", device: dict = DESKTOP):
-        context = browser.new_context(locale="de-DE" if lang == "de" else "en-GB", **device)
-        context.set_default_timeout(10_000)
+        context, page = logged_in_page(browser, world["url"], email, DEFAULT_PASSWORD, lang=lang, device=device)
         contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{world['url']}/login")
-        if lang == "en":
-            page.get_by_role("button", name="English").click()
-            page.wait_for_load_state()
-        email_label, password_label, button = LOGIN[lang]
-        page.get_by_label(email_label).fill(email)
-        page.get_by_label(password_label, exact=True).fill(DEFAULT_PASSWORD)
-        page.get_by_role("button", name=button).click()
-        page.wait_for_url("**/manage")
         return page
 
     yield factory

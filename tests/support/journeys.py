@@ -35,3 +35,26 @@ def serving(app) -> Iterator[str]:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+#: The login form's email label, password label and button, per language.
+LOGIN = {"de": ("E-Mail", "Passwort", "Anmelden"), "en": ("Email", "Password", "Log in")}
+
+
+def logged_in_page(browser, url: str, email: str, password: str, lang: str = "de", device: dict | None = None):
+    """``(context, page)``: a fresh browser context logged in through the login form, in that language
+    (chosen with the language switch before logging in); the caller closes the context."""
+    context = browser.new_context(locale="de-DE" if lang == "de" else "en-GB",
+                                  **(device or {"viewport": {"width": 1280, "height": 900}}))
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    if lang == "en":
+        page.get_by_role("button", name="English").click()
+        page.wait_for_load_state()
+    email_label, password_label, button = LOGIN[lang]
+    page.get_by_label(email_label, exact=True).fill(email)
+    page.get_by_label(password_label, exact=True).fill(password)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url("**/manage")
+    return context, page
