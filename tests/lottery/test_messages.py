@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from app.lottery.algorithm import Applicant, find_replacement, selection_probabilities
 from app.lottery.errors import LotteryError
 from app.lottery.explain import apply_labels, change_text, conflict_text
+from tests.lottery.test_integration import lottery_page
 
 LABELS = {"gender": ("Geschlecht", {"f": "weiblich", "m": "männlich"}),
           "age": ("Alter", {"young": "18 bis 29", "old": "ab 30"})}
@@ -100,12 +101,12 @@ def test_lottery_page_explains_by_label_in_both_languages_and_escapes(app, admin
         criterion = db.session.execute(db.select(Criterion).filter_by(event_id=ev.event_id)).scalar_one()
         criterion.label = "Geschlecht <b>"
         db.session.commit()
-    german = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    german = lottery_page(admin, ev.event_id)
     assert 'id="lottery-problem"' in german
     assert ("Kriterium „Geschlecht &lt;b&gt;“, Antwort „M“: Das Minimum ist 2, es gibt aber nur 1 Bewerbung."
             in german)
     assert "Geschlecht <b>" not in german and "gender = m" not in german and "min 2 but" not in german
     admin.submit("/language", {"lang": "en", "next": "/"})
-    english = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    english = lottery_page(admin, ev.event_id)  # the job stored the explanation in every language
     assert "Criterion “Geschlecht &lt;b&gt;”, option “M”: the minimum is 2, but there is only 1 applicant." in english
     assert "lower the minimum from 2 to 1 seat" in english
