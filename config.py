@@ -70,8 +70,12 @@ class Config:
     #: set by scripts/serve-prod.sh): nginx holds the walls' live streams and the app publishes
     #: each change there. Unset (development, ``make run``): the app streams itself.
     LIVE_PUBLISH_URL: str | None = None
-    #: Seconds one publish may take before it is given up (logged; walls catch up from the feed).
-    LIVE_PUBLISH_TIMEOUT = 2.0
+    #: Seconds one publish may take before it is given up (logged; pages catch up from the
+    #: database). Publishing runs in a background thread per worker (app/core/live.py), never in
+    #: the request, so a hanging nchan costs no request any time.
+    LIVE_PUBLISH_TIMEOUT = 0.5
+    #: Updates waiting for that thread at most; beyond, an update is dropped (logged; pages catch up).
+    LIVE_PUBLISH_QUEUE = 1000
     #: Messages nchan keeps per channel, and for how long, for reconnects with Last-Event-ID;
     #: older ones come from the idea_change feed.
     LIVE_BUFFER_LENGTH = 200

@@ -177,7 +177,7 @@ def moderators(data, walls: list[dict], seconds: float, saved: dict[int, float])
                 number = next(counter)
             with data.app_context():
                 ideas.record_idea(db.session.get(Stand, wall["stand_id"]), f"live-bench-{number} Idee")
-                at = time.monotonic()  # the save: commit, then the publish to nginx
+                at = time.monotonic()  # the save: the commit, then the sender's publish to nginx
                 db.session.commit()
                 saved[number] = (at, wall["event_id"])
                 db.session.remove()

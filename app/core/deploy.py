@@ -238,10 +238,12 @@ NCHAN_MODULE = "/usr/lib/nginx/modules/ngx_nchan_module.so"
 
 #: Live updates held by nginx (nchan). Browsers subscribe by EventSource to
 #: ``/live/<kind>/<id>/<wall secret>``: ``wall`` (an event's wall, channel per event),
-#: ``stand`` (one stand's wall) and ``event`` (counters of the event). nchan asks the app once
+#: ``stand`` (one stand's wall) and ``event`` (reserved); ``/live/<kind>/<id>`` for channels
+#: authorised by the session (``capture``, ``door``, ``results``). nchan asks the app once
 #: per new subscription (``nchan_authorize_request``, app route ``/live/authorize/...``): a
 #: wrong secret gets 403 and nothing is held by the app, before or after. The app publishes
-#: each change with a POST to the publisher, which listens on a loopback address of its own
+#: each change with one POST to the publisher (app/core/live.py; a changed idea to
+#: ``idea/<event>/<stand>``, delivered to three channels), which listens on a loopback address of its own
 #: (``live_publish_listen``), never on the public server. With ``REDIS_URL`` the channels and
 #: their message buffer live in Redis, so several nginx machines share them.
 LIVE_HTTP = """\
@@ -253,12 +255,22 @@ LIVE_HTTP = """\
         listen {publish_listen};
         server_name _;
         access_log off;
-        location ~ "^/_live/publish/(?<live_kind>wall|stand|event|capture)/(?<live_id>[0-9]{{1,18}})$" {{
+        location ~ "^/_live/publish/(?<live_kind>wall|stand|event|capture|door|results)/(?<live_id>[0-9]{{1,18}})$" {{
             allow 127.0.0.1;
             allow ::1;
             deny all;
             nchan_publisher http;
             nchan_channel_id "$live_kind-$live_id";
+{use_redis}
+        }}
+        # One changed idea, published once: nchan delivers it to the event's wall, the
+        # stand's wall and the moderators' capture list of the stand.
+        location ~ "^/_live/publish/idea/(?<live_event>[0-9]{{1,18}})/(?<live_stand>[0-9]{{1,18}})$" {{
+            allow 127.0.0.1;
+            allow ::1;
+            deny all;
+            nchan_publisher http;
+            nchan_channel_id "wall-$live_event" "stand-$live_stand" "capture-$live_stand";
 {use_redis}
         }}
         location / {{
@@ -293,12 +305,14 @@ LIVE_LOCATIONS = """\
             proxy_set_header X-Live-Authorize 1;
 {proxy_headers}
         }}
-        # The moderators' capture list of a stand: authorised by the staff session (the
-        # authorisation request carries the browser's cookie), entries with "said by".
-        location ~ "^/live/capture/(?<live_id>[0-9]{{1,18}})$" {{
+        # Channels authorised by the browser's session, not by a wall secret (the authorisation
+        # request carries the cookie): the moderators' capture list of a stand (``capture``),
+        # the check-in counter at the door of an event (``door``, staff), and the public voting
+        # results of an event (``results``, while they are published).
+        location ~ "^/live/(?<live_kind>capture|door|results)/(?<live_id>[0-9]{{1,18}})$" {{
             nchan_subscriber eventsource;
-            nchan_channel_id "capture-$live_id";
-            nchan_authorize_request /_live_authorize_capture;
+            nchan_channel_id "$live_kind-$live_id";
+            nchan_authorize_request /_live_authorize_session;
             nchan_subscriber_first_message newest;
             nchan_eventsource_ping_interval 20;
             nchan_subscriber_timeout 0;
@@ -306,9 +320,9 @@ LIVE_LOCATIONS = """\
             add_header Cache-Control no-store always;
             add_header X-Content-Type-Options nosniff always;
         }}
-        location = /_live_authorize_capture {{
+        location = /_live_authorize_session {{
             internal;
-            proxy_pass http://ideenmarkt/live/authorize/capture/$live_id;
+            proxy_pass http://ideenmarkt/live/authorize/$live_kind/$live_id;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_http_version 1.1;

@@ -20,12 +20,16 @@ How it works
   message costs at most one slow poll, never an idea).
 * Production (``LIVE_PUBLISH_URL`` set, scripts/serve-prod.sh): nginx holds the streams
   (the pub/sub module nchan, config from ``flask deploy nginx-config``). After the commit,
-  :func:`_publish` POSTs each change once to the channels ``wall-<event id>`` and
-  ``stand-<stand id>`` (and, with "said by", ``capture-<stand id>`` for the moderators) (the idea's current state plus ``change_id``, its feed id); nchan
-  asks :func:`authorize` once per new subscription. Publishing can fail (nchan or Redis
-  down): the save is committed already, the failure is logged, and walls catch up from the
-  feed (:func:`changes_after`, the wall's ``changes`` endpoint) on every (re)connect and
-  while they poll in their fallback mode. No request worker holds a stream.
+  :func:`_publish` hands each change, once, to the background sender (app/core/live.py): one
+  POST to ``idea/<event id>/<stand id>``, which nchan delivers to the channels
+  ``wall-<event id>``, ``stand-<stand id>`` and ``capture-<stand id>`` (the moderators' list)
+  at once: the idea's wall state (never "said by") plus ``change_id``, its feed id. The
+  capture page reads the staff fields from its own feed (:func:`changes_after` with
+  ``staff=True``). nchan asks the app once per new subscription (views_wall.py). Publishing
+  can fail or hang (nchan or Redis down): the save is committed already and the request does
+  not wait for it; the failure is logged, and pages catch up from the feed (the ``changes``
+  endpoints) on every (re)connect and while they poll in their fallback mode. No request
+  worker holds a stream.
 * A stream ends after ``IDEAS_STREAM_SECONDS`` (25 s by default, below gunicorn's
   default 30 s worker timeout); EventSource reconnects by itself. In production run
   gunicorn with threads (``--worker-class gthread --threads 8``) so open walls do
@@ -42,11 +46,14 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from app.core import live as core_live
+from app.core.live import Message
 from app.extensions import db
 
 _PENDING = "ideas_pending_changes"
 _PUBLISH = "ideas_publish_events"
 _MESSAGES = "ideas_live_messages"
+_TOUCHED = "ideas_live_touched"
 CHANNEL_PREFIX = "ideenmarkt:ideas:event:"
 #: Namespace of the advisory locks that order the feed (the second key is the event id).
 ADVISORY_LOCK_CLASS = 4_2019
@@ -80,15 +87,17 @@ def _write_feed(session: Session) -> None:
     session.add_all(rows)
     session.flush()
     session.info.setdefault(_PUBLISH, set()).update(event_ids)
+    touched = session.info.setdefault(_TOUCHED, {})
+    for row in rows:
+        touched.setdefault(row.event_id, set()).add(row.idea_id)
     if has_app_context() and current_app.config.get("LIVE_PUBLISH_URL"):
         session.info.setdefault(_MESSAGES, []).extend(_live_messages(session, rows))
 
 
-def _live_messages(session: Session, rows) -> list[tuple[str, str]]:
-    """(channel, JSON) per changed idea: its state as committed, with its last feed id; the
-    walls' channels without personal data, the moderators' capture channel with it."""
+def _live_messages(session: Session, rows) -> list[Message]:
+    """One message per changed idea: its wall state as committed (no personal data), with its
+    last feed id, for the event's wall, the stand's wall and the capture list at once."""
     from app.ideas.models import Idea
-    from app.ideas.services import idea_payload
 
     last: dict[int, object] = {}
     for row in rows:
@@ -99,9 +108,7 @@ def _live_messages(session: Session, rows) -> list[tuple[str, str]]:
         if idea is None:
             continue
         data = json.dumps({**wall_payload(idea), "change_id": row.id}, ensure_ascii=False)
-        staff = json.dumps({**idea_payload(idea, staff=True), "change_id": row.id}, ensure_ascii=False)
-        messages += [(f"wall/{row.event_id}", data), (f"stand/{row.stand_id}", data),
-                     (f"capture/{row.stand_id}", staff)]
+        messages.append(Message(f"idea/{row.event_id}/{row.stand_id}", data))
     return messages
 
 
@@ -109,13 +116,16 @@ def _live_messages(session: Session, rows) -> list[tuple[str, str]]:
 def _publish(session: Session) -> None:
     event_ids = session.info.pop(_PUBLISH, None)
     messages = session.info.pop(_MESSAGES, None)
+    touched = session.info.pop(_TOUCHED, None) or {}
     if not event_ids or not has_app_context():
         return
-    if messages:
-        publish(messages)
+    for message in messages or ():
+        core_live.publish(message)  # queued: a hanging nchan never holds this request
+    for receiver in list(AFTER_IDEA_COMMIT):
+        receiver(touched)
     url = current_app.config.get("REDIS_URL")
-    if not url:
-        return
+    if not url or live_enabled():
+        return  # the Redis wake-up is for the app's own streams only
     try:
         client = _redis(url)
         for event_id in event_ids:
@@ -129,45 +139,29 @@ def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_PUBLISH, None)
     session.info.pop(_MESSAGES, None)
+    session.info.pop(_TOUCHED, None)
 
 
 # -- nginx holds the streams (nchan) -------------------------------------------------------
 
 
-def publish(messages: list[tuple[str, str]], *, method: str = "POST") -> bool:
-    """Send each (channel, data) to the nchan publisher; False (logged) if any failed.
-
-    Called after the commit: a failure loses no data, walls catch up from the feed.
-    """
-    import requests
-
-    base = current_app.config["LIVE_PUBLISH_URL"].rstrip("/")
-    timeout = float(current_app.config.get("LIVE_PUBLISH_TIMEOUT", 2.0))
-    ok = True
-    for channel, data in messages:
-        try:
-            response = requests.request(
-                method, f"{base}/{channel}", data=data.encode() if data else None, timeout=timeout,
-                headers={"Content-Type": "application/json", "X-EventSource-Event": "idea"})
-            if response.status_code >= 400 and not (method == "DELETE" and response.status_code == 404):
-                raise OSError(f"nchan answered {response.status_code}")
-        except (OSError, requests.RequestException):
-            ok = False
-            current_app.logger.warning("live: could not publish to %s; walls catch up from the feed", channel,
-                                       exc_info=True)
-    return ok
+#: Called after a commit that changed ideas, with {event id: changed idea ids} (voting's
+#: results page follows the ideas' visibility and merges: app/voting/live.py).
+AFTER_IDEA_COMMIT: list = []
 
 
 def close_channels(event_id: int, stand_ids: list[int]) -> bool:
     """Disconnect every subscriber of the event's walls (the wall link was replaced): they
-    must subscribe again, and nchan asks the app, which refuses the old secret."""
-    if not current_app.config.get("LIVE_PUBLISH_URL"):
+    must subscribe again, and nchan asks the app, which refuses the old secret. Queued like
+    every publish (False: the queue was full)."""
+    if not live_enabled():
         return True  # in-app streams check the secret on each reconnect anyway
-    return publish([(f"wall/{event_id}", ""), *((f"stand/{sid}", "") for sid in stand_ids)], method="DELETE")
+    return all([core_live.publish(Message(f"{kind}/{cid}", method="DELETE"))
+                for kind, cid in [("wall", event_id), *(("stand", sid) for sid in stand_ids)]])
 
 
 def live_enabled() -> bool:
-    return bool(current_app.config.get("LIVE_PUBLISH_URL"))
+    return core_live.enabled()
 
 
 _REDIS_CLIENTS: dict[str, object] = {}
@@ -204,12 +198,15 @@ def latest_change_id(event_id: int) -> int:
     ).scalar_one()
 
 
-def changes_after(event_id: int, after: int, *, stand_id: int | None = None, limit: int = 200) -> list[tuple[int, dict]]:
-    """Feed entries after ``after`` as (feed id, wall payload of the idea's current state).
+def changes_after(event_id: int, after: int, *, stand_id: int | None = None, limit: int = 200,
+                  staff: bool = False) -> list[tuple[int, dict]]:
+    """Feed entries after ``after`` as (feed id, wall payload of the idea's current state;
+    ``staff``: the moderators' payload, with "said by").
 
     Several changes of one idea in the batch collapse into one message (the last id).
     """
     from app.ideas.models import Idea, IdeaChange
+    from app.ideas.services import idea_payload
 
     query = select(IdeaChange.id, IdeaChange.idea_id).where(
         IdeaChange.event_id == event_id, IdeaChange.id > after)
@@ -227,7 +224,7 @@ def changes_after(event_id: int, after: int, *, stand_id: int | None = None, lim
     for idea_id, change_id in sorted(last_for_idea.items(), key=lambda kv: kv[1]):
         idea = ideas.get(idea_id)
         if idea is not None:
-            messages.append((change_id, wall_payload(idea)))
+            messages.append((change_id, idea_payload(idea, staff=True) if staff else wall_payload(idea)))
     if messages and messages[-1][0] != rows[-1][0]:
         # The batch's last row belongs to an idea already sent with an earlier id:
         # still advance the client's position to the end of the batch.
@@ -278,7 +275,8 @@ def sse_message(change_id: int, payload: dict | None) -> str:
     return f"id: {change_id}\nevent: idea\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def stream(app: Flask, event_id: int, after: int, *, stand_id: int | None = None) -> Iterator[str]:
+def stream(app: Flask, event_id: int, after: int, *, stand_id: int | None = None,
+           staff: bool = False) -> Iterator[str]:
     """Server-sent events for one event's wall (optionally one stand), for a bounded time.
 
     Each database access runs in an app context of its own and returns its
@@ -299,7 +297,7 @@ def stream(app: Flask, event_id: int, after: int, *, stand_id: int | None = None
         while first or time.monotonic() < deadline:
             first = False
             with app.app_context():
-                batch = changes_after(event_id, after, stand_id=stand_id)
+                batch = changes_after(event_id, after, stand_id=stand_id, staff=staff)
                 db.session.remove()
             if batch:
                 after = batch[-1][0]

@@ -220,9 +220,49 @@ def capture(stand_id: int):
     if status == 200:
         form.text.data = ""
     tags = services.process_tags(stand.event.process_id)
+    after = live.latest_change_id(stand.event_id)  # read before the list: a change in between comes again
     return render_template("ideas/capture.html", stand=stand, form=form, recent=_recent(stand),
-                           tags=tags[:30], max_length=services.MAX_IDEA_LENGTH,
+                           tags=tags[:30], max_length=services.MAX_IDEA_LENGTH, after=after,
                            live_capture_url=f"/live/capture/{stand.id}" if live.live_enabled() else None), status
+
+
+@bp.route("/stands/<int:stand_id>/changes.json")
+@staff_required(*MODERATION)
+def capture_changes(stand_id: int):
+    """The stand's feed after ``?after=`` with "said by": the capture list catches up after its
+    stream was down (and reads the staff fields of what nchan announced), and polls it as its
+    fallback."""
+    from app.ideas.views_wall import LIVE_CHANGES_BATCH, _after_parameter
+
+    stand = get_stand(stand_id)
+    after = _after_parameter()
+    batch = live.changes_after(stand.event_id, after, stand_id=stand.id, limit=LIVE_CHANGES_BATCH, staff=True)
+    response = jsonify(changes=[{"change_id": cid, "idea": payload} for cid, payload in batch],
+                       last=batch[-1][0] if batch else after, more=len(batch) >= LIVE_CHANGES_BATCH)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/stands/<int:stand_id>/stream")
+@staff_required(*MODERATION)
+def capture_stream(stand_id: int):
+    """The capture list's own stream without nginx (development, ``make run``); 404 where nginx
+    holds the streams (``LIVE_PUBLISH_URL``), like the walls' stream."""
+    from flask import Response, current_app
+
+    from app.ideas.views_wall import _after_parameter
+
+    if live.live_enabled():
+        abort(404)
+    stand = get_stand(stand_id)
+    event_id, stand_id, after = stand.event_id, stand.id, _after_parameter()
+    app = current_app._get_current_object()
+    db.session.remove()  # the stream opens its own short sessions
+    response = Response(live.stream(app, event_id, after, stand_id=stand_id, staff=True),
+                        mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
 
 
 @bp.route("/stands/<int:stand_id>/ideas.json", methods=["POST"])
