@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 bp = Blueprint("voting", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/voting")
 
-from app.voting import views_manage, views_public  # noqa: E402,F401
+from app.voting import live, views_manage, views_public  # noqa: E402,F401
 
 
 def init_app(app):
@@ -20,6 +20,8 @@ def init_app(app):
     signals.seat_confirmed.connect(on_seat_confirmed)
     signals.seat_released.connect(on_seat_released)
     signals.attendance.connect(attended_applications)
+    # The check-in counter and the public results, live (after the commit, app/voting/live.py).
+    live.init_app(app)
 
     app.cli.add_command(voting_cli)
     app.jinja_env.filters["ticket_code"] = format_code

@@ -372,8 +372,14 @@ def test_the_capture_list_gets_another_moderators_entry_with_said_by(stack, data
         ideas.record_idea(db.session.get(Stand, a["stand_ids"][0]), "Am selben Stand erfasst", said_by="Herr P.")
         db.session.commit()
     event = mine.wait_for("Am selben Stand erfasst")
-    assert event["data"]["said_by"] == "Herr P." and event["data"]["client_id"]
+    # The one message per change carries no personal data; the page reads "said by" from the
+    # stand's feed with its session (the capture list's catch-up too).
+    assert "said_by" not in event["data"]
     mine.close()
+    request = urllib.request.Request(f"{stack.url}/stands/{a['stand_ids'][0]}/changes.json?after="
+                                     f"{event['data']['change_id'] - 1}", headers={"Cookie": cookie_of("hier@live.example")})
+    staff = json.load(urllib.request.urlopen(request, timeout=10))
+    assert staff["changes"][-1]["idea"]["said_by"] == "Herr P." and staff["changes"][-1]["idea"]["client_id"]
 
 
 @pytest.mark.browser
@@ -390,7 +396,8 @@ def test_another_moderators_entry_appears_in_the_capture_list(stack, data, world
     page.wait_for_url(lambda url: "/login" not in url)
     page.goto(f"{stack.url}/stands/{a['stand_ids'][0]}/capture")
     # Subscribed (nchan sends only what comes after the subscription).
-    page.wait_for_function("() => document.getElementById('capture-form').dataset.live === 'open'")
+    status = page.locator("#live-status")
+    wait_until(lambda: status.inner_text() == "live", message=lambda: status.inner_text())
     with data.app_context():
         ideas.record_idea(db.session.get(Stand, a["stand_ids"][0]), "Vom Kollegen erfasst", said_by="Frau Ö.")
         db.session.commit()
@@ -437,10 +444,97 @@ def test_300_open_walls_do_not_stall_pages_or_healthz(stack, data, world):
             sub.close()
 
 
+def test_the_door_counter_and_the_results_are_published_once_through_nchan(stack, data, world):
+    """The ``door`` channel is the staff's (a session that works at the event), ``results`` the
+    public's; each change is one message with what changed."""
+    from app.events.models import Event
+    from app.voting import services as voting
+
+    with data.app_context():
+        from tests.voting.conftest import make_voting_event
+
+        ev = make_voting_event(tickets=2, ideas_per_stand=1, title="Live an der Tür")
+    world["voting"] = ev
+    assert status_of(stack.port, f"/live/door/{ev.event_id}") == 403  # no session
+    results = subscribe(stack.port, f"/live/results/{ev.event_id}")  # public
+    with data.app_context():
+        voting.close_voting(db.session.get(Event, ev.event_id))
+        db.session.commit()
+        from app.core import live
+
+        assert live.flush(data)
+    closed = wait_until(lambda: [e for e in results.events() if e["event"] == "results"] if results.poll(0.1) else None,
+                        message="no results message")
+    assert closed[-1]["data"]["state"] == "closed"
+    with data.app_context():
+        from app.ideas.models import Idea
+
+        voting.set_board_count(db.session.get(Idea, ev.idea_ids[0]), 4)
+        db.session.commit()
+        assert live.flush(data)
+
+    def board_update():
+        results.poll(0.1)
+        found = [e["data"] for e in results.events() if e["event"] == "results" and e["data"].get("rows")
+                 and not e["data"]["complete"]]
+        return found or None
+
+    update = wait_until(board_update, message="no board count update")[-1]
+    assert [row["id"] for row in update["rows"]] == [ev.idea_ids[0]] and update["rows"][0]["board"] == 4
+    results.close()
+
+
 @pytest.mark.browser
-def test_the_wall_in_a_browser_lives_on_nchan_and_falls_back_to_the_feed_when_redis_stops(
+def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, data, world, new_page):
+    """Chromium through nginx: the check-in page and the results page (phone) subscribe to nchan,
+    say "live", and follow a check-in at another door and a board count."""
+    from app.accounts import services as accounts
+    from app.events.models import Event
+    from app.ideas.models import Idea, Stand
+    from app.voting import services as voting
+    from tests.conftest import PHONE
+
+    ev = world["voting"]
+    password = "Kaffee und Kuchen am Flussufer 19"
+    with data.app_context():
+        door = accounts.create_user("tuer@live.example", "Tür Dienst", password, ("moderator",))
+        stand = db.session.get(Stand, ev.stand_ids[0])
+        stand.moderators.append(door)
+        db.session.commit()
+    page = new_page()
+    page.goto(f"{stack.url}/login")
+    page.fill("#email", "tuer@live.example")
+    page.fill("#password", password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"{stack.url}/manage/events/{ev.event_id}/checkin")
+    assert page.locator("#attendance").get_attribute("data-live-url") == f"/live/door/{ev.event_id}"
+    status = page.locator("#live-status")
+    wait_until(lambda: status.inner_text() == "live", message=lambda: status.inner_text())
+    with data.app_context():
+        voting.check_in(db.session.get(Event, ev.event_id), ev.codes[0])
+        db.session.commit()
+    wait_until(lambda: page.locator("#checked-in").inner_text() == "1",
+               message=lambda: page.locator("#attendance").inner_text())
+
+    phone = new_page(device=PHONE)
+    phone.goto(f"{stack.url}/events/{ev.event_id}/vote/results")
+    assert phone.locator("#results-live").get_attribute("data-live-url") == f"/live/results/{ev.event_id}"
+    phone_status = phone.locator("#live-status")
+    wait_until(lambda: phone_status.inner_text() == "live", message=lambda: phone_status.inner_text())
+    with data.app_context():
+        voting.set_board_count(db.session.get(Idea, ev.idea_ids[1]), 6)
+        db.session.commit()
+    row = phone.locator(f'tr[data-idea-id="{ev.idea_ids[1]}"]')
+    wait_until(lambda: row.locator("td").nth(5).inner_text() == "6", message=lambda: row.inner_text())
+    assert phone.locator("#results-rows tr").first.get_attribute("data-idea-id") == str(ev.idea_ids[1])
+    assert_page_fit(phone, "voting results through nginx on a phone")
+
+
+@pytest.mark.browser
+def test_the_wall_in_a_browser_falls_back_to_the_feed_when_redis_stops_and_rejoins_when_it_is_back(
         stack, data, world, new_page):
-    """Last in this module: stops Redis. The wall page (Chromium, through nginx) gets ideas from
+    """Last in this module: stops and restarts Redis. The wall page (Chromium, through nginx) gets ideas from
     nchan; when Redis stops, nchan can neither subscribe nor publish: a moderator's save is
     committed anyway (the publish failure is logged), the wall says it is in fallback mode and
     shows the idea from the feed it polls."""
@@ -473,3 +567,20 @@ def test_the_wall_in_a_browser_lives_on_nchan_and_falls_back_to_the_feed_when_re
     page.locator(".wall-text", has_text="Trotz Ausfall gespeichert").wait_for(timeout=20_000)
     assert "Ersatzbetrieb" in status.inner_text()
     assert get(stack.url + "/healthz").status == 200
+
+    # Redis comes back (empty: nchan's buffers are gone): the wall rejoins nginx's stream by
+    # itself (it tries every half minute) and says "live" again; what was saved while Redis was
+    # down is on it (from the feed), and what is saved now comes through nchan.
+    stack.redis.start()
+    wait_until(lambda: status_of(stack.port, f"/live/wall/{a['event_id']}/{a['token']}") == 200, timeout=60,
+               ignore=(OSError,), message="nchan did not reconnect to Redis")
+    record(data, a["stand_ids"][1], "Gespeichert, als Redis zurückkam")
+    wait_until(lambda: status.inner_text() == "live", timeout=90, message=lambda: status.inner_text())
+    record(data, a["stand_ids"][0], "Wieder über nchan")
+    for text in ("Trotz Ausfall gespeichert", "Gespeichert, als Redis zurückkam", "Wieder über nchan"):
+        page.locator(".wall-text", has_text=text).wait_for(timeout=20_000)
+    # A raw subscriber of the restarted channel gets new ideas through nchan and Redis.
+    sub = subscribe(stack.port, f"/live/wall/{a['event_id']}/{a['token']}")
+    record(data, a["stand_ids"][0], "Nach dem Neustart von Redis")
+    sub.wait_for("Nach dem Neustart von Redis")
+    sub.close()

@@ -175,16 +175,12 @@
     if (note) { note.hidden = true; }
   }
 
-  // -- another moderator's entries (production: nginx holds the stream, data-live-url) ----------
+  // -- another moderator's entries (live.js: nginx's stream in production, the app's own otherwise;
+  // after a reconnect the stand's feed brings what the list missed) ---------------------------------
 
   function listenToOthers() {
-    if (!form.dataset.liveUrl || !window.EventSource) { return; }
-    var source = new EventSource(form.dataset.liveUrl);
-    source.addEventListener("open", function () { form.dataset.live = "open"; });
-    source.addEventListener("error", function () { form.dataset.live = "closed"; });
-    source.addEventListener("idea", function (event) {
-      var idea;
-      try { idea = JSON.parse(event.data); } catch (e) { return; }
+    if (!window.IdeenmarktLive || !form.dataset.changesUrl) { return; }
+    window.IdeenmarktLive(form, document.getElementById("live-status"), function (idea) {
       if (!idea || !idea.client_id) { return; }
       var existing = findItem(idea.client_id);
       if (existing && existing.classList.contains("pending")) { return; }  // ours: send() confirms it
@@ -194,7 +190,7 @@
         list.insertBefore(renderSaved(el("li", "idea-item"), idea), list.firstChild);
         hideEmptyNote();
       }
-    });
+    }, {announced: true});
   }
 
   // -- sending ------------------------------------------------------------------------------------

@@ -1,48 +1,59 @@
-/* The live connection of walls and the plenary summary: one client for both ways the server
- * streams (used by wall.js and summary.js; see wall.js for what the page shows).
+/* Live pages: one client for both ways the server streams, and for every live page (walls,
+ * plenary summary, the moderators' capture list, the check-in counter, the voting results).
  *
- * IdeenmarktLive(el, statusEl, render): ``el`` carries the data attributes
- * - data-live-url (production): nginx holds the stream (nchan). Each message is an
- *   idea's state with its feed id (change_id). EventSource reconnects by itself with
- *   Last-Event-ID and nchan resends what its buffer still holds; on every (re)connect,
- *   and every data-catch-up-seconds, the page also asks data-changes-url for the feed
- *   after the last change it has, so an idea missing from the buffer (or a lost publish)
- *   still appears. A check that finds a change the stream did not bring, or a stream that
- *   cannot be opened (nchan or Redis down), makes the page poll the feed and say so in its
+ * The page's element carries the data attributes
+ * - data-live-url (production): nginx holds the stream (nchan). EventSource reconnects by
+ *   itself with Last-Event-ID and nchan resends what its buffer still holds; on every
+ *   (re)connect, and every data-catch-up-seconds, the page also asks data-changes-url for what
+ *   it may have missed, so an update missing from the buffer (or a lost publish) still
+ *   appears. A check that finds a change the stream did not bring, or a stream that cannot be
+ *   opened (nchan or Redis down), makes the page poll data-changes-url and say so in its
  *   status; it tries the stream again every half minute.
- * - otherwise (development, `make run`): the app's own stream (data-stream-url), which
- *   continues after ?after=<last feed id>.
- * - data-after: the last feed id the rendered page includes.
- * ``render(idea)`` is called with an idea's newest state only (a higher change id wins,
- * whatever arrives first). The status shows "connecting" only when no stream has been open
- * for OFFLINE_GRACE_MS, so a planned reconnect does not flicker.
+ * - otherwise (development, `make run`): the app's own stream (data-stream-url).
+ *
+ * The status element (``statusEl``) shows data-live, data-polling (fallback) or data-offline
+ * as text (not only as a colour), in a polite live region; "connecting" only when no stream
+ * has been open for OFFLINE_GRACE_MS, so a planned reconnect does not flicker.
+ *
+ * IdeenmarktLive(el, statusEl, render[, options]): ideas. Each message is an idea's state with
+ *   its feed id (change_id); data-after is the last feed id the page includes; data-changes-url
+ *   answers {changes: [{change_id, idea}], last, more}. ``render(idea)`` gets an idea's newest
+ *   state only (a higher change id wins, whatever arrives first). ``options.announced``: what
+ *   nginx sends is only the announcement of a change (the capture list: its staff fields come
+ *   from data-changes-url), so a message makes the page read the feed.
+ * IdeenmarktLive.state(el, statusEl, eventName, apply): a state (counters, totals). Messages of
+ *   ``eventName`` carry ``as_of`` (when the server read them, after the commit) and only what
+ *   changed; data-changes-url answers the whole state. ``apply(data, asOf)`` is called for
+ *   each, keeps per part the newest, and returns whether it changed what the page shows.
  */
 (function () {
   "use strict";
 
-  window.IdeenmarktLive = function (list, statusEl, renderIdea) {
-    if (!window.EventSource) { return; }
-    var baseUrl = list.dataset.streamUrl;
-    var liveUrl = list.dataset.liveUrl || "";
-    var changesUrl = list.dataset.changesUrl;
-    var lastId = parseInt(list.dataset.after, 10) || 0;
-    var ideaChange = {};
+  var POLL_MS = 5000;
+  var RETRY_LIVE_MS = 30000;
+  var OFFLINE_GRACE_MS = 4000;
+
+  // The connection, its status and its fallback. ``hooks``: events {name: handler(event)},
+  // catchUp(check) -> Promise of "a change was missed" (check: the stream claims to be open),
+  // streamUrl() -> the app's own stream with the position to continue from.
+  function connection(el, statusEl, hooks) {
+    var liveUrl = el.dataset.liveUrl || "";
+    var catchUpMs = (parseFloat(el.dataset.catchUpSeconds) || 30) * 1000;
     var polling = null;
     var failures = 0;
     var catchingUp = false;
-    var POLL_MS = 5000;
-    var RETRY_LIVE_MS = 30000;
-    var CATCH_UP_MS = (parseFloat(list.dataset.catchUpSeconds) || 30) * 1000;
-    var OFFLINE_GRACE_MS = 4000;
     var source = null;
     var reconnectTimer = null;
     var offlineTimer = null;
 
     function setLive(live) {
-      statusEl.textContent = live ? (polling ? statusEl.dataset.polling : statusEl.dataset.live)
-        : statusEl.dataset.offline;
+      if (!statusEl) { return; }
+      var text = live ? (polling ? statusEl.dataset.polling : statusEl.dataset.live) : statusEl.dataset.offline;
+      statusEl.hidden = false;
+      if (statusEl.textContent !== text) { statusEl.textContent = text; }  // a live region: only real changes
       statusEl.classList.toggle("offline", !live);
       statusEl.classList.toggle("fallback", live && !!polling);
+      statusEl.dataset.state = live ? (polling ? "polling" : "live") : "offline";
     }
 
     function streamOpen() {
@@ -56,54 +67,16 @@
       }
     }
 
-    function render(idea, changeId) {
-      if (changeId && ideaChange[idea.id] && ideaChange[idea.id] > changeId) { return; }  // an older state
-      if (changeId) { ideaChange[idea.id] = changeId; }
-      renderIdea(idea);
-    }
-
-    function advance(id) {
-      if (id > lastId) { lastId = id; }
-    }
-
-    function remember(event) {
-      advance(parseInt(event.lastEventId, 10));
-    }
-
-    function onIdea(event) {
-      try {
-        var idea = JSON.parse(event.data);
-        var changeId = idea.change_id || parseInt(event.lastEventId, 10);
-        if (idea.change_id) { advance(idea.change_id); } else { remember(event); }
-        render(idea, changeId);
-      } catch (e) { /* a malformed message must not stop the wall */ }
-    }
-
-    // The feed after the last change this wall has (in batches), from the app. ``check``: the
-    // stream claims to be open; if the feed holds a change it did not bring (nchan lost Redis,
-    // a publish failed), the wall polls instead and tries the stream again later.
     function catchUp(check) {
       if (catchingUp || !window.fetch) { return; }
       catchingUp = true;
-      var url = changesUrl + (changesUrl.indexOf("?") >= 0 ? "&" : "?") + "after=" + lastId;
-      window.fetch(url, {cache: "no-store", credentials: "same-origin"}).then(function (response) {
-        if (!response.ok) { throw new Error(String(response.status)); }
-        return response.json();
-      }).then(function (batch) {
+      hooks.catchUp().then(function (missed) {
         catchingUp = false;
-        var missed = batch.changes.some(function (change) {
-          return change.idea && !(ideaChange[change.idea.id] >= change.change_id);
-        });
         if (check === true && missed && liveUrl && !polling) {
           if (source) { source.close(); }
           startPolling();
         }
-        batch.changes.forEach(function (change) {
-          if (change.idea) { render(change.idea, change.change_id); }
-        });
-        advance(batch.last);
         if (polling) { setLive(true); }
-        if (batch.more) { catchUp(); }
       }, function () {
         catchingUp = false;
         if (polling) { streamLost(); }
@@ -126,21 +99,21 @@
 
     function connect() {
       if (source) { source.close(); }
-      var url = liveUrl || baseUrl + (baseUrl.indexOf("?") >= 0 ? "&" : "?") + "after=" + lastId;
-      source = new EventSource(url);
+      source = new EventSource(liveUrl || hooks.streamUrl());
       source.addEventListener("open", function () {
         failures = 0;
         stopPolling();
         streamOpen();
         if (liveUrl) { catchUp(false); }
       });
-      source.addEventListener("idea", onIdea);
-      source.addEventListener("position", remember);
+      Object.keys(hooks.events).forEach(function (name) {
+        source.addEventListener(name, hooks.events[name]);
+      });
       source.addEventListener("error", function () {
         if (source.readyState !== EventSource.CLOSED) { streamLost(); return; }
         failures += 1;
         if (liveUrl && (failures >= 3 || polling)) {
-          // nginx's stream cannot be opened: poll the feed, try the stream again later.
+          // nginx's stream cannot be opened: poll, try the stream again later.
           source.close();
           failures = 0;
           startPolling();
@@ -159,9 +132,103 @@
     });
 
     if (liveUrl) {
-      // A lost publish (nchan or Redis briefly down) must not leave an idea missing for long.
-      window.setInterval(function () { if (!polling) { catchUp(true); } }, CATCH_UP_MS);
+      // A lost publish (nchan or Redis briefly down) must not leave an update missing for long.
+      window.setInterval(function () { if (!polling) { catchUp(true); } }, catchUpMs);
     }
     connect();
+    return {catchUp: catchUp};
+  }
+
+  function getJson(url) {
+    return window.fetch(url, {cache: "no-store", credentials: "same-origin"}).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.json();
+    });
+  }
+
+  function withParam(url, name, value) {
+    return url + (url.indexOf("?") >= 0 ? "&" : "?") + name + "=" + value;
+  }
+
+  window.IdeenmarktLive = function (list, statusEl, renderIdea, options) {
+    if (!window.EventSource) { return; }
+    options = options || {};
+    var announced = !!(options.announced && list.dataset.liveUrl);
+    var changesUrl = list.dataset.changesUrl;
+    var lastId = parseInt(list.dataset.after, 10) || 0;
+    var ideaChange = {};
+    var conn;
+
+    function render(idea, changeId) {
+      if (changeId && ideaChange[idea.id] && ideaChange[idea.id] > changeId) { return; }  // an older state
+      if (changeId) { ideaChange[idea.id] = changeId; }
+      renderIdea(idea);
+    }
+
+    function advance(id) {
+      if (id > lastId) { lastId = id; }
+    }
+
+    function remember(event) {
+      advance(parseInt(event.lastEventId, 10));
+    }
+
+    function onIdea(event) {
+      try {
+        var idea = JSON.parse(event.data);
+        var changeId = idea.change_id || parseInt(event.lastEventId, 10);
+        if (announced) {
+          // Only the announcement: the page's own feed has the fields it shows.
+          if (!(ideaChange[idea.id] >= changeId)) { conn.catchUp(); }
+          return;
+        }
+        if (idea.change_id) { advance(idea.change_id); } else { remember(event); }
+        render(idea, changeId);
+      } catch (e) { /* a malformed message must not stop the page */ }
+    }
+
+    // The feed after the last change this page has (in batches), from the app; resolves to
+    // whether it held a change the stream did not bring.
+    function catchUp() {
+      return getJson(withParam(changesUrl, "after", lastId)).then(function (batch) {
+        var missed = batch.changes.some(function (change) {
+          return change.idea && !(ideaChange[change.idea.id] >= change.change_id);
+        });
+        batch.changes.forEach(function (change) {
+          if (change.idea) { render(change.idea, change.change_id); }
+        });
+        advance(batch.last);
+        if (batch.more) { return catchUp().then(function (more) { return missed || more; }); }
+        return missed && !announced;
+      });
+    }
+
+    conn = connection(list, statusEl, {
+      events: {idea: onIdea, position: remember},
+      catchUp: catchUp,
+      streamUrl: function () { return withParam(list.dataset.streamUrl, "after", lastId); }
+    });
+  };
+
+  window.IdeenmarktLive.state = function (el, statusEl, eventName, apply) {
+    if (!window.EventSource) { return; }
+    var events = {};
+
+    events[eventName] = function (event) {
+      try {
+        var data = JSON.parse(event.data);
+        apply(data, data.as_of || 0);
+      } catch (e) { /* a malformed message must not stop the page */ }
+    };
+
+    connection(el, statusEl, {
+      events: events,
+      // The whole state: ``apply`` answers whether it changed what the page shows (then the
+      // stream had missed it).
+      catchUp: function () {
+        return getJson(el.dataset.changesUrl).then(function (data) { return !!apply(data, data.as_of || 0); });
+      },
+      streamUrl: function () { return el.dataset.streamUrl; }
+    });
   };
 }());
