@@ -171,6 +171,9 @@ class Config:
     JSON_MAX_DEPTH = 20
 
     # Accessibility (app/accessibility): the statement's contact and the sign-language videos.
+    #: The language content is written in (titles, stands, ideas): marked with ``lang`` on pages
+    #: in another language (WCAG 3.1.2, ``content_lang()`` in templates).
+    CONTENT_LANGUAGE = "de"
     #: The dedicated contact for barriers named in the accessibility statement.
     ACCESSIBILITY_CONTACT_NAME = "Ansprechstelle für digitale Barrierefreiheit"
     ACCESSIBILITY_CONTACT_EMAIL = "barrierefreiheit@example.org"

@@ -38,9 +38,11 @@ KNOWN_BARRIERS: tuple[Barrier, ...] = (
     Barrier(
         "language_of_parts",
         "WCAG 3.1.2",
-        _l("German content in the English interface is not marked as German"),
-        _l("In the English interface, titles of events, stands and ideas are written in German but "
-           "are not marked as German, so screen readers may read them with English pronunciation."),
+        _l("Some German content in the English interface is not marked as German"),
+        _l("In the English interface, the titles of processes, events and stands and the ideas are "
+           "marked as German on the web pages and in the PDF report, but not yet in the e-mails and "
+           "not in every text of the staff pages, so screen readers may read them there with English "
+           "pronunciation."),
         _l("Switch the site to German (button at the top of every page): then everything is read in "
            "German."),
     ),

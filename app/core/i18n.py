@@ -66,4 +66,25 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         get_locale=get_locale,
         format_decimal=format_decimal,
+        content_lang=content_lang,
     )
+
+
+def content_language(process=None) -> str:
+    """The language people wrote a process's content in (titles, stands, ideas, criteria).
+
+    A process may say (``content_language``); otherwise the site's ``CONTENT_LANGUAGE``,
+    German. Ideas typed by residents are taken to be in that language too: their language is
+    not known one by one, and the process's is the best guess a screen reader can get.
+    """
+    return getattr(process, "content_language", None) or current_app.config.get("CONTENT_LANGUAGE") or "de"
+
+
+def content_lang(process=None):
+    """`` lang="de"`` for an element with content when the page is in another language (WCAG 3.1.2),
+    else nothing: ``<h1{{ content_lang() }}>{{ event.title }}</h1>``."""
+    language = content_language(process)
+    locale = get_locale()
+    if locale is not None and locale.language == language:
+        return Markup("")
+    return Markup(' lang="%s"') % escape(language)

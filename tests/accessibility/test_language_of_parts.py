@@ -1,0 +1,56 @@
+"""Language of parts (WCAG 3.1.2, issue 16 item 6): content written in German (titles, stands,
+ideas, tags) carries ``lang="de"`` on English pages and no ``lang`` on German ones."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+@pytest.fixture
+def world(app, smtp):
+    from tests.api.world import build_world
+
+    with app.test_request_context():
+        return build_world()
+
+
+def marked(html: str, text: str) -> bool:
+    """Whether the element right around ``text`` says lang="de"."""
+    match = re.search(r"<(?!title)[a-z0-9]+\b([^>]*)>\s*" + re.escape(text), html)
+    assert match, text
+    return 'lang="de"' in match.group(1)
+
+
+def test_content_is_marked_german_on_english_pages(client, world, app):
+    from app.events.models import Event, Process
+    from app.extensions import db
+
+    with app.app_context():
+        event_title = db.session.get(Event, world.event_id).title
+        process_title = db.session.get(Process, world.process_id).title
+    pages = {f"/events/{world.event_id}": event_title, f"/processes/{world.process_id}": process_title}
+    for path, title in pages.items():
+        german = client.get(path).get_data(as_text=True)
+        assert not marked(german, title), path
+    client.submit("/language", {"lang": "en", "next": "/"})
+    for path, title in pages.items():
+        english = client.get(path).get_data(as_text=True)
+        assert '<html lang="en"' in english
+        assert marked(english, title), path
+
+
+def test_content_language_follows_the_setting_and_the_process(app):
+    from types import SimpleNamespace
+
+    from app.core.i18n import content_lang, content_language
+
+    with app.test_request_context("/?lang=en"):
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            assert str(content_lang()) == ' lang="de"'
+            assert content_language(SimpleNamespace(content_language="en")) == "en"
+            assert str(content_lang(SimpleNamespace(content_language="en"))) == ""
+        with force_locale("de"):
+            assert str(content_lang()) == ""
