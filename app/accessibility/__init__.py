@@ -11,8 +11,9 @@ from app.accessibility import views_manage, views_public  # noqa: E402,F401
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from app.accessibility.easy_language import PAGE
+    from app.accessibility.easy_language import PAGE, section
     from app.core.nav import register_staff_nav
 
     app.jinja_env.globals["easy_page"] = PAGE
+    app.jinja_env.globals["easy_section"] = section
     register_staff_nav(_l("Sign language"), "accessibility.manage_videos", ("admin",), order=90)

@@ -98,6 +98,37 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "pruefen",
+        "Wie prüfe ich die Auslosung?",
+        (
+            "Vor der Auslosung veröffentlicht die Stadt eine lange Zahl.",
+            "Diese Zahl heißt Festlegung.",
+            "Die Festlegung steht auf der Seite von der Auslosung.",
+            "Schreiben Sie die Festlegung vor der Auslosung ab. Oder speichern Sie die Seite.",
+            "Die Festlegung passt nur zu einer einzigen Liste.",
+            "In der Liste stehen alle Bewerbungen und alle möglichen Gruppen.",
+            "Niemand kann die Liste danach heimlich ändern.",
+            "Dann würde die Festlegung nicht mehr passen.",
+            "In der Liste steht kein Name.",
+            "Jede Person hat ein Pseudonym. Zum Beispiel: A-7F3K2.",
+            "Ihr Pseudonym bekommen Sie per E-Mail.",
+            "Auf Ihrer eigenen Seite sehen Sie: Das hat die Auslosung über Sie aufgeschrieben.",
+            "Stimmt etwas nicht? Dann schreiben Sie es uns auf dieser Seite. Am besten vor der Auslosung.",
+            "Nach der Auslosung gibt es eine Prüf·datei.",
+            "Ein Prüf·programm rechnet alles nach.",
+            "Das Programm sagt: Passt die Datei zu der Festlegung von vorher?",
+            "Manchmal zieht der Computer von der Stadt die Zahl.",
+            "Dann steht dort: nicht öffentlich überprüfbar.",
+            "Das bedeutet: Diese eine Zahl kann niemand nach·prüfen.",
+        ),
+        (
+            Word("Festlegung", "Die Festlegung ist eine lange Zahl aus Buchstaben und Ziffern. "
+                               "Sie passt nur zu einer einzigen Liste."),
+            Word("Pseudonym", "Ein Pseudonym ist ein Ersatz·name. Nur Sie wissen: Das Pseudonym gehört zu Ihnen."),
+            Word("Prüf·datei", "In der Prüf·datei steht alles über die Auslosung. Aber keine Namen."),
+        ),
+    ),
+    Section(
         "veranstaltung",
         "Was passiert bei der Veranstaltung?",
         (

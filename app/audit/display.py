@@ -39,6 +39,7 @@ ACTION_LABELS = Labels({
     "lottery.seat_on_behalf": _l("Seat confirmed or declined on behalf of the applicant"),
     "lottery.redraw_request": _l("Re-draw requested (waits for a second admin)"),
     "lottery.supersede": _l("Draw superseded"),
+    "lottery.objection": _l("Objection of an applicant to the lottery record"),
     "measure.create": _l("Measure created"),
     "measure.edit": _l("Measure edited"),
     "measure.import": _l("Measures imported"),

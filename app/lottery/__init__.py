@@ -17,7 +17,7 @@ from app.lottery import jobs, views_manage, views_public  # noqa: E402,F401
 
 def init_app(app):
     from app.core.start import register_start_steps
-    from app.lottery import commands, services, start
+    from app.lottery import commands, receipts, services, start
     from app.lottery.cli import lottery_cli
 
     commands.register(lottery_cli)
@@ -25,9 +25,12 @@ def init_app(app):
     app.cli.add_command(lottery_cli)
     app.jinja_env.globals.update(
         lottery_seat=services.seat_of_application,
+        lottery_has_receipt=services.has_receipt,
+        lottery_objections=receipts.objections_of,
         number_source_label=services.number_source_label,
         draw_state_label=DRAW_STATE_LABELS,
         release_label=RELEASE_LABELS,
+        release_channel_label=RELEASE_CHANNEL_LABELS,
         group_label=lambda group: GROUP_LABELS.get(group, group),
         application_status_label=lambda status: label(status, "application.status"),
         on_behalf_channels=services.ON_BEHALF_CHANNELS,
@@ -41,6 +44,14 @@ DRAW_STATE_LABELS = register_labels("lottery_draw.state", {
 })
 RELEASE_LABELS = register_labels("lottery_entry.release_reason", {
     "declined": _l("declined"), "expired": _l("not confirmed in time"), "withdrawn": _l("withdrawn"),
+})
+RELEASE_CHANNEL_LABELS = register_labels("lottery_entry.release_channel", {
+    "link": _l("by the applicant, with their own link"),
+    "phone": _l("by staff on the applicant's behalf (by phone)"),
+    "paper": _l("by staff on the applicant's behalf (on paper)"),
+    "in_person": _l("by staff on the applicant's behalf (in person)"),
+    "deadline": _l("the deadline passed without an answer"),
+    "withdrawal": _l("the application was withdrawn"),
 })
 GROUP_LABELS = {
     "applicants": _l("Applicants"),

@@ -31,6 +31,9 @@ class DrawState(str, enum.Enum):
 DRAW_STATES = tuple(s.value for s in DrawState)
 NUMBER_SOURCES = ("public", "server")
 RELEASE_REASONS = ("declined", "expired", "withdrawn")
+#: How a seat was given up or a waiting place lost: the applicant's own link, staff on the
+#: applicant's behalf (phone, paper, in person), the deadline passing, the application withdrawn.
+RELEASE_CHANNELS = ("link", "phone", "paper", "in_person", "deadline", "withdrawal")
 
 
 class LotteryDraw(db.Model):
@@ -132,6 +135,8 @@ class LotteryEntry(db.Model):
     #: When the seat was given up (declined, expired, withdrawn).
     released_at: Mapped[datetime | None]
     release_reason: Mapped[str | None] = mapped_column(String(20))
+    #: How the seat was given up (public, in the audit's evidence): :data:`RELEASE_CHANNELS`.
+    release_channel: Mapped[str | None] = mapped_column(String(20))
     #: The release (or, for a waiting applicant, the withdrawal) is written into a replacement record.
     audit_recorded: Mapped[bool] = mapped_column(default=False)
 

@@ -88,7 +88,6 @@ from app.lottery.sortition_csv import (
     SortitionFiles,
     files_distribution,
     read_categories,
-    read_categories_csv,
     read_people_csv,
     write_categories_csv,
     write_people_csv,
@@ -413,6 +412,14 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
     except IntegrityError:
         # Another admin published a commitment for this event at the same moment.
         raise LotteryError("wrong_state", _l("A commitment has already been published for this event.")) from None
+    labels = _labels(event)
+    for entry in draw.entries:
+        application = entry.application
+        if application is not None and application.email:
+            # The receipt (issue 22 item 3): the pseudonym and the answers recorded, with how to object.
+            answers = [(labels.get(key, (key, {}))[0], labels.get(key, (key, {}))[1].get(value, value))
+                       for key, value in _answers_of(application).items()]
+            _mail(application, "committed", entry=entry, answers=answers)
     log_action("lottery.commit", draw, after={
         "attempt": attempt, "commitment": draw.commitment, "seats": draw.seats, "table_size": size,
         "number_source_kind": kind, "applicants": len(applications)})
@@ -560,8 +567,9 @@ class FillResult:
     blocked: LotteryError | None = None
 
 
-def _release(entry: LotteryEntry, reason: str, now: datetime) -> None:
+def _release(entry: LotteryEntry, reason: str, now: datetime, channel: str | None = None) -> None:
     entry.released_at, entry.release_reason = now, reason
+    entry.release_channel = channel or {"expired": "deadline", "withdrawn": "withdrawal"}.get(reason, "link")
 
 
 def _release_withdrawn(entries: list[LotteryEntry], now: datetime) -> None:
@@ -630,6 +638,7 @@ def fill_vacancies(draw: LotteryDraw, now: datetime | None = None, user=None,
         for entry in skipped:
             # The evidence of the skip in the audit (its time is the replacement's).
             entry.release_reason = entry.release_reason or "withdrawn"
+            entry.release_channel = entry.release_channel or "withdrawal"
         position = len(draw.replacements) + 1
         replacement = LotteryReplacement(
             draw_id=draw.id, position=position,
@@ -659,11 +668,13 @@ def record_quotas(record: dict[str, Any]) -> dict[str, dict[str, tuple[int, int]
     return quotas
 
 
-def respond_to_seat(entry: LotteryEntry, accept: bool, now: datetime | None = None) -> str:
+def respond_to_seat(entry: LotteryEntry, accept: bool, now: datetime | None = None, channel: str = "link") -> str:
     """The applicant confirms or declines their seat.
 
     Idempotent: confirming a confirmed seat, or declining a declined one,
     changes nothing. A decline frees the seat for the waiting list at once.
+    ``channel`` says how the answer came (``link``: the applicant's own; staff
+    pass the channel of :data:`ON_BEHALF_CHANNELS`); it is published with the decline.
 
     :return: ``confirmed``, ``declined``, ``unchanged``, or ``expired`` (the
         deadline had passed: the seat lapsed and went to the waiting list).
@@ -695,7 +706,7 @@ def respond_to_seat(entry: LotteryEntry, accept: bool, now: datetime | None = No
         return "confirmed"
     # seat_released: a confirmed participant's ticket stops working before the seat goes to the waiting list.
     application_status.move(application, "decline_seat")
-    _release(entry, "declined", now)
+    _release(entry, "declined", now, channel)
     db.session.flush()
     fill_vacancies(draw, now=now)
     return "declined"
@@ -728,7 +739,7 @@ def respond_on_behalf(application: Application, accept: bool, channel: str, user
         raise LotteryError("not_seated", _l("This application holds no seat in the current draw."))
     status_before = application.status
     try:
-        outcome = respond_to_seat(entry, accept, now=now)
+        outcome = respond_to_seat(entry, accept, now=now, channel=channel)
     except LotteryError as exc:
         if exc.code == "not_seated":  # the resident's wording ("You do not hold …") does not fit staff
             raise LotteryError("not_seated", _l("This application holds no seat in the current draw.")) from exc
@@ -850,9 +861,10 @@ def supersede_draw(draw: LotteryDraw, user, reason: str, now: datetime | None = 
                                                   else DrawState.COMMITTED.value},
                after={"state": draw.state, "applications_reset": len(affected), **approval}, detail=reason)
     if was_drawn:
+        entries = {e.application_id: e for e in draw.entries}
         for application in affected:
             if application.email:
-                _mail(application, "redraw", reason=reason)
+                _mail(application, "redraw", entry=entries.get(application.id), reason=reason)
     return draw
 
 
@@ -877,7 +889,8 @@ def audit_of(draw: LotteryDraw) -> dict[str, Any]:
         item["at"] = replacement.created_at.isoformat(timespec="seconds")
         item["evidence"] = {
             p: {"reason": entries[p].release_reason,
-                "at": (entries[p].released_at or replacement.created_at).isoformat(timespec="seconds")}
+                "at": (entries[p].released_at or replacement.created_at).isoformat(timespec="seconds"),
+                **({"channel": entries[p].release_channel} if entries[p].release_channel else {})}
             for p in item["declined"] + item["skipped"] if p in entries and entries[p].release_reason}
         replacements.append(item)
     return {**audit_from_record(record, draw.number, replacements, draw.record.get("dice")), **extra}
@@ -908,11 +921,16 @@ def entry_for_token(token: str) -> LotteryEntry | None:
     application = find_by_token(token) if len(token) <= 100 else None
     if application is not None:
         return _active_entry(application)
+    return entry_for_seat_token(token)
+
+
+def entry_for_seat_token(token: str) -> LotteryEntry | None:
+    """The entry of a mailed seat token (:func:`seat_token`), whatever the state of its draw."""
     try:
         entry_id = _seat_serializer().loads(token)
     except BadSignature:
         return None
-    if not isinstance(entry_id, int):
+    if not isinstance(entry_id, int) or isinstance(entry_id, bool):
         return None
     return db.session.get(LotteryEntry, entry_id)
 
@@ -951,6 +969,13 @@ def seat_of(entry: LotteryEntry | None, now: datetime | None = None) -> Seat | N
                 event_over)
 
 
+def has_receipt(application: Application) -> bool:
+    """Whether the application is in the list of any draw (the receipt page then has something to show)."""
+    return db.session.execute(
+        sa.select(LotteryEntry.id).where(LotteryEntry.application_id == application.id).limit(1)
+    ).first() is not None
+
+
 def seat_of_application(application: Application) -> Seat | None:
     """For the applicant's manage page (a Jinja global): their seat in the current draw, if any."""
     return seat_of(_active_entry(application))
@@ -968,9 +993,14 @@ def _mail(application: Application, kind: str, entry: LotteryEntry | None = None
     event = application.event
     context.update(application=application, event=event, entry=entry,
                    lottery_url=absolute_url("lottery.public_lottery", event_id=event.id))
+    context.setdefault("verifiable", True)
     if entry is not None:
         context["seat_url"] = absolute_url("lottery.seat", token=seat_token(entry))
+        context["receipt_url"] = absolute_url("lottery.receipt", token=seat_token(entry))
+        # Server-drawn numbers are marked "not publicly verifiable" in every mail that names the draw.
+        context["verifiable"] = number_verifiable(entry.draw)
     subjects = {
+        "committed": _l("Your entry in the lottery: %(title)s", title=event.title),
         "selected": _l("You have been drawn: %(title)s", title=event.title),
         "admitted": _l("A seat has become free for you: %(title)s", title=event.title),
         "waitlisted": _l("You are on the waiting list: %(title)s", title=event.title),
@@ -1078,7 +1108,7 @@ def export_people_csv(event: Event) -> str:
     return out.getvalue()
 
 
-def import_categories(event: Event, source: bytes | str) -> list[Criterion]:
+def import_categories(event: Event, source: bytes | str, notes: list | None = None) -> list[Criterion]:
     """Create or update the event's criteria and quotas from a categories file.
 
     A feature becomes a criterion (key = feature), each value an option with
@@ -1088,7 +1118,7 @@ def import_categories(event: Event, source: bytes | str) -> list[Criterion]:
     :raises LotteryError: ``csv_format`` (row-level), ``import_locked``,
         ``bad_quota``; the caller rolls back, so nothing changes.
     """
-    quotas = read_categories_csv(source)
+    quotas = read_categories(source, notes=notes)[0]
     locked = event_services.criteria_locked_reason(event)
     if locked:
         raise LotteryError("import_locked", locked)
@@ -1120,6 +1150,8 @@ class DryRun:
     probabilities: dict[str, float]
     min_probability: float
     max_probability: float
+    #: Remarks on the files, as the command line prints them (e.g. a file read as Windows-1252).
+    notes: list = field(default_factory=list)
 
     def csv(self) -> str:
         out = io.StringIO()
@@ -1135,12 +1167,13 @@ def dry_run(event: Event, people: bytes | str, categories: bytes | str | None = 
     :raises LotteryError: ``csv_format`` (row-level), ``infeasible``, ``too_few``, ...
     """
     seats = seats or event.seats
-    quotas, flex = read_categories(categories) if categories else (event_quotas(event), {})
-    applicants = read_people_csv(people, quotas or None)
-    distribution = files_distribution(SortitionFiles(applicants, quotas, flex), seats)
+    notes: list = []
+    quotas, flex = read_categories(categories, notes=notes) if categories else (event_quotas(event), {})
+    applicants = read_people_csv(people, quotas or None, notes=notes)
+    distribution = files_distribution(SortitionFiles(applicants, quotas, flex, notes), seats)
     by_pseudonym = distribution.probabilities
     return DryRun(len(applicants), seats, {a.pseudonym: by_pseudonym[a.pseudonym] for a in applicants},
-                  distribution.min_probability, distribution.max_probability)
+                  distribution.min_probability, distribution.max_probability, notes)
 
 
 def vacancies(draw: LotteryDraw) -> FillResult:

@@ -250,13 +250,16 @@ def files(event_id: int):
             data = _upload(import_form.categories)
             if data is None:
                 raise LotteryError("csv_format", _("Choose a categories file."))
-            saved = services.import_categories(event, data)
+            notes: list = []
+            saved = services.import_categories(event, data, notes)
         except LotteryError as exc:
             _fail(exc)
             status = 422
         else:
             db.session.commit()
             flash(ngettext("%(num)d criterion imported.", "%(num)d criteria imported.", len(saved)), "success")
+            for note in notes:
+                flash(str(note), "warning")
             return redirect(url_for("lottery.files", event_id=event.id), 303)
     elif request.method == "POST" and request.form.get("action") in ("dry_run", "dry_run_csv") \
             and dry_form.validate():

@@ -76,3 +76,32 @@ def seat(token: str):
     entry = db.session.get(type(entry), entry.id)
     return render_template("lottery/seat.html", seat=services.seat_of(entry), entry=entry,
                            event=entry.draw.event, token=token)
+
+
+@bp.route("/applications/<token>/lottery", methods=["GET", "POST"])
+@public
+def receipt(token: str):
+    """The applicant's receipt: what the public record of each draw says about them, and an objection."""
+    from app.lottery import receipts
+
+    application = receipts.application_for_token(token)
+    if application is None:
+        abort(404)
+    found = receipts.receipts_for(application)
+    if request.method == "POST":
+        current = next((r for r in found if not r.superseded), None)
+        if current is None:
+            flash(_("There is no current draw to object to."), "error")
+            return redirect(url_for("lottery.receipt", token=token), 303)
+        try:
+            receipts.object_to_entry(current.entry, request.form.get("objection"))
+        except LotteryError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            return redirect(url_for("lottery.receipt", token=token), 303)
+        db.session.commit()
+        log_event("lottery.objection", event_id=application.event_id, draw_id=current.draw.id)
+        flash(_("Your objection has been recorded. The organisers will look into it and answer you."), "success")
+        return redirect(url_for("lottery.receipt", token=token), 303)
+    return render_template("lottery/receipt.html", event=application.event, application=application,
+                           receipts=found, token=token)

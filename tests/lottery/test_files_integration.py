@@ -122,3 +122,22 @@ def test_bad_input_gives_messages_not_errors(app, admin, client, lottery_event):
     assert client.get(f"/applications/{'x' * 5000}/seat").status_code == 404
     assert client.get(f"/events/{ev.event_id}/lottery/audit.json?attempt=abc").status_code == 200
     assert client.get(f"/events/{ev.event_id}/lottery/audit.json?attempt=99").status_code == 404
+
+
+def test_dry_run_and_import_say_a_file_was_read_as_windows_1252(app, admin, lottery_event, create_event):
+    """Issue 22: the web dry-run shows the note the command line prints for a Windows-1252 file."""
+    ev = lottery_event(seats=2, criteria={"age": {"jünger": (1, 1), "älter": (1, 1)}}, count=0)
+    people = "id;age\np1;jünger\np2;älter\np3;älter\n".encode("cp1252")
+    html = upload(admin, ev.event_id, "dry_run", **{"dry-people": people}).get_data(as_text=True)
+    assert 'id="dry-run-summary"' in html
+    note = html.split('class="flash flash-warning dry-run-note"', 1)[1].split("</p>", 1)[0]
+    assert "Windows-1252" in note and "Umlaute" in note
+    utf8 = upload(admin, ev.event_id, "dry_run", **{"dry-people": people.decode("cp1252")}).get_data(as_text=True)
+    assert "dry-run-note" not in utf8
+    draft = create_event(seats=4, status="draft")
+    # Option keys are ASCII; a label-like header cell ("Größe") makes the file Windows-1252 all the same.
+    response = upload(admin, draft, "import", **{"import-categories": "feature,value,min,max,Größe\n"
+                                                                      "age,young,1,3,\nage,old,1,3,\n".encode("cp1252")})
+    assert response.status_code == 303
+    follow = admin.get(f"/manage/events/{draft}/lottery/files").get_data(as_text=True)
+    assert "Windows-1252" in follow and "flash-warning" in follow

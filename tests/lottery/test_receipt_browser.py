@@ -1,0 +1,49 @@
+"""The receipt on a phone (issue 22 item 3), in German and English: from the private application page to
+what the lottery recorded, the checks made from the public record, and an objection."""
+from __future__ import annotations
+
+import pytest
+
+from tests.lottery.test_integration import commit, draw, statuses
+from tests.support.browser import assert_no_axe_violations
+
+pytestmark = [pytest.mark.browser]
+
+GENDER = {"gender": {"f": (1, 2), "m": (1, 2)}}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_receipt_on_the_phone(app, live_server, new_page, admin, lottery_event, language):
+    ev = lottery_event(seats=2, criteria=GENDER, people=[{"gender": g} for g in "ffmmfm"], language=language)
+    commit(admin, ev.event_id)
+    draw(admin, ev.event_id, "0007")
+    result = statuses(app, ev.application_ids)
+    index = next(n for n, i in enumerate(ev.application_ids) if result[i] == "waitlisted")
+    page = new_page(phone=True, locale="de-DE" if language == "de" else "en-GB")
+    page.context.add_cookies([{"name": "ideenmarkt_lang", "value": language, "url": live_server.url}])
+    page.goto(f"{live_server.url}/applications/{ev.tokens[index]}")
+    page.locator("#receipt-link").click()
+    page.wait_for_selector(".receipt")
+    words = {"de": ("Was die Auslosung über Sie festhält", "auf der Warteliste", "stimmt", "Widerspruch senden",
+                    "Ihr Widerspruch ist erfasst"),
+             "en": ("What the lottery recorded about you", "on the waiting list", "correct", "Send objection",
+                    "Your objection has been recorded")}[language]
+    assert page.locator("h1").inner_text() == words[0]
+    assert words[1] in page.locator(".receipt-outcome").first.inner_text()
+    pseudonym = page.locator(".receipt-pseudonym").first.inner_text()
+    assert pseudonym.startswith("A-") and len(pseudonym) == 7
+    checks = page.locator(".receipt-checks li")
+    assert checks.count() == 6  # pool, commitment, share, bound, dice, selection
+    assert all(checks.nth(n).get_attribute("class") == "ok" for n in range(checks.count()))
+    assert page.locator(".receipt-checks .badge").first.inner_text().strip() == words[2]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.locator(".receipt details > summary").first.click()
+    assert_no_axe_violations(page, f"receipt page, phone, {language}")
+    # The applicant's pseudonym is on the public page, in the waiting list.
+    page.locator("a", has_text="lottery page" if language == "en" else "Seite der Auslosung").first.is_visible()
+    page.fill("#objection", "Mein Alter ist falsch erfasst." if language == "de" else "My age is recorded wrongly.")
+    page.get_by_role("button", name=words[3]).click()
+    page.wait_for_selector(".flash-success")
+    assert words[4] in page.locator(".flash-success").inner_text()
+    page.goto(f"{live_server.url}/events/{ev.event_id}/lottery")
+    assert pseudonym in page.locator("#waiting-list").inner_text()
