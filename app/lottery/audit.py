@@ -413,6 +413,8 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
 
     ``format``        all fields present with the right types (stops here if not);
                       ``number``, ``selected`` and ``waiting_list`` all or none
+    ``schema``        valid against the JSON Schema of the format
+                      (:mod:`app.lottery.schema`, ``schemas/audit-1.schema.json``)
     ``applicants``    pseudonyms unique, every answer an option of its quota
     ``applicants_sha256``  the canonical applicant list hashes to the recorded hash
     ``table_sha256``  the table hashes to the recorded hash
@@ -458,6 +460,11 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     drawn = "number" in audit
     checks = [Check("format", True, f"{AUDIT_FORMAT} version {AUDIT_FORMAT_VERSION}"
                     + ("" if drawn else "; record before the draw"))]
+    from app.lottery.schema import schema_problems
+
+    broken = schema_problems(audit)
+    checks.append(Check("schema", not broken, "; ".join(broken) or "valid against the published JSON Schema "
+                                                                    "(app/lottery/schemas/audit-1.schema.json)"))
 
     seats, table_size = audit["seats"], audit["table_size"]
     quotas = quotas_from_canonical(audit["quotas"])

@@ -105,3 +105,12 @@ def receipt(token: str):
         return redirect(url_for("lottery.receipt", token=token), 303)
     return render_template("lottery/receipt.html", event=application.event, application=application,
                            receipts=found, token=token)
+
+
+@bp.route("/lottery/audit-schema.json")
+@public
+def audit_schema():
+    """The JSON Schema of the audit file, for any validator."""
+    from app.lottery.schema import SCHEMA_PATH
+
+    return Response(SCHEMA_PATH.read_bytes(), mimetype="application/schema+json")

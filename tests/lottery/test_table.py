@@ -26,7 +26,11 @@ def generated_pool(size: int, seats: int, options: tuple[int, ...], seed: int):
     return applicants, quotas
 
 
-POOLS = [(60, 10, (2, 3), 1), (200, 12, (2, 4, 3), 2), (300, 20, (2, 4, 3, 5), 5), (2000, 30, (2, 3, 4, 3), 3)]
+POOLS = [(60, 10, (2, 3), 1), (200, 12, (2, 4, 3), 2), (300, 20, (2, 4, 3, 5), 5), (2000, 30, (2, 3, 4, 3), 3),
+         # 10,000 people (issue 22): 72 types on four criteria, and one seat in 5,000 (M = 10,000); a few
+         # seconds each, as the cost grows with the types and the table, not with the people.
+         pytest.param(10_000, 100, (2, 3, 4, 3), 7, marks=pytest.mark.slow, id="10000-100-4criteria"),
+         pytest.param(10_000, 2, (2, 3), 13, marks=pytest.mark.slow, id="10000-2-large-table")]
 
 
 @pytest.mark.parametrize("size, seats, options, seed", POOLS)
