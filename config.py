@@ -238,6 +238,9 @@ class Config:
     LOTTERY_REDRAW_NEEDS_SECOND_ADMIN = True
     #: Hours a person moved up from the waiting list has to confirm the seat.
     LOTTERY_REPLACEMENT_REPLY_HOURS = 72
+    #: Groups of applicants with the same answers smaller than this are pointed out on the public
+    #: lottery page, which explains why their answers are published all the same (to check the quotas).
+    LOTTERY_SMALL_GROUP = 5
     #: Wrong ticket codes per client (only failures count): guessing codes is slow.
     VOTING_CODE_RATE_LIMIT = "20 per minute;100 per hour"
     #: Largest measures CSV file accepted (bytes).

@@ -25,6 +25,7 @@ from app.lottery.audit import all_passed, load_audit, verify_audit
 from app.lottery.errors import LotteryError
 from app.lottery.algorithm import round_to_table
 from app.lottery.sortition_csv import (
+    exclude_already_selected,
     files_distribution,
     format_probability,
     read_sortition_instance,
@@ -50,17 +51,27 @@ def _sortition_files(command):
         click.option("--seats", required=True, type=click.IntRange(min=1), help="Number of seats to fill."),
         click.option("--id-column", default=None,
                      help="The people file's id column (default: the column called id, in any case)."),
+        click.option("--already-selected", "already_path", default=None,
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="People already selected (people file format): they leave the pool, and their seats "
+                          "and answers count against the quotas."),
     ]):
         command = option(command)
     return command
 
 
-def _leximin_of_files(people_path: Path, categories_path: Path, id_column: str | None, seats: int):
+def _leximin_of_files(people_path: Path, categories_path: Path, id_column: str | None, seats: int,
+                      already_path: Path | None = None):
     """Read the files (notes to standard error) and compute the leximin distribution.
 
     :raises LotteryError: any code of the readers and the algorithm.
     """
     files = read_sortition_instance(people_path, categories_path, id_column)
+    if already_path is not None:
+        before = len(files.applicants)
+        files, seats = exclude_already_selected(files, already_path, seats, id_column)
+        click.echo(f"already selected: {before - len(files.applicants)} left the pool; {seats} seats to draw",
+                   err=True)
     for note in files.notes:
         click.echo(str(note), err=True)
     return files, files_distribution(files, seats)
@@ -71,10 +82,10 @@ def _leximin_of_files(people_path: Path, categories_path: Path, id_column: str |
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write id,probability here instead of standard output.")
 def probabilities_command(people_path: Path, categories_path: Path, seats: int, id_column: str | None,
-                          out_path: Path | None) -> None:
+                          already_path: Path | None, out_path: Path | None) -> None:
     """Compute each person's leximin selection probability (Flanigan et al. 2021)."""
     try:
-        files, distribution = _leximin_of_files(people_path, categories_path, id_column, seats)
+        files, distribution = _leximin_of_files(people_path, categories_path, id_column, seats, already_path)
     except LotteryError as error:
         raise _fail(error) from None
     applicants = files.applicants
@@ -101,10 +112,10 @@ def probabilities_command(people_path: Path, categories_path: Path, seats: int, 
 @click.option("--panels", "panels_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Also write the rows: row number, then the ids of the panel.")
 def table_command(people_path: Path, categories_path: Path, seats: int, size: str | None, id_column: str | None,
-                  out_path: Path, panels_path: Path | None) -> None:
+                  already_path: Path | None, out_path: Path, panels_path: Path | None) -> None:
     """Compute the table of panels (version 2.1 rounding) for Sortition Foundation files."""
     try:
-        files, distribution = _leximin_of_files(people_path, categories_path, id_column, seats)
+        files, distribution = _leximin_of_files(people_path, categories_path, id_column, seats, already_path)
         table_size = int(size) if size else choose_table_size(distribution)
         table = round_to_table(distribution, table_size)
     except LotteryError as error:

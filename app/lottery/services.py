@@ -896,6 +896,32 @@ def audit_of(draw: LotteryDraw) -> dict[str, Any]:
     return {**audit_from_record(record, draw.number, replacements, draw.record.get("dice")), **extra}
 
 
+@dataclass
+class PoolGroup:
+    """Applicants of the published pool who gave the same answers (what the public page shows of them)."""
+
+    answers: list[tuple[str, str]]
+    pseudonyms: list[str]
+
+    @property
+    def size(self) -> int:
+        return len(self.pseudonyms)
+
+
+def pool_groups(event: Event, audit: dict[str, Any]) -> list[PoolGroup]:
+    """The published pool by identical answers (with the criteria's labels), the largest groups first."""
+    labels = _labels(event)
+    order = [c.key for c in event.criteria]
+    groups: dict[tuple, list[str]] = {}
+    for applicant in audit["applicants"]:
+        key = tuple(sorted(applicant["answers"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order
+                           else len(order)))
+        groups.setdefault(key, []).append(applicant["pseudonym"])
+    result = [PoolGroup([(labels.get(f, (f, {}))[0], labels.get(f, (f, {}))[1].get(v, v)) for f, v in key],
+                        sorted(members)) for key, members in groups.items()]
+    return sorted(result, key=lambda g: (-g.size, g.answers))
+
+
 def audit_json(draw: LotteryDraw) -> str:
     return json.dumps(audit_of(draw), ensure_ascii=False, indent=1, sort_keys=True)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterable, Mapping, Sequence, Union
@@ -343,6 +344,42 @@ def read_sortition_instance(people: Source, categories: Source, id_column: str |
     quotas, flex = read_categories(categories, notes=notes)
     applicants = read_people_csv(people, quotas, id_column=id_column, notes=notes)
     return SortitionFiles(applicants, quotas, flex, notes)
+
+
+ALREADY_SELECTED_FILE = _l("already selected file")
+
+
+def exclude_already_selected(files: SortitionFiles, already: Source, seats: int,
+                             id_column: str | None = None) -> tuple[SortitionFiles, int]:
+    """Take people already selected (an "already selected" file in the people file's format, as in the
+    Sortition Foundation's tools) out of the lottery: they leave the pool, their seats and their
+    answers count against the quotas (min and max less their count per option, min not below 0).
+
+    :return: the remaining pool and quotas, and the seats still to draw.
+    :raises LotteryError: ``csv_format`` (the file, or more already selected than an option's
+        maximum or than the seats).
+    """
+    chosen = read_people_csv(already, files.quotas, ALREADY_SELECTED_FILE, id_column, files.notes)
+    counts = Counter((f, v) for person in chosen for f, v in person.answers.items())
+    for (feature, value), count in sorted(counts.items()):
+        high = files.quotas[feature][value][1]
+        if count > high:
+            raise _csv_error(ALREADY_SELECTED_FILE, None, _l(
+                "already selected with %(feature)s = %(value)s: %(count)s, more than its maximum %(max)s",
+                count=count, feature=feature, value=value, max=high))
+    left = seats - len(chosen)
+    if left < 1:
+        raise _csv_error(ALREADY_SELECTED_FILE, None, _l(
+            "lists as many people as there are seats or more (%(count)s of %(seats)s): no seat is left to draw",
+            count=len(chosen), seats=seats))
+    ids = {person.pseudonym for person in chosen}
+
+    def less(bounds: dict) -> dict:
+        return {f: {v: (max(0, low - counts[(f, v)]), high - counts[(f, v)]) for v, (low, high) in options.items()}
+                for f, options in bounds.items()}
+
+    remaining = [a for a in files.applicants if a.pseudonym not in ids]
+    return SortitionFiles(remaining, less(files.quotas), less(files.flex), files.notes), left
 
 
 def files_distribution(files: SortitionFiles, seats: int) -> Distribution:

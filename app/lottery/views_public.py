@@ -1,7 +1,7 @@
 """Public pages: the event's lottery page with the audit, its JSON download, and the applicant's seat."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.core.access import public
@@ -20,7 +20,9 @@ def public_lottery(event_id: int):
     draws = services.draws_of(event)
     current = next((d for d in draws if d.is_active), None)
     audit = services.audit_of(current) if current is not None else None
-    return render_template("lottery/public.html", event=event, draw=current, audit=audit,
+    groups = services.pool_groups(event, audit) if audit is not None else []
+    return render_template("lottery/public.html", event=event, draw=current, audit=audit, groups=groups,
+                           small_group=int(current_app.config["LOTTERY_SMALL_GROUP"]),
                            superseded=[(d, services.audit_of(d)) for d in draws if not d.is_active])
 
 

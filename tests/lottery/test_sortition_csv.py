@@ -198,3 +198,39 @@ def test_messages_are_german_in_german(app):
         with pytest.raises(LotteryError) as caught:
             read_categories_csv(b"feature,value,min,max\ngender,f,3,2\n")
         assert str(caught.value) == "Kategoriendatei, Zeile 2: min 3 ist größer als max 2."
+
+
+def test_already_selected_people_leave_the_pool_and_count_against_the_quotas(tmp_path):
+    """Issue 22, Sortition Foundation parity: an "already selected" file (people file format)."""
+    from app.lottery.sortition_csv import exclude_already_selected, files_distribution, read_sortition_instance
+    from tests.lottery.test_cli import run
+
+    people = tmp_path / "people.csv"
+    people.write_text("id,gender\n" + "".join(f"f{i},f\n" for i in range(4)) + "".join(f"m{i},m\n" for i in range(4)))
+    categories = tmp_path / "categories.csv"
+    categories.write_text("feature,value,min,max\ngender,f,2,2\ngender,m,2,2\n")
+    already = tmp_path / "already.csv"
+    already.write_text("id,gender\nf0,f\nf1,f\nm0,m\n")
+    files, seats = exclude_already_selected(read_sortition_instance(people, categories), already, 4)
+    assert seats == 1 and {a.pseudonym for a in files.applicants} == {"f2", "f3", "m1", "m2", "m3"}
+    assert files.quotas == {"gender": {"f": (0, 0), "m": (1, 1)}}
+    distribution = files_distribution(files, seats)
+    assert distribution.probabilities["f2"] == pytest.approx(0) and distribution.probabilities["m1"] == pytest.approx(1 / 3)
+    out = tmp_path / "p.csv"
+    result = run("probabilities", "--people", str(people), "--categories", str(categories), "--seats", "4",
+                 "--already-selected", str(already), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "3 left the pool; 1 seats to draw" in result.output
+    assert "f0" not in out.read_text() and "m1,0.333333333333" in out.read_text()
+    table_out = tmp_path / "t.csv"
+    assert run("table", "--people", str(people), "--categories", str(categories), "--seats", "4",
+               "--already-selected", str(already), "--out", str(table_out)).exit_code == 0
+    # More already selected than an option's maximum, or than the seats: a clear message.
+    already.write_text("id,gender\nf0,f\nf1,f\nf2,f\n")
+    result = run("probabilities", "--people", str(people), "--categories", str(categories), "--seats", "4",
+                 "--already-selected", str(already))
+    assert result.exit_code == 1 and "more than its maximum 2" in result.output
+    already.write_text("id,gender\nf0,f\nf1,f\nm0,m\nm1,m\n")
+    result = run("probabilities", "--people", str(people), "--categories", str(categories), "--seats", "4",
+                 "--already-selected", str(already))
+    assert result.exit_code == 1 and "no seat is left" in result.output
