@@ -217,6 +217,15 @@ class Config:
     JOBS_HEARTBEAT_SECONDS = 15.0
     #: Runs of one job (the first and one retry after a worker died); then it fails.
     JOBS_MAX_ATTEMPTS = 2
+    #: Finished jobs (their rows and files: exports, reports) are deleted this many days after
+    #: they finished, by ``flask privacy purge``; queued and running jobs are never deleted.
+    JOBS_RETENTION_DAYS = 14
+
+    # Metrics (app/metrics, ``GET /metrics``): neither set → 404. With a token, scrapers send
+    # ``Authorization: Bearer <token>``; with networks (e.g. "10.0.0.0/8, 127.0.0.1") only clients
+    # there (their address as TRUSTED_PROXIES resolves it) are answered; with both, both apply.
+    METRICS_TOKEN = ""
+    METRICS_NETWORKS = ""
 
     #: Level of the JSON log lines on stderr (DEBUG, INFO, WARNING, ERROR); env LOG_LEVEL.
     LOG_LEVEL = "INFO"

@@ -162,6 +162,14 @@ class IsolatedClient(FlaskClient):
         payload.setdefault("csrf_token", self.csrf_token())
         return self.post(url, data=payload, **kwargs)
 
+    def job_file(self, url: str, data: dict | None = None):
+        """Ask for a file a job makes (an export, the council report: POST, the job runs in the
+        request) and download it from the job; a refused request's answer is returned as it is."""
+        asked = self.submit(url, data)
+        if asked.status_code != 303 or "/manage/jobs/" not in (asked.location or ""):
+            return asked
+        return self.get(asked.location.split("?")[0] + "/file")
+
 
 @pytest.fixture
 def client(app) -> FlaskClient:

@@ -128,6 +128,7 @@ FIELD_LABELS = Labels({
     "progress": _l("Progress"),
     "purge_unselected_early": _l("Delete data of people not drawn early"),
     "rate_limit_counters": _l("Rate limit counters"),
+    "finished_jobs": _l("Finished background jobs"),
     "reason": _l("Reason"),
     "requested": _l("Re-draw requested"),
     "receipts": _l("Receipts"),

@@ -26,6 +26,8 @@ STAGE_LABELS = {
     "fairness": _l("Computing the fairest selection probabilities"),
     "panels": _l("Finding panels that keep every quota"),
     "rounding": _l("Rounding to the table of panels"),
+    "collecting": _l("Reading the results"),
+    "rendering": _l("Writing the file"),
     "done": _l("Finished"),
 }
 

@@ -43,7 +43,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.models import utcnow
 from app.extensions import db
-from app.jobs.models import Job
+from app.jobs.models import Job, JobFile
 
 log = logging.getLogger("ideenmarkt.jobs")
 TASK_NAME = "ideenmarkt.run_job"
@@ -198,6 +198,36 @@ def latest(kind: str, event_id: int) -> Job | None:
     return db.session.execute(
         sa.select(Job).where(Job.kind == kind, Job.event_id == event_id).order_by(Job.id.desc()).limit(1)
     ).scalar_one_or_none()
+
+
+def store_file(job: Job, filename: str, content_type: str, data: bytes) -> JobFile:
+    """Keep the file ``job`` made (added to the session: committed with the job's ``done``)."""
+    stored = JobFile(job_id=job.id, filename=filename, content_type=content_type, size=len(data), data=data)
+    db.session.merge(stored)
+    return stored
+
+
+def file_info(job: Job) -> tuple[str, int] | None:
+    """(filename, size) of the job's file, without reading it; None when it has none."""
+    row = db.session.execute(sa.select(JobFile.filename, JobFile.size).where(JobFile.job_id == job.id)).first()
+    return (row.filename, row.size) if row else None
+
+
+def purge_finished(now=None, dry_run: bool = False) -> list[int]:
+    """Delete the jobs (and their files) finished more than ``JOBS_RETENTION_DAYS`` ago.
+
+    Flushes; the caller commits (``flask privacy purge``). :return: the ids (to be) deleted.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=int(current_app.config["JOBS_RETENTION_DAYS"]))
+    ids = list(db.session.execute(
+        sa.select(Job.id).where(Job.status.in_(("done", "failed")), Job.finished_at < cutoff).order_by(Job.id)
+    ).scalars())
+    if ids and not dry_run:
+        db.session.execute(sa.delete(JobFile).where(JobFile.job_id.in_(ids)))
+        db.session.execute(sa.delete(Job).where(Job.id.in_(ids)))
+        db.session.flush()
+    return ids
 
 
 # ------------------------------------------------------------------ running work (the worker)

@@ -1,7 +1,7 @@
 """The job status page (refreshes itself while the job runs) and its JSON twin."""
 from __future__ import annotations
 
-from flask import abort, jsonify, render_template, url_for
+from flask import Response, abort, jsonify, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -11,7 +11,7 @@ from app.core.access import staff_required
 from app.core.formatting import format_share
 from app.extensions import db
 from app.jobs import STAGE_LABELS, STATUS_LABELS, bp, services
-from app.jobs.models import Job
+from app.jobs.models import Job, JobFile
 
 
 def visible_job_or_404(job_id: int) -> Job:
@@ -52,6 +52,7 @@ def result_url(job: Job) -> str | None:
 def status_of(job: Job) -> dict:
     """What the page and the JSON endpoint show."""
     kind = services.KINDS.get(job.kind)
+    stored = services.file_info(job) if job.status == "done" else None
     return {
         "id": job.id, "kind": job.kind, "kind_label": str(kind.label) if kind else job.kind,
         "status": job.status, "status_label": str(STATUS_LABELS.get(job.status, job.status)),
@@ -61,6 +62,8 @@ def status_of(job: Job) -> dict:
         "attempts": job.attempts, "finished": job.finished, "error": error_text(job),
         "result_url": result_url(job) if job.status == "done" else None,
         "url": url_for("jobs.status", job_id=job.id),
+        "file": {"name": stored[0], "size": stored[1], "url": url_for("jobs.download", job_id=job.id)}
+        if stored else None,
     }
 
 
@@ -77,3 +80,15 @@ def status_json(job_id: int):
     response = jsonify(status_of(visible_job_or_404(job_id)))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/manage/jobs/<int:job_id>/file")
+@staff_required()
+def download(job_id: int):
+    """The file the job made, for the staff who may see the job (others: 404)."""
+    job = visible_job_or_404(job_id)
+    stored = db.session.get(JobFile, job.id) if job.status == "done" else None
+    if stored is None:
+        abort(404)
+    return Response(stored.data, mimetype=stored.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{stored.filename}"', "Cache-Control": "no-store"})

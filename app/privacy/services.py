@@ -28,6 +28,7 @@ from app.core.models import OutboxMail, RateLimitCounter, utcnow
 from app.events import application_status
 from app.events.models import Application, ApplicationStatus, Event, EventStatus
 from app.extensions import db
+from app.jobs.services import purge_finished
 
 #: Statuses of applicants who never held a seat (for the early purge after the waiting list).
 UNSELECTED = (ApplicationStatus.WAITLISTED.value, ApplicationStatus.NOT_SELECTED.value,
@@ -53,11 +54,13 @@ class PurgeReport:
     ideas: list[int] = field(default_factory=list)
     mails: list[int] = field(default_factory=list)
     rate_limit_counters: int = 0
+    #: Finished background jobs (with their files) past ``JOBS_RETENTION_DAYS``.
+    jobs: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return (len(self.deleted) + len(self.anonymised) + len(self.tickets) + len(self.ideas)
-                + len(self.mails) + self.rate_limit_counters)
+                + len(self.mails) + self.rate_limit_counters + len(self.jobs))
 
     def lines(self) -> list[str]:
         """One line per removal, in the current language (ids only, no personal data)."""
@@ -87,6 +90,9 @@ class PurgeReport:
                                 "%(num)d expired rate-limit counters: would delete", self.rate_limit_counters)
                        if dry else ngettext("%(num)d expired rate-limit counter: delete",
                                             "%(num)d expired rate-limit counters: delete", self.rate_limit_counters))
+        for job_id in self.jobs:
+            out.append((_("job %(id)d: would delete with its file") if dry
+                        else _("job %(id)d: delete with its file")) % {"id": job_id})
         return out
 
     def closing_line(self) -> str:
@@ -98,7 +104,8 @@ class PurgeReport:
 
     def summary(self) -> dict[str, int]:
         return {"deleted": len(self.deleted), "anonymised": len(self.anonymised), "tickets": len(self.tickets),
-                "ideas": len(self.ideas), "mails": len(self.mails), "rate_limit_counters": self.rate_limit_counters}
+                "ideas": len(self.ideas), "mails": len(self.mails), "rate_limit_counters": self.rate_limit_counters,
+                "finished_jobs": len(self.jobs)}
 
 
 def retention_ends_at(event: Event) -> datetime | None:
@@ -125,7 +132,8 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     - with ``purge_unselected_early``: applicants who never held a seat, as soon as the
       waiting list has expired;
     - mails in the outbox addressed to any of them, and every mail sent more than
-      ``PRIVACY_SENT_MAIL_DAYS`` (90) ago; expired rate-limit counters.
+      ``PRIVACY_SENT_MAIL_DAYS`` (90) ago; expired rate-limit counters;
+    - finished background jobs and their files after ``JOBS_RETENTION_DAYS`` (14).
 
     Flushes; the caller commits (a dry run changes nothing and the caller rolls back).
 
@@ -188,9 +196,11 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     report.rate_limit_counters = db.session.execute(
         sa.select(sa.func.count()).select_from(RateLimitCounter).where(RateLimitCounter.expires_at < wall_clock)
     ).scalar_one()
+    report.jobs = purge_finished(now, dry_run=True)
     if dry_run:
         return report
 
+    purge_finished(now)
     for mail in mails:
         db.session.delete(mail)
     for application in unconfirmed:

@@ -1,36 +1,21 @@
-"""Staff downloads of a process's results: ideas as CSV, XLSX and JSON; the council report as PDF."""
+"""Staff downloads of a process's results: ideas as CSV, XLSX and JSON; the council report as PDF.
+
+None is made in the request: a POST asks for a job (app/results/jobs.py) and leads to its page,
+which shows the progress and then the download (``/manage/jobs/<id>/file``).
+"""
 from __future__ import annotations
 
-import json
-
-from flask import Response, abort, current_app, request, send_file
-from flask_babel import force_locale, get_locale
+from flask import abort, current_app, redirect, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
 
 from app.core.access import staff_required
 from app.core.errors import render_error
 from app.events.models import Process
 from app.extensions import db
-from app.results import bp, exports, report
+from app.results import bp, exports
+from app.results import jobs as result_jobs
 from app.results.services import ResultsError
-
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _export_data(process_id: int, totals: bool = False) -> exports.ExportData:
-    process = db.session.get(Process, process_id) if 0 < process_id < 2**31 else None
-    if process is None:
-        abort(404)
-    scope = exports.staff_scope(process, request.args.get("event"))
-    return exports.collect(process, scope, totals=totals)
-
-
-def _filename(data: exports.ExportData, extension: str) -> str:
-    suffix = f"-event-{data.scope.event_ids[0]}" if request.args.get("event") and data.scope.event_ids else ""
-    return f"ideas-process-{data.process.id}{suffix}.{extension}"
-
-
-def _download_headers(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
 
 
 @bp.errorhandler(ResultsError)
@@ -38,42 +23,47 @@ def results_error(exc: ResultsError):
     return render_error(400, str(exc.message))
 
 
-@bp.route("/manage/results/processes/<int:process_id>/ideas.csv")
-@staff_required("admin", "council")
-def export_csv(process_id: int):
-    data = _export_data(process_id)
-    return Response(exports.csv_chunks(data), mimetype="text/csv",
-                    headers=_download_headers(_filename(data, "csv")))
-
-
-@bp.route("/manage/results/processes/<int:process_id>/ideas.xlsx")
-@staff_required("admin", "council")
-def export_xlsx(process_id: int):
-    data = _export_data(process_id, totals=True)
-    response = send_file(exports.write_xlsx(data), mimetype=XLSX_MIMETYPE, as_attachment=True,
-                         download_name=_filename(data, "xlsx"))
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.route("/manage/results/processes/<int:process_id>/ideas.json")
-@staff_required("admin", "council")
-def export_json(process_id: int):
-    data = _export_data(process_id)
-    body = json.dumps(exports.as_json(data), ensure_ascii=False, indent=1)
-    return Response(body, mimetype="application/json", headers=_download_headers(_filename(data, "json")))
-
-
-@bp.route("/manage/results/processes/<int:process_id>/report.pdf")
-@staff_required("admin", "council")
-def council_report(process_id: int):
-    """The council report; German by default, ``?lang=en`` (or the chosen UI language) for English."""
+def _process_or_404(process_id: int) -> Process:
     process = db.session.get(Process, process_id) if 0 < process_id < 2**31 else None
     if process is None:
         abort(404)
-    asked = request.args.get("lang")
-    language = asked if asked in current_app.config["LANGUAGES"] else str(get_locale() or "de")
-    with force_locale(language):
-        pdf = report.council_report(process)
-    return Response(pdf, mimetype="application/pdf",
-                    headers=_download_headers(f"council-report-process-{process.id}-{language}.pdf"))
+    return process
+
+
+def _ask_for(process_id: int, fmt: str):
+    """Check the scope now (a wrong filter is a 400 at once), queue the job, show its page."""
+    process = _process_or_404(process_id)
+    event_id = None
+    if fmt != "pdf":
+        asked = request.values.get("event")
+        scope = exports.staff_scope(process, asked)
+        event_id = scope.event_ids[0] if asked not in (None, "") and scope.event_ids else None
+    asked_language = request.values.get("lang")
+    language = asked_language if asked_language in current_app.config["LANGUAGES"] else str(get_locale() or "de")
+    job = result_jobs.export_job(process, fmt, event_id, language, current_user)
+    return redirect(url_for("jobs.status", job_id=job.id), 303)
+
+
+@bp.route("/manage/results/processes/<int:process_id>/ideas.csv", methods=["POST"])
+@staff_required(*result_jobs.ROLES)
+def export_csv(process_id: int):
+    return _ask_for(process_id, "csv")
+
+
+@bp.route("/manage/results/processes/<int:process_id>/ideas.xlsx", methods=["POST"])
+@staff_required(*result_jobs.ROLES)
+def export_xlsx(process_id: int):
+    return _ask_for(process_id, "xlsx")
+
+
+@bp.route("/manage/results/processes/<int:process_id>/ideas.json", methods=["POST"])
+@staff_required(*result_jobs.ROLES)
+def export_json(process_id: int):
+    return _ask_for(process_id, "json")
+
+
+@bp.route("/manage/results/processes/<int:process_id>/report.pdf", methods=["POST"])
+@staff_required(*result_jobs.ROLES)
+def council_report(process_id: int):
+    """The council report; German by default, ``lang=en`` (or the chosen UI language) for English."""
+    return _ask_for(process_id, "pdf")

@@ -105,3 +105,29 @@ def test_commitment_in_a_worker_is_published_once(app, admin, lottery_event, sta
     with app.app_context():
         services.execute(job.id)
         assert db.session.query(LotteryDraw).count() == 1
+
+
+def test_the_council_report_is_made_by_a_worker_in_the_language_asked_for(app, admin, lottery_event,
+                                                                          start_worker):
+    """The worker has no request: the job renders in the language the POST asked for."""
+    import io
+
+    from pypdf import PdfReader
+
+    from app.events.models import Event
+    from app.extensions import db
+
+    ev = lottery_event(seats=2, people=[{}] * 4)
+    with app.app_context():
+        process_id = db.session.get(Event, ev.event_id).process_id
+    asked = admin.submit(f"/manage/results/processes/{process_id}/report.pdf", {"lang": "en"})
+    assert asked.status_code == 303
+    job = job_row(app, "results.export")
+    assert job.status == "queued" and admin.get(f"/manage/jobs/{job.id}/file").status_code == 404
+    start_worker()
+    wait_until(lambda: job_row(app, "results.export").status == "done", timeout=60,
+               message="the worker did not make the report")
+    download = admin.get(f"/manage/jobs/{job.id}/file")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(download.get_data())).pages)
+    assert "Report for the council" in text and "Bericht für den Gemeinderat" not in text

@@ -125,8 +125,12 @@ def test_moderators_see_only_the_events_of_their_stands(world, staff, lang):
 
 
 def _download_csv(page) -> list[dict[str, str]]:
+    # A job makes the file (inside the request here, JOBS_IMMEDIATE); its page offers it.
+    page.get_by_role("button", name="CSV", exact=True).click()
+    page.wait_for_url("**/manage/jobs/*")
+    assert_page_fit(page, "the export job's page")
     with page.expect_download() as info:
-        page.get_by_role("link", name="CSV", exact=True).click()
+        page.locator("#job-file").click()
     text = Path(info.value.path()).read_text(encoding="utf-8-sig")
     sample = text.splitlines()[0]
     return list(csv.DictReader(io.StringIO(text), delimiter=";" if sample.count(";") > sample.count(",") else ","))

@@ -32,22 +32,22 @@ def test_exports_name_the_measures_of_each_idea(app, world, staff_client):
     w = _setup(app, world)
     council = staff_client("council")
     base = f"/manage/results/processes/{w.process_id}/ideas"
-    data = json.loads(council.get(base + ".json").get_data(as_text=True))
+    data = json.loads(council.job_file(base + ".json").get_data(as_text=True))
     ideas = {i["id"]: i for i in data["ideas"]}
     assert [m["title"] for m in ideas[w.idea_ids[0]]["measures"]] == ["Online-Terminvergabe für das Bürgerbüro"]
     assert ideas[w.idea_ids[0]]["measures"][0]["status"] == "adopted"
     assert ideas[w.idea_ids[1]]["measures"] == []
-    text = council.get(base + ".csv").get_data().decode("utf-8-sig")
+    text = council.job_file(base + ".csv").get_data().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert any("Online-Terminvergabe für das Bürgerbüro" in cell for row in rows[1:] for cell in row)
-    sheet = load_workbook(io.BytesIO(council.get(base + ".xlsx").get_data())).active
+    sheet = load_workbook(io.BytesIO(council.job_file(base + ".xlsx").get_data())).active
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
     assert "Online-Terminvergabe für das Bürgerbüro" in cells
 
 
 def test_council_report_has_the_status_of_the_measures(app, world, staff_client):
     w = _setup(app, world)
-    response = staff_client("council").get(f"/manage/results/processes/{w.process_id}/report.pdf")
+    response = staff_client("council").job_file(f"/manage/results/processes/{w.process_id}/report.pdf")
     assert response.status_code == 200
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.get_data())).pages)
     assert "Stand der Maßnahmen" in text or "Status der Maßnahmen" in text

@@ -44,7 +44,7 @@ def assert_no_personal_data(text: str) -> None:
 
 
 def test_csv_is_utf8_with_bom_semicolons_and_safe_cells(council, world):
-    response = council.get(url(world, "csv"))
+    response = council.job_file(url(world, "csv"))
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert 'filename="ideas-process-' in response.headers["Content-Disposition"]
@@ -71,7 +71,7 @@ def test_csv_is_utf8_with_bom_semicolons_and_safe_cells(council, world):
 def test_xlsx_opens_in_openpyxl_with_umlauts_and_no_formulas(council, world):
     from openpyxl import load_workbook
 
-    response = council.get(url(world, "xlsx"))
+    response = council.job_file(url(world, "xlsx"))
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     workbook = load_workbook(io.BytesIO(response.get_data()))
@@ -91,7 +91,7 @@ def test_xlsx_opens_in_openpyxl_with_umlauts_and_no_formulas(council, world):
 
 
 def test_json_export_has_dots_tags_status_and_measures(council, world):
-    response = council.get(url(world, "json"))
+    response = council.job_file(url(world, "json"))
     assert response.status_code == 200
     data = json.loads(response.get_data(as_text=True))
     assert data["process"]["title"] == "Esslingen 4.0 – Bürgerbeteiligung"
@@ -104,19 +104,19 @@ def test_json_export_has_dots_tags_status_and_measures(council, world):
 
 
 def test_event_filter(council, world):
-    response = council.get(url(world, "json", event=world.held_id))
+    response = council.job_file(url(world, "json", event=world.held_id))
     texts = [i["text"] for i in response.get_json()["ideas"]]
     assert texts == ["UNVEROEFFENTLICHTE IDEE"]
     for bad in ("abc", "999999", "%00", "99999999999999999999"):
-        response = council.get(url(world, "csv", event=bad))
+        response = council.job_file(url(world, "csv", event=bad))
         assert response.status_code == 400, bad
         assert "Ungültige Anfrage" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx", "json"])
 def test_only_admin_and_council_may_export(app, client, staff_client, world, kind):
-    anonymous = client.get(url(world, kind))
+    anonymous = client.job_file(url(world, kind))
     assert anonymous.status_code == 302 and "/login" in anonymous.location
-    assert staff_client("moderator").get(url(world, kind)).status_code == 403
-    assert staff_client("admin").get(url(world, kind)).status_code == 200
-    assert staff_client("council").get("/manage/results/processes/999999/ideas.csv").status_code == 404
+    assert staff_client("moderator").job_file(url(world, kind)).status_code == 403
+    assert staff_client("admin").job_file(url(world, kind)).status_code == 200
+    assert staff_client("council").job_file("/manage/results/processes/999999/ideas.csv").status_code == 404

@@ -32,7 +32,7 @@ def report_url(world, **query) -> str:
 
 
 def test_german_report_covers_the_process(staff_client, world):
-    text = pdf_text(staff_client("council").get(report_url(world)))
+    text = pdf_text(staff_client("council").job_file(report_url(world)))
     for expected in ("Esslingen 4.0 – Bürgerbeteiligung", "Bericht für den Gemeinderat", "So lief der Prozess",
                      "Bürgerwerkstatt Öffnungszeiten", "Öffnungszeiten & Service", "Samstags geöffnet für Berufstätige",
                      "Prüfsumme der Festlegung", world.commitment[:20], "Ideen nach Marktstand", "Punkte je Schlagwort",
@@ -44,13 +44,13 @@ def test_german_report_covers_the_process(staff_client, world):
 
 def test_english_on_request_and_by_ui_language(app, staff_client, world):
     council = staff_client("council")
-    text = pdf_text(council.get(report_url(world, lang="en")))
+    text = pdf_text(council.job_file(report_url(world, lang="en")))
     assert "Report for the council" in text and "How the process ran" in text
     assert "Audit reference (commitment hash)" in text
     council.set_cookie("ideenmarkt_lang", "en")
-    assert "Report for the council" in pdf_text(council.get(report_url(world)))
+    assert "Report for the council" in pdf_text(council.job_file(report_url(world)))
     council.delete_cookie("ideenmarkt_lang")
-    text = pdf_text(council.get(report_url(world, lang="xx%00")))
+    text = pdf_text(council.job_file(report_url(world, lang="xx%00")))
     assert "Bericht für den Gemeinderat" in text
     assert "Entwurf Geheimveranstaltung" not in text
 
@@ -60,16 +60,16 @@ def test_report_without_dejavu_falls_back_to_base_fonts(staff_client, world, mon
 
     monkeypatch.setattr(report, "DEJAVU_DIR", tmp_path / "missing")
     monkeypatch.setattr(report, "_fonts", None)
-    text = pdf_text(staff_client("admin").get(report_url(world)))
+    text = pdf_text(staff_client("admin").job_file(report_url(world)))
     assert "Öffnungszeiten & Service" in text
     monkeypatch.setattr(report, "_fonts", None)
 
 
 def test_only_admin_and_council_get_the_report(client, staff_client, world):
-    anonymous = client.get(report_url(world))
+    anonymous = client.job_file(report_url(world))
     assert anonymous.status_code == 302 and "/login" in anonymous.location
-    assert staff_client("moderator").get(report_url(world)).status_code == 403
-    assert staff_client("admin").get("/manage/results/processes/999999/report.pdf").status_code == 404
+    assert staff_client("moderator").job_file(report_url(world)).status_code == 403
+    assert staff_client("admin").job_file("/manage/results/processes/999999/report.pdf").status_code == 404
 
 
 def test_wrap_breaks_lines_and_cuts_long_words():
@@ -97,7 +97,7 @@ def test_long_idea_tables_repeat_their_header_once_per_page(app, staff_client):
 
     with app.app_context():
         ev = build_bulk_event(250, stands=1, tags=3)
-    response = staff_client("council").get(f"/manage/results/processes/{ev.process_id}/report.pdf?lang=en")
+    response = staff_client("council").job_file(f"/manage/results/processes/{ev.process_id}/report.pdf?lang=en")
     assert response.status_code == 200
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(response.get_data())).pages]
     first = next(n for n, text in enumerate(pages) if "Ideas by stand, ranked by dots" in text)
@@ -140,7 +140,7 @@ def test_process_table_keeps_words_whole_and_dates_apart(app, staff_client):
                                  stakeholder_group="Jugendgemeinderat" if n == 5 else "Bürgerinnen und Bürger"))
         db.session.commit()
         process_id = process.id
-    response = staff_client("council").get(f"/manage/results/processes/{process_id}/report.pdf")
+    response = staff_client("council").job_file(f"/manage/results/processes/{process_id}/report.pdf")
     text = pdf_text(response)
     title_page = text[:text.index("So lief der Prozess")]
     process_table = text[text.index("So lief der Prozess"):text.index("Beteiligung (alle Veranstaltungen)")]

@@ -120,7 +120,7 @@ def test_voting_page_dashboard_api_and_pdf_show_the_same_totals(app, client, sta
     from_api = {item["text"]: tuple(item["dots"][k] for k in ("room", "board", "online", "total"))
                 for item in api.get_json()["ranking"]}
 
-    pdf = council.get(f"/manage/results/processes/{event.process_id}/report.pdf")
+    pdf = council.job_file(f"/manage/results/processes/{event.process_id}/report.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.get_data())).pages)
     from_pdf = {m.group(1): tuple(int(v) for v in m.groups()[1:])
