@@ -109,7 +109,12 @@ start() {
     "$(nginx_bin)" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" || die "nginx rejected $RUN_DIR/nginx.conf"
 
     log "gunicorn: $WORKERS workers × $THREADS threads on $APP_BIND"
+    # Metrics (app/metrics): every worker writes its values here; emptied at each start, so no
+    # dead process of an earlier run is counted. Only gunicorn's workers get it (not the job workers).
+    rm -rf "$RUN_DIR/metrics" && mkdir -p "$RUN_DIR/metrics"
+    PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics" \
     "$BIN/gunicorn" --daemon --pid "$RUN_DIR/gunicorn.pid" --bind "$APP_BIND" \
+        --config "$REPO_ROOT/scripts/gunicorn.conf.py" \
         --worker-class gthread --workers "$WORKERS" --threads "$THREADS" \
         --timeout 60 --graceful-timeout 30 --keep-alive 5 --forwarded-allow-ips "$TRUSTED_PROXIES" \
         --access-logfile "$RUN_DIR/gunicorn-access.log" --access-logformat "$ACCESS_LOG_FORMAT" \

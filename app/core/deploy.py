@@ -273,6 +273,13 @@ LIVE_HTTP = """\
             nchan_channel_id "wall-$live_event" "stand-$live_stand" "capture-$live_stand";
 {use_redis}
         }}
+        # nchan's counters (subscribers, channels), read by the app's /metrics.
+        location = /_live/status {{
+            allow 127.0.0.1;
+            allow ::1;
+            deny all;
+            nchan_stub_status;
+        }}
         location / {{
             return 404;
         }}

@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from app.core import live as core_live
 from app.core.live import Message
 from app.extensions import db
+from app.metrics.instruments import LIVE_STREAMS
 
 _PENDING = "ideas_pending_changes"
 _PUBLISH = "ideas_publish_events"
@@ -288,6 +289,7 @@ def stream(app: Flask, event_id: int, after: int, *, stand_id: int | None = None
     deadline = time.monotonic() + seconds
     waiter = _Waiter(app, event_id, poll)
     last_write = time.monotonic()
+    LIVE_STREAMS.inc()
     try:
         # Tell EventSource to retry quickly; also sends the headers at once.
         yield "retry: 1500\n\n"
@@ -309,4 +311,5 @@ def stream(app: Flask, event_id: int, after: int, *, stand_id: int | None = None
                 last_write = time.monotonic()
             waiter.wait(max(0.0, deadline - time.monotonic()))
     finally:
+        LIVE_STREAMS.dec()
         waiter.close()

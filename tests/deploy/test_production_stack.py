@@ -31,9 +31,13 @@ pytestmark = [
 ]
 
 
+METRICS_TOKEN = "stack-metrics-token-" + "m" * 24
+
+
 @pytest.fixture
 def stack(empty_database_url, tmp_path):
-    with RedisServer() as redis, ProductionStack(empty_database_url, redis_url=redis.url, workers=2) as running:
+    with RedisServer() as redis, ProductionStack(empty_database_url, redis_url=redis.url, workers=2,
+                                                 env={"IDEENMARKT_METRICS_TOKEN": METRICS_TOKEN}) as running:
         running.redis = redis
         yield running
 
@@ -84,6 +88,45 @@ def _methods_request_ids_and_host(stack: ProductionStack) -> None:
     assert document["servers"] == [{"url": stack.url + "/api/v1"}]
 
 
+def _metrics_add_up_across_workers(stack: ProductionStack) -> None:
+    """Issue 20, item 3: /metrics (multiprocess mode) sums what both gunicorn workers counted,
+    and a worker that exits stops counting in the live gauges (gunicorn's child_exit hook)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def scrape() -> str:
+        request = urllib.request.Request(stack.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        response = _get(request)
+        assert response.status == 200
+        return response.read().decode()
+
+    def health_count(text: str) -> float:
+        return sum(float(line.rpartition(" ")[2]) for line in text.splitlines()
+                   if line.startswith("ideenmarkt_http_requests_total{") and 'route="/healthz"' in line)
+
+    def counted_by() -> set[int]:
+        files = (stack.run_dir / "metrics").glob("counter_*.db")
+        return {int(f.stem.rpartition("_")[2]) for f in files} & stack.worker_pids()
+
+    assert _get(stack.url + "/metrics").status == 403
+    before = health_count(scrape())
+    sent = 0
+    with ThreadPoolExecutor(8) as pool:  # new connections in parallel: both workers take some
+        while len(counted_by()) < 2 and sent < 2000:
+            assert all(status == 200 for status in pool.map(lambda _: _get(stack.url + "/healthz").status, range(50)))
+            sent += 50
+    assert len(counted_by()) == 2, "only one worker served /healthz"
+    text = scrape()
+    assert health_count(text) - before == sent
+    assert "ideenmarkt_outbox_backlog" in text and "ideenmarkt_db_pool_size" in text
+    assert re.search(r"^ideenmarkt_live_nchan_subscribers \d", text, re.MULTILINE), "nchan's status not read"
+
+    gone = min(stack.worker_pids())
+    os.kill(gone, signal.SIGKILL)
+    wait_until(lambda: not list((stack.run_dir / "metrics").glob(f"gauge_livesum_{gone}.db")), timeout=30,
+               message="the dead worker's live gauges were not removed (child_exit)")
+    wait_until(lambda: len(stack.worker_pids()) == 2, timeout=30, message="gunicorn did not replace the worker")
+
+
 def test_page_static_health_login_and_wall_through_nginx(stack):
     from app.demo import load_demo
     from app.events.models import Event
@@ -102,6 +145,7 @@ def test_page_static_health_login_and_wall_through_nginx(stack):
     assert page.headers["X-Request-ID"]
 
     _methods_request_ids_and_host(stack)
+    _metrics_add_up_across_workers(stack)
 
     # A static file from nginx itself: no request id (the app would add one), not in gunicorn's log.
     css = _get(stack.url + "/static/ideas/wall.css")
