@@ -37,7 +37,7 @@ def report_pdf(app, staff_client, tmp_path):
         db.session.commit()
 
     def get(lang: str):
-        response = staff_client("council").get(f"/manage/results/processes/{world.process_id}/report.pdf?lang={lang}")
+        response = staff_client("council").job_file(f"/manage/results/processes/{world.process_id}/report.pdf?lang={lang}")
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
         path = tmp_path / f"report-{lang}.pdf"
         path.write_bytes(response.get_data())

@@ -107,7 +107,9 @@ def test_finished_jobs_and_their_files_go_after_the_retention_period(app, staff_
 
     runner = app.test_cli_runner()
     dry = runner.invoke(privacy_cli, ["purge", "--dry-run"])
-    assert f"job {old.id}: would delete with its file" in dry.output and f"job {recent.id}" not in dry.output
+    # The CLI speaks the default language (German); ids only.
+    assert f"Hintergrundauftrag {old.id}: würde mit seiner Datei gelöscht" in dry.output
+    assert f"Hintergrundauftrag {recent.id}" not in dry.output
     assert len(jobs_in(app)) == 3
     done = runner.invoke(privacy_cli, ["purge"])
     assert done.exit_code == 0, done.output
