@@ -69,6 +69,9 @@ def run_export(job: Job, report) -> tuple[dict, None]:
     # A request context of its own: the render functions format dates and numbers for a locale.
     with current_app.test_request_context(), force_locale(language):
         data = render(process, fmt, event_id, report)
+    # End the long read before the file is written: on SQLite a reader that then writes can
+    # deadlock with the heartbeat's write (both waiting for the other's lock).
+    db.session.rollback()
     name = filename(process.id, fmt, event_id, language)
     jobs.store_file(job, name, FORMATS[fmt][0], data)
     return {"format": fmt, "size": len(data)}, None

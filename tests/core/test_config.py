@@ -55,8 +55,9 @@ def test_instance_config_file_overrides_defaults(tmp_path, monkeypatch):
 #: Settings whose environment override is not a plain value: the database URL is normalised
 #: (tested above), the list of proxies is parsed (tests/core/test_proxies.py), the class name
 #: is chosen by IDEENMARKT_ENV, TESTING switches the instance file off, and REDIS_URL must be a
-#: real Redis address (the background jobs connect to it at start; tested above).
-NOT_PLAIN = {"SQLALCHEMY_DATABASE_URI", "TRUSTED_PROXIES", "ENV_NAME", "TESTING", "REDIS_URL"}
+#: real Redis address (the background jobs connect to it at start; tested above); the metrics'
+#: networks are parsed like the proxies (tests/metrics).
+NOT_PLAIN = {"SQLALCHEMY_DATABASE_URI", "TRUSTED_PROXIES", "ENV_NAME", "TESTING", "REDIS_URL", "METRICS_NETWORKS"}
 
 
 def _documented_settings(app) -> set[str]:
