@@ -25,13 +25,15 @@ self-selected pools, census quotas on 4 criteria: 400 / 15, 2,500 / 30,
 10,000 / 100), ``unique7`` (2,000 people, 7 criteria of 3-8 options, nearly
 everyone their own type, 110 seats) and ``wide5`` (50,000 people, 5 criteria,
 200 seats). For each, in the same run and each in a subprocess with a time
-limit: our algorithm version 2.0 (full leximin; CPU seconds, as the machine
-is shared), version 1.0 (the staged column generation it replaces) and the
-largest difference between their probabilities, and ``sortition-algorithms``'
-maximin with its minimum.
+limit (``--family-timeout``, default 120 s, so the bench stays bounded): our
+default version (2.2, full leximin and the rounding to the table; CPU seconds, as
+the machine is shared), the reference ``--reference`` (default 2.1: the code as it
+was before 2.2, still shipped so old draws verify) and the largest difference
+between their probabilities, and ``sortition-algorithms``' maximin with its minimum.
 
 Usage: ``python bench/lottery.py [--timeout 120] [--legacy-seconds 20] [--quick] [--families-only]
-[--family-timeout 300]``
+[--family-timeout 120]
+[--reference 2.1] [--only census4]``
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ if __package__ in (None, ""):  # run as a script: make `app` importable from the
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.lottery.algorithm import (  # noqa: E402
+    ALGORITHM_VERSION,
     Applicant,
     build_pool,
     leximin_distribution,
@@ -253,8 +256,11 @@ def main() -> None:
     parser.add_argument("--legacy-seconds", type=float, default=20, help="simulation budget for legacy, seconds")
     parser.add_argument("--quick", action="store_true", help="only our algorithm")
     parser.add_argument("--families-only", action="store_true", help="only the second table (issue 21's pools)")
-    parser.add_argument("--family-timeout", type=float, default=300,
-                        help="time limit per algorithm on the second table, seconds")
+    parser.add_argument("--family-timeout", type=float, default=120,
+                        help="time limit per algorithm and pool on the second table, seconds")
+    parser.add_argument("--reference", default="2.1",
+                        help="the version to compare with on the second table (2.1: the code before 2.2; 1.0)")
+    parser.add_argument("--only", help="second table: only the pools whose name contains this (e.g. census4)")
     parser.add_argument("--child-maximin", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--child-ours", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -325,20 +331,24 @@ def _seconds(result: dict, key: str = "cpu") -> str:
 
 
 def families_table(args, theirs_available: bool) -> None:
-    """Issue 21's pools: version 2.0, version 1.0 and sortition-algorithms' maximin, each time-limited."""
+    """Issue 21's pools: the default version beside the reference (version 2.1, the code before
+    2.2, run unchanged in the same bench), and sortition-algorithms' maximin; each time-limited."""
     print()
-    header = (f"{'pool':>22} {'types':>5} | {'2.0 cpu s':>9} {'wall s':>7} {'round s':>7} {'min':>8} | "
-              f"{'1.0 cpu s':>9} {'max |diff|':>10} | {'their maximin s':>15} {'min':>8}")
+    header = (f"{'pool':>22} {'types':>5} | {ALGORITHM_VERSION + ' cpu s':>9} {'wall s':>7} {'round s':>7} "
+              f"{'min':>8} | {args.reference + ' cpu s':>9} {'round s':>7} {'max |diff|':>10} | "
+              f"{'their maximin s':>15} {'min':>8}")
     print(header)
     print("-" * len(header))
     for name, size, seats in FAMILY_INSTANCES:
-        new = ours_with_timeout(name, size, seats, "2.0", args.family_timeout)
-        old = ours_with_timeout(name, size, seats, "1.0", args.family_timeout)
+        if args.only and args.only not in f"{name} {size}/{seats}":
+            continue
+        new = ours_with_timeout(name, size, seats, ALGORITHM_VERSION, args.family_timeout)
+        old = ours_with_timeout(name, size, seats, args.reference, args.family_timeout)
         types = new.get("types", old.get("types", "-"))
         line = f"{f'{name} {size:,}/{seats}':>22} {types:>5} | {_seconds(new):>9} {_seconds(new, 'time'):>7} "
         line += f"{_seconds(new, 'rounding_cpu'):>7} "
         line += f"{new['min']:8.5f} | " if "min" in new else f"{'-':>8} | "
-        line += f"{_seconds(old):>9} "
+        line += f"{_seconds(old):>9} {_seconds(old, 'rounding_cpu'):>7} "
         if "probabilities" in new and "probabilities" in old:
             difference = max(abs(a - b) for a, b in zip(new["probabilities"], old["probabilities"]))
             line += f"{difference:10.1e} | "
@@ -350,9 +360,10 @@ def families_table(args, theirs_available: bool) -> None:
         else:
             line += f"{'-':>15} {'-':>8}"
         print(line, flush=True)
-    print("\n2.0 / 1.0: our algorithm versions (full leximin, CPU seconds of the child process; wall s beside);\n"
-          "round s: rounding to the table of 1,000 panels (CPU); max |diff|: largest difference between the two\n"
-          "versions' probabilities; their maximin: sortition-algorithms (wall seconds, time-limited by --timeout).")
+    print(f"\n{ALGORITHM_VERSION}: our default version, {args.reference}: the reference (full leximin, CPU seconds of "
+          "the child process;\nwall s beside); round s: rounding to the table of 1,000 panels (CPU); max |diff|: "
+          "largest difference\nbetween the two versions' probabilities; their maximin: sortition-algorithms "
+          "(wall seconds, --timeout).\n'> N': stopped at the time limit (--family-timeout).")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from collections import Counter
 
 FORMAT = "ideenmarkt-lottery-audit"
 FORMAT_VERSION = 1
-PROMISE_VERSIONS = ("2.1",)
+PROMISE_VERSIONS = ("2.1", "2.2")
 DICE_RULE_PREFIX = "dice4:"
 SERVER_RULE_PREFIX = "server:"
 TOLERANCE = 1e-6

@@ -105,11 +105,13 @@ def solve_fairness_lp(highs) -> "highspy.HighsSolution":
 
 #: 2.1: the probabilities of 2.0, the table by dependent rounding (app/lottery/table.py): equal
 #: treatment within types and every share within (1 + slack)/M of the leximin probability.
-ALGORITHM_VERSION = "2.1"
+#: 2.2: the same probabilities and rounding, the panels found faster (app/lottery/fast.py), so
+#: the panels and the table for the same input can differ from 2.1's.
+ALGORITHM_VERSION = "2.2"
 #: Versions that :func:`leximin_distribution` can still run (old draws verify with their own).
-ALGORITHM_VERSIONS = ("1.0", "2.0", "2.1")
+ALGORITHM_VERSIONS = ("1.0", "2.0", "2.1", "2.2")
 #: Versions whose table keeps the per-person promise of app/lottery/table.py.
-PROMISE_VERSIONS = ("2.1",)
+PROMISE_VERSIONS = ("2.1", "2.2")
 
 #: Default number of panels in the published table (a number 1..M is drawn).
 DEFAULT_TABLE_SIZE = 1000
@@ -594,10 +596,11 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
     :param quotas: feature -> option -> (min, max).
     :param seats: number of seats k.
     :param version: the algorithm version (one of :data:`ALGORITHM_VERSIONS`):
-        "2.0" (the default) solves the leximin LPs over the relaxed type
-        polytope and decomposes the result into panels
-        (:func:`app.lottery.relaxed.leximin_distribution_v2`), "1.0" runs the
-        staged column generation alone; both give the same probabilities,
+        "2.0" and "2.1" solve the leximin LPs over the relaxed type
+        polytope and decompose the result into panels
+        (:func:`app.lottery.relaxed.leximin_distribution_v2`), "2.2" (the default)
+        does the same with a faster panel search (:func:`app.lottery.fast.leximin_distribution_fast`),
+        "1.0" runs the staged column generation alone; all give the same probabilities,
         but not the same panels, so verifying a draw uses its own version.
     :param progress: optional :data:`Progress` callback (stages ``fairness`` and ``panels``).
     :return: the :class:`Distribution`.
@@ -616,6 +619,10 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
         return Distribution(pool, (first,), (1.0,), (pool.seats / pool.size,))
     if version == "1.0":
         return _leximin_column_generation(pool, [first], progress)
+    if version not in ("2.0", "2.1"):
+        from app.lottery.fast import leximin_distribution_fast
+
+        return leximin_distribution_fast(pool, progress)
     from app.lottery.relaxed import leximin_distribution_v2
 
     return leximin_distribution_v2(pool, progress)

@@ -10,7 +10,7 @@ from app.lottery.audit import prepare_lottery
 from .test_relaxed import feasible_pools, random_pool
 
 
-@pytest.mark.parametrize("version", ["1.0", "2.0"])
+@pytest.mark.parametrize("version", ["1.0", "2.0", "2.2"])
 def test_progress_reports_without_changing_the_distribution(version):
     for pool in feasible_pools(3, 3):
         reports = []

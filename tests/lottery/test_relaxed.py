@@ -76,8 +76,8 @@ def assert_panels_meet_quotas(distribution) -> None:
 
 
 def test_default_version_is_2():
-    assert ALGORITHM_VERSION == "2.1"
-    assert ALGORITHM_VERSIONS == ("1.0", "2.0", "2.1")
+    assert ALGORITHM_VERSION == "2.2"
+    assert ALGORITHM_VERSIONS == ("1.0", "2.0", "2.1", "2.2")
 
 
 @pytest.mark.parametrize("features", [2, 3, 4])
@@ -147,7 +147,7 @@ def test_draw_of_version_2_verifies_and_recomputes_the_same_table():
     applicants = [Applicant(p, dict(a)) for p, a in pool.applicants.items()]
     prepared = prepare_lottery(applicants, pool.quotas, pool.seats, table_size=100, number_source="server: test")
     audit = json.loads(json.dumps(build_audit(prepared, 31)))
-    assert audit["algorithm"]["version"] == "2.1"
+    assert audit["algorithm"]["version"] == ALGORITHM_VERSION
     checks = verify_audit(audit, recompute_table=True)
     assert all_passed(checks), [c for c in checks if not c.ok]
 
