@@ -1,7 +1,7 @@
 """job_file: the file a job made (exports, the council report), deleted with its job
 
 Revision ID: b4d84870d376
-Revises: a91c4f7d2b58
+Revises: 39c821c31632
 Create Date: 2026-12-03 06:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b4d84870d376'
-down_revision = 'a91c4f7d2b58'
+down_revision = '39c821c31632'
 branch_labels = None
 depends_on = None
 
