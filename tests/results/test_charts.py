@@ -1,6 +1,8 @@
 """Chart geometry: bars scale to a round axis, segments stack, labels are shortened."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from app.results import charts
 
 
@@ -29,3 +31,20 @@ def test_stacked_bars_scale_to_the_axis():
 def test_empty_chart():
     chart = charts.bar_chart("x", "t", "d", [], ("people",))
     assert chart.rows == () and [t[1] for t in chart.ticks] == [0, 1]
+
+
+def test_board_and_online_bars_are_textured_not_only_coloured(app):
+    """WCAG 1.4.1 (issue 16 item 10): board bars striped, online bars dotted, room bars plain, in
+    the chart and in its legend."""
+    from flask import render_template_string
+
+    chart = charts.bar_chart("stands", "Dots", "Dots per stand",
+                             [("Stand A", {"room": 3, "board": 2, "online": 1})], ("room", "board", "online"))
+    with app.test_request_context():
+        html = render_template_string('{% from "results/_macros.html" import bar_chart %}{{ bar_chart(chart) }}',
+                                      chart=chart)
+    assert '<pattern id="chart-stands-board"' in html and '<pattern id="chart-stands-online"' in html
+    assert html.count('class="seg-texture"') == 2
+    assert 'fill="url(#chart-stands-board)"' in html and 'fill="url(#chart-stands-online)"' in html
+    css = (Path(app.root_path) / "results/static/results.css").read_text()
+    assert ".swatch.seg-board { background-image" in css and ".swatch.seg-online { background-image" in css
