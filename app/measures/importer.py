@@ -177,7 +177,7 @@ def _check_row(record: list[str], columns: list[str | None], line: int, preview:
     except MeasureError as exc:
         problems.append(_l("the title is empty.") if exc.code == "title_required" else exc.message)
     try:
-        fields = services._clean_fields(values["description"], values["chapter"], values["office"])
+        fields = services.clean_fields(values["description"], values["chapter"], values["office"])
         description, chapter, office = fields["description"], fields["chapter"], fields["office"]
     except MeasureError as exc:
         problems.append(lazy_ngettext("the %(column)s is too long (at most %(num)d character).",

@@ -19,6 +19,7 @@ from app.events.models import Application, ApplicationStatus, Event, EventStatus
 from app.extensions import db
 from app.ideas import merge_groups
 from app.ideas.models import Idea, Stand
+from app.measures.base import STATUS_LABELS, status_label
 from app.measures.models import Measure, MeasureIdea, MeasureStatusChange
 
 OPTOUT_SALT = "ideenmarkt.measures-optout"
@@ -98,8 +99,6 @@ def recipients(measure: Measure) -> dict[str, list[Application]]:
 
 def queue_status_mails(measure: Measure, change: MeasureStatusChange) -> int:
     """Queue one mail per opted-in address for this status change; returns how many."""
-    from app.measures.services import STATUS_LABELS, status_label  # services imports this module
-
     process = db.session.get(Process, measure.process_id)
     page_url = absolute_url("measures.outcome", process_id=measure.process_id) + f"#measure-{measure.id}"
     count = 0
