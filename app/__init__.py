@@ -59,6 +59,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         if hasattr(module, "init_app"):
             module.init_app(app)
 
+    from app import demo_cli  # the demo uses every feature: loaded once they are all registered
+
+    demo_cli.register(app)
     _import_models()
     return app
 

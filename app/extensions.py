@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -52,8 +53,6 @@ babel = Babel()
 
 
 def _client_address() -> str:
-    from flask import request
-
     # Behind a proxy of TRUSTED_PROXIES, app/core/proxies.py has already put the client into remote_addr.
     return request.remote_addr or "unknown"
 

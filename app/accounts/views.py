@@ -63,6 +63,7 @@ def logout():
 
 
 def _provider_logout_url() -> str | None:
+    # Loads the OIDC client (Authlib) only when someone logs out, not with every accounts page.
     from app.oidc.views import logout_redirect_url
 
     return logout_redirect_url()

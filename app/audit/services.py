@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context
+from flask_login import current_user
 
 from app.audit.models import AuditEntry
 from app.core.logs import log_event
@@ -149,7 +150,6 @@ def jsonable(value):
 def _current_staff_user():
     if not has_request_context():
         return getattr(g, "audit_user", None) if has_app_context() else None
-    from flask_login import current_user
 
     try:
         user = current_user._get_current_object()

@@ -10,7 +10,7 @@ from app.core import views, views_outbox  # noqa: E402,F401
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from app.core import cli, deploy, errors, mail, nav
+    from app.core import deploy, errors, mail, nav
     from flask_babel import get_locale
 
     from app.core.text import linkify, nest_quotes
@@ -21,7 +21,6 @@ def init_app(app):
     app.jinja_env.filters["quoted"] = lambda text: nest_quotes(text, str(get_locale() or "de"))
     errors.register(app)
     nav.init_app(app)
-    cli.register(app)
     deploy.register(app)
     mail.init_app(app)
     nav.register_staff_nav(_l("What is next"), "core.staff_start", (), order=1)

@@ -24,6 +24,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import ngettext
+from flask_migrate.cli import db as db_cli
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
@@ -474,8 +475,6 @@ def nginx_config_command(listen: str, upstream: str, static_root: Path, run_dir:
 
 
 def register(app: Flask) -> None:
-    from flask_migrate.cli import db as db_cli
-
     db_cli.add_command(backup_command)
     db_cli.add_command(restore_command)
     app.cli.add_command(deploy_cli)

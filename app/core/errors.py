@@ -12,6 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
+from app.core.logs import log_event
+from app.extensions import db, limiter
+
 ERROR_TEXTS = {
     400: (_l("Bad request"), _l("The request could not be processed. Please check your input and try again.")),
     403: (_l("Access denied"), _l("You do not have permission to open this page.")),
@@ -66,7 +69,6 @@ def render_error(status: int, detail: str | None = None, code: str | None = None
 
 def retry_seconds() -> int | None:
     """Seconds until the refused rate-limit window of this request ends (Flask-Limiter)."""
-    from app.extensions import limiter
 
     try:
         current = limiter.current_limit
@@ -86,8 +88,6 @@ def wait_text(seconds: int) -> str:
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        from app.core.logs import log_event
-
         log_event("csrf_failed", logging.WARNING)
         return render_error(400, str(CSRF_TEXT))
 
@@ -113,7 +113,6 @@ def register(app: Flask) -> None:
     def database_unavailable(exc: sa.exc.DBAPIError):
         """The database is down or restarting: "temporarily unavailable", never a traceback.
         Nothing was committed by this request, so the person can simply send it again."""
-        from app.extensions import db
 
         try:
             db.session.rollback()
@@ -130,7 +129,6 @@ def register(app: Flask) -> None:
         """Runs before Flask-SQLAlchemy's own teardown. If the database went away during the
         request, the session's final ROLLBACK fails; the response is complete by then, so
         drop the session (its connection is invalidated) instead of turning it into a 500."""
-        from app.extensions import db
 
         try:
             db.session.remove()

@@ -21,6 +21,7 @@ import traceback
 from datetime import datetime, timezone
 
 from flask import Flask, g, has_app_context, has_request_context, request, session
+from flask_login import current_user
 
 #: The application's logger ("app" is also Flask's ``app.logger``, so module loggers
 #: ``app.<feature>...`` and Flask's own messages go through the same handler).
@@ -88,7 +89,6 @@ def _staff_user_id() -> int | None:
     if "_login_user" not in g:
         if "_user_id" not in session:
             return None
-        from flask_login import current_user
 
         try:
             current_user._get_current_object()

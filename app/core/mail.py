@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from email import charset
 
 import click
 import sqlalchemy as sa
@@ -133,7 +134,6 @@ def _use_quoted_printable() -> None:
     QR code, a long paragraph of HTML) goes out unwrapped and SMTP servers refuse it
     ("line too long", RFC 5321). Quoted-printable keeps every line under 78 characters.
     """
-    from email import charset
 
     charset.add_charset("utf-8", charset.SHORTEST, charset.QP, "utf-8")
 

@@ -7,6 +7,7 @@ http(s)/mailto links, and marks every link ``rel="nofollow noopener"``.
 """
 from __future__ import annotations
 
+import html as html_lib
 from functools import cache
 
 import nh3
@@ -63,6 +64,4 @@ def markdown_to_text(text: str | None) -> str:
         return ""
     html = _renderer().render(text.replace("\x00", ""))
     stripped = nh3.clean(html, tags=set(), strip_comments=True)
-    import html as html_lib
-
     return html_lib.unescape(stripped).strip()

@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from flask import Flask, current_app, g, request
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
 from limits.storage import RedisStorage, Storage
 
 from app.core.errors import retry_seconds, wait_text, wants_json
+from app.core.models import RateLimitCounter
 from app.extensions import db, limiter
 
 logger = logging.getLogger(__name__)
@@ -48,18 +50,13 @@ class DatabaseStorage(Storage):
 
     @staticmethod
     def _table() -> sa.Table:
-        from app.core.models import RateLimitCounter
-
         return RateLimitCounter.__table__
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         table = self._table()
         now = time.time()
         engine = db.engine
-        if engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = (postgresql if engine.dialect.name == "postgresql" else sqlite).insert
         stmt = insert(table).values(key=key, count=amount, expires_at=now + expiry)
         # An expired window starts again at ``amount``; a live one is incremented atomically.
         stmt = stmt.on_conflict_do_update(

@@ -26,15 +26,10 @@ def staff_start():
 
 @bp.app_context_processor
 def inject_helpers():
-    from app.events.models import Process
-
-    def list_processes():
-        return db.session.execute(sa.select(Process).order_by(Process.created_at.desc())).scalars().all()
-
     def url_exists(endpoint: str) -> bool:
         return endpoint in current_app.view_functions
 
-    return {"list_processes": list_processes, "url_exists": url_exists}
+    return {"url_exists": url_exists}
 
 
 @bp.route("/language", methods=["POST"])

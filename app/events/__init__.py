@@ -34,4 +34,5 @@ def init_app(app):
         event_when=display.event_when,
         window_text=display.window_text,
         event_ics_filename=calendar.ics_filename,
+        list_processes=services.list_processes,  # the start page (core/index.html)
     )

@@ -550,6 +550,11 @@ def public_event_or_404(event_id: int) -> Event:
     return event
 
 
+def list_processes() -> list[Process]:
+    """Every process, newest first (the start page lists them)."""
+    return db.session.execute(sa.select(Process).order_by(Process.created_at.desc())).scalars().all()
+
+
 def public_events(process: Process) -> list[Event]:
     """The process's events the public may see (all but drafts), by start."""
     return db.session.execute(

@@ -8,6 +8,7 @@ from app.core.access import public
 from app.events import bp, calendar, services
 from app.events.models import Process
 from app.extensions import db
+from app.ideas.models import Stand
 
 
 @bp.route("/processes")
@@ -31,7 +32,6 @@ def process_detail(process_id: int):
 @public
 def event_detail(event_id: int):
     event = services.public_event_or_404(event_id)
-    from app.ideas.models import Stand
 
     stands = db.session.execute(
         sa.select(Stand).where(Stand.event_id == event.id).order_by(Stand.position, Stand.id)

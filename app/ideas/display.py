@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 
 from app.core.labels import register_labels
-from app.ideas.models import IdeaLog, IdeaStatus
+from app.ideas.models import Idea, IdeaLog, IdeaStatus
 
 IDEA_STATUS_LABELS = register_labels("idea.status", {
     IdeaStatus.NEW.value: _l("new"),
@@ -58,3 +58,20 @@ def _detail(entry: IdeaLog) -> dict:
     except ValueError:
         return {}
     return detail if isinstance(detail, dict) else {}
+
+
+def idea_payload(idea: Idea, *, staff: bool = False) -> dict:
+    """The JSON form of an idea. Walls get no personal data (no "said by", no recorder)."""
+    data = {
+        "id": idea.id,
+        "stand_id": idea.stand_id,
+        "text": idea.text,
+        "tags": [t.label for t in idea.tags],
+        "status": idea.status,
+        "visible": idea.is_visible,
+        "created_at": idea.created_at.isoformat() + "Z",
+    }
+    if staff:
+        data.update(client_id=idea.client_id, said_by=idea.said_by, hidden_reason=idea.hidden_reason,
+                    merged_into_id=idea.merged_into_id)
+    return data

@@ -49,6 +49,8 @@ from sqlalchemy.orm import Session
 from app.core import live as core_live
 from app.core.live import Message
 from app.extensions import db
+from app.ideas.display import idea_payload
+from app.ideas.models import Idea, IdeaChange
 from app.metrics.instruments import LIVE_STREAMS
 
 _PENDING = "ideas_pending_changes"
@@ -71,7 +73,6 @@ def _write_feed(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    from app.ideas.models import IdeaChange
 
     event_ids = sorted({p[0] for p in pending})
     if session.get_bind().dialect.name == "postgresql":
@@ -98,7 +99,6 @@ def _write_feed(session: Session) -> None:
 def _live_messages(session: Session, rows) -> list[Message]:
     """One message per changed idea: its wall state as committed (no personal data), with its
     last feed id, for the event's wall, the stand's wall and the capture list at once."""
-    from app.ideas.models import Idea
 
     last: dict[int, object] = {}
     for row in rows:
@@ -169,7 +169,7 @@ _REDIS_CLIENTS: dict[str, object] = {}
 
 
 def _redis(url: str):
-    import redis
+    import redis  # only with REDIS_URL (several workers); one process needs no Redis client
 
     client = _REDIS_CLIENTS.get(url)
     if client is None:
@@ -183,7 +183,6 @@ def _redis(url: str):
 def wall_payload(idea) -> dict:
     """What walls get of an idea: a hidden or merged one only as "gone" (no text, no tags),
     so a text hidden for its content is never sent to a wall."""
-    from app.ideas.services import idea_payload
 
     payload = idea_payload(idea)
     if not payload["visible"]:
@@ -192,8 +191,6 @@ def wall_payload(idea) -> dict:
 
 
 def latest_change_id(event_id: int) -> int:
-    from app.ideas.models import IdeaChange
-
     return db.session.execute(
         select(func.coalesce(func.max(IdeaChange.id), 0)).where(IdeaChange.event_id == event_id)
     ).scalar_one()
@@ -206,8 +203,6 @@ def changes_after(event_id: int, after: int, *, stand_id: int | None = None, lim
 
     Several changes of one idea in the batch collapse into one message (the last id).
     """
-    from app.ideas.models import Idea, IdeaChange
-    from app.ideas.services import idea_payload
 
     query = select(IdeaChange.id, IdeaChange.idea_id).where(
         IdeaChange.event_id == event_id, IdeaChange.id > after)

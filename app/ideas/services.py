@@ -507,20 +507,3 @@ def top_tags_by_stand(stand_ids: Sequence[int], limit: int = 5) -> dict[int, lis
         if len(result[stand_id]) < limit:
             result[stand_id].append((label, n))
     return result
-
-
-def idea_payload(idea: Idea, *, staff: bool = False) -> dict:
-    """The JSON form of an idea. Walls get no personal data (no "said by", no recorder)."""
-    data = {
-        "id": idea.id,
-        "stand_id": idea.stand_id,
-        "text": idea.text,
-        "tags": [t.label for t in idea.tags],
-        "status": idea.status,
-        "visible": idea.is_visible,
-        "created_at": idea.created_at.isoformat() + "Z",
-    }
-    if staff:
-        data.update(client_id=idea.client_id, said_by=idea.said_by, hidden_reason=idea.hidden_reason,
-                    merged_into_id=idea.merged_into_id)
-    return data

@@ -22,7 +22,7 @@ from app.core.urls import absolute_url
 from app.events.models import Event
 from app.extensions import db
 from app.ideas import bp, live, merge_groups, services, similar
-from app.ideas.display import idea_number
+from app.ideas.display import idea_number, idea_payload
 from app.ideas.forms import CaptureForm, ConfirmForm, HideForm, IdeaEditForm, MergeForm, StandForm
 from app.ideas.models import Idea, IdeaLog, Stand, WallLink
 from app.ideas.services import IdeaError
@@ -281,7 +281,7 @@ def api_create(stand_id: int):
 
 
 def _staff_payload(idea: Idea) -> dict:
-    data = services.idea_payload(idea, staff=True)
+    data = idea_payload(idea, staff=True)
     data["url"] = url_for("ideas.idea_detail", idea_id=idea.id)
     return data
 

@@ -11,6 +11,9 @@ import sqlalchemy as sa
 from app.core.models import frozen_now
 from app.events.models import Event, Process
 from app.extensions import db
+from app.ideas.models import Idea, Stand
+from app.measures import services
+from app.measures.models import Measure
 
 PROPOSED = date(2019, 5, 15)
 ADOPTED = date(2019, 7, 22)
@@ -55,10 +58,6 @@ NOT_TAKEN = [
 
 def ensure_demo_measures(process: Process) -> None:
     """Add the demo measures when the process has none yet (skipped without the measure tables)."""
-    from app.ideas.models import Idea, Stand
-    from app.measures import services
-    from app.measures.models import Measure
-
     if not sa.inspect(db.session.connection()).has_table("measure"):
         return  # the database is older than the measures feature
     db.session.flush()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core.access import safe_next, staff_required
+from app.core.errors import render_error
 from app.core.security import MAX_ID, int_arg
 from app.events.models import Event, Process
 from app.extensions import db
@@ -174,8 +176,6 @@ def link_ideas(measure_id: int):
 
 
 def ngettext_linked(n: int) -> str:
-    from flask_babel import ngettext
-
     return ngettext("%(num)d idea taken into the measure.", "%(num)d ideas taken into the measure.", n)
 
 
@@ -272,8 +272,6 @@ def upload_too_large(exc=None):
     Content-Length says so, or when the body turned out too large while it was streaming."""
     process = db.session.get(Process, (request.view_args or {}).get("process_id", 0))
     if process is None or request.endpoint != "measures.import_measures":
-        from app.core.errors import render_error
-
         return render_error(413)
     form = ImportForm(formdata=None, meta={"csrf": False})  # must not read the body
     form.file.errors = [str(importer.too_large_message(current_app.config["MEASURES_IMPORT_MAX_BYTES"]))]
@@ -321,7 +319,6 @@ def confirm_import(process_id: int, import_id: int):
         flash(str(exc.message), "error")
         return redirect(url_for("measures.import_measures", process_id=process.id), 303)
     db.session.commit()
-    from flask_babel import ngettext
 
     flash(ngettext("%(num)d measure imported.", "%(num)d measures imported.", len(measures)), "success")
     return redirect(url_for("measures.measure_list", process_id=process.id), 303)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.flask_client import OAuth
@@ -72,7 +73,6 @@ def init_app(app: Flask) -> None:
 def provider_origins() -> list[str]:
     """The origins the browser is sent to: the issuer's, and those of the authorization and
     end-session endpoints once the discovery document is loaded (they may differ, e.g. ADFS)."""
-    from urllib.parse import urlsplit
 
     urls = [issuer()]
     loaded = client().server_metadata

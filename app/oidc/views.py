@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
-from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from joserfc.errors import ExpiredTokenError, JoseError
@@ -51,8 +51,6 @@ def _refused(reason: str, message: str, status: int = 400):
 
 
 def _provider_name() -> str:
-    from flask import current_app
-
     return current_app.config.get("OIDC_PROVIDER_NAME") or "Single Sign-on"
 
 

@@ -9,6 +9,7 @@ from flask_babel import ngettext
 
 from app.events.models import Event
 from app.extensions import db
+from app.voting import services
 
 voting_cli = AppGroup("voting", help="Tickets and dot voting.")
 
@@ -24,7 +25,6 @@ def _event(event_id: int) -> Event:
 @click.argument("event_id", type=int)
 def issue_tickets(event_id: int) -> None:
     """Issue tickets (and queue their mails) for all confirmed participants without one."""
-    from app.voting import services
 
     issued = services.issue_tickets_for_event(_event(event_id))
     db.session.commit()
@@ -36,7 +36,6 @@ def issue_tickets(event_id: int) -> None:
 @click.argument("event_id", type=int)
 def recount(event_id: int) -> None:
     """Recompute totals and receipts from the stored dots; exit 1 if they differ from the published ones."""
-    from app.voting import services
 
     result = services.recount(_event(event_id))
     for line in result.lines:

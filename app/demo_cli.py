@@ -1,4 +1,4 @@
-"""Core command-line commands: ``flask demo load``."""
+"""``flask demo load``: the demo data of :mod:`app.demo` from the command line."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.core.logs import LOGGER_NAME
+from app.demo import database_is_empty, known_logins, load_demo
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -16,12 +17,8 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @click.option("--if-empty", is_flag=True, help="Only load when the database has no data yet.")
 def load_demo_command(if_empty: bool) -> None:
     """Load the "Esslingen 4.0" demo (idempotent) and print the demo logins."""
-    from app.demo import database_is_empty, load_demo
-
     if if_empty and not database_is_empty():
         click.echo("The database already holds data; the demo was not loaded.")
-        from app.demo import known_logins
-
         _print_logins(known_logins())
         return
     # The demo's audit entries are stored as usual; their log lines would only bury the logins.
