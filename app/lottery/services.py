@@ -1063,7 +1063,7 @@ GROUPS = ("applicants", "selected", "confirmed", "attended", "population")
 
 def representativeness(event: Event) -> tuple[list[CriterionReport], dict[str, int]]:
     """Per criterion option: share among applicants, the selected, confirmed participants,
-    those who attended (once tickets provide it) and the population (if entered).
+    those let in at the event (the signal ``attendance``) and the population (if entered).
 
     :return: the reports and the size of each group (None-free).
     """
