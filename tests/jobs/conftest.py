@@ -21,12 +21,13 @@ def app_config():
 
 @pytest.fixture
 def start_worker(app, database_uri):
-    """``start_worker(block_at=None)`` → a running worker process for ``app``'s database and queue."""
+    """``start_worker(block_at=None, env=None)`` → a running worker process for ``app``'s database
+    and queue (``env``: more settings, e.g. ``REDIS_URL``)."""
     started: list[subprocess.Popen] = []
 
-    def start(block_at: str | None = None) -> subprocess.Popen:
+    def start(block_at: str | None = None, env: dict[str, str] | None = None) -> subprocess.Popen:
         env = {**os.environ, "DATABASE_URL": database_uri, "IDEENMARKT_INSTANCE": app.instance_path,
-               "IDEENMARKT_JOBS_STALE_SECONDS": "3600"}
+               "IDEENMARKT_JOBS_STALE_SECONDS": "3600", **(env or {})}
         command = [sys.executable, "-m", "tests.jobs.worker_main"] + (["--block-at", block_at] if block_at else [])
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

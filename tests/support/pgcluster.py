@@ -72,6 +72,10 @@ class PostgresCluster:
         the application's URL handling is exercised.
     :param bindir: directory with ``initdb``, ``pg_ctl`` and ``postgres``.
     :param extra_options: further ``-c name=value`` server settings.
+    :param host: the address the server listens on and :attr:`url` names (another machine's,
+        see tests/support/netns.py); clients from ``hba`` networks need the password.
+    :param command_prefix: run every server command through it (``ip netns exec NAME``).
+    :param hba: networks (``10.231.7.0/24``) allowed to connect with the password (scram).
     """
 
     def __init__(
@@ -82,6 +86,9 @@ class PostgresCluster:
         bindir: str | None = None,
         extra_options: Sequence[str] = (),
         start_timeout: float = 60.0,
+        host: str = HOST,
+        command_prefix: Sequence[str] = (),
+        hba: Sequence[str] = (),
     ) -> None:
         if not _IDENTIFIER.match(user):
             raise ValueError(f"unsafe role name {user!r}")
@@ -90,7 +97,9 @@ class PostgresCluster:
         self.bindir = Path(bindir or os.environ.get("PG_BINDIR") or DEFAULT_BINDIR)
         self.extra_options = list(extra_options)
         self.start_timeout = start_timeout
-        self.host = HOST
+        self.host = host
+        self.command_prefix = list(command_prefix)
+        self.hba = list(hba)
         self.port: int | None = None
         self.base_dir: Path | None = None
         self._running = False
@@ -209,7 +218,7 @@ class PostgresCluster:
         options = [
             "-p", str(self.port),
             "-k", str(self.socket_dir),
-            "-c", "listen_addresses=127.0.0.1",
+            "-c", f"listen_addresses={self.host}",
             "-c", "fsync=off",
             "-c", "synchronous_commit=off",
             "-c", "full_page_writes=off",
@@ -326,6 +335,9 @@ class PostgresCluster:
              "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
              "--no-sync", "--no-instructions"],
         )  # fmt: skip
+        if self.hba:
+            with (self.data_dir / "pg_hba.conf").open("a") as hba:
+                hba.writelines(f"host all all {network} scram-sha-256\n" for network in self.hba)
 
     def _create_role_and_database(self) -> None:
         password = self.password.replace("'", "''")
@@ -335,6 +347,7 @@ class PostgresCluster:
     def _run_pg(self, argv: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
         if self._as_root():
             argv = ["runuser", "-u", "postgres", "--", *argv]
+        argv = [*self.command_prefix, *argv]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
@@ -388,9 +401,10 @@ class PostgresCluster:
 def _connect_as_superuser(cluster: PostgresCluster) -> bool:
     import psycopg
 
-    try:
+    try:  # over the Unix socket: trusted whatever address the server listens on
         with psycopg.connect(
-            host=HOST, port=cluster.port, user="postgres", dbname="postgres", connect_timeout=2
+            host=str(cluster.socket_dir), port=cluster.port, user="postgres", dbname="postgres",
+            connect_timeout=2,
         ):
             return True
     except psycopg.OperationalError:

@@ -309,12 +309,18 @@ class GunicornServer(_Managed):
 
 
 class RedisServer(_Managed):
-    """A throw-away ``redis-server`` without persistence."""
+    """A throw-away ``redis-server`` without persistence.
+
+    ``host`` and ``command_prefix`` put it on another machine (``ip netns exec NAME``, see
+    tests/support/netns.py); it then listens on that machine's address only.
+    """
 
     EXECUTABLE = "/usr/bin/redis-server"
 
-    def __init__(self, *, port: int | None = None, startup_timeout: float = 10.0) -> None:
-        self.host = HOST
+    def __init__(self, *, port: int | None = None, startup_timeout: float = 10.0, host: str = HOST,
+                 command_prefix: Sequence[str] = ()) -> None:
+        self.host = host
+        self.command_prefix = list(command_prefix)
         self.port = port or free_port()
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
@@ -353,6 +359,7 @@ class RedisServer(_Managed):
         self._dir = self._dir or tempfile.mkdtemp(prefix="ideenmarkt-redis-")
         self.process = subprocess.Popen(
             [
+                *self.command_prefix,
                 executable,
                 "--port", str(self.port),
                 "--bind", self.host,
@@ -360,6 +367,8 @@ class RedisServer(_Managed):
                 "--appendonly", "no",
                 "--daemonize", "no",
                 "--dir", self._dir,
+                # Another machine's address: no protected mode (it would refuse all but loopback).
+                *(("--protected-mode", "no") if self.host != HOST else ()),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
