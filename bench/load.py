@@ -34,7 +34,16 @@ accepted idea seen by the wall). Scenarios disturb the run a third of the way in
 Every scenario probes ``/`` and ``/healthz`` a few times a second from start to end, so the
 page latency under attack stands beside the normal run's (``probe /``, ``probe /healthz``).
 
-Usage: ``python bench/load.py [--scenario all|normal|pg-restart|...] [--residents 150]
+``machines`` (root; not part of ``all``) several machines in network namespaces
+                (tests/support/netns.py): a load balancer, two app hosts (serve-prod.sh
+                each, with a job worker), a PostgreSQL host and a Redis host. The people go
+                through the load balancer, a wall is open on each app host; a third of the way
+                in, app host 1 fails in the middle of a lottery preview job (``HostFailure``).
+                Checked besides: the wall on host 2 got every idea, wrong codes from one
+                address were limited once across the hosts, host 2 finished the job.
+                tests/deploy/test_several_machines.py runs it small.
+
+Usage: ``python bench/load.py [--scenario all|normal|pg-restart|...|machines] [--residents 150]
 [--moderators 3] [--ideas 30] [--participants 60] [--dots 5] [--concurrency 16] [--sse 300]
 [--attackers 8]``
 """
@@ -75,6 +84,11 @@ META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 SCENARIOS = ("normal", "pg-restart", "redis-stop", "smtp-down", "worker-kill", "attack")
 
 
+def address(target) -> tuple[str, int]:
+    """Where to connect: a port on loopback, or ``(host, port)`` of another machine (``machines``)."""
+    return target if isinstance(target, tuple) else ("127.0.0.1", target)
+
+
 class Transient(Exception):
     """A request that failed in a way a person would simply retry (5xx, connection lost)."""
 
@@ -95,7 +109,7 @@ class Client:
         started = time.perf_counter()
         try:
             if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                self.conn = http.client.HTTPConnection(*address(self.port), timeout=30)
             self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
             text = response.read().decode("utf-8", errors="replace")
@@ -262,31 +276,57 @@ def participant(port: int, stats: Stats, event_id: int, code: str, dots: int, re
 
 
 class Wall(threading.Thread):
-    """A projector wall: the event stream, reconnecting with Last-Event-ID like EventSource."""
+    """A projector wall: the event stream, reconnecting with Last-Event-ID like EventSource.
 
-    def __init__(self, port: int, token: str):
+    With ``catch_up`` it also does what live.js does on nginx's live path: it asks the feed
+    (``/wall/<secret>/changes``) for what came after its last change every
+    ``data-catch-up-seconds`` of the page, so an idea whose publish was lost still appears.
+    ``streamed`` holds the ideas the stream brought, ``seen`` those from the feed too.
+    """
+
+    def __init__(self, port, token: str, catch_up: bool = False):
         super().__init__(daemon=True)
-        self.port, self.token = port, token
+        self.port, self.token, self.catch_up = port, token, catch_up
         self.seen: set[int] = set()
+        self.streamed: set[int] = set()
         self.last_id = "0"
+        self.last_change = 0
         self.connections = 0
         self.stop_event = threading.Event()
 
     def stream_path(self) -> str:
         """Where the wall page subscribes: nginx's live path (nchan) or the app's own stream."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=35)
+        conn = http.client.HTTPConnection(*address(self.port), timeout=35)
         conn.request("GET", f"/wall/{self.token}")
         page = conn.getresponse().read().decode(errors="replace")
         conn.close()
         match = re.search(r'data-live-url="([^"]+)"', page)
+        seconds = re.search(r'data-catch-up-seconds="([0-9.]+)"', page)
+        if self.catch_up and match and seconds:
+            threading.Thread(target=self._catch_up, args=(float(seconds.group(1)),), daemon=True).start()
         return match.group(1) if match else f"/wall/{self.token}/stream"
+
+    def _catch_up(self, seconds: float) -> None:
+        while not self.stop_event.wait(seconds):
+            try:
+                more = True
+                while more:
+                    conn = http.client.HTTPConnection(*address(self.port), timeout=10)
+                    conn.request("GET", f"/wall/{self.token}/changes?after={self.last_change}")
+                    batch = json.loads(conn.getresponse().read())
+                    conn.close()
+                    self.seen.update(change["idea"]["id"] for change in batch["changes"] if change.get("idea"))
+                    self.last_change = max(self.last_change, int(batch.get("last") or 0))
+                    more = batch.get("more")
+            except (OSError, http.client.HTTPException, ValueError, KeyError):
+                pass
 
     def run(self) -> None:
         path = None
         while not self.stop_event.is_set():
             try:
                 path = path or self.stream_path()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=35)
+                conn = http.client.HTTPConnection(*address(self.port), timeout=35)
                 conn.request("GET", path, headers={"Last-Event-ID": self.last_id,
                                                                           "Accept": "text/event-stream"})
                 response = conn.getresponse()
@@ -303,7 +343,9 @@ class Wall(threading.Thread):
                     if line.startswith("id: "):
                         event_id = line[4:]
                     elif line.startswith("data: ") and line != "data: {}":
-                        self.seen.add(int(json.loads(line[6:])["id"]))
+                        idea_id = int(json.loads(line[6:])["id"])
+                        self.streamed.add(idea_id)
+                        self.seen.add(idea_id)
                     elif line == "" and event_id:
                         self.last_id = event_id
                 conn.close()
@@ -431,6 +473,50 @@ class Attack:
                 f"{sum(rotating.values())}; real codes hit {self.hits}"]
 
 
+class Load:
+    """The residents, moderators and participants of one run, all at once against ``target``
+    (``args.concurrency`` at a time); ``done["work"]`` counts what is finished, of ``total``."""
+
+    def __init__(self, target, stats: Stats, world: dict, args) -> None:
+        self.target, self.stats, self.world, self.args = target, stats, world, args
+        self.applied, self.apply_failed, self.captured, self.capture_failed, self.votes = [], [], {}, [], {}
+        self.done = Counter()
+        self.total = args.residents + len(world["codes"]) + args.moderators * args.ideas
+
+    def _tracked(self, fn, *a, weight=1) -> None:
+        fn(*a)
+        self.done["work"] += weight
+
+    def run(self) -> None:
+        args, world, target, stats = self.args, self.world, self.target, self.stats
+        with ThreadPoolExecutor(args.concurrency + args.moderators) as pool:
+            futures = [pool.submit(self._tracked, moderator, target, stats, email, stand_id, args.ideas,
+                                   self.captured, self.capture_failed, args.pace, weight=args.ideas)
+                       for email, stand_id in world["moderators"][:args.moderators]]
+            people = [(resident, (target, stats, world["event"], n, self.applied, self.apply_failed))
+                      for n in range(args.residents)]
+            people += [(participant, (target, stats, world["workshop"], code, args.dots, self.votes))
+                       for code in world["codes"]]
+            random.shuffle(people)
+            futures += [pool.submit(self._tracked, fn, *fn_args) for fn, fn_args in people]
+            for future in futures:
+                future.result()
+
+    def add(self, other: Load) -> None:
+        """Count what ``other`` (a later round) accepted and refused as this run's."""
+        self.applied += other.applied
+        self.apply_failed += other.apply_failed
+        self.captured.update(other.captured)
+        self.capture_failed += other.capture_failed
+        self.votes.update(other.votes)
+
+    def summary(self) -> str:
+        votes = self.votes.values()
+        return (f"applications accepted {len(self.applied)} (failed {len(self.apply_failed)}), ideas accepted "
+                f"{len(self.captured)} (failed {len(self.capture_failed)}), dots accepted "
+                f"{sum(a for a, _ in votes)} (unknown {sum(u for _, u in votes)})")
+
+
 # ------------------------------------------------------------------ setup and checks
 
 def seed(app, participants: int) -> dict:
@@ -548,39 +634,18 @@ def run(scenario: str, args, pg: PostgresCluster) -> bool:
         prober = Prober(stack.port, stats)
         prober.start()
         attack = Attack(stack.port, stats, world, args.sse, args.attackers) if scenario == "attack" else None
-        applied, apply_failed, captured, capture_failed, votes = [], [], {}, [], {}
-        done = Counter()
-        total_work = args.residents + args.participants + args.moderators * args.ideas
-
-        def tracked(fn, *a, weight=1):
-            fn(*a)
-            done["work"] += weight
-
-        disturbance = threading.Thread(target=disturb, args=(scenario, stack, pg, redis, smtp, done,
-                                                             total_work, notes, attack), daemon=True)
+        load = Load(stack.port, stats, world, args)
+        disturbance = threading.Thread(target=disturb, args=(scenario, stack, pg, redis, smtp, load.done,
+                                                             load.total, notes, attack), daemon=True)
         disturbance.start()
-        with ThreadPoolExecutor(args.concurrency + args.moderators) as pool:
-            futures = [pool.submit(tracked, moderator, stack.port, stats, email, stand_id, args.ideas, captured,
-                                   capture_failed, args.pace, weight=args.ideas)
-                       for email, stand_id in world["moderators"][:args.moderators]]
-            people = [(resident, (stack.port, stats, world["event"], n, applied, apply_failed))
-                      for n in range(args.residents)]
-            people += [(participant, (stack.port, stats, world["workshop"], code, args.dots, votes))
-                       for code in world["codes"]]
-            random.shuffle(people)
-            futures += [pool.submit(tracked, fn, *fn_args) for fn, fn_args in people]
-            for future in futures:
-                future.result()
+        load.run()
         disturbance.join(timeout=120)
         prober.stop_event.set()
         if attack is not None:
             notes.extend(attack.stop())
-        print(f"  applications accepted {len(applied)} (failed {len(apply_failed)}), ideas accepted "
-              f"{len(captured)} (failed {len(capture_failed)}), dots accepted "
-              f"{sum(a for a, _ in votes.values())} (unknown {sum(u for _, u in votes.values())}), "
-              f"wall connections {wall.connections}")
+        print(f"  {load.summary()}, wall connections {wall.connections}")
         stats.report()
-        problems = check(data, world, applied, apply_failed, captured, votes, wall)
+        problems = check(data, world, load.applied, load.apply_failed, load.captured, load.votes, wall)
         wall.stop_event.set()
         if stats.tracebacks:
             problems.append(f"{stats.tracebacks} responses showed a traceback")
@@ -678,9 +743,309 @@ def disturb(scenario: str, stack: ProductionStack, pg: PostgresCluster, redis: R
         notes.append(f"killed workers {original} one by one; now {sorted(stack.worker_pids())}")
 
 
+# ------------------------------------------------------------------ the machines scenario
+
+#: Wrong ticket codes one visitor may try in the machines scenario, whichever host answers.
+GUESSES_ALLOWED = 8
+
+
+def lottery_pool(app, people: int) -> int:
+    """A closed event whose ``people`` applicants take part in a lottery: its preview is a job."""
+    from app.core.models import utcnow
+    from app.events.application_services import hash_token
+    from app.events.models import Application, ApplicationAnswer, Criterion, CriterionOption, Event, Process
+    from app.extensions import db
+
+    with app.app_context():
+        now = utcnow()
+        event = Event(process=db.session.execute(sa.select(Process)).scalars().first(), title="Bench lottery",
+                      seats=20, status="closed", consent_text="Ja.", starts_at=now + timedelta(days=30),
+                      ends_at=now + timedelta(days=30, hours=3), applications_open_at=now - timedelta(days=20),
+                      applications_close_at=now - timedelta(days=1))
+        db.session.add(event)
+        options = []
+        for position, (key, values) in enumerate({"gender": ("f", "m", "d"), "age": ("16-29", "30-59", "60+"),
+                                                  "area": ("nord", "mitte", "sued")}.items()):
+            criterion = Criterion(event=event, key=key, label=key.title(), position=position)
+            choices = [CriterionOption(value=v, label=v, min_seats=1 if v == "d" else 5, max_seats=10, position=i)
+                       for i, v in enumerate(values)]
+            criterion.options.extend(choices)
+            db.session.add(criterion)
+            options.append(choices)
+        db.session.flush()
+        for n in range(people):
+            application = Application(event_id=event.id, name=f"Lottery {n}", email=f"lottery{n}@bench.example",
+                                      status="applied", language="de", source="online", consent_at=now,
+                                      confirmed_at=now, token_hash=hash_token(f"bench-lottery-{n}-{secrets.token_hex(8)}"))
+            for number, choices in enumerate(options):
+                option = choices[(n * (number + 2) + n // 7) % len(choices)]
+                application.answers.append(ApplicationAnswer(criterion_id=option.criterion_id, option_id=option.id))
+            db.session.add(application)
+        db.session.commit()
+        return event.id
+
+
+def staff_client(target, stats: Stats, email: str) -> Client:
+    """A staff member signed in at ``target`` (an app host's nginx or the load balancer)."""
+    client = Client(target, stats, "staff login")
+
+    def login():
+        client.cookies.clear()
+        _, _, page = client.get("/login")
+        status, _, _ = client.post_form("/login", {"csrf_token": TOKEN.search(page).group(1), "email": email,
+                                                    "password": PASSWORD})
+        assert status == 302, status
+    retry(login)
+    return client
+
+
+def guess_codes(targets: list, source: str, event_id: int, count: int) -> list[tuple[str, int]]:
+    """``count`` wrong ticket codes from address ``source``, sent to the targets in turn."""
+    statuses = []
+    for n in range(count):
+        target = targets[n % len(targets)]
+        conn = http.client.HTTPConnection(*address(target), timeout=10, source_address=(source, 0))
+        conn.request("GET", f"/events/{event_id}/vote/t/WRONG{secrets.token_hex(4).upper()}")
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        statuses.append((f"{address(target)[0]}:{address(target)[1]}", response.status))
+    return statuses
+
+
+def _job(app, job_id: int):
+    from app.extensions import db
+    from app.jobs.models import Job
+
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        db.session.expunge(job)
+        db.session.remove()
+        return job
+
+
+class HostFailure:
+    """How app host 1 fails in the machines scenario (a third of the way in), and what was seen.
+
+    1. Wrong ticket codes from one address, to host 1, host 2 and the load balancer in turn.
+    2. Both job workers are paused (SIGSTOP); an admin (signed in on host 1 at the start) opens
+       the lottery page there: its preview job is queued. A lock on the applicants' answers is
+       taken here and host 1's worker goes on: it claims the job, which then waits for the
+       lock, so it is still running when
+    3. host 1 fails: every process on it killed, its veth cut. Host 2's worker goes on.
+    4. More wrong codes, to host 2 and the load balancer: the limit counted in Redis holds.
+    5. Once the dead worker's heartbeat is older than JOBS_STALE_SECONDS, ``flask jobs recover``
+       on host 2 queues the job again (a worker also does so every minute); host 2 finishes it.
+    """
+
+    def __init__(self, machines, data, world: dict, stats: Stats) -> None:
+        self.machines, self.data, self.world, self.stats = machines, data, world, stats
+        self.guesses: list[tuple[str, int]] = []
+        self.job_id: int | None = None
+        self.claimed_by = self.stopped_at = ""
+        self.recover_output = ""
+        self.failed_at, self.recovered_after = 0.0, 0.0
+        #: Applications, ideas and dots accepted when host 1 failed (the rest came after).
+        self.accepted_at_failure = (0, 0, 0)
+        self.accepted_now = lambda: (0, 0, 0)
+        self.error: BaseException | None = None
+
+    def run(self, load: Load) -> None:
+        self.accepted_now = lambda: (len(load.applied), len(load.captured), sum(a for a, _ in load.votes.values()))
+        try:
+            first = self.machines.apps[0]
+            admin = staff_client((first.host, first.port), self.stats, self.world["admin"])
+            while load.done["work"] < load.total / 3:
+                time.sleep(0.05)
+            self._fail(admin)
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+            self.error = exc
+
+    def _fail(self, admin: Client) -> None:
+        from app.core.models import utcnow
+        from app.extensions import db
+        from app.jobs.models import Job
+        from tests.support import wait_until
+
+        first, second = self.machines.apps[:2]
+        hosts = [(first.host, first.port), (second.host, second.port)]
+        balancer = (self.machines.lb_address, 80)
+        self.guesses += guess_codes([hosts[0], hosts[1], balancer], self.machines.net.second_client,
+                                    self.world["workshop"], 5)
+        (waiting,), (doomed,) = second.job_worker_pids(), first.job_worker_pids()
+        # Only host 1's worker may take the job, and it must still be at it when its host fails:
+        # the job waits for a lock on the applicants' answers that this run holds until then.
+        os.kill(waiting, signal.SIGSTOP)
+        os.kill(doomed, signal.SIGSTOP)
+        engine = sa.create_engine(self.machines.database_url, poolclass=sa.pool.NullPool)
+        lock = engine.connect()
+        try:
+            admin.get(f"/manage/events/{self.world['lottery']}/lottery", action="lottery page")
+            lock.execute(sa.text("LOCK TABLE application_answer IN ACCESS EXCLUSIVE MODE"))
+            os.kill(doomed, signal.SIGCONT)
+
+            def claimed():
+                with self.data.app_context():
+                    job = db.session.execute(sa.select(Job).where(Job.event_id == self.world["lottery"])).scalar()
+                    found = job and job.status != "queued" and (job.id, job.worker)
+                    db.session.remove()
+                    return found
+
+            self.job_id, self.claimed_by = wait_until(claimed, timeout=60, interval=0.02,
+                                                      message="host 1's job worker did not claim the job")
+            self.stopped_at = _job(self.data, self.job_id).status
+            self.machines.stop_host(0)
+            self.failed_at = time.monotonic()
+            self.accepted_at_failure = self.accepted_now()
+        finally:
+            lock.rollback()
+            lock.close()
+            engine.dispose()
+            os.kill(waiting, signal.SIGCONT)
+        self.guesses += guess_codes([hosts[1], balancer], self.machines.net.second_client, self.world["workshop"], 6)
+        stale = int(second.env["IDEENMARKT_JOBS_STALE_SECONDS"])
+        job = _job(self.data, self.job_id)
+        wait_until(lambda: (utcnow() - (job.heartbeat_at or job.started_at)).total_seconds() > stale + 0.5,
+                   timeout=stale + 30)
+        result = second.flask("jobs", "recover")
+        self.recover_output = (result.stdout + result.stderr).strip().splitlines()[-1:]
+        wait_until(lambda: _job(self.data, self.job_id).status in ("done", "failed"), timeout=120, interval=0.2,
+                   message="host 2 did not finish the job")
+        self.recovered_after = time.monotonic() - self.failed_at
+
+    def check(self) -> list[str]:
+        """The problems found (empty: the job and the limits survived the host)."""
+        from app.events.models import Event
+        from app.extensions import db
+        from app.lottery import services as lottery
+
+        if self.error is not None:
+            return [f"the host failure did not run through: {self.error!r}"]
+        problems = []
+        first, second = (self.machines.hostname(i) for i in (0, 1))
+        job = _job(self.data, self.job_id)
+        if not self.claimed_by.startswith(first + ":") or self.stopped_at != "running":
+            problems.append(f"the job was not running on {first} when it failed: {self.claimed_by}, "
+                            f"{self.stopped_at}")
+        with self.data.app_context():
+            expected = json.loads(json.dumps(lottery.preview_to_json(
+                lottery.preview(db.session.get(Event, self.world["lottery"])))))
+            db.session.remove()
+        if job.status != "done" or not (job.worker or "").startswith(second + ":") or job.attempts != 2:
+            problems.append(f"job {job.id}: {job.status} by {job.worker} after {job.attempts} attempts")
+        elif job.result != expected:
+            problems.append("the job's result differs from the preview computed here")
+        allowed = [status for _, status in self.guesses if status != 429]
+        if allowed != [404] * GUESSES_ALLOWED or len(self.guesses) - len(allowed) != 11 - GUESSES_ALLOWED:
+            problems.append(f"wrong codes: {self.guesses} ({GUESSES_ALLOWED} allowed across the hosts)")
+        return problems
+
+    def notes(self) -> list[str]:
+        job = _job(self.data, self.job_id) if self.job_id else None
+        return [f"job {self.job_id}: claimed by {self.claimed_by}, {self.stopped_at} when its host failed; "
+                f"`flask jobs recover` on host 2: {' '.join(self.recover_output)}; then "
+                f"{job.status if job else '?'} by {job.worker if job else '?'} (attempt {job.attempts if job else '?'}), "
+                f"{self.recovered_after:.0f} s after the failure",
+                "wrong codes from one address (host: status): "
+                + ", ".join(f"{host.rsplit('.', 1)[-1]}: {status}" for host, status in self.guesses)]
+
+
+def machines_env(args) -> dict[str, str]:
+    return {
+        # Residents, moderators and participants all come from the test's one address.
+        "IDEENMARKT_APPLY_RATE_LIMIT": "100000 per minute", "IDEENMARKT_LOGIN_RATE_LIMIT": "100000 per minute",
+        "IDEENMARKT_PASSWORD_CHECK_BUDGET": "100000 per minute",
+        "IDEENMARKT_LOGIN_ACCOUNT_RATE_LIMIT": "100000 per minute",
+        # Per hour, so that the whole run is one window.
+        "IDEENMARKT_VOTING_CODE_RATE_LIMIT": f"{GUESSES_ALLOWED} per hour",
+        "IDEENMARKT_JOBS_STALE_SECONDS": "4", "IDEENMARKT_JOBS_HEARTBEAT_SECONDS": "1",
+        "IDEENMARKT_JOBS_WORKERS": "1", "IDEENMARKT_LIVE_CATCH_UP_SECONDS": "3",
+        "MAIL_SERVER": "", "IDEENMARKT_MAIL_SEND_AFTER_REQUEST": "0",
+    }
+
+
+def run_machines(args, machines=None) -> dict:
+    """The machines scenario (README "Deployment on several machines"): two app hosts behind a
+    load balancer, PostgreSQL and Redis on hosts of their own (tests/support/netns.py). The
+    people go through the load balancer, a wall is open on each app host; a third of the way in,
+    :class:`HostFailure`; after it, half as many residents and the moderators again. Returns the
+    run's facts and ``problems`` (empty: all held)."""
+    from app import create_app
+    from app.accounts import services as accounts
+    from config import TestingConfig
+    from tests.support.netns import Machines
+
+    print("\n=== scenario: machines ===")
+    own = machines is None
+    machines = machines or Machines(workers=args.workers, threads=args.threads, env=machines_env(args)).start()
+    data = None
+    try:
+        data = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=machines.database_url, MAIL_SEND_AFTER_REQUEST=False,
+                          INSTANCE_PATH=str(machines.apps[0].instance))
+        started = time.monotonic()
+        world = seed(data, args.participants)
+        world["lottery"] = lottery_pool(data, args.lottery_pool)
+        with data.app_context():
+            world["admin"] = accounts.create_user("bench.admin@bench.example", "Bench Admin", PASSWORD,
+                                                  ["admin"]).email
+            data.extensions["sqlalchemy"].session.commit()
+        seeded = time.monotonic() - started
+        stats = Stats()
+        walls = [Wall((stack.host, stack.port), world["wall"], catch_up=True) for stack in machines.apps]
+        for wall in walls:
+            wall.start()
+        load = Load((machines.lb_address, 80), stats, world, args)
+        failure = HostFailure(machines, data, world, stats)
+        disturbance = threading.Thread(target=failure.run, args=(load,), daemon=True)
+        disturbance.start()
+        load.run()
+        disturbance.join(timeout=300)
+        # After the failure, more residents and moderators through the load balancer (host 2 alone).
+        after = Load(load.target, stats, {**world, "codes": []},
+                     argparse.Namespace(**{**vars(args), "residents": max(1, args.residents // 2)}))
+        after.run()
+        load.add(after)
+        print(f"  {load.summary()}")
+        stats.report()
+        survivor = walls[1]
+        problems = check(data, world, load.applied, load.apply_failed, load.captured, load.votes, survivor)
+        problems += failure.check()
+        if stats.tracebacks:
+            problems.append(f"{stats.tracebacks} responses showed a traceback")
+        # The host that answered is the last of $upstream_addr; the ones before it were skipped.
+        tried = [line.split(" ", 5)[5].split(", ") for line in machines.lb_log().splitlines() if line.count(" ") >= 5]
+        upstreams = Counter(hosts[-1] for hosts in tried)
+        passed_on = sum(len(hosts) - 1 for hosts in tried)
+        accepted = set(load.captured.values())
+        notes = failure.notes() + [
+            f"load balancer: requests answered per app host {dict(upstreams)}, {passed_on} passed on to the "
+            f"next host; seeding took {seeded:.0f} s",
+            "accepted when host 1 failed (applications, ideas, dots): {} of {}".format(
+                failure.accepted_at_failure, failure.accepted_now()),
+            f"wall on host 2: {len(accepted & survivor.streamed)} of {len(accepted)} accepted ideas by its "
+            f"stream, {len(accepted & survivor.seen)} with the feed; the wall on host 1 got "
+            f"{len(accepted & walls[0].seen)} before its host failed"]
+        for wall in walls:
+            wall.stop_event.set()
+        for note in notes:
+            print(f"  {note}")
+        for problem in problems:
+            print(f"  PROBLEM: {problem}")
+        print(f"  consistency: {'OK' if not problems else 'FAILED'}")
+        return {"problems": problems, "notes": notes, "load": load, "walls": walls, "failure": failure,
+                "upstreams": upstreams, "stats": stats}
+    finally:
+        if data is not None:
+            with data.app_context():
+                data.extensions["sqlalchemy"].engine.dispose()
+        if own:
+            machines.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", default="all", choices=("all", *SCENARIOS))
+    parser.add_argument("--scenario", default="all", choices=("all", *SCENARIOS, "machines"),
+                        help="all: every scenario on one machine; machines: several machines (root)")
     parser.add_argument("--residents", type=int, default=150)
     parser.add_argument("--moderators", type=int, default=3)
     parser.add_argument("--ideas", type=int, default=30, help="ideas per moderator")
@@ -692,7 +1057,20 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--sse", type=int, default=300, help="wall streams the attack holds open")
     parser.add_argument("--attackers", type=int, default=8, help="threads of each flood (logins, code guesses)")
+    parser.add_argument("--lottery-pool", type=int, default=300,
+                        help="applicants of the lottery whose preview job a failing host leaves (machines)")
     args = parser.parse_args()
+    if args.scenario == "machines":
+        from tests.support.netns import netns_unavailable
+
+        if netns_unavailable():
+            print(f"machines: {netns_unavailable()}")
+            return 2
+        print(f"load: {args.residents} residents, {args.moderators} moderators × {args.ideas} ideas, "
+              f"{args.participants} participants × {args.dots} dots, {args.concurrency} at once, through a "
+              f"load balancer to 2 app hosts (nginx, gunicorn {args.workers} workers × {args.threads} threads, "
+              f"a job worker); PostgreSQL 15 and Redis on hosts of their own")
+        return 0 if not run_machines(args)["problems"] else 1
     scenarios = SCENARIOS if args.scenario == "all" else (args.scenario,)
     print(f"load: {args.residents} residents, {args.moderators} moderators × {args.ideas} ideas, "
           f"{args.participants} participants × {args.dots} dots, {args.concurrency} at once; gunicorn "
