@@ -829,7 +829,7 @@ class HostFailure:
 
     1. Wrong ticket codes from one address, to host 1, host 2 and the load balancer in turn.
     2. Both job workers are paused (SIGSTOP); an admin (signed in on host 1 at the start) opens
-       the lottery page there: its preview job is queued. A lock on the applicants' answers is
+       the lottery page there and asks for the preview: its job is queued. A lock on the applicants' answers is
        taken here and host 1's worker goes on: it claims the job, which then waits for the
        lock, so it is still running when
     3. host 1 fails: every process on it killed, its veth cut. Host 2's worker goes on.
@@ -880,7 +880,11 @@ class HostFailure:
         engine = sa.create_engine(self.machines.database_url, poolclass=sa.pool.NullPool)
         lock = engine.connect()
         try:
-            admin.get(f"/manage/events/{self.world['lottery']}/lottery", action="lottery page")
+            page = f"/manage/events/{self.world['lottery']}/lottery"
+            _, _, html = admin.get(page, action="lottery page")
+            # What jobs.js sends as soon as the page has loaded: ask for the preview job.
+            token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+            admin.post_form(page + "/preview", {"csrf_token": token}, action="lottery page")
             lock.execute(sa.text("LOCK TABLE application_answer IN ACCESS EXCLUSIVE MODE"))
             os.kill(doomed, signal.SIGCONT)
 

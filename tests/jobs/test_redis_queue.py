@@ -36,7 +36,7 @@ def test_a_job_goes_through_redis_to_a_worker(app, admin, lottery_event, start_w
     huey = app.extensions["huey"]
     assert isinstance(huey, RedisHuey)
     ev = lottery_event(seats=5, criteria=CRITERIA, people=PEOPLE)
-    admin.get(f"/manage/events/{ev.event_id}/lottery")
+    admin.submit(f"/manage/events/{ev.event_id}/lottery/preview").close()
     job = job_row(app)
     assert job.status == "queued" and huey.pending_count() == 1  # the message waits in Redis
     start_worker(env={"REDIS_URL": redis_server.url})
@@ -54,8 +54,8 @@ def test_a_duplicate_message_runs_once_and_another_hosts_stale_job_is_finished(
 
     first = lottery_event(seats=5, criteria=CRITERIA, people=PEOPLE)
     second = lottery_event(seats=4, criteria=CRITERIA, people=PEOPLE)
-    admin.get(f"/manage/events/{first.event_id}/lottery")
-    admin.get(f"/manage/events/{second.event_id}/lottery")
+    admin.submit(f"/manage/events/{first.event_id}/lottery/preview").close()
+    admin.submit(f"/manage/events/{second.event_id}/lottery/preview").close()
     with app.app_context():
         duplicate = db.session.query(Job).filter_by(event_id=first.event_id).one().id
         app.extensions["jobs.run_job"](duplicate)  # the queue delivers it twice
