@@ -139,7 +139,7 @@ def wait_for_mail(smtp, email: str, subject_part: str, count: int = 1):
         mails = [m for m in mails_to(smtp, email) if subject_part in m["Subject"]]
         return mails if len(mails) >= count else None
 
-    return wait_until(found, timeout=30, message=f"no mail {subject_part!r} to {email}")[-1]
+    return wait_until(found, timeout=120, message=f"no mail {subject_part!r} to {email}")[-1]
 
 
 def test_a_city_runs_a_workshop_from_announcement_to_results(stack, staff, smtp, new_page):
@@ -250,7 +250,7 @@ def test_a_city_runs_a_workshop_from_announcement_to_results(stack, staff, smtp,
         return [p for p in people if any(part in str(m["Subject"]) for m in mails_to(smtp, p["email"]))]
 
     selected = wait_until(lambda: len(with_subject("Sie wurden ausgelost")) == 15 and with_subject(
-        "Sie wurden ausgelost"), timeout=30, message=lambda: f"{len(with_subject('Sie wurden ausgelost'))} drawn")
+        "Sie wurden ausgelost"), timeout=120, message=lambda: f"{len(with_subject('Sie wurden ausgelost'))} drawn")
 
     def seat_link(person) -> str:
         return next(link for m in reversed(mails_to(smtp, person["email"])) for link in find_links(m)
@@ -259,7 +259,7 @@ def test_a_city_runs_a_workshop_from_announcement_to_results(stack, staff, smtp,
     for person in selected[:2]:
         Visitor(base).form(urllib.parse.urlsplit(seat_link(person)).path, "/seat", answer="decline")
     replaced = wait_until(lambda: len(with_subject("Ein Platz ist für Sie frei")) == 2 and with_subject(
-        "Ein Platz ist für Sie frei"), timeout=30, message="nobody from the waiting list got a seat")
+        "Ein Platz ist für Sie frei"), timeout=120, message="nobody from the waiting list got a seat")
     seated = selected[2:] + replaced
     ages = Counter(p["age"] for p in seated)
     districts = Counter(p["district"] for p in seated)
@@ -275,7 +275,7 @@ def test_a_city_runs_a_workshop_from_announcement_to_results(stack, staff, smtp,
     for person in seated:
         ticket_mail = wait_until(
             lambda: next((m for m in mails_to(smtp, person["email"]) for link in find_links(m)
-                          if "/vote/t/" in link), None), timeout=30, message=f"no ticket for {person['email']}")
+                          if "/vote/t/" in link), None), timeout=120, message=f"no ticket for {person['email']}")
         codes[person["email"]] = next(link for link in find_links(ticket_mail) if "/vote/t/" in link)
 
     # --- The day of the workshop has come (an event is marked held only once it has begun):
