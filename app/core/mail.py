@@ -12,6 +12,8 @@ Delivery (:func:`send_pending`) happens
   so the resident does not wait for SMTP),
 * opportunistically after later requests, at most once every
   ``MAIL_RETRY_INTERVAL`` seconds per worker process,
+* by the job workers: after every job that ends (a commitment mails every applicant) and
+  every minute (due retries), so no cron job is needed where a job worker runs,
 * from ``flask mail send-pending`` (cron or a systemd timer),
 * from the admin page "Outbox" ("send now").
 
@@ -165,7 +167,7 @@ def _send_in_own_context(app: Flask) -> None:
     try:
         with app.app_context():
             try:
-                send_pending(limit=app.config.get("MAIL_BATCH_SIZE", 50))
+                send_due(app.config.get("MAIL_BATCH_SIZE", 50))
             finally:
                 db.session.remove()
     except Exception:  # never let delivery break the response or the worker
@@ -229,6 +231,20 @@ def _message(entry: OutboxMail) -> Message:
 def smtp_configured() -> bool:
     """False when no ``MAIL_SERVER`` is set: mail then stays in the outbox (development)."""
     return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def send_due(batch: int = 50, max_batches: int = 40) -> DeliveryResult:
+    """Deliver what is due in batches of ``batch`` until a batch is not full (at most
+    ``max_batches``): a draw that queues a mail per applicant behind the commitment's receipts is
+    delivered at once, not one batch now and the rest at the next opportunity."""
+    total = DeliveryResult()
+    for _ in range(max_batches):
+        result = send_pending(limit=batch)
+        total.sent += result.sent
+        total.failed += result.failed
+        if result.sent + result.failed < batch:
+            break
+    return total
 
 
 def send_pending(limit: int = 100) -> DeliveryResult:

@@ -36,11 +36,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from app.core import mail
 from app.core.models import utcnow
 from app.extensions import db
 from app.jobs.models import Job, JobFile
@@ -108,6 +109,11 @@ def create_huey(app: Flask):
     def recover_jobs() -> None:
         with app.app_context():
             recover()
+
+    @huey.periodic_task(crontab(minute="*"), name="ideenmarkt.send_mail")
+    def send_mail() -> None:
+        with app.app_context():
+            _deliver_mail()
 
     app.extensions["huey"] = huey
     app.extensions["jobs.run_job"] = run_job
@@ -237,10 +243,29 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _update(job_id: int, **values) -> int:
+def _update(job_id: int, *conditions, **values) -> int:
     """Change the job's row in a transaction of its own (seen at once by the status page)."""
     with db.engine.begin() as connection:
-        return connection.execute(sa.update(Job).where(Job.id == job_id).values(**values)).rowcount
+        return connection.execute(sa.update(Job).where(Job.id == job_id, *conditions).values(**values)).rowcount
+
+
+def _deliver_mail() -> None:
+    """Deliver the outbox's due mail from the worker; a failure stays in the outbox for its retry.
+    Not inside a request (immediate mode): there the request delivers after its response."""
+    if has_request_context():
+        return
+    try:
+        mail.send_due(int(current_app.config.get("MAIL_BATCH_SIZE", 50)))
+    except Exception:  # noqa: BLE001 - delivery never fails a finished job
+        log.exception("outbox delivery from the job worker failed")
+    finally:
+        db.session.remove()
+
+
+def _still_ours(attempt: int) -> tuple:
+    """The claim this worker made: a job queued again after a network split and claimed elsewhere is
+    no longer this run's to finish, so a partitioned worker never overwrites the other's result."""
+    return (Job.status == "running", Job.worker == worker_id(), Job.attempts == attempt)
 
 
 class Reporter:
@@ -293,6 +318,7 @@ def execute(job_id: int) -> None:
         return  # already running elsewhere, finished, or gone: a duplicate message
     job = db.session.get(Job, job_id)
     kind = KINDS.get(job.kind)
+    attempt = job.attempts
     heartbeat = _Heartbeat(current_app._get_current_object(), job_id,
                            float(current_app.config["JOBS_HEARTBEAT_SECONDS"]))
     heartbeat.start()
@@ -300,13 +326,19 @@ def execute(job_id: int) -> None:
         if kind is None:
             raise JobError("unknown", _l("This kind of job is not known to this version of the site."))
         result, ref = kind.run(job, Reporter(job_id))
-        job = db.session.get(Job, job_id)
-        db.session.refresh(job)
-        job.status, job.stage, job.progress = "done", "done", 100
-        job.result_json = None if result is None else json.dumps(result, sort_keys=True)
-        job.result_ref = ref
-        job.finished_at = utcnow()
+        finished = db.session.execute(
+            sa.update(Job).where(Job.id == job_id, *_still_ours(attempt)).values(
+                status="done", stage="done", progress=100,
+                result_json=None if result is None else json.dumps(result, sort_keys=True),
+                result_ref=ref, finished_at=utcnow())
+        ).rowcount
+        if finished != 1:
+            db.session.rollback()
+            log.warning("job %s was queued again and taken over by another worker; this run's result "
+                        "is discarded", job_id)
+            return
         db.session.commit()
+        _deliver_mail()  # what the job queued (a commitment's receipts) goes out now
     except Exception as exc:  # noqa: BLE001 - every failure is shown on the job's page
         db.session.rollback()
         message = getattr(exc, "message", None)
@@ -315,8 +347,8 @@ def execute(job_id: int) -> None:
             log.exception("job %s (%s) failed", job_id, getattr(job, "kind", "?"))
             code, message = "unexpected", _l("The job stopped because of an unexpected error. The site's "
                                              "operators can see the details in the log. Please try again.")
-        _update(job_id, status="failed", error_code=code[:40], error_json=json.dumps(translations(message)),
-                finished_at=utcnow())
+        _update(job_id, *_still_ours(attempt), status="failed", error_code=code[:40],
+                error_json=json.dumps(translations(message)), finished_at=utcnow())
     finally:
         heartbeat.stop.set()
         db.session.remove()
