@@ -1,4 +1,5 @@
-"""The lottery's long work as background jobs (app/jobs): the preview and the commitment.
+"""The lottery's long work as background jobs (app/jobs): the preview, the commitment and the
+web dry-run of Sortition Foundation files.
 
 Both compute the leximin distribution (about a minute for a city's pool), so no request
 computes it: the lottery page asks for a job (:func:`preview_job`, :func:`commit_job`) and
@@ -6,9 +7,15 @@ shows its progress. The job's key holds a hash of the pool (applicants, answers,
 seats), so the same pool is computed once; the commitment is stored together with the
 job's ``done`` (one transaction), so a job retried after a worker restart cannot publish a
 second, different commitment.
+
+The dry-run's page checks the uploaded files at once (:func:`app.lottery.services.dry_run_files`)
+and queues :func:`dry_run_job` with the files in the job's parameters; the job computes the
+probabilities, stores them (the result, and the CSV as the job's file) and then drops the
+people file from its parameters.
 """
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -24,6 +31,7 @@ from app.lottery.errors import LotteryError
 
 PREVIEW = "lottery.preview"
 COMMIT = "lottery.commit"
+DRY_RUN = "lottery.dry_run"
 
 #: Share of the progress bar each stage of the algorithm fills: (first, last) percent.
 PREVIEW_STAGES = {"fairness": (5, 70), "panels": (70, 98)}
@@ -79,12 +87,34 @@ def run_commit(job: Job, report) -> tuple[dict, str]:
     return {"draw_id": draw.id, "commitment": draw.commitment}, f"lottery_draw:{draw.id}"
 
 
+def _unpack(text: str | None) -> bytes | None:
+    return base64.b64decode(text) if text else None
+
+
+def run_dry_run(job: Job, report) -> tuple[dict, None]:
+    event = _event(job)
+    params = job.params
+    report("pool", 2)
+    result = services.dry_run(event, _unpack(params.get("people")), _unpack(params.get("categories")),
+                              params.get("seats"), progress=_Progress(report, PREVIEW_STAGES))
+    # End the read before writing (SQLite: a reader that then writes can deadlock with the heartbeat).
+    db.session.rollback()
+    jobs.store_file(job, f"event-{job.event_id}-probabilities.csv", "text/csv", result.csv().encode("utf-8"))
+    job.params_json = "{}"  # the people file is not kept once its probabilities are (committed with "done")
+    return services.dry_run_to_json(result, jobs.translations), None
+
+
 def _lottery_page(job: Job) -> str:
     return url_for("lottery.manage", event_id=job.event_id)
 
 
+def _dry_run_page(job: Job) -> str:
+    return url_for("lottery.files", event_id=job.event_id, job=job.id, _anchor="dry-run-result")
+
+
 jobs.register_kind(PREVIEW, run_preview, _l("Lottery preview"), ("admin",), _lottery_page)
 jobs.register_kind(COMMIT, run_commit, _l("Lottery commitment"), ("admin",), _lottery_page)
+jobs.register_kind(DRY_RUN, run_dry_run, _l("Dry run with a people file"), ("admin",), _dry_run_page)
 
 
 def _preview_key(event: Event) -> str:
@@ -115,5 +145,23 @@ def commit_in_progress(event: Event) -> Job | None:
     """The event's latest commitment job, while it is queued or running, or failed (its message is shown)."""
     job = jobs.latest(COMMIT, event.id)
     if job is None or job.status == "done":
+        return None
+    return job
+
+
+def dry_run_job(event: Event, user, people: bytes, categories: bytes | None, seats: int | None) -> Job:
+    """Queue the dry run of files already checked (:func:`app.lottery.services.dry_run_files`).
+    Every request makes a new job: the event's quotas may have changed since the last one."""
+    return jobs.submit(DRY_RUN, None, event_id=event.id, user=user, params={
+        "people": base64.b64encode(people).decode("ascii"),
+        "categories": base64.b64encode(categories).decode("ascii") if categories else None,
+        "seats": seats or event.seats})
+
+
+def dry_run_result(event: Event, job_id: int | None, user) -> Job | None:
+    """The finished dry-run job ``job_id`` of ``event`` if ``user`` may see it, else None."""
+    job = db.session.get(Job, job_id) if job_id else None
+    if job is None or job.kind != DRY_RUN or job.event_id != event.id or job.status != "done" \
+            or not jobs.may_see(user, job):
         return None
     return job

@@ -69,6 +69,7 @@ from app.lottery.algorithm import (
     ALGORITHM_VERSION,
     Applicant,
     Progress,
+    build_pool,
     find_replacement,
     leximin_distribution,
     server_random_number,
@@ -1185,21 +1186,52 @@ class DryRun:
         return out.getvalue()
 
 
-def dry_run(event: Event, people: bytes | str, categories: bytes | str | None = None,
-            seats: int | None = None) -> DryRun:
-    """Leximin probabilities for the people of a Sortition Foundation file, against the
-    event's quotas (or a categories file); stores nothing.
+def dry_run_files(event: Event, people: bytes | str, categories: bytes | str | None = None,
+                  seats: int | None = None) -> tuple[SortitionFiles, int]:
+    """Read the files of a dry run and check them (quick: no distribution is computed), so the
+    page reports a bad file at once; :func:`dry_run` computes on what this returns.
 
-    :raises LotteryError: ``csv_format`` (row-level), ``infeasible``, ``too_few``, ...
+    :return: the files read against the event's quotas (or the categories file), and the seats.
+    :raises LotteryError: ``csv_format`` (row-level), ``too_few``, ``bad_quota``, ...
     """
     seats = seats or event.seats
     notes: list = []
     quotas, flex = read_categories(categories, notes=notes) if categories else (event_quotas(event), {})
     applicants = read_people_csv(people, quotas or None, notes=notes)
-    distribution = files_distribution(SortitionFiles(applicants, quotas, flex, notes), seats)
+    build_pool(applicants, quotas, seats)  # the instance's own checks (too few people, bad quotas)
+    return SortitionFiles(applicants, quotas, flex, notes), seats
+
+
+def dry_run(event: Event, people: bytes | str, categories: bytes | str | None = None,
+            seats: int | None = None, progress: Progress | None = None) -> DryRun:
+    """Leximin probabilities for the people of a Sortition Foundation file, against the
+    event's quotas (or a categories file); stores nothing. The web dry-run runs it as a job
+    (app/lottery/jobs.py, ``progress`` reports how far it got).
+
+    :raises LotteryError: as :func:`dry_run_files`, and ``infeasible``, ``solver``.
+    """
+    files, seats = dry_run_files(event, people, categories, seats)
+    applicants = files.applicants
+    distribution = files_distribution(files, seats, progress=progress)
     by_pseudonym = distribution.probabilities
     return DryRun(len(applicants), seats, {a.pseudonym: by_pseudonym[a.pseudonym] for a in applicants},
-                  distribution.min_probability, distribution.max_probability, notes)
+                  distribution.min_probability, distribution.max_probability, files.notes)
+
+
+def dry_run_to_json(result: DryRun, translate) -> dict[str, Any]:
+    """What the dry-run job stores; ``translate(note)`` gives a note in every language."""
+    return {"applicants": result.applicants, "seats": result.seats,
+            "min": result.min_probability, "max": result.max_probability,
+            # pairs, not an object: the job's JSON sorts keys, the table keeps the file's order
+            "probabilities": [[p, value] for p, value in result.probabilities.items()],
+            "notes": [translate(note) for note in result.notes]}
+
+
+def dry_run_from_json(data: dict[str, Any], language: str) -> DryRun:
+    """The stored dry run, its notes in ``language`` (or the first language stored)."""
+    notes = [texts.get(language) or next(iter(texts.values()), "") for texts in data.get("notes", [])]
+    return DryRun(data["applicants"], data["seats"], {p: value for p, value in data["probabilities"]},
+                  data["min"], data["max"], notes)
 
 
 def vacancies(draw: LotteryDraw) -> FillResult:

@@ -38,6 +38,7 @@ from flask_babel import lazy_gettext as _l
 from app.lottery.algorithm import (
     Applicant,
     Distribution,
+    Progress,
     Quotas,
     build_pool,
     diagnose_infeasible,
@@ -382,15 +383,16 @@ def exclude_already_selected(files: SortitionFiles, already: Source, seats: int,
     return SortitionFiles(remaining, less(files.quotas), less(files.flex), files.notes), left
 
 
-def files_distribution(files: SortitionFiles, seats: int) -> Distribution:
+def files_distribution(files: SortitionFiles, seats: int, progress: Progress | None = None) -> Distribution:
     """The leximin distribution of the files' people; infeasible quotas are explained
-    with a relaxation inside the file's ``min_flex``/``max_flex``.
+    with a relaxation inside the file's ``min_flex``/``max_flex``. ``progress`` as for
+    :func:`~app.lottery.algorithm.leximin_distribution` (the web dry-run's job reports it).
 
     :raises LotteryError: any code of :func:`~app.lottery.algorithm.leximin_distribution`.
     """
     pool = build_pool(files.applicants, files.quotas, seats)
     try:
-        return leximin_distribution(pool)
+        return leximin_distribution(pool, progress=progress)
     except LotteryError as error:
         if error.code == "infeasible" and files.flex:
             raise diagnose_infeasible(pool, files.flex) from None

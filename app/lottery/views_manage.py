@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -244,7 +245,13 @@ def files(event_id: int):
     event = get_event_or_404(event_id)
     import_form = CategoriesImportForm(prefix="import")
     dry_form = DryRunForm(prefix="dry")
-    result, status = None, 200
+    result, status, dry_job = None, 200, None
+    if request.method == "GET" and request.args.get("job"):
+        # A finished dry run (the job page's "Show the result"): another event's job does not exist.
+        dry_job = jobs.dry_run_result(event, request.args.get("job", type=int), current_user)
+        if dry_job is None:
+            abort(404)
+        result = services.dry_run_from_json(dry_job.result, str(get_locale()))
     if request.method == "POST" and request.form.get("action") == "import" and import_form.validate():
         try:
             data = _upload(import_form.categories)
@@ -263,21 +270,27 @@ def files(event_id: int):
             return redirect(url_for("lottery.files", event_id=event.id), 303)
     elif request.method == "POST" and request.form.get("action") in ("dry_run", "dry_run_csv") \
             and dry_form.validate():
+        # The files are checked now (a bad file: a message here); a job computes the probabilities
+        # (a leximin distribution: no request computes one) and its page shows them and the CSV.
         try:
             people = _upload(dry_form.people)
             if people is None:
                 raise LotteryError("csv_format", _("Choose a people file."))
-            result = services.dry_run(event, people, _upload(dry_form.dry_categories), dry_form.seats.data)
+            categories = _upload(dry_form.dry_categories)
+            services.dry_run_files(event, people, categories, dry_form.seats.data)
         except LotteryError as exc:
             _fail(exc)
             status = 422
         else:
-            if request.form.get("action") == "dry_run_csv":
-                return _csv(result.csv(), f"event-{event.id}-probabilities.csv")
+            job = jobs.dry_run_job(event, current_user, people, categories, dry_form.seats.data)
+            if request.form.get("action") == "dry_run_csv" and job.status == "done":
+                return redirect(url_for("jobs.download", job_id=job.id), 303)  # ready at once: the file
+            return redirect(url_for("jobs.status", job_id=job.id), 303)
     elif request.method == "POST":
         status = 422
         _flash_errors(import_form, dry_form)
         if not (import_form.errors or dry_form.errors):
             flash(_("Choose what to do."), "error")
     return render_template("lottery/files.html", event=event, import_form=import_form, dry_form=dry_form,
-                           result=result, locked_reason=services.event_services.criteria_locked_reason(event)), status
+                           result=result, dry_job=dry_job,
+                           locked_reason=services.event_services.criteria_locked_reason(event)), status

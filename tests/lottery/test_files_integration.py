@@ -72,19 +72,52 @@ def test_import_refused_once_applications_exist(app, admin, lottery_event):
     assert criteria_of(app, ev.event_id) == {}
 
 
+def dry_run_result(admin, response):
+    """Follow a dry run's POST to its job's page and from there to the result (the files page)."""
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    job_page = admin.get(response.headers["Location"])
+    html = job_page.get_data(as_text=True)
+    assert job_page.status_code == 200 and 'id="job-file"' in html, html[:3000]
+    link = html.split('id="job-result"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    return admin.get(link)
+
+
 def test_dry_run_with_people_file_stores_nothing(app, admin, lottery_event):
+    """Issue 20: the dry run is a job (run inside the request here, JOBS_IMMEDIATE); its page links
+    to the result and offers the CSV; the uploaded people file is not kept with the job."""
+    from app.jobs.models import Job
+
     ev = lottery_event(seats=2, criteria={"gender": {"f": (1, 1), "m": (1, 1)}}, count=0)
     people = "id,gender\np1,f\np2,f\np3,m\np4,m\np5,m\np6,m\n"
-    response = upload(admin, ev.event_id, "dry_run", **{"dry-people": people})
+    response = dry_run_result(admin, upload(admin, ev.event_id, "dry_run", **{"dry-people": people}))
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="dry-run-summary"' in html
     assert "50,00\u00a0%" in html and "25,00\u00a0%" in html
-    csv = upload(admin, ev.event_id, "dry_run_csv", **{"dry-people": people})
+    assert html.index(">p1<") < html.index(">p3<")  # the file's order
+    file_url = html.split('id="dry-run-csv"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0]
+    csv = admin.get(file_url)
     assert csv.mimetype == "text/csv"
     assert csv.get_data(as_text=True).splitlines()[:2] == ["id,probability", "p1,0.5"]
+    # The CSV button: the job is done at once here, so the answer is its file.
+    direct = upload(admin, ev.event_id, "dry_run_csv", **{"dry-people": people})
+    assert direct.status_code == 303 and direct.headers["Location"].endswith("/file")
+    assert admin.get(direct.headers["Location"]).get_data(as_text=True) == csv.get_data(as_text=True)
+    with app.app_context():
+        jobs = db.session.execute(sa.select(Job).where(Job.kind == "lottery.dry_run")).scalars().all()
+        assert len(jobs) == 2 and all(j.status == "done" and j.params == {} for j in jobs)
+        job_ids = [j.id for j in jobs]
     bad = upload(admin, ev.event_id, "dry_run", **{"dry-people": "id,gender\np1,f\np2,x\n"})
     assert bad.status_code == 422 and "Zeile 3" in bad.get_data(as_text=True)
+    too_few = upload(admin, ev.event_id, "dry_run", **{"dry-people": "id,gender\np1,f\n"})
+    assert too_few.status_code == 422
+    with app.app_context():  # a bad file makes no job
+        assert db.session.execute(sa.select(sa.func.count()).where(Job.kind == "lottery.dry_run")).scalar() == 2
     assert table_counts(app) == (0, 0, 0)
+    # The result belongs to its event: under another event's address it does not exist.
+    other = lottery_event(seats=2, count=0)
+    assert admin.get(f"/manage/events/{other.event_id}/lottery/files?job={job_ids[0]}").status_code == 404
+    assert admin.get(f"/manage/events/{ev.event_id}/lottery/files?job=999999").status_code == 404
+    assert admin.get(f"/manage/events/{ev.event_id}/lottery/files?job=abc").status_code == 404
 
 
 def test_representativeness_table_and_svg(app, admin, lottery_event):
@@ -128,11 +161,12 @@ def test_dry_run_and_import_say_a_file_was_read_as_windows_1252(app, admin, lott
     """Issue 22: the web dry-run shows the note the command line prints for a Windows-1252 file."""
     ev = lottery_event(seats=2, criteria={"age": {"jünger": (1, 1), "älter": (1, 1)}}, count=0)
     people = "id;age\np1;jünger\np2;älter\np3;älter\n".encode("cp1252")
-    html = upload(admin, ev.event_id, "dry_run", **{"dry-people": people}).get_data(as_text=True)
+    html = dry_run_result(admin, upload(admin, ev.event_id, "dry_run", **{"dry-people": people})).get_data(as_text=True)
     assert 'id="dry-run-summary"' in html
     note = html.split('class="flash flash-warning dry-run-note"', 1)[1].split("</p>", 1)[0]
     assert "Windows-1252" in note and "Umlaute" in note
-    utf8 = upload(admin, ev.event_id, "dry_run", **{"dry-people": people.decode("cp1252")}).get_data(as_text=True)
+    utf8 = dry_run_result(admin, upload(admin, ev.event_id, "dry_run", **{"dry-people": people.decode("cp1252")})
+                          ).get_data(as_text=True)
     assert "dry-run-note" not in utf8
     draft = create_event(seats=4, status="draft")
     # Option keys are ASCII; a label-like header cell ("Größe") makes the file Windows-1252 all the same.
