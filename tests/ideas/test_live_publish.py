@@ -6,52 +6,13 @@ channels.
 The real nginx+nchan stack is tested in tests/deploy/test_live_nchan.py."""
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
 from app.ideas.models import Idea
 from tests.ideas.test_views import post_json
-from tests.support.servers import free_port
-
-PUBLISHER_PORT = free_port()
-
-
-class Publisher(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, str, dict | None]] = []
-        self.status = 201
-        #: While set, every request is held (nchan hangs) until ``release`` is set.
-        self.hang = False
-        self.release = threading.Event()
-        self.answered = 0
-        super().__init__(("127.0.0.1", PUBLISHER_PORT), Handler)
-
-
-class Handler(BaseHTTPRequestHandler):
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        self.server.received.append((self.command, self.path, json.loads(body) if body else None,
-                                     self.headers.get("X-EventSource-Event")))
-        if self.server.hang:
-            self.server.release.wait(60)
-        self.server.answered += 1
-        self.send_response(self.server.status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    do_POST = do_DELETE = _answer
-
-    def log_message(self, *args) -> None:
-        pass
-
+from tests.support.live_publisher import PUBLISHER_PORT, running_publisher, sent
 
 @pytest.fixture
 def app_config():
@@ -59,21 +20,10 @@ def app_config():
             "LIVE_PUBLISH_QUEUE": 5}
 
 
-def sent(app) -> None:
-    """Wait until the background sender has delivered (or given up) everything queued."""
-    from app.core import live
-
-    assert live.flush(app)
-
-
 @pytest.fixture
 def publisher():
-    server = Publisher()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with running_publisher() as server:
+        yield server
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from app.extensions import db as _db
 from app.voting.codes import format_code
-from tests.ideas.test_live_publish import PUBLISHER_PORT, Publisher, sent
+from tests.support.live_publisher import PUBLISHER_PORT, running_publisher, sent
 
 
 @pytest.fixture
@@ -22,14 +22,8 @@ def app_config(request):
 
 @pytest.fixture
 def publisher():
-    import threading
-
-    server = Publisher()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with running_publisher() as server:
+        yield server
 
 
 def published(publisher, prefix: str) -> list[dict]:
