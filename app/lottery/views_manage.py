@@ -8,6 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core.access import safe_next, staff_required
+from app.core.security import int_arg
 from app.events.models import Application, Event
 from app.extensions import db
 from app.lottery import bp, charts, jobs, services
@@ -248,7 +249,7 @@ def files(event_id: int):
     result, status, dry_job = None, 200, None
     if request.method == "GET" and request.args.get("job"):
         # A finished dry run (the job page's "Show the result"): another event's job does not exist.
-        dry_job = jobs.dry_run_result(event, request.args.get("job", type=int), current_user)
+        dry_job = jobs.dry_run_result(event, int_arg("job"), current_user)
         if dry_job is None:
             abort(404)
         result = services.dry_run_from_json(dry_job.result, str(get_locale()))
