@@ -226,6 +226,11 @@ class Config:
     # there (their address as TRUSTED_PROXIES resolves it) are answered; with both, both apply.
     METRICS_TOKEN = ""
     METRICS_NETWORKS = ""
+    #: Error reports to a Sentry-compatible service (Sentry, GlitchTip; app/metrics/errors.py):
+    #: empty → none. Nothing personal is sent (no body, cookies, query, user; route patterns).
+    SENTRY_DSN = ""
+    SENTRY_ENVIRONMENT = "production"
+    SENTRY_RELEASE = ""
 
     #: Level of the JSON log lines on stderr (DEBUG, INFO, WARNING, ERROR); env LOG_LEVEL.
     LOG_LEVEL = "INFO"

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, request
 
 from app.core.proxies import parse_networks
-from app.metrics import instruments
+from app.metrics import errors, instruments
 
 bp = Blueprint("metrics", __name__)
 STARTED_KEY = "ideenmarkt.metrics_started"
@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     # First of all hooks, so a request refused early (CSRF, rate limit) is timed too.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_observe)
+    errors.init_app(app)
     with app.app_context():
         from app.extensions import db
 

@@ -57,7 +57,7 @@ def test_instance_config_file_overrides_defaults(tmp_path, monkeypatch):
 #: is chosen by IDEENMARKT_ENV, TESTING switches the instance file off, and REDIS_URL must be a
 #: real Redis address (the background jobs connect to it at start; tested above); the metrics'
 #: networks are parsed like the proxies (tests/metrics).
-NOT_PLAIN = {"SQLALCHEMY_DATABASE_URI", "TRUSTED_PROXIES", "ENV_NAME", "TESTING", "REDIS_URL", "METRICS_NETWORKS"}
+NOT_PLAIN = {"SQLALCHEMY_DATABASE_URI", "TRUSTED_PROXIES", "ENV_NAME", "TESTING", "REDIS_URL", "METRICS_NETWORKS", "SENTRY_DSN"}
 
 
 def _documented_settings(app) -> set[str]:
