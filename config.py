@@ -279,6 +279,18 @@ class Config:
     ACCESSIBILITY_STATEMENT_DATE = "2026-12-01"
     #: Accessibility feedback reports per client.
     FEEDBACK_RATE_LIMIT = "5 per minute;20 per day"
+    #: Invitations drawn from the residents' register (app/invitations, issue 17).
+    #: Key of the invitation codes' hash and derivation; empty: derived from SECRET_KEY (changing
+    #: either voids the codes of letters already sent).
+    INVITATION_CODE_KEY = ""
+    #: Wrong invitation codes per client (only failures count), like ticket codes.
+    INVITATIONS_CODE_RATE_LIMIT = "20 per minute;100 per hour"
+    #: Days after the answer deadline that the register data of invitees who did not answer is kept.
+    INVITATIONS_UNANSWERED_KEEP_DAYS = 30
+    #: Largest register extract accepted (bytes); an upload also stays within MAX_CONTENT_LENGTH.
+    INVITATIONS_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+    #: Files with more rows than this are imported by a job worker (with progress), not in the request.
+    INVITATIONS_IMPORT_INLINE_ROWS = 2000
 
 
 class DevelopmentConfig(Config):

@@ -16,7 +16,7 @@ from config import INSTANCE_DIR, Config, config_from_env
 
 #: Feature packages, each a blueprint ``bp`` in ``app/<name>/__init__.py``.
 FEATURES = ("core", "accounts", "events", "jobs", "ideas", "lottery", "voting", "measures", "audit", "results",
-            "api", "privacy", "oidc", "accessibility", "metrics")
+            "api", "privacy", "oidc", "accessibility", "metrics", "invitations")
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:

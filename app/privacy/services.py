@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.audit.services import jsonable, log_action
+from app.core import signals
 from app.core.models import OutboxMail, RateLimitCounter, utcnow
 from app.events import application_status
 from app.events.models import Application, ApplicationStatus, Event, EventStatus
@@ -38,6 +39,17 @@ AFTER_WAITING_LIST = (EventStatus.HELD.value, EventStatus.PUBLISHED.value)
 
 
 # ------------------------------------------------------------------ the purge
+
+
+@dataclass
+class PurgePart:
+    """Another feature's removals in a purge (sent :data:`app.core.signals.purge_due`)."""
+
+    #: Key in :meth:`PurgeReport.summary`, e.g. ``register_persons``.
+    key: str
+    count: int
+    #: One translated line per removal (ids only), already worded for a dry run or not.
+    lines: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -56,11 +68,19 @@ class PurgeReport:
     rate_limit_counters: int = 0
     #: Finished background jobs (with their files) past ``JOBS_RETENTION_DAYS``.
     jobs: list[int] = field(default_factory=list)
+    #: What other features removed through :data:`app.core.signals.purge_due` (register data).
+    parts: list[PurgePart] = field(default_factory=list)
+
+    def add_part(self, key: str, count: int, lines: list[str]) -> None:
+        """A receiver of ``purge_due`` reports what it removed (or, in a dry run, would remove)."""
+        if count:
+            self.parts.append(PurgePart(key, count, list(lines)))
 
     @property
     def total(self) -> int:
         return (len(self.deleted) + len(self.anonymised) + len(self.tickets) + len(self.ideas)
-                + len(self.mails) + self.rate_limit_counters + len(self.jobs))
+                + len(self.mails) + self.rate_limit_counters + len(self.jobs)
+                + sum(part.count for part in self.parts))
 
     def lines(self) -> list[str]:
         """One line per removal, in the current language (ids only, no personal data)."""
@@ -93,6 +113,8 @@ class PurgeReport:
         for job_id in self.jobs:
             out.append((_("job %(id)d: would delete with its file") if dry
                         else _("job %(id)d: delete with its file")) % {"id": job_id})
+        for part in self.parts:
+            out.extend(part.lines)
         return out
 
     def closing_line(self) -> str:
@@ -105,7 +127,7 @@ class PurgeReport:
     def summary(self) -> dict[str, int]:
         return {"deleted": len(self.deleted), "anonymised": len(self.anonymised), "tickets": len(self.tickets),
                 "ideas": len(self.ideas), "mails": len(self.mails), "rate_limit_counters": self.rate_limit_counters,
-                "finished_jobs": len(self.jobs)}
+                "finished_jobs": len(self.jobs), **{part.key: part.count for part in self.parts}}
 
 
 def retention_ends_at(event: Event) -> datetime | None:
@@ -133,7 +155,10 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
       waiting list has expired;
     - mails in the outbox addressed to any of them, and every mail sent more than
       ``PRIVACY_SENT_MAIL_DAYS`` (90) ago; expired rate-limit counters;
-    - finished background jobs and their files after ``JOBS_RETENTION_DAYS`` (14).
+    - finished background jobs and their files after ``JOBS_RETENTION_DAYS`` (14);
+    - what other features keep (:data:`app.core.signals.purge_due`): the residents' register
+      extracts of events whose retention is over, the register data of invitees who did not
+      answer once the answer window plus ``INVITATIONS_UNANSWERED_KEEP_DAYS`` is over.
 
     Flushes; the caller commits (a dry run changes nothing and the caller rolls back).
 
@@ -197,6 +222,7 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
         sa.select(sa.func.count()).select_from(RateLimitCounter).where(RateLimitCounter.expires_at < wall_clock)
     ).scalar_one()
     report.jobs = purge_finished(now, dry_run=True)
+    signals.purge_due.send(report)
     if dry_run:
         return report
 

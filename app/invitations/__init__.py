@@ -1,0 +1,15 @@
+"""Invitations drawn from the residents' register (issue 17): the register extract import,
+households, the verifiable invitation draw (stage 1) and the invitees' codes; answered
+invitations become the event's applications, among whom the seat lottery draws (stage 2)."""
+from flask import Blueprint
+
+bp = Blueprint("invitations", __name__, template_folder="templates")
+
+
+
+def init_app(app):
+    # Imported here, as every feature's init_app does: the services need the other features' models.
+    from app.core import signals
+    from app.invitations.retention import purge_register
+
+    signals.purge_due.connect(lambda report, **_kw: purge_register(report), weak=False)
