@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.access import ROLES
 from app.core.labels import register_labels
 from app.core.models import utcnow
+from app.core.personal import PERSONAL, SECRET
 from app.core.text import normalise_email
 from app.extensions import db
 
@@ -43,10 +44,10 @@ class User(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stored lower-cased and trimmed, so look-ups are case-insensitive.
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True, info=PERSONAL)
+    name: Mapped[str] = mapped_column(String(120), info=PERSONAL)
     #: Empty for directory and OIDC accounts: they never sign in with a password stored here.
-    password_hash: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(255), info=SECRET)
     #: One of :data:`SOURCES`.
     source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
     #: The provider's stable id of the person (LDAP: objectGUID / entryUUID; OIDC: ``sub``);
@@ -57,7 +58,7 @@ class User(db.Model):
     directory_checked_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     #: Part of the login cookie; replacing it logs out every session of this user.
-    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token, info=SECRET)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, DDL, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.models import utcnow
+from app.core.personal import PERSONAL
 from app.extensions import db
 
 
@@ -30,7 +31,7 @@ class AuditEntry(db.Model):
     #: cascade could ever rewrite it). None for the command line and the system.
     user_id: Mapped[int | None] = mapped_column(index=True)
     #: The user's name at the time of the action.
-    user_label: Mapped[str] = mapped_column(String(200), default="")
+    user_label: Mapped[str] = mapped_column(String(200), default="", info=PERSONAL)
     #: Stable code such as ``event.edit`` or ``lottery.draw``.
     action: Mapped[str] = mapped_column(String(80), index=True)
     #: Table name of the changed object, and its id.

@@ -21,14 +21,11 @@ from flask_login import current_user
 
 from app.audit.models import AuditEntry
 from app.core.logs import log_event
+from app.core.personal import sensitive_keys
 from app.extensions import db
 
-#: Column names never copied into before/after (secrets and residents' personal data).
-SENSITIVE_FIELDS = frozenset({
-    "password_hash", "session_token", "token", "token_hash", "manage_token", "confirm_token",
-    "email", "name", "first_name", "last_name", "holder_name", "phone", "address", "answers",
-    "secret", "code", "code_hash", "salt", "receipt_salt", "said_by", "client_id",
-})
+# Never copied into before/after: the columns marked personal or secret where they are declared
+# (``info=PERSONAL`` / ``info=SECRET``, app/core/personal.py), read per model by ``sensitive_keys``.
 
 
 def log_action(action: str, target: object | None = None, *, before: dict | None = None,
@@ -83,10 +80,10 @@ BOOKKEEPING_FIELDS = frozenset({"created_at", "updated_at", "lock_counter"})
 def snapshot(obj: object, fields: Iterable[str] | None = None, *,
              exclude: Iterable[str] = ()) -> dict:
     """The current values of ``fields`` of a model instance (default: every column
-    except :data:`SENSITIVE_FIELDS`, :data:`BOOKKEEPING_FIELDS` and ``exclude``), JSON-ready."""
+    except the personal and secret ones, :data:`BOOKKEEPING_FIELDS` and ``exclude``), JSON-ready."""
     if fields is None:
         mapper = sa.inspect(type(obj))
-        skip = SENSITIVE_FIELDS | BOOKKEEPING_FIELDS | set(exclude)
+        skip = sensitive_keys(mapper) | BOOKKEEPING_FIELDS | set(exclude)
         fields = [c.key for c in mapper.column_attrs if c.key not in skip]
     return {name: jsonable(getattr(obj, name)) for name in fields}
 
@@ -109,7 +106,7 @@ def pending_changes(obj: object, *, exclude: Iterable[str] = ()) -> dict:
     """Before/after of the columns changed on ``obj`` since it was loaded (before the
     flush: afterwards SQLAlchemy forgets the history). Ready for ``log_action(**...)``."""
     state = sa.inspect(obj)
-    skip = SENSITIVE_FIELDS | BOOKKEEPING_FIELDS | set(exclude)
+    skip = sensitive_keys(state.mapper) | BOOKKEEPING_FIELDS | set(exclude)
     before: dict = {}
     after: dict = {}
     for attr in state.mapper.column_attrs:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.personal import PERSONAL
 from app.extensions import db
 
 
@@ -42,7 +43,7 @@ class RateLimitCounter(db.Model):
 
     __tablename__ = "rate_limit_counter"
 
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True, info=PERSONAL)
     count: Mapped[int] = mapped_column(default=0)
     #: Unix time at which this window ends and the count starts again.
     expires_at: Mapped[float]
@@ -55,10 +56,10 @@ class OutboxMail(db.Model):
     __tablename__ = "outbox_mail"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
+    recipient: Mapped[str] = mapped_column(String(254), info=PERSONAL)
+    subject: Mapped[str] = mapped_column(String(300), info=PERSONAL)
+    body_text: Mapped[str] = mapped_column(Text, info=PERSONAL)
+    body_html: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     #: None while unsent.
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -83,6 +84,6 @@ class OutboxAttachment(db.Model):
     mail_id: Mapped[int] = mapped_column(ForeignKey("outbox_mail.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(LargeBinary, info=PERSONAL)
 
     mail: Mapped[OutboxMail] = relationship(back_populates="attachments")

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import utcnow
+from app.core.personal import PERSONAL, SECRET
 from app.extensions import db
 
 
@@ -92,6 +93,14 @@ class Event(db.Model):
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="event", order_by="Criterion.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def retention_ends_at(self) -> datetime | None:
+        """When the applicants' personal data is due for deletion (None: no date yet)."""
+        end = self.ends_at or self.starts_at
+        if end is None:
+            return None
+        return end + timedelta(days=self.retention_days)
 
 
 class Criterion(db.Model):
@@ -179,14 +188,14 @@ class Application(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     #: Personal data: removed when the retention period ends (None afterwards).
-    name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
     #: Personal data, trimmed and lower-cased; None once erased.
-    email: Mapped[str | None] = mapped_column(String(254))
+    email: Mapped[str | None] = mapped_column(String(254), info=PERSONAL)
     status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.UNCONFIRMED.value, index=True)
     #: Language of the applicant's mails ("de" or "en").
     language: Mapped[str] = mapped_column(String(5), default="de")
     #: SHA-256 of the secret manage-link token (the token itself is only in the applicant's mails).
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=SECRET)
     #: online, or entered by staff from a phone call or a paper form.
     source: Mapped[str] = mapped_column(String(10), default="online")
     consent_at: Mapped[datetime | None]

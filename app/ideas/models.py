@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.core.models import utcnow
+from app.core.personal import PERSONAL, SECRET
 from app.events.models import Event
 from app.extensions import db
 
@@ -97,10 +98,10 @@ class Idea(db.Model):
     stand_id: Mapped[int] = mapped_column(ForeignKey("stand.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     #: Optional: the participant or group who brought the idea up (personal data, never on walls).
-    said_by: Mapped[str] = mapped_column(String(200), default="")
+    said_by: Mapped[str] = mapped_column(String(200), default="", info=PERSONAL)
     status: Mapped[str] = mapped_column(String(20), default=IdeaStatus.NEW.value, index=True)
     #: UUID made by the capturing browser (or the server for the plain form); makes create idempotent.
-    client_id: Mapped[str] = mapped_column(String(36))
+    client_id: Mapped[str] = mapped_column(String(36), info=SECRET)
     hidden_reason: Mapped[str] = mapped_column(String(500), default="")
     #: The surviving idea this one was merged into. Dots stay on this (original) idea;
     #: the total of a merged group is the sum over the survivor and all its sources.
@@ -176,7 +177,7 @@ class WallLink(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), unique=True)
     #: Random, URL-safe; replacing it revokes the old link.
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, info=SECRET)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[Event] = relationship()

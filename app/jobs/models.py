@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import utcnow
+from app.core.personal import PERSONAL
 from app.extensions import db
 
 STATUSES = ("queued", "running", "done", "failed")
@@ -40,7 +41,7 @@ class Job(db.Model):
     estimate_seconds: Mapped[int | None]
     #: JSON: what the stage reports (e.g. the current lowest probability).
     detail_json: Mapped[str | None] = mapped_column(Text)
-    params_json: Mapped[str] = mapped_column(Text, default="{}")
+    params_json: Mapped[str] = mapped_column(Text, default="{}", info=PERSONAL)
     #: JSON result (small results), and/or a reference such as ``lottery_draw:7`` or a file name.
     result_json: Mapped[str | None] = mapped_column(Text)
     result_ref: Mapped[str | None] = mapped_column(String(200))
@@ -88,4 +89,4 @@ class JobFile(db.Model):
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(LargeBinary, info=PERSONAL)

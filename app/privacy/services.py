@@ -1,8 +1,11 @@
 """Personal data of applicants: retention (the purge), the applicant's own data, erasure.
 
-What is personal here: an application's name, email and answers; the name on a
-walk-in ticket; "said by" on an idea; mails in the outbox (addressed to a person,
-often greeting them by name); the client addresses in expired rate-limit counters.
+This module orchestrates; the features say what they hold. Personal columns are marked where
+they are declared (``info=PERSONAL``, app/core/personal.py), and each feature's ``privacy.py``
+exports and erases its own (app/privacy/providers.py): the application's name and email
+(events), the name on a walk-in ticket (voting), "said by" on an idea (ideas), mails in the
+outbox and the client addresses in rate-limit counters (core), finished jobs' parameters and
+files (jobs); the lottery and the audit log add their part of the own-data file.
 What stays after a purge, pseudonymous: the application row (status, dates and the
 criteria answers, i.e. option ids, of a row that names nobody) for the counts, the
 lottery's entries and audit record (pseudonyms and criteria answers fixed when the
@@ -11,10 +14,6 @@ applications and applications erased before any lottery listed them are deleted 
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
-import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,13 +22,17 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.audit.services import jsonable, log_action
+from app.accounts.models import User, UserRole
+from app.audit.services import log_action
 from app.core import signals
-from app.core.models import OutboxMail, RateLimitCounter, utcnow
+from app.core.mail import queue_mail
+from app.core.models import utcnow
+from app.core.privacy import mails_to
 from app.events import application_status
+from app.events.application_services import can_withdraw
 from app.events.models import Application, ApplicationStatus, Event, EventStatus
 from app.extensions import db
-from app.jobs.services import purge_finished
+from app.privacy import providers
 
 #: Statuses of applicants who never held a seat (for the early purge after the waiting list).
 UNSELECTED = (ApplicationStatus.WAITLISTED.value, ApplicationStatus.NOT_SELECTED.value,
@@ -132,15 +135,27 @@ class PurgeReport:
 
 def retention_ends_at(event: Event) -> datetime | None:
     """When the applicants' personal data of ``event`` is due for deletion (None: no date yet)."""
-    end = event.ends_at or event.starts_at
-    if end is None:
-        return None
-    return end + timedelta(days=event.retention_days)
+    return event.retention_ends_at
 
 
 def waiting_list_expired(event: Event, now: datetime) -> bool:
     """No replacement can come any more: the event has started (or is marked held)."""
     return event.status in AFTER_WAITING_LIST or (event.starts_at is not None and event.starts_at <= now)
+
+
+@dataclass
+class PurgePlan:
+    """Who leaves in a purge, as the providers' ``purge`` hooks read it (before anything changes)."""
+
+    now: datetime
+    #: Events whose retention period is over.
+    event_ids: list[int]
+    #: Applications about to be anonymised.
+    anonymised_ids: list[int]
+    #: The addresses of the applications deleted or anonymised ...
+    leaving_emails: set[str]
+    #: ... and those of them still used by another application (unsent mail to them stays).
+    emails_still_used: set[str]
 
 
 def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
@@ -159,6 +174,9 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     - what other features keep (:data:`app.core.signals.purge_due`): the residents' register
       extracts of events whose retention is over, the register data of invitees who did not
       answer once the answer window plus ``INVITATIONS_UNANSWERED_KEEP_DAYS`` is over.
+
+    The applications are chosen here; what each feature removes with them, its privacy
+    provider's ``purge`` finds (app/privacy/providers.py).
 
     Flushes; the caller commits (a dry run changes nothing and the caller rolls back).
 
@@ -191,53 +209,23 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
                     report.anonymised[application.id] = "not_drawn"
                     to_anonymise.append(application)
 
-    from app.ideas.models import Idea, Stand
-    from app.voting.models import Ticket
-
-    event_ids = [e.id for e in retention_over]
-    anonymised_ids = [a.id for a in to_anonymise]
-    tickets = db.session.execute(
-        sa.select(Ticket).where(Ticket.holder_name.is_not(None), sa.or_(
-            Ticket.event_id.in_(event_ids), Ticket.application_id.in_(anonymised_ids)))
-        .order_by(Ticket.id)
-    ).scalars().all() if (event_ids or anonymised_ids) else []
-    report.tickets = [t.id for t in tickets]
-    ideas = db.session.execute(
-        sa.select(Idea).join(Stand, Stand.id == Idea.stand_id)
-        .where(Stand.event_id.in_(event_ids), Idea.said_by != "").order_by(Idea.id)
-    ).scalars().all() if event_ids else []
-    report.ideas = [i.id for i in ideas]
-
     leaving = [*unconfirmed, *to_anonymise]
-    mails = _mails_to_leaving(leaving)
-    # Any sent mail is history after a while (feedback mails carry a name and address too).
-    mail_cutoff = now - timedelta(days=int(current_app.config["PRIVACY_SENT_MAIL_DAYS"]))
-    known = {m.id for m in mails}
-    mails += [m for m in db.session.execute(
-        sa.select(OutboxMail).where(OutboxMail.sent_at.is_not(None), OutboxMail.sent_at < mail_cutoff)
-        .order_by(OutboxMail.id)).scalars() if m.id not in known]
-    report.mails = [m.id for m in mails]
-    wall_clock = time.time()
-    report.rate_limit_counters = db.session.execute(
-        sa.select(sa.func.count()).select_from(RateLimitCounter).where(RateLimitCounter.expires_at < wall_clock)
-    ).scalar_one()
-    report.jobs = purge_finished(now, dry_run=True)
+    leaving_emails, still_used = _leaving_emails(leaving)
+    plan = PurgePlan(now=now, event_ids=[e.id for e in retention_over],
+                     anonymised_ids=[a.id for a in to_anonymise],
+                     leaving_emails=leaving_emails, emails_still_used=still_used)
+    removals = [removal for hook in providers.with_hook("purge") if (removal := hook(plan, report)) is not None]
+    # Other features' data (register extracts) goes through the purge_due signal.
     signals.purge_due.send(report)
     if dry_run:
         return report
 
-    purge_finished(now)
-    for mail in mails:
-        db.session.delete(mail)
+    for remove in removals:
+        remove()
     for application in unconfirmed:
         db.session.delete(application)
     for application in to_anonymise:
         anonymise(application, now)
-    for ticket in tickets:
-        ticket.holder_name = None
-    for idea in ideas:
-        idea.said_by = ""
-    db.session.execute(sa.delete(RateLimitCounter).where(RateLimitCounter.expires_at < wall_clock))
     db.session.flush()
     if report.total:
         log_action("privacy.purge", after={**report.summary(), "as_of": now})
@@ -252,50 +240,34 @@ def _live_applications(event: Event, statuses: tuple[str, ...] | None = None) ->
 
 
 def _ever_seated(application: Application) -> bool:
-    from app.lottery.models import LotteryEntry
-
-    return db.session.execute(
-        sa.select(sa.func.count()).select_from(LotteryEntry)
-        .where(LotteryEntry.application_id == application.id, LotteryEntry.seat_since.is_not(None))
-    ).scalar_one() > 0
+    return any(held_seat(application) for held_seat in providers.with_hook("held_seat"))
 
 
-def _mails_to_leaving(leaving: list[Application]) -> list[OutboxMail]:
-    """Mails to the addresses of applications about to lose their personal data.
-
-    A sent mail is history and goes. An unsent one goes too, unless the same address
-    still has a live application elsewhere (the mail may be about that one).
-    """
+def _leaving_emails(leaving: list[Application]) -> tuple[set[str], set[str]]:
+    """The addresses of applications about to lose their personal data, and those of them that
+    another (live) application still uses."""
     emails = {a.email for a in leaving if a.email}
     if not emails:
-        return []
+        return set(), set()
     leaving_ids = {a.id for a in leaving}
     still_used = set(db.session.execute(
         sa.select(Application.email).where(Application.email.in_(emails), Application.id.not_in(leaving_ids))
     ).scalars())
-    mails = db.session.execute(
-        sa.select(OutboxMail).where(sa.func.lower(OutboxMail.recipient).in_(emails)).order_by(OutboxMail.id)
-    ).scalars().all()
-    return [m for m in mails if m.sent_at is not None or m.recipient.lower() not in still_used]
+    return emails, still_used
 
 
 def anonymise(application: Application, now: datetime | None = None) -> None:
-    """Erase name and email of ``application``; the row (status, dates, criteria answers) stays.
+    """Erase the personal data of ``application`` in every feature; the row (status, dates,
+    criteria answers) stays.
 
-    The manage link stops working (a random hash replaces the token's). What remains is
-    pseudonymous: the criteria answers (option ids) of a row that names nobody, exactly
-    what the lottery's public audit record already shows under the entry's pseudonym, and
-    what the aggregate results (participation per age band, district, ...) count.
-    Mails to the address go with :func:`_mails_to_leaving` (the caller's job).
+    The manage link stops working. What remains is pseudonymous: the criteria answers
+    (option ids) of a row that names nobody, exactly what the lottery's public audit record
+    already shows under the entry's pseudonym, and what the aggregate results (participation
+    per age band, district, ...) count. Mails to the address go separately (the caller's job).
     """
-    from app.voting.models import Ticket
-
-    application.name = None
-    application.email = None
-    application.token_hash = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
-    application.anonymised_at = now or utcnow()
-    application.notify_measures = False  # no address left to tell about the measures
-    db.session.execute(sa.update(Ticket).where(Ticket.application_id == application.id).values(holder_name=None))
+    now = now or utcnow()
+    for hook in providers.with_hook("anonymise"):
+        hook(application, now)
     db.session.flush()
 
 
@@ -303,94 +275,18 @@ def anonymise(application: Application, now: datetime | None = None) -> None:
 
 
 def own_data(application: Application) -> dict:
-    """Everything stored about the person behind ``application``, as a JSON-ready dict.
+    """Everything stored about the person behind ``application``, as a JSON-ready dict: each
+    provider's sections, and one status history.
 
     Nothing about anyone else: no other applicant's pseudonym, no staff names.
     """
-    from app.audit.models import AuditEntry
-    from app.ideas.models import Idea
-    from app.lottery.models import LotteryDraw, LotteryEntry
-    from app.voting.models import Dot, Ticket
-
-    event = application.event
-    data: dict = {
-        "format": "ideenmarkt-own-data",
-        "version": 1,
-        "exported_at": utcnow().isoformat(),
-        "application": {
-            "id": application.id,
-            "event": {"id": event.id, "title": event.title, "starts_at": jsonable(event.starts_at),
-                      "ends_at": jsonable(event.ends_at), "retention_days": event.retention_days,
-                      "personal_data_deleted_after": jsonable(retention_ends_at(event))},
-            "name": application.name,
-            "email": application.email,
-            "status": application.status,
-            "language": application.language,
-            "source": application.source,
-            "consent_at": jsonable(application.consent_at),
-            "created_at": jsonable(application.created_at),
-            "confirmed_at": jsonable(application.confirmed_at),
-            "updated_at": jsonable(application.updated_at),
-            "notify_about_measures": application.notify_measures,
-        },
-        "answers": [
-            {"question": a.criterion.label, "key": a.criterion.key, "answer": a.option.label, "value": a.option.value}
-            for a in sorted(application.answers, key=lambda a: a.criterion.position)
-        ],
-    }
-    history = [{"at": jsonable(application.created_at), "what": "applied"}]
-    if application.confirmed_at:
-        history.append({"at": jsonable(application.confirmed_at), "what": "email confirmed"})
-    staff_changes = db.session.execute(
-        sa.select(AuditEntry.created_at, AuditEntry.action, AuditEntry.after)
-        .where(AuditEntry.target_type == "application", AuditEntry.target_id == application.id)
-        .order_by(AuditEntry.id)
-    ).all()
-    for at, action, after in staff_changes:
-        history.append({"at": jsonable(at), "what": action, "change": after})
-
-    entries = db.session.execute(
-        sa.select(LotteryEntry, LotteryDraw).join(LotteryDraw, LotteryDraw.id == LotteryEntry.draw_id)
-        .where(LotteryEntry.application_id == application.id).order_by(LotteryDraw.attempt)
-    ).all()
-    data["lottery"] = []
-    for entry, draw in entries:
-        data["lottery"].append({
-            "draw_attempt": draw.attempt, "draw_state": draw.state, "pseudonym": entry.pseudonym,
-            "drawn": entry.seat_since is not None and entry.rank is None,
-            "waiting_list_rank": entry.rank, "seat_since": jsonable(entry.seat_since),
-            "confirm_deadline": jsonable(entry.confirm_deadline), "released_at": jsonable(entry.released_at),
-            "release_reason": entry.release_reason,
-        })
-        if entry.seat_since:
-            history.append({"at": jsonable(entry.seat_since), "what": "seat given"})
-        if entry.released_at:
-            history.append({"at": jsonable(entry.released_at), "what": f"seat released ({entry.release_reason})"})
-
-    ticket = db.session.execute(sa.select(Ticket).where(Ticket.application_id == application.id)).scalar_one_or_none()
-    data["ticket"] = None
-    data["dots"] = []
-    if ticket is not None:
-        data["ticket"] = {"code": ticket.code, "kind": ticket.kind, "channel": ticket.channel,
-                          "holder_name": ticket.holder_name, "issued_at": jsonable(ticket.issued_at),
-                          "checked_in_at": jsonable(ticket.checked_in_at), "revoked_at": jsonable(ticket.revoked_at)}
-        if ticket.checked_in_at:
-            history.append({"at": jsonable(ticket.checked_in_at), "what": "checked in"})
-        rows = db.session.execute(
-            sa.select(Dot.idea_id, Idea.text).join(Idea, Idea.id == Dot.idea_id).where(Dot.ticket_id == ticket.id)
-        ).all()
-        counts = Counter(idea_id for idea_id, _ in rows)
-        texts = dict(rows)
-        data["dots"] = [{"idea_id": idea_id, "idea": texts[idea_id], "dots": n} for idea_id, n in sorted(counts.items())]
+    data: dict = {"format": "ideenmarkt-own-data", "version": 1, "exported_at": utcnow().isoformat()}
+    history: list[dict] = []
+    for export in providers.with_hook("export"):
+        sections = dict(export(application))
+        history += sections.pop("status_history", [])
+        data.update(sections)
     data["status_history"] = sorted(history, key=lambda item: item["at"] or "")
-    mails = []
-    if application.email:
-        mails = db.session.execute(
-            sa.select(OutboxMail).where(sa.func.lower(OutboxMail.recipient) == application.email.lower())
-            .order_by(OutboxMail.id)
-        ).scalars().all()
-    data["mails"] = [{"created_at": jsonable(m.created_at), "sent_at": jsonable(m.sent_at), "to": m.recipient,
-                      "subject": m.subject, "text": m.body_text} for m in mails]
     return data
 
 
@@ -409,20 +305,14 @@ def erase_application(application: Application, now: datetime | None = None) -> 
 
     :return: ``deleted`` or ``anonymised``.
     """
-    from app.events.application_services import can_withdraw
-    from app.lottery.models import DrawState, LotteryDraw, LotteryEntry
-    from app.lottery.services import process_draw
-    from app.voting.models import Dot, Ticket
-
     now = now or utcnow()
     event = application.event
-    for mail in _mails_to_leaving([application]):
+    emails, still_used = _leaving_emails([application])
+    for mail in mails_to(emails, still_used):
         db.session.delete(mail)
-    in_lottery = db.session.execute(
-        sa.select(sa.func.count()).select_from(LotteryEntry).where(LotteryEntry.application_id == application.id)
-    ).scalar_one()
+    kept = any(keeps_record(application) for keeps_record in providers.with_hook("keeps_record"))
     application_id, event_id = application.id, event.id
-    if not in_lottery:
+    if not kept:
         application_status.release_seat(application, "erased")  # seat_released: its ticket stops working
         db.session.delete(application)
         db.session.flush()
@@ -435,16 +325,9 @@ def erase_application(application: Application, now: datetime | None = None) -> 
         # The seat is given back: seat_released stops the ticket (first, so no dot is in flight below).
         application_status.move(application, "erase")
     anonymise(application, now)
-    ticket = db.session.execute(sa.select(Ticket).where(Ticket.application_id == application.id)).scalar_one_or_none()
-    if ticket is not None and ticket.checked_in_at is None and not db.session.execute(
-            sa.select(sa.func.count()).select_from(Dot).where(Dot.ticket_id == ticket.id)).scalar_one():
-        db.session.delete(ticket)
-    db.session.flush()
-    draw = db.session.execute(
-        sa.select(LotteryDraw).where(LotteryDraw.event_id == event.id, LotteryDraw.state == DrawState.DRAWN.value)
-    ).scalar_one_or_none()
-    if draw is not None:
-        process_draw(draw, now=now)
+    for erased in providers.with_hook("erased"):
+        erased(application, now)
+        db.session.flush()
     log_action("application.erased_by_applicant", application, before={"status": before},
                after={"status": application.status, "result": "anonymised"})
     return "anonymised"
@@ -458,11 +341,6 @@ def send_feedback(name: str, email: str, message: str, page: str = "") -> int:
 
     :return: how many admins it was sent to.
     """
-    from flask_babel import gettext as _
-
-    from app.accounts.models import User, UserRole
-    from app.core.mail import queue_mail
-
     admins = db.session.execute(
         sa.select(User.email).join(UserRole, UserRole.user_id == User.id)
         .where(UserRole.role == "admin", User.active.is_(True)).order_by(User.id)

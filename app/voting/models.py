@@ -18,6 +18,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import utcnow
+from app.core.personal import PERSONAL, SECRET
 from app.events.models import Application, Event
 from app.extensions import db
 
@@ -117,7 +118,7 @@ class Ticket(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     #: 8 characters of :data:`app.voting.codes.ALPHABET`, stored upper case without the dash.
-    code: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(16), info=SECRET)
     #: The confirmed application this ticket was issued for; None for walk-ins. One ticket per application.
     application_id: Mapped[int | None] = mapped_column(
         ForeignKey("application.id", ondelete="SET NULL"), unique=True)
@@ -126,9 +127,9 @@ class Ticket(db.Model):
     #: room or online: the channel of this ticket's dots.
     channel: Mapped[str] = mapped_column(String(10), default=Channel.ROOM.value)
     #: Name on the badge of a walk-in (personal data; participants' names come from the application).
-    holder_name: Mapped[str | None] = mapped_column(String(200))
+    holder_name: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
     #: Secret random salt of the voter's receipt (hex); never shown to anyone else.
-    receipt_salt: Mapped[str] = mapped_column(String(64))
+    receipt_salt: Mapped[str] = mapped_column(String(64), info=SECRET)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     checked_in_at: Mapped[datetime | None]

@@ -36,7 +36,6 @@ UNANNOTATED_OK = {
     "app.lottery.jobs": "jobs run outside a request and load what they need",
     "app.lottery.services": "jobs and applications are loaded by the job and supersede paths only",
     "app.lottery.views_manage": "the job page helpers only for the lottery page",
-    "app.privacy.services": "orchestrates every feature's data (issue 23 item 6 gives each feature a provider)",
     "app.privacy.cli": "CLI commands load the services when run",
     "app.privacy.forms": "the application labels only when the form is built",
     "app.privacy.views_public": "one page's query",
