@@ -19,7 +19,9 @@ recorded probabilities are the leximin optimum (that needs an LP solver; run
   version 2.1: every person in more than M*p - 1 - slack and fewer than M*p + 1 + slack rows
   (slack 0..2); versions 1.0/2.0: rows in canonical order and each share within
   (1 + TV/(2 size))/M of p, TV the total variation of the type's seat counts along the table;
-* after the draw: the dice reading gives the number under the committed rule; the selection is
+* after the draw: the dice reading gives the number under the committed rule (a rule that
+  combines a public value: the seed, SHA-256 of the commitment, the public value and the dice or
+  the server's value, is the recorded one and gives the number); the selection is
   that row; the waiting list is in SHA-256 order; every replacement is the first waiting person
   who keeps the quotas, and (version 2.1) every decline and skip carries its evidence.
 """
@@ -37,6 +39,9 @@ FORMAT_VERSION = 1
 PROMISE_VERSIONS = ("2.1", "2.2")
 DICE_RULE_PREFIX = "dice4:"
 SERVER_RULE_PREFIX = "server:"
+# Rules that combine the dice (or the server's value) with a public value named in the commitment.
+DICE_PUBLIC_PREFIX = "dice4+public:"
+SERVER_PUBLIC_PREFIX = "server+public:"
 TOLERANCE = 1e-6
 RELEASE_REASONS = ("declined", "expired", "withdrawn")
 
@@ -89,6 +94,9 @@ def format_problems(audit) -> list:
                 if not isinstance(audit.get(name), kind) or isinstance(audit.get(name), bool)]
     if not problems and (audit["format"] != FORMAT or audit["format_version"] != FORMAT_VERSION):
         problems.append("unknown format")
+    if not problems and not all(isinstance(audit.get(name, ""), str) for name in (
+            "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed")):
+        problems.append("number rule, dice, public value or seed malformed")
     return problems
 
 
@@ -147,6 +155,30 @@ def row_from_dice(reading, size):
     if not 1 <= len(text) <= 4 or not text.isascii() or not text.isdigit() or 10000 % size:
         return None
     return ((int(text) or 10000) - 1) % size + 1
+
+
+def combined_row(audit, size):
+    """The row under a combined rule: SHA-256 of the canonical JSON of the commitment, the public
+    value and the dice (or the server's 64 hex digits), as a big-endian number mod M, plus one."""
+    value = audit.get("public_value")
+    if not audit.get("public_value_source") or not isinstance(value, str) or not value \
+            or value != " ".join(value.split()):
+        return None
+    parts = {"commitment": audit["commitment"], "public_value": value}
+    if audit["number_rule"].startswith(DICE_PUBLIC_PREFIX):
+        dice = audit.get("dice")
+        if not isinstance(dice, str) or len(dice) != 4 or not dice.isascii() or not dice.isdigit():
+            return None
+        parts["dice"] = dice
+    else:
+        server = audit.get("server_value")
+        if not isinstance(server, str) or len(server) != 64:
+            return None
+        parts["server"] = server
+    seed = sha256(parts)
+    if audit.get("seed") != seed:
+        return None
+    return int(seed, 16) % size + 1
 
 
 def waiting_order(pseudonyms, commitment, number):
@@ -281,6 +313,8 @@ def verify(audit, expected_commitment=None) -> Report:
                "seats": audit["seats"], "table_size": audit["table_size"], "table_sha256": table_hash}
     if audit.get("number_rule") is not None:
         payload["number_rule"] = audit["number_rule"]
+    if audit.get("public_value_source") is not None:
+        payload["public_value_source"] = audit["public_value_source"]
     recomputed = sha256(payload)
     report.add("commitment", recomputed == audit["commitment"], recomputed)
     if expected_commitment is not None:
@@ -298,6 +332,8 @@ def verify(audit, expected_commitment=None) -> Report:
     rule = audit.get("number_rule") or ""
     if rule.startswith(DICE_RULE_PREFIX):
         ok = ok and row_from_dice(audit.get("dice", ""), len(table) or 1) == number
+    elif rule.startswith((DICE_PUBLIC_PREFIX, SERVER_PUBLIC_PREFIX)):
+        ok = ok and combined_row(audit, len(table) or 1) == number
     report.add("number", ok, f"{number}" + (" (server-drawn: not publicly verifiable)"
                                             if rule.startswith(SERVER_RULE_PREFIX) else ""))
     if not 1 <= number <= len(table):

@@ -10,6 +10,9 @@ The life of a draw
        {"algorithm": ALGORITHM_NAME, "algorithm_version": ALGORITHM_VERSION,
         "applicants_sha256": SHA-256 of the canonical applicant list,
         "number_source": how the number 1..M will be obtained (free text),
+        "number_rule": how the dice or the server give the row (fixed texts),
+        "public_value_source": the public value the row also depends on (only
+                               when the rule combines one, :data:`COMBINED_RULES`),
         "quotas": [{"feature", "value", "min", "max"}, ...] sorted,
         "seats": k, "table_size": M,
         "table_sha256": SHA-256 of the canonical table}
@@ -35,12 +38,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from app.lottery.algorithm import (
     ALGORITHM_NAME,
@@ -72,6 +78,24 @@ DICE_RULE = ("dice4: four ten-sided dice, read in the order thousands, hundreds,
 SERVER_RULE = "server: a uniform row 1..M from the operating system's CSPRNG; not publicly verifiable"
 #: Table sizes the dice rule can serve uniformly (divisors of 10,000).
 DICE_RANGE = 10_000
+#: Dice combined with a public value named in the commitment (``public_value_source``) and unknown
+#: when it is published (issue 22): neither the dice nor the public value alone decides the row.
+DICE_PUBLIC_RULE = ("dice4+public: four ten-sided dice, read in the order thousands, hundreds, tens, units as "
+                    "four digits 0000-9999, combined with the public value named in the commitment "
+                    "(public_value_source), written as published with every run of white space as one space and "
+                    "none at either end; seed = SHA-256 of the canonical JSON {\"commitment\": the commitment, "
+                    "\"dice\": the four digits, \"public_value\": the public value}; row = (seed as a big-endian "
+                    "number mod M) + 1")
+#: The server's random value combined with a public value named in the commitment: the server's
+#: part is not publicly verifiable, but the server cannot choose the row without knowing the public value.
+SERVER_PUBLIC_RULE = ("server+public: 32 random bytes from the operating system's CSPRNG, drawn at the draw and "
+                      "recorded as 64 hex digits (not publicly verifiable), combined with the public value named "
+                      "in the commitment (public_value_source), written as published with every run of white "
+                      "space as one space and none at either end; seed = SHA-256 of the canonical JSON "
+                      "{\"commitment\": the commitment, \"public_value\": the public value, \"server\": the 64 "
+                      "hex digits}; row = (seed as a big-endian number mod M) + 1")
+#: Rules that derive the row from a seed (:func:`combined_seed`).
+COMBINED_RULES = (DICE_PUBLIC_RULE, SERVER_PUBLIC_RULE)
 
 AUDIT_FORMAT = "ideenmarkt-lottery-audit"
 AUDIT_FORMAT_VERSION = 1
@@ -124,8 +148,10 @@ def table_sha256(rows: Sequence[Sequence[str]]) -> str:
 
 def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
                        number_source: str, algorithm: str = ALGORITHM_NAME,
-                       version: str = ALGORITHM_VERSION, number_rule: str | None = None) -> dict[str, Any]:
-    """What the commitment hashes (see the module docstring); ``number_rule`` only when given."""
+                       version: str = ALGORITHM_VERSION, number_rule: str | None = None,
+                       public_value_source: str | None = None) -> dict[str, Any]:
+    """What the commitment hashes (see the module docstring); ``number_rule`` and
+    ``public_value_source`` only when given."""
     payload = {
         "algorithm": algorithm,
         "algorithm_version": version,
@@ -138,12 +164,14 @@ def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_s
     }
     if number_rule is not None:
         payload["number_rule"] = number_rule
+    if public_value_source is not None:
+        payload["public_value_source"] = public_value_source
     return payload
 
 
 def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
                number_source: str, algorithm: str = ALGORITHM_NAME, version: str = ALGORITHM_VERSION,
-               number_rule: str | None = None) -> str:
+               number_rule: str | None = None, public_value_source: str | None = None) -> str:
     """The commitment published before the draw: SHA-256 of :func:`commitment_payload`.
 
     :param applicants_hash: :func:`applicants_sha256` of the applicants.
@@ -155,11 +183,14 @@ def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int
         ``"public: lotto balls in the council meeting of 2019-03-20"`` or
         ``"server: secrets.randbelow"``.
     :param number_rule: how the dice (or another source) map to the row, fixed
-        before the draw (:data:`DICE_RULE`, :data:`SERVER_RULE`).
+        before the draw (:data:`DICE_RULE`, :data:`SERVER_RULE`, :data:`COMBINED_RULES`).
+    :param public_value_source: the public value the row also depends on (what it is, where
+        and when it is published), for the :data:`COMBINED_RULES`.
     :return: 64 hex digits.
     """
     return sha256_hex(canonical_json(commitment_payload(applicants_hash, quotas, seats, table_size, table_hash,
-                                                        number_source, algorithm, version, number_rule)))
+                                                        number_source, algorithm, version, number_rule,
+                                                        public_value_source)))
 
 
 @dataclass(frozen=True)
@@ -186,6 +217,7 @@ class PreparedLottery:
     commitment: str
     number_rule: str | None = None
     slack: int = 0
+    public_value_source: str | None = None
 
     @property
     def pool(self) -> Pool:
@@ -203,19 +235,83 @@ def row_from_dice(reading: Any, table_size: int) -> int:
         zeros may be left out (``"17"`` is ``"0017"``).
     :raises LotteryError: ``bad_number`` if not up to four digits or M does not divide 10,000.
     """
-    text = str(reading).strip()
-    if not 1 <= len(text) <= 4 or not text.isascii() or not text.isdigit():
-        raise LotteryError("bad_number", _l("Enter the four dice as four digits in the stated order, e.g. 0372 "
-                                            "(0000 means 10,000)."), {"reading": text[:20]})
+    text = dice_digits(reading)
     if DICE_RANGE % table_size:
         raise LotteryError("bad_number", _l("This table cannot be drawn with four dice."), {"table_size": table_size})
     value = int(text) or DICE_RANGE
     return (value - 1) % table_size + 1
 
 
+def normal_public_value(value: Any) -> str:
+    """A public value as the combined rules read it: NFC, every run of white space one space, trimmed."""
+    return " ".join(unicodedata.normalize("NFC", str(value or "")).split())
+
+
+def dice_digits(reading: Any) -> str:
+    """The four digits of a dice reading (leading zeros may be left out: ``"17"`` is ``"0017"``).
+
+    :raises LotteryError: ``bad_number`` if not up to four digits.
+    """
+    text = str(reading).strip()
+    if not 1 <= len(text) <= 4 or not text.isascii() or not text.isdigit():
+        raise LotteryError("bad_number", _l("Enter the four dice as four digits in the stated order, e.g. 0372 "
+                                            "(0000 means 10,000)."), {"reading": text[:20]})
+    return text.zfill(4)
+
+
+def combined_seed(commitment_hex: str, public_value: str, dice: str | None = None,
+                  server: str | None = None) -> str:
+    """The seed of the :data:`COMBINED_RULES`: SHA-256 (hex) of the canonical JSON of the commitment,
+    the public value and the dice digits (or the server's 64 hex digits)."""
+    parts = {"commitment": commitment_hex, "public_value": public_value}
+    if dice is not None:
+        parts["dice"] = dice
+    else:
+        parts["server"] = server
+    return sha256_hex(canonical_json(parts))
+
+
+def row_from_seed(seed: str, table_size: int) -> int:
+    """Row 1..M of a seed: the seed's 256 bits as a big-endian number, mod M, plus one
+    (uneven by at most M / 2^256)."""
+    return int(seed, 16) % table_size + 1
+
+
+def combined_draw(record: Mapping[str, Any], public_value: Any, dice: Any = None,
+                  server: str | None = None) -> tuple[int, dict[str, str]]:
+    """The row of a draw under one of the :data:`COMBINED_RULES`, and the fields it adds to the record.
+
+    :param record: the record before the draw (its commitment, rule and table size).
+    :param public_value: the public value named in the commitment, as published.
+    :param dice: the dice reading (:data:`DICE_PUBLIC_RULE`).
+    :param server: the server's 64 hex digits (:data:`SERVER_PUBLIC_RULE`).
+    :raises LotteryError: ``bad_number`` if the public value is missing or the dice are malformed.
+    """
+    value = normal_public_value(public_value)
+    if not value:
+        raise LotteryError("bad_number", _l("Enter the public value named in the commitment, as it was published."))
+    if len(value) > MAX_PUBLIC_VALUE:
+        raise LotteryError("bad_number", lazy_ngettext("The public value is too long (at most %(num)d character).",
+                                                       "The public value is too long (at most %(num)d characters).",
+                                                       MAX_PUBLIC_VALUE))
+    fields = {"public_value": value}
+    if record.get("number_rule") == DICE_PUBLIC_RULE:
+        fields["dice"] = dice_digits(dice)
+        seed = combined_seed(record["commitment"], value, dice=fields["dice"])
+    else:
+        fields["server_value"] = server or secrets.token_hex(32)
+        seed = combined_seed(record["commitment"], value, server=fields["server_value"])
+    fields["seed"] = seed
+    return row_from_seed(seed, int(record["table_size"])), fields
+
+
+#: The longest public value (a row of lottery numbers, a newspaper's figure, a block hash).
+MAX_PUBLIC_VALUE = 200
+
+
 def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
                     table_size: int | None = None, number_source: str = "server: secrets.randbelow",
-                    progress=None) -> PreparedLottery:
+                    progress=None, public_value_source: str | None = None) -> PreparedLottery:
     """Compute probabilities, table and commitment for a lottery.
 
     :param table_size: M; None: chosen to fit the pool
@@ -223,6 +319,8 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
     :param number_source: how the number will be drawn; ``server: ...`` gets
         :data:`SERVER_RULE`, anything else (in public) :data:`DICE_RULE`.
     :param progress: optional callback (:data:`app.lottery.algorithm.Progress`); no effect on the result.
+    :param public_value_source: names a public value unknown now (what, where, when published) that
+        the row also depends on: the rule is then :data:`DICE_PUBLIC_RULE` (or :data:`SERVER_PUBLIC_RULE`).
     :raises LotteryError: any code of
         :func:`~app.lottery.algorithm.leximin_distribution`.
     """
@@ -235,17 +333,21 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
     if table_size is None:
         table_size = choose_table_size(distribution) if ALGORITHM_VERSION in PROMISE_VERSIONS else DEFAULT_TABLE_SIZE
     table = round_to_table(distribution, table_size)
-    rule = SERVER_RULE if number_source.startswith("server") else DICE_RULE
+    server = number_source.startswith("server")
+    if public_value_source:
+        rule = SERVER_PUBLIC_RULE if server else DICE_PUBLIC_RULE
+    else:
+        rule, public_value_source = (SERVER_RULE if server else DICE_RULE), None
     if rule == DICE_RULE and DICE_RANGE % table_size:
         raise LotteryError("bad_input", _l("A table drawn with dice needs a size that divides 10,000."),
                            {"table_size": table_size})
     applicants_hash = applicants_sha256(applicants, pool.features)
     table_hash = table_sha256(table.rows)
     commit = commitment(applicants_hash, pool.quotas, seats, table_size, table_hash, number_source,
-                        number_rule=rule)
+                        number_rule=rule, public_value_source=public_value_source)
     slack = max(0, int(round(table.bound * table_size)) - 1)
     return PreparedLottery(tuple(applicants), distribution, table, rounding_report(distribution.probabilities, table),
-                           number_source, applicants_hash, table_hash, commit, rule, slack)
+                           number_source, applicants_hash, table_hash, commit, rule, slack, public_value_source)
 
 
 def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
@@ -255,7 +357,9 @@ def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
     it once the number is known.
     """
     pool = prepared.pool
+    named = {"public_value_source": prepared.public_value_source} if prepared.public_value_source else {}
     return {
+        **named,
         "format": AUDIT_FORMAT,
         "format_version": AUDIT_FORMAT_VERSION,
         "algorithm": {"name": ALGORITHM_NAME, "version": ALGORITHM_VERSION},
@@ -302,7 +406,8 @@ def _replacement_entry(replacement: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def audit_from_record(record: Mapping[str, Any], number: int,
-                      replacements: Sequence[Mapping[str, Any]] = (), dice: str | None = None) -> dict[str, Any]:
+                      replacements: Sequence[Mapping[str, Any]] = (), dice: str | None = None,
+                      draw_fields: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Complete a pre-draw record with the number, the selection, the waiting list and the replacements.
 
     :param replacements: in order, ``{"declined": [pseudonyms], "admitted": pseudonym}``
@@ -311,11 +416,13 @@ def audit_from_record(record: Mapping[str, Any], number: int,
         ``"at"`` (when) and ``"evidence"``: pseudonym -> ``{"reason", "at"}`` for
         every declined and skipped person.
     :param dice: the dice reading (four digits) under the record's :data:`DICE_RULE`.
+    :param draw_fields: what :func:`combined_draw` adds (public value, dice or server value, seed).
     :raises LotteryError: ``bad_number``.
     """
     result = draw_from_record(record, number)
     audit = {
         **record,
+        **(draw_fields or {}),
         "number": number,
         "selected": list(result.selected),
         "waiting_list": list(result.waiting_list),
@@ -327,17 +434,19 @@ def audit_from_record(record: Mapping[str, Any], number: int,
 
 
 def build_audit(prepared: PreparedLottery, number: int,
-                replacements: Sequence[Mapping[str, Any]] = (), dice: str | None = None) -> dict[str, Any]:
+                replacements: Sequence[Mapping[str, Any]] = (), dice: str | None = None,
+                draw_fields: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The audit record of a draw, JSON-serialisable.
 
     :param prepared: from :func:`prepare_lottery`.
     :param number: the number drawn, 1..M.
     :param replacements: see :func:`audit_from_record`.
     :param dice: the dice reading, if drawn with dice.
+    :param draw_fields: see :func:`audit_from_record`.
     :return: the audit dict (write it with ``json.dump``).
     :raises LotteryError: ``bad_number``.
     """
-    return audit_from_record(record_before_draw(prepared), number, replacements, dice)
+    return audit_from_record(record_before_draw(prepared), number, replacements, dice, draw_fields)
 
 
 @dataclass(frozen=True)
@@ -398,7 +507,8 @@ def _format_problems(audit: Mapping[str, Any]) -> list[str]:
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in audit["probabilities"].values()):
             raise TypeError
         float(audit["rounding"]["bound"])
-        if not isinstance(audit.get("number_rule", ""), str) or not isinstance(audit.get("dice", ""), str):
+        if not all(isinstance(audit.get(name, ""), str) for name in (
+                "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed")):
             raise TypeError
     except (KeyError, TypeError, AttributeError, ValueError):
         problems.append("applicants, quotas, table, probabilities, rounding or number rule malformed")
@@ -434,7 +544,11 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
                       of the type's seat counts along the table, whose rows must
                       be in canonical order
     ``number``        (after the draw) 1 <= number <= M, and the dice reading
-                      gives it under the committed rule
+                      gives it under the committed rule; under a rule that
+                      combines a public value (:data:`COMBINED_RULES`) the seed
+                      recomputed from the commitment, the recorded public value
+                      and the dice (or the server's value) equals the recorded
+                      seed and gives the row
     ``selection``     the selected set is table row ``number``
     ``waiting_list``  everyone else, ordered by SHA-256(commitment:number:pseudonym)
     ``replacements``  each recorded replacement is the first fitting waiting
@@ -490,7 +604,7 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
                         f"recomputed {table_hash}, recorded {audit['table_sha256']}"))
     recomputed_commitment = commitment(applicants_hash, quotas, seats, table_size, table_hash,
                                        audit["number_source"], str(algorithm.get("name")), version,
-                                       audit.get("number_rule"))
+                                       audit.get("number_rule"), audit.get("public_value_source"))
     checks.append(Check("commitment", recomputed_commitment == audit["commitment"],
                         f"recomputed {recomputed_commitment}, recorded {audit['commitment']}"))
     if expected_commitment is not None:
@@ -535,6 +649,9 @@ def _check_draw(audit: Mapping[str, Any], table: list[tuple[str, ...]], answers:
         detail += f"; dice {audit.get('dice')!r} give {from_dice} under the committed rule"
     elif rule == SERVER_RULE:
         detail += "; drawn by the server: not publicly verifiable"
+    elif rule in COMBINED_RULES:
+        ok, found = combined_number_check(audit, len(table) or 1)
+        number_ok, detail = number_ok and ok, detail + "; " + found
     checks = [Check("number", number_ok, detail)]
     if not 1 <= number <= len(table):
         return checks
@@ -554,6 +671,30 @@ def _check_draw(audit: Mapping[str, Any], table: list[tuple[str, ...]], answers:
     checks.append(_check_replacements(audit.get("replacements", []), expected_selected, expected_waiting,
                                       answers, quotas, seats, require_evidence="number_rule" in audit))
     return checks
+
+
+def combined_number_check(audit: Mapping[str, Any], size: int) -> tuple[bool, str]:
+    """Recompute the seed and the row of a draw under one of the :data:`COMBINED_RULES`."""
+    value = audit.get("public_value")
+    if not audit.get("public_value_source") or not isinstance(value, str) or not value:
+        return False, "the committed rule combines a public value, but none is named or recorded"
+    if value != normal_public_value(value):
+        return False, f"public value {value!r} is not written as the rule says"
+    if audit["number_rule"] == DICE_PUBLIC_RULE:
+        dice = audit.get("dice")
+        if not isinstance(dice, str) or len(dice) != 4 or not dice.isascii() or not dice.isdigit():
+            return False, f"dice {dice!r} are not four digits"
+        seed, source = combined_seed(audit["commitment"], value, dice=dice), f"dice {dice}"
+    else:
+        server = audit.get("server_value")
+        if not isinstance(server, str) or len(server) != 64:
+            return False, "no server value of 64 hex digits"
+        seed, source = combined_seed(audit["commitment"], value, server=server), "the server's value (not publicly verifiable)"
+    row = row_from_seed(seed, size)
+    same_seed = audit.get("seed") == seed
+    return same_seed and row == audit["number"], (
+        f"{source} and the public value {value!r} give seed {seed[:16]}… and row {row} under the committed rule"
+        + ("" if same_seed else f"; recorded seed {str(audit.get('seed'))[:16]}… differs"))
 
 
 #: Why a seat may become free, and the only reason a waiting person may be passed over.

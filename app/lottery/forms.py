@@ -20,10 +20,13 @@ class CommitForm(FlaskForm):
         default="public", validators=[InputRequired(_l("Choose how the number will be drawn."))])
     description = StringField(_l("Where, when and how the number is drawn in public"),
                               validators=[Optional(), Length(max=400)])
+    public_value_source = StringField(_l("Public value combined with the number (optional)"),
+                                      validators=[Optional(), Length(max=400)])
 
 
 class DrawForm(FlaskForm):
     number = StringField(_l("Number drawn"), validators=[Optional(), Length(max=40)])
+    public_value = StringField(_l("Public value, as published"), validators=[Optional(), Length(max=200)])
     deadline = LocalDateTimeField(_l("Selected applicants confirm their seat by"),
                                   validators=[InputRequired(_l("Set the deadline for confirmations."))])
 

@@ -81,7 +81,8 @@ def run_commit(job: Job, report) -> tuple[dict, str]:
     params = job.params
     report("pool", 2)
     draw = services.publish_commitment(event, user, params["kind"], params.get("description", ""),
-                                       progress=_Progress(report, COMMIT_STAGES))
+                                       progress=_Progress(report, COMMIT_STAGES),
+                                       public_value_source=params.get("public_value_source", ""))
     # No report from here on: the session now holds the draw's rows (on SQLite the database's
     # write lock), and they are committed together with the job's "done".
     return {"draw_id": draw.id, "commitment": draw.commitment}, f"lottery_draw:{draw.id}"
@@ -132,13 +133,14 @@ def current_preview(event: Event) -> Job | None:
     return jobs.find(_preview_key(event))
 
 
-def commit_job(event: Event, user, kind: str, description: str) -> Job:
+def commit_job(event: Event, user, kind: str, description: str, public_value_source: str = "") -> Job:
     """Queue the commitment (after the quick checks, which raise :class:`LotteryError` at once)."""
     description = services.check_commitment(event, kind, description)
+    named = services.check_public_value_source(public_value_source) or ""
     attempt = services.next_attempt(event)
-    key = f"{COMMIT}:{event.id}:{attempt}:{services.pool_hash(event, kind, description)}"
+    key = f"{COMMIT}:{event.id}:{attempt}:{services.pool_hash(event, kind, description, named)}"
     return jobs.submit(COMMIT, key, event_id=event.id, user=user,
-                       params={"kind": kind, "description": description})
+                       params={"kind": kind, "description": description, "public_value_source": named})
 
 
 def commit_in_progress(event: Event) -> Job | None:

@@ -28,9 +28,11 @@ from app.core.text import clean_text
 from app.events.models import Application
 from app.extensions import db
 from app.lottery.audit import (
+    COMBINED_RULES,
     DICE_RULE,
     SERVER_RULE,
     applicants_sha256,
+    combined_number_check,
     commitment,
     quotas_from_canonical,
     row_from_dice,
@@ -181,7 +183,8 @@ def receipt_checks(audit: dict[str, Any], pseudonym: str, answers: dict[str, str
     table_hash = table_sha256(table)
     recomputed = commitment(applicants_hash, quotas, audit["seats"], audit["table_size"], table_hash,
                             audit["number_source"], str(audit["algorithm"].get("name")),
-                            str(audit["algorithm"].get("version")), audit.get("number_rule"))
+                            str(audit["algorithm"].get("version")), audit.get("number_rule"),
+                            audit.get("public_value_source"))
     checks = [
         ReceiptCheck("in_pool", any(a["pseudonym"] == pseudonym and a["answers"] == answers
                                     for a in audit["applicants"]),
@@ -210,7 +213,13 @@ def receipt_checks(audit: dict[str, Any], pseudonym: str, answers: dict[str, str
                 ok = row_from_dice(audit.get("dice", ""), size) == number
             except LotteryError:
                 ok = False
-        if rule != SERVER_RULE:
+        if ok and rule in COMBINED_RULES:
+            ok = combined_number_check(audit, size)[0]
+        if rule in COMBINED_RULES:
+            checks.append(ReceiptCheck("number", ok, _l("The dice reading (or the server's value) and the public "
+                                                        "value give the row drawn under the rule fixed in the "
+                                                        "commitment.")))
+        elif rule != SERVER_RULE:
             checks.append(ReceiptCheck("number", ok, _l("The dice reading gives the row drawn under the rule fixed "
                                                         "in the commitment.")))
         checks.append(ReceiptCheck("selection", ok and sorted(audit["selected"]) == sorted(table[number - 1]),

@@ -75,8 +75,12 @@ from app.lottery.algorithm import (
     server_random_number,
 )
 from app.lottery.audit import (
+    COMBINED_RULES,
+    DICE_PUBLIC_RULE,
     DICE_RULE,
+    SERVER_PUBLIC_RULE,
     audit_from_record,
+    combined_draw,
     draw_from_record,
     prepare_lottery,
     record_before_draw,
@@ -325,10 +329,19 @@ def number_source_text(kind: str, description: str = "") -> str:
 def number_source_label(draw: LotteryDraw) -> str:
     """How the number is obtained, in the visitor's language. The committed text
     (:func:`number_source_text`, part of the hash) stays as it is in the audit file."""
+    rule = draw.record.get("number_rule")
+    if rule == SERVER_PUBLIC_RULE:
+        return _("By the server, from the operating system's cryptographic random source, combined with a "
+                 "public value: %(value)s", value=draw.record.get("public_value_source", ""))
     if draw.number_source_kind == "server":
         return _("By the server, from the operating system's cryptographic random source")
     label = _("In public: %(description)s", description=draw.number_source.removeprefix("public: "))
-    if draw.record.get("number_rule") == DICE_RULE:
+    if rule == DICE_PUBLIC_RULE:
+        label += " " + _("(rule fixed in the commitment: four ten-sided dice, read in the order thousands, "
+                         "hundreds, tens, units, combined with the public value “%(value)s”: the panel drawn "
+                         "follows from the SHA-256 hash of the commitment, the dice and the public value)",
+                         value=draw.record.get("public_value_source", ""))
+    if rule == DICE_RULE:
         label += " " + _("(rule fixed in the commitment: four ten-sided dice, read in the order thousands, "
                          "hundreds, tens, units; 0000 means 10,000; the panel drawn is ((reading - 1) mod %(size)s) + 1)", size=format_decimal(draw.table_size))
     return label
@@ -367,6 +380,20 @@ def check_commitment(event: Event, kind: str, description: str = "") -> str:
     return description
 
 
+def check_public_value_source(text: Any) -> str | None:
+    """The cleaned name of the public value a commitment combines with the dice or the server
+    (what it is, where and when it is published, how it is written); None if not given.
+
+    :raises LotteryError: ``bad_input`` if too long.
+    """
+    text = clean_text(text if isinstance(text, str) else "")
+    if len(text) > MAX_DESCRIPTION:
+        raise LotteryError("bad_input", lazy_ngettext(
+            "The public value's description is too long (at most %(num)d character).",
+            "The public value's description is too long (at most %(num)d characters).", MAX_DESCRIPTION))
+    return text or None
+
+
 def next_attempt(event: Event) -> int:
     return (db.session.execute(
         sa.select(sa.func.max(LotteryDraw.attempt)).where(LotteryDraw.event_id == event.id)
@@ -374,17 +401,22 @@ def next_attempt(event: Event) -> int:
 
 
 def publish_commitment(event: Event, user, kind: str, description: str = "",
-                       table_size: int | None = None, progress: Progress | None = None) -> LotteryDraw:
+                       table_size: int | None = None, progress: Progress | None = None,
+                       public_value_source: str = "") -> LotteryDraw:
     """Freeze the applicant list, compute the table of M panels and publish the commitment.
 
     :param kind: ``public`` (the number is drawn in public and entered by an admin)
         or ``server`` (the server draws it from the operating system's CSPRNG).
     :param description: for ``public``: how and when the number will be drawn.
+    :param public_value_source: optionally names a public value unknown now (a published lottery
+        number, a newspaper's figure: what, where, when) that the row is combined with
+        (:data:`~app.lottery.audit.COMBINED_RULES`); it is part of the commitment.
     :raises LotteryError: ``wrong_state`` (applications not closed, a draw exists),
         ``bad_input``, or any code of the algorithm (``empty``, ``too_few``,
         ``infeasible``, ...); nothing is stored then.
     """
     description = check_commitment(event, kind, description)
+    named = check_public_value_source(public_value_source)
     applications = pool_applications(event)
     pseudonyms = _pseudonyms_for(event, applications)
     applicants = [Applicant(pseudonyms[app.id], _answers_of(app)) for app in applications]
@@ -392,7 +424,7 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
     try:
         prepared = prepare_lottery(applicants, event_quotas(event), event.seats,
                                    int(table_size or current_app.config["LOTTERY_TABLE_SIZE"] or 0) or None, source,
-                                   progress=progress)
+                                   progress=progress, public_value_source=named)
     except LotteryError as exc:
         raise apply_labels(exc, _labels(event)) from None
     size = prepared.table.size
@@ -423,7 +455,8 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
             _mail(application, "committed", entry=entry, answers=answers)
     log_action("lottery.commit", draw, after={
         "attempt": attempt, "commitment": draw.commitment, "seats": draw.seats, "table_size": size,
-        "number_source_kind": kind, "applicants": len(applications)})
+        "number_source_kind": kind, "applicants": len(applications),
+        **({"public_value_source": named} if named else {})})
     return draw
 
 
@@ -471,12 +504,15 @@ def parse_number(value: Any, table_size: int) -> int:
 
 
 def perform_draw(draw: LotteryDraw, user, number: Any, deadline: datetime | None,
-                 now: datetime | None = None) -> LotteryDraw:
+                 now: datetime | None = None, public_value: Any = None) -> LotteryDraw:
     """Draw: the number picks the panel; everyone else goes on the waiting list in drawn order.
 
     :param number: the number drawn in public (text or int) for a ``public``
         draw; ignored for a ``server`` draw, where the server draws it.
     :param deadline: naive UTC; selected applicants confirm or decline until then.
+    :param public_value: the public value named in the commitment, as published (for a rule
+        that combines one: the row is then derived from a seed, see
+        :func:`~app.lottery.audit.combined_draw`).
     :raises LotteryError: ``wrong_state``, ``bad_number``, ``bad_deadline``.
     """
     now = now or utcnow()
@@ -489,8 +525,12 @@ def perform_draw(draw: LotteryDraw, user, number: Any, deadline: datetime | None
     event = draw.event
     if event.status not in (EventStatus.CLOSED.value, EventStatus.DRAWN.value):
         raise LotteryError("wrong_state", _l("Only an event whose applications are closed can be drawn."))
-    dice = None
-    if draw.number_source_kind == "server":
+    dice, fields = None, None
+    if draw.record.get("number_rule") in COMBINED_RULES:
+        number, fields = combined_draw(draw.record, clean_text(public_value if isinstance(public_value, str) else ""),
+                                       dice=clean_text(number if isinstance(number, str) else ""))
+        draw.record_json = json.dumps({**draw.record, **fields}, separators=(",", ":"))
+    elif draw.number_source_kind == "server":
         number = server_random_number(draw.table_size)
     elif draw.record.get("number_rule") == DICE_RULE:
         dice = clean_text(number if isinstance(number, str) else ("" if number is None else str(number)))
@@ -542,7 +582,8 @@ def perform_draw(draw: LotteryDraw, user, number: Any, deadline: datetime | None
             _mail(application, "not_selected")
     log_action("lottery.draw", draw, before={"state": DrawState.COMMITTED.value}, after={
         "state": draw.state, "number": number, "selected": len(result.selected),
-        "waiting_list": len(result.waiting_list), "confirm_deadline": deadline})
+        "waiting_list": len(result.waiting_list), "confirm_deadline": deadline,
+        **({"public_value": fields["public_value"], "seed": fields["seed"]} if fields else {})})
     fill_vacancies(draw, now=now, user=user)
     return draw
 

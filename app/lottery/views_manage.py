@@ -95,7 +95,8 @@ def commit(event_id: int):
         _flash_errors(form)
         return _back(event)
     try:
-        job = jobs.commit_job(event, current_user, form.number_source.data, form.description.data or "")
+        job = jobs.commit_job(event, current_user, form.number_source.data, form.description.data or "",
+                              form.public_value_source.data or "")
     except LotteryError as exc:
         _fail(exc)
         return _back(event)
@@ -122,7 +123,8 @@ def draw(event_id: int):
     if not form.validate():
         _flash_errors(form)
         return _back(event)
-    return _run(event, lambda: services.perform_draw(current, current_user, form.number.data, form.deadline.data).number,
+    return _run(event, lambda: services.perform_draw(current, current_user, form.number.data, form.deadline.data,
+                                                        public_value=form.public_value.data).number,
                 lambda number: _("Number %(number)d has been drawn. The applicants are being notified.",
                                  number=number))
 

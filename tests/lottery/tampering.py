@@ -8,7 +8,8 @@ import json
 from functools import lru_cache
 
 from app.lottery.algorithm import Applicant, find_replacement
-from app.lottery.audit import build_audit, commitment, row_from_dice, prepare_lottery, record_before_draw, table_sha256
+from app.lottery.audit import (build_audit, combined_draw, commitment, prepare_lottery, record_before_draw,
+                               row_from_dice, table_sha256)
 
 #: 50 applicants of 50 different types (a pool of unique types), one seat: everyone's chance is 2.0 %.
 UNIQUE = [Applicant(f"u{i:02d}", {"district": f"d{i:02d}"}) for i in range(50)]
@@ -22,11 +23,29 @@ MIXED_QUOTAS = {"gender": {"f": (2, 3), "m": (2, 3)}, "age": {"young": (1, 3), "
 SEATS = 5
 
 
+#: The public value a combined draw names in its commitment, and its value once published.
+LOTTO = "the Lotto 6aus49 numbers of Saturday 5 December 2026 on lotto.de, ascending, separated by spaces"
+LOTTO_VALUE = "3 7 12 25 33 41"
+
+
 @lru_cache(maxsize=None)
 def _prepared(which: str):
     if which == "unique":
         return prepare_lottery(UNIQUE, UNIQUE_QUOTAS, 1, number_source="public: dice in the council meeting")
+    if which == "mixed+public":
+        return prepare_lottery(MIXED, MIXED_QUOTAS, SEATS, number_source="public: dice in the council meeting",
+                               public_value_source=LOTTO)
+    if which == "server+public":
+        return prepare_lottery(MIXED, MIXED_QUOTAS, SEATS, number_source="server: CSPRNG", public_value_source=LOTTO)
     return prepare_lottery(MIXED, MIXED_QUOTAS, SEATS, number_source="public: dice in the council meeting")
+
+
+def drawn_combined(which: str = "mixed+public", public_value: str = LOTTO_VALUE, dice: str = "0372",
+                   server: str = "ab" * 32) -> dict:
+    """A draw whose row follows from the dice (or the server's value) and the public value (issue 22)."""
+    prepared = _prepared(which)
+    number, fields = combined_draw(record_before_draw(prepared), public_value, dice=dice, server=server)
+    return json.loads(json.dumps(build_audit(prepared, number, draw_fields=fields)))
 
 
 def _recommit(audit: dict) -> dict:
@@ -96,7 +115,35 @@ def cases() -> list[tuple[str, dict, str | None, bool]]:
     pre_draw_tampered = copy.deepcopy(pre_draw)
     pre_draw_tampered["applicants"][0]["answers"]["age"] = "old" if \
         pre_draw_tampered["applicants"][0]["answers"]["age"] == "young" else "young"
+    combined = drawn_combined()
+    other_value = copy.deepcopy(combined)
+    other_value["public_value"] = "3 7 12 25 33 42"
+    combined_dice = copy.deepcopy(combined)
+    combined_dice["dice"] = "0373"
+    other_seed = copy.deepcopy(combined)
+    other_seed["seed"] = "0" * 64
+    renamed = copy.deepcopy(combined)
+    renamed["public_value_source"] = "the Lotto numbers of another Saturday"
+    without_value = copy.deepcopy(combined)
+    del without_value["public_value"]
+    server = drawn_combined("server+public")
+    other_server = copy.deepcopy(server)
+    other_server["server_value"] = "cd" * 32
+    # The operator looked at the public value, then chose the dice that give the wanted row: the
+    # record is consistent (the row follows from the dice chosen), so only the commitment's rule and
+    # the public dice reading protect it; a different number for the same dice fails.
+    wrong_row = copy.deepcopy(combined)
+    wrong_row["number"] = combined["number"] % combined["table_size"] + 1
     return [
+        ("genuine, dice combined with a public value", combined, combined["commitment"], True),
+        ("genuine, server combined with a public value", server, None, True),
+        ("combined: another public value", other_value, None, False),
+        ("combined: another dice reading", combined_dice, None, False),
+        ("combined: another seed", other_seed, None, False),
+        ("combined: the public value renamed after the commitment", renamed, None, False),
+        ("combined: no public value recorded", without_value, None, False),
+        ("combined: another server value", other_server, None, False),
+        ("combined: a number the seed does not give", wrong_row, None, False),
         ("genuine", genuine, None, True),
         ("genuine, against its published commitment", genuine, genuine["commitment"], True),
         ("genuine, with a skip and its evidence", with_skip, None, True),

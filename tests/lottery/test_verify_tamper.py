@@ -90,3 +90,53 @@ def test_single_file_verifier_on_a_version_1_draw_and_unreadable_files(tmp_path)
     result = subprocess.run([sys.executable, "-I", str(SCRIPT), str(bad)], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 2 and "cannot read" in result.stderr
+
+
+# --- a public value combined with the dice or the server (issue 22, randomness rules) ------------
+
+def test_what_each_combined_tamper_breaks():
+    by_name = {name: audit for name, audit, _, _ in CASES}
+    failed = lambda name: {c.name for c in verify_audit(by_name[name], recompute=False) if not c.ok}
+    assert failed("combined: another public value") == {"number"}
+    assert failed("combined: another dice reading") == {"number"}
+    assert failed("combined: another seed") == {"number"}
+    assert failed("combined: another server value") == {"number"}
+    assert failed("combined: the public value renamed after the commitment") == {"commitment"}
+    # The schema needs the public value with its seed, and verify says what is missing.
+    assert failed("combined: no public value recorded") >= {"number"}
+    assert "selection" in failed("combined: a number the seed does not give")
+
+
+def test_the_seed_is_sha256_of_commitment_dice_and_public_value():
+    import hashlib
+
+    from app.lottery.audit import DICE_PUBLIC_RULE, canonical_json
+    from tests.lottery.tampering import LOTTO, LOTTO_VALUE, drawn_combined
+
+    audit = drawn_combined()
+    assert audit["number_rule"] == DICE_PUBLIC_RULE and audit["public_value_source"] == LOTTO
+    seed = hashlib.sha256(canonical_json({"commitment": audit["commitment"], "dice": "0372",
+                                          "public_value": LOTTO_VALUE})).hexdigest()
+    assert audit["seed"] == seed and audit["number"] == int(seed, 16) % audit["table_size"] + 1
+    # White space as typed does not matter; the record holds the value as the rule writes it.
+    assert drawn_combined(public_value="  3  7 12\t25 33 41 ")["number"] == audit["number"]
+
+
+def test_the_public_value_is_in_the_commitment():
+    from tests.lottery.tampering import drawn, drawn_combined
+
+    plain, combined = drawn(), drawn_combined()
+    assert plain["commitment"] != combined["commitment"]
+    assert "public_value_source" not in plain
+
+
+def test_a_combined_draw_needs_the_public_value():
+    from app.lottery.audit import combined_draw, record_before_draw
+    from app.lottery.errors import LotteryError
+    from tests.lottery.tampering import _prepared
+
+    record = record_before_draw(_prepared("mixed+public"))
+    for value, dice in (("", "0372"), ("   ", "0372"), ("3 7", "37x"), ("3 7", "12345")):
+        with pytest.raises(LotteryError) as caught:
+            combined_draw(record, value, dice=dice)
+        assert caught.value.code == "bad_number"
