@@ -21,7 +21,8 @@ recorded probabilities are the leximin optimum (that needs an LP solver; run
   (1 + TV/(2 size))/M of p, TV the total variation of the type's seat counts along the table;
 * after the draw: the dice reading gives the number under the committed rule (a rule that
   combines a public value: the seed, SHA-256 of the commitment, the public value and the dice or
-  the server's value, is the recorded one and gives the number); the selection is
+  the server's value, whose SHA-256 the commitment holds, is the recorded one and gives the
+  number); the selection is
   that row; the waiting list is in SHA-256 order; every replacement is the first waiting person
   who keeps the quotas, and (version 2.1) every decline and skip carries its evidence.
 """
@@ -95,7 +96,8 @@ def format_problems(audit) -> list:
     if not problems and (audit["format"] != FORMAT or audit["format_version"] != FORMAT_VERSION):
         problems.append("unknown format")
     if not problems and not all(isinstance(audit.get(name, ""), str) for name in (
-            "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed")):
+            "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed",
+            "server_value_sha256")):
         problems.append("number rule, dice, public value or seed malformed")
     return problems
 
@@ -172,7 +174,8 @@ def combined_row(audit, size):
         parts["dice"] = dice
     else:
         server = audit.get("server_value")
-        if not isinstance(server, str) or len(server) != 64:
+        if not isinstance(server, str) or len(server) != 64 \
+                or hashlib.sha256(server.encode("utf-8")).hexdigest() != audit.get("server_value_sha256"):
             return None
         parts["server"] = server
     seed = sha256(parts)
@@ -313,8 +316,9 @@ def verify(audit, expected_commitment=None) -> Report:
                "seats": audit["seats"], "table_size": audit["table_size"], "table_sha256": table_hash}
     if audit.get("number_rule") is not None:
         payload["number_rule"] = audit["number_rule"]
-    if audit.get("public_value_source") is not None:
-        payload["public_value_source"] = audit["public_value_source"]
+    for name in ("public_value_source", "server_value_sha256"):
+        if audit.get(name) is not None:
+            payload[name] = audit[name]
     recomputed = sha256(payload)
     report.add("commitment", recomputed == audit["commitment"], recomputed)
     if expected_commitment is not None:

@@ -28,6 +28,7 @@ def init_app(app):
         lottery_has_receipt=services.has_receipt,
         lottery_objections=receipts.objections_of,
         number_source_label=services.number_source_label,
+        number_verifiable=services.number_verifiable,
         draw_state_label=DRAW_STATE_LABELS,
         release_label=RELEASE_LABELS,
         release_channel_label=RELEASE_CHANNEL_LABELS,

@@ -13,6 +13,9 @@ The life of a draw
         "number_rule": how the dice or the server give the row (fixed texts),
         "public_value_source": the public value the row also depends on (only
                                when the rule combines one, :data:`COMBINED_RULES`),
+        "server_value_sha256": SHA-256 of the server's value, drawn at the
+                               commitment and revealed at the draw (only
+                               :data:`SERVER_PUBLIC_RULE`),
         "quotas": [{"feature", "value", "min", "max"}, ...] sorted,
         "seats": k, "table_size": M,
         "table_sha256": SHA-256 of the canonical table}
@@ -86,12 +89,14 @@ DICE_PUBLIC_RULE = ("dice4+public: four ten-sided dice, read in the order thousa
                     "none at either end; seed = SHA-256 of the canonical JSON {\"commitment\": the commitment, "
                     "\"dice\": the four digits, \"public_value\": the public value}; row = (seed as a big-endian "
                     "number mod M) + 1")
-#: The server's random value combined with a public value named in the commitment: the server's
-#: part is not publicly verifiable, but the server cannot choose the row without knowing the public value.
-SERVER_PUBLIC_RULE = ("server+public: 32 random bytes from the operating system's CSPRNG, drawn at the draw and "
-                      "recorded as 64 hex digits (not publicly verifiable), combined with the public value named "
-                      "in the commitment (public_value_source), written as published with every run of white "
-                      "space as one space and none at either end; seed = SHA-256 of the canonical JSON "
+#: The server's random value combined with a public value named in the commitment (commit and reveal):
+#: the server's value is drawn at the commitment, which holds its hash, and revealed at the draw; the
+#: public value is unknown then, so nobody, the server included, can choose the row.
+SERVER_PUBLIC_RULE = ("server+public: 32 random bytes from the operating system's CSPRNG, drawn at the commitment "
+                      "as 64 hex digits, whose SHA-256 (of the 64 ASCII digits) the commitment holds "
+                      "(server_value_sha256) and which are revealed at the draw, combined with the public value "
+                      "named in the commitment (public_value_source), written as published with every run of "
+                      "white space as one space and none at either end; seed = SHA-256 of the canonical JSON "
                       "{\"commitment\": the commitment, \"public_value\": the public value, \"server\": the 64 "
                       "hex digits}; row = (seed as a big-endian number mod M) + 1")
 #: Rules that derive the row from a seed (:func:`combined_seed`).
@@ -149,9 +154,10 @@ def table_sha256(rows: Sequence[Sequence[str]]) -> str:
 def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
                        number_source: str, algorithm: str = ALGORITHM_NAME,
                        version: str = ALGORITHM_VERSION, number_rule: str | None = None,
-                       public_value_source: str | None = None) -> dict[str, Any]:
-    """What the commitment hashes (see the module docstring); ``number_rule`` and
-    ``public_value_source`` only when given."""
+                       public_value_source: str | None = None,
+                       server_value_sha256: str | None = None) -> dict[str, Any]:
+    """What the commitment hashes (see the module docstring); ``number_rule``,
+    ``public_value_source`` and ``server_value_sha256`` only when given."""
     payload = {
         "algorithm": algorithm,
         "algorithm_version": version,
@@ -166,12 +172,15 @@ def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_s
         payload["number_rule"] = number_rule
     if public_value_source is not None:
         payload["public_value_source"] = public_value_source
+    if server_value_sha256 is not None:
+        payload["server_value_sha256"] = server_value_sha256
     return payload
 
 
 def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
                number_source: str, algorithm: str = ALGORITHM_NAME, version: str = ALGORITHM_VERSION,
-               number_rule: str | None = None, public_value_source: str | None = None) -> str:
+               number_rule: str | None = None, public_value_source: str | None = None,
+               server_value_sha256: str | None = None) -> str:
     """The commitment published before the draw: SHA-256 of :func:`commitment_payload`.
 
     :param applicants_hash: :func:`applicants_sha256` of the applicants.
@@ -186,11 +195,20 @@ def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int
         before the draw (:data:`DICE_RULE`, :data:`SERVER_RULE`, :data:`COMBINED_RULES`).
     :param public_value_source: the public value the row also depends on (what it is, where
         and when it is published), for the :data:`COMBINED_RULES`.
+    :param server_value_sha256: the hash of the server's value (:data:`SERVER_PUBLIC_RULE`).
     :return: 64 hex digits.
     """
     return sha256_hex(canonical_json(commitment_payload(applicants_hash, quotas, seats, table_size, table_hash,
                                                         number_source, algorithm, version, number_rule,
-                                                        public_value_source)))
+                                                        public_value_source, server_value_sha256)))
+
+
+def commitment_of_record(audit: Mapping[str, Any], applicants_hash: str, table_hash: str) -> str:
+    """The commitment of an audit record, recomputed from its fields and the given (recomputed) hashes."""
+    algorithm = audit["algorithm"]
+    return commitment(applicants_hash, quotas_from_canonical(audit["quotas"]), audit["seats"], audit["table_size"],
+                      table_hash, audit["number_source"], str(algorithm.get("name")), str(algorithm.get("version")),
+                      audit.get("number_rule"), audit.get("public_value_source"), audit.get("server_value_sha256"))
 
 
 @dataclass(frozen=True)
@@ -218,6 +236,8 @@ class PreparedLottery:
     number_rule: str | None = None
     slack: int = 0
     public_value_source: str | None = None
+    #: :data:`SERVER_PUBLIC_RULE`: the server's value, kept secret until the draw (its hash is committed).
+    server_value: str | None = None
 
     @property
     def pool(self) -> Pool:
@@ -284,8 +304,9 @@ def combined_draw(record: Mapping[str, Any], public_value: Any, dice: Any = None
     :param record: the record before the draw (its commitment, rule and table size).
     :param public_value: the public value named in the commitment, as published.
     :param dice: the dice reading (:data:`DICE_PUBLIC_RULE`).
-    :param server: the server's 64 hex digits (:data:`SERVER_PUBLIC_RULE`).
-    :raises LotteryError: ``bad_number`` if the public value is missing or the dice are malformed.
+    :param server: the server's 64 hex digits drawn at the commitment (:data:`SERVER_PUBLIC_RULE`).
+    :raises LotteryError: ``bad_number`` if the public value is missing or the dice are malformed,
+        ``wrong_state`` if the server's value is not the one committed.
     """
     value = normal_public_value(public_value)
     if not value:
@@ -299,8 +320,10 @@ def combined_draw(record: Mapping[str, Any], public_value: Any, dice: Any = None
         fields["dice"] = dice_digits(dice)
         seed = combined_seed(record["commitment"], value, dice=fields["dice"])
     else:
-        fields["server_value"] = server or secrets.token_hex(32)
-        seed = combined_seed(record["commitment"], value, server=fields["server_value"])
+        if not server or sha256_hex(server.encode("ascii")) != record.get("server_value_sha256"):
+            raise LotteryError("wrong_state", _l("The server's value fixed at the commitment is missing."))
+        fields["server_value"] = server
+        seed = combined_seed(record["commitment"], value, server=server)
     fields["seed"] = seed
     return row_from_seed(seed, int(record["table_size"])), fields
 
@@ -343,11 +366,14 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
                            {"table_size": table_size})
     applicants_hash = applicants_sha256(applicants, pool.features)
     table_hash = table_sha256(table.rows)
+    server_value = secrets.token_hex(32) if rule == SERVER_PUBLIC_RULE else None
+    server_hash = sha256_hex(server_value.encode("ascii")) if server_value else None
     commit = commitment(applicants_hash, pool.quotas, seats, table_size, table_hash, number_source,
-                        number_rule=rule, public_value_source=public_value_source)
+                        number_rule=rule, public_value_source=public_value_source, server_value_sha256=server_hash)
     slack = max(0, int(round(table.bound * table_size)) - 1)
     return PreparedLottery(tuple(applicants), distribution, table, rounding_report(distribution.probabilities, table),
-                           number_source, applicants_hash, table_hash, commit, rule, slack, public_value_source)
+                           number_source, applicants_hash, table_hash, commit, rule, slack, public_value_source,
+                           server_value)
 
 
 def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
@@ -358,6 +384,8 @@ def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
     """
     pool = prepared.pool
     named = {"public_value_source": prepared.public_value_source} if prepared.public_value_source else {}
+    if prepared.server_value:
+        named["server_value_sha256"] = sha256_hex(prepared.server_value.encode("ascii"))
     return {
         **named,
         "format": AUDIT_FORMAT,
@@ -508,7 +536,8 @@ def _format_problems(audit: Mapping[str, Any]) -> list[str]:
             raise TypeError
         float(audit["rounding"]["bound"])
         if not all(isinstance(audit.get(name, ""), str) for name in (
-                "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed")):
+                "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed",
+                "server_value_sha256")):
             raise TypeError
     except (KeyError, TypeError, AttributeError, ValueError):
         problems.append("applicants, quotas, table, probabilities, rounding or number rule malformed")
@@ -602,9 +631,7 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     table_hash = table_sha256(table)
     checks.append(Check("table_sha256", table_hash == audit["table_sha256"],
                         f"recomputed {table_hash}, recorded {audit['table_sha256']}"))
-    recomputed_commitment = commitment(applicants_hash, quotas, seats, table_size, table_hash,
-                                       audit["number_source"], str(algorithm.get("name")), version,
-                                       audit.get("number_rule"), audit.get("public_value_source"))
+    recomputed_commitment = commitment_of_record(audit, applicants_hash, table_hash)
     checks.append(Check("commitment", recomputed_commitment == audit["commitment"],
                         f"recomputed {recomputed_commitment}, recorded {audit['commitment']}"))
     if expected_commitment is not None:
@@ -689,7 +716,9 @@ def combined_number_check(audit: Mapping[str, Any], size: int) -> tuple[bool, st
         server = audit.get("server_value")
         if not isinstance(server, str) or len(server) != 64:
             return False, "no server value of 64 hex digits"
-        seed, source = combined_seed(audit["commitment"], value, server=server), "the server's value (not publicly verifiable)"
+        if sha256_hex(server.encode("utf-8")) != audit.get("server_value_sha256"):
+            return False, "the server's value is not the one whose SHA-256 the commitment holds"
+        seed, source = combined_seed(audit["commitment"], value, server=server), "the server's committed value"
     row = row_from_seed(seed, size)
     same_seed = audit.get("seed") == seed
     return same_seed and row == audit["number"], (

@@ -87,6 +87,9 @@ class LotteryDraw(db.Model):
     redraw_requested_at: Mapped[datetime | None]
     redraw_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     redraw_request_reason: Mapped[str | None] = mapped_column(Text)
+    #: A ``server+public`` draw: the server's 64 hex digits, drawn at the commitment (whose record holds
+    #: their SHA-256) and secret until the draw writes them into the record.
+    server_value: Mapped[str | None] = mapped_column(String(64))
     #: Bumped by every change to seats or replacements: on SQLite this write takes the database lock.
     lock_counter: Mapped[int] = mapped_column(default=0)
 

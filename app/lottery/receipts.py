@@ -33,13 +33,14 @@ from app.lottery.audit import (
     SERVER_RULE,
     applicants_sha256,
     combined_number_check,
-    commitment,
+    commitment_of_record,
     quotas_from_canonical,
     row_from_dice,
     table_sha256,
 )
 from app.lottery.errors import LotteryError
 from app.lottery.models import DrawState, LotteryDraw, LotteryEntry
+from app.lottery.services import number_verifiable
 
 MAX_OBJECTION = 2000
 
@@ -133,7 +134,7 @@ def _receipt(entry: LotteryEntry, audit: dict[str, Any], labels: dict[str, tuple
     rows = [n for n, row in enumerate(audit["table"], start=1) if pseudonym in row]
     receipt = Receipt(entry.draw, entry, pseudonym, answers, same, audit["probabilities"].get(pseudonym),
                       (audit.get("table_shares") or {}).get(pseudonym), rows, int(audit["table_size"]),
-                      drawn="number" in audit, verifiable=entry.draw.number_source_kind != "server")
+                      drawn="number" in audit, verifiable=number_verifiable(entry.draw))
     if receipt.drawn:
         receipt.number, receipt.dice = audit["number"], audit.get("dice")
         _outcome(receipt, audit)
@@ -181,10 +182,7 @@ def receipt_checks(audit: dict[str, Any], pseudonym: str, answers: dict[str, str
     people = [Applicant(a["pseudonym"], dict(a["answers"])) for a in audit["applicants"]]
     applicants_hash = applicants_sha256(people, sorted(quotas))
     table_hash = table_sha256(table)
-    recomputed = commitment(applicants_hash, quotas, audit["seats"], audit["table_size"], table_hash,
-                            audit["number_source"], str(audit["algorithm"].get("name")),
-                            str(audit["algorithm"].get("version")), audit.get("number_rule"),
-                            audit.get("public_value_source"))
+    recomputed = commitment_of_record(audit, applicants_hash, table_hash)
     checks = [
         ReceiptCheck("in_pool", any(a["pseudonym"] == pseudonym and a["answers"] == answers
                                     for a in audit["applicants"]),

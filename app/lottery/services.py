@@ -331,8 +331,9 @@ def number_source_label(draw: LotteryDraw) -> str:
     (:func:`number_source_text`, part of the hash) stays as it is in the audit file."""
     rule = draw.record.get("number_rule")
     if rule == SERVER_PUBLIC_RULE:
-        return _("By the server, from the operating system's cryptographic random source, combined with a "
-                 "public value: %(value)s", value=draw.record.get("public_value_source", ""))
+        return _("By the server: a random value from the operating system's cryptographic source, fixed at the "
+                 "commitment by its SHA-256 hash and revealed at the draw, combined with a public value unknown "
+                 "at the commitment: %(value)s", value=draw.record.get("public_value_source", ""))
     if draw.number_source_kind == "server":
         return _("By the server, from the operating system's cryptographic random source")
     label = _("In public: %(description)s", description=draw.number_source.removeprefix("public: "))
@@ -348,8 +349,9 @@ def number_source_label(draw: LotteryDraw) -> str:
 
 
 def number_verifiable(draw: LotteryDraw) -> bool:
-    """Whether anyone outside the server can check the number (not for server-drawn numbers)."""
-    return draw.number_source_kind != "server"
+    """Whether anyone outside the server can check the number (not for server-drawn numbers,
+    unless the server's value was committed and combined with a public value)."""
+    return draw.number_source_kind != "server" or draw.record.get("number_rule") == SERVER_PUBLIC_RULE
 
 
 def check_commitment(event: Event, kind: str, description: str = "") -> str:
@@ -435,6 +437,7 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
         algorithm_version=ALGORITHM_VERSION, applicants_sha256=prepared.applicants_hash,
         table_sha256=prepared.table_hash, commitment=prepared.commitment,
         record_json=json.dumps(record_before_draw(prepared), separators=(",", ":")),
+        server_value=prepared.server_value,
         committed_at=utcnow(), committed_by_id=getattr(user, "id", None),
     )
     draw.entries = [LotteryEntry(application_id=app.id, pseudonym=pseudonyms[app.id]) for app in applications]
@@ -528,7 +531,8 @@ def perform_draw(draw: LotteryDraw, user, number: Any, deadline: datetime | None
     dice, fields = None, None
     if draw.record.get("number_rule") in COMBINED_RULES:
         number, fields = combined_draw(draw.record, clean_text(public_value if isinstance(public_value, str) else ""),
-                                       dice=clean_text(number if isinstance(number, str) else ""))
+                                       dice=clean_text(number if isinstance(number, str) else ""),
+                                       server=draw.server_value)
         draw.record_json = json.dumps({**draw.record, **fields}, separators=(",", ":"))
     elif draw.number_source_kind == "server":
         number = server_random_number(draw.table_size)

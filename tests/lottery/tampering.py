@@ -8,8 +8,8 @@ import json
 from functools import lru_cache
 
 from app.lottery.algorithm import Applicant, find_replacement
-from app.lottery.audit import (build_audit, combined_draw, commitment, prepare_lottery, record_before_draw,
-                               row_from_dice, table_sha256)
+from app.lottery.audit import (build_audit, combined_draw, commitment_of_record, prepare_lottery,
+                               record_before_draw, row_from_dice, sha256_hex, table_sha256)
 
 #: 50 applicants of 50 different types (a pool of unique types), one seat: everyone's chance is 2.0 %.
 UNIQUE = [Applicant(f"u{i:02d}", {"district": f"d{i:02d}"}) for i in range(50)]
@@ -40,28 +40,20 @@ def _prepared(which: str):
     return prepare_lottery(MIXED, MIXED_QUOTAS, SEATS, number_source="public: dice in the council meeting")
 
 
-def drawn_combined(which: str = "mixed+public", public_value: str = LOTTO_VALUE, dice: str = "0372",
-                   server: str = "ab" * 32) -> dict:
-    """A draw whose row follows from the dice (or the server's value) and the public value (issue 22)."""
+def drawn_combined(which: str = "mixed+public", public_value: str = LOTTO_VALUE, dice: str = "0372") -> dict:
+    """A draw whose row follows from the dice (or the server's value committed by its hash) and the
+    public value (issue 22)."""
     prepared = _prepared(which)
-    number, fields = combined_draw(record_before_draw(prepared), public_value, dice=dice, server=server)
+    number, fields = combined_draw(record_before_draw(prepared), public_value, dice=dice,
+                                   server=prepared.server_value)
     return json.loads(json.dumps(build_audit(prepared, number, draw_fields=fields)))
 
 
 def _recommit(audit: dict) -> dict:
     """What a rigger does: recompute the hashes and the commitment of an altered table, publish those."""
     audit["table_sha256"] = table_sha256(audit["table"])
-    audit["commitment"] = commitment(audit["applicants_sha256"], _quotas(audit), audit["seats"], audit["table_size"],
-        audit["table_sha256"], audit["number_source"], audit["algorithm"]["name"], audit["algorithm"]["version"],
-        audit.get("number_rule"))
+    audit["commitment"] = commitment_of_record(audit, audit["applicants_sha256"], audit["table_sha256"])
     return audit
-
-
-def _quotas(audit: dict) -> dict:
-    quotas: dict = {}
-    for q in audit["quotas"]:
-        quotas.setdefault(q["feature"], {})[q["value"]] = (q["min"], q["max"])
-    return quotas
 
 
 def rigged_table() -> dict:
@@ -129,6 +121,8 @@ def cases() -> list[tuple[str, dict, str | None, bool]]:
     server = drawn_combined("server+public")
     other_server = copy.deepcopy(server)
     other_server["server_value"] = "cd" * 32
+    rehashed_server = copy.deepcopy(other_server)
+    rehashed_server["server_value_sha256"] = sha256_hex(other_server["server_value"].encode("ascii"))
     # The operator looked at the public value, then chose the dice that give the wanted row: the
     # record is consistent (the row follows from the dice chosen), so only the commitment's rule and
     # the public dice reading protect it; a different number for the same dice fails.
@@ -143,6 +137,7 @@ def cases() -> list[tuple[str, dict, str | None, bool]]:
         ("combined: the public value renamed after the commitment", renamed, None, False),
         ("combined: no public value recorded", without_value, None, False),
         ("combined: another server value", other_server, None, False),
+        ("combined: another server value with its hash", rehashed_server, None, False),
         ("combined: a number the seed does not give", wrong_row, None, False),
         ("genuine", genuine, None, True),
         ("genuine, against its published commitment", genuine, genuine["commitment"], True),

@@ -80,14 +80,20 @@ def test_dice_and_public_value_end_to_end(app, admin, client, lottery_event, tmp
 def test_server_and_public_value(app, admin, client, lottery_event, tmp_path):
     ev = lottery_event(seats=2, count=5)
     commit(admin, ev.event_id, kind="server")
+    before = client.get(f"/api/v1/events/{ev.event_id}/lottery").get_json()["audit"]
+    # Commit and reveal: the record before the draw holds only the hash of the server's value.
+    assert len(before["server_value_sha256"]) == 64 and "server_value" not in before
     page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
     assert 'name="public_value"' in page and 'name="number"' not in page
     assert draw(admin, ev.event_id, number=None).status_code == 303
     raw = client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data()
     audit = json.loads(raw)
     assert audit["number_rule"].startswith("server+public:") and len(audit["server_value"]) == 64
+    assert hashlib.sha256(audit["server_value"].encode()).hexdigest() == before["server_value_sha256"]
+    assert audit["commitment"] == before["commitment"]
     public = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
-    assert "nicht öffentlich überprüfbar" in public.lower()
+    # The server's value was fixed before the public value was known: the number can be checked.
+    assert "nicht öffentlich überprüfbar" not in public.lower() and before["server_value_sha256"] in public
     _check_file(app, tmp_path, raw)
 
 

@@ -101,6 +101,7 @@ def test_what_each_combined_tamper_breaks():
     assert failed("combined: another dice reading") == {"number"}
     assert failed("combined: another seed") == {"number"}
     assert failed("combined: another server value") == {"number"}
+    assert "commitment" in failed("combined: another server value with its hash")
     assert failed("combined: the public value renamed after the commitment") == {"commitment"}
     # The schema needs the public value with its seed, and verify says what is missing.
     assert failed("combined: no public value recorded") >= {"number"}
