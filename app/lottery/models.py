@@ -17,6 +17,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import utcnow
+from app.core.personal import SECRET
 from app.extensions import db
 
 
@@ -89,7 +90,7 @@ class LotteryDraw(db.Model):
     redraw_request_reason: Mapped[str | None] = mapped_column(Text)
     #: A ``server+public`` draw: the server's 64 hex digits, drawn at the commitment (whose record holds
     #: their SHA-256) and secret until the draw writes them into the record.
-    server_value: Mapped[str | None] = mapped_column(String(64))
+    server_value: Mapped[str | None] = mapped_column(String(64), info=SECRET)
     #: Bumped by every change to seats or replacements: on SQLite this write takes the database lock.
     lock_counter: Mapped[int] = mapped_column(default=0)
 
