@@ -13,7 +13,7 @@ from app.accounts.external import DirectoryUnavailable, ExternalAccount, provisi
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.extensions import db as _db
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 
 
 def is_signed_in(client) -> bool:

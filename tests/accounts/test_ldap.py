@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.accounts import ldap
 from app.accounts.models import User
 from app.audit.models import AuditEntry
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.support.servers import free_port
 from tests.support.slapd import Slapd, available
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 
 
 @pytest.fixture

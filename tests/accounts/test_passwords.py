@@ -12,7 +12,7 @@ from app.accounts import passwords, services
 from app.accounts.models import User
 from app.accounts.services import AccountError
 from app.core.i18n import LANG_COOKIE
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 
 EMAIL = "anna.schmidt@stadt.example"
 NAME = "Anna Schmidt"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ON_POSTGRES, PG_URL
+from tests.support.databases import ON_POSTGRES, PG_URL
 from tests.support.servers import GunicornServer, RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import pytest
 from app.accounts import services
 from app.accounts.models import User
 from app.extensions import db
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 
 
 def session_cookie(client) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from app.core.models import utcnow
 from app.extensions import db
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 
 
 def _stand(app, event_id, title, moderator):

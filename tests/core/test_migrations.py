@@ -55,7 +55,7 @@ def test_scratch_database_is_dropped_while_another_role_is_connected():
     are connected; the drop ends its own, waits for the other to leave and succeeds."""
     import psycopg
 
-    from tests.conftest import PG_URL, drop_database
+    from tests.support.databases import PG_URL, drop_database
 
     url = sa.make_url(PG_URL)
     superuser = {"host": url.host, "port": url.port, "user": "postgres", "autocommit": True}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.support.browser import assert_page_fit
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ def down_app(tmp_path):
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://ideenmarkt@127.0.0.1:{free_port()}/x",
                      INSTANCE_PATH=str(tmp_path), MAIL_SEND_AFTER_REQUEST=False, MAIL_RETRY_INTERVAL=-1,
                      PROPAGATE_EXCEPTIONS=False)
-    app.test_client_class = __import__("tests.conftest", fromlist=["IsolatedClient"]).IsolatedClient
+    app.test_client_class = __import__("tests.support.clients", fromlist=["IsolatedClient"]).IsolatedClient
     return app
 
 

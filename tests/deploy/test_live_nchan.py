@@ -22,7 +22,7 @@ from app import create_app
 from app.core.deploy import nginx_config
 from app.extensions import db
 from config import TestingConfig
-from tests.conftest import ON_POSTGRES, PG_URL, drop_database
+from tests.support.databases import ON_POSTGRES, PG_URL, drop_database
 from tests.support import wait_until
 from tests.support.browser import assert_page_fit
 from tests.support.prodstack import ProductionStack, nginx_available
@@ -492,7 +492,7 @@ def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, d
     from app.events.models import Event
     from app.ideas.models import Idea, Stand
     from app.voting import services as voting
-    from tests.conftest import PHONE
+    from tests.support.clients import PHONE
 
     ev = world["voting"]
     password = "Kaffee und Kuchen am Flussufer 19"

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import ON_POSTGRES
+from tests.support.databases import ON_POSTGRES
 from tests.support.netns import Machines, netns_unavailable
 from tests.support.pgcluster import DEFAULT_BINDIR
 from tests.support.prodstack import nginx_available

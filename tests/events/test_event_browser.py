@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.core.models import utcnow
 from app.events.models import Event
 from app.extensions import db
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.support.browser import assert_no_axe_violations
 
 # The shared session browser (tests/conftest.py): one Playwright per run.

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.support import wait_until
 from tests.support.browser import SKIP_REASON, assert_no_axe_violations, chromium_available
 from tests.support.servers import GunicornServer

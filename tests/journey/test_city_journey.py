@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.security.forms import find_forms
 from tests.support import wait_until
 from tests.support.browser import assert_no_axe_violations

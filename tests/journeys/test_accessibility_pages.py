@@ -12,7 +12,7 @@ import pytest
 from app.accessibility.easy_language import SECTIONS
 from app.accounts import services as accounts
 from app.extensions import db
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.support.browser import assert_page_fit
 from tests.support.journeys import journey_app, serving
 

@@ -22,7 +22,8 @@ from app.ideas import services as ideas
 from app.ideas.models import Idea, Stand
 from app.voting import services as voting
 from config import TestingConfig
-from tests.conftest import DEFAULT_PASSWORD, ON_POSTGRES, PHONE, IsolatedClient, _empty_all_tables
+from tests.support.clients import DEFAULT_PASSWORD, PHONE, IsolatedClient
+from tests.support.databases import ON_POSTGRES, empty_all_tables
 from tests.support import wait_until
 from tests.support.browser import assert_page_fit
 from tests.support.servers import LiveServer
@@ -40,7 +41,7 @@ def world(tmp_path_factory, _pg_schema):
                      INSTANCE_PATH=str(tmp / "instance"), IDEAS_STREAM_SECONDS=2.0, IDEAS_STREAM_POLL=0.1)
     app.test_client_class = IsolatedClient
     with app.app_context():
-        _empty_all_tables() if ON_POSTGRES else db.create_all()
+        empty_all_tables() if ON_POSTGRES else db.create_all()
         ev = make_voting_event(tickets=3, ideas_per_stand=2)
         moderator = accounts.create_user("tuer@example.org", "Toni Tür", DEFAULT_PASSWORD, ("moderator",))
         stand = db.session.get(Stand, ev.stand_ids[0])

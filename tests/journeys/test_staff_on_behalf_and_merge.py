@@ -24,7 +24,7 @@ from app.ideas import services as ideas
 from app.ideas.models import Idea, Stand
 from app.lottery import services as lottery
 from app.lottery.audit import draw_from_record
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.support.browser import assert_no_axe_violations
 from tests.support.journeys import journey_app, serving
 

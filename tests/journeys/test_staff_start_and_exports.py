@@ -21,7 +21,7 @@ from app.events.application_services import hash_token
 from app.events.models import Application, Event, Process
 from app.extensions import db
 from app.ideas import services as ideas
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.support.browser import assert_page_fit
 from tests.support.journeys import journey_app, logged_in_page, serving
 

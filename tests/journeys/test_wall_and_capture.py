@@ -22,7 +22,8 @@ from app.extensions import db
 from app.ideas import services as ideas
 from app.ideas.models import Stand
 from config import TestingConfig
-from tests.conftest import DEFAULT_PASSWORD, ON_POSTGRES, IsolatedClient, _empty_all_tables
+from tests.support.clients import DEFAULT_PASSWORD, IsolatedClient
+from tests.support.databases import ON_POSTGRES, empty_all_tables
 from tests.support import wait_until
 from tests.support.browser import assert_page_fit
 from tests.support.servers import LiveServer
@@ -42,7 +43,7 @@ def world(tmp_path_factory, _pg_schema):
                      IDEAS_WALL_PAGE_SECONDS=1.0)
     app.test_client_class = IsolatedClient
     with app.app_context():
-        _empty_all_tables() if ON_POSTGRES else db.create_all()
+        empty_all_tables() if ON_POSTGRES else db.create_all()
         moderator = accounts.create_user("moderation@example.org", "Mona Moderatorin", DEFAULT_PASSWORD,
                                          ("moderator",))
         now = utcnow()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.lottery.conftest import deadline_text
 from tests.support.browser import assert_no_axe_violations
 

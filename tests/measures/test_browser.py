@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.support.browser import SKIP_REASON, assert_no_axe_violations, chromium_available
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not chromium_available(), reason=SKIP_REASON)]

@@ -215,7 +215,7 @@ def test_provider_down_gives_a_clear_page_and_local_login_still_works(tmp_path):
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'down.sqlite'}",
                      INSTANCE_PATH=str(tmp_path / "instance"), OIDC_ISSUER=dead, OIDC_CLIENT_ID=CLIENT_ID,
                      OIDC_CLIENT_SECRET="s", OIDC_TIMEOUT=2, OIDC_PROVIDER_NAME="Stadt-Login")
-    from tests.conftest import DEFAULT_PASSWORD, IsolatedClient
+    from tests.support.clients import DEFAULT_PASSWORD, IsolatedClient
 
     app.test_client_class = IsolatedClient
     with app.app_context():

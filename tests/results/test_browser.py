@@ -40,7 +40,7 @@ def test_public_results_pages_are_accessible(live_server, results_fixture, new_p
 
 
 def test_dashboard_is_accessible(live_server, results_fixture, new_page, create_user):
-    from tests.conftest import DEFAULT_PASSWORD
+    from tests.support.clients import DEFAULT_PASSWORD
 
     f = results_fixture
     user = create_user(roles=("council",))

@@ -1,12 +1,14 @@
 """Test infrastructure: real services started on loopback for integration tests.
 
 Plain classes and functions, no pytest fixtures (those live in
-``tests/conftest.py``):
+``tests/conftest.py`` and the factories plugin ``tests/factories/``):
 
 - :mod:`tests.support.pgcluster`  throwaway PostgreSQL 15 cluster (+ CLI)
 - :mod:`tests.support.smtp`       SMTP catcher collecting ``EmailMessage`` objects
 - :mod:`tests.support.browser`    headless Debian Chromium for Playwright, axe-core checks
 - :mod:`tests.support.servers`    free ports, WSGI live server, gunicorn, redis-server
+- :mod:`tests.support.clients`    the isolated test client, DEFAULT_PASSWORD, PHONE and DESKTOP
+- :mod:`tests.support.databases`  SQLite or PostgreSQL (ON_POSTGRES, PG_URL), emptying, dropping
 
 Everything waits on conditions with a deadline (:func:`wait_until`), never
 on fixed sleeps.

@@ -7,7 +7,8 @@ from typing import Iterator
 from app import create_app
 from app.extensions import db
 from config import TestingConfig
-from tests.conftest import ON_POSTGRES, IsolatedClient, _empty_all_tables
+from tests.support.clients import IsolatedClient
+from tests.support.databases import ON_POSTGRES, empty_all_tables
 from tests.support.servers import LiveServer
 
 
@@ -19,7 +20,7 @@ def journey_app(tmp, smtp_server, pg_schema, **config):
                      MAIL_PORT=smtp_server.port, **config)
     app.test_client_class = IsolatedClient
     with app.app_context():
-        _empty_all_tables() if ON_POSTGRES else db.create_all()
+        empty_all_tables() if ON_POSTGRES else db.create_all()
     return app
 
 

@@ -1,0 +1,97 @@
+"""No test imports another test module (issue 23, item 8).
+
+Shared builders are fixtures of the factories plugin (``tests/factories/``, listed in
+``pytest_plugins`` of ``tests/conftest.py``) or plain helpers in ``tests/factories/`` and
+``tests/support/``. A conftest or a ``test_*`` module is never imported: pytest loads those
+itself (``--import-mode=importlib`` would even load a second copy), and a fixture imported
+into another conftest needs a ``noqa: F401`` that hides what it is for.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+ROOT = TESTS.parent
+
+#: Modules that still import a test module, moved package by package; remove an entry when its
+#: package's builders have moved to tests/factories.
+NOT_MOVED_YET = {
+    "tests.audit.conftest", "tests.privacy.conftest", "tests.privacy.test_logs", "tests.privacy.test_own_data",
+    "tests.privacy.test_purge", "tests.jobs.conftest", "tests.jobs.test_redis_queue", "tests.jobs.test_worker",
+    "tests.jobs.test_pages", "tests.lottery.test_files_integration", "tests.lottery.test_published_pool",
+    "tests.lottery.test_seat_after_event", "tests.lottery.test_on_behalf", "tests.lottery.test_integration",
+    "tests.lottery.test_browser", "tests.lottery.test_receipts", "tests.lottery.test_sortition_csv",
+    "tests.lottery.test_verify_tamper", "tests.lottery.test_seats_integration", "tests.lottery.test_seat_browser",
+    "tests.lottery.test_receipt_browser", "tests.lottery.test_messages", "tests.lottery.test_schema",
+    "tests.lottery.test_dry_run_job", "tests.voting.test_revoke", "tests.voting.test_dot_paths",
+    "tests.voting.test_concurrency", "tests.voting.test_services", "tests.core.test_foreign_keys",
+    "tests.core.test_rendered_pages", "tests.journeys.test_oidc_sign_in", "tests.journeys.test_live_door_and_results",
+    "tests.deploy.test_live_nchan", "tests.accessibility.test_council_pdf", "tests.measures.test_concurrency",
+    "tests.measures.conftest", "tests.measures.test_views", "tests.results.test_dashboard",
+    "tests.results.test_public", "tests.results.test_report", "tests.results.conftest",
+    "tests.ideas.test_live_publish", "tests.ideas.test_views", "tests.oidc.test_provider",
+    "tests.oidc.test_oidc_flow", "tests.security.test_message_parameters", "tests.security.test_forms",
+    "tests.security.test_host_header", "tests.security.test_bad_urls", "tests.security.test_headers",
+    "tests.security.test_fuzz", "tests.security.test_json_bodies", "tests.security.test_routes",
+    "tests.security.test_idor",
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _is_test_module(name: str) -> bool:
+    last = name.rsplit(".", 1)[-1]
+    return last == "conftest" or last.startswith("test_")
+
+
+def _imported(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names
+                      if (ROOT / Path(*f"{node.module}.{alias.name}".split("."))).with_suffix(".py").exists()]
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "__import__"
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            found.append((node.lineno, node.args[0].value))
+    return [(line, name) for line, name in found if name.startswith("tests.")]
+
+
+def _offenders() -> dict[str, list[str]]:
+    offenders: dict[str, list[str]] = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        bad = [f"line {line}: {name}" for line, name in _imported(tree) if _is_test_module(name)]
+        if bad:
+            offenders[_module_name(path)] = bad
+    return offenders
+
+
+def test_no_test_module_imports_another():
+    offenders = {name: bad for name, bad in _offenders().items() if name not in NOT_MOVED_YET}
+    assert not offenders, ("import a builder from tests/factories (a fixture needs no import at all) or a "
+                           f"helper from tests/support, never a conftest or test module: {offenders}")
+
+
+def test_the_list_of_modules_not_moved_yet_is_current():
+    stale = sorted(NOT_MOVED_YET - set(_offenders()))
+    assert not stale, f"these import no test module any more; remove them from NOT_MOVED_YET: {stale}"
+
+
+def test_no_fixture_is_imported_with_noqa():
+    offenders = []
+    for path in sorted(TESTS.rglob("*.py")):
+        if _module_name(path) in NOT_MOVED_YET:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith("from tests.") and "noqa: F401" in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not offenders, f"fixtures come from the factories plugin, not from an import: {offenders}"

@@ -1,0 +1,28 @@
+"""Test factories, one home for every builder of test data (issue 23, item 8).
+
+A pytest plugin: ``tests/conftest.py`` lists the modules in ``pytest_plugins``, so their
+fixtures are available to every test without an import (never import a conftest or a test
+module: ``tests/core/test_test_imports.py`` fails for that). Plain helpers that are not
+fixtures (building a URL, committing a lottery through HTTP) live in these modules too and are
+imported from here.
+
+- :mod:`tests.factories.core`     staff users, logins, processes, events, the demo
+- :func:`attached`                 what a factory returns: the object attached to the test's
+                                   session when an app context is pushed, else a loaded copy
+"""
+from __future__ import annotations
+
+from flask.globals import _cv_app
+
+from app.extensions import db as _db
+
+
+def attached(app, model, object_id):
+    """``model`` row ``object_id``: attached to the session of the app context the test pushed
+    (the ``db`` fixture), or, without one, loaded and detached (its columns readable)."""
+    if _cv_app.get(None) is not None:
+        return _db.session.get(model, object_id)
+    with app.app_context():
+        row = _db.session.get(model, object_id)
+        _db.session.expunge(row)
+        return row
