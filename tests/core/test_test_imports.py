@@ -24,7 +24,7 @@ NOT_MOVED_YET = {
     "tests.lottery.test_browser", "tests.lottery.test_receipts", "tests.lottery.test_sortition_csv",
     "tests.lottery.test_verify_tamper", "tests.lottery.test_seats_integration", "tests.lottery.test_seat_browser",
     "tests.lottery.test_receipt_browser", "tests.lottery.test_messages", "tests.lottery.test_schema",
-    "tests.lottery.test_dry_run_job", "tests.voting.test_revoke", "tests.voting.test_dot_paths",
+    "tests.lottery.test_dry_run_job", "tests.lottery.test_public_value", "tests.voting.test_revoke", "tests.voting.test_dot_paths",
     "tests.voting.test_concurrency", "tests.voting.test_services", "tests.core.test_foreign_keys",
     "tests.core.test_rendered_pages", "tests.journeys.test_oidc_sign_in", "tests.journeys.test_live_door_and_results",
     "tests.deploy.test_live_nchan", "tests.accessibility.test_council_pdf", "tests.measures.test_concurrency",
