@@ -154,14 +154,22 @@ class Applicant:
 
 @dataclass(frozen=True)
 class TypeGroup:
-    """Applicants with identical answers to every quota feature.
+    """Applicants with identical answers to every quota feature (and the same kind of household).
+
+    Under the household rule (at most one seat per household) the people of one answer key
+    are split further by their household's *signature*, the sorted answer keys of all its
+    members: people in single-person households (or without a household) form one group per
+    key as before, and e.g. the members with key a of households of signature (a, b) another.
+    Members of one group are interchangeable, so they get the same leximin probability.
 
     :param key: the answers, in the order of :attr:`Pool.features`.
     :param members: their pseudonyms, sorted.
+    :param household: the signature of their households; empty for single-person households.
     """
 
     key: tuple[str, ...]
     members: tuple[str, ...]
+    household: tuple[tuple[str, ...], ...] = ()
 
     @property
     def size(self) -> int:
@@ -178,6 +186,10 @@ class Pool:
     :param seats: number of seats k.
     :param types: the types, sorted by key.
     :param applicants: pseudonym -> answers restricted to the quota features.
+    :param households: the households of at least two applicants (each a sorted tuple of
+        pseudonyms, sorted); empty without the household rule.
+    :param household_rows: per household signature, ``(households of it, type indices)``: a
+        panel seats at most that many of those types together (one per household).
     """
 
     features: tuple[str, ...]
@@ -187,6 +199,8 @@ class Pool:
     types: tuple[TypeGroup, ...]
     applicants: Mapping[str, Mapping[str, str]]
     type_of: Mapping[str, int] = field(repr=False)
+    households: tuple[tuple[str, ...], ...] = ()
+    household_rows: tuple[tuple[int, tuple[int, ...]], ...] = ()
 
     @property
     def size(self) -> int:
@@ -204,6 +218,22 @@ class Pool:
                 members = [t for t, group in enumerate(self.types) if group.key[f_index] == value]
                 rows.append((feature, value, low, high, members))
         return rows
+
+    def panel_rows(self) -> list[tuple[int, int, list[int]]]:
+        """Every row of the panel polytope but the seat total: ``(min, max, type indices)``.
+
+        The quota rows (:meth:`quota_rows`), then one row per household signature: at most
+        one seat per household, so the types of households of that signature take at most
+        as many seats together as there are such households.
+        """
+        rows = [(low, high, members) for _, _, low, high, members in self.quota_rows()]
+        rows += [(0, count, list(members)) for count, members in self.household_rows]
+        return rows
+
+    @property
+    def household_of(self) -> dict[str, int]:
+        """pseudonym -> index of their household in :attr:`households` (only those sharing one)."""
+        return {p: h for h, members in enumerate(self.households) for p in members}
 
 
 def normalise_quotas(quotas: Quotas) -> dict[str, dict[str, tuple[int, int]]]:
@@ -249,7 +279,8 @@ def normalise_quotas(quotas: Quotas) -> dict[str, dict[str, tuple[int, int]]]:
     return normalised
 
 
-def build_pool(applicants: Sequence[Applicant], quotas: Quotas, seats: int) -> Pool:
+def build_pool(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
+               households: Mapping[str, Any] | Iterable[Iterable[str]] | None = None) -> Pool:
     """Validate an instance and group the applicants into types.
 
     Answers to features without quotas are ignored (people files carry
@@ -258,6 +289,9 @@ def build_pool(applicants: Sequence[Applicant], quotas: Quotas, seats: int) -> P
     :param applicants: the applicants; pseudonyms must be unique.
     :param quotas: feature -> option -> (min, max); may be empty (uniform draw).
     :param seats: number of seats k, at least 1.
+    :param households: the household rule, at most one seat per household: pseudonym ->
+        household key (people without a key, or with None, are their own household), or
+        the households as groups of pseudonyms. None: no rule.
     :return: the canonical :class:`Pool`.
     :raises LotteryError: ``bad_input`` (seats < 1, duplicate or empty
         pseudonym), ``empty``, ``too_few``, ``bad_quota``, ``bad_answer``.
@@ -307,12 +341,60 @@ def build_pool(applicants: Sequence[Applicant], quotas: Quotas, seats: int) -> P
             {"applicants": len(answers_of), "seats": seats},
         )
 
-    members_by_key: dict[tuple[str, ...], list[str]] = {}
-    for pseudonym, answers in answers_of.items():
-        members_by_key.setdefault(tuple(answers[f] for f in features), []).append(pseudonym)
-    types = tuple(TypeGroup(key, tuple(sorted(members))) for key, members in sorted(members_by_key.items()))
+    key_of = {pseudonym: tuple(answers[f] for f in features) for pseudonym, answers in answers_of.items()}
+    groups = household_groups(households, answers_of)
+    types, household_rows = _classes(key_of, groups)
     type_of = {pseudonym: t for t, group in enumerate(types) for pseudonym in group.members}
-    return Pool(features, options, normalised, seats, types, answers_of, type_of)
+    return Pool(features, options, normalised, seats, types, answers_of, type_of, groups, household_rows)
+
+
+def household_groups(households: Mapping[str, Any] | Iterable[Iterable[str]] | None,
+                     people: Collection[str]) -> tuple[tuple[str, ...], ...]:
+    """The households of at least two of ``people``, canonical (each sorted, then sorted).
+
+    :param households: pseudonym -> household key (None or missing: their own household),
+        or groups of pseudonyms; None for no household rule.
+    :raises LotteryError: ``bad_input`` if a pseudonym is in two groups.
+    """
+    if not households:
+        return ()
+    if isinstance(households, Mapping):
+        by_key: dict[Any, list[str]] = {}
+        for pseudonym, key in households.items():
+            if key is not None and key != "" and pseudonym in people:
+                by_key.setdefault(key, []).append(pseudonym)
+        groups = list(by_key.values())
+    else:
+        groups = [[p for p in group if p in people] for group in households]
+    seen: set[str] = set()
+    for group in groups:
+        for pseudonym in group:
+            if pseudonym in seen:
+                raise LotteryError("bad_input", _l("The pseudonym %(pseudonym)s is in two households.",
+                                                   pseudonym=pseudonym), {"pseudonym": pseudonym})
+            seen.add(pseudonym)
+    return tuple(sorted(tuple(sorted(set(group))) for group in groups if len(set(group)) > 1))
+
+
+def _classes(key_of: Mapping[str, tuple[str, ...]], households: Sequence[Sequence[str]]
+             ) -> tuple[tuple[TypeGroup, ...], tuple[tuple[int, tuple[int, ...]], ...]]:
+    """Types (key and household signature) and the household rows, in canonical order."""
+    signature_of: dict[str, tuple[tuple[str, ...], ...]] = {}
+    households_of_signature: Counter = Counter()
+    for members in households:
+        signature = tuple(sorted(key_of[p] for p in members))
+        households_of_signature[signature] += 1
+        for pseudonym in members:
+            signature_of[pseudonym] = signature
+    members_by_class: dict[tuple, list[str]] = {}
+    for pseudonym, key in key_of.items():
+        members_by_class.setdefault((key, signature_of.get(pseudonym, ())), []).append(pseudonym)
+    types = tuple(TypeGroup(key, tuple(sorted(members)), signature)
+                  for (key, signature), members in sorted(members_by_class.items()))
+    rows = tuple((households_of_signature[signature],
+                  tuple(t for t, group in enumerate(types) if group.household == signature))
+                 for signature in sorted(households_of_signature))
+    return types, rows
 
 
 # --------------------------------------------------------------------------
@@ -394,8 +476,7 @@ class _PanelPolytope:
 
 
 def _pool_polytope(pool: Pool) -> _PanelPolytope:
-    return _PanelPolytope([g.size for g in pool.types], pool.seats,
-                          [(low, high, members) for _, _, low, high, members in pool.quota_rows()])
+    return _PanelPolytope([g.size for g in pool.types], pool.seats, pool.panel_rows())
 
 
 def diagnose_infeasible(pool: Pool, flex: Mapping[str, Mapping[str, tuple[int, int]]] | None = None
@@ -459,6 +540,8 @@ def diagnose_infeasible(pool: Pool, flex: Mapping[str, Mapping[str, tuple[int, i
         under, over = type_count + 2 * q, type_count + 2 * q + 1
         _add_row(highs, low, math.inf, [(t, 1.0) for t in members] + [(under, 1.0)])
         _add_row(highs, -math.inf, high, [(t, 1.0) for t in members] + [(over, -1.0)])
+    for count, members in pool.household_rows:  # the household rule is never relaxed
+        _add_row(highs, 0.0, count, [(t, 1.0) for t in members])
     highs.run()
     relaxation: list[dict[str, Any]] = []
     if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
@@ -475,6 +558,13 @@ def diagnose_infeasible(pool: Pool, flex: Mapping[str, Mapping[str, tuple[int, i
             conflicts.append({"feature": change["feature"], "value": change["value"], "kind": "relaxed",
                               "bound": change["bound"], "from": change["from"],
                               "problem": f"{change['bound']} {change['from']} conflicts with other quotas"})
+    if pool.households and _PanelPolytope([g.size for g in pool.types], pool.seats,
+                                          [(low, high, m) for _, _, low, high, m in quota_rows]).best(
+            [0.0] * type_count) is not None:
+        # Without the rule a panel exists: say so first, the changes below keep the rule.
+        conflicts.insert(0, {"feature": None, "value": None, "kind": "households",
+                             "households": len(pool.households),
+                             "problem": "no panel meets the quotas with at most one seat per household"})
     # The sentences (translated, with plurals, naming criteria and options by their labels once
     # the service has applied them) are made from these details: app/lottery/explain.py.
     details = {"conflicts": conflicts, "relaxation": relaxation, "within_flex": bool(relaxation) or not flex}
@@ -584,7 +674,8 @@ class _MasterLP:
 
 def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas | None = None,
                          seats: int | None = None, version: str = ALGORITHM_VERSION,
-                         progress: Progress | None = None) -> Distribution:
+                         progress: Progress | None = None,
+                         households: Mapping[str, Any] | Iterable[Iterable[str]] | None = None) -> Distribution:
     """Compute the leximin-fair distribution over quota-satisfying panels.
 
     Without quotas every applicant gets exactly ``seats / n``. Applicants
@@ -603,6 +694,8 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
         "1.0" runs the staged column generation alone; all give the same probabilities,
         but not the same panels, so verifying a draw uses its own version.
     :param progress: optional :data:`Progress` callback (stages ``fairness`` and ``panels``).
+    :param households: the household rule (see :func:`build_pool`); with a built pool, its own.
+        Every version keeps it as a constraint of the panels, so the probabilities are exact.
     :return: the :class:`Distribution`.
     :raises LotteryError: any code of :func:`build_pool`, ``infeasible``,
         ``solver``, or ``bad_input`` for an unknown version.
@@ -613,7 +706,7 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
     if isinstance(applicants, Pool):
         pool = applicants
     else:
-        pool = build_pool(applicants, quotas or {}, seats)  # type: ignore[arg-type]
+        pool = build_pool(applicants, quotas or {}, seats, households)  # type: ignore[arg-type]
     first = check_feasible(pool)
     if len(pool.types) == 1:
         return Distribution(pool, (first,), (1.0,), (pool.seats / pool.size,))
@@ -678,13 +771,15 @@ def _distribution_from_weights(pool: Pool, panels: Sequence[tuple[int, ...]], we
     return Distribution(pool, tuple(c for c, _ in support), tuple(w for _, w in support), probabilities)
 
 
-def selection_probabilities(applicants: Sequence[Applicant], quotas: Quotas, seats: int) -> dict[str, float]:
-    """Each applicant's leximin selection probability.
+def selection_probabilities(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
+                            households: Mapping[str, Any] | Iterable[Iterable[str]] | None = None
+                            ) -> dict[str, float]:
+    """Each applicant's leximin selection probability (``households``: see :func:`build_pool`).
 
     :return: pseudonym -> probability, in pseudonym order.
     :raises LotteryError: as :func:`leximin_distribution`.
     """
-    return leximin_distribution(applicants, quotas, seats).probabilities
+    return leximin_distribution(applicants, quotas, seats, households=households).probabilities
 
 
 # --------------------------------------------------------------------------
@@ -877,20 +972,95 @@ def deal_to_members(pool: Pool, type_rows: Sequence[tuple[tuple[int, ...], int]]
     members round-robin in pseudonym order, continuing across rows, so no row repeats a person
     and the members' row counts differ by at most one.
 
+    Types of households of several applicants (the household rule) are dealt by
+    :func:`_deal_households`, which also keeps every row to one seat per household.
+
     :param type_rows: ``(seat counts per type, how many rows)`` in table order.
     """
     sizes = [g.size for g in pool.types]
+    plain = [t for t, g in enumerate(pool.types) if not g.household]
     next_member = [0] * len(sizes)
-    rows: list[tuple[str, ...]] = []
+    rows: list[list[str]] = []
     for counts, repeat in type_rows:
         for _ in range(repeat):
             row: list[str] = []
-            for t, count in enumerate(counts):
+            for t in plain:
+                count = counts[t]
                 members = pool.types[t].members
                 row.extend(members[(next_member[t] + i) % sizes[t]] for i in range(count))
                 next_member[t] = (next_member[t] + count) % sizes[t]
-            rows.append(tuple(sorted(row)))
-    return tuple(rows)
+            rows.append(row)
+    if pool.households:
+        _deal_households(pool, type_rows, rows)
+    return tuple(tuple(sorted(row)) for row in rows)
+
+
+def _deal_households(pool: Pool, type_rows: Sequence[tuple[tuple[int, ...], int]], rows: list[list[str]]) -> None:
+    """Add the seats of household types to ``rows``: one seat per household and row.
+
+    Row by row, each type's seats go to its members with the fewest rows so far whose
+    household has no seat in the row yet (every household of a signature has a member of
+    each of its types, and a row seats at most as many of them as there are households, so
+    there are always enough). Then, while two members of a type differ by more than one row,
+    a row of the one with more moves to the other where that keeps one seat per household.
+    Deterministic: ties go by a fixed order (first members of every household, then second).
+    """
+    household_of = pool.household_of
+    classes = [t for t, g in enumerate(pool.types) if g.household]
+    rank: dict[str, int] = {}
+    for t in classes:
+        members = pool.types[t].members
+        position: Counter = Counter()
+        keyed = []
+        for p in members:  # the i-th member of its household in this type
+            keyed.append((position[household_of[p]], household_of[p], p))
+            position[household_of[p]] += 1
+        for order, (_, _, p) in enumerate(sorted(keyed)):
+            rank[p] = order
+    appearances: Counter = Counter()
+    seat_rows: dict[str, list[int]] = {}
+    index = 0
+    for counts, repeat in type_rows:
+        wanted = sorted((t for t in classes if counts[t]), key=lambda t: (-counts[t], t))
+        for _ in range(repeat):
+            used: set[int] = set()
+            for t in wanted:
+                free = sorted(pool.types[t].members, key=lambda p: (appearances[p], rank[p]))
+                taken = 0
+                for p in free:
+                    if taken == counts[t]:
+                        break
+                    if household_of[p] in used:
+                        continue
+                    taken += 1
+                    rows[index].append(p)
+                    used.add(household_of[p])
+                    appearances[p] += 1
+                    seat_rows.setdefault(p, []).append(index)
+            index += 1
+    row_households = [Counter(household_of[p] for p in row if p in household_of) for row in rows]
+    for t in classes:
+        members = pool.types[t].members
+        for _ in range(len(rows)):
+            high = max(members, key=lambda p: (appearances[p], -rank[p]))
+            low = min(members, key=lambda p: (appearances[p], rank[p]))
+            if appearances[high] - appearances[low] <= 1:
+                break
+            moved = False
+            for r in seat_rows.get(high, []):
+                if row_households[r][household_of[low]] == 0:
+                    rows[r].remove(high)
+                    rows[r].append(low)
+                    row_households[r][household_of[high]] -= 1
+                    row_households[r][household_of[low]] += 1
+                    seat_rows[high].remove(r)
+                    seat_rows.setdefault(low, []).append(r)
+                    appearances[high] -= 1
+                    appearances[low] += 1
+                    moved = True
+                    break
+            if not moved:
+                break
 
 
 @dataclass(frozen=True)
@@ -1015,9 +1185,16 @@ def server_random_number(table_size: int = DEFAULT_TABLE_SIZE) -> int:
     return secrets.randbelow(table_size) + 1
 
 
+def household_violations(panel: Collection[str], households: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:
+    """The households with more than one seat in ``panel`` (their members in it), for the household rule."""
+    chosen = set(panel)
+    return [tuple(p for p in members if p in chosen) for members in households
+            if sum(1 for p in members if p in chosen) > 1]
+
+
 def find_replacement(seated: Collection[str], waiting_list: Sequence[str],
                      applicants: Sequence[Applicant] | Mapping[str, Mapping[str, str]], quotas: Quotas,
-                     seats: int) -> str:
+                     seats: int, households: Mapping[str, Any] | Iterable[Iterable[str]] | None = None) -> str:
     """The first waiting applicant whose admission keeps every quota reachable.
 
     With one free seat, admitting w must give exactly ``seats`` people that
@@ -1030,6 +1207,8 @@ def find_replacement(seated: Collection[str], waiting_list: Sequence[str],
     :param applicants: the applicants, or pseudonym -> answers.
     :param quotas: feature -> option -> (min, max).
     :param seats: total seats k.
+    :param households: the household rule (as for :func:`build_pool`): nobody whose household
+        already holds a seat is offered one, nor does the completion count on two of a household.
     :return: the pseudonym to offer the seat to.
     :raises LotteryError: ``bad_input`` if no seat is free or someone is
         unknown; ``no_replacement`` naming the blocking quotas.
@@ -1048,6 +1227,14 @@ def find_replacement(seated: Collection[str], waiting_list: Sequence[str],
     seated_counts = Counter((f, answers[p].get(f)) for p in seated_set for f in quotas)
     candidates = [p for p in dict.fromkeys(waiting_list) if p not in seated_set]
     blocked_by: Counter[tuple[str, str, str]] = Counter()
+    groups = household_groups(households, set(answers))
+    household_of = {p: h for h, members in enumerate(groups) for p in members}
+    if groups:
+        taken = {household_of[p] for p in seated_set if p in household_of}
+        blocked = [p for p in candidates if household_of.get(p, -1) in taken]
+        if blocked:
+            blocked_by[("*", "*", "household")] += len(blocked)
+            candidates = [p for p in candidates if household_of.get(p, -1) not in taken]
     for index, candidate in enumerate(candidates):
         counts = seated_counts.copy()
         for feature in quotas:
@@ -1055,8 +1242,10 @@ def find_replacement(seated: Collection[str], waiting_list: Sequence[str],
         broken = [(f, v, "max") for f in quotas for v, (low, high) in quotas[f].items() if counts[(f, v)] > high]
         if free == 1:
             broken += [(f, v, "min") for f in quotas for v, (low, high) in quotas[f].items() if counts[(f, v)] < low]
-        elif not broken and not _can_complete(counts, candidates[:index] + candidates[index + 1:], answers, quotas,
-                                              free - 1):
+        elif not broken and not _can_complete(counts, [p for p in candidates[:index] + candidates[index + 1:]
+                                                       if candidate not in household_of
+                                                       or household_of.get(p) != household_of[candidate]],
+                                              answers, quotas, free - 1, groups):
             broken = [(f, v, "min") for f in quotas for v, (low, high) in quotas[f].items() if counts[(f, v)] < low]
             broken = broken or [("*", "*", "completion")]
         if not broken:
@@ -1073,17 +1262,20 @@ def find_replacement(seated: Collection[str], waiting_list: Sequence[str],
 
 
 def _can_complete(counts: Counter, pool: Sequence[str], answers: Mapping[str, Mapping[str, str]], quotas: Quotas,
-                  free: int) -> bool:
-    """Whether ``free`` more people from ``pool`` can join a group with these quota counts and meet all quotas."""
+                  free: int, households: Sequence[Sequence[str]] = ()) -> bool:
+    """Whether ``free`` more people from ``pool`` can join a group with these quota counts and meet all quotas
+    (at most one of each of ``households``)."""
     features = sorted(quotas)
-    sizes: Counter[tuple[str, ...]] = Counter(tuple(answers[p].get(f) for f in features) for p in pool)
-    keys = sorted(sizes)
-    if len(keys) == 0:
+    people = set(pool)
+    classes, household_rows = _classes({p: tuple(answers[p].get(f) for f in features) for p in pool},
+                                       household_groups(households, people))
+    if len(classes) == 0:
         return free == 0
     rows = []
     for f_index, feature in enumerate(features):
         for value, (low, high) in quotas[feature].items():
-            members = [t for t, key in enumerate(keys) if key[f_index] == value]
+            members = [t for t, group in enumerate(classes) if group.key[f_index] == value]
             rows.append((low - counts[(feature, value)], high - counts[(feature, value)], members))
-    polytope = _PanelPolytope([sizes[k] for k in keys], free, rows)
-    return polytope.best([0.0] * len(keys)) is not None
+    rows += [(0, count, list(members)) for count, members in household_rows]
+    polytope = _PanelPolytope([g.size for g in classes], free, rows)
+    return polytope.best([0.0] * len(classes)) is not None

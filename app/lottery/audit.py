@@ -20,6 +20,11 @@ The life of a draw
         "seats": k, "table_size": M,
         "table_sha256": SHA-256 of the canonical table}
 
+   With the household rule (at most one seat per household) also
+   ``"households_sha256"``: SHA-256 of the households of at least two
+   applicants as sorted lists of pseudonyms, sorted (the audit file holds
+   the list as ``"households"``; no household keys leave the server).
+
    The canonical applicant list is ``[{"pseudonym", "answers": {feature:
    value}}]`` sorted by pseudonym, answers restricted to the quota features;
    the canonical table is the list of rows, each a sorted list of pseudonyms.
@@ -66,6 +71,7 @@ from app.lottery.algorithm import (
     build_pool,
     draw,
     find_replacement,
+    household_violations,
     leximin_distribution,
     quota_violations,
     round_to_table,
@@ -151,13 +157,19 @@ def table_sha256(rows: Sequence[Sequence[str]]) -> str:
     return sha256_hex(canonical_json([sorted(row) for row in rows]))
 
 
+def households_sha256(households: Iterable[Iterable[str]]) -> str:
+    """SHA-256 of the canonical households (each a sorted list of pseudonyms, sorted)."""
+    return sha256_hex(canonical_json(sorted(sorted(group) for group in households)))
+
+
 def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
                        number_source: str, algorithm: str = ALGORITHM_NAME,
                        version: str = ALGORITHM_VERSION, number_rule: str | None = None,
                        public_value_source: str | None = None,
-                       server_value_sha256: str | None = None) -> dict[str, Any]:
+                       server_value_sha256: str | None = None,
+                       households: Iterable[Iterable[str]] | None = None) -> dict[str, Any]:
     """What the commitment hashes (see the module docstring); ``number_rule``,
-    ``public_value_source`` and ``server_value_sha256`` only when given."""
+    ``public_value_source``, ``server_value_sha256`` and ``households`` only when given."""
     payload = {
         "algorithm": algorithm,
         "algorithm_version": version,
@@ -174,13 +186,15 @@ def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_s
         payload["public_value_source"] = public_value_source
     if server_value_sha256 is not None:
         payload["server_value_sha256"] = server_value_sha256
+    if households is not None:
+        payload["households_sha256"] = households_sha256(households)
     return payload
 
 
 def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
                number_source: str, algorithm: str = ALGORITHM_NAME, version: str = ALGORITHM_VERSION,
                number_rule: str | None = None, public_value_source: str | None = None,
-               server_value_sha256: str | None = None) -> str:
+               server_value_sha256: str | None = None, households: Iterable[Iterable[str]] | None = None) -> str:
     """The commitment published before the draw: SHA-256 of :func:`commitment_payload`.
 
     :param applicants_hash: :func:`applicants_sha256` of the applicants.
@@ -196,11 +210,12 @@ def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int
     :param public_value_source: the public value the row also depends on (what it is, where
         and when it is published), for the :data:`COMBINED_RULES`.
     :param server_value_sha256: the hash of the server's value (:data:`SERVER_PUBLIC_RULE`).
+    :param households: with the household rule, the households of at least two applicants (pseudonyms).
     :return: 64 hex digits.
     """
     return sha256_hex(canonical_json(commitment_payload(applicants_hash, quotas, seats, table_size, table_hash,
                                                         number_source, algorithm, version, number_rule,
-                                                        public_value_source, server_value_sha256)))
+                                                        public_value_source, server_value_sha256, households)))
 
 
 def commitment_of_record(audit: Mapping[str, Any], applicants_hash: str, table_hash: str) -> str:
@@ -208,7 +223,8 @@ def commitment_of_record(audit: Mapping[str, Any], applicants_hash: str, table_h
     algorithm = audit["algorithm"]
     return commitment(applicants_hash, quotas_from_canonical(audit["quotas"]), audit["seats"], audit["table_size"],
                       table_hash, audit["number_source"], str(algorithm.get("name")), str(algorithm.get("version")),
-                      audit.get("number_rule"), audit.get("public_value_source"), audit.get("server_value_sha256"))
+                      audit.get("number_rule"), audit.get("public_value_source"), audit.get("server_value_sha256"),
+                      audit.get("households"))
 
 
 @dataclass(frozen=True)
@@ -238,6 +254,8 @@ class PreparedLottery:
     public_value_source: str | None = None
     #: :data:`SERVER_PUBLIC_RULE`: the server's value, kept secret until the draw (its hash is committed).
     server_value: str | None = None
+    #: with the household rule: the households of at least two applicants; None without the rule
+    households: tuple[tuple[str, ...], ...] | None = None
 
     @property
     def pool(self) -> Pool:
@@ -334,7 +352,8 @@ MAX_PUBLIC_VALUE = 200
 
 def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
                     table_size: int | None = None, number_source: str = "server: secrets.randbelow",
-                    progress=None, public_value_source: str | None = None) -> PreparedLottery:
+                    progress=None, public_value_source: str | None = None,
+                    households: Mapping[str, Any] | Iterable[Iterable[str]] | None = None) -> PreparedLottery:
     """Compute probabilities, table and commitment for a lottery.
 
     :param table_size: M; None: chosen to fit the pool
@@ -344,13 +363,15 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
     :param progress: optional callback (:data:`app.lottery.algorithm.Progress`); no effect on the result.
     :param public_value_source: names a public value unknown now (what, where, when published) that
         the row also depends on: the rule is then :data:`DICE_PUBLIC_RULE` (or :data:`SERVER_PUBLIC_RULE`).
+    :param households: the household rule (:func:`~app.lottery.algorithm.build_pool`); None: no rule.
     :raises LotteryError: any code of
         :func:`~app.lottery.algorithm.leximin_distribution`.
     """
     from app.lottery.table import choose_table_size
 
-    distribution = leximin_distribution(applicants, quotas, seats, progress=progress)
+    distribution = leximin_distribution(applicants, quotas, seats, progress=progress, households=households)
     pool = distribution.pool
+    groups = None if households is None else pool.households
     if progress is not None:
         progress("rounding", 0.0, distribution.min_probability)
     if table_size is None:
@@ -369,11 +390,12 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
     server_value = secrets.token_hex(32) if rule == SERVER_PUBLIC_RULE else None
     server_hash = sha256_hex(server_value.encode("ascii")) if server_value else None
     commit = commitment(applicants_hash, pool.quotas, seats, table_size, table_hash, number_source,
-                        number_rule=rule, public_value_source=public_value_source, server_value_sha256=server_hash)
+                        number_rule=rule, public_value_source=public_value_source, server_value_sha256=server_hash,
+                        households=groups)
     slack = max(0, int(round(table.bound * table_size)) - 1)
     return PreparedLottery(tuple(applicants), distribution, table, rounding_report(distribution.probabilities, table),
                            number_source, applicants_hash, table_hash, commit, rule, slack, public_value_source,
-                           server_value)
+                           server_value, groups)
 
 
 def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
@@ -386,6 +408,8 @@ def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
     named = {"public_value_source": prepared.public_value_source} if prepared.public_value_source else {}
     if prepared.server_value:
         named["server_value_sha256"] = sha256_hex(prepared.server_value.encode("ascii"))
+    if prepared.households is not None:
+        named["households"] = [list(group) for group in prepared.households]
     return {
         **named,
         "format": AUDIT_FORMAT,
@@ -539,6 +563,9 @@ def _format_problems(audit: Mapping[str, Any]) -> list[str]:
                 "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed",
                 "server_value_sha256")):
             raise TypeError
+        if not all(isinstance(group, list) and all(isinstance(p, str) for p in group)
+                   for group in audit.get("households", [])):
+            raise TypeError
     except (KeyError, TypeError, AttributeError, ValueError):
         problems.append("applicants, quotas, table, probabilities, rounding or number rule malformed")
     return problems
@@ -563,6 +590,7 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     ``published_commitment`` (with ``expected_commitment``) the record's
                       commitment is the value published earlier
     ``table_panels``  M rows, each of k distinct applicants meeting every quota
+                      (and, with ``households``, at most one of each household)
     ``recorded_probabilities``  equal within each type, in [0, 1], summing to k
     ``equal_treatment``  members of one type are in row counts differing by at most one
     ``rounding``      every applicant's rows against the leximin probability, by
@@ -616,10 +644,11 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     table = [tuple(row) for row in audit["table"]]
     algorithm = audit["algorithm"]
     version = str(algorithm.get("version"))
+    households = audit.get("households")
 
     pool: Pool | None = None
     try:
-        pool = build_pool(applicants, quotas, seats)
+        pool = build_pool(applicants, quotas, seats, households)
         checks.append(Check("applicants", True, f"{len(applicants)} applicants, {len(pool.types)} types"))
     except LotteryError as exc:
         checks.append(Check("applicants", False, str(exc)))
@@ -641,17 +670,19 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
 
     bad_rows = []
     for index, row in enumerate(table, start=1):
-        if any(p not in answers for p in row) or quota_violations(row, answers, quotas, seats):
+        if (any(p not in answers for p in row) or quota_violations(row, answers, quotas, seats)
+                or household_violations(row, households or [])):
             bad_rows.append(index)
     checks.append(Check("table_panels", len(table) == table_size and not bad_rows,
-                        f"{len(table)} rows (expected {table_size}); rows breaking a quota or with unknown or "
-                        f"repeated people: {bad_rows[:10] or 'none'}"))
+                        f"{len(table)} rows (expected {table_size}); rows breaking a quota"
+                        + (" or the household rule" if households is not None else "")
+                        + f" or with unknown or repeated people: {bad_rows[:10] or 'none'}"))
 
     if pool is not None:
         checks.extend(_check_table(audit, pool, table, version))
 
     if drawn:
-        checks.extend(_check_draw(audit, table, answers, quotas, seats))
+        checks.extend(_check_draw(audit, table, answers, quotas, seats, households))
     else:
         checks.append(Check("draw", True, "not drawn yet: the number, the selection and the waiting list are "
                                           "checked once they are recorded"))
@@ -662,7 +693,7 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
 
 
 def _check_draw(audit: Mapping[str, Any], table: list[tuple[str, ...]], answers: Mapping[str, Mapping[str, str]],
-                quotas: Quotas, seats: int) -> list[Check]:
+                quotas: Quotas, seats: int, households: Sequence[Sequence[str]] | None = None) -> list[Check]:
     number = audit["number"]
     number_ok = 1 <= number <= len(table)
     detail = f"number {number} of 1..{len(table)}"
@@ -696,7 +727,8 @@ def _check_draw(audit: Mapping[str, Any], table: list[tuple[str, ...]], answers:
                         f"{len(expected_waiting)} applicants in SHA-256 order" if waiting_ok
                         else f"differs from position {first_difference + 1} on"))
     checks.append(_check_replacements(audit.get("replacements", []), expected_selected, expected_waiting,
-                                      answers, quotas, seats, require_evidence="number_rule" in audit))
+                                      answers, quotas, seats, require_evidence="number_rule" in audit,
+                                      households=households))
     return checks
 
 
@@ -747,7 +779,7 @@ def _evidence_problem(step: int, replacement: Mapping[str, Any], people: Iterabl
 
 def _check_replacements(replacements: Any, selected: list[str], waiting: list[str],
                         answers: Mapping[str, Mapping[str, str]], quotas: Quotas, seats: int,
-                        require_evidence: bool = False) -> Check:
+                        require_evidence: bool = False, households: Sequence[Sequence[str]] | None = None) -> Check:
     """Replay the recorded replacements against the waiting list (and, for 2.1 records, their evidence)."""
     if not replacements:
         return Check("replacements", True, "none recorded")
@@ -768,7 +800,7 @@ def _check_replacements(replacements: Any, selected: list[str], waiting: list[st
                     return Check("replacements", False, problem)
             seated -= declined
             remaining = [p for p in remaining if p not in declined and p not in skipped]
-            expected = find_replacement(seated, remaining, answers, quotas, seats)
+            expected = find_replacement(seated, remaining, answers, quotas, seats, households)
             if replacement["admitted"] != expected:
                 return Check("replacements", False,
                              f"step {step}: admitted {replacement['admitted']}, expected {expected}")

@@ -28,8 +28,13 @@ def _names(entry: Mapping[str, Any]) -> tuple[str, str | None]:
 
 def conflict_text(conflict: Mapping[str, Any]) -> str:
     """One conflict (an entry of ``details["conflicts"]``) as a sentence."""
-    criterion, option = _names(conflict)
     kind = conflict.get("kind")
+    if kind == "households":
+        return ngettext("At most one seat per household: with %(num)d household of several applicants the quotas "
+                        "can only be met if some household gets two seats.",
+                        "At most one seat per household: with %(num)d households of several applicants the quotas "
+                        "can only be met if some household gets two seats.", conflict["households"])
+    criterion, option = _names(conflict)
     if kind == "short":
         return ngettext("Criterion “%(criterion)s”, option “%(option)s”: the minimum is %(min)d, but there is "
                         "only %(num)d applicant.",
@@ -108,6 +113,10 @@ def blocking_text(block: Mapping[str, Any]) -> str:
     """One quota that keeps the waiting list from a free seat (``details["blocking"]``)."""
     if block["bound"] == "completion":
         return gettext("the remaining free seats could not be filled")
+    if block["bound"] == "household":
+        return ngettext("at most one seat per household (%(num)d applicant waiting lives with someone seated)",
+                        "at most one seat per household (%(num)d applicants waiting live with someone seated)",
+                        block["candidates_blocked"])
     criterion, option = _names(block)
     if block["bound"] == "max":
         return ngettext("criterion “%(criterion)s”, option “%(option)s”: at most %(num)d seat",
@@ -139,8 +148,10 @@ def apply_labels(error: Any, labels: Labels) -> Any:
     """Give an ``infeasible`` or ``no_replacement`` error's conflicts, changes and blocking quotas
     the event's labels (in place)."""
     entries = [*error.details.get("conflicts", []), *error.details.get("relaxation", []),
-               *(b for b in error.details.get("blocking", []) if b.get("bound") != "completion")]
+               *(b for b in error.details.get("blocking", []) if b.get("bound") not in ("completion", "household"))]
     for entry in entries:
+        if entry.get("feature") is None:  # the household rule: no criterion to name
+            continue
         label, options = labels.get(entry["feature"], (entry["feature"], {}))
         entry["criterion"] = label
         if entry.get("value") is not None:

@@ -158,7 +158,7 @@ def leximin_distribution_fast(pool, progress: algorithm.Progress | None = None):
     :return: the :class:`~app.lottery.algorithm.Distribution`.
     """
     sizes = [g.size for g in pool.types]
-    rows = [(low, high, members) for _, _, low, high, members in pool.quota_rows()]
+    rows = pool.panel_rows()
     targets = relaxed.relaxed_leximin(sizes, pool.seats, rows, progress)
     minimum = float(np.min(targets))
     if progress is not None:

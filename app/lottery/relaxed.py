@@ -169,7 +169,7 @@ class _Pricer:
         self.sizes = [g.size for g in pool.types]
         self.count = len(self.sizes)
         self.indices = np.arange(self.count, dtype=np.int32)
-        rows = [(low, high, members) for _, _, low, high, members in pool.quota_rows()]
+        rows = pool.panel_rows()
         self.mip = algorithm._PanelPolytope(self.sizes, pool.seats, rows)
         self.lp = algorithm._new_highs()
         self.lp.changeObjectiveSense(highspy.ObjSense.kMaximize)
@@ -420,7 +420,7 @@ def systematic_panels(pool, targets: np.ndarray, orders: int = 4) -> list[tuple[
     sizes = np.asarray([g.size for g in pool.types], dtype=np.float64)
     expected = targets * sizes
     keys = [g.key for g in pool.types]
-    quota_rows = [(low, high, np.asarray(members, dtype=np.int64)) for _, _, low, high, members in pool.quota_rows()]
+    quota_rows = [(low, high, np.asarray(members, dtype=np.int64)) for low, high, members in pool.panel_rows()]
     found: dict[tuple[int, ...], None] = {}
     for first in range(min(orders, len(pool.features))):
         order = np.asarray(sorted(range(len(keys)), key=lambda t: (keys[t][first:] + keys[t][:first], t)))
@@ -446,7 +446,7 @@ def leximin_distribution_v2(pool, progress: algorithm.Progress | None = None):
     :return: the :class:`~app.lottery.algorithm.Distribution`.
     """
     sizes = [g.size for g in pool.types]
-    rows = [(low, high, members) for _, _, low, high, members in pool.quota_rows()]
+    rows = pool.panel_rows()
     targets = relaxed_leximin(sizes, pool.seats, rows, progress)
     minimum = float(np.min(targets))
     if progress is not None:

@@ -94,7 +94,7 @@ class _Splitter:
 
     def __init__(self, pool: Pool) -> None:
         self.sizes = [g.size for g in pool.types]
-        self.rows = [(low, high, members) for _, _, low, high, members in pool.quota_rows()]
+        self.rows = pool.panel_rows()
         self.count = len(self.sizes)
         self.highs = _new_highs()
         self.highs.setOptionValue("mip_rel_gap", 1e-6)

@@ -41,16 +41,19 @@ def random_instance(seed: int) -> tuple[list[Applicant], dict, int]:
     return applicants, quotas, k
 
 
-def brute_force_leximin(applicants: list[Applicant], quotas: dict, seats: int) -> dict[str, float]:
+def brute_force_leximin(applicants: list[Applicant], quotas: dict, seats: int,
+                        households: list[list[str]] | None = None) -> dict[str, float]:
     """Leximin over all feasible panels of people, computed independently.
 
-    Enumerates every quota-satisfying set of people, then runs the textbook
+    Enumerates every quota-satisfying set of people (with ``households``: at most
+    one of each group), then runs the textbook
     leximin LP sequence: maximise the minimum over unfixed people, and fix a
     person once an LP shows they cannot exceed that minimum.
     """
     ids = [a.pseudonym for a in applicants]
     answers = {a.pseudonym: a.answers for a in applicants}
-    panels = [set(c) for c in itertools.combinations(ids, seats) if not quota_violations(c, answers, quotas)]
+    panels = [set(c) for c in itertools.combinations(ids, seats) if not quota_violations(c, answers, quotas)
+              and all(len(set(c) & set(group)) <= 1 for group in households or [])]
     incidence = np.array([[1.0 if p in panel else 0.0 for panel in panels] for p in ids])
     n, count = incidence.shape
     fixed: dict[int, float] = {}
