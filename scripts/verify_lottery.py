@@ -12,7 +12,8 @@ recorded probabilities are the leximin optimum (that needs an LP solver; run
 
 * the hashes of the applicant list and the table, and the commitment recomputed from them
   (and, with ``--commitment``, that it is the value published before the draw);
-* every row of the table: k distinct known applicants meeting every quota;
+* every row of the table: k distinct known applicants meeting every quota (with the household
+  rule, ``households`` in the file: at most one of each household);
 * the recorded probabilities: equal for equal answers, within 0..1, adding up to the seats;
 * equal treatment in the table: people with equal answers are in row counts differing by <= 1;
 * the rounding bound, computed from the table itself (the recorded bound is never trusted):
@@ -99,14 +100,30 @@ def format_problems(audit) -> list:
             "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed",
             "server_value_sha256")):
         problems.append("number rule, dice, public value or seed malformed")
+    households = audit.get("households", [])
+    if not problems and not (isinstance(households, list) and all(
+            isinstance(group, list) and all(isinstance(p, str) for p in group) for group in households)):
+        problems.append("households malformed")
     return problems
 
 
-def type_groups(applicants, features):
+def type_groups(applicants, features, households=()):
+    """People of equal answers (and, with the household rule, households of equal answers) are alike."""
+    key = {a["pseudonym"]: tuple(a["answers"].get(f) for f in features) for a in applicants}
+    signature = {}
+    for group in households:
+        kinds = tuple(sorted(key[p] for p in group if p in key))
+        for p in group:
+            signature[p] = kinds
     groups = {}
     for a in applicants:
-        groups.setdefault(tuple(a["answers"].get(f) for f in features), []).append(a["pseudonym"])
+        groups.setdefault((key[a["pseudonym"]], signature.get(a["pseudonym"], ())), []).append(a["pseudonym"])
     return [sorted(members) for _, members in sorted(groups.items())]
+
+
+def two_of_a_household(row, households) -> bool:
+    chosen = set(row)
+    return any(len(chosen & set(group)) > 1 for group in households)
 
 
 def check_table(report, audit, answers, groups, table, version) -> None:
@@ -189,16 +206,24 @@ def waiting_order(pseudonyms, commitment, number):
         hashlib.sha256(f"{commitment}:{number}:{p}".encode("utf-8")).hexdigest(), p))
 
 
-def can_complete(counts, pool, answers, quotas, free) -> bool:
-    """Whether ``free`` more people of ``pool`` can join and meet every quota (a small search over types)."""
+def can_complete(counts, pool, answers, quotas, free, households=()) -> bool:
+    """Whether ``free`` more people of ``pool`` can join and meet every quota, at most one of each of
+    ``households`` (a small search: over the answers of people on their own, then over the households)."""
     features = sorted(quotas)
-    sizes = Counter(tuple(answers[p].get(f) for f in features) for p in pool)
-    keys = sorted(sizes)
+    in_household = {p: i for i, group in enumerate(households) for p in group}
+    alone = [p for p in pool if p not in in_household]
+    sizes = Counter(tuple(answers[p].get(f) for f in features) for p in alone)
+    units = [(k, sizes[k]) for k in sorted(sizes)]
+    shared = {}
+    for p in pool:
+        if p in in_household:
+            shared.setdefault(in_household[p], set()).add(tuple(answers[p].get(f) for f in features))
+    units += [(sorted(kinds), None) for _, kinds in sorted(shared.items())]  # one of them, or none
 
     def ok(state, final):
         for f_index, feature in enumerate(features):
             for value, (low, high) in quotas[feature].items():
-                count = counts[(feature, value)] + sum(n for k, n in zip(keys, state) if k[f_index] == value)
+                count = counts[(feature, value)] + sum(n for k, n in state if k[f_index] == value)
                 if count > high or (final and count < low):
                     return False
         return True
@@ -208,22 +233,28 @@ def can_complete(counts, pool, answers, quotas, free) -> bool:
             return False
         if left == 0:
             return ok(state, True)
-        if index == len(keys):
+        if index == len(units):
             return False
-        for take in range(min(left, sizes[keys[index]]), -1, -1):
-            if search(index + 1, state + [take], left - take):
+        kinds, size = units[index]
+        if size is not None:
+            choices = [[(kinds, take)] for take in range(min(left, size), 0, -1)]
+        else:
+            choices = [[(kind, 1)] for kind in kinds]
+        for choice in choices + [[]]:
+            if search(index + 1, state + choice, left - sum(n for _, n in choice)):
                 return True
         return False
 
     return search(0, [], free)
 
 
-def first_fitting(seated, waiting, answers, quotas, seats):
+def first_fitting(seated, waiting, answers, quotas, seats, households=()):
     free = seats - len(seated)
     if free < 1:
         return None
     base = Counter((f, answers[p].get(f)) for p in seated for f in quotas)
-    candidates = [p for p in dict.fromkeys(waiting) if p not in seated]
+    taken = [set(group) for group in households if set(group) & set(seated)]
+    candidates = [p for p in dict.fromkeys(waiting) if p not in seated and not any(p in group for group in taken)]
     for index, candidate in enumerate(candidates):
         counts = base.copy()
         for feature in quotas:
@@ -233,8 +264,11 @@ def first_fitting(seated, waiting, answers, quotas, seats):
         if free == 1:
             if all(counts[(f, v)] >= low for f in quotas for v, (low, _) in quotas[f].items()):
                 return candidate
-        elif can_complete(counts, candidates[:index] + candidates[index + 1:], answers, quotas, free - 1):
-            return candidate
+        else:
+            own = next((set(group) for group in households if candidate in group), {candidate})
+            rest = [p for p in candidates[:index] + candidates[index + 1:] if p not in own]
+            if can_complete(counts, rest, answers, quotas, free - 1, households):
+                return candidate
     return None
 
 
@@ -270,7 +304,8 @@ def check_replacements(report, audit, selected, waiting, answers, quotas) -> Non
                     return
             seated -= declined
             remaining = [p for p in remaining if p not in declined and p not in skipped]
-            expected = first_fitting(seated, remaining, answers, quotas, audit["seats"])
+            expected = first_fitting(seated, remaining, answers, quotas, audit["seats"],
+                                     audit.get("households") or [])
             if expected is None or r["admitted"] != expected:
                 report.add("replacements", False, f"step {step}: admitted {r['admitted']}, expected {expected}")
                 return
@@ -302,8 +337,10 @@ def verify(audit, expected_commitment=None) -> Report:
     answers = {a["pseudonym"]: a["answers"] for a in applicants}
     unique = len(answers) == len(applicants)
     answered = all(a["answers"].get(f) in quotas[f] for a in applicants for f in features)
+    in_households = [p for group in audit.get("households") or [] for p in set(group)]
+    answered = answered and len(in_households) == len(set(in_households))  # nobody in two households
     report.add("applicants", unique and answered, "unique, every answer an option" if unique and answered
-               else "a pseudonym twice or an answer that is not an option")
+               else "a pseudonym twice, an answer that is not an option or someone in two households")
     applicants_hash = sha256(sorted(applicants, key=lambda a: a["pseudonym"]))
     report.add("applicants_sha256", applicants_hash == audit["applicants_sha256"], applicants_hash)
     table_hash = sha256([sorted(row) for row in table])
@@ -319,15 +356,20 @@ def verify(audit, expected_commitment=None) -> Report:
     for name in ("public_value_source", "server_value_sha256"):
         if audit.get(name) is not None:
             payload[name] = audit[name]
+    households = audit.get("households")
+    if households is not None:
+        payload["households_sha256"] = sha256(sorted(sorted(group) for group in households))
     recomputed = sha256(payload)
     report.add("commitment", recomputed == audit["commitment"], recomputed)
     if expected_commitment is not None:
         expected = expected_commitment.strip().lower()
         report.add("published_commitment", expected == recomputed == audit["commitment"], expected)
-    bad = [i for i, row in enumerate(table, start=1) if breaks_quotas(row, answers, quotas, audit["seats"])]
+    bad = [i for i, row in enumerate(table, start=1) if breaks_quotas(row, answers, quotas, audit["seats"])
+           or two_of_a_household(row, households or [])]
     report.add("table_panels", len(table) == audit["table_size"] and not bad, f"bad rows: {bad[:10]}")
     if unique and answered:
-        check_table(report, audit, answers, type_groups(applicants, features), table, str(algorithm.get("version")))
+        check_table(report, audit, answers, type_groups(applicants, features, households or []), table,
+                    str(algorithm.get("version")))
     if "number" not in audit:
         report.add("draw", True, "not drawn yet")
         return report

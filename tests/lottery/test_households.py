@@ -12,6 +12,9 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
@@ -208,5 +211,36 @@ def test_changing_the_recorded_households_breaks_the_commitment_and_the_recomput
 def test_a_table_row_with_two_of_a_household_fails_verification():
     _, audit = household_audit()
     tampered = json.loads(json.dumps(audit))
-    tampered["households"].append([tampered["table"][0][0], tampered["table"][0][1]])
+    alone = {p for row in audit["table"] for p in row} - {p for group in audit["households"] for p in group}
+    tampered["households"].append(next([p for p in row if p in alone][:2] for row in audit["table"]
+                                       if len(alone & set(row)) >= 2))
     assert "table_panels" in {c.name for c in verify_audit(tampered, recompute=False) if not c.ok}
+
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_lottery.py"
+
+
+def single_file_verdict(audit, tmp_path) -> tuple[int, set[str]]:
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps(audit), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-I", str(SCRIPT), str(path)], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=60)
+    return result.returncode, {line.split()[1].rstrip(":") for line in result.stdout.splitlines()
+                               if line.startswith("FAIL")}
+
+
+def test_the_single_file_verifier_checks_the_households_as_flask_lottery_verify_does(tmp_path):
+    _, audit = household_audit()
+    assert single_file_verdict(audit, tmp_path) == (0, set())
+    dropped = json.loads(json.dumps(audit))
+    dropped["households"] = dropped["households"][1:]
+    code, failed = single_file_verdict(dropped, tmp_path)
+    assert code == 1 and failed == {c.name for c in verify_audit(dropped, recompute=False) if not c.ok}
+    assert "commitment" in failed
+    doubled = json.loads(json.dumps(audit))
+    alone = {p for row in audit["table"] for p in row} - {p for group in audit["households"] for p in group}
+    pair = next([p for p in row if p in alone][:2] for row in audit["table"] if len(alone & set(row)) >= 2)
+    doubled["households"].append(pair)  # two people on one row made one household afterwards
+    code, failed = single_file_verdict(doubled, tmp_path)
+    assert "table_panels" in failed
+    assert failed == {c.name for c in verify_audit(doubled, recompute=False) if not c.ok}
