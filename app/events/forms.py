@@ -94,6 +94,7 @@ class EventForm(FlaskForm):
                                   default=90)
     purge_unselected_early = BooleanField(
         _l("Delete the data of applicants without a seat as soon as the waiting list has expired"))
+    lottery_one_per_household = BooleanField(_l("Lottery: at most one seat per household"))
 
     def validate_ends_at(self, field):
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:

@@ -85,6 +85,9 @@ class Event(db.Model):
     #: Delete the personal data of applicants who never got a seat as soon as the waiting
     #: list has expired (the event has started), instead of after the retention period.
     purge_unselected_early: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Lottery setting: at most one seat per household (applications with the same
+    #: ``Application.household_key``); the lottery keeps it exactly (app/lottery/algorithm.py).
+    lottery_one_per_household: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     status: Mapped[str] = mapped_column(String(20), default=EventStatus.DRAFT.value, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -211,6 +214,11 @@ class Application(db.Model):
     notify_measures: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: When the last reminder mail went out (someone applied again with this email).
     reminded_at: Mapped[datetime | None]
+    #: Who lives together: applications with the same key are one household for the lottery's
+    #: "at most one seat per household" (set by the register invitations, app/invitations: the
+    #: household's pseudonym). None: their own household. Never leaves the server (the audit
+    #: records only the groups of pseudonyms).
+    household_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
     event: Mapped[Event] = relationship()
     answers: Mapped[list[ApplicationAnswer]] = relationship(

@@ -123,6 +123,7 @@ class EventData:
     consent_text: str = ""
     retention_days: int = 90
     purge_unselected_early: bool = False
+    lottery_one_per_household: bool = False
 
     @classmethod
     def from_event(cls, event: Event) -> EventData:
@@ -206,6 +207,7 @@ def _apply_event_data(event: Event, data: EventData) -> None:
     event.consent_text = clean_text(data.consent_text, multiline=True)
     event.retention_days = data.retention_days
     event.purge_unselected_early = bool(data.purge_unselected_early)
+    event.lottery_one_per_household = bool(data.lottery_one_per_household)
 
 
 # ------------------------------------------------------------------ status

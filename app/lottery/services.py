@@ -40,7 +40,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import sqlalchemy as sa
 from flask import current_app
@@ -138,6 +138,15 @@ def _answers_of(application: Application) -> dict[str, str]:
     return {a.criterion.key: a.option.value for a in application.answers}
 
 
+def event_households(event: Event, pseudonyms: Mapping[int, str], applications: Sequence[Application]
+                     ) -> dict[str, str | None] | None:
+    """The household rule of an event for the lottery: pseudonym -> household key, or None
+    if the event does not keep at most one seat per household."""
+    if not event.lottery_one_per_household:
+        return None
+    return {pseudonyms[app.id]: app.household_key for app in applications}
+
+
 def pool_applications(event: Event) -> list[Application]:
     """The applications that take part: confirmed by mail or entered by staff (status ``applied``)."""
     return list(db.session.execute(
@@ -222,8 +231,10 @@ def preview(event: Event, progress: Progress | None = None) -> Preview:
                   for c in event.criteria for o in c.options]
     result = Preview(len(applications), event.seats, quota_rows)
     applicants = [Applicant(f"#{app.id}", _answers_of(app)) for app in applications]
+    households = event_households(event, {app.id: f"#{app.id}" for app in applications}, applications)
     try:
-        distribution = leximin_distribution(applicants, event_quotas(event), event.seats, progress=progress)
+        distribution = leximin_distribution(applicants, event_quotas(event), event.seats, progress=progress,
+                                            households=households)
     except LotteryError as exc:
         result.error = apply_labels(exc, labels)
         return result
@@ -426,7 +437,8 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
     try:
         prepared = prepare_lottery(applicants, event_quotas(event), event.seats,
                                    int(table_size or current_app.config["LOTTERY_TABLE_SIZE"] or 0) or None, source,
-                                   progress=progress, public_value_source=named)
+                                   progress=progress, public_value_source=named,
+                                   households=event_households(event, pseudonyms, applications))
     except LotteryError as exc:
         raise apply_labels(exc, _labels(event)) from None
     size = prepared.table.size
@@ -669,7 +681,7 @@ def fill_vacancies(draw: LotteryDraw, now: datetime | None = None, user=None,
             break
         try:
             chosen = find_replacement([e.pseudonym for e in seated], [e.pseudonym for e in candidates], answers,
-                                      record_quotas(record), draw.seats)
+                                      record_quotas(record), draw.seats, record.get("households"))
         except LotteryError as exc:
             if exc.code != "no_replacement":
                 raise
@@ -1302,7 +1314,7 @@ def vacancies(draw: LotteryDraw) -> FillResult:
     try:
         find_replacement([e.pseudonym for e in seated], [e.pseudonym for e in candidates],
                          {a["pseudonym"]: a["answers"] for a in record["applicants"]}, record_quotas(record),
-                         draw.seats)
+                         draw.seats, record.get("households"))
     except LotteryError as exc:
         if exc.code != "no_replacement":
             raise
