@@ -255,6 +255,10 @@ class Config:
     #: Groups of applicants with the same answers smaller than this are pointed out on the public
     #: lottery page, which explains why their answers are published all the same (to check the quotas).
     LOTTERY_SMALL_GROUP = 5
+    #: Seconds the leximin computation of a preview or commitment may take; then it stops with the
+    #: best distribution over the panels found so far, marked as such on the lottery page and in
+    #: the audit (issue 21). 0: no limit.
+    LOTTERY_TIME_LIMIT = 600
     #: Wrong ticket codes per client (only failures count): guessing codes is slow.
     VOTING_CODE_RATE_LIMIT = "20 per minute;100 per hour"
     #: Largest measures CSV file accepted (bytes).

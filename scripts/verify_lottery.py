@@ -359,6 +359,8 @@ def verify(audit, expected_commitment=None) -> Report:
     households = audit.get("households")
     if households is not None:
         payload["households_sha256"] = sha256(sorted(sorted(group) for group in households))
+    if isinstance(audit.get("time_limited"), dict):  # the time limit ended the computation
+        payload["time_limited"] = audit["time_limited"].get("seconds")
     recomputed = sha256(payload)
     report.add("commitment", recomputed == audit["commitment"], recomputed)
     if expected_commitment is not None:

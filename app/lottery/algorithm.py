@@ -90,6 +90,41 @@ def _no_progress(stage: str, fraction: float, minimum: float | None) -> None:
     return None
 
 
+class TimeUp(Exception):
+    """The time limit of a leximin computation ran out; carries the panels found so far."""
+
+    def __init__(self, panels: Sequence[tuple[int, ...]] = ()) -> None:
+        super().__init__("time limit")
+        self.panels = list(panels)
+
+
+class Budget:
+    """The time limit of one leximin computation (``LOTTERY_TIME_LIMIT``): the loops of every
+    version call :meth:`check` with the panels they hold, which raises :class:`TimeUp` once the
+    limit has passed. ``bound`` is the best upper bound on the minimum known so far (the relaxed
+    leximin's first level)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self.seconds = seconds
+        self.deadline = None if not seconds else self._clock() + float(seconds)
+        self.bound: float | None = None
+
+    def check(self, panels: Iterable[tuple[int, ...]] = ()) -> None:
+        if self.deadline is not None and self._clock() > self.deadline:
+            raise TimeUp(list(panels))
+
+
+#: The budget of the computation running now (set by :func:`leximin_distribution`; none: no limit).
+_budget = Budget(None)
+
+
+def budget() -> Budget:
+    return _budget
+
+
 def solve_fairness_lp(highs) -> "highspy.HighsSolution":
     """Run a fairness LP to optimality and return its solution.
 
@@ -603,6 +638,9 @@ class Distribution:
     panels: tuple[tuple[int, ...], ...]
     weights: tuple[float, ...]
     type_probabilities: tuple[float, ...]
+    #: None if exact; else the time limit ran out: ``{"seconds", "minimum", "upper_bound"}`` (the best
+    #: distribution over the panels found by then, and what the optimum's minimum cannot exceed)
+    limited: Mapping[str, Any] | None = None
 
     @property
     def probabilities(self) -> dict[str, float]:
@@ -675,7 +713,8 @@ class _MasterLP:
 def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas | None = None,
                          seats: int | None = None, version: str = ALGORITHM_VERSION,
                          progress: Progress | None = None,
-                         households: Mapping[str, Any] | Iterable[Iterable[str]] | None = None) -> Distribution:
+                         households: Mapping[str, Any] | Iterable[Iterable[str]] | None = None,
+                         time_limit: float | None = None) -> Distribution:
     """Compute the leximin-fair distribution over quota-satisfying panels.
 
     Without quotas every applicant gets exactly ``seats / n``. Applicants
@@ -696,6 +735,10 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
     :param progress: optional :data:`Progress` callback (stages ``fairness`` and ``panels``).
     :param households: the household rule (see :func:`build_pool`); with a built pool, its own.
         Every version keeps it as a constraint of the panels, so the probabilities are exact.
+    :param time_limit: seconds (``LOTTERY_TIME_LIMIT``); once they have passed the computation stops
+        and returns the leximin distribution over the panels found so far, marked in
+        :attr:`Distribution.limited` (not the optimum; never a timeout). None or 0: no limit, and
+        the result is deterministic.
     :return: the :class:`Distribution`.
     :raises LotteryError: any code of :func:`build_pool`, ``infeasible``,
         ``solver``, or ``bad_input`` for an unknown version.
@@ -710,15 +753,47 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
     first = check_feasible(pool)
     if len(pool.types) == 1:
         return Distribution(pool, (first,), (1.0,), (pool.seats / pool.size,))
-    if version == "1.0":
-        return _leximin_column_generation(pool, [first], progress)
-    if version not in ("2.0", "2.1"):
-        from app.lottery.fast import leximin_distribution_fast
+    global _budget
+    outer, _budget = _budget, Budget(time_limit)
+    try:
+        if version == "1.0":
+            return _leximin_column_generation(pool, [first], progress)
+        if version not in ("2.0", "2.1"):
+            from app.lottery.fast import leximin_distribution_fast
 
-        return leximin_distribution_fast(pool, progress)
-    from app.lottery.relaxed import leximin_distribution_v2
+            return leximin_distribution_fast(pool, progress)
+        from app.lottery.relaxed import leximin_distribution_v2
 
-    return leximin_distribution_v2(pool, progress)
+        return leximin_distribution_v2(pool, progress)
+    except TimeUp as up:
+        found = leximin_over_panels(pool, [first] + up.panels)
+        limited = {"seconds": time_limit, "minimum": found.min_probability, "upper_bound": _budget.bound}
+        return Distribution(pool, found.panels, found.weights, found.type_probabilities, limited)
+    finally:
+        _budget = outer
+
+
+def leximin_over_panels(pool: Pool, panels: Sequence[tuple[int, ...]]) -> Distribution:
+    """The leximin distribution over the given panels only (no new ones): what a time limit keeps."""
+    master = _MasterLP([g.size for g in pool.types])
+    for panel in panels:
+        master.add_panel(tuple(panel))
+    unfixed = set(range(len(pool.types)))
+    weights = np.ones(len(master.panels))
+    level, prices, _, weights = master.solve()  # the maximin over these panels
+    while True:
+        to_fix = [t for t in unfixed if prices[t] > _DUAL_FIX_THRESHOLD] or [max(unfixed, key=lambda t: (prices[t], -t))]
+        for t in to_fix:
+            master.highs.changeCoeff(1 + t, 0, 0.0)
+            master.highs.changeRowBounds(1 + t, max(0.0, level - 1e-7), math.inf)
+            unfixed.discard(t)
+        if not unfixed:
+            break
+        try:
+            level, prices, _, weights = master.solve()
+        except LotteryError:  # numerically stuck: keep the last (valid) solution
+            break
+    return _distribution_from_weights(pool, master.panels, weights)
 
 
 def _leximin_column_generation(pool: Pool, start: Sequence[tuple[int, ...]],
@@ -736,6 +811,7 @@ def _leximin_column_generation(pool: Pool, start: Sequence[tuple[int, ...]],
     minimum: float | None = None
     while unfixed:
         while True:
+            _budget.check(master.panels)
             rounds += 1
             if rounds > _MAX_COLUMN_GENERATION_ROUNDS:
                 raise LotteryError("solver", _l("The fairness computation did not converge."))

@@ -20,6 +20,10 @@ The life of a draw
         "seats": k, "table_size": M,
         "table_sha256": SHA-256 of the canonical table}
 
+   When the time limit (``LOTTERY_TIME_LIMIT``) ended the computation, also
+   ``"time_limited"``: the limit in whole seconds (the record's ``time_limited``
+   holds it with the minimum reached and the upper bound on the optimum).
+
    With the household rule (at most one seat per household) also
    ``"households_sha256"``: SHA-256 of the households of at least two
    applicants as sorted lists of pseudonyms, sorted (the audit file holds
@@ -167,7 +171,8 @@ def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_s
                        version: str = ALGORITHM_VERSION, number_rule: str | None = None,
                        public_value_source: str | None = None,
                        server_value_sha256: str | None = None,
-                       households: Iterable[Iterable[str]] | None = None) -> dict[str, Any]:
+                       households: Iterable[Iterable[str]] | None = None,
+                       time_limited: int | None = None) -> dict[str, Any]:
     """What the commitment hashes (see the module docstring); ``number_rule``,
     ``public_value_source``, ``server_value_sha256`` and ``households`` only when given."""
     payload = {
@@ -188,13 +193,16 @@ def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_s
         payload["server_value_sha256"] = server_value_sha256
     if households is not None:
         payload["households_sha256"] = households_sha256(households)
+    if time_limited is not None:
+        payload["time_limited"] = int(time_limited)
     return payload
 
 
 def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
                number_source: str, algorithm: str = ALGORITHM_NAME, version: str = ALGORITHM_VERSION,
                number_rule: str | None = None, public_value_source: str | None = None,
-               server_value_sha256: str | None = None, households: Iterable[Iterable[str]] | None = None) -> str:
+               server_value_sha256: str | None = None, households: Iterable[Iterable[str]] | None = None,
+               time_limited: int | None = None) -> str:
     """The commitment published before the draw: SHA-256 of :func:`commitment_payload`.
 
     :param applicants_hash: :func:`applicants_sha256` of the applicants.
@@ -215,7 +223,8 @@ def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int
     """
     return sha256_hex(canonical_json(commitment_payload(applicants_hash, quotas, seats, table_size, table_hash,
                                                         number_source, algorithm, version, number_rule,
-                                                        public_value_source, server_value_sha256, households)))
+                                                        public_value_source, server_value_sha256, households,
+                                                        time_limited)))
 
 
 def commitment_of_record(audit: Mapping[str, Any], applicants_hash: str, table_hash: str) -> str:
@@ -224,7 +233,7 @@ def commitment_of_record(audit: Mapping[str, Any], applicants_hash: str, table_h
     return commitment(applicants_hash, quotas_from_canonical(audit["quotas"]), audit["seats"], audit["table_size"],
                       table_hash, audit["number_source"], str(algorithm.get("name")), str(algorithm.get("version")),
                       audit.get("number_rule"), audit.get("public_value_source"), audit.get("server_value_sha256"),
-                      audit.get("households"))
+                      audit.get("households"), (audit.get("time_limited") or {}).get("seconds"))
 
 
 @dataclass(frozen=True)
@@ -353,7 +362,8 @@ MAX_PUBLIC_VALUE = 200
 def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
                     table_size: int | None = None, number_source: str = "server: secrets.randbelow",
                     progress=None, public_value_source: str | None = None,
-                    households: Mapping[str, Any] | Iterable[Iterable[str]] | None = None) -> PreparedLottery:
+                    households: Mapping[str, Any] | Iterable[Iterable[str]] | None = None,
+                    time_limit: float | None = None) -> PreparedLottery:
     """Compute probabilities, table and commitment for a lottery.
 
     :param table_size: M; None: chosen to fit the pool
@@ -364,12 +374,15 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
     :param public_value_source: names a public value unknown now (what, where, when published) that
         the row also depends on: the rule is then :data:`DICE_PUBLIC_RULE` (or :data:`SERVER_PUBLIC_RULE`).
     :param households: the household rule (:func:`~app.lottery.algorithm.build_pool`); None: no rule.
+    :param time_limit: seconds for the leximin computation (see
+        :func:`~app.lottery.algorithm.leximin_distribution`); reaching it is recorded and committed.
     :raises LotteryError: any code of
         :func:`~app.lottery.algorithm.leximin_distribution`.
     """
     from app.lottery.table import choose_table_size
 
-    distribution = leximin_distribution(applicants, quotas, seats, progress=progress, households=households)
+    distribution = leximin_distribution(applicants, quotas, seats, progress=progress, households=households,
+                                        time_limit=time_limit)
     pool = distribution.pool
     groups = None if households is None else pool.households
     if progress is not None:
@@ -391,11 +404,18 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
     server_hash = sha256_hex(server_value.encode("ascii")) if server_value else None
     commit = commitment(applicants_hash, pool.quotas, seats, table_size, table_hash, number_source,
                         number_rule=rule, public_value_source=public_value_source, server_value_sha256=server_hash,
-                        households=groups)
+                        households=groups, time_limited=_limit_seconds(distribution))
     slack = max(0, int(round(table.bound * table_size)) - 1)
     return PreparedLottery(tuple(applicants), distribution, table, rounding_report(distribution.probabilities, table),
                            number_source, applicants_hash, table_hash, commit, rule, slack, public_value_source,
                            server_value, groups)
+
+
+def _limit_seconds(distribution: Distribution) -> int | None:
+    """The time limit that ended the computation, in whole seconds (None: it ended by itself)."""
+    if distribution.limited is None:
+        return None
+    return max(1, int(round(distribution.limited["seconds"] or 0)))
 
 
 def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
@@ -410,6 +430,12 @@ def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
         named["server_value_sha256"] = sha256_hex(prepared.server_value.encode("ascii"))
     if prepared.households is not None:
         named["households"] = [list(group) for group in prepared.households]
+    limited = prepared.distribution.limited
+    if limited is not None:
+        named["time_limited"] = {"seconds": _limit_seconds(prepared.distribution),
+                                 "minimum": round(float(limited["minimum"]), 12),
+                                 "upper_bound": None if limited["upper_bound"] is None
+                                 else round(float(limited["upper_bound"]), 12)}
     return {
         **named,
         "format": AUDIT_FORMAT,
@@ -876,10 +902,24 @@ def _check_recomputed(audit: Mapping[str, Any], pool: Pool, recompute_table: boo
     The recomputation runs the algorithm version the draw was committed with
     (its panels, and so a recomputed table, depend on it; the probabilities do not).
     """
+    limited = audit.get("time_limited")
     try:
-        distribution = leximin_distribution(pool, version=version)
+        distribution = leximin_distribution(pool, version=version,
+                                            time_limit=limited.get("seconds") if isinstance(limited, dict) else None)
     except LotteryError as exc:
         return [Check("probabilities", False, f"cannot recompute: {exc}")]
+    if isinstance(limited, dict):
+        # The time limit ended the computation at the commitment (committed): the recorded
+        # distribution is the best found then, not the proven optimum. What is checkable: it
+        # cannot beat the optimum's upper bound, and (check rounding) the table realises it.
+        recorded_minimum = min(audit["probabilities"].values(), default=0.0)
+        bound = distribution.limited["upper_bound"] if distribution.limited else distribution.min_probability
+        ok = bound is None or recorded_minimum <= bound + PROBABILITY_TOLERANCE
+        return [Check("probabilities", ok,
+                      f"time limit of {limited.get('seconds')} s reached at the commitment: not proven "
+                      f"leximin-optimal; recorded minimum {recorded_minimum:.6f}, the optimum's minimum is at "
+                      f"most {bound if bound is None else round(bound, 6)}; recomputed within the same limit: "
+                      f"{distribution.min_probability:.6f}")]
     recomputed = distribution.probabilities
     recorded = audit["probabilities"]
     worst = max((abs(recorded.get(p, -1.0) - q) for p, q in recomputed.items()), default=0.0)

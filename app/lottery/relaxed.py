@@ -99,6 +99,10 @@ def relaxed_leximin(sizes: Sequence[int], seats: int,
                                             status=highs.modelStatusToString(highs.getModelStatus())))
         solution = highs.getSolution()
         level = float(solution.col_value[level_column])
+        budget = algorithm.budget()
+        if budget.bound is None:
+            budget.bound = level  # the relaxation's minimum: no panel mixture does better
+        budget.check()
         prices = -np.asarray(solution.row_dual)[first_type_row:first_type_row + count]
         to_fix = [t for t in sorted(unfixed) if prices[t] > _DUAL_FIX_THRESHOLD]
         if not to_fix:  # numerically flat duals: fix the most constrained type
@@ -317,6 +321,7 @@ def decompose(pool, targets: np.ndarray, start: Sequence[tuple[int, ...]], price
     weights = np.zeros(0)
     first_deviation = None
     for _ in range(_MAX_DECOMPOSITION_ROUNDS):
+        algorithm.budget().check(master.panels)
         deviation, duals, sum_dual, weights, _ = master.solve()
         if deviation <= DECOMPOSITION_TOLERANCE / 10:
             break
@@ -363,6 +368,7 @@ def peel(pool, targets: np.ndarray, pricer: _Pricer) -> tuple[list[tuple[int, ..
     weights: list[float] = []
     budget = 1.0
     for _ in range(len(sizes) + len(rows) + 2):
+        algorithm.budget().check(panels)
         sums = np.asarray([remaining[m].sum() for m in members_of])
         low = np.where(remaining <= _TIGHT, 0.0, np.where(sizes - remaining <= _TIGHT, sizes, 0.0))
         high = np.where(remaining <= _TIGHT, 0.0, sizes)

@@ -147,6 +147,11 @@ def event_households(event: Event, pseudonyms: Mapping[int, str], applications: 
     return {pseudonyms[app.id]: app.household_key for app in applications}
 
 
+def _time_limit() -> float | None:
+    """``LOTTERY_TIME_LIMIT`` in seconds (None: no limit)."""
+    return float(current_app.config.get("LOTTERY_TIME_LIMIT") or 0) or None
+
+
 def pool_applications(event: Event) -> list[Application]:
     """The applications that take part: confirmed by mail or entered by staff (status ``applied``)."""
     return list(db.session.execute(
@@ -187,6 +192,8 @@ class Preview:
     min_probability: float | None = None
     max_probability: float | None = None
     error: LotteryError | None = None
+    #: the time limit ended the computation: ``{"seconds", "minimum", "upper_bound"}``
+    limited: dict[str, Any] | None = None
 
     @property
     def relaxation(self) -> list[dict[str, Any]]:
@@ -234,7 +241,7 @@ def preview(event: Event, progress: Progress | None = None) -> Preview:
     households = event_households(event, {app.id: f"#{app.id}" for app in applications}, applications)
     try:
         distribution = leximin_distribution(applicants, event_quotas(event), event.seats, progress=progress,
-                                            households=households)
+                                            households=households, time_limit=_time_limit())
     except LotteryError as exc:
         result.error = apply_labels(exc, labels)
         return result
@@ -245,6 +252,7 @@ def preview(event: Event, progress: Progress | None = None) -> Preview:
         result.types.append(TypeRow(answers, group.size, probability))
     result.types.sort(key=lambda t: (t.probability, t.answers))
     result.min_probability = distribution.min_probability
+    result.limited = dict(distribution.limited) if distribution.limited else None
     result.max_probability = distribution.max_probability
     return result
 
@@ -271,6 +279,7 @@ def preview_to_json(result: Preview) -> dict[str, Any]:
         "quotas": [vars(q) for q in result.quotas],
         "types": [{"answers": t.answers, "count": t.count, "probability": t.probability} for t in result.types],
         "min_probability": result.min_probability, "max_probability": result.max_probability, "error": None,
+        "limited": result.limited,
     }
     if result.error is not None:
         from app.jobs.services import translations
@@ -284,6 +293,7 @@ def preview_from_json(data: dict[str, Any]) -> Preview:
     result = Preview(data["applicants"], data["seats"], [QuotaRow(**q) for q in data["quotas"]],
                      [TypeRow([tuple(a) for a in t["answers"]], t["count"], t["probability"]) for t in data["types"]],
                      data["min_probability"], data["max_probability"])
+    result.limited = data.get("limited")
     if data.get("error"):
         result.error = StoredError(**data["error"])  # type: ignore[assignment]
     return result
@@ -298,6 +308,8 @@ def pool_hash(event: Event, *extra: Any) -> str:
     payload = {"applicants": [[app.id, sorted(_answers_of(app).items())] for app in applications],
                "quotas": {k: {v: list(b) for v, b in sorted(o.items())} for k, o in sorted(event_quotas(event).items())},
                "seats": event.seats, "extra": [str(e) for e in extra]}
+    if event.lottery_one_per_household:  # the household rule changes the probabilities
+        payload["households"] = [[app.id, app.household_key] for app in applications]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -438,7 +450,8 @@ def publish_commitment(event: Event, user, kind: str, description: str = "",
         prepared = prepare_lottery(applicants, event_quotas(event), event.seats,
                                    int(table_size or current_app.config["LOTTERY_TABLE_SIZE"] or 0) or None, source,
                                    progress=progress, public_value_source=named,
-                                   households=event_households(event, pseudonyms, applications))
+                                   households=event_households(event, pseudonyms, applications),
+                                   time_limit=_time_limit())
     except LotteryError as exc:
         raise apply_labels(exc, _labels(event)) from None
     size = prepared.table.size
