@@ -67,6 +67,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
@@ -105,8 +106,6 @@ class Budget:
     leximin's first level)."""
 
     def __init__(self, seconds: float | None) -> None:
-        import time
-
         self._clock = time.monotonic
         self.seconds = seconds
         self.deadline = None if not seconds else self._clock() + float(seconds)
