@@ -44,6 +44,7 @@ import io
 import json
 import logging
 import math
+import os
 import random
 import subprocess
 import sys
@@ -144,12 +145,14 @@ def ours_version(name: str, size: int, seats: int, version: str) -> dict:
     applicants, quotas = _pool(name, size, seats)
     pool = build_pool(applicants, quotas, seats)
     wall, cpu = time.perf_counter(), time.process_time()
-    distribution = leximin_distribution(pool, version=version)
+    limit = float(os.environ.get("BENCH_LOTTERY_TIME_LIMIT") or 0) or None  # --time-limit
+    distribution = leximin_distribution(pool, version=version, time_limit=limit)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     rounding = time.process_time()
     round_to_table(distribution, 1000, version=version)
     return {"time": wall, "cpu": cpu, "rounding_cpu": time.process_time() - rounding, "types": len(pool.types),
-            "min": distribution.min_probability, "probabilities": list(distribution.type_probabilities)}
+            "min": distribution.min_probability, "probabilities": list(distribution.type_probabilities),
+            "limited": dict(distribution.limited) if distribution.limited else None}
 
 
 def ours(size: int, seats: int) -> dict:
@@ -261,6 +264,9 @@ def main() -> None:
     parser.add_argument("--reference", default="2.1",
                         help="the version to compare with on the second table (2.1: the code before 2.2; 1.0)")
     parser.add_argument("--only", help="second table: only the pools whose name contains this (e.g. census4)")
+    parser.add_argument("--time-limit", type=float, default=0,
+                        help="second table: LOTTERY_TIME_LIMIT for our versions, seconds (0: none); a pool that "
+                             "reaches it shows its minimum with the upper bound on the optimum")
     parser.add_argument("--child-maximin", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--child-ours", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -280,6 +286,8 @@ def main() -> None:
         theirs_available = False
         print("sortition-algorithms not importable: pip install -r requirements-bench.txt", file=sys.stderr)
 
+    if args.time_limit:
+        os.environ["BENCH_LOTTERY_TIME_LIMIT"] = str(args.time_limit)  # the children read it
     if not args.families_only:
         first_table(args, theirs_available)
     families_table(args, theirs_available)
@@ -359,6 +367,11 @@ def families_table(args, theirs_available: bool) -> None:
             line += f"{_seconds(theirs, 'time'):>15} " + (f"{theirs['min']:8.5f}" if "min" in theirs else f"{'-':>8}")
         else:
             line += f"{'-':>15} {'-':>8}"
+        for label, result in ((ALGORITHM_VERSION, new), (args.reference, old)):
+            if result.get("limited"):
+                bound = result["limited"]["upper_bound"]
+                line += (f"  [{label}: time limit reached, min {result['min']:.5f}, optimum <= "
+                         f"{'-' if bound is None else f'{bound:.5f}'}]")
         print(line, flush=True)
     print(f"\n{ALGORITHM_VERSION}: our default version, {args.reference}: the reference (full leximin, CPU seconds of "
           "the child process;\nwall s beside); round s: rounding to the table of 1,000 panels (CPU); max |diff|: "

@@ -765,15 +765,20 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
 
         return leximin_distribution_v2(pool, progress)
     except TimeUp as up:
-        found = leximin_over_panels(pool, [first] + up.panels)
+        grace = time.monotonic() + max(5.0, 0.1 * float(time_limit or 0))
+        found = leximin_over_panels(pool, [first] + up.panels, grace)
         limited = {"seconds": time_limit, "minimum": found.min_probability, "upper_bound": _budget.bound}
         return Distribution(pool, found.panels, found.weights, found.type_probabilities, limited)
     finally:
         _budget = outer
 
 
-def leximin_over_panels(pool: Pool, panels: Sequence[tuple[int, ...]]) -> Distribution:
-    """The leximin distribution over the given panels only (no new ones): what a time limit keeps."""
+def leximin_over_panels(pool: Pool, panels: Sequence[tuple[int, ...]], until: float | None = None) -> Distribution:
+    """The leximin distribution over the given panels only (no new ones): what a time limit keeps.
+
+    :param until: a ``time.monotonic()`` value; the stages after the first (the maximin over these
+        panels) stop there and keep the last solution (every stage's solution is a valid distribution).
+    """
     master = _MasterLP([g.size for g in pool.types])
     for panel in panels:
         master.add_panel(tuple(panel))
@@ -786,7 +791,7 @@ def leximin_over_panels(pool: Pool, panels: Sequence[tuple[int, ...]]) -> Distri
             master.highs.changeCoeff(1 + t, 0, 0.0)
             master.highs.changeRowBounds(1 + t, max(0.0, level - 1e-7), math.inf)
             unfixed.discard(t)
-        if not unfixed:
+        if not unfixed or (until is not None and time.monotonic() > until):
             break
         try:
             level, prices, _, weights = master.solve()

@@ -151,29 +151,10 @@ class FastPricer(relaxed._Pricer):
 
 
 def leximin_distribution_fast(pool, progress: algorithm.Progress | None = None):
-    """Version 2.2: as :func:`app.lottery.relaxed.leximin_distribution_v2`, with :class:`FastPricer`.
+    """Version 2.2: :func:`app.lottery.relaxed.leximin_distribution_v2` with :class:`FastPricer`.
 
     :param pool: a feasible pool with at least two types.
     :param progress: optional callback (:data:`~app.lottery.algorithm.Progress`).
     :return: the :class:`~app.lottery.algorithm.Distribution`.
     """
-    sizes = [g.size for g in pool.types]
-    rows = pool.panel_rows()
-    targets = relaxed.relaxed_leximin(sizes, pool.seats, rows, progress)
-    minimum = float(np.min(targets))
-    if progress is not None:
-        progress("panels", 0.0, minimum)
-    pricer = FastPricer(pool)
-    if progress is not None:  # peeling takes at most about one face per type: the first half of the bar
-        faces = len(sizes) + len(rows) + 2
-        pricer.on_face = lambda done: progress("panels", min(0.5, 0.5 * done / faces), minimum)
-    peeled, _, _ = relaxed.peel(pool, targets, pricer)
-    pricer.on_face = None
-    start = [algorithm.check_feasible(pool)] + peeled + relaxed.systematic_panels(pool, targets)
-    panels, weights, deviation = relaxed.decompose(
-        pool, targets, start, pricer,
-        None if progress is None else (lambda stage, fraction, _m: progress(stage, 0.5 + 0.5 * fraction, minimum)))
-    if deviation <= relaxed.DECOMPOSITION_TOLERANCE:
-        return algorithm._distribution_from_weights(pool, panels, weights)
-    # The relaxed optimum is not a mixture of panels: solve exactly, starting from the panels found.
-    return algorithm._leximin_column_generation(pool, panels, progress)
+    return relaxed.leximin_distribution_v2(pool, progress, FastPricer)

@@ -444,8 +444,11 @@ def systematic_panels(pool, targets: np.ndarray, orders: int = 4) -> list[tuple[
     return list(found)
 
 
-def leximin_distribution_v2(pool, progress: algorithm.Progress | None = None):
-    """Version 2.0: :func:`relaxed_leximin`, :func:`peel` and :func:`decompose`, else the exact column generation.
+def leximin_distribution_v2(pool, progress: algorithm.Progress | None = None, pricer_class: type | None = None):
+    """Versions 2.0 to 2.2: :func:`relaxed_leximin`, :func:`peel` and :func:`decompose`, else the exact
+    column generation. The versions differ only in how panels are found: ``pricer_class`` (2.0/2.1:
+    :class:`_Pricer`; 2.2: :class:`app.lottery.fast.FastPricer`, whose faces fill the first half of
+    the progress bar).
 
     :param pool: a feasible pool with at least two types.
     :param progress: optional callback (:data:`~app.lottery.algorithm.Progress`).
@@ -457,12 +460,20 @@ def leximin_distribution_v2(pool, progress: algorithm.Progress | None = None):
     minimum = float(np.min(targets))
     if progress is not None:
         progress("panels", 0.0, minimum)
-    pricer = _Pricer(pool)
+    pricer = (pricer_class or _Pricer)(pool)
+    counts_faces = hasattr(pricer, "on_face")
+    if progress is not None and counts_faces:  # peeling takes at most about one face per type: half the bar
+        faces = len(sizes) + len(rows) + 2
+        pricer.on_face = lambda done: progress("panels", min(0.5, 0.5 * done / faces), minimum)
     peeled, _, _ = peel(pool, targets, pricer)
+    if counts_faces:
+        pricer.on_face = None
     start = [algorithm.check_feasible(pool)] + peeled + systematic_panels(pool, targets)
+    share, offset = (0.5, 0.5) if counts_faces else (1.0, 0.0)
     panels, weights, deviation = decompose(
         pool, targets, start, pricer,
-        None if progress is None else (lambda stage, fraction, _m: progress(stage, fraction, minimum)))
+        None if progress is None else (lambda stage, fraction, _m: progress(stage, offset + share * fraction,
+                                                                            minimum)))
     if deviation <= DECOMPOSITION_TOLERANCE:
         return algorithm._distribution_from_weights(pool, panels, weights)
     # The relaxed optimum is not a mixture of panels: solve exactly, starting from the panels found.
