@@ -172,6 +172,8 @@ class TypeRow:
     answers: list[tuple[str, str]]
     count: int
     probability: float
+    #: under the household rule: they live with other applicants (their household limits them)
+    household: bool = False
 
 
 @dataclass
@@ -249,7 +251,7 @@ def preview(event: Event, progress: Progress | None = None) -> Preview:
     for group, probability in zip(pool.types, distribution.type_probabilities):
         answers = [(labels.get(f, (f, {}))[0], labels.get(f, (f, {}))[1].get(v, v))
                    for f, v in zip(pool.features, group.key)]
-        result.types.append(TypeRow(answers, group.size, probability))
+        result.types.append(TypeRow(answers, group.size, probability, bool(group.household)))
     result.types.sort(key=lambda t: (t.probability, t.answers))
     result.min_probability = distribution.min_probability
     result.limited = dict(distribution.limited) if distribution.limited else None
@@ -277,7 +279,8 @@ def preview_to_json(result: Preview) -> dict[str, Any]:
     data: dict[str, Any] = {
         "applicants": result.applicants, "seats": result.seats,
         "quotas": [vars(q) for q in result.quotas],
-        "types": [{"answers": t.answers, "count": t.count, "probability": t.probability} for t in result.types],
+        "types": [{"answers": t.answers, "count": t.count, "probability": t.probability, "household": t.household}
+                  for t in result.types],
         "min_probability": result.min_probability, "max_probability": result.max_probability, "error": None,
         "limited": result.limited,
     }
@@ -291,7 +294,8 @@ def preview_to_json(result: Preview) -> dict[str, Any]:
 
 def preview_from_json(data: dict[str, Any]) -> Preview:
     result = Preview(data["applicants"], data["seats"], [QuotaRow(**q) for q in data["quotas"]],
-                     [TypeRow([tuple(a) for a in t["answers"]], t["count"], t["probability"]) for t in data["types"]],
+                     [TypeRow([tuple(a) for a in t["answers"]], t["count"], t["probability"], t.get("household", False))
+                      for t in data["types"]],
                      data["min_probability"], data["max_probability"])
     result.limited = data.get("limited")
     if data.get("error"):

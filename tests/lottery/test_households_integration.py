@@ -61,3 +61,18 @@ def test_staff_set_the_rule_on_the_event_form(app, admin, lottery_event):
     ev = lottery_event(seats=2, criteria=CRITERIA, people=PEOPLE, status="draft")
     page = admin.get(f"/manage/events/{ev.event_id}/edit").get_data(as_text=True)
     assert "lottery_one_per_household" in page
+
+
+def test_the_lottery_page_shows_the_rule_in_the_preview_and_the_commitment(app, admin, lottery_event):
+    from app.events.models import Event
+    from app.lottery import services
+
+    ev = household_event(app, lottery_event)
+    admin.submit(f"/manage/events/{ev.event_id}/lottery/preview", {}).close()  # as jobs.js does
+    page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert "Haushalt" in page and "mit anderen Bewerberinnen und Bewerbern" in page
+    with app.app_context():
+        services.publish_commitment(db.session.get(Event, ev.event_id), None, "server")
+    page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert 'id="household-rule"' in page and "Höchstens ein Platz pro Haushalt: 1 Haushalt" in page
+    assert 'id="time-limited"' not in page
