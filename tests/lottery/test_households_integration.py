@@ -73,6 +73,7 @@ def test_the_lottery_page_shows_the_rule_in_the_preview_and_the_commitment(app, 
     assert "Haushalt" in page and "mit anderen Bewerberinnen und Bewerbern" in page
     with app.app_context():
         services.publish_commitment(db.session.get(Event, ev.event_id), None, "server")
+        db.session.commit()  # as the commitment job does
     page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
     assert 'id="household-rule"' in page and "Höchstens ein Platz pro Haushalt: 1 Haushalt" in page
     assert 'id="time-limited"' not in page
