@@ -28,6 +28,7 @@ STAGE_LABELS = {
     "rounding": _l("Rounding to the table of panels"),
     "collecting": _l("Reading the results"),
     "rendering": _l("Writing the file"),
+    "register_rows": _l("Importing the register rows"),
     "done": _l("Finished"),
 }
 

@@ -81,6 +81,7 @@ PARAMETERS: dict[str, Callable[[World, Side], object]] = {
     "user_id": lambda w, s: s.moderator_id,
     "measure_id": lambda w, s: w.extra["measure_id"],
     "import_id": lambda w, s: 1,  # an upload that does not exist: the routes must answer 404
+    "extract_id": lambda w, s: 1,  # a register extract that does not exist (admins only): 404
     # the first outbox mail and its first attachment (admin-only pages; off in testing: 404)
     "mail_id": lambda w, s: 1,
     "attachment_id": lambda w, s: 1,
