@@ -25,9 +25,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import utcnow
+from app.core.personal import PERSONAL, SECRET
 from app.extensions import db
 
-PERSONAL = {"personal": True}
 
 
 class ExtractState(str, enum.Enum):
@@ -275,9 +275,9 @@ class Invitation(db.Model):
     #: The stratum the person was drawn in, e.g. "Mitte|30-44".
     stratum: Mapped[str] = mapped_column(String(200), default="")
     #: HMAC-SHA256 (hex) of the normalised code; unique across all events.
-    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True, info=SECRET)
     #: Random per invitation: with the server's key it gives the code back (letters, reminders).
-    code_nonce: Mapped[str] = mapped_column(String(32))
+    code_nonce: Mapped[str] = mapped_column(String(32), info=SECRET)
     state: Mapped[str] = mapped_column(String(20), default=InvitationState.INVITED.value, index=True)
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
     reminded_at: Mapped[datetime | None]

@@ -10,7 +10,7 @@ from app.invitations import register_import as reader
 from app.invitations import jobs, services
 from app.invitations.errors import InvitationError
 from app.invitations.models import RegisterExtract, RegisterHousehold, RegisterPerson, RegisterUpload
-from tests.invitations.conftest import HEADER, csv_bytes, register_rows, xlsx_bytes
+from tests.support.register_files import HEADER, csv_bytes, register_rows, xlsx_bytes
 
 
 def _count(model) -> int:

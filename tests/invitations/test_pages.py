@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db as _db
 from app.invitations.models import RegisterExtract, RegisterPerson
-from tests.invitations.conftest import csv_bytes, register_rows
+from tests.support.register_files import csv_bytes, register_rows
 
 
 def _upload(client, event_id, data, name="melderegister.csv"):

@@ -18,8 +18,8 @@ from app.core.models import utcnow
 from app.events.models import Event, Process
 from app.extensions import db
 from app.invitations.models import RegisterPerson
-from tests.conftest import DEFAULT_PASSWORD
-from tests.invitations.conftest import HEADER, csv_bytes, register_rows, xlsx_bytes
+from tests.support.clients import DEFAULT_PASSWORD
+from tests.support.register_files import HEADER, csv_bytes, register_rows, xlsx_bytes
 from tests.support.journeys import journey_app, logged_in_page, serving
 
 pytestmark = pytest.mark.browser
