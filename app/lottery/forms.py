@@ -43,5 +43,6 @@ class CategoriesImportForm(FlaskForm):
 class DryRunForm(FlaskForm):
     people = FileField(_l("People file (id plus one column per criterion)"))
     dry_categories = FileField(_l("Categories file (optional; default: the event's quotas)"))
+    already_selected = FileField(_l("Already selected (optional; a people file of those who already have a seat)"))
     seats = IntegerField(_l("Seats (optional; default: the event's seats)"),
                          validators=[Optional(), NumberRange(min=1, max=10_000)])

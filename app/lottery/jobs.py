@@ -97,11 +97,12 @@ def run_dry_run(job: Job, report) -> tuple[dict, None]:
     params = job.params
     report("pool", 2)
     result = services.dry_run(event, _unpack(params.get("people")), _unpack(params.get("categories")),
-                              params.get("seats"), progress=_Progress(report, PREVIEW_STAGES))
+                              params.get("seats"), progress=_Progress(report, PREVIEW_STAGES),
+                              already=_unpack(params.get("already")))
     # End the read before writing (SQLite: a reader that then writes can deadlock with the heartbeat).
     db.session.rollback()
     jobs.store_file(job, f"event-{job.event_id}-probabilities.csv", "text/csv", result.csv().encode("utf-8"))
-    job.params_json = "{}"  # the people file is not kept once its probabilities are (committed with "done")
+    job.params_json = "{}"  # the people files are not kept once the probabilities are (committed with "done")
     return services.dry_run_to_json(result, jobs.translations), None
 
 
@@ -151,12 +152,14 @@ def commit_in_progress(event: Event) -> Job | None:
     return job
 
 
-def dry_run_job(event: Event, user, people: bytes, categories: bytes | None, seats: int | None) -> Job:
+def dry_run_job(event: Event, user, people: bytes, categories: bytes | None, seats: int | None,
+                already: bytes | None = None) -> Job:
     """Queue the dry run of files already checked (:func:`app.lottery.services.dry_run_files`).
     Every request makes a new job: the event's quotas may have changed since the last one."""
     return jobs.submit(DRY_RUN, None, event_id=event.id, user=user, params={
         "people": base64.b64encode(people).decode("ascii"),
         "categories": base64.b64encode(categories).decode("ascii") if categories else None,
+        "already": base64.b64encode(already).decode("ascii") if already else None,
         "seats": seats or event.seats})
 
 

@@ -91,6 +91,7 @@ from app.lottery.explain import apply_labels, change_text, conflict_text, infeas
 from app.lottery.models import DrawState, LotteryDraw, LotteryEntry, LotteryReplacement
 from app.lottery.sortition_csv import (
     SortitionFiles,
+    exclude_already_selected,
     files_distribution,
     read_categories,
     read_people_csv,
@@ -1253,6 +1254,9 @@ class DryRun:
     max_probability: float
     #: Remarks on the files, as the command line prints them (e.g. a file read as Windows-1252).
     notes: list = field(default_factory=list)
+    #: People of an "already selected" file: they left the pool, their seats and answers count
+    #: against the quotas (``seats`` is then what is still to draw).
+    already_selected: int = 0
 
     def csv(self) -> str:
         out = io.StringIO()
@@ -1261,35 +1265,45 @@ class DryRun:
 
 
 def dry_run_files(event: Event, people: bytes | str, categories: bytes | str | None = None,
-                  seats: int | None = None) -> tuple[SortitionFiles, int]:
+                  seats: int | None = None, already: bytes | str | None = None) -> tuple[SortitionFiles, int]:
     """Read the files of a dry run and check them (quick: no distribution is computed), so the
     page reports a bad file at once; :func:`dry_run` computes on what this returns.
 
-    :return: the files read against the event's quotas (or the categories file), and the seats.
+    :param already: an "already selected" file in the people file's format (as
+        ``flask lottery probabilities --already-selected``): they leave the pool, and their seats
+        and answers count against the quotas
+        (:func:`~app.lottery.sortition_csv.exclude_already_selected`).
+    :return: the files read against the event's quotas (or the categories file), and the seats
+        still to draw.
     :raises LotteryError: ``csv_format`` (row-level), ``too_few``, ``bad_quota``, ...
     """
     seats = seats or event.seats
     notes: list = []
     quotas, flex = read_categories(categories, notes=notes) if categories else (event_quotas(event), {})
     applicants = read_people_csv(people, quotas or None, notes=notes)
-    build_pool(applicants, quotas, seats)  # the instance's own checks (too few people, bad quotas)
-    return SortitionFiles(applicants, quotas, flex, notes), seats
+    files = SortitionFiles(applicants, quotas, flex, notes)
+    if already:
+        files, seats = exclude_already_selected(files, already, seats)
+    build_pool(files.applicants, files.quotas, seats)  # the instance's own checks (too few people, bad quotas)
+    return files, seats
 
 
 def dry_run(event: Event, people: bytes | str, categories: bytes | str | None = None,
-            seats: int | None = None, progress: Progress | None = None) -> DryRun:
+            seats: int | None = None, progress: Progress | None = None,
+            already: bytes | str | None = None) -> DryRun:
     """Leximin probabilities for the people of a Sortition Foundation file, against the
     event's quotas (or a categories file); stores nothing. The web dry-run runs it as a job
     (app/lottery/jobs.py, ``progress`` reports how far it got).
 
     :raises LotteryError: as :func:`dry_run_files`, and ``infeasible``, ``solver``.
     """
-    files, seats = dry_run_files(event, people, categories, seats)
+    files, left = dry_run_files(event, people, categories, seats, already)
     applicants = files.applicants
-    distribution = files_distribution(files, seats, progress=progress)
+    distribution = files_distribution(files, left, progress=progress)
     by_pseudonym = distribution.probabilities
-    return DryRun(len(applicants), seats, {a.pseudonym: by_pseudonym[a.pseudonym] for a in applicants},
-                  distribution.min_probability, distribution.max_probability, files.notes)
+    return DryRun(len(applicants), left, {a.pseudonym: by_pseudonym[a.pseudonym] for a in applicants},
+                  distribution.min_probability, distribution.max_probability, files.notes,
+                  (seats or event.seats) - left)
 
 
 def dry_run_to_json(result: DryRun, translate) -> dict[str, Any]:
@@ -1298,14 +1312,14 @@ def dry_run_to_json(result: DryRun, translate) -> dict[str, Any]:
             "min": result.min_probability, "max": result.max_probability,
             # pairs, not an object: the job's JSON sorts keys, the table keeps the file's order
             "probabilities": [[p, value] for p, value in result.probabilities.items()],
-            "notes": [translate(note) for note in result.notes]}
+            "notes": [translate(note) for note in result.notes], "already_selected": result.already_selected}
 
 
 def dry_run_from_json(data: dict[str, Any], language: str) -> DryRun:
     """The stored dry run, its notes in ``language`` (or the first language stored)."""
     notes = [texts.get(language) or next(iter(texts.values()), "") for texts in data.get("notes", [])]
     return DryRun(data["applicants"], data["seats"], {p: value for p, value in data["probabilities"]},
-                  data["min"], data["max"], notes)
+                  data["min"], data["max"], notes, data.get("already_selected", 0))
 
 
 def vacancies(draw: LotteryDraw) -> FillResult:

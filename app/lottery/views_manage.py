@@ -280,12 +280,13 @@ def files(event_id: int):
             if people is None:
                 raise LotteryError("csv_format", _("Choose a people file."))
             categories = _upload(dry_form.dry_categories)
-            services.dry_run_files(event, people, categories, dry_form.seats.data)
+            already = _upload(dry_form.already_selected)
+            services.dry_run_files(event, people, categories, dry_form.seats.data, already)
         except LotteryError as exc:
             _fail(exc)
             status = 422
         else:
-            job = jobs.dry_run_job(event, current_user, people, categories, dry_form.seats.data)
+            job = jobs.dry_run_job(event, current_user, people, categories, dry_form.seats.data, already)
             if request.form.get("action") == "dry_run_csv" and job.status == "done":
                 return redirect(url_for("jobs.download", job_id=job.id), 303)  # ready at once: the file
             return redirect(url_for("jobs.status", job_id=job.id), 303)

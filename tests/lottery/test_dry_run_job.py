@@ -76,3 +76,42 @@ def test_a_dry_run_the_quotas_cannot_meet_fails_with_a_message(app, admin, lotte
     status = admin.get(f"/manage/jobs/{job_id}.json").get_json()
     assert status["status"] == "failed" and status["error"] and status["file"] is None
     assert admin.get(f"/manage/events/{ev.event_id}/lottery/files?job={job_id}").status_code == 404
+
+
+def test_already_selected_in_the_web_dry_run(app, admin, lottery_event):
+    """Issue 22, Sortition Foundation parity: the web dry run takes an "already selected" file as
+    ``flask lottery probabilities --already-selected`` does: they leave the pool, their seats and
+    answers count against the quotas; the job keeps no file once done."""
+    from app.jobs import services as jobs
+    from app.jobs.models import Job
+
+    ev = lottery_event(seats=4, criteria={"gender": {"f": (2, 2), "m": (2, 2)}}, count=0)
+    people = "id,gender\n" + "".join(f"f{i},f\n" for i in range(4)) + "".join(f"m{i},m\n" for i in range(4))
+    response = upload(admin, ev.event_id, "dry_run", **{"dry-people": people,
+                                                        "dry-already_selected": "id,gender\nf0,f\nf1,f\nm0,m\n"})
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    with app.app_context():
+        assert db.session.get(Job, job_id).params["already"]
+        jobs.execute(job_id)
+        job = db.session.get(Job, job_id)
+        assert job.status == "done" and job.params == {} and job.result["already_selected"] == 3
+    html = admin.get(f"/manage/events/{ev.event_id}/lottery/files?job={job_id}").get_data(as_text=True)
+    assert 'id="dry-run-already"' in html and "3 bereits ausgewählte Personen" in html
+    assert "Personen: 5, Plätze: 1" in html
+    csv = admin.get(f"/manage/jobs/{job_id}.json").get_json()["file"]["url"]
+    lines = admin.get(csv).get_data(as_text=True).splitlines()
+    assert lines == ["id,probability", "f2,0", "f3,0", "m1,0.333333333333", "m2,0.333333333333",
+                     "m3,0.333333333333"]
+
+
+def test_an_already_selected_file_beyond_a_maximum_is_refused_at_once(app, admin, lottery_event):
+    ev = lottery_event(seats=4, criteria={"gender": {"f": (1, 2), "m": (1, 2)}}, count=0)
+    response = upload(admin, ev.event_id, "dry_run", **{"dry-people": PEOPLE,
+                                                        "dry-already_selected": "id,gender\np1,f\np2,f\nx,f\n"})
+    assert response.status_code == 422
+    assert "mehr als das Maximum" in response.get_data(as_text=True)
+    from app.jobs.models import Job
+
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Job)).scalar_one() == 0
