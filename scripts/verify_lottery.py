@@ -368,6 +368,13 @@ def verify(audit, expected_commitment=None) -> Report:
         report.add("published_commitment", expected == recomputed == audit["commitment"], expected)
     bad = [i for i, row in enumerate(table, start=1) if breaks_quotas(row, answers, quotas, audit["seats"])
            or two_of_a_household(row, households or [])]
+    if "pool_counts" in audit:
+        types = Counter(canonical(a["answers"]) for a in applicants)
+        cells = Counter((f, v) for a in applicants for f, v in a["answers"].items())
+        expected = {"types": [{"answers": json.loads(key), "count": n} for key, n in sorted(types.items())],
+                    "cells": [{"feature": f, "value": v, "min": quotas[f][v][0], "max": quotas[f][v][1],
+                               "pool": cells[(f, v)]} for f in features for v in sorted(quotas[f])]}
+        report.add("pool_counts", audit["pool_counts"] == expected, "per type and per quota option")
     report.add("table_panels", len(table) == audit["table_size"] and not bad, f"bad rows: {bad[:10]}")
     if unique and answered:
         check_table(report, audit, answers, type_groups(applicants, features, households or []), table,

@@ -418,6 +418,18 @@ def _limit_seconds(distribution: Distribution) -> int | None:
     return max(1, int(round(distribution.limited["seconds"] or 0)))
 
 
+def pool_counts(applicants: Sequence[Mapping[str, Any]], quotas: Quotas) -> dict[str, Any]:
+    """How many applicants gave each answer vector (``types``) and each quota option (``cells``), so an
+    observer checks the quotas and the pool without reading anyone's answers (issue 22, privacy).
+
+    :param applicants: canonical applicants (:func:`canonical_applicants`).
+    """
+    types = Counter(canonical_json(a["answers"]) for a in applicants)
+    cells = Counter((f, v) for a in applicants for f, v in a["answers"].items())
+    return {"types": [{"answers": json.loads(key), "count": n} for key, n in sorted(types.items())],
+            "cells": [{**q, "pool": cells[(q["feature"], q["value"])]} for q in canonical_quotas(quotas)]}
+
+
 def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
     """The part of the audit record that is fixed at commitment time (no number yet).
 
@@ -459,6 +471,7 @@ def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
         "table": [list(row) for row in prepared.table.rows],
         "table_sha256": prepared.table_hash,
         "commitment": prepared.commitment,
+        "pool_counts": pool_counts(canonical_applicants(prepared.applicants, pool.features), pool.quotas),
     }
 
 
@@ -699,6 +712,10 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
         if (any(p not in answers for p in row) or quota_violations(row, answers, quotas, seats)
                 or household_violations(row, households or [])):
             bad_rows.append(index)
+    if "pool_counts" in audit:
+        counted = audit["pool_counts"] == pool_counts(canonical_applicants(applicants, features), quotas)
+        checks.append(Check("pool_counts", counted, "counts per type and per quota option match the applicants"
+                            if counted else "the published counts differ from the applicant list"))
     checks.append(Check("table_panels", len(table) == table_size and not bad_rows,
                         f"{len(table)} rows (expected {table_size}); rows breaking a quota"
                         + (" or the household rule" if households is not None else "")

@@ -128,7 +128,10 @@ def cases() -> list[tuple[str, dict, str | None, bool]]:
     # the public dice reading protect it; a different number for the same dice fails.
     wrong_row = copy.deepcopy(combined)
     wrong_row["number"] = combined["number"] % combined["table_size"] + 1
+    miscounted = copy.deepcopy(genuine)
+    miscounted["pool_counts"]["cells"][0]["pool"] += 1
     return [
+        ("published counts per quota option changed", miscounted, None, False),
         ("genuine, dice combined with a public value", combined, combined["commitment"], True),
         ("genuine, server combined with a public value", server, None, True),
         ("combined: another public value", other_value, None, False),

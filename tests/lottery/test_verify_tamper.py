@@ -141,3 +141,18 @@ def test_a_combined_draw_needs_the_public_value():
         with pytest.raises(LotteryError) as caught:
             combined_draw(record, value, dice=dice)
         assert caught.value.code == "bad_number"
+
+
+def test_the_audit_counts_per_type_and_quota_option():
+    """Issue 22, privacy of the pool: counts per answer vector and per quota option, checked by verify."""
+    from tests.lottery.tampering import drawn
+
+    audit = drawn()
+    counts = audit["pool_counts"]
+    assert sum(t["count"] for t in counts["types"]) == len(audit["applicants"])
+    cells = {(c["feature"], c["value"]): c for c in counts["cells"]}
+    assert cells[("gender", "f")]["pool"] == 6 and cells[("gender", "f")]["min"] == 2
+    failed = {c.name for c in verify_audit(next(a for n, a, _, _ in CASES
+                                                 if n == "published counts per quota option changed"),
+                                           recompute=False) if not c.ok}
+    assert failed == {"pool_counts"}
