@@ -1,7 +1,10 @@
-"""Staff pages of the invitations: the register extract (upload, mapping, preview, import)."""
+"""Staff pages of the invitations: the register extract (upload, mapping, preview, import) and
+stage 1 (plan with its table, commitment, draw, audit file)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from datetime import datetime
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -9,7 +12,7 @@ from flask_login import current_user
 from app.core.access import staff_required
 from app.events.models import Event
 from app.extensions import db
-from app.invitations import bp, jobs, services
+from app.invitations import bp, codes, jobs, services, stage1
 from app.invitations import register_import as reader
 from app.invitations.errors import InvitationError
 from app.invitations.forms import ExtractUploadForm
@@ -43,7 +46,16 @@ def _fail(exc: InvitationError) -> None:
 def manage(event_id: int):
     event = get_event_or_404(event_id)
     extract = services.current_extract(event)
-    return render_template("invitations/manage.html", event=event, extract=extract,
+    draw_row = services.active_draw(event)
+    table = groups = counts = None
+    if draw_row is not None and extract is not None and extract.state == "imported":
+        table = stage1.plan_table(extract, draw_row.plan)
+        groups = stage1.plan_groups(draw_row.plan, table)
+    if draw_row is not None and draw_row.state == "drawn":
+        counts = stage1.invitation_counts(draw_row)
+    return render_template("invitations/manage.html", event=event, extract=extract, draw=draw_row, table=table,
+                           groups=groups, counts=counts, code_bits=codes.CODE_BITS, code_length=codes.CODE_LENGTH,
+                           alphabet_size=len(codes.ALPHABET), default_bands=stage1.DEFAULT_BANDS_TEXT,
                            pending=services.pending_extract(event), upload_form=ExtractUploadForm(),
                            import_job=jobs.import_in_progress(extract) if extract and extract.state == "importing"
                            else None, field_labels=dict((n, label) for n, label, _r in reader.FIELDS),
@@ -122,3 +134,89 @@ def mapping(event_id: int, extract_id: int):
     return render_template("invitations/mapping.html", event=event, extract=extract, headers=info.headers,
                            mapping=extract.mapping, result=result, error=error, fields=reader.FIELDS,
                            error_labels=reader.ERROR_LABELS)
+
+
+# ------------------------------------------------------------------ stage 1: the invitation draw
+
+
+def _number(name: str, default=None, cast=float):
+    raw = (request.form.get(name) or "").strip().replace(",", ".")
+    if not raw:
+        return default
+    try:
+        return cast(raw)
+    except ValueError:
+        raise InvitationError("bad_plan", _("“%(value)s” is not a number.", value=raw[:40]), field=name) from None
+
+
+@bp.route("/manage/events/<int:event_id>/invitations/plan", methods=["POST"])
+@staff_required("admin")
+def plan(event_id: int):
+    event = get_event_or_404(event_id)
+    try:
+        groups = {}
+        for key in request.form:
+            if key.startswith("rate-") or key.startswith("factor-"):
+                group = key.split("-", 1)[1]
+                groups.setdefault(group, (_number(f"rate-{group}"), _number(f"factor-{group}")))
+        deadline_text = (request.form.get("answer_deadline") or "").strip()
+        try:
+            deadline = datetime.strptime(deadline_text, "%Y-%m-%d") if deadline_text else None
+        except ValueError:
+            raise InvitationError("bad_plan", _("Please enter the answer deadline as a date."),
+                                  field="answer_deadline") from None
+        stage1.save_plan(event, letters=_number("letters", 0, int), by_district=bool(request.form.get("by_district")),
+                         age_bands=request.form.get("age_bands", ""),
+                         response_rate_percent=_number("response_rate", 8.0),
+                         group_settings=groups, one_per_household=bool(request.form.get("one_per_household")),
+                         answer_deadline=deadline)
+    except InvitationError as exc:
+        _fail(exc)
+        return redirect(url_for("invitations.manage", event_id=event.id, _anchor="draw"), 303)
+    db.session.commit()
+    flash(_("The plan was saved."), "success")
+    return redirect(url_for("invitations.manage", event_id=event.id, _anchor="draw"), 303)
+
+
+def _draw_step(event: Event, operation, success):
+    """Run one step on the event's draw: on an InvitationError roll back and flash it, else commit."""
+    draw_row = services.active_draw(event)
+    try:
+        if draw_row is None:
+            raise InvitationError("wrong_state", _("Please save a plan first."))
+        operation(draw_row)
+    except InvitationError as exc:
+        _fail(exc)
+    else:
+        db.session.commit()
+        flash(success(draw_row), "success")
+    return redirect(url_for("invitations.manage", event_id=event.id, _anchor="draw"), 303)
+
+
+@bp.route("/manage/events/<int:event_id>/invitations/commit", methods=["POST"])
+@staff_required("admin")
+def commit(event_id: int):
+    return _draw_step(get_event_or_404(event_id),
+                      lambda d: stage1.commit(d, current_user, request.form.get("number_source_kind", ""),
+                                              request.form.get("number_source", "")),
+                      lambda d: _("The commitment is fixed. Publish it before the public value is drawn."))
+
+
+@bp.route("/manage/events/<int:event_id>/invitations/draw", methods=["POST"])
+@staff_required("admin")
+def perform(event_id: int):
+    return _draw_step(get_event_or_404(event_id),
+                      lambda d: stage1.perform(d, current_user, request.form.get("public_value")),
+                      lambda d: ngettext("%(num)d invitation drawn.", "%(num)d invitations drawn.",
+                                         len(d.record["invited"])))
+
+
+@bp.route("/manage/events/<int:event_id>/invitations/audit.json")
+@staff_required("admin")
+def audit(event_id: int):
+    event = get_event_or_404(event_id)
+    draw_row = services.active_draw(event)
+    if draw_row is None or draw_row.record_json is None:
+        abort(404)
+    return Response(stage1.audit_json(draw_row), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="event-{event.id}-invitations-audit.json"'})

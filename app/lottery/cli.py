@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.invitations import draw as invitation_draw
 from app.lottery.audit import all_passed, load_audit, verify_audit
 from app.lottery.errors import LotteryError
 from app.lottery.algorithm import round_to_table
@@ -156,14 +157,19 @@ def verify_command(audit_path: Path, expected_commitment: str | None, recompute:
         audit = load_audit(audit_path)
     except LotteryError as error:
         raise _fail(error) from None
-    checks = verify_audit(audit, recompute_table=recompute or recompute_table,
-                          expected_commitment=expected_commitment)
+    if invitation_draw.is_invitation_audit(audit):  # stage 1 of a citizens' council (app/invitations)
+        checks = invitation_draw.verify_audit(audit, expected_commitment=expected_commitment)
+        drawn = "invited" in audit
+    else:
+        checks = verify_audit(audit, recompute_table=recompute or recompute_table,
+                              expected_commitment=expected_commitment)
+        drawn = "number" in audit
     for check in checks:
         click.echo(f"{'OK  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
     if not all_passed(checks):
         failed = ", ".join(check.name for check in checks if not check.ok)
         raise click.ClickException(f"[audit_mismatch] verification failed: {failed}")
-    if "number" not in audit:
+    if not drawn:
         click.echo("All checks passed (record before the draw; the draw itself is checked once it is recorded).")
     else:
         click.echo("All checks passed.")

@@ -68,3 +68,48 @@ def test_access_and_scoping(app, staff_client, register_event, create_event):
                           data={"register_file": (io.BytesIO(b"a;b\n1;2\n"), "x.csv")},
                           content_type="multipart/form-data")
     assert no_token.status_code == 400
+
+
+def test_plan_commit_draw_and_audit_over_http(app, staff_client, register_event, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from app.invitations.models import Invitation
+    from app.lottery.cli import verify_command
+
+    client = staff_client("admin")
+    mapping_url = _upload(client, register_event, csv_bytes(register_rows(60))).headers["Location"]
+    client.submit(mapping_url, {**{f"map-{k}": v for k, v in {
+        "given_name": "Vorname", "family_name": "Familienname", "street": "Straße", "house_number": "Hausnummer",
+        "postcode": "PLZ", "birth_year": "Geburtsjahr", "district": "Stadtteil"}.items()}, "action": "confirm"})
+    base = f"/manage/events/{register_event}/invitations"
+    bad = client.submit(f"{base}/plan", {"letters": "abc", "age_bands": "16-29"})
+    assert bad.status_code == 303
+    assert "ist keine Zahl" in client.get(base).get_data(as_text=True)
+    client.submit(f"{base}/plan", {"letters": "12", "by_district": "1", "age_bands": "16-29, 30-44, 45-64, 65+",
+                                   "response_rate": "8", "one_per_household": "1", "answer_deadline": "2027-01-31"})
+    page = client.get(base).get_data(as_text=True)
+    assert 'id="plan-letters">12<' in page and "16–29" in page and 'name="rate-16–29"' in page
+    client.submit(f"{base}/plan", {"letters": "12", "by_district": "1", "age_bands": "16-29, 30-44, 45-64, 65+",
+                                   "response_rate": "8", "one_per_household": "1", "rate-16–29": "4",
+                                   "factor-16–29": "2"})
+    page = client.get(base).get_data(as_text=True)
+    assert 'name="factor-16–29" aria-label="Überrepräsentationsfaktor: 16–29" inputmode="decimal" size="5" value="2.0"' \
+        in page or 'value="2.0"' in page
+    client.submit(f"{base}/commit", {"number_source_kind": "public",
+                                     "number_source": "Lottozahlen vom Samstag, 6. März 2027"})
+    before = client.get(f"{base}/audit.json")
+    assert before.status_code == 200 and "invited" not in before.get_json()
+    assert client.post(f"{base}/draw", data={"public_value": "1 2 3"}).status_code == 400  # no CSRF token
+    client.submit(f"{base}/draw", {"public_value": "3 12 19 27 33 48"})
+    audit = client.get(f"{base}/audit.json").get_json()
+    assert len(audit["invited"]) == 12
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps(audit), encoding="utf-8")
+    with app.app_context():
+        result = CliRunner().invoke(verify_command, [str(path)])
+        assert result.exit_code == 0, result.output
+        assert _db.session.execute(sa.select(sa.func.count()).select_from(Invitation)).scalar_one() == 12
+    page = client.get(base).get_data(as_text=True)
+    assert 'id="draw-invited">12<' in page and "49,5" in page
