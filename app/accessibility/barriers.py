@@ -47,15 +47,6 @@ KNOWN_BARRIERS: tuple[Barrier, ...] = (
            "German."),
     ),
     Barrier(
-        "staff_reflow",
-        "WCAG 1.4.10",
-        _l("Some staff pages need horizontal scrolling on very narrow screens"),
-        _l("A few management pages for the city's staff (for example the lottery and the "
-           "representativeness tables) still need scrolling sideways at a width of 320 pixels."),
-        _l("The tables can be scrolled with the keyboard; on a screen of tablet width or wider the "
-           "pages fit without scrolling sideways."),
-    ),
-    Barrier(
         "staff_field_errors",
         "WCAG 3.3.1, 3.3.3",
         _l("Some staff forms report errors above the form instead of at the field"),

@@ -21,7 +21,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from app.accounts import services as accounts
 from app.extensions import db
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support.clients import DEFAULT_PASSWORD
 from tests.security.conftest import all_routes, build_url, expected_denial
 from tests.security.world import build_world
 from tests.support.browser import format_violations, run_axe
