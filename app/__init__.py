@@ -15,7 +15,7 @@ from flask import Flask
 from config import INSTANCE_DIR, Config, config_from_env
 
 #: Feature packages, each a blueprint ``bp`` in ``app/<name>/__init__.py``.
-FEATURES = ("core", "accounts", "events", "jobs", "ideas", "lottery", "voting", "measures", "audit", "results",
+FEATURES = ("core", "accounts", "events", "jobs", "participation", "ideas", "lottery", "voting", "measures", "audit", "results",
             "api", "privacy", "oidc", "accessibility", "metrics", "invitations")
 
 

@@ -1,7 +1,8 @@
 """The one home of three rules every page that counts ideas or dots follows.
 
-* **A visible idea** is new or taken into a measure (:data:`VISIBLE_STATUSES`); hidden and
-  merged ideas are not. ``Idea.is_visible`` states the rule for both sides: in Python on an
+* **A visible idea** is new or taken into a measure (:data:`VISIBLE_STATUSES`) and released
+  (``Idea.is_released``: an online idea not waiting for pre-moderation and not withdrawn by its
+  participant, issue 18); hidden and merged ideas are not. ``Idea.is_visible`` states the rule for both sides: in Python on an
   idea (templates) and as SQL on the class or an alias (``sa.select(Idea).where(Idea.is_visible)``).
 * **A merge group** is a surviving idea (``merged_into_id IS NULL``) with every idea merged
   into it, directly or along a chain of merges. Un-merging just clears ``merged_into_id``,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +14,7 @@ from app.core.models import utcnow
 from app.core.personal import PERSONAL, SECRET
 from app.events.models import Event
 from app.extensions import db
+from app.participation.models import Participant
 
 
 class Stand(db.Model):
@@ -57,6 +59,28 @@ IDEA_STATUSES = tuple(s.value for s in IdeaStatus)
 VISIBLE_STATUSES = (IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value)
 
 
+class IdeaChannel(str, enum.Enum):
+    #: Recorded by a moderator at the stand.
+    ROOM = "room"
+    #: Submitted by a participant online (app/participation), ``participant_id`` set.
+    ONLINE = "online"
+
+
+IDEA_CHANNELS = tuple(c.value for c in IdeaChannel)
+
+
+class Moderation(str, enum.Enum):
+    """Moderation of online ideas; hiding uses ``status = hidden`` with a public reason."""
+
+    #: Shown (every room idea; online ideas under post-moderation or once approved).
+    VISIBLE = "visible"
+    #: Waiting for a moderator's approval (pre-moderation): not shown, not counted.
+    PENDING = "pending"
+
+
+MODERATION_STATES = tuple(m.value for m in Moderation)
+
+
 class Tag(db.Model):
     """A keyword of a process, shared by all its events."""
 
@@ -92,6 +116,9 @@ class Idea(db.Model):
             "status IN (" + ", ".join(f"'{s}'" for s in IDEA_STATUSES) + ")", name="known_status"
         ),
         CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_itself"),
+        CheckConstraint("channel IN (" + ", ".join(f"'{c}'" for c in IDEA_CHANNELS) + ")", name="known_channel"),
+        CheckConstraint("moderation IN (" + ", ".join(f"'{m}'" for m in MODERATION_STATES) + ")",
+                        name="known_moderation"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,9 +136,21 @@ class Idea(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: room | online (issue 18).
+    channel: Mapped[str] = mapped_column(String(10), default=IdeaChannel.ROOM.value,
+                                         server_default=IdeaChannel.ROOM.value, index=True)
+    #: The online participant who submitted it (app/participation); None for room ideas.
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"),
+                                                       index=True)
+    #: visible | pending (pre-moderation); see :class:`Moderation`.
+    moderation: Mapped[str] = mapped_column(String(10), default=Moderation.VISIBLE.value,
+                                            server_default=Moderation.VISIBLE.value)
+    #: Set when the participant withdrew the idea: no longer shown or counted.
+    withdrawn_at: Mapped[datetime | None]
 
     stand: Mapped[Stand] = relationship()
     created_by: Mapped[User | None] = relationship()
+    participant: Mapped[Participant | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary="idea_tag", order_by="Tag.label", lazy="selectin")
     merged_into: Mapped[Idea | None] = relationship(remote_side="Idea.id", foreign_keys=[merged_into_id],
                                                     back_populates="sources")
@@ -120,14 +159,25 @@ class Idea(db.Model):
 
     @hybrid_property
     def is_visible(self) -> bool:
-        """Shown on walls and public pages (not hidden, not folded into another idea); on the
-        class (or an alias) the same rule as SQL."""
-        return self.status in VISIBLE_STATUSES
+        """Shown on walls and public pages (not hidden, not folded into another idea, not waiting
+        for moderation, not withdrawn); on the class (or an alias) the same rule as SQL."""
+        return self.status in VISIBLE_STATUSES and self.is_released
 
     @is_visible.inplace.expression
     @classmethod
     def _is_visible_expression(cls):
-        return cls.status.in_(VISIBLE_STATUSES)
+        return sa.and_(cls.status.in_(VISIBLE_STATUSES), cls.is_released)
+
+    @hybrid_property
+    def is_released(self) -> bool:
+        """Not waiting for moderation and not withdrawn by its participant (always true for room
+        ideas); part of :attr:`is_visible`, and of the staff lists that also show hidden ideas."""
+        return self.moderation != Moderation.PENDING.value and self.withdrawn_at is None
+
+    @is_released.inplace.expression
+    @classmethod
+    def _is_released_expression(cls):
+        return sa.and_(cls.moderation != Moderation.PENDING.value, cls.withdrawn_at.is_(None))
 
 
 class IdeaLog(db.Model):

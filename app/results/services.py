@@ -231,7 +231,7 @@ def _listed_roots(scope: Scope):
                       Idea.created_at.label("created_at"))
             .join(Stand, Stand.id == Idea.stand_id)
             .where(Stand.event_id.in_(scope.event_ids), Idea.merged_into_id.is_(None),
-                   Idea.status.in_(scope.listed_statuses)))
+                   Idea.status.in_(scope.listed_statuses), Idea.is_released))
     if scope.stand_id is not None:
         stmt = stmt.where(Idea.stand_id == scope.stand_id)
     if scope.tag_id is not None:
@@ -702,7 +702,7 @@ def filter_options(scope: Scope) -> FilterOptions:
     tagged = (sa.select(IdeaTag.tag_id).join(Idea, Idea.id == IdeaTag.idea_id)
               .join(Stand, Stand.id == Idea.stand_id)
               .where(Stand.event_id.in_(scope.event_ids), Idea.merged_into_id.is_(None),
-                     Idea.status.in_(scope.listed_statuses)))
+                     Idea.status.in_(scope.listed_statuses), Idea.is_released))
     tags = [tuple(r) for r in db.session.execute(
         sa.select(Tag.id, Tag.label).where(Tag.id.in_(tagged)).order_by(Tag.label, Tag.id))]
     return FilterOptions(stands, tags)  # type: ignore[arg-type]

@@ -1,0 +1,143 @@
+"""Online participation (issue 18): participants without an account, the online phases of an
+event and the moderation settings of a process.
+
+Online ideas are ordinary :class:`app.ideas.models.Idea` rows with ``channel = "online"`` and a
+``participant_id``; their moderation state lives on the idea (``moderation``: pending until a
+moderator approves under pre-moderation; hiding uses the idea's ``hidden`` status with a public
+``hidden_reason`` from the netiquette; ``withdrawn_at`` when the participant takes it back).
+"""
+from __future__ import annotations
+
+import enum
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models import utcnow
+from app.core.personal import PERSONAL, SECRET
+from app.events.models import Event, Process
+from app.extensions import db
+
+
+class PhaseKind(str, enum.Enum):
+    #: Before the workshop: residents submit ideas to the stands' themes.
+    BEFORE = "before"
+    #: After the workshop: residents read, support and comment the workshop's ideas.
+    AFTER = "after"
+
+
+PHASE_KINDS = tuple(k.value for k in PhaseKind)
+
+
+class ModerationMode(str, enum.Enum):
+    #: Online contributions are visible after a moderator approved them.
+    PRE = "pre"
+    #: Visible at once; a moderator can hide them (with a reason from the netiquette).
+    POST = "post"
+
+
+MODERATION_MODES = tuple(m.value for m in ModerationMode)
+
+
+class OnlinePhase(db.Model):
+    """An online phase of an event (one row per event and kind); times are naive UTC."""
+
+    __tablename__ = "online_phase"
+    __table_args__ = (
+        UniqueConstraint("event_id", "kind"),
+        CheckConstraint("kind IN (" + ", ".join(f"'{k}'" for k in PHASE_KINDS) + ")", name="known_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship()
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        """Enabled and ``now`` within [opens_at, closes_at) (an unset end is open-ended)."""
+        now = now or utcnow()
+        if not self.enabled:
+            return False
+        if self.opens_at is not None and now < self.opens_at:
+            return False
+        return not (self.closes_at is not None and now >= self.closes_at)
+
+
+class OnlineSettings(db.Model):
+    """A process's moderation mode and netiquette (the public reasons a contribution is hidden)."""
+
+    __tablename__ = "online_settings"
+    __table_args__ = (
+        CheckConstraint("moderation IN (" + ", ".join(f"'{m}'" for m in MODERATION_MODES) + ")",
+                        name="known_moderation"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("process.id", ondelete="CASCADE"), unique=True)
+    moderation: Mapped[str] = mapped_column(String(10), default=ModerationMode.PRE.value)
+    #: JSON list of strings: the netiquette's rules, each a public reason for hiding.
+    netiquette: Mapped[str] = mapped_column(Text, default="[]")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    process: Mapped[Process] = relationship()
+
+    @property
+    def netiquette_reasons(self) -> list[str]:
+        try:
+            reasons = json.loads(self.netiquette or "[]")
+        except ValueError:
+            return []
+        return [r for r in reasons if isinstance(r, str) and r.strip()] if isinstance(reasons, list) else []
+
+    @netiquette_reasons.setter
+    def netiquette_reasons(self, reasons: list[str]) -> None:
+        self.netiquette = json.dumps([r.strip() for r in reasons if r.strip()], ensure_ascii=False)
+
+
+class Participant(db.Model):
+    """A resident taking part online in one process, without an account.
+
+    Signs up with an e-mail address and consent, confirms the address (double opt-in) and then
+    uses a private participation link; only the SHA-256 of its token is stored
+    (``app.events.application_tokens.hash_token``).
+    """
+
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("process_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("process.id", ondelete="CASCADE"), index=True)
+    #: Shown with the participant's contributions if ``show_name_publicly``, else "anonymous".
+    display_name: Mapped[str] = mapped_column(String(80), default="", info=PERSONAL)
+    show_name_publicly: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Normalised (trimmed, lower-case) address; one participant per address and process.
+    email: Mapped[str] = mapped_column(String(254), info=PERSONAL)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=SECRET)
+    consent_at: Mapped[datetime | None]
+    #: Set by the double opt-in; until then the link cannot be used.
+    confirmed_at: Mapped[datetime | None]
+    #: Set by a moderator: the link can no longer contribute.
+    blocked_at: Mapped[datetime | None]
+    blocked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    process: Mapped[Process] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        """Confirmed and not blocked: may contribute."""
+        return self.confirmed_at is not None and self.blocked_at is None
+
+    @property
+    def public_name(self) -> str | None:
+        """The name shown in public, or None for "anonymous"."""
+        return self.display_name if self.show_name_publicly and self.display_name else None
