@@ -120,6 +120,9 @@ def authenticate(email: str, password: str) -> User | None:
         db.session.flush()
         return user
     if ldap.enabled() and (user is None or user.is_external):
+        # One Argon2 check on this path too: a local account's wrong password costs one, and
+        # without it an unknown login (a directory bind only) would answer faster.
+        _dummy_verify(password)
         try:
             account = ldap.authenticate(email, password)
         except DirectoryUnavailable as exc:

@@ -2,7 +2,7 @@
 per process; ideas get a channel (room/online), a participant, a moderation state and withdrawn_at
 
 Revision ID: 961de94eaa87
-Revises: e86542ad9b3b
+Revises: 4bd3950635c9
 Create Date: 2026-12-03 11:50:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '961de94eaa87'
-down_revision = 'e86542ad9b3b'
+down_revision = '4bd3950635c9'
 branch_labels = None
 depends_on = None
 

@@ -283,3 +283,32 @@ def test_local_accounts_keep_their_passwords_with_ldap_on(app, client, create_us
     assert signed_in_user(app, client).source == "local"
     assert sign_in(app.test_client(), user.email, "falsch-falsch-1").status_code == 200
     assert DEFAULT_PASSWORD
+
+
+def test_every_refused_login_costs_one_password_hash_check(app, client, create_user, monkeypatch):
+    """With LDAP on, a local account's wrong password and an unknown or directory login each run
+    Argon2 exactly once, so the time to the answer does not tell whether a local account exists."""
+    from app.accounts import passwords, services
+
+    checks = []
+    real = services._hasher
+
+    class Counting:
+        def __init__(self, hasher):
+            self.hasher = hasher
+
+        def verify(self, *args):
+            checks.append(1)
+            return self.hasher.verify(*args)
+
+        def __getattr__(self, name):
+            return getattr(self.hasher, name)
+
+    monkeypatch.setattr(services, "_hasher", lambda: Counting(real()))
+    if hasattr(passwords, "_hasher"):
+        monkeypatch.setattr(passwords, "_hasher", lambda: Counting(real()))
+    local = create_user(roles=("council",))
+    for login in (local.email, "niemand", "anna", "niemand@stadt.example"):
+        checks.clear()
+        assert sign_in(app.test_client(), login, "falsch-falsch-1").status_code == 200
+        assert len(checks) == 1, login
