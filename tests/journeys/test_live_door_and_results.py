@@ -64,6 +64,10 @@ def login(page, url: str) -> None:
     page.wait_for_url(lambda u: "/login" not in u)
 
 
+#: The status while the page polls instead of streaming (app/core/templates/core/macros.html).
+FALLBACK = "live (Ersatzbetrieb: Abruf alle paar Sekunden)"
+
+
 def live(page, selector: str = "#live-status", text: str = "live") -> None:
     status = page.locator(selector)
     wait_until(lambda: status.inner_text() == text, timeout=20, message=lambda: status.inner_text())
@@ -86,23 +90,31 @@ def test_the_capture_list_shows_another_moderators_entry_and_its_status(world, n
     assert_page_fit(page, "capture page, live")
 
 
-def test_the_capture_list_catches_up_after_its_stream_was_down(world, new_page):
+def test_the_capture_list_falls_back_to_polling_when_its_stream_is_down_and_says_so(world, new_page):
+    """Development has no nginx: when the app's own stream cannot be opened, the moderator's list
+    polls its stand's feed, says so in words, and shows what is saved meanwhile; when the stream
+    is back (the browser is online again), it is live again."""
     app, ev = world["app"], world["ev"]
     page = new_page(device=TABLET)
     login(page, world["url"])
-    # The stream cannot be opened (503): the list says so in words ...
     page.route("**/stands/*/stream*", lambda route: route.fulfill(status=503, body=""))
     page.goto(f"{world['url']}/stands/{ev.stand_ids[0]}/capture")
-    live(page, text="Verbindung wird hergestellt …")
-    assert page.locator("#live-status").get_attribute("class") == "live-status offline"
+    live(page, text=FALLBACK)
+    assert page.locator("#live-status").get_attribute("class") == "live-status fallback"
     with app.app_context():
         ideas.record_idea(db.session.get(Stand, ev.stand_ids[0]), "Während der Störung erfasst", said_by="Herr Ä.")
         db.session.commit()
-    # ... and when it is back, the entry saved meanwhile is there (the stream continues after
-    # the last change the list has).
+    item = page.locator("#recent li.idea-item", has_text="Während der Störung erfasst")
+    item.wait_for(timeout=20_000)
+    assert "Herr Ä." in item.inner_text()
+    assert page.locator("#live-status").inner_text() == FALLBACK
     page.unroute("**/stands/*/stream*")
-    page.locator("#recent li.idea-item", has_text="Während der Störung erfasst").wait_for(timeout=20_000)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
     live(page)
+    with app.app_context():
+        ideas.record_idea(db.session.get(Stand, ev.stand_ids[0]), "Nach der Störung erfasst")
+        db.session.commit()
+    page.locator("#recent li.idea-item", has_text="Nach der Störung erfasst").wait_for(timeout=20_000)
 
 
 def test_the_check_in_counter_counts_another_door(world, new_page):

@@ -9,7 +9,10 @@
  *   appears. A check that finds a change the stream did not bring, or a stream that cannot be
  *   opened (nchan or Redis down), makes the page poll data-changes-url and say so in its
  *   status; it tries the stream again every half minute.
- * - otherwise (development, `make run`): the app's own stream (data-stream-url).
+ * - otherwise (development, `make run`): the app's own stream (data-stream-url), which also
+ *   continues after the last change the page has; when it cannot be opened three times in a
+ *   row, the page polls data-changes-url in the same way and says so, and tries the stream
+ *   again every half minute (or when the browser is back online).
  *
  * The status element (``statusEl``) shows data-live, data-polling (fallback) or data-offline
  * as text (not only as a colour), in a polite live region; "connecting" only when no stream
@@ -102,6 +105,7 @@
       source = new EventSource(liveUrl || hooks.streamUrl());
       source.addEventListener("open", function () {
         failures = 0;
+        if (reconnectTimer) { window.clearTimeout(reconnectTimer); reconnectTimer = null; }
         stopPolling();
         streamOpen();
         if (liveUrl) { catchUp(false); }
@@ -112,8 +116,8 @@
       source.addEventListener("error", function () {
         if (source.readyState !== EventSource.CLOSED) { streamLost(); return; }
         failures += 1;
-        if (liveUrl && (failures >= 3 || polling)) {
-          // nginx's stream cannot be opened: poll, try the stream again later.
+        if (failures >= 3 || polling) {
+          // The stream (nginx's or the app's own) cannot be opened: poll, try it again later.
           source.close();
           failures = 0;
           startPolling();
