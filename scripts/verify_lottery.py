@@ -10,6 +10,9 @@ checked. It checks everything that ``flask lottery verify`` checks except one th
 recorded probabilities are the leximin optimum (that needs an LP solver; run
 ``flask lottery verify`` for it). What it checks:
 
+* the published pool: version 2 lists each answer vector once with its count and pseudonyms
+  (``pool_counts.types``), version 1 every applicant's answers (``applicants``); the applicant list
+  is expanded from the types, and the counts per type and per quota option must match it;
 * the hashes of the applicant list and the table, and the commitment recomputed from them
   (and, with ``--commitment``, that it is the value published before the draw);
 * every row of the table: k distinct known applicants meeting every quota (with the household
@@ -37,7 +40,9 @@ import sys
 from collections import Counter
 
 FORMAT = "ideenmarkt-lottery-audit"
-FORMAT_VERSION = 1
+# Version 1 lists every applicant's answers (applicants); version 2 only the types (pool_counts.types:
+# answers, count and pseudonyms of each answer vector), from which the applicant list is expanded.
+FORMAT_VERSIONS = (1, 2)
 PROMISE_VERSIONS = ("2.1", "2.2")
 DICE_RULE_PREFIX = "dice4:"
 SERVER_RULE_PREFIX = "server:"
@@ -88,13 +93,14 @@ def breaks_quotas(panel, answers, quotas, seats) -> bool:
 
 def format_problems(audit) -> list:
     fields = {"format": str, "format_version": int, "algorithm": dict, "seats": int, "table_size": int,
-              "number_source": str, "quotas": list, "applicants": list, "applicants_sha256": str,
+              "number_source": str, "quotas": list, "applicants_sha256": str,
               "probabilities": dict, "rounding": dict, "table": list, "table_sha256": str, "commitment": str}
+    fields.update({"applicants": list} if audit.get("format_version") == 1 else {"pool_counts": dict})
     if any(name in audit for name in ("number", "selected", "waiting_list")):
         fields.update({"number": int, "selected": list, "waiting_list": list})
     problems = [f"field {name!r} missing or not {kind.__name__}" for name, kind in fields.items()
                 if not isinstance(audit.get(name), kind) or isinstance(audit.get(name), bool)]
-    if not problems and (audit["format"] != FORMAT or audit["format_version"] != FORMAT_VERSION):
+    if not problems and (audit["format"] != FORMAT or audit["format_version"] not in FORMAT_VERSIONS):
         problems.append("unknown format")
     if not problems and not all(isinstance(audit.get(name, ""), str) for name in (
             "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed",
@@ -105,6 +111,14 @@ def format_problems(audit) -> list:
             isinstance(group, list) and all(isinstance(p, str) for p in group) for group in households)):
         problems.append("households malformed")
     return problems
+
+
+def listed_applicants(audit) -> list:
+    """Version 1: the applicants as listed; version 2: each pseudonym of a type with its answers."""
+    if audit["format_version"] == 1:
+        return audit["applicants"]
+    return [{"pseudonym": p, "answers": kind["answers"]} for kind in audit["pool_counts"]["types"]
+            for p in kind["pseudonyms"]]
 
 
 def type_groups(applicants, features, households=()):
@@ -329,7 +343,7 @@ def verify(audit, expected_commitment=None) -> Report:
         features = sorted(quotas)
         applicants = [{"pseudonym": a["pseudonym"], "answers": {f: a["answers"][f] for f in features
                                                                 if f in a["answers"]}}
-                      for a in audit["applicants"]]
+                      for a in listed_applicants(audit)]
         table = [list(row) for row in audit["table"]]
     except (KeyError, TypeError, AttributeError):
         report.add("format", False, "applicants, quotas or table malformed")
@@ -369,9 +383,14 @@ def verify(audit, expected_commitment=None) -> Report:
     bad = [i for i, row in enumerate(table, start=1) if breaks_quotas(row, answers, quotas, audit["seats"])
            or two_of_a_household(row, households or [])]
     if "pool_counts" in audit:
-        types = Counter(canonical(a["answers"]) for a in applicants)
         cells = Counter((f, v) for a in applicants for f, v in a["answers"].items())
-        expected = {"types": [{"answers": json.loads(key), "count": n} for key, n in sorted(types.items())],
+        members = {}
+        for a in applicants:
+            members.setdefault(canonical(a["answers"]), []).append(a["pseudonym"])
+        with_pseudonyms = audit["format_version"] >= 2
+        expected = {"types": [{"answers": json.loads(key), "count": len(people),
+                               **({"pseudonyms": sorted(people)} if with_pseudonyms else {})}
+                              for key, people in sorted(members.items())],
                     "cells": [{"feature": f, "value": v, "min": quotas[f][v][0], "max": quotas[f][v][1],
                                "pool": cells[(f, v)]} for f in features for v in sorted(quotas[f])]}
         report.add("pool_counts", audit["pool_counts"] == expected, "per type and per quota option")

@@ -99,12 +99,14 @@ SCHEMAS: dict[str, Any] = {
     "EventList": _list_of("Event"),
     "LotteryAudit": {
         "type": "object",
-        "description": "The audit record of the draw (format ideenmarkt-lottery-audit): pseudonymous "
-                       "applicants with their criteria answers, quotas, selection probabilities, the panel "
-                       "table, and once drawn the number and the result. Verify it with `flask lottery verify` "
-                       "or `scripts/verify_lottery.py` (before the draw: everything but the draw).",
+        "description": "The audit record of the draw (format ideenmarkt-lottery-audit, JSON Schema at "
+                       "/lottery/audit-schema.json): the pool per group of identical criteria answers "
+                       "(pool_counts: answers, count and pseudonyms; format version 1 listed every applicant's "
+                       "answers in applicants), quotas, selection probabilities, the panel table, and once "
+                       "drawn the number and the result. Verify it with `flask lottery verify` or "
+                       "`scripts/verify_lottery.py` (before the draw: everything but the draw).",
         "required": ["format", "format_version", "algorithm", "seats", "table_size", "number_source", "quotas",
-                     "applicants", "applicants_sha256", "probabilities", "table", "table_sha256", "commitment"],
+                     "applicants_sha256", "probabilities", "table", "table_sha256", "commitment"],
         "properties": {
             "format": {"type": "string", "enum": ["ideenmarkt-lottery-audit"]},
             "format_version": {"type": "integer"},
@@ -121,6 +123,13 @@ SCHEMAS: dict[str, Any] = {
                 "type": "object", "required": ["pseudonym", "answers"],
                 "properties": {"pseudonym": {"type": "string"},
                                "answers": {"type": "object", "additionalProperties": {"type": "string"}}}}},
+            "pool_counts": {"type": "object", "required": ["types", "cells"], "properties": {
+                "types": {"type": "array", "items": {
+                    "type": "object", "required": ["answers", "count"],
+                    "properties": {"answers": {"type": "object", "additionalProperties": {"type": "string"}},
+                                   "count": COUNT,
+                                   "pseudonyms": {"type": "array", "items": {"type": "string"}}}}},
+                "cells": {"type": "array", "items": {"type": "object"}}}},
             "applicants_sha256": HASH,
             "probabilities": {"type": "object", "additionalProperties": {"type": "number"}},
             "table": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},

@@ -41,7 +41,11 @@ The life of a draw
    format :data:`AUDIT_FORMAT` version :data:`AUDIT_FORMAT_VERSION`) with
    everything needed to re-check the draw: the inputs, the table, the
    hashes, the commitment, the number, the selection, the waiting list,
-   the probabilities and the rounding bound, and the replacements.
+   the probabilities and the rounding bound, and the replacements. The pool is
+   published per type (``pool_counts.types``: each answer vector once, with
+   its count and its pseudonyms), not as a list of every person's answers
+   (format version 1's ``applicants``, still verified): :func:`record_applicants`
+   expands it into the canonical applicant list that the commitment hashes.
 
 4. :func:`verify_audit` re-checks it: see its docstring for the list.
 """
@@ -113,7 +117,10 @@ SERVER_PUBLIC_RULE = ("server+public: 32 random bytes from the operating system'
 COMBINED_RULES = (DICE_PUBLIC_RULE, SERVER_PUBLIC_RULE)
 
 AUDIT_FORMAT = "ideenmarkt-lottery-audit"
-AUDIT_FORMAT_VERSION = 1
+#: Version 2 publishes the pool per type (``pool_counts.types``: answers, count, pseudonyms) instead
+#: of every applicant's answers (version 1's ``applicants``); both verify.
+AUDIT_FORMAT_VERSION = 2
+AUDIT_FORMAT_VERSIONS = (1, 2)
 
 #: How far recomputed leximin probabilities may differ from the recorded ones
 #: (different HiGHS builds reach the same optimum within LP tolerances).
@@ -418,16 +425,36 @@ def _limit_seconds(distribution: Distribution) -> int | None:
     return max(1, int(round(distribution.limited["seconds"] or 0)))
 
 
-def pool_counts(applicants: Sequence[Mapping[str, Any]], quotas: Quotas) -> dict[str, Any]:
-    """How many applicants gave each answer vector (``types``) and each quota option (``cells``), so an
-    observer checks the quotas and the pool without reading anyone's answers (issue 22, privacy).
+def pool_counts(applicants: Sequence[Mapping[str, Any]], quotas: Quotas, pseudonyms: bool = True) -> dict[str, Any]:
+    """How many applicants gave each answer vector (``types``, with their pseudonyms, sorted) and each
+    quota option (``cells``): the published pool (issue 22, privacy), from which an observer checks the
+    quotas and every panel without a list of each person's answers.
 
     :param applicants: canonical applicants (:func:`canonical_applicants`).
+    :param pseudonyms: list the pseudonyms per type (format version 2; version 1 gave only counts).
     """
-    types = Counter(canonical_json(a["answers"]) for a in applicants)
+    members: dict[bytes, list[str]] = {}
+    for a in applicants:
+        members.setdefault(canonical_json(a["answers"]), []).append(a["pseudonym"])
     cells = Counter((f, v) for a in applicants for f, v in a["answers"].items())
-    return {"types": [{"answers": json.loads(key), "count": n} for key, n in sorted(types.items())],
+    return {"types": [{"answers": json.loads(key), "count": len(people),
+                       **({"pseudonyms": sorted(people)} if pseudonyms else {})}
+                      for key, people in sorted(members.items())],
             "cells": [{**q, "pool": cells[(q["feature"], q["value"])]} for q in canonical_quotas(quotas)]}
+
+
+def record_applicants(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The canonical applicant list of a record: version 1's ``applicants``, or version 2's types
+    expanded (each pseudonym listed under a type has that type's answers), sorted by pseudonym."""
+    if record.get("format_version") == 1:
+        return list(record["applicants"])
+    return sorted(({"pseudonym": p, "answers": dict(t["answers"])} for t in record["pool_counts"]["types"]
+                   for p in t["pseudonyms"]), key=lambda item: item["pseudonym"])
+
+
+def record_answers(record: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Pseudonym -> answers of a record (either format version)."""
+    return {a["pseudonym"]: a["answers"] for a in record_applicants(record)}
 
 
 def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
@@ -458,7 +485,6 @@ def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
         "number_source": prepared.number_source,
         "number_rule": prepared.number_rule,
         "quotas": canonical_quotas(pool.quotas),
-        "applicants": canonical_applicants(prepared.applicants, pool.features),
         "applicants_sha256": prepared.applicants_hash,
         "probabilities": {p: round(v, 12) for p, v in prepared.probabilities.items()},
         "rounding": {
@@ -481,7 +507,7 @@ def draw_from_record(record: Mapping[str, Any], number: int) -> DrawResult:
     :raises LotteryError: ``bad_number``.
     """
     table = PanelTable(tuple(tuple(row) for row in record["table"]),
-                       tuple(sorted(a["pseudonym"] for a in record["applicants"])),
+                       tuple(sorted(record_answers(record))),
                        float(record["rounding"]["bound"]))
     return draw(table, number, record["commitment"])
 
@@ -565,25 +591,36 @@ def load_audit(path: str | Path) -> dict[str, Any]:
 
 _REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
     "format": str, "format_version": int, "algorithm": dict, "seats": int, "table_size": int,
-    "number_source": str, "quotas": list, "applicants": list, "applicants_sha256": str,
+    "number_source": str, "quotas": list, "applicants_sha256": str,
     "probabilities": dict, "rounding": dict, "table": list, "table_sha256": str, "commitment": str,
 }
+#: Where each format version publishes the pool: every applicant's answers (1), or per type (2).
+_POOL_FIELDS: dict[int, dict[str, type]] = {1: {"applicants": list}, 2: {"pool_counts": dict}}
 #: Present together once the number is drawn; a record before the draw has none of them.
 _DRAW_FIELDS: dict[str, type] = {"number": int, "selected": list, "waiting_list": list}
 
 
 def _format_problems(audit: Mapping[str, Any]) -> list[str]:
     drawn = any(name in audit for name in _DRAW_FIELDS)
-    fields = {**_REQUIRED_FIELDS, **(_DRAW_FIELDS if drawn else {})}
+    version = audit.get("format_version")
+    fields = {**_REQUIRED_FIELDS, **_POOL_FIELDS.get(version if isinstance(version, int) else 0, {}),
+              **(_DRAW_FIELDS if drawn else {})}
     problems = [f"field {name!r} missing or not {kind.__name__ if isinstance(kind, type) else kind}"
                 for name, kind in fields.items()
                 if not isinstance(audit.get(name), kind) or isinstance(audit.get(name), bool)]
     if problems:
         return problems
-    if audit["format"] != AUDIT_FORMAT or audit["format_version"] != AUDIT_FORMAT_VERSION:
+    if audit["format"] != AUDIT_FORMAT or audit["format_version"] not in AUDIT_FORMAT_VERSIONS:
         problems.append(f"unknown format {audit['format']!r} version {audit['format_version']!r}")
+        return problems
     try:
-        for a in audit["applicants"]:
+        if audit["format_version"] == 2:
+            for t in audit["pool_counts"]["types"]:
+                if not isinstance(t["pseudonyms"], list) or not isinstance(t["answers"], dict):
+                    raise TypeError
+            if not isinstance(audit["pool_counts"]["cells"], list):
+                raise TypeError
+        for a in record_applicants(audit):
             if not isinstance(a["pseudonym"], str) or not all(
                     isinstance(k, str) and isinstance(v, str) for k, v in a["answers"].items()):
                 raise TypeError
@@ -606,7 +643,8 @@ def _format_problems(audit: Mapping[str, Any]) -> list[str]:
                    for group in audit.get("households", [])):
             raise TypeError
     except (KeyError, TypeError, AttributeError, ValueError):
-        problems.append("applicants, quotas, table, probabilities, rounding or number rule malformed")
+        problems.append("applicants (or pool_counts), quotas, table, probabilities, rounding or number rule "
+                        "malformed")
     return problems
 
 
@@ -619,7 +657,7 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     ``format``        all fields present with the right types (stops here if not);
                       ``number``, ``selected`` and ``waiting_list`` all or none
     ``schema``        valid against the JSON Schema of the format
-                      (:mod:`app.lottery.schema`, ``schemas/audit-1.schema.json``)
+                      (:mod:`app.lottery.schema`, ``schemas/audit.schema.json``)
     ``applicants``    pseudonyms unique, every answer an option of its quota
     ``applicants_sha256``  the canonical applicant list hashes to the recorded hash
     ``table_sha256``  the table hashes to the recorded hash
@@ -668,17 +706,17 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     if problems:
         return [Check("format", False, "; ".join(problems))]
     drawn = "number" in audit
-    checks = [Check("format", True, f"{AUDIT_FORMAT} version {AUDIT_FORMAT_VERSION}"
+    checks = [Check("format", True, f"{AUDIT_FORMAT} version {audit['format_version']}"
                     + ("" if drawn else "; record before the draw"))]
     from app.lottery.schema import schema_problems
 
     broken = schema_problems(audit)
     checks.append(Check("schema", not broken, "; ".join(broken) or "valid against the published JSON Schema "
-                                                                    "(app/lottery/schemas/audit-1.schema.json)"))
+                                                                    "(app/lottery/schemas/audit.schema.json)"))
 
     seats, table_size = audit["seats"], audit["table_size"]
     quotas = quotas_from_canonical(audit["quotas"])
-    applicants = [Applicant(a["pseudonym"], dict(a["answers"])) for a in audit["applicants"]]
+    applicants = [Applicant(a["pseudonym"], dict(a["answers"])) for a in record_applicants(audit)]
     answers = {a.pseudonym: a.answers for a in applicants}
     table = [tuple(row) for row in audit["table"]]
     algorithm = audit["algorithm"]
@@ -713,9 +751,11 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
                 or household_violations(row, households or [])):
             bad_rows.append(index)
     if "pool_counts" in audit:
-        counted = audit["pool_counts"] == pool_counts(canonical_applicants(applicants, features), quotas)
+        counted = audit["pool_counts"] == pool_counts(canonical_applicants(applicants, features), quotas,
+                                                      pseudonyms=audit["format_version"] >= 2)
         checks.append(Check("pool_counts", counted, "counts per type and per quota option match the applicants"
-                            if counted else "the published counts differ from the applicant list"))
+                            if counted else "the published counts differ from the applicant list (or a type's "
+                                            "pseudonyms, answers or order)"))
     checks.append(Check("table_panels", len(table) == table_size and not bad_rows,
                         f"{len(table)} rows (expected {table_size}); rows breaking a quota"
                         + (" or the household rule" if households is not None else "")

@@ -35,6 +35,8 @@ from app.lottery.audit import (
     combined_number_check,
     commitment_of_record,
     quotas_from_canonical,
+    record_answers,
+    record_applicants,
     row_from_dice,
     table_sha256,
 )
@@ -125,7 +127,7 @@ def receipts_for(application: Application) -> list[Receipt]:
 
 def _receipt(entry: LotteryEntry, audit: dict[str, Any], labels: dict[str, tuple[str, dict[str, str]]]) -> Receipt:
     pseudonym = entry.pseudonym
-    pool = {a["pseudonym"]: a["answers"] for a in audit["applicants"]}
+    pool = record_answers(audit)
     mine = pool.get(pseudonym, {})
     answers = [(labels.get(key, (key, {}))[0], labels.get(key, (key, {}))[1].get(value, value))
                for key, value in sorted(mine.items(), key=lambda kv: list(labels).index(kv[0])
@@ -179,13 +181,14 @@ def receipt_checks(audit: dict[str, Any], pseudonym: str, answers: dict[str, str
     size = len(table) or 1
     from app.lottery.algorithm import Applicant
 
-    people = [Applicant(a["pseudonym"], dict(a["answers"])) for a in audit["applicants"]]
+    listed = record_applicants(audit)
+    people = [Applicant(a["pseudonym"], dict(a["answers"])) for a in listed]
     applicants_hash = applicants_sha256(people, sorted(quotas))
     table_hash = table_sha256(table)
     recomputed = commitment_of_record(audit, applicants_hash, table_hash)
     checks = [
         ReceiptCheck("in_pool", any(a["pseudonym"] == pseudonym and a["answers"] == answers
-                                    for a in audit["applicants"]),
+                                    for a in listed),
                      _l("Your pseudonym is in the published list of applicants, with the answers shown.")),
         ReceiptCheck("commitment", applicants_hash == audit["applicants_sha256"] and table_hash == audit["table_sha256"]
                      and recomputed == audit["commitment"],

@@ -1,11 +1,12 @@
-"""The JSON Schema of the audit file (``schemas/audit-1.schema.json``) and a validator for it.
+"""The JSON Schema of the audit file (``schemas/audit.schema.json``, format versions 1 and 2) and a validator for it.
 
 The schema is standard JSON Schema (draft 2020-12), so anyone can check an
 audit file with any validator; it is served at ``/lottery/audit-schema.json``.
 Ideenmarkt validates with the small validator here, which implements the
 keywords the schema uses (``type``, ``const``, ``enum``, ``required``,
 ``properties``, ``additionalProperties``, ``items``, ``minimum``, ``maximum``,
-``minLength``, ``pattern``, ``dependentRequired`` and local ``$ref``), so no
+``minLength``, ``pattern``, ``dependentRequired``, ``allOf``, ``if``/``then``, ``not`` and local
+``$ref``), so no
 further dependency is needed. Unknown keywords are refused (a test keeps the
 schema within what is implemented).
 """
@@ -17,11 +18,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "audit-1.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "audit.schema.json"
 
 #: Keywords the validator implements, and those that only describe.
 KEYWORDS = {"type", "const", "enum", "required", "properties", "additionalProperties", "items", "minimum",
-            "maximum", "minLength", "pattern", "dependentRequired", "$ref"}
+            "maximum", "minLength", "pattern", "dependentRequired", "$ref", "allOf", "if", "then", "not"}
 ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description"}
 
 _TYPES = {
@@ -37,7 +38,7 @@ _TYPES = {
 
 @lru_cache(maxsize=1)
 def audit_schema() -> dict[str, Any]:
-    """The schema of audit format version 1."""
+    """The schema of the audit format (versions 1 and 2)."""
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
@@ -67,6 +68,12 @@ def _validate(value: Any, schema: dict[str, Any], root: dict[str, Any], path: st
         raise ValueError(f"schema keyword(s) not implemented: {sorted(unknown)}")
     if "$ref" in schema:
         _validate(value, _resolve(root, schema["$ref"]), root, path, problems, limit)
+    for part in schema.get("allOf", []):
+        _validate(value, part, root, path, problems, limit)
+    if "if" in schema and "then" in schema and _valid(value, schema["if"], root):
+        _validate(value, schema["then"], root, path, problems, limit)
+    if "not" in schema and _valid(value, schema["not"], root):
+        problems.append(f"{path}: must not match {json.dumps(schema['not'], sort_keys=True)}")
     if "type" in schema:
         kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(_TYPES[kind](value) for kind in kinds):
@@ -105,3 +112,9 @@ def _validate(value: Any, schema: dict[str, Any], root: dict[str, Any], path: st
                 problems.append(f"{path}: unexpected {name!r}")
             elif isinstance(extra, dict):
                 _validate(item, extra, root, f"{path}.{name}", problems, limit)
+
+
+def _valid(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
+    found: list[str] = []
+    _validate(value, schema, root, "$", found, 1)
+    return not found

@@ -83,6 +83,8 @@ from app.lottery.audit import (
     combined_draw,
     draw_from_record,
     prepare_lottery,
+    record_answers,
+    record_applicants,
     record_before_draw,
     row_from_dice,
 )
@@ -684,7 +686,7 @@ def fill_vacancies(draw: LotteryDraw, now: datetime | None = None, user=None,
     if draw.state != DrawState.DRAWN.value:
         return result
     record = draw.record
-    answers = {a["pseudonym"]: a["answers"] for a in record["applicants"]}
+    answers = record_answers(record)
     entries = _entries(draw)
     _release_withdrawn(entries, now)
     while True:
@@ -989,7 +991,7 @@ def pool_groups(event: Event, audit: dict[str, Any]) -> list[PoolGroup]:
     labels = _labels(event)
     order = [c.key for c in event.criteria]
     groups: dict[tuple, list[str]] = {}
-    for applicant in audit["applicants"]:
+    for applicant in record_applicants(audit):
         key = tuple(sorted(applicant["answers"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order
                            else len(order)))
         groups.setdefault(key, []).append(applicant["pseudonym"])
@@ -1148,7 +1150,7 @@ def representativeness(event: Event) -> tuple[list[CriterionReport], dict[str, i
     # Who checked in, from the features that know (the signal ``attendance``: voting's check-in).
     attended_ids = signals.collected_ids(signals.attendance.send(event))
     if draw is not None:
-        answers = {a["pseudonym"]: a["answers"] for a in draw.record["applicants"]}
+        answers = record_answers(draw.record)
         for entry in _entries(draw):
             person = answers.get(entry.pseudonym, {})
             members["applicants"].append(person)
@@ -1203,7 +1205,7 @@ def export_people_csv(event: Event) -> str:
     out = io.StringIO()
     draw = current_draw(event)
     if draw is not None:
-        applicants = [Applicant(a["pseudonym"], a["answers"]) for a in draw.record["applicants"]]
+        applicants = [Applicant(a["pseudonym"], a["answers"]) for a in record_applicants(draw.record)]
     else:
         applicants = [Applicant(f"application-{app.id}", _answers_of(app)) for app in pool_applications(event)]
     write_people_csv(applicants, features, out)
@@ -1344,7 +1346,7 @@ def vacancies(draw: LotteryDraw) -> FillResult:
     record = draw.record
     try:
         find_replacement([e.pseudonym for e in seated], [e.pseudonym for e in candidates],
-                         {a["pseudonym"]: a["answers"] for a in record["applicants"]}, record_quotas(record),
+                         record_answers(record), record_quotas(record),
                          draw.seats, record.get("households"))
     except LotteryError as exc:
         if exc.code != "no_replacement":

@@ -6,10 +6,14 @@ from __future__ import annotations
 import copy
 import json
 from functools import lru_cache
+from pathlib import Path
 
 from app.lottery.algorithm import Applicant, find_replacement
 from app.lottery.audit import (build_audit, combined_draw, commitment_of_record, prepare_lottery,
-                               record_before_draw, row_from_dice, sha256_hex, table_sha256)
+                               record_applicants, record_before_draw, row_from_dice, sha256_hex, table_sha256)
+
+#: Audit files written by earlier versions (format version 1: every applicant's answers listed).
+DATA = Path(__file__).resolve().parent / "data"
 
 #: 50 applicants of 50 different types (a pool of unique types), one seat: everyone's chance is 2.0 %.
 UNIQUE = [Applicant(f"u{i:02d}", {"district": f"d{i:02d}"}) for i in range(50)]
@@ -79,6 +83,28 @@ def drawn(replacements=(), dice: str = "0017") -> dict:
     return json.loads(json.dumps(build_audit(prepared, number, replacements, dice=dice)))
 
 
+def as_format_1(audit: dict) -> dict:
+    """The same record in format version 1, as drawn before the pool was published per type: every
+    applicant's answers in ``applicants``, ``pool_counts.types`` without pseudonyms."""
+    old = copy.deepcopy(audit)
+    old["format_version"] = 1
+    old["applicants"] = record_applicants(audit)
+    for kind in old["pool_counts"]["types"]:
+        del kind["pseudonyms"]
+    return old
+
+
+def _moved_to_another_type(audit: dict) -> dict:
+    """A rigger moves one pseudonym to another type (a changed answer) and fixes both counts."""
+    moved = copy.deepcopy(audit)
+    types = moved["pool_counts"]["types"]
+    person = types[0]["pseudonyms"].pop(0)
+    types[1]["pseudonyms"] = sorted(types[1]["pseudonyms"] + [person])
+    types[0]["count"] -= 1
+    types[1]["count"] += 1
+    return moved
+
+
 def _replacement(audit: dict, skipped: list[str], evidence: dict) -> dict:
     answers = {a.pseudonym: a.answers for a in MIXED}
     declined = audit["selected"][0]
@@ -104,9 +130,20 @@ def cases() -> list[tuple[str, dict, str | None, bool]]:
     changed_dice = copy.deepcopy(genuine)
     changed_dice["dice"] = "0018"
     pre_draw = json.loads(json.dumps(record_before_draw(_prepared("mixed"))))
-    pre_draw_tampered = copy.deepcopy(pre_draw)
-    pre_draw_tampered["applicants"][0]["answers"]["age"] = "old" if \
-        pre_draw_tampered["applicants"][0]["answers"]["age"] == "young" else "young"
+    pre_draw_tampered = _moved_to_another_type(pre_draw)
+    old_format = as_format_1(genuine)
+    old_format_tampered = copy.deepcopy(old_format)
+    old_format_tampered["applicants"][0]["answers"]["age"] = "old" if \
+        old_format_tampered["applicants"][0]["answers"]["age"] == "young" else "young"
+    type_miscounted = copy.deepcopy(genuine)
+    type_miscounted["pool_counts"]["types"][0]["count"] += 1
+    listed_twice = copy.deepcopy(genuine)
+    listed_twice["pool_counts"]["types"][1]["pseudonyms"] = sorted(
+        listed_twice["pool_counts"]["types"][1]["pseudonyms"] + listed_twice["pool_counts"]["types"][0]["pseudonyms"][:1])
+    listed_twice["pool_counts"]["types"][1]["count"] += 1
+    unlisted = copy.deepcopy(genuine)
+    unlisted["pool_counts"]["types"][0]["pseudonyms"].pop()
+    unlisted["pool_counts"]["types"][0]["count"] -= 1
     combined = drawn_combined()
     other_value = copy.deepcopy(combined)
     other_value["public_value"] = "3 7 12 25 33 42"
@@ -132,6 +169,14 @@ def cases() -> list[tuple[str, dict, str | None, bool]]:
     miscounted["pool_counts"]["cells"][0]["pool"] += 1
     return [
         ("published counts per quota option changed", miscounted, None, False),
+        ("format 1: genuine, every applicant's answers listed", old_format, old_format["commitment"], True),
+        ("format 1: an answer changed", old_format_tampered, None, False),
+        ("format 1: written by version 1.0", json.loads((DATA / "audit_v1.json").read_text("utf-8")), None, True),
+        ("format 1: written by version 2.1", json.loads((DATA / "audit_v2_1.json").read_text("utf-8")), None, True),
+        ("a type's count changed", type_miscounted, None, False),
+        ("a pseudonym listed under two types", listed_twice, None, False),
+        ("a pseudonym left out of its type", unlisted, None, False),
+        ("drawn, a pseudonym moved to another type", _moved_to_another_type(genuine), None, False),
         ("genuine, dice combined with a public value", combined, combined["commitment"], True),
         ("genuine, server combined with a public value", server, None, True),
         ("combined: another public value", other_value, None, False),

@@ -61,17 +61,19 @@ def test_audit_is_canonical_json_serialisable(audit):
 
 
 def test_changed_applicant_fails(audit):
-    audit["applicants"][3]["pseudonym"] = "intruder"
+    audit["pool_counts"]["types"][0]["pseudonyms"][0] = "intruder"
     assert {"applicants_sha256", "commitment"} <= failed(audit)
 
 
 def test_added_applicant_fails(audit):
-    audit["applicants"].append({"pseudonym": "zz", "answers": {"gender": "f", "age": "old"}})
+    kind = audit["pool_counts"]["types"][0]
+    kind["pseudonyms"].append("zz")
+    kind["count"] += 1
     assert "commitment" in failed(audit)
 
 
 def test_changed_answer_fails(audit):
-    person = audit["applicants"][0]
+    person = audit["pool_counts"]["types"][0]
     person["answers"]["gender"] = "m" if person["answers"]["gender"] == "f" else "f"
     assert {"applicants_sha256", "commitment"} <= failed(audit)
 
@@ -88,7 +90,7 @@ def test_number_out_of_range_fails(audit):
 
 def test_changed_table_row_fails(audit):
     row = audit["table"][5]
-    outsider = next(p["pseudonym"] for p in audit["applicants"] if p["pseudonym"] not in row)
+    outsider = next(p for p in audit["probabilities"] if p not in row)
     row[0] = outsider
     row.sort()
     assert {"table_sha256", "commitment"} <= failed(audit)

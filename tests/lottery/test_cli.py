@@ -110,9 +110,10 @@ def test_verify_genuine_audit(audit_file):
 def test_verify_tampered_audit_exits_non_zero(audit_file, tamper):
     audit = json.loads(audit_file.read_text(encoding="utf-8"))
     if tamper == "applicant":
-        audit["applicants"][0]["pseudonym"] = "x99"
+        audit["pool_counts"]["types"][0]["pseudonyms"][0] = "x99"
     elif tamper == "answer":
-        audit["applicants"][1]["answers"]["g"] = "m" if audit["applicants"][1]["answers"]["g"] == "f" else "f"
+        kind = audit["pool_counts"]["types"][1]
+        kind["answers"]["g"] = "m" if kind["answers"]["g"] == "f" else "f"
     elif tamper == "number":
         audit["number"] = audit["number"] + 1
     else:

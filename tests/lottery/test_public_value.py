@@ -70,7 +70,9 @@ def test_dice_and_public_value_end_to_end(app, admin, client, lottery_event, tmp
 
     from app.lottery.receipts import receipt_checks
 
-    mine = audit["applicants"][0]
+    from app.lottery.audit import record_applicants
+
+    mine = record_applicants(audit)[0]
     checks = {c.name: c.ok for c in receipt_checks(audit, mine["pseudonym"], mine["answers"])}
     assert checks["number"] and checks["selection"] and checks["commitment"]
     tampered = dict(audit, public_value="3 7 12 25 33 42")

@@ -25,3 +25,21 @@ def test_public_page_explains_what_is_published_and_marks_small_groups(app, clie
     # Without small groups there is nothing to point out.
     app.config["LOTTERY_SMALL_GROUP"] = 1
     assert 'id="small-groups"' not in client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
+
+
+def test_the_published_audit_file_lists_groups_not_each_persons_answers(app, client, admin, lottery_event):
+    """Format 2: the downloaded audit file and the open-data API give each answer vector once, with its
+    count and pseudonyms, and no list of every applicant's answers; the page counts every applicant."""
+    import json
+
+    people = [{"gender": "f", "age": "old"}] * 4 + [{"gender": "m", "age": "young"}] * 3
+    ev = lottery_event(seats=3, criteria=CRITERIA, people=people)
+    commit(admin, ev.event_id)
+    audit = json.loads(client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data())
+    assert "applicants" not in audit and audit["format_version"] == 2
+    assert sorted((t["count"], len(t["pseudonyms"])) for t in audit["pool_counts"]["types"]) == [(3, 3), (4, 4)]
+    api = client.get(f"/api/v1/events/{ev.event_id}/lottery").get_json()
+    assert "applicants" not in api["audit"] and api["audit"]["pool_counts"] == audit["pool_counts"]
+    page = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
+    assert 'id="applicant-total">7<' in page
+    assert "keine Liste der Antworten jeder einzelnen Person" in page

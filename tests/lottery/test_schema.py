@@ -40,6 +40,24 @@ def test_schema_violations_are_named_and_fail_verify():
     assert schema_problems(dict(genuine, probabilities={"q00": 1.5})) == ["$.probabilities.q00: 1.5 is above 1.000001"]
 
 
+def test_each_format_version_publishes_the_pool_its_own_way():
+    """Version 2: pool_counts with pseudonyms per type and no applicants; version 1: applicants."""
+    from tests.lottery.tampering import as_format_1
+
+    genuine = copy.deepcopy(next(a for n, a, _, _ in CASES if n == "genuine"))
+    old = as_format_1(genuine)
+    assert schema_problems(old) == []
+    assert "$: 'applicants' missing" in schema_problems({k: v for k, v in old.items() if k != "applicants"})
+    both = dict(genuine, applicants=old["applicants"])
+    assert any("must not match" in p for p in schema_problems(both))
+    assert "schema" in {c.name for c in verify_audit(both, recompute=False) if not c.ok}
+    assert "$: 'pool_counts' missing" in schema_problems({k: v for k, v in genuine.items() if k != "pool_counts"})
+    bare = copy.deepcopy(genuine)
+    del bare["pool_counts"]["types"][0]["pseudonyms"]
+    assert "$.pool_counts.types[0]: 'pseudonyms' missing" in schema_problems(bare)
+    assert {c.name for c in verify_audit(bare, recompute=False) if not c.ok} == {"format"}
+
+
 def test_schema_uses_only_implemented_keywords():
     def walk(node):
         if isinstance(node, dict):
@@ -50,6 +68,10 @@ def test_schema_uses_only_implemented_keywords():
                         yield from walk(item)
                 elif isinstance(value, dict):
                     yield from walk(value)
+                elif key == "allOf":
+                    for item in value:
+                        yield from walk(item)
+    assert {"allOf", "if", "then", "not"} <= set(walk(audit_schema()))
     assert set(walk(audit_schema())) <= KEYWORDS | ANNOTATIONS
     assert audit_schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 

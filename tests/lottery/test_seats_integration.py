@@ -19,12 +19,12 @@ EXACT = {"gender": {"f": (2, 2), "m": (2, 2)}}
 
 def number_where(app, event_id, predicate):
     """Publish-time helper: the first number whose draw result satisfies ``predicate(result, answers)``."""
-    from app.lottery.audit import draw_from_record
+    from app.lottery.audit import draw_from_record, record_answers
     from app.lottery.models import LotteryDraw
 
     with app.app_context():
         record = db.session.execute(sa.select(LotteryDraw).where(LotteryDraw.event_id == event_id)).scalar_one().record
-        answers = {a["pseudonym"]: a["answers"] for a in record["applicants"]}
+        answers = record_answers(record)
         for number in range(1, record["table_size"] + 1):
             result = draw_from_record(record, number)
             if predicate(result, answers):

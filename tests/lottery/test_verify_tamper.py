@@ -41,6 +41,28 @@ def test_what_each_tamper_breaks():
     assert failed("changed dice reading") == {"number"}
     assert failed("genuine", "0" * 64) == {"published_commitment"}
     assert failed("record before the draw, an answer changed") >= {"applicants_sha256", "commitment"}
+    assert failed("format 1: an answer changed") >= {"applicants_sha256", "commitment"}
+    assert failed("a type's count changed") == {"pool_counts"}
+    assert "applicants" in failed("a pseudonym listed under two types")
+    assert failed("a pseudonym left out of its type") >= {"applicants_sha256", "commitment"}
+    assert failed("drawn, a pseudonym moved to another type") >= {"applicants_sha256", "commitment"}
+
+
+def test_the_published_pool_lists_types_not_each_persons_answers():
+    """Issue 22, privacy of the published pool: format 2 has no per-person answers; each answer
+    vector appears once, with its count and its pseudonyms, and the same applicant hash follows."""
+    from app.lottery.audit import applicants_sha256
+    from tests.lottery.tampering import MIXED, drawn
+
+    audit = drawn()
+    assert audit["format_version"] == 2 and "applicants" not in audit
+    types = audit["pool_counts"]["types"]
+    vectors = [json.dumps(t["answers"], sort_keys=True) for t in types]
+    assert len(vectors) == len(set(vectors)) == 4
+    assert all(t["count"] == len(t["pseudonyms"]) for t in types)
+    assert sorted(p for t in types for p in t["pseudonyms"]) == sorted(a.pseudonym for a in MIXED)
+    assert audit["applicants_sha256"] == applicants_sha256(MIXED, ["age", "gender"])
+    assert not any(isinstance(v, dict) and "pseudonym" in v for v in json.loads(json.dumps(audit)).values())
 
 
 def test_cli_verdicts(tmp_path):
@@ -149,7 +171,7 @@ def test_the_audit_counts_per_type_and_quota_option():
 
     audit = drawn()
     counts = audit["pool_counts"]
-    assert sum(t["count"] for t in counts["types"]) == len(audit["applicants"])
+    assert sum(t["count"] for t in counts["types"]) == len(audit["probabilities"])
     cells = {(c["feature"], c["value"]): c for c in counts["cells"]}
     assert cells[("gender", "f")]["pool"] == 6 and cells[("gender", "f")]["min"] == 2
     failed = {c.name for c in verify_audit(next(a for n, a, _, _ in CASES
