@@ -2,6 +2,7 @@
 enters, and the cleaning of it (name, email, answers, language)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -85,6 +86,21 @@ def clean_email(value: str | None) -> str:
     if len(email) > EMAIL_MAX:
         raise ApplicationError(_l("Please enter a valid email address."), "email_invalid", "email")
     return email
+
+
+PHONE_MAX = 40
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()/.\-]*$")
+
+
+def clean_phone(value: str | None) -> str:
+    """A phone number as people write it (digits, spaces, + ( ) / . -), 6 to 20 digits; spaces collapsed."""
+    raw = " ".join(value.split()) if isinstance(value, str) else ""
+    if not raw:
+        raise ApplicationError(_l("Please enter your phone number."), "phone_missing", "phone")
+    if len(raw) > PHONE_MAX or not _PHONE.match(raw) or not 6 <= sum(ch.isdigit() for ch in raw) <= 20:
+        raise ApplicationError(_l("Please enter a valid phone number, for example 0711 123456."), "phone_invalid",
+                               "phone")
+    return raw
 
 
 def clean_answers(event: Event, answers: Mapping) -> dict[int, int]:

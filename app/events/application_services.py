@@ -35,7 +35,7 @@ from app.core.models import utcnow
 from app.events import application_status
 from app.events.application_input import (
     EMAIL_MAX, LANGUAGES, NAME_MAX, SOURCE_LABELS, STATUS_LABELS, ApplicationData, ApplicationError, clean_answers,
-    clean_email, clean_name, language,
+    clean_email, clean_name, clean_phone, language,
 )
 from app.events.application_lists import (
     FORMULA_START, count_needing_call, counts_by_option, counts_by_status, csv_safe, export_rows, search_query,
@@ -52,8 +52,8 @@ from app.extensions import db
 __all__ = [
     "CONFIRMABLE_EVENT", "CONFIRM_SALT", "EDITABLE", "EMAIL_MAX", "FORMULA_START", "LANGUAGES", "NAME_MAX",
     "REMINDER_SALT", "SOURCE_LABELS", "STAFF_ADDABLE_EVENT", "STATUS_LABELS", "ApplicationData",
-    "ApplicationError", "add_by_staff", "can_edit", "can_withdraw", "check_confirmation_link", "clean_answers",
-    "clean_email", "clean_name", "confirm_application", "confirmation_signature", "count_needing_call",
+    "ApplicationError", "add_by_staff", "add_invited", "can_edit", "can_withdraw", "check_confirmation_link", "clean_answers",
+    "clean_email", "clean_name", "clean_phone", "confirm_application", "confirmation_signature", "count_needing_call",
     "counts_by_option", "counts_by_status", "csv_safe", "export_rows", "find_by_token", "hash_token",
     "log_export", "new_token", "reminder_token", "remove", "search_query", "submit_application",
     "update_answers", "window_is_open", "withdraw",
@@ -272,6 +272,46 @@ def add_by_staff(event: Event, data: ApplicationData, staff_user, source: str) -
     send_application_mail(application, "added", token)
     log_action("application.add", application,
                after={"source": source, "status": application.status, "with_email": bool(email)})
+    return application
+
+
+def add_invited(event: Event, *, name: str, email: str | None, phone: str | None, answers: Mapping,
+                language_choice: str | None, source: str = "online", staff_user=None) -> Application:
+    """An invitee of the register draw answers (app/invitations; the invitation then points to it).
+
+    The personal code proved who answers (or staff took the answer on paper or by phone and recorded
+    the consent), so the application starts as ``applied``. The name comes from the register. An
+    email or a phone number is needed, either will do; with an email the invitee gets the manage link.
+
+    :raises ApplicationError: ``source_invalid``, ``event_closed``, ``contact_missing``, ``duplicate``,
+        invalid fields.
+    """
+    if source not in ("online", "phone", "paper"):
+        raise ApplicationError(_l("Choose how the application was received."), "source_invalid", "source")
+    if event.status not in STAFF_ADDABLE_EVENT:
+        raise ApplicationError(
+            _l("The seats of this event have been drawn; no applications can be added."), "event_closed")
+    email = clean_email(email) if (email or "").strip() else None
+    phone = clean_phone(phone) if (phone or "").strip() else None
+    if email is None and phone is None:
+        raise ApplicationError(_l("Please enter an email address or a phone number, so that we can reach you."),
+                               "contact_missing", "email")
+    cleaned = clean_answers(event, answers)
+    if email and _find(event, email) is not None:
+        raise ApplicationError(_l("This email address has already applied for this event."), "duplicate", "email")
+    staff = {"consent_recorded_by_id": staff_user.id} if staff_user is not None else {}
+    try:
+        application, token = _insert(event, clean_name(name), email, cleaned, language_choice, source=source,
+                                     status=ApplicationStatus.APPLIED.value, confirmed_at=utcnow(), phone=phone,
+                                     **staff)
+    except IntegrityError:
+        raise ApplicationError(
+            _l("This email address has already applied for this event."), "duplicate", "email") from None
+    send_application_mail(application, "added", token)
+    if staff_user is not None:
+        log_action("application.add", application,
+                   after={"source": source, "status": application.status, "with_email": bool(email),
+                          "invited": True})
     return application
 
 

@@ -194,6 +194,9 @@ class Application(db.Model):
     name: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
     #: Personal data, trimmed and lower-cased; None once erased.
     email: Mapped[str | None] = mapped_column(String(254), info=PERSONAL)
+    #: Personal data: a phone number an invitee gave instead of (or besides) an email (app/invitations);
+    #: None once erased.
+    phone: Mapped[str | None] = mapped_column(String(40), info=PERSONAL)
     status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.UNCONFIRMED.value, index=True)
     #: Language of the applicant's mails ("de" or "en").
     language: Mapped[str] = mapped_column(String(5), default="de")

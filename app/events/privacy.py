@@ -19,6 +19,7 @@ COVERS = {
                             erase="set to None by anonymise (erasure, retention purge); an unconfirmed "
                                   "application is deleted by the purge"),
     Application.email: Cover(export="application.email", erase="as the name"),
+    Application.phone: Cover(export="application.phone", erase="as the name"),
 }
 
 
@@ -36,6 +37,7 @@ def export(application: Application) -> dict:
                       "personal_data_deleted_after": jsonable(event.retention_ends_at)},
             "name": application.name,
             "email": application.email,
+            "phone": application.phone,
             "status": application.status,
             "language": application.language,
             "source": application.source,
@@ -57,6 +59,7 @@ def anonymise(application: Application, now: datetime) -> None:
     """Erase name and email; the manage link stops working (a random hash replaces the token's)."""
     application.name = None
     application.email = None
+    application.phone = None
     application.token_hash = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
     application.anonymised_at = now
     application.notify_measures = False  # no address left to tell about the measures

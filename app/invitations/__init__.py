@@ -5,7 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
 
-from app.invitations import jobs, views_manage  # noqa: E402,F401
+from app.invitations import jobs, views_answer, views_manage  # noqa: E402,F401
 
 
 def init_app(app):

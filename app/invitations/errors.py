@@ -19,6 +19,8 @@ ERROR_CODES: Mapping[str, str] = {
     "audit_format": "an invitation audit file is unreadable or lacks fields",
     "audit_mismatch": "an invitation audit file does not verify",
     "bad_code": "the invitation code is unknown or already used",
+    "answer_closed": "the answer deadline has passed, or the event no longer takes applications",
+    "no_person": "the invitee's register data has been deleted",
 }
 
 

@@ -67,7 +67,7 @@ def parse_age_bands(text: str) -> list[list[int | None]]:
     return bands
 
 
-def _age(person_birth_date: date | None, birth_year: int | None, on: date) -> int | None:
+def age_on(person_birth_date: date | None, birth_year: int | None, on: date) -> int | None:
     if person_birth_date is not None:
         return on.year - person_birth_date.year - ((on.month, on.day) < (person_birth_date.month, person_birth_date.day))
     if birth_year is not None:
@@ -82,7 +82,7 @@ def stratum_of(plan: dict, district: str, birth_date: date | None, birth_year: i
         parts.append(district or "–")
     bands = plan.get("age_bands") or []
     if bands:
-        age = _age(birth_date, birth_year, date.fromisoformat(plan["reference_date"]))
+        age = age_on(birth_date, birth_year, date.fromisoformat(plan["reference_date"]))
         if age is None:
             return None
         band = next((b for b in bands if age >= b[0] and (b[1] is None or age <= b[1])), None)
