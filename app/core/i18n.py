@@ -23,13 +23,17 @@ APP_DIR = Path(__file__).resolve().parent.parent
 
 
 def select_locale() -> str:
+    """The language switch's cookie; without it the browser's Accept-Language (``en-GB`` gives
+    English), else German. API clients have no cookie: for them Accept-Language decides."""
     languages = current_app.config["LANGUAGES"]
-    if request and request.path.startswith("/api/"):
-        # API clients have no language cookie: they say what they want with Accept-Language.
-        asked = request.accept_languages.best_match(languages)
-        if asked:
-            return asked
-    chosen = request.cookies.get(LANG_COOKIE) if request else None
+    if not request:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in languages and not request.path.startswith("/api/"):
+        return chosen
+    asked = request.accept_languages.best_match(languages)
+    if asked:
+        return asked
     if chosen in languages:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -88,3 +92,4 @@ def content_lang(process=None):
     if locale is not None and locale.language == language:
         return Markup("")
     return Markup(' lang="%s"') % escape(language)
+

@@ -24,7 +24,7 @@ from app.extensions import db
 from tests.support.clients import DEFAULT_PASSWORD
 from tests.security.conftest import all_routes, build_url, expected_denial
 from tests.security.world import build_world
-from tests.support.browser import format_violations, run_axe
+from tests.support.browser import format_violations, german_on_english_page, run_axe
 from tests.support.journeys import journey_app, serving
 
 pytestmark = pytest.mark.browser
@@ -112,10 +112,10 @@ def _enter(browser, site, persona: str, lang: str):
                                   viewport={"width": 320, "height": 800})
     context.set_default_timeout(15_000)
     page = context.new_page()
-    if lang == "en":  # the language switch of the header (kept in the session)
-        page.goto(f"{url}/")
-        page.get_by_role("button", name="English").click()
-        page.wait_for_load_state()
+    page.goto(f"{url}/")
+    # The browser's language chooses (Accept-Language en-GB / de-DE), no switch needed.
+    actual = page.evaluate("() => document.documentElement.lang")
+    assert actual == lang, f"{persona}: a browser asking for {lang} got lang={actual!r}"
     if persona in STAFF:
         email = {"moderator_a": world.a.moderator_email, "council": world.council_email,
                  "admin": world.admin_email}[persona]
@@ -161,6 +161,7 @@ def test_every_page_reflows_at_320_px_and_is_axe_clean(browser, site, persona):
                 if violations:
                     problems.append(f"{where} (320 px):\n{format_violations(violations)}")
                 if lang == "en":
+                    problems += [f"{where}: German text {text!r}" for text in german_on_english_page(page)]
                     page.set_viewport_size({"width": 1280, "height": 900})
                     violations = run_axe(page)
                     page.set_viewport_size({"width": 320, "height": 800})

@@ -23,6 +23,19 @@ def test_switch_to_english_is_remembered(client):
     assert "Gestalten Sie Ihre Stadt mit" in client.get("/").get_data(as_text=True)
 
 
+def test_the_browsers_language_chooses_until_the_switch_is_used(client):
+    """A browser that asks for English (Accept-Language en-GB) gets English pages; German ones
+    for German, for any language the site does not have and for none; the switch wins."""
+    for asked, lang in (("en-GB,en;q=0.9", "en"), ("en", "en"), ("de-DE,de;q=0.9,en;q=0.8", "de"),
+                        ("fr", "de"), ("fr,en;q=0.5", "en"), ("*", "de")):
+        body = client.get("/login", headers={"Accept-Language": asked}).get_data(as_text=True)
+        assert f'<html lang="{lang}"' in body, asked
+    assert "Staff login" in client.get("/login", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)
+    client.submit("/language", {"lang": "de"})
+    body = client.get("/login", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)
+    assert '<html lang="de"' in body and "Anmeldung für Mitarbeitende" in body
+
+
 def test_unknown_language_and_offsite_next_are_ignored(client):
     response = client.submit("/language", {"lang": "xx", "next": "https://evil.example/"})
     assert response.status_code == 302 and response.location == "/"

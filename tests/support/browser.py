@@ -262,6 +262,13 @@ def raw_codes() -> frozenset[str]:
     return frozenset(codes)
 
 
+def german_on_english_page(page: Page, allow: Iterable[str] = ()) -> list[str]:
+    """The visible texts of an English page that are German translations (leftovers), outside
+    elements marked with another ``lang`` and outside ``data-user-content``."""
+    german, allowed = german_leftovers(), set(allow)
+    return [text for text in page.evaluate(_VISIBLE_TEXTS_JS) if text not in allowed and text in german]
+
+
 def assert_page_fit(page: Page, context: str = "", *, allow: Iterable[str] = ()) -> None:
     """What a journey checks on every page it passes: axe clean; no horizontal scrolling at 320 px
     width; on German pages no English leftover (a visible text that is an English source text
@@ -283,9 +290,7 @@ def assert_page_fit(page: Page, context: str = "", *, allow: Iterable[str] = ())
     allowed = set(allow)
     lang = page.evaluate("() => document.documentElement.lang")
     if lang.startswith("en"):
-        german = german_leftovers()
-        found = [f"German text: {text!r}" for text in page.evaluate(_VISIBLE_TEXTS_JS)
-                 if text not in allowed and text in german]
+        found = [f"German text: {text!r}" for text in german_on_english_page(page, allowed)]
         assert not found, f"{where} shows German text on an English page:\n  " + "\n  ".join(found)
         return
     if not lang.startswith("de"):
