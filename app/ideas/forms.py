@@ -38,7 +38,8 @@ class IdeaEditForm(FlaskForm):
 
 
 class HideForm(FlaskForm):
-    reason = StringField(_l("Reason for hiding"), validators=[DataRequired(), Length(max=MAX_REASON_LENGTH)])
+    reason = StringField(_l("Reason for hiding"), validators=[
+        DataRequired(message=_l("Please give a reason for hiding the idea.")), Length(max=MAX_REASON_LENGTH)])
 
 
 class IdeaNumberField(IntegerField):

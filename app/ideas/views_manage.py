@@ -400,7 +400,7 @@ def _edit_form(idea: Idea, formdata: bool = True) -> IdeaEditForm:
     return form
 
 
-def _detail_context(idea: Idea, merge_form: MergeForm | None = None) -> dict:
+def _detail_context(idea: Idea, merge_form: MergeForm | None = None, hide_form: HideForm | None = None) -> dict:
     suggestions = []
     if idea.is_visible:
         found = similar.suggest(idea.stand.event_id, idea.text, exclude={idea.id})
@@ -409,7 +409,7 @@ def _detail_context(idea: Idea, merge_form: MergeForm | None = None) -> dict:
         suggestions = [(by_id[i], score) for i, score in found if i in by_id]
     log = list(db.session.execute(
         select(IdeaLog).where(IdeaLog.idea_id == idea.id).order_by(IdeaLog.id.desc())).scalars())
-    return {"idea": idea, "suggestions": suggestions, "log": log, "hide_form": HideForm(),
+    return {"idea": idea, "suggestions": suggestions, "log": log, "hide_form": hide_form or HideForm(),
             "merge_form": merge_form or MergeForm(), "confirm": ConfirmForm(),
             "group_size": len(merge_groups.group_ids(idea.id))}
 
@@ -424,13 +424,14 @@ def hide_idea(idea_id: int):
             services.hide_idea(idea, form.reason.data, user=current_user)
         except IdeaError as exc:
             db.session.rollback()
-            flash(str(exc.message), "error")
+            form.reason.errors = [str(exc.message)]
         else:
             db.session.commit()
             flash(_("The idea is hidden now."), "success")
-    else:
-        flash(_("Please give a reason for hiding the idea."), "error")
-    return redirect(url_for("ideas.idea_detail", idea_id=idea.id), 303)
+            return redirect(url_for("ideas.idea_detail", idea_id=idea.id), 303)
+    # Like the merge form: the page again with the message at the field and the typed reason kept.
+    return render_template("ideas/idea_detail.html", **_detail_context(idea, hide_form=form),
+                           form=_edit_form(idea, formdata=False)), 422
 
 
 @bp.route("/ideas/<int:idea_id>/unhide", methods=["POST"])

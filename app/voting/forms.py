@@ -20,7 +20,8 @@ class CheckInForm(FlaskForm):
 
 
 class WalkInForm(FlaskForm):
-    name = StringField(_l("Name on the badge (optional)"), validators=[Optional(), Length(max=200)])
+    #: The length is checked by services.issue_walk_in (its message goes to the field).
+    name = StringField(_l("Name on the badge (optional)"), validators=[Optional()], render_kw={"maxlength": 200})
 
 
 class SettingsForm(FlaskForm):

@@ -170,9 +170,13 @@ def checkin(event_id: int):
         form = CheckInForm(formdata=None)
     elif request.method == "POST":
         status = 422
+    return _checkin_page(event, form, WalkInForm(), result), status
+
+
+def _checkin_page(event, form, walk_in_form, result=None) -> str:
     return render_template("voting/manage/checkin.html", event=event, form=form, result=result,
-                           attendance=services.attendance(event), walk_in_form=WalkInForm(),
-                           settings=services.settings_for(event)), status
+                           attendance=services.attendance(event), walk_in_form=walk_in_form,
+                           settings=services.settings_for(event))
 
 
 @bp.route("/manage/events/<int:event_id>/walk-in", methods=["POST"])
@@ -181,18 +185,20 @@ def walk_in(event_id: int):
     """Issue a ticket at the door (if the admin allows walk-ins), already checked in."""
     event = get_event(event_id)
     form = WalkInForm()
-    if not form.validate_on_submit():
-        flash(ngettext("The name is too long (at most %(num)d character).",
-                       "The name is too long (at most %(num)d characters).", 200), "error")
-        return redirect(url_for("voting.checkin", event_id=event.id))
-    try:
-        ticket = services.issue_walk_in(event, form.name.data or "", user=current_user)
-        db.session.commit()
-    except VotingError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("voting.checkin", event_id=event.id))
-    return redirect(url_for("voting.ticket", ticket_id=ticket.id))
+    if form.validate_on_submit():
+        try:
+            ticket = services.issue_walk_in(event, form.name.data or "", user=current_user)
+            db.session.commit()
+        except VotingError as exc:
+            db.session.rollback()
+            if exc.code != "bad_name":  # walk-ins were switched off meanwhile: no form to show it at
+                flash(str(exc.message), "error")
+                return redirect(url_for("voting.checkin", event_id=event.id))
+            form.name.errors = [str(exc.message)]
+        else:
+            return redirect(url_for("voting.ticket", ticket_id=ticket.id))
+    # The check-in page again, the message at the name field (issue 16 item 7), the name kept.
+    return _checkin_page(event, CheckInForm(formdata=None), form), 422
 
 
 @bp.route("/manage/tickets/<int:ticket_id>")

@@ -191,6 +191,27 @@ def test_hide_merge_unmerge_through_the_pages(app, world, record):
         assert _db.session.get(Idea, source).status == "hidden"
 
 
+def test_hiding_without_a_reason_is_said_at_the_field(app, world, record):
+    """Issue 16 item 7: the page again (422) with the message at the reason field, tied to it, in
+    the error summary, nothing hidden; a hidden idea cannot be hidden twice, said there too."""
+    client = world["client"]
+    idea_id = record(world["stand"], "Mehr Bänke am Neckarufer")
+    client.get(f"/ideas/{idea_id}")  # shows the login's welcome
+    response = client.submit(f"/ideas/{idea_id}/hide", {"reason": "   "})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    field = re.search(r'<input[^>]*id="reason"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in field and "reason-error" in field
+    assert re.search(r'<p class="error" id="reason-error">\s*Bitte geben Sie einen Grund', page)
+    assert re.search(r'id="error-summary".*href="#reason"', page, re.S)
+    assert 'class="flash' not in page
+    with app.app_context():
+        assert _db.session.get(Idea, idea_id).status != "hidden"
+    assert client.submit(f"/ideas/{idea_id}/hide", {"reason": "Doppelt"}).status_code == 303
+    with app.app_context():
+        assert _db.session.get(Idea, idea_id).status == "hidden"
+
+
 def test_merge_with_a_wrong_or_foreign_number_is_said_at_the_field(app, world, record, staff_client,
                                                                    create_stand, create_event):
     """Issue 24, defect 4: no 403 or 404 page and no merge across events, for admins neither."""
@@ -210,7 +231,8 @@ def test_merge_with_a_wrong_or_foreign_number_is_said_at_the_field(app, world, r
             assert response.status_code == 422, (number, page[:300])
             error = re.search(r'<p class="error" id="source_id-error">(.*?)</p>', page, re.S)
             assert error and message in error.group(1), (number, error and error.group(1))
-            assert 'aria-invalid="true"' in page and "autofocus" in page
+            # The error summary (focused by page.js) links to the field.
+            assert 'aria-invalid="true"' in page and 'href="#source_id"' in page and "autofocus" not in page
     with app.app_context():
         assert _db.session.get(Idea, foreign).status == "new" and _db.session.get(Idea, target).status == "new"
     # The number as staff read it on the pages ("#12") is understood.

@@ -170,6 +170,10 @@ def test_staff_check_in_badges_walk_in_and_board(app, staff_client, voting_event
     badges = admin.get(f"{base}/badges").get_data(as_text=True)
     assert badges.count('class="badge-card"') == 3 and "<svg" in badges and format_code(ev.codes[1]) in badges
     assert "Teilnehmerin 0" in badges
+    too_long = admin.submit(f"{base}/walk-in", {"name": "G" * 201})  # a crafted form: the field has maxlength
+    page = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422 and 'id="name-error"' in page and "höchstens 200 Zeichen" in page
+    assert 'aria-invalid="true"' in page and 'href="#name"' in page and "G" * 201 in page
     walk_in = admin.submit(f"{base}/walk-in", {"name": "Gast"})
     assert walk_in.status_code == 302 and "/manage/tickets/" in walk_in.location
     assert "Gast" in admin.get(walk_in.location).get_data(as_text=True)
