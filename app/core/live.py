@@ -203,6 +203,32 @@ def state_stream(app: Flask, event: str, compute: Callable[[], dict], changes: C
         time.sleep(max(0.0, min(poll, deadline - time.monotonic())))
 
 
+def no_store(response):
+    """A live page's JSON or stream must never come from a cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def stream_response(event: str, compute: Callable[[], dict], changes: Callable[[dict, dict], dict | None]):
+    """The response of an in-app :func:`state_stream` (development); 404 where nginx holds the
+    streams, so no request worker can be made to hold one in production."""
+    from flask import Response, abort
+
+    from app.extensions import db
+
+    if enabled():
+        abort(404)
+    app = current_app._get_current_object()
+    config = app.config
+    db.session.remove()  # the stream opens its own short sessions
+    response = Response(state_stream(
+        app, event, compute, changes, seconds=float(config["IDEAS_STREAM_SECONDS"]),
+        poll=max(float(config["IDEAS_STREAM_POLL"]), 0.5), heartbeat=float(config["IDEAS_STREAM_HEARTBEAT"])),
+        mimetype="text/event-stream")
+    response.headers["X-Accel-Buffering"] = "no"
+    return no_store(response)
+
+
 def channel_url(kind: str, channel_id: int) -> str | None:
     """Where a page subscribes to a channel authorised by the session (``capture``, ``door``,
     ``results``) when nginx holds the streams; None: the page uses the app's own stream."""

@@ -8,7 +8,7 @@ from flask import Blueprint, url_for
 bp = Blueprint("results", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/results")
 
-from app.results import views_exports, views_manage, views_public  # noqa: E402,F401
+from app.results import live, views_exports, views_manage, views_public  # noqa: E402,F401
 
 
 def init_app(app):
@@ -22,6 +22,7 @@ def init_app(app):
     from app.results import display, services
 
     signals.event_action.connect(services.refuse_publishing_while_voting)
+    live.init_app(app)
     register_staff_nav(_l("Results"), "results.dashboard_index", ("admin", "council"), order=60)
     register_start_steps(start.start_steps)
 

@@ -8,36 +8,19 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from app.core.access import public
-from app.events.models import Event, EventStatus, Process
+from app.events.models import Process
 from app.extensions import db
-from app.results import bp, display, services
-from app.results.services import ResultsError
-
-
-def get_published_event_or_404(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None or event.status != EventStatus.PUBLISHED.value:
-        abort(404)
-    return event
+from app.results import bp, display, live, services
 
 
 @bp.route("/events/<int:event_id>/results")
 @public
 def event_results(event_id: int):
-    event = get_published_event_or_404(event_id)
-    error, status = None, 200
-    try:
-        scope = services.make_scope(event.process_id, event_ids=[event.id], stand_id=request.args.get("stand"),
-                                    tag_id=request.args.get("tag"))
-    except ResultsError as exc:
-        error, status = exc.message, 400
-        scope = services.event_scope(event)
-    unfiltered = services.event_scope(event)
-    page = display.page_number(request.args.get("page"))
-    with services.prepared(scope) as counted:
-        context = display.results_context(counted, unfiltered, page=page, per_page=display.PUBLIC_PAGE_SIZE)
-    return render_template("results/public_event.html", event=event, error=error,
-                           participation=services.participation([event.id])[event.id], **context), status
+    """Live while its results are being published (its sections: app/results/live.py)."""
+    event = live.published_event_or_404(event_id)
+    context, error = live.page_context(event, request.args)
+    return render_template("results/public_event.html", error=error, sections=live.render_sections(context),
+                           live_query=request.query_string.decode(), **context), 400 if error else 200
 
 
 @bp.route("/processes/<int:process_id>/results")

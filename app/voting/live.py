@@ -17,6 +17,9 @@ before it), and publishes it once:
   changed (a board count) and ``removed`` the ones no longer shown (hidden, merged); a change
   of the voting state (closed, re-opened) makes the page load again.
 
+The results feature publishes its public outcome page after the same commits
+(:data:`AFTER_VOTING_COMMIT`, app/results/live.py).
+
 ``as_of`` is the sender's clock when it read the state; pages keep per part the newest. The
 JSON endpoints give the whole state: the pages catch up from them on every (re)connect, every
 ``LIVE_CATCH_UP_SECONDS`` and in their polling fallback. Without nginx (development) the pages
@@ -28,7 +31,7 @@ import json
 import threading
 import time
 
-from flask import Response, abort, current_app, has_app_context, jsonify
+from flask import current_app, has_app_context, jsonify
 from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -47,6 +50,12 @@ _LOCK = threading.Lock()
 DOOR_ACTIONS = frozenset({"voting.check_in", "voting.walk_in", "voting.ticket_revoke", "voting.ticket_reissue",
                           "voting.tickets_issue"})
 RESULTS_ACTIONS = frozenset({"voting.board_count", "voting.open", "voting.close"})
+
+
+#: Called after a commit that changed an event's attendance or totals (or its ideas), with the
+#: event ids, where nginx holds the streams: the results feature publishes its public outcome
+#: page from here (app/results/live.py).
+AFTER_VOTING_COMMIT: list = []
 
 
 def _note(session: Session, kind: str, event_id: int | None, idea_id: int | None = None) -> None:
@@ -83,6 +92,13 @@ def _seat_changed(application, **_kwargs) -> None:
 def _ideas_committed(touched: dict[int, set[int]]) -> None:
     for event_id, idea_ids in touched.items():
         _publish_results(event_id, set(idea_ids))
+    _after_commit(set(touched))
+
+
+def _after_commit(event_ids: set[int]) -> None:
+    if event_ids and has_app_context() and core_live.enabled():
+        for hook in AFTER_VOTING_COMMIT:
+            hook(event_ids)
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -95,6 +111,7 @@ def _publish(session: Session) -> None:
             core_live.publish_computed(f"door-{event_id}", lambda e=event_id: door_messages(e))
         else:
             _publish_results(event_id, idea_ids)
+    _after_commit({event_id for _kind, event_id in changed})
 
 
 def _publish_results(event_id: int, idea_ids: set[int] | None) -> None:
@@ -211,32 +228,13 @@ def _door_changes(previous: dict, current: dict) -> dict | None:
 # -- endpoints -----------------------------------------------------------------------------------
 
 
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _stream(event_name: str, compute, changes):
-    if core_live.enabled():
-        abort(404)  # nginx holds the streams: no request worker may be made to hold one
-    app = current_app._get_current_object()
-    config = app.config
-    db.session.remove()  # the stream opens its own short sessions
-    response = Response(core_live.state_stream(
-        app, event_name, compute, changes, seconds=float(config["IDEAS_STREAM_SECONDS"]),
-        poll=max(float(config["IDEAS_STREAM_POLL"]), 0.5), heartbeat=float(config["IDEAS_STREAM_HEARTBEAT"])),
-        mimetype="text/event-stream")
-    response.headers["X-Accel-Buffering"] = "no"
-    return _no_store(response)
-
-
 @bp.route("/manage/events/<int:event_id>/checkin/attendance.json")
 @staff_required("admin", "moderator")
 def door_json(event_id: int):
     """The check-in counter (its catch-up and polling fallback)."""
     from app.voting.views_manage import get_event
 
-    return _no_store(jsonify(door_state(get_event(event_id))))
+    return core_live.no_store(jsonify(door_state(get_event(event_id))))
 
 
 @bp.route("/manage/events/<int:event_id>/checkin/stream")
@@ -246,7 +244,7 @@ def door_stream(event_id: int):
     from app.voting.views_manage import get_event
 
     event_id = get_event(event_id).id
-    return _stream("attendance", lambda: door_state(db.session.get(Event, event_id)), _door_changes)
+    return core_live.stream_response("attendance", lambda: door_state(db.session.get(Event, event_id)), _door_changes)
 
 
 @bp.route("/events/<int:event_id>/vote/results.json")
@@ -255,7 +253,7 @@ def results_json(event_id: int):
     """The whole state of the public results page (its catch-up and polling fallback)."""
     from app.events.services import public_event_or_404
 
-    return _no_store(jsonify(results_state(public_event_or_404(event_id))))
+    return core_live.no_store(jsonify(results_state(public_event_or_404(event_id))))
 
 
 @bp.route("/events/<int:event_id>/vote/results/stream")
@@ -264,7 +262,7 @@ def results_stream(event_id: int):
     from app.events.services import public_event, public_event_or_404
 
     event_id = public_event_or_404(event_id).id
-    return _stream("results", lambda: results_state(public_event(event_id)), _results_changes)
+    return core_live.stream_response("results", lambda: results_state(public_event(event_id)), _results_changes)
 
 
 @bp.route("/live/authorize/door/<int:event_id>")

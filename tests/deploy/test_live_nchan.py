@@ -532,6 +532,43 @@ def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, d
 
 
 @pytest.mark.browser
+def test_the_public_outcome_page_lives_through_nginx_while_the_results_are_published(
+        stack, data, world, new_page):
+    """The outcome page of a published event (phone, German) subscribes to the event's public
+    ``results`` channel at nginx; a late board count reaches it as the sections that changed."""
+    from app.events import services as events
+    from app.events.models import Event
+    from app.ideas.models import Idea
+    from app.voting import services as voting
+    from tests.support.clients import PHONE
+
+    ev = world["voting"]
+    with data.app_context():
+        events.change_status(db.session.get(Event, ev.event_id), "publish")
+        db.session.commit()
+        text = db.session.get(Idea, ev.idea_ids[0]).text
+    phone = new_page(device=PHONE)
+    phone.goto(f"{stack.url}/events/{ev.event_id}/results")
+    assert phone.locator("#outcome-live").get_attribute("data-live-url") == f"/live/results/{ev.event_id}"
+    status = phone.locator("#live-status")
+    wait_until(lambda: status.inner_text() == "live", message=lambda: status.inner_text())
+    raw = subscribe(stack.port, f"/live/results/{ev.event_id}")
+    with data.app_context():
+        voting.set_board_count(db.session.get(Idea, ev.idea_ids[0]), 12)
+        db.session.commit()
+    first = phone.locator(".ideas-table tbody tr").first
+    wait_until(lambda: text in first.inner_text() and first.locator("td").nth(4).inner_text() == "12",
+               message=lambda: first.inner_text())
+
+    # Through nchan (the page's catch-up would have found a change the stream did not bring and
+    # switched to polling; its messages are large, so only their event name is read here).
+    wait_until(lambda: raw.poll(0.1) and b"event: outcome" in raw.buffer, message="no outcome message")
+    raw.close()
+    assert status.inner_text() == "live"
+    assert_page_fit(phone, "outcome page through nginx on a phone")
+
+
+@pytest.mark.browser
 def test_the_wall_in_a_browser_falls_back_to_the_feed_when_redis_stops_and_rejoins_when_it_is_back(
         stack, data, world, new_page):
     """Last in this module: stops and restarts Redis. The wall page (Chromium, through nginx) gets ideas from
@@ -558,6 +595,17 @@ def test_the_wall_in_a_browser_falls_back_to_the_feed_when_redis_stops_and_rejoi
     assert "#Sitzbank (1)" in stand.locator(".summary-tags").inner_text()
     assert_page_fit(summary, "plenary summary through nginx")
 
+    # The moderators' view: the capture list of a moderator at the stand (made by a test above).
+    capture = new_page()
+    capture.goto(f"{stack.url}/login")
+    capture.fill("#email", "hier@live.example")
+    capture.fill("#password", "Kaffee und Kuchen am Flussufer 19")
+    capture.keyboard.press("Enter")
+    capture.wait_for_url(lambda url: "/login" not in url)
+    capture.goto(f"{stack.url}/stands/{a['stand_ids'][0]}/capture")
+    capture_status = capture.locator("#live-status")
+    wait_until(lambda: capture_status.inner_text() == "live", message=lambda: capture_status.inner_text())
+
     stack.redis.stop()
     assert status_of(stack.port, f"/live/wall/{a['event_id']}/{a['token']}") >= 500
     idea_id = record(data, a["stand_ids"][1], "Trotz Ausfall gespeichert")
@@ -566,6 +614,11 @@ def test_the_wall_in_a_browser_falls_back_to_the_feed_when_redis_stops_and_rejoi
         assert db.session.get(Idea, idea_id).text == "Trotz Ausfall gespeichert"
     page.locator(".wall-text", has_text="Trotz Ausfall gespeichert").wait_for(timeout=20_000)
     assert "Ersatzbetrieb" in status.inner_text()
+    # The operator's view says so too, and has what was saved at its stand.
+    record(data, a["stand_ids"][0], "Am Stand während des Ausfalls erfasst")
+    capture.locator("#recent li.idea-item", has_text="Am Stand während des Ausfalls erfasst").wait_for(timeout=20_000)
+    wait_until(lambda: "Ersatzbetrieb" in capture_status.inner_text(), timeout=30,
+               message=lambda: capture_status.inner_text())
     assert get(stack.url + "/healthz").status == 200
 
     # Redis comes back (empty: nchan's buffers are gone): the wall rejoins nginx's stream by

@@ -7,6 +7,9 @@ streams; the same pages through nginx+nchan: tests/deploy/test_live_nchan.py).
 - The check-in counter at the door: a check-in at another door counts at once.
 - The public voting results on a phone: the pending page turns into the results when voting
   closes; board counts entered during the count update the row and the sums, sorted by total.
+- The public outcome page of an event (/events/<id>/results) on a phone, while its results are
+  being published: a late board count and a hidden idea change its ranking and key figures
+  without a reload; when its stream cannot be opened it polls and says so.
 
 One app, one live server and the session's browser for the whole module.
 """
@@ -14,19 +17,16 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
 from app.accounts import services as accounts
 from app.events.models import Event
 from app.extensions import db
 from app.ideas import services as ideas
 from app.ideas.models import Idea, Stand
 from app.voting import services as voting
-from config import TestingConfig
-from tests.support.clients import DEFAULT_PASSWORD, PHONE, IsolatedClient
-from tests.support.databases import ON_POSTGRES, empty_all_tables
 from tests.support import wait_until
 from tests.support.browser import assert_page_fit
-from tests.support.servers import LiveServer
+from tests.support.clients import DEFAULT_PASSWORD, PHONE
+from tests.support.journeys import journey_app, serving
 from tests.voting.conftest import make_voting_event
 
 pytestmark = pytest.mark.browser
@@ -35,25 +35,17 @@ TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True}
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory, _pg_schema):
-    tmp = tmp_path_factory.mktemp("live-door")
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=_pg_schema or f"sqlite:///{tmp / 'db.sqlite'}",
-                     INSTANCE_PATH=str(tmp / "instance"), IDEAS_STREAM_SECONDS=2.0, IDEAS_STREAM_POLL=0.1)
-    app.test_client_class = IsolatedClient
+def world(tmp_path_factory, smtp_server, _pg_schema):
+    app = journey_app(tmp_path_factory.mktemp("live-door"), smtp_server, _pg_schema,
+                      IDEAS_STREAM_SECONDS=2.0, IDEAS_STREAM_POLL=0.1)
     with app.app_context():
-        empty_all_tables() if ON_POSTGRES else db.create_all()
         ev = make_voting_event(tickets=3, ideas_per_stand=2)
         moderator = accounts.create_user("tuer@example.org", "Toni Tür", DEFAULT_PASSWORD, ("moderator",))
         stand = db.session.get(Stand, ev.stand_ids[0])
         stand.moderators.append(moderator)
         db.session.commit()
-    server = LiveServer(app).start()
-    app.config["BASE_URL"] = server.url
-    yield {"app": app, "url": server.url, "ev": ev}
-    server.stop()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with serving(app) as url:
+        yield {"app": app, "url": url, "ev": ev}
 
 
 def login(page, url: str) -> None:
@@ -157,3 +149,65 @@ def test_the_public_results_on_a_phone_follow_the_count(world, new_page):
     assert page.locator("#results-rows tr").first.get_attribute("data-idea-id") == str(last)
     # (A long German word in the heading, "Abstimmungsergebnisse", once made it scroll at 320 px.)
     assert_page_fit(page, "voting results on a phone, live")
+
+
+@pytest.fixture(scope="module")
+def published(world):
+    """A second event whose results are published (voting closed)."""
+    from app.events import services as events
+
+    app = world["app"]
+    with app.app_context():
+        ev = make_voting_event(tickets=2, ideas_per_stand=2, open_voting=False, title="Werkstatt Ergebnisse")
+        events.change_status(db.session.get(Event, ev.event_id), "publish")
+        db.session.commit()
+    return ev
+
+
+def figure(page, index: int) -> str:
+    return " ".join(page.locator(".key-figures li").nth(index).inner_text().split())
+
+
+def test_the_public_outcome_page_on_a_phone_follows_a_late_count(world, published, new_page):
+    app, ev = world["app"], published
+    page = new_page(device=PHONE)
+    page.goto(f"{world['url']}/events/{ev.event_id}/results")
+    live(page)
+    assert page.locator("#live-status").get_attribute("aria-live") == "polite"
+    assert figure(page, 2) == "0 Punkte"
+    last = ev.idea_ids[-1]
+    with app.app_context():
+        text = db.session.get(Idea, last).text
+        voting.set_board_count(db.session.get(Idea, last), 7)
+        db.session.commit()
+    # The ranking: the idea counted late is first now, with its board dots; the key figures too.
+    first = page.locator(".ideas-table tbody tr").first
+    wait_until(lambda: text in first.inner_text(), message=lambda: first.inner_text())
+    assert first.locator("td").nth(4).inner_text() == "7"
+    wait_until(lambda: figure(page, 2) == "7 Punkte", message=lambda: figure(page, 2))
+    # Hidden after publishing: it leaves the ranking, the number of ideas goes down; a keyboard
+    # user's focus on the ranking's table stays there.
+    page.locator('[data-live-section="ranking"] .table-wrap').focus()
+    with app.app_context():
+        ideas.hide_idea(db.session.get(Idea, last), "Doppelt erfasst", user=None)
+        db.session.commit()
+    wait_until(lambda: figure(page, 1) == "3 Ideen", message=lambda: figure(page, 1))
+    assert text not in page.locator(".ideas-table").inner_text()
+    assert page.evaluate("document.activeElement.closest('[data-live-section]').dataset.liveSection") == "ranking"
+    assert page.locator("#live-status").inner_text() == "live"
+    assert_page_fit(page, "public outcome page on a phone, live")
+
+
+def test_the_public_outcome_page_falls_back_to_polling_and_says_so(world, published, new_page):
+    app, ev = world["app"], published
+    page = new_page(device=PHONE)
+    page.route("**/results/stream*", lambda route: route.fulfill(status=503, body=""))
+    page.goto(f"{world['url']}/events/{ev.event_id}/results?stand={ev.stand_ids[0]}")
+    live(page, text=FALLBACK)
+    with app.app_context():
+        voting.set_board_count(db.session.get(Idea, ev.idea_ids[0]), 11)
+        db.session.commit()
+    first = page.locator(".ideas-table tbody tr").first
+    wait_until(lambda: first.locator("td").nth(4).inner_text() == "11", timeout=20,
+               message=lambda: first.inner_text())
+    assert page.locator("#live-status").inner_text() == FALLBACK

@@ -1,5 +1,6 @@
 /* Live pages: one client for both ways the server streams, and for every live page (walls,
- * plenary summary, the moderators' capture list, the check-in counter, the voting results).
+ * plenary summary, the moderators' capture list, the check-in counter, the voting results,
+ * the public outcome page of an event).
  *
  * The page's element carries the data attributes
  * - data-live-url (production): nginx holds the stream (nchan). EventSource reconnects by
@@ -28,6 +29,8 @@
  *   ``eventName`` carry ``as_of`` (when the server read them, after the commit) and only what
  *   changed; data-changes-url answers the whole state. ``apply(data, asOf)`` is called for
  *   each, keeps per part the newest, and returns whether it changed what the page shows.
+ *   Returns the connection: its catchUp() reads data-changes-url now (a page whose stream
+ *   only announces changes for it).
  */
 (function () {
   "use strict";
@@ -161,6 +164,7 @@
     var changesUrl = list.dataset.changesUrl;
     var lastId = parseInt(list.dataset.after, 10) || 0;
     var ideaChange = {};
+    var announcedChange = {};  // per idea the newest change the stream announced
     var conn;
 
     function render(idea, changeId) {
@@ -183,6 +187,7 @@
         var changeId = idea.change_id || parseInt(event.lastEventId, 10);
         if (announced) {
           // Only the announcement: the page's own feed has the fields it shows.
+          if (!(announcedChange[idea.id] >= changeId)) { announcedChange[idea.id] = changeId; }
           if (!(ideaChange[idea.id] >= changeId)) { conn.catchUp(); }
           return;
         }
@@ -195,15 +200,17 @@
     // whether it held a change the stream did not bring.
     function catchUp() {
       return getJson(withParam(changesUrl, "after", lastId)).then(function (batch) {
+        // Missed: neither shown yet nor (for a page that reads only announcements) announced.
         var missed = batch.changes.some(function (change) {
-          return change.idea && !(ideaChange[change.idea.id] >= change.change_id);
+          return change.idea && !(ideaChange[change.idea.id] >= change.change_id) &&
+            !(announced && announcedChange[change.idea.id] >= change.change_id);
         });
         batch.changes.forEach(function (change) {
           if (change.idea) { render(change.idea, change.change_id); }
         });
         advance(batch.last);
         if (batch.more) { return catchUp().then(function (more) { return missed || more; }); }
-        return missed && !announced;
+        return missed;
       });
     }
 
@@ -225,7 +232,7 @@
       } catch (e) { /* a malformed message must not stop the page */ }
     };
 
-    connection(el, statusEl, {
+    return connection(el, statusEl, {
       events: events,
       // The whole state: ``apply`` answers whether it changed what the page shows (then the
       // stream had missed it).
