@@ -1,6 +1,8 @@
 """Public pages: the event's lottery page with the audit, its JSON download, and the applicant's seat."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -107,6 +109,18 @@ def receipt(token: str):
         return redirect(url_for("lottery.receipt", token=token), 303)
     return render_template("lottery/receipt.html", event=application.event, application=application,
                            receipts=found, token=token)
+
+
+#: The single-file verifier (standard library only) that the public lottery page offers.
+VERIFIER_PATH = Path(__file__).resolve().parents[2] / "scripts" / "verify_lottery.py"
+
+
+@bp.route("/lottery/verify_lottery.py")
+@public
+def verifier_download():
+    """The single-file verifier, to check an audit file without Ideenmarkt."""
+    return Response(VERIFIER_PATH.read_bytes(), mimetype="text/x-python",
+                    headers={"Content-Disposition": 'attachment; filename="verify_lottery.py"'})
 
 
 @bp.route("/lottery/audit-schema.json")

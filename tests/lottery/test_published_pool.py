@@ -43,3 +43,47 @@ def test_the_published_audit_file_lists_groups_not_each_persons_answers(app, cli
     page = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
     assert 'id="applicant-total">7<' in page
     assert "keine Liste der Antworten jeder einzelnen Person" in page
+
+
+def test_the_public_page_explains_how_to_check_commitment_public_value_and_groups(app, client, admin,
+                                                                                   lottery_event, tmp_path):
+    """Issue 22: the page says in plain German how to check the commitment (with the command and the
+    verifier to download), the public value and the group counts, and links the Leichte Sprache."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from app.accessibility.easy_language import section
+
+    people = [{"gender": "f", "age": "old"}] * 4 + [{"gender": "m", "age": "young"}] * 3
+    ev = lottery_event(seats=3, criteria=CRITERIA, people=people)
+    commit(admin, ev.event_id)
+    page = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
+    steps = page.split('id="check-steps"', 1)[1].split("</ol>", 1)[0]
+    with app.app_context():
+        from app.lottery.models import LotteryDraw
+        from app.extensions import db
+
+        committed = db.session.query(LotteryDraw).one().commitment
+    assert f"python3 verify_lottery.py lottery-event-{ev.event_id}.json --commitment {committed}" in steps
+    assert f"/api/v1/events/{ev.event_id}/lottery" in steps and "Notieren Sie vor der Ziehung die Festlegung" in steps
+    assert 'id="check-public-value"' in steps and "öffentlichen Wert" in steps and "Lottozahlen" in steps
+    assert 'id="check-pool"' in steps and "so viele Pseudonyme nennt, wie ihre Zahl angibt" in steps
+    assert 'href="/leichte-sprache#pruefen"' in page
+    # The verifier offered is the single file of the repository, and it checks the downloaded file.
+    verifier = client.get("/lottery/verify_lottery.py")
+    script = Path(__file__).resolve().parents[2] / "scripts" / "verify_lottery.py"
+    assert verifier.status_code == 200 and verifier.get_data() == script.read_bytes()
+    (tmp_path / "verify_lottery.py").write_bytes(verifier.get_data())
+    audit = client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data()
+    (tmp_path / "audit.json").write_bytes(audit)
+    result = subprocess.run([sys.executable, "-I", "verify_lottery.py", "audit.json", "--commitment", committed],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0 and "OK   pool_counts" in result.stdout, result.stdout
+    assert json.loads(audit)["commitment"] == committed
+    # Leichte Sprache: the public value and the groups, in short sentences.
+    easy = " ".join(section("pruefen").sentences)
+    assert "öffentlichen Wert" in easy and "Lotto·zahlen" in easy and "Gruppen" in easy
+    assert "Die Antworten von einzelnen Personen stehen nicht auf der Seite." in easy
+    assert all(len(sentence.split()) <= 20 for sentence in section("pruefen").sentences)

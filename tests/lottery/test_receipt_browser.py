@@ -47,3 +47,9 @@ def test_receipt_on_the_phone(app, live_server, new_page, admin, lottery_event, 
     assert words[4] in page.locator(".flash-success").inner_text()
     page.goto(f"{live_server.url}/events/{ev.event_id}/lottery")
     assert pseudonym in page.locator("#waiting-list").inner_text()
+    # The public page explains how to check the draw; on the phone it does not scroll sideways.
+    steps = page.locator("#check-steps li")
+    assert steps.count() == 3 and page.locator("#check-commitment code").inner_text().endswith(
+        page.locator(".facts code.hash").first.inner_text())
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_no_axe_violations(page, f"public lottery page, phone, {language}")
