@@ -94,6 +94,8 @@ def published_event(event_id: int) -> Event | None:
 def outcome_messages(event_id: int) -> list[Message]:
     """Run in the sender: per language, the sections of the unfiltered first page that changed
     since this process last published them (all of them the first time)."""
+    if published_event(event_id) is None:
+        return []  # most commits (ideas saved at an event that is going on): one query
     app = current_app._get_current_object()
     last = app.extensions.setdefault("results_live_outcome", {})
     messages = []
