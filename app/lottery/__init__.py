@@ -27,6 +27,7 @@ def init_app(app):
         lottery_seat=services.seat_of_application,
         lottery_has_receipt=services.has_receipt,
         lottery_objections=receipts.objections_of,
+        lottery_releases=services.releases_of,
         number_source_label=services.number_source_label,
         number_verifiable=services.number_verifiable,
         draw_state_label=DRAW_STATE_LABELS,

@@ -1355,6 +1355,29 @@ def vacancies(draw: LotteryDraw) -> FillResult:
     return result
 
 
+@dataclass(frozen=True)
+class Release:
+    """A seat given up or a waiting applicant passed over, as the public page lists it."""
+
+    pseudonym: str
+    held_seat: bool
+    reason: str
+    at: datetime
+    channel: str | None
+
+
+def releases_of(draw: LotteryDraw) -> list[Release]:
+    """Every decline, lapse and withdrawal the record holds, in time order, replaced or not: a seat
+    given up at its own time, a waiting applicant passed over at the time of the replacement that
+    skipped them (the time the audit's evidence gives)."""
+    skipped_at = {p: r.created_at for r in draw.replacements for p in r.skipped}
+    found = [Release(e.pseudonym, e.seat_since is not None, e.release_reason, e.released_at or skipped_at[e.pseudonym],
+                     e.release_channel)
+             for e in draw.entries
+             if e.release_reason and (e.released_at is not None or e.pseudonym in skipped_at)]
+    return sorted(found, key=lambda r: (r.at, r.pseudonym))
+
+
 def entries_in_order(draw: LotteryDraw) -> list[LotteryEntry]:
     """The draw's entries: seat holders (by when they got the seat), then the waiting list by rank."""
     return sorted(_entries(draw), key=lambda e: (e.rank is not None, e.rank or 0, e.seat_since or utcnow(),

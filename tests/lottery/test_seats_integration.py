@@ -107,6 +107,12 @@ def test_nobody_fits_names_the_blocking_quota(app, admin, client, lottery_event,
     # The free seat is not recorded as a replacement; the audit still verifies.
     audit = verify_download(app, client, ev.event_id, tmp_path)
     assert audit["replacements"] == []
+    # The public page lists the decline although no replacement followed, with its time and channel.
+    decliner = next(p for p, info in seats.items() if info[0] == f_seat)
+    public = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
+    releases = public.split('id="releases"', 1)[1].split("</table>", 1)[0]
+    assert f"<code>{decliner}</code>" in releases and "abgesagt" in releases
+    assert "von der Person selbst" in releases or "eigenen Link" in releases, releases
     process = admin.submit(f"/manage/events/{ev.event_id}/lottery/process")
     assert process.status_code == 303
     assert "Kriterium „Gender“, Antwort „F“" in admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
@@ -195,6 +201,13 @@ def test_withdrawn_waiting_applicant_is_passed_over_and_audit_verifies(app, admi
     assert after[second_waiting][2] and not after[first_waiting][2]
     audit = verify_download(app, client, ev.event_id, tmp_path)
     assert audit["replacements"][0]["skipped"] == [first_waiting]
+    # The public page lists the skip and the decline, each with its time and channel.
+    public = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
+    rows = public.split('id="releases"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]
+    assert len(rows) == 2
+    skip = next(row for row in rows if f"<code>{first_waiting}</code>" in row)
+    assert "übergangen" in skip
+    assert all(row.count("<td>") == 4 and "<td>–</td>" not in row for row in rows), rows
 
 
 def test_mails_arrive_with_working_confirm_and_decline_links(app, admin, client, lottery_event, smtp):
