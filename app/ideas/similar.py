@@ -20,7 +20,7 @@ from rapidfuzz import process as rf_process
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.ideas.models import VISIBLE_STATUSES, Idea, Stand
+from app.ideas.models import Idea, Stand
 from app.ideas.text import normalise_for_matching
 
 #: Suggestions scoring below this (0-100) are not shown.
@@ -56,8 +56,8 @@ def _read(query, entries: dict) -> tuple[dict, int, int]:
     """Apply the rows of ``query`` to ``entries``; return them with the count and id sum of the
     rows that are new to ``entries``' stamp (filled in by the caller)."""
     new_count = new_sum = 0
-    for idea_id, updated, status, text in db.session.execute(query):
-        if status in VISIBLE_STATUSES:
+    for idea_id, updated, visible, text in db.session.execute(query):
+        if visible:
             entries[idea_id] = (updated, normalise_for_matching(text))
         else:
             entries.pop(idea_id, None)
@@ -81,7 +81,8 @@ def corpus(event_id: int) -> _Corpus:
         current = _CORPORA.get(key)
         if current is not None and current.stamp == stamp:
             return current
-        columns = _event_ideas(event_id).with_only_columns(Idea.id, Idea.updated_at, Idea.status, Idea.text)
+        columns = _event_ideas(event_id).with_only_columns(
+            Idea.id, Idea.updated_at, Idea.is_visible.label("visible"), Idea.text)
         entries = None
         if current is not None and current.stamp[0]:
             old_count, old_max_id, old_max_updated, old_sum = current.stamp

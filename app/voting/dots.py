@@ -27,7 +27,7 @@ from app.core.models import utcnow
 from app.events.models import EventStatus
 from app.extensions import db
 from app.ideas import merge_groups
-from app.ideas.models import Idea, Stand
+from app.ideas.models import Idea, Stand, released
 from app.voting.base import VotingError, locked_settings
 from app.voting.models import MAX_DOTS, Dot, DotScope, Ticket, VotingSettings, VotingState
 from app.voting.rules import (
@@ -56,6 +56,7 @@ _DOT_CONTEXT = sa.text(
     "voting_settings.state, voting_settings.dots_per_ticket, voting_settings.max_per_idea, "
     "voting_settings.scope, voting_settings.online_enabled, voting_settings.online_opens_at, "
     "voting_settings.online_closes_at, idea.id AS idea_id, idea.status AS idea_status, idea.merged_into_id, "
+    "idea.moderation AS idea_moderation, idea.withdrawn_at AS idea_withdrawn_at, "
     "idea.stand_id, stand.event_id AS idea_event_id, "
     "EXISTS (SELECT 1 FROM idea AS source WHERE source.merged_into_id = :idea_id) AS has_sources, "
     "mine.event_slots, mine.stand_slots, mine.idea_slots "
@@ -72,7 +73,7 @@ _DOT_CONTEXT = sa.text(
     "WHERE ticket.id = :ticket_id"
 ).bindparams(sa.bindparam("ticket_id", type_=sa.Integer()), sa.bindparam("idea_id", type_=sa.Integer())
              ).columns(revoked_at=sa.DateTime(), online_opens_at=sa.DateTime(), online_closes_at=sa.DateTime(),
-                       online_enabled=sa.Boolean(), has_sources=sa.Boolean())
+                       idea_withdrawn_at=sa.DateTime(), online_enabled=sa.Boolean(), has_sources=sa.Boolean())
 
 
 def _bits(mask: object) -> tuple[int, ...]:
@@ -103,12 +104,14 @@ def read_dot_context(ticket_id: int, idea_id: int | None, *, follow_merges: bool
     if row is None:
         return None
     stand_scope = row.scope == DotScope.STAND.value
+    own_released = row.idea_id is None or released(row.idea_moderation, row.idea_withdrawn_at)
     context = DotContext(
         event_id=row.event_id, revoked=row.revoked_at is not None, channel=row.channel, state=row.state,
         dots_per_ticket=row.dots_per_ticket or 0, max_per_idea=row.max_per_idea, scope=row.scope,
         online_enabled=bool(row.online_enabled), online_opens_at=row.online_opens_at,
         online_closes_at=row.online_closes_at, idea_given=idea_id is not None, idea_found=row.idea_id is not None,
-        own_status=row.idea_status, target_id=row.idea_id, target_status=row.idea_status,
+        own_status=row.idea_status, own_released=own_released, target_id=row.idea_id,
+        target_status=row.idea_status, target_released=own_released,
         target_event_id=row.idea_event_id, target_stand_id=row.stand_id,
         used=_bits(row.stand_slots if stand_scope else row.event_slots), on_target=_bits(row.idea_slots),
         merged=row.merged_into_id is not None or bool(row.has_sources))
@@ -129,7 +132,8 @@ def _with_merge_group(context: DotContext, idea: Idea, ticket_id: int) -> DotCon
         sa.select(table.c.slot, table.c.scope_id, table.c.idea_id, table.c.idea_slot,
                   table.c.idea_id.in_(sa.select(group.c.id)).label("in_group"))
         .where(table.c.ticket_id == ticket_id)).all()
-    return replace(context, target_id=root.id, target_status=root.status, target_event_id=root.stand.event_id,
+    return replace(context, target_id=root.id, target_status=root.status,
+                   target_released=root.is_released, target_event_id=root.stand.event_id,
                    target_stand_id=root.stand_id, used=tuple(d.slot for d in dots if d.scope_id == scope_id),
                    on_target=tuple(d.idea_slot for d in dots if d.idea_id == root.id),
                    earlier=sum(1 for d in dots if d.in_group and d.idea_id != root.id))
@@ -257,7 +261,8 @@ def _votable_idea(ticket: Ticket, raw_idea_id: object) -> Idea:
         event_id = root.stand.event_id
     check_idea(given=idea_id is not None, found=idea is not None, event_matches=event_id == ticket.event_id,
                own_status=idea.status if idea is not None else None,
-               survivor_status=root.status if root is not None else None)
+               survivor_status=root.status if root is not None else None,
+               released=idea is None or (idea.is_released and root.is_released))
     return root
 
 

@@ -60,17 +60,19 @@ def parse_idea_id(idea_id: object) -> int | None:
 
 
 def check_idea(*, given: bool, found: bool, event_matches: bool, own_status: str | None,
-               survivor_status: str | None) -> None:
+               survivor_status: str | None, released: bool = True) -> None:
     """Whether an idea can receive (or give back) a dot of a ticket.
 
     :param given: the request named an idea (:func:`parse_idea_id` was not None).
     :param event_matches: the survivor of the idea's merges belongs to the ticket's event.
     :param own_status: of the idea named; ``survivor_status``: of the idea its merges end in.
+    :param released: both are released (:attr:`app.ideas.models.Idea.is_released`): an online idea
+        waiting for moderation or withdrawn is not public, so it "does not exist" for a voter.
     :raises VotingError: ``unknown_idea``, ``hidden_idea``.
     """
     if not given:
         raise VotingError(_l("Please choose an idea."), "unknown_idea")
-    if not found:
+    if not found or not released:
         raise VotingError(_l("This idea does not exist."), "unknown_idea")
     if not event_matches:
         raise VotingError(_l("This idea does not belong to this event."), "unknown_idea")
@@ -116,8 +118,10 @@ class DotContext:
     idea_given: bool                   #: the request named a well-formed idea id
     idea_found: bool
     own_status: str | None             #: of the idea named
+    own_released: bool                 #: of the idea named (Idea.is_released)
     target_id: int | None              #: the survivor: the idea that gets the dot
     target_status: str | None
+    target_released: bool
     target_event_id: int | None
     target_stand_id: int | None
     used: tuple[int, ...] = ()         #: the ticket's slots in the dot's scope (event, or the survivor's stand)
@@ -151,7 +155,8 @@ def decide_dot(ctx: DotContext, now: datetime) -> DotPlacement:
     check_open(state=ctx.state, channel=ctx.channel, online_enabled=ctx.online_enabled,
                online_opens_at=ctx.online_opens_at, online_closes_at=ctx.online_closes_at, now=now)
     check_idea(given=ctx.idea_given, found=ctx.idea_found, event_matches=ctx.target_event_id == ctx.event_id,
-               own_status=ctx.own_status, survivor_status=ctx.target_status)
+               own_status=ctx.own_status, survivor_status=ctx.target_status,
+               released=ctx.own_released and ctx.target_released)
     slot = lowest_free(ctx.used, ctx.dots_per_ticket)
     if slot is None:
         raise no_dots_left(ctx.scope)

@@ -39,3 +39,30 @@ def test_a_deleted_idea_is_not_offered_after_the_corpus_was_built(app, create_st
         assert offered <= set(now) and all("Bürgeramt" in now[i] for i in offered), (offered, now)
         assert {i: text for i, (_, text) in similar.corpus(event_id).entries.items()} == {
             i: similar.normalise_for_matching(t) for i, t in now.items()}
+
+
+def test_pending_or_withdrawn_online_ideas_are_never_offered(app, create_stand, record):
+    """Idea.is_visible decides, on the first build and on every incremental refresh."""
+    from app.core.models import utcnow
+
+    stand_id = create_stand()
+    shown = record(stand_id, "Termine im Bürgeramt online buchen")
+    later = record(stand_id, "Bürgeramt-Termine online buchen können")
+    query = "Termine im Bürgeramt online buchen"
+    with app.app_context():
+        event_id = _db.session.get(Stand, stand_id).event_id
+        assert {shown, later} <= {i for i, _ in similar.suggest(event_id, query)}
+        idea = _db.session.get(Idea, later)
+        idea.channel, idea.moderation = "online", "pending"
+        _db.session.commit()
+        assert later not in {i for i, _ in similar.suggest(event_id, query)}
+        idea.moderation = "visible"
+        _db.session.commit()
+        assert later in {i for i, _ in similar.suggest(event_id, query)}
+        idea.withdrawn_at = utcnow()
+        _db.session.commit()
+        assert later not in {i for i, _ in similar.suggest(event_id, query)}
+        assert shown in {i for i, _ in similar.suggest(event_id, query)}
+    with app.app_context():
+        similar._CORPORA.clear()
+        assert later not in {i for i, _ in similar.suggest(event_id, query)}

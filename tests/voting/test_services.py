@@ -6,7 +6,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from app.core.models import OutboxMail
+from app.core.models import OutboxMail, utcnow
 from app.events.models import Application, Event
 from app.extensions import db as _db
 from app.ideas import services as ideas
@@ -356,6 +356,24 @@ def test_hidden_and_foreign_ideas_take_no_dots(db, create_user):
     assert services.release_removed_dots(_ticket(t)) == 1
     _db.session.commit()
     assert _dots(t) == 0
+
+
+def test_pending_and_withdrawn_online_ideas_take_no_dots(db):
+    """Visibility is Idea.is_visible, not the status alone: an online idea waiting for moderation or
+    withdrawn by its participant is not public, on the quick path as on the full one."""
+    ev = make_voting_event(stands=1, ideas_per_stand=3, tickets=2)
+    pending, withdrawn, approved = (_db.session.get(Idea, i) for i in ev.idea_ids)
+    for idea in (pending, withdrawn, approved):
+        idea.channel = "online"
+    pending.moderation = "pending"
+    withdrawn.withdrawn_at = utcnow()
+    _db.session.commit()
+    for idea_id in (pending.id, withdrawn.id):
+        assert _quick(ev, 0, idea_id) is None
+        assert _error(services.cast_dot, _ticket(ev.ticket_ids[1]), idea_id) == "unknown_idea"
+    assert _dots() == 0
+    assert _quick(ev, 0, approved.id) is not None and _cast(ev.ticket_ids[1], approved.id)
+    assert _dots() == 2
 
 
 # -- merged ideas -----------------------------------------------------------------------------
