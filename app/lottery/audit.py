@@ -457,6 +457,17 @@ def record_answers(record: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     return {a["pseudonym"]: a["answers"] for a in record_applicants(record)}
 
 
+def published_pool_form(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record as published: a format 1 record (every applicant's answers, stored before format 2)
+    in format 2 (the pool per type). Nothing hashed changes, so it verifies against the same commitment."""
+    if record.get("format_version") != 1 or "applicants" not in record:
+        return dict(record)
+    quotas = quotas_from_canonical(record["quotas"])
+    converted = {key: value for key, value in record.items() if key != "applicants"}
+    converted.update(format_version=AUDIT_FORMAT_VERSION, pool_counts=pool_counts(record["applicants"], quotas))
+    return converted
+
+
 def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
     """The part of the audit record that is fixed at commitment time (no number yet).
 

@@ -83,6 +83,7 @@ from app.lottery.audit import (
     combined_draw,
     draw_from_record,
     prepare_lottery,
+    published_pool_form,
     record_answers,
     record_applicants,
     record_before_draw,
@@ -957,9 +958,10 @@ def audit_of(draw: LotteryDraw) -> dict[str, Any]:
     extra = {"event": draw.event_id, "attempt": draw.attempt, "state": draw.state}
     if draw.state == DrawState.SUPERSEDED.value:
         extra["superseded_reason"] = draw.supersede_reason
+    stored = published_pool_form(draw.record)
     if draw.number is None:
-        return {**draw.record, **extra}
-    record = {key: value for key, value in draw.record.items() if key != "dice"}
+        return {**stored, **extra}
+    record = {key: value for key, value in stored.items() if key != "dice"}
     entries = {e.pseudonym: e for e in draw.entries}
     replacements = []
     for replacement in draw.replacements:

@@ -87,3 +87,27 @@ def test_the_public_page_explains_how_to_check_commitment_public_value_and_group
     assert "öffentlichen Wert" in easy and "Lotto·zahlen" in easy and "Gruppen" in easy
     assert "Die Antworten von einzelnen Personen stehen nicht auf der Seite." in easy
     assert all(len(sentence.split()) <= 20 for sentence in section("pruefen").sentences)
+
+
+def test_a_draw_stored_in_format_1_is_published_per_type_and_still_verifies(app, client, admin, lottery_event):
+    """Draws committed before format 2 keep their stored record; the page and the download give it
+    per type, and it verifies against the commitment published then."""
+    import json
+
+    from app.extensions import db
+    from app.lottery.audit import all_passed, verify_audit
+    from app.lottery.models import LotteryDraw
+    from tests.lottery.tampering import as_format_1
+
+    people = [{"gender": "f", "age": "old"}] * 4 + [{"gender": "m", "age": "young"}] * 3
+    ev = lottery_event(seats=3, criteria=CRITERIA, people=people)
+    commit(admin, ev.event_id)
+    with app.app_context():
+        stored = db.session.query(LotteryDraw).one()
+        stored.record_json = json.dumps(as_format_1(stored.record))
+        db.session.commit()
+        committed = stored.commitment
+    audit = json.loads(client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data())
+    assert "applicants" not in audit and audit["format_version"] == 2
+    assert all_passed(verify_audit(audit, expected_commitment=committed, recompute=False))
+    assert 'id="applicant-total">7<' in client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
