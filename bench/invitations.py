@@ -1,4 +1,5 @@
-"""Benchmark: importing a register extract of 100,000 residents (issue 17: < 30 s, memory flat).
+"""Benchmark: importing a register extract of 100,000 residents (issue 17: < 30 s, memory flat),
+and rendering 2,000 invitation letters (issue 17: < 60 s).
 
 Prints, for a generated CSV (semicolons, UTF-8, Esslingen-like streets and districts):
 
@@ -10,7 +11,12 @@ Prints, for a generated CSV (semicolons, UTF-8, Esslingen-like streets and distr
 * peak Python memory (tracemalloc) of the import at a quarter of the rows and at all of them:
   it should not grow with the rows beyond the household and duplicate keys.
 
-Numbers only, no pass/fail. Usage: ``python bench/invitations.py [--rows 100000] [--postgres]``
+* the letters: a register of ten times ``--letters`` residents imported, that many invitations
+  drawn, then the letters' data read (codes derived, postal order), the PDF (one page each, QR
+  code) and the CSV for a print-and-mail service rendered, wall and CPU time, pages and size.
+
+Numbers only, no pass/fail. Usage: ``python bench/invitations.py [--rows 100000] [--postgres]
+[--letters 2000] [--only-letters]``
 """
 from __future__ import annotations
 
@@ -151,13 +157,54 @@ def memory(rows: int) -> None:
               f"{peak / 2**20:.1f} MiB")
 
 
+def letters_bench(n: int) -> None:
+    from app.events.models import Event
+    from app.extensions import db
+    from app.invitations import letters, services, stage1
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = _app(f"sqlite:///{tmp}/letters.sqlite")
+        event_id = _event(app)
+        with app.test_request_context():
+            event = db.session.get(Event, event_id)
+            extract = services.upload_extract(event, None, "l.csv", generate(n * 10))
+            services.preview(extract, extract.mapping)
+            extract.state = "importing"
+            services.run_import(extract)
+            draw = stage1.save_plan(event, letters=n, by_district=False, age_bands="", response_rate_percent=8,
+                                    group_settings={}, one_per_household=True, answer_deadline=datetime(2027, 1, 31))
+            stage1.commit(draw, None, "server", "")
+            _none, wall, cpu = _timed(lambda: stage1.perform(draw, None))
+            db.session.commit()
+            print(f"invitation draw of {n:,} letters from {n * 10:,} residents: {wall:.2f} s wall, {cpu:.2f} s CPU")
+            letter, context = letters.letter_of(draw), letters.context_of(draw)
+            items, wall, cpu = _timed(lambda: list(letters.letters(draw)))
+            print(f"letters' data (codes, postal order) of {len(items):,} letters: {wall:.2f} s wall, {cpu:.2f} s CPU")
+            pdf, wall, cpu = _timed(lambda: letters.render_pdf(items, letter, context))
+            from pypdf import PdfReader
+            import io
+
+            pages = len(PdfReader(io.BytesIO(pdf)).pages)
+            print(f"PDF of {len(items):,} letters: {wall:.2f} s wall, {cpu:.2f} s CPU ({pages:,} pages, "
+                  f"{len(pdf) / 1e6:.1f} MB)   target < 60 s")
+            data, wall, cpu = _timed(lambda: letters.render_csv(items))
+            print(f"CSV for a print-and-mail service, {len(items):,} rows: {wall:.2f} s wall, {cpu:.2f} s CPU "
+                  f"({len(data) / 1e6:.2f} MB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--reference-rows", type=int, default=10_000)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--letters", type=int, default=2000)
+    parser.add_argument("--only-letters", action="store_true")
     args = parser.parse_args()
+    if args.letters:
+        letters_bench(args.letters)
+    if args.only_letters:
+        return
     data = generate(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
         run(f"sqlite:///{tmp}/bench.sqlite", "SQLite", data, args.rows, args.reference_rows)

@@ -20,6 +20,7 @@ ERROR_CODES: Mapping[str, str] = {
     "audit_mismatch": "an invitation audit file does not verify",
     "bad_code": "the invitation code is unknown or already used",
     "answer_closed": "the answer deadline has passed, or the event no longer takes applications",
+    "bad_letter": "the letter text is empty, too long, does not fit on one page, or has unknown placeholders",
     "no_person": "the invitee's register data has been deleted",
 }
 

@@ -1,13 +1,17 @@
-"""The register import as a background job (app/jobs), for files too large for one request."""
+"""Background jobs (app/jobs): the register import for files too large for one request, and the
+invitation letters (PDF or CSV)."""
 from __future__ import annotations
 
-from flask import url_for
+import hashlib
+
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
+from app.core.models import utcnow
 from app.extensions import db
-from app.invitations import services
+from app.invitations import letters, services
 from app.invitations.errors import InvitationError
-from app.invitations.models import ExtractState, RegisterExtract
+from app.invitations.models import ExtractState, InvitationDraw, InvitationDrawState, RegisterExtract
 from app.jobs import services as jobs
 from app.jobs.models import Job
 
@@ -34,6 +38,49 @@ def _page(job: Job) -> str:
 
 
 jobs.register_kind(IMPORT, run_import, _l("Register extract import"), ("admin",), _page)
+
+
+LETTERS = "invitations.letters"
+#: Format → content type of the letters' file.
+LETTER_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
+
+
+def run_letters(job: Job, report) -> tuple[dict, None]:
+    """The letters of a drawn draw as one PDF (one page each) or the CSV for a print-and-mail service."""
+    draw_row = db.session.get(InvitationDraw, int(job.params["draw"]))
+    fmt = job.params["format"]
+    if draw_row is None or draw_row.state != InvitationDrawState.DRAWN.value or fmt not in LETTER_FORMATS:
+        raise InvitationError("wrong_state", _l("Letters can be made only for drawn invitations."))
+    report("rendering", 1)
+    # A request context of its own: the dates of the letter are formatted for its language.
+    with current_app.test_request_context():
+        letter, context = letters.letter_of(draw_row), letters.context_of(draw_row)
+        items = list(letters.letters(draw_row))
+        # End the read before the long render: on SQLite the progress reports write in their own transactions.
+        db.session.rollback()
+        total = max(1, len(items))
+        if fmt == "pdf":
+            data = letters.render_pdf(items, letter, context,
+                                      progress=lambda n: report("rendering", min(99, 100 * n // total)))
+        else:
+            data = letters.render_csv(items)
+    draw_row = db.session.get(InvitationDraw, int(job.params["draw"]))
+    jobs.store_file(job, letters.filename(draw_row, fmt), LETTER_FORMATS[fmt], data)
+    return {"format": fmt, "letters": len(items), "size": len(data)}, None
+
+
+jobs.register_kind(LETTERS, run_letters, _l("Invitation letters"), ("admin",), _page)
+
+
+def letters_job(draw_row: InvitationDraw, fmt: str, user) -> Job:
+    """Queue the letters file ``fmt`` (the same letter text on the same day: the same job)."""
+    version = hashlib.sha256((draw_row.letter_json or "").encode()).hexdigest()[:16]
+    return jobs.submit(LETTERS, f"{LETTERS}:{draw_row.id}:{fmt}:{version}:{utcnow().date().isoformat()}",
+                       event_id=draw_row.event_id, user=user, params={"draw": draw_row.id, "format": fmt})
+
+
+def latest_letters(event_id: int) -> Job | None:
+    return jobs.latest(LETTERS, event_id)
 
 
 def confirm_import(extract: RegisterExtract, user) -> Job | None:

@@ -214,6 +214,9 @@ class InvitationDraw(db.Model):
     record_json: Mapped[str | None] = mapped_column(Text)
     #: Naive UTC: invitees answer until then (the letters say so).
     answer_deadline: Mapped[datetime | None]
+    #: JSON: the city's letter (sender, sender_line, subject, body with placeholders, signature);
+    #: None: the default letter (app/invitations/letters.py).
+    letter_json: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     committed_at: Mapped[datetime | None]
     committed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -12,7 +12,7 @@ from flask_login import current_user
 from app.core.access import staff_required
 from app.events.models import Event
 from app.extensions import db
-from app.invitations import bp, codes, jobs, services, stage1
+from app.invitations import bp, codes, jobs, letters, services, stage1
 from app.invitations import register_import as reader
 from app.invitations.errors import InvitationError
 from app.invitations.forms import ExtractUploadForm
@@ -44,7 +44,12 @@ def _fail(exc: InvitationError) -> None:
 @bp.route("/manage/events/<int:event_id>/invitations")
 @staff_required("admin")
 def manage(event_id: int):
-    event = get_event_or_404(event_id)
+    return _manage_page(get_event_or_404(event_id))
+
+
+def _manage_page(event: Event, letter: dict | None = None, letter_error: InvitationError | None = None,
+                 status: int = 200):
+    """The invitations page; ``letter``: the letter as typed (shown again with ``letter_error``)."""
     extract = services.current_extract(event)
     draw_row = services.active_draw(event)
     table = groups = counts = None
@@ -59,7 +64,11 @@ def manage(event_id: int):
                            pending=services.pending_extract(event), upload_form=ExtractUploadForm(),
                            import_job=jobs.import_in_progress(extract) if extract and extract.state == "importing"
                            else None, field_labels=dict((n, label) for n, label, _r in reader.FIELDS),
-                           error_labels=reader.ERROR_LABELS)
+                           error_labels=reader.ERROR_LABELS,
+                           letter=letter or (letters.letter_of(draw_row) if draw_row is not None else None),
+                           letter_error=letter_error, placeholders=letters.PLACEHOLDERS,
+                           letters_job=jobs.latest_letters(event.id),
+                           letters_count=letters.count(draw_row) if counts is not None else 0), status
 
 
 @bp.route("/manage/events/<int:event_id>/invitations/register", methods=["POST"])
@@ -220,3 +229,36 @@ def audit(event_id: int):
         abort(404)
     return Response(stage1.audit_json(draw_row), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="event-{event.id}-invitations-audit.json"'})
+
+
+@bp.route("/manage/events/<int:event_id>/invitations/letter", methods=["POST"])
+@staff_required("admin")
+def save_letter(event_id: int):
+    """Save the city's letter (checked: placeholders, lengths, one page); a mistake shows the text again."""
+    event = get_event_or_404(event_id)
+    draw_row = services.active_draw(event)
+    typed = {name: request.form.get(name, "") for name in letters.LIMITS}
+    try:
+        if draw_row is None:
+            raise InvitationError("wrong_state", _("Please save a plan first."))
+        letters.save_letter(draw_row, typed)
+    except InvitationError as exc:
+        db.session.rollback()
+        return _manage_page(event, typed, exc, 422)
+    db.session.commit()
+    flash(_("The letter was saved."), "success")
+    return redirect(url_for("invitations.manage", event_id=event.id, _anchor="letters"), 303)
+
+
+@bp.route("/manage/events/<int:event_id>/invitations/letters", methods=["POST"])
+@staff_required("admin")
+def make_letters(event_id: int):
+    """Queue the letters (PDF) or the address list for a print-and-mail service (CSV) as a job."""
+    event = get_event_or_404(event_id)
+    draw_row = services.active_draw(event)
+    fmt = request.form.get("format", "")
+    if draw_row is None or draw_row.state != "drawn" or fmt not in jobs.LETTER_FORMATS:
+        flash(_("Letters can be made only for drawn invitations."), "error")
+    else:
+        jobs.letters_job(draw_row, fmt, current_user)
+    return redirect(url_for("invitations.manage", event_id=event.id, _anchor="letters"), 303)

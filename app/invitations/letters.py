@@ -1,0 +1,285 @@
+"""The invitation letters of a draw: one PDF with one page per invitee (DIN 5008, form B, for a DL
+window envelope), and the same as a CSV for a print-and-mail service. Both are made by a job
+(:mod:`app.invitations.jobs`), never in the request.
+
+Page layout (A4, millimetres from the top-left corner, DIN 5008 form B): fold marks at 105 and 210,
+the hole mark at 148.5; the address field 20–105 across and 45–90 down, its first 17.7 mm the
+additional-and-remark zone with the sender line (return address, 7 pt, underlined) at its top, the
+address lines from 62.7 (the DL window, 90 × 45 mm, 20 mm from the left and 15 mm from the bottom
+of the envelope, shows the field when the page is folded twice); the date in the information block
+at 125 across, 50 down; the subject (bold) at 98.46; the city's text below it, the greeting and
+signature; at the foot the personal code and a QR code of the answer page with the code filled in.
+
+The city edits the letter (sender, sender line, subject, text, signature) with placeholders
+(:data:`PLACEHOLDERS`); the text must fit on one page (checked when saved).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import string
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+import qrcode
+import qrcode.constants
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Frame, Paragraph, Spacer
+
+from app.core.formatting import format_day
+from app.core.models import utcnow
+from app.core.spreadsheets import csv_safe
+from app.core.urls import absolute_url
+from app.events.models import Event
+from app.extensions import db
+from app.invitations import answering, codes
+from app.invitations.errors import InvitationError
+from app.invitations.models import Invitation, InvitationDraw, RegisterPerson
+from app.results.report import fonts
+
+#: The letters are written in the default language.
+LETTER_LANGUAGE = "de"
+#: Placeholders of the letter text, with what they stand for (shown beside the form).
+PLACEHOLDERS = {
+    "name": _l("the invitee's name"),
+    "event": _l("the event's title"),
+    "event_date": _l("the event's date"),
+    "place": _l("the event's place"),
+    "deadline": _l("the answer deadline"),
+    "code": _l("the personal code"),
+    "link": _l("the address of the answer page"),
+}
+LIMITS = {"sender": 300, "sender_line": 120, "subject": 200, "body": 4000, "signature": 300}
+PAGE_W, PAGE_H = A4
+#: Positions from the top edge (DIN 5008 form B), in mm.
+FIELD_TOP, ADDRESS_TOP, INFO_TOP, SUBJECT_TOP = 45.0, 62.7, 50.0, 98.46
+LEFT, FIELD_LEFT, INFO_LEFT, RIGHT = 25.0, 20.0, 125.0, 20.0
+FOOT_TOP = 232.0  # the code box: from here to 277 mm
+QR_MASK = 4
+
+
+def default_letter() -> dict[str, str]:
+    """The letter a draw starts with, in the letters' language."""
+    with force_locale(LETTER_LANGUAGE):
+        return {
+            "sender": _("City of Esslingen am Neckar\nCitizen participation\nRathausplatz 2\n73728 Esslingen am Neckar"),
+            "sender_line": _("City of Esslingen · Rathausplatz 2 · 73728 Esslingen"),
+            "subject": _("Invitation to the citizens' council “{event}”"),
+            "body": _("Dear {name},\n\nyou have been drawn at random from the residents' register to take part in "
+                      "the citizens' council “{event}” on {event_date} ({place}). Your experience counts: "
+                      "the council gives the city council recommendations.\n\nPlease answer by {deadline}, online "
+                      "at {link} with your personal code {code}, or with the QR code below. From all who answer, "
+                      "the seats are drawn by lot so that the council reflects the city. Participants receive "
+                      "an allowance."),
+            "signature": _("Kind regards\n\nThe Mayor"),
+        }
+
+
+def letter_of(draw: InvitationDraw) -> dict[str, str]:
+    stored = json.loads(draw.letter_json) if draw.letter_json else {}
+    return {**default_letter(), **{k: v for k, v in stored.items() if k in LIMITS}}
+
+
+def _check_placeholders(name: str, text: str) -> None:
+    try:
+        fields = [f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None]
+    except ValueError:
+        raise InvitationError("bad_letter", _l("A brace in the letter is not closed: write placeholders as {name}."),
+                              field=name) from None
+    unknown = sorted({f for f in fields if f not in PLACEHOLDERS})
+    if unknown:
+        raise InvitationError("bad_letter", _l("The letter uses unknown placeholders: %(names)s. Known: %(known)s.",
+                                               names=", ".join("{" + u + "}" for u in unknown),
+                                               known=", ".join("{" + k + "}" for k in PLACEHOLDERS)), field=name)
+
+
+def save_letter(draw: InvitationDraw, values: dict[str, str]) -> dict[str, str]:
+    """Store the city's letter after checking lengths, placeholders and that it fits on one page.
+
+    :raises InvitationError: ``bad_letter``.
+    """
+    letter = {}
+    for name, limit in LIMITS.items():
+        text = (values.get(name) or "").replace("\r\n", "\n").strip()
+        if not text:
+            raise InvitationError("bad_letter", _l("Please fill in every part of the letter."), field=name)
+        if len(text) > limit:
+            raise InvitationError("bad_letter", lazy_ngettext("This part of the letter is longer than %(num)d character.",
+                                                              "This part of the letter is longer than %(num)d characters.",
+                                                              limit), field=name)
+        _check_placeholders(name, text)
+        letter[name] = text
+    sample = LetterData(name="Dr. Maximiliane Mustermann-Beispielname", address=["Musterstraße 123 a", "73728 Esslingen"],
+                        code="ABCDE-FGH23", link=absolute_url("invitations.answer_code", code="ABCDEFGH23"))
+    render_pdf([sample], letter, context_of(draw))  # raises bad_letter when the text does not fit
+    draw.letter_json = json.dumps(letter, ensure_ascii=False, sort_keys=True)
+    db.session.flush()
+    return letter
+
+
+@dataclass
+class LetterData:
+    name: str
+    address: list[str]
+    code: str
+    link: str
+
+
+def context_of(draw: InvitationDraw) -> dict[str, str]:
+    event = db.session.get(Event, draw.event_id)
+    with force_locale(LETTER_LANGUAGE):
+        return {"event": event.title, "event_date": format_day(event.starts_at, "long") if event.starts_at else "",
+                "place": event.place or "", "deadline": format_day(draw.answer_deadline, "long")
+                if draw.answer_deadline else "", "date": format_day(utcnow(), "long")}
+
+
+def letters(draw: InvitationDraw) -> Iterator[LetterData]:
+    """The letters of a drawn draw, in postal order (postcode, street, house number), register rows
+    that still exist only."""
+    rows = db.session.execute(
+        sa.select(Invitation.code_nonce, RegisterPerson)
+        .join(RegisterPerson, RegisterPerson.id == Invitation.person_id)
+        .where(Invitation.draw_id == draw.id)
+        .order_by(RegisterPerson.postcode, RegisterPerson.street, RegisterPerson.house_number, Invitation.id)
+        .execution_options(yield_per=1000))
+    for nonce, person in rows:
+        code = codes.invitation_code(nonce)
+        yield LetterData(name=answering.display_name(person), address=answering.address_lines(person),
+                         code=codes.format_code(code), link=absolute_url("invitations.answer_code", code=code))
+
+
+def count(draw: InvitationDraw) -> int:
+    return int(db.session.execute(sa.select(sa.func.count()).select_from(Invitation)
+                                  .where(Invitation.draw_id == draw.id, Invitation.person_id.is_not(None))).scalar_one())
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    return string.Formatter().vformat(text, (), values)
+
+
+def _paragraphs(text: str, style: ParagraphStyle) -> list:
+    return [Paragraph(escape(block).replace("\n", "<br/>"), style) for block in text.split("\n\n") if block.strip()]
+
+
+def _top(canvas: Canvas, font: str, size: float, x_mm: float, top_mm: float, text: str) -> None:
+    canvas.setFont(font, size)
+    canvas.drawString(x_mm * mm, PAGE_H - top_mm * mm, text)
+
+
+def _page(canvas: Canvas, letter: dict[str, str], item: LetterData, context: dict[str, str], f) -> None:
+    values = {**context, "name": item.name, "code": item.code, "link": item.link}
+    # Fold marks and the hole mark.
+    canvas.setLineWidth(0.3)
+    for y in (105.0, 210.0, 148.5):
+        canvas.line(4 * mm, PAGE_H - y * mm, (8 if y != 148.5 else 10) * mm, PAGE_H - y * mm)
+    # Letterhead: the sender, top right.
+    for i, line in enumerate(letter["sender"].splitlines()[:5]):
+        _top(canvas, f.bold if i == 0 else f.regular, 9, INFO_LEFT, 20 + i * 4.2, line)
+    # Sender line at the top of the address field, underlined.
+    sender_line = letter["sender_line"]
+    _top(canvas, f.regular, 7, LEFT, FIELD_TOP + 4, sender_line)
+    width = canvas.stringWidth(sender_line, f.regular, 7)
+    canvas.line(LEFT * mm, PAGE_H - (FIELD_TOP + 4.7) * mm, LEFT * mm + width, PAGE_H - (FIELD_TOP + 4.7) * mm)
+    # The address: name, street, postcode and town.
+    for i, line in enumerate([item.name, *item.address][:6]):
+        _top(canvas, f.regular, 10, LEFT, ADDRESS_TOP + 3.5 + i * 4.5, line)
+    # Information block: the date.
+    with force_locale(LETTER_LANGUAGE):
+        _top(canvas, f.regular, 9, INFO_LEFT, INFO_TOP + 3.5, _("Date: %(date)s", date=context["date"]))
+    # Subject and text.
+    _top(canvas, f.bold, 11, LEFT, SUBJECT_TOP + 3.5, _fill(letter["subject"], values))
+    body = ParagraphStyle("body", fontName=f.regular, fontSize=10.5, leading=14, spaceAfter=6)
+    flow = [*_paragraphs(_fill(letter["body"], values), body), Spacer(1, 4 * mm),
+            *_paragraphs(_fill(letter["signature"], values), body)]
+    frame = Frame(LEFT * mm, PAGE_H - (FOOT_TOP - 4) * mm, PAGE_W - (LEFT + RIGHT) * mm,
+                  (FOOT_TOP - 4 - SUBJECT_TOP - 8) * mm, leftPadding=0, rightPadding=0, topPadding=0,
+                  bottomPadding=0, showBoundary=0)
+    for flowable in flow:
+        if frame.add(flowable, canvas) == 0:
+            raise InvitationError("bad_letter", _l("The letter text does not fit on one page: please shorten it."),
+                                  field="body")
+    # The code box: QR code of the answer page (code filled in) and the code to type.
+    canvas.rect(LEFT * mm, PAGE_H - 277 * mm, (PAGE_W / mm - LEFT - RIGHT) * mm, 45 * mm, stroke=1, fill=0)
+    _qr(canvas, item.link, (LEFT + 4) * mm, PAGE_H - 273 * mm, 37 * mm)
+    text_left = LEFT + 48
+    with force_locale(LETTER_LANGUAGE):
+        _top(canvas, f.regular, 10, text_left, FOOT_TOP + 9, _("Your personal code:"))
+        _top(canvas, f.bold, 16, text_left, FOOT_TOP + 17, item.code)
+        _top(canvas, f.regular, 9, text_left, FOOT_TOP + 25, _("Answer online (or scan the QR code):"))
+        _top(canvas, f.regular, 9, text_left, FOOT_TOP + 30, item.link.split("?")[0])
+        if context.get("deadline"):
+            _top(canvas, f.regular, 9, text_left, FOOT_TOP + 37, _("Please answer by %(date)s.",
+                                                                      date=context["deadline"]))
+
+
+def qr_matrix(data: str) -> list[list[bool]]:
+    """The modules of the QR code (error correction M, no quiet zone) of ``data``."""
+    # A fixed mask pattern (any of the eight is valid): choosing the best one costs 8 encodings a letter.
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=QR_MASK)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return qr.get_matrix()
+
+
+def _qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
+    """The QR code of ``data`` as one vector path: a rectangle per run of dark modules in a row."""
+    matrix = qr_matrix(data)
+    module = size / len(matrix)
+    path = canvas.beginPath()
+    for row, line in enumerate(matrix):
+        top = y + size - (row + 1) * module
+        col = 0
+        while col < len(line):
+            if line[col]:
+                start = col
+                while col < len(line) and line[col]:
+                    col += 1
+                path.rect(x + start * module, top, (col - start) * module, module)
+            else:
+                col += 1
+    canvas.drawPath(path, stroke=0, fill=1)
+
+
+def render_pdf(items, letter: dict[str, str], context: dict[str, str],
+               progress: Callable[[int], None] | None = None) -> bytes:
+    """One page per letter. ``progress(n)`` is called after every 100 letters."""
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4, pageCompression=1)
+    with force_locale(LETTER_LANGUAGE):
+        canvas.setTitle(_fill(letter["subject"], {**context, "name": "", "code": "", "link": ""}))
+    canvas.setAuthor(letter["sender"].splitlines()[0])
+    f = fonts()
+    for n, item in enumerate(items, 1):
+        _page(canvas, letter, item, context, f)
+        canvas.showPage()
+        if progress is not None and n % 100 == 0:
+            progress(n)
+    canvas.save()
+    return out.getvalue()
+
+
+CSV_HEADER = ("Nr", "Name", "Straße und Hausnummer", "PLZ und Ort", "Code", "Link")
+
+
+def render_csv(items) -> bytes:
+    """The address list for a print-and-mail service: UTF-8 with BOM, ``;``, formula-safe cells."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for n, item in enumerate(items, 1):
+        writer.writerow([n, *(csv_safe(v) for v in (item.name, *(item.address + ["", ""])[:2], item.code, item.link))])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def filename(draw: InvitationDraw, fmt: str) -> str:
+    return f"einladungen-veranstaltung-{draw.event_id}.{fmt}"
