@@ -478,13 +478,14 @@ def unmerge_idea(source: Idea, *, user: User | None) -> Idea:
 
 
 def stand_counts(stand_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Per stand: how many ideas in each status (one GROUP BY query)."""
+    """Per stand: how many released ideas (:attr:`Idea.is_released`) in each status (one GROUP BY
+    query); online ideas waiting for moderation or withdrawn are not counted."""
     counts: dict[int, dict[str, int]] = {sid: {} for sid in stand_ids}
     if not stand_ids:
         return counts
     for stand_id, status, n in db.session.execute(
         select(Idea.stand_id, Idea.status, func.count(Idea.id))
-        .where(Idea.stand_id.in_(stand_ids)).group_by(Idea.stand_id, Idea.status)
+        .where(Idea.stand_id.in_(stand_ids), Idea.is_released).group_by(Idea.stand_id, Idea.status)
     ):
         counts[stand_id][status] = n
     return counts

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import User
+from app.core.models import utcnow
 from app.events.models import Event
 from app.ideas import merge_groups, services
 from app.ideas.models import Idea, IdeaChange, IdeaLog, Stand, Tag
@@ -309,3 +310,17 @@ def test_stand_admin_sets_moderators(db, setup, create_user):
     with pytest.raises(IdeaError) as info:
         services.save_stand(event, stand, title="  ")
     assert info.value.code == "title_required"
+
+
+def test_stand_counts_leave_out_pending_and_withdrawn_online_ideas(db, create_stand, record):
+    stand_id = create_stand()
+    ids = [record(stand_id, text) for text in ("WLAN im Rathaus", "Bürgerportal", "Termine online")]
+    pending, withdrawn = (db.session.get(Idea, i) for i in ids[1:])
+    pending.channel = withdrawn.channel = "online"
+    pending.moderation = "pending"
+    withdrawn.withdrawn_at = utcnow()
+    db.session.commit()
+    assert services.stand_counts([stand_id]) == {stand_id: {"new": 1}}
+    pending.moderation = "visible"
+    db.session.commit()
+    assert services.stand_counts([stand_id]) == {stand_id: {"new": 2}}
