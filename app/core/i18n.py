@@ -71,7 +71,9 @@ def init_app(app: Flask) -> None:
         get_locale=get_locale,
         format_decimal=format_decimal,
         content_lang=content_lang,
+        content_lang_code=content_lang_code,
     )
+    app.jinja_env.filters["content"] = content
 
 
 def content_language(process=None) -> str:
@@ -84,12 +86,25 @@ def content_language(process=None) -> str:
     return getattr(process, "content_language", None) or current_app.config.get("CONTENT_LANGUAGE") or "de"
 
 
+def content_lang_code(process=None) -> str | None:
+    """The content's language when the page is in another one (for a ``lang`` argument), else None."""
+    language = content_language(process)
+    locale = get_locale()
+    return None if locale is not None and locale.language == language else language
+
+
 def content_lang(process=None):
     """`` lang="de"`` for an element with content when the page is in another language (WCAG 3.1.2),
     else nothing: ``<h1{{ content_lang() }}>{{ event.title }}</h1>``."""
-    language = content_language(process)
-    locale = get_locale()
-    if locale is not None and locale.language == language:
-        return Markup("")
-    return Markup(' lang="%s"') % escape(language)
+    language = content_lang_code(process)
+    return Markup(' lang="%s"') % escape(language) if language else Markup("")
 
+
+def content(text, process=None) -> Markup:
+    """Content (a title, a stand's name, an idea) inside a sentence of the page's language, marked
+    with its language when that differs: ``_("Stands of %(event)s", event=event.title|content)`` or
+    ``{{ _("Voting") }}: {{ event.title|content }}``. Not for ``<title>`` or attributes (text only)."""
+    marked = content_lang(process)
+    if not marked:
+        return escape(text)
+    return Markup("<span%s>%s</span>") % (marked, text)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from markupsafe import Markup
 
+from app.core.i18n import content
 from app.core.start import NextStep
 from app.events.models import EventStatus
 from app.ideas import services
@@ -20,8 +22,9 @@ def start_steps(user) -> list[NextStep]:
     steps = []
     for stand in stands:
         total = sum(counts.get(stand.id, {}).values())
-        steps.append(NextStep(stand.event_id, stand.event.title, stand.event.starts_at, ngettext(
+        # The stand's name marked with its language (content() escapes it; the message is the catalogue's).
+        steps.append(NextStep(stand.event_id, stand.event.title, stand.event.starts_at, Markup(ngettext(
             "Market stand “%(stand)s”: %(num)d idea recorded.", "Market stand “%(stand)s”: %(num)d ideas recorded.",
-            total, stand=stand.title), url_for("ideas.capture", stand_id=stand.id), _("Record ideas"),
+            total, stand=content(stand.title))), url_for("ideas.capture", stand_id=stand.id), _("Record ideas"),
             order=30 + stand.position))
     return steps

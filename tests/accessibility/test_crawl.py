@@ -24,7 +24,7 @@ from app.extensions import db
 from tests.support.clients import DEFAULT_PASSWORD
 from tests.security.conftest import all_routes, build_url, expected_denial
 from tests.security.world import build_world
-from tests.support.browser import format_violations, german_on_english_page, run_axe
+from tests.support.browser import format_violations, german_on_english_page, run_axe, unmarked_german_content
 from tests.support.journeys import journey_app, serving
 
 pytestmark = pytest.mark.browser
@@ -45,6 +45,15 @@ SKIP_PATTERN = re.compile(r"(/stream$|/changes$|\.(json|csv|xlsx|pdf|ics|vtt|ico
 #: Public pages a staff persona sees as residents do (crawled for anonymous, resident and
 #: participant): staff personas crawl their own pages (the staff routes) and the start page.
 STAFF_PUBLIC = ("core.index",)
+#: Content of the world (written in German as far as the site knows: CONTENT_LANGUAGE): on an
+#: English page, wherever it shows, it is inside an element with lang="de" (WCAG 3.1.2).
+CONTENT = ("World process", "World event", "Other event", "Stand A", "Stand B", "Stand X",
+           "Idea at stand A", "Idea at stand B", "World measure")
+#: Pages whose content is not marked, and why (listed in the report of issue 16 as still missing).
+CONTENT_UNMARKED = {
+    "core.outbox": "a mail's subject is in its recipient's language, which the outbox does not store",
+    "audit.log": "before/after values mix labels of the page's language and content",
+}
 
 OVERFLOW_JS = """() => {
     const root = document.documentElement;
@@ -162,6 +171,9 @@ def test_every_page_reflows_at_320_px_and_is_axe_clean(browser, site, persona):
                     problems.append(f"{where} (320 px):\n{format_violations(violations)}")
                 if lang == "en":
                     problems += [f"{where}: German text {text!r}" for text in german_on_english_page(page)]
+                    if endpoint not in CONTENT_UNMARKED:
+                        problems += [f"{where}: German content without lang=\"de\": {found}"
+                                     for found in unmarked_german_content(page, CONTENT)]
                     page.set_viewport_size({"width": 1280, "height": 900})
                     violations = run_axe(page)
                     page.set_viewport_size({"width": 320, "height": 800})

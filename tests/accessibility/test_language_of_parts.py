@@ -54,3 +54,39 @@ def test_content_language_follows_the_setting_and_the_process(app):
             assert str(content_lang(SimpleNamespace(content_language="en"))) == ""
         with force_locale("de"):
             assert str(content_lang()) == ""
+
+
+def test_content_inside_a_sentence_is_marked_on_its_own(app):
+    """``|content`` marks a title inside a translated sentence ("Stands of …") with a span, escaped;
+    on a page in the content's language it is the escaped text alone."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = '{{ _("Lottery") }}: {{ title|content }}'
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            assert render_template_string(template, title="Bürger & Rat") == \
+                'Lottery: <span lang="de">Bürger &amp; Rat</span>'
+        with force_locale("de"):
+            assert render_template_string(template, title="Bürger & Rat") == "Auslosung: Bürger &amp; Rat"
+
+
+def test_html_mails_mark_the_titles_they_quote(app):
+    """An English mail quotes the German title in a span lang="de" (the plain-text part cannot)."""
+    from pathlib import Path
+
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    source = '{{ _("you have been drawn for a seat at “%(title)s”.", title=title|quoted|content) }}'
+    with app.test_request_context():
+        with force_locale("en"):
+            english = render_template_string(source, title="Bürgerrat „Mobilität“")
+        with force_locale("de"):
+            german = render_template_string(source, title="Bürgerrat")
+    assert english == 'you have been drawn for a seat at “<span lang="de">Bürgerrat ‘Mobilität’</span>”.'
+    assert "<span" not in german
+    mails = Path(app.root_path).glob("*/templates/*/mail/*.html")
+    unmarked = [f"{path.name}: {line.strip()}" for path in mails for line in path.read_text().splitlines()
+                if re.search(r"=(event|process)\.title\b", line) and "|content" not in line]
+    assert not unmarked, "\n".join(unmarked)

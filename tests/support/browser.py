@@ -269,6 +269,39 @@ def german_on_english_page(page: Page, allow: Iterable[str] = ()) -> list[str]:
     return [text for text in page.evaluate(_VISIBLE_TEXTS_JS) if text not in allowed and text in german]
 
 
+_UNMARKED_CONTENT_JS = """texts => {
+    // The language in force for an element: its nearest lang attribute (HTML or SVG).
+    const german = el => { const m = el.closest('[lang]'); return !!m && m !== document.documentElement
+        && m.getAttribute('lang').startsWith('de'); };
+    // Hidden from assistive technology or presentational (an SVG role=img is named by its title).
+    const silent = el => el.closest('script, style, [aria-hidden="true"], [role="img"]');
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent.replace(/\\s+/g, ' ').trim();
+        const el = node.parentElement;
+        if (!text || !el || silent(el) || german(el)) continue;
+        if (texts.some(t => text.includes(t)))
+            found.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ': ' + text.slice(0, 60));
+    }
+    // A name that is content alone (a mixed one, "Progress of ...", cannot be marked in part).
+    for (const el of document.querySelectorAll('[aria-label], [title], [alt]')) {
+        for (const name of ['aria-label', 'title', 'alt']) {
+            const value = (el.getAttribute(name) || '').trim();
+            if (texts.includes(value) && !silent(el) && !german(el))
+                found.push(el.tagName.toLowerCase() + '[' + name + ']: ' + value.slice(0, 60));
+        }
+    }
+    return [...new Set(found)];
+}"""
+
+
+def unmarked_german_content(page: Page, contents: Iterable[str]) -> list[str]:
+    """Where a page shows one of ``contents`` (German content: titles, stand names, ideas) outside
+    an element marked ``lang="de"`` (WCAG 3.1.2 on an English page): text nodes and names."""
+    return page.evaluate(_UNMARKED_CONTENT_JS, list(contents))
+
+
 def assert_page_fit(page: Page, context: str = "", *, allow: Iterable[str] = ()) -> None:
     """What a journey checks on every page it passes: axe clean; no horizontal scrolling at 320 px
     width; on German pages no English leftover (a visible text that is an English source text
