@@ -188,7 +188,7 @@ _CODE_WORD = re.compile(r"(?<![\w@.\-/\u00b7])[a-z_]+(?![\w@.\-/\u00b7])")
 
 _VISIBLE_TEXTS_JS = """() => {
     const skip = el => el.closest('script, style, code, pre, kbd, samp, [translate="no"], [data-user-content]')
-        || (el.closest('[lang]') && el.closest('[lang]').lang.slice(0, 2) !== document.documentElement.lang.slice(0, 2));
+        || (el.closest('[lang]') && el.closest('[lang]').getAttribute('lang').slice(0, 2) !== document.documentElement.lang.slice(0, 2));  // getAttribute: SVG elements have no .lang
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     const texts = [];
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
