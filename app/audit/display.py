@@ -104,6 +104,7 @@ FIELD_LABELS = Labels({
     "id": _l("Number"),
     "idea_ids": _l("Ideas"),
     "ideas": _l("Ideas"),
+    "invited": _l("Invited"),
     "issued": _l("Issued"),
     "key": _l("Key"),
     "kind": _l("Kind"),
