@@ -96,8 +96,10 @@ class _ManageForm(_BaseApplicationForm):
     pass
 
 
-class _StaffAddForm(_BaseApplicationForm):
-    email = EmailField(_l("Email (optional)"))
+class StaffEntryFields:
+    """What staff record when they enter an application received by phone or on paper (the staff
+    add form and an invitation's paper answer)."""
+
     source = RadioField(_l("Received"), choices=[("phone", _l("by phone")), ("paper", _l("on paper"))],
                         validators=[DataRequired(message=_l("Choose how the application was received."))])
     language = SelectField(_l("Language of the applicant's mails"),
@@ -106,6 +108,10 @@ class _StaffAddForm(_BaseApplicationForm):
         _l("The applicant has consented to the processing of their data (recorded by me)."),
         validators=[DataRequired(message=_l("Record the applicant's consent to the processing of their data."))],
     )
+
+
+class _StaffAddForm(StaffEntryFields, _BaseApplicationForm):
+    email = EmailField(_l("Email (optional)"))
 
     def validate_email(self, field):
         if field.data and field.data.strip():

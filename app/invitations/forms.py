@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TelField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TelField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.core.forms import FlaskForm
 from app.events import application_services as applications
-from app.events.application_forms import CriterionRadioField, criterion_field_name
+from app.events.application_forms import CriterionRadioField, StaffEntryFields, criterion_field_name
 
 
 class ExtractUploadForm(FlaskForm):
@@ -59,17 +59,9 @@ def _checked(clean, field) -> None:
         raise ValidationError(str(exc.message)) from None
 
 
-class _StaffAnswerForm(_AnswerForm):
+class _StaffAnswerForm(StaffEntryFields, _AnswerForm):
     email = EmailField(_l("Email (optional if a phone number is given)"), validators=[Length(max=300)])
     phone = TelField(_l("Phone number (optional if an email address is given)"), validators=[Length(max=60)])
-    source = RadioField(_l("Received"), choices=[("phone", _l("by phone")), ("paper", _l("on paper"))],
-                        validators=[DataRequired(message=_l("Choose how the application was received."))])
-    language = SelectField(_l("Language of the applicant's mails"),
-                           choices=[("de", "Deutsch"), ("en", "English")], default="de")
-    consent = BooleanField(
-        _l("The applicant has consented to the processing of their data (recorded by me)."),
-        validators=[DataRequired(message=_l("Record the applicant's consent to the processing of their data."))],
-    )
 
 
 def answer_form(criteria: list, *, staff: bool = False, **kwargs) -> FlaskForm:
