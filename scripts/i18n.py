@@ -1,6 +1,7 @@
 """Translation catalogues, one per feature (``app/<feature>/translations``).
 
-    python scripts/i18n.py update    # extract strings, update the German catalogues
+    python scripts/i18n.py update [FEATURE ...]   # extract strings, update the German catalogues
+                                     # (only the features named; all without a name)
     python scripts/i18n.py compile   # build the .mo files (make run / make test do this)
     python scripts/i18n.py check     # fail if a German translation is missing or fuzzy, or if
                                      # two catalogues translate one msgid (and context) differently
@@ -52,9 +53,20 @@ def extract(feature: Path) -> Path:
     return pot
 
 
-def update() -> None:
-    for feature in feature_dirs():
+def update(names: list[str] | None = None) -> None:
+    features = feature_dirs()
+    if names:
+        unknown = sorted(set(names) - {f.name for f in features})
+        if unknown:
+            raise SystemExit(f"unknown feature(s): {', '.join(unknown)}")
+        features = [f for f in features if f.name in names]
+    for feature in features:
         pot = extract(feature)
+        with pot.open("rb") as fh:
+            empty = not any(m.id for m in read_po(fh))
+        if empty:  # a package without strings gets no catalogue
+            pot.unlink()
+            continue
         for locale in LOCALES:
             po = feature / "translations" / locale / "LC_MESSAGES" / "messages.po"
             if po.exists():
@@ -155,7 +167,7 @@ def fill(feature: str, mapping_file: str) -> None:
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "compile"
     if command == "update":
-        update()
+        update(argv[2:])
     elif command == "compile":
         compile_all()
     elif command == "fill":
