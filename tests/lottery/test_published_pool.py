@@ -111,3 +111,23 @@ def test_a_draw_stored_in_format_1_is_published_per_type_and_still_verifies(app,
     assert "applicants" not in audit and audit["format_version"] == 2
     assert all_passed(verify_audit(audit, expected_commitment=committed, recompute=False))
     assert 'id="applicant-total">7<' in client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
+
+
+def test_the_public_page_lists_each_groups_pseudonyms_as_the_audit_file_does(app, client, admin, lottery_event):
+    """Issue 22: the page lists the pseudonyms of every group of identical answers, the same as the audit
+    file, so an applicant finds their pseudonym in the right group without downloading the file."""
+    import json
+    import re
+
+    people = [{"gender": "f", "age": "old"}] * 4 + [{"gender": "m", "age": "young"}] * 3
+    ev = lottery_event(seats=3, criteria=CRITERIA, people=people)
+    commit(admin, ev.event_id)
+    audit = json.loads(client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data())
+    expected = sorted(sorted(t["pseudonyms"]) for t in audit["pool_counts"]["types"])
+    page = client.get(f"/events/{ev.event_id}/lottery").get_data(as_text=True)
+    groups = page.split('id="pool-groups"', 1)[1].split("</details>", 1)[0]
+    assert "Pseudonyme der Gruppe" in groups
+    rows = re.findall(r'<td class="group-pseudonyms">(.*?)</td>', groups)
+    assert sorted(sorted(re.findall(r"<code>([^<]+)</code>", row)) for row in rows) == expected
+    english = client.get(f"/events/{ev.event_id}/lottery", headers={"Accept-Language": "en"})
+    assert "Pseudonyms in the group" in english.get_data(as_text=True)
