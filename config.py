@@ -36,6 +36,8 @@ class Config:
 
     #: The form token is valid as long as the session (it is bound to it): a form left open for
     #: hours is not refused when it is finally sent, so no typed text is lost to an expiry.
+    #: When the session itself has expired (PERMANENT_SESSION_LIFETIME after it was last written),
+    #: the refused form comes back filled in (app/core/formreplay.py).
     WTF_CSRF_TIME_LIMIT = None
     #: Flask-WTF must not skip the check for any request method that changes state.
     WTF_CSRF_METHODS = ["POST", "PUT", "PATCH", "DELETE"]

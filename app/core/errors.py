@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
+from app.core import formreplay
 from app.core.logs import log_event
 from app.extensions import db, limiter
 
@@ -48,6 +49,9 @@ class ClientError(BadRequest):
 
 
 CSRF_TEXT = _l("Your form has expired or was sent from another site. Please reload the page and send it again.")
+
+CSRF_KEPT_TEXT = _l("Your session had expired, so the form was not sent. Copy what you typed (below) before "
+                    "you open the page again, log in if asked, and send the form again.")
 
 
 def wants_json() -> bool:
@@ -89,6 +93,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         log_event("csrf_failed", logging.WARNING)
+        replayed = formreplay.page_with_posted_values()
+        if replayed is not None:
+            return replayed
+        kept = [] if wants_json() else formreplay.kept_text()
+        if kept:
+            title = ERROR_TEXTS[400][0]
+            return render_template("core/error.html", status=400, title=title, message=str(CSRF_KEPT_TEXT),
+                                   kept=kept), 400
         return render_error(400, str(CSRF_TEXT))
 
     @app.errorhandler(HTTPException)

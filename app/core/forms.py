@@ -6,11 +6,16 @@ values: a 500). A form here reads the form fields only; a JSON body posted to it
 an empty form, which answers with the form's own "required" messages. The JSON endpoints
 read their bodies with ``request.get_json`` (bounded by app/core/jsonbody.py).
 
+After a refused form token, the page shown again fills the sent form with what was typed
+(app/core/formreplay.py).
+
 Every feature's ``forms.py`` imports ``FlaskForm`` from here, not from ``flask_wtf``.
 """
 from __future__ import annotations
 
 from flask import request
+
+from app.core import formreplay
 from flask_wtf import FlaskForm as _FlaskWTFForm
 from flask_wtf.form import _Auto  # Flask-WTF's marker for "read the request"
 
@@ -20,4 +25,9 @@ class FlaskForm(_FlaskWTFForm):
         def wrap_formdata(self, form, formdata):
             if formdata is _Auto and request.is_json:
                 return None
+            if formdata is _Auto and request.method == "GET":
+                # The page shown again after a refused form token (app/core/formreplay.py).
+                replay = formreplay.values_for(form)
+                if replay is not None:
+                    return replay
             return super().wrap_formdata(form, formdata)

@@ -26,6 +26,9 @@ def test_wide_tables_are_keyboard_regions_and_flashes_are_announced(live_server,
     assert page.locator(".flashes[role]").count() == 0  # one live region, not two
 
     page.goto(f"{live_server.url}/manage/users")
+    # Every POST form says which page it is on, for the page shown again after an expired session.
+    assert page.evaluate("() => [...document.querySelectorAll('form[method=post]')].every("
+                         "f => f.querySelector('input[name=_page]').value === '/manage/users')")
     wrap = page.locator(".table-wrap")
     assert page.evaluate("() => { const w = document.querySelector('.table-wrap'); return w.scrollWidth > w.clientWidth; }")
     assert wrap.get_attribute("role") == "region" and wrap.get_attribute("tabindex") == "0"

@@ -12,7 +12,11 @@
  * by keyboard (WCAG 2.1.1, axe "scrollable-region-focusable"): every .table-wrap that overflows
  * becomes a focusable, named region (named by its table's caption or the nearest heading before
  * it, numbered when two would share a name); one that no longer overflows goes back to normal.
- * Wraps that the template already made regions are left alone. */
+ * Wraps that the template already made regions are left alone.
+ *
+ * 4. Every POST form says which page it is on (hidden field _page): if its token is refused because
+ * the session has expired, the server shows that page again with what was typed
+ * (app/core/formreplay.py), instead of an error page that loses it. */
 (function () {
   "use strict";
 
@@ -82,6 +86,17 @@
     });
   }
 
+  function markPage() {
+    Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+      if ((form.getAttribute("method") || "").toLowerCase() !== "post" || form.querySelector("input[name=_page]")) { return; }
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "_page";
+      input.value = window.location.pathname + window.location.search;
+      form.appendChild(input);
+    });
+  }
+
   var timer = null;
   window.addEventListener("resize", function () {
     window.clearTimeout(timer);
@@ -90,4 +105,5 @@
   update();
   announceFlashes();
   formHelp();
+  markPage();
 }());
