@@ -22,6 +22,8 @@ ERROR_CODES: Mapping[str, str] = {
     "answer_closed": "the answer deadline has passed, or the event no longer takes applications",
     "bad_letter": "the letter text is empty, too long, does not fit on one page, or has unknown placeholders",
     "no_person": "the invitee's register data has been deleted",
+    "bad_reminder": "the reminder date is missing, malformed, in the future or after the answer deadline",
+    "no_reminders": "every invitee who has not answered has been reminded already (or none is left)",
 }
 
 

@@ -1,15 +1,16 @@
-"""Background jobs (app/jobs): the register import for files too large for one request, and the
-invitation letters (PDF or CSV)."""
+"""Background jobs (app/jobs): the register import for files too large for one request, the
+invitation letters and the reminder letters (PDF or CSV)."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.core.models import utcnow
 from app.extensions import db
-from app.invitations import letters, services
+from app.invitations import letters, reminders, services
 from app.invitations.errors import InvitationError
 from app.invitations.models import ExtractState, InvitationDraw, InvitationDrawState, RegisterExtract
 from app.jobs import services as jobs
@@ -45,17 +46,14 @@ LETTERS = "invitations.letters"
 LETTER_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
 
-def run_letters(job: Job, report) -> tuple[dict, None]:
-    """The letters of a drawn draw as one PDF (one page each) or the CSV for a print-and-mail service."""
-    draw_row = db.session.get(InvitationDraw, int(job.params["draw"]))
-    fmt = job.params["format"]
-    if draw_row is None or draw_row.state != InvitationDrawState.DRAWN.value or fmt not in LETTER_FORMATS:
-        raise InvitationError("wrong_state", _l("Letters can be made only for drawn invitations."))
+def _render_letters(job: Job, report, draw_row: InvitationDraw, fmt: str, reminded_at=None) -> tuple[dict, None]:
+    """The PDF (one page each) or CSV of the draw's letters, or of one reminder run's (``reminded_at``)."""
     report("rendering", 1)
     # A request context of its own: the dates of the letter are formatted for its language.
     with current_app.test_request_context():
-        letter, context = letters.letter_of(draw_row), letters.context_of(draw_row)
-        items = list(letters.letters(draw_row))
+        letter = letters.letter_of(draw_row) if reminded_at is None else letters.reminder_of(draw_row)
+        context = letters.context_of(draw_row)
+        items = list(letters.letters(draw_row, reminded_at=reminded_at))
         # End the read before the long render: on SQLite the progress reports write in their own transactions.
         db.session.rollback()
         total = max(1, len(items))
@@ -65,8 +63,17 @@ def run_letters(job: Job, report) -> tuple[dict, None]:
         else:
             data = letters.render_csv(items)
     draw_row = db.session.get(InvitationDraw, int(job.params["draw"]))
-    jobs.store_file(job, letters.filename(draw_row, fmt), LETTER_FORMATS[fmt], data)
+    jobs.store_file(job, letters.filename(draw_row, fmt, reminder=reminded_at is not None), LETTER_FORMATS[fmt], data)
     return {"format": fmt, "letters": len(items), "size": len(data)}, None
+
+
+def run_letters(job: Job, report) -> tuple[dict, None]:
+    """The letters of a drawn draw as one PDF (one page each) or the CSV for a print-and-mail service."""
+    draw_row = db.session.get(InvitationDraw, int(job.params["draw"]))
+    fmt = job.params["format"]
+    if draw_row is None or draw_row.state != InvitationDrawState.DRAWN.value or fmt not in LETTER_FORMATS:
+        raise InvitationError("wrong_state", _l("Letters can be made only for drawn invitations."))
+    return _render_letters(job, report, draw_row, fmt)
 
 
 jobs.register_kind(LETTERS, run_letters, _l("Invitation letters"), ("admin",), _page)
@@ -81,6 +88,33 @@ def letters_job(draw_row: InvitationDraw, fmt: str, user) -> Job:
 
 def latest_letters(event_id: int) -> Job | None:
     return jobs.latest(LETTERS, event_id)
+
+
+REMINDERS = "invitations.reminders"
+
+
+def run_reminders(job: Job, report) -> tuple[dict, None]:
+    """The reminder letters of one reminder run (its invitations' ``reminded_at``), PDF or CSV."""
+    draw_row = db.session.get(InvitationDraw, int(job.params["draw"]))
+    fmt = job.params["format"]
+    if draw_row is None or draw_row.state != InvitationDrawState.DRAWN.value or fmt not in LETTER_FORMATS:
+        raise InvitationError("wrong_state", _l("Letters can be made only for drawn invitations."))
+    return _render_letters(job, report, draw_row, fmt, reminded_at=datetime.fromisoformat(job.params["run"]))
+
+
+jobs.register_kind(REMINDERS, run_reminders, _l("Reminder letters"), ("admin",), _page)
+
+
+def reminders_job(draw_row: InvitationDraw, run: reminders.Run, fmt: str, user) -> Job:
+    """Queue the reminder letters of ``run`` as ``fmt`` (the same run and reminder text: the same job)."""
+    version = hashlib.sha256((draw_row.letter_json or "").encode()).hexdigest()[:16]
+    at = run.at.isoformat()
+    return jobs.submit(REMINDERS, f"{REMINDERS}:{draw_row.id}:{fmt}:{at}:{version}", event_id=draw_row.event_id,
+                       user=user, params={"draw": draw_row.id, "format": fmt, "run": at})
+
+
+def latest_reminders(event_id: int) -> Job | None:
+    return jobs.latest(REMINDERS, event_id)
 
 
 def confirm_import(extract: RegisterExtract, user) -> Job | None:

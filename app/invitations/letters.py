@@ -11,7 +11,10 @@ at 125 across, 50 down; the subject (bold) at 98.46; the city's text below it, t
 signature; at the foot the personal code and a QR code of the answer page with the code filled in.
 
 The city edits the letter (sender, sender line, subject, text, signature) with placeholders
-(:data:`PLACEHOLDERS`); the text must fit on one page (checked when saved).
+(:data:`PLACEHOLDERS`); the text must fit on one page (checked when saved). The reminder letter
+(:func:`reminder_of`) is the same letter with a subject and text of its own
+(:data:`REMINDER_LIMITS`, stored beside the letter's parts in ``letter_json``); it carries the same
+personal code.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import json
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from xml.sax.saxutils import escape
 
 import qrcode
@@ -60,6 +64,8 @@ PLACEHOLDERS = {
     "link": _l("the address of the answer page"),
 }
 LIMITS = {"sender": 300, "sender_line": 120, "subject": 200, "body": 4000, "signature": 300}
+#: The reminder letter's own parts (the sender, sender line and signature are the letter's).
+REMINDER_LIMITS = {"reminder_subject": 200, "reminder_body": 4000}
 PAGE_W, PAGE_H = A4
 #: Positions from the top edge (DIN 5008 form B), in mm.
 FIELD_TOP, ADDRESS_TOP, INFO_TOP, SUBJECT_TOP = 45.0, 62.7, 50.0, 98.46
@@ -85,9 +91,37 @@ def default_letter() -> dict[str, str]:
         }
 
 
+def default_reminder() -> dict[str, str]:
+    """The reminder's subject and text a draw starts with, in the letters' language."""
+    with force_locale(LETTER_LANGUAGE):
+        return {
+            "reminder_subject": _("Reminder: invitation to the citizens' council “{event}”"),
+            "reminder_body": _("Dear {name},\n\nwe recently invited you to take part in the citizens' council "
+                               "“{event}” on {event_date} ({place}). We have not yet received your answer. Your "
+                               "view counts, especially if you have never taken part in anything like this "
+                               "before.\n\nPlease answer by {deadline}, online at {link} with your personal code "
+                               "{code}, or with the QR code below: the code of the first letter still works. If "
+                               "you have answered in the meantime, please disregard this letter."),
+        }
+
+
+def _stored(draw: InvitationDraw) -> dict[str, str]:
+    return json.loads(draw.letter_json) if draw.letter_json else {}
+
+
 def letter_of(draw: InvitationDraw) -> dict[str, str]:
-    stored = json.loads(draw.letter_json) if draw.letter_json else {}
-    return {**default_letter(), **{k: v for k, v in stored.items() if k in LIMITS}}
+    return {**default_letter(), **{k: v for k, v in _stored(draw).items() if k in LIMITS}}
+
+
+def reminder_texts(draw: InvitationDraw) -> dict[str, str]:
+    """The reminder's own parts (``reminder_subject``, ``reminder_body``), as saved or the default."""
+    return {**default_reminder(), **{k: v for k, v in _stored(draw).items() if k in REMINDER_LIMITS}}
+
+
+def reminder_of(draw: InvitationDraw) -> dict[str, str]:
+    """The reminder letter as :func:`render_pdf` takes it: the letter with the reminder's subject and text."""
+    texts = reminder_texts(draw)
+    return {**letter_of(draw), "subject": texts["reminder_subject"], "body": texts["reminder_body"]}
 
 
 def _check_placeholders(name: str, text: str) -> None:
@@ -103,13 +137,9 @@ def _check_placeholders(name: str, text: str) -> None:
                                                known=", ".join("{" + k + "}" for k in PLACEHOLDERS)), field=name)
 
 
-def save_letter(draw: InvitationDraw, values: dict[str, str]) -> dict[str, str]:
-    """Store the city's letter after checking lengths, placeholders and that it fits on one page.
-
-    :raises InvitationError: ``bad_letter``.
-    """
-    letter = {}
-    for name, limit in LIMITS.items():
+def _checked_parts(values: dict[str, str], limits: dict[str, int]) -> dict[str, str]:
+    parts = {}
+    for name, limit in limits.items():
         text = (values.get(name) or "").replace("\r\n", "\n").strip()
         if not text:
             raise InvitationError("bad_letter", _l("Please fill in every part of the letter."), field=name)
@@ -118,13 +148,46 @@ def save_letter(draw: InvitationDraw, values: dict[str, str]) -> dict[str, str]:
                                                               "This part of the letter is longer than %(num)d characters.",
                                                               limit), field=name)
         _check_placeholders(name, text)
-        letter[name] = text
+        parts[name] = text
+    return parts
+
+
+def _check_fits(draw: InvitationDraw, letter: dict[str, str]) -> None:
     sample = LetterData(name="Dr. Maximiliane Mustermann-Beispielname", address=["Musterstraße 123 a", "73728 Esslingen"],
                         code="ABCDE-FGH23", link=absolute_url("invitations.answer_code", code="ABCDEFGH23"))
     render_pdf([sample], letter, context_of(draw))  # raises bad_letter when the text does not fit
-    draw.letter_json = json.dumps(letter, ensure_ascii=False, sort_keys=True)
+
+
+def _store(draw: InvitationDraw, parts: dict[str, str]) -> None:
+    draw.letter_json = json.dumps({**_stored(draw), **parts}, ensure_ascii=False, sort_keys=True)
     db.session.flush()
+
+
+def save_letter(draw: InvitationDraw, values: dict[str, str]) -> dict[str, str]:
+    """Store the city's letter after checking lengths, placeholders and that it fits on one page.
+
+    :raises InvitationError: ``bad_letter``.
+    """
+    letter = _checked_parts(values, LIMITS)
+    _check_fits(draw, letter)
+    texts = reminder_texts(draw)
+    _check_fits(draw, {**letter, "subject": texts["reminder_subject"], "body": texts["reminder_body"]})
+    _store(draw, letter)
     return letter
+
+
+def save_reminder(draw: InvitationDraw, values: dict[str, str]) -> dict[str, str]:
+    """Store the reminder's subject and text (checked like the letter's: placeholders, lengths, one page).
+
+    :raises InvitationError: ``bad_letter`` (``field`` names the part: ``reminder_subject``, ``reminder_body``).
+    """
+    texts = _checked_parts(values, REMINDER_LIMITS)
+    try:
+        _check_fits(draw, {**letter_of(draw), "subject": texts["reminder_subject"], "body": texts["reminder_body"]})
+    except InvitationError as exc:
+        raise InvitationError(exc.code, exc.message, field="reminder_body") from None
+    _store(draw, texts)
+    return texts
 
 
 @dataclass
@@ -143,13 +206,16 @@ def context_of(draw: InvitationDraw) -> dict[str, str]:
                 if draw.answer_deadline else "", "date": format_day(utcnow(), "long")}
 
 
-def letters(draw: InvitationDraw) -> Iterator[LetterData]:
+def letters(draw: InvitationDraw, reminded_at: datetime | None = None) -> Iterator[LetterData]:
     """The letters of a drawn draw, in postal order (postcode, street, house number), register rows
-    that still exist only."""
+    that still exist only; with ``reminded_at`` the reminders of that run (see app/invitations/reminders.py)."""
+    condition = [Invitation.draw_id == draw.id]
+    if reminded_at is not None:
+        condition.append(Invitation.reminded_at == reminded_at)
     rows = db.session.execute(
         sa.select(Invitation.code_nonce, RegisterPerson)
         .join(RegisterPerson, RegisterPerson.id == Invitation.person_id)
-        .where(Invitation.draw_id == draw.id)
+        .where(*condition)
         .order_by(RegisterPerson.postcode, RegisterPerson.street, RegisterPerson.house_number, Invitation.id)
         .execution_options(yield_per=1000))
     for nonce, person in rows:
@@ -281,5 +347,5 @@ def render_csv(items) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def filename(draw: InvitationDraw, fmt: str) -> str:
-    return f"einladungen-veranstaltung-{draw.event_id}.{fmt}"
+def filename(draw: InvitationDraw, fmt: str, reminder: bool = False) -> str:
+    return f"{'erinnerungen' if reminder else 'einladungen'}-veranstaltung-{draw.event_id}.{fmt}"

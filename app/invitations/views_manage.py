@@ -10,9 +10,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core.access import staff_required
+from app.core.models import utcnow
 from app.events.models import Event
 from app.extensions import db
-from app.invitations import bp, codes, jobs, letters, services, stage1
+from app.invitations import bp, codes, jobs, letters, reminders, services, stage1
 from app.invitations import register_import as reader
 from app.invitations.errors import InvitationError
 from app.invitations.forms import ExtractUploadForm
@@ -48,7 +49,7 @@ def manage(event_id: int):
 
 
 def _manage_page(event: Event, letter: dict | None = None, letter_error: InvitationError | None = None,
-                 status: int = 200):
+                 status: int = 200, **reminder):
     """The invitations page; ``letter``: the letter as typed (shown again with ``letter_error``)."""
     extract = services.current_extract(event)
     draw_row = services.active_draw(event)
@@ -68,7 +69,8 @@ def _manage_page(event: Event, letter: dict | None = None, letter_error: Invitat
                            letter=letter or (letters.letter_of(draw_row) if draw_row is not None else None),
                            letter_error=letter_error, placeholders=letters.PLACEHOLDERS,
                            letters_job=jobs.latest_letters(event.id),
-                           letters_count=letters.count(draw_row) if counts is not None else 0), status
+                           letters_count=letters.count(draw_row) if counts is not None else 0,
+                           **_reminder_context(draw_row, counts is not None, **reminder)), status
 
 
 @bp.route("/manage/events/<int:event_id>/invitations/register", methods=["POST"])
@@ -262,3 +264,79 @@ def make_letters(event_id: int):
     else:
         jobs.letters_job(draw_row, fmt, current_user)
     return redirect(url_for("invitations.manage", event_id=event.id, _anchor="letters"), 303)
+
+
+# ------------------------------------------------------------------ reminder letters
+
+
+def _reminder_context(draw_row, drawn: bool, texts: dict | None = None, typed: dict | None = None,
+                      error: InvitationError | None = None) -> dict:
+    """What the reminders part of the page shows; ``texts``/``typed``: the reminder text or the run's
+    fields as typed (shown again with ``error``)."""
+    if not drawn:
+        return {"reminder_counts": None}
+    return {"reminder_counts": reminders.counts(draw_row), "reminder_due": reminders.due_count(draw_row),
+            "reminder_run": reminders.latest_run(draw_row), "reminder_job": jobs.latest_reminders(draw_row.event_id),
+            "reminder_texts": texts or letters.reminder_texts(draw_row), "reminder_typed": typed or {},
+            "reminder_error": error, "today": utcnow().date().isoformat()}
+
+
+def _drawn_or_error(event: Event):
+    draw_row = services.active_draw(event)
+    if draw_row is None or draw_row.state != "drawn":
+        raise InvitationError("wrong_state", _("Letters can be made only for drawn invitations."))
+    return draw_row
+
+
+@bp.route("/manage/events/<int:event_id>/invitations/reminder", methods=["POST"])
+@staff_required("admin")
+def save_reminder(event_id: int):
+    """Save the reminder's subject and text (checked like the letter); a mistake shows the text again."""
+    event = get_event_or_404(event_id)
+    typed = {name: request.form.get(name, "") for name in letters.REMINDER_LIMITS}
+    try:
+        letters.save_reminder(_drawn_or_error(event), typed)
+    except InvitationError as exc:
+        db.session.rollback()
+        return _manage_page(event, status=422, texts=typed, error=exc)
+    db.session.commit()
+    flash(_("The reminder letter was saved."), "success")
+    return redirect(url_for("invitations.manage", event_id=event.id, _anchor="reminders"), 303)
+
+
+@bp.route("/manage/events/<int:event_id>/invitations/reminders", methods=["POST"])
+@staff_required("admin")
+def remind(event_id: int):
+    """A reminder run: everyone who has not answered by the date is marked reminded; their letters
+    (PDF or CSV) are made by a job."""
+    event = get_event_or_404(event_id)
+    typed = {"not_answered_by": request.form.get("not_answered_by", "")[:20],
+             "again": bool(request.form.get("again"))}
+    fmt = request.form.get("format", "pdf")
+    try:
+        draw_row = _drawn_or_error(event)
+        if fmt not in jobs.LETTER_FORMATS:
+            raise InvitationError("wrong_state", _("Letters can be made only for drawn invitations."))
+        run = reminders.remind(draw_row, reminders.parse_date(typed["not_answered_by"]), again=typed["again"])
+    except InvitationError as exc:
+        db.session.rollback()
+        return _manage_page(event, status=422, typed=typed, error=exc)
+    jobs.reminders_job(draw_row, run, fmt, current_user)  # commits the run with the job
+    flash(ngettext("%(num)d invitee will get a reminder letter.", "%(num)d invitees will get a reminder letter.",
+                   run.count), "success")
+    return redirect(url_for("invitations.manage", event_id=event.id, _anchor="reminders"), 303)
+
+
+@bp.route("/manage/events/<int:event_id>/invitations/reminders/file", methods=["POST"])
+@staff_required("admin")
+def reminder_file(event_id: int):
+    """The last reminder run's letters again, as PDF or CSV (the same people; nobody is marked anew)."""
+    event = get_event_or_404(event_id)
+    draw_row = services.active_draw(event)
+    fmt = request.form.get("format", "")
+    run = reminders.latest_run(draw_row) if draw_row is not None and draw_row.state == "drawn" else None
+    if run is None or fmt not in jobs.LETTER_FORMATS:
+        flash(_("There is no reminder run yet."), "error")
+    else:
+        jobs.reminders_job(draw_row, run, fmt, current_user)
+    return redirect(url_for("invitations.manage", event_id=event.id, _anchor="reminders"), 303)

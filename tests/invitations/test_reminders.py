@@ -1,0 +1,169 @@
+"""Reminder letters (issue 17): staff choose a date; everyone invited who has not answered gets a
+reminder letter (the reminder's own subject and text, the same personal code), as a PDF (pypdf: one
+page per non-answerer, none for those who answered) or the CSV for a print-and-mail service, made by
+a job; the run is recorded (who, when) and audit-logged; a second run reminds nobody twice unless
+staff ask for it; the page shows invited / answered / reminded."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from app.audit.models import AuditEntry
+from app.core.models import utcnow
+from app.events.models import Criterion
+from app.extensions import db as _db
+from app.invitations import codes, letters
+from app.invitations.models import Invitation
+from app.jobs.models import Job
+from tests.support.invitations import draw_invitations
+
+
+@pytest.fixture
+def drawn(app, register_event):
+    with app.test_request_context():
+        return register_event, draw_invitations(register_event, letters=8)
+
+
+def _answer(client, code: str) -> None:
+    with client.application.app_context():
+        education = _db.session.execute(sa.select(Criterion).where(Criterion.key == "education")).scalar_one()
+        option = education.options[1].id
+    done = client.submit("/invitation/answer", {"code": code, "phone": "0711 123456", "consent": "y",
+                                                f"criterion_{education.id}": option})
+    assert done.status_code == 303, done.get_data(as_text=True)
+
+
+def _last_job() -> Job:
+    return _db.session.execute(sa.select(Job).order_by(Job.id.desc())).scalars().first()
+
+
+def _download(client, event_id: int, job: Job):
+    assert job.status == "done", job.error_json
+    page = client.get(f"/manage/events/{event_id}/invitations").get_data(as_text=True)
+    assert f"/manage/jobs/{job.id}/file" in page
+    return client.get(f"/manage/jobs/{job.id}/file")
+
+
+def _codes_in(pdf: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(pdf))
+    found = []
+    for page in reader.pages:
+        text = page.extract_text()
+        assert "Erinnerung: Einladung zum Bürgerrat" in text and "Ihr persönlicher Code" in text
+        assert "noch nicht erhalten" in text  # the default reminder text
+        found.append(next(c for c in text.split() if len(c) == 11 and c[5] == "-"))
+    return found
+
+
+def test_reminders_for_those_who_have_not_answered_pdf_and_no_duplicates(app, client, staff_client, drawn):
+    event_id, invited = drawn
+    for _id, code in invited[:3]:
+        _answer(client, code)
+    admin = staff_client("admin")
+    base = f"/manage/events/{event_id}/invitations"
+    today = utcnow().date().isoformat()
+    response = admin.submit(f"{base}/reminders", {"not_answered_by": today, "format": "pdf"})
+    assert response.status_code == 303
+    with app.app_context():
+        job = _last_job()
+        assert job.kind == "invitations.reminders"
+        pdf = _download(admin, event_id, job)
+        assert pdf.mimetype == "application/pdf"
+        expected = sorted(codes.format_code(code) for _id, code in invited[3:])
+        assert sorted(_codes_in(pdf.data)) == expected  # one page each, only those who did not answer
+        reminded = _db.session.execute(sa.select(Invitation).where(Invitation.reminded_at.is_not(None))).scalars().all()
+        assert sorted(i.id for i in reminded) == sorted(i for i, _c in invited[3:])
+        assert {i.state for i in reminded} == {"reminded"} and len({i.reminded_at for i in reminded}) == 1
+        entry = _db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "invitation.reminders")).scalar_one()
+        assert entry.event_id == event_id and entry.after["count"] == 5 and entry.after["again"] is False
+    page = admin.get(base).get_data(as_text=True)
+    assert '<dd id="count-invited">8</dd>' in page and '<dd id="count-answered">3</dd>' in page
+    assert '<dd id="count-reminded">5</dd>' in page
+
+    # The same code still answers; a second run reminds nobody twice and changes nothing.
+    _answer(client, invited[3][1])
+    again = admin.submit(f"{base}/reminders", {"not_answered_by": today, "format": "pdf"})
+    assert again.status_code == 422 and "bereits erinnert" in again.get_data(as_text=True)
+    with app.app_context():
+        assert _db.session.execute(sa.select(sa.func.count()).select_from(AuditEntry)
+                                   .where(AuditEntry.action == "invitation.reminders")).scalar_one() == 1
+        assert _db.session.execute(sa.select(sa.func.count()).select_from(Job)
+                                   .where(Job.kind == "invitations.reminders")).scalar_one() == 1
+    # Asked for, a second reminder goes to those still not answered (not to the one who answered since).
+    second = admin.submit(f"{base}/reminders", {"not_answered_by": today, "again": "1", "format": "pdf"})
+    assert second.status_code == 303
+    with app.app_context():
+        pdf = _download(admin, event_id, _last_job())
+        assert sorted(_codes_in(pdf.data)) == sorted(codes.format_code(code) for _id, code in invited[4:])
+    assert '<dd id="count-answered">4</dd>' in admin.get(base).get_data(as_text=True)
+
+
+def test_reminder_csv_and_the_last_run_again(app, staff_client, drawn):
+    event_id, invited = drawn
+    admin = staff_client("admin")
+    base = f"/manage/events/{event_id}/invitations"
+    assert admin.submit(f"{base}/reminders", {"not_answered_by": utcnow().date().isoformat(),
+                                              "format": "csv"}).status_code == 303
+    with app.app_context():
+        text = _download(admin, event_id, _last_job()).data.decode("utf-8")
+        rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+        assert rows[0] == list(letters.CSV_HEADER) and len(rows) == 1 + len(invited)
+        assert sorted(r[4] for r in rows[1:]) == sorted(codes.format_code(c) for _i, c in invited)
+        marked = _db.session.execute(sa.select(Invitation.reminded_at)).scalars().all()
+    # The PDF of the same run: the same people, nobody marked anew.
+    assert admin.submit(f"{base}/reminders/file", {"format": "pdf"}).status_code == 303
+    with app.app_context():
+        job = _last_job()
+        assert job.params["format"] == "pdf" and job.result["letters"] == len(invited)
+        assert len(PdfReader(io.BytesIO(_download(admin, event_id, job).data)).pages) == len(invited)
+        assert _db.session.execute(sa.select(Invitation.reminded_at)).scalars().all() == marked
+
+
+def test_the_reminder_text_is_checked_and_used(app, staff_client, drawn):
+    event_id, _invited = drawn
+    admin = staff_client("admin")
+    base = f"/manage/events/{event_id}/invitations"
+    bad = admin.submit(f"{base}/reminder", {"reminder_subject": "Erinnerung", "reminder_body": "Hallo {vorname}"})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "unbekannte Platzhalter: {vorname}" in page and "Hallo {vorname}</textarea>" in page
+    good = {"reminder_subject": "Zweite Post: {event}",
+            "reminder_body": "Guten Tag {name},\n\nwir warten auf Ihre Antwort bis {deadline}. Code: {code}"}
+    assert admin.submit(f"{base}/reminder", good).status_code == 303
+    # The letter's own text is kept beside it.
+    assert admin.submit(f"{base}/reminders", {"not_answered_by": utcnow().date().isoformat(),
+                                              "format": "pdf"}).status_code == 303
+    with app.app_context():
+        text = PdfReader(io.BytesIO(_download(admin, event_id, _last_job()).data)).pages[0].extract_text()
+        assert "Zweite Post: Bürger-Workshop" in text and "bis Sonntag, 31. Januar 2027. Code:" in text
+        assert "Einladung zum Bürgerrat" not in text
+        assert letters.letter_of(_db.session.execute(sa.select(Invitation)).scalars().first().draw)["subject"] == \
+            letters.default_letter()["subject"]
+
+
+@pytest.mark.parametrize("value, message", [("", "Bitte geben Sie das Datum ein"),
+                                            ("morgen", "als Datum"),
+                                            ("2099-01-01", "in der Zukunft")])
+def test_a_bad_date_changes_nothing(app, staff_client, drawn, value, message):
+    event_id, _invited = drawn
+    admin = staff_client("admin")
+    response = admin.submit(f"/manage/events/{event_id}/invitations/reminders",
+                            {"not_answered_by": value, "format": "pdf"})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    with app.app_context():
+        assert _db.session.execute(sa.select(sa.func.count()).select_from(Invitation)
+                                   .where(Invitation.reminded_at.is_not(None))).scalar_one() == 0
+        assert _db.session.execute(sa.select(sa.func.count()).select_from(Job)
+                                   .where(Job.kind == "invitations.reminders")).scalar_one() == 0
+
+
+def test_reminders_need_a_drawn_draw_and_an_admin(app, staff_client, register_event):
+    base = f"/manage/events/{register_event}/invitations"
+    today = utcnow().date().isoformat()
+    assert staff_client("moderator").submit(f"{base}/reminders", {"not_answered_by": today}).status_code == 403
+    response = staff_client("admin").submit(f"{base}/reminders", {"not_answered_by": today, "format": "pdf"})
+    assert response.status_code == 422
