@@ -25,7 +25,7 @@ from tests.support.databases import ON_POSTGRES, PG_URL, drop_database, empty_al
 from tests.support.smtp import SMTPCatcher
 
 #: The factories of test data (tests/factories/): their fixtures serve every test, unimported.
-pytest_plugins = ["tests.factories.core"]
+pytest_plugins = ["tests.factories.core", "tests.factories.ideas", "tests.factories.participation"]
 
 settings.register_profile(
     "default", deadline=None, max_examples=40,

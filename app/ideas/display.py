@@ -30,7 +30,8 @@ def history_text(entry: IdeaLog) -> str:
     """The action of one history entry in words, e.g. ``merged into #12``.
 
     Actions are logged by the ideas feature (create … release) and by the measures feature
-    (link, unlink, not_taken, not_taken_cleared); an unknown action reads "changed".
+    (link, unlink, not_taken, not_taken_cleared) and the moderation of online ideas
+    (approve, take_into_room; app/participation/moderation.py); an unknown action reads "changed".
     """
     other = entry.other_idea_id
     detail = _detail(entry)
@@ -47,6 +48,8 @@ def history_text(entry: IdeaLog) -> str:
         "unlink": lambda: _("no longer part of the measure “%(measure)s”", measure=detail.get("measure", "")),
         "not_taken": lambda: _("marked as not taken into a measure"),
         "not_taken_cleared": lambda: _("“not taken” mark removed"),
+        "approve": lambda: _("approved (submitted online)"),
+        "take_into_room": lambda: _("taken into the room's list"),
     }
     text = texts.get(entry.action)
     return text() if text else _("changed")

@@ -152,6 +152,8 @@ class Idea(db.Model):
                                             server_default=Moderation.VISIBLE.value)
     #: Set when the participant withdrew the idea: no longer shown or counted.
     withdrawn_at: Mapped[datetime | None]
+    #: Set when a moderator took an online idea into the room's list (app/participation/moderation.py).
+    taken_into_room_at: Mapped[datetime | None]
 
     stand: Mapped[Stand] = relationship()
     created_by: Mapped[User | None] = relationship()

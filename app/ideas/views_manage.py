@@ -194,6 +194,13 @@ def _recent(stand: Stand, limit: int = RECENT_ON_CAPTURE) -> list[Idea]:
         select(Idea).where(Idea.stand_id == stand.id).order_by(Idea.id.desc()).limit(limit)).scalars())
 
 
+def _online_pending(stand: Stand) -> int:
+    """How many online ideas wait for approval at the stand (the link to its online queue)."""
+    from app.participation import moderation
+
+    return moderation.pending_counts([stand.id])[stand.id]
+
+
 @bp.route("/stands/<int:stand_id>/capture", methods=["GET", "POST"])
 @staff_required(*MODERATION)
 def capture(stand_id: int):
@@ -223,6 +230,7 @@ def capture(stand_id: int):
     after = live.latest_change_id(stand.event_id)  # read before the list: a change in between comes again
     return render_template("ideas/capture.html", stand=stand, form=form, recent=_recent(stand),
                            tags=tags[:30], max_length=services.MAX_IDEA_LENGTH, after=after,
+                           online_pending=_online_pending(stand),
                            live_capture_url=f"/live/capture/{stand.id}" if live.live_enabled() else None), status
 
 

@@ -2,4 +2,15 @@
 moderation of online ideas, public idea lists."""
 from flask import Blueprint
 
-bp = Blueprint("participation", __name__, template_folder="templates")
+
+class _Blueprint(Blueprint):
+    """Imports its views when the app registers it: they use the ideas feature, whose models
+    import this package's models (a module-level import here would be circular)."""
+
+    def register(self, app, options):
+        from app.participation import lists, views_moderation  # noqa: F401
+
+        super().register(app, options)
+
+
+bp = _Blueprint("participation", __name__, template_folder="templates")

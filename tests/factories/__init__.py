@@ -7,6 +7,8 @@ fixtures (building a URL, committing a lottery through HTTP) live in these modul
 imported from here.
 
 - :mod:`tests.factories.core`     staff users, logins, processes, events, the demo
+- :mod:`tests.factories.ideas`    stands with moderators, recorded ideas
+- :mod:`tests.factories.participation` online participants and ideas, moderation settings
 - :func:`attached`                 what a factory returns: the object attached to the test's
                                    session when an app context is pushed, else a loaded copy
 """

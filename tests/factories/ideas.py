@@ -1,0 +1,44 @@
+"""Factories of the ideas feature: stands with moderators, ideas recorded through the service."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from app.extensions import db as _db
+
+
+@pytest.fixture
+def create_stand(app, create_event) -> Callable:
+    """``create_stand(event_id=None, title=..., moderators=(user, ...))`` → stand id."""
+    from app.accounts.models import User
+    from app.ideas.models import Stand
+
+    def factory(event_id: int | None = None, title: str = "Bürgerportal", moderators=(), **kwargs) -> int:
+        event_id = event_id or create_event()
+        with app.app_context():
+            stand = Stand(event_id=event_id, title=title, **kwargs)
+            stand.moderators = [_db.session.get(User, u.id) for u in moderators]
+            _db.session.add(stand)
+            _db.session.commit()
+            return stand.id
+
+    return factory
+
+
+@pytest.fixture
+def record(app) -> Callable:
+    """``record(stand_id, text, user=None, **kw)`` → id of a committed idea (via the service)."""
+    from app.accounts.models import User
+    from app.ideas import services
+    from app.ideas.models import Stand
+
+    def factory(stand_id: int, text: str, user=None, **kwargs) -> int:
+        with app.test_request_context():
+            stand = _db.session.get(Stand, stand_id)
+            actor = _db.session.get(User, user.id) if user else None
+            idea, _ = services.record_idea(stand, text, user=actor, **kwargs)
+            _db.session.commit()
+            return idea.id
+
+    return factory

@@ -1,0 +1,81 @@
+"""Factories of online participation (issue 18): participants, online ideas, a process's
+moderation settings. They write the rows directly (the sign-up and submit services are tested
+on their own)."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from app.extensions import db as _db
+
+
+@pytest.fixture
+def create_participant(app) -> Callable:
+    """``create_participant(process_id, display_name=..., show_name_publicly=False, confirmed=True,
+    blocked=False)`` → the id of a committed participant (its token is not kept)."""
+    from app.core.models import utcnow
+    from app.participation.models import Participant
+
+    counter = iter(range(1, 100_000))
+
+    def factory(process_id: int, *, display_name: str = "", show_name_publicly: bool = False,
+                confirmed: bool = True, blocked: bool = False, email: str | None = None) -> int:
+        n = next(counter)
+        with app.app_context():
+            now = utcnow()
+            participant = Participant(
+                process_id=process_id, display_name=display_name, show_name_publicly=show_name_publicly,
+                email=email or f"participant{n}@example.org",
+                token_hash=hashlib.sha256(secrets.token_bytes(16)).hexdigest(), consent_at=now,
+                confirmed_at=now if confirmed else None, blocked_at=now if blocked else None)
+            _db.session.add(participant)
+            _db.session.commit()
+            return participant.id
+
+    return factory
+
+
+@pytest.fixture
+def create_online_idea(app, create_participant) -> Callable:
+    """``create_online_idea(stand_id, text, participant_id=None, pending=False, withdrawn=False)``
+    → the id of a committed online idea (a participant of the stand's process is made if none
+    is given)."""
+    from app.core.models import utcnow
+    from app.ideas.models import Idea, IdeaChannel, Moderation, Stand
+
+    def factory(stand_id: int, text: str, *, participant_id: int | None = None, pending: bool = False,
+                withdrawn: bool = False) -> int:
+        with app.app_context():
+            stand = _db.session.get(Stand, stand_id)
+            process_id = stand.event.process_id
+        participant_id = participant_id or create_participant(process_id)
+        with app.app_context():
+            idea = Idea(stand_id=stand_id, text=text, client_id=str(uuid.uuid4()),
+                        channel=IdeaChannel.ONLINE.value, participant_id=participant_id,
+                        moderation=Moderation.PENDING.value if pending else Moderation.VISIBLE.value,
+                        withdrawn_at=utcnow() if withdrawn else None)
+            _db.session.add(idea)
+            _db.session.commit()
+            return idea.id
+
+    return factory
+
+
+@pytest.fixture
+def online_settings(app) -> Callable:
+    """``online_settings(process_id, moderation="pre", netiquette=[...])`` → saves the process's
+    moderation settings."""
+    from app.participation.models import OnlineSettings
+
+    def factory(process_id: int, *, moderation: str = "pre", netiquette=("Kein Beleidigen", "Keine Werbung")) -> None:
+        with app.app_context():
+            settings = OnlineSettings(process_id=process_id, moderation=moderation)
+            settings.netiquette_reasons = list(netiquette)
+            _db.session.add(settings)
+            _db.session.commit()
+
+    return factory
