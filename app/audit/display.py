@@ -141,6 +141,7 @@ FIELD_LABELS = Labels({
     "progress": _l("Progress"),
     "purge_unselected_early": _l("Delete data of people not drawn early"),
     "lottery_one_per_household": _l("At most one seat per household"),
+    "invitation_only": _l("Invitation only"),
     "rate_limit_counters": _l("Rate limit counters"),
     "finished_jobs": _l("Finished background jobs"),
     "reason": _l("Reason"),

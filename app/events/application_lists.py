@@ -13,8 +13,11 @@ from app.events.application_input import SOURCE_LABELS, STATUS_LABELS
 from app.events.models import Application, ApplicationAnswer, ApplicationStatus, Criterion, Event
 from app.extensions import db
 
-__all__ = ["FORMULA_START", "count_needing_call", "counts_by_option", "counts_by_status", "csv_safe",
-           "export_rows", "search_query"]
+__all__ = ["FORMULA_START", "ORIGINS", "count_needing_call", "counts_by_option", "counts_by_status", "csv_safe",
+           "export_rows", "has_invitations", "invited_ids", "search_query"]
+
+#: The list's filter by how people came: answered an invitation from the register draw, or the open call.
+ORIGINS = ("invited", "open")
 
 
 def counts_by_status(event: Event) -> dict[str, int]:
@@ -54,12 +57,39 @@ def count_needing_call(event: Event) -> int:
     ).scalar_one()
 
 
-def search_query(event: Event, term: str = "", needs_call: bool = False):
-    """The staff list: newest first, optionally filtered by a name or email fragment, or to those
-    who need a call."""
+def _invited():
+    """True for an application that answers an invitation of the register draw: the invitations feature
+    (app/invitations, which builds on this one) points the answered invitation to it."""
+    from app.invitations.models import Invitation
+
+    return sa.exists().where(Invitation.application_id == Application.id)
+
+
+def has_invitations(event: Event) -> bool:
+    """Whether invitations were drawn for ``event`` (then the open applicants are marked as such)."""
+    from app.invitations.models import Invitation
+
+    return db.session.execute(sa.select(sa.exists().where(Invitation.event_id == event.id))).scalar_one()
+
+
+def invited_ids(application_ids) -> set[int]:
+    """Those of ``application_ids`` that answer an invitation."""
+    ids = list(application_ids)
+    if not ids:
+        return set()
+    return set(db.session.execute(sa.select(Application.id).where(Application.id.in_(ids), _invited())).scalars())
+
+
+def search_query(event: Event, term: str = "", needs_call: bool = False, origin: str = ""):
+    """The staff list: newest first, optionally filtered by a name or email fragment, to those
+    who need a call, or by origin (``invited`` or ``open``, see :data:`ORIGINS`)."""
     stmt = sa.select(Application).where(Application.event_id == event.id)
     if needs_call:
         stmt = stmt.where(_needs_call())
+    if origin == "invited":
+        stmt = stmt.where(_invited())
+    elif origin == "open":
+        stmt = stmt.where(~_invited())
     term = clean_text(term)[:100]
     if term:
         like = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -79,15 +109,15 @@ def export_rows(event: Event, batch: int = 1000) -> Iterator[list[str]]:
     ).scalars().all()
     labels = {o.id: o.label for c in criteria for o in c.options}
     yield [csv_safe(v) for v in (
-        _("ID"), _("Name"), _("Email"), _("Status"), _("Source"), _("Language"),
+        _("ID"), _("Name"), _("Email"), _("Status"), _("Source"), _("Invited"), _("Language"),
         _("Applied at (UTC)"), _("Confirmed at (UTC)"), *(c.label for c in criteria))]
 
     answer_cols = [c.id for c in criteria]
     answers = ApplicationAnswer.__table__
     stmt = (
         sa.select(Application.id, Application.name, Application.email, Application.status,
-                  Application.source, Application.language, Application.created_at,
-                  Application.confirmed_at)
+                  Application.source, _invited().label("invited"), Application.language,
+                  Application.created_at, Application.confirmed_at)
         .where(Application.event_id == event.id)
         .order_by(Application.id)
         .execution_options(yield_per=batch)
@@ -101,6 +131,7 @@ def export_rows(event: Event, batch: int = 1000) -> Iterator[list[str]]:
     )
     status_labels = {k: str(v) for k, v in STATUS_LABELS.items()}
     source_labels = {k: str(v) for k, v in SOURCE_LABELS.items()}
+    yes_no = {True: _("yes"), False: _("no")}
     result = db.session.execute(stmt)
     for partition in result.partitions():
         ids = [row.id for row in partition]
@@ -109,7 +140,7 @@ def export_rows(event: Event, batch: int = 1000) -> Iterator[list[str]]:
             chosen = pending.get(row.id, {})
             yield [csv_safe(v) for v in (
                 row.id, row.name or "", row.email or "", status_labels.get(row.status, row.status),
-                source_labels.get(row.source, row.source), row.language,
+                source_labels.get(row.source, row.source), yes_no[bool(row.invited)], row.language,
                 format_moment(row.created_at),
                 format_moment(row.confirmed_at),
                 *(labels.get(chosen.get(cid), "") for cid in answer_cols))]

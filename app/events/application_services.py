@@ -38,7 +38,8 @@ from app.events.application_input import (
     clean_email, clean_name, clean_phone, language,
 )
 from app.events.application_lists import (
-    FORMULA_START, count_needing_call, counts_by_option, counts_by_status, csv_safe, export_rows, search_query,
+    FORMULA_START, ORIGINS, count_needing_call, counts_by_option, counts_by_status, csv_safe, export_rows,
+    has_invitations, invited_ids, search_query,
 )
 from app.events.application_mail import send_application_mail
 from app.events.application_status import WITHDRAWABLE
@@ -50,11 +51,11 @@ from app.events.models import Application, ApplicationAnswer, ApplicationStatus,
 from app.extensions import db
 
 __all__ = [
-    "CONFIRMABLE_EVENT", "CONFIRM_SALT", "EDITABLE", "EMAIL_MAX", "FORMULA_START", "LANGUAGES", "NAME_MAX",
+    "CONFIRMABLE_EVENT", "CONFIRM_SALT", "EDITABLE", "EMAIL_MAX", "FORMULA_START", "LANGUAGES", "NAME_MAX", "ORIGINS",
     "REMINDER_SALT", "SOURCE_LABELS", "STAFF_ADDABLE_EVENT", "STATUS_LABELS", "ApplicationData",
     "ApplicationError", "add_by_staff", "add_invited", "can_edit", "can_withdraw", "check_confirmation_link", "clean_answers",
     "clean_email", "clean_name", "clean_phone", "confirm_application", "confirmation_signature", "count_needing_call",
-    "counts_by_option", "counts_by_status", "csv_safe", "export_rows", "find_by_token", "hash_token",
+    "counts_by_option", "counts_by_status", "csv_safe", "export_rows", "find_by_token", "has_invitations", "hash_token", "invited_ids",
     "log_export", "new_token", "reminder_token", "remove", "search_query", "submit_application",
     "update_answers", "window_is_open", "withdraw",
 ]
@@ -100,8 +101,11 @@ def submit_application(event: Event, data: ApplicationData) -> Application:
     tells whether an email has applied.
 
     :return: the new or the existing application.
-    :raises ApplicationError: window closed, missing consent, invalid field.
+    :raises ApplicationError: invitation only (``invitation_only``), window closed, missing consent, invalid field.
     """
+    if event.invitation_only:
+        raise ApplicationError(_l("This event is by invitation only: please answer with the personal code from "
+                                  "your letter."), "invitation_only")
     if not window_is_open(event):
         raise ApplicationError(_l("Applications for this event are not open."), "window_closed")
     name = clean_name(data.name)

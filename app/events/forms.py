@@ -95,6 +95,8 @@ class EventForm(FlaskForm):
     purge_unselected_early = BooleanField(
         _l("Delete the data of applicants without a seat as soon as the waiting list has expired"))
     lottery_one_per_household = BooleanField(_l("Lottery: at most one seat per household"))
+    invitation_only = BooleanField(_l("Invitation only: only invitees from the residents' register apply, "
+                                      "with the personal code from their letter"))
 
     def validate_ends_at(self, field):
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:

@@ -88,6 +88,10 @@ class Event(db.Model):
     #: Lottery setting: at most one seat per household (applications with the same
     #: ``Application.household_key``); the lottery keeps it exactly (app/lottery/algorithm.py).
     lottery_one_per_household: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Only invitees of the register draw apply (app/invitations, with their personal code): the public
+    #: application form is closed. False with invitations drawn: mixed, the open call stays open and
+    #: its applicants are marked as such (not invited) in the staff list and the export.
+    invitation_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     status: Mapped[str] = mapped_column(String(20), default=EventStatus.DRAFT.value, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -124,6 +124,7 @@ class EventData:
     retention_days: int = 90
     purge_unselected_early: bool = False
     lottery_one_per_household: bool = False
+    invitation_only: bool = False
 
     @classmethod
     def from_event(cls, event: Event) -> EventData:
@@ -208,6 +209,7 @@ def _apply_event_data(event: Event, data: EventData) -> None:
     event.retention_days = data.retention_days
     event.purge_unselected_early = bool(data.purge_unselected_early)
     event.lottery_one_per_household = bool(data.lottery_one_per_household)
+    event.invitation_only = bool(data.invitation_only)
 
 
 # ------------------------------------------------------------------ status

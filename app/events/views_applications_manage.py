@@ -75,11 +75,15 @@ def manage_applications(event_id: int):
     event = get_event_or_404(event_id)
     term = request.args.get("q", "", type=str)[:100]
     needs_call = request.args.get("call") == "1"
-    page = db.paginate(services.search_query(event, term, needs_call), page=int_arg("page", 1, maximum=1_000_000),
+    origin = request.args.get("origin", "", type=str)
+    origin = origin if origin in services.ORIGINS else ""
+    page = db.paginate(services.search_query(event, term, needs_call, origin), page=int_arg("page", 1, maximum=1_000_000),
                        per_page=current_app.config["APPLICATIONS_PER_PAGE"], max_per_page=200,
                        error_out=False, count=True)
     return render_template("events/applications_list.html", event=event, page=page, q=term,
                            needs_call=needs_call, to_call=services.count_needing_call(event),
+                           origin=origin, invitations=services.has_invitations(event) or event.invitation_only,
+                           invited=services.invited_ids(a.id for a in page.items),
                            status_labels=services.STATUS_LABELS, source_labels=services.SOURCE_LABELS)
 
 

@@ -45,6 +45,9 @@ def _closed(event: Event, status: int):
 @ratelimit.limit("APPLY_RATE_LIMIT", methods=["POST"], refund_when=_unavailable, keep_form=True)
 def apply(event_id: int):
     event = public_event_or_404(event_id)
+    if event.invitation_only:  # only with the personal code of a letter (app/invitations)
+        return render_template("events/apply_invitation_only.html", event=event), \
+            409 if request.method == "POST" else 200
     if not services.window_is_open(event):
         return _closed(event, 409 if request.method == "POST" else 200)
     form = apply_form(event)
@@ -64,6 +67,8 @@ def apply(event_id: int):
             db.session.rollback()
             if exc.code == "window_closed":
                 return _closed(event, 409)
+            if exc.code == "invitation_only":
+                return render_template("events/apply_invitation_only.html", event=event), 409
             _attach_error(form, exc)
         else:
             db.session.commit()
