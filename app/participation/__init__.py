@@ -8,7 +8,7 @@ class _Blueprint(Blueprint):
     import this package's models (a module-level import here would be circular)."""
 
     def register(self, app, options):
-        from app.participation import lists, views_moderation  # noqa: F401
+        from app.participation import views_lists, views_moderation  # noqa: F401
 
         super().register(app, options)
 
