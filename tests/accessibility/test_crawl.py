@@ -26,7 +26,8 @@ from app.extensions import db
 from tests.support.clients import DEFAULT_PASSWORD
 from tests.security.conftest import all_routes, build_url, expected_denial
 from tests.security.world import build_world
-from tests.support.browser import DEFAULT_AXE_TAGS, format_violations, german_on_english_page, run_axe, unmarked_german_content
+from tests.support.browser import (DEFAULT_AXE_TAGS, apply_text_spacing, content_outside_cards, format_violations,
+                                   german_on_english_page, run_axe, unmarked_german_content)
 from tests.support.journeys import journey_app, serving
 
 pytestmark = pytest.mark.browser
@@ -59,14 +60,6 @@ CONTENT_UNMARKED = {
 
 #: axe's WCAG 2.1 A/AA rules and its best practices (issue 16, tests).
 CRAWL_AXE_TAGS = (*DEFAULT_AXE_TAGS, "best-practice")
-#: WCAG 1.4.12: line height 1.5, paragraph spacing 2, letter spacing 0.12 and word spacing 0.16
-#: times the font size must lose no content (here: no sideways scrolling at 1280 px).
-TEXT_SPACING_CSS = """* { line-height: 1.5 !important; letter-spacing: 0.12em !important;
-    word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }"""
-#: A constructed style sheet: not an inline style, so the page's CSP (style-src 'self') allows it.
-TEXT_SPACING_JS = """(css) => { const sheet = new CSSStyleSheet(); sheet.replaceSync(css);
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet]; }"""
-
 OVERFLOW_JS = """() => {
     const root = document.documentElement;
     const over = root.scrollWidth - root.clientWidth;
@@ -190,10 +183,12 @@ def test_every_page_reflows_at_320_px_and_is_axe_clean(browser, site, persona):
                     violations = run_axe(page, CRAWL_AXE_TAGS)
                     if violations:
                         problems.append(f"{where} (1280 px):\n{format_violations(violations)}")
-                    page.evaluate(TEXT_SPACING_JS, TEXT_SPACING_CSS)
+                    apply_text_spacing(page)
                     overflow = page.evaluate(OVERFLOW_JS)
                     if overflow:
                         problems.append(f"{where}: with the text spacing of WCAG 1.4.12 at 1280 px: {overflow}")
+                    problems += [f"{where}: with the text spacing of WCAG 1.4.12 at 1280 px, {found}"
+                                 for found in content_outside_cards(page)]
                     page.set_viewport_size({"width": 320, "height": 800})
         finally:
             context.close()

@@ -90,3 +90,24 @@ def test_html_mails_mark_the_titles_they_quote(app):
     unmarked = [f"{path.name}: {line.strip()}" for path in mails for line in path.read_text().splitlines()
                 if re.search(r"=(event|process)\.title\b", line) and "|content" not in line]
     assert not unmarked, "\n".join(unmarked)
+
+
+def test_an_events_place_and_group_are_marked_german_on_english_pages(client, app):
+    """The event cards and the event page show the place and the stakeholder group as content."""
+    from app.events.models import Event, Process
+    from app.extensions import db
+
+    with app.app_context():
+        event = Event(process=Process(title="Esslingen 4.0"), title="Workshop mit der Hochschule",
+                      status="published", seats=10, place="Altes Rathaus, Bürgersaal", stakeholder_group="Hochschule")
+        db.session.add(event)
+        db.session.commit()
+        event_id, process_id = event.id, event.process_id
+    pages = (f"/events/{event_id}", f"/processes/{process_id}")
+    for path in pages:
+        german = client.get(path).get_data(as_text=True)
+        assert not marked(german, "Altes Rathaus, Bürgersaal") and not marked(german, "Hochschule<"), path
+    client.submit("/language", {"lang": "en", "next": "/"})
+    for path in pages:
+        english = client.get(path).get_data(as_text=True)
+        assert marked(english, "Altes Rathaus, Bürgersaal") and marked(english, "Hochschule<"), path

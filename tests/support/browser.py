@@ -181,6 +181,41 @@ def assert_no_axe_violations(
         )
 
 
+#: WCAG 1.4.12 text spacing: line height 1.5, paragraph spacing 2, letter spacing 0.12 and word
+#: spacing 0.16 times the font size; no content may be lost with it.
+TEXT_SPACING_CSS = ("* { line-height: 1.5 !important; letter-spacing: 0.12em !important; "
+                    "word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }")
+#: A constructed style sheet, not an inline style: the page's CSP (style-src 'self') allows it.
+_TEXT_SPACING_JS = """(css) => { const sheet = new CSSStyleSheet(); sheet.replaceSync(css);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet]; }"""
+_OUTSIDE_CARDS_JS = """() => {
+    const found = [];
+    for (const card of document.querySelectorAll('.card')) {
+        const box = card.getBoundingClientRect();
+        for (const el of card.querySelectorAll('*')) {
+            if (!el.checkVisibility()) continue;
+            const r = el.getBoundingClientRect();
+            if (r.width && (r.right > box.right + 1 || r.left < box.left - 1)) {
+                found.push(Math.round(Math.max(r.right - box.right, box.left - r.left)) + ' px outside its card: '
+                           + el.tagName.toLowerCase() + ' ' + (el.textContent || '').trim().slice(0, 40));
+                break;
+            }
+        }
+    }
+    return found;
+}"""
+
+
+def apply_text_spacing(page: Page) -> None:
+    """Apply :data:`TEXT_SPACING_CSS` to the page's current document."""
+    page.evaluate(_TEXT_SPACING_JS, TEXT_SPACING_CSS)
+
+
+def content_outside_cards(page: Page) -> list[str]:
+    """Content of a ``.card`` that runs over its card's edge (one line per card)."""
+    return list(page.evaluate(_OUTSIDE_CARDS_JS))
+
+
 # ---------------------------------------------------------------- what every journey page must pass
 
 #: A lower-case ASCII word standing alone (not part of a German word, an address or a file name).
