@@ -556,6 +556,16 @@ def idea_count(scope: Scope) -> int:
     return db.session.execute(sa.select(sa.func.count()).select_from(roots)).scalar_one()
 
 
+def ideas_by_channel(scope: Scope) -> dict[str, int]:
+    """How many of the ideas :func:`idea_ranking` lists came from each channel (``room``,
+    ``online``: submitted by a participant, issue 18); one query."""
+    if not scope.event_ids:
+        return {}
+    roots = _listed_roots(scope).subquery()
+    return {channel: int(n) for channel, n in db.session.execute(
+        sa.select(Idea.channel, sa.func.count()).join(roots, roots.c.root_id == Idea.id).group_by(Idea.channel))}
+
+
 @dataclass(frozen=True)
 class DotTotals:
     """Dots of the listed ideas of a scope, per channel."""

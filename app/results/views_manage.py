@@ -73,6 +73,7 @@ def _dashboard(process: Process, event: Event | None, *, event_ids):
     with services.prepared(scope) as counted:
         context = display.results_context(counted, unfiltered, page=display.page_number(args.get("page")),
                                           per_page=display.STAFF_PAGE_SIZE)
+        by_channel = services.ideas_by_channel(counted)
         comparison = services.group_comparison(counted) if event is None else None
         stand_comparison = services.group_comparison(counted, dimension="stand") if event is None else None
     funnel = display.combined_participation(in_scope)
@@ -85,5 +86,5 @@ def _dashboard(process: Process, event: Event | None, *, event_ids):
         comparison=comparison, stand_comparison=stand_comparison,
         is_admin="admin" in current_user.role_names,
         can_publish=bool(event and "publish" in available_actions(event)),
-        status_labels=EVENT_STATUS_LABELS, **context,
+        status_labels=EVENT_STATUS_LABELS, by_channel=by_channel, **context,
     ), status
