@@ -117,6 +117,12 @@ def test_stand_page_and_scope(app, world, create_process, create_event, create_s
     assert client.get("/processes/999999/ideas").status_code == 404
     process_page = client.get(f"/processes/{world['process_id']}").get_data(as_text=True)
     assert f'href="/processes/{world["process_id"]}/ideas"' in process_page
+    with app.app_context():
+        from app.ideas.models import Stand
+
+        event_id = _db.session.get(Stand, world["stand"]).event_id
+    event_page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert f'href="/processes/{world["process_id"]}/stands/{world["stand"]}/ideas"' in event_page
 
 
 def test_english_page_marks_the_content_language(app, world):
