@@ -17,7 +17,7 @@ from app.lottery import jobs, views_manage, views_public  # noqa: E402,F401
 
 def init_app(app):
     from app.core.start import register_start_steps
-    from app.lottery import commands, receipts, services, start
+    from app.lottery import commands, services, start
     from app.lottery.cli import lottery_cli
 
     commands.register(lottery_cli)
@@ -26,12 +26,12 @@ def init_app(app):
     app.jinja_env.globals.update(
         lottery_seat=services.seat_of_application,
         lottery_has_receipt=services.has_receipt,
-        lottery_objections=receipts.objections_of,
         lottery_releases=services.releases_of,
         number_source_label=services.number_source_label,
         number_verifiable=services.number_verifiable,
         draw_state_label=DRAW_STATE_LABELS,
         release_label=RELEASE_LABELS,
+        objection_status_label=OBJECTION_STATUS_LABELS,
         release_channel_label=RELEASE_CHANNEL_LABELS,
         group_label=lambda group: GROUP_LABELS.get(group, group),
         application_status_label=lambda status: label(status, "application.status"),
@@ -54,6 +54,9 @@ RELEASE_CHANNEL_LABELS = register_labels("lottery_entry.release_channel", {
     "in_person": _l("by staff on the applicant's behalf (in person)"),
     "deadline": _l("the deadline passed without an answer"),
     "withdrawal": _l("the application was withdrawn"),
+})
+OBJECTION_STATUS_LABELS = register_labels("lottery_objection.status", {
+    "open": _l("open"), "answered": _l("answered"),
 })
 GROUP_LABELS = {
     "applicants": _l("Applicants"),

@@ -46,3 +46,8 @@ class DryRunForm(FlaskForm):
     already_selected = FileField(_l("Already selected (optional; a people file of those who already have a seat)"))
     seats = IntegerField(_l("Seats (optional; default: the event's seats)"),
                          validators=[Optional(), NumberRange(min=1, max=10_000)])
+
+
+class ObjectionAnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Your answer (mailed to the applicant)"),
+                           validators=[InputRequired(_l("Write the answer.")), Length(max=2000)])

@@ -1,9 +1,9 @@
 """A draw per event, its frozen applicant list (pseudonymous entries) and its replacements.
 
-Nothing here holds personal data: an entry links a pseudonym to an application
-(``application_id``), and the audit record (``record_json``) holds only
-pseudonyms and criteria answers, so it stays verifiable after the applicants'
-personal data has been erased.
+Nothing here holds personal data but the objections (:class:`LotteryObjection`): an
+entry links a pseudonym to an application (``application_id``), and the audit record
+(``record_json``) holds only pseudonyms and criteria answers, so it stays verifiable after
+the applicants' personal data has been erased.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import utcnow
-from app.core.personal import SECRET
+from app.core.personal import PERSONAL, SECRET
 from app.extensions import db
 
 
@@ -194,3 +194,36 @@ class LotteryReplacement(db.Model):
 
     def as_audit(self) -> dict[str, Any]:
         return {"declined": self.declined, "admitted": self.admitted, "skipped": self.skipped}
+
+
+OBJECTION_STATES = ("open", "answered")
+
+
+class LotteryObjection(db.Model):
+    """An applicant's objection to what the record of a draw says about them, and the staff's answer.
+
+    The texts are personal (the applicant's own words, and the answer to them): they live here, not in
+    the audit log (which keeps only that an objection was made or answered, with its id), and go with
+    the applicant's erasure and the retention purge (app/lottery/privacy.py).
+    """
+
+    __tablename__ = "lottery_objection"
+    __table_args__ = (
+        CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in OBJECTION_STATES) + ")", name="known_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("lottery_draw.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("lottery_entry.id", ondelete="CASCADE"), index=True)
+    #: What the applicant says is wrong (their own words).
+    text: Mapped[str] = mapped_column(Text, info=PERSONAL)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    #: The staff's answer, mailed to the applicant and shown on their receipt page.
+    answer: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    draw: Mapped[LotteryDraw] = relationship()
+    entry: Mapped[LotteryEntry] = relationship()
+    answered_by = relationship("User")

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from app.audit.services import log_action
+from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Application
 from app.extensions import db
@@ -41,7 +42,7 @@ from app.lottery.audit import (
     table_sha256,
 )
 from app.lottery.errors import LotteryError
-from app.lottery.models import DrawState, LotteryDraw, LotteryEntry
+from app.lottery.models import DrawState, LotteryDraw, LotteryEntry, LotteryObjection
 from app.lottery.services import number_verifiable
 
 MAX_OBJECTION = 2000
@@ -98,6 +99,8 @@ class Receipt:
     channel: str | None = None
     admitted_at_step: int | None = None
     checks: list[ReceiptCheck] = field(default_factory=list)
+    #: The applicant's objections against this draw, with the staff's answers.
+    objections: list[LotteryObjection] = field(default_factory=list)
 
     @property
     def in_drawn_row(self) -> bool:
@@ -141,6 +144,7 @@ def _receipt(entry: LotteryEntry, audit: dict[str, Any], labels: dict[str, tuple
         receipt.number, receipt.dice = audit["number"], audit.get("dice")
         _outcome(receipt, audit)
     receipt.checks = receipt_checks(audit, pseudonym, mine)
+    receipt.objections = objections_of_entry(entry)
     return receipt
 
 
@@ -228,27 +232,79 @@ def receipt_checks(audit: dict[str, Any], pseudonym: str, answers: dict[str, str
     return checks
 
 
-def object_to_entry(entry: LotteryEntry, text: Any, now: datetime | None = None) -> None:
-    """The applicant objects to what the record says about them; the organisers see it in the audit log.
+def _checked_text(text: Any, minimum: int, too_short, too_long) -> str:
+    text = clean_text(text if isinstance(text, str) else "", multiline=True)
+    if len(text) < minimum:
+        raise LotteryError("bad_input", too_short)
+    if len(text) > MAX_OBJECTION:
+        raise LotteryError("bad_input", too_long)
+    return text
+
+
+def object_to_entry(entry: LotteryEntry, text: Any) -> LotteryObjection:
+    """The applicant objects to what the record says about them; the organisers see it on the lottery page.
+
+    The text is stored with the objection (personal data: exported, erased and purged with the
+    application); the audit log records only that an objection was made, and its id.
 
     :raises LotteryError: ``bad_input`` if the text is empty or too long.
     """
-    text = clean_text(text if isinstance(text, str) else "", multiline=True)
-    if len(text) < 5:
-        raise LotteryError("bad_input", _l("Please say what is wrong (at least 5 characters)."))
-    if len(text) > MAX_OBJECTION:
-        raise LotteryError("bad_input", lazy_ngettext("The objection is too long (at most %(num)d character).",
-                                                      "The objection is too long (at most %(num)d characters).",
-                                                      MAX_OBJECTION))
+    text = _checked_text(text, 5, _l("Please say what is wrong (at least 5 characters)."),
+                         lazy_ngettext("The objection is too long (at most %(num)d character).",
+                                       "The objection is too long (at most %(num)d characters).", MAX_OBJECTION))
+    objection = LotteryObjection(draw=entry.draw, entry=entry, text=text, status="open")
+    db.session.add(objection)
+    db.session.flush()
     log_action("lottery.objection", entry.draw, event_id=entry.draw.event_id,
-               after={"pseudonym": entry.pseudonym, "state": entry.draw.state}, detail=text)
+               after={"objection_id": objection.id, "state": entry.draw.state})
+    return objection
 
 
-def objections_of(draw: LotteryDraw) -> list[Any]:
-    """The objections recorded against a draw (audit entries ``lottery.objection``), newest first."""
-    from app.audit.models import AuditEntry
+def answer_objection(objection: LotteryObjection, text: Any, user) -> LotteryObjection:
+    """Staff answer an objection: stored with it, mailed to the applicant in their language (outbox)
+    and shown on their receipt page. An answered objection can be answered again (a correction):
+    the newer answer replaces the older one and is mailed too.
 
+    :raises LotteryError: ``bad_input`` if the answer is empty or too long; ``gone`` if the
+        application has been erased meanwhile.
+    """
+    from app.lottery.services import _mail
+
+    text = _checked_text(text, 1, _l("Write the answer."),
+                         lazy_ngettext("The answer is too long (at most %(num)d character).",
+                                       "The answer is too long (at most %(num)d characters).", MAX_OBJECTION))
+    application = objection.entry.application
+    if application is None or application.anonymised_at is not None:
+        raise LotteryError("gone", _l("The application has been erased: there is nobody left to answer."))
+    objection.answer, objection.status = text, "answered"
+    objection.answered_at, objection.answered_by_id = utcnow(), getattr(user, "id", None)
+    db.session.flush()
+    log_action("lottery.objection_answer", objection.draw, event_id=objection.draw.event_id,
+               after={"objection_id": objection.id, "status": "answered"})
+    if application.email:
+        _mail(application, "objection_answer", objection.entry, objection=objection)
+    return objection
+
+
+def objections_of_event(event_id: int) -> list[LotteryObjection]:
+    """The objections against every draw of the event, open ones first, then newest first."""
     return list(db.session.execute(
-        sa.select(AuditEntry).where(AuditEntry.action == "lottery.objection", AuditEntry.target_type == "lottery_draw",
-                                    AuditEntry.target_id == draw.id).order_by(AuditEntry.id.desc())
+        sa.select(LotteryObjection).join(LotteryDraw, LotteryDraw.id == LotteryObjection.draw_id)
+        .where(LotteryDraw.event_id == event_id)
+        .order_by((LotteryObjection.status == "open").desc(), LotteryObjection.id.desc())
+    ).scalars())
+
+
+def objection_of_event(event_id: int, objection_id: int) -> LotteryObjection | None:
+    """The objection ``objection_id`` if it concerns a draw of the event (else None: another event's is not found)."""
+    objection = db.session.get(LotteryObjection, objection_id)
+    if objection is None or objection.draw.event_id != event_id:
+        return None
+    return objection
+
+
+def objections_of_entry(entry: LotteryEntry) -> list[LotteryObjection]:
+    """The applicant's own objections in one draw, oldest first (their receipt page)."""
+    return list(db.session.execute(
+        sa.select(LotteryObjection).where(LotteryObjection.entry_id == entry.id).order_by(LotteryObjection.id)
     ).scalars())

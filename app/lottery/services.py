@@ -1113,6 +1113,7 @@ def _mail(application: Application, kind: str, entry: LotteryEntry | None = None
         "not_selected": _l("The seats have been drawn: %(title)s", title=event.title),
         "expired": _l("Your seat has lapsed: %(title)s", title=event.title),
         "redraw": _l("The lottery will be repeated: %(title)s", title=event.title),
+        "objection_answer": _l("Answer to your objection: %(title)s", title=event.title),
     }
     attachments = event_attachments(event) if kind in SEAT_OFFERS else []
     queue_templated_mail(application.email, application.language, subjects[kind], f"lottery/mail/{kind}",

@@ -11,9 +11,11 @@ from app.core.access import safe_next, staff_required
 from app.core.security import int_arg
 from app.events.models import Application, Event
 from app.extensions import db
-from app.lottery import bp, charts, jobs, services
+from app.lottery import bp, charts, jobs, receipts, services
 from app.lottery.errors import LotteryError
-from app.lottery.forms import MAX_UPLOAD, CategoriesImportForm, CommitForm, DrawForm, DryRunForm, SupersedeForm
+from app.lottery.forms import (
+    MAX_UPLOAD, CategoriesImportForm, CommitForm, DrawForm, DryRunForm, ObjectionAnswerForm, SupersedeForm,
+)
 from app.lottery.models import DrawState
 
 
@@ -58,7 +60,8 @@ def manage(event_id: int):
     draw = services.current_draw(event)
     draws = services.draws_of(event)
     context = {"event": event, "draw": draw, "superseded": [d for d in draws if not d.is_active],
-               "commit_form": CommitForm(), "draw_form": DrawForm(), "supersede_form": SupersedeForm()}
+               "commit_form": CommitForm(), "draw_form": DrawForm(), "supersede_form": SupersedeForm(),
+               "objections": receipts.objections_of_event(event.id)}
     if draw is None and event.status in ("open", "closed", "drawn"):
         # While applications come in, the preview shows how the quotas work out so far. A job
         # computes it (once per pool: the same pool shows the stored result at once); the page
@@ -201,6 +204,36 @@ def supersede(event_id: int):
         done = _("The draw has been superseded; it stays visible with the reason. Publish a new commitment to "
                  "draw again.")
     return _run(event, lambda: services.supersede_draw(current, current_user, form.reason.data or ""), done)
+
+
+@bp.route("/manage/events/<int:event_id>/lottery/objections/<int:objection_id>", methods=["GET", "POST"])
+@staff_required("admin")
+def objection(event_id: int, objection_id: int):
+    """An applicant's objection to the lottery record, and the answer mailed to them."""
+    event = get_event_or_404(event_id)
+    found = receipts.objection_of_event(event.id, objection_id)
+    if found is None:
+        abort(404)
+    form = ObjectionAnswerForm()
+    if request.method == "GET" and found.answer:
+        form.answer.data = found.answer
+    if form.validate_on_submit():
+        try:
+            receipts.answer_objection(found, form.answer.data, current_user)
+        except LotteryError as exc:
+            db.session.rollback()
+            form.answer.errors = [*form.answer.errors, str(exc.message)]
+        else:
+            db.session.commit()
+            if found.entry.application.email:
+                flash(_("The answer has been saved and mailed to the applicant. It is shown on their receipt "
+                        "page."), "success")
+            else:
+                flash(_("The answer has been saved and is shown on the applicant's receipt page. The application "
+                        "has no email address: tell the applicant by phone or letter."), "warning")
+            return redirect(url_for("lottery.manage", event_id=event.id, _anchor="objections"), 303)
+    return render_template("lottery/objection.html", event=event, objection=found, form=form), \
+        422 if form.is_submitted() else 200
 
 
 @bp.route("/manage/events/<int:event_id>/lottery/representativeness")

@@ -100,9 +100,12 @@ def receipt(token: str):
         try:
             receipts.object_to_entry(current.entry, request.form.get("objection"))
         except LotteryError as exc:
+            # The page again with the message at the field and the text as typed.
             db.session.rollback()
-            flash(str(exc.message), "error")
-            return redirect(url_for("lottery.receipt", token=token), 303)
+            return render_template("lottery/receipt.html", event=application.event, application=application,
+                                   receipts=receipts.receipts_for(application), token=token,
+                                   objection_error=str(exc.message),
+                                   objection_text=request.form.get("objection", "")[:receipts.MAX_OBJECTION * 2]), 422
         db.session.commit()
         log_event("lottery.objection", event_id=application.event_id, draw_id=current.draw.id)
         flash(_("Your objection has been recorded. The organisers will look into it and answer you."), "success")

@@ -109,9 +109,14 @@ def test_objection_is_recorded_for_the_organisers(app, admin, client, lottery_ev
     assert response.status_code == 303
     assert "Ihr Widerspruch ist erfasst" in client.get(url).get_data(as_text=True)
     with app.app_context():
+        from app.lottery.models import LotteryObjection
+
         entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "lottery.objection")).scalar_one()
-        assert entry.detail == "Ich bin nicht weiblich, sondern männlich." and entry.event_id == ev.event_id
-        assert entry.after["pseudonym"] == _entries(app)[ev.application_ids[1]][0]
+        objection = db.session.execute(sa.select(LotteryObjection)).scalar_one()
+        # The text is the applicant's (personal): in the objection, never in the audit log.
+        assert entry.detail == "" and entry.event_id == ev.event_id and entry.after["objection_id"] == objection.id
+        assert objection.text == "Ich bin nicht weiblich, sondern männlich."
+        assert objection.entry_id == _entries(app)[ev.application_ids[1]][1]
     # The organisers see it on the lottery page.
     page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
     assert 'id="objections"' in page and "Ich bin nicht weiblich, sondern männlich." in page

@@ -90,12 +90,14 @@ PARAMETERS: dict[str, Callable[[World, Side], object]] = {
     "mail_token": lambda w, s: s.mail_token,
     # a finished lottery preview job of the event (admins only)
     "job_id": lambda w, s: w.extra["job_id"],
+    # an applicant's objection to the world event's lottery record (admins only)
+    "objection_id": lambda w, s: w.extra["objection_id"],
 }
 
 #: Parameters that identify something of one event: a staff route with one of them is
 #: event-scoped (a moderator of another event must be refused, 403 or 404).
 EVENT_SCOPED = ("event_id", "criterion_id", "stand_id", "idea_id", "application_id", "ticket_id", "code",
-                "token", "signature", "wall_token", "job_id")
+                "token", "signature", "wall_token", "job_id", "objection_id")
 
 #: Parameters that identify something belonging to one side (swapped in the IDOR walk).
 SIDED = ("stand_id", "idea_id", "application_id", "token", "signature", "ticket_id", "code", "user_id",
@@ -214,6 +216,10 @@ def build_world(app: Flask, create_user) -> World:
         db.session.add(job)
         db.session.flush()
         world.extra["job_id"] = job.id
+        from app.lottery import receipts
+
+        world.extra["objection_id"] = receipts.object_to_entry(
+            next(e for e in draw.entries if e.application_id == apps[0].id), "World objection: my answer is wrong.").id
         db.session.commit()
     return world
 
