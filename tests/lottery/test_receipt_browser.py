@@ -6,6 +6,7 @@ import pytest
 
 from tests.lottery.test_integration import commit, draw, statuses
 from tests.support.browser import assert_no_axe_violations
+from tests.support.clients import DEFAULT_PASSWORD
 
 pytestmark = [pytest.mark.browser]
 
@@ -13,7 +14,7 @@ GENDER = {"gender": {"f": (1, 2), "m": (1, 2)}}
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
-def test_receipt_on_the_phone(app, live_server, new_page, admin, lottery_event, language):
+def test_receipt_on_the_phone(app, live_server, new_page, admin, create_user, lottery_event, language):
     ev = lottery_event(seats=2, criteria=GENDER, people=[{"gender": g} for g in "ffmmfm"], language=language)
     commit(admin, ev.event_id)
     draw(admin, ev.event_id, "0007")
@@ -45,6 +46,28 @@ def test_receipt_on_the_phone(app, live_server, new_page, admin, lottery_event, 
     page.get_by_role("button", name=words[3]).click()
     page.wait_for_selector(".flash-success")
     assert words[4] in page.locator(".flash-success").inner_text()
+    # An admin answers it from the lottery page (German); the applicant reads the answer on the receipt.
+    staff = new_page()
+    staff.goto(f"{live_server.url}/login")
+    staff.get_by_label("E-Mail").fill(create_user(roles=("admin",)).email)
+    staff.get_by_label("Passwort").fill(DEFAULT_PASSWORD)
+    staff.get_by_role("button", name="Anmelden").click()
+    staff.goto(f"{live_server.url}/manage/events/{ev.event_id}/lottery")
+    staff.locator("#objection-list a", has_text="offen: antworten").click()
+    staff.get_by_role("button", name="Antwort senden").click()
+    assert "Schreiben Sie die Antwort." in staff.locator("#error-summary").inner_text()
+    assert_no_axe_violations(staff, "objection with an error (staff)")
+    answer = "Wir haben das geprüft und melden uns bei Ihnen." if language == "de" else "We have checked it."
+    staff.get_by_label("Ihre Antwort (geht per E-Mail an die Person)").fill(answer)
+    staff.get_by_role("button", name="Antwort senden").click()
+    staff.wait_for_selector(".flash-success")
+    assert "beantwortet" in staff.locator("#objection-list").inner_text()
+    page.goto(f"{live_server.url}/applications/{ev.tokens[index]}/lottery")
+    assert page.locator(".objection-answer").first.inner_text() == answer
+    assert ("Das Organisationsteam hat am" if language == "de" else "The organisers answered on") \
+        in page.locator(".receipt-objection").first.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_no_axe_violations(page, f"receipt with an answered objection, phone, {language}")
     page.goto(f"{live_server.url}/events/{ev.event_id}/lottery")
     assert pseudonym in page.locator("#waiting-list").inner_text()
     # The public page explains how to check the draw; on the phone it does not scroll sideways.
