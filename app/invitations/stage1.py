@@ -327,6 +327,14 @@ def audit_json(draw_row: InvitationDraw) -> str:
 # ------------------------------------------------------------------ the invitees' codes (stage 2's door)
 
 
+def _by_code(raw_code: object) -> Invitation | None:
+    code = codes.normalise_code(raw_code)
+    if code is None:
+        return None
+    return db.session.execute(
+        sa.select(Invitation).where(Invitation.code_hash == codes.code_hash(code))).scalar_one_or_none()
+
+
 def find_invitation(raw_code: object) -> Invitation:
     """The invitation of a typed code (any event), if it can still be answered.
 
@@ -334,16 +342,27 @@ def find_invitation(raw_code: object) -> Invitation:
 
     :raises InvitationError: ``bad_code`` (malformed, unknown, or already answered).
     """
-    code = codes.normalise_code(raw_code)
-    invitation = None
-    if code is not None:
-        invitation = db.session.execute(
-            sa.select(Invitation).where(Invitation.code_hash == codes.code_hash(code))).scalar_one_or_none()
+    invitation = _by_code(raw_code)
     if invitation is None:
         raise InvitationError("bad_code", _l("This invitation code is not known. Please check it against your "
                                              "letter."), field="code")
     if invitation.state == InvitationState.ANSWERED.value:
         raise InvitationError("bad_code", _l("This invitation has already been answered."), field="code")
+    return invitation
+
+
+def find_answered(raw_code: object) -> Invitation:
+    """The answered invitation of a typed code whose application still exists: the invitee's own-data
+    lookup (those who answered by phone or on paper without an email have no manage link).
+
+    Views that call this are rate-limited on failures, as :func:`find_invitation`.
+
+    :raises InvitationError: ``bad_code`` (malformed, unknown, or not answered).
+    """
+    invitation = _by_code(raw_code)
+    if invitation is None or invitation.state != InvitationState.ANSWERED.value or invitation.application is None:
+        raise InvitationError("bad_code", _l("No answer is recorded for this code. Please check it against your "
+                                             "letter."), field="code")
     return invitation
 
 

@@ -4,9 +4,10 @@ paper or phone answer. Wrong codes share one guessing allowance per client addre
 is not a wrong code (404), as with ticket codes."""
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,6 +22,7 @@ from app.invitations import answering, bp, codes, stage1
 from app.invitations.errors import InvitationError
 from app.invitations.forms import CodeForm, answer_form
 from app.invitations.models import Invitation
+from app.privacy import services as privacy_services
 
 SCOPE = "invitation-code"
 
@@ -177,3 +179,37 @@ def staff_answer(event_id: int):
             flash(_("The answer has been recorded: the invitee takes part in the seat lottery."), "success")
             return redirect(url_for("invitations.staff_answer", event_id=event.id), 303)
     return _answer_page(invitation, form, 422, staff=True)
+
+
+@bp.route("/invitation/my-data", methods=["GET", "POST"])
+@public
+@ratelimit.limit("INVITATIONS_CODE_RATE_LIMIT", scope=SCOPE, methods=["POST"], refund_when=_not_a_wrong_code,
+                 keep_form=True)
+def own_data():
+    """An invitee who answered (by phone or on paper too, without an email and so without a manage
+    link) sees with the code from the letter what is stored about them, or downloads it (JSON)."""
+    form = CodeForm(formdata=request.form if request.method == "POST" else None)
+    if request.method == "GET" or ratelimit.refused() or not form.validate_on_submit():
+        if request.method == "POST" and ratelimit.refused():
+            flash(ratelimit.refused(), "error")
+        status = 200 if request.method == "GET" else (429 if ratelimit.refused() else 400)
+        return render_template("invitations/own_data_code.html", form=form, error=None), status
+    try:
+        invitation = stage1.find_answered(form.code.data)
+    except InvitationError as exc:
+        db.session.rollback()
+        log_event("invitations.code_failed", logging.WARNING, code=exc.code, staff=False, own_data=True)
+        return render_template("invitations/own_data_code.html", form=form, error=exc), 404
+    data = privacy_services.own_data(invitation.application)
+    if request.form.get("format") == "json":
+        return Response(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True), mimetype="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="ideenmarkt-application-'
+                                                        f'{invitation.application_id}.json"', "Cache-Control": "no-store"})
+    event = db.session.get(Event, invitation.event_id)
+    person = invitation.person
+    response = make_response(render_template(
+        "invitations/own_data.html", event=event, invitation=invitation, application=invitation.application,
+        data=data, code=codes.normalise_code(form.code.data),
+        address=answering.address_lines(person) if person is not None else None))
+    response.headers["Cache-Control"] = "no-store"
+    return response

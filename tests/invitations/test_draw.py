@@ -162,3 +162,17 @@ def test_plan_commit_draw_and_codes(app, register_event):
         text = stage1.audit_json(drawn)
         names = _db.session.execute(sa.select(RegisterPerson.family_name)).scalars().all()
         assert not any(name in text for name in names)
+
+
+def test_age_bands_from_the_year_or_the_date_of_birth():
+    """A register with only the year of birth counts the age reached in the reference date's year; with
+    the date of birth, the exact age on the reference date."""
+    from datetime import date
+
+    plan = {"by_district": False, "age_bands": [[16, 29], [30, 44], [65, None]], "reference_date": "2027-03-01"}
+    assert stage1.stratum_of(plan, "", None, 1997) == "30–44"  # turns 30 in 2027
+    assert stage1.stratum_of(plan, "", date(1997, 6, 1), 1997) == "16–29"  # still 29 on 1 March
+    assert stage1.stratum_of(plan, "", date(1997, 3, 1), 1997) == "30–44"  # 30 on the day
+    assert stage1.stratum_of(plan, "", None, 1962) == "65+"
+    assert stage1.stratum_of(plan, "", None, 1975) is None  # 52: in no band
+    assert stage1.stratum_of(plan, "", None, None) is None  # no year of birth: not drawn
