@@ -193,9 +193,9 @@ _OUTSIDE_CARDS_JS = """() => {
     for (const card of document.querySelectorAll('.card')) {
         const box = card.getBoundingClientRect();
         for (const el of card.querySelectorAll('*')) {
-            if (!el.checkVisibility()) continue;
+            if (!el.checkVisibility() || el.closest('.visually-hidden')) continue;  // screen-reader text: 1 px, clipped
             const r = el.getBoundingClientRect();
-            if (r.width && (r.right > box.right + 1 || r.left < box.left - 1)) {
+            if (r.width > 1 && (r.right > box.right + 1 || r.left < box.left - 1)) {
                 found.push(Math.round(Math.max(r.right - box.right, box.left - r.left)) + ' px outside its card: '
                            + el.tagName.toLowerCase() + ' ' + (el.textContent || '').trim().slice(0, 40));
                 break;
