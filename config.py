@@ -195,6 +195,15 @@ class Config:
     APPLICATION_CONFIRM_HOURS = 72
     #: Applying again with a known email sends at most one reminder mail within this many hours.
     APPLICATION_REMINDER_HOURS = 24
+    # Online participation (app/participation, issue 18).
+    #: Sign-up form submissions per client.
+    PARTICIPATION_SIGNUP_RATE_LIMIT = "10 per hour"
+    #: Hours a participation's confirmation link stays valid.
+    PARTICIPATION_CONFIRM_HOURS = 72
+    #: Mails to one participant caused by signing up again with the same address.
+    PARTICIPATION_REMINDER_RATE_LIMIT = "1 per 10 minutes;3 per day"
+    #: Ideas (new ones and changes) per participation link.
+    PARTICIPATION_IDEA_RATE_LIMIT = "10 per hour;30 per day"
     #: Applications per page in the staff list.
     APPLICATIONS_PER_PAGE = 50
     #: Deliver queued mail right after the response of the request that queued it.
@@ -325,6 +334,8 @@ class TestingConfig(Config):
     PASSWORD_CHANGE_RATE_LIMIT = "10000 per minute"
     PASSWORD_CHECK_BUDGET = "100000 per minute"
     APPLY_RATE_LIMIT = "10000 per minute"
+    PARTICIPATION_SIGNUP_RATE_LIMIT = "10000 per minute"
+    PARTICIPATION_IDEA_RATE_LIMIT = "10000 per minute"
     API_RATE_LIMIT = "100000 per minute"
     #: Flask-Mail would swallow mail when TESTING is set; tests send to a real loopback SMTP server.
     MAIL_SUPPRESS_SEND = False

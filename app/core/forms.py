@@ -31,3 +31,31 @@ class FlaskForm(_FlaskWTFForm):
                 if replay is not None:
                     return replay
             return super().wrap_formdata(form, formdata)
+
+
+def service_check(check):
+    """A field validator that runs a service's cleaning function (``check(value)`` → clean value,
+    or raises a :class:`~app.core.domain.DomainError`), so a field shows the service's own message."""
+    from wtforms.validators import ValidationError
+
+    from app.core.domain import DomainError
+
+    def validator(form, field):
+        try:
+            field.data = check(field.data)
+        except DomainError as exc:
+            raise ValidationError(str(exc.message)) from None
+
+    validator.field_flags = {"required": True}  # the service refuses an empty value: marked with "*"
+    return validator
+
+
+def attach_error(form, exc) -> None:
+    """Show a service's refusal (a :class:`~app.core.domain.DomainError`) at its form field, or
+    as a flashed message when it belongs to no field of ``form``."""
+    from flask import flash
+
+    if exc.field and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, str(exc.message)]
+    else:
+        flash(str(exc.message), "error")

@@ -260,6 +260,12 @@ def _answer_with_the_form(view: Callable, limited: Callable) -> Callable:
     return answer
 
 
+def database_unavailable(response) -> bool:
+    """``refund_when`` of a form: a 503 (the database restarting) is no attempt and must not use
+    up the allowance."""
+    return response.status_code == 503
+
+
 def refused() -> str | None:
     """Inside a ``keep_form`` view: the wait message if a limit refused this POST, else None.
     The view then renders its form as submitted, shows the message and changes nothing."""

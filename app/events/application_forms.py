@@ -11,6 +11,7 @@ from wtforms import BooleanField, EmailField, RadioField, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.core.forms import FlaskForm
+from app.core.forms import service_check as _service_check
 from app.events import application_services as services
 from app.events.models import Event
 
@@ -52,17 +53,6 @@ class CriterionRadioField(RadioField):
             raise ValidationError(_l("Please choose an answer."))
         if self.data not in {choice[0] for choice in self.choices}:
             raise ValidationError(_l("Please choose one of the answers."))
-
-
-def _service_check(check):
-    def validator(form, field):
-        try:
-            field.data = check(field.data)
-        except services.ApplicationError as exc:
-            raise ValidationError(str(exc.message)) from None
-
-    validator.field_flags = {"required": True}  # the service refuses an empty value: marked with "*"
-    return validator
 
 
 class _BaseApplicationForm(FlaskForm):

@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.core.access import public
+from app.core.forms import attach_error as _attach_error
 from app.core.models import utcnow
 from app.core import ratelimit
 from app.events import bp
@@ -24,25 +25,13 @@ def get_application_or_404(token: str):
     return application
 
 
-def _attach_error(form, exc: ApplicationError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc.message)]
-    else:
-        flash(str(exc.message), "error")
-
-
-def _unavailable(response) -> bool:
-    """A 503 (the database restarting) is no application: it must not use up the allowance."""
-    return response.status_code == 503
-
-
 def _closed(event: Event, status: int):
     return render_template("events/apply_closed.html", event=event, now=utcnow()), status
 
 
 @bp.route("/events/<int:event_id>/apply", methods=["GET", "POST"])
 @public
-@ratelimit.limit("APPLY_RATE_LIMIT", methods=["POST"], refund_when=_unavailable, keep_form=True)
+@ratelimit.limit("APPLY_RATE_LIMIT", methods=["POST"], refund_when=ratelimit.database_unavailable, keep_form=True)
 def apply(event_id: int):
     event = public_event_or_404(event_id)
     if event.invitation_only:  # only with the personal code of a letter (app/invitations)

@@ -26,7 +26,7 @@ from app.events.models import Event
 from app.extensions import db
 from app.ideas import live
 from app.ideas.display import idea_number
-from app.ideas.models import Idea, IdeaLog, IdeaStatus, IdeaTag, Stand, Tag, WallLink
+from app.ideas.models import Idea, IdeaChannel, IdeaLog, IdeaStatus, IdeaTag, Moderation, Stand, Tag, WallLink
 from app.ideas.text import split_tags, tag_key, tag_label
 
 #: Longest idea text, in characters.
@@ -291,8 +291,13 @@ def find_by_client_id(stand_id: int, client_id: str) -> Idea | None:
 
 
 def record_idea(stand: Stand, raw_text: object, *, said_by: object = "", client_id: object = None,
-                user: User | None = None) -> tuple[Idea, bool]:
+                user: User | None = None, channel: str = IdeaChannel.ROOM.value,
+                participant_id: int | None = None,
+                moderation: str = Moderation.VISIBLE.value) -> tuple[Idea, bool]:
     """Record an idea at ``stand``; inline ``#tags`` become the idea's tags.
+
+    A participant's online idea (app/participation/services.py) passes ``channel="online"``, its
+    ``participant_id`` and ``moderation`` (pending under pre-moderation).
 
     Idempotent by ``client_id``: sending the same id again returns the idea
     already stored. (Two concurrent sends race on the unique constraint; the
@@ -307,7 +312,8 @@ def record_idea(stand: Stand, raw_text: object, *, said_by: object = "", client_
         return existing, False
     text, labels = parse_idea_input(raw_text)
     idea = Idea(stand=stand, text=text, said_by=_clean_said_by(said_by), client_id=client_id,
-                created_by=user, status=IdeaStatus.NEW.value)
+                created_by=user, status=IdeaStatus.NEW.value, channel=channel, participant_id=participant_id,
+                moderation=moderation)
     idea.tags = tags_for(stand.event.process_id, labels)
     db.session.add(idea)
     db.session.flush()

@@ -8,9 +8,15 @@ class _Blueprint(Blueprint):
     import this package's models (a module-level import here would be circular)."""
 
     def register(self, app, options):
-        from app.participation import views_lists, views_moderation  # noqa: F401
+        from app.participation import views_lists, views_manage, views_moderation, views_public  # noqa: F401
 
         super().register(app, options)
 
 
 bp = _Blueprint("participation", __name__, template_folder="templates")
+
+
+def init_app(app):
+    from app.participation import services
+
+    app.jinja_env.globals.update(participation_open=services.is_open)

@@ -8,7 +8,8 @@ imported from here.
 
 - :mod:`tests.factories.core`     staff users, logins, processes, events, the demo
 - :mod:`tests.factories.ideas`    stands with moderators, recorded ideas
-- :mod:`tests.factories.participation` online participants and ideas, moderation settings
+- :mod:`tests.factories.participation` online participants (with their link) and ideas, moderation
+                                   settings, a process with open online phases
 - :func:`attached`                 what a factory returns: the object attached to the test's
                                    session when an app context is pushed, else a loaded copy
 """

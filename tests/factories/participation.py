@@ -7,6 +7,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
@@ -77,5 +78,63 @@ def online_settings(app) -> Callable:
             settings.netiquette_reasons = list(netiquette)
             _db.session.add(settings)
             _db.session.commit()
+
+    return factory
+
+
+@pytest.fixture
+def online_process(app, create_event, online_settings) -> Callable:
+    """``online_process(moderation="pre", before_open=True, after_open=False)`` → ids of a process, its
+    public event (in 30 days) with two stands, its phases and its moderation settings."""
+
+    def factory(moderation: str = "pre", before_open: bool = True, after_open: bool = False,
+                title: str = "Mobilität 2030") -> dict:
+        from app.core.models import utcnow
+        from app.events.models import Event, Process
+        from app.ideas.models import Stand
+        from app.participation.models import OnlinePhase
+
+        now = utcnow()
+        with app.app_context():
+            process = Process(title=title)
+            _db.session.add(process)
+            _db.session.commit()
+            process_id = process.id
+        event_id = create_event(process_id=process_id, status="open", title="Zukunftswerkstatt Mobilität",
+                                starts_at=now + timedelta(days=30), ends_at=now + timedelta(days=30, hours=4),
+                                consent_text="Ich bin einverstanden, dass meine Angaben für die Beteiligung "
+                                             "verarbeitet werden.")
+        with app.app_context():
+            event = _db.session.get(Event, event_id)
+            stands = [Stand(event=event, title="Radwege", position=0), Stand(event=event, title="Busse", position=1)]
+            _db.session.add_all(stands)
+            _db.session.add(OnlinePhase(event_id=event_id, kind="before", enabled=before_open,
+                                        opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=29)))
+            _db.session.add(OnlinePhase(event_id=event_id, kind="after", enabled=after_open,
+                                        opens_at=now + timedelta(days=31) if not after_open else now - timedelta(hours=1),
+                                        closes_at=now + timedelta(days=60)))
+            _db.session.commit()
+            stand_ids = [s.id for s in stands]
+        online_settings(process_id, moderation=moderation, netiquette=("Keine Beleidigungen", "Beim Thema bleiben"))
+        return {"process_id": process_id, "event_id": event_id, "stand_ids": stand_ids}
+
+    return factory
+
+
+@pytest.fixture
+def participant_link(app, create_participant) -> Callable:
+    """``participant_link(process_id, **create_participant's options)`` → ``(id, token)``: a
+    participant with a random link token (only its hash stored, as the sign-up does)."""
+    from app.core.tokens import hash_token, new_token
+    from app.participation.models import Participant
+
+    def factory(process_id: int, **kwargs) -> tuple[int, str]:
+        kwargs.setdefault("display_name", "Rad-Fan")
+        participant_id = create_participant(process_id, **kwargs)
+        token = new_token()
+        with app.app_context():
+            _db.session.get(Participant, participant_id).token_hash = hash_token(token)
+            _db.session.commit()
+        return participant_id, token
 
     return factory

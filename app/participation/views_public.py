@@ -1,0 +1,197 @@
+"""Residents' pages of online participation: sign up without an account, confirm the address,
+and with the private participation link submit, edit and withdraw ideas (issue 18)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.core import ratelimit
+from app.core.access import public
+from app.core.forms import attach_error as _attach_error
+from app.events.models import Process
+from app.extensions import db
+from app.participation import bp, services
+from app.participation.models import Participant
+from app.participation.participant_forms import HONEYPOT, IdeaForm, SignupForm, StandIdeaForm
+
+
+def _process_or_404(process_id: int) -> Process:
+    process = db.session.get(Process, process_id)
+    if process is None:
+        abort(404)
+    return process
+
+
+def _participant_or_404(token: str) -> Participant:
+    participant = services.find_by_token(token)
+    if participant is None:
+        abort(404)
+    return participant
+
+
+@bp.route("/processes/<int:process_id>/participate", methods=["GET", "POST"])
+@public
+@ratelimit.limit("PARTICIPATION_SIGNUP_RATE_LIMIT", methods=["POST"], refund_when=ratelimit.database_unavailable, keep_form=True)
+def signup(process_id: int):
+    process = _process_or_404(process_id)
+    if not services.is_open(process):
+        return render_template("participation/closed.html", process=process), (
+            409 if request.method == "POST" else 200)
+    form = SignupForm()
+    context = {"process": process, "form": form, "consent_texts": services.consent_texts(process)}
+    if ratelimit.refused():
+        flash(ratelimit.refused(), "error")
+        return render_template("participation/signup.html", **context)
+    if request.method == "POST" and (request.form.get(HONEYPOT) or "").strip():
+        return redirect(url_for("participation.signup_sent", process_id=process.id))  # a bot: store nothing
+    if form.validate_on_submit():
+        data = services.SignupData(display_name=form.display_name.data,
+                                   show_name_publicly=form.show_name_publicly.data == "yes",
+                                   email=form.email.data, consent=bool(form.consent.data))
+        try:
+            services.sign_up(process, data)
+        except services.ParticipationError as exc:
+            db.session.rollback()
+            if exc.code == "closed":
+                return render_template("participation/closed.html", process=process), 409
+            _attach_error(form, exc)
+        else:
+            db.session.commit()
+            return redirect(url_for("participation.signup_sent", process_id=process.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("participation/signup.html", **context), status
+
+
+@bp.route("/processes/<int:process_id>/participate/sent")
+@public
+def signup_sent(process_id: int):
+    return render_template("participation/signup_sent.html", process=_process_or_404(process_id))
+
+
+@bp.route("/participation/<token>/confirm/<signature>", methods=["GET", "POST"])
+@public
+def confirm(token: str, signature: str):
+    # GET only shows a button: mail systems' link scanners open links, and a GET changes nothing.
+    try:
+        if request.method == "POST":
+            participant = services.confirm(token, signature)
+        else:
+            participant = services.check_confirmation_link(token, signature)
+    except services.ParticipationError as exc:
+        db.session.rollback()
+        if exc.code == "not_found":
+            abort(404)
+        status = 410 if exc.code == "link_expired" else 400
+        return render_template("events/application_link_error.html", message=exc.message), status
+    if request.method == "GET":
+        return render_template("participation/confirm.html", participant=participant,
+                               process=participant.process)
+    db.session.commit()
+    flash(_("Thank you! Your email address is confirmed. We have also sent you your participation link."),
+          "success")
+    return redirect(url_for("participation.my_participation", token=token))
+
+
+def _page(participant: Participant, token: str, form, status: int = 200):
+    stands = services.idea_stands(participant.process)
+    return render_template(
+        "participation/mine.html", participant=participant, process=participant.process, token=token,
+        form=form, stands=stands, ideas=services.own_ideas(participant), state_of=services.state_of,
+        can_change=services.can_change, state_labels=services.STATE_LABELS), status
+
+
+def _refused(participant: Participant, token: str, exc: services.ParticipationError):
+    """Unconfirmed or blocked: the page with the reason and no form, 403."""
+    flash(str(exc.message), "error")
+    return _page(participant, token, None, 403)
+
+
+@bp.route("/participation/<token>", methods=["GET", "POST"])
+@public
+def my_participation(token: str):
+    participant = _participant_or_404(token)
+    try:
+        services.check_active(participant)
+    except services.ParticipationError as exc:
+        if request.method == "POST" or exc.code == "unconfirmed":
+            return _refused(participant, token, exc)
+        flash(str(exc.message), "error")
+        return _page(participant, token, None)
+    form = StandIdeaForm()
+    form.stand.choices = [("", _("Choose a stand"))] + [
+        (str(value), label) for value, label in services.stand_choices(services.idea_stands(participant.process))]
+    if form.validate_on_submit():
+        try:
+            services.submit_idea(participant, form.stand.data, form.text.data)
+        except services.ParticipationError as exc:
+            db.session.rollback()
+            if exc.code in ("unconfirmed", "blocked"):
+                return _refused(participant, token, exc)
+            if exc.code == "closed":  # the form is gone with the phase: the message stands alone
+                flash(str(exc.message), "error")
+            else:
+                _attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Thank you! Your idea has been saved."), "success")
+            return redirect(url_for("participation.my_participation", token=token))
+    return _page(participant, token, form, 422 if form.is_submitted() else 200)
+
+
+def _back_with(token: str, message):
+    """Back to "my participation" with ``message`` (a refused change), 303."""
+    flash(str(message), "error")
+    return redirect(url_for("participation.my_participation", token=token)), 303
+
+
+def _own_idea_or_404(participant: Participant, idea_id: int):
+    idea = services.own_idea(participant, idea_id)
+    if idea is None:
+        abort(404)
+    return idea
+
+
+@bp.route("/participation/<token>/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
+@public
+def edit_idea(token: str, idea_id: int):
+    participant = _participant_or_404(token)
+    idea = _own_idea_or_404(participant, idea_id)
+    form = IdeaForm()
+    if not form.is_submitted():
+        form.text.data = idea.text
+    elif form.validate():
+        try:
+            services.edit_idea(participant, idea, form.text.data)
+        except services.ParticipationError as exc:
+            db.session.rollback()
+            if exc.code in ("unconfirmed", "blocked", "not_changeable"):
+                return _back_with(token, exc.message)
+            _attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your changes have been saved."), "success")
+            return redirect(url_for("participation.my_participation", token=token))
+    if not services.can_change(idea):
+        return _back_with(token, services.NOT_CHANGEABLE)
+    return render_template("participation/idea_edit.html", participant=participant, idea=idea, form=form,
+                           token=token, process=participant.process), 422 if form.is_submitted() else 200
+
+
+@bp.route("/participation/<token>/ideas/<int:idea_id>/withdraw", methods=["GET", "POST"])
+@public
+def withdraw_idea(token: str, idea_id: int):
+    participant = _participant_or_404(token)
+    idea = _own_idea_or_404(participant, idea_id)
+    if request.method == "POST":
+        try:
+            services.withdraw_idea(participant, idea)
+        except services.ParticipationError as exc:
+            db.session.rollback()
+            return _back_with(token, exc.message)
+        db.session.commit()
+        flash(_("Your idea has been withdrawn."), "success")
+        return redirect(url_for("participation.my_participation", token=token))
+    if not services.can_change(idea):
+        return _back_with(token, services.NOT_CHANGEABLE)
+    return render_template("participation/idea_withdraw.html", participant=participant, idea=idea, token=token,
+                           process=participant.process)
