@@ -27,7 +27,7 @@ class OnlineSettingsForm(FlaskForm):
     after_opens_at = LocalDateTimeField(_l("After the workshop: opens"), validators=[Optional()])
     after_closes_at = LocalDateTimeField(_l("After the workshop: closes"), validators=[Optional()])
     moderation = RadioField(_l("Moderation of online contributions (for the whole process)"),
-                            choices=list(services.MODERATION_LABELS.items()), default="pre",
+                            choices=list(services.MODE_LABELS.items()), default="pre",
                             validators=[DataRequired(message=_l("Please choose how contributions are moderated."))])
     netiquette = TextAreaField(_l("Netiquette (for the whole process)"), validators=[Length(max=10_000)])
 

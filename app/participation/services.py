@@ -38,6 +38,8 @@ from app.extensions import db
 from app.ideas import live
 from app.ideas import services as ideas
 from app.ideas.models import Idea, IdeaChannel, Moderation, Stand
+from app.participation.moderation import MODERATION_LABELS as MODERATION_STATE_LABELS
+from app.participation.moderation import settings_of
 from app.participation.models import ModerationMode, OnlinePhase, OnlineSettings, Participant, PhaseKind
 
 CONFIRM_SALT = "ideenmarkt.participation-confirm"
@@ -49,10 +51,10 @@ NETIQUETTE_RULE_MAX = 200
 
 PHASE_LABELS = {PhaseKind.BEFORE.value: _l("Before the workshop"),
                 PhaseKind.AFTER.value: _l("After the workshop")}
-MODERATION_LABELS = {ModerationMode.PRE.value: _l("Pre-moderation: visible after a moderator's approval"),
+MODE_LABELS = {ModerationMode.PRE.value: _l("Pre-moderation: visible after a moderator's approval"),
                      ModerationMode.POST.value: _l("Post-moderation: visible at once, moderators can hide")}
 #: What a participant sees of their own idea's moderation state.
-STATE_LABELS = {"pending": _l("waiting for moderation"), "visible": _l("published"),
+STATE_LABELS = {"pending": MODERATION_STATE_LABELS["pending"], "visible": MODERATION_STATE_LABELS["visible"],
                 "hidden": _l("hidden by the moderation"), "withdrawn": _l("withdrawn"),
                 "merged": _l("merged with another idea")}
 
@@ -84,13 +86,8 @@ def phases_of(event: Event) -> dict[str, OnlinePhase | None]:
     return {kind.value: found.get(kind.value) for kind in PhaseKind}
 
 
-def settings_of(process: Process) -> OnlineSettings | None:
-    return db.session.execute(
-        sa.select(OnlineSettings).where(OnlineSettings.process_id == process.id)).scalar_one_or_none()
-
-
 def moderation_mode(process: Process) -> str:
-    settings = settings_of(process)
+    settings = settings_of(process.id)
     return settings.moderation if settings is not None else ModerationMode.PRE.value
 
 
@@ -165,7 +162,7 @@ def save_online_settings(event: Event, phases: dict[str, PhaseData], moderation:
             row = OnlinePhase(event_id=event.id, kind=kind)
             db.session.add(row)
         row.enabled, row.opens_at, row.closes_at = data.enabled, data.opens_at, data.closes_at
-    settings = settings_of(event.process)
+    settings = settings_of(event.process_id)
     before["moderation"] = settings.moderation if settings else None
     before["netiquette"] = settings.netiquette_reasons if settings else []
     if settings is None:

@@ -19,7 +19,7 @@ def online_settings(event_id: int):
     event = get_event_or_404(event_id)
     form = OnlineSettingsForm()
     if not form.is_submitted():
-        form.fill(services.phases_of(event), services.settings_of(event.process))
+        form.fill(services.phases_of(event), services.settings_of(event.process_id))
     elif form.validate():
         try:
             services.save_online_settings(event, form.phases(), form.moderation.data, form.netiquette.data)

@@ -41,7 +41,7 @@ def test_submit_under_pre_moderation_waits_then_edit_and_withdraw(app, client, o
         "online", _pid, "pending", world["stand_ids"][0])
     assert idea.created_by_id is None and not idea.is_visible
     page = client.get(f"/participation/{token}").get_data(as_text=True)
-    assert "Mehr sichere Radwege" in page and "wartet auf die Moderation" in page
+    assert "Mehr sichere Radwege" in page and "wartet auf Freigabe" in page
     response = client.submit(f"/participation/{token}/ideas/{idea.id}/edit", {"text": "Breitere Radwege"})
     assert response.status_code == 302
     assert _ideas(app)[0].text == "Breitere Radwege"
@@ -66,7 +66,7 @@ def test_post_moderation_is_visible_at_once(app, client, online_process, partici
     assert _submit(client, token, world["stand_ids"][1], "Nachtbus am Wochenende").status_code == 302
     [idea] = _ideas(app)
     assert idea.moderation == "visible" and idea.is_visible
-    assert "veröffentlicht" in client.get(f"/participation/{token}").get_data(as_text=True)
+    assert "freigegeben" in client.get(f"/participation/{token}").get_data(as_text=True)
 
 
 def test_wrong_input_then_correction_keeps_the_text(app, client, online_process, participant_link):
