@@ -352,11 +352,11 @@ def check_confirmation_link(token: str, signature: str) -> Participant:
 
 def _send(participant: Participant, kind: str, token: str) -> None:
     """Queue the mail ``kind`` (confirm / link) in the current language (the resident's)."""
-    link_url = absolute_url("participation.my_participation", token=token)
+    link_url = absolute_url("participation.my_participation", link=token)
     confirm_url = None
     if participant.confirmed_at is None:
-        confirm_url = absolute_url("participation.confirm", token=token,
-                                   signature=confirmation_signature(participant))
+        confirm_url = absolute_url("participation.confirm", link=token,
+                                   link_signature=confirmation_signature(participant))
     process = participant.process
     subjects = {"confirm": _l("Please confirm your participation: %(title)s", title=process.title),
                 "link": _l("Your participation link: %(title)s", title=process.title)}

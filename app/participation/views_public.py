@@ -68,9 +68,10 @@ def signup_sent(process_id: int):
     return render_template("participation/signup_sent.html", process=_process_or_404(process_id))
 
 
-@bp.route("/participation/<token>/confirm/<signature>", methods=["GET", "POST"])
+@bp.route("/participation/<link>/confirm/<link_signature>", methods=["GET", "POST"])
 @public
-def confirm(token: str, signature: str):
+def confirm(link: str, link_signature: str):
+    token, signature = link, link_signature
     # GET only shows a button: mail systems' link scanners open links, and a GET changes nothing.
     try:
         if request.method == "POST":
@@ -89,7 +90,7 @@ def confirm(token: str, signature: str):
     db.session.commit()
     flash(_("Thank you! Your email address is confirmed. We have also sent you your participation link."),
           "success")
-    return redirect(url_for("participation.my_participation", token=token))
+    return redirect(url_for("participation.my_participation", link=token))
 
 
 def _page(participant: Participant, token: str, form, status: int = 200):
@@ -106,9 +107,10 @@ def _refused(participant: Participant, token: str, exc: services.ParticipationEr
     return _page(participant, token, None, 403)
 
 
-@bp.route("/participation/<token>", methods=["GET", "POST"])
+@bp.route("/participation/<link>", methods=["GET", "POST"])
 @public
-def my_participation(token: str):
+def my_participation(link: str):
+    token = link
     participant = _participant_or_404(token)
     try:
         services.check_active(participant)
@@ -134,14 +136,14 @@ def my_participation(token: str):
         else:
             db.session.commit()
             flash(_("Thank you! Your idea has been saved."), "success")
-            return redirect(url_for("participation.my_participation", token=token))
+            return redirect(url_for("participation.my_participation", link=token))
     return _page(participant, token, form, 422 if form.is_submitted() else 200)
 
 
 def _back_with(token: str, message):
     """Back to "my participation" with ``message`` (a refused change), 303."""
     flash(str(message), "error")
-    return redirect(url_for("participation.my_participation", token=token)), 303
+    return redirect(url_for("participation.my_participation", link=token)), 303
 
 
 def _own_idea_or_404(participant: Participant, idea_id: int):
@@ -151,9 +153,10 @@ def _own_idea_or_404(participant: Participant, idea_id: int):
     return idea
 
 
-@bp.route("/participation/<token>/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
+@bp.route("/participation/<link>/ideas/<int:online_idea_id>/edit", methods=["GET", "POST"])
 @public
-def edit_idea(token: str, idea_id: int):
+def edit_idea(link: str, online_idea_id: int):
+    token, idea_id = link, online_idea_id
     participant = _participant_or_404(token)
     idea = _own_idea_or_404(participant, idea_id)
     form = IdeaForm()
@@ -170,16 +173,17 @@ def edit_idea(token: str, idea_id: int):
         else:
             db.session.commit()
             flash(_("Your changes have been saved."), "success")
-            return redirect(url_for("participation.my_participation", token=token))
+            return redirect(url_for("participation.my_participation", link=token))
     if not services.can_change(idea):
         return _back_with(token, services.NOT_CHANGEABLE)
     return render_template("participation/idea_edit.html", participant=participant, idea=idea, form=form,
                            token=token, process=participant.process), 422 if form.is_submitted() else 200
 
 
-@bp.route("/participation/<token>/ideas/<int:idea_id>/withdraw", methods=["GET", "POST"])
+@bp.route("/participation/<link>/ideas/<int:online_idea_id>/withdraw", methods=["GET", "POST"])
 @public
-def withdraw_idea(token: str, idea_id: int):
+def withdraw_idea(link: str, online_idea_id: int):
+    token, idea_id = link, online_idea_id
     participant = _participant_or_404(token)
     idea = _own_idea_or_404(participant, idea_id)
     if request.method == "POST":
@@ -190,7 +194,7 @@ def withdraw_idea(token: str, idea_id: int):
             return _back_with(token, exc.message)
         db.session.commit()
         flash(_("Your idea has been withdrawn."), "success")
-        return redirect(url_for("participation.my_participation", token=token))
+        return redirect(url_for("participation.my_participation", link=token))
     if not services.can_change(idea):
         return _back_with(token, services.NOT_CHANGEABLE)
     return render_template("participation/idea_withdraw.html", participant=participant, idea=idea, token=token,

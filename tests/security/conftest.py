@@ -78,6 +78,7 @@ def side_digest(world: World, side: str = "b") -> str:
     from app.events.models import Application, ApplicationAnswer
     from app.ideas.models import Idea, Stand, StandModerator
     from app.lottery.models import LotteryEntry
+    from app.participation.models import Participant
     from app.voting.models import Dot, Ticket
 
     s = world.side(side)
@@ -93,6 +94,8 @@ def side_digest(world: World, side: str = "b") -> str:
         sa.select(Dot).where(Dot.ticket_id == s.ticket_id).order_by(*Dot.__table__.primary_key.columns),
         sa.select(User.id, User.email, User.active, User.password_hash).where(User.id == s.moderator_id),
         sa.select(UserRole).where(UserRole.user_id == s.moderator_id),
+        sa.select(Idea).where(Idea.id == s.online_idea_id),
+        sa.select(Participant).where(Participant.id == s.participant_id),
     ]
     digest = hashlib.sha256()
     for query in queries:

@@ -41,6 +41,11 @@ class Side:
     code: str
     #: the opt-out link of the measure mails (the applicant asked to hear about measures)
     mail_token: str = ""
+    #: an online participant of the process: its private link, confirmation signature and idea
+    participant_id: int = 0
+    link: str = ""
+    link_signature: str = ""
+    online_idea_id: int = 0
 
 
 @dataclass
@@ -88,6 +93,10 @@ PARAMETERS: dict[str, Callable[[World, Side], object]] = {
     # a section of the explanations in Leichte Sprache / sign language (no video: the files 404)
     "key": lambda w, s: "auslosung",
     "mail_token": lambda w, s: s.mail_token,
+    # online participation: the participant's private link, its confirmation and online idea
+    "link": lambda w, s: s.link,
+    "link_signature": lambda w, s: s.link_signature,
+    "online_idea_id": lambda w, s: s.online_idea_id,
     # a finished lottery preview job of the event (admins only)
     "job_id": lambda w, s: w.extra["job_id"],
     # an applicant's objection to the world event's lottery record (admins only)
@@ -101,7 +110,7 @@ EVENT_SCOPED = ("event_id", "criterion_id", "stand_id", "idea_id", "application_
 
 #: Parameters that identify something belonging to one side (swapped in the IDOR walk).
 SIDED = ("stand_id", "idea_id", "application_id", "token", "signature", "ticket_id", "code", "user_id",
-         "mail_token")
+         "mail_token", "link", "link_signature", "online_idea_id")
 
 
 def url_values(world: World, rule, side: str = "a") -> dict[str, object]:
@@ -209,6 +218,7 @@ def build_world(app: Flask, create_user) -> World:
                       council_email=council.email, other_moderator_email=moderators[2].email,
                       other_stand_id=other_stand.id, other_ticket_id=other_ticket.id, a=sides[0], b=sides[1])
         _measures(world, process, apps)
+        _participants(world, process, other, other_stand)
         from app.jobs.models import Job
 
         job = Job(kind="lottery.preview", key=f"world:{event.id}", event_id=event.id, status="done", stage="done",
@@ -222,6 +232,31 @@ def build_world(app: Flask, create_user) -> World:
             next(e for e in draw.entries if e.application_id == apps[0].id), "World objection: my answer is wrong.").id
         db.session.commit()
     return world
+
+
+def _participants(world: World, process, other, other_stand) -> None:
+    """Online participants A and B of the process, each with an idea at stand X of the other event,
+    whose online phase before the event is open."""
+    from app.core import tokens
+    from app.core.models import utcnow
+    from app.extensions import db
+    from app.participation import services as participation
+    from app.participation.models import OnlinePhase, OnlineSettings, Participant
+
+    now = utcnow()
+    db.session.add(OnlinePhase(event_id=other.id, kind="before", enabled=True, opens_at=now - timedelta(days=1),
+                               closes_at=now + timedelta(days=5)))
+    db.session.add(OnlineSettings(process_id=process.id, moderation="pre", netiquette='["No insults"]'))
+    for name, side in (("a", world.a), ("b", world.b)):
+        token = f"world-link-{name}-abcdefghijklmnopqrstuvwxyz0123456789"
+        participant = Participant(process_id=process.id, display_name=f"Online {name.upper()}",
+                                  email=f"online-{name}@example.org", token_hash=tokens.hash_token(token),
+                                  consent_at=now, confirmed_at=now)
+        db.session.add(participant)
+        db.session.flush()
+        idea = participation.submit_idea(participant, other_stand.id, f"Online idea {name.upper()}")
+        side.participant_id, side.link, side.online_idea_id = participant.id, token, idea.id
+        side.link_signature = participation.confirmation_signature(participant)
 
 
 def _measures(world: World, process, applications) -> None:
