@@ -2,8 +2,8 @@
 
 Every export lists the same records (:func:`app.results.services.idea_records` over a
 staff scope: all events of the process, or one): stand, event, text, tags, status,
-the surviving idea a merged one went into, the dots per channel and the linked
-strategy measures. Hidden ideas and "said by" texts are never exported.
+the idea's channel (room or online, issue 18), the surviving idea a merged one went into,
+the dots per channel and the linked strategy measures. Hidden ideas and "said by" texts are never exported.
 
 CSV is UTF-8 with a BOM and ``;`` (Excel in Germany opens it as is), with cells that
 a spreadsheet would run as a formula made harmless; the XLSX is written in
@@ -23,6 +23,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.core.labels import labels_for
 from app.core.models import utcnow
 from app.events.application_services import csv_safe
 from app.events.models import Event, Process
@@ -43,6 +44,7 @@ COLUMNS = (
     ("text", _l("Idea")),
     ("tags", _l("Tags")),
     ("status", _l("Status")),
+    ("channel", _l("Channel")),
     ("merged_into", _l("Merged into idea no.")),
     ("room", _l("Dots in the room")),
     ("board", _l("Dots on the board")),
@@ -112,7 +114,11 @@ def headers() -> list[str]:
 
 
 def status_labels() -> dict[str, str]:
-    return {status: str(label) for status, label in IDEA_STATUS_LABELS.items()}
+    """The words of the ideas' statuses, and of their channels (keys ``channel.room``,
+    ``channel.online``: the labels ``idea.channel``), translated now, in the request."""
+    channels = labels_for("idea.channel") or {}
+    return {**{status: str(label) for status, label in IDEA_STATUS_LABELS.items()},
+            **{f"channel.{code}": str(label) for code, label in channels.items()}}
 
 
 def row_values(data: ExportData, record: IdeaRecord, statuses: dict[str, str]) -> dict[str, Any]:
@@ -125,6 +131,7 @@ def row_values(data: ExportData, record: IdeaRecord, statuses: dict[str, str]) -
         "text": record.text,
         "tags": ", ".join(t.label for t in record.tags),
         "status": statuses.get(record.status, record.status),
+        "channel": statuses.get(f"channel.{record.channel}", record.channel),
         "merged_into": record.merged_into,
         "room": record.room,
         "board": record.board,
@@ -228,6 +235,7 @@ def as_json(data: ExportData) -> dict[str, Any]:
             "text": r.text,
             "tags": [t.label for t in r.tags],
             "status": r.status,
+            "channel": r.channel,
             "merged_into": r.merged_into,
             "dots": {"room": r.room, "board": r.board, "online": r.online, "total": r.total},
             "measures": [{"id": i, "title": title, "status": status}

@@ -853,6 +853,8 @@ class IdeaRecord:
     online: int
     total: int
     tags: tuple[TagRef, ...] = ()
+    #: room | online (issue 18)
+    channel: str = "room"
 
 
 def _records_statement(scope: Scope):
@@ -865,7 +867,7 @@ def _records_statement(scope: Scope):
 
     return (sa.select(Idea.id, Idea.text, Idea.status, Idea.stand_id, Stand.title, Stand.event_id,
                       sa.case((survivor, None), else_=roots.c.root_id), own(ranked.c.room), own(ranked.c.board),
-                      own(ranked.c.online), own(ranked.c.total))
+                      own(ranked.c.online), own(ranked.c.total), Idea.channel)
             .select_from(Idea).join(Stand, Stand.id == Idea.stand_id)
             .join(roots, roots.c.idea_id == Idea.id).join(ranked, ranked.c.root_id == roots.c.root_id)
             .where(Stand.event_id.in_(scope.event_ids)))
@@ -890,7 +892,7 @@ def idea_records(scope: Scope, *, limit: int | None = 100, offset: int = 0) -> l
     tags = _tags_of([row[0] for row in rows]) if limit is not None else _tags_of_scope(scope)
     return [IdeaRecord(id=r[0], text=r[1], status=r[2], stand_id=r[3], stand_title=r[4], event_id=r[5],
                        merged_into=r[6], room=int(r[7]), board=int(r[8]), online=int(r[9]), total=int(r[10]),
-                       tags=tuple(tags.get(r[0], ()))) for r in rows]
+                       tags=tuple(tags.get(r[0], ())), channel=r[11]) for r in rows]
 
 
 def idea_record_count(scope: Scope) -> int:

@@ -27,3 +27,22 @@ def test_staff_pages_mark_the_channel_and_the_dashboard_counts_online_ideas(
     dashboard = admin.get(f"/manage/results/events/{event_id}").get_data(as_text=True)
     figure = re.search(r'id="ideas-online"><span class="figure">(\d+)</span> davon online eingereicht', dashboard)
     assert figure and figure.group(1) == "1"  # the pending one is not counted
+
+
+def test_exports_name_each_ideas_channel(app, staff_client, create_process, create_event, create_stand,
+                                         create_online_idea, record):
+    import csv
+    import io
+    import json
+
+    admin = staff_client("admin")
+    process_id = create_process(title="Esslingen 4.0")
+    stand = create_stand(create_event(process_id=process_id, status="held"), "Bürgerportal")
+    room = record(stand, "Raumidee")
+    online = create_online_idea(stand, "Online-Idee")
+    response = admin.job_file(f"/manage/results/processes/{process_id}/ideas.csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    by_id = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert by_id[str(room)]["Weg"] == "Saal" and by_id[str(online)]["Weg"] == "Online"
+    data = json.loads(admin.job_file(f"/manage/results/processes/{process_id}/ideas.json").get_data(as_text=True))
+    assert {i["id"]: i["channel"] for i in data["ideas"]} == {room: "room", online: "online"}
