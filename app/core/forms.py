@@ -50,12 +50,13 @@ def service_check(check):
     return validator
 
 
-def attach_error(form, exc) -> None:
-    """Show a service's refusal (a :class:`~app.core.domain.DomainError`) at its form field, or
-    as a flashed message when it belongs to no field of ``form``."""
-    from flask import flash
-
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc.message)]
+def attach_error(form, error, field: str | None = None) -> None:
+    """Show a refusal on the form page, not in a flash: at its field (``field``, else the
+    :class:`~app.core.domain.DomainError`'s own ``field``) when the form has it, else at the top of
+    the form's error summary (``form.form_errors``). ``error`` is a DomainError or a message."""
+    message = str(getattr(error, "message", error))
+    name = field or getattr(error, "field", None)
+    if name and name in form:
+        form[name].errors = [*form[name].errors, message]
     else:
-        flash(str(exc.message), "error")
+        form.form_errors.append(message)

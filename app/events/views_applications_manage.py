@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.access import staff_required
+from app.core.forms import attach_error
 from app.core.security import int_arg
 from app.events import bp
 from app.events import application_services as services
@@ -99,10 +100,7 @@ def add_application(event_id: int):
             application = services.add_by_staff(event, data, current_user, form.source.data)
         except ApplicationError as exc:
             db.session.rollback()
-            if exc.field and exc.field in form:
-                form[exc.field].errors = [*form[exc.field].errors, str(exc.message)]
-            else:
-                flash(str(exc.message), "error")
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash(_("The application of %(name)s has been added.", name=application.name), "success")

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.core.access import public
-from app.core.forms import attach_error as _attach_error
+from app.core.forms import attach_error
 from app.core.models import utcnow
 from app.core import ratelimit
 from app.events import bp
@@ -23,6 +23,11 @@ def get_application_or_404(token: str):
     if application is None:
         abort(404)
     return application
+
+
+def _unavailable(response) -> bool:
+    """A 503 (the database restarting) is no application: it must not use up the allowance."""
+    return response.status_code == 503
 
 
 def _closed(event: Event, status: int):
@@ -58,7 +63,7 @@ def apply(event_id: int):
                 return _closed(event, 409)
             if exc.code == "invitation_only":
                 return render_template("events/apply_invitation_only.html", event=event), 409
-            _attach_error(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             return redirect(url_for("events.apply_sent", event_id=event.id))
@@ -89,7 +94,7 @@ def manage_application(token: str):
                 services.update_answers(application, form.name.data, form.answers())
             except ApplicationError as exc:
                 db.session.rollback()
-                _attach_error(form, exc)
+                attach_error(form, exc)
             else:
                 db.session.commit()
                 flash(_("Your changes have been saved."), "success")

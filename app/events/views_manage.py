@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.access import staff_required
+from app.core.forms import attach_error
 from app.events import bp, services
 from app.events.forms import CriterionForm, EventForm, ProcessForm, criterion_form, pad_options
 from app.events.models import Application, Criterion, Event, Process
@@ -114,6 +115,12 @@ def edit_event(event_id: int):
     return _event_editor(event.process, event)
 
 
+#: The event form's field a refusal of :func:`services.update_event` belongs to (else: the form).
+EVENT_FIELD_OF_CODE = {"title_missing": "title", "start_missing": "starts_at", "end_before_start": "ends_at",
+                       "window_order": "applications_close_at", "window_after_start": "applications_close_at",
+                       "seats_range": "seats", "retention_range": "retention_days"}
+
+
 def _event_editor(process: Process, event: Event | None):
     form = EventForm(obj=event)
     if form.validate_on_submit():
@@ -126,7 +133,7 @@ def _event_editor(process: Process, event: Event | None):
                 message = _("The event has been saved.")
         except EventError as exc:
             db.session.rollback()
-            flash(str(exc.message), "error")
+            attach_error(form, exc, EVENT_FIELD_OF_CODE.get(exc.code))
         else:
             db.session.commit()
             flash(message, "success")

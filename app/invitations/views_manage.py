@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core.access import staff_required
+from app.core.forms import attach_error
 from app.core.models import utcnow
 from app.events.models import Event
 from app.extensions import db
@@ -49,7 +50,7 @@ def manage(event_id: int):
 
 
 def _manage_page(event: Event, letter: dict | None = None, letter_error: InvitationError | None = None,
-                 status: int = 200, **reminder):
+                 status: int = 200, upload_form: ExtractUploadForm | None = None, **reminder):
     """The invitations page; ``letter``: the letter as typed (shown again with ``letter_error``)."""
     extract = services.current_extract(event)
     draw_row = services.active_draw(event)
@@ -62,7 +63,7 @@ def _manage_page(event: Event, letter: dict | None = None, letter_error: Invitat
     return render_template("invitations/manage.html", event=event, extract=extract, draw=draw_row, table=table,
                            groups=groups, counts=counts, code_bits=codes.CODE_BITS, code_length=codes.CODE_LENGTH,
                            alphabet_size=len(codes.ALPHABET), default_bands=stage1.DEFAULT_BANDS_TEXT,
-                           pending=services.pending_extract(event), upload_form=ExtractUploadForm(),
+                           pending=services.pending_extract(event), upload_form=upload_form or ExtractUploadForm(),
                            import_job=jobs.import_in_progress(extract) if extract and extract.state == "importing"
                            else None, field_labels=dict((n, label) for n, label, _r in reader.FIELDS),
                            error_labels=reader.ERROR_LABELS,
@@ -78,16 +79,15 @@ def _manage_page(event: Event, letter: dict | None = None, letter_error: Invitat
 def upload(event_id: int):
     event = get_event_or_404(event_id)
     form = ExtractUploadForm()
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            flash(" ".join(str(e) for e in errors), "error")
-        return _back(event)
+    if not form.validate_on_submit():  # the page again, the message at the file field
+        return _manage_page(event, status=422, upload_form=form)
     storage = form.register_file.data
     try:
         extract = services.upload_extract(event, current_user, storage.filename or "", storage.read())
     except InvitationError as exc:
-        _fail(exc)
-        return _back(event)
+        db.session.rollback()
+        attach_error(form, exc, "register_file")
+        return _manage_page(event, status=422, upload_form=form)
     db.session.commit()
     return redirect(url_for("invitations.mapping", event_id=event.id, extract_id=extract.id), 303)
 

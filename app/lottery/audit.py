@@ -344,11 +344,12 @@ def combined_draw(record: Mapping[str, Any], public_value: Any, dice: Any = None
     """
     value = normal_public_value(public_value)
     if not value:
-        raise LotteryError("bad_number", _l("Enter the public value named in the commitment, as it was published."))
+        raise LotteryError("bad_number", _l("Enter the public value named in the commitment, as it was published."),
+                           field="public_value")
     if len(value) > MAX_PUBLIC_VALUE:
         raise LotteryError("bad_number", lazy_ngettext("The public value is too long (at most %(num)d character).",
                                                        "The public value is too long (at most %(num)d characters).",
-                                                       MAX_PUBLIC_VALUE))
+                                                       MAX_PUBLIC_VALUE), field="public_value")
     fields = {"public_value": value}
     if record.get("number_rule") == DICE_PUBLIC_RULE:
         fields["dice"] = dice_digits(dice)

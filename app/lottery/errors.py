@@ -44,12 +44,15 @@ class LotteryError(DomainError):
         string or a plain ``str``); rendered with ``str(message)``.
     :param details: optional JSON-serialisable data that explains the
         problem, e.g. the conflicting quotas and a suggested relaxation.
+    :param field: the form field the problem belongs to, where it is not the one the code
+        suggests (app/lottery/views_manage.py ``FIELD_OF_CODE``).
     """
 
-    def __init__(self, code: str, message: Any, details: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, code: str, message: Any, details: Mapping[str, Any] | None = None,
+                 field: str | None = None) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"unknown LotteryError code {code!r}")
-        super().__init__(code, message, details=details)
+        super().__init__(code, message, field, details)
 
     def __repr__(self) -> str:
         return f"LotteryError(code={self.code!r}, message={str(self.message)!r})"

@@ -8,6 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core.access import safe_next, staff_required
+from app.core.forms import attach_error
 from app.core.security import int_arg
 from app.events.models import Application, Event
 from app.extensions import db
@@ -30,37 +31,37 @@ def _back(event: Event):
     return redirect(url_for("lottery.manage", event_id=event.id), 303)
 
 
-def _flash_errors(*forms) -> None:
-    for form in forms:
-        for errors in form.errors.values():
-            flash(" ".join(str(e) for e in errors), "error")
-
-
 def _fail(exc: LotteryError) -> None:
     db.session.rollback()
     flash(str(exc.message), "error")
 
 
-def _run(event: Event, operation, success):
-    """Run one service call: on a LotteryError roll back and flash it, else commit and flash ``success``."""
-    try:
-        result = operation()
-    except LotteryError as exc:
-        _fail(exc)
-        return _back(event)
-    db.session.commit()
-    flash(success(result) if callable(success) else success, "success")
-    return _back(event)
+#: The form field a refusal of the lottery page's forms belongs to (else: the whole form).
+FIELD_OF_CODE = {"bad_number": "number", "bad_deadline": "deadline", "reason_missing": "reason"}
+
+
+def _form_again(event: Event, form_name: str, form, exc: LotteryError | None = None):
+    """The lottery page again with ``form`` as typed, its errors (and ``exc``) at its fields
+    (issue 16 item 7): nothing typed is lost to a redirect."""
+    if exc is not None:
+        db.session.rollback()
+        attach_error(form, exc, exc.field or FIELD_OF_CODE.get(exc.code))
+    return _manage_page(event, **{form_name: form}), 422
 
 
 @bp.route("/manage/events/<int:event_id>/lottery")
 @staff_required("admin")
 def manage(event_id: int):
-    event = get_event_or_404(event_id)
+    return _manage_page(get_event_or_404(event_id))
+
+
+def _manage_page(event: Event, commit_form: CommitForm | None = None, draw_form: DrawForm | None = None,
+                 supersede_form: SupersedeForm | None = None) -> str:
     draw = services.current_draw(event)
     draws = services.draws_of(event)
     context = {"event": event, "draw": draw, "superseded": [d for d in draws if not d.is_active],
-               "commit_form": CommitForm(), "draw_form": DrawForm(), "supersede_form": SupersedeForm(),
+               "commit_form": commit_form or CommitForm(), "draw_form": draw_form or DrawForm(),
+               "supersede_form": supersede_form or SupersedeForm(),
                "objections": receipts.objections_of_event(event.id)}
     if draw is None and event.status in ("open", "closed", "drawn"):
         # While applications come in, the preview shows how the quotas work out so far. A job
@@ -95,14 +96,12 @@ def commit(event_id: int):
     event = get_event_or_404(event_id)
     form = CommitForm()
     if not form.validate():
-        _flash_errors(form)
-        return _back(event)
+        return _form_again(event, "commit_form", form)
     try:
         job = jobs.commit_job(event, current_user, form.number_source.data, form.description.data or "",
                               form.public_value_source.data or "")
     except LotteryError as exc:
-        _fail(exc)
-        return _back(event)
+        return _form_again(event, "commit_form", form, exc)
     if job.status == "done":
         flash(_("The commitment has been published. The list of applicants is now fixed."), "success")
     elif job.status == "failed":
@@ -124,12 +123,15 @@ def draw(event_id: int):
         return _back(event)
     form = DrawForm()
     if not form.validate():
-        _flash_errors(form)
-        return _back(event)
-    return _run(event, lambda: services.perform_draw(current, current_user, form.number.data, form.deadline.data,
-                                                        public_value=form.public_value.data).number,
-                lambda number: _("Number %(number)d has been drawn. The applicants are being notified.",
-                                 number=number))
+        return _form_again(event, "draw_form", form)
+    try:
+        number = services.perform_draw(current, current_user, form.number.data, form.deadline.data,
+                                       public_value=form.public_value.data).number
+    except LotteryError as exc:
+        return _form_again(event, "draw_form", form, exc)
+    db.session.commit()
+    flash(_("Number %(number)d has been drawn. The applicants are being notified.", number=number), "success")
+    return _back(event)
 
 
 @bp.route("/manage/events/<int:event_id>/lottery/process", methods=["POST"])
@@ -203,7 +205,13 @@ def supersede(event_id: int):
     else:
         done = _("The draw has been superseded; it stays visible with the reason. Publish a new commitment to "
                  "draw again.")
-    return _run(event, lambda: services.supersede_draw(current, current_user, form.reason.data or ""), done)
+    try:  # the service checks the reason (its length, with the number of characters)
+        services.supersede_draw(current, current_user, form.reason.data or "")
+    except LotteryError as exc:
+        return _form_again(event, "supersede_form", form, exc)
+    db.session.commit()
+    flash(done, "success")
+    return _back(event)
 
 
 @bp.route("/manage/events/<int:event_id>/lottery/objections/<int:objection_id>", methods=["GET", "POST"])
@@ -295,8 +303,9 @@ def files(event_id: int):
                 raise LotteryError("csv_format", _("Choose a categories file."))
             notes: list = []
             saved = services.import_categories(event, data, notes)
-        except LotteryError as exc:
-            _fail(exc)
+        except LotteryError as exc:  # the page again, the message at the file (issue 16 item 7)
+            db.session.rollback()
+            attach_error(import_form, exc, "categories")
             status = 422
         else:
             db.session.commit()
@@ -308,24 +317,28 @@ def files(event_id: int):
             and dry_form.validate():
         # The files are checked now (a bad file: a message here); a job computes the probabilities
         # (a leximin distribution: no request computes one) and its page shows them and the CSV.
+        upload_field = "people"
         try:
             people = _upload(dry_form.people)
             if people is None:
                 raise LotteryError("csv_format", _("Choose a people file."))
+            upload_field = "dry_categories"
             categories = _upload(dry_form.dry_categories)
+            upload_field = "already_selected"
             already = _upload(dry_form.already_selected)
+            upload_field = None  # the files together: a message for the whole form
             services.dry_run_files(event, people, categories, dry_form.seats.data, already)
         except LotteryError as exc:
-            _fail(exc)
+            db.session.rollback()
+            attach_error(dry_form, exc, upload_field)
             status = 422
         else:
             job = jobs.dry_run_job(event, current_user, people, categories, dry_form.seats.data, already)
             if request.form.get("action") == "dry_run_csv" and job.status == "done":
                 return redirect(url_for("jobs.download", job_id=job.id), 303)  # ready at once: the file
             return redirect(url_for("jobs.status", job_id=job.id), 303)
-    elif request.method == "POST":
+    elif request.method == "POST":  # the field errors are shown at their fields
         status = 422
-        _flash_errors(import_form, dry_form)
         if not (import_form.errors or dry_form.errors):
             flash(_("Choose what to do."), "error")
     return render_template("lottery/files.html", event=event, import_form=import_form, dry_form=dry_form,

@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core.access import safe_next, staff_required
+from app.core.forms import attach_error
 from app.core.errors import render_error
 from app.core.security import MAX_ID, int_arg
 from app.events.models import Event, Process
@@ -45,13 +46,6 @@ def get_idea(idea_id: int) -> Idea:
     return idea
 
 
-def _attach(form, exc: MeasureError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc.message)]
-    else:
-        flash(str(exc.message), "error")
-
-
 # -- measures ---------------------------------------------------------------------------------------
 
 
@@ -86,7 +80,7 @@ def create_measure(process_id: int):
                 on=form.changed_on.data, comment=form.comment.data, user=current_user)
         except MeasureError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash(_("The measure “%(title)s” has been created.", title=measure.title), "success")
@@ -95,7 +89,7 @@ def create_measure(process_id: int):
     return render_template("measures/manage/create.html", process=process, form=form), status
 
 
-def _detail(measure: Measure, *, edit_form=None, status_form=None, status: int = 200):
+def _detail(measure: Measure, *, edit_form=None, status_form=None, link_form=None, status: int = 200):
     edit_form = edit_form or MeasureEditForm(obj=measure)
     status_form = status_form or StatusForm()
     status_form.status.choices = status_choices(services.next_statuses(measure))
@@ -108,7 +102,7 @@ def _detail(measure: Measure, *, edit_form=None, status_form=None, status: int =
     return render_template(
         "measures/manage/detail.html", measure=measure, process=measure.process, edit_form=edit_form,
         status_form=status_form, ideas=services.linked_ideas(measure), candidates=candidates, query=query,
-        event_id=event_id, events=events, link_form=LinkIdeasForm(), confirm=ConfirmForm(),
+        event_id=event_id, events=events, link_form=link_form or LinkIdeasForm(), confirm=ConfirmForm(),
     ), status
 
 
@@ -124,7 +118,7 @@ def measure_detail(measure_id: int):
                                     progress=form.progress.data)
         except MeasureError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash(_("The measure has been saved."), "success")
@@ -144,7 +138,7 @@ def change_status(measure_id: int):
                                    progress=form.progress.data, user=current_user)
         except MeasureError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash(_("The status is now “%(status)s”.", status=services.status_label(measure.status)), "success")
@@ -166,13 +160,16 @@ def link_ideas(measure_id: int):
             linked = services.link_ideas(measure, ideas, user=current_user)
         except MeasureError as exc:
             db.session.rollback()
-            flash(str(exc.message), "error")
+            attach_error(form, exc, "idea_ids")
         else:
             db.session.commit()
             flash(ngettext_linked(len(linked)), "success")
-    else:
-        flash(_("Choose at least one idea."), "error")
-    return redirect(url_for("measures.measure_detail", measure_id=measure.id), 303)
+            return redirect(url_for("measures.measure_detail", measure_id=measure.id), 303)
+    elif not form.errors:
+        form.idea_ids.errors = [_("Choose at least one idea.")]
+    # The page again with the same search (the form's URL carries it), the ideas still ticked and
+    # the message at the list (issue 16 item 7).
+    return _detail(measure, link_form=form, status=422)
 
 
 def ngettext_linked(n: int) -> str:

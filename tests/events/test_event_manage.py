@@ -77,6 +77,26 @@ def test_admin_edits_an_event(app, staff_client, create_event):
     assert (event.title, event.seats) == ("Neuer Titel", 20)
 
 
+def test_a_refusal_of_the_rules_is_shown_with_the_form_as_typed(app, staff_client, create_event):
+    """Not a flash after a redirect (issue 16 item 7): the form again, the message in its summary."""
+    client = staff_client("admin")
+    event_id = create_event(status="drawn", seats=15)
+    response = client.submit(f"/manage/events/{event_id}/edit", event_form(title="Neuer Titel", seats="20"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    summary = page.split('id="error-summary"')[1].split("</div>")[0]
+    assert "lassen sich nach der Auslosung nicht mehr ändern" in summary
+    assert 'value="Neuer Titel"' in page and 'value="20"' in page
+    assert rows(app, Event)[0].title == "Bürger-Workshop"
+    # A rule with a field: the message is at the field.
+    client.submit("/language", {"lang": "en", "next": "/"})
+    open_event = create_event(status="draft")
+    response = client.submit(f"/manage/events/{open_event}/edit", event_form(retention_days="100000"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="retention_days-error"' in page and 'value="100000"' in page
+
+
 def test_status_buttons(app, staff_client, create_event):
     client = staff_client("admin")
     now = utcnow()

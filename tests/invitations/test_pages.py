@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import sqlalchemy as sa
 
@@ -45,9 +46,18 @@ def test_upload_map_preview_confirm(app, staff_client, register_event):
 def test_bad_file_is_a_message_not_a_500(app, staff_client, register_event):
     client = staff_client("admin")
     response = _upload(client, register_event, b"\x00\x01binary", "bild.png")
-    assert response.status_code == 303
-    page = client.get(f"/manage/events/{register_event}/invitations").get_data(as_text=True)
-    assert "weder eine CSV-Datei noch eine Excel-Datei" in page
+    # The page again with the message at the file field (issue 16 item 7), not a flash after a redirect.
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "weder eine CSV-Datei noch eine Excel-Datei" in page.split('id="register_file-error">')[1].split("</p>")[0]
+    assert re.search(r'<input[^>]*aria-describedby="[^"]*register_file-error"[^>]*id="register_file"', page)
+    assert 'id="error-summary"' in page
+    nothing = client.submit(f"/manage/events/{register_event}/invitations/register", {},
+                            content_type="multipart/form-data")
+    assert nothing.status_code == 422 and 'id="register_file-error"' in nothing.get_data(as_text=True)
+    client.submit("/language", {"lang": "en", "next": "/"})
+    english = _upload(client, register_event, b"\x00\x01binary", "bild.png").get_data(as_text=True)
+    assert "neither a CSV file nor an Excel file" in english.split('id="register_file-error">')[1]
     with app.app_context():
         assert _db.session.execute(sa.select(sa.func.count()).select_from(RegisterExtract)).scalar_one() == 0
 

@@ -142,15 +142,16 @@ def test_representativeness_table_and_svg(app, admin, lottery_event):
 def test_bad_input_gives_messages_not_errors(app, admin, client, lottery_event):
     ev = lottery_event(seats=2, count=4)
     base = f"/manage/events/{ev.event_id}/lottery"
-    assert post(admin, f"{base}/commit", {"number_source": "public", "description": "\x00" * 3}).status_code == 303
-    assert post(admin, f"{base}/commit", {"number_source": "dice", "description": "x"}).status_code == 303
-    assert post(admin, f"{base}/commit", {"number_source": "public", "description": "x" * 100_000}).status_code == 303
+    # A refused form: the lottery page again with the message (422), never a 500 (issue 16 item 7).
+    assert post(admin, f"{base}/commit", {"number_source": "public", "description": "\x00" * 3}).status_code == 422
+    assert post(admin, f"{base}/commit", {"number_source": "dice", "description": "x"}).status_code == 422
+    assert post(admin, f"{base}/commit", {"number_source": "public", "description": "x" * 100_000}).status_code == 422
     assert table_counts(app) == (0, 0, 0)
     commit(admin, ev.event_id)
-    assert post(admin, f"{base}/draw", {"number": "5", "deadline": "not a date"}).status_code == 303
-    assert post(admin, f"{base}/supersede", {"reason": "\x00" * 50}).status_code == 303
+    assert post(admin, f"{base}/draw", {"number": "5", "deadline": "not a date"}).status_code == 422
+    assert post(admin, f"{base}/supersede", {"reason": "\x00" * 50}).status_code == 422
     assert post(admin, f"{base}/process").status_code == 303
-    assert commit(admin, ev.event_id).status_code == 303  # a second commitment is refused
+    assert commit(admin, ev.event_id).status_code == 422  # a second commitment is refused
     assert table_counts(app)[0] == 1
     assert client.get(f"/applications/{'x' * 5000}/seat").status_code == 404
     assert client.get(f"/events/{ev.event_id}/lottery/audit.json?attempt=abc").status_code == 200

@@ -190,9 +190,12 @@ def test_number_validation(app, staff_client, lottery_event, number, message):
     ev = lottery_event(seats=2, count=4)
     commit(admin, ev.event_id)
     response = draw(admin, ev.event_id, number)
-    assert response.status_code == 303
-    page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
-    assert message in page
+    # The page again (issue 16 item 7): the message at the number field, the deadline as typed.
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page.split('id="number-error"')[1].split("</p>")[0]
+    assert 'aria-describedby="number-hint number-error"' in page and 'id="error-summary"' in page
+    assert f'value="{deadline_text()}"' in page
     assert set(statuses(app, ev.application_ids).values()) == {"applied"}
     assert event_status(app, ev.event_id) == "closed"
 
@@ -224,8 +227,8 @@ def test_redraw_requires_reason_and_keeps_the_first_visible(app, admin, client, 
         assert db.session.execute(sa.select(LotteryDraw.state)).scalar_one() == "drawn"
     page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
     assert "Am " in page and f"wurde eine Neuauslosung beantragt. Begründung: {reason}" in page
-    # ... and not the admin who asked.
-    assert post(admin, f"/manage/events/{ev.event_id}/lottery/supersede", {"reason": reason}).status_code == 303
+    # ... and not the admin who asked (the lottery page again, with the message at the form).
+    assert post(admin, f"/manage/events/{ev.event_id}/lottery/supersede", {"reason": reason}).status_code == 422
     with app.app_context():
         assert db.session.execute(sa.select(LotteryDraw.state)).scalar_one() == "drawn"
     second = staff_client("admin")

@@ -52,9 +52,13 @@ def test_dice_and_public_value_end_to_end(app, admin, client, lottery_event, tmp
     assert api["audit"]["number_rule"].startswith("dice4+public:")
 
     # Without the public value nothing is drawn, and the admin reads why (in German).
-    draw(admin, ev.event_id, value="  ")
-    page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
-    assert "Geben Sie den in der Festlegung genannten öffentlichen Wert ein" in page
+    # The message is at the public value's field; the dice as typed stay (issue 16 item 7).
+    response = draw(admin, ev.event_id, value="  ")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Geben Sie den in der Festlegung genannten öffentlichen Wert ein" in \
+        page.split('id="public_value-error"')[1].split("</p>")[0]
+    assert 'value="0372"' in page
     assert set(statuses(app, ev.application_ids).values()) == {"applied"}
 
     assert draw(admin, ev.event_id, value=" 3  7 12 25 33 41").status_code == 303

@@ -96,13 +96,40 @@ def test_bad_form_input_gives_messages_not_errors(world, make_measure, admin, db
                  {"title": "A\x00", "chapter": "\x00" * 10, "status": "proposed", "changed_on": "2999-01-01"}):
         response = admin.submit(f"/manage/processes/{w.process_id}/measures/new", data)
         assert response.status_code == 422, data
-    assert admin.submit(f"/manage/measures/{measure_id}/ideas", {"idea_ids": "abc"}).status_code == 303
-    assert admin.submit(f"/manage/measures/{measure_id}/ideas", {"idea_ids": "999999"}).status_code == 303
+    # The measure's page again with the message at the list of ideas (issue 16 item 7).
+    assert admin.submit(f"/manage/measures/{measure_id}/ideas", {"idea_ids": "abc"}).status_code == 422
+    assert admin.submit(f"/manage/measures/{measure_id}/ideas", {"idea_ids": "999999"}).status_code == 422
     assert admin.submit(f"/manage/ideas/{w.idea_ids[0]}/measures", {"measure_id": "x"}).status_code == 303
     assert admin.get("/manage/measures/999999").status_code == 404
     assert admin.get(f"/manage/measures/{measure_id}?event=abc&q=" + "%00" * 10).status_code == 200
     assert db.session.execute(sa.select(sa.func.count()).select_from(Measure)).scalar_one() == 1
     assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureIdea)).scalar_one() == 0
+
+
+def test_a_refused_link_shows_the_search_again_with_the_ideas_ticked(world, make_measure, admin, db):
+    w = world()
+    measure_id = make_measure(w.process_id)
+    url = f"/manage/measures/{measure_id}"
+    nothing = admin.submit(url + "/ideas?q=termin", {})
+    assert nothing.status_code == 422
+    html = nothing.get_data(as_text=True)
+    assert 'aria-describedby="idea_ids-error"' in html and 'id="error-summary"' in html
+    assert "Bitte wählen Sie mindestens eine Idee." in html.split('id="idea_ids-error"')[1].split("</p>")[0]
+    assert 'value="termin"' in html and f'value="{w.idea_ids[2]}"' not in html  # the same search
+
+    gone = admin.submit(url + "/ideas?q=termin", {"idea_ids": [str(w.idea_ids[0]), "999999"]})
+    assert gone.status_code == 422
+    html = gone.get_data(as_text=True)
+    assert "gibt es nicht (mehr)" in html.split('id="idea_ids-error"')[1].split("</p>")[0]
+    assert re.search(rf'value="{w.idea_ids[0]}" id="idea-{w.idea_ids[0]}" checked', html)  # still ticked
+    assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureIdea)).scalar_one() == 0
+
+    admin.submit("/language", {"lang": "en", "next": "/"})
+    html = admin.submit(url + "/ideas", {}).get_data(as_text=True)
+    assert "Choose at least one idea." in html.split('id="idea_ids-error"')[1].split("</p>")[0]
+    # Corrected, the link is made.
+    assert admin.submit(url + "/ideas", {"idea_ids": [str(w.idea_ids[0])]}).status_code == 303
+    assert db.session.execute(sa.select(MeasureIdea.idea_id)).scalars().all() == [w.idea_ids[0]]
 
 
 def test_idea_list_controls_for_admins_only(world, make_measure, admin, staff_client, db):
