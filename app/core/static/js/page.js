@@ -5,7 +5,8 @@
  * screen readers do announce (WCAG 4.1.3).
  *
  * 2. After a failed submit the error summary gets the focus and the page title starts with
- * "Fehler:", so screen-reader users hear at once that the form was not accepted (WCAG 3.3.1).
+ * "Fehler:", so screen-reader users hear at once that the form was not accepted (WCAG 3.3.1); its
+ * links move the focus to their field.
  * Forms with required fields say once, above their first field, what the asterisk means.
  *
  * 3. Wide tables scroll sideways inside their .table-wrap. A region that scrolls must be reachable
@@ -72,6 +73,20 @@
     if (summary) {
       document.title = summary.dataset.titlePrefix + ": " + document.title;
       summary.focus();
+      // A link of the summary moves the focus to its field (a fragment link alone only scrolls).
+      summary.addEventListener("click", function (event) {
+        var link = event.target.closest("a[href^='#']");
+        if (!link) { return; }
+        var id = decodeURIComponent(link.getAttribute("href").slice(1));
+        var target = document.getElementById(id) || document.querySelector("[name='" + id.replace(/'/g, "") + "']");
+        if (target && !/^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(target.tagName)) {
+          target = target.querySelector("input, select, textarea") || target;
+        }
+        if (!target || typeof target.focus !== "function") { return; }
+        event.preventDefault();
+        target.focus();
+        target.scrollIntoView({block: "center"});
+      });
     }
     var note = (document.getElementById("announce") || {dataset: {}}).dataset.requiredNote;
     if (!note) { return; }
