@@ -4,6 +4,7 @@ shown on the receipt page; the applicant's export contains them, erasure and the
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -75,6 +76,9 @@ def test_staff_answer_is_mailed_in_the_applicants_language_and_shown_on_the_rece
         url = f"/manage/events/{ev.event_id}/lottery/objections/{objection_id}"
         page = admin.get(url).get_data(as_text=True)
         assert "Mein Geschlecht ist falsch erfasst." in page and 'name="answer"' in page
+        # The texts and the answer field are marked with the applicant's language (WCAG 3.1.2).
+        textarea = re.search(r"<textarea[^>]*>", page).group(0)
+        assert f'id="objection-text" lang="{language}"' in page and f'lang="{language}"' in textarea
         # An empty answer: the error at the field, nothing saved, nothing mailed.
         response = post(admin, url, {"answer": "   "})
         assert response.status_code == 422
