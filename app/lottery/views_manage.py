@@ -230,7 +230,7 @@ def objection(event_id: int, objection_id: int):
             receipts.answer_objection(found, form.answer.data, current_user)
         except LotteryError as exc:
             db.session.rollback()
-            form.answer.errors = [*form.answer.errors, str(exc.message)]
+            attach_error(form, exc, "answer")
         else:
             db.session.commit()
             if found.entry.application.email:
