@@ -54,7 +54,8 @@ def address_lines(person: RegisterPerson) -> list[str]:
             " ".join(p for p in (person.postcode, person.town) if p)]
 
 
-def _field_of(criterion: Criterion) -> str | None:
+def register_field(criterion: Criterion) -> str | None:
+    """The register field (district, gender, age) that answers ``criterion``, or None."""
     key = (criterion.key or "").strip().lower()
     return next((field for field, keys in REGISTER_KEYS.items() if key in keys), None)
 
@@ -72,8 +73,15 @@ def _age_matches(label: str, age: int) -> bool:
     return age >= low and (high is None or age <= high)
 
 
-def _register_option(criterion: Criterion, person: RegisterPerson, on: date) -> int | None:
-    field = _field_of(criterion)
+def reference_date(event: Event) -> date:
+    """The day ages are counted on for the event's age criterion (its start, else today)."""
+    return event.starts_at.date() if event.starts_at else utcnow().date()
+
+
+def register_option(criterion: Criterion, person, on: date) -> int | None:
+    """The option of ``criterion`` a register row (anything with district, gender, birth_date and
+    birth_year) falls in; None when the register does not answer the criterion or no single option fits."""
+    field = register_field(criterion)
     if field == "district":
         value = (person.district or "").strip().casefold()
         hits = [o.id for o in criterion.options if value and value in (o.value.casefold(), o.label.casefold())]
@@ -92,10 +100,10 @@ def _register_option(criterion: Criterion, person: RegisterPerson, on: date) -> 
 
 def register_answers(event: Event, person: RegisterPerson) -> dict[int, int]:
     """criterion id → option id for the criteria the register answers for ``person``."""
-    on = event.starts_at.date() if event.starts_at else utcnow().date()
+    on = reference_date(event)
     out = {}
     for criterion in event.criteria:
-        option = _register_option(criterion, person, on)
+        option = register_option(criterion, person, on)
         if option is not None:
             out[criterion.id] = option
     return out

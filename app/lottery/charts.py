@@ -5,10 +5,11 @@ table next to each chart is its text alternative.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.core.formatting import format_share
-from app.lottery.services import CriterionReport
+from app.lottery.services import GROUPS, CriterionReport
 
 WIDTH = 640
 LABEL_WIDTH = 170
@@ -46,12 +47,18 @@ class Chart:
     options: list[OptionBars]
     groups: list[str]
     ticks: list[tuple[float, str]]
+    #: group → legend text; None: the lottery's group labels.
+    labels: dict[str, str] | None = None
 
 
-def share_chart(report: CriterionReport) -> Chart:
-    """One group of bars per option: a bar per compared group that has data."""
-    groups = [g for g in ("applicants", "selected", "confirmed", "attended", "population")
-              if any(o.shares.get(g) is not None for o in report.options)]
+def share_chart(report: CriterionReport, groups: Sequence[str] = GROUPS, labels: dict[str, str] | None = None,
+                key_prefix: str = "") -> Chart:
+    """One group of bars per option: a bar per compared group that has data.
+
+    ``groups``, ``labels`` and ``key_prefix`` serve other comparisons drawn the same way (the stages of
+    an invitation draw, app/invitations/stages.py: anything with ``key``, ``label`` and options with
+    ``label`` and ``shares``)."""
+    groups = [g for g in groups if any(o.shares.get(g) is not None for o in report.options)]
     options, y = [], TOP
     for option in report.options:
         bars, bar_y = [], y
@@ -62,5 +69,5 @@ def share_chart(report: CriterionReport) -> Chart:
         options.append(OptionBars(option.label, y, bars))
         y = bar_y + OPTION_GAP
     ticks = [(LABEL_WIDTH + BAR_AREA * t / 4, format_share(t / 4, digits=0)) for t in range(5)]
-    return Chart(report.key, report.label, WIDTH, int(y + 16), LABEL_WIDTH, BAR_AREA, BAR_HEIGHT, options,
-                 groups, ticks)
+    return Chart(key_prefix + report.key, report.label, WIDTH, int(y + 16), LABEL_WIDTH, BAR_AREA, BAR_HEIGHT,
+                 options, groups, ticks, labels)

@@ -12,6 +12,7 @@ from app.core.forms import attach_error
 from app.core.security import int_arg
 from app.events.models import Application, Event
 from app.extensions import db
+from app.invitations import stages as invitation_stages
 from app.lottery import bp, charts, jobs, receipts, services
 from app.lottery.errors import LotteryError
 from app.lottery.forms import (
@@ -249,9 +250,13 @@ def objection(event_id: int, objection_id: int):
 def representativeness(event_id: int):
     event = get_event_or_404(event_id)
     reports, sizes = services.representativeness(event)
+    # A council drawn from the residents' register: its stages, register to attended (app/invitations).
+    funnel = invitation_stages.stages(event)
     return render_template("lottery/representativeness.html", event=event, reports=reports, sizes=sizes,
                            charts=[charts.share_chart(report) for report in reports],
-                           groups=services.GROUPS)
+                           groups=services.GROUPS, stages=funnel, stage_labels=invitation_stages.STAGE_LABELS,
+                           stage_charts=[charts.share_chart(c, invitation_stages.STAGES, invitation_stages.STAGE_LABELS,
+                                                            "stages-") for c in funnel.criteria] if funnel else [])
 
 
 @bp.route("/manage/events/<int:event_id>/lottery/categories.csv")

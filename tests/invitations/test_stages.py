@@ -1,0 +1,192 @@
+"""Representativeness across the stages of a council drawn from the register (issue 17): register →
+invited → answered → drawn → confirmed → attended per criterion option, the answer rate per stratum,
+the section on the lottery's representativeness page (German, English, roles), and what is still
+shown after the register data is deleted."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.core.models import utcnow
+from app.events.models import Criterion, Event, EventStatus
+from app.extensions import db
+from app.invitations import answering, retention, stages
+from app.invitations.models import Invitation, RegisterExtract
+from tests.support.invitations import draw_invitations
+
+#: The register of tests/support/register_files.py (40 rows, born 1940..1979, counted on 1 March 2027).
+REGISTER_AGES = {"16-29": 0, "30-44": 0, "45-64": 17, "65+": 23}
+REGISTER_GENDERS = {"w": 20, "m": 20, "d": 0}
+
+
+def _criterion(key: str) -> Criterion:
+    return db.session.execute(sa.select(Criterion).where(Criterion.key == key)).scalar_one()
+
+
+def _value(criterion: Criterion, person) -> str:
+    option_id = answering.register_option(criterion, person, datetime(2027, 3, 1).date())
+    return next(o.value for o in criterion.options if o.id == option_id)
+
+
+@pytest.fixture
+def council(app, create_event):
+    """Eight letters to 40 residents; four answer; two seats drawn; one confirmed and checked in.
+
+    Returns the event id and the expected counts, computed from the rows themselves."""
+    from app.lottery import services as lottery
+    from app.lottery.models import LotteryEntry
+    from app.voting import services as voting
+    from app.voting.models import Ticket
+
+    event_id = create_event(starts_at=datetime(2027, 3, 1, 9), ends_at=datetime(2027, 3, 1, 17), seats=2,
+                            status="open")
+    with app.test_request_context():
+        invited = draw_invitations(event_id)
+        event = db.session.get(Event, event_id)
+        age, gender, education = _criterion("age"), _criterion("gender"), _criterion("education")
+        invitations = [db.session.get(Invitation, i) for i, _code in invited]
+        expected = {"invited_age": Counter(_value(age, i.person) for i in invitations),
+                    "invited_gender": Counter(_value(gender, i.person) for i in invitations),
+                    "answered_age": Counter(_value(age, i.person) for i in invitations[:4]),
+                    "invited_strata": Counter(i.stratum for i in invitations),
+                    "answered_strata": Counter(i.stratum for i in invitations[:4])}
+        for n, invitation in enumerate(invitations[:4]):
+            answering.answer(invitation, email=f"p{n}@example.org", phone=None,
+                             answers={education.id: education.options[n % 2].id}, consent=True, language="de")
+        event.status = EventStatus.CLOSED.value
+        db.session.flush()
+        draw = lottery.publish_commitment(event, None, "server")
+        lottery.perform_draw(draw, None, None, utcnow() + timedelta(days=7))
+        seated = db.session.execute(sa.select(LotteryEntry).where(LotteryEntry.seat_since.is_not(None),
+                                                                  LotteryEntry.rank.is_(None))
+                                    .order_by(LotteryEntry.id)).scalars().all()
+        assert len(seated) == 2
+        assert lottery.respond_to_seat(seated[0], True) == "confirmed"
+        ticket = db.session.execute(sa.select(Ticket).where(Ticket.event_id == event_id)).scalar_one()
+        voting.check_in(event, ticket.code)
+        confirmed = seated[0].application
+        expected["confirmed_education"] = next(a.option.value for a in confirmed.answers
+                                               if a.criterion_id == education.id)
+        db.session.commit()
+    return event_id, expected
+
+
+def _by_value(report: stages.StageCriterion, stage: str) -> dict[str, int | None]:
+    return {o.value: o.counts[stage] for o in report.options}
+
+
+def test_counts_per_stage_and_option(app, council):
+    event_id, expected = council
+    with app.test_request_context():
+        result = stages.stages(db.session.get(Event, event_id))
+    assert result.sizes == {"register": 40, "invited": 8, "answered": 4, "drawn": 2, "confirmed": 1, "attended": 1}
+    assert not result.register_deleted and result.lottery_drawn and result.attendance_known
+    age, gender, education = result.criteria
+    assert (age.register_field, gender.register_field, education.register_field) == ("age", "gender", None)
+    assert _by_value(age, "register") == REGISTER_AGES
+    assert _by_value(gender, "register") == REGISTER_GENDERS
+    assert _by_value(age, "invited") == {v: expected["invited_age"][v] for v in REGISTER_AGES}
+    assert _by_value(gender, "invited") == {v: expected["invited_gender"][v] for v in REGISTER_GENDERS}
+    assert _by_value(age, "answered") == {v: expected["answered_age"][v] for v in REGISTER_AGES}
+    # The register does not hold education: only the later stages are counted.
+    assert _by_value(education, "register") == {"none": None, "school": None, "abitur": None}
+    assert _by_value(education, "answered") == {"none": 2, "school": 2, "abitur": 0}
+    assert sum(_by_value(education, "drawn").values()) == 2
+    assert _by_value(education, "confirmed")[expected["confirmed_education"]] == 1
+    assert _by_value(education, "attended")[expected["confirmed_education"]] == 1
+    # Shares of each stage's total; every stage sums to one over the options (nobody unassigned here).
+    for criterion in (age, gender):
+        for stage in stages.STAGES:
+            assert sum(o.shares[stage] for o in criterion.options) == pytest.approx(1.0)
+            assert criterion.unassigned[stage] == 0
+    assert age.options[3].shares["register"] == pytest.approx(23 / 40)
+
+
+def test_answer_rate_per_stratum(app, council):
+    event_id, expected = council
+    with app.test_request_context():
+        result = stages.stages(db.session.get(Event, event_id))
+    rows = {r.stratum: (r.register, r.invited, r.answered) for r in result.strata}
+    assert rows == {s: ({"45–64": 17, "65+": 23}[s], expected["invited_strata"][s], expected["answered_strata"][s])
+                    for s in ("45–64", "65+")}
+    for r in result.strata:
+        assert r.rate == pytest.approx(r.answered / r.invited)
+    assert result.answer_rate == pytest.approx(0.5)
+
+
+def test_the_page_in_german_and_english(app, staff_client, council):
+    event_id, _expected = council
+    url = f"/manage/events/{event_id}/lottery/representativeness"
+    admin = staff_client("admin")
+    html = admin.get(url).get_data(as_text=True)
+    section = html[html.index('id="stages"'):]
+    for word in ("Melderegister", "Eingeladen", "Geantwortet", "Ausgelost", "Bestätigt", "Teilgenommen",
+                 "Antwortquote", "Antwortquote je Schicht"):
+        assert word in section, word
+    assert 'tabindex="0" role="region" aria-label="Antwortquote je Schicht"' in section
+    assert '<th scope="col" class="num">Teilgenommen</th>' in section
+    assert 'id="stages-deleted"' not in section
+    assert 'aria-labelledby="chart-stages-age-title"' in section  # the chart, its table the text alternative
+    assert "50,0" in section  # the overall answer rate
+    admin.set_cookie("ideenmarkt_lang", "en")
+    english = admin.get(url).get_data(as_text=True)
+    section = english[english.index('id="stages"'):]
+    for word in (">Residents' register</th>", "Invited", "Answered", "Drawn", "Confirmed", "Attended",
+                 "Answer rate per stratum"):
+        assert word in section, word
+    assert "Melderegister" not in section
+
+
+def test_roles(app, staff_client, client, council, create_event):
+    event_id, _expected = council
+    url = f"/manage/events/{event_id}/lottery/representativeness"
+    assert staff_client("moderator").get(url).status_code == 403
+    assert client.get(url).status_code in (302, 303)
+    assert 'id="stages"' in staff_client("council").get(url).get_data(as_text=True)
+    assert staff_client("admin").get("/manage/events/999999/lottery/representativeness").status_code == 404
+    # Another event (no invitation draw) shows no stages section, and none of this event's figures.
+    other = create_event(status="open")
+    assert 'id="stages"' not in staff_client("admin").get(
+        f"/manage/events/{other}/lottery/representativeness").get_data(as_text=True)
+
+
+def test_after_the_register_is_deleted(app, staff_client, council):
+    event_id, expected = council
+    with app.test_request_context():
+        event = db.session.get(Event, event_id)
+        extract = db.session.execute(sa.select(RegisterExtract).where(RegisterExtract.event_id == event_id)).scalar_one()
+        retention.delete_register_rows(extract, utcnow())
+        db.session.commit()
+        result = stages.stages(event)
+        assert result.register_deleted
+        assert result.sizes == {"register": None, "invited": 8, "answered": 4, "drawn": 2, "confirmed": 1,
+                                "attended": 1}
+        age = result.criteria[0]
+        assert set(_by_value(age, "register").values()) == {None} and set(_by_value(age, "invited").values()) == {None}
+        # The answers of those who answered stay, and so do the invitations' strata and the record's.
+        assert _by_value(age, "answered") == {v: expected["answered_age"][v] for v in REGISTER_AGES}
+        assert {r.stratum: (r.register, r.invited, r.answered) for r in result.strata} == {
+            s: ({"45–64": 17, "65+": 23}[s], expected["invited_strata"][s], expected["answered_strata"][s])
+            for s in ("45–64", "65+")}
+    html = staff_client("admin").get(f"/manage/events/{event_id}/lottery/representativeness").get_data(as_text=True)
+    assert 'id="stages-deleted"' in html and "gelöscht" in html
+
+
+def test_a_bounded_number_of_queries(app, council):
+    """The counts are GROUP BY queries: their number does not grow with the register or the invitations."""
+    event_id, _expected = council
+    statements = []
+    with app.test_request_context():
+        event = db.session.get(Event, event_id)
+        event.criteria  # loaded before counting
+        engine = db.engine
+        listener = lambda *args, **kwargs: statements.append(args[2])  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            stages.stages(event)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) <= 14, statements
