@@ -46,8 +46,19 @@ def mails_to(emails: Iterable[str], still_used: Iterable[str] = ()) -> list[Outb
     return [m for m in mails if m.sent_at is not None or m.recipient.lower() not in still_used]
 
 
+def own_data_response(data: dict, filename: str):
+    """A person's own-data file (JSON, a download that no cache keeps)."""
+    import json
+
+    from flask import Response
+
+    body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
 def export(application) -> dict:
-    """The mails to the application's address."""
+    """The mails to the application's address (or a participant's: anything with ``email``)."""
     mails = []
     if application.email:
         mails = db.session.execute(

@@ -1,9 +1,19 @@
 """Personal data of online participants (issue 18; orchestrated by app/privacy): the display
-name and the e-mail address. The participant downloads and erases them with their private
-participation link (app/participation/views_public.py)."""
+name and the e-mail address. The participant downloads (:func:`participant_data`) and erases
+(:func:`erase_participation`) them with their private participation link (app/participation/views_public.py).
+"""
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from app.audit.services import jsonable, log_action
+from app.core.models import utcnow
 from app.core.personal import Cover
+from app.core import privacy as core_privacy
+from app.core.privacy import mails_to
+from app.events.models import Application
+from app.extensions import db
+from app.ideas.models import Idea
 from app.participation.models import Participant
 
 COVERS = {
@@ -15,3 +25,54 @@ COVERS = {
         export="in the participant's own-data file (participation link → my data)",
         erase="deleted with the participant when they erase their participation"),
 }
+
+
+def participant_data(participant: Participant) -> dict:
+    """Everything stored about the participant: the sign-up and their contributions."""
+    from app.participation.services import state_of
+
+    ideas = db.session.execute(sa.select(Idea).where(Idea.participant_id == participant.id)
+                               .order_by(Idea.created_at, Idea.id)).scalars().all()
+    return {
+        "format": "ideenmarkt-own-data", "version": 1, "exported_at": jsonable(utcnow()),
+        "participant": {
+            "process": {"id": participant.process_id, "title": participant.process.title},
+            "display_name": participant.display_name,
+            "show_name_publicly": participant.show_name_publicly,
+            "email": participant.email,
+            "consent_at": jsonable(participant.consent_at),
+            "confirmed_at": jsonable(participant.confirmed_at),
+            "blocked_at": jsonable(participant.blocked_at),
+            "created_at": jsonable(participant.created_at),
+            "updated_at": jsonable(participant.updated_at),
+        },
+        "ideas": [
+            {"id": idea.id, "event": idea.stand.event.title, "stand": idea.stand.title, "text": idea.text,
+             "state": state_of(idea), "hidden_reason": idea.hidden_reason or None,
+             "created_at": jsonable(idea.created_at), "updated_at": jsonable(idea.updated_at),
+             "withdrawn_at": jsonable(idea.withdrawn_at)}
+            for idea in ideas
+        ],
+        **core_privacy.export(participant),
+    }
+
+
+def erase_participation(participant: Participant) -> None:
+    """The participant erases their participation: the row (name, address, link) is deleted and
+    the mails to the address with it (unless an application or another participation still uses
+    the address: then its unsent mails stay); their ideas stay, without anyone's name."""
+    email = participant.email
+    still_used = set()
+    if db.session.execute(sa.select(Application.id).where(Application.email == email).limit(1)).first() or \
+            db.session.execute(sa.select(Participant.id).where(Participant.email == email,
+                                                               Participant.id != participant.id).limit(1)).first():
+        still_used.add(email)
+    for mail in mails_to([email], still_used):
+        db.session.delete(mail)
+    idea_count = db.session.execute(
+        sa.update(Idea).where(Idea.participant_id == participant.id).values(participant_id=None)).rowcount
+    participant_id, process_id = participant.id, participant.process_id
+    db.session.delete(participant)
+    db.session.flush()
+    log_action("participation.erased_by_participant", target=None, process_id=process_id,
+               after={"participant_id": participant_id, "ideas_kept": idea_count})

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 
 from app.core import ratelimit
 from app.core.access import public
+from app.core.privacy import own_data_response
 from app.core.forms import attach_error as _attach_error
 from app.events.models import Process
 from app.extensions import db
-from app.participation import bp, services
+from app.participation import bp, privacy, services
 from app.participation.models import Participant
 from app.participation.participant_forms import HONEYPOT, IdeaForm, SignupForm, StandIdeaForm
 
@@ -199,3 +200,25 @@ def withdraw_idea(link: str, online_idea_id: int):
         return _back_with(token, services.NOT_CHANGEABLE)
     return render_template("participation/idea_withdraw.html", participant=participant, idea=idea, token=token,
                            process=participant.process)
+
+
+@bp.route("/participation/<link>/data")
+@public
+def own_data(link: str):
+    participant = _participant_or_404(link)
+    return own_data_response(privacy.participant_data(participant), f"ideenmarkt-participation-{participant.id}.json")
+
+
+@bp.route("/participation/<link>/erase", methods=["GET", "POST"])
+@public
+def erase(link: str):
+    participant = _participant_or_404(link)
+    if request.method == "POST":
+        process_id = participant.process_id
+        privacy.erase_participation(participant)
+        db.session.commit()
+        flash(_("Your participation has been erased: your name and email address are deleted, and your link "
+                "no longer works. Your ideas stay, without your name."), "success")
+        return redirect(url_for("events.process_detail", process_id=process_id), 303)
+    return render_template("participation/erase.html", participant=participant, process=participant.process,
+                           token=link)

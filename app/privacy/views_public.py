@@ -2,11 +2,10 @@
 privacy page, the accessibility statement and its feedback form."""
 from __future__ import annotations
 
-import json
-
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.core.access import public
+from app.core.privacy import own_data_response
 from app.core import ratelimit
 from app.events.application_services import find_by_token
 from app.extensions import db
@@ -25,11 +24,7 @@ def _application_or_404(token: str):
 @public
 def own_data(token: str):
     application = _application_or_404(token)
-    body = json.dumps(services.own_data(application), ensure_ascii=False, indent=2, sort_keys=True)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="ideenmarkt-application-{application.id}.json"',
-        "Cache-Control": "no-store",
-    })
+    return own_data_response(services.own_data(application), f"ideenmarkt-application-{application.id}.json")
 
 
 @bp.route("/applications/<token>/erase", methods=["GET", "POST"])
