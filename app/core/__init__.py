@@ -10,7 +10,7 @@ from app.core import views, views_outbox  # noqa: E402,F401
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from app.core import deploy, errors, mail, nav
+    from app.core import deploy, errors, formreplay, mail, nav
     from flask_babel import get_locale
 
     from app.core.text import linkify, nest_quotes
@@ -18,6 +18,7 @@ def init_app(app):
 
     app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.globals["absolute_url"] = absolute_url
+    app.jinja_env.globals["form_refusal"] = formreplay.refusal_for  # also in imported macros
     app.jinja_env.filters["quoted"] = lambda text: nest_quotes(text, str(get_locale() or "de"))
     errors.register(app)
     nav.init_app(app)

@@ -99,7 +99,20 @@ def page_with_posted_values():
     values = posted_values()
     if target is None or not values:
         return None
-    path, query = target
+    message = gettext("Your session had expired, so the form was not sent. What you typed is still here: "
+                      "please check it and send the form again.")
+    if request.files:
+        message += " " + gettext("Files have to be chosen again.")
+    response = _render_get(*target, values, flash_message=message)
+    if response is not None:
+        response.status_code = 400  # the form was not accepted
+    return response
+
+
+def _render_get(path: str, query: str, values: MultiDict | None, flash_message: str | None = None,
+                refusal: dict | None = None):
+    """The response of a GET of ``path?query`` rendered in this request (the same session), with
+    ``g.form_replay`` (and ``g.form_refusal``) set while it renders; ``None`` unless it is a 200."""
     environ = dict(request.environ)
     environ.pop("werkzeug.request", None)
     environ.update({
@@ -113,35 +126,56 @@ def page_with_posted_values():
     app = current_app._get_current_object()
     shared_session = session._get_current_object()
     flashes_before = list(shared_session.get("_flashes", []))
-    message = gettext("Your session had expired, so the form was not sent. What you typed is still here: "
-                      "please check it and send the form again.")
-    if request.files:
-        message += " " + gettext("Files have to be chosen again.")
     # The same session: the flash below and the fresh token live in it.
     ctx = RequestContext(app, environ, session=shared_session)
     with ctx:
-        g.form_replay = values
-        flash(message, "warning")
+        if values is not None:
+            g.form_replay = values
+        g.form_refusal = refusal
+        if flash_message:
+            flash(flash_message, "warning")
         try:
             response = app.make_response(app.dispatch_request())
         except HTTPException:
             response = None
         finally:
             g.pop("form_replay", None)
+            g.pop("form_refusal", None)
     if response is None or response.status_code != 200:
         shared_session["_flashes"] = flashes_before  # the message belongs to the page that was not shown
         if not flashes_before:
             shared_session.pop("_flashes", None)
         return None
-    response.status_code = 400  # the form was not accepted
     return response
+
+
+def page_with_refusal(page: str, field_id: str, message: str):
+    """For a small hand-written form in a list (one per row, no WTForms form of its own): the page
+    it is on (``page``, a path of this site) again, 422, with ``message`` at the field ``field_id``
+    of the form that was sent (this request's URL) and what was typed, instead of a flash after a
+    redirect. The row's template reads :func:`refusal_for`. ``None`` if the page cannot be shown."""
+    parts = urlsplit(page)
+    if not page.startswith("/") or page.startswith("//"):
+        return None
+    refusal = {"action": request.path, "field_id": field_id, "message": str(message), "typed": posted_values()}
+    response = _render_get(parts.path, parts.query, None, refusal=refusal)
+    if response is not None:
+        response.status_code = 422
+    return response
+
+
+def refusal_for(action: str) -> dict | None:
+    """The refusal of the hand-written form posting to ``action``, while its page is shown again:
+    ``{"field_id", "message", "typed"}``, else ``None``."""
+    refusal = g.get("form_refusal")
+    return refusal if refusal and refusal["action"] == action else None
 
 
 def values_for(form) -> MultiDict | None:
     """The typed values to fill ``form`` with while the page is shown again: only for a form that
     has a field for every posted name (the form that was sent, not the page's other forms)."""
     values = g.get("form_replay")
-    if values is None:
+    if not values:
         return None
     names = {field.name for field in form}
     for key, value in values.items(multi=True):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from app.core import formreplay
 from app.core.access import safe_next, staff_required
 from app.core.forms import attach_error
 from app.core.errors import render_error
@@ -222,18 +223,25 @@ def link_from_idea(idea_id: int):
         # validate_choice is off (the choices are filled per idea): keep the id in the column's range.
         measure = db.session.get(Measure, form.measure_id.data) if 0 < form.measure_id.data <= MAX_ID else None
         if measure is None:
-            flash(_("Choose a measure."), "error")
-            return redirect(back, 303)
+            return _refused_in_list(back, f"measure-for-{idea.id}", _("Choose a measure."))
         try:
             services.link_ideas(measure, [idea], user=current_user)
         except MeasureError as exc:
             db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            flash(_("Idea %(id)s is taken into “%(title)s”.", id=idea_number(idea.id), title=measure.title), "success")
-    else:
-        flash(_("Choose a measure."), "error")
+            return _refused_in_list(back, f"measure-for-{idea.id}", exc.message)
+        db.session.commit()
+        flash(_("Idea %(id)s is taken into “%(title)s”.", id=idea_number(idea.id), title=measure.title), "success")
+        return redirect(back, 303)
+    return _refused_in_list(back, f"measure-for-{idea.id}", _("Choose a measure."))
+
+
+def _refused_in_list(back: str, field_id: str, message):
+    """The idea list again with the message at the row's field and what was typed (issue 16 item 7);
+    a flash on the list if it cannot be shown."""
+    page = formreplay.page_with_refusal(back, field_id, str(message))
+    if page is not None:
+        return page
+    flash(str(message), "error")
     return redirect(back, 303)
 
 
@@ -253,10 +261,9 @@ def not_taken(idea_id: int):
                 message = _("The reason has been removed.")
         except MeasureError as exc:
             db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            flash(message, "success")
+            return _refused_in_list(back, f"reason-{idea.id}", exc.message)
+        db.session.commit()
+        flash(message, "success")
     return redirect(back, 303)
 
 

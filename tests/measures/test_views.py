@@ -99,7 +99,7 @@ def test_bad_form_input_gives_messages_not_errors(world, make_measure, admin, db
     # The measure's page again with the message at the list of ideas (issue 16 item 7).
     assert admin.submit(f"/manage/measures/{measure_id}/ideas", {"idea_ids": "abc"}).status_code == 422
     assert admin.submit(f"/manage/measures/{measure_id}/ideas", {"idea_ids": "999999"}).status_code == 422
-    assert admin.submit(f"/manage/ideas/{w.idea_ids[0]}/measures", {"measure_id": "x"}).status_code == 303
+    assert admin.submit(f"/manage/ideas/{w.idea_ids[0]}/measures", {"measure_id": "x"}).status_code == 422
     assert admin.get("/manage/measures/999999").status_code == 404
     assert admin.get(f"/manage/measures/{measure_id}?event=abc&q=" + "%00" * 10).status_code == 200
     assert db.session.execute(sa.select(sa.func.count()).select_from(Measure)).scalar_one() == 1
@@ -164,6 +164,34 @@ def test_idea_list_controls_for_admins_only(world, make_measure, admin, staff_cl
     db.session.commit()
     page = moderator.get(stand_url).get_data(as_text=True)
     assert "In Maßnahme aufnehmen" not in page
+
+
+def test_a_refused_row_form_comes_back_at_its_field_in_the_idea_list(world, make_measure, admin, db):
+    """The idea list again (422), the message at that idea's field, the typed reason kept and its
+    disclosure open, nothing stored (issue 16 item 7)."""
+    w = world()
+    make_measure(w.process_id, title="Servicekonto", idea_ids=[w.idea_ids[0]])
+    stand_url = f"/stands/{w.stand_ids[0]}/ideas"
+    typed = "Ist schon Teil des Servicekontos " + "x" * 1000
+    response = admin.submit(f"/manage/ideas/{w.idea_ids[1]}/not-taken", {"reason": typed, "next": stand_url})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    field = f"reason-{w.idea_ids[1]}"
+    tag = re.search(rf'<textarea[^>]*id="{field}"[^>]*>([^<]*)</textarea>', html)
+    assert f'aria-describedby="{field}-error"' in tag.group(0) and tag.group(1) == typed
+    assert "höchstens" in html.split(f'id="{field}-error">')[1].split("</p>")[0]
+    assert f'<a href="#{field}">' in html.split('id="error-summary"')[1]
+    assert db.session.execute(sa.select(sa.func.count()).select_from(IdeaNotTaken)).scalar_one() == 0
+
+    admin.submit("/language", {"lang": "en", "next": "/"})
+    nothing = admin.submit(f"/manage/ideas/{w.idea_ids[1]}/measures", {"measure_id": "", "next": stand_url})
+    assert nothing.status_code == 422
+    html = nothing.get_data(as_text=True)
+    assert "Choose a measure." in html.split(f'id="measure-for-{w.idea_ids[1]}-error">')[1].split("</p>")[0]
+    assert f'aria-describedby="measure-for-{w.idea_ids[1]}-error"' in html
+    # Corrected, the reason is saved.
+    assert admin.submit(f"/manage/ideas/{w.idea_ids[1]}/not-taken",
+                        {"reason": "Gibt es schon", "next": stand_url}).status_code == 303
 
 
 def test_public_page_shows_the_path_of_the_ideas_and_no_personal_data(world, make_measure, client, admin, db):
