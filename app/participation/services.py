@@ -155,33 +155,35 @@ def save_online_settings(event: Event, phases: dict[str, PhaseData], moderation:
             "netiquette_missing", "netiquette")
 
     existing = phases_of(event)
-    before = {kind: _phase_snapshot(row) for kind, row in existing.items()}
+    settings = settings_of(event.process_id)
+    before = _settings_snapshot(existing, settings)
     for kind, data in phases.items():
         row = existing[kind]
         if row is None:
             row = OnlinePhase(event_id=event.id, kind=kind)
             db.session.add(row)
         row.enabled, row.opens_at, row.closes_at = data.enabled, data.opens_at, data.closes_at
-    settings = settings_of(event.process_id)
-    before["moderation"] = settings.moderation if settings else None
-    before["netiquette"] = settings.netiquette_reasons if settings else []
     if settings is None:
         settings = OnlineSettings(process_id=event.process_id)
         db.session.add(settings)
     settings.moderation = moderation
     settings.netiquette_reasons = rules
     db.session.flush()
-    after = {kind: _phase_snapshot(row) for kind, row in phases_of(event).items()}
-    after["moderation"], after["netiquette"] = settings.moderation, settings.netiquette_reasons
-    changes = diff(before, after)
+    changes = diff(before, _settings_snapshot(phases_of(event), settings))
     if changes["before"] or changes["after"]:
         log_action("participation.settings", event, **changes)
 
 
-def _phase_snapshot(row: OnlinePhase | None) -> dict | None:
-    if row is None:
-        return None
-    return {"enabled": row.enabled, "opens_at": row.opens_at, "closes_at": row.closes_at}
+def _settings_snapshot(phases: dict[str, OnlinePhase | None], settings: OnlineSettings | None) -> dict:
+    """What the audit log keeps of the settings: ``before_enabled``, ``before_opens_at``, … flat."""
+    snapshot: dict = {}
+    for kind, row in phases.items():
+        snapshot[f"{kind}_enabled"] = row.enabled if row else False
+        snapshot[f"{kind}_opens_at"] = row.opens_at if row else None
+        snapshot[f"{kind}_closes_at"] = row.closes_at if row else None
+    snapshot["moderation"] = settings.moderation if settings else None
+    snapshot["netiquette"] = settings.netiquette_reasons if settings else []
+    return snapshot
 
 
 # ------------------------------------------------------------------ open phases

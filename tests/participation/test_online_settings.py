@@ -33,7 +33,7 @@ def test_admin_sets_phases_moderation_and_netiquette(app, staff_client, create_e
         assert settings.moderation == "post"
         assert settings.netiquette_reasons == ["Keine Beleidigungen", "Beim Thema bleiben"]
         entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "participation.settings")).scalar_one()
-        assert entry.event_id == event_id and entry.after["moderation"] == "post"
+        assert entry.event_id == event_id and entry.after["moderation"] == "post" and entry.after["before_enabled"] is True
     again = admin.get(f"/manage/events/{event_id}/online").get_data(as_text=True)
     assert 'value="2030-05-01T09:00"' in again and "Beim Thema bleiben" in again
 
