@@ -381,6 +381,40 @@ class Report:
         if reports:
             story.append(_t(_("Shares of each group with this answer; the population share as entered by the city."),
                             s.small))
+        return story + self.stages_section(event)
+
+    def stages_section(self, event: Event) -> list:
+        """A council drawn from the residents' register: its stages per criterion option and the answer
+        rate per stratum (app/invitations/stages.py, as on the lottery's representativeness page)."""
+        from app.invitations import stages as invitation_stages
+
+        funnel = invitation_stages.stages(event)
+        if funnel is None:
+            return []
+        s = self.styles
+        labels = invitation_stages.STAGE_LABELS
+        shown = [g for g in invitation_stages.STAGES if funnel.sizes[g] is not None]
+        story = [_t(_("Stages of the invitation from the residents' register"), s.h3),
+                 _table([[str(labels[g]) for g in shown] + [_("Answer rate")],
+                         [format_decimal(funnel.sizes[g]) for g in shown] + [_share(funnel.answer_rate)]],
+                        s, numeric_from=0)]
+        for criterion in funnel.criteria:
+            columns = [g for g in shown if any(o.counts[g] is not None for o in criterion.options)]
+            rows = [[criterion.label] + [str(labels[g]) for g in columns]]
+            rows += [[_p(o.label, s.cell)] + [_share(o.shares[g]) for g in columns] for o in criterion.options]
+            story.append(Spacer(1, 2 * mm))
+            story.append(KeepTogether([_table(rows, s, numeric_from=1, lang_columns=(0,), lang=self.lang)]))
+        rows = [[_("Stratum"), str(labels["register"]), str(labels["invited"]), str(labels["answered"]),
+                 _("Answer rate")]]
+        rows += [[r.stratum, format_decimal(r.register), format_decimal(r.invited), format_decimal(r.answered),
+                  _share(r.rate)] for r in funnel.strata]
+        story += [Spacer(1, 2 * mm), _t(_("Answer rate per stratum"), s.small),
+                  KeepTogether([_table(rows, s, numeric_from=1)])]
+        if funnel.register_deleted:
+            story.append(_t(_("The register data has been deleted (retention). The residents of the register and "
+                              "the invited can no longer be counted by criterion; what is still known is shown: the "
+                              "invitations with their stratum, the register's strata in the pseudonymous audit "
+                              "record, and the answers of those who answered."), s.small))
         return story
 
     def charts(self) -> list:

@@ -190,3 +190,28 @@ def test_a_bounded_number_of_queries(app, council):
         finally:
             sa.event.remove(engine, "before_cursor_execute", listener)
     assert len(statements) <= 14, statements
+
+
+def test_the_council_report_has_the_stages(app, council):
+    import io
+
+    from flask_babel import force_locale
+    from pypdf import PdfReader
+
+    from app.results.report import council_report
+
+    event_id, _expected = council
+    with app.test_request_context():
+        process = db.session.get(Event, event_id).process
+        texts = {}
+        for language in ("de", "en"):
+            with force_locale(language):
+                pdf = council_report(process)
+            texts[language] = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    german = " ".join(texts["de"].split())
+    for words in ("Stufen der Einladung aus dem Melderegister", "Melderegister Eingeladen Geantwortet Ausgelost "
+                  "Bestätigt Teilgenommen Antwortquote", "Antwortquote je Schicht", "40 8 4 2 1 1 50,0"):
+        assert words in german, words
+    english = " ".join(texts["en"].split())
+    assert "Stages of the invitation from the residents' register" in english
+    assert "Answer rate per stratum" in english
