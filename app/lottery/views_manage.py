@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from app.core import formreplay
 from app.core.access import safe_next, staff_required
 from app.core.forms import attach_error
 from app.core.security import int_arg
@@ -30,11 +31,6 @@ def get_event_or_404(event_id: int) -> Event:
 
 def _back(event: Event):
     return redirect(url_for("lottery.manage", event_id=event.id), 303)
-
-
-def _fail(exc: LotteryError) -> None:
-    db.session.rollback()
-    flash(str(exc.message), "error")
 
 
 #: The form field a refusal of the lottery page's forms belongs to (else: the whole form).
@@ -165,7 +161,8 @@ def respond_on_behalf(event_id: int, application_id: int):
     application = db.session.get(Application, application_id)
     if application is None or application.event_id != event.id:
         abort(404)
-    back = redirect(safe_next(url_for("lottery.manage", event_id=event.id)), 303)
+    page = safe_next(url_for("lottery.manage", event_id=event.id))
+    back = redirect(page, 303)
     answer = request.form.get("answer")
     if answer not in ("confirm", "decline"):
         flash(_("Choose whether the seat is confirmed or declined."), "error")
@@ -174,7 +171,12 @@ def respond_on_behalf(event_id: int, application_id: int):
         outcome = services.respond_on_behalf(application, answer == "confirm", request.form.get("channel", ""),
                                              current_user)
     except LotteryError as exc:
-        _fail(exc)
+        db.session.rollback()
+        if exc.code == "bad_channel":  # the page again, the message at the choice (issue 16 item 7)
+            shown = formreplay.page_with_refusal(page, f"behalf-{application.id}-channel", str(exc.message))
+            if shown is not None:
+                return shown
+        flash(str(exc.message), "error")
         return back
     db.session.commit()
     name = application.name or "–"

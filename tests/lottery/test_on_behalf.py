@@ -77,13 +77,23 @@ def test_decline_on_behalf_draws_the_replacement_and_is_audited(app, admin, lott
 
 def test_bad_input_changes_nothing_and_says_why(app, admin, lottery_event):
     ev, phone_id, waiting_id = _drawn_without_email(app, admin, lottery_event)
-    for data in ({"answer": "decline"}, {"answer": "decline", "channel": "carrier pigeon"},
-                 {"answer": "maybe", "channel": "phone"}):
-        response = post(admin, _url(ev, phone_id), data)
-        assert response.status_code == 303
-        page = admin.get(response.headers["Location"]).get_data(as_text=True)
-        assert "flash-error" in page
+    back = f"/manage/events/{ev.event_id}/applications"
+    for data in ({"answer": "decline"}, {"answer": "decline", "channel": "carrier pigeon"}):
+        # The list again (422), its answer form open, the message at the choice (issue 16 item 7).
+        response = post(admin, _url(ev, phone_id), {**data, "next": back})
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        field = f"behalf-{phone_id}-channel"
+        assert f'<fieldset id="{field}" aria-describedby="{field}-error">' in page
+        assert "Bitte wählen Sie, wie die Person geantwortet hat." in page.split(f'id="{field}-error">')[1].split("</p>")[0]
+        assert f'<details class="disclosure on-behalf" id="behalf-{phone_id}" open>' in page
+        assert f'<a href="#{field}">' in page.split('id="error-summary"')[1]
         assert _status(app, phone_id) == "selected"
+    # No answer at all (no button sends that): a message on the page it came from.
+    response = post(admin, _url(ev, phone_id), {"answer": "maybe", "channel": "phone"})
+    assert response.status_code == 303
+    assert "flash-error" in admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert _status(app, phone_id) == "selected"
     # A waiting applicant holds no seat to answer for.
     post(admin, _url(ev, waiting_id), {"answer": "confirm", "channel": "phone"})
     assert _status(app, waiting_id) == "waitlisted"
