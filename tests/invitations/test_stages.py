@@ -131,6 +131,9 @@ def test_the_page_in_german_and_english(app, staff_client, council):
     assert 'id="stages-deleted"' not in section
     assert 'aria-labelledby="chart-stages-age-title"' in section  # the chart, its table the text alternative
     assert "50,0" in section  # the overall answer rate
+    # The invitations page links to it, once the invitations are drawn.
+    invitations = admin.get(f"/manage/events/{event_id}/invitations").get_data(as_text=True)
+    assert f'href="{url}#stages"' in invitations and "die Antwortquote je Schicht" in invitations
     admin.set_cookie("ideenmarkt_lang", "en")
     english = admin.get(url).get_data(as_text=True)
     section = english[english.index('id="stages"'):]
