@@ -72,6 +72,7 @@ def idea_payload(idea: Idea, *, staff: bool = False) -> dict:
         "tags": [t.label for t in idea.tags],
         "status": idea.status,
         "visible": idea.is_visible,
+        "channel": idea.channel,
         "created_at": idea.created_at.isoformat() + "Z",
     }
     if staff:

@@ -59,9 +59,10 @@ def world(tmp_path_factory, smtp_server, _pg_schema):
 
         approve, hide, merge = (online("WLAN in allen Bussen"), online("Kauft bei Firma X!"),
                                 online("Bürgeramt-Termine im Netz buchen"))
+        token = ideas.wall_link(event).token
         db.session.commit()
         ids = {"process": process.id, "stand": stand.id, "room": room.id, "approve": approve.id,
-               "hide": hide.id, "merge": merge.id}
+               "hide": hide.id, "merge": merge.id, "token": token}
     with serving(app) as url:
         yield {"app": app, "url": url, **ids}
 
@@ -94,11 +95,20 @@ def test_moderator_approves_hides_with_a_reason_and_merges(world, phone):
     assert _fits(page)
     assert_no_axe_violations(page, "online queue of a stand")
 
-    # Approve.
+    # Approve, while the stand's wall is open: the idea appears there live, marked "Online".
+    wall = page.context.new_page()
+    wall.goto(f"{world['url']}/wall/{world['token']}/stands/{world['stand']}")
+    assert wall.locator(f'.wall-idea[data-id="{world["approve"]}"]').count() == 0
     page.get_by_role("button", name=f"Idee Nr. {world['approve']} freigeben").click()
     page.wait_for_url(f"**/stands/{world['stand']}/online*")
     assert page.locator(".flash-success").inner_text() == f"Idee Nr. {world['approve']} ist freigegeben und wird jetzt gezeigt."
     assert _idea(world, world["approve"]).is_visible
+    shown = wall.locator(f'.wall-idea[data-id="{world["approve"]}"]')
+    shown.wait_for()
+    assert "WLAN in allen Bussen" in shown.inner_text() and shown.locator(".wall-channel").inner_text() == "Online"
+    wall.reload()
+    assert wall.locator(f'.wall-idea[data-id="{world["approve"]}"] .wall-channel').inner_text() == "Online"
+    wall.close()
 
     # Hide without a reason: the message at the field, the error summary focused.
     page.get_by_role("button", name=f"Idee Nr. {world['hide']} ausblenden").click()

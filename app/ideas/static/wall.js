@@ -147,6 +147,10 @@
     if (showStand) { li.appendChild(el("p", "wall-stand", standNames[standKey])); }
     li.appendChild(el("p", "wall-text", idea.text));
     var tags = el("p", "wall-tags");
+    if (idea.channel === "online") {  // submitted online (issue 18): marked in words
+      tags.appendChild(el("span", "wall-channel", list.dataset.onlineLabel || "Online"));
+      tags.appendChild(document.createTextNode(" "));
+    }
     idea.tags.forEach(function (label) {
       tags.appendChild(el("span", "wall-tag", "#" + label));
       tags.appendChild(document.createTextNode(" "));
