@@ -1119,28 +1119,86 @@ def _deal_households(pool: Pool, type_rows: Sequence[tuple[tuple[int, ...], int]
                     seat_rows.setdefault(p, []).append(index)
             index += 1
     row_households = [Counter(household_of[p] for p in row if p in household_of) for row in rows]
+    type_of = {p: t for t in classes for p in pool.types[t].members}
     for t in classes:
         members = pool.types[t].members
-        for _ in range(len(rows)):
-            high = max(members, key=lambda p: (appearances[p], -rank[p]))
-            low = min(members, key=lambda p: (appearances[p], rank[p]))
-            if appearances[high] - appearances[low] <= 1:
+        for _ in range(len(rows) * len(members)):
+            if not _move_one_seat(members, rows, seat_rows, row_households, household_of, appearances, rank,
+                                  pool, type_of):
                 break
-            moved = False
-            for r in seat_rows.get(high, []):
-                if row_households[r][household_of[low]] == 0:
-                    rows[r].remove(high)
-                    rows[r].append(low)
-                    row_households[r][household_of[high]] -= 1
-                    row_households[r][household_of[low]] += 1
-                    seat_rows[high].remove(r)
-                    seat_rows.setdefault(low, []).append(r)
-                    appearances[high] -= 1
-                    appearances[low] += 1
-                    moved = True
-                    break
-            if not moved:
-                break
+
+
+def _move_one_seat(members, rows, seat_rows, row_households, household_of, appearances, rank, pool,
+                   type_of) -> bool:
+    """Move one row of a member of a type with the most rows to one with at least two fewer, where
+    that keeps one seat per household; every such pair is tried, the widest apart first. Where the
+    other's household is taken in every row of the first, an exchange over two rows (see
+    :func:`_exchange_over_two_rows`). False when the type is balanced (row counts within one) or no
+    move exists."""
+    by_rows = sorted(members, key=lambda p: (appearances[p], rank[p]))
+    if appearances[by_rows[-1]] - appearances[by_rows[0]] <= 1:
+        return False
+    pairs = sorted(((high, low) for high in by_rows for low in by_rows
+                    if appearances[high] - appearances[low] >= 2),
+                   key=lambda pair: (appearances[pair[1]] - appearances[pair[0]], rank[pair[0]], rank[pair[1]]))
+    for high, low in pairs:
+        for r in seat_rows.get(high, []):
+            if row_households[r][household_of[low]] == 0:
+                rows[r].remove(high)
+                rows[r].append(low)
+                row_households[r][household_of[high]] -= 1
+                row_households[r][household_of[low]] += 1
+                seat_rows[high].remove(r)
+                seat_rows.setdefault(low, []).append(r)
+                appearances[high] -= 1
+                appearances[low] += 1
+                return True
+    for high, low in pairs:
+        if _exchange_over_two_rows(high, low, rows, seat_rows, row_households, household_of, rank, pool, type_of):
+            appearances[high] -= 1
+            appearances[low] += 1
+            return True
+    return False
+
+
+def _exchange_over_two_rows(high, low, rows, seat_rows, row_households, household_of, rank, pool,
+                            type_of) -> bool:
+    """``low`` takes a row of ``high`` (same type) in which ``low``'s household is taken by ``q``:
+    in that row ``q`` gives way to ``q2`` of ``q``'s type, and in another row ``q2`` gives way to
+    ``q``. Every row keeps its seats per type (so its quotas) and one seat per household; only
+    ``high`` and ``low`` change their row counts. Deterministic (rows and people in a fixed order)."""
+    def swap(r, out, into):
+        rows[r].remove(out)
+        rows[r].append(into)
+        row_households[r][household_of[out]] -= 1
+        row_households[r][household_of[into]] += 1
+        seat_rows[out].remove(r)
+        seat_rows.setdefault(into, []).append(r)
+
+    for r in sorted(seat_rows.get(high, [])):
+        if low in rows[r]:
+            continue
+        blockers = [q for q in rows[r] if q in type_of and household_of[q] == household_of[low]]
+        if len(blockers) != 1:
+            continue
+        q = blockers[0]
+        in_r = set(rows[r])
+        for q2 in sorted(pool.types[type_of[q]].members, key=lambda p: rank[p]):
+            if q2 == q or q2 in in_r:
+                continue
+            free_in_r = household_of[q2] == household_of[high] or row_households[r][household_of[q2]] == 0
+            if not free_in_r or household_of[q2] == household_of[low]:
+                continue
+            for s_ in sorted(seat_rows.get(q2, [])):
+                if s_ == r or q in rows[s_]:
+                    continue
+                if household_of[q] != household_of[q2] and row_households[s_][household_of[q]] != 0:
+                    continue
+                swap(r, high, low)
+                swap(r, q, q2)
+                swap(s_, q2, q)
+                return True
+    return False
 
 
 @dataclass(frozen=True)
