@@ -14,8 +14,10 @@ Every feature's ``forms.py`` imports ``FlaskForm`` from here, not from ``flask_w
 from __future__ import annotations
 
 from flask import request
+from wtforms.validators import ValidationError
 
 from app.core import formreplay
+from app.core.domain import DomainError
 from flask_wtf import FlaskForm as _FlaskWTFForm
 from flask_wtf.form import _Auto  # Flask-WTF's marker for "read the request"
 
@@ -36,10 +38,6 @@ class FlaskForm(_FlaskWTFForm):
 def service_check(check):
     """A field validator that runs a service's cleaning function (``check(value)`` → clean value,
     or raises a :class:`~app.core.domain.DomainError`), so a field shows the service's own message."""
-    from wtforms.validators import ValidationError
-
-    from app.core.domain import DomainError
-
     def validator(form, field):
         try:
             field.data = check(field.data)

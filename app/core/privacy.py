@@ -3,12 +3,13 @@ name) and the client addresses in the rate-limit counters (issue 23, item 6; orc
 app/privacy, which calls :func:`mails_to` on an erasure)."""
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Response, current_app
 
 from app.core.models import OutboxAttachment, OutboxMail, RateLimitCounter
 from app.core.personal import Cover
@@ -48,10 +49,6 @@ def mails_to(emails: Iterable[str], still_used: Iterable[str] = ()) -> list[Outb
 
 def own_data_response(data: dict, filename: str):
     """A person's own-data file (JSON, a download that no cache keeps)."""
-    import json
-
-    from flask import Response
-
     body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

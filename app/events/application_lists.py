@@ -60,14 +60,14 @@ def count_needing_call(event: Event) -> int:
 def _invited():
     """True for an application that answers an invitation of the register draw: the invitations feature
     (app/invitations, which builds on this one) points the answered invitation to it."""
-    from app.invitations.models import Invitation
+    from app.invitations.models import Invitation  # invitations build on events: a top-level import is circular
 
     return sa.exists().where(Invitation.application_id == Application.id)
 
 
 def has_invitations(event: Event) -> bool:
     """Whether invitations were drawn for ``event`` (then the open applicants are marked as such)."""
-    from app.invitations.models import Invitation
+    from app.invitations.models import Invitation  # invitations build on events: a top-level import is circular
 
     return db.session.execute(sa.select(sa.exists().where(Invitation.event_id == event.id))).scalar_one()
 

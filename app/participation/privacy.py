@@ -15,6 +15,7 @@ from app.events.models import Application
 from app.extensions import db
 from app.ideas.models import Idea
 from app.participation.models import Participant
+from app.participation.services import state_of
 
 COVERS = {
     Participant.display_name: Cover(
@@ -29,8 +30,6 @@ COVERS = {
 
 def participant_data(participant: Participant) -> dict:
     """Everything stored about the participant: the sign-up and their contributions."""
-    from app.participation.services import state_of
-
     ideas = db.session.execute(sa.select(Idea).where(Idea.participant_id == participant.id)
                                .order_by(Idea.created_at, Idea.id)).scalars().all()
     return {

@@ -13,7 +13,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from tests.lottery.conftest import admin, deadline_text, lottery_event  # noqa: F401 (fixtures)
+from tests.factories.lottery import deadline_text
+from tests.lottery.conftest import admin, lottery_event  # noqa: F401 (fixtures)
 
 SECONDS = re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b")
 #: (WCAG success criteria such as "WCAG 1.4.10" are numbers, not dates.)

@@ -6,8 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-BERLIN_FORMAT = "%Y-%m-%dT%H:%M"
-
 
 @dataclass
 class LotteryEvent:
@@ -79,9 +77,3 @@ def admin(staff_client):
     return staff_client("admin")
 
 
-def deadline_text(days: int = 7) -> str:
-    """A deadline ``days`` ahead, as the admin's datetime-local input (Berlin time)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return (datetime.now(ZoneInfo("Europe/Berlin")) + timedelta(days=days)).strftime(BERLIN_FORMAT)

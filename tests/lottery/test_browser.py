@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.clients import DEFAULT_PASSWORD
-from tests.lottery.conftest import deadline_text
+from tests.factories.lottery import deadline_text
 from tests.support.browser import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.lottery.models import LotteryDraw
-from tests.lottery.conftest import deadline_text
+from tests.factories.lottery import deadline_text
 
 
 def error_of(html: str, field_id: str) -> str:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from app.extensions import db
-from tests.lottery.conftest import deadline_text
+from tests.factories.lottery import commit, deadline_text, draw, post
 
 GENDER_AGE = {"gender": {"f": (2, 3), "m": (2, 3)}, "age": {"young": (1, 4), "old": (1, 4)}}
 
@@ -29,29 +29,10 @@ def event_status(app, event_id):
         return db.session.get(Event, event_id).status
 
 
-def post(client, url, data=None):
-    """POST a form and close the response, which runs the outbox delivery after it (as a server does)."""
-    response = client.submit(url, data or {})
-    response.close()
-    return response
-
-
 def lottery_page(admin, event_id) -> str:
     """The lottery page after its preview form was sent (as jobs.js does on loading it)."""
     post(admin, f"/manage/events/{event_id}/lottery/preview")
     return admin.get(f"/manage/events/{event_id}/lottery").get_data(as_text=True)
-
-
-def commit(admin, event_id, kind="public", description="Drei Zehnerwürfel in der Ratssitzung"):
-    return post(admin, f"/manage/events/{event_id}/lottery/commit",
-                        {"number_source": kind, "description": description})
-
-
-def draw(admin, event_id, number="17", deadline=None):
-    data = {"deadline": deadline or deadline_text()}
-    if number is not None:
-        data["number"] = number
-    return post(admin, f"/manage/events/{event_id}/lottery/draw", data)
 
 
 def table_counts(app):

@@ -10,7 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.lottery.test_integration import commit, post
+from tests.factories.lottery import commit, post
 
 GENDER = {"gender": {"f": (1, 2), "m": (1, 2)}}
 PEOPLE = [{"gender": g} for g in "ffmmfm"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.lottery.conftest import deadline_text
+from tests.factories.lottery import deadline_text
 from tests.lottery.test_integration import post, run_verify, statuses
 
 LOTTO = "die Lottozahlen 6 aus 49 vom Samstag, 5. Dezember 2026, auf lotto.de, aufsteigend, durch Leerzeichen getrennt"

@@ -3,7 +3,7 @@ applicants and why, lists the pool's groups of identical answers with their coun
 on, and points out groups smaller than LOTTERY_SMALL_GROUP."""
 from __future__ import annotations
 
-from tests.lottery.test_integration import commit
+from tests.factories.lottery import commit
 
 CRITERIA = {"gender": {"f": (1, 3), "m": (1, 3)}, "age": {"young": (0, 3), "old": (0, 3)}}
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.lottery.conftest import deadline_text
+from tests.factories.lottery import deadline_text
 from tests.lottery.test_integration import commit, draw, post, run_verify, statuses
 from tests.support.smtp import find_links
 

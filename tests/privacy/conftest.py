@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
-from tests.lottery.conftest import admin, deadline_text, lottery_event  # noqa: F401 (fixtures)
+from tests.factories.lottery import deadline_text
+from tests.lottery.conftest import admin, lottery_event  # noqa: F401 (fixtures)
 
 #: Seeded personal data; none of it may survive a purge anywhere in the database.
 WALK_IN_NAME = "Kunigunde Walkinova"
