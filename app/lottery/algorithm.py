@@ -1144,12 +1144,7 @@ def _move_one_seat(members, rows, seat_rows, row_households, household_of, appea
     for high, low in pairs:
         for r in seat_rows.get(high, []):
             if row_households[r][household_of[low]] == 0:
-                rows[r].remove(high)
-                rows[r].append(low)
-                row_households[r][household_of[high]] -= 1
-                row_households[r][household_of[low]] += 1
-                seat_rows[high].remove(r)
-                seat_rows.setdefault(low, []).append(r)
+                _swap_in_row(rows, seat_rows, row_households, household_of, r, high, low)
                 appearances[high] -= 1
                 appearances[low] += 1
                 return True
@@ -1161,6 +1156,17 @@ def _move_one_seat(members, rows, seat_rows, row_households, household_of, appea
     return False
 
 
+def _swap_in_row(rows, seat_rows, row_households, household_of, r, out, into) -> None:
+    """Row ``r`` seats ``into`` instead of ``out`` (the row lists, the rows of each person and the
+    seats per household of the row follow)."""
+    rows[r].remove(out)
+    rows[r].append(into)
+    row_households[r][household_of[out]] -= 1
+    row_households[r][household_of[into]] += 1
+    seat_rows[out].remove(r)
+    seat_rows.setdefault(into, []).append(r)
+
+
 def _exchange_over_two_rows(high, low, rows, seat_rows, row_households, household_of, rank, pool,
                             type_of) -> bool:
     """``low`` takes a row of ``high`` (same type) in which ``low``'s household is taken by ``q``:
@@ -1168,12 +1174,7 @@ def _exchange_over_two_rows(high, low, rows, seat_rows, row_households, househol
     ``q``. Every row keeps its seats per type (so its quotas) and one seat per household; only
     ``high`` and ``low`` change their row counts. Deterministic (rows and people in a fixed order)."""
     def swap(r, out, into):
-        rows[r].remove(out)
-        rows[r].append(into)
-        row_households[r][household_of[out]] -= 1
-        row_households[r][household_of[into]] += 1
-        seat_rows[out].remove(r)
-        seat_rows.setdefault(into, []).append(r)
+        _swap_in_row(rows, seat_rows, row_households, household_of, r, out, into)
 
     for r in sorted(seat_rows.get(high, [])):
         if low in rows[r]:
