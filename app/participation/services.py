@@ -29,6 +29,7 @@ from app.core import ratelimit, tokens
 from app.core.domain import DomainError
 from app.core.errors import wait_text
 from app.core.mail import queue_templated_mail
+from app.core.security import MAX_ID
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.core.urls import absolute_url
@@ -423,9 +424,11 @@ def submit_idea(participant: Participant, stand_id: object, text: object) -> Ide
 
 def _stand(participant: Participant, stand_id: object) -> Stand:
     try:
-        stand = db.session.get(Stand, int(stand_id)) if stand_id not in (None, "") else None
+        number = int(stand_id) if stand_id not in (None, "") else 0
     except (TypeError, ValueError, OverflowError):
-        stand = None
+        number = 0
+    # Beyond the database's integer range (PostgreSQL refuses such a parameter) no stand exists.
+    stand = db.session.get(Stand, number) if 0 < number <= MAX_ID else None
     if stand is None or stand.event.process_id != participant.process_id:
         raise ParticipationError(_l("Please choose a stand."), "stand_invalid", "stand")
     return stand

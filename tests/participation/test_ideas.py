@@ -202,5 +202,5 @@ def test_services_state_and_stands(db, online_process, participant_link):
     idea = services.submit_idea(person, world["stand_ids"][0], "Eine Idee")
     assert services.state_of(idea) == "pending" and services.can_change(idea)
     with pytest.raises(services.ParticipationError) as refused:
-        services.submit_idea(person, 10**30, "x")
+        services.submit_idea(person, 10**30, "x")  # beyond the integer range: no 500 on PostgreSQL
     assert refused.value.code == "stand_invalid"
