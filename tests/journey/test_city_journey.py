@@ -157,7 +157,8 @@ def test_a_city_runs_a_workshop_from_announcement_to_results(stack, staff, smtp,
                           starts_at=local(timedelta(days=30)), ends_at=local(timedelta(days=30, hours=3)),
                           applications_open_at=local(timedelta(minutes=-5)),
                           applications_close_at=local(timedelta(days=10)),
-                          consent_text="Ich willige in die Verarbeitung meiner Angaben zur Auslosung ein.")
+                          consent_text="Ich willige in die Verarbeitung meiner Angaben zur Auslosung ein.",
+                          invitation_only=[])  # an open call: the box stays unticked (filled() ticks every box)
     event_id = int(re.search(r"/manage/events/(\d+)", response.url).group(1))
     for label, options in QUOTAS.items():
         fields = {"label": label}

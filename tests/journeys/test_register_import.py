@@ -109,7 +109,9 @@ def test_english_large_excel_file_through_a_job_and_a_bad_file(admin, world, tmp
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
     page.get_by_label("Register extract (CSV or Excel XLSX)").set_input_files(str(bad))
     page.get_by_role("button", name="Upload and check").click()
-    assert "neither a CSV file nor an Excel file" in page.locator(".flash").first.inner_text()
+    # The refusal is at the file field (issue 16 item 7), not a flash after a redirect.
+    assert "neither a CSV file nor an Excel file" in page.locator("#register_file-error").inner_text()
+    assert page.title().startswith("Error")
 
     path = tmp_path / "auszug.xlsx"
     path.write_bytes(xlsx_bytes(register_rows(120, start=500)))
