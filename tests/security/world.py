@@ -253,7 +253,9 @@ def _participants(world: World, process, other, other_stand) -> None:
                                   email=f"online-{name}@example.org", token_hash=tokens.hash_token(token),
                                   consent_at=now, confirmed_at=now)
         db.session.add(participant)
-        db.session.flush()
+        # Committed before the idea: its rate-limit charge writes on a connection of its own, which on
+        # SQLite would wait 30 s (busy timeout) for this session's open write transaction.
+        db.session.commit()
         idea = participation.submit_idea(participant, other_stand.id, f"Online idea {name.upper()}")
         side.participant_id, side.link, side.online_idea_id = participant.id, token, idea.id
         side.link_signature = participation.confirmation_signature(participant)
