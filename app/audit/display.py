@@ -129,6 +129,7 @@ FIELD_LABELS = Labels({
     "netiquette": _l("Netiquette"),
     "participant_id": _l("Participant"),
     "ideas_kept": _l("Ideas kept"),
+    "supports_deleted": _l("Supports deleted"),
     "withdrawn": _l("Withdrawn"),
     "before_enabled": _l("Online phase before the event"),
     "before_opens_at": _l("Online phase before the event opens"),

@@ -22,9 +22,10 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.ideas.models import VISIBLE_STATUSES, Idea, Stand
+from app.participation.models import Support
 from app.voting.models import BoardCount, Channel, Dot
 
-__all__ = ["VISIBLE_STATUSES", "dots_per_root", "group_ids", "group_members", "groups", "root_of"]
+__all__ = ["VISIBLE_STATUSES", "dots_per_root", "group_ids", "group_members", "groups", "root_of", "supports_per_root"]
 
 
 def groups(event_ids: Sequence[int] | None = None, *, name: str = "merge_group"):
@@ -90,3 +91,17 @@ def dots_per_root(members=None):
     return (sa.select(counts.c.root_id, sa.func.sum(counts.c.room).label("room"),
                       sa.func.sum(counts.c.online).label("online"), sa.func.sum(counts.c.board).label("board"))
             .group_by(counts.c.root_id)).subquery("root_dots")
+
+
+def supports_per_root(members=None):
+    """Subquery ``(root_id, supports)``: the online supports of every merge group of ``members``
+    (issue 18): a support of an idea merged into another counts for its survivor, and a
+    participant who supported two ideas of one group counts once.
+
+    :param members: a CTE or table ``(idea_id, root_id)``, :func:`groups` by default.
+    """
+    members = groups() if members is None else members
+    return (sa.select(members.c.root_id.label("root_id"),
+                      sa.func.count(sa.distinct(Support.participant_id)).label("supports"))
+            .select_from(members).join(Support, Support.idea_id == members.c.idea_id)
+            .group_by(members.c.root_id)).subquery("root_supports")

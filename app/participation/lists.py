@@ -5,8 +5,8 @@ the measures.
 What the public sees: online ideas of the process's public events once released (approved under
 pre-moderation, not withdrawn); room ideas once their event's results are published (as in the
 results, the outcome page and the API). A hidden online idea stays in its place with its public
-reason from the netiquette, without its text; hidden room ideas are not shown. There is no
-support yet (issue 18's supports are another part), so the sorting is by date only.
+reason from the netiquette, without its text; hidden room ideas are not shown. Sorting by date
+or by supports (app/participation/supports.py; a merge group's supports count for its survivor).
 """
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ STATUS_FILTERS = Labels({
 })
 _STATUS_OF_FILTER = {"open": IdeaStatus.NEW.value, IdeaStatus.ADOPTED.value: IdeaStatus.ADOPTED.value,
                      IdeaStatus.MERGED.value: IdeaStatus.MERGED.value, IdeaStatus.HIDDEN.value: IdeaStatus.HIDDEN.value}
-SORTS = Labels({"newest": _l("newest first"), "oldest": _l("oldest first")})
+SORTS = Labels({"newest": _l("newest first"), "oldest": _l("oldest first"),
+                "supported": _l("most supported first")})
 
 
 @dataclass
@@ -91,7 +92,7 @@ def public_stands(process: Process) -> list[Stand]:
     ).scalars())
 
 
-def _public_where(process: Process):
+def public_where(process: Process):
     online_shown = sa.and_(Idea.channel == IdeaChannel.ONLINE.value,
                            Idea.status.in_((*merge_groups.VISIBLE_STATUSES, IdeaStatus.MERGED.value,
                                             IdeaStatus.HIDDEN.value)))
@@ -103,7 +104,7 @@ def _public_where(process: Process):
 
 def ideas_query(process: Process, filters: Filters) -> sa.Select:
     query = (sa.select(Idea).join(Stand, Stand.id == Idea.stand_id).join(Event, Event.id == Stand.event_id)
-             .where(_public_where(process))
+             .where(public_where(process))
              .options(selectinload(Idea.stand).selectinload(Stand.event), selectinload(Idea.participant)))
     if filters.stand_id is not None:
         query = query.where(Idea.stand_id == filters.stand_id)
@@ -111,6 +112,11 @@ def ideas_query(process: Process, filters: Filters) -> sa.Select:
         query = query.where(Idea.channel == filters.channel)
     if filters.status is not None:
         query = query.where(Idea.status == _STATUS_OF_FILTER[filters.status])
+    if filters.sort == "supported":
+        per_root = merge_groups.supports_per_root()
+        query = query.outerjoin(per_root, per_root.c.root_id == Idea.id)
+        return query.order_by(sa.func.coalesce(per_root.c.supports, 0).desc(), Idea.created_at.desc(),
+                              Idea.id.desc())
     order = (Idea.created_at.asc(), Idea.id.asc()) if filters.sort == "oldest" else (Idea.created_at.desc(),
                                                                                        Idea.id.desc())
     return query.order_by(*order)

@@ -141,3 +141,17 @@ class Participant(db.Model):
     def public_name(self) -> str | None:
         """The name shown in public, or None for "anonymous"."""
         return self.display_name if self.show_name_publicly and self.display_name else None
+
+
+class Support(db.Model):
+    """A confirmed participant's backing of an idea (issue 18; not a dot: the results count them
+    separately). One per idea and participant (the unique constraint keeps it under concurrency);
+    given while the idea's event's "after" phase is open (app/participation/supports.py)."""
+
+    __tablename__ = "support"
+    __table_args__ = (UniqueConstraint("participant_id", "idea_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

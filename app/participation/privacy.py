@@ -14,7 +14,7 @@ from app.core.privacy import mails_to
 from app.events.models import Application
 from app.extensions import db
 from app.ideas.models import Idea
-from app.participation.models import Participant
+from app.participation.models import Participant, Support
 from app.participation.services import state_of
 
 COVERS = {
@@ -52,6 +52,12 @@ def participant_data(participant: Participant) -> dict:
              "withdrawn_at": jsonable(idea.withdrawn_at)}
             for idea in ideas
         ],
+        "supports": [
+            {"idea_id": idea.id, "idea": idea.text, "created_at": jsonable(created_at)}
+            for idea, created_at in db.session.execute(
+                sa.select(Idea, Support.created_at).join(Support, Support.idea_id == Idea.id)
+                .where(Support.participant_id == participant.id).order_by(Support.created_at, Support.id)).all()
+        ],
         **core_privacy.export(participant),
     }
 
@@ -59,7 +65,8 @@ def participant_data(participant: Participant) -> dict:
 def erase_participation(participant: Participant) -> None:
     """The participant erases their participation: the row (name, address, link) is deleted and
     the mails to the address with it (unless an application or another participation still uses
-    the address: then its unsent mails stay); their ideas stay, without anyone's name."""
+    the address: then its unsent mails stay); their supports are deleted; their ideas stay, without
+    anyone's name."""
     email = participant.email
     still_used = set()
     if db.session.execute(sa.select(Application.id).where(Application.email == email).limit(1)).first() or \
@@ -68,10 +75,13 @@ def erase_participation(participant: Participant) -> None:
         still_used.add(email)
     for mail in mails_to([email], still_used):
         db.session.delete(mail)
+    support_count = db.session.execute(
+        sa.delete(Support).where(Support.participant_id == participant.id)).rowcount
     idea_count = db.session.execute(
         sa.update(Idea).where(Idea.participant_id == participant.id).values(participant_id=None)).rowcount
     participant_id, process_id = participant.id, participant.process_id
     db.session.delete(participant)
     db.session.flush()
     log_action("participation.erased_by_participant", target=None, process_id=process_id,
-               after={"participant_id": participant_id, "ideas_kept": idea_count})
+               after={"participant_id": participant_id, "ideas_kept": idea_count,
+                      "supports_deleted": support_count})

@@ -217,8 +217,13 @@ def idea_stands(process: Process, now: datetime | None = None) -> list[Stand]:
 
 
 def _before_phase_open(event_id: int) -> bool:
+    return phase_open(event_id, PhaseKind.BEFORE.value)
+
+
+def phase_open(event_id: int, kind: str) -> bool:
+    """The event's phase ``kind`` is open and the event is public."""
     phase = db.session.execute(sa.select(OnlinePhase).where(
-        OnlinePhase.event_id == event_id, OnlinePhase.kind == PhaseKind.BEFORE.value)).scalar_one_or_none()
+        OnlinePhase.event_id == event_id, OnlinePhase.kind == kind)).scalar_one_or_none()
     event = db.session.get(Event, event_id)
     return phase is not None and phase.is_open() and event is not None and event.status != EventStatus.DRAFT.value
 

@@ -9,18 +9,30 @@ from app.core.access import public
 from app.events.models import Process
 from app.extensions import db
 from app.ideas.models import Stand
-from app.participation import bp, lists
+from app.participation import bp, lists, supports
+from app.participation.models import Participant
 
 
-def _page(process: Process, stand: Stand | None = None):
+def render_list(process: Process, stand: Stand | None = None, participant: Participant | None = None,
+                token: str | None = None):
+    """The list page; with ``participant`` (their private list, ``token`` their link) the ideas
+    they may support carry the support form."""
     stands = lists.public_stands(process)
     filters = lists.Filters.from_args(request.args, stands)
     if stand is not None:
         filters.stand_id = stand.id
     page = lists.page_of_ideas(process, filters)
-    return render_template("participation/lists/ideas.html", process=process, stand=stand, stands=stands,
-                           filters=filters, page=page, outcomes=lists.outcomes(list(page.items)),
-                           status_filters=lists.STATUS_FILTERS, sorts=lists.SORTS)
+    items = list(page.items)
+    return render_template(
+        "participation/lists/ideas.html", process=process, stand=stand, stands=stands, filters=filters, page=page,
+        outcomes=lists.outcomes(items), status_filters=lists.STATUS_FILTERS, sorts=lists.SORTS,
+        support_counts=supports.counts(items), participant=participant, token=token,
+        supported=supports.supported_ids(participant, items) if participant else set(),
+        supportable=supports.supportable_ids(participant, items) if participant else set())
+
+
+def _page(process: Process, stand: Stand | None = None):
+    return render_list(process, stand)
 
 
 @bp.route("/processes/<int:process_id>/ideas")

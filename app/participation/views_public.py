@@ -11,7 +11,8 @@ from app.core.privacy import own_data_response
 from app.core.forms import attach_error as _attach_error
 from app.events.models import Process
 from app.extensions import db
-from app.participation import bp, privacy, services
+from app.participation import bp, lists, privacy, services, supports
+from app.participation.views_lists import render_list
 from app.participation.models import Participant
 from app.participation.participant_forms import HONEYPOT, IdeaForm, SignupForm, StandIdeaForm
 
@@ -96,10 +97,12 @@ def confirm(link: str, link_signature: str):
 
 def _page(participant: Participant, token: str, form, status: int = 200):
     stands = services.idea_stands(participant.process)
+    supported = supports.own_supported(participant)
     return render_template(
         "participation/mine.html", participant=participant, process=participant.process, token=token,
         form=form, stands=stands, ideas=services.own_ideas(participant), state_of=services.state_of,
-        can_change=services.can_change, state_labels=services.STATE_LABELS), status
+        can_change=services.can_change, state_labels=services.STATE_LABELS, supported_ideas=supported,
+        supportable=supports.supportable_ids(participant, supported)), status
 
 
 def _refused(participant: Participant, token: str, exc: services.ParticipationError):
@@ -200,6 +203,45 @@ def withdraw_idea(link: str, online_idea_id: int):
         return _back_with(token, services.NOT_CHANGEABLE)
     return render_template("participation/idea_withdraw.html", participant=participant, idea=idea, token=token,
                            process=participant.process)
+
+
+@bp.route("/participation/<link>/ideas")
+@public
+def participant_ideas(link: str):
+    """The process's public idea list as the participant sees it: with support buttons."""
+    participant = _participant_or_404(link)
+    return render_list(participant.process, participant=participant, token=link)
+
+
+@bp.route("/participation/<link>/supports", methods=["POST"])
+@public
+def change_support(link: str):
+    """Support an idea or withdraw the support (form fields ``idea_id``, ``action``), then back to
+    the same place of the participant's list (its filters and page in the form, 303)."""
+    participant = _participant_or_404(link)
+    stands = lists.public_stands(participant.process)
+    back = lists.Filters.from_args(request.form, stands)
+    args = dict(back.args(), page=back.page) if back.page > 1 else back.args()
+    to_mine = request.form.get("back") == "mine"
+    try:
+        idea = supports.find_idea(participant, request.form.get("idea_id"))
+        if request.form.get("action") == "withdraw":
+            changed = supports.withdraw_support(participant, idea)
+            message = _("Your support has been withdrawn.") if changed else _("You do not support this idea.")
+        else:
+            changed = supports.support(participant, idea)
+            message = _("Thank you! You support this idea.") if changed else _("You already support this idea.")
+    except services.ParticipationError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        if to_mine:
+            return redirect(url_for("participation.my_participation", link=link, _anchor="supports")), 303
+        return redirect(url_for("participation.participant_ideas", link=link, **args)), 303
+    db.session.commit()
+    flash(message, "success")
+    if to_mine:
+        return redirect(url_for("participation.my_participation", link=link, _anchor="supports")), 303
+    return redirect(url_for("participation.participant_ideas", link=link, **args, _anchor=f"idea-{idea.id}")), 303
 
 
 @bp.route("/participation/<link>/data")

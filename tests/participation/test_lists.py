@@ -130,5 +130,5 @@ def test_english_page_marks_the_content_language(app, world):
     client.submit("/language", {"lang": "en"})
     html = client.get(f"/processes/{world['process_id']}/ideas").get_data(as_text=True)
     assert "What became of it" in html and "Room" in html
-    assert '<p class="idea-text" lang="de">WLAN in allen Bussen</p>' in html
+    assert re.search(r'<p class="idea-text" id="idea-\d+-text" lang="de">WLAN in allen Bussen</p>', html)
     assert 'Reason: <span lang="de">Kein Beleidigen' in html
