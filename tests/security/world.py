@@ -240,6 +240,7 @@ def _participants(world: World, process, other, other_stand) -> None:
     from app.core import tokens
     from app.core.models import utcnow
     from app.extensions import db
+    from app.ideas import services as ideas
     from app.participation import services as participation
     from app.participation.models import OnlinePhase, OnlineSettings, Participant
 
@@ -253,10 +254,12 @@ def _participants(world: World, process, other, other_stand) -> None:
                                   email=f"online-{name}@example.org", token_hash=tokens.hash_token(token),
                                   consent_at=now, confirmed_at=now)
         db.session.add(participant)
-        # Committed before the idea: its rate-limit charge writes on a connection of its own, which on
-        # SQLite would wait 30 s (busy timeout) for this session's open write transaction.
-        db.session.commit()
-        idea = participation.submit_idea(participant, other_stand.id, f"Online idea {name.upper()}")
+        db.session.flush()
+        # Recorded as participation.submit_idea does, without its rate-limit charge: the charge writes
+        # on a connection of its own (on SQLite it waited 30 s for this session's open transaction) and
+        # would use up a limit of the world before any test.
+        idea, _created = ideas.record_idea(other_stand, f"Online idea {name.upper()}", channel="online",
+                                           participant_id=participant.id, moderation="pending")
         side.participant_id, side.link, side.online_idea_id = participant.id, token, idea.id
         side.link_signature = participation.confirmation_signature(participant)
 
