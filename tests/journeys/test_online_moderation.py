@@ -114,7 +114,7 @@ def test_moderator_approves_hides_with_a_reason_and_merges(world, phone):
     page.get_by_role("button", name=f"Idee Nr. {world['hide']} ausblenden").click()
     error = page.locator(f"#hide-{world['hide']}-reason-error")
     assert "Bitte wählen Sie die Regel der Netiquette" in error.inner_text()
-    assert page.evaluate("() => !!document.activeElement.closest('.error-summary')")
+    page.wait_for_function("() => !!document.activeElement.closest('.error-summary')")  # page.js moves the focus on load
     assert _idea(world, world["hide"]).moderation == "pending"
     assert_no_axe_violations(page, "online queue with a missing reason")
     page.locator(f"#hide-{world['hide']}-reason").select_option("Keine Werbung")

@@ -173,7 +173,7 @@ def test_merge_with_the_number_of_another_events_idea_is_corrected_at_the_field(
     error = page.locator("#source_id-error")
     assert "gehört zu einer anderen Veranstaltung" in error.inner_text()
     # The error summary takes the focus (issue 16 item 7); its link leads to the field.
-    assert page.evaluate("() => !!document.activeElement.closest('.error-summary')")
+    page.wait_for_function("() => !!document.activeElement.closest('.error-summary')")  # page.js moves the focus on load
     assert field.input_value() == str(world["foreign"])
     assert_no_axe_violations(page, "merge form with the number of another event's idea")
 
