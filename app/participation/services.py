@@ -389,12 +389,17 @@ def check_active(participant: Participant) -> None:
             "blocked")
 
 
-def _charge_idea(participant: Participant) -> None:
-    allowance = ratelimit.charge("PARTICIPATION_IDEA_RATE_LIMIT", "participation-idea", str(participant.id))
+def charge_link(participant: Participant, setting: str, scope: str, message) -> None:
+    """Count one contribution of the participant's link against the limit ``setting``, before the
+    work. :raises ParticipationError: ``rate_limited`` with ``message`` (``%(wait)s``: how long)."""
+    allowance = ratelimit.charge(setting, scope, str(participant.id))
     if isinstance(allowance, ratelimit.Exhausted):
-        raise ParticipationError(
-            _l("You have sent many ideas in a short time. Please try again later (%(wait)s).",
-               wait=wait_text(allowance.retry_after)), "rate_limited")
+        raise ParticipationError(message % {"wait": wait_text(allowance.retry_after)}, "rate_limited")
+
+
+def _charge_idea(participant: Participant) -> None:
+    charge_link(participant, "PARTICIPATION_IDEA_RATE_LIMIT", "participation-idea",
+                _l("You have sent many ideas in a short time. Please try again later (%(wait)s)."))
 
 
 def _idea_error(exc: ideas.IdeaError) -> ParticipationError:

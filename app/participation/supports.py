@@ -28,8 +28,6 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from app.core import ratelimit
-from app.core.errors import wait_text
 from app.core.security import MAX_ID
 from app.events.models import Event
 from app.extensions import db
@@ -37,7 +35,7 @@ from app.ideas import merge_groups
 from app.ideas.models import Idea, Stand
 from app.participation import lists
 from app.participation.models import Participant, PhaseKind, Support
-from app.participation.services import ParticipationError, check_active, phase_open
+from app.participation.services import ParticipationError, charge_link, check_active, phase_open
 
 
 def find_idea(participant: Participant, idea_id: object) -> Idea:
@@ -75,11 +73,8 @@ def check_supportable(participant: Participant, idea: Idea) -> None:
 
 
 def _charge(participant: Participant) -> None:
-    allowance = ratelimit.charge("PARTICIPATION_SUPPORT_RATE_LIMIT", "participation-support", str(participant.id))
-    if isinstance(allowance, ratelimit.Exhausted):
-        raise ParticipationError(
-            _l("You have given or withdrawn many supports in a short time. Please try again later (%(wait)s).",
-               wait=wait_text(allowance.retry_after)), "rate_limited")
+    charge_link(participant, "PARTICIPATION_SUPPORT_RATE_LIMIT", "participation-support",
+                _l("You have given or withdrawn many supports in a short time. Please try again later (%(wait)s)."))
 
 
 def _own_in_group(participant: Participant, idea: Idea) -> sa.Select:
