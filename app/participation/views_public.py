@@ -17,13 +17,6 @@ from app.participation.models import Participant
 from app.participation.participant_forms import HONEYPOT, IdeaForm, SignupForm, StandIdeaForm
 
 
-def _process_or_404(process_id: int) -> Process:
-    process = db.session.get(Process, process_id)
-    if process is None:
-        abort(404)
-    return process
-
-
 def _participant_or_404(token: str) -> Participant:
     participant = services.find_by_token(token)
     if participant is None:
@@ -35,7 +28,7 @@ def _participant_or_404(token: str) -> Participant:
 @public
 @ratelimit.limit("PARTICIPATION_SIGNUP_RATE_LIMIT", methods=["POST"], refund_when=ratelimit.database_unavailable, keep_form=True)
 def signup(process_id: int):
-    process = _process_or_404(process_id)
+    process = db.get_or_404(Process, process_id)
     if not services.is_open(process):
         return render_template("participation/closed.html", process=process), (
             409 if request.method == "POST" else 200)
@@ -67,7 +60,7 @@ def signup(process_id: int):
 @bp.route("/processes/<int:process_id>/participate/sent")
 @public
 def signup_sent(process_id: int):
-    return render_template("participation/signup_sent.html", process=_process_or_404(process_id))
+    return render_template("participation/signup_sent.html", process=db.get_or_404(Process, process_id))
 
 
 @bp.route("/participation/<link>/confirm/<link_signature>", methods=["GET", "POST"])
