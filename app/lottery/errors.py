@@ -25,7 +25,6 @@ ERROR_CODES: Mapping[str, str] = {
     "audit_format": "an audit file is unreadable or lacks fields",
     "audit_mismatch": "an audit file does not verify",
     "solver": "the LP/ILP solver failed unexpectedly",
-    "gone": "the applicant's data has been erased: an objection can no longer be answered",
     # Raised by the application's lottery services (app/lottery/services.py):
     "wrong_state": "the event or the draw is not in a state that allows this step",
     "reason_missing": "a re-draw needs a reason",
@@ -34,6 +33,7 @@ ERROR_CODES: Mapping[str, str] = {
     "too_late": "the deadline to confirm the seat has passed",
     "import_locked": "the event's criteria can no longer be changed",
     "bad_channel": "staff answering for an applicant did not say how the applicant answered",
+    "gone": "the applicant's data has been erased: an objection can no longer be answered",
 }
 
 
