@@ -12,8 +12,8 @@ Prints, for a generated CSV (semicolons, UTF-8, Esslingen-like streets and distr
   it should not grow with the rows beyond the household and duplicate keys.
 
 * the letters: a register of ten times ``--letters`` residents imported, that many invitations
-  drawn, then the letters' data read (codes derived, postal order), the PDF (one page each, QR
-  code) and the CSV for a print-and-mail service rendered, wall and CPU time, pages and size.
+  drawn, then the letters' data read (codes derived, postal order), the PDF (one sheet each: the
+  letter with its QR code, the reply form on the back) and the CSV for a print-and-mail service rendered, wall and CPU time, pages and size.
 
 Numbers only, no pass/fail. Usage: ``python bench/invitations.py [--rows 100000] [--postgres]
 [--letters 2000] [--only-letters]``

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
@@ -115,13 +115,19 @@ def asked_criteria(event: Event, person: RegisterPerson) -> list[Criterion]:
     return [c for c in event.criteria if c.id not in known]
 
 
+def deadline_of(draw) -> datetime | None:
+    """The answer deadline the invitees are held to (naive UTC), or None."""
+    return draw.answer_deadline
+
+
 def check_open(invitation: Invitation, *, by_staff: bool = False) -> None:
     """Online answers end with the answer deadline; staff may still enter a paper answer that came in time.
 
     :raises InvitationError: ``answer_closed``.
     """
     draw = invitation.draw
-    if not by_staff and draw.answer_deadline is not None and utcnow() > draw.answer_deadline:
+    deadline = deadline_of(draw)
+    if not by_staff and deadline is not None and utcnow() > deadline:
         raise InvitationError("answer_closed", _l("The time to answer this invitation has ended."))
     if db.session.get(Event, invitation.event_id).status not in applications.STAFF_ADDABLE_EVENT:
         raise InvitationError("answer_closed", _l("The seats of this event have been drawn; the invitation can no "

@@ -47,7 +47,7 @@ LETTER_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
 
 def _render_letters(job: Job, report, draw_row: InvitationDraw, fmt: str, reminded_at=None) -> tuple[dict, None]:
-    """The PDF (one page each) or CSV of the draw's letters, or of one reminder run's (``reminded_at``)."""
+    """The PDF (one sheet each: the letter and the reply form on its back) or CSV of the draw's letters, or of one reminder run's (``reminded_at``)."""
     report("rendering", 1)
     # A request context of its own: the dates of the letter are formatted for its language.
     with current_app.test_request_context():
@@ -68,7 +68,7 @@ def _render_letters(job: Job, report, draw_row: InvitationDraw, fmt: str, remind
 
 
 def run_letters(job: Job, report) -> tuple[dict, None]:
-    """The letters of a drawn draw as one PDF (one page each) or the CSV for a print-and-mail service."""
+    """The letters of a drawn draw as one PDF (one sheet each, the reply form on the back) or the CSV for a print-and-mail service."""
     draw_row = db.session.get(InvitationDraw, int(job.params["draw"]))
     fmt = job.params["format"]
     if draw_row is None or draw_row.state != InvitationDrawState.DRAWN.value or fmt not in LETTER_FORMATS:

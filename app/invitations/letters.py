@@ -1,6 +1,7 @@
-"""The invitation letters of a draw: one PDF with one page per invitee (DIN 5008, form B, for a DL
-window envelope), and the same as a CSV for a print-and-mail service. Both are made by a job
-(:mod:`app.invitations.jobs`), never in the request.
+"""The invitation letters of a draw: one PDF with one sheet per invitee (DIN 5008, form B, for a DL
+window envelope; the front the letter, the back the paper reply form, :func:`_reply_page`), and
+the same as a CSV for a print-and-mail service. Both are made by a job (:mod:`app.invitations.jobs`),
+never in the request.
 
 Page layout (A4, millimetres from the top-left corner, DIN 5008 form B): fold marks at 105 and 210,
 the hole mark at 148.5; the address field 20–105 across and 45–90 down, its first 17.7 mm the
@@ -23,7 +24,7 @@ import io
 import json
 import string
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -196,14 +197,18 @@ class LetterData:
     address: list[str]
     code: str
     link: str
+    #: The reply form's questions: (criterion label, option labels) of the criteria the register
+    #: does not answer for this invitee (:func:`app.invitations.answering.asked_criteria`).
+    questions: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 def context_of(draw: InvitationDraw) -> dict[str, str]:
     event = db.session.get(Event, draw.event_id)
     with force_locale(LETTER_LANGUAGE):
         return {"event": event.title, "event_date": format_day(event.starts_at, "long") if event.starts_at else "",
-                "place": event.place or "", "deadline": format_day(draw.answer_deadline, "long")
-                if draw.answer_deadline else "", "date": format_day(utcnow(), "long")}
+                "place": event.place or "", "deadline": format_day(answering.deadline_of(draw), "long")
+                if answering.deadline_of(draw) else "", "date": format_day(utcnow(), "long"),
+                "consent": event.consent_text or "", "privacy": absolute_url("privacy.privacy_page")}
 
 
 def letters(draw: InvitationDraw, reminded_at: datetime | None = None) -> Iterator[LetterData]:
@@ -218,10 +223,13 @@ def letters(draw: InvitationDraw, reminded_at: datetime | None = None) -> Iterat
         .where(*condition)
         .order_by(RegisterPerson.postcode, RegisterPerson.street, RegisterPerson.house_number, Invitation.id)
         .execution_options(yield_per=1000))
+    event = db.session.get(Event, draw.event_id)
     for nonce, person in rows:
         code = codes.invitation_code(nonce)
         yield LetterData(name=answering.display_name(person), address=answering.address_lines(person),
-                         code=codes.format_code(code), link=absolute_url("invitations.answer_code", code=code))
+                         code=codes.format_code(code), link=absolute_url("invitations.answer_code", code=code),
+                         questions=[(c.label, [o.label for o in c.options])
+                                    for c in answering.asked_criteria(event, person)])
 
 
 def count(draw: InvitationDraw) -> int:
@@ -286,6 +294,92 @@ def _page(canvas: Canvas, letter: dict[str, str], item: LetterData, context: dic
         if context.get("deadline"):
             _top(canvas, f.regular, 9, text_left, FOOT_TOP + 37, _("Please answer by %(date)s.",
                                                                       date=context["deadline"]))
+        _top(canvas, f.regular, 9, text_left, FOOT_TOP + 42, _("No internet? Fill in the reply form overleaf "
+                                                               "and send it back."))
+
+
+#: The reply form's foot: below it nothing is printed (mm from the top).
+REPLY_BOTTOM = 285.0
+
+
+def _box(canvas: Canvas, x_mm: float, top_mm: float, size_mm: float = 3.2) -> None:
+    """An empty tick box whose top edge is ``top_mm`` below the page's top."""
+    canvas.rect(x_mm * mm, PAGE_H - (top_mm + size_mm) * mm, size_mm * mm, size_mm * mm, stroke=1, fill=0)
+
+
+def _write_line(canvas: Canvas, font: str, x_mm: float, top_mm: float, label: str, width_mm: float) -> None:
+    """``label`` and a line to write on after it, to ``x_mm + width_mm``."""
+    _top(canvas, font, 9.5, x_mm, top_mm, label)
+    start = x_mm * mm + canvas.stringWidth(label, font, 9.5) + 2 * mm
+    canvas.line(start, PAGE_H - (top_mm + 0.8) * mm, (x_mm + width_mm) * mm, PAGE_H - (top_mm + 0.8) * mm)
+
+
+def _reply_page(canvas: Canvas, letter: dict[str, str], item: LetterData, context: dict[str, str], f) -> None:
+    """The reply form on the back of the letter: for a DL window envelope again, with the city's
+    address in the address field and the invitee as sender; name and code filled in, a tick box per
+    option of each question the register does not answer, email or phone, consent, date and signature.
+
+    :raises InvitationError: ``bad_letter`` when the questions do not fit on the page.
+    """
+    width = PAGE_W / mm - LEFT - RIGHT
+    canvas.setLineWidth(0.3)
+    for y in (105.0, 210.0):
+        canvas.line(4 * mm, PAGE_H - y * mm, 8 * mm, PAGE_H - y * mm)
+    sender_line = " · ".join([item.name, *item.address])
+    _top(canvas, f.regular, 7, LEFT, FIELD_TOP + 4, sender_line)
+    canvas.line(LEFT * mm, PAGE_H - (FIELD_TOP + 4.7) * mm,
+                LEFT * mm + canvas.stringWidth(sender_line, f.regular, 7), PAGE_H - (FIELD_TOP + 4.7) * mm)
+    for i, line in enumerate(letter["sender"].splitlines()[:6]):
+        _top(canvas, f.regular, 10, LEFT, ADDRESS_TOP + 3.5 + i * 4.5, line)
+    _top(canvas, f.regular, 9, INFO_LEFT, INFO_TOP + 3.5, _("Your personal code:"))
+    _top(canvas, f.bold, 12, INFO_LEFT, INFO_TOP + 9, item.code)
+    _top(canvas, f.bold, 11, LEFT, SUBJECT_TOP + 3.5, _("Reply form: %(event)s", event=context["event"]))
+    small = ParagraphStyle("reply", fontName=f.regular, fontSize=9, leading=11.5)
+    y = SUBJECT_TOP + 8
+
+    def paragraph(text: str, top: float, style=small, left: float = LEFT, w: float = width) -> float:
+        para = Paragraph(escape(text).replace("\n", "<br/>"), style)
+        _w, h = para.wrap(w * mm, PAGE_H)
+        para.drawOn(canvas, left * mm, PAGE_H - top * mm - h)
+        return top + h / mm
+
+    intro = _("If you do not answer online, please fill in this form and send it back in a window envelope "
+              "(the address shows through the window).")
+    if context.get("deadline"):
+        intro += " " + _("It must reach us by %(date)s.", date=context["deadline"])
+    y = paragraph(intro, y) + 4
+    _top(canvas, f.regular, 9.5, LEFT, y + 3, _("Name (from the residents' register): %(name)s", name=item.name))
+    y += 8
+    for label, options in item.questions:
+        y = paragraph(label, y, ParagraphStyle("q", parent=small, fontName=f.bold)) + 1.5
+        x = LEFT
+        for option in options:
+            text_w = canvas.stringWidth(option, f.regular, 9) / mm
+            if x > LEFT and x + 5 + text_w > LEFT + width:
+                x, y = LEFT, y + 5
+            _box(canvas, x, y)
+            _top(canvas, f.regular, 9, x + 4.5, y + 2.8, option)
+            x += 4.5 + text_w + 6
+        y += 7
+        if y > REPLY_BOTTOM - 55:
+            raise InvitationError("bad_letter", _l("The event's questions do not fit on the reply form: please ask "
+                                                   "fewer questions or shorter ones."), field="body")
+    y = paragraph(_("How can we reach you? Please give at least one of the two."), y + 1,
+                  ParagraphStyle("q", parent=small, fontName=f.bold)) + 5
+    _write_line(canvas, f.regular, LEFT, y, _("Email:"), width)
+    y += 8
+    _write_line(canvas, f.regular, LEFT, y, _("Phone:"), width)
+    y += 6
+    _box(canvas, LEFT, y)
+    consent = _("I agree to the processing of my data for the citizens' council as described in the letter and at "
+                "%(link)s.", link=context.get("privacy", ""))
+    if context.get("consent"):
+        consent += " " + context["consent"]
+    y = paragraph(consent, y, left=LEFT + 5.5, w=width - 5.5) + 9
+    if y > REPLY_BOTTOM - 4:
+        raise InvitationError("bad_letter", _l("The event's questions do not fit on the reply form: please ask "
+                                               "fewer questions or shorter ones."), field="body")
+    _write_line(canvas, f.regular, LEFT, y, _("Date and signature:"), width)
 
 
 def qr_matrix(data: str) -> list[list[bool]]:
@@ -318,7 +412,8 @@ def _qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
 
 def render_pdf(items, letter: dict[str, str], context: dict[str, str],
                progress: Callable[[int], None] | None = None) -> bytes:
-    """One page per letter. ``progress(n)`` is called after every 100 letters."""
+    """Two pages per letter (one sheet printed on both sides): the letter, and the reply form on its back.
+    ``progress(n)`` is called after every 100 letters."""
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
     with force_locale(LETTER_LANGUAGE):
@@ -327,6 +422,9 @@ def render_pdf(items, letter: dict[str, str], context: dict[str, str],
     f = fonts()
     for n, item in enumerate(items, 1):
         _page(canvas, letter, item, context, f)
+        canvas.showPage()
+        with force_locale(LETTER_LANGUAGE):
+            _reply_page(canvas, letter, item, context, f)
         canvas.showPage()
         if progress is not None and n % 100 == 0:
             progress(n)

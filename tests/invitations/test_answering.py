@@ -4,6 +4,8 @@ application marked as invited; a code works once; wrong codes are rate-limited; 
 and phone answers for their event only; after the answer deadline only staff can."""
 from __future__ import annotations
 
+import re
+
 from datetime import datetime
 
 import pytest
@@ -128,7 +130,17 @@ def test_staff_enter_a_paper_answer_for_their_event_only(app, staff_client, draw
     missing = admin.submit(base, {"step": "answer", "code": code, "email": "erika@example.org",
                                   f"criterion_{education.id}": education.options[1].id, "source": "paper"})
     assert missing.status_code == 422
-    assert "Einwilligung" in missing.get_data(as_text=True)
+    page = missing.get_data(as_text=True)
+    assert "Einwilligung" in page
+    # The reply form's entries stay as typed: the email, the ticked option, the source.
+    assert 'value="erika@example.org"' in page
+    assert re.search(rf'<input checked[^>]*value="{education.options[1].id}"', page)
+    assert re.search(r'<(input checked|option selected)[^>]*value="paper"', page)
+    bad_email = admin.submit(base, {"step": "answer", "code": code, "email": "erika@", "source": "paper",
+                                    "language": "de", f"criterion_{education.id}": education.options[1].id,
+                                    "consent": "y"})
+    assert bad_email.status_code == 422 and 'value="erika@"' in bad_email.get_data(as_text=True)
+    assert 'aria-invalid="true"' in bad_email.get_data(as_text=True)
     done = admin.submit(base, {"step": "answer", "code": code, "email": "erika@example.org", "source": "paper",
                                "language": "de", f"criterion_{education.id}": education.options[1].id,
                                "consent": "y"})

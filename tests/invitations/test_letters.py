@@ -1,8 +1,10 @@
 """The invitation letters (issue 17): the city's letter text with placeholders (checked: unknown
 placeholders, empty parts, a text too long for one page are messages that keep the typed text and
-store nothing), one PDF made by a job with one page per letter (pypdf: page count; each page has the
+store nothing), one PDF made by a job with one sheet per letter (pypdf: page count; the front has the
 invitee's name in the address field of a DIN 5008 form B page, the sender line above it, the code
-and the QR link's code at the foot), and the CSV for a print-and-mail service."""
+and the QR link's code at the foot; the back is the paper reply form, the city's address in the
+window field, name and code filled in, a tick box per option of the questions the register does not
+answer), and the CSV for a print-and-mail service."""
 from __future__ import annotations
 
 import csv
@@ -80,10 +82,10 @@ def test_one_page_per_letter_names_and_codes_in_place(app, staff_client, drawn):
         response = _file(client, event_id, "pdf")
         assert response.status_code == 200 and response.mimetype == "application/pdf"
         reader = PdfReader(io.BytesIO(response.data))
-        assert len(reader.pages) == len(invited) == 8
+        assert len(reader.pages) == 2 * len(invited) == 16
         people = {codes.format_code(code): _db.session.get(Invitation, i).person for i, code in invited}
         seen = set()
-        for page in reader.pages:
+        for page in reader.pages[::2]:
             positions = _positions(page)
             text = page.extract_text()
             code = next(c for c in people if c in text)
@@ -107,6 +109,39 @@ def test_one_page_per_letter_names_and_codes_in_place(app, staff_client, drawn):
             assert link.endswith(f"/invitation?code={codes.normalise_code(code)}")
             assert _qr_grid(page, reader) == letters.qr_matrix(link)
         assert seen == set(people)  # every invitee exactly once
+
+
+def test_reply_form_on_the_back_of_each_letter(app, staff_client, drawn):
+    event_id, invited = drawn
+    client = staff_client("admin")
+    with app.app_context():
+        reader = PdfReader(io.BytesIO(_file(client, event_id, "pdf").data))
+        people = {codes.format_code(code): _db.session.get(Invitation, i).person for i, code in invited}
+        for front, back in zip(reader.pages[::2], reader.pages[1::2]):
+            front_text, text = front.extract_text(), back.extract_text()
+            assert "Antwortformular auf der Rückseite" in front_text
+            code = next(c for c in people if c in front_text)
+            assert code in text  # the same invitee on both sides
+            person = people[code]
+            name = answering.display_name(person)
+            positions = _positions(back)
+            # The city's address in the window field (the reply goes back in a window envelope) ...
+            for line in ("Stadt Esslingen am Neckar", "Rathausplatz 2", "73728 Esslingen am Neckar"):
+                assert any(62.7 < y < 90 and 24 < x < 26 for x, y in _at(positions, line)), line
+            # ... the invitee as sender above it, name and code filled in.
+            assert any(45 < y < 62.7 for _x, y in _at(positions, name))
+            assert f"Name (aus dem Melderegister): {name}" in text
+            assert "Antwortformular: Bürger-Workshop" in text
+            # The question the register does not answer, with its options; age and gender come from it.
+            for option in ("Höchster Schulabschluss", "Kein Abschluss", "Haupt- oder Realschule", "Abitur oder höher"):
+                assert option in text
+            assert "Altersgruppe" not in text and "Geschlecht" not in text
+            assert "E-Mail:" in text and "Telefon:" in text and "Datum und Unterschrift:" in text
+            assert "Ich bin mit der Verarbeitung meiner Daten" in text
+            assert "Es muss bis Sonntag, 31. Januar 2027 bei uns sein." in " ".join(text.split())  # the deadline
+            boxes = [op for op in ContentStream(back.get_contents(), reader).operations
+                     if op[1] == b"re" and abs(float(op[0][2]) - 3.2 * MM) < 0.01]
+            assert len(boxes) == 3 + 1  # three options and the consent
 
 
 def test_the_citys_letter_text_checked_and_used(app, staff_client, drawn):

@@ -51,7 +51,8 @@ def _download(client, event_id: int, job: Job):
 def _codes_in(pdf: bytes) -> list[str]:
     reader = PdfReader(io.BytesIO(pdf))
     found = []
-    for page in reader.pages:
+    for page, back in zip(reader.pages[::2], reader.pages[1::2]):  # each with its reply form on the back
+        assert "Antwortformular:" in back.extract_text()
         text = page.extract_text()
         assert "Erinnerung: Einladung zum Bürgerrat" in text and "Ihr persönlicher Code" in text
         assert "noch nicht erhalten" in text  # the default reminder text
@@ -74,7 +75,7 @@ def test_reminders_for_those_who_have_not_answered_pdf_and_no_duplicates(app, cl
         pdf = _download(admin, event_id, job)
         assert pdf.mimetype == "application/pdf"
         expected = sorted(codes.format_code(code) for _id, code in invited[3:])
-        assert sorted(_codes_in(pdf.data)) == expected  # one page each, only those who did not answer
+        assert sorted(_codes_in(pdf.data)) == expected  # one sheet each, only those who did not answer
         reminded = _db.session.execute(sa.select(Invitation).where(Invitation.reminded_at.is_not(None))).scalars().all()
         assert sorted(i.id for i in reminded) == sorted(i for i, _c in invited[3:])
         assert {i.state for i in reminded} == {"reminded"} and len({i.reminded_at for i in reminded}) == 1
@@ -119,7 +120,7 @@ def test_reminder_csv_and_the_last_run_again(app, staff_client, drawn):
     with app.app_context():
         job = _last_job()
         assert job.params["format"] == "pdf" and job.result["letters"] == len(invited)
-        assert len(PdfReader(io.BytesIO(_download(admin, event_id, job).data)).pages) == len(invited)
+        assert len(PdfReader(io.BytesIO(_download(admin, event_id, job).data)).pages) == 2 * len(invited)
         assert _db.session.execute(sa.select(Invitation.reminded_at)).scalars().all() == marked
 
 
