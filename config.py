@@ -302,6 +302,14 @@ class Config:
     INVITATION_CODE_KEY = ""
     #: Wrong invitation codes per client (only failures count), like ticket codes.
     INVITATIONS_CODE_RATE_LIMIT = "20 per minute;100 per hour"
+    #: The legal basis on which the registration office hands the register extract to the city, as the
+    #: privacy page and the reply form name it (the law's name, shown as written, marked German):
+    #: § 46 BMG (group information) or the state's rule, e.g. "§ 5 Gesetz über die dialogische
+    #: Bürgerbeteiligung Baden-Württemberg (DBG)".
+    PRIVACY_REGISTER_LEGAL_BASIS = "§ 46 Bundesmeldegesetz (BMG, Gruppenauskunft)"
+    #: Optional further text of the operator on the register data (e.g. the council's decision that
+    #: ordered the citizens' council), shown as written on the privacy page; empty: none.
+    PRIVACY_REGISTER_NOTE = ""
     #: Days after the answer deadline that the register data of invitees who did not answer is kept.
     INVITATIONS_UNANSWERED_KEEP_DAYS = 30
     #: Largest register extract accepted (bytes); an upload also stays within MAX_CONTENT_LENGTH.

@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape
 import qrcode
 import qrcode.constants
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -208,7 +209,8 @@ def context_of(draw: InvitationDraw) -> dict[str, str]:
         return {"event": event.title, "event_date": format_day(event.starts_at, "long") if event.starts_at else "",
                 "place": event.place or "", "deadline": format_day(answering.deadline_of(draw), "long")
                 if answering.deadline_of(draw) else "", "date": format_day(utcnow(), "long"),
-                "consent": event.consent_text or "", "privacy": absolute_url("privacy.privacy_page")}
+                "consent": event.consent_text or "", "privacy": absolute_url("privacy.privacy_page"),
+                "legal_basis": current_app.config.get("PRIVACY_REGISTER_LEGAL_BASIS") or ""}
 
 
 def letters(draw: InvitationDraw, reminded_at: datetime | None = None) -> Iterator[LetterData]:
@@ -347,7 +349,12 @@ def _reply_page(canvas: Canvas, letter: dict[str, str], item: LetterData, contex
               "(the address shows through the window).")
     if context.get("deadline"):
         intro += " " + _("It must reach us by %(date)s.", date=context["deadline"])
-    y = paragraph(intro, y) + 4
+    y = paragraph(intro, y) + 2
+    if context.get("legal_basis"):
+        y = paragraph(_("We have your address from the residents' register (under %(law)s), for this citizens' "
+                        "council only. Details: %(link)s", law=context["legal_basis"],
+                        link=context.get("privacy", "") + "#register"), y,
+                      ParagraphStyle("basis", parent=small, fontSize=8, leading=10)) + 2
     _top(canvas, f.regular, 9.5, LEFT, y + 3, _("Name (from the residents' register): %(name)s", name=item.name))
     y += 8
     for label, options in item.questions:

@@ -138,6 +138,9 @@ def test_reply_form_on_the_back_of_each_letter(app, staff_client, drawn):
             assert "Altersgruppe" not in text and "Geschlecht" not in text
             assert "E-Mail:" in text and "Telefon:" in text and "Datum und Unterschrift:" in text
             assert "Ich bin mit der Verarbeitung meiner Daten" in text
+            flat = " ".join(text.split())
+            assert "Ihre Anschrift haben wir aus dem Melderegister (nach § 46 Bundesmeldegesetz (BMG, " \
+                   "Gruppenauskunft)), nur für diesen Bürgerrat." in flat and "/privacy#register" in flat
             assert "Es muss bis Sonntag, 31. Januar 2027 bei uns sein." in " ".join(text.split())  # the deadline
             boxes = [op for op in ContentStream(back.get_contents(), reader).operations
                      if op[1] == b"re" and abs(float(op[0][2]) - 3.2 * MM) < 0.01]

@@ -123,3 +123,21 @@ def test_plan_commit_draw_and_audit_over_http(app, staff_client, register_event,
         assert _db.session.execute(sa.select(sa.func.count()).select_from(Invitation)).scalar_one() == 12
     page = client.get(base).get_data(as_text=True)
     assert 'id="draw-invited">12<' in page and "49,5" in page
+
+
+def test_privacy_page_states_the_legal_basis_of_the_register_data(app, client):
+    """Issue 17: the privacy page says where the register data comes from and on which legal basis
+    (the operator's setting, § 46 BMG by default), in German and in English; the law's name is marked German."""
+    page = client.get("/privacy").get_data(as_text=True)
+    assert 'id="register"' in page and "Einladungen aus dem Melderegister" in page
+    assert '<span lang="de">§ 46 Bundesmeldegesetz (BMG, Gruppenauskunft)</span>' in page
+    assert "Die Meldebehörde übermittelt die Daten nach" in page and "Art. 6 Abs. 1 lit. e DSGVO" in page
+    assert "30 Tage nach der Antwortfrist gelöscht" in page
+    app.config["PRIVACY_REGISTER_LEGAL_BASIS"] = "§ 5 Gesetz über die dialogische Bürgerbeteiligung <BW>"
+    app.config["PRIVACY_REGISTER_NOTE"] = "Der Gemeinderat hat den Bürgerrat am 1. Juli beschlossen."
+    client.submit("/language", {"lang": "en", "next": "/privacy"})
+    english = client.get("/privacy").get_data(as_text=True)
+    assert "Invitations from the residents' register" in english
+    assert ('the registration office hands over the data under <span lang="de">§ 5 Gesetz über die dialogische '
+            'Bürgerbeteiligung &lt;BW&gt;</span>') in english  # the operator's text, escaped
+    assert '<p id="register-note" lang="de">Der Gemeinderat hat den Bürgerrat am 1. Juli beschlossen.</p>' in english
