@@ -48,15 +48,6 @@ KNOWN_BARRIERS: tuple[Barrier, ...] = (
            "German."),
     ),
     Barrier(
-        "staff_field_errors",
-        "WCAG 3.3.1, 3.3.3",
-        _l("Some staff forms report errors above the form instead of at the field"),
-        _l("On a few management forms (for example the plan of the invitation letters, when a response "
-           "rate is not a number) the error message appears at the top of the page and is not linked to "
-           "the field."),
-        _l("The message names what is missing; the form keeps everything already entered."),
-    ),
-    Barrier(
         "projector_wall",
         "WCAG 1.3.1, 4.1.3",
         _l("The live idea wall for the projector"),

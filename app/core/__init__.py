@@ -19,6 +19,7 @@ def init_app(app):
     app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.globals["absolute_url"] = absolute_url
     app.jinja_env.globals["form_refusal"] = formreplay.refusal_for  # also in imported macros
+    app.jinja_env.globals["form_typed"] = formreplay.typed_for
     app.jinja_env.filters["quoted"] = lambda text: nest_quotes(text, str(get_locale() or "de"))
     errors.register(app)
     nav.init_app(app)

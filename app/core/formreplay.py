@@ -113,6 +113,7 @@ def _render_get(path: str, query: str, values: MultiDict | None, flash_message: 
                 refusal: dict | None = None):
     """The response of a GET of ``path?query`` rendered in this request (the same session), with
     ``g.form_replay`` (and ``g.form_refusal``) set while it renders; ``None`` unless it is a 200."""
+    action = request.path  # the form that was sent (:func:`typed_for`)
     environ = dict(request.environ)
     environ.pop("werkzeug.request", None)
     environ.update({
@@ -131,6 +132,7 @@ def _render_get(path: str, query: str, values: MultiDict | None, flash_message: 
     with ctx:
         if values is not None:
             g.form_replay = values
+            g.form_replay_action = action
         g.form_refusal = refusal
         if flash_message:
             flash(flash_message, "warning")
@@ -140,6 +142,7 @@ def _render_get(path: str, query: str, values: MultiDict | None, flash_message: 
             response = None
         finally:
             g.pop("form_replay", None)
+            g.pop("form_replay_action", None)
             g.pop("form_refusal", None)
     if response is None or response.status_code != 200:
         shared_session["_flashes"] = flashes_before  # the message belongs to the page that was not shown
@@ -169,6 +172,17 @@ def refusal_for(action: str) -> dict | None:
     ``{"field_id", "message", "typed"}``, else ``None``."""
     refusal = g.get("form_refusal")
     return refusal if refusal and refusal["action"] == action else None
+
+
+def typed_for(action: str) -> MultiDict | None:
+    """What was typed into the hand-written form posting to ``action`` while its page is shown again,
+    after a refusal (:func:`page_with_refusal`) or an expired session (:func:`page_with_posted_values`),
+    else ``None``: its template fills the fields from it (a WTForms form does so by :func:`values_for`)."""
+    refusal = refusal_for(action)
+    if refusal:
+        return refusal["typed"]
+    values = g.get("form_replay")
+    return values if values and g.get("form_replay_action") == action else None
 
 
 def values_for(form) -> MultiDict | None:

@@ -199,10 +199,10 @@ def save_plan(event: Event, *, letters: int, by_district: bool, age_bands: str, 
     for group, (rate, factor) in group_settings.items():
         if rate is not None and not 0 < rate <= 100:
             raise InvitationError("bad_plan", _l("A response rate is a percentage above 0 and at most 100."),
-                                  field="response_rate")
+                                  field=f"rate-{group}")
         if factor is not None and not 0 <= factor <= 20:
             raise InvitationError("bad_plan", _l("An oversampling factor is a number from 0 to 20 (1: proportional)."),
-                                  field="factor")
+                                  field=f"factor-{group}")
         for stratum in strata:
             if group in stratum.split(" · "):
                 if factor is not None:
@@ -245,7 +245,8 @@ def commit(draw_row: InvitationDraw, user, kind: str, description: str) -> Invit
     if draw_row.state != InvitationDrawState.PLANNED.value:
         raise InvitationError("wrong_state", _l("The plan has already been committed to."))
     if kind not in ("public", "server"):
-        raise InvitationError("bad_number", _l("Choose how the public value will be drawn."))
+        raise InvitationError("bad_number", _l("Choose how the public value will be drawn."),
+                              field="number_source_kind")
     description = (description or "").strip()
     if kind == "public" and not 10 <= len(description) <= 500:
         raise InvitationError("bad_number", _l("Describe how and when the public value will be drawn (10 to 500 "

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from app.core import formreplay
 from app.core.access import staff_required
 from app.core.forms import attach_error
 from app.core.models import utcnow
@@ -71,6 +72,7 @@ def _manage_page(event: Event, letter: dict | None = None, letter_error: Invitat
                            letter_error=letter_error, placeholders=letters.PLACEHOLDERS,
                            letters_job=jobs.latest_letters(event.id),
                            letters_count=letters.count(draw_row) if counts is not None else 0,
+                           plan_field_id=_plan_field_id,
                            **_reminder_context(draw_row, counts is not None, **reminder)), status
 
 
@@ -150,6 +152,12 @@ def mapping(event_id: int, extract_id: int):
 # ------------------------------------------------------------------ stage 1: the invitation draw
 
 
+def _plan_field_id(name: str) -> str:
+    """The id of the plan form's field ``name`` (a group's field is named after the group, which may
+    contain spaces)."""
+    return "-".join(name.split())
+
+
 def _number(name: str, default=None, cast=float):
     raw = (request.form.get(name) or "").strip().replace(",", ".")
     if not raw:
@@ -182,25 +190,36 @@ def plan(event_id: int):
                          group_settings=groups, one_per_household=bool(request.form.get("one_per_household")),
                          answer_deadline=deadline)
     except InvitationError as exc:
-        _fail(exc)
-        return redirect(url_for("invitations.manage", event_id=event.id, _anchor="draw"), 303)
+        return _refused_draw_form(event, exc)
     db.session.commit()
     flash(_("The plan was saved."), "success")
     return redirect(url_for("invitations.manage", event_id=event.id, _anchor="draw"), 303)
 
 
+def _refused_draw_form(event: Event, exc: InvitationError):
+    """A refused form of the draw (plan, commitment, public value): the page again, 422, the form as
+    typed and the message at its field (issue 16 item 7); without a field, a flash after a redirect."""
+    db.session.rollback()
+    if exc.field:
+        shown = formreplay.page_with_refusal(url_for("invitations.manage", event_id=event.id),
+                                             _plan_field_id(exc.field), str(exc.message))
+        if shown is not None:
+            return shown
+    _fail(exc)
+    return redirect(url_for("invitations.manage", event_id=event.id, _anchor="draw"), 303)
+
+
 def _draw_step(event: Event, operation, success):
-    """Run one step on the event's draw: on an InvitationError roll back and flash it, else commit."""
+    """Run one step on the event's draw: on an InvitationError roll back and show it, else commit."""
     draw_row = services.active_draw(event)
     try:
         if draw_row is None:
             raise InvitationError("wrong_state", _("Please save a plan first."))
         operation(draw_row)
     except InvitationError as exc:
-        _fail(exc)
-    else:
-        db.session.commit()
-        flash(success(draw_row), "success")
+        return _refused_draw_form(event, exc)
+    db.session.commit()
+    flash(success(draw_row), "success")
     return redirect(url_for("invitations.manage", event_id=event.id, _anchor="draw"), 303)
 
 

@@ -95,8 +95,7 @@ def test_plan_commit_draw_and_audit_over_http(app, staff_client, register_event,
         "postcode": "PLZ", "birth_year": "Geburtsjahr", "district": "Stadtteil"}.items()}, "action": "confirm"})
     base = f"/manage/events/{register_event}/invitations"
     bad = client.submit(f"{base}/plan", {"letters": "abc", "age_bands": "16-29"})
-    assert bad.status_code == 303
-    assert "ist keine Zahl" in client.get(base).get_data(as_text=True)
+    assert bad.status_code == 422 and "ist keine Zahl" in bad.get_data(as_text=True)
     client.submit(f"{base}/plan", {"letters": "12", "by_district": "1", "age_bands": "16-29, 30-44, 45-64, 65+",
                                    "response_rate": "8", "one_per_household": "1", "answer_deadline": "2027-01-31"})
     page = client.get(base).get_data(as_text=True)
@@ -141,3 +140,72 @@ def test_privacy_page_states_the_legal_basis_of_the_register_data(app, client):
     assert ('the registration office hands over the data under <span lang="de">§ 5 Gesetz über die dialogische '
             'Bürgerbeteiligung &lt;BW&gt;</span>') in english  # the operator's text, escaped
     assert '<p id="register-note" lang="de">Der Gemeinderat hat den Bürgerrat am 1. Juli beschlossen.</p>' in english
+
+
+def _imported(client, event_id, rows=60):
+    mapping_url = _upload(client, event_id, csv_bytes(register_rows(rows))).headers["Location"]
+    client.submit(mapping_url, {**{f"map-{k}": v for k, v in {
+        "given_name": "Vorname", "family_name": "Familienname", "street": "Straße", "house_number": "Hausnummer",
+        "postcode": "PLZ", "birth_year": "Geburtsjahr", "district": "Stadtteil"}.items()}, "action": "confirm"})
+    return f"/manage/events/{event_id}/invitations"
+
+
+def _error_at(html: str, field_id: str) -> str:
+    """The message shown at the field ``field_id`` (tied to it by aria-describedby), and the summary links it."""
+    assert re.search(rf'id="{re.escape(field_id)}"[^>]*aria-invalid="true" aria-describedby="{re.escape(field_id)}-error"',
+                     html), field_id
+    assert f'href="#{field_id}"' in html and 'id="error-summary"' in html
+    return re.search(rf'<p class="error" id="{re.escape(field_id)}-error">([^<]+)</p>', html).group(1)
+
+
+def test_a_refused_plan_comes_back_at_its_field_with_the_input_kept(app, staff_client, register_event):
+    """The draw's plan form (issue 16 item 7): 422, the message at the field and in the error summary,
+    every field as typed (also the unticked boxes and a group's factor), nothing saved, no flash."""
+    from app.invitations.models import InvitationDraw
+
+    client = staff_client("admin")
+    base = _imported(client, register_event)
+    client.submit(f"{base}/plan", {"letters": "12", "by_district": "1", "age_bands": "16-29, 30-44, 45-64, 65+",
+                                   "response_rate": "8", "one_per_household": "1"})
+    typed = {"letters": "40", "age_bands": "16-29, 30-64", "response_rate": "7,5", "answer_deadline": "2027-02-15",
+             "rate-16–29": "5", "factor-16–29": "25"}
+    response = client.submit(f"{base}/plan", typed)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert _error_at(html, "factor-16–29") == "Ein Überrepräsentationsfaktor ist eine Zahl von 0 bis 20 (1: proportional)."
+    assert 'name="factor-16–29"' in html and 'value="25"' in html and 'value="5"' in html
+    assert 'id="letters" name="letters"' in html and 'value="40"' in html and 'value="16-29, 30-64"' in html
+    assert 'value="7,5"' in html and 'value="2027-02-15"' in html
+    assert not re.search(r'id="by_district"[^>]*checked', html) and not re.search(r'id="one_per_household"[^>]*checked', html)
+    assert 'flash-error' not in html
+    with app.app_context():
+        saved = _db.session.scalar(sa.select(InvitationDraw).where(InvitationDraw.event_id == register_event))
+        assert saved.plan["letters"] == 12  # the saved plan unchanged
+
+    bands = client.submit(f"{base}/plan", {**typed, "factor-16–29": "2", "age_bands": "30-44, 16-29"})
+    assert bands.status_code == 422
+    assert _error_at(bands.get_data(as_text=True), "age_bands") == \
+        "Die Altersgruppen müssen aufsteigend sein und dürfen sich nicht überschneiden."
+
+
+    # The commitment's description as typed, the message at it; then the public value's.
+    client.submit(f"{base}/plan", {"letters": "12", "age_bands": "16-29, 30-44"})
+    short = client.submit(f"{base}/commit", {"number_source_kind": "public", "number_source": "Lotto"})
+    assert short.status_code == 422
+    html = short.get_data(as_text=True)
+    assert _error_at(html, "number_source").startswith("Beschreiben Sie")
+    assert 'value="Lotto"' in html and re.search(r'id="source-public"[^>]*checked', html)
+    client.submit(f"{base}/commit", {"number_source_kind": "public", "number_source": "Lottozahlen vom 6. März 2027"})
+    empty = client.submit(f"{base}/draw", {"public_value": "  "})
+    assert empty.status_code == 422 and _error_at(empty.get_data(as_text=True), "public_value")
+
+
+def test_a_refused_plan_in_english(app, staff_client, register_event):
+    client = staff_client("admin")
+    base = _imported(client, register_event)
+    response = client.submit(f"{base}/plan", {"letters": "many", "age_bands": "16-29"},
+                             headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert _error_at(html, "letters") == "“many” is not a number."
+    assert 'value="many"' in html and "Please correct the following:" in html
