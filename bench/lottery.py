@@ -204,6 +204,75 @@ def their_maximin_with_timeout(size: int, seats: int, timeout: float, name: str 
     return _child(["--child-maximin", name, str(size), str(seats)], timeout)
 
 
+#: The table's promise (issue 22) on every bench pool up to 50,000 people: name, size, seats.
+PROMISE_INSTANCES = [("bench", size, seats) for size, seats in INSTANCES] + FAMILY_INSTANCES[:3] + [
+    ("census4", 50_000, 100), *FAMILY_INSTANCES[3:]]
+
+
+def promise_check(name: str, size: int, seats: int, time_limit: float | None) -> dict:
+    """The table as committed (M chosen to fit the pool, dependent rounding) against its promise,
+    checked from the table itself (app/lottery/table.py ``table_promise``, as ``verify`` does):
+    nobody with M p >= 1 in 0 rows, every share within the stated bound (1 + slack)/M, members of a
+    type in row counts within one; and the LP dual certificate of the leximin stages (none when the
+    time limit ended the computation). Runs inside the child process."""
+    from app.lottery.certificates import check_certificate, compute_certificate
+    from app.lottery.table import choose_table_size, table_promise
+
+    applicants, quotas = _pool(name, size, seats)
+    pool = build_pool(applicants, quotas, seats)
+    cpu = time.process_time()
+    distribution = leximin_distribution(pool, time_limit=time_limit)
+    leximin_cpu, cpu = time.process_time() - cpu, time.process_time()
+    table_size = choose_table_size(distribution)
+    table = round_to_table(distribution, table_size)
+    rounding_cpu, cpu = time.process_time() - cpu, time.process_time()
+    slack = max(0, int(round(table.bound * table_size)) - 1)
+    probabilities = distribution.probabilities
+    groups = [group.members for group in pool.types]
+    unequal, outside = table_promise(table.rows, probabilities, groups, slack)
+    appearances = Counter(p for row in table.rows for p in row)
+    zero = [p for p, q in probabilities.items() if table_size * q >= 1 - 1e-7 and appearances[p] == 0]
+    deviation = max(abs(appearances[p] / table_size - q) for p, q in probabilities.items())
+    certificate = compute_certificate(distribution)
+    certificate_cpu, cpu = time.process_time() - cpu, time.process_time()
+    if certificate is None:
+        certified = "none (time limit)"
+    else:
+        ok, detail = check_certificate(json.loads(json.dumps(certificate)), pool, probabilities, table.rows)
+        certified = f"{'ok' if ok else 'FAILED'}, {len(certificate['stages'])} stages" + ("" if ok else f": {detail}")
+    return {"types": len(pool.types), "table_size": table_size, "slack": slack, "min": distribution.min_probability,
+            "limited": distribution.limited is not None, "zero": len(zero), "outside": len(outside),
+            "unequal": len(unequal), "max_deviation_rows": deviation * table_size,
+            "min_rows": min(appearances[p] for p in probabilities), "leximin_cpu": leximin_cpu,
+            "rounding_cpu": rounding_cpu, "certificate_cpu": certificate_cpu, "certificate_check_cpu":
+            time.process_time() - cpu, "certificate": certified}
+
+
+def promise_table(args) -> None:
+    """``--promise``: the table's promise and the certificates on :data:`PROMISE_INSTANCES`."""
+    header = (f"{'pool':>22} {'types':>6} {'M':>6} {'slack':>5} {'zero':>4} {'outside':>7} {'unequal':>7} "
+              f"{'max |rows-Mp|':>13} {'min rows':>8} | {'leximin':>8} {'round':>7} {'cert':>7} | certificate")
+    print(header)
+    print("-" * len(header))
+    for name, size, seats in PROMISE_INSTANCES:
+        if args.only and args.only not in name:
+            continue
+        result = _child(["--child-promise", name, str(size), str(seats), str(args.time_limit or 60)],
+                        args.family_timeout)
+        label = f"{name} {size:,}/{seats}"
+        if "types" not in result:
+            print(f"{label:>22} {result}")
+            continue
+        print(f"{label:>22} {result['types']:>6} {result['table_size']:>6} {result['slack']:>5} {result['zero']:>4} "
+              f"{result['outside']:>7} {result['unequal']:>7} {result['max_deviation_rows']:>13.3f} "
+              f"{result['min_rows']:>8} | {result['leximin_cpu']:>7.1f}s{'*' if result['limited'] else ' '}"
+              f"{result['rounding_cpu']:>6.1f}s {result['certificate_cpu'] + result['certificate_check_cpu']:>6.1f}s"
+              f" | {result['certificate']}")
+    print("* the time limit ended the leximin computation (best found, marked; no certificate). "
+          "zero / outside / unequal: people with M p >= 1 in no row / outside (1 + slack)/M / types whose "
+          "row counts differ by more than one (all must be 0). CPU seconds of the child.")
+
+
 def ours_with_timeout(name: str, size: int, seats: int, version: str, timeout: float) -> dict:
     return _child(["--child-ours", name, str(size), str(seats), version], timeout)
 
@@ -269,7 +338,18 @@ def main() -> None:
                              "reaches it shows its minimum with the upper bound on the optimum")
     parser.add_argument("--child-maximin", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--child-ours", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--promise", action="store_true",
+                        help="only the table's promise and the LP certificates on every pool up to 50,000 people "
+                             "(issue 22; --time-limit applies, default 60 s; --family-timeout caps each pool)")
+    parser.add_argument("--child-promise", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_promise:
+        name, size, seats, limit = args.child_promise
+        print(json.dumps(promise_check(name, int(size), int(seats), float(limit) or None)))
+        return
+    if args.promise:
+        promise_table(args)
+        return
     if args.child_maximin:
         name, size, seats = args.child_maximin
         print(json.dumps(their_maximin(int(size), int(seats), name)))

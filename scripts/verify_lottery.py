@@ -6,9 +6,12 @@
 Exit code 0 if every check passes, 1 if one fails, 2 if the file cannot be read.
 
 This file is deliberately independent of Ideenmarkt's code, so that anyone can read what is
-checked. It checks everything that ``flask lottery verify`` checks except one thing: that the
-recorded probabilities are the leximin optimum (that needs an LP solver; run
-``flask lottery verify`` for it). What it checks:
+checked. It checks everything that ``flask lottery verify`` checks except the recomputation of the
+leximin probabilities (that needs an LP solver; ``flask lottery verify`` does it). Their optimality
+is checked from the published LP dual certificates instead (``leximin_certificate``, see
+``check_certificate`` below): every stage with arithmetic only, except that for a stage of kind
+"integer" it cannot check that no panel beyond the published ones exceeds the stated maximum (that
+needs an integer program); it says so. What it checks:
 
 * the published pool: version 2 lists each answer vector once with its count and pseudonyms
   (``pool_counts.types``), version 1 every applicant's answers (``applicants``); the applicant list
@@ -28,7 +31,10 @@ recorded probabilities are the leximin optimum (that needs an LP solver; run
   the server's value, whose SHA-256 the commitment holds, is the recorded one and gives the
   number); the selection is
   that row; the waiting list is in SHA-256 order; every replacement is the first waiting person
-  who keeps the quotas, and (version 2.1) every decline and skip carries its evidence.
+  who keeps the quotas, and (version 2.1) every decline and skip carries its evidence;
+* the LP dual certificates of the leximin stages (if published): the published distribution over
+  panels gives the recorded probabilities and attains every stage value, and each stage's dual
+  bound (weak LP duality over the relaxed panel polytope) is not above it.
 """
 
 from __future__ import annotations
@@ -181,6 +187,135 @@ def check_table(report, audit, answers, groups, table, version) -> None:
     report.add("rounding", in_order and not offenders,
                ("rows not in canonical order; " if not in_order else "") + (f"outside: {offenders[:5]}"
                                                                              if offenders else "within the bound"))
+
+
+CERTIFICATE_MIN_FIX_WEIGHT = 1e-6
+
+
+def panel_rows(groups, answers, features, quotas, households):
+    """The rows of the panel polytope over types: per quota (canonical order) and per household
+    signature (at most as many seats as such households): (min, max, type indices)."""
+    key = [tuple(answers[g[0]].get(f) for f in features) for g in groups]
+    rows = [(quotas[f][v][0], quotas[f][v][1], [t for t in range(len(groups)) if key[t][i] == v])
+            for i, f in enumerate(features) for v in sorted(quotas[f])]
+    signature_of_type, count = {}, Counter()
+    for group in households:
+        kinds = tuple(sorted(tuple(answers[p].get(f) for f in features) for p in group))
+        count[kinds] += 1
+        for p in group:
+            signature_of_type[p] = kinds
+    for kinds in sorted(count):
+        rows.append((0, count[kinds], [t for t, g in enumerate(groups) if signature_of_type.get(g[0]) == kinds]))
+    return rows
+
+
+def check_certificate(report, audit, answers, groups, features, quotas, table):
+    """The LP dual certificates of the leximin stages (leximin_certificate), with arithmetic only.
+
+    (a) The primal: the published distribution has feasible panels, weights adding up to 1 and the
+    recorded probabilities as marginals; at each stage every open type is at least at the stage value
+    and the types it fixes are at most at it. (b) The dual: for a stage of kind "relaxed" the pricing
+    duals give, by weak LP duality, D >= sum_t w_t/n_t x_t over the relaxed panel polytope (so over
+    every panel), and the bound (D - sum over fixed types of w_t f_t) / sum over open types of w_t must
+    not exceed the stage value (f_t: the published probability of a type fixed earlier). For a stage of kind "integer" the largest weighted value of a panel
+    (max_panel_value) is checked on the published panels only: that no other panel exceeds it needs an
+    integer program (flask lottery verify solves it), so such stages are reported as not fully checked."""
+    certificate = audit.get("leximin_certificate")
+    if certificate is None:
+        report.add("certificate", True, "no LP dual certificate published")
+        return
+    tolerance = 1e-6
+    try:
+        sizes = [len(g) for g in groups]
+        count = len(groups)
+        if [(t["first"], t["size"]) for t in certificate["types"]] != [(g[0], len(g)) for g in groups]:
+            report.add("certificate", False, "the certificate's types are not the pool's types")
+            return
+        rows = panel_rows(groups, answers, features, quotas, audit.get("households") or [])
+        marginal, total, published = [0.0] * count, 0.0, set()
+        for item in certificate["distribution"]:
+            counts = [0] * count
+            for t, c in item["counts"]:
+                counts[t] = c
+            weight = float(item["weight"])
+            feasible = (sum(counts) == audit["seats"] and all(0 <= c <= s for c, s in zip(counts, sizes))
+                        and all(low <= sum(counts[t] for t in members) <= high for low, high, members in rows))
+            if weight < 0 or not feasible:
+                report.add("certificate", False, "a panel of the distribution breaks the quotas")
+                return
+            total += weight
+            for t in range(count):
+                marginal[t] += weight * counts[t] / sizes[t]
+            published.add(tuple(counts))
+        recorded = audit["probabilities"]
+        if abs(total - 1) > tolerance or any(abs(recorded[p] - marginal[t]) > tolerance
+                                             for t, g in enumerate(groups) for p in g):
+            report.add("certificate", False, "the distribution does not give the recorded probabilities")
+            return
+        type_of = {p: t for t, g in enumerate(groups) for p in g}
+        for row in table:
+            counts = [0] * count
+            for p in row:
+                counts[type_of[p]] += 1
+            published.add(tuple(counts))
+        open_types, fixed_at, not_proven = set(range(count)), {}, 0
+        for number, stage in enumerate(certificate["stages"], start=1):
+            value = float(stage["value"])
+            weights = [0.0] * count
+            for t, w in stage["weights"]:
+                weights[t] = float(w)
+            fixes = list(stage["fixes"])
+            problem = None
+            if min(weights) < 0 or not fixes or not set(fixes) <= open_types or len(set(fixes)) != len(fixes) \
+                    or any(weights[t] < CERTIFICATE_MIN_FIX_WEIGHT for t in fixes):
+                problem = "weights negative, or the fixed types wrong"
+            elif min(marginal[t] for t in open_types) < value - tolerance \
+                    or any(marginal[t] > value + tolerance for t in fixes):
+                problem = f"the distribution does not attain the stage value {value:.9f}"
+            open_weight = sum(weights[t] for t in open_types)
+            if problem is None and open_weight < 1 - tolerance:
+                problem = "the weights of the open types do not add up to 1"
+            if problem is None:
+                if stage["kind"] == "integer":
+                    not_proven += 1
+                    dual = float(stage["max_panel_value"])
+                else:
+                    pricing = stage["pricing"]
+                    alpha = float(pricing["seats"])
+                    duals = [(float(a), float(b)) for a, b in pricing["quotas"]] + \
+                            [(0.0, float(b)) for b in pricing["households"]]
+                    if len(duals) != len(rows) or any(a < 0 or b < 0 for a, b in duals):
+                        problem = "pricing duals malformed"
+                    else:
+                        dual = alpha * audit["seats"]
+                        reduced = [weights[t] / sizes[t] - alpha for t in range(count)]
+                        for (low, high, members), (lower, upper) in zip(rows, duals):
+                            dual += upper * high - lower * low
+                            for t in members:
+                                reduced[t] -= upper - lower
+                        dual += sum(max(0.0, r) * s for r, s in zip(reduced, sizes))
+            if problem is None:
+                weighted = [(t, weights[t] / sizes[t]) for t in range(count) if weights[t]]
+                if any(sum(w * counts[t] for t, w in weighted) > dual + tolerance for counts in published):
+                    problem = "a published panel exceeds the dual bound"
+                elif (dual - sum(weights[t] * f for t, f in fixed_at.items())) / open_weight > value + tolerance:
+                    problem = f"the dual bound exceeds the stage value {value:.9f}"
+            if problem:
+                report.add("certificate", False, f"stage {number}: {problem}")
+                return
+            for t in fixes:
+                fixed_at[t] = marginal[t]
+                open_types.discard(t)
+        if open_types:
+            report.add("certificate", False, f"{len(open_types)} type(s) fixed by no stage")
+            return
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        report.add("certificate", False, f"certificate malformed ({type(exc).__name__})")
+        return
+    stages = len(certificate["stages"])
+    report.add("certificate", True, f"{stages} leximin stage(s): each value attained and matched by its dual bound"
+               + (f"; NOT CHECKED for {not_proven} integer stage(s): that no panel beyond the published ones "
+                  "exceeds max_panel_value (needs an integer program: flask lottery verify)" if not_proven else ""))
 
 
 def row_from_dice(reading, size):
@@ -396,8 +531,10 @@ def verify(audit, expected_commitment=None) -> Report:
         report.add("pool_counts", audit["pool_counts"] == expected, "per type and per quota option")
     report.add("table_panels", len(table) == audit["table_size"] and not bad, f"bad rows: {bad[:10]}")
     if unique and answered:
-        check_table(report, audit, answers, type_groups(applicants, features, households or []), table,
-                    str(algorithm.get("version")))
+        groups = type_groups(applicants, features, households or [])
+        check_table(report, audit, answers, groups, table, str(algorithm.get("version")))
+        if not bad and set(audit["probabilities"]) == set(answers):
+            check_certificate(report, audit, answers, groups, features, quotas, table)
     if "number" not in audit:
         report.add("draw", True, "not drawn yet")
         return report
@@ -437,7 +574,9 @@ def main(argv=None) -> int:
     report = verify(audit, args.commitment)
     for name, ok, detail in report.checks:
         print(f"{'OK  ' if ok else 'FAIL'} {name}: {detail}")
-    print("NOT CHECKED leximin optimality of the probabilities (needs an LP solver: flask lottery verify)")
+    if audit.get("leximin_certificate") is None:
+        print("NOT CHECKED leximin optimality of the probabilities (no certificate published; needs an LP "
+              "solver: flask lottery verify --recompute)")
     if not report.passed:
         print("Verification failed: " + ", ".join(name for name, ok, _ in report.checks if not ok))
         return 1

@@ -272,6 +272,9 @@ class PreparedLottery:
     server_value: str | None = None
     #: with the household rule: the households of at least two applicants; None without the rule
     households: tuple[tuple[str, ...], ...] | None = None
+    #: the LP dual certificates of the leximin stages (:mod:`app.lottery.certificates`); None if the
+    #: time limit ended the computation
+    certificate: dict[str, Any] | None = None
 
     @property
     def pool(self) -> Pool:
@@ -414,9 +417,11 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
                         number_rule=rule, public_value_source=public_value_source, server_value_sha256=server_hash,
                         households=groups, time_limited=_limit_seconds(distribution))
     slack = max(0, int(round(table.bound * table_size)) - 1)
+    from app.lottery.certificates import compute_certificate
+
     return PreparedLottery(tuple(applicants), distribution, table, rounding_report(distribution.probabilities, table),
                            number_source, applicants_hash, table_hash, commit, rule, slack, public_value_source,
-                           server_value, groups)
+                           server_value, groups, compute_certificate(distribution))
 
 
 def _limit_seconds(distribution: Distribution) -> int | None:
@@ -487,6 +492,8 @@ def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
                                  "minimum": round(float(limited["minimum"]), 12),
                                  "upper_bound": None if limited["upper_bound"] is None
                                  else round(float(limited["upper_bound"]), 12)}
+    if prepared.certificate is not None:
+        named["leximin_certificate"] = prepared.certificate
     return {
         **named,
         "format": AUDIT_FORMAT,
@@ -701,6 +708,11 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
                       applicant, and every decline and skip carries its evidence
                       (reason and time; skips only for withdrawals)
     ``draw``          (before the draw) says that the draw is not checked yet
+    ``certificate``   (if ``leximin_certificate`` is published, and the rows and probabilities are
+                      whole) the LP dual certificates of the leximin stages, without recomputing:
+                      the published distribution attains each stage value, each stage's dual bound
+                      matches it (integer stages: proven with the panel integer program), so the
+                      recorded probabilities are leximin-optimal (:mod:`app.lottery.certificates`)
     ``probabilities`` (``recompute``) recomputed leximin probabilities equal the
                       recorded ones within 1e-6 (robust across solver builds:
                       the leximin probabilities are unique)
@@ -782,9 +794,26 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
         checks.append(Check("draw", True, "not drawn yet: the number, the selection and the waiting list are "
                                           "checked once they are recorded"))
 
+    if pool is not None and not bad_rows and set(audit["probabilities"]) == set(pool.applicants):
+        checks.append(_check_certificate(audit, pool, table))
     if pool is not None and recompute:
         checks.extend(_check_recomputed(audit, pool, recompute_table, version))
     return checks
+
+
+def _check_certificate(audit: Mapping[str, Any], pool: Pool, table: list[tuple[str, ...]]) -> Check:
+    """The LP dual certificates of the leximin stages (:mod:`app.lottery.certificates`), without
+    recomputing the leximin: the published distribution attains every stage value and the dual
+    bound of each stage matches it, so the recorded probabilities are leximin-optimal."""
+    certificate = audit.get("leximin_certificate")
+    if certificate is None:
+        reason = ("the time limit ended the computation" if isinstance(audit.get("time_limited"), dict)
+                  else "none published (committed before issue 22's certificates)")
+        return Check("certificate", True, f"no LP dual certificate: {reason}")
+    from app.lottery.certificates import check_certificate
+
+    ok, detail = check_certificate(certificate, pool, audit["probabilities"], table)
+    return Check("certificate", ok, detail)
 
 
 def _check_draw(audit: Mapping[str, Any], table: list[tuple[str, ...]], answers: Mapping[str, Mapping[str, str]],

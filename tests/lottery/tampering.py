@@ -167,7 +167,7 @@ def cases() -> list[tuple[str, dict, str | None, bool]]:
     wrong_row["number"] = combined["number"] % combined["table_size"] + 1
     miscounted = copy.deepcopy(genuine)
     miscounted["pool_counts"]["cells"][0]["pool"] += 1
-    return [
+    return certificate_cases() + [
         ("published counts per quota option changed", miscounted, None, False),
         ("format 1: genuine, every applicant's answers listed", old_format, old_format["commitment"], True),
         ("format 1: an answer changed", old_format_tampered, None, False),
@@ -201,4 +201,46 @@ def cases() -> list[tuple[str, dict, str | None, bool]]:
         ("decline without evidence", decline_without_evidence, None, False),
         ("changed dice reading", changed_dice, None, False),
         ("record before the draw, an answer changed", pre_draw_tampered, None, False),
+    ]
+
+
+def _with_certificate(change) -> dict:
+    audit = drawn()
+    change(audit["leximin_certificate"])
+    return audit
+
+
+def certificate_cases() -> list[tuple[str, dict, str | None, bool]]:
+    """The LP dual certificates of the leximin stages (issue 22): genuine, and each part tampered."""
+    def value_lowered(c):
+        c["stages"][0]["value"] -= 0.01
+
+    def value_raised(c):
+        c["stages"][-1]["value"] += 0.01
+
+    def weight_moved(c):  # the dual weight of stage 1 all put on one of the types it fixes
+        stage = c["stages"][0]
+        stage["fixes"] = stage["fixes"][:1]
+        stage["weights"] = [[stage["fixes"][0], 1.0]]
+
+    def pricing_changed(c):
+        stage = next(s for s in c["stages"] if s["kind"] == "relaxed")
+        stage["pricing"]["seats"] += 0.5
+
+    def panel_reweighted(c):
+        c["distribution"][0]["weight"] += 0.05
+        c["distribution"][1]["weight"] -= 0.05
+
+    def stage_dropped(c):
+        c["stages"].pop()
+
+    return [
+        ("certificate: genuine, unique types", json.loads(json.dumps(record_before_draw(_prepared("unique")))),
+         None, True),
+        ("certificate: a stage value lowered", _with_certificate(value_lowered), None, False),
+        ("certificate: a stage value raised", _with_certificate(value_raised), None, False),
+        ("certificate: the dual weight moved onto one type", _with_certificate(weight_moved), None, False),
+        ("certificate: a pricing dual changed", _with_certificate(pricing_changed), None, False),
+        ("certificate: a panel's weight changed", _with_certificate(panel_reweighted), None, False),
+        ("certificate: a stage left out", _with_certificate(stage_dropped), None, False),
     ]
