@@ -17,7 +17,7 @@ from app.results.services import MAX_PAGE_SIZE as MAX_PER_PAGE
 DEFAULT_PER_PAGE = 100
 MAX_PAGE = 100_000
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 COUNT = {"type": "integer", "minimum": 0}
@@ -40,6 +40,11 @@ def _ref(name: str) -> dict[str, str]:
 def _list_of(name: str) -> dict[str, Any]:
     return _obj({"items": {"type": "array", "items": _ref(name)}})
 
+
+SUPPORTS = {**COUNT, "description": "Online supports (issue 18): residents taking part online who back the idea, "
+                                   "one per person and merge group. Not dots: never part of dots.total."}
+CHANNEL = {"type": "string", "enum": ["room", "online"],
+           "description": "room: recorded by a moderator at the stand; online: submitted by a resident online."}
 
 DOTS = _obj({
     "room": {**COUNT, "description": "Dots given with tickets in the room."},
@@ -176,6 +181,9 @@ SCHEMAS: dict[str, Any] = {
         "stand": _ref("StandRef"),
         "tags": {"type": "array", "items": _ref("TagRef")},
         "dots": _ref("Dots"),
+        "supports": {**SUPPORTS, "description": SUPPORTS["description"] + " A merged idea's own supports are 0 "
+                                                                           "(they count for its survivor)."},
+        "channel": CHANNEL,
         "status": {"type": "string", "enum": ["new", "adopted", "merged"],
                    "description": "adopted: taken into a strategy measure; merged: folded into another idea."},
         "merged_into": {**ID, "nullable": True,
@@ -191,8 +199,10 @@ SCHEMAS: dict[str, Any] = {
         "pages": COUNT,
         "items": {"type": "array", "items": _ref("Idea")},
     }),
-    "StandTotal": _obj({"id": ID, "title": {"type": "string"}, "ideas": COUNT, "dots": _ref("Dots")}),
-    "TagTotal": _obj({"id": ID, "label": {"type": "string"}, "ideas": COUNT, "dots": _ref("Dots")}),
+    "StandTotal": _obj({"id": ID, "title": {"type": "string"}, "ideas": COUNT, "dots": _ref("Dots"),
+                        "supports": SUPPORTS}),
+    "TagTotal": _obj({"id": ID, "label": {"type": "string"}, "ideas": COUNT, "dots": _ref("Dots"),
+                      "supports": SUPPORTS}),
     "RankedIdea": _obj({
         "rank": {"type": "integer", "minimum": 1, "description": "1 = most dots; equal totals share a rank."},
         "id": ID,
@@ -200,6 +210,8 @@ SCHEMAS: dict[str, Any] = {
         "stand": _ref("StandRef"),
         "tags": {"type": "array", "items": _ref("TagRef")},
         "dots": _ref("Dots"),
+        "supports": SUPPORTS,
+        "channel": CHANNEL,
         "merged": {**COUNT, "description": "How many ideas were merged into this one."},
         "status": {"type": "string", "enum": ["new", "adopted"]},
         "measure_ids": {"type": "array", "items": ID},
@@ -209,6 +221,7 @@ SCHEMAS: dict[str, Any] = {
         "participation": _ref("Participation"),
         "ideas": {**COUNT, "description": "Ideas in the results (merged ideas count with their survivor)."},
         "dots": _ref("Dots"),
+        "supports": SUPPORTS,
         "stands": {"type": "array", "items": _ref("StandTotal"), "description": "In the event's stand order."},
         "tags": {"type": "array", "items": _ref("TagTotal"), "description": "Most dots first."},
         "ranking": {"type": "array", "items": _ref("RankedIdea"),
@@ -304,7 +317,8 @@ PATHS: dict[str, Any] = {
         "getEventResults", "The published results of an event", "Results",
         [_path_id("event_id", "Id of the event."),
          _query_int("limit", "Ideas in the ranking.", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE)],
-        "Totals per stand and per tag and the ideas ranked by dots (room, board, online and together). "
+        "Totals per stand and per tag and the ideas ranked by dots (room, board, online and together), "
+        "with the online supports beside the dots (never added into them). "
         "404 until the event's results are published."),
 }
 

@@ -206,6 +206,8 @@ def idea_json(idea, measures: dict[int, list[int]]) -> dict[str, Any]:
         "stand": {"id": idea.stand_id, "title": idea.stand_title},
         "tags": tags_json(idea.tags),
         "dots": dots_json(idea),
+        "supports": idea.supports,
+        "channel": idea.channel,
         "status": idea.status,
         "measure_ids": measures.get(idea.id, []),
     }
@@ -230,7 +232,8 @@ def ideas_page_json(event: Event, page: int, per_page: int) -> dict[str, Any]:
 
 
 def results_json(event: Event, limit: int) -> dict[str, Any]:
-    """The event's published results: totals per stand and tag, the ideas ranked by dots."""
+    """The event's published results: totals per stand and tag, the ideas ranked by dots, with the
+    online supports beside the dots (issue 18; never added into them)."""
     from app.results import services as results
 
     with results.prepared(results.event_scope(event, public=True)) as scope:  # dots counted once
@@ -244,9 +247,10 @@ def results_json(event: Event, limit: int) -> dict[str, Any]:
         "participation": participation_of([event.id])[event.id],
         "ideas": totals.ideas,
         "dots": dots_json(totals),
-        "stands": [{"id": s.stand_id, "title": s.title, "ideas": s.ideas, "dots": dots_json(s)}
-                   for s in stands],
-        "tags": [{"id": t.tag_id, "label": t.label, "ideas": t.ideas, "dots": dots_json(t)}
-                 for t in tags],
+        "supports": totals.supports,
+        "stands": [{"id": s.stand_id, "title": s.title, "ideas": s.ideas, "dots": dots_json(s),
+                    "supports": s.supports} for s in stands],
+        "tags": [{"id": t.tag_id, "label": t.label, "ideas": t.ideas, "dots": dots_json(t),
+                  "supports": t.supports} for t in tags],
         "ranking": [{"rank": i.rank, **idea_json(i, measures), "merged": i.merged} for i in ranking],
     }

@@ -29,8 +29,7 @@ def page_number(raw: object) -> int:
 
 def sum_totals(stands: Sequence[StandTotal]) -> DotTotals:
     """The dots and ideas of all the given stands together."""
-    return DotTotals(room=sum(s.room for s in stands), board=sum(s.board for s in stands),
-                     online=sum(s.online for s in stands), ideas=sum(s.ideas for s in stands))
+    return services.sum_of_stands(stands)
 
 
 def sum_by_event(stands: Sequence[StandTotal]) -> dict[int, DotTotals]:

@@ -3,7 +3,8 @@
 Every export lists the same records (:func:`app.results.services.idea_records` over a
 staff scope: all events of the process, or one): stand, event, text, tags, status,
 the idea's channel (room or online, issue 18), the surviving idea a merged one went into,
-the dots per channel and the linked strategy measures. Hidden ideas and "said by" texts are never exported.
+the dots per channel, the online supports beside them (issue 18: not dots, never added into the
+dots' total) and the linked strategy measures. Hidden ideas and "said by" texts are never exported.
 
 CSV is UTF-8 with a BOM and ``;`` (Excel in Germany opens it as is), with cells that
 a spreadsheet would run as a formula made harmless; the XLSX is written in
@@ -50,9 +51,10 @@ COLUMNS = (
     ("board", _l("Dots on the board")),
     ("online", _l("Dots online")),
     ("total", _l("Dots in total")),
+    ("supports", _l("Supports online (not dots)")),
     ("measures", _l("Measures")),
 )
-NUMBER_COLUMNS = {"id", "merged_into", "room", "board", "online", "total"}
+NUMBER_COLUMNS = {"id", "merged_into", "room", "board", "online", "total", "supports"}
 
 
 @dataclass
@@ -137,6 +139,7 @@ def row_values(data: ExportData, record: IdeaRecord, statuses: dict[str, str]) -
         "board": record.board,
         "online": record.online,
         "total": record.total,
+        "supports": record.supports,
         "measures": "; ".join(title for _, title, _ in data.measures.get(record.id, [])),
     }
 
@@ -187,18 +190,18 @@ def write_xlsx(data: ExportData) -> IO[bytes]:
     sheet.autofilter(0, 0, len(data.records), len(COLUMNS) - 1)
 
     dots = [str(_l("Dots in the room")), str(_l("Dots on the board")), str(_l("Dots online")),
-            str(_l("Dots in total"))]
+            str(_l("Dots in total")), str(_l("Supports online (not dots)"))]
     stands = workbook.add_worksheet(_sheet_name(_l("Stands")))
     stands.set_column(0, 1, 30)
     _write_row(stands, 0, [str(_l("Event")), str(_l("Stand")), str(_l("Ideas")), *dots], bold)
     for row, s in enumerate(data.stands, start=1):
-        _write_row(stands, row, [s.event_title, s.title, s.ideas, s.room, s.board, s.online, s.total])
+        _write_row(stands, row, [s.event_title, s.title, s.ideas, s.room, s.board, s.online, s.total, s.supports])
 
     tags = workbook.add_worksheet(_sheet_name(_l("Tags")))
     tags.set_column(0, 0, 30)
     _write_row(tags, 0, [str(_l("Tag")), str(_l("Ideas")), *dots], bold)
     for row, t in enumerate(data.tags, start=1):
-        _write_row(tags, row, [t.label, t.ideas, t.room, t.board, t.online, t.total])
+        _write_row(tags, row, [t.label, t.ideas, t.room, t.board, t.online, t.total, t.supports])
     workbook.close()
     output.seek(0)
     return output
@@ -238,6 +241,7 @@ def as_json(data: ExportData) -> dict[str, Any]:
             "channel": r.channel,
             "merged_into": r.merged_into,
             "dots": {"room": r.room, "board": r.board, "online": r.online, "total": r.total},
+            "supports": r.supports,
             "measures": [{"id": i, "title": title, "status": status}
                          for i, title, status in data.measures.get(r.id, [])],
         } for r in data.records],

@@ -3,7 +3,9 @@
 Contents: a title page; how the process ran (events, dates, seats, the participation
 funnel, each lottery with its commitment hash as the audit reference, and the
 representativeness of applicants, selected, confirmed and attending people); charts
-of the dots per stand and per tag; per stand the ideas ranked by dots with their tags;
+of the dots per stand and per tag; room and online (issue 18: ideas, dots and online supports
+per channel, the supports beside the dots); per stand the ideas ranked by dots with their tags,
+their channel and their supports;
 the comparison of stakeholder groups; and the status of the strategy measures when
 the measures feature is installed.
 
@@ -47,6 +49,7 @@ from reportlab.platypus import (KeepTogether, LongTable, PageBreak, Paragraph, S
                                 TableStyle)
 
 from app.core.formatting import format_day, format_moment, format_share
+from app.core.labels import labels_for
 from app.core.models import utcnow
 from app.events.models import Event, EventStatus, Process
 from app.extensions import db
@@ -340,6 +343,7 @@ class Report:
                                  "on the boards and %(online)s online.", total.ideas, ideas=format_decimal(total.ideas),
                                  total=format_decimal(total.total), room=format_decimal(total.room),
                                  board=format_decimal(total.board), online=format_decimal(total.online)), s.body))
+        story += self.channels_section(total.supports)
         story.append(bar_chart(_("Participation (all events)"), [
             (_("Applications"), sum(p.valid for p in funnel.values())),
             (_("Selected"), sum(p.selected for p in funnel.values())),
@@ -350,6 +354,23 @@ class Report:
         for event in self.events:
             story += self.lottery_section(event)
         return story
+
+    def channels_section(self, supports: int) -> list:
+        """Room and online (issue 18): ideas, dots and supports per channel and together, with the
+        supports beside the dots, never added into them."""
+        s = self.styles
+        by_channel = services.channel_totals(self.scope)
+        labels = labels_for("idea.channel") or {}
+        rows = [[_("Channel"), _("Ideas"), _("Dots"), _("Supports online")]]
+        for code in ("room", "online"):
+            row = by_channel[code]
+            rows.append([str(labels.get(code, code)), format_decimal(row.ideas), format_decimal(row.dots),
+                         format_decimal(row.supports)])
+        rows.append([_("Together"), format_decimal(sum(r.ideas for r in by_channel.values())),
+                     format_decimal(sum(r.dots for r in by_channel.values())), format_decimal(supports)])
+        return [Spacer(1, 2 * mm), _t(_("Room and online"), s.h3), _table(rows, s, numeric_from=1),
+                _t(_("Supports online: residents who back an idea on the participation pages, one per person and "
+                     "idea (merged ideas together). They are not dots and not part of the total."), s.small)]
 
     def lottery_section(self, event: Event) -> list:
         from app import lottery as lottery_feature
@@ -432,20 +453,25 @@ class Report:
         story = [PageBreak(), _t(_("Ideas by stand, ranked by dots"), s.h1),
                  BulletList([_t(_("Room: dots given with tickets at the event."), s.small),
                              _t(_("Board: paper dots counted by the moderators."), s.small),
-                             _t(_("Online: dots given online afterwards."), s.small)], s.fonts.regular, 8),
+                             _t(_("Online: dots given online afterwards."), s.small),
+                             _t(_("Supports online: residents who back the idea on the participation pages, one "
+                                  "per person; not dots, not in the total."), s.small)], s.fonts.regular, 8),
                  _t(_("Merged ideas count for the idea they were merged into."), s.small)]
         ranking = services.idea_ranking(self.scope, limit=None)
+        # "Online" in both languages: the mark needs no language of its own in the idea's cell.
+        online_label = str((labels_for("idea.channel") or {}).get("online", "Online"))
         by_stand: dict[int, list[RankedIdea]] = defaultdict(list)
         for idea in ranking:
             by_stand[idea.stand_id].append(idea)
-        header = ["#", _("Idea"), _("Tags"), _("Room"), _("Board"), _("Online"), _("Total")]
-        widths = [9 * mm, 64 * mm, 29 * mm, 17 * mm, 17 * mm, 17 * mm, 17 * mm]
+        header = ["#", _("Idea"), _("Tags"), _("Room"), _("Board"), _("Online"), _("Total"), _("Supports online")]
+        widths = [9 * mm, 52 * mm, 23 * mm, 15 * mm, 15 * mm, 15 * mm, 15 * mm, 26 * mm]
         for stand in self.stand_totals:
             ideas = by_stand.get(stand.stand_id, [])
             title = stand.title if len(self.events) < 2 else f"{stand.title} – {stand.event_title}"
             story.append(_t(title, s.h2, self.lang))
-            story.append(_t(_("Ideas: %(ideas)s · dots: %(dots)s", ideas=format_decimal(stand.ideas),
-                              dots=format_decimal(stand.total)), s.small))
+            story.append(_t(_("Ideas: %(ideas)s · dots: %(dots)s · supports online: %(supports)s",
+                              ideas=format_decimal(stand.ideas), dots=format_decimal(stand.total),
+                              supports=format_decimal(stand.supports)), s.small))
             if not ideas:
                 continue
             rank, previous = 0, None
@@ -455,9 +481,11 @@ class Report:
             for n, idea in enumerate(ideas, start=1):
                 if idea.total != previous:
                     rank, previous = n, idea.total
-                rows.append([str(rank), wrap(idea.text, text_width, s.fonts.regular, 8),
+                text = idea.text if idea.channel != "online" else f"{idea.text} [{online_label}]"
+                rows.append([str(rank), wrap(text, text_width, s.fonts.regular, 8),
                              wrap(", ".join(t.label for t in idea.tags), tags_width, s.fonts.regular, 8),
-                             str(idea.room), str(idea.board), str(idea.online), str(idea.total)])
+                             str(idea.room), str(idea.board), str(idea.online), str(idea.total),
+                             str(idea.supports)])
             # One table per stand, its header repeated at the top of every page it runs over
             # (LongTable splits long tables in linear time).
             story.append(_table([header] + rows, s, widths=widths, numeric_from=3, long=True, lang_columns=(1, 2),

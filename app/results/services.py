@@ -9,6 +9,10 @@ How dots are counted (the same rules as :mod:`app.voting`):
 * *room* and *online* dots are :class:`~app.voting.models.Dot` rows with that channel,
   *board* dots are the paper dots a moderator counted (:class:`~app.voting.models.BoardCount`);
   *total* is their sum.
+* *supports* (issue 18) are an online participant's backing of an idea
+  (:class:`~app.participation.models.Support`), not dots: counted beside the dots and never
+  added into *total*; a participant counts once per merge group, for its survivor
+  (:func:`app.ideas.merge_groups.supports_per_root`).
 * A merged idea (``merged_into_id``) is not shown on its own: its dots (of any channel,
   given at any event) count for the surviving idea at the end of its merge chain.
 * Hidden ideas vanish from public results. Staff scopes may include them (flagged by
@@ -31,6 +35,7 @@ The functions other features build on (names are stable):
 :func:`participation_by_option`  the same per criterion option of one event
 :func:`idea_ranking`           ideas ranked by dots (room/board/online/total), paginated
 :func:`idea_count`             how many ideas :func:`idea_ranking` would list
+:func:`channel_totals`         ideas, dots and supports per channel (room / online)
 :func:`dot_totals`             all dots of the scope per channel (:class:`DotTotals`)
 :func:`stand_totals`           ideas and dots per stand (with hidden/merged counts)
 :func:`tag_totals`             ideas and dots per tag, most dots first
@@ -228,7 +233,7 @@ def _listed_roots(scope: Scope):
     """``SELECT`` of the surviving ideas the scope lists: id, stand, event, status, creation time."""
     stmt = (sa.select(Idea.id.label("root_id"), Idea.stand_id.label("stand_id"),
                       Stand.event_id.label("event_id"), Idea.status.label("status"),
-                      Idea.created_at.label("created_at"))
+                      Idea.created_at.label("created_at"), Idea.channel.label("channel"))
             .join(Stand, Stand.id == Idea.stand_id)
             .where(Stand.event_id.in_(scope.event_ids), Idea.merged_into_id.is_(None),
                    Idea.status.in_(scope.listed_statuses), Idea.is_released))
@@ -250,19 +255,25 @@ def _ranked_select(scope: Scope, groups=None):
     :param groups: a table ``(idea_id, root_id)`` filled from :func:`_merge_groups`, or None for the CTE.
     """
     roots = _listed_roots(scope).subquery("roots")
-    dots = groups_of_ideas.dots_per_root(_merge_groups(scope) if groups is None else groups)
+    groups = _merge_groups(scope) if groups is None else groups
+    dots = groups_of_ideas.dots_per_root(groups)
+    backing = groups_of_ideas.supports_per_root(groups)
     room = sa.func.coalesce(dots.c.room, 0)
     online = sa.func.coalesce(dots.c.online, 0)
     board = sa.func.coalesce(dots.c.board, 0)
     return (sa.select(roots.c.root_id, roots.c.stand_id, roots.c.event_id, roots.c.status,
                       room.label("room"), board.label("board"), online.label("online"),
-                      (room + board + online).label("total"), roots.c.created_at)
-            .select_from(roots).outerjoin(dots, dots.c.root_id == roots.c.root_id))
+                      (room + board + online).label("total"), roots.c.created_at,
+                      sa.func.coalesce(backing.c.supports, 0).label("supports"), roots.c.channel)
+            .select_from(roots).outerjoin(dots, dots.c.root_id == roots.c.root_id)
+            .outerjoin(backing, backing.c.root_id == roots.c.root_id))
 
 
+#: ``total`` is the dots only: supports (issue 18) are counted beside them, never added in.
 _RANKED_COLUMNS = (("root_id", sa.Integer), ("stand_id", sa.Integer), ("event_id", sa.Integer),
                    ("status", sa.String(20)), ("room", sa.Integer), ("board", sa.Integer),
-                   ("online", sa.Integer), ("total", sa.Integer), ("created_at", sa.DateTime))
+                   ("online", sa.Integer), ("total", sa.Integer), ("created_at", sa.DateTime),
+                   ("supports", sa.Integer), ("channel", sa.String(10)))
 
 
 def _ranked(scope: Scope):
@@ -497,6 +508,10 @@ class RankedIdea:
     total: int
     merged: int = 0
     tags: tuple[TagRef, ...] = ()
+    #: Online supports of its merge group (issue 18), one per participant; not dots, not in ``total``.
+    supports: int = 0
+    #: room | online: where the idea was recorded (issue 18).
+    channel: str = "room"
 
 
 def idea_ranking(scope: Scope, *, limit: int | None = 50, offset: int = 0) -> list[RankedIdea]:
@@ -522,7 +537,8 @@ def idea_ranking(scope: Scope, *, limit: int | None = 50, offset: int = 0) -> li
         page = page.offset(max(0, int(offset)))
     page = page.subquery("page")
     stmt = (sa.select(page.c.rank, Idea.id, Idea.text, page.c.status, page.c.stand_id, Stand.title,
-                      page.c.event_id, Event.title, page.c.room, page.c.board, page.c.online, page.c.total)
+                      page.c.event_id, Event.title, page.c.room, page.c.board, page.c.online, page.c.total,
+                      page.c.supports, page.c.channel)
             .select_from(page).join(Idea, Idea.id == page.c.root_id)
             .join(Stand, Stand.id == page.c.stand_id).join(Event, Event.id == page.c.event_id)
             .order_by(page.c.total.desc(), page.c.created_at, page.c.root_id))
@@ -544,7 +560,8 @@ def idea_ranking(scope: Scope, *, limit: int | None = 50, offset: int = 0) -> li
         .where(idea_filter).group_by(Idea.id)).all())
     return [RankedIdea(rank=r[0], id=r[1], text=r[2], status=r[3], stand_id=r[4], stand_title=r[5],
                        event_id=r[6], event_title=r[7], room=int(r[8]), board=int(r[9]), online=int(r[10]),
-                       total=int(r[11]), merged=merged.get(r[1], 0), tags=tuple(tags.get(r[1], ())))
+                       total=int(r[11]), merged=merged.get(r[1], 0), tags=tuple(tags.get(r[1], ())),
+                       supports=int(r[12] or 0), channel=r[13])
             for r in rows]
 
 
@@ -556,14 +573,29 @@ def idea_count(scope: Scope) -> int:
     return db.session.execute(sa.select(sa.func.count()).select_from(roots)).scalar_one()
 
 
-def ideas_by_channel(scope: Scope) -> dict[str, int]:
-    """How many of the ideas :func:`idea_ranking` lists came from each channel (``room``,
-    ``online``: submitted by a participant, issue 18); one query."""
+@dataclass(frozen=True)
+class ChannelTotal:
+    """The listed ideas of one channel (``room``: recorded at a stand; ``online``: submitted by a
+    participant, issue 18) with their dots and their online supports (never added together)."""
+
+    channel: str
+    ideas: int = 0
+    dots: int = 0
+    supports: int = 0
+
+
+def channel_totals(scope: Scope) -> dict[str, ChannelTotal]:
+    """Per channel of the surviving ideas :func:`idea_ranking` lists: how many, their dots and
+    their supports (``room`` and ``online`` always present); one query."""
+    found = {channel: ChannelTotal(channel) for channel in ("room", "online")}
     if not scope.event_ids:
-        return {}
-    roots = _listed_roots(scope).subquery()
-    return {channel: int(n) for channel, n in db.session.execute(
-        sa.select(Idea.channel, sa.func.count()).join(roots, roots.c.root_id == Idea.id).group_by(Idea.channel))}
+        return found
+    ranked = _ranked(scope)
+    for channel, ideas, dots, backing in db.session.execute(
+            sa.select(ranked.c.channel, sa.func.count(), sa.func.sum(ranked.c.total), sa.func.sum(ranked.c.supports))
+            .group_by(ranked.c.channel)):
+        found[channel] = ChannelTotal(channel, int(ideas), int(dots or 0), int(backing or 0))
+    return found
 
 
 @dataclass(frozen=True)
@@ -574,6 +606,8 @@ class DotTotals:
     board: int = 0
     online: int = 0
     ideas: int = 0
+    #: Online supports of the ideas (issue 18): beside the dots, not in ``total``.
+    supports: int = 0
 
     @property
     def total(self) -> int:
@@ -587,8 +621,10 @@ def dot_totals(scope: Scope) -> DotTotals:
     ranked = _ranked(scope)
     row = db.session.execute(sa.select(
         sa.func.coalesce(sa.func.sum(ranked.c.room), 0), sa.func.coalesce(sa.func.sum(ranked.c.board), 0),
-        sa.func.coalesce(sa.func.sum(ranked.c.online), 0), sa.func.count())).one()
-    return DotTotals(room=int(row[0]), board=int(row[1]), online=int(row[2]), ideas=int(row[3]))
+        sa.func.coalesce(sa.func.sum(ranked.c.online), 0), sa.func.count(),
+        sa.func.coalesce(sa.func.sum(ranked.c.supports), 0))).one()
+    return DotTotals(room=int(row[0]), board=int(row[1]), online=int(row[2]), ideas=int(row[3]),
+                     supports=int(row[4]))
 
 
 @dataclass(frozen=True)
@@ -610,6 +646,8 @@ class StandTotal:
     room: int = 0
     board: int = 0
     online: int = 0
+    #: Online supports of its listed ideas (issue 18): beside the dots, not in ``total``.
+    supports: int = 0
 
     @property
     def total(self) -> int:
@@ -630,7 +668,7 @@ def stand_totals(scope: Scope) -> list[StandTotal]:
     ranked = _ranked(scope)
     sums = {row[0]: row[1:] for row in db.session.execute(
         sa.select(ranked.c.stand_id, sa.func.count(), sa.func.sum(ranked.c.room), sa.func.sum(ranked.c.board),
-                  sa.func.sum(ranked.c.online)).group_by(ranked.c.stand_id))}
+                  sa.func.sum(ranked.c.online), sa.func.sum(ranked.c.supports)).group_by(ranked.c.stand_id))}
     status_stmt = (sa.select(Idea.stand_id, Idea.status, sa.func.count(Idea.id))
                    .join(Stand, Stand.id == Idea.stand_id)
                    .where(Stand.event_id.in_(scope.event_ids),
@@ -644,11 +682,12 @@ def stand_totals(scope: Scope) -> list[StandTotal]:
         statuses[stand_id][status] = n
     result = []
     for stand_id, title, event_id, event_title in stands:
-        ideas, room, board, online = sums.get(stand_id, (0, 0, 0, 0))
+        ideas, room, board, online, backing = sums.get(stand_id, (0, 0, 0, 0, 0))
         result.append(StandTotal(stand_id, title, event_id, event_title, ideas=int(ideas),
                                  hidden=statuses[stand_id].get(IdeaStatus.HIDDEN.value, 0),
                                  merged=statuses[stand_id].get(IdeaStatus.MERGED.value, 0),
-                                 room=int(room or 0), board=int(board or 0), online=int(online or 0)))
+                                 room=int(room or 0), board=int(board or 0), online=int(online or 0),
+                                 supports=int(backing or 0)))
     return result
 
 
@@ -662,6 +701,8 @@ class TagTotal:
     room: int
     board: int
     online: int
+    #: Online supports of the ideas with the tag (issue 18): beside the dots, not in ``total``.
+    supports: int = 0
 
     @property
     def total(self) -> int:
@@ -675,13 +716,13 @@ def tag_totals(scope: Scope, *, limit: int | None = None) -> list[TagTotal]:
         return []
     ranked = _ranked(scope)
     room, board, online = (sa.func.sum(ranked.c.room), sa.func.sum(ranked.c.board), sa.func.sum(ranked.c.online))
-    stmt = (sa.select(Tag.id, Tag.label, sa.func.count(), room, board, online)
+    stmt = (sa.select(Tag.id, Tag.label, sa.func.count(), room, board, online, sa.func.sum(ranked.c.supports))
             .select_from(ranked).join(IdeaTag, IdeaTag.idea_id == ranked.c.root_id)
             .join(Tag, Tag.id == IdeaTag.tag_id).group_by(Tag.id, Tag.label)
             .order_by((room + board + online).desc(), sa.func.count().desc(), Tag.label, Tag.id))
     if limit is not None:
         stmt = stmt.limit(max(1, int(limit)))
-    return [TagTotal(r[0], r[1], int(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
+    return [TagTotal(r[0], r[1], int(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0), int(r[6] or 0))
             for r in db.session.execute(stmt)]
 
 
@@ -855,6 +896,8 @@ class IdeaRecord:
     tags: tuple[TagRef, ...] = ()
     #: room | online (issue 18)
     channel: str = "room"
+    #: Online supports of its merge group (a merged idea carries 0, as with the dots); not in ``total``.
+    supports: int = 0
 
 
 def _records_statement(scope: Scope):
@@ -867,7 +910,7 @@ def _records_statement(scope: Scope):
 
     return (sa.select(Idea.id, Idea.text, Idea.status, Idea.stand_id, Stand.title, Stand.event_id,
                       sa.case((survivor, None), else_=roots.c.root_id), own(ranked.c.room), own(ranked.c.board),
-                      own(ranked.c.online), own(ranked.c.total), Idea.channel)
+                      own(ranked.c.online), own(ranked.c.total), Idea.channel, own(ranked.c.supports))
             .select_from(Idea).join(Stand, Stand.id == Idea.stand_id)
             .join(roots, roots.c.idea_id == Idea.id).join(ranked, ranked.c.root_id == roots.c.root_id)
             .where(Stand.event_id.in_(scope.event_ids)))
@@ -892,7 +935,7 @@ def idea_records(scope: Scope, *, limit: int | None = 100, offset: int = 0) -> l
     tags = _tags_of([row[0] for row in rows]) if limit is not None else _tags_of_scope(scope)
     return [IdeaRecord(id=r[0], text=r[1], status=r[2], stand_id=r[3], stand_title=r[4], event_id=r[5],
                        merged_into=r[6], room=int(r[7]), board=int(r[8]), online=int(r[9]), total=int(r[10]),
-                       tags=tuple(tags.get(r[0], ())), channel=r[11]) for r in rows]
+                       tags=tuple(tags.get(r[0], ())), channel=r[11], supports=int(r[12] or 0)) for r in rows]
 
 
 def idea_record_count(scope: Scope) -> int:
@@ -928,4 +971,5 @@ def sum_of_stands(stands: Sequence[StandTotal]) -> DotTotals:
     """The totals of a scope from its :func:`stand_totals` (no query): what :func:`dot_totals`
     returns for a scope without a stand filter, for callers that have the stands anyway."""
     return DotTotals(room=sum(s.room for s in stands), board=sum(s.board for s in stands),
-                     online=sum(s.online for s in stands), ideas=sum(s.ideas for s in stands))
+                     online=sum(s.online for s in stands), ideas=sum(s.ideas for s in stands),
+                     supports=sum(s.supports for s in stands))

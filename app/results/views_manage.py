@@ -73,7 +73,7 @@ def _dashboard(process: Process, event: Event | None, *, event_ids):
     with services.prepared(scope) as counted:
         context = display.results_context(counted, unfiltered, page=display.page_number(args.get("page")),
                                           per_page=display.STAFF_PAGE_SIZE)
-        by_channel = services.ideas_by_channel(counted)
+        by_channel = services.channel_totals(counted)
         comparison = services.group_comparison(counted) if event is None else None
         stand_comparison = services.group_comparison(counted, dimension="stand") if event is None else None
     funnel = display.combined_participation(in_scope)

@@ -46,3 +46,35 @@ def test_exports_name_each_ideas_channel(app, staff_client, create_process, crea
     assert by_id[str(room)]["Weg"] == "Saal" and by_id[str(online)]["Weg"] == "Online"
     data = json.loads(admin.job_file(f"/manage/results/processes/{process_id}/ideas.json").get_data(as_text=True))
     assert {i["id"]: i["channel"] for i in data["ideas"]} == {room: "room", online: "online"}
+
+
+def test_plenary_summary_shows_what_came_from_the_online_phase(app, client, create_process, create_event,
+                                                                create_stand, create_online_idea, record):
+    """The plenary sees per stand how many ideas came from the online phase, each marked (issue 18)."""
+    from app.events.models import Event
+    from app.extensions import db
+    from app.ideas import services as ideas
+
+    process_id = create_process(title="Esslingen 4.0")
+    event_id = create_event(process_id=process_id, status="held")
+    stand = create_stand(event_id, "Bürgerportal")
+    other = create_stand(event_id, "Homepage")
+    record(stand, "Raumidee")
+    online = create_online_idea(stand, "Online <b>eingereicht</b>")
+    create_online_idea(stand, "Wartet noch", pending=True)
+    record(other, "Nur im Saal")
+    with app.app_context():
+        token = ideas.wall_link(db.session.get(Event, event_id)).token
+        db.session.commit()
+    for lang, words in (("de", ("1 davon aus der Online-Phase", ">Online</span>")),
+                        ("en", ("1 of them from the online phase", ">Online</span>"))):
+        client.set_cookie("ideenmarkt_lang", lang)
+        html = client.get(f"/wall/{token}/summary").get_data(as_text=True)
+        sections = dict(re.findall(r'data-stand-id="(\d+)">(.*?)</section>', html, re.S))
+        first, second = sections[str(stand)], sections[str(other)]
+        for word in words:
+            assert word in first, word
+        assert re.search(rf'<li data-id="{online}" data-channel="online"[^>]*><span class="summary-text"[^>]*>'
+                         r'Online &lt;b&gt;eingereicht&lt;/b&gt;</span> <span class="wall-channel">Online</span>', first)
+        assert "Wartet noch" not in first and ("2 Ideen" in first or "2 ideas" in first)
+        assert 'class="summary-online" hidden' in second and "wall-channel" not in second

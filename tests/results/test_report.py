@@ -105,6 +105,7 @@ def test_long_idea_tables_repeat_their_header_once_per_page(app, staff_client):
     assert len(table_pages) >= 3
     for text in table_pages:
         assert text.count("Online\nTotal") + text.count("Online Total") == 1, text[:400]
+        assert text.count("Total\nSupports online") + text.count("Total Supports online") == 1, text[:400]
 
 
 #: Six events of one process with long German titles (issue 24, defect 13).

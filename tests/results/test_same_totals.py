@@ -91,8 +91,10 @@ class _Rows(HTMLParser):
             self._cell.append(data)
 
 
-def _table(html: str) -> dict[str, tuple[int, ...]]:
-    """Rows whose idea cell starts with an idea text → the last four cells (room, board, online, total)."""
+def _table(html: str, supports_column: bool = False) -> dict[str, tuple[int, ...]]:
+    """Rows whose idea cell starts with an idea text → the four dot cells (room, board, online, total):
+    the last four, or those before the supports column (issue 18: the dashboard's last column)."""
+    end = -1 if supports_column else None
     parser = _Rows()
     parser.feed(html)
     found = {}
@@ -100,7 +102,7 @@ def _table(html: str) -> dict[str, tuple[int, ...]]:
         for cell in row:
             match = re.match(r"(Idee \d\.\d)\b", cell)
             if match:
-                found[match.group(1)] = tuple(int(v.replace(".", "")) for v in row[-4:])
+                found[match.group(1)] = tuple(int(v.replace(".", "")) for v in row[-4 + (end or 0):end])
                 break
     return found
 
@@ -113,7 +115,7 @@ def test_voting_page_dashboard_api_and_pdf_show_the_same_totals(app, client, sta
     council = staff_client("council")
     dashboard = council.get(f"/manage/results/events/{event.event_id}")
     assert dashboard.status_code == 200
-    from_dashboard = _table(dashboard.get_data(as_text=True))
+    from_dashboard = _table(dashboard.get_data(as_text=True), supports_column=True)
 
     api = client.get(f"/api/v1/events/{event.event_id}/results")
     assert api.status_code == 200, api.get_data(as_text=True)

@@ -17,6 +17,13 @@
     var items = sec.querySelectorAll(".summary-ideas li");
     var template = items.length === 1 ? root.dataset.countOne : root.dataset.countMany;
     sec.querySelector(".summary-count").textContent = template.replace("{n}", String(items.length));
+    var online = sec.querySelectorAll('.summary-ideas li[data-channel="online"]').length;
+    var onlineLine = sec.querySelector(".summary-online");
+    if (onlineLine) {
+      onlineLine.textContent = (online === 1 ? root.dataset.onlineOne : root.dataset.onlineMany)
+        .replace("{n}", String(online));
+      onlineLine.hidden = online === 0;
+    }
     var counts = {};
     Array.prototype.forEach.call(items, function (li) {
       var tags = [];
@@ -52,7 +59,21 @@
     var li = previous || document.createElement("li");
     li.dataset.id = String(idea.id);
     li.dataset.tags = JSON.stringify(idea.tags || []);
-    li.textContent = idea.text;
+    li.dataset.channel = idea.channel || "room";
+    li.textContent = "";
+    var textSpan = document.createElement("span");
+    textSpan.className = "summary-text";
+    textSpan.textContent = idea.text;
+    var sample = root.querySelector(".summary-text[lang]");  // the content's language, as on the page
+    if (sample) { textSpan.lang = sample.lang; }
+    li.appendChild(textSpan);
+    if (idea.channel === "online") {  // submitted in the online phase (issue 18): marked in words
+      var mark = document.createElement("span");
+      mark.className = "wall-channel";
+      mark.textContent = root.dataset.onlineLabel || "Online";
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(mark);
+    }
     if (!previous) {
       var before = null;
       for (var i = 0; i < list.children.length; i++) {
