@@ -31,9 +31,14 @@ the machine is shared), the reference ``--reference`` (default 2.1: the code as 
 was before 2.2, still shipped so old draws verify) and the largest difference
 between their probabilities, and ``sortition-algorithms``' maximin with its minimum.
 
+``--promise`` (issue 22) prints instead, for every bench pool up to 50,000 people
+(:data:`PROMISE_INSTANCES`), the table as committed against its promise, checked from the table
+itself (nobody with M p >= 1 in no row, every share within (1 + slack)/M, members of a type within
+one row of each other), and whether the LP dual certificates of the leximin stages verify.
+
 Usage: ``python bench/lottery.py [--timeout 120] [--legacy-seconds 20] [--quick] [--families-only]
 [--family-timeout 120]
-[--reference 2.1] [--only census4]``
+[--reference 2.1] [--only census4] [--promise [--time-limit 60]]``
 """
 
 from __future__ import annotations
