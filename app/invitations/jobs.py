@@ -79,9 +79,16 @@ def run_letters(job: Job, report) -> tuple[dict, None]:
 jobs.register_kind(LETTERS, run_letters, _l("Invitation letters"), ("admin",), _page)
 
 
+def _version(draw_row: InvitationDraw) -> str:
+    """What the letters' content depends on besides the people: the letter text and the answer deadline
+    (a reminder run may set a new one)."""
+    deadline = draw_row.answer_deadline.isoformat() if draw_row.answer_deadline else ""
+    return hashlib.sha256(f"{draw_row.letter_json or ''}|{deadline}".encode()).hexdigest()[:16]
+
+
 def letters_job(draw_row: InvitationDraw, fmt: str, user) -> Job:
-    """Queue the letters file ``fmt`` (the same letter text on the same day: the same job)."""
-    version = hashlib.sha256((draw_row.letter_json or "").encode()).hexdigest()[:16]
+    """Queue the letters file ``fmt`` (the same letter text and deadline on the same day: the same job)."""
+    version = _version(draw_row)
     return jobs.submit(LETTERS, f"{LETTERS}:{draw_row.id}:{fmt}:{version}:{utcnow().date().isoformat()}",
                        event_id=draw_row.event_id, user=user, params={"draw": draw_row.id, "format": fmt})
 
@@ -106,8 +113,8 @@ jobs.register_kind(REMINDERS, run_reminders, _l("Reminder letters"), ("admin",),
 
 
 def reminders_job(draw_row: InvitationDraw, run: reminders.Run, fmt: str, user) -> Job:
-    """Queue the reminder letters of ``run`` as ``fmt`` (the same run and reminder text: the same job)."""
-    version = hashlib.sha256((draw_row.letter_json or "").encode()).hexdigest()[:16]
+    """Queue the reminder letters of ``run`` as ``fmt`` (the same run, reminder text and deadline: the same job)."""
+    version = _version(draw_row)
     at = run.at.isoformat()
     return jobs.submit(REMINDERS, f"{REMINDERS}:{draw_row.id}:{fmt}:{at}:{version}", event_id=draw_row.event_id,
                        user=user, params={"draw": draw_row.id, "format": fmt, "run": at})

@@ -292,3 +292,22 @@ class Invitation(db.Model):
     draw: Mapped[InvitationDraw] = relationship(back_populates="invitations")
     person: Mapped[RegisterPerson | None] = relationship()
     application = relationship("Application")
+
+
+class ReminderRun(db.Model):
+    """One reminder run of a draw (the history; the invitations' ``reminded_at`` holds the last one each):
+    when, by whom, for whom (not answered by a date, again or not), how many, and the answer deadline it
+    set, if it set a new one (``previous_deadline`` the one before)."""
+
+    __tablename__ = "invitation_reminder_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("invitation_draw.id", ondelete="CASCADE"), index=True)
+    #: The run's moment: the ``reminded_at`` of its invitations.
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    not_answered_by: Mapped[date]
+    again: Mapped[bool] = mapped_column(default=False)
+    count: Mapped[int] = mapped_column(default=0)
+    previous_deadline: Mapped[datetime | None]
+    new_deadline: Mapped[datetime | None]
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -2,7 +2,7 @@
 stage 1 (plan with its table, commitment, draw, audit file)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -271,18 +271,23 @@ def save_letter(event_id: int):
     return redirect(url_for("invitations.manage", event_id=event.id, _anchor="letters"), 303)
 
 
+def _queue_file(event_id: int, anchor: str, queue, refusal: str):
+    """Queue a letters file of the event's drawn draw in the form's ``format`` (PDF or CSV) with
+    ``queue(draw, fmt)``, which gives None when there is nothing to make; then ``refusal`` is shown."""
+    event = get_event_or_404(event_id)
+    draw_row = services.active_draw(event)
+    fmt = request.form.get("format", "")
+    if draw_row is None or draw_row.state != "drawn" or fmt not in jobs.LETTER_FORMATS or queue(draw_row, fmt) is None:
+        flash(refusal, "error")
+    return redirect(url_for("invitations.manage", event_id=event.id, _anchor=anchor), 303)
+
+
 @bp.route("/manage/events/<int:event_id>/invitations/letters", methods=["POST"])
 @staff_required("admin")
 def make_letters(event_id: int):
     """Queue the letters (PDF) or the address list for a print-and-mail service (CSV) as a job."""
-    event = get_event_or_404(event_id)
-    draw_row = services.active_draw(event)
-    fmt = request.form.get("format", "")
-    if draw_row is None or draw_row.state != "drawn" or fmt not in jobs.LETTER_FORMATS:
-        flash(_("Letters can be made only for drawn invitations."), "error")
-    else:
-        jobs.letters_job(draw_row, fmt, current_user)
-    return redirect(url_for("invitations.manage", event_id=event.id, _anchor="letters"), 303)
+    return _queue_file(event_id, "letters", lambda draw_row, fmt: jobs.letters_job(draw_row, fmt, current_user),
+                       _("Letters can be made only for drawn invitations."))
 
 
 # ------------------------------------------------------------------ reminder letters
@@ -295,9 +300,11 @@ def _reminder_context(draw_row, drawn: bool, texts: dict | None = None, typed: d
     if not drawn:
         return {"reminder_counts": None}
     return {"reminder_counts": reminders.counts(draw_row), "reminder_due": reminders.due_count(draw_row),
-            "reminder_run": reminders.latest_run(draw_row), "reminder_job": jobs.latest_reminders(draw_row.event_id),
+            "reminder_run": reminders.latest_run(draw_row), "reminder_history": reminders.history(draw_row),
+            "reminder_job": jobs.latest_reminders(draw_row.event_id),
             "reminder_texts": texts or letters.reminder_texts(draw_row), "reminder_typed": typed or {},
-            "reminder_error": error, "today": utcnow().date().isoformat()}
+            "reminder_error": error, "today": utcnow().date().isoformat(),
+            "tomorrow": (utcnow().date() + timedelta(days=1)).isoformat()}
 
 
 def _drawn_or_error(event: Event):
@@ -330,13 +337,14 @@ def remind(event_id: int):
     (PDF or CSV) are made by a job."""
     event = get_event_or_404(event_id)
     typed = {"not_answered_by": request.form.get("not_answered_by", "")[:20],
-             "again": bool(request.form.get("again"))}
+             "new_deadline": request.form.get("new_deadline", "")[:20], "again": bool(request.form.get("again"))}
     fmt = request.form.get("format", "pdf")
     try:
         draw_row = _drawn_or_error(event)
         if fmt not in jobs.LETTER_FORMATS:
             raise InvitationError("wrong_state", _("Letters can be made only for drawn invitations."))
-        run = reminders.remind(draw_row, reminders.parse_date(typed["not_answered_by"]), again=typed["again"])
+        run = reminders.remind(draw_row, reminders.parse_date(typed["not_answered_by"]), again=typed["again"],
+                               new_deadline=reminders.parse_new_deadline(typed["new_deadline"]), user=current_user)
     except InvitationError as exc:
         db.session.rollback()
         return _manage_page(event, status=422, typed=typed, error=exc)
@@ -350,12 +358,8 @@ def remind(event_id: int):
 @staff_required("admin")
 def reminder_file(event_id: int):
     """The last reminder run's letters again, as PDF or CSV (the same people; nobody is marked anew)."""
-    event = get_event_or_404(event_id)
-    draw_row = services.active_draw(event)
-    fmt = request.form.get("format", "")
-    run = reminders.latest_run(draw_row) if draw_row is not None and draw_row.state == "drawn" else None
-    if run is None or fmt not in jobs.LETTER_FORMATS:
-        flash(_("There is no reminder run yet."), "error")
-    else:
-        jobs.reminders_job(draw_row, run, fmt, current_user)
-    return redirect(url_for("invitations.manage", event_id=event.id, _anchor="reminders"), 303)
+    def queue(draw_row, fmt):
+        run = reminders.latest_run(draw_row)
+        return None if run is None else jobs.reminders_job(draw_row, run, fmt, current_user)
+
+    return _queue_file(event_id, "reminders", queue, _("There is no reminder run yet."))

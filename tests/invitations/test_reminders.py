@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
 from app.audit.models import AuditEntry
+from flask_babel import force_locale
+
+from app.core.formatting import format_day
 from app.core.models import utcnow
 from app.events.models import Criterion
 from app.extensions import db as _db
 from app.invitations import codes, letters
-from app.invitations.models import Invitation
+from app.invitations.models import Invitation, InvitationDraw, ReminderRun
 from app.jobs.models import Job
 from tests.support.invitations import draw_invitations
 
@@ -168,3 +172,63 @@ def test_reminders_need_a_drawn_draw_and_an_admin(app, staff_client, register_ev
     assert staff_client("moderator").submit(f"{base}/reminders", {"not_answered_by": today}).status_code == 403
     response = staff_client("admin").submit(f"{base}/reminders", {"not_answered_by": today, "format": "pdf"})
     assert response.status_code == 422
+
+
+def test_a_reminder_sets_a_new_answer_deadline_that_everything_honours(app, client, staff_client, create_event):
+    """Issue 17: after the answer deadline a reminder run may set a later one; the reminder letters state
+    it, the code answers online again until then, and the page keeps a history of the runs. A bad new
+    deadline is a message at its field, the typed value kept, and changes nothing."""
+    now = utcnow()
+    event_id = create_event(starts_at=now + timedelta(days=60), ends_at=now + timedelta(days=60, hours=6), seats=15,
+                            status="open")
+    with app.test_request_context():
+        invited = draw_invitations(event_id, answer_deadline=datetime.combine(now.date() - timedelta(days=1),
+                                                                              datetime.min.time()))
+    assert client.submit("/invitation", {"code": invited[0][1]}).status_code == 409  # too late online
+    admin = staff_client("admin")
+    base = f"/manage/events/{event_id}/invitations"
+    today = now.date()
+    late = admin.submit(f"{base}/reminders", {"not_answered_by": today.isoformat(), "format": "pdf"})
+    assert late.status_code == 422 and "außer sie setzt eine neue Antwortfrist" in late.get_data(as_text=True)
+    for value, message in (("bald", "die neue Antwortfrist als Datum"),
+                           (today.isoformat(), "nach dem heutigen Tag"),
+                           ((today + timedelta(days=61)).isoformat(), "vor dem Beginn der Veranstaltung")):
+        bad = admin.submit(f"{base}/reminders", {"not_answered_by": today.isoformat(), "new_deadline": value,
+                                                 "format": "pdf"})
+        page = bad.get_data(as_text=True)
+        assert bad.status_code == 422 and message in page, value
+        assert f'name="new_deadline" type="date" min="{(today + timedelta(days=1)).isoformat()}" value="{value}"' in page
+        assert 'id="reminder-new_deadline-error"' in page and 'href="#reminder-new_deadline"' in page
+    with app.app_context():
+        assert _db.session.execute(sa.select(sa.func.count()).select_from(ReminderRun)).scalar_one() == 0
+        assert _db.session.execute(sa.select(InvitationDraw.answer_deadline)).scalar_one().date() < today
+    new = today + timedelta(days=14)
+    done = admin.submit(f"{base}/reminders", {"not_answered_by": today.isoformat(), "new_deadline": new.isoformat(),
+                                              "format": "pdf"})
+    assert done.status_code == 303
+    with app.app_context(), app.test_request_context():
+        assert _db.session.execute(sa.select(InvitationDraw.answer_deadline)).scalar_one().date() == new
+        run = _db.session.execute(sa.select(ReminderRun)).scalar_one()
+        assert run.count == len(invited) and run.new_deadline.date() == new and run.again is False
+        assert run.previous_deadline.date() == today - timedelta(days=1) and run.by_id == admin.user.id
+        entry = _db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "invitation.reminders")).scalar_one()
+        assert entry.after["new_deadline"] == new.isoformat()
+        reader = PdfReader(io.BytesIO(_download(admin, event_id, _last_job()).data))
+        with force_locale("de"):
+            new_text = format_day(datetime.combine(new, datetime.min.time()), "long")
+        assert f"bis {new_text}" in " ".join(reader.pages[0].extract_text().split())  # the reminder's text
+        assert new_text in " ".join(reader.pages[1].extract_text().split())  # its reply form
+    # The code answers online again, until the new deadline.
+    assert client.submit("/invitation", {"code": invited[0][1]}).status_code == 200
+    _answer(client, invited[0][1])
+    # A second run (again, no new deadline) keeps the deadline; the history shows both runs.
+    assert admin.submit(f"{base}/reminders", {"not_answered_by": today.isoformat(), "again": "1",
+                                              "format": "csv"}).status_code == 303
+    page = admin.get(base).get_data(as_text=True)
+    history = page[page.index('id="reminder-history"'):page.index("</table>", page.index('id="reminder-history"'))]
+    assert history.count("<tr>") == 3  # the head and two runs
+    assert "vorher:" in history and f'<td class="num">{len(invited)}</td>' in history
+    assert f'<td class="num">{len(invited) - 1}</td>' in history
+    with app.app_context():
+        assert _db.session.execute(sa.select(InvitationDraw.answer_deadline)).scalar_one().date() == new
+        assert _db.session.execute(sa.select(sa.func.count()).select_from(ReminderRun)).scalar_one() == 2
