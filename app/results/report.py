@@ -241,6 +241,44 @@ def bar_chart(title: str, items: list[tuple[str, int]], styles: Styles, width: f
     return Figure(drawing, chart_alt(title, items))
 
 
+#: Bar colours of the stages in a stage chart (light to dark: register to attended).
+STAGE_COLOURS = ("#b8cfe0", "#8fb3cf", "#6596bd", "#3f7aa8", "#1f5f8b", "#12405f")
+
+
+def stage_chart(title: str, groups: list[tuple[str, list[tuple[str, float]]]], styles: Styles,
+                width: float = 170 * mm) -> Figure:
+    """Grouped horizontal bars: per option one bar per stage, its share in per cent (the shares are in
+    the table too), a legend of the stages on top; tagged as a figure with every share as text."""
+    stage_names = [name for name, _share in groups[0][1]] if groups else []
+    bar, gap, label_width = 5, 6, 62 * mm
+    rows_height = sum(len(bars) * bar + gap for _label, bars in groups)
+    height = 30 + rows_height
+    drawing = Drawing(width, height)
+    drawing.add(String(0, height - 11, title, fontName=styles.fonts.bold, fontSize=9.5))
+    x = 0
+    for n, name in enumerate(stage_names):  # the legend
+        colour = colors.HexColor(STAGE_COLOURS[n % len(STAGE_COLOURS)])
+        drawing.add(Rect(x, height - 24, 7, 7, fillColor=colour, strokeColor=None))
+        drawing.add(String(x + 9, height - 23, name, fontName=styles.fonts.regular, fontSize=7))
+        x += 14 + pdfmetrics.stringWidth(name, styles.fonts.regular, 7)
+    span = width - label_width - 30
+    y = height - 30
+    for label, bars in groups:
+        short = label if len(label) <= 40 else label[:39] + "…"
+        drawing.add(String(0, y - len(bars) * bar / 2 - 2.5, short, fontName=styles.fonts.regular, fontSize=7.5))
+        for n, (_name, share) in enumerate(bars):
+            y -= bar
+            colour = colors.HexColor(STAGE_COLOURS[n % len(STAGE_COLOURS)])
+            drawing.add(Rect(label_width, y, max(span * share, 0.5), bar - 0.6, fillColor=colour, strokeColor=None))
+            drawing.add(String(label_width + span * share + 3, y + 0.6, f"{format_decimal(round(100 * share))} %",
+                               fontName=styles.fonts.regular, fontSize=5.5))
+        y -= gap
+    alt = _("Bar chart: %(title)s. %(bars)s", title=title, bars="; ".join(
+        f"{label}: " + ", ".join(f"{name} {format_decimal(round(100 * share))} %" for name, share in bars)
+        for label, bars in groups) or "–")
+    return Figure(drawing, alt)
+
+
 def wrap(text: str, width: float, font: str, size: float) -> str:
     """``text`` broken into lines of at most ``width`` points (words longer than a line are cut)."""
     space = pdfmetrics.stringWidth(" ", font, size)
@@ -418,13 +456,19 @@ class Report:
         story = [_t(_("Stages of the invitation from the residents' register"), s.h3),
                  _table([[str(labels[g]) for g in shown] + [_("Answer rate")],
                          [format_decimal(funnel.sizes[g]) for g in shown] + [_share(funnel.answer_rate)]],
-                        s, numeric_from=0)]
+                        s, numeric_from=0),
+                 Spacer(1, 2 * mm), bar_chart(_("People per stage"), [(str(labels[g]), funnel.sizes[g]) for g in shown],
+                                              s)]
         for criterion in funnel.criteria:
             columns = [g for g in shown if any(o.counts[g] is not None for o in criterion.options)]
             rows = [[criterion.label] + [str(labels[g]) for g in columns]]
             rows += [[_p(o.label, s.cell)] + [_share(o.shares[g]) for g in columns] for o in criterion.options]
+            charted = [g for g in columns if all(o.shares[g] is not None for o in criterion.options)]
+            chart = [stage_chart(_("Stages for “%(label)s”", label=criterion.label),
+                                 [(o.label, [(str(labels[g]), o.shares[g]) for g in charted])
+                                  for o in criterion.options], s)] if charted and criterion.options else []
             story.append(Spacer(1, 2 * mm))
-            story.append(KeepTogether([_table(rows, s, numeric_from=1, lang_columns=(0,), lang=self.lang)]))
+            story.append(KeepTogether([_table(rows, s, numeric_from=1, lang_columns=(0,), lang=self.lang), *chart]))
         rows = [[_("Stratum"), str(labels["register"]), str(labels["invited"]), str(labels["answered"]),
                  _("Answer rate")]]
         rows += [[r.stratum, format_decimal(r.register), format_decimal(r.invited), format_decimal(r.answered),

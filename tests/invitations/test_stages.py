@@ -218,3 +218,42 @@ def test_the_council_report_has_the_stages(app, council):
     english = " ".join(texts["en"].split())
     assert "Stages of the invitation from the residents' register" in english
     assert "Answer rate per stratum" in english
+
+
+def test_the_council_report_charts_the_stages(app, council):
+    """The council report's stages section has charts beside its tables: the people per stage and, per
+    criterion, each option's share at every stage, tagged as figures whose alternative text holds the numbers."""
+    import io
+    import re
+
+    import pikepdf
+    from flask_babel import force_locale
+
+    from app.results.report import council_report
+
+    event_id, _expected = council
+    with app.test_request_context():
+        process = db.session.get(Event, event_id).process
+        alts = {}
+        for language in ("de", "en"):
+            with force_locale(language):
+                pdf = pikepdf.open(io.BytesIO(council_report(process)))
+            found = []
+
+            def visit(element):
+                kids = element.get("/K")
+                for kid in (kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []):
+                    if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                        if kid.S == "/Figure":
+                            found.append(str(kid.Alt))
+                        visit(kid)
+
+            visit(pdf.Root.StructTreeRoot)
+            alts[language] = found
+    german = alts["de"]
+    assert "Balkendiagramm: Personen je Stufe. Melderegister: 40; Eingeladen: 8; Geantwortet: 4; Ausgelost: 2; " \
+           "Bestätigt: 1; Teilgenommen: 1" in german
+    stage_charts = [a for a in german if a.startswith("Balkendiagramm: Stufen für „")]
+    assert stage_charts and all(re.search(r": .+ \d+ %", a) for a in stage_charts)
+    assert any(a.startswith("Bar chart: People per stage. Residents' register: 40") for a in alts["en"])
+    assert any(a.startswith("Bar chart: Stages for “") for a in alts["en"])
