@@ -40,10 +40,10 @@ KNOWN_BARRIERS: tuple[Barrier, ...] = (
         "WCAG 3.1.2",
         _l("Some German content in the English interface is not marked as German"),
         _l("In the English interface, the titles of processes, events and stands and the ideas are "
-           "marked as German on the web pages, in the HTML part of the e-mails and in the PDF report, "
-           "but not in the subjects and the plain-text part of e-mails, in the titles of browser tabs, "
-           "in some labels read out by screen readers (for example a measure's progress bar) and in "
-           "the audit log, so screen readers may read them there with English pronunciation."),
+           "marked as German on the web pages (also in the audit log and in the names screen readers "
+           "read out, for example of a measure's progress bar), in the HTML part of the e-mails and in "
+           "the PDF report, but not in the subjects and the plain-text part of e-mails and in the titles "
+           "of browser tabs, so screen readers may read them there with English pronunciation."),
         _l("Switch the site to German (button at the top of every page): then everything is read in "
            "German."),
     ),

@@ -14,6 +14,6 @@ def init_app(app):
     from app.audit import display
 
     app.jinja_env.globals.update(audit_action=display.ACTION_LABELS, audit_field=display.FIELD_LABELS,
-                                 audit_target=display.TARGET_LABELS, audit_change=display.change_text,
+                                 audit_target=display.TARGET_LABELS, audit_change=display.change_html,
                                  audit_detail=display.detail_text)
     register_staff_nav(_l("Audit log"), "audit.log", ("admin",), order=96)

@@ -6,8 +6,10 @@ from datetime import date, datetime, timezone
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from app.core.formatting import format_day, format_moment, format_number
+from app.core.i18n import content
 from app.core.labels import Labels, labels_for
 
 #: Every action code passed to ``log_action`` in words (a test checks that none is missing).
@@ -235,6 +237,25 @@ def change_text(value: object, target_type: str | None, field: str) -> str:
     if labels is not None and isinstance(value, str):
         return labels(value)
     return value_text(value)
+
+#: Fields whose values are content people wrote (titles, texts, reasons, tags), in the content's
+#: language: marked with it on a page in another language (WCAG 3.1.2, issue 16 item 6).
+CONTENT_FIELDS = frozenset({
+    "chapter", "comment", "consent_text", "description", "easy_summary", "hidden_reason", "label",
+    "netiquette", "options", "place", "previous_text", "reason", "stakeholder_group", "stakeholder_groups",
+    "tags", "tags_added_to_target", "text", "title",
+})
+
+
+def change_html(value: object, target_type: str | None, field: str) -> Markup:
+    """:func:`change_text` for the page: a content field's value marked with the content's language
+    when the page is in another one (``<span lang="de">``)."""
+    text = change_text(value, target_type, field)
+    labelled = target_type is not None and labels_for(f"{target_type}.{field}") is not None
+    if field in CONTENT_FIELDS and not labelled and isinstance(value, (str, list, tuple)) and text != "–":
+        return content(text)
+    return escape(text)
+
 
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -85,3 +85,21 @@ def test_audit_page_shows_words_not_codes(app, db, staff_client, create_event):
     assert "– → 01.04.2019, 18:00" in page
     assert re.search(r"\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}</td>", page)  # when, without seconds
     assert not re.search(r"\d{2}:\d{2}:\d{2}", page)
+
+
+def test_content_values_are_marked_with_the_content_language(app, db, staff_client, create_event):
+    """Issue 16 item 6: on the English page, a changed title, text or tags (content people wrote, in
+    German) is marked lang="de"; a status label, a date and a number are not. The German page marks nothing."""
+    event_id = create_event(title="Bürgerwerkstatt")
+    event = db.session.get(Event, event_id)
+    log_action("event.status", event, before={"status": "drawn", "title": "Zukunftswerkstatt", "seats": 20},
+               after={"status": "held", "title": "Bürgerwerkstatt", "seats": 30, "tags": ["Radweg", "Grünfläche"]})
+    db.session.commit()
+    admin = staff_client("admin")
+    german = admin.get("/manage/audit").get_data(as_text=True)
+    assert "Zukunftswerkstatt → Bürgerwerkstatt" in german and 'lang="de"' not in german.split("<tbody>")[1]
+    admin.submit("/language", {"lang": "en", "next": "/manage/audit"})
+    english = admin.get("/manage/audit").get_data(as_text=True)
+    assert '<span lang="de">Zukunftswerkstatt</span> → <span lang="de">Bürgerwerkstatt</span>' in english
+    assert '– → <span lang="de">Radweg, Grünfläche</span>' in english
+    assert "Seats drawn → Held" in english and "20 → 30" in english

@@ -306,3 +306,23 @@ def test_staff_actions_write_the_audit_log(world, make_measure, admin, db):
     status = entries[2]
     assert status.process_id == w.process_id and status.user_id == admin.user.id
     assert status.before == {"status": "proposed"} and status.after["status"] == "adopted"
+
+
+def test_names_with_a_measure_title_mark_its_language(world, make_measure, client, admin, db):
+    """Issue 16 item 6: the progress bar and the 'remove' button are named by a hidden element whose
+    title carries lang="de" on the English page (an aria-label cannot mark a part); German: no mark."""
+    w = world()
+    measure_id = make_measure(w.process_id, title="Servicekonto", idea_ids=[w.idea_ids[0]])
+    outcome = f"/processes/{w.process_id}/outcome"
+    german = client.get(outcome).get_data(as_text=True)
+    assert f'aria-labelledby="progress-{measure_id}-name"' in german
+    assert f'<span hidden id="progress-{measure_id}-name">Fortschritt von „Servicekonto“</span>' in german
+    client.submit("/language", {"lang": "en", "next": outcome})
+    english = client.get(outcome).get_data(as_text=True)
+    assert f'<span hidden id="progress-{measure_id}-name">Progress of “<span lang="de">Servicekonto</span>”</span>' \
+        in english
+    admin.submit("/language", {"lang": "en", "next": "/"})
+    stand = admin.get(f"/stands/{w.stand_ids[0]}/ideas").get_data(as_text=True)
+    button = re.search(r'<button[^>]*aria-labelledby="(unlink-[^"]+)"', stand).group(1)
+    assert re.search(rf'<span hidden id="{button}">Remove idea [^<]+ from “<span lang="de">Servicekonto</span>”</span>',
+                     stand)
