@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from app.events.models import Event
 from app.extensions import db
 from app.ideas.models import VISIBLE_STATUSES, Idea, Stand
 from app.participation.models import Support
@@ -28,17 +29,26 @@ from app.voting.models import BoardCount, Channel, Dot
 __all__ = ["VISIBLE_STATUSES", "dots_per_root", "group_ids", "group_members", "groups", "root_of", "supports_per_root"]
 
 
-def groups(event_ids: Sequence[int] | None = None, *, name: str = "merge_group"):
+def groups(event_ids: Sequence[int] | None = None, *, root_ids: Sequence[int] | None = None,
+           process_id: int | None = None, name: str = "merge_group"):
     """Recursive CTE ``(idea_id, root_id)``: every surviving idea with itself and with every
     idea of its merge group.
 
     :param event_ids: only the groups whose survivor was recorded at these events (its members
         may come from any event); None: every group.
+    :param root_ids: only the groups of these surviving ideas (a page of ideas).
+    :param process_id: only the groups whose survivor was recorded at an event of this process.
     :param name: of the CTE; a statement that uses it twice needs a second name.
     """
     base = sa.select(Idea.id.label("idea_id"), Idea.id.label("root_id")).where(Idea.merged_into_id.is_(None))
+    if event_ids is not None or process_id is not None:
+        base = base.join(Stand, Stand.id == Idea.stand_id)
     if event_ids is not None:
-        base = base.join(Stand, Stand.id == Idea.stand_id).where(Stand.event_id.in_(tuple(event_ids)))
+        base = base.where(Stand.event_id.in_(tuple(event_ids)))
+    if process_id is not None:
+        base = base.where(Stand.event_id.in_(sa.select(Event.id).where(Event.process_id == process_id)))
+    if root_ids is not None:
+        base = base.where(Idea.id.in_(tuple(root_ids)))
     cte = base.cte(name, recursive=True)
     member = sa.orm.aliased(Idea, name=f"{name}_member")
     return cte.union_all(

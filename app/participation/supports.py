@@ -129,7 +129,8 @@ def counts(ideas: Sequence[Idea]) -> dict[int, int]:
     root_ids = [idea.id for idea in ideas if idea.merged_into_id is None]
     if not root_ids:
         return {}
-    members = merge_groups.groups()
+    # Only the page's groups: the count reads the supports of these ideas, not of the whole database.
+    members = merge_groups.groups(root_ids=root_ids)
     per_root = merge_groups.supports_per_root(members)
     found = dict(db.session.execute(sa.select(per_root.c.root_id, per_root.c.supports)
                                     .where(per_root.c.root_id.in_(root_ids))).all())
@@ -141,7 +142,7 @@ def supported_ids(participant: Participant, ideas: Sequence[Idea]) -> set[int]:
     root_ids = [idea.id for idea in ideas if idea.merged_into_id is None]
     if not root_ids:
         return set()
-    members = merge_groups.groups()
+    members = merge_groups.groups(root_ids=root_ids)
     return set(db.session.execute(
         sa.select(members.c.root_id).join(Support, Support.idea_id == members.c.idea_id)
         .where(Support.participant_id == participant.id, members.c.root_id.in_(root_ids))).scalars())

@@ -276,3 +276,34 @@ def test_room_ideas_once_their_results_are_published(app, client, world, record)
         db.session.commit()
     assert _give(client, world["token"], room).status_code == 303
     assert _supports(app) == [(world["participant_id"], room)]
+
+
+def test_counts_read_only_the_groups_asked_for(app, world, online_process, create_online_idea, participant_link):
+    """The support counts of a page (and the sort by supports) read the merge groups of the page's
+    ideas (of the process), not every group of the database (issue 18: 30,000 ideas)."""
+    other = online_process(moderation="post", before_open=False, after_open=True, title="Anderer Prozess")
+    elsewhere = create_online_idea(other["stand_ids"][0], "Idee eines anderen Prozesses")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        db.session.add(Support(participant_id=world["participant_id"], idea_id=world["first"]))
+        db.session.commit()
+        first = db.session.get(Idea, world["first"])
+        sa.event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert supports.counts([first]) == {first.id: 1}
+            from app.events.models import Process
+            from app.participation import lists
+            process = db.session.get(Process, world["process_id"])
+            page = lists.page_of_ideas(process, lists.Filters(sort="supported"))
+            assert elsewhere not in [i.id for i in page.items] and page.items[0].id == first.id
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", seen)
+    anchors = [re.search(r"merge_group\(idea_id, root_id\) AS\s*\((.*?)UNION ALL", s, re.S) for s in statements]
+    anchors = [a.group(1) for a in anchors if a]
+    assert len(anchors) >= 2
+    assert "idea.id IN" in anchors[0]  # the page's survivors only
+    assert all("process_id" in a or "idea.id IN" in a for a in anchors), anchors
