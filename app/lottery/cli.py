@@ -8,7 +8,8 @@ Registered by ``create_app`` with ``app.cli.add_command(lottery_cli)``.
   writes per person the id, the leximin probability, the rows they are in and their table share.
 * ``flask lottery verify AUDIT.json [--commitment HEX] [--recompute]`` re-checks a
   published draw (or the record published before it) and exits non-zero
-  unless every check passes.
+  unless every check passes; the LP dual certificates of the leximin stages
+  (check ``certificate``) are checked from the file, with or without ``--recompute``.
 """
 
 from __future__ import annotations

@@ -245,7 +245,10 @@ def test_downloaded_audit_verifies_and_tampering_fails(app, admin, client, lotte
     raw = client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data()
     genuine = tmp_path / "audit.json"
     genuine.write_bytes(raw)
-    assert run_verify(app, genuine).exit_code == 0
+    outcome = run_verify(app, genuine)
+    assert outcome.exit_code == 0
+    # The published file carries the LP dual certificates of the leximin stages, and verify checks them.
+    assert json.loads(raw)["leximin_certificate"]["stages"] and "OK   certificate: " in outcome.output
 
     audit = json.loads(raw)
     tampered = dict(audit, number=audit["number"] - 1)

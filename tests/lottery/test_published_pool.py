@@ -70,6 +70,7 @@ def test_the_public_page_explains_how_to_check_commitment_public_value_and_group
     assert f"/api/v1/events/{ev.event_id}/lottery" in steps and "Notieren Sie vor der Ziehung die Festlegung" in steps
     assert 'id="check-public-value"' in steps and "öffentlichen Wert" in steps and "Lottozahlen" in steps
     assert 'id="check-pool"' in steps and "so viele Pseudonyme nennt, wie ihre Zahl angibt" in steps
+    assert 'id="check-fairness"' in steps and "LP-Dualzertifikat" in steps
     assert 'href="/leichte-sprache#pruefen"' in page
     # The verifier offered is the single file of the repository, and it checks the downloaded file.
     verifier = client.get("/lottery/verify_lottery.py")
@@ -81,11 +82,13 @@ def test_the_public_page_explains_how_to_check_commitment_public_value_and_group
     result = subprocess.run([sys.executable, "-I", "verify_lottery.py", "audit.json", "--commitment", committed],
                             capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 0 and "OK   pool_counts" in result.stdout, result.stdout
+    assert "OK   certificate: " in result.stdout and "NOT CHECKED" not in result.stdout, result.stdout
     assert json.loads(audit)["commitment"] == committed
     # Leichte Sprache: the public value and the groups, in short sentences.
     easy = " ".join(section("pruefen").sentences)
     assert "öffentlichen Wert" in easy and "Lotto·zahlen" in easy and "Gruppen" in easy
     assert "Die Antworten von einzelnen Personen stehen nicht auf der Seite." in easy
+    assert "Ist die Auslosung so fair wie möglich?" in easy and "Nachweis" in easy
     assert all(len(sentence.split()) <= 20 for sentence in section("pruefen").sentences)
 
 
