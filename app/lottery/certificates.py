@@ -50,14 +50,16 @@ changed): one persistent dual LP, warm-started from stage to stage.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any, Mapping, Sequence
 
-import highspy
 import numpy as np
 
 from app.lottery import algorithm
 from app.lottery.algorithm import Distribution, Pool
+from app.core.logs import log_event
+from app.lottery.errors import LotteryError
 
 #: Certificate format name, in the audit file (``leximin_certificate.method``).
 METHOD = "leximin stage duals over the relaxed panel polytope (issue 22), app/lottery/certificates.py"
@@ -67,6 +69,9 @@ TOLERANCE = 1e-6
 #: A type fixed by a stage needs at least this weight (complementary slackness forces it then).
 MIN_FIX_WEIGHT = 1e-6
 _WEIGHT_ZERO = 1e-12
+#: Column generation rounds of an integer stage (the last dual found is published; if it is not yet
+#: optimal, its bound exceeds the value and the check says so).
+_MAX_INTEGER_ROUNDS = 2_000
 
 
 def _rows(pool: Pool) -> tuple[list[tuple[int, int, list[int]]], list[tuple[int, list[int]]]]:
@@ -124,9 +129,18 @@ def _sparse(values: Sequence[float], start: int = 0) -> list[list]:
 
 def compute_certificate(distribution: Distribution) -> dict[str, Any] | None:
     """The certificates of every leximin stage of ``distribution`` (None if the time limit ended it:
-    such a distribution is not the optimum and has none)."""
+    such a distribution is not the optimum and has none, or if HiGHS fails on a stage's dual: the
+    commitment never waits for or fails on its certificate)."""
     if distribution.limited is not None:
         return None
+    try:
+        return _certificate(distribution)
+    except LotteryError as exc:
+        log_event("lottery.certificate_failed", logging.WARNING, code=exc.code)
+        return None
+
+
+def _certificate(distribution: Distribution) -> dict[str, Any]:
     pool = distribution.pool
     count = len(pool.types)
     pi = np.asarray(distribution.type_probabilities, dtype=np.float64)
@@ -197,7 +211,7 @@ def _integer_stage(pool: Pool, distribution: Distribution, unfixed: set[int], fi
 
     for panel in distribution.panels:
         add(tuple(panel))
-    while True:
+    for _ in range(_MAX_INTEGER_ROUNDS):
         algorithm.solve_fairness_lp(highs)
         x = np.asarray(highs.getSolution().col_value)
         weights, mu = x[:count], float(x[count])
