@@ -51,10 +51,11 @@ from email import charset
 import click
 import sqlalchemy as sa
 from flask import Flask, after_this_request, current_app, g, has_request_context, render_template, request
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask.cli import AppGroup
 from flask_mail import Message
 
+from app.core.i18n import content_lang_code
 from app.core.models import OutboxAttachment, OutboxMail, utcnow
 from app.extensions import db, mail
 
@@ -81,7 +82,7 @@ class Attachment:
 
 
 def queue_mail(recipient: str, subject: str, text: str, html: str | None = None,
-               attachments: Iterable[Attachment] = ()) -> OutboxMail:
+               attachments: Iterable[Attachment] = (), languages: str | None = None) -> OutboxMail:
     """Store a mail in the outbox, in the current transaction (flushed, not committed).
 
     Inside a request, delivery is attempted right after the response was sent.
@@ -91,6 +92,8 @@ def queue_mail(recipient: str, subject: str, text: str, html: str | None = None,
     :param text: the plain-text body.
     :param html: an optional HTML alternative.
     :param attachments: files sent with the mail, stored with it.
+    :param languages: the ``Content-Language`` header (``en, de``), for a mail with content in another
+        language than its text.
     :return: the new outbox row.
     """
     entry = OutboxMail(
@@ -98,6 +101,7 @@ def queue_mail(recipient: str, subject: str, text: str, html: str | None = None,
         subject=subject.replace("\n", " ").replace("\r", " ")[:300],
         body_text=text,
         body_html=html,
+        languages=languages,
         next_attempt_at=utcnow(),
         attachments=[OutboxAttachment(filename=a.filename, content_type=a.content_type, data=a.data)
                      for a in attachments],
@@ -125,7 +129,18 @@ def queue_templated_mail(recipient: str, language: str | None, subject, template
         subject_text = str(subject)
         text = render_template(f"{template}.txt", **context)
         html = render_template(f"{template}.html", **context)
-    return queue_mail(recipient, subject_text, text, html, attachments=attachments)
+        languages = _languages(context)
+    return queue_mail(recipient, subject_text, text, html, attachments=attachments, languages=languages)
+
+
+def _languages(context: dict) -> str | None:
+    """The ``Content-Language`` of a mail rendered now (in the recipient's language) whose content
+    (the process's, :func:`app.core.i18n.content_language`) is in another language: ``en, de``
+    (WCAG 3.1.2: the HTML part marks the content, the subject and the plain text cannot), else None."""
+    event = context.get("event") or getattr(context.get("application"), "event", None)
+    process = context.get("process") or getattr(event, "process", None)
+    content = content_lang_code(process)
+    return f"{get_locale().language}, {content}" if content else None
 
 
 
@@ -222,6 +237,7 @@ def _message(entry: OutboxMail) -> Message:
         body=entry.body_text,
         html=entry.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        extra_headers={"Content-Language": entry.languages} if entry.languages else None,
     )
     for attachment in entry.attachments:
         message.attach(attachment.filename, attachment.content_type, attachment.data)

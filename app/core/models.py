@@ -60,6 +60,9 @@ class OutboxMail(db.Model):
     subject: Mapped[str] = mapped_column(String(300), info=PERSONAL)
     body_text: Mapped[str] = mapped_column(Text, info=PERSONAL)
     body_html: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
+    #: The ``Content-Language`` header (``en, de``) when the mail shows content in another language
+    #: than its text (a title in the subject): the subject and the plain text cannot mark a part.
+    languages: Mapped[str | None] = mapped_column(String(35))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     #: None while unsent.
     sent_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -118,3 +118,22 @@ def test_back_off_grows_and_is_capped(app):
         steps = [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 10, 50)]
     assert steps[:3] == [60, 120, 240]
     assert steps[-1] == app.config["MAIL_RETRY_MAX_SECONDS"]
+
+
+def test_an_english_mail_with_german_content_says_both_languages(app, client, open_event, application_form_data,
+                                                                   smtp):
+    """Issue 16 item 6: the subject and the plain text cannot mark the German event title, so an
+    English mail says ``Content-Language: en, de`` (the HTML part marks the title); a German one nothing."""
+    event_id = open_event()
+    client.submit("/language", {"lang": "en", "next": "/"})
+    assert client.submit(f"/events/{event_id}/apply",
+                         application_form_data(event_id, email="grace@example.org")).status_code == 302
+    [english] = smtp.wait_for(lambda m: m["To"] == "grace@example.org")
+    assert english["Subject"].startswith("Please confirm your application")
+    assert english["Content-Language"] == "en, de"
+    assert 'lang="de"' in english.get_body(("html",)).get_content()
+    german_client = app.test_client()
+    assert german_client.submit(f"/events/{event_id}/apply",
+                                application_form_data(event_id, email="grete@example.org")).status_code == 302
+    [german] = smtp.wait_for(lambda m: m["To"] == "grete@example.org")
+    assert german["Subject"].startswith("Bitte bestätigen") and german["Content-Language"] is None
