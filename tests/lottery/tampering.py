@@ -234,7 +234,13 @@ def certificate_cases() -> list[tuple[str, dict, str | None, bool]]:
     def stage_dropped(c):
         c["stages"].pop()
 
+    households = [["q00", "q01"], ["q02", "q03", "q04"], ["q05", "q06"]]
+    with_households = prepare_lottery(MIXED, MIXED_QUOTAS, SEATS, number_source="public: dice",
+                                      households=households)
     return [
+        ("certificate: genuine, household rule", json.loads(json.dumps(record_before_draw(with_households))),
+         None, True),
+        ("certificate: genuine, the relaxation not tight (integer stages)", integer_stages(), None, True),
         ("certificate: genuine, unique types", json.loads(json.dumps(record_before_draw(_prepared("unique")))),
          None, True),
         ("certificate: a stage value lowered", _with_certificate(value_lowered), None, False),
@@ -244,3 +250,16 @@ def certificate_cases() -> list[tuple[str, dict, str | None, bool]]:
         ("certificate: a panel's weight changed", _with_certificate(panel_reweighted), None, False),
         ("certificate: a stage left out", _with_certificate(stage_dropped), None, False),
     ]
+
+
+#: A small pool whose first leximin stages are not met by the relaxed panel polytope: their
+#: certificates are of kind "integer" (found with app/lottery/certificates.py on generated pools).
+INTEGER_ROWS = ["yu1", "yv2", "zu1", "zv2", "xu2", "xv1", "zv2", "yv2", "yu2", "zv1", "yu2"]
+INTEGER_QUOTAS = {"a": {"x": (1, 1), "y": (0, 1), "z": (0, 1)}, "b": {"u": (1, 2), "v": (0, 2)},
+                  "c": {"1": (1, 2), "2": (1, 1)}}
+
+
+def integer_stages() -> dict:
+    applicants = [Applicant(f"p{i:02d}", dict(zip("abc", row))) for i, row in enumerate(INTEGER_ROWS)]
+    return json.loads(json.dumps(record_before_draw(prepare_lottery(applicants, INTEGER_QUOTAS, 2,
+                                                                    number_source="public: dice"))))

@@ -19,7 +19,7 @@ from app.lottery.certificates import check_certificate, compute_certificate
 from app.lottery.errors import LotteryError
 from app.lottery.schema import schema_problems
 from app.lottery.sortition_csv import read_sortition_files
-from tests.lottery.tampering import certificate_cases, drawn
+from tests.lottery.tampering import certificate_cases, drawn, integer_stages
 
 TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "sortition-paper"
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_lottery.py"
@@ -107,3 +107,18 @@ def test_certificates_verify_on_the_papers_public_instances(name, seats):
     ok, detail = check_certificate(json.loads(json.dumps(certificate)), distribution.pool,
                                    distribution.probabilities)
     assert ok, detail
+
+
+def test_the_single_file_verifier_says_what_it_cannot_check_of_integer_stages(tmp_path):
+    audit = integer_stages()
+    kinds = [stage["kind"] for stage in audit["leximin_certificate"]["stages"]]
+    assert "integer" in kinds and "relaxed" in kinds
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps(audit), "utf-8")
+    result = subprocess.run([sys.executable, str(SCRIPT), str(path)], capture_output=True, text=True)
+    assert result.returncode == 0
+    line = next(line for line in result.stdout.splitlines() if line.startswith("OK   certificate"))
+    assert f"NOT CHECKED for {kinds.count('integer')} integer stage(s)" in line and "integer program" in line
+    # flask lottery verify proves them with HiGHS.
+    check = next(c for c in verify_audit(audit, recompute=False) if c.name == "certificate")
+    assert check.ok and "integer stage(s) proven with the panel integer program" in check.detail
