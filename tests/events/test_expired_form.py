@@ -5,29 +5,12 @@ nothing and is shown nothing back."""
 from __future__ import annotations
 
 import re
-import time
 
 import sqlalchemy as sa
-from itsdangerous import TimestampSigner
 
 from app.events.models import Application, Event
 from app.extensions import db
-
-HOURS_13 = 13 * 60 * 60
-
-
-class _SignedLongAgo(TimestampSigner):
-    def get_timestamp(self) -> int:
-        return int(time.time()) - HOURS_13
-
-
-def expire_session(app, client) -> None:
-    """Sign the client's session cookie as written 13 hours ago: the server no longer opens it."""
-    with client.session_transaction() as session:
-        content = dict(session)
-    serializer = app.session_interface.get_signing_serializer(app)
-    serializer.signer = _SignedLongAgo
-    client.set_cookie(app.config["SESSION_COOKIE_NAME"], serializer.dumps(content))
+from tests.support.clients import expire_session
 
 
 def applications(app) -> int:

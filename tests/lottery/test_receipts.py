@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from tests.lottery.test_integration import commit, draw, post, statuses
+from tests.support.clients import expire_session
 from tests.support.smtp import find_links
 
 GENDER = {"gender": {"f": (1, 2), "m": (1, 2)}}
@@ -125,6 +127,30 @@ def test_objection_is_recorded_for_the_organisers(app, admin, client, lottery_ev
     assert raw.status_code in (400, 403)
     # An unknown token is a 404, not a 500.
     assert client.get("/applications/not-a-token/lottery").status_code == 404
+
+
+@pytest.mark.parametrize("lang, message", [("de", "Ihre Sitzung war abgelaufen"), ("en", "Your session had expired")])
+def test_an_objection_sent_after_the_session_ended_keeps_its_text(app, admin, client, lottery_event, lang, message):
+    """Issue 16 item 7: the objection (a hand-written form) comes back with the text as typed when the
+    form token expired with the session; nothing is recorded; the field is marked as required."""
+    from app.lottery.models import LotteryObjection
+
+    ev = lottery_event(seats=2, criteria=GENDER, people=PEOPLE)
+    commit(admin, ev.event_id)
+    url = f"/applications/{ev.tokens[1]}/lottery"
+    client.submit("/language", {"lang": lang, "next": url})
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(r'<label for="objection">[^<]+</label> <span class="required-mark" aria-hidden="true">\*</span>',
+                     page)
+    token = client.csrf_token()
+    expire_session(app, client)
+    response = client.post(url, data={"objection": "Mein Geburtsjahr ist falsch übernommen.", "csrf_token": token,
+                                      "_page": url})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html and ">Mein Geburtsjahr ist falsch übernommen.</textarea>" in html
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(LotteryObjection)).scalar_one() == 0
 
 
 def test_server_drawn_mails_say_not_publicly_verifiable(app, admin, client, lottery_event, smtp):

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import secrets
+import time
 from contextvars import Token
 
 from flask.globals import _cv_app, _cv_request
 from flask.testing import FlaskClient
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app.extensions import db as _db
 
@@ -57,3 +58,20 @@ class IsolatedClient(FlaskClient):
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+HOURS_13 = 13 * 60 * 60
+
+
+class _SignedLongAgo(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) - HOURS_13
+
+
+def expire_session(app, client) -> None:
+    """Sign the client's session cookie as written 13 hours ago: the server no longer opens it."""
+    with client.session_transaction() as session:
+        content = dict(session)
+    serializer = app.session_interface.get_signing_serializer(app)
+    serializer.signer = _SignedLongAgo
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], serializer.dumps(content))
