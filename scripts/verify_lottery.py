@@ -233,9 +233,17 @@ def check_certificate(report, audit, answers, groups, features, quotas, table):
             return
         rows = panel_rows(groups, answers, features, quotas, audit.get("households") or [])
         marginal, total, published = [0.0] * count, 0.0, set()
+
+        def whole(value, below=None):  # a whole number >= 0 (and < below)
+            return isinstance(value, int) and not isinstance(value, bool) and value >= 0 and (
+                below is None or value < below)
+
         for item in certificate["distribution"]:
             counts = [0] * count
             for t, c in item["counts"]:
+                if not whole(t, count) or not whole(c):
+                    report.add("certificate", False, "a panel of the distribution is not whole seat counts per type")
+                    return
                 counts[t] = c
             weight = float(item["weight"])
             feasible = (sum(counts) == audit["seats"] and all(0 <= c <= s for c, s in zip(counts, sizes))
@@ -263,6 +271,8 @@ def check_certificate(report, audit, answers, groups, features, quotas, table):
             value = float(stage["value"])
             weights = [0.0] * count
             for t, w in stage["weights"]:
+                if not whole(t, count):
+                    raise ValueError("a weight of no type")
                 weights[t] = float(w)
             fixes = list(stage["fixes"])
             problem = None

@@ -262,7 +262,8 @@ def _check(certificate, pool, recorded, panels, solve_integer) -> tuple[bool, st
         weight = float(item["weight"])
         counts = [0] * count
         for t, c in item["counts"]:
-            if isinstance(c, bool) or not isinstance(c, int) or not 0 <= t < count:
+            if (isinstance(c, bool) or not isinstance(c, int) or isinstance(t, bool) or not isinstance(t, int)
+                    or not 0 <= t < count):
                 return False, "a panel of the distribution is malformed"
             counts[t] = c
         if weight < 0 or not _feasible(counts, sizes, pool.seats, rows):
@@ -291,7 +292,7 @@ def _check(certificate, pool, recorded, panels, solve_integer) -> tuple[bool, st
         value = float(stage["value"])
         weights = [0.0] * count
         for t, w in stage["weights"]:
-            if not 0 <= t < count or float(w) < 0:
+            if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < count or float(w) < 0:
                 return False, f"stage {number}: a weight is negative or of no type"
             weights[t] = float(w)
         fixes = list(stage["fixes"])

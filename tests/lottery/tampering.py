@@ -204,7 +204,14 @@ def cases() -> list[tuple[str, dict, str | None, bool]]:
     ]
 
 
-def _with_certificate(change) -> dict:
+def fractional_panel(c) -> None:
+    """Half a seat moved to another type: no panel (the schema refuses it too)."""
+    counts = c["distribution"][0]["counts"]
+    counts[0][1] -= 0.5
+    counts.append([next(t for t in range(len(c["types"])) if t not in {i for i, _ in counts}), 0.5])
+
+
+def with_certificate(change) -> dict:
     audit = drawn()
     change(audit["leximin_certificate"])
     return audit
@@ -234,6 +241,9 @@ def certificate_cases() -> list[tuple[str, dict, str | None, bool]]:
     def stage_dropped(c):
         c["stages"].pop()
 
+    def weight_of_no_type(c):
+        c["stages"][0]["weights"].append([-1, 0.5])
+
     households = [["q00", "q01"], ["q02", "q03", "q04"], ["q05", "q06"]]
     with_households = prepare_lottery(MIXED, MIXED_QUOTAS, SEATS, number_source="public: dice",
                                       households=households)
@@ -243,12 +253,13 @@ def certificate_cases() -> list[tuple[str, dict, str | None, bool]]:
         ("certificate: genuine, the relaxation not tight (integer stages)", integer_stages(), None, True),
         ("certificate: genuine, unique types", json.loads(json.dumps(record_before_draw(_prepared("unique")))),
          None, True),
-        ("certificate: a stage value lowered", _with_certificate(value_lowered), None, False),
-        ("certificate: a stage value raised", _with_certificate(value_raised), None, False),
-        ("certificate: the dual weight moved onto one type", _with_certificate(weight_moved), None, False),
-        ("certificate: a pricing dual changed", _with_certificate(pricing_changed), None, False),
-        ("certificate: a panel's weight changed", _with_certificate(panel_reweighted), None, False),
-        ("certificate: a stage left out", _with_certificate(stage_dropped), None, False),
+        ("certificate: a stage value lowered", with_certificate(value_lowered), None, False),
+        ("certificate: a stage value raised", with_certificate(value_raised), None, False),
+        ("certificate: the dual weight moved onto one type", with_certificate(weight_moved), None, False),
+        ("certificate: a pricing dual changed", with_certificate(pricing_changed), None, False),
+        ("certificate: a panel's weight changed", with_certificate(panel_reweighted), None, False),
+        ("certificate: a stage left out", with_certificate(stage_dropped), None, False),
+        ("certificate: a weight of no type", with_certificate(weight_of_no_type), None, False),
     ]
 
 

@@ -19,7 +19,7 @@ from app.lottery.certificates import check_certificate, compute_certificate
 from app.lottery.errors import LotteryError
 from app.lottery.schema import schema_problems
 from app.lottery.sortition_csv import read_sortition_files
-from tests.lottery.tampering import certificate_cases, drawn, integer_stages
+from tests.lottery.tampering import with_certificate, certificate_cases, drawn, fractional_panel, integer_stages
 
 TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "sortition-paper"
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_lottery.py"
@@ -122,3 +122,12 @@ def test_the_single_file_verifier_says_what_it_cannot_check_of_integer_stages(tm
     # flask lottery verify proves them with HiGHS.
     check = next(c for c in verify_audit(audit, recompute=False) if c.name == "certificate")
     assert check.ok and "integer stage(s) proven with the panel integer program" in check.detail
+
+
+def test_a_panel_with_half_a_seat_is_no_panel(tmp_path):
+    audit = with_certificate(fractional_panel)
+    assert {c.name for c in verify_audit(audit, recompute=False) if not c.ok} == {"schema", "certificate"}
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps(audit), "utf-8")
+    result = subprocess.run([sys.executable, str(SCRIPT), str(path)], capture_output=True, text=True)
+    assert result.returncode == 1 and "FAIL certificate: a panel of the distribution is not whole" in result.stdout
