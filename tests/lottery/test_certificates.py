@@ -19,7 +19,7 @@ from app.lottery.certificates import check_certificate, compute_certificate
 from app.lottery.errors import LotteryError
 from app.lottery.schema import schema_problems
 from app.lottery.sortition_csv import read_sortition_files
-from tests.lottery.tampering import with_certificate, certificate_cases, drawn, fractional_panel, integer_stages
+from tests.lottery.tampering import certificate_cases, drawn, fractional_panel, integer_stages, with_certificate
 
 TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "sortition-paper"
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_lottery.py"
