@@ -206,6 +206,8 @@ class Config:
     PARTICIPATION_IDEA_RATE_LIMIT = "10 per hour;30 per day"
     #: Supports given or withdrawn per participation link.
     PARTICIPATION_SUPPORT_RATE_LIMIT = "60 per hour;300 per day"
+    #: Comments (new ones and changes) per participation link.
+    PARTICIPATION_COMMENT_RATE_LIMIT = "20 per hour;60 per day"
     #: Applications per page in the staff list.
     APPLICATIONS_PER_PAGE = 50
     #: Deliver queued mail right after the response of the request that queued it.
@@ -347,6 +349,7 @@ class TestingConfig(Config):
     PARTICIPATION_SIGNUP_RATE_LIMIT = "10000 per minute"
     PARTICIPATION_IDEA_RATE_LIMIT = "10000 per minute"
     PARTICIPATION_SUPPORT_RATE_LIMIT = "10000 per minute"
+    PARTICIPATION_COMMENT_RATE_LIMIT = "10000 per minute"
     API_RATE_LIMIT = "100000 per minute"
     #: Flask-Mail would swallow mail when TESTING is set; tests send to a real loopback SMTP server.
     MAIL_SUPPRESS_SEND = False

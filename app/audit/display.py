@@ -20,6 +20,10 @@ ACTION_LABELS = Labels({
     "application.erased_by_applicant": _l("Application erased by the applicant"),
     "application.export": _l("Applications exported"),
     "application.remove": _l("Application removed"),
+    "comment.approve": _l("Comment approved"),
+    "comment.hide": _l("Comment hidden"),
+    "comment.unhide": _l("Comment shown again"),
+    "comment.withdraw": _l("Comment withdrawn by its participant"),
     "criterion.create": _l("Criterion created"),
     "criterion.delete": _l("Criterion deleted"),
     "criterion.edit": _l("Criterion edited"),
@@ -132,6 +136,7 @@ FIELD_LABELS = Labels({
     "moderation": _l("Moderation"),
     "netiquette": _l("Netiquette"),
     "participant_id": _l("Participant"),
+    "comments_kept": _l("Comments kept"),
     "ideas_kept": _l("Ideas kept"),
     "supports_deleted": _l("Supports deleted"),
     "withdrawn": _l("Withdrawn"),
@@ -202,6 +207,7 @@ FIELD_LABELS = Labels({
 #: What kind of object an entry concerns (by its table).
 TARGET_LABELS = Labels({
     "application": _l("Application"),
+    "comment": _l("Comment"),
     "criterion": _l("Criterion"),
     "event": _l("Event"),
     "idea": _l("Idea"),

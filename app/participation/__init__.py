@@ -8,7 +8,8 @@ class _Blueprint(Blueprint):
     import this package's models (a module-level import here would be circular)."""
 
     def register(self, app, options):
-        from app.participation import views_lists, views_manage, views_moderation, views_public  # noqa: F401
+        from app.participation import (  # noqa: F401
+            views_comments, views_lists, views_manage, views_moderation, views_public)
 
         super().register(app, options)
 

@@ -122,6 +122,8 @@ class Participant(db.Model):
     email: Mapped[str] = mapped_column(String(254), info=PERSONAL)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=SECRET)
     consent_at: Mapped[datetime | None]
+    #: The language the participant signed up in (every mail to them is in it).
+    language: Mapped[str] = mapped_column(String(10), default="de", server_default="de")
     #: Set by the double opt-in; until then the link cannot be used.
     confirmed_at: Mapped[datetime | None]
     #: Set by a moderator: the link can no longer contribute.
@@ -155,3 +157,44 @@ class Support(db.Model):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
     idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommentModeration(str, enum.Enum):
+    VISIBLE = "visible"
+    PENDING = "pending"
+
+
+class Comment(db.Model):
+    """A confirmed participant's comment on an idea of the public list (issue 18), with one level
+    of replies (``parent_id`` is a top-level comment of the same idea). Moderated like online
+    ideas (app/participation/comments.py): under pre-moderation ``moderation`` is pending until a
+    moderator approves; hidden with a public ``hidden_reason`` from the netiquette; withdrawn by
+    its author. An erased participant's comments stay, without a name (``participant_id`` NULL)."""
+
+    __tablename__ = "comment"
+    __table_args__ = (
+        CheckConstraint("moderation IN ('visible', 'pending')", name="known_moderation"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"),
+                                                       index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    moderation: Mapped[str] = mapped_column(String(10), default=CommentModeration.VISIBLE.value)
+    hidden_at: Mapped[datetime | None]
+    hidden_reason: Mapped[str] = mapped_column(String(500), default="")
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    participant: Mapped[Participant | None] = relationship()
+    idea = relationship("Idea")
+
+    @property
+    def is_visible(self) -> bool:
+        """Shown with its text: released, not hidden, not withdrawn."""
+        return (self.moderation == CommentModeration.VISIBLE.value and self.hidden_at is None
+                and self.withdrawn_at is None)

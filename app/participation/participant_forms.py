@@ -6,7 +6,7 @@ same on every page.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.core.forms import FlaskForm, service_check
@@ -16,7 +16,7 @@ from app.ideas.services import MAX_IDEA_LENGTH
 from app.participation import services
 from app.participation.models import PhaseKind
 
-__all__ = ["HONEYPOT", "IdeaForm", "OnlineSettingsForm", "SignupForm", "StandIdeaForm"]
+__all__ = ["HONEYPOT", "CommentForm", "IdeaForm", "OnlineSettingsForm", "SignupForm", "StandIdeaForm"]
 
 
 class OnlineSettingsForm(FlaskForm):
@@ -69,3 +69,11 @@ class IdeaForm(FlaskForm):
 class StandIdeaForm(IdeaForm):
     stand = SelectField(_l("Stand"), coerce=str, validate_choice=False,
                         validators=[DataRequired(message=_l("Please choose a stand."))])
+
+
+class CommentForm(FlaskForm):
+    """A comment or (with ``parent_id``) an answer to a comment; the checks are the service's."""
+
+    text = TextAreaField(_l("Your comment"), validators=[
+        DataRequired(message=_l("Please enter your comment.")), Length(max=10_000)])
+    parent_id = HiddenField(validators=[Length(max=20)])

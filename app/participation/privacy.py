@@ -14,7 +14,8 @@ from app.core.privacy import mails_to
 from app.events.models import Application
 from app.extensions import db
 from app.ideas.models import Idea
-from app.participation.models import Participant, Support
+from app.participation.models import Comment, Participant, Support
+from app.participation.comments import state_of as comment_state
 from app.participation.services import state_of
 
 COVERS = {
@@ -39,6 +40,7 @@ def participant_data(participant: Participant) -> dict:
             "display_name": participant.display_name,
             "show_name_publicly": participant.show_name_publicly,
             "email": participant.email,
+            "language": participant.language,
             "consent_at": jsonable(participant.consent_at),
             "confirmed_at": jsonable(participant.confirmed_at),
             "blocked_at": jsonable(participant.blocked_at),
@@ -58,6 +60,14 @@ def participant_data(participant: Participant) -> dict:
                 sa.select(Idea, Support.created_at).join(Support, Support.idea_id == Idea.id)
                 .where(Support.participant_id == participant.id).order_by(Support.created_at, Support.id)).all()
         ],
+        "comments": [
+            {"id": comment.id, "idea_id": comment.idea_id, "answer_to": comment.parent_id, "text": comment.text,
+             "state": comment_state(comment), "hidden_reason": comment.hidden_reason or None,
+             "created_at": jsonable(comment.created_at), "updated_at": jsonable(comment.updated_at),
+             "withdrawn_at": jsonable(comment.withdrawn_at)}
+            for comment in db.session.execute(sa.select(Comment).where(Comment.participant_id == participant.id)
+                                              .order_by(Comment.created_at, Comment.id)).scalars()
+        ],
         **core_privacy.export(participant),
     }
 
@@ -65,8 +75,8 @@ def participant_data(participant: Participant) -> dict:
 def erase_participation(participant: Participant) -> None:
     """The participant erases their participation: the row (name, address, link) is deleted and
     the mails to the address with it (unless an application or another participation still uses
-    the address: then its unsent mails stay); their supports are deleted; their ideas stay, without
-    anyone's name."""
+    the address: then its unsent mails stay); their supports are deleted; their ideas and comments
+    stay, without anyone's name."""
     email = participant.email
     still_used = set()
     if db.session.execute(sa.select(Application.id).where(Application.email == email).limit(1)).first() or \
@@ -79,9 +89,12 @@ def erase_participation(participant: Participant) -> None:
         sa.delete(Support).where(Support.participant_id == participant.id)).rowcount
     idea_count = db.session.execute(
         sa.update(Idea).where(Idea.participant_id == participant.id).values(participant_id=None)).rowcount
+    comment_count = db.session.execute(
+        sa.update(Comment).where(Comment.participant_id == participant.id).values(participant_id=None)).rowcount
     participant_id, process_id = participant.id, participant.process_id
     db.session.delete(participant)
     db.session.flush()
     log_action("participation.erased_by_participant", target=None, process_id=process_id,
                after={"participant_id": participant_id, "ideas_kept": idea_count,
-                      "supports_deleted": support_count})
+                      "supports_deleted": support_count,
+                      "comments_kept": comment_count})

@@ -289,7 +289,8 @@ def sign_up(process: Process, data: SignupData) -> Participant:
         return _answer_duplicate(existing)
     token = tokens.new_token()
     participant = Participant(process_id=process.id, display_name=name, show_name_publicly=data.show_name_publicly is True,
-                              email=email, token_hash=tokens.hash_token(token), consent_at=utcnow())
+                              email=email, token_hash=tokens.hash_token(token), consent_at=utcnow(),
+                              language=request_language())
     try:
         with db.session.begin_nested():
             db.session.add(participant)
@@ -358,8 +359,21 @@ def check_confirmation_link(token: str, signature: str) -> Participant:
     return participant
 
 
+def request_language() -> str:
+    """The language of the current request, one of ``LANGUAGES`` (stored at sign-up)."""
+    language = str(get_locale() or "")
+    return language if language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def mail_language(participant: Participant) -> str:
+    """The language of every mail to the participant: the one they signed up in."""
+    language = participant.language or ""
+    return language if language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def _send(participant: Participant, kind: str, token: str) -> None:
-    """Queue the mail ``kind`` (confirm / link) in the current language (the resident's)."""
+    """Queue the mail ``kind`` (confirm / link) in the participant's language (stored at sign-up;
+    a second sign-up in another language does not change it)."""
     link_url = absolute_url("participation.my_participation", link=token)
     confirm_url = None
     if participant.confirmed_at is None:
@@ -368,7 +382,7 @@ def _send(participant: Participant, kind: str, token: str) -> None:
     process = participant.process
     subjects = {"confirm": _l("Please confirm your participation: %(title)s", title=process.title),
                 "link": _l("Your participation link: %(title)s", title=process.title)}
-    language = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    language = mail_language(participant)
     queue_templated_mail(participant.email, language, subjects[kind], f"participation/mail/{kind}",
                          {"participant": participant, "process": process, "link_url": link_url,
                           "confirm_url": confirm_url, "hours": current_app.config["PARTICIPATION_CONFIRM_HOURS"],

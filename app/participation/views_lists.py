@@ -9,7 +9,7 @@ from app.core.access import public
 from app.events.models import Process
 from app.extensions import db
 from app.ideas.models import Stand
-from app.participation import bp, lists, supports
+from app.participation import bp, comments, lists, supports
 from app.participation.models import Participant
 
 
@@ -26,7 +26,8 @@ def render_list(process: Process, stand: Stand | None = None, participant: Parti
     return render_template(
         "participation/lists/ideas.html", process=process, stand=stand, stands=stands, filters=filters, page=page,
         outcomes=lists.outcomes(items), status_filters=lists.STATUS_FILTERS, sorts=lists.SORTS,
-        support_counts=supports.counts(items), participant=participant, token=token,
+        support_counts=supports.counts(items), comment_counts=comments.public_counts([i.id for i in items]),
+        participant=participant, token=token,
         supported=supports.supported_ids(participant, items) if participant else set(),
         supportable=supports.supportable_ids(participant, items) if participant else set())
 

@@ -17,30 +17,46 @@ from app.ideas.forms import ConfirmForm
 from app.ideas.models import Idea, IdeaChannel, Stand
 from app.ideas.services import IdeaError
 from app.ideas.views_manage import MODERATION, get_idea, get_stand
-from app.participation import bp, moderation
+from app.participation import bp, comments, moderation
 from app.participation.forms_moderation import MergeIntoRoomForm, NetiquetteHideForm
 
 
-def _hide_form(idea: Idea, reasons: list[str], formdata: bool = False) -> NetiquetteHideForm:
-    form = NetiquetteHideForm(prefix=f"hide-{idea.id}", **({} if formdata else {"formdata": None}))
+def reason_form(prefix: str, reasons: list[str], formdata: bool = False) -> NetiquetteHideForm:
+    """The form to hide an idea or a comment with a rule of the netiquette (one per item of the queue)."""
+    form = NetiquetteHideForm(prefix=prefix, **({} if formdata else {"formdata": None}))
     form.reason.choices = [("", _("– choose a rule –"))] + [(r, r) for r in reasons]
     return form
+
+
+def _hide_form(idea: Idea, reasons: list[str], formdata: bool = False) -> NetiquetteHideForm:
+    return reason_form(f"hide-{idea.id}", reasons, formdata)
+
+
+def comment_hide_form(comment, reasons: list[str], formdata: bool = False) -> NetiquetteHideForm:
+    return reason_form(f"hide-comment-{comment.id}", reasons, formdata)
 
 
 def _merge_form(idea: Idea, formdata: bool = False) -> MergeIntoRoomForm:
     return MergeIntoRoomForm(prefix=f"merge-{idea.id}", **({} if formdata else {"formdata": None}))
 
 
-def _queue_page(stand: Stand, *, failed: Idea | None = None, hide_form=None, merge_form=None, status=200):
+def queue_page(stand: Stand, *, failed: Idea | None = None, hide_form=None, merge_form=None,
+                failed_comment=None, comment_form=None, status=200):
     data = moderation.queue(stand)
+    comment_queue = comments.queue(stand)
     reasons = moderation.netiquette_reasons(stand.event.process_id)
     hide_forms = {i.id: (hide_form if failed is not None and i.id == failed.id and hide_form is not None
                          else _hide_form(i, reasons)) for i in data.pending + data.shown}
     merge_forms = {i.id: (merge_form if failed is not None and i.id == failed.id and merge_form is not None
                           else _merge_form(i)) for i in data.shown}
+    comment_forms = {c.id: (comment_form if failed_comment is not None and c.id == failed_comment.id
+                            and comment_form is not None else comment_hide_form(c, reasons))
+                     for c in comment_queue.pending + comment_queue.shown}
     return render_template("participation/moderation/queue.html", stand=stand, queue=data, reasons=reasons,
                            hide_forms=hide_forms, merge_forms=merge_forms, confirm=ConfirmForm(),
-                           failed=failed, failed_form=hide_form or merge_form,
+                           failed=failed, failed_form=hide_form or merge_form or comment_form,
+                           comments=comment_queue, comment_forms=comment_forms,
+                           comment_number=comments.comment_number,
                            settings=moderation.settings_of(stand.event.process_id)), status
 
 
@@ -60,7 +76,7 @@ def _back(idea: Idea):
 @bp.route("/stands/<int:stand_id>/online")
 @staff_required(*MODERATION)
 def online_queue(stand_id: int):
-    return _queue_page(get_stand(stand_id))
+    return queue_page(get_stand(stand_id))
 
 
 def _simple_action(idea_id: int, action, done: str):
@@ -129,7 +145,7 @@ def hide_online(idea_id: int):
             flash(_("Idea %(id)s is hidden now; the reason is shown in its place.", id=idea_number(idea.id)),
                   "success")
             return _back(idea)
-    return _queue_page(idea.stand, failed=idea, hide_form=form, status=422)
+    return queue_page(idea.stand, failed=idea, hide_form=form, status=422)
 
 
 @bp.route("/online-ideas/<int:idea_id>/merge", methods=["POST"])
@@ -148,4 +164,4 @@ def merge_online(idea_id: int):
             flash(_("Idea %(source)s has been merged into idea %(target)s.", source=idea_number(idea.id),
                     target=idea_number(target.id)), "success")
             return _back(idea)
-    return _queue_page(idea.stand, failed=idea, merge_form=form, status=422)
+    return queue_page(idea.stand, failed=idea, merge_form=form, status=422)

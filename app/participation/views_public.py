@@ -11,7 +11,7 @@ from app.core.privacy import own_data_response
 from app.core.forms import attach_error as _attach_error
 from app.events.models import Process
 from app.extensions import db
-from app.participation import bp, lists, privacy, services, supports
+from app.participation import bp, comments, lists, privacy, services, supports
 from app.participation.views_lists import render_list
 from app.participation.models import Participant
 from app.participation.participant_forms import HONEYPOT, IdeaForm, SignupForm, StandIdeaForm
@@ -95,7 +95,9 @@ def _page(participant: Participant, token: str, form, status: int = 200):
         "participation/mine.html", participant=participant, process=participant.process, token=token,
         form=form, stands=stands, ideas=services.own_ideas(participant), state_of=services.state_of,
         can_change=services.can_change, state_labels=services.STATE_LABELS, supported_ideas=supported,
-        supportable=supports.supportable_ids(participant, supported)), status
+        supportable=supports.supportable_ids(participant, supported), own_comments=comments.own_comments(participant),
+        comment_state=comments.state_of, comment_labels=comments.STATE_LABELS,
+        comment_can_change=comments.can_change), status
 
 
 def _refused(participant: Participant, token: str, exc: services.ParticipationError):

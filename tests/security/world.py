@@ -46,6 +46,8 @@ class Side:
     link: str = ""
     link_signature: str = ""
     online_idea_id: int = 0
+    #: the participant's comment on the side's (room) idea, waiting for approval
+    comment_id: int = 0
 
 
 @dataclass
@@ -97,6 +99,7 @@ PARAMETERS: dict[str, Callable[[World, Side], object]] = {
     "link": lambda w, s: s.link,
     "link_signature": lambda w, s: s.link_signature,
     "online_idea_id": lambda w, s: s.online_idea_id,
+    "comment_id": lambda w, s: s.comment_id,
     # a finished lottery preview job of the event (admins only)
     "job_id": lambda w, s: w.extra["job_id"],
     # an applicant's objection to the world event's lottery record (admins only)
@@ -106,11 +109,11 @@ PARAMETERS: dict[str, Callable[[World, Side], object]] = {
 #: Parameters that identify something of one event: a staff route with one of them is
 #: event-scoped (a moderator of another event must be refused, 403 or 404).
 EVENT_SCOPED = ("event_id", "criterion_id", "stand_id", "idea_id", "application_id", "ticket_id", "code",
-                "token", "signature", "wall_token", "job_id", "objection_id")
+                "token", "signature", "wall_token", "job_id", "objection_id", "comment_id")
 
 #: Parameters that identify something belonging to one side (swapped in the IDOR walk).
 SIDED = ("stand_id", "idea_id", "application_id", "token", "signature", "ticket_id", "code", "user_id",
-         "mail_token", "link", "link_signature", "online_idea_id")
+         "mail_token", "link", "link_signature", "online_idea_id", "comment_id")
 
 
 def url_values(world: World, rule, side: str = "a") -> dict[str, object]:
@@ -242,7 +245,7 @@ def _participants(world: World, process, other, other_stand) -> None:
     from app.extensions import db
     from app.ideas import services as ideas
     from app.participation import services as participation
-    from app.participation.models import OnlinePhase, OnlineSettings, Participant
+    from app.participation.models import Comment, OnlinePhase, OnlineSettings, Participant
 
     now = utcnow()
     db.session.add(OnlinePhase(event_id=other.id, kind="before", enabled=True, opens_at=now - timedelta(days=1),
@@ -262,6 +265,11 @@ def _participants(world: World, process, other, other_stand) -> None:
                                            participant_id=participant.id, moderation="pending")
         side.participant_id, side.link, side.online_idea_id = participant.id, token, idea.id
         side.link_signature = participation.confirmation_signature(participant)
+        comment = Comment(idea_id=side.idea_id, participant_id=participant.id, moderation="pending",
+                          text=f"World comment {name.upper()}")
+        db.session.add(comment)
+        db.session.flush()
+        side.comment_id = comment.id
 
 
 def _measures(world: World, process, applications) -> None:
