@@ -9,7 +9,7 @@ class _Blueprint(Blueprint):
 
     def register(self, app, options):
         from app.participation import (  # noqa: F401
-            views_comments, views_lists, views_manage, views_moderation, views_public)
+            views_comments, views_lists, views_manage, views_moderation, views_public, views_reports)
 
         super().register(app, options)
 

@@ -35,10 +35,10 @@ from app.core.text import clean_text
 from app.extensions import db
 from app.ideas.models import Idea, Stand
 from app.ideas.services import IdeaError
+from app.participation import reports
 from app.participation.moderation import netiquette_reasons
 from app.participation.models import Comment, CommentModeration, ModerationMode, Participant, PhaseKind
 from app.participation.services import ParticipationError, charge_link, check_active, moderation_mode, phase_open
-from app.participation.supports import find_idea
 
 COMMENT_MAX_LENGTH = 1000
 
@@ -316,6 +316,7 @@ def hide(comment: Comment, reason: object, *, user: User | None) -> Comment:
     comment.hidden_reason = reason.strip()
     comment.hidden_by_id = user.id if user else None
     db.session.flush()
+    reports.resolve_open(reports.Item(comment.idea, comment), user=user)
     log_action("comment.hide", comment, event_id=comment.idea.stand.event_id, before=before,
                after={"moderation": comment.moderation, "hidden_reason": comment.hidden_reason,
                       "idea_id": comment.idea_id})

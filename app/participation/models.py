@@ -198,3 +198,28 @@ class Comment(db.Model):
         """Shown with its text: released, not hidden, not withdrawn."""
         return (self.moderation == CommentModeration.VISIBLE.value and self.hidden_at is None
                 and self.withdrawn_at is None)
+
+
+class Report(db.Model):
+    """Someone reports an idea or a comment as against the netiquette (issue 18): ``reason`` is a
+    rule of the process's netiquette, ``details`` an optional note for the moderators. Reported
+    by a participant (``participant_id``; one report per participant and item, kept by the unique
+    constraints under concurrency) or by anyone without a link (NULL; limited per address).
+    A moderator of the item's stand resolves the open reports (``resolved_at``)."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "idea_id"),
+        UniqueConstraint("participant_id", "comment_id"),
+        CheckConstraint("(idea_id IS NULL) <> (comment_id IS NULL)", name="one_item"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int | None] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(500))
+    details: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

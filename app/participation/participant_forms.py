@@ -16,7 +16,7 @@ from app.ideas.services import MAX_IDEA_LENGTH
 from app.participation import services
 from app.participation.models import PhaseKind
 
-__all__ = ["HONEYPOT", "CommentForm", "IdeaForm", "OnlineSettingsForm", "SignupForm", "StandIdeaForm"]
+__all__ = ["HONEYPOT", "CommentForm", "IdeaForm", "ReportForm", "OnlineSettingsForm", "SignupForm", "StandIdeaForm"]
 
 
 class OnlineSettingsForm(FlaskForm):
@@ -77,3 +77,13 @@ class CommentForm(FlaskForm):
     text = TextAreaField(_l("Your comment"), validators=[
         DataRequired(message=_l("Please enter your comment.")), Length(max=10_000)])
     parent_id = HiddenField(validators=[Length(max=20)])
+
+
+class ReportForm(FlaskForm):
+    """A report: a rule of the netiquette (choices set by the view) and an optional note."""
+
+    reason = SelectField(_l("Which rule of the netiquette does it break?"), validate_choice=False,
+                         validators=[DataRequired(message=_l("Please choose the rule of the netiquette the "
+                                                             "contribution breaks."))])
+    details = TextAreaField(_l("Note for the moderation (optional)"), validators=[Length(max=10_000)])
+    website = StringField(_l("Leave this field empty"), validators=[Length(max=10_000)])

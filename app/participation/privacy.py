@@ -14,7 +14,7 @@ from app.core.privacy import mails_to
 from app.events.models import Application
 from app.extensions import db
 from app.ideas.models import Idea
-from app.participation.models import Comment, Participant, Support
+from app.participation.models import Comment, Participant, Report, Support
 from app.participation.comments import state_of as comment_state
 from app.participation.services import state_of
 
@@ -68,6 +68,12 @@ def participant_data(participant: Participant) -> dict:
             for comment in db.session.execute(sa.select(Comment).where(Comment.participant_id == participant.id)
                                               .order_by(Comment.created_at, Comment.id)).scalars()
         ],
+        "reports": [
+            {"idea_id": row.idea_id, "comment_id": row.comment_id, "reason": row.reason, "details": row.details,
+             "created_at": jsonable(row.created_at), "resolved_at": jsonable(row.resolved_at)}
+            for row in db.session.execute(sa.select(Report).where(Report.participant_id == participant.id)
+                                          .order_by(Report.created_at, Report.id)).scalars()
+        ],
         **core_privacy.export(participant),
     }
 
@@ -76,7 +82,7 @@ def erase_participation(participant: Participant) -> None:
     """The participant erases their participation: the row (name, address, link) is deleted and
     the mails to the address with it (unless an application or another participation still uses
     the address: then its unsent mails stay); their supports are deleted; their ideas and comments
-    stay, without anyone's name."""
+    stay, without anyone's name, and so do their reports."""
     email = participant.email
     still_used = set()
     if db.session.execute(sa.select(Application.id).where(Application.email == email).limit(1)).first() or \
@@ -91,6 +97,7 @@ def erase_participation(participant: Participant) -> None:
         sa.update(Idea).where(Idea.participant_id == participant.id).values(participant_id=None)).rowcount
     comment_count = db.session.execute(
         sa.update(Comment).where(Comment.participant_id == participant.id).values(participant_id=None)).rowcount
+    db.session.execute(sa.update(Report).where(Report.participant_id == participant.id).values(participant_id=None))
     participant_id, process_id = participant.id, participant.process_id
     db.session.delete(participant)
     db.session.flush()

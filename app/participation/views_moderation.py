@@ -17,7 +17,7 @@ from app.ideas.forms import ConfirmForm
 from app.ideas.models import Idea, IdeaChannel, Stand
 from app.ideas.services import IdeaError
 from app.ideas.views_manage import MODERATION, get_idea, get_stand
-from app.participation import bp, comments, moderation
+from app.participation import bp, comments, moderation, reports
 from app.participation.forms_moderation import MergeIntoRoomForm, NetiquetteHideForm
 
 
@@ -56,6 +56,7 @@ def queue_page(stand: Stand, *, failed: Idea | None = None, hide_form=None, merg
                            hide_forms=hide_forms, merge_forms=merge_forms, confirm=ConfirmForm(),
                            failed=failed, failed_form=hide_form or merge_form or comment_form,
                            comments=comment_queue, comment_forms=comment_forms,
+                           reported=reports.open_reports(stand),
                            comment_number=comments.comment_number,
                            settings=moderation.settings_of(stand.event.process_id)), status
 
