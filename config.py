@@ -318,6 +318,8 @@ class Config:
     INVITATIONS_UNANSWERED_KEEP_DAYS = 30
     #: Largest register extract accepted (bytes); an upload also stays within MAX_CONTENT_LENGTH.
     INVITATIONS_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+    #: Residents of the demo's generated register extract (``flask demo load``, app/invitations/demo.py).
+    INVITATIONS_DEMO_RESIDENTS = 20_000
     #: Files with more rows than this are imported by a job worker (with progress), not in the request.
     INVITATIONS_IMPORT_INLINE_ROWS = 2000
 
@@ -342,6 +344,8 @@ class TestingConfig(Config):
     MAIL_TIMEOUT = 2
     # Argon2 at full cost would make every login in the suite slow.
     PASSWORD_HASH_FAST = True
+    # The demo fixture loads in many tests: a smaller register (the 20,000 take seconds).
+    INVITATIONS_DEMO_RESIDENTS = 2_000
     # Suites log in hundreds of times; the rate-limit tests set their own, low limits.
     LOGIN_RATE_LIMIT = "10000 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "10000 per minute"

@@ -12,7 +12,9 @@ and a fixed random seed, so it looks the same on every machine and every date:
 * the measures of the written strategy (``app.measures.demo``);
 * an event open for applications from the day the demo is loaded, with criteria and quotas and a
   pool of applicants, so a newcomer can apply, confirm by mail (the dev outbox) and see the lottery
-  preview; and an event in preparation (draft) whose criteria staff can still edit.
+  preview; a citizens' council by invitation only, drawn from a generated register extract of
+  20,000 residents with letters and answers (``app.invitations.demo``); and an event in preparation
+  (draft) whose criteria staff can still edit.
 
 ``load_demo()`` is idempotent: it creates the data only when the process is not there yet.
 The demo's invented people have addresses at example.org; their mails count as sent, so the
@@ -45,6 +47,7 @@ from app.extensions import db
 from app.ideas import services as ideas
 from app.ideas.demo import DEMO_IDEAS, FURTHER_IDEAS
 from app.ideas.models import Idea, Stand
+from app.invitations import demo as invitation_demo
 from app.lottery import services as lottery
 from app.measures.demo import ensure_demo_measures
 from app.voting import services as voting
@@ -289,6 +292,7 @@ class Story:
         self.citizens_workshop()
         ensure_demo_measures(self.process)
         self.open_event()
+        self.citizens_council()
         self.draft_event()
         # The invented people's mails (addresses at example.org) count as sent: the outbox
         # holds only what a newcomer causes.
@@ -452,6 +456,11 @@ class Story:
         events.change_status(event, "open")
         for n in range(APPLICANTS_OPEN):
             self.apply(event, confirm=n % 9 != 4)
+
+    def citizens_council(self) -> None:
+        """The invitation-only council drawn from a generated register of 20,000 residents (issue 17)."""
+        today = utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(BERLIN).date()
+        invitation_demo.citizens_council(self.process, today, self.admin, CONSENT_TEXT)
 
     def draft_event(self) -> None:
         today = utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(BERLIN).date()

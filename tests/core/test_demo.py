@@ -166,3 +166,32 @@ def test_make_run_loads_the_demo_and_prints_the_logins(app):
         assert len(users) == 5 and len({u.password_hash for u in users}) == 1
         assert all(verify_password(u, logins[u.email]) for u in users)
         assert not verify_password(users[0], logins[users[0].email] + "x")
+
+
+def test_the_citizens_council_drawn_from_the_register(app, db):
+    """Issue 17: an invitation-only council with a generated register (fixed seed, bulk import), a
+    drawn invitation run whose audit verifies, and answers online and on paper."""
+    from app.demo import load_demo
+    from app.events.models import Application
+    from app.invitations import demo as invitation_demo
+    from app.invitations import stage1
+    from app.invitations.draw import verify_audit
+    from app.invitations.models import Invitation, InvitationDraw, RegisterPerson
+
+    load_demo()
+    council = _event(invitation_demo.TITLE)
+    assert council.invitation_only and council.lottery_one_per_household and council.status == "open"
+    residents = app.config["INVITATIONS_DEMO_RESIDENTS"]
+    assert _count(sa.select(RegisterPerson)) == residents
+    draw = _db.session.execute(sa.select(InvitationDraw).where(InvitationDraw.event_id == council.id)).scalar_one()
+    assert draw.state == "drawn" and draw.answer_deadline is not None
+    invited = _count(sa.select(Invitation).where(Invitation.draw_id == draw.id))
+    assert invited == max(40, residents // invitation_demo.LETTERS_SHARE)
+    assert f"**{invited} Personen**" in council.description
+    answered = _db.session.execute(sa.select(Application.source).where(Application.event_id == council.id)).scalars().all()
+    assert 0 < len(answered) < invited * 0.2 and {"online", "paper"} <= set(answered)
+    checks = verify_audit(json.loads(stage1.audit_json(draw)), draw.commitment)
+    assert checks and all(c.ok for c in checks), [c for c in checks if not c.ok]
+    # The same register file from the same seed.
+    today = council.applications_open_at.date()
+    assert invitation_demo.register_file(today, 50) == invitation_demo.register_file(today, 50)

@@ -47,7 +47,8 @@ def world(tmp_path_factory, smtp_server, _pg_schema):
 
         result = load_demo()
         db.session.commit()
-        events = {e.status: e for e in db.session.execute(sa.select(Event)).scalars()}
+        # (the citizens' council by invitation is open too, but not for applications)
+        events = {e.status: e for e in db.session.execute(sa.select(Event)).scalars() if not e.invitation_only}
         workshop = db.session.execute(sa.select(Event).where(Event.title.contains(WORKSHOP_2019))).scalar_one()
         ids = {"open": events["open"].id, "draft": events["draft"].id, "workshop": workshop.id,
                "process": db.session.execute(sa.select(Process.id)).scalars().first()}
