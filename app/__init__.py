@@ -27,8 +27,12 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     """
     config_class = config_class or config_from_env()
     instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get("IDEENMARKT_INSTANCE") or INSTANCE_DIR
-    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True,
-                static_folder=None)
+    # Here, not at the top: the package must import without its extensions (config, wsgi).
+    from app.core.transactions import TransactionalFlask
+
+    # One transaction per request: committed when the view answers below 400, else rolled back.
+    app = TransactionalFlask(__name__, instance_path=str(instance_path), instance_relative_config=True,
+                             static_folder=None)
     app.config.from_object(config_class)
     apply_overrides(app, overrides)
     _ensure_secret_key(app)

@@ -37,10 +37,8 @@ def upload_video(key: str):
         try:
             services.store_video(key, form.video.data.stream, form.captions.data.read(), current_user.id)
         except services.AccessibilityError as error:
-            db.session.rollback()
             getattr(form, error.field or "video").errors.append(error.message)
         else:
-            db.session.commit()
             flash(_("The video for “%(section)s” is online.", section=item.title), "success")
             return redirect(url_for("accessibility.manage_videos") + f"#section-{key}", 303)
     return _render({key: form}, 422)
@@ -56,9 +54,8 @@ def delete_video(key: str):
         try:
             services.delete_video(key)
         except services.AccessibilityError as error:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash(_("The video for “%(section)s” was removed.", section=item.title), "success")
     return redirect(url_for("accessibility.manage_videos"), 303)

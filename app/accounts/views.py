@@ -36,10 +36,11 @@ def login():
             form.password.errors.append(str(exc.message))
             if exc.code in services.LIMIT_CODES:
                 return _refused(render_template("accounts/login.html", form=form), exc)
-            db.session.commit()  # a person who lost every role in the directory keeps that loss
+            # Committed here although the answer may be a 503: a person who lost every role in the
+            # directory keeps that loss.
+            db.session.commit()
             status = 503 if exc.code == "directory_unavailable" else 200
             return render_template("accounts/login.html", form=form), status
-        db.session.commit()
         log_event("login_failed", logging.WARNING)
         form.password.errors.append(_("Email or password is not correct, or the account is disabled."))
     return render_template("accounts/login.html", form=form)
@@ -52,7 +53,6 @@ def logout():
     provider_logout = _provider_logout_url()
     # Replacing the session token makes copies of this cookie worthless too.
     services.end_all_sessions(current_user)
-    db.session.commit()
     log_event("logout")
     logout_user()
     session.clear()
@@ -82,7 +82,6 @@ def change_password():
                 return _refused(render_template("accounts/change_password.html", form=form), exc)
             show_error(form, exc, {"current_password": "current_password", "password": "new_password"})
         else:
-            db.session.commit()
             # Every other session has ended; keep this one with the new token.
             session.clear()
             login_user(current_user._get_current_object())

@@ -38,7 +38,6 @@ def create_user():
         except AccountError as exc:
             show_error(form, exc, {"email": "email", "password": "password"})
         else:
-            db.session.commit()
             flash(_("The staff account for %(email)s has been created.", email=user.email), "success")
             return redirect(url_for("accounts.manage_users"))
     return render_template("accounts/user_form.html", form=form, user=None)
@@ -67,10 +66,9 @@ def edit_user(user_id: int):
             if not user.is_external and form.new_password.data:
                 services.set_password(user, form.new_password.data)
         except AccountError as exc:
-            db.session.rollback()
+            db.session.rollback()  # before the page: it shows the stored account, not the refused change
             show_error(form, exc, {"password": "new_password"})
             return render_template("accounts/user_form.html", form=form, user=user), 422
-        db.session.commit()
         flash(_("The staff account has been saved."), "success")
         if user.id == current_user.id and not user.active:
             return redirect(url_for("accounts.login"))

@@ -99,10 +99,8 @@ def add_application(event_id: int):
         try:
             application = services.add_by_staff(event, data, current_user, form.source.data)
         except ApplicationError as exc:
-            db.session.rollback()
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The application of %(name)s has been added.", name=application.name), "success")
             return redirect(url_for("events.manage_applications", event_id=event.id))
     status = 422 if form.is_submitted() else 200
@@ -117,7 +115,6 @@ def remove_application(event_id: int, application_id: int):
     if request.method == "POST":
         name = application.name
         services.remove(application)
-        db.session.commit()
         flash(_("The application of %(name)s has been removed.", name=name or "–"), "success")
         return redirect(url_for("events.manage_applications", event_id=event.id))
     return render_template("events/application_remove.html", event=event, application=application,
@@ -129,7 +126,6 @@ def remove_application(event_id: int, application_id: int):
 def export_applications(event_id: int):
     event = get_event_or_404(event_id)
     services.log_export(event)
-    db.session.commit()
     app = current_app._get_current_object()
     locale = str(get_locale() or "de")
 

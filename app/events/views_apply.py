@@ -58,14 +58,12 @@ def apply(event_id: int):
         try:
             services.submit_application(event, data)
         except ApplicationError as exc:
-            db.session.rollback()
             if exc.code == "window_closed":
                 return _closed(event, 409)
             if exc.code == "invitation_only":
                 return render_template("events/apply_invitation_only.html", event=event), 409
             attach_error(form, exc)
         else:
-            db.session.commit()
             return redirect(url_for("events.apply_sent", event_id=event.id))
     status = 422 if form.is_submitted() else 200
     return render_template("events/apply.html", event=event, form=form), status
@@ -93,10 +91,8 @@ def manage_application(token: str):
             try:
                 services.update_answers(application, form.name.data, form.answers())
             except ApplicationError as exc:
-                db.session.rollback()
                 attach_error(form, exc)
             else:
-                db.session.commit()
                 flash(_("Your changes have been saved."), "success")
                 return redirect(url_for("events.manage_application", token=token))
     elif request.method == "POST":
@@ -119,7 +115,6 @@ def confirm_application(token: str, signature: str):
         else:
             application = services.check_confirmation_link(token, signature)
     except ApplicationError as exc:
-        db.session.rollback()
         if exc.code == "not_found":
             abort(404)
         status = 410 if exc.code in ("link_expired", "too_late") else 400
@@ -127,7 +122,6 @@ def confirm_application(token: str, signature: str):
     if request.method == "GET":
         return render_template("events/application_confirm.html", application=application,
                                event=application.event)
-    db.session.commit()
     flash(_("Thank you! Your email address is confirmed and your application counts."), "success")
     return redirect(url_for("events.manage_application", token=token))
 
@@ -140,10 +134,9 @@ def withdraw_application(token: str):
         try:
             services.withdraw(application, token)
         except ApplicationError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             flash(str(exc.message), "error")
             return redirect(url_for("events.manage_application", token=token))
-        db.session.commit()
         flash(_("Your application has been withdrawn."), "success")
         return redirect(url_for("events.manage_application", token=token))
     if not services.can_withdraw(application):

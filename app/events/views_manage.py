@@ -79,10 +79,8 @@ def _process_editor(process: Process | None):
             else:
                 services.update_process(process, *fields)
         except EventError as exc:
-            db.session.rollback()
             form.title.errors.append(str(exc.message))
         else:
-            db.session.commit()
             flash(_("The process has been saved."), "success")
             return redirect(url_for("events.manage_process", process_id=process.id))
     return _form_page("events/manage/process_form.html", form, process=process)
@@ -132,10 +130,8 @@ def _event_editor(process: Process, event: Event | None):
                 services.update_event(event, form.to_data())
                 message = _("The event has been saved.")
         except EventError as exc:
-            db.session.rollback()
             attach_error(form, exc, EVENT_FIELD_OF_CODE.get(exc.code))
         else:
-            db.session.commit()
             flash(message, "success")
             return redirect(url_for("events.manage_event", event_id=event.id))
     return _form_page("events/manage/event_form.html", form, process=process, event=event)
@@ -162,10 +158,9 @@ def change_event_status(event_id: int):
     try:
         services.change_status(event, action)
     except EventError as exc:
-        db.session.rollback()
+        db.session.rollback()  # refused: the redirect below must not commit
         flash(str(exc.message), "error")
     else:
-        db.session.commit()
         flash(_("The status is now “%(status)s”.", status=services.EVENT_STATUS_LABELS[event.status]), "success")
     return redirect(url_for("events.manage_event", event_id=event.id))
 
@@ -195,10 +190,9 @@ def delete_criterion(criterion_id: int):
     try:
         services.delete_criterion(criterion)
     except EventError as exc:
-        db.session.rollback()
+        db.session.rollback()  # refused: the redirect below must not commit
         flash(str(exc.message), "error")
     else:
-        db.session.commit()
         flash(_("The criterion has been removed."), "success")
     return redirect(url_for("events.manage_event", event_id=event_id))
 
@@ -215,10 +209,8 @@ def _criterion_editor(event: Event, criterion: Criterion | None):
             criterion = services.save_criterion(event, form.label.data, form.key.data or "", form.to_options(),
                                                 criterion=criterion)
         except EventError as exc:
-            db.session.rollback()
             problem = str(exc.message)
         else:
-            db.session.commit()
             flash(_("The criterion “%(label)s” has been saved.", label=criterion.label), "success")
             return redirect(url_for("events.manage_event", event_id=event.id))
     if not form.is_submitted():

@@ -135,10 +135,8 @@ def manage_stands(event_id: int):
                                         position=form.position.data or 0, moderator_ids=form.moderators.data or [])
             services.wall_link(event)
         except IdeaError as exc:
-            db.session.rollback()
             form.title.errors.append(str(exc.message))
         else:
-            db.session.commit()
             flash(_("The stand \"%(title)s\" has been created.", title=stand.title), "success")
             return redirect(url_for("ideas.manage_stands", event_id=event.id), 303)
     link = wall_links([event.id]).get(event.id)
@@ -161,10 +159,8 @@ def edit_stand(stand_id: int):
             services.save_stand(stand.event, stand, title=form.title.data, description=form.description.data or "",
                                 position=form.position.data or 0, moderator_ids=form.moderators.data or [])
         except IdeaError as exc:
-            db.session.rollback()
             form.moderators.errors = [str(exc.message)]
         else:
-            db.session.commit()
             flash(_("The stand has been saved."), "success")
             return redirect(url_for("ideas.manage_stands", event_id=stand.event_id), 303)
     return render_template("ideas/stand_form.html", stand=stand, form=form), (422 if form.errors else 200)
@@ -178,7 +174,7 @@ def renew_wall_link(event_id: int):
     if form.validate_on_submit():
         existed = event.id in wall_links([event.id])
         services.wall_link(event, renew=True)
-        db.session.commit()
+        db.session.commit()  # before the walls close: a wall that reconnects must find the new link
         # Walls held by nginx were authorised once, with the old secret: end them.
         live.close_channels(event.id, list(db.session.execute(select(Stand.id).where(Stand.event_id == event.id)).scalars()))
         flash(_("A new wall link has been made; the old one no longer works.") if existed
@@ -213,7 +209,6 @@ def capture(stand_id: int):
                 stand, form.text.data, said_by=form.said_by.data, client_id=form.client_id.data,
                 user=current_user))
         except IdeaError as exc:
-            db.session.rollback()
             form.text.errors.append(str(exc.message))
             status = 422
         else:
@@ -283,7 +278,6 @@ def api_create(stand_id: int):
             stand, data.get("text"), said_by=data.get("said_by") or "", client_id=data.get("client_id"),
             user=current_user))
     except IdeaError as exc:
-        db.session.rollback()
         return json_error(exc)
     return jsonify({"idea": _staff_payload(idea), "created": created}), (201 if created else 200)
 
@@ -303,7 +297,6 @@ def api_update(idea_id: int):
         commit_retrying(lambda: services.edit_idea(idea, data.get("text"), said_by=data.get("said_by"),
                                                    user=current_user))
     except IdeaError as exc:
-        db.session.rollback()
         return json_error(exc)
     return jsonify({"idea": _staff_payload(idea)})
 
@@ -316,9 +309,7 @@ def api_undo(idea_id: int):
     try:
         services.hide_idea(idea, _("Withdrawn at the stand right after it was recorded."), user=current_user)
     except IdeaError as exc:
-        db.session.rollback()
         return json_error(exc)
-    db.session.commit()
     return jsonify({"idea": _staff_payload(idea)})
 
 
@@ -329,9 +320,7 @@ def api_restore(idea_id: int):
     try:
         services.unhide_idea(idea, user=current_user)
     except IdeaError as exc:
-        db.session.rollback()
         return json_error(exc)
-    db.session.commit()
     return jsonify({"idea": _staff_payload(idea)})
 
 
@@ -390,7 +379,6 @@ def idea_detail(idea_id: int):
             commit_retrying(lambda: services.edit_idea(idea, form.text.data or "", said_by=form.said_by.data or "",
                                                        tags=tags, user=current_user))
         except IdeaError as exc:
-            db.session.rollback()
             (form.tags if exc.code == "too_many_tags" else form.text).errors.append(str(exc.message))
             status = 422
         else:
@@ -431,10 +419,8 @@ def hide_idea(idea_id: int):
         try:
             services.hide_idea(idea, form.reason.data, user=current_user)
         except IdeaError as exc:
-            db.session.rollback()
             form.reason.errors = [str(exc.message)]
         else:
-            db.session.commit()
             flash(_("The idea is hidden now."), "success")
             return redirect(url_for("ideas.idea_detail", idea_id=idea.id), 303)
     # Like the merge form: the page again with the message at the field and the typed reason kept.
@@ -450,10 +436,9 @@ def unhide_idea(idea_id: int):
         try:
             services.unhide_idea(idea, user=current_user)
         except IdeaError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             flash(str(exc.message), "error")
         else:
-            db.session.commit()
             flash(_("The idea is visible again."), "success")
     return redirect(url_for("ideas.idea_detail", idea_id=idea.id), 303)
 
@@ -469,10 +454,8 @@ def merge_idea(idea_id: int):
             source = _merge_source(target, form.source_id.data)
             services.merge_ideas(target, [source], user=current_user)
         except IdeaError as exc:
-            db.session.rollback()
             form.source_id.errors = [str(exc.message)]
         else:
-            db.session.commit()
             flash(_("Idea %(source)s has been merged into idea %(target)s.", source=idea_number(source.id), target=idea_number(target.id)),
                   "success")
             return redirect(url_for("ideas.idea_detail", idea_id=target.id), 303)
@@ -504,9 +487,8 @@ def unmerge_idea(idea_id: int):
         try:
             services.unmerge_idea(source, user=current_user)
         except IdeaError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             flash(str(exc.message), "error")
         else:
-            db.session.commit()
             flash(_("The merge has been undone; idea %(id)s stands on its own again.", id=idea_number(source.id)), "success")
     return redirect(url_for("ideas.idea_detail", idea_id=source.id), 303)

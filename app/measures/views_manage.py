@@ -80,10 +80,8 @@ def create_measure(process_id: int):
                 office=form.office.data, progress=form.progress.data, status=form.status.data,
                 on=form.changed_on.data, comment=form.comment.data, user=current_user)
         except MeasureError as exc:
-            db.session.rollback()
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The measure “%(title)s” has been created.", title=measure.title), "success")
             return redirect(url_for("measures.measure_detail", measure_id=measure.id), 303)
     status = 422 if form.is_submitted() else 200
@@ -118,10 +116,8 @@ def measure_detail(measure_id: int):
                                     chapter=form.chapter.data, office=form.office.data,
                                     progress=form.progress.data)
         except MeasureError as exc:
-            db.session.rollback()
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The measure has been saved."), "success")
             return redirect(url_for("measures.measure_detail", measure_id=measure.id), 303)
     return _detail(measure, edit_form=form, status=422 if form.is_submitted() else 200)
@@ -138,10 +134,8 @@ def change_status(measure_id: int):
             services.change_status(measure, form.status.data, on=form.changed_on.data, comment=form.comment.data,
                                    progress=form.progress.data, user=current_user)
         except MeasureError as exc:
-            db.session.rollback()
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The status is now “%(status)s”.", status=services.status_label(measure.status)), "success")
             return redirect(url_for("measures.measure_detail", measure_id=measure.id), 303)
     return _detail(measure, status_form=form, status=422)
@@ -160,10 +154,8 @@ def link_ideas(measure_id: int):
                 raise MeasureError(_("One of the chosen ideas does not exist (any more)."), "idea_missing")
             linked = services.link_ideas(measure, ideas, user=current_user)
         except MeasureError as exc:
-            db.session.rollback()
             attach_error(form, exc, "idea_ids")
         else:
-            db.session.commit()
             flash(ngettext_linked(len(linked)), "success")
             return redirect(url_for("measures.measure_detail", measure_id=measure.id), 303)
     elif not form.errors:
@@ -184,7 +176,6 @@ def unlink_idea(measure_id: int, idea_id: int):
     idea = get_idea(idea_id)
     if ConfirmForm().validate_on_submit():
         if services.unlink_idea(measure, idea, user=current_user):
-            db.session.commit()
             flash(_("Idea %(id)s is no longer linked to the measure.", id=idea_number(idea.id)), "success")
     return redirect(safe_next(url_for("measures.measure_detail", measure_id=measure.id)), 303)
 
@@ -227,9 +218,7 @@ def link_from_idea(idea_id: int):
         try:
             services.link_ideas(measure, [idea], user=current_user)
         except MeasureError as exc:
-            db.session.rollback()
             return _refused_in_list(back, f"measure-for-{idea.id}", exc.message)
-        db.session.commit()
         flash(_("Idea %(id)s is taken into “%(title)s”.", id=idea_number(idea.id), title=measure.title), "success")
         return redirect(back, 303)
     return _refused_in_list(back, f"measure-for-{idea.id}", _("Choose a measure."))
@@ -241,6 +230,7 @@ def _refused_in_list(back: str, field_id: str, message):
     page = formreplay.page_with_refusal(back, field_id, str(message))
     if page is not None:
         return page
+    db.session.rollback()  # refused: the redirect below must not commit
     flash(str(message), "error")
     return redirect(back, 303)
 
@@ -260,9 +250,7 @@ def not_taken(idea_id: int):
                 services.clear_not_taken(idea, user=current_user)
                 message = _("The reason has been removed.")
         except MeasureError as exc:
-            db.session.rollback()
             return _refused_in_list(back, f"reason-{idea.id}", exc.message)
-        db.session.commit()
         flash(message, "success")
     return redirect(back, 303)
 
@@ -301,7 +289,6 @@ def import_measures(process_id: int):
             preview = importer.parse(process, importer.read_limited(upload.stream, limit))
             if preview.ok:
                 entry = importer.store(process, current_user, preview, upload.filename)
-                db.session.commit()
             else:
                 status = 422
     elif form.is_submitted():
@@ -319,10 +306,9 @@ def confirm_import(process_id: int, import_id: int):
     try:
         measures = importer.confirm(process, current_user, import_id)
     except MeasureError as exc:
-        db.session.rollback()
+        db.session.rollback()  # refused: the redirect below must not commit
         flash(str(exc.message), "error")
         return redirect(url_for("measures.import_measures", process_id=process.id), 303)
-    db.session.commit()
 
     flash(ngettext("%(num)d measure imported.", "%(num)d measures imported.", len(measures)), "success")
     return redirect(url_for("measures.measure_list", process_id=process.id), 303)

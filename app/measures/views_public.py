@@ -32,7 +32,6 @@ def optout(mail_token: str):
     done = False
     if form.validate_on_submit():
         notify.opt_out(applications)
-        db.session.commit()
         done = True
     subscribed = any(a.notify_measures for a in applications)
     events = sorted({a.event.title for a in applications})

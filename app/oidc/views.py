@@ -124,7 +124,7 @@ def callback():
                                        account.roles)
         response = complete_sign_in(user, next_url)
     except AccountError as exc:
-        db.session.commit()  # a person who lost every role has lost their sessions too
+        db.session.commit()  # kept although refused (403): a person who lost every role has lost their sessions too
         return _refused(exc.code, str(exc.message), 403)
     session[ID_TOKEN_KEY] = token.get("id_token")
     return response
@@ -177,6 +177,5 @@ def backchannel_logout():
     user = user_by_external_id(oidc.SOURCE, oidc.external_id(claims["sub"]))
     if user is not None:
         end_all_sessions(user)
-        db.session.commit()
         log_event("logout", user_id=user.id, source=oidc.SOURCE, channel="backchannel")
     return "", 200, headers

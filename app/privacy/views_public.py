@@ -33,7 +33,6 @@ def erase(token: str):
     application = _application_or_404(token)
     if request.method == "POST":
         result = services.erase_application(application)
-        db.session.commit()
         return redirect(url_for("privacy.erased", result=result), 303)
     return render_template("privacy/erase.html", application=application, event=application.event, token=token)
 
@@ -74,7 +73,6 @@ def feedback():
         return redirect(url_for("privacy.feedback_sent"), 303)
     if form.validate_on_submit():
         services.send_feedback(form.name.data or "", form.email.data or "", form.message.data)
-        db.session.commit()
         return redirect(url_for("privacy.feedback_sent"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("privacy/feedback.html", form=form), status

@@ -84,11 +84,9 @@ def save_settings(event_id: int):
                 scope=form.scope.data, walk_ins_allowed=form.walk_ins_allowed.data,
                 online_enabled=settings.online_enabled, online_opens_at=settings.online_opens_at,
                 online_closes_at=settings.online_closes_at, user=current_user)
-            db.session.commit()
             flash(_("Voting settings saved."), "success")
             return redirect(url_for("voting.manage", event_id=event.id))
         except VotingError as exc:
-            db.session.rollback()
             form.dots_per_ticket.errors = [*form.dots_per_ticket.errors, str(exc.message)]
     return _manage_page(event, form, 422)
 
@@ -99,10 +97,9 @@ def _state_action(event_id: int, action, done: str):
         abort(400)
     try:
         action(event, current_user)
-        db.session.commit()
         flash(done, "success")
     except VotingError as exc:
-        db.session.rollback()
+        db.session.rollback()  # refused: the redirect below must not commit
         flash(str(exc.message), "error")
     return redirect(url_for("voting.manage", event_id=event.id))
 
@@ -127,7 +124,6 @@ def issue_tickets(event_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     issued = services.issue_tickets_for_event(event, user=current_user)
-    db.session.commit()
     flash(ngettext("%(num)d ticket issued and sent.", "%(num)d tickets issued and sent.", issued), "success")
     return redirect(url_for("voting.manage", event_id=event.id))
 
@@ -139,7 +135,6 @@ def badges(event_id: int):
     event = get_event(event_id)
     # Badges print names: an export of personal data.
     log_action("voting.badges_export", event)
-    db.session.commit()
     tickets = services.tickets_for_badges(event)
     qr_label = _("QR code of the ticket")
     return render_template("voting/manage/badges.html", event=event,
@@ -157,11 +152,9 @@ def checkin(event_id: int):
     if form.validate_on_submit():
         try:
             ticket, newly = services.check_in(event, form.code.data, user=current_user)
-            db.session.commit()
             result = {"ok": True, "newly": newly, "name": ticket.display_name,
                       "code": services.format_code(ticket.code)}
         except VotingError as exc:
-            db.session.rollback()
             result = {"ok": False, "code": exc.code, "message": str(exc.message)}
             status = 422
         if request.accept_mimetypes.best == "application/json":
@@ -188,9 +181,8 @@ def walk_in(event_id: int):
     if form.validate_on_submit():
         try:
             ticket = services.issue_walk_in(event, form.name.data or "", user=current_user)
-            db.session.commit()
         except VotingError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit (or the page again)
             if exc.code != "bad_name":  # walk-ins were switched off meanwhile: no form to show it at
                 flash(str(exc.message), "error")
                 return redirect(url_for("voting.checkin", event_id=event.id))
@@ -239,9 +231,8 @@ def board(event_id: int):
             except VotingError as exc:
                 errors[idea.id] = str(exc.message)
         if errors:
-            db.session.rollback()
+            db.session.rollback()  # before the page: it shows the stored counts, not the half-saved ones
         else:
-            db.session.commit()
             flash(ngettext("%(num)d count saved.", "%(num)d counts saved.", changed), "success")
             return redirect(url_for("voting.board", event_id=event.id))
     return render_template("voting/manage/board.html", event=event, stands=stands, errors=errors,

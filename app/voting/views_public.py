@@ -179,11 +179,10 @@ def dot(event_id: int):
         if result is None:
             return _no_ticket(event_id)
     except VotingError as exc:
-        db.session.rollback()
+        db.session.rollback()  # refused: the page's redirect must not commit
         log_event("voting.dot_refused", event_id=event_id, op=op if op in ("add", "remove") else "other",
                   code=exc.code)
         return _dot_response(event_id, None, exc)
-    db.session.commit()
     log_event("voting.dot", event_id=event_id, op=op, idea_id=result.idea_id)
     return _dot_response(event_id, result, None)
 
@@ -197,10 +196,9 @@ def release(event_id: int):
     if ticket is not None:
         try:
             count = services.release_removed_dots(ticket)
-            db.session.commit()
             flash(ngettext("%(num)d dot is free again.", "%(num)d dots are free again.", count), "success")
         except VotingError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             flash(str(exc.message), "error")
     return redirect(url_for("voting.vote", event_id=event.id, _anchor="dots-left"))
 
