@@ -239,7 +239,8 @@ def build_world(app: Flask, create_user) -> World:
 
 def _participants(world: World, process, other, other_stand) -> None:
     """Online participants A and B of the process, each with an idea at stand X of the other event,
-    whose online phase before the event is open."""
+    whose online phase before the event is open; and an approved idea of B to support (the phase
+    after the event open as well)."""
     from app.core import tokens
     from app.core.models import utcnow
     from app.extensions import db
@@ -270,6 +271,13 @@ def _participants(world: World, process, other, other_stand) -> None:
         db.session.add(comment)
         db.session.flush()
         side.comment_id = comment.id
+    # An approved online idea of B while the other event's phase after the workshop is open too: the
+    # participants' list shows it with the support form (issue 18), so the forms walk reaches it.
+    db.session.add(OnlinePhase(event_id=other.id, kind="after", enabled=True, opens_at=now - timedelta(days=1),
+                               closes_at=now + timedelta(days=30)))
+    supportable, _created = ideas.record_idea(other_stand, "Supportable online idea", channel="online",
+                                              participant_id=world.b.participant_id, moderation="visible")
+    world.extra["supportable_idea_id"] = supportable.id
 
 
 def _measures(world: World, process, applications) -> None:
