@@ -1,5 +1,5 @@
 """Public idea lists of a process and of a stand (issue 18): the released ideas of both channels,
-with filters (stand, channel, status), sorting and pages, and "what became of this idea" from
+with filters (stand, tag, channel, status), sorting and pages, and "what became of this idea" from
 the measures.
 
 What the public sees: online ideas of the process's public events once released (approved under
@@ -20,7 +20,7 @@ from app.core.labels import Labels
 from app.events.models import Event, EventStatus, Process
 from app.extensions import db
 from app.ideas import merge_groups
-from app.ideas.models import Idea, IdeaChannel, IdeaStatus, Stand
+from app.ideas.models import Idea, IdeaChannel, IdeaStatus, IdeaTag, Stand, Tag
 from app.measures import links
 from app.measures.base import status_label
 from app.measures.models import Measure
@@ -45,22 +45,27 @@ class Filters:
     """What the visitor chose; unknown values are left out (the list unfiltered by them)."""
 
     stand_id: int | None = None
+    tag_id: int | None = None
     channel: str | None = None
     status: str | None = None
     sort: str = "newest"
     page: int = 1
 
     @classmethod
-    def from_args(cls, args, stands: list[Stand]) -> Filters:
+    def from_args(cls, args, stands: list[Stand], tags: list[Tag] | None = None) -> Filters:
+        """:param tags: the tags offered (:func:`public_tags`); None: a tag number is kept unchecked
+            (a form's way back to the list, which checks it again)."""
         def number(name: str) -> int | None:
             value = args.get(name, "")
             return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
         stand_id = number("stand")
+        tag_id = number("tag")
         channel = args.get("channel", "")
         status = args.get("status", "")
         sort = args.get("sort", "")
         return cls(stand_id=stand_id if stand_id in {s.id for s in stands} else None,
+                   tag_id=tag_id if tags is None or tag_id in {t.id for t in tags} else None,
                    channel=channel if channel in (IdeaChannel.ROOM.value, IdeaChannel.ONLINE.value) else None,
                    status=status if status in STATUS_FILTERS else None,
                    sort=sort if sort in SORTS else "newest",
@@ -68,7 +73,8 @@ class Filters:
 
     def args(self) -> dict:
         """The URL arguments for the pager (the page number aside)."""
-        return {k: v for k, v in (("stand", self.stand_id), ("channel", self.channel), ("status", self.status),
+        return {k: v for k, v in (("stand", self.stand_id), ("tag", self.tag_id), ("channel", self.channel),
+                                  ("status", self.status),
                                   ("sort", self.sort if self.sort != "newest" else None)) if v}
 
 
@@ -92,6 +98,14 @@ def public_stands(process: Process) -> list[Stand]:
     ).scalars())
 
 
+def public_tags(process: Process) -> list[Tag]:
+    """The tags the process's public ideas carry, by label (one query): the tag filter's choices."""
+    shown = (sa.select(IdeaTag.tag_id).join(Idea, Idea.id == IdeaTag.idea_id).join(Stand, Stand.id == Idea.stand_id)
+             .join(Event, Event.id == Stand.event_id).where(public_where(process), Idea.status != IdeaStatus.HIDDEN.value))
+    return list(db.session.execute(
+        sa.select(Tag).where(Tag.process_id == process.id, Tag.id.in_(shown)).order_by(Tag.label, Tag.id)).scalars())
+
+
 def public_where(process: Process):
     online_shown = sa.and_(Idea.channel == IdeaChannel.ONLINE.value,
                            Idea.status.in_((*merge_groups.VISIBLE_STATUSES, IdeaStatus.MERGED.value,
@@ -108,6 +122,8 @@ def ideas_query(process: Process, filters: Filters) -> sa.Select:
              .options(selectinload(Idea.stand).selectinload(Stand.event), selectinload(Idea.participant)))
     if filters.stand_id is not None:
         query = query.where(Idea.stand_id == filters.stand_id)
+    if filters.tag_id is not None:
+        query = query.where(sa.exists().where(IdeaTag.idea_id == Idea.id, IdeaTag.tag_id == filters.tag_id))
     if filters.channel is not None:
         query = query.where(Idea.channel == filters.channel)
     if filters.status is not None:

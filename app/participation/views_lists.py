@@ -18,14 +18,15 @@ def render_list(process: Process, stand: Stand | None = None, participant: Parti
     """The list page; with ``participant`` (their private list, ``token`` their link) the ideas
     they may support carry the support form."""
     stands = lists.public_stands(process)
-    filters = lists.Filters.from_args(request.args, stands)
+    tags = lists.public_tags(process)
+    filters = lists.Filters.from_args(request.args, stands, tags)
     if stand is not None:
         filters.stand_id = stand.id
     page = lists.page_of_ideas(process, filters)
     items = list(page.items)
     return render_template(
         "participation/lists/ideas.html", process=process, stand=stand, stands=stands, filters=filters, page=page,
-        outcomes=lists.outcomes(items), status_filters=lists.STATUS_FILTERS, sorts=lists.SORTS,
+        outcomes=lists.outcomes(items), tags=tags, status_filters=lists.STATUS_FILTERS, sorts=lists.SORTS,
         support_counts=supports.counts(items), comment_counts=comments.public_counts([i.id for i in items]),
         participant=participant, token=token,
         supported=supports.supported_ids(participant, items) if participant else set(),

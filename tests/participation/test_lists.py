@@ -132,3 +132,34 @@ def test_english_page_marks_the_content_language(app, world):
     assert "What became of it" in html and "Room" in html
     assert re.search(r'<p class="idea-text" id="idea-\d+-text" lang="de">WLAN in allen Bussen</p>', html)
     assert 'Reason: <span lang="de">Kein Beleidigen' in html
+
+
+def test_tag_filter(app, world, record):
+    """The tag filter offers the tags of the public ideas only and keeps to one tag; a bad tag
+    value lists everything (never an error)."""
+    import sqlalchemy as sa
+
+    from app.ideas.models import Tag
+
+    tagged = record(world["stand"], "Sichere Radwege #Radverkehr")
+    record(world["draft_stand"], "Geheimer Plan #Geheimtag")
+    with app.app_context():
+        tags = {t.label: t.id for t in _db.session.execute(sa.select(Tag)).scalars()}
+    client = app.test_client()
+    base = f"/processes/{world['process_id']}/ideas"
+    for lang, label in (("de", "Schlagwort"), ("en", "Tag")):
+        client.set_cookie("ideenmarkt_lang", lang)
+        html = client.get(base).get_data(as_text=True)
+        assert f'<label for="filter-tag">{label}</label>' in html
+        assert ">Radverkehr</option>" in html and "Geheimtag" not in html
+    html = client.get(f"{base}?tag={tags['Radverkehr']}").get_data(as_text=True)
+    assert _numbers(html) == [tagged]
+    assert f'<option value="{tags["Radverkehr"]}" selected' in html
+    html = client.get(f"/processes/{world['process_id']}/stands/{world['stand']}/ideas?tag={tags['Radverkehr']}"
+                      ).get_data(as_text=True)
+    assert _numbers(html) == [tagged]
+    everything = set(_numbers(client.get(base).get_data(as_text=True)))
+    for bad in ("abc", str(tags["Geheimtag"]), "99999999999999999999", "%00", "-1"):
+        response = client.get(f"{base}?tag={bad}")
+        assert response.status_code == 200, bad
+        assert set(_numbers(response.get_data(as_text=True))) == everything, bad
