@@ -26,9 +26,9 @@ self-selected pools, census quotas on 4 criteria: 400 / 15, 2,500 / 30,
 everyone their own type, 110 seats) and ``wide5`` (50,000 people, 5 criteria,
 200 seats). For each, in the same run and each in a subprocess with a time
 limit (``--family-timeout``, default 120 s, so the bench stays bounded): our
-default version (2.2, full leximin and the rounding to the table; CPU seconds, as
-the machine is shared), the reference ``--reference`` (default 2.1: the code as it
-was before 2.2, still shipped so old draws verify) and the largest difference
+default version (2.3, full leximin and the rounding to the table; CPU seconds, as
+the machine is shared), the reference ``--reference`` (default 2.2: the code as it
+was before 2.3, still shipped so old draws verify) and the largest difference
 between their probabilities, and ``sortition-algorithms``' maximin with its minimum.
 
 ``--promise`` (issue 22) prints instead, for every bench pool up to 50,000 people
@@ -38,7 +38,7 @@ one row of each other), and whether the LP dual certificates of the leximin stag
 
 Usage: ``python bench/lottery.py [--timeout 120] [--legacy-seconds 20] [--quick] [--families-only]
 [--family-timeout 120]
-[--reference 2.1] [--only census4] [--promise [--time-limit 60]]``
+[--reference 2.2] [--only census4] [--promise [--time-limit 60]]``
 """
 
 from __future__ import annotations
@@ -335,8 +335,8 @@ def main() -> None:
     parser.add_argument("--families-only", action="store_true", help="only the second table (issue 21's pools)")
     parser.add_argument("--family-timeout", type=float, default=120,
                         help="time limit per algorithm and pool on the second table, seconds")
-    parser.add_argument("--reference", default="2.1",
-                        help="the version to compare with on the second table (2.1: the code before 2.2; 1.0)")
+    parser.add_argument("--reference", default="2.2",
+                        help="the version to compare with on the second table (2.2: the code before 2.3; 2.1; 1.0)")
     parser.add_argument("--only", help="second table: only the pools whose name contains this (e.g. census4)")
     parser.add_argument("--time-limit", type=float, default=0,
                         help="second table: LOTTERY_TIME_LIMIT for our versions, seconds (0: none); a pool that "
@@ -424,8 +424,8 @@ def _seconds(result: dict, key: str = "cpu") -> str:
 
 
 def families_table(args, theirs_available: bool) -> None:
-    """Issue 21's pools: the default version beside the reference (version 2.1, the code before
-    2.2, run unchanged in the same bench), and sortition-algorithms' maximin; each time-limited."""
+    """Issue 21's pools: the default version beside the reference (version 2.2, the code before
+    2.3, run unchanged in the same bench), and sortition-algorithms' maximin; each time-limited."""
     print()
     header = (f"{'pool':>22} {'types':>5} | {ALGORITHM_VERSION + ' cpu s':>9} {'wall s':>7} {'round s':>7} "
               f"{'min':>8} | {args.reference + ' cpu s':>9} {'round s':>7} {'max |diff|':>10} | "

@@ -141,11 +141,13 @@ def solve_fairness_lp(highs) -> "highspy.HighsSolution":
 #: treatment within types and every share within (1 + slack)/M of the leximin probability.
 #: 2.2: the same probabilities and rounding, the panels found faster (app/lottery/fast.py), so
 #: the panels and the table for the same input can differ from 2.1's.
-ALGORITHM_VERSION = "2.2"
+#: 2.3: the same probabilities and rounding, peeling moves the previous panel onto the next face by
+#: exchanging seats before it asks an LP (app/lottery/fast.py), so the panels and the table can differ.
+ALGORITHM_VERSION = "2.3"
 #: Versions that :func:`leximin_distribution` can still run (old draws verify with their own).
-ALGORITHM_VERSIONS = ("1.0", "2.0", "2.1", "2.2")
+ALGORITHM_VERSIONS = ("1.0", "2.0", "2.1", "2.2", "2.3")
 #: Versions whose table keeps the per-person promise of app/lottery/table.py.
-PROMISE_VERSIONS = ("2.1", "2.2")
+PROMISE_VERSIONS = ("2.1", "2.2", "2.3")
 
 #: Default number of panels in the published table (a number 1..M is drawn).
 DEFAULT_TABLE_SIZE = 1000
@@ -760,7 +762,7 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
         if version not in ("2.0", "2.1"):
             from app.lottery.fast import leximin_distribution_fast
 
-            return leximin_distribution_fast(pool, progress)
+            return leximin_distribution_fast(pool, progress, version)
         from app.lottery.relaxed import leximin_distribution_v2
 
         return leximin_distribution_v2(pool, progress)
@@ -1030,7 +1032,7 @@ def round_to_table(distribution: Distribution, table_size: int = DEFAULT_TABLE_S
         from app.lottery.table import RoundingFailed, dependent_rounding
 
         try:
-            return dependent_rounding(distribution, table_size)[0]
+            return dependent_rounding(distribution, table_size, version not in ("2.1", "2.2"))[0]
         except RoundingFailed:
             raise LotteryError("solver", _l("The table of panels could not be rounded within the bound.")) from None
     pool = distribution.pool
@@ -1061,14 +1063,20 @@ def deal_to_members(pool: Pool, type_rows: Sequence[tuple[tuple[int, ...], int]]
     plain = [t for t, g in enumerate(pool.types) if not g.household]
     next_member = [0] * len(sizes)
     rows: list[list[str]] = []
+    members_of = [g.members for g in pool.types]
     for counts, repeat in type_rows:
+        seated = [(t, counts[t]) for t in plain if counts[t]]  # the same rows as over every type
         for _ in range(repeat):
             row: list[str] = []
-            for t in plain:
-                count = counts[t]
-                members = pool.types[t].members
-                row.extend(members[(next_member[t] + i) % sizes[t]] for i in range(count))
-                next_member[t] = (next_member[t] + count) % sizes[t]
+            for t, count in seated:
+                members, start = members_of[t], next_member[t]
+                end = start + count
+                if end <= sizes[t]:
+                    row.extend(members[start:end])
+                else:  # wraps around to the first members
+                    row.extend(members[start:])
+                    row.extend(members[:end - sizes[t]])
+                next_member[t] = end % sizes[t]
             rows.append(row)
     if pool.households:
         _deal_households(pool, type_rows, rows)

@@ -445,10 +445,11 @@ def systematic_panels(pool, targets: np.ndarray, orders: int = 4) -> list[tuple[
 
 
 def leximin_distribution_v2(pool, progress: algorithm.Progress | None = None, pricer_class: type | None = None):
-    """Versions 2.0 to 2.2: :func:`relaxed_leximin`, :func:`peel` and :func:`decompose`, else the exact
+    """Versions 2.0 to 2.3: :func:`relaxed_leximin`, :func:`peel` and :func:`decompose`, else the exact
     column generation. The versions differ only in how panels are found: ``pricer_class`` (2.0/2.1:
     :class:`_Pricer`; 2.2: :class:`app.lottery.fast.FastPricer`, whose faces fill the first half of
-    the progress bar).
+    the progress bar; 2.3: :class:`app.lottery.fast.SwapPricer`, whose peeled mixture is the result
+    when it meets p* within :data:`DECOMPOSITION_TOLERANCE`).
 
     :param pool: a feasible pool with at least two types.
     :param progress: optional callback (:data:`~app.lottery.algorithm.Progress`).
@@ -465,9 +466,16 @@ def leximin_distribution_v2(pool, progress: algorithm.Progress | None = None, pr
     if progress is not None and counts_faces:  # peeling takes at most about one face per type: half the bar
         faces = len(sizes) + len(rows) + 2
         pricer.on_face = lambda done: progress("panels", min(0.5, 0.5 * done / faces), minimum)
-    peeled, _, _ = peel(pool, targets, pricer)
+    peeled, peeled_weights, _ = peel(pool, targets, pricer)
     if counts_faces:
         pricer.on_face = None
+    if getattr(pricer, "accepts_peel", False) and peeled:  # 2.3: the peeled mixture, if it is p* already
+        weights = np.asarray(peeled_weights, dtype=np.float64)
+        if weights.sum() > 0.5:
+            weights = weights / weights.sum()
+            marginals = (weights[:, None] * np.asarray(peeled, dtype=np.float64)).sum(axis=0) / np.asarray(sizes)
+            if float(np.max(np.abs(marginals - targets))) <= DECOMPOSITION_TOLERANCE:
+                return algorithm._distribution_from_weights(pool, peeled, weights)
     start = [algorithm.check_feasible(pool)] + peeled + systematic_panels(pool, targets)
     share, offset = (0.5, 0.5) if counts_faces else (1.0, 0.0)
     panels, weights, deviation = decompose(

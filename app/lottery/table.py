@@ -92,7 +92,7 @@ class _Splitter:
     """An integer program over one panel's seat counts per type, whose bounds are
     changed between solves (the quota rows and the type columns)."""
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, first_found: bool = False) -> None:
         self.sizes = [g.size for g in pool.types]
         self.rows = pool.panel_rows()
         self.count = len(self.sizes)
@@ -106,8 +106,19 @@ class _Splitter:
             _add_row(self.highs, low, high, [(t, 1.0) for t in members])
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.seats = pool.seats
+        #: version 2.3: the split's panels are the integer program's first found (any panel that leaves
+        #: a splittable rest will do; the costs only prefer some), the aggregate stays optimal
+        self.first_found = first_found
+        self.lp = None
+        if first_found:  # the same rows with continuous counts: an integral vertex is a panel at once
+            self.lp = _new_highs()
+            _add_columns(self.lp, [0.0] * self.count, [0.0] * self.count, [float(s) for s in self.sizes])
+            _add_row(self.lp, pool.seats, pool.seats, [(t, 1.0) for t in range(self.count)])
+            for low, high, members in self.rows:
+                _add_row(self.lp, low, high, [(t, 1.0) for t in members])
+            self.lp.changeObjectiveSense(highspy.ObjSense.kMaximize)
 
-    def _solve(self, lower, upper, row_lower, row_upper, costs) -> tuple[int, ...] | None:
+    def _solve(self, lower, upper, row_lower, row_upper, costs, first: bool = False) -> tuple[int, ...] | None:
         if any(lo > up for lo, up in zip(lower, upper)) or any(lo > up for lo, up in zip(row_lower, row_upper)):
             return None
         index = np.arange(self.count, dtype=np.int32)
@@ -116,11 +127,34 @@ class _Splitter:
         rows = len(row_lower)
         self.highs.changeRowsBounds(rows, np.arange(rows, dtype=np.int32), np.asarray(row_lower, dtype=np.float64),
                                     np.asarray(row_upper, dtype=np.float64))
+        if first and self.lp is not None:
+            found = self._vertex(index, lower, upper, rows, row_lower, row_upper, costs)
+            if found is not None:
+                return found
         self.highs.changeColsCost(self.count, index, np.asarray(costs, dtype=np.float64))
+        self.highs.setOptionValue("mip_max_improving_sols", 1 if first else 2**31 - 1)
         self.highs.run()
-        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        accepted = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kSolutionLimit) if first else (
+            highspy.HighsModelStatus.kOptimal,)
+        if self.highs.getModelStatus() not in accepted:
             return None
         return tuple(int(round(v)) for v in self.highs.getSolution().col_value)
+
+    def _vertex(self, index, lower, upper, rows, row_lower, row_upper, costs) -> tuple[int, ...] | None:
+        """The LP relaxation's vertex (warm-started), if it is integral."""
+        self.lp.changeColsBounds(self.count, index, np.asarray(lower, dtype=np.float64),
+                                 np.asarray(upper, dtype=np.float64))
+        self.lp.changeRowsBounds(rows, np.arange(rows, dtype=np.int32), np.asarray(row_lower, dtype=np.float64),
+                                 np.asarray(row_upper, dtype=np.float64))
+        self.lp.changeColsCost(self.count, index, np.asarray(costs, dtype=np.float64))
+        self.lp.run()
+        if self.lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        values = np.asarray(self.lp.getSolution().col_value)
+        nearest = np.round(values)
+        if np.any(np.abs(values - nearest) > INTEGER_TOLERANCE):
+            return None
+        return tuple(int(v) for v in nearest)
 
     def aggregate(self, rows: int, intervals: Sequence[tuple[int, int]], base: Sequence[int],
                   targets: Sequence[float]) -> tuple[int, ...] | None:
@@ -150,7 +184,7 @@ class _Splitter:
                 row_lower.append(max(low, total - rest * high))
                 row_upper.append(min(high, total - rest * low))
             costs = [y / (rows * s) for y, s in zip(remaining, self.sizes)]
-            panel = self._solve(lower, upper, row_lower, row_upper, costs)
+            panel = self._solve(lower, upper, row_lower, row_upper, costs, self.first_found)
             if panel is None:
                 raise RoundingFailed
             times = self._repeat(panel, remaining, rows)
@@ -179,11 +213,12 @@ class _Splitter:
         return max(1, times)
 
 
-def _type_rows(distribution: Distribution, table_size: int, slack: int) -> list[tuple[tuple[int, ...], int]]:
+def _type_rows(distribution: Distribution, table_size: int, slack: int, first_found: bool = False
+               ) -> list[tuple[tuple[int, ...], int]]:
     pool = distribution.pool
     intervals = type_intervals(pool, distribution.type_probabilities, table_size, slack)
     targets = [table_size * g.size * p for g, p in zip(pool.types, distribution.type_probabilities)]
-    splitter = _Splitter(pool)
+    splitter = _Splitter(pool, first_found)
     floors = [(panel, int(math.floor(table_size * w + 1e-9))) for panel, w in
               zip(distribution.panels, distribution.weights)]
     for start in (floors, []):
@@ -204,8 +239,12 @@ def _type_rows(distribution: Distribution, table_size: int, slack: int) -> list[
     raise RoundingFailed
 
 
-def dependent_rounding(distribution: Distribution, table_size: int) -> tuple[PanelTable, int]:
+def dependent_rounding(distribution: Distribution, table_size: int, first_found: bool = True
+                       ) -> tuple[PanelTable, int]:
     """Round a distribution to a table of ``table_size`` panels of people (see the module docstring).
+
+    :param first_found: split the rest into the first panels found (see :class:`_Splitter`): version 2.3
+        and later; False for versions 2.1 and 2.2 (their tables, byte for byte).
 
     :return: ``(table, slack)``; the table's ``bound`` is ``(1 + slack) / M``.
     :raises RoundingFailed: if even slack 2 fails (not seen on any pool).
@@ -213,7 +252,7 @@ def dependent_rounding(distribution: Distribution, table_size: int) -> tuple[Pan
     pool = distribution.pool
     for slack in (0, 1, 2):
         try:
-            type_rows = _type_rows(distribution, table_size, slack)
+            type_rows = _type_rows(distribution, table_size, slack, first_found)
             break
         except RoundingFailed:
             continue

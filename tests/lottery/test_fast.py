@@ -1,5 +1,5 @@
-"""Algorithm version 2.2 (app/lottery/fast.py): the probabilities of the reference (version 2.1,
-the code before 2.2, and the exact column generation of 1.0), exactly, on seeded random pools;
+"""Algorithm versions 2.2 and 2.3 (app/lottery/fast.py): the probabilities of the reference (version
+2.1, the code before 2.2, and the exact column generation of 1.0), exactly, on seeded random pools;
 valid panels; the same result every run; draws committed with 2.1 still verify byte for byte."""
 
 from __future__ import annotations
@@ -54,32 +54,82 @@ def assert_same_probabilities(new, reference) -> None:
     assert all(abs(people[p] - q) <= 1e-6 for p, q in reference.probabilities.items())
 
 
+FAST = ("2.2", "2.3")
+
+
+@pytest.mark.parametrize("version", FAST)
 @pytest.mark.parametrize("features", [2, 3, 4])
-def test_small_pools_match_the_reference_and_the_exact_column_generation(features):
+def test_small_pools_match_the_reference_and_the_exact_column_generation(features, version):
     for pool in feasible_pools(8, features):
-        new = leximin_distribution(pool, version="2.2")
+        new = leximin_distribution(pool, version=version)
         assert_same_probabilities(new, leximin_distribution(pool, version="2.1"))
         assert_same_probabilities(new, leximin_distribution(pool, version="1.0"))
         assert_panels_meet_quotas(new)
         assert len(new.panels) <= len(pool.types) + 1
 
 
+@pytest.mark.parametrize("version", FAST)
 @pytest.mark.parametrize("seed", range(10))
-def test_medium_census_pools_match_the_reference(seed):
+def test_medium_census_pools_match_the_reference(seed, version):
     pool = medium_pool(seed)
     if pool is None:
         pytest.skip("no panel meets these random quotas")
-    new = leximin_distribution(pool, version="2.2")
+    new = leximin_distribution(pool, version=version)
     assert_same_probabilities(new, leximin_distribution(pool, version="2.1"))
     assert_panels_meet_quotas(new)
-    assert leximin_distribution(pool, version="2.2") == new  # deterministic
+    assert leximin_distribution(pool, version=version) == new  # deterministic
 
 
+def unique_pool(seed: int):
+    """Nearly everyone their own type (issue 21's unique7, small): 150 people, 6 criteria of 2-4 options,
+    census quotas (floor to ceil of the share), 12 seats; None if no panel meets them."""
+    rng = random.Random(f"unique:{seed}")
+    options = {f"c{j}": [f"o{i}" for i in range(rng.randint(2, 4))] for j in range(6)}
+    seats = 12
+    census = {f: [rng.random() + 0.3 for _ in values] for f, values in options.items()}
+    applicants = [Applicant(f"p{i:03d}", {f: rng.choices(values, weights=census[f])[0]
+                                          for f, values in options.items()}) for i in range(150)]
+    quotas = {f: {v: (int(seats * w / sum(census[f])), -int(-seats * w / sum(census[f])))
+                  for v, w in zip(values, census[f])} for f, values in options.items()}
+    try:
+        pool = build_pool(applicants, quotas, seats)
+        check_feasible(pool)
+    except LotteryError:
+        return None
+    return pool
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_version_2_3_moves_panels_by_exchanges_and_keeps_the_probabilities(seed, monkeypatch):
+    """2.3 peels faces by exchanging seats of the previous panel (app/lottery/fast.py SwapPricer); on a
+    pool of nearly unique people that is how most faces get their panel, and the probabilities stay 2.2's."""
+    from app.lottery import fast
+
+    pool = unique_pool(seed)
+    if pool is None:
+        pytest.skip("no panel meets these random quotas")
+    assert len(pool.types) > 100
+    pricers = []
+    original = fast.SwapPricer.__init__
+
+    def keep(self, *args):
+        original(self, *args)
+        pricers.append(self)
+
+    monkeypatch.setattr(fast.SwapPricer, "__init__", keep)
+    new = leximin_distribution(pool, version="2.3")
+    assert pricers and pricers[0].stats["swap"] > 0
+    assert_same_probabilities(new, leximin_distribution(pool, version="2.2"))
+    assert_panels_meet_quotas(new)
+    assert leximin_distribution(pool, version="2.3") == new  # deterministic
+
+
+@pytest.mark.parametrize("version", FAST)
 @pytest.mark.parametrize("seed", range(12))
-def test_tiny_pools_match_brute_force(seed):
+def test_tiny_pools_match_brute_force(seed, version):
     applicants, quotas, seats = random_instance(seed)
     try:
-        new = leximin_distribution(applicants, quotas, seats, version="2.2")
+        new = leximin_distribution(applicants, quotas, seats, version=version)
     except LotteryError as error:
         assert error.code == "infeasible"
         return
