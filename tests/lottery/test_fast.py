@@ -82,14 +82,14 @@ def test_medium_census_pools_match_the_reference(seed, version):
 
 def unique_pool(seed: int):
     """Nearly everyone their own type (issue 21's unique7, small): 150 people, 6 criteria of 2-4 options,
-    census quotas (floor to ceil of the share), 12 seats; None if no panel meets them."""
+    census quotas (floor - 1 to ceil + 1 of the share), 12 seats; None if no panel meets them."""
     rng = random.Random(f"unique:{seed}")
     options = {f"c{j}": [f"o{i}" for i in range(rng.randint(2, 4))] for j in range(6)}
     seats = 12
     census = {f: [rng.random() + 0.3 for _ in values] for f, values in options.items()}
     applicants = [Applicant(f"p{i:03d}", {f: rng.choices(values, weights=census[f])[0]
                                           for f, values in options.items()}) for i in range(150)]
-    quotas = {f: {v: (int(seats * w / sum(census[f])), -int(-seats * w / sum(census[f])))
+    quotas = {f: {v: (max(0, int(seats * w / sum(census[f])) - 1), -int(-seats * w / sum(census[f])) + 1)
                   for v, w in zip(values, census[f])} for f, values in options.items()}
     try:
         pool = build_pool(applicants, quotas, seats)
