@@ -74,7 +74,6 @@ def _new_answer_form(invitation: Invitation, code: str, *, staff: bool, formdata
 
 
 def _failed(exc: InvitationError, event: Event | None = None):
-    db.session.rollback()
     log_event("invitations.code_failed", logging.WARNING, code=exc.code, staff=event is not None)
     form = CodeForm(formdata=None)
     form.code.data = request.form.get("code", "")
@@ -125,10 +124,8 @@ def answer_submit():
             answering.answer(invitation, email=form.email.data, phone=form.phone.data, answers=form.answers(),
                              consent=bool(form.consent.data), language=str(get_locale() or "de"))
         except (ApplicationError, InvitationError) as exc:
-            db.session.rollback()
             _attach(form, exc)
         else:
-            db.session.commit()
             return redirect(url_for("invitations.answer_done", event_id=invitation.event_id), 303)
     return _answer_page(invitation, form, 422)
 
@@ -172,10 +169,8 @@ def staff_answer(event_id: int):
                              consent=bool(form.consent.data), language=form.language.data, source=form.source.data,
                              staff_user=current_user)
         except (ApplicationError, InvitationError) as exc:
-            db.session.rollback()
             _attach(form, exc)
         else:
-            db.session.commit()
             flash(_("The answer has been recorded: the invitee takes part in the seat lottery."), "success")
             return redirect(url_for("invitations.staff_answer", event_id=event.id), 303)
     return _answer_page(invitation, form, 422, staff=True)
@@ -197,7 +192,6 @@ def own_data():
     try:
         invitation = stage1.find_answered(form.code.data)
     except InvitationError as exc:
-        db.session.rollback()
         log_event("invitations.code_failed", logging.WARNING, code=exc.code, staff=False, own_data=True)
         return render_template("invitations/own_data_code.html", form=form, error=exc), 404
     data = privacy_services.own_data(invitation.application)

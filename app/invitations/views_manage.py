@@ -40,7 +40,7 @@ def _back(event: Event):
 
 
 def _fail(exc: InvitationError) -> None:
-    db.session.rollback()
+    db.session.rollback()  # refused: the caller's redirect must not commit
     flash(str(exc.message), "error")
 
 
@@ -87,10 +87,8 @@ def upload(event_id: int):
     try:
         extract = services.upload_extract(event, current_user, storage.filename or "", storage.read())
     except InvitationError as exc:
-        db.session.rollback()
         attach_error(form, exc, "register_file")
         return _manage_page(event, status=422, upload_form=form)
-    db.session.commit()
     return redirect(url_for("invitations.mapping", event_id=event.id, extract_id=extract.id), 303)
 
 
@@ -110,14 +108,12 @@ def mapping(event_id: int, extract_id: int):
         action = request.form.get("action")
         if action == "cancel":
             services.cancel_upload(extract)
-            db.session.commit()
             flash(_("The file was discarded; nothing was imported."), "success")
             return _back(event)
         try:
             services.preview(extract, _mapping_from_form())
             if action == "confirm":
                 job = jobs.confirm_import(extract, current_user)
-                db.session.commit()
                 if job is None:
                     flash(ngettext("%(num)d resident imported.", "%(num)d residents imported.",
                                    extract.row_count), "success")
@@ -125,12 +121,10 @@ def mapping(event_id: int, extract_id: int):
                     flash(_("The import runs in the background; this page shows how far it got."), "success")
                 return _back(event)
         except InvitationError as exc:
-            db.session.rollback()
             info = services.file_info(extract)
             return render_template("invitations/mapping.html", event=event, extract=extract, headers=info.headers,
                                    mapping=_mapping_from_form(), result=None, error=exc, fields=reader.FIELDS,
                                    error_labels=reader.ERROR_LABELS), 422
-        db.session.commit()
         return redirect(url_for("invitations.mapping", event_id=event.id, extract_id=extract.id,
                                 _anchor="preview"), 303)
     try:
@@ -143,7 +137,7 @@ def mapping(event_id: int, extract_id: int):
         result = services.preview(extract, extract.mapping)
     except InvitationError as exc:
         error = exc
-    db.session.rollback()  # a GET changes nothing
+    db.session.rollback()  # a GET changes nothing: the preview is computed, never committed
     return render_template("invitations/mapping.html", event=event, extract=extract, headers=info.headers,
                            mapping=extract.mapping, result=result, error=error, fields=reader.FIELDS,
                            error_labels=reader.ERROR_LABELS)
@@ -191,7 +185,6 @@ def plan(event_id: int):
                          answer_deadline=deadline)
     except InvitationError as exc:
         return _refused_draw_form(event, exc)
-    db.session.commit()
     flash(_("The plan was saved."), "success")
     return redirect(url_for("invitations.manage", event_id=event.id, _anchor="draw"), 303)
 
@@ -199,7 +192,7 @@ def plan(event_id: int):
 def _refused_draw_form(event: Event, exc: InvitationError):
     """A refused form of the draw (plan, commitment, public value): the page again, 422, the form as
     typed and the message at its field (issue 16 item 7); without a field, a flash after a redirect."""
-    db.session.rollback()
+    db.session.rollback()  # refused: a redirect below must not commit (or the page again)
     if exc.field:
         shown = formreplay.page_with_refusal(url_for("invitations.manage", event_id=event.id),
                                              _plan_field_id(exc.field), str(exc.message))
@@ -218,7 +211,6 @@ def _draw_step(event: Event, operation, success):
         operation(draw_row)
     except InvitationError as exc:
         return _refused_draw_form(event, exc)
-    db.session.commit()
     flash(success(draw_row), "success")
     return redirect(url_for("invitations.manage", event_id=event.id, _anchor="draw"), 303)
 
@@ -264,9 +256,7 @@ def save_letter(event_id: int):
             raise InvitationError("wrong_state", _("Please save a plan first."))
         letters.save_letter(draw_row, typed)
     except InvitationError as exc:
-        db.session.rollback()
         return _manage_page(event, typed, exc, 422)
-    db.session.commit()
     flash(_("The letter was saved."), "success")
     return redirect(url_for("invitations.manage", event_id=event.id, _anchor="letters"), 303)
 
@@ -323,9 +313,7 @@ def save_reminder(event_id: int):
     try:
         letters.save_reminder(_drawn_or_error(event), typed)
     except InvitationError as exc:
-        db.session.rollback()
         return _manage_page(event, status=422, texts=typed, error=exc)
-    db.session.commit()
     flash(_("The reminder letter was saved."), "success")
     return redirect(url_for("invitations.manage", event_id=event.id, _anchor="reminders"), 303)
 
@@ -346,7 +334,6 @@ def remind(event_id: int):
         run = reminders.remind(draw_row, reminders.parse_date(typed["not_answered_by"]), again=typed["again"],
                                new_deadline=reminders.parse_new_deadline(typed["new_deadline"]), user=current_user)
     except InvitationError as exc:
-        db.session.rollback()
         return _manage_page(event, status=422, typed=typed, error=exc)
     jobs.reminders_job(draw_row, run, fmt, current_user)  # commits the run with the job
     flash(ngettext("%(num)d invitee will get a reminder letter.", "%(num)d invitees will get a reminder letter.",

@@ -41,7 +41,6 @@ def _form_again(event: Event, form_name: str, form, exc: LotteryError | None = N
     """The lottery page again with ``form`` as typed, its errors (and ``exc``) at its fields
     (issue 16 item 7): nothing typed is lost to a redirect."""
     if exc is not None:
-        db.session.rollback()
         attach_error(form, exc, exc.field or FIELD_OF_CODE.get(exc.code))
     return _manage_page(event, **{form_name: form}), 422
 
@@ -126,7 +125,6 @@ def draw(event_id: int):
                                        public_value=form.public_value.data).number
     except LotteryError as exc:
         return _form_again(event, "draw_form", form, exc)
-    db.session.commit()
     flash(_("Number %(number)d has been drawn. The applicants are being notified.", number=number), "success")
     return _back(event)
 
@@ -140,7 +138,6 @@ def process(event_id: int):
         flash(_("There is no drawn lottery for this event."), "error")
         return _back(event)
     result = services.process_draw(current, user=current_user)
-    db.session.commit()
     flash(ngettext("%(num)d unconfirmed seat has lapsed.", "%(num)d unconfirmed seats have lapsed.",
                    len(result.expired)) + " "
           + ngettext("%(num)d person has moved up from the waiting list.",
@@ -171,14 +168,13 @@ def respond_on_behalf(event_id: int, application_id: int):
         outcome = services.respond_on_behalf(application, answer == "confirm", request.form.get("channel", ""),
                                              current_user)
     except LotteryError as exc:
-        db.session.rollback()
+        db.session.rollback()  # refused: the redirect below must not commit (or the page again)
         if exc.code == "bad_channel":  # the page again, the message at the choice (issue 16 item 7)
             shown = formreplay.page_with_refusal(page, f"behalf-{application.id}-channel", str(exc.message))
             if shown is not None:
                 return shown
         flash(str(exc.message), "error")
         return back
-    db.session.commit()
     name = application.name or "–"
     messages = {
         "confirmed": (_("The seat of %(name)s is confirmed.", name=name), "success"),
@@ -212,7 +208,6 @@ def supersede(event_id: int):
         services.supersede_draw(current, current_user, form.reason.data or "")
     except LotteryError as exc:
         return _form_again(event, "supersede_form", form, exc)
-    db.session.commit()
     flash(done, "success")
     return _back(event)
 
@@ -232,10 +227,8 @@ def objection(event_id: int, objection_id: int):
         try:
             receipts.answer_objection(found, form.answer.data, current_user)
         except LotteryError as exc:
-            db.session.rollback()
             attach_error(form, exc, "answer")
         else:
-            db.session.commit()
             if found.entry.application.email:
                 flash(_("The answer has been saved and mailed to the applicant. It is shown on their receipt "
                         "page."), "success")
@@ -311,11 +304,9 @@ def files(event_id: int):
             notes: list = []
             saved = services.import_categories(event, data, notes)
         except LotteryError as exc:  # the page again, the message at the file (issue 16 item 7)
-            db.session.rollback()
             attach_error(import_form, exc, "categories")
             status = 422
         else:
-            db.session.commit()
             flash(ngettext("%(num)d criterion imported.", "%(num)d criteria imported.", len(saved)), "success")
             for note in notes:
                 flash(str(note), "warning")
@@ -336,7 +327,6 @@ def files(event_id: int):
             upload_field = None  # the files together: a message for the whole form
             services.dry_run_files(event, people, categories, dry_form.seats.data, already)
         except LotteryError as exc:
-            db.session.rollback()
             attach_error(dry_form, exc, upload_field)
             status = 422
         else:

@@ -63,10 +63,9 @@ def seat(token: str):
         try:
             outcome = services.respond_to_seat(entry, answer == "confirm")
         except LotteryError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             flash(str(exc.message), "error")
             return redirect(url_for("lottery.seat", token=token), 303)
-        db.session.commit()
         log_event("lottery.seat_response", event_id=entry.draw.event_id, draw_id=entry.draw_id, outcome=outcome)
         messages = {
             "confirmed": (_("Thank you! Your seat is confirmed. We look forward to seeing you."), "success"),
@@ -101,12 +100,10 @@ def receipt(token: str):
             receipts.object_to_entry(current.entry, request.form.get("objection"))
         except LotteryError as exc:
             # The page again with the message at the field and the text as typed.
-            db.session.rollback()
             return render_template("lottery/receipt.html", event=application.event, application=application,
                                    receipts=receipts.receipts_for(application), token=token,
                                    objection_error=str(exc.message),
                                    objection_text=request.form.get("objection", "")[:receipts.MAX_OBJECTION * 2]), 422
-        db.session.commit()
         log_event("lottery.objection", event_id=application.event_id, draw_id=current.draw.id)
         flash(_("Your objection has been recorded. The organisers will look into it and answer you."), "success")
         return redirect(url_for("lottery.receipt", token=token), 303)

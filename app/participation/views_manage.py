@@ -24,10 +24,8 @@ def online_settings(event_id: int):
         try:
             services.save_online_settings(event, form.phases(), form.moderation.data, form.netiquette.data)
         except services.ParticipationError as exc:
-            db.session.rollback()
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The online participation settings have been saved."), "success")
             return redirect(url_for("participation.online_settings", event_id=event.id))
     status = 422 if form.is_submitted() else 200

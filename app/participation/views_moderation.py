@@ -87,10 +87,9 @@ def _simple_action(idea_id: int, action, done: str):
         try:
             action(idea)
         except IdeaError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             flash(str(exc.message), "error")
         else:
-            db.session.commit()
             flash(done % {"id": idea_number(idea.id)}, "success")
     return _back(idea)
 
@@ -139,10 +138,8 @@ def hide_online(idea_id: int):
         try:
             moderation.hide(idea, form.reason.data, user=current_user)
         except IdeaError as exc:
-            db.session.rollback()
             form.reason.errors = [str(exc.message)]
         else:
-            db.session.commit()
             flash(_("Idea %(id)s is hidden now; the reason is shown in its place.", id=idea_number(idea.id)),
                   "success")
             return _back(idea)
@@ -158,10 +155,8 @@ def merge_online(idea_id: int):
         try:
             target = moderation.merge_into_room_idea(idea, form.target_id.data, user=current_user)
         except IdeaError as exc:
-            db.session.rollback()
             form.target_id.errors = [str(exc.message)]
         else:
-            db.session.commit()
             flash(_("Idea %(source)s has been merged into idea %(target)s.", source=idea_number(idea.id),
                     target=idea_number(target.id)), "success")
             return _back(idea)

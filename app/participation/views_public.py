@@ -46,12 +46,10 @@ def signup(process_id: int):
         try:
             services.sign_up(process, data)
         except services.ParticipationError as exc:
-            db.session.rollback()
             if exc.code == "closed":
                 return render_template("participation/closed.html", process=process), 409
             _attach_error(form, exc)
         else:
-            db.session.commit()
             return redirect(url_for("participation.signup_sent", process_id=process.id))
     status = 422 if form.is_submitted() else 200
     return render_template("participation/signup.html", **context), status
@@ -74,7 +72,6 @@ def confirm(link: str, link_signature: str):
         else:
             participant = services.check_confirmation_link(token, signature)
     except services.ParticipationError as exc:
-        db.session.rollback()
         if exc.code == "not_found":
             abort(404)
         status = 410 if exc.code == "link_expired" else 400
@@ -82,7 +79,6 @@ def confirm(link: str, link_signature: str):
     if request.method == "GET":
         return render_template("participation/confirm.html", participant=participant,
                                process=participant.process)
-    db.session.commit()
     flash(_("Thank you! Your email address is confirmed. We have also sent you your participation link."),
           "success")
     return redirect(url_for("participation.my_participation", link=token))
@@ -125,7 +121,6 @@ def my_participation(link: str):
         try:
             services.submit_idea(participant, form.stand.data, form.text.data)
         except services.ParticipationError as exc:
-            db.session.rollback()
             if exc.code in ("unconfirmed", "blocked"):
                 return _refused(participant, token, exc)
             if exc.code == "closed":  # the form is gone with the phase: the message stands alone
@@ -133,7 +128,6 @@ def my_participation(link: str):
             else:
                 _attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Thank you! Your idea has been saved."), "success")
             return redirect(url_for("participation.my_participation", link=token))
     return _page(participant, token, form, 422 if form.is_submitted() else 200)
@@ -165,12 +159,11 @@ def edit_idea(link: str, online_idea_id: int):
         try:
             services.edit_idea(participant, idea, form.text.data)
         except services.ParticipationError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect of _back_with must not commit
             if exc.code in ("unconfirmed", "blocked", "not_changeable"):
                 return _back_with(token, exc.message)
             _attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Your changes have been saved."), "success")
             return redirect(url_for("participation.my_participation", link=token))
     if not services.can_change(idea):
@@ -189,9 +182,8 @@ def withdraw_idea(link: str, online_idea_id: int):
         try:
             services.withdraw_idea(participant, idea)
         except services.ParticipationError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             return _back_with(token, exc.message)
-        db.session.commit()
         flash(_("Your idea has been withdrawn."), "success")
         return redirect(url_for("participation.my_participation", link=token))
     if not services.can_change(idea):
@@ -227,12 +219,11 @@ def change_support(link: str):
             changed = supports.support(participant, idea)
             message = _("Thank you! You support this idea.") if changed else _("You already support this idea.")
     except services.ParticipationError as exc:
-        db.session.rollback()
+        db.session.rollback()  # refused: the redirect below must not commit
         flash(str(exc.message), "error")
         if to_mine:
             return redirect(url_for("participation.my_participation", link=link, _anchor="supports")), 303
         return redirect(url_for("participation.participant_ideas", link=link, **args)), 303
-    db.session.commit()
     flash(message, "success")
     if to_mine:
         return redirect(url_for("participation.my_participation", link=link, _anchor="supports")), 303
@@ -253,7 +244,6 @@ def erase(link: str):
     if request.method == "POST":
         process_id = participant.process_id
         privacy.erase_participation(participant)
-        db.session.commit()
         flash(_("Your participation has been erased: your name and email address are deleted, and your link "
                 "no longer works. Your ideas stay, without your name."), "success")
         return redirect(url_for("events.process_detail", process_id=process_id), 303)
