@@ -83,7 +83,7 @@ def _seed(env: dict[str, str], tickets: int) -> tuple[int, list[tuple[int, str]]
     from app import create_app
     from app.events.models import Event
     from app.extensions import db
-    from tests.voting.conftest import make_voting_event
+    from tests.factories.voting import make_voting_event
 
     app = create_app()
     with app.app_context():

@@ -8,7 +8,7 @@ from app.events.models import Application
 from app.extensions import db as _db
 from app.voting import services as voting
 from app.voting.models import Ticket
-from tests.voting.conftest import make_voting_event
+from tests.factories.voting import make_voting_event
 
 
 def test_sqlite_connections_enforce_foreign_keys(app, db):

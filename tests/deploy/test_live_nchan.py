@@ -451,7 +451,7 @@ def test_the_door_counter_and_the_results_are_published_once_through_nchan(stack
     from app.voting import services as voting
 
     with data.app_context():
-        from tests.voting.conftest import make_voting_event
+        from tests.factories.voting import make_voting_event
 
         ev = make_voting_event(tickets=2, ideas_per_stand=1, title="Live an der Tür")
     world["voting"] = ev

@@ -7,7 +7,8 @@ fixtures (building a URL, committing a lottery through HTTP) live in these modul
 imported from here.
 
 - :mod:`tests.factories.core`     staff users, logins, processes, events, the demo
-- :mod:`tests.factories.ideas`    stands with moderators, recorded ideas
+- :mod:`tests.factories.ideas`    stands with moderators, recorded ideas, markup samples, JSON POST
+- :mod:`tests.factories.voting`   an event with stands, ideas, participants and tickets (voting)
 - :mod:`tests.factories.participation` online participants (with their link) and ideas, moderation
                                    settings, a process with open online phases
 - :func:`attached`                 what a factory returns: the object attached to the test's

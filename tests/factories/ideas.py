@@ -1,6 +1,8 @@
-"""Factories of the ideas feature: stands with moderators, ideas recorded through the service."""
+"""Factories of the ideas feature: stands with moderators, ideas recorded through the service;
+the markup samples of the escaping tests and the capture page's JSON POST."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -42,3 +44,19 @@ def record(app) -> Callable:
             return idea.id
 
     return factory
+
+
+#: Markup that must come out escaped wherever an idea's text is shown.
+XSS_SAMPLES = [
+    "<script>alert('xss')</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(document.cookie)",
+]
+
+
+def post_json(client, url, payload, *, csrf=True):
+    """POST ``payload`` as JSON, as the capture page's script does (with its CSRF header unless ``csrf=False``)."""
+    headers = {"Accept": "application/json"}
+    if csrf:
+        headers["X-CSRFToken"] = client.csrf_token()
+    return client.post(url, data=json.dumps(payload), content_type="application/json", headers=headers)

@@ -23,8 +23,3 @@ def wall_token(app) -> Callable:
     return factory
 
 
-XSS_SAMPLES = [
-    "<script>alert('xss')</script>",
-    '"><img src=x onerror=alert(1)>',
-    "javascript:alert(document.cookie)",
-]

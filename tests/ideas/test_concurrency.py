@@ -13,6 +13,7 @@ from app.extensions import db as _db
 from app.ideas.models import Idea, IdeaChange, Tag
 from tests.support import wait_until
 from tests.support.servers import LiveServer, RedisServer
+from tests.support.threads import run_at_once
 
 
 def _session_for(app, client) -> tuple[str, str]:
@@ -29,26 +30,6 @@ def _post(url: str, cookie: str, token: str, payload: dict) -> int:
         return response.status
 
 
-def _run_at_once(count: int, work) -> None:
-    """Call ``work(i)`` for i in range(count) from ``count`` threads released together; re-raise errors."""
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            work(i)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-
-
 def test_twenty_concurrent_posts_of_one_idea_make_one(app, create_user, create_stand, login):
     moderator = create_user(roles=("moderator",))
     stand_id = create_stand(moderators=[moderator])
@@ -61,7 +42,7 @@ def test_twenty_concurrent_posts_of_one_idea_make_one(app, create_user, create_s
     with LiveServer(app) as server:
         url = f"{server.url}/stands/{stand_id}/ideas.json"
         # Different tag spellings race on the process's tag table as well.
-        _run_at_once(20, lambda i: statuses.append(_post(url, cookie, token, {
+        run_at_once(20, lambda i: statuses.append(_post(url, cookie, token, {
             "client_id": client_id, "text": f"Mehr Sitzbänke am Neckarufer #Bänke{'' if i % 2 else ' #Neckar'}"})))
 
     assert sorted(statuses).count(201) == 1 and sorted(statuses).count(200) == 19
@@ -81,7 +62,7 @@ def test_concurrent_different_ideas_all_arrive_in_feed_order(app, create_user, c
 
     with LiveServer(app) as server:
         url = f"{server.url}/stands/{stand_id}/ideas.json"
-        _run_at_once(12, lambda i: _post(url, cookie, token, {
+        run_at_once(12, lambda i: _post(url, cookie, token, {
             "client_id": str(uuid.uuid4()), "text": f"Idee Nummer {i} #gemeinsam"}))
     with app.app_context():
         ideas = _db.session.execute(sa.select(sa.func.count(Idea.id))).scalar_one()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from app.extensions import db as _db
 from app.ideas.models import Idea
-from tests.ideas.test_views import post_json
+from tests.factories.ideas import post_json
 from tests.support.live_publisher import PUBLISHER_PORT, running_publisher, sent
 
 @pytest.fixture

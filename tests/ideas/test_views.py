@@ -11,7 +11,7 @@ from markupsafe import escape
 
 from app.extensions import db as _db
 from app.ideas.models import Idea, Stand, WallLink
-from tests.ideas.conftest import XSS_SAMPLES
+from tests.factories.ideas import XSS_SAMPLES, post_json
 
 
 @pytest.fixture
@@ -31,13 +31,6 @@ def world(app, create_user, create_event, create_stand, login, wall_token):
     login(client, moderator)
     return {"moderator": moderator, "other": other, "event_id": event_id, "stand": stand,
             "other_stand": other_stand, "client": client, "token": wall_token(event_id)}
-
-
-def post_json(client, url, payload, *, csrf=True):
-    headers = {"Accept": "application/json"}
-    if csrf:
-        headers["X-CSRFToken"] = client.csrf_token()
-    return client.post(url, data=json.dumps(payload), content_type="application/json", headers=headers)
 
 
 def count_ideas(app) -> int:

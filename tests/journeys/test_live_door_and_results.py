@@ -27,7 +27,7 @@ from tests.support import wait_until
 from tests.support.browser import assert_page_fit
 from tests.support.clients import DEFAULT_PASSWORD, PHONE
 from tests.support.journeys import journey_app, serving
-from tests.voting.conftest import make_voting_event
+from tests.factories.voting import make_voting_event
 
 pytestmark = pytest.mark.browser
 

@@ -87,6 +87,3 @@ def make_measure(app) -> Callable:
             return measure.id
 
     return factory
-
-
-XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -10,7 +10,7 @@ from app.ideas.models import Idea
 from app.measures import services
 from app.measures.models import Measure, MeasureIdea, MeasureStatusChange
 from app.measures.services import MeasureError
-from tests.ideas.test_concurrency import _run_at_once
+from tests.support.threads import run_at_once
 
 
 def test_parallel_links_of_one_idea_make_one_link(app, world, make_measure):
@@ -23,7 +23,7 @@ def test_parallel_links_of_one_idea_make_one_link(app, world, make_measure):
             db.session.commit()
             db.session.remove()
 
-    _run_at_once(8, link)
+    run_at_once(8, link)
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureIdea)).scalar_one() == 1
         assert db.session.get(Idea, w.idea_ids[0]).status == "adopted"
@@ -51,7 +51,7 @@ def test_parallel_status_changes_make_one_change(app, world, make_measure):
             finally:
                 db.session.remove()
 
-    _run_at_once(6, change)
+    run_at_once(6, change)
     assert outcomes.count("ok") == 1, outcomes
     with app.app_context():
         history = db.session.execute(sa.select(MeasureStatusChange).where(

@@ -12,7 +12,9 @@ from app.events.models import Application
 from app.extensions import db
 from app.ideas.models import Idea
 from app.measures.models import IdeaNotTaken, Measure, MeasureIdea, MeasureStatusChange
-from tests.measures.conftest import XSS
+
+#: Markup that every measures page must show escaped.
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture

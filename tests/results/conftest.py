@@ -15,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
-from tests.voting.conftest import voting_event  # noqa: F401  (reused factory)
 
 #: Personal data seeded into the fixture; none of it may appear on a public page.
 PERSONAL = {

@@ -30,7 +30,7 @@ from app.voting.models import Dot, Ticket
 from app.voting.services import VotingError
 from tests.lottery.conftest import admin, lottery_event  # noqa: F401 (fixtures)
 from tests.support.servers import GunicornServer
-from tests.voting.conftest import make_voting_event
+from tests.factories.voting import make_voting_event
 from tests.voting.test_revoke import make_seated
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from app.ideas.models import Idea
 from app.voting import services
 from app.voting.models import Dot, Ticket
 from app.voting.services import VotingError
-from tests.voting.conftest import make_voting_event
+from tests.factories.voting import make_voting_event
 
 IDEAS = 4  # two stands of two
 #: An idea by its index, or something that is not one of the event's ideas.

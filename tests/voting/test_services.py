@@ -15,7 +15,7 @@ from app.voting import services
 from app.voting.codes import ALPHABET, format_code, new_code, normalise_code
 from app.voting.models import BoardCount, BoardCountLog, Dot, Receipt, TallySnapshot, Ticket
 from app.voting.services import VotingError
-from tests.voting.conftest import make_voting_event
+from tests.factories.voting import make_voting_event
 
 
 def _ticket(ticket_id: int) -> Ticket:

@@ -1,4 +1,5 @@
-"""Factories for the voting tests: an event with stands, ideas, confirmed participants and tickets."""
+"""Factories of the voting feature: an event with stands, ideas, confirmed participants and tickets
+(``make_voting_event`` inside an app context, the fixture ``voting_event`` without one)."""
 from __future__ import annotations
 
 import secrets
