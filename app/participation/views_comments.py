@@ -68,7 +68,6 @@ def participant_idea(link: str, idea_id: int):
         try:
             comment = comments.write_comment(participant, idea, form.text.data, form.parent_id.data)
         except services.ParticipationError as exc:
-            db.session.rollback()
             if exc.code in ("unconfirmed", "blocked", "closed", "not_commentable"):
                 flash(str(exc.message), "error")
                 return _render_idea(participant.process, idea, participant=participant, token=link, status=403
@@ -77,7 +76,6 @@ def participant_idea(link: str, idea_id: int):
             if exc.code == "parent_invalid":  # no answer form for it: the text goes back to the main one
                 form.parent_id.data = ""
         else:
-            db.session.commit()
             flash(_("Thank you! Your comment is shown now.") if comment.is_visible else
                   _("Thank you! Your comment will be shown once a moderator has approved it."), "success")
             return redirect(url_for("participation.participant_idea", link=link, idea_id=idea.id,
@@ -109,12 +107,11 @@ def edit_comment(link: str, comment_id: int):
         try:
             comments.edit_comment(participant, comment, form.text.data)
         except services.ParticipationError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect of _back_to_mine must not commit
             if exc.code in ("unconfirmed", "blocked", "not_changeable"):
                 return _back_to_mine(link, exc.message)
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Your changes have been saved."), "success")
             return redirect(url_for("participation.my_participation", link=link, _anchor="comments"), 303)
     if not comments.can_change(comment):
@@ -132,9 +129,8 @@ def withdraw_comment(link: str, comment_id: int):
         try:
             comments.withdraw_comment(participant, comment)
         except services.ParticipationError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             return _back_to_mine(link, exc.message)
-        db.session.commit()
         flash(_("Your comment has been withdrawn."), "success")
         return redirect(url_for("participation.my_participation", link=link, _anchor="comments"), 303)
     if not comments.can_change(comment):
@@ -168,10 +164,9 @@ def _simple_action(comment_id: int, action, done: str):
         try:
             action(comment)
         except IdeaError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             flash(str(exc.message), "error")
         else:
-            db.session.commit()
             flash(done % {"id": comments.comment_number(comment.id)}, "success")
     return _back(comment)
 
@@ -199,10 +194,8 @@ def hide_comment(comment_id: int):
         try:
             comments.hide(comment, form.reason.data, user=current_user)
         except IdeaError as exc:
-            db.session.rollback()
             form.reason.errors = [str(exc.message)]
         else:
-            db.session.commit()
             flash(_("Comment %(id)s is hidden now; the reason is shown in its place.",
                     id=comments.comment_number(comment.id)), "success")
             return _back(comment)

@@ -54,14 +54,12 @@ def _report_page(item: reports.Item, process: Process, participant: Participant 
         try:
             reports.report(item, form.reason.data, form.details.data, participant)
         except services.ParticipationError as exc:
-            db.session.rollback()
             if exc.code in ("unconfirmed", "blocked", "not_reportable", "rate_limited"):
                 flash(str(exc.message), "error")
                 return render_template("participation/comments/report.html", **context), (
                     429 if exc.code == "rate_limited" else 403)
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Thank you! The moderation will look at your report."), "success")
             return redirect(back, 303)
     return render_template("participation/comments/report.html", **context), 422 if form.is_submitted() else 200
@@ -110,10 +108,9 @@ def _resolve(item: reports.Item):
         try:
             count = reports.resolve(item, user=current_user)
         except IdeaError as exc:
-            db.session.rollback()
+            db.session.rollback()  # refused: the redirect below must not commit
             flash(str(exc.message), "error")
         else:
-            db.session.commit()
             flash(_("The reports are marked as resolved (%(num)d).", num=count), "success")
     return redirect(url_for("participation.online_queue", stand_id=item.idea.stand_id) + "#reports-heading", 303)
 
