@@ -154,11 +154,7 @@ def hide(idea: Idea, reason: object, *, user: User | None) -> Idea:
         idea.moderation = Moderation.VISIBLE.value  # decided: hidden, with its reason
         log_action("idea.approve", idea, event_id=idea.stand.event_id,
                    before={"moderation": Moderation.PENDING.value}, after={"moderation": idea.moderation})
-    hidden = ideas.hide_idea(idea, reason.strip(), user=user)
-    from app.participation import reports  # it uses this module's netiquette
-
-    reports.resolve_open(reports.Item(idea), user=user)
-    return hidden
+    return ideas.hide_idea(idea, reason.strip(), user=user)
 
 
 def unhide(idea: Idea, *, user: User | None) -> Idea:

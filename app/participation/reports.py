@@ -32,6 +32,7 @@ from app.core.text import clean_text
 from app.extensions import db
 from app.ideas.models import Idea, Stand
 from app.ideas.services import IdeaError
+from app.participation import moderation
 from app.participation.moderation import netiquette_reasons
 from app.participation.models import Comment, Participant, Report
 from app.participation.services import ParticipationError, charge_link, check_active
@@ -181,3 +182,13 @@ def resolve_open(item: Item, *, user: User | None) -> int:
                    after={"reports_resolved": count, "idea_id": item.idea.id})
     return count
 
+
+def hide_idea(idea: Idea, reason: object, *, user: User | None) -> Idea:
+    """Hide an online idea with a reason of the netiquette (:func:`moderation.hide`) and resolve
+    its open reports: a hidden idea needs no further look.
+
+    :raises IdeaError: those of :func:`app.participation.moderation.hide`.
+    """
+    hidden = moderation.hide(idea, reason, user=user)
+    resolve_open(Item(idea), user=user)
+    return hidden

@@ -136,7 +136,7 @@ def hide_online(idea_id: int):
     form = _hide_form(idea, moderation.netiquette_reasons(idea.stand.event.process_id), formdata=True)
     if form.validate_on_submit():
         try:
-            moderation.hide(idea, form.reason.data, user=current_user)
+            reports.hide_idea(idea, form.reason.data, user=current_user)
         except IdeaError as exc:
             form.reason.errors = [str(exc.message)]
         else:
