@@ -111,3 +111,24 @@ def test_an_events_place_and_group_are_marked_german_on_english_pages(client, ap
     for path in pages:
         english = client.get(path).get_data(as_text=True)
         assert marked(english, "Altes Rathaus, Bürgersaal") and marked(english, "Hochschule<"), path
+
+
+def test_the_consent_text_is_marked_german_on_the_english_apply_form(client, app, create_event):
+    """The event's consent text (written by the city) is content: lang="de" on the English apply
+    form, still tied to the consent box; nothing on the German one."""
+    from datetime import timedelta
+
+    from app.core.models import utcnow
+
+    now = utcnow()
+    event_id = create_event(status="open", seats=10, title="Zukunftswerkstatt", starts_at=now + timedelta(days=30),
+                            ends_at=now + timedelta(days=30, hours=4), applications_open_at=now - timedelta(days=1),
+                            applications_close_at=now + timedelta(days=14),
+                            consent_text="Ich willige in die Verarbeitung meiner Daten ein.")
+    german = client.get(f"/events/{event_id}/apply").get_data(as_text=True)
+    assert '<p id="consent-text" class="consent">Ich willige' in german
+    client.submit("/language", {"lang": "en", "next": "/"})
+    english = client.get(f"/events/{event_id}/apply").get_data(as_text=True)
+    assert '<p id="consent-text" class="consent" lang="de">Ich willige' in english
+    assert re.search(r'id="consent"[^>]*aria-describedby="consent-text"|aria-describedby="consent-text"[^>]*id="consent"',
+                     english)
