@@ -45,6 +45,9 @@ def test_list_flags_drawn_people_without_email_and_offers_the_answer(app, admin,
     assert f'id="behalf-{phone_id}"' in page
     # The phone applicant's channel is preselected.
     assert f'id="behalf-{phone_id}-phone" name="channel" value="phone" required checked' in page
+    # The choice is required: marked with the asterisk that the form explains (issue 16 item 7).
+    assert 'How did the person answer?' not in page  # German page
+    assert 'Wie hat die Person geantwortet? <span class="required-mark" aria-hidden="true">*</span></legend>' in page
     only = admin.get(f"/manage/events/{ev.event_id}/applications?call=1").get_data(as_text=True)
     assert only.count("call-flag") == 1 and only.count("<tr>") == 2  # the header and the one person
     lottery_page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
