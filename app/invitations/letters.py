@@ -44,6 +44,7 @@ from reportlab.platypus import Frame, Paragraph, Spacer
 
 from app.core.formatting import format_day
 from app.core.models import utcnow
+from app.core.pdf_fonts import fonts
 from app.core.spreadsheets import csv_safe
 from app.core.urls import absolute_url
 from app.events.models import Event
@@ -51,7 +52,6 @@ from app.extensions import db
 from app.invitations import answering, codes
 from app.invitations.errors import InvitationError
 from app.invitations.models import Invitation, InvitationDraw, RegisterPerson
-from app.results.report import fonts
 
 #: The letters are written in the default language.
 LETTER_LANGUAGE = "de"

@@ -9,7 +9,7 @@ their channel and their supports;
 the comparison of stakeholder groups; and the status of the strategy measures when
 the measures feature is installed.
 
-Fonts are DejaVu from Debian's fonts-dejavu-core (``DEJAVU_DIR``); without them the
+Fonts are DejaVu from Debian's fonts-dejavu-core (:mod:`app.core.pdf_fonts`); without them the
 report falls back to the PDF base fonts (Helvetica), which cover German text.
 Everything is read with a fixed number of queries per event; the large part, the
 idea tables, is built from plain strings and light table styles so that 20,000 ideas
@@ -29,7 +29,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
 import sqlalchemy as sa
@@ -43,13 +42,13 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (KeepTogether, LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
 from app.core.formatting import format_day, format_moment, format_share
 from app.core.labels import labels_for
+from app.core.pdf_fonts import Fonts, fonts
 from app.core.models import utcnow
 from app.events.models import Event, EventStatus, Process
 from app.extensions import db
@@ -57,40 +56,11 @@ from app.results import services
 from app.results.services import RankedIdea, Scope
 from app.results.tagged_pdf import BulletList, Figure, TableTags, TaggedCanvas, paragraph
 
-DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 #: Bars in a chart and themes in the stakeholder comparison.
 CHART_BARS = 15
 COMPARISON_THEMES = 20
 ACCENT = colors.HexColor("#1f5f8b")
 LIGHT = colors.HexColor("#e8eef3")
-
-
-@dataclass(frozen=True)
-class Fonts:
-    regular: str
-    bold: str
-    mono: str = "Courier"
-
-
-_fonts: Fonts | None = None
-
-
-def fonts() -> Fonts:
-    """DejaVu Sans when Debian's fonts are installed (registered once), else Helvetica."""
-    global _fonts
-    if _fonts is None:
-        regular, bold = DEJAVU_DIR / "DejaVuSans.ttf", DEJAVU_DIR / "DejaVuSans-Bold.ttf"
-        mono = DEJAVU_DIR / "DejaVuSansMono.ttf"
-        if regular.is_file() and bold.is_file():
-            pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
-            pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
-            # PDF/UA wants every font embedded: the hash in DejaVu Sans Mono, not Courier.
-            if mono.is_file():
-                pdfmetrics.registerFont(TTFont("DejaVuSansMono", str(mono)))
-            _fonts = Fonts("DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono" if mono.is_file() else "Courier")
-        else:
-            _fonts = Fonts("Helvetica", "Helvetica-Bold")
-    return _fonts
 
 
 class Styles:

@@ -41,7 +41,7 @@ def test_demo_load_is_idempotent_and_prints_logins(app, db, login, capfd):
     assert second.exit_code == 0
     assert counts == [db.session.execute(sa.select(sa.func.count()).select_from(m)).scalar_one()
                       for m in (Process, Event, Stand, User)]
-    assert counts[:3] == [1, 7, 7]  # 2019: five workshops (3 + 4 stands); an open and a draft event
+    assert counts[:3] == [1, 8, 7]  # 2019: five workshops (3 + 4 stands); an open, a draft and an invitation-only event
 
     workshop = db.session.execute(sa.select(Event).where(Event.seats == 15)).scalar_one()
     assert workshop.place.startswith("Altes Rathaus, Bürgersaal")

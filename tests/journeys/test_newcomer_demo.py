@@ -142,7 +142,7 @@ def test_a_newcomer_applies_reads_the_mail_confirms_and_corrects(world, new_page
     assert all(later.locator(f"#{radio_id}").is_checked() for radio_id in chosen)
     later.get_by_label("Name").fill("Nora Neumann-Weber")
     later.get_by_role("button", name=t["save"]).click()
-    assert later.locator(".flash", has_text=t["saved"]).is_visible()
+    later.locator(".flash", has_text=t["saved"]).wait_for()  # the save is a full page load: wait for it
     assert all(later.locator(f"#{radio_id}").is_checked() for radio_id in chosen)
     assert_page_fit(later, f"private page after the correction ({lang})", allow=["Nora Neumann-Weber", address])
     with world["app"].app_context():

@@ -73,7 +73,7 @@ def test_receipt_on_the_phone(app, live_server, new_page, admin, create_user, lo
     # The public page explains how to check the draw; on the phone it does not scroll sideways.
     steps = page.locator("#check-steps li")
     assert page.locator("#releases-none").is_visible()  # every decline and skip is listed here, none yet
-    assert steps.count() == 3 and page.locator("#check-commitment code").inner_text().endswith(
+    assert steps.count() == 4 and page.locator("#check-fairness").is_visible() and page.locator("#check-commitment code").inner_text().endswith(
         page.locator(".facts code.hash").first.inner_text())
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert_no_axe_violations(page, f"public lottery page, phone, {language}")

@@ -121,4 +121,4 @@ def test_dashboard_queries_do_not_grow_with_the_ideas(app, staff_client, count_q
             counts.append(_count(app, council, count_queries, path.format(p=ev.process_id, e=ev.event_id, t=tag)))
         assert counts[0] == counts[1], (path, counts)
         # On PostgreSQL 5 of them tune the planner for the dot count (results.services.prepared).
-        assert counts[1] <= 43, path  # 43 since the count of online ideas (results.services.ideas_by_channel)
+        assert counts[1] <= 45, path  # 45 on PostgreSQL (40 on SQLite) since the online ideas and their supports

@@ -56,13 +56,13 @@ def test_english_on_request_and_by_ui_language(app, staff_client, world):
 
 
 def test_report_without_dejavu_falls_back_to_base_fonts(staff_client, world, monkeypatch, tmp_path):
-    from app.results import report
+    from app.core import pdf_fonts
 
-    monkeypatch.setattr(report, "DEJAVU_DIR", tmp_path / "missing")
-    monkeypatch.setattr(report, "_fonts", None)
+    monkeypatch.setattr(pdf_fonts, "DEJAVU_DIR", tmp_path / "missing")
+    monkeypatch.setattr(pdf_fonts, "_fonts", None)
     text = pdf_text(staff_client("admin").job_file(report_url(world)))
     assert "Öffnungszeiten & Service" in text
-    monkeypatch.setattr(report, "_fonts", None)
+    monkeypatch.setattr(pdf_fonts, "_fonts", None)
 
 
 def test_only_admin_and_council_get_the_report(client, staff_client, world):
