@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from app.core import formreplay
+from app.core.domain import DomainError
 from app.core.logs import log_event
 from app.extensions import db, limiter
 
@@ -21,6 +22,7 @@ ERROR_TEXTS = {
     403: (_l("Access denied"), _l("You do not have permission to open this page.")),
     404: (_l("Page not found"), _l("This page does not exist or has been removed.")),
     405: (_l("Method not allowed"), _l("This page cannot be used this way.")),
+    409: (_l("Not possible"), _l("This cannot be done now. Nothing was changed.")),
     413: (_l("Upload too large"), _l("The file or form you sent is too large.")),
     429: (_l("Too many requests"), _l("You have tried this too often. Please wait a moment and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged; please try again later.")),
@@ -33,6 +35,7 @@ ERROR_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
     429: "too_many_requests",
     500: "internal_error",
@@ -119,6 +122,16 @@ def register(app: Flask) -> None:
                 body, status = render_error(429, wait_text(retry))
                 return body, status, {"Retry-After": str(retry)}
         return response
+
+    @app.errorhandler(DomainError)
+    def refused(exc: DomainError):
+        """A feature's rule refused the operation and no view of that feature answered it (the
+        views answer their own errors at the field, 422; the API and the exports have their own
+        handlers): "not possible" with the rule's message, never a 500. The transaction was rolled
+        back (app/core/transactions.py): nothing was changed."""
+
+        log_event("domain_refused", logging.INFO, code=exc.code)
+        return render_error(409, str(exc.message), exc.code)
 
     @app.errorhandler(sa.exc.OperationalError)
     @app.errorhandler(sa.exc.InterfaceError)

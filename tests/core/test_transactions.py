@@ -58,9 +58,22 @@ def test_a_view_that_answers_normally_is_committed(writing_app, answer, status):
 
 
 @pytest.mark.parametrize(("answer", "status"), [
-    ("form-refused", 422), ("domain-error", 500), ("abort", 404), ("bug", 500), ("refused-in-place", 422),
+    ("form-refused", 422), ("domain-error", 409), ("abort", 404), ("bug", 500), ("refused-in-place", 422),
 ])
 def test_a_refused_or_failed_request_stores_nothing(writing_app, answer, status):
     response = writing_app.test_client().post(f"/tx/{answer}")
     assert response.status_code == status
     assert _stored(writing_app) == []
+
+
+def test_a_domain_error_no_view_answered_is_a_page_with_its_message_not_a_500(writing_app):
+    """A feature's refusal that escaped its view is "not possible" with the rule's message (409),
+    in HTML for a browser and in the one JSON error shape for a client that asks for JSON."""
+    client = writing_app.test_client()
+    page = client.post("/tx/domain-error", headers={"Accept-Language": "de"})
+    assert page.status_code == 409 and "No." in page.get_data(as_text=True)
+    assert "Nicht möglich" in page.get_data(as_text=True)
+    answer = client.post("/tx/domain-error", headers={"Accept": "application/json"})
+    assert answer.status_code == 409
+    assert answer.get_json()["error"] | {"title": None} == {"code": "refused", "status": 409, "message": "No.",
+                                                          "title": None}
