@@ -181,3 +181,27 @@ class TestRateLimit:
         assert response.status_code == 429 and "Retry-After" in response.headers
         assert 'value="Zoë &lt;Neu&gt;"' in html and 'value="p9@example.org"' in html
         assert _count(app) == 2
+
+
+def test_the_consent_box_is_tied_to_every_consent_text_shown(app, client, online_process, create_event):
+    """A process whose two events have open phases shows both events' consent texts; the consent box
+    is described by all of them (issue 16, consent text as content), not only the first."""
+    from datetime import timedelta
+
+    from app.core.models import utcnow
+    from app.participation.models import OnlinePhase
+
+    world = online_process()
+    now = utcnow()
+    second = create_event(process_id=world["process_id"], status="open", title="Zweite Werkstatt",
+                          starts_at=now + timedelta(days=40), ends_at=now + timedelta(days=40, hours=4),
+                          consent_text="Meine Angaben dürfen auch für die zweite Werkstatt verwendet werden.")
+    with app.app_context():
+        db.session.add(OnlinePhase(event_id=second, kind="before", enabled=True,
+                                   opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=39)))
+        db.session.commit()
+    page = client.get(f"/processes/{world['process_id']}/participate").get_data(as_text=True)
+    assert 'id="consent-text-1"' in page and 'id="consent-text-2"' in page
+    box = re.search(r'<input[^>]*name="consent"[^>]*>', page).group(0)
+    described = re.search(r'aria-describedby="([^"]*)"', box).group(1).split()
+    assert {"consent-text-1", "consent-text-2"} <= set(described)
