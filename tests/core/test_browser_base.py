@@ -19,7 +19,7 @@ def test_start_and_login_pages_are_accessible_on_a_phone(live_server, demo, new_
 
     page.get_by_role("link", name="Anmeldung für Mitarbeitende").click()
     page.get_by_role("button", name="Anmelden").click()
-    assert page.locator(".error-summary").is_visible()
+    page.locator(".error-summary").wait_for()
     assert_no_axe_violations(page, "login form with errors")
 
 
@@ -54,5 +54,5 @@ def test_admin_logs_in_and_manages_staff(live_server, app, create_user, new_page
     page.get_by_label("Moderation").check()
     page.get_by_label("Erstes Passwort").fill("ein sehr langes Passwort")
     page.get_by_role("button", name="Speichern").click()
-    assert page.get_by_text("Das Konto für moderatorin@example.org wurde angelegt.").is_visible()
+    page.get_by_text("Das Konto für moderatorin@example.org wurde angelegt.").wait_for()  # after the page loads
     assert_no_axe_violations(page, "staff list after create")

@@ -21,7 +21,7 @@ def test_resident_applies_on_a_phone_and_confirms(live_server, app, open_event, 
     page.wait_for_url(f"**/events/{event_id}/apply")
     # Sent empty first: the form with errors must be accessible too.
     page.get_by_role("button", name="Bewerbung absenden").click()
-    assert page.locator(".error-summary").is_visible()
+    page.locator(".error-summary").wait_for()
     assert_no_axe_violations(page, "application form with errors")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 

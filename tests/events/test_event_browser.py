@@ -65,19 +65,19 @@ def test_admin_creates_an_event_on_a_desktop(app, live_server, demo, create_user
     page.get_by_label("Ende", exact=True).fill("2030-05-04T09:00")  # before the start: an error
     page.get_by_label("Plätze", exact=True).fill("12")
     page.get_by_role("button", name="Speichern").click()
-    assert page.locator("#error-summary").is_visible()
+    page.locator("#error-summary").wait_for()
     assert page.get_by_text("Die Veranstaltung muss nach ihrem Beginn enden.").first.is_visible()
     assert_no_axe_violations(page, "event form with errors")
 
     page.get_by_label("Ende", exact=True).fill("2030-05-04T13:00")
     page.get_by_label("Zielgruppe").fill("Stadtseniorenrat")
     page.get_by_role("button", name="Speichern").click()
-    assert page.get_by_text("Die Veranstaltung wurde als Entwurf angelegt.").is_visible()
+    page.get_by_text("Die Veranstaltung wurde als Entwurf angelegt.").wait_for()
     assert_no_axe_violations(page, "staff event overview")
 
     page.get_by_role("link", name="Kriterium hinzufügen").click()
     page.get_by_role("button", name="Kriterium speichern").click()
-    assert page.locator("#error-summary").is_visible()
+    page.locator("#error-summary").wait_for()
     assert_no_axe_violations(page, "criterion form with errors")
 
     with app.app_context():

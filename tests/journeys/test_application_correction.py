@@ -95,7 +95,7 @@ def test_mistake_correction_confirmation_and_later_correction_on_a_phone(world, 
     assert later.get_by_role("radio", name="Außenbezirk").is_checked()
     later.get_by_label("Name").fill("Erika Muster")
     later.get_by_role("button", name="Änderungen speichern").click()
-    assert later.get_by_text("Ihre Änderungen wurden gespeichert.").is_visible()
+    later.get_by_text("Ihre Änderungen wurden gespeichert.").wait_for()
     assert later.get_by_role("radio", name="60 und älter").is_checked()
     assert later.get_by_role("radio", name="Außenbezirk").is_checked()
     assert_page_fit(later, "private application page after a correction")

@@ -115,7 +115,7 @@ def test_a_newcomer_applies_reads_the_mail_confirms_and_corrects(world, new_page
     chosen = _choose_first_answers(page)
     page.get_by_label(t["consent"]).check()
     page.get_by_role("button", name=t["apply"]).click()
-    assert page.locator(".error-summary").is_visible()
+    page.locator(".error-summary").wait_for()
     assert page.get_by_text(t["bad_email"]).first.is_visible()
     assert all(page.locator(f"#{radio_id}").is_checked() for radio_id in chosen)
     assert page.get_by_label("Name").input_value() == "Nora Neumann"

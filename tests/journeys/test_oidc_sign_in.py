@@ -73,7 +73,7 @@ def test_sign_in_at_the_provider_land_on_manage_and_log_out_there_too(world, op,
     # The provider's session has ended: signing in again asks for the password.
     page.goto(world["url"] + "/login")
     page.get_by_role("button", name="Mit Stadt-Login anmelden").click()
-    assert page.get_by_label("Password").is_visible()
+    page.get_by_label("Password").wait_for()
 
 
 def test_the_provider_ends_a_moderators_session_by_back_channel_logout(world, op, new_page):

@@ -39,7 +39,7 @@ def test_admin_runs_the_lottery_and_the_public_checks_it(app, live_server, creat
     page.get_by_label("Wo, wann und wie die Zahl öffentlich gezogen wird").fill(
         "Vier Zehnerwürfel in der Gemeinderatssitzung")
     page.get_by_role("button", name="Festlegung veröffentlichen").click()
-    assert page.get_by_text("Die Festlegung ist veröffentlicht.").is_visible()
+    page.get_by_text("Die Festlegung ist veröffentlicht.").wait_for()
     commitment = page.locator("code.hash").first.inner_text()
     assert len(commitment) == 64
     assert_no_axe_violations(page, "lottery committed")

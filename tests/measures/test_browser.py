@@ -34,14 +34,14 @@ def test_admin_links_ideas_and_changes_status_public_page_shows_it(app, live_ser
     page.get_by_label("Termine online buchen", exact=False).check()
     page.get_by_label("Online-Termine im Bürgeramt", exact=False).check()
     page.get_by_role("button", name="Gewählte Ideen verknüpfen").click()
-    assert page.get_by_text("2 Ideen in die Maßnahme aufgenommen.").is_visible()
+    page.get_by_text("2 Ideen in die Maßnahme aufgenommen.").wait_for()
     assert page.locator(".linked-ideas li").count() == 2
 
     page.get_by_label("Neuer Status").select_option(label="vom Gemeinderat beschlossen")
     page.get_by_label("Datum der Änderung").fill("2019-07-22")
     page.get_by_label("Öffentlicher Kommentar", exact=False).fill("Mit der Strategie beschlossen.")
     page.get_by_role("button", name="Status ändern").click()
-    assert page.get_by_text("Der Status ist jetzt „vom Gemeinderat beschlossen“.").is_visible()
+    page.get_by_text("Der Status ist jetzt „vom Gemeinderat beschlossen“.").wait_for()
     assert "vom Gemeinderat beschlossen" in page.locator("#measure-status").inner_text()
     assert_no_axe_violations(page, "measure page after the change")
 
@@ -73,5 +73,5 @@ def test_opt_out_page_on_a_phone(app, live_server, world, new_page):
     page.goto(f"{live_server.url}/measure-mails/{token}")
     assert_no_axe_violations(page, "opt-out page")
     page.get_by_role("button", name="Diese E-Mails abbestellen").click()
-    assert page.locator("#optout-done").is_visible()
+    page.locator("#optout-done").wait_for()
     assert_no_axe_violations(page, "opt-out done")

@@ -98,7 +98,7 @@ def test_pages_are_axe_clean(live_server, new_page, locale):
         page.goto(live_server.url + path)
         assert_no_axe_violations(page, f"{path} ({locale})")
     page.get_by_role("button").filter(has_text="Send" if locale.startswith("en") else "Senden").click()
-    assert page.locator(".error-summary").is_visible()
+    page.locator(".error-summary").wait_for()
     assert_no_axe_violations(page, f"feedback form with errors ({locale})")
 
 
