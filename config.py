@@ -208,6 +208,8 @@ class Config:
     PARTICIPATION_SUPPORT_RATE_LIMIT = "60 per hour;300 per day"
     #: Comments (new ones and changes) per participation link.
     PARTICIPATION_COMMENT_RATE_LIMIT = "20 per hour;60 per day"
+    #: Ideas followed or unfollowed (by the button) per participation link.
+    PARTICIPATION_FOLLOW_RATE_LIMIT = "60 per hour;300 per day"
     #: Reports of ideas and comments per participation link, and per address without a link.
     PARTICIPATION_REPORT_RATE_LIMIT = "10 per hour;30 per day"
     #: Applications per page in the staff list.
@@ -356,6 +358,7 @@ class TestingConfig(Config):
     PARTICIPATION_IDEA_RATE_LIMIT = "10000 per minute"
     PARTICIPATION_SUPPORT_RATE_LIMIT = "10000 per minute"
     PARTICIPATION_COMMENT_RATE_LIMIT = "10000 per minute"
+    PARTICIPATION_FOLLOW_RATE_LIMIT = "10000 per minute"
     PARTICIPATION_REPORT_RATE_LIMIT = "10000 per minute"
     API_RATE_LIMIT = "100000 per minute"
     #: Flask-Mail would swallow mail when TESTING is set; tests send to a real loopback SMTP server.

@@ -24,6 +24,13 @@ signal                      sender, keyword arguments           sent by → rece
 ``purge_due``               the ``PurgeReport`` (``now``,       privacy (the purge) → invitations
                             ``dry_run``); receivers add their   (register data past its time)
                             removals with ``report.add_part``
+``ideas_merged``            the surviving idea, ``sources``     ideas (merge) → participation
+                            (the ideas merged into it now)      (mails the sources' followers)
+``measure_ideas_linked``    the measure, ``ideas`` (taken       measures (links) → participation
+                            into it now)                        (mails the ideas' followers)
+``measure_status_changed``  the measure, ``change`` (its        measures (status flow, when it
+                            ``MeasureStatusChange``)            notifies) → participation
+                                                                (mails the followers of its ideas)
 ==========================  ==================================  ==================================
 """
 from __future__ import annotations
@@ -39,6 +46,11 @@ idea_visibility_changed = _signals.signal("idea-visibility-changed",
 attendance = _signals.signal("attendance", doc="Who attended the event: receivers return application ids.")
 event_action = _signals.signal("event-action", doc="An admin status action on an event is about to happen.")
 purge_due = _signals.signal("purge-due", doc="The privacy purge runs: receivers remove (or count) their own data.")
+ideas_merged = _signals.signal("ideas-merged", doc="Ideas (``sources``) were merged into the sender.")
+measure_ideas_linked = _signals.signal("measure-ideas-linked",
+                                       doc="Ideas (``ideas``) were taken into the sender, a measure.")
+measure_status_changed = _signals.signal("measure-status-changed",
+                                         doc="A measure changed status (``change``) and its news are mailed.")
 
 
 def collected_ids(results) -> set[int] | None:

@@ -446,6 +446,7 @@ def merge_ideas(target: Idea, sources: Sequence[Idea], *, user: User | None) -> 
     target.updated_at = utcnow()
     db.session.flush()
     _visibility_changed([target, *sources])
+    signals.ideas_merged.send(target, sources=list(sources))  # participation mails the sources' followers
     live.note_change(target, "merge")
     return target
 

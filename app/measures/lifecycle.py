@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
 from app.audit.services import diff, log_action, snapshot
+from app.core import signals
 from app.core.formatting import format_day
 from app.core.models import utcnow
 from app.extensions import db
@@ -100,7 +101,8 @@ def change_status(measure: Measure, status: str, *, on: date | None = None, comm
                   progress: object = None, user: User | None = None, notify: bool = True) -> MeasureStatusChange:
     """Move ``measure`` to ``status``: writes a history row (date, public comment), updates the
     measure, and queues a mail to every participant who opted in and whose event's ideas the
-    measure took up.
+    measure took up; the signal ``measure_status_changed`` lets online participation mail the
+    followers of its ideas.
 
     :param on: the day of the change (default today); not in the future, not before the current status.
     :param progress: a new progress figure, or None to keep it ("done" sets 100).
@@ -136,8 +138,9 @@ def change_status(measure: Measure, status: str, *, on: date | None = None, comm
     db.session.refresh(measure)
     log_action("measure.status", measure, before={"status": change.from_status},
                after={"status": status, "date": on, "comment": comment_text, "progress": new_progress})
-    if notify:
+    if notify:  # a change without notification (the demo's history) mails nobody
         notify_module.queue_status_mails(measure, change)
+        signals.measure_status_changed.send(measure, change=change)  # participation mails the followers
     return change
 
 

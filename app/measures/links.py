@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.audit.services import log_action
+from app.core import signals
 from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Event
@@ -82,6 +83,7 @@ def link_ideas(measure: Measure, ideas: Iterable[Idea], *, user: User | None = N
     db.session.flush()
     if linked:
         log_action("measure.link_ideas", measure, after={"idea_ids": [i.id for i in linked]})
+        signals.measure_ideas_linked.send(measure, ideas=linked)  # participation mails the ideas' followers
     return linked
 
 

@@ -9,7 +9,7 @@ class _Blueprint(Blueprint):
 
     def register(self, app, options):
         from app.participation import (  # noqa: F401
-            views_comments, views_lists, views_manage, views_moderation, views_public, views_reports)
+            views_comments, views_follows, views_lists, views_manage, views_moderation, views_public, views_reports)
 
         super().register(app, options)
 
@@ -18,6 +18,11 @@ bp = _Blueprint("participation", __name__, template_folder="templates")
 
 
 def init_app(app):
-    from app.participation import services
+    from app.core import signals
+    from app.participation import follows, services
 
     app.jinja_env.globals.update(participation_open=services.is_open)
+    # Followers hear what becomes of the ideas they follow (one mail per event, in the same transaction).
+    signals.ideas_merged.connect(follows.on_ideas_merged)
+    signals.measure_ideas_linked.connect(follows.on_measure_ideas_linked)
+    signals.measure_status_changed.connect(follows.on_measure_status_changed)

@@ -159,6 +159,26 @@ class Support(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Follow(db.Model):
+    """A confirmed participant follows an idea of their process (issue 18): they get one mail when
+    it is merged into another idea, taken into a measure, or a measure holding it changes status
+    (app/participation/follows.py). One per participant and idea (the unique constraint keeps it
+    under concurrency). Personal data of the participant: exported and erased with their
+    participation (app/participation/privacy.py)."""
+
+    __tablename__ = "follow"
+    __table_args__ = (UniqueConstraint("participant_id", "idea_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Who follows the idea (personal: what a resident takes an interest in).
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), info=PERSONAL)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participant: Mapped[Participant] = relationship()
+    idea = relationship("Idea")
+
+
 class CommentModeration(str, enum.Enum):
     VISIBLE = "visible"
     PENDING = "pending"

@@ -14,7 +14,7 @@ from app.core.privacy import mails_to
 from app.events.models import Application
 from app.extensions import db
 from app.ideas.models import Idea
-from app.participation.models import Comment, Participant, Report, Support
+from app.participation.models import Comment, Follow, Participant, Report, Support
 from app.participation.comments import state_of as comment_state
 from app.participation.services import state_of
 
@@ -26,6 +26,9 @@ COVERS = {
     Participant.email: Cover(
         export="in the participant's own-data file (participation link → my data)",
         erase="deleted with the participant when they erase their participation"),
+    Follow.participant_id: Cover(
+        export="the ideas the participant follows, in their own-data file (participation link → my data)",
+        erase="the follows are deleted when the participant erases their participation"),
 }
 
 
@@ -68,6 +71,12 @@ def participant_data(participant: Participant) -> dict:
             for comment in db.session.execute(sa.select(Comment).where(Comment.participant_id == participant.id)
                                               .order_by(Comment.created_at, Comment.id)).scalars()
         ],
+        "follows": [
+            {"idea_id": idea.id, "idea": idea.text, "created_at": jsonable(created_at)}
+            for idea, created_at in db.session.execute(
+                sa.select(Idea, Follow.created_at).join(Follow, Follow.idea_id == Idea.id)
+                .where(Follow.participant_id == participant.id).order_by(Follow.created_at, Follow.id)).all()
+        ],
         "reports": [
             {"idea_id": row.idea_id, "comment_id": row.comment_id, "reason": row.reason, "details": row.details,
              "created_at": jsonable(row.created_at), "resolved_at": jsonable(row.resolved_at)}
@@ -81,7 +90,7 @@ def participant_data(participant: Participant) -> dict:
 def erase_participation(participant: Participant) -> None:
     """The participant erases their participation: the row (name, address, link) is deleted and
     the mails to the address with it (unless an application or another participation still uses
-    the address: then its unsent mails stay); their supports are deleted; their ideas and comments
+    the address: then its unsent mails stay); their supports and follows are deleted; their ideas and comments
     stay, without anyone's name, and so do their reports."""
     email = participant.email
     still_used = set()
@@ -93,6 +102,8 @@ def erase_participation(participant: Participant) -> None:
         db.session.delete(mail)
     support_count = db.session.execute(
         sa.delete(Support).where(Support.participant_id == participant.id)).rowcount
+    follow_count = db.session.execute(
+        sa.delete(Follow).where(Follow.participant_id == participant.id)).rowcount
     idea_count = db.session.execute(
         sa.update(Idea).where(Idea.participant_id == participant.id).values(participant_id=None)).rowcount
     comment_count = db.session.execute(
@@ -104,4 +115,5 @@ def erase_participation(participant: Participant) -> None:
     log_action("participation.erased_by_participant", target=None, process_id=process_id,
                after={"participant_id": participant_id, "ideas_kept": idea_count,
                       "supports_deleted": support_count,
+                      "follows_deleted": follow_count,
                       "comments_kept": comment_count})

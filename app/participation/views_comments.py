@@ -18,7 +18,7 @@ from app.ideas.forms import ConfirmForm
 from app.ideas.models import Idea, Stand
 from app.ideas.services import IdeaError, can_moderate
 from app.ideas.views_manage import MODERATION
-from app.participation import bp, comments, lists, services, supports
+from app.participation import bp, comments, follows, lists, services, supports
 from app.participation.moderation import netiquette_reasons
 from app.participation.models import Comment, Participant
 from app.participation.participant_forms import CommentForm
@@ -45,7 +45,9 @@ def _render_idea(process: Process, idea: Idea, *, participant: Participant | Non
         outcome=lists.outcomes([idea])[idea.id], support_count=supports.counts([idea]).get(idea.id),
         participant=participant, token=token, form=form if can_write else None,
         reply_to=(form.parent_id.data if form is not None and form.is_submitted() else None),
-        can_change=comments.can_change, open_=comments.comments_open(idea)), status
+        can_change=comments.can_change, open_=comments.comments_open(idea),
+        following=participant is not None and follows.follows(participant, idea),
+        can_follow=participant is not None and participant.is_active and idea.is_visible), status
 
 
 @bp.route("/processes/<int:process_id>/ideas/<int:idea_id>")

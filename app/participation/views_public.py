@@ -11,7 +11,7 @@ from app.core.privacy import own_data_response
 from app.core.forms import attach_error as _attach_error
 from app.events.models import Process
 from app.extensions import db
-from app.participation import bp, comments, lists, privacy, services, supports
+from app.participation import bp, comments, follows, lists, privacy, services, supports
 from app.participation.views_lists import render_list
 from app.participation.models import Participant
 from app.participation.participant_forms import HONEYPOT, IdeaForm, SignupForm, StandIdeaForm
@@ -93,7 +93,7 @@ def _page(participant: Participant, token: str, form, status: int = 200):
         can_change=services.can_change, state_labels=services.STATE_LABELS, supported_ideas=supported,
         supportable=supports.supportable_ids(participant, supported), own_comments=comments.own_comments(participant),
         comment_state=comments.state_of, comment_labels=comments.STATE_LABELS,
-        comment_can_change=comments.can_change), status
+        comment_can_change=comments.can_change, followed_ideas=follows.own_followed(participant)), status
 
 
 def _refused(participant: Participant, token: str, exc: services.ParticipationError):

@@ -48,6 +48,8 @@ class Side:
     online_idea_id: int = 0
     #: the participant's comment on the side's (room) idea, waiting for approval
     comment_id: int = 0
+    #: the opt-out link of the participant's mails about the side's (room) idea (issue 18, follows)
+    follow_token: str = ""
 
 
 @dataclass
@@ -100,6 +102,7 @@ PARAMETERS: dict[str, Callable[[World, Side], object]] = {
     "link_signature": lambda w, s: s.link_signature,
     "online_idea_id": lambda w, s: s.online_idea_id,
     "comment_id": lambda w, s: s.comment_id,
+    "follow_token": lambda w, s: s.follow_token,
     # a finished lottery preview job of the event (admins only)
     "job_id": lambda w, s: w.extra["job_id"],
     # an applicant's objection to the world event's lottery record (admins only)
@@ -113,7 +116,7 @@ EVENT_SCOPED = ("event_id", "criterion_id", "stand_id", "idea_id", "application_
 
 #: Parameters that identify something belonging to one side (swapped in the IDOR walk).
 SIDED = ("stand_id", "idea_id", "application_id", "token", "signature", "ticket_id", "code", "user_id",
-         "mail_token", "link", "link_signature", "online_idea_id", "comment_id")
+         "mail_token", "link", "link_signature", "online_idea_id", "comment_id", "follow_token")
 
 
 def url_values(world: World, rule, side: str = "a") -> dict[str, object]:
@@ -245,8 +248,9 @@ def _participants(world: World, process, other, other_stand) -> None:
     from app.core.models import utcnow
     from app.extensions import db
     from app.ideas import services as ideas
+    from app.participation import follows
     from app.participation import services as participation
-    from app.participation.models import Comment, OnlinePhase, OnlineSettings, Participant
+    from app.participation.models import Comment, Follow, OnlinePhase, OnlineSettings, Participant
 
     now = utcnow()
     db.session.add(OnlinePhase(event_id=other.id, kind="before", enabled=True, opens_at=now - timedelta(days=1),
@@ -266,6 +270,7 @@ def _participants(world: World, process, other, other_stand) -> None:
                                            participant_id=participant.id, moderation="pending")
         side.participant_id, side.link, side.online_idea_id = participant.id, token, idea.id
         side.link_signature = participation.confirmation_signature(participant)
+        side.follow_token = follows.unfollow_token(participant, side.idea_id)
         comment = Comment(idea_id=side.idea_id, participant_id=participant.id, moderation="pending",
                           text=f"World comment {name.upper()}")
         db.session.add(comment)
@@ -278,6 +283,11 @@ def _participants(world: World, process, other, other_stand) -> None:
     supportable, _created = ideas.record_idea(other_stand, "Supportable online idea", channel="online",
                                               participant_id=world.b.participant_id, moderation="visible")
     world.extra["supportable_idea_id"] = supportable.id
+    # A follows it and the side's room idea: "my participation" shows the unfollow forms, the opt-out
+    # links their confirm form (issue 18).
+    db.session.add_all([Follow(participant_id=world.a.participant_id, idea_id=supportable.id),
+                        Follow(participant_id=world.a.participant_id, idea_id=world.a.idea_id),
+                        Follow(participant_id=world.b.participant_id, idea_id=world.b.idea_id)])
 
 
 def _measures(world: World, process, applications) -> None:
