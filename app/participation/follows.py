@@ -32,7 +32,6 @@ from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from app.core import tokens
 from app.core.security import MAX_ID
@@ -45,7 +44,8 @@ from app.ideas.models import Idea
 from app.measures.base import STATUS_LABELS
 from app.measures.models import Measure, MeasureIdea, MeasureStatusChange
 from app.participation.models import Follow, Participant
-from app.participation.services import ParticipationError, charge_link, check_active, link_token, mail_language
+from app.participation.services import (
+    ParticipationError, charge_link, check_active, insert_once, link_token, mail_language)
 
 UNFOLLOW_SALT = "ideenmarkt.participation-unfollow"
 
@@ -82,13 +82,7 @@ def follow(participant: Participant, idea: Idea) -> bool:
     if follows(participant, idea):
         return False
     _charge(participant)
-    try:
-        with db.session.begin_nested():
-            db.session.add(Follow(participant_id=participant.id, idea_id=idea.id))
-            db.session.flush()
-    except IntegrityError:  # the same follow sent twice at once: the other request stored it
-        return False
-    return True
+    return insert_once(Follow(participant_id=participant.id, idea_id=idea.id))
 
 
 def unfollow(participant: Participant, idea: Idea, *, charge: bool = True) -> bool:

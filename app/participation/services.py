@@ -411,6 +411,18 @@ def charge_link(participant: Participant, setting: str, scope: str, message) -> 
         raise ParticipationError(message % {"wait": wait_text(allowance.retry_after)}, "rate_limited")
 
 
+def insert_once(row) -> bool:
+    """Add ``row`` (flushed, in a SAVEPOINT): False if its unique constraint finds the same row
+    stored already (the same support or follow sent twice at once: the other request stored it)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
 def _charge_idea(participant: Participant) -> None:
     charge_link(participant, "PARTICIPATION_IDEA_RATE_LIMIT", "participation-idea",
                 _l("You have sent many ideas in a short time. Please try again later (%(wait)s)."))

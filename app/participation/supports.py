@@ -26,7 +26,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from app.core.security import MAX_ID
 from app.events.models import Event
@@ -35,7 +34,7 @@ from app.ideas import merge_groups
 from app.ideas.models import Idea, Stand
 from app.participation import lists
 from app.participation.models import Participant, PhaseKind, Support
-from app.participation.services import ParticipationError, charge_link, check_active, phase_open
+from app.participation.services import ParticipationError, charge_link, check_active, insert_once, phase_open
 
 
 def find_idea(participant: Participant, idea_id: object) -> Idea:
@@ -98,13 +97,7 @@ def support(participant: Participant, idea: Idea) -> bool:
     if supports(participant, idea):
         return False
     _charge(participant)
-    try:
-        with db.session.begin_nested():
-            db.session.add(Support(participant_id=participant.id, idea_id=idea.id))
-            db.session.flush()
-    except IntegrityError:  # the same support sent twice at once: the other request stored it
-        return False
-    return True
+    return insert_once(Support(participant_id=participant.id, idea_id=idea.id))
 
 
 def withdraw_support(participant: Participant, idea: Idea) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from app.extensions import db
 from app.ideas.models import Idea
 from app.participation import follows
 from app.participation.models import Follow, Participant
+from tests.support.threads import run_at_once
 
 THREADS = 8
 
@@ -192,28 +192,18 @@ def test_the_follow_buttons_are_rate_limited_per_link(app, client, world):
 
 def test_two_follows_at_once_store_one_row(app, world):
     """Several threads send the same follow at the same instant: one row, no error."""
-    barrier = threading.Barrier(THREADS)
-    results, errors = [], []
+    results = []
 
-    def send():
+    def send(_i):
         with app.test_request_context():
             try:
                 participant = db.session.get(Participant, world["participant_id"])
-                idea = db.session.get(Idea, world["first"])
-                barrier.wait(timeout=60)
-                results.append(follows.follow(participant, idea))
+                results.append(follows.follow(participant, db.session.get(Idea, world["first"])))
                 db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - collected and asserted below
-                errors.append(exc)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=send) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_at_once(THREADS, send)
     assert results.count(True) == 1 and len(results) == THREADS
     assert _follows(app) == [(world["participant_id"], world["first"])]
 
