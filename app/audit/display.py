@@ -140,6 +140,7 @@ FIELD_LABELS = Labels({
     "comments_kept": _l("Comments kept"),
     "ideas_kept": _l("Ideas kept"),
     "supports_deleted": _l("Supports deleted"),
+    "follows_deleted": _l("Follows deleted"),
     "reports_resolved": _l("Reports resolved"),
     "withdrawn": _l("Withdrawn"),
     "before_enabled": _l("Online phase before the event"),
