@@ -36,10 +36,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_collection_modifyitems(config, items):
+    """``postgres_only`` tests skip on SQLite. Tests in Chromium (those using ``browser``) run once,
+    on the SQLite pass of ``make test``: what they add is the page in a real browser; the database
+    work behind the same views runs on PostgreSQL in the other tests (and it keeps the two passes
+    within CI's time on two cores). ``IDEENMARKT_BROWSER_ON_POSTGRES=1`` runs them there too."""
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (TEST_DATABASE_URL)")
+    skip_browser = pytest.mark.skip(reason="runs once, on the SQLite pass: a test in Chromium")
+    browser_here = not ON_POSTGRES or os.environ.get("IDEENMARKT_BROWSER_ON_POSTGRES") == "1"
     for item in items:
         if "postgres_only" in item.keywords and not ON_POSTGRES:
             item.add_marker(skip_pg)
+        if not browser_here and "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(skip_browser)
 
 
 def pytest_report_header(config):
