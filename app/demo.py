@@ -7,6 +7,8 @@ and a fixed random seed, so it looks the same on every machine and every date:
   the lottery of its 15 seats with its published commitment, the public number and the audit;
   seats confirmed (one declined, filled from the waiting list), tickets, check-in, ideas at the
   three market stands, dots from the participants' phones, results published on 5 April 2019;
+  its online phases before and after (``app.participation.demo``): residents' ideas in March,
+  one taken into the room and one merged into a room idea, supports and comments in April;
 * the further workshops with business, the city initiative, the university and the youth council,
   with their ideas and paper dots, so that the stakeholder groups can be compared;
 * the measures of the written strategy (``app.measures.demo``);
@@ -39,6 +41,7 @@ from sqlalchemy import select
 
 from app.accounts import services as accounts
 from app.accounts.models import User, user_by_email
+from app.core import ratelimit
 from app.core.models import OutboxMail, frozen_now, utcnow
 from app.events import application_services as applications
 from app.events import services as events
@@ -50,6 +53,7 @@ from app.ideas.models import Idea, Stand
 from app.invitations import demo as invitation_demo
 from app.lottery import services as lottery
 from app.measures.demo import ensure_demo_measures
+from app.participation.demo import OnlineStory
 from app.voting import services as voting
 
 PROCESS_TITLE = "Esslingen 4.0"
@@ -237,7 +241,9 @@ def load_demo() -> DemoResult:
             user = accounts.create_user(email, name, password, roles, password_hash=hashes[password])
         users[email] = user
     if existing is None:
-        Story(users).tell()
+        # The invented people's contributions are no client's requests: no rate limit counts them.
+        with ratelimit.exempt():
+            Story(users).tell()
     db.session.commit()
     _write_logins(passwords)
     logins = [(email, passwords.get(email, "(unknown: set before)"), roles)
@@ -369,6 +375,8 @@ class Story:
             stands = [ideas.save_stand(event, None, title=title, description=description, position=position,
                                        moderator_ids=[self.users[f"moderation.{slug}@esslingen.example"].id])
                       for position, (title, description, slug) in enumerate(STANDS, start=1)]
+        online = OnlineStory(event, stands, self.at, _utc)
+        online.settings(self.admin)
         with self.at(datetime(2019, 3, 1, 8, 0)):
             events.change_status(event, "open")
 
@@ -381,6 +389,7 @@ class Story:
                 with self.at(moment + timedelta(days=2)):
                     applications.withdraw(application)
             moment += timedelta(hours=10, minutes=self.rng.randint(0, 50))
+        online.before_workshop()  # March: residents' ideas to the stands' themes
         with self.at(datetime(2019, 3, 12, 11, 0)):  # by phone, one of them without an email address
             for with_email in (False, True):
                 first, family = next(self.people)
@@ -417,6 +426,7 @@ class Story:
         for stand in stands:
             with self.at(datetime(2019, 4, 1, 18, 40 + 5 * stand.position)):
                 recorded += self.record_ideas(stand, DEMO_IDEAS[stand.position], stand.moderators[0])
+        taken_online = online.at_the_workshop(recorded)
         with self.at(datetime(2019, 4, 1, 20, 0)):
             duplicate = next(i for i in recorded if i.text.startswith("Online-Terminbuchung"))
             original = next(i for i in recorded if i.text.startswith("Termine beim Bürgeramt"))
@@ -424,7 +434,7 @@ class Story:
             ideas.wall_link(event)
         with self.at(datetime(2019, 4, 1, 20, 15)):
             voting.open_voting(event, user=self.admin)
-        votable = [i for i in recorded if i.is_visible]
+        votable = [i for i in recorded + taken_online if i.is_visible]
         for n, ticket in enumerate(tickets[:-1]):
             with self.at(datetime(2019, 4, 1, 20, 16, n * 3)):
                 given: dict[int, int] = {}
@@ -439,6 +449,7 @@ class Story:
             events.change_status(event, "mark_held")
         with self.at(datetime(2019, 4, 5, 10, 0)):  # the day of the press release
             events.change_status(event, "publish")
+        online.after_workshop()  # April: residents read, support and comment
 
     def open_event(self) -> None:
         """Open for applications from today: the window runs three weeks, the workshop follows a week later."""

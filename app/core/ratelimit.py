@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
 
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: Attribute of a view whose charge is given back when ``refund_when(response)`` is true.
 REFUND_ATTR = "ideenmarkt_ratelimit_refund_when"
+#: Set on ``g`` inside :func:`exempt`.
+EXEMPT_ATTR = "ideenmarkt_ratelimit_exempt"
 
 
 class DatabaseStorage(Storage):
@@ -307,13 +310,30 @@ class Exhausted:
     retry_after: int
 
 
+@contextmanager
+def exempt() -> Iterator[None]:
+    """Inside the block :func:`charge` counts nothing and lets every attempt through: for work
+    that no client sends, such as ``flask demo load`` replaying its invented residents through the
+    services in one transaction (the database counters are written on a connection of their own,
+    which on SQLite would wait for that transaction's write lock)."""
+    previous = g.get(EXEMPT_ATTR, False)
+    setattr(g, EXEMPT_ATTR, True)
+    try:
+        yield
+    finally:
+        setattr(g, EXEMPT_ATTR, previous)
+
+
 def charge(setting: str, scope: str, identity: str) -> Charge | Exhausted:
     """Count one attempt of ``identity`` against every window of ``config[setting]``, before
     the work it guards (increment-then-check, atomic in Redis and in the database).
 
     :return: a :class:`Charge` if every window had room, else :class:`Exhausted` (and this
-        attempt stays counted nowhere). If the storage fails, the attempt is let through.
+        attempt stays counted nowhere). If the storage fails, the attempt is let through; inside
+        :func:`exempt` nothing is counted.
     """
+    if g.get(EXEMPT_ATTR, False):
+        return Charge()
     strategy = limiter.limiter
     prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
     charged = Charge()

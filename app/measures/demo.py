@@ -42,7 +42,8 @@ DEMO_MEASURES = [
       "Leichte Sprache für die wichtigsten Seiten"]),
     ("Digitaler Anwohnerparkausweis", "Digitale Verwaltungsleistungen", "Ordnungsamt",
      "Den Anwohnerparkausweis online beantragen, bezahlen und verlängern.", [], 0,
-     ["Anwohnerparkausweis komplett digital beantragen"]),
+     ["Anwohnerparkausweis komplett digital beantragen",
+      "Anwohnerparkausweis auch online verlängern"]),  # an online idea (app.participation.demo)
     ("Formulare ohne Papier einreichen", "Digitale Verwaltungsleistungen", "Amt für Digitalisierung und IT",
      "Die häufigsten Anträge als Online-Formulare mit elektronischer Identifizierung statt Unterschrift.",
      [("adopted", ADOPTED, ADOPTED_COMMENT)], 0,
