@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.audit.services import log_action
+from app.core.labels import register_labels
 from app.core.models import utcnow
 from app.core.security import MAX_ID
 from app.core.text import clean_text
@@ -36,11 +37,14 @@ from app.extensions import db
 from app.ideas.models import Idea, Stand
 from app.ideas.services import IdeaError
 from app.participation import reports
-from app.participation.moderation import netiquette_reasons
+from app.participation.moderation import MODERATION_LABELS, netiquette_reasons
 from app.participation.models import Comment, CommentModeration, ModerationMode, Participant, PhaseKind
 from app.participation.services import ParticipationError, charge_link, check_active, moderation_mode, phase_open
 
 COMMENT_MAX_LENGTH = 1000
+
+#: How a comment's moderation state reads in the audit log: the words of the ideas' (same codes).
+register_labels("comment.moderation", {m.value: MODERATION_LABELS[m.value] for m in CommentModeration})
 
 #: What a participant sees of their own comment's state.
 STATE_LABELS = {"pending": _l("waiting for approval"), "visible": _l("shown"),
