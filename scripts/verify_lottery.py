@@ -18,6 +18,10 @@ needs an integer program); it says so. What it checks:
   is expanded from the types, and the counts per type and per quota option must match it;
 * the hashes of the applicant list and the table, and the commitment recomputed from them
   (and, with ``--commitment``, that it is the value published before the draw);
+* the hash of the LP dual certificates (``certificate_sha256``: SHA-256 of the canonical JSON of
+  ``leximin_certificate`` as read from the file, or null if none is published), which the commitment
+  covers, so the certificate cannot be swapped after the commitment; records committed before the
+  commitment covered it have no such field: they pass, and the output says the certificate is not bound;
 * every row of the table: k distinct known applicants meeting every quota (with the household
   rule, ``households`` in the file: at most one of each household);
 * the recorded probabilities: equal for equal answers, within 0..1, adding up to the seats;
@@ -112,6 +116,8 @@ def format_problems(audit) -> list:
             "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed",
             "server_value_sha256")):
         problems.append("number rule, dice, public value or seed malformed")
+    if not problems and not isinstance(audit.get("certificate_sha256"), (str, type(None))):
+        problems.append("certificate_sha256 malformed")
     households = audit.get("households", [])
     if not problems and not (isinstance(households, list) and all(
             isinstance(group, list) and all(isinstance(p, str) for p in group) for group in households)):
@@ -222,7 +228,16 @@ def check_certificate(report, audit, answers, groups, features, quotas, table):
     integer program (flask lottery verify solves it), so such stages are reported as not fully checked."""
     certificate = audit.get("leximin_certificate")
     if certificate is None:
-        report.add("certificate", True, "no LP dual certificate published")
+        limited = audit.get("time_limited")
+        if isinstance(limited, dict):
+            reason = (f"the time limit of {limited.get('seconds')} s ended the computation at the commitment: the "
+                      "probabilities are the best found, not proven leximin-optimal, and there is no proof to check")
+        elif "certificate_sha256" in audit:
+            reason = ("computing it failed at the commitment (the commitment records that none was published); "
+                      "optimality is checked only by recomputing the probabilities")
+        else:
+            reason = "none published (committed before issue 22's certificates)"
+        report.add("certificate", True, f"no LP dual certificate: {reason}")
         return
     tolerance = 1e-6
     try:
@@ -504,6 +519,21 @@ def verify(audit, expected_commitment=None) -> Report:
     report.add("applicants_sha256", applicants_hash == audit["applicants_sha256"], applicants_hash)
     table_hash = sha256([sorted(row) for row in table])
     report.add("table_sha256", table_hash == audit["table_sha256"], table_hash)
+    certificate = audit.get("leximin_certificate")
+    certificate_hash = None if certificate is None else sha256(certificate)
+    bound = "certificate_sha256" in audit  # the commitment covers the certificate (or its absence)
+    if not bound:
+        report.add("certificate_sha256", True, "not bound: this record was committed before the commitment covered "
+                   "the LP dual certificate (no certificate_sha256)" + (
+                       "; the certificate is checked, but it could have been replaced after the commitment"
+                       if certificate is not None else ""))
+    elif certificate_hash != audit["certificate_sha256"]:
+        report.add("certificate_sha256", False, "the LP dual certificate is not the one fixed by the commitment: "
+                   f"recomputed {certificate_hash or 'none (no certificate)'}, "
+                   f"recorded {audit['certificate_sha256'] or 'none (no certificate)'}")
+    else:
+        report.add("certificate_sha256", True, f"{certificate_hash}: the commitment covers the certificate"
+                   if certificate_hash else "no certificate published, as the commitment records")
     algorithm = audit["algorithm"]
     payload = {"algorithm": str(algorithm.get("name")), "algorithm_version": str(algorithm.get("version")),
                "applicants_sha256": applicants_hash, "number_source": audit["number_source"],
@@ -520,6 +550,8 @@ def verify(audit, expected_commitment=None) -> Report:
         payload["households_sha256"] = sha256(sorted(sorted(group) for group in households))
     if isinstance(audit.get("time_limited"), dict):  # the time limit ended the computation
         payload["time_limited"] = audit["time_limited"].get("seconds")
+    if bound:
+        payload["certificate_sha256"] = certificate_hash
     recomputed = sha256(payload)
     report.add("commitment", recomputed == audit["commitment"], recomputed)
     if expected_commitment is not None:
@@ -584,9 +616,14 @@ def main(argv=None) -> int:
     report = verify(audit, args.commitment)
     for name, ok, detail in report.checks:
         print(f"{'OK  ' if ok else 'FAIL'} {name}: {detail}")
-    if audit.get("leximin_certificate") is None:
+    if isinstance(audit.get("time_limited"), dict):
+        print("NOT PROVEN leximin optimality of the probabilities: the time limit ended the computation at the "
+              "commitment, so they are the best found, and there is no certificate to check")
+    elif audit.get("leximin_certificate") is None:
         print("NOT CHECKED leximin optimality of the probabilities (no certificate published; needs an LP "
               "solver: flask lottery verify --recompute)")
+    elif "certificate_sha256" not in audit:
+        print("NOT BOUND the LP dual certificate: this record was committed before the commitment covered it")
     if not report.passed:
         print("Verification failed: " + ", ".join(name for name, ok, _ in report.checks if not ok))
         return 1

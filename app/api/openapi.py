@@ -139,6 +139,11 @@ SCHEMAS: dict[str, Any] = {
             "probabilities": {"type": "object", "additionalProperties": {"type": "number"}},
             "table": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
             "table_sha256": HASH,
+            "certificate_sha256": {**HASH, "nullable": True,
+                                   "description": "SHA-256 of leximin_certificate (the LP dual certificates of "
+                                                  "the leximin stages), covered by the commitment; null: none "
+                                                  "published (time limit); absent in records committed before "
+                                                  "it was bound."},
             "commitment": HASH,
             "number": {"type": "integer", "minimum": 1},
             "selected": {"type": "array", "items": {"type": "string"}},

@@ -24,6 +24,13 @@ The life of a draw
    ``"time_limited"``: the limit in whole seconds (the record's ``time_limited``
    holds it with the minimum reached and the upper bound on the optimum).
 
+   ``"certificate_sha256"``: :func:`certificate_sha256` of the LP dual
+   certificates of the leximin stages (``leximin_certificate``), or null when
+   none is published (the time limit ended the computation, or computing it
+   failed): the commitment binds the proof of optimality too, so it cannot be
+   swapped after the commitment. Records committed before it was bound have
+   no such field (their commitment does not cover the certificate; verify says so).
+
    With the household rule (at most one seat per household) also
    ``"households_sha256"``: SHA-256 of the households of at least two
    applicants as sorted lists of pseudonyms, sorted (the audit file holds
@@ -86,6 +93,7 @@ from app.lottery.algorithm import (
     rounding_report,
     waiting_list_order,
 )
+from app.lottery.certificates import check_certificate, compute_certificate
 from app.lottery.errors import LotteryError
 
 #: How the row is read from the dice (fixed in the commitment of version 2.1 draws drawn in public).
@@ -173,15 +181,30 @@ def households_sha256(households: Iterable[Iterable[str]]) -> str:
     return sha256_hex(canonical_json(sorted(sorted(group) for group in households)))
 
 
+def certificate_sha256(certificate: Mapping[str, Any] | None) -> str | None:
+    """SHA-256 of the canonical JSON of the LP dual certificates (``leximin_certificate``), as
+    published: numbers as the JSON file holds them, read and written back by Python's ``json``
+    (floats in their shortest form that reads back as the same double); None without a certificate."""
+    if certificate is None:
+        return None
+    return sha256_hex(canonical_json(certificate))
+
+
+#: ``certificate_hash`` of :func:`commitment_payload` for records committed before the certificate
+#: was bound: the payload has no ``certificate_sha256``.
+UNBOUND = "unbound"
+
+
 def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_size: int, table_hash: str,
                        number_source: str, algorithm: str = ALGORITHM_NAME,
                        version: str = ALGORITHM_VERSION, number_rule: str | None = None,
                        public_value_source: str | None = None,
                        server_value_sha256: str | None = None,
                        households: Iterable[Iterable[str]] | None = None,
-                       time_limited: int | None = None) -> dict[str, Any]:
+                       time_limited: int | None = None, certificate_hash: str | None = UNBOUND) -> dict[str, Any]:
     """What the commitment hashes (see the module docstring); ``number_rule``,
-    ``public_value_source``, ``server_value_sha256`` and ``households`` only when given."""
+    ``public_value_source``, ``server_value_sha256`` and ``households`` only when given;
+    ``certificate_hash`` (:func:`certificate_sha256`, None: no certificate) unless :data:`UNBOUND`."""
     payload = {
         "algorithm": algorithm,
         "algorithm_version": version,
@@ -202,6 +225,8 @@ def commitment_payload(applicants_hash: str, quotas: Quotas, seats: int, table_s
         payload["households_sha256"] = households_sha256(households)
     if time_limited is not None:
         payload["time_limited"] = int(time_limited)
+    if certificate_hash != UNBOUND:
+        payload["certificate_sha256"] = certificate_hash
     return payload
 
 
@@ -209,7 +234,7 @@ def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int
                number_source: str, algorithm: str = ALGORITHM_NAME, version: str = ALGORITHM_VERSION,
                number_rule: str | None = None, public_value_source: str | None = None,
                server_value_sha256: str | None = None, households: Iterable[Iterable[str]] | None = None,
-               time_limited: int | None = None) -> str:
+               time_limited: int | None = None, certificate_hash: str | None = UNBOUND) -> str:
     """The commitment published before the draw: SHA-256 of :func:`commitment_payload`.
 
     :param applicants_hash: :func:`applicants_sha256` of the applicants.
@@ -226,21 +251,35 @@ def commitment(applicants_hash: str, quotas: Quotas, seats: int, table_size: int
         and when it is published), for the :data:`COMBINED_RULES`.
     :param server_value_sha256: the hash of the server's value (:data:`SERVER_PUBLIC_RULE`).
     :param households: with the household rule, the households of at least two applicants (pseudonyms).
+    :param certificate_hash: :func:`certificate_sha256` of the LP dual certificates (None: none
+        published); :data:`UNBOUND` only to recompute records committed before it was bound.
     :return: 64 hex digits.
     """
     return sha256_hex(canonical_json(commitment_payload(applicants_hash, quotas, seats, table_size, table_hash,
                                                         number_source, algorithm, version, number_rule,
                                                         public_value_source, server_value_sha256, households,
-                                                        time_limited)))
+                                                        time_limited, certificate_hash)))
 
 
-def commitment_of_record(audit: Mapping[str, Any], applicants_hash: str, table_hash: str) -> str:
-    """The commitment of an audit record, recomputed from its fields and the given (recomputed) hashes."""
+def certificate_bound(audit: Mapping[str, Any]) -> bool:
+    """Whether the record's commitment covers its certificate (it has ``certificate_sha256``, even null)."""
+    return "certificate_sha256" in audit
+
+
+def commitment_of_record(audit: Mapping[str, Any], applicants_hash: str, table_hash: str,
+                         certificate_hash: str | None = UNBOUND) -> str:
+    """The commitment of an audit record, recomputed from its fields and the given (recomputed) hashes.
+
+    :param certificate_hash: the recomputed :func:`certificate_sha256`; by default that of the
+        record's certificate, if the record binds one (:func:`certificate_bound`)."""
+    if certificate_hash == UNBOUND and certificate_bound(audit):
+        certificate_hash = certificate_sha256(audit.get("leximin_certificate"))
     algorithm = audit["algorithm"]
     return commitment(applicants_hash, quotas_from_canonical(audit["quotas"]), audit["seats"], audit["table_size"],
                       table_hash, audit["number_source"], str(algorithm.get("name")), str(algorithm.get("version")),
                       audit.get("number_rule"), audit.get("public_value_source"), audit.get("server_value_sha256"),
-                      audit.get("households"), (audit.get("time_limited") or {}).get("seconds"))
+                      audit.get("households"), (audit.get("time_limited") or {}).get("seconds"),
+                      certificate_hash if certificate_bound(audit) else UNBOUND)
 
 
 @dataclass(frozen=True)
@@ -413,15 +452,19 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
     table_hash = table_sha256(table.rows)
     server_value = secrets.token_hex(32) if rule == SERVER_PUBLIC_RULE else None
     server_hash = sha256_hex(server_value.encode("ascii")) if server_value else None
+    # The certificate exists before the commitment, which binds it; hashed as it will be read back
+    # from the stored JSON (the same floats, so the verifiers recompute the same hash).
+    certificate = compute_certificate(distribution)
+    if certificate is not None:
+        certificate = json.loads(json.dumps(certificate, allow_nan=False))
     commit = commitment(applicants_hash, pool.quotas, seats, table_size, table_hash, number_source,
                         number_rule=rule, public_value_source=public_value_source, server_value_sha256=server_hash,
-                        households=groups, time_limited=_limit_seconds(distribution))
+                        households=groups, time_limited=_limit_seconds(distribution),
+                        certificate_hash=certificate_sha256(certificate))
     slack = max(0, int(round(table.bound * table_size)) - 1)
-    from app.lottery.certificates import compute_certificate
-
     return PreparedLottery(tuple(applicants), distribution, table, rounding_report(distribution.probabilities, table),
                            number_source, applicants_hash, table_hash, commit, rule, slack, public_value_source,
-                           server_value, groups, compute_certificate(distribution))
+                           server_value, groups, certificate)
 
 
 def _limit_seconds(distribution: Distribution) -> int | None:
@@ -494,6 +537,7 @@ def record_before_draw(prepared: PreparedLottery) -> dict[str, Any]:
                                  else round(float(limited["upper_bound"]), 12)}
     if prepared.certificate is not None:
         named["leximin_certificate"] = prepared.certificate
+    named["certificate_sha256"] = certificate_sha256(prepared.certificate)  # null: none published
     return {
         **named,
         "format": AUDIT_FORMAT,
@@ -658,12 +702,14 @@ def _format_problems(audit: Mapping[str, Any]) -> list[str]:
                 "number_rule", "dice", "public_value_source", "public_value", "server_value", "seed",
                 "server_value_sha256")):
             raise TypeError
+        if not isinstance(audit.get("certificate_sha256"), (str, type(None))):
+            raise TypeError
         if not all(isinstance(group, list) and all(isinstance(p, str) for p in group)
                    for group in audit.get("households", [])):
             raise TypeError
     except (KeyError, TypeError, AttributeError, ValueError):
-        problems.append("applicants (or pool_counts), quotas, table, probabilities, rounding or number rule "
-                        "malformed")
+        problems.append("applicants (or pool_counts), quotas, table, probabilities, rounding, number rule or "
+                        "certificate_sha256 malformed")
     return problems
 
 
@@ -680,9 +726,13 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     ``applicants``    pseudonyms unique, every answer an option of its quota
     ``applicants_sha256``  the canonical applicant list hashes to the recorded hash
     ``table_sha256``  the table hashes to the recorded hash
-    ``commitment``    the commitment recomputed from the *recomputed* hashes,
-                      quotas, seats, M, number source, number rule and algorithm
-                      equals the recorded one: any change to inputs or table breaks it
+    ``certificate_sha256``  the LP dual certificate (or its absence) is the one the
+                      commitment fixed; records committed before it was bound
+                      pass, saying that their certificate is not bound
+    ``commitment``    the commitment recomputed from the *recomputed* hashes
+                      (the certificate's too, if the record binds it), quotas,
+                      seats, M, number source, number rule and algorithm equals
+                      the recorded one: any change to inputs, table or certificate breaks it
     ``published_commitment`` (with ``expected_commitment``) the record's
                       commitment is the value published earlier
     ``table_panels``  M rows, each of k distinct applicants meeting every quota
@@ -761,7 +811,9 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     table_hash = table_sha256(table)
     checks.append(Check("table_sha256", table_hash == audit["table_sha256"],
                         f"recomputed {table_hash}, recorded {audit['table_sha256']}"))
-    recomputed_commitment = commitment_of_record(audit, applicants_hash, table_hash)
+    certificate_hash = certificate_sha256(audit.get("leximin_certificate"))
+    checks.append(_check_certificate_hash(audit, certificate_hash))
+    recomputed_commitment = commitment_of_record(audit, applicants_hash, table_hash, certificate_hash)
     checks.append(Check("commitment", recomputed_commitment == audit["commitment"],
                         f"recomputed {recomputed_commitment}, recorded {audit['commitment']}"))
     if expected_commitment is not None:
@@ -801,17 +853,41 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     return checks
 
 
+def _check_certificate_hash(audit: Mapping[str, Any], recomputed: str | None) -> Check:
+    """The certificate is the one the commitment fixed (``certificate_sha256``); records committed
+    before the commitment covered it pass, saying that it is not bound."""
+    if not certificate_bound(audit):
+        return Check("certificate_sha256", True,
+                     "not bound: this record was committed before the commitment covered the LP dual certificate "
+                     "(no certificate_sha256)" + ("; the certificate is checked, but it could have been replaced "
+                                                  "after the commitment" if recomputed is not None else ""))
+    recorded = audit["certificate_sha256"]
+    if recomputed != recorded:
+        return Check("certificate_sha256", False,
+                     f"the LP dual certificate is not the one fixed by the commitment: recomputed "
+                     f"{recomputed or 'none (no certificate)'}, recorded {recorded or 'none (no certificate)'}")
+    if recomputed is None:
+        return Check("certificate_sha256", True, "no certificate published, as the commitment records")
+    return Check("certificate_sha256", True, f"recomputed {recomputed}, recorded {recorded}: the commitment "
+                                             f"covers the certificate")
+
+
 def _check_certificate(audit: Mapping[str, Any], pool: Pool, table: list[tuple[str, ...]]) -> Check:
     """The LP dual certificates of the leximin stages (:mod:`app.lottery.certificates`), without
     recomputing the leximin: the published distribution attains every stage value and the dual
     bound of each stage matches it, so the recorded probabilities are leximin-optimal."""
     certificate = audit.get("leximin_certificate")
     if certificate is None:
-        reason = ("the time limit ended the computation" if isinstance(audit.get("time_limited"), dict)
-                  else "none published (committed before issue 22's certificates)")
+        limited = audit.get("time_limited")
+        if isinstance(limited, dict):
+            reason = (f"the time limit of {limited.get('seconds')} s ended the computation at the commitment: the "
+                      f"probabilities are the best found, not proven leximin-optimal, and there is no proof to check")
+        elif certificate_bound(audit):
+            reason = ("computing it failed at the commitment (the commitment records that none was published); "
+                      "optimality is checked only by recomputing the probabilities")
+        else:
+            reason = "none published (committed before issue 22's certificates)"
         return Check("certificate", True, f"no LP dual certificate: {reason}")
-    from app.lottery.certificates import check_certificate
-
     ok, detail = check_certificate(certificate, pool, audit["probabilities"], table)
     return Check("certificate", ok, detail)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from functools import lru_cache
 from pathlib import Path
 
-from app.lottery.algorithm import Applicant, find_replacement
-from app.lottery.audit import (build_audit, combined_draw, commitment_of_record, prepare_lottery,
-                               record_applicants, record_before_draw, row_from_dice, sha256_hex, table_sha256)
+from app.lottery.algorithm import Applicant, find_replacement, waiting_list_order
+from app.lottery.audit import (build_audit, certificate_sha256, combined_draw, commitment_of_record,
+                               prepare_lottery, record_applicants, record_before_draw, row_from_dice, sha256_hex,
+                               table_sha256)
 
 #: Audit files written by earlier versions (format version 1: every applicant's answers listed).
 DATA = Path(__file__).resolve().parent / "data"
@@ -167,7 +169,7 @@ def cases() -> list[tuple[str, dict, str | None, bool]]:
     wrong_row["number"] = combined["number"] % combined["table_size"] + 1
     miscounted = copy.deepcopy(genuine)
     miscounted["pool_counts"]["cells"][0]["pool"] += 1
-    return certificate_cases() + [
+    return certificate_cases() + binding_cases() + [
         ("published counts per quota option changed", miscounted, None, False),
         ("format 1: genuine, every applicant's answers listed", old_format, old_format["commitment"], True),
         ("format 1: an answer changed", old_format_tampered, None, False),
@@ -211,10 +213,80 @@ def fractional_panel(c) -> None:
     counts.append([next(t for t in range(len(c["types"])) if t not in {i for i, _ in counts}), 0.5])
 
 
-def with_certificate(change) -> dict:
+def _recommit_certificate(audit: dict) -> dict:
+    """What a rigger does with a changed certificate: rehash it, recompute the commitment, publish those."""
+    audit["certificate_sha256"] = certificate_sha256(audit.get("leximin_certificate"))
+    audit["commitment"] = commitment_of_record(audit, audit["applicants_sha256"], audit["table_sha256"])
+    if "number" in audit:  # the waiting list's order follows from the commitment
+        audit["waiting_list"] = waiting_list_order(audit["waiting_list"], audit["commitment"], audit["number"])
+    return audit
+
+
+def with_certificate(change, recommit: bool = True) -> dict:
+    """A draw whose certificate was changed; ``recommit``: with its hash and the commitment made to fit
+    (then only the certificate's arithmetic, or the commitment published earlier, can catch it)."""
     audit = drawn()
     change(audit["leximin_certificate"])
-    return audit
+    return _recommit_certificate(audit) if recommit else audit
+
+
+def another_valid_certificate(c) -> None:
+    """The same distribution's panels listed in another order: still a valid certificate, but not the
+    one the commitment fixed."""
+    c["distribution"].reverse()
+    c["method"] += " (swapped in)"
+
+
+def binding_cases() -> list[tuple[str, dict, str | None, bool]]:
+    """The commitment binds the certificate (``certificate_sha256``, issue 22): tampers after the
+    commitment, and records committed before it was bound (which still verify)."""
+    genuine = drawn()
+    removed = copy.deepcopy(genuine)
+    del removed["leximin_certificate"]
+    removed_with_hash = copy.deepcopy(removed)
+    del removed_with_hash["certificate_sha256"]
+    limited = time_limited()
+    added = copy.deepcopy(limited)
+    added["leximin_certificate"] = genuine["leximin_certificate"]
+    unbound = json.loads((DATA / "audit_v2_3_certificate_unbound.json").read_text("utf-8"))
+    unbound_swapped = copy.deepcopy(unbound)
+    another_valid_certificate(unbound_swapped["leximin_certificate"])
+
+    def one_number(c):
+        c["stages"][0]["bound"] += 1e-3
+
+    return [
+        ("binding: genuine, against its published commitment", genuine, genuine["commitment"], True),
+        ("binding: one number of the certificate changed after the commitment",
+         with_certificate(one_number, recommit=False), None, False),
+        ("binding: another valid certificate swapped in", with_certificate(another_valid_certificate,
+                                                                           recommit=False), None, False),
+        ("binding: another valid certificate, rehashed and recommitted, against the published commitment",
+         with_certificate(another_valid_certificate), genuine["commitment"], False),
+        ("binding: the certificate removed", removed, None, False),
+        ("binding: the certificate and its hash removed", removed_with_hash, None, False),
+        ("binding: time limit, no certificate, as committed", limited, limited["commitment"], True),
+        ("binding: a certificate added to a time-limited record", added, None, False),
+        ("binding: committed before the certificate was bound", unbound, unbound["commitment"], True),
+        ("binding: committed before it was bound, another valid certificate swapped in", unbound_swapped,
+         unbound["commitment"], True),
+        ("binding: time limit, committed before the certificate was bound",
+         json.loads((DATA / "audit_v2_3_time_limited_unbound.json").read_text("utf-8")), None, True),
+    ]
+
+
+@lru_cache(maxsize=None)
+def _time_limited_prepared():
+    rng = random.Random(3)
+    applicants = [Applicant(f"p{i:03d}", {f: rng.choice("abcd") for f in "uvwxy"}) for i in range(120)]
+    quotas = {f: {v: (2, 6) for v in "abcd"} for f in "uvwxy"}
+    return prepare_lottery(applicants, quotas, 12, table_size=100, number_source="public: dice", time_limit=1e-9)
+
+
+def time_limited() -> dict:
+    """A draw whose leximin computation the time limit ended: no certificate, committed as such."""
+    prepared = _time_limited_prepared()
+    return json.loads(json.dumps(build_audit(prepared, row_from_dice("0042", prepared.table.size), dice="0042")))
 
 
 def certificate_cases() -> list[tuple[str, dict, str | None, bool]]:

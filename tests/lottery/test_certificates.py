@@ -117,7 +117,7 @@ def test_the_single_file_verifier_says_what_it_cannot_check_of_integer_stages(tm
     path.write_text(json.dumps(audit), "utf-8")
     result = subprocess.run([sys.executable, str(SCRIPT), str(path)], capture_output=True, text=True)
     assert result.returncode == 0
-    line = next(line for line in result.stdout.splitlines() if line.startswith("OK   certificate"))
+    line = next(line for line in result.stdout.splitlines() if line.startswith("OK   certificate:"))
     assert f"NOT CHECKED for {kinds.count('integer')} integer stage(s)" in line and "integer program" in line
     # flask lottery verify proves them with HiGHS.
     check = next(c for c in verify_audit(audit, recompute=False) if c.name == "certificate")
