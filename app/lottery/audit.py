@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import unicodedata
 from collections import Counter
@@ -71,6 +72,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
+from app.core.logs import log_event
 from app.lottery.algorithm import (
     ALGORITHM_NAME,
     ALGORITHM_VERSION,
@@ -455,8 +457,11 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
     # The certificate exists before the commitment, which binds it; hashed as it will be read back
     # from the stored JSON (the same floats, so the verifiers recompute the same hash).
     certificate = compute_certificate(distribution)
-    if certificate is not None:
-        certificate = json.loads(json.dumps(certificate, allow_nan=False))
+    try:
+        certificate = None if certificate is None else json.loads(json.dumps(certificate, allow_nan=False))
+    except ValueError:  # a number that is not finite: no certificate (the commitment never fails on it)
+        log_event("lottery.certificate_failed", logging.WARNING, code="not_finite")
+        certificate = None
     commit = commitment(applicants_hash, pool.quotas, seats, table_size, table_hash, number_source,
                         number_rule=rule, public_value_source=public_value_source, server_value_sha256=server_hash,
                         households=groups, time_limited=_limit_seconds(distribution),
@@ -811,7 +816,10 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     table_hash = table_sha256(table)
     checks.append(Check("table_sha256", table_hash == audit["table_sha256"],
                         f"recomputed {table_hash}, recorded {audit['table_sha256']}"))
-    certificate_hash = certificate_sha256(audit.get("leximin_certificate"))
+    try:
+        certificate_hash = certificate_sha256(audit.get("leximin_certificate"))
+    except ValueError:  # NaN or infinity in the file: no canonical JSON, so not the committed one
+        certificate_hash = "unhashable (a number that is not finite)"
     checks.append(_check_certificate_hash(audit, certificate_hash))
     recomputed_commitment = commitment_of_record(audit, applicants_hash, table_hash, certificate_hash)
     checks.append(Check("commitment", recomputed_commitment == audit["commitment"],

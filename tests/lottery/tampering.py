@@ -255,10 +255,15 @@ def binding_cases() -> list[tuple[str, dict, str | None, bool]]:
     def one_number(c):
         c["stages"][0]["bound"] += 1e-3
 
+    def not_a_number(c):  # no canonical JSON: the verifiers must fail, not crash
+        c["stages"][0]["bound"] = float("nan")
+
     return [
         ("binding: genuine, against its published commitment", genuine, genuine["commitment"], True),
         ("binding: one number of the certificate changed after the commitment",
          with_certificate(one_number, recommit=False), None, False),
+        ("binding: a number of the certificate made NaN", with_certificate(not_a_number, recommit=False), None,
+         False),
         ("binding: another valid certificate swapped in", with_certificate(another_valid_certificate,
                                                                            recommit=False), None, False),
         ("binding: another valid certificate, rehashed and recommitted, against the published commitment",

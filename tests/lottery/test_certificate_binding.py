@@ -56,6 +56,7 @@ def test_what_each_change_of_the_certificate_after_the_commitment_breaks():
     assert failed("binding: one number of the certificate changed after the commitment") \
         == {"certificate_sha256", "commitment"}
     assert failed("binding: another valid certificate swapped in") == {"certificate_sha256", "commitment"}
+    assert failed("binding: a number of the certificate made NaN") == {"certificate_sha256", "commitment"}
     assert failed("binding: another valid certificate, rehashed and recommitted, against the published "
                   "commitment") == {"published_commitment"}
     assert failed("binding: the certificate removed") == {"certificate_sha256", "commitment"}
@@ -151,3 +152,17 @@ def test_the_public_page_of_a_time_limited_run_says_there_is_no_proof(app, clien
     assert "Nachweis der Fairness (SHA-256)" not in page
     audit = json.loads(client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data())
     assert audit["certificate_sha256"] is None and "time_limited" in audit
+
+
+def test_a_certificate_with_a_number_that_is_not_finite_is_left_out_and_the_commitment_says_so(monkeypatch):
+    from app.lottery import audit as audit_module
+    from tests.lottery.tampering import MIXED, MIXED_QUOTAS, SEATS
+
+    monkeypatch.setattr(audit_module, "compute_certificate", lambda distribution: {"stages": [float("inf")]})
+    prepared = audit_module.prepare_lottery(MIXED, MIXED_QUOTAS, SEATS, number_source="public: dice")
+    record = json.loads(json.dumps(record_before_draw(prepared)))
+    assert prepared.certificate is None and record["certificate_sha256"] is None
+    assert "leximin_certificate" not in record
+    checks = {c.name: c for c in verify_audit(record, recompute=False)}
+    assert all(c.ok for c in checks.values()), [c for c in checks.values() if not c.ok]
+    assert "computing it failed at the commitment" in checks["certificate"].detail
