@@ -1,11 +1,10 @@
 """Accessibility beyond the pages themselves (BITV 2.0): the explanations in Leichte Sprache,
 the same explanations in German Sign Language (videos uploaded by admins), and the
 accessibility statement made from the maintained list of known barriers."""
-from flask import Blueprint
+from app.core.blueprints import FeatureBlueprint
 
-bp = Blueprint("accessibility", __name__, template_folder="templates")
-
-from app.accessibility import views_manage, views_public  # noqa: E402,F401
+bp = FeatureBlueprint("accessibility", __name__, template_folder="templates",
+                      parts=("views_manage", "views_public"))
 
 
 def init_app(app):

@@ -1,10 +1,9 @@
 """Staff accounts and roles: login, logout, own password, staff management, CLI."""
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-bp = Blueprint("accounts", __name__, template_folder="templates")
+from app.core.blueprints import FeatureBlueprint
 
-from app.accounts import views, views_manage  # noqa: E402,F401
+bp = FeatureBlueprint("accounts", __name__, template_folder="templates", parts=("views", "views_manage"))
 
 
 def init_app(app):

@@ -7,20 +7,19 @@ The OpenAPI 3 document at ``/api/v1/openapi.json`` describes every response.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request
+from flask import Flask, request
 from flask.sessions import SessionInterface
 
+from app.core.blueprints import FeatureBlueprint
 from app.core.ratelimit import config_limit
 from app.extensions import limiter
 
 API_PREFIX = "/api/"
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = FeatureBlueprint("api", __name__, url_prefix="/api/v1", parts=("views",))
 
 # Once, at import: the limiter and the blueprint are module globals shared by every app instance.
 limiter.limit(config_limit("API_RATE_LIMIT"))(bp)
-
-from app.api import views  # noqa: E402,F401
 
 #: Methods a foreign site may use (CORS): reading only.
 CORS_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -1,9 +1,7 @@
 """Audit log: who changed what, when; append-only for the application."""
-from flask import Blueprint
+from app.core.blueprints import FeatureBlueprint
 
-bp = Blueprint("audit", __name__, template_folder="templates")
-
-from app.audit import views  # noqa: E402,F401
+bp = FeatureBlueprint("audit", __name__, template_folder="templates", parts=("views",))
 
 
 def init_app(app):

@@ -1,10 +1,8 @@
 """Core: base layout, error pages, security headers, language switch, health check."""
-from flask import Blueprint
+from app.core.blueprints import FeatureBlueprint
 
-bp = Blueprint("core", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/core")
-
-from app.core import views, views_outbox  # noqa: E402,F401
+bp = FeatureBlueprint("core", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/static/core", parts=("views", "views_outbox"))
 
 
 def init_app(app):

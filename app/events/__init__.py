@@ -1,12 +1,11 @@
 """Processes, events (workshops) and residents' applications for seats."""
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-bp = Blueprint("events", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/events")
+from app.core.blueprints import FeatureBlueprint
 
-from app.events import views_manage, views_public  # noqa: E402,F401
-from app.events import views_applications_manage, views_apply  # noqa: E402,F401
+bp = FeatureBlueprint("events", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/static/events",
+                      parts=("views_manage", "views_public", "views_applications_manage", "views_apply"))
 
 
 def init_app(app):

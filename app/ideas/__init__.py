@@ -1,12 +1,11 @@
 """Market stands, live idea capture, tags and the projector wall."""
-from flask import Blueprint
 from jinja2 import pass_context
 from flask_babel import lazy_gettext as _l
 
-bp = Blueprint("ideas", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/ideas")
+from app.core.blueprints import FeatureBlueprint
 
-from app.ideas import views_manage, views_wall  # noqa: E402,F401
+bp = FeatureBlueprint("ideas", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/static/ideas", parts=("views_manage", "views_wall"))
 
 
 def init_app(app):

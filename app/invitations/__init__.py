@@ -1,11 +1,10 @@
 """Invitations drawn from the residents' register (issue 17): the register extract import,
 households, the verifiable invitation draw (stage 1) and the invitees' codes; answered
 invitations become the event's applications, among whom the seat lottery draws (stage 2)."""
-from flask import Blueprint
+from app.core.blueprints import FeatureBlueprint
 
-bp = Blueprint("invitations", __name__, template_folder="templates")
-
-from app.invitations import jobs, views_answer, views_manage  # noqa: E402,F401
+bp = FeatureBlueprint("invitations", __name__, template_folder="templates",
+                      parts=("jobs", "views_answer", "views_manage"))
 
 
 def init_app(app):

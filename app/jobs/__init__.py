@@ -4,13 +4,14 @@ See ``services`` for how a job runs and survives a worker restart; features regi
 kinds of job (``services.register_kind``), e.g. the lottery's preview and commitment.
 """
 import click
-from flask import Blueprint
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-bp = Blueprint("jobs", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/jobs")
+from app.core.blueprints import FeatureBlueprint
+
+bp = FeatureBlueprint("jobs", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/static/jobs", parts=("views",))
 
 STATUS_LABELS = {
     "queued": _l("waiting for a job worker"),
@@ -31,8 +32,6 @@ STAGE_LABELS = {
     "register_rows": _l("Importing the register rows"),
     "done": _l("Finished"),
 }
-
-from app.jobs import views  # noqa: E402,F401
 
 
 def init_app(app):

@@ -4,15 +4,13 @@ The pure algorithmic core (``algorithm``, ``audit``, ``sortition_csv``,
 ``cli``) needs no database; ``models``, ``services`` and the views bring it
 into the application (see ``services`` for the life of a draw).
 """
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
+from app.core.blueprints import FeatureBlueprint
 from app.core.labels import label, register_labels
 
-bp = Blueprint("lottery", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/lottery")
-
-from app.lottery import jobs, views_manage, views_public  # noqa: E402,F401
+bp = FeatureBlueprint("lottery", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/static/lottery", parts=("jobs", "views_manage", "views_public"))
 
 
 def init_app(app):

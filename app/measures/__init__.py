@@ -1,11 +1,11 @@
 """Strategy measures: status tracking, ideas taken into measures, the public page
 "what became of the ideas", notifications and the CSV import."""
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-bp = Blueprint("measures", __name__, template_folder="templates")
+from app.core.blueprints import FeatureBlueprint
 
-from app.measures import views_manage, views_public  # noqa: E402,F401
+bp = FeatureBlueprint("measures", __name__, template_folder="templates",
+                      parts=("views_manage", "views_public"))
 
 
 def init_app(app):

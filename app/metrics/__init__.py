@@ -11,15 +11,14 @@ from __future__ import annotations
 import time
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, request
+from flask import Flask, request
 
+from app.core.blueprints import FeatureBlueprint
 from app.core.proxies import parse_networks
 from app.metrics import errors, instruments
 
-bp = Blueprint("metrics", __name__)
+bp = FeatureBlueprint("metrics", __name__, parts=("views",))
 STARTED_KEY = "ideenmarkt.metrics_started"
-
-from app.metrics import views  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:

@@ -5,11 +5,9 @@ provider's metadata are Authlib's (:mod:`app.oidc.client`); the account is the j
 record of :mod:`app.accounts.external`, found by the issuer and ``sub``. See README, "OpenID
 Connect".
 """
-from flask import Blueprint
+from app.core.blueprints import FeatureBlueprint
 
-bp = Blueprint("oidc", __name__, template_folder="templates")
-
-from app.oidc import views  # noqa: E402,F401
+bp = FeatureBlueprint("oidc", __name__, template_folder="templates", parts=("views",))
 
 
 def init_app(app):

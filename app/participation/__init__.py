@@ -1,20 +1,10 @@
 """Online participation (issue 18): participants without an account, online phases per event,
 moderation of online ideas, public idea lists."""
-from flask import Blueprint
+from app.core.blueprints import FeatureBlueprint
 
-
-class _Blueprint(Blueprint):
-    """Imports its views when the app registers it: they use the ideas feature, whose models
-    import this package's models (a module-level import here would be circular)."""
-
-    def register(self, app, options):
-        from app.participation import (  # noqa: F401
-            views_comments, views_follows, views_lists, views_manage, views_moderation, views_public, views_reports)
-
-        super().register(app, options)
-
-
-bp = _Blueprint("participation", __name__, template_folder="templates")
+bp = FeatureBlueprint("participation", __name__, template_folder="templates",
+                      parts=("views_comments", "views_follows", "views_lists", "views_manage", "views_moderation",
+                             "views_public", "views_reports"))
 
 
 def init_app(app):

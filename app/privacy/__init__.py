@@ -1,10 +1,8 @@
 """Privacy and trust: retention purge, the applicant's own data and erasure, the privacy
 page, the accessibility statement with its feedback form."""
-from flask import Blueprint
+from app.core.blueprints import FeatureBlueprint
 
-bp = Blueprint("privacy", __name__, template_folder="templates")
-
-from app.privacy import views_public  # noqa: E402,F401
+bp = FeatureBlueprint("privacy", __name__, template_folder="templates", parts=("views_public",))
 
 
 def init_app(app):

@@ -3,12 +3,13 @@
 The aggregations are in :mod:`app.results.services`; other features (exports, the
 open-data API, the council report) build on them.
 """
-from flask import Blueprint, url_for
+from flask import url_for
 
-bp = Blueprint("results", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/results")
+from app.core.blueprints import FeatureBlueprint
 
-from app.results import live, views_exports, views_manage, views_public  # noqa: E402,F401
+bp = FeatureBlueprint("results", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/static/results",
+                      parts=("live", "views_exports", "views_manage", "views_public"))
 
 
 def init_app(app):
@@ -19,7 +20,7 @@ def init_app(app):
     from app.results import start
 
     from app.core import signals
-    from app.results import display, services
+    from app.results import display, live, services
 
     signals.event_action.connect(services.refuse_publishing_while_voting)
     live.init_app(app)

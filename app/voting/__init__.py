@@ -1,16 +1,16 @@
 """Tickets, check-in and dot voting."""
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-bp = Blueprint("voting", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/voting")
+from app.core.blueprints import FeatureBlueprint
 
-from app.voting import live, views_manage, views_public  # noqa: E402,F401
+bp = FeatureBlueprint("voting", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/static/voting", parts=("live", "views_manage", "views_public"))
 
 
 def init_app(app):
     from app.core import signals
     from app.core.nav import register_staff_nav
+    from app.voting import live
     from app.voting.checkin import attended_applications
     from app.voting.cli import voting_cli
     from app.voting.codes import format_code
