@@ -173,6 +173,13 @@ FIELD_LABELS = Labels({
     "invitation_only": _l("Invitation only"),
     "rate_limit_counters": _l("Rate limit counters"),
     "finished_jobs": _l("Finished background jobs"),
+    # The privacy purge's parts from other features (PurgeReport.add_part).
+    "register_extracts": _l("Register extracts emptied"),
+    "register_unanswered_invitees": _l("Register data of invitees who did not answer"),
+    "lottery_objections": _l("Objections to the lottery record"),
+    "participants_deleted": _l("Online participants deleted (address never confirmed)"),
+    "participants_anonymised": _l("Online participants anonymised"),
+    "participant_mails": _l("Mails to online participants"),
     "reason": _l("Reason"),
     "requested": _l("Re-draw requested"),
     "receipts": _l("Receipts"),

@@ -23,7 +23,8 @@ signal                      sender, keyword arguments           sent by → rece
                             raises ``EventError`` to refuse     (no publishing while voting is open)
 ``purge_due``               the ``PurgeReport`` (``now``,       privacy (the purge) → invitations
                             ``dry_run``); receivers add their   (register data past its time)
-                            removals with ``report.add_part``
+                            removals with ``report.add_part``   lottery (objections),
+                                                                participation (participants)
 ``ideas_merged``            the surviving idea, ``sources``     ideas (merge) → participation
                             (the ideas merged into it now)      (mails the sources' followers)
 ``measure_ideas_linked``    the measure, ``ideas`` (taken       measures (links) → participation

@@ -118,8 +118,9 @@ class Participant(db.Model):
     #: Shown with the participant's contributions if ``show_name_publicly``, else "anonymous".
     display_name: Mapped[str] = mapped_column(String(80), default="", info=PERSONAL)
     show_name_publicly: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    #: Normalised (trimmed, lower-case) address; one participant per address and process.
-    email: Mapped[str] = mapped_column(String(254), info=PERSONAL)
+    #: Normalised (trimmed, lower-case) address; one participant per address and process. None
+    #: once the retention purge erased it (``anonymised_at``).
+    email: Mapped[str | None] = mapped_column(String(254), info=PERSONAL)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=SECRET)
     consent_at: Mapped[datetime | None]
     #: The language the participant signed up in (every mail to them is in it).
@@ -131,13 +132,16 @@ class Participant(db.Model):
     blocked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Set by the retention purge (app/participation/retention.py): name, address and link erased;
+    #: the row stays so that the participant's supports keep counting.
+    anonymised_at: Mapped[datetime | None]
 
     process: Mapped[Process] = relationship()
 
     @property
     def is_active(self) -> bool:
         """Confirmed and not blocked: may contribute."""
-        return self.confirmed_at is not None and self.blocked_at is None
+        return self.confirmed_at is not None and self.blocked_at is None and self.anonymised_at is None
 
     @property
     def public_name(self) -> str | None:

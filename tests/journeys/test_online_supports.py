@@ -76,7 +76,7 @@ TEXTS = {
     "de": {"join": "Online mitmachen", "name": "Anzeigename", "email": "E-Mail",
            "consent": "Ich willige in die oben beschriebene Verarbeitung meiner Daten ein.", "sign_up": "Anmelden",
            "check_mail": "Fast geschafft: Bitte sehen Sie in Ihr Postfach", "confirm": "Beteiligung bestätigen",
-           "mine": "Meine Beteiligung", "list": "Ideen des Verfahrens lesen und unterstützen",
+           "mine": "Meine Beteiligung", "list": "Ideen des Prozesses lesen und unterstützen",
            "support": "Unterstützen", "thanks": "Vielen Dank! Sie unterstützen diese Idee.",
            "one": "1 Unterstützung", "none": "0 Unterstützungen", "withdraw": "Unterstützung zurücknehmen",
            "withdrawn": "Ihre Unterstützung wurde zurückgenommen.", "supported": "Ideen, die ich unterstütze"},

@@ -155,7 +155,7 @@ def test_another_process_idea_unknown_input_and_a_hidden_idea_are_refused(
     for idea_id in (foreign, pending, "abc", "99999999999999999999", ""):
         response = _send(client, token, idea_id)
         assert response.status_code == 303
-        assert "Diese Idee gibt es in diesem Verfahren nicht." in client.get(response.location).get_data(as_text=True)
+        assert "Diese Idee gibt es in diesem Prozess nicht." in client.get(response.location).get_data(as_text=True)
     assert client.get(f"/participation/{token}/ideas/{foreign}").status_code == 404
     # A merged idea is listed, but cannot be followed any more.
     _merge(app, world["first"], world["second"])

@@ -117,11 +117,11 @@ def _set_participant(app, participant_id, **values):
      "Ideas of this event can only be supported"),
     ("unconfirmed", "Bitte bestätigen Sie zuerst", "Please confirm your email address first"),
     ("blocked", "von der Moderation gesperrt", "blocked by the moderation"),
-    ("pending", "Diese Idee gibt es in diesem Verfahren nicht.", "This idea does not exist in this process."),
+    ("pending", "Diese Idee gibt es in diesem Prozess nicht.", "This idea does not exist in this process."),
     ("hidden", "Diese Idee kann nicht unterstützt werden", "This idea cannot be supported"),
-    ("withdrawn", "Diese Idee gibt es in diesem Verfahren nicht.", "This idea does not exist in this process."),
-    ("other_process", "Diese Idee gibt es in diesem Verfahren nicht.", "This idea does not exist in this process."),
-    ("no_number", "Diese Idee gibt es in diesem Verfahren nicht.", "This idea does not exist in this process."),
+    ("withdrawn", "Diese Idee gibt es in diesem Prozess nicht.", "This idea does not exist in this process."),
+    ("other_process", "Diese Idee gibt es in diesem Prozess nicht.", "This idea does not exist in this process."),
+    ("no_number", "Diese Idee gibt es in diesem Prozess nicht.", "This idea does not exist in this process."),
 ])
 def test_refused_supports_change_nothing(app, client, world, online_process, create_online_idea, case, german,
                                          english):
@@ -269,7 +269,7 @@ def test_room_ideas_once_their_results_are_published(app, client, world, record)
 
     room = record(world["stand_ids"][0], "Idee aus dem Saal")
     response = _give(client, world["token"], room)
-    assert "Diese Idee gibt es in diesem Verfahren nicht." in client.get(response.location).get_data(as_text=True)
+    assert "Diese Idee gibt es in diesem Prozess nicht." in client.get(response.location).get_data(as_text=True)
     assert _supports(app) == []
     with app.app_context():
         db.session.get(Event, world["event_id"]).status = "published"
