@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
+from flask_babel import lazy_ngettext, pgettext
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -52,7 +52,8 @@ STATE_LABELS = {"pending": _l("waiting for approval"), "visible": _l("shown"),
 
 
 def comment_number(comment_id: int) -> str:
-    return f"K{comment_id}"
+    """A comment's number as moderators read it: "K12" in German, "C12" in English (an idea's is "Nr. 12")."""
+    return pgettext("comment number", "C%(number)s", number=comment_id)
 
 
 # ------------------------------------------------------------------ participants

@@ -168,9 +168,9 @@ T = {
            "approved": "Idea No. {} is approved and shown now.", "hide": "Hide idea No. {}",
            "hidden": "Hidden by the moderation. Reason: Keine Werbung", "merge": "Merge idea No. {}",
            "merged": "Idea No. {} has been merged into idea No. {}.",
-           "approve_comment": "Approve comment K{}", "hide_comment": "Hide comment K{}",
-           "comment_approved": "Comment K{} is approved and shown now.",
-           "comment_hidden": "Comment K{} is hidden now; the reason is shown in its place."},
+           "approve_comment": "Approve comment C{}", "hide_comment": "Hide comment C{}",
+           "comment_approved": "Comment C{} is approved and shown now.",
+           "comment_hidden": "Comment C{} is hidden now; the reason is shown in its place."},
 }
 
 

@@ -77,6 +77,8 @@ def test_pre_moderation_approve_hide_and_show_again(app, client, world):
     mod = world["moderator"]
     queue = mod.get(f"/stands/{world['stand_ids'][0]}/online").get_data(as_text=True)
     assert "Bitte auch im Winter räumen" in queue and f"Kommentar K{comment.id} freigeben" in queue
+    english = mod.get(f"/stands/{world['stand_ids'][0]}/online", headers={"Accept-Language": "en"})
+    assert f"Approve comment C{comment.id}<" in english.get_data(as_text=True)  # no German "K" in English
     assert mod.submit(f"/online-comments/{comment.id}/approve").status_code == 303
     assert "im Winter" in client.get(public_url).get_data(as_text=True)
     # A reason outside the netiquette is refused with the queue and the choice kept.

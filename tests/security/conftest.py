@@ -157,6 +157,13 @@ def side_of(persona_name: str) -> str:
     return "b" if persona_name.endswith("_b") else "a"
 
 
+def walked_pages(app: Flask, world: World, persona_name: str) -> list[str]:
+    """The URL of every GET route the persona may open (own side's ids), and the world's extra pages."""
+    urls = [build_url(app, route, world, side_of(persona_name)) for route in all_routes(app)
+            if "GET" in route.methods and not expected_denial(route.access, persona_name)]
+    return urls + world.pages
+
+
 def discover_forms(app: Flask, world: World, persona) -> list:
     """Every POST form on every page the persona may open (own side's ids), one per action and
     field set."""
@@ -164,10 +171,7 @@ def discover_forms(app: Flask, world: World, persona) -> list:
 
     name = persona.persona
     seen, forms = set(), []
-    for route in all_routes(app):
-        if "GET" not in route.methods or expected_denial(route.access, name):
-            continue
-        url = build_url(app, route, world, side_of(name))
+    for url in walked_pages(app, world, name):
         response = persona.get(url)
         if response.mimetype != "text/html" or response.status_code != 200:
             body_of(response)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.security.conftest import all_routes, body_of, build_url, discover_forms, expected_denial, side_of
+from tests.security.conftest import body_of, discover_forms, walked_pages
 from tests.security.world import PERSONAS
 
 FORM_PERSONAS = ["anonymous", "resident", "participant", "moderator_a", "council", "admin"]
@@ -164,8 +164,20 @@ def test_xss_payload_in_every_text_input_is_escaped_everywhere(app, world, perso
     assert len(stored) >= 5, f"too few payloads reached the database to test the views: {stored}"
     for persona_name in PERSONAS:
         client = persona(persona_name)
-        for route in all_routes(app):
-            if "GET" not in route.methods or expected_denial(route.access, persona_name):
-                continue
-            url = build_url(app, route, world, side_of(persona_name))
+        for url in walked_pages(app, world, persona_name):
             _check_escaped(client.get(url), f"GET {url} as {persona_name}")
+
+
+def test_the_walks_reach_the_comment_and_report_forms(app, world, persona):
+    """The world's extra pages put the comment, answer, report, edit and withdraw forms of online
+    participation (issue 18) into the walks above."""
+    actions = {(form.action, frozenset(form.names)) for form in discover_forms(app, world, persona("anonymous"))}
+    link, idea = world.a.link, world.extra["supportable_idea_id"]
+    idea_page = f"/participation/{link}/ideas/{idea}"
+    assert (idea_page, frozenset({"csrf_token", "text"})) in actions  # a comment
+    assert (idea_page, frozenset({"csrf_token", "text", "parent_id"})) in actions  # an answer
+    reports = {action for action, names in actions if action.endswith("/report") and "reason" in names}
+    assert {f"/processes/{world.process_id}/ideas/{idea}/report", f"{idea_page}/report"} <= reports
+    assert sum("/comments/" in action for action in reports) == 2  # B's comment, publicly and with A's link
+    assert any(action.startswith(f"/participation/{link}/comments/") and action.endswith("/edit")
+               for action, _names in actions)

@@ -68,6 +68,9 @@ class World:
     a: Side
     b: Side
     extra: dict[str, object] = field(default_factory=dict)
+    #: pages of side A that no route's URL parameters reach (an id of another event than the world
+    #: event's): the forms and XSS walks open them as well as every route
+    pages: list[str] = field(default_factory=list)
 
     def side(self, name: str) -> Side:
         return self.a if name == "a" else self.b
@@ -288,6 +291,21 @@ def _participants(world: World, process, other, other_stand) -> None:
     db.session.add_all([Follow(participant_id=world.a.participant_id, idea_id=supportable.id),
                         Follow(participant_id=world.a.participant_id, idea_id=world.a.idea_id),
                         Follow(participant_id=world.b.participant_id, idea_id=world.b.idea_id)])
+    # Comments on it (that phase open): one of A, which A may edit and withdraw, and one of B, which
+    # anyone may report. The walks open the idea with A's comment and answer forms, the report forms
+    # of the idea and of B's comment, and A's edit and withdraw forms (the routes' ``idea_id`` and
+    # ``comment_id`` are the world event's, whose room ideas are not public before its results are), and
+    # stand X's online queue, where the comments wait (admins).
+    own, others = (Comment(idea_id=supportable.id, participant_id=side.participant_id, moderation="visible",
+                           text=f"Visible comment {name}") for name, side in (("A", world.a), ("B", world.b)))
+    db.session.add_all([own, others])
+    db.session.flush()
+    a, p, i = world.a.link, process.id, supportable.id
+    world.pages += [f"/processes/{p}/ideas/{i}", f"/participation/{a}/ideas/{i}",
+                    f"/processes/{p}/ideas/{i}/report", f"/participation/{a}/ideas/{i}/report",
+                    f"/processes/{p}/comments/{others.id}/report", f"/participation/{a}/comments/{others.id}/report",
+                    f"/participation/{a}/comments/{own.id}/edit", f"/participation/{a}/comments/{own.id}/withdraw",
+                    f"/stands/{other_stand.id}/online"]
 
 
 def _measures(world: World, process, applications) -> None:
