@@ -30,8 +30,7 @@ from app.ideas.models import Idea
 from app.participation.models import Comment, OnlinePhase, OnlineSettings, Participant, Report, Support
 from tests.support.browser import assert_page_fit
 from tests.support.clients import DEFAULT_PASSWORD, PHONE
-from tests.support.journeys import journey_app, logged_in_page, serving
-from tests.support.smtp import find_links
+from tests.support.journeys import confirm_by_mail, journey_app, logged_in_page, serving
 
 pytestmark = pytest.mark.browser
 
@@ -214,11 +213,7 @@ def test_resident_on_a_phone(world, phones, smtp_server, lang):
     page.get_by_role("button", name=t["sign_up"]).click()
     page.get_by_role("heading", name=t["check_mail"]).wait_for()
 
-    # The confirmation mail, delivered from the outbox through SMTP.
-    [mail] = smtp_server.wait_for(lambda m: m["To"] == address)
-    page.goto(next(link for link in find_links(mail) if "/confirm/" in link))
-    page.get_by_role("button", name=t["confirm"]).click()
-    page.get_by_role("heading", name=t["mine"]).wait_for()
+    confirm_by_mail(page, smtp_server, address, t["confirm"], t["mine"])
     assert name in page.locator("main").inner_text()  # the display name as text
     _check(page, f"my participation ({lang})")
     mine = page.url

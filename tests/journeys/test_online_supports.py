@@ -21,8 +21,7 @@ from app.ideas.models import Idea, Stand
 from app.participation.models import OnlinePhase, OnlineSettings, Participant, Support
 from tests.support.browser import assert_no_axe_violations, assert_page_fit
 from tests.support.clients import PHONE
-from tests.support.journeys import journey_app, serving
-from tests.support.smtp import find_links
+from tests.support.journeys import confirm_by_mail, journey_app, serving
 
 pytestmark = pytest.mark.browser
 
@@ -103,10 +102,7 @@ def test_sign_up_confirm_support_see_it_counted_and_take_it_back(world, phones, 
     page.get_by_label(t["consent"]).check()
     page.get_by_role("button", name=t["sign_up"]).click()
     page.get_by_role("heading", name=t["check_mail"]).wait_for()
-    [mail] = smtp_server.wait_for(lambda m: m["To"] == address)
-    page.goto(next(link for link in find_links(mail) if "/confirm/" in link))
-    page.get_by_role("button", name=t["confirm"]).click()
-    page.get_by_role("heading", name=t["mine"]).wait_for()
+    confirm_by_mail(page, smtp_server, address, t["confirm"], t["mine"])
 
     page.get_by_role("link", name=t["list"]).click()
     card = page.locator(f"#idea-{first}")

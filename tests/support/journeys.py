@@ -10,6 +10,7 @@ from config import TestingConfig
 from tests.support.clients import IsolatedClient
 from tests.support.databases import ON_POSTGRES, empty_all_tables
 from tests.support.servers import LiveServer
+from tests.support.smtp import find_links
 
 
 def journey_app(tmp, smtp_server, pg_schema, **config):
@@ -59,3 +60,12 @@ def logged_in_page(browser, url: str, email: str, password: str, lang: str = "de
     page.get_by_role("button", name=button).click()
     page.wait_for_url("**/manage")
     return context, page
+
+
+def confirm_by_mail(page, smtp_server, address: str, button: str, heading: str) -> None:
+    """Open the confirmation link of the mail to ``address`` (delivered from the outbox through SMTP),
+    press ``button`` and wait for the page with ``heading``."""
+    [mail] = smtp_server.wait_for(lambda m: m["To"] == address)
+    page.goto(next(link for link in find_links(mail) if "/confirm/" in link))
+    page.get_by_role("button", name=button).click()
+    page.get_by_role("heading", name=heading).wait_for()
