@@ -127,7 +127,7 @@ T = {
            "sign_up": "Anmelden", "check_mail": "Fast geschafft: Bitte sehen Sie in Ihr Postfach",
            "confirm": "Beteiligung bestätigen", "mine": "Meine Beteiligung", "your_idea": "Ihre Idee",
            "stand": "Marktstand", "submit": "Idee einreichen", "saved_idea": "Vielen Dank! Ihre Idee wurde gespeichert.",
-           "pending": "wartet auf Freigabe", "list": "Ideen des Verfahrens lesen und unterstützen",
+           "pending": "wartet auf Freigabe", "list": "Ideen des Prozesses lesen und unterstützen",
            "support": "Unterstützen", "thanks": "Vielen Dank! Sie unterstützen diese Idee.",
            "one": "1 Unterstützung", "many": "{} Unterstützungen", "comments": "Kommentar", "comment": "Ihr Kommentar", "send": "Kommentar senden",
            "comment_waits": "Vielen Dank! Ihr Kommentar wird angezeigt, sobald die Moderation ihn freigegeben hat.",
