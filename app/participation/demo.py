@@ -11,7 +11,8 @@ Told through the real services, step by step at frozen moments (``app.demo`` pas
 * on the evening of 1 April a moderator takes an online idea into the room's list and another
   merges an online idea into the room idea it repeats (with its provenance);
 * in April more residents sign up; they support ideas of the room and online and comment them,
-  one comment is answered, and the moderators approve the comments.
+  one comment is answered, and the moderators approve the comments; the commenters follow the
+  ideas they commented, so the strategy's measures mail them when they take those ideas in.
 
 A fixed seed of its own keeps the rest of the story's random choices as they were. The residents'
 addresses are at example.org; their mails count as sent like the rest of the demo's
@@ -33,7 +34,7 @@ from app.core.models import OutboxMail
 from app.events.models import Event
 from app.extensions import db
 from app.ideas.models import Idea, IdeaChannel, Stand
-from app.participation import comments, moderation, reports, services, supports
+from app.participation import comments, follows, moderation, reports, services, supports
 from app.participation.models import ModerationMode, Participant, PhaseKind
 
 SEED = 18
@@ -229,11 +230,15 @@ class OnlineStory:
             idea = _starting(workshop_ideas, prefix)
             with self.at(datetime(2019, 4, day, 21, 0)):
                 written.append(comments.write_comment(self.participants[n], idea, text))
+                # Who comments an idea wants to hear what becomes of it: the strategy's measures
+                # (app.measures.demo, later in the story) mail them when they take it in.
+                follows.follow(self.participants[n], idea)
             with self.at(datetime(2019, 4, day + 1, 9, 30)):
                 comments.approve(written[-1], user=self.moderator(idea.stand))
         n, day, text = REPLY
         parent = written[0]
         with self.at(datetime(2019, 4, day, 18, 45)):
             reply = comments.write_comment(self.participants[n], parent.idea, text, parent_id=parent.id)
+            follows.follow(self.participants[n], parent.idea)
         with self.at(datetime(2019, 4, day + 1, 9, 30)):
             comments.approve(reply, user=self.moderator(parent.idea.stand))

@@ -17,7 +17,7 @@ from app.core.models import OutboxMail, RateLimitCounter
 from app.events.models import Event, Process
 from app.extensions import db as _db
 from app.ideas.models import Idea, IdeaLog, Stand
-from app.participation.models import Comment, OnlineSettings, Participant, Support
+from app.participation.models import Comment, Follow, OnlineSettings, Participant, Support
 
 
 def _count(stmt) -> int:
@@ -98,6 +98,16 @@ def test_the_workshop_has_online_phases_ideas_supports_and_comments(db):
     (reply,) = [c for c in comments if c.parent_id is not None]
     assert reply.idea_id == db.session.get(Comment, reply.parent_id).idea_id
     assert {c.idea.channel for c in comments} == {"room", "online"}
+
+    # The commenters follow the ideas they commented; the strategy's measures that took those ideas
+    # in mailed them (once per measure and follower).
+    followed = db.session.execute(sa.select(Follow.participant_id, Follow.idea_id)).all()
+    assert set(followed) == {(c.participant_id, c.idea_id) for c in comments}
+    followers = {p.email for p in participants if p.id in {pid for pid, _ in followed}}
+    news = db.session.execute(sa.select(OutboxMail.recipient, OutboxMail.subject)
+                              .where(OutboxMail.subject.like("%Maßnahme%"))).all()
+    assert news and {recipient for recipient, _ in news} <= followers
+    assert len(news) == len(set(news))  # one mail per measure and follower
 
     # Their mails count as sent, and no rate limit counted the demo's residents.
     assert _count(sa.select(OutboxMail.id).where(OutboxMail.sent_at.is_(None))) == 0
