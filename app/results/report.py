@@ -191,22 +191,50 @@ def chart_alt(title: str, items: list[tuple[str, int]]) -> str:
              bars="; ".join(f"{label}: {format_decimal(value)}" for label, value in items[:CHART_BARS]) or "–")
 
 
+#: A chart's labels: their column, size, line height and most lines.
+LABEL_WIDTH, LABEL_SIZE, LABEL_LEADING, LABEL_LINES = 62 * mm, 7.5, 8.5, 3
+
+
+def label_lines(label: str, font: str) -> list[str]:
+    """A bar's label in at most three lines of the label column (a longer one ends in "…"): stand
+    names with their event's title in brackets are long, and the council reads them whole."""
+    room = LABEL_WIDTH - 4
+    lines = wrap(label, room, font, LABEL_SIZE).split("\n")
+    if len(lines) <= LABEL_LINES:
+        return lines
+    last = lines[LABEL_LINES - 1]
+    while last and pdfmetrics.stringWidth(last + " …", font, LABEL_SIZE) > room:
+        last = last[:-1]
+    return [*lines[:LABEL_LINES - 1], last.rstrip() + " …"]
+
+
+def _draw_label(drawing: Drawing, lines: list[str], middle: float, font: str) -> None:
+    """The label's lines, centred on ``middle`` (the bar's or the bar group's centre)."""
+    top = middle + (len(lines) - 1) * LABEL_LEADING / 2 - LABEL_SIZE / 3
+    for n, line in enumerate(lines):
+        drawing.add(String(0, top - n * LABEL_LEADING, line, fontName=font, fontSize=LABEL_SIZE))
+
+
 def bar_chart(title: str, items: list[tuple[str, int]], styles: Styles, width: float = 170 * mm) -> Figure:
     """Horizontal bars, labelled with their numbers (the numbers are in the tables too), tagged as a figure."""
     items = items[:CHART_BARS]
-    bar, gap, label_width = 11, 4, 62 * mm
-    height = 18 + len(items) * (bar + gap)
+    bar, gap, label_width = 11, 4, LABEL_WIDTH
+    labels = [label_lines(label, styles.fonts.regular) for label, _value in items]
+    rows = [max(bar, len(lines) * LABEL_LEADING) for lines in labels]
+    height = 18 + sum(row + gap for row in rows)
     drawing = Drawing(width, height)
     drawing.add(String(0, height - 11, title, fontName=styles.fonts.bold, fontSize=9.5))
     biggest = max((value for _, value in items), default=0) or 1
     span = width - label_width - 30
-    for n, (label, value) in enumerate(items):
-        y = height - 18 - (n + 1) * (bar + gap) + gap
-        short = label if len(label) <= 40 else label[:39] + "…"
-        drawing.add(String(0, y + 2.5, short, fontName=styles.fonts.regular, fontSize=7.5))
+    y = height - 18
+    for (label, value), lines, row in zip(items, labels, rows):
+        y -= row + gap
+        middle = y + row / 2
+        _draw_label(drawing, lines, middle, styles.fonts.regular)
+        y_bar = middle - bar / 2
         length = span * value / biggest
-        drawing.add(Rect(label_width, y, max(length, 0.5), bar, fillColor=ACCENT, strokeColor=None))
-        drawing.add(String(label_width + length + 3, y + 2.5, format_decimal(value), fontName=styles.fonts.regular,
+        drawing.add(Rect(label_width, y_bar, max(length, 0.5), bar, fillColor=ACCENT, strokeColor=None))
+        drawing.add(String(label_width + length + 3, y_bar + 2.5, format_decimal(value), fontName=styles.fonts.regular,
                            fontSize=7.5))
     return Figure(drawing, chart_alt(title, items))
 
@@ -220,8 +248,10 @@ def stage_chart(title: str, groups: list[tuple[str, list[tuple[str, float]]]], s
     """Grouped horizontal bars: per option one bar per stage, its share in per cent (the shares are in
     the table too), a legend of the stages on top; tagged as a figure with every share as text."""
     stage_names = [name for name, _share in groups[0][1]] if groups else []
-    bar, gap, label_width = 5, 6, 62 * mm
-    rows_height = sum(len(bars) * bar + gap for _label, bars in groups)
+    bar, gap, label_width = 5, 6, LABEL_WIDTH
+    labels = [label_lines(label, styles.fonts.regular) for label, _bars in groups]
+    rows_height = sum(max(len(bars) * bar, len(lines) * LABEL_LEADING) + gap
+                      for (_label, bars), lines in zip(groups, labels))
     height = 30 + rows_height
     drawing = Drawing(width, height)
     drawing.add(String(0, height - 11, title, fontName=styles.fonts.bold, fontSize=9.5))
@@ -233,16 +263,17 @@ def stage_chart(title: str, groups: list[tuple[str, list[tuple[str, float]]]], s
         x += 14 + pdfmetrics.stringWidth(name, styles.fonts.regular, 7)
     span = width - label_width - 30
     y = height - 30
-    for label, bars in groups:
-        short = label if len(label) <= 40 else label[:39] + "…"
-        drawing.add(String(0, y - len(bars) * bar / 2 - 2.5, short, fontName=styles.fonts.regular, fontSize=7.5))
+    for (label, bars), lines in zip(groups, labels):
+        row = max(len(bars) * bar, len(lines) * LABEL_LEADING)
+        _draw_label(drawing, lines, y - row / 2, styles.fonts.regular)
+        y -= (row - len(bars) * bar) / 2  # the bars centred in the row
         for n, (_name, share) in enumerate(bars):
             y -= bar
             colour = colors.HexColor(STAGE_COLOURS[n % len(STAGE_COLOURS)])
             drawing.add(Rect(label_width, y, max(span * share, 0.5), bar - 0.6, fillColor=colour, strokeColor=None))
             drawing.add(String(label_width + span * share + 3, y + 0.6, f"{format_decimal(round(100 * share))} %",
                                fontName=styles.fonts.regular, fontSize=5.5))
-        y -= gap
+        y -= (row - len(bars) * bar) / 2 + gap
     alt = _("Bar chart: %(title)s. %(bars)s", title=title, bars="; ".join(
         f"{label}: " + ", ".join(f"{name} {format_decimal(round(100 * share))} %" for name, share in bars)
         for label, bars in groups) or "–")
@@ -386,8 +417,9 @@ class Report:
 
         s = self.styles
         draw = lottery.current_draw(event)
-        if draw is None:
-            return []
+        if draw is None:  # a council still answering its invitations: whom the letters reached so far
+            return self.stages_section(event, _("Invitation from the residents' register: %(event)s",
+                                                event=event.title))
         story = [_t(_("Lottery: %(event)s", event=event.title), s.h3)]
         facts = [
             [_("Seats"), str(draw.seats)],
@@ -412,9 +444,10 @@ class Report:
                             s.small))
         return story + self.stages_section(event)
 
-    def stages_section(self, event: Event) -> list:
+    def stages_section(self, event: Event, heading: str | None = None) -> list:
         """A council drawn from the residents' register: its stages per criterion option and the answer
-        rate per stratum (app/invitations/stages.py, as on the lottery's representativeness page)."""
+        rate per stratum (app/invitations/stages.py, as on the lottery's representativeness page);
+        ``heading`` (with the event's name) when no seat lottery section comes before it."""
         from app.invitations import stages as invitation_stages
 
         funnel = invitation_stages.stages(event)
@@ -423,7 +456,7 @@ class Report:
         s = self.styles
         labels = invitation_stages.STAGE_LABELS
         shown = [g for g in invitation_stages.STAGES if funnel.sizes[g] is not None]
-        story = [_t(_("Stages of the invitation from the residents' register"), s.h3),
+        story = [_t(heading or _("Stages of the invitation from the residents' register"), s.h3),
                  _table([[str(labels[g]) for g in shown] + [_("Answer rate")],
                          [format_decimal(funnel.sizes[g]) for g in shown] + [_share(funnel.answer_rate)]],
                         s, numeric_from=0),

@@ -257,3 +257,46 @@ def test_the_council_report_charts_the_stages(app, council):
     assert stage_charts and all(re.search(r": .+ \d+ %", a) for a in stage_charts)
     assert any(a.startswith("Bar chart: People per stage. Residents' register: 40") for a in alts["en"])
     assert any(a.startswith("Bar chart: Stages for “") for a in alts["en"])
+
+
+def test_the_council_report_shows_the_invitations_before_the_seat_draw(app, create_event):
+    """A council still answering its letters (no seat lottery yet): the report shows whom the letters
+    reached so far, under the council's name (it showed nothing of it before the seat draw)."""
+    import io
+
+    from flask_babel import force_locale
+    from pypdf import PdfReader
+
+    from app.results.report import council_report
+
+    event_id = create_event(starts_at=datetime(2027, 3, 1, 9), ends_at=datetime(2027, 3, 1, 17), seats=2,
+                            status="open", title="Bürgerrat Klima")
+    with app.test_request_context():
+        invited = draw_invitations(event_id)
+        education = _criterion("education")
+        for n, (invitation_id, _code) in enumerate(invited[:3]):
+            answering.answer(db.session.get(Invitation, invitation_id), email=f"p{n}@example.org", phone=None,
+                             answers={education.id: education.options[n % 2].id}, consent=True, language="de")
+        db.session.commit()
+        process = db.session.get(Event, event_id).process
+        with force_locale("de"):
+            pdf = council_report(process)
+    german = " ".join("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Einladung aus dem Melderegister: Bürgerrat Klima" in german
+    assert "Antwortquote je Schicht" in german and "40 8 3" in german
+
+
+def test_chart_labels_are_wrapped_not_cut():
+    """The council reads a stand's name with its event's in brackets whole: up to three lines in the
+    label column, each within it; only a label longer than that ends in "…"."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from app.results.report import LABEL_SIZE, LABEL_WIDTH, label_lines
+
+    label = "Digitale Verwaltungsleistungen (Bürger-Workshop zur Digitalisierungsstrategie „Esslingen 4.0“)"
+    lines = label_lines(label, "Helvetica")
+    assert 1 < len(lines) <= 3 and " ".join(lines) == label
+    assert all(pdfmetrics.stringWidth(line, "Helvetica", LABEL_SIZE) <= LABEL_WIDTH for line in lines)
+    long = label_lines(" ".join([label] * 4), "Helvetica")
+    assert len(long) == 3 and long[-1].endswith(" …")
+    assert label_lines("Radwege", "Helvetica") == ["Radwege"]
