@@ -21,10 +21,6 @@ signal                      sender, keyword arguments           sent by → rece
                             attended, or None
 ``event_action``            the event, ``action``; a receiver   events (status change) → results
                             raises ``EventError`` to refuse     (no publishing while voting is open)
-``purge_due``               the ``PurgeReport`` (``now``,       privacy (the purge) → invitations
-                            ``dry_run``); receivers add their   (register data past its time)
-                            removals with ``report.add_part``   lottery (objections),
-                                                                participation (participants)
 ``ideas_merged``            the surviving idea, ``sources``     ideas (merge) → participation
                             (the ideas merged into it now)      (mails the sources' followers)
 ``measure_ideas_linked``    the measure, ``ideas`` (taken       measures (links) → participation
@@ -46,7 +42,6 @@ idea_visibility_changed = _signals.signal("idea-visibility-changed",
                                           doc="Ideas were shown again, merged or un-merged (sender: the ideas).")
 attendance = _signals.signal("attendance", doc="Who attended the event: receivers return application ids.")
 event_action = _signals.signal("event-action", doc="An admin status action on an event is about to happen.")
-purge_due = _signals.signal("purge-due", doc="The privacy purge runs: receivers remove (or count) their own data.")
 ideas_merged = _signals.signal("ideas-merged", doc="Ideas (``sources``) were merged into the sender.")
 measure_ideas_linked = _signals.signal("measure-ideas-linked",
                                        doc="Ideas (``ideas``) were taken into the sender, a measure.")

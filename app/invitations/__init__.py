@@ -6,10 +6,3 @@ from app.core.blueprints import FeatureBlueprint
 bp = FeatureBlueprint("invitations", __name__, template_folder="templates",
                       parts=("jobs", "views_answer", "views_manage"))
 
-
-def init_app(app):
-    # Imported here, as every feature's init_app does: the services need the other features' models.
-    from app.core import signals
-    from app.invitations.retention import purge_register
-
-    signals.purge_due.connect(lambda report, **_kw: purge_register(report), weak=False)

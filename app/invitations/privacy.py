@@ -4,12 +4,13 @@ orchestrated by app/privacy).
 The register's people are not applicants: nothing links a register row to an application's
 own-data file, so the rows are not exported; an invitee who answers becomes an application,
 whose data the events provider exports. The rows are deleted by the retention purge
-(:func:`app.invitations.retention.purge_register`, received through ``purge_due``).
+(:func:`purge`: :func:`app.invitations.retention.purge_register`).
 """
 from __future__ import annotations
 
 from app.core.personal import Cover
 from app.invitations.models import RegisterExtract, RegisterHousehold, RegisterPerson, RegisterUpload
+from app.invitations.retention import purge_register
 
 _EXPORT = ("not exported: the city's register extract, linked to no application (an invitee who answers "
            "is an application from then on)")
@@ -34,3 +35,8 @@ COVERS = {
     RegisterPerson.gender: _PERSON,
     RegisterPerson.district: _PERSON,
 }
+
+
+def purge(plan, report):
+    """The register data whose time is over (see app/invitations/retention.py)."""
+    return purge_register(report)

@@ -1,4 +1,5 @@
-"""When register data goes (issue 17, data protection): a receiver of the privacy purge.
+"""When register data goes (issue 17, data protection): found for the privacy purge by this
+feature's privacy provider (app/invitations/privacy.py ``purge``).
 
 - Every register row of an extract (persons, households, a file still held) when the event's
   retention ends (``retain_until``, else :func:`app.privacy.services.retention_ends_at`); the
@@ -9,6 +10,7 @@
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -50,10 +52,12 @@ def unanswered_deletion_at(draw: InvitationDraw) -> datetime | None:
     return draw.answer_deadline + timedelta(days=int(current_app.config["INVITATIONS_UNANSWERED_KEEP_DAYS"]))
 
 
-def purge_register(report: PurgeReport) -> None:
-    """Remove (or, in a dry run, count) the register data whose time is over; flushes."""
+def purge_register(report: PurgeReport) -> Callable[[], None] | None:
+    """Find the register data whose time is over and note it in the report; return the function
+    that removes it (the privacy provider's ``purge``, app/invitations/privacy.py), or None."""
     now, dry = report.now, report.dry_run
     extract_lines: list[str] = []
+    extracts: list[RegisterExtract] = []
     for extract, event in db.session.execute(
         sa.select(RegisterExtract, Event).join(Event, Event.id == RegisterExtract.event_id)
         .where(RegisterExtract.state != ExtractState.PURGED.value).order_by(RegisterExtract.id)
@@ -67,11 +71,10 @@ def purge_register(report: PurgeReport) -> None:
         extract_lines.append((_("register extract %(id)d: would delete its %(num)d residents") if dry
                               else _("register extract %(id)d: delete its %(num)d residents"))
                              % {"id": extract.id, "num": persons})
-        if not dry:
-            delete_register_rows(extract, now)
+        extracts.append(extract)
     report.add_part("register_extracts", len(extract_lines), extract_lines)
 
-    unanswered = 0
+    unanswered: list[int] = []
     draw_lines: list[str] = []
     for draw in db.session.execute(
         sa.select(InvitationDraw).where(InvitationDraw.state == InvitationDrawState.DRAWN.value,
@@ -86,7 +89,7 @@ def purge_register(report: PurgeReport) -> None:
         ).scalars())
         if not person_ids:
             continue
-        unanswered += len(person_ids)
+        unanswered += person_ids
         draw_lines.append((ngettext("invitation draw %(id)d: would delete the register data of %(num)d invitee "
                                     "who did not answer",
                                     "invitation draw %(id)d: would delete the register data of %(num)d invitees "
@@ -95,12 +98,19 @@ def purge_register(report: PurgeReport) -> None:
                                          "who did not answer",
                                          "invitation draw %(id)d: delete the register data of %(num)d invitees "
                                          "who did not answer", len(person_ids), id=draw.id)))
-        if not dry:
-            db.session.execute(sa.update(Invitation).where(Invitation.person_id.in_(person_ids))
+    report.add_part("register_unanswered_invitees", len(unanswered), draw_lines)
+    if not (extracts or unanswered):
+        return None
+
+    def remove() -> None:
+        for extract in extracts:
+            delete_register_rows(extract, now)
+        if unanswered:
+            db.session.execute(sa.update(Invitation).where(Invitation.person_id.in_(unanswered))
                                .values(person_id=None))
-            db.session.execute(sa.delete(RegisterPerson).where(RegisterPerson.id.in_(person_ids)))
-    report.add_part("register_unanswered_invitees", unanswered, draw_lines)
-    db.session.flush()
+            db.session.execute(sa.delete(RegisterPerson).where(RegisterPerson.id.in_(unanswered)))
+        db.session.flush()
+    return remove
 
 
 def delete_register_rows(extract: RegisterExtract, now: datetime) -> None:

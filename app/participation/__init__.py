@@ -9,12 +9,10 @@ bp = FeatureBlueprint("participation", __name__, template_folder="templates",
 
 def init_app(app):
     from app.core import signals
-    from app.participation import follows, retention, services
+    from app.participation import follows, services
 
     app.jinja_env.globals.update(participation_open=services.is_open)
     # Followers hear what becomes of the ideas they follow (one mail per event, in the same transaction).
     signals.ideas_merged.connect(follows.on_ideas_merged)
     signals.measure_ideas_linked.connect(follows.on_measure_ideas_linked)
     signals.measure_status_changed.connect(follows.on_measure_status_changed)
-    # The daily privacy purge also removes the participants' data whose time is over.
-    signals.purge_due.connect(lambda report, **_kw: retention.purge_participants(report), weak=False)

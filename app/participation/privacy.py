@@ -16,6 +16,7 @@ from app.extensions import db
 from app.ideas.models import Idea
 from app.participation.models import Comment, Follow, Participant, Report, Support
 from app.participation.comments import state_of as comment_state
+from app.participation.retention import purge_participants
 from app.participation.services import state_of
 
 COVERS = {
@@ -117,3 +118,8 @@ def erase_participation(participant: Participant) -> None:
                       "supports_deleted": support_count,
                       "follows_deleted": follow_count,
                       "comments_kept": comment_count})
+
+
+def purge(plan, report):
+    """The participants' data whose time is over (see app/participation/retention.py)."""
+    return purge_participants(report)

@@ -1,5 +1,6 @@
-"""When online participants' personal data goes (issue 18, data protection): a receiver of the
-privacy purge (``flask privacy purge``, :data:`app.core.signals.purge_due`).
+"""When online participants' personal data goes (issue 18, data protection): found for the
+privacy purge (``flask privacy purge``) by this feature's privacy provider
+(app/participation/privacy.py ``purge``).
 
 - A participant who never confirmed the address: deleted after ``PRIVACY_UNCONFIRMED_DAYS`` (7),
   as an unconfirmed application is (they cannot have contributed).
@@ -12,6 +13,7 @@ privacy purge (``flask privacy purge``, :data:`app.core.signals.purge_due`).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -48,8 +50,9 @@ def retention_ends_at(process: Process) -> datetime | None:
     return max(ends)
 
 
-def purge_participants(report: PurgeReport) -> None:
-    """Remove (or, in a dry run, count) the participants' data whose time is over; flushes."""
+def purge_participants(report: PurgeReport) -> Callable[[], None] | None:
+    """Find the participants' data whose time is over and note it in the report; return the
+    function that removes it, or None."""
     now, dry = report.now, report.dry_run
     cutoff = now - timedelta(days=int(current_app.config["PRIVACY_UNCONFIRMED_DAYS"]))
     unconfirmed = db.session.execute(
@@ -78,15 +81,18 @@ def purge_participants(report: PurgeReport) -> None:
     report.add_part("participant_mails", len(mails), [
         (_("outbox mail %(id)d: would delete") if dry else _("outbox mail %(id)d: delete")) % {"id": m.id}
         for m in mails])
-    if dry:
-        return
-    for mail in mails:
-        db.session.delete(mail)
-    for participant in unconfirmed:
-        db.session.delete(participant)
-    for participant in over:
-        anonymise(participant, now)
-    db.session.flush()
+    if not (leaving or mails):
+        return None
+
+    def remove() -> None:
+        for mail in mails:
+            db.session.delete(mail)
+        for participant in unconfirmed:
+            db.session.delete(participant)
+        for participant in over:
+            anonymise(participant, now)
+        db.session.flush()
+    return remove
 
 
 def anonymise(participant: Participant, now: datetime) -> None:

@@ -24,7 +24,6 @@ from flask_babel import ngettext
 
 from app.accounts.models import User, UserRole
 from app.audit.services import log_action
-from app.core import signals
 from app.core.mail import queue_mail
 from app.core.models import utcnow
 from app.core.privacy import mails_to
@@ -46,7 +45,7 @@ AFTER_WAITING_LIST = (EventStatus.HELD.value, EventStatus.PUBLISHED.value)
 
 @dataclass
 class PurgePart:
-    """Another feature's removals in a purge (sent :data:`app.core.signals.purge_due`)."""
+    """Another feature's removals in a purge (noted by its privacy provider's ``purge``)."""
 
     #: Key in :meth:`PurgeReport.summary`, e.g. ``register_persons``.
     key: str
@@ -71,11 +70,11 @@ class PurgeReport:
     rate_limit_counters: int = 0
     #: Finished background jobs (with their files) past ``JOBS_RETENTION_DAYS``.
     jobs: list[int] = field(default_factory=list)
-    #: What other features removed through :data:`app.core.signals.purge_due` (register data).
+    #: What other features' privacy providers remove (register data, objections, participants).
     parts: list[PurgePart] = field(default_factory=list)
 
     def add_part(self, key: str, count: int, lines: list[str]) -> None:
-        """A receiver of ``purge_due`` reports what it removed (or, in a dry run, would remove)."""
+        """A privacy provider's ``purge`` notes what it removes (or, in a dry run, would remove)."""
         if count:
             self.parts.append(PurgePart(key, count, list(lines)))
 
@@ -171,9 +170,11 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     - mails in the outbox addressed to any of them, and every mail sent more than
       ``PRIVACY_SENT_MAIL_DAYS`` (90) ago; expired rate-limit counters;
     - finished background jobs and their files after ``JOBS_RETENTION_DAYS`` (14);
-    - what other features keep (:data:`app.core.signals.purge_due`): the residents' register
+    - what the other features' privacy providers find (their ``purge``): the residents' register
       extracts of events whose retention is over, the register data of invitees who did not
-      answer once the answer window plus ``INVITATIONS_UNANSWERED_KEEP_DAYS`` is over.
+      answer once the answer window plus ``INVITATIONS_UNANSWERED_KEEP_DAYS`` is over, the
+      objections to those events' lottery records, the online participants' data
+      (app/participation/retention.py).
 
     The applications are chosen here; what each feature removes with them, its privacy
     provider's ``purge`` finds (app/privacy/providers.py).
@@ -215,8 +216,6 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
                      anonymised_ids=[a.id for a in to_anonymise],
                      leaving_emails=leaving_emails, emails_still_used=still_used)
     removals = [removal for hook in providers.with_hook("purge") if (removal := hook(plan, report)) is not None]
-    # Other features' data (register extracts) goes through the purge_due signal.
-    signals.purge_due.send(report)
     if dry_run:
         return report
 
