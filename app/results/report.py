@@ -37,7 +37,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -72,6 +72,8 @@ class Styles:
         # Headers never break inside a word: the column widths are fitted to their longest word.
         self.head = ParagraphStyle("head", parent=self.cell, fontName=f.bold, fontSize=7.5, leading=9,
                                    splitLongWords=0)
+        #: The header of a column of numbers, aligned with them.
+        self.head_number = ParagraphStyle("head_number", parent=self.head, alignment=TA_RIGHT)
         self.key = ParagraphStyle("key", parent=self.cell, fontName=f.bold, splitLongWords=0)
         self.h1 = ParagraphStyle("h1", parent=self.body, fontName=f.bold, fontSize=17, leading=21, spaceBefore=6,
                                  spaceAfter=8, textColor=ACCENT)
@@ -157,8 +159,10 @@ def _table(rows: list[list], styles: Styles, widths: list[float] | None = None, 
     headers); the cells of ``lang_columns`` are marked as written in ``lang``.
     """
     # Header cells wrap between words (long German words in narrow number columns).
-    rows = [[Paragraph(escape(c), styles.head) if isinstance(c, str) else c for c in row] for row in rows[:header_rows]
-            ] + rows[header_rows:]
+    # Over a column of numbers the header is right-aligned like them.
+    rows = [[Paragraph(escape(c), styles.head_number if numeric_from is not None and n >= numeric_from
+                       else styles.head) if isinstance(c, str) else c for n, c in enumerate(row)]
+            for row in rows[:header_rows]] + rows[header_rows:]
     if not header_rows:  # a key-value table: the keys in bold
         rows = [[Paragraph(escape(row[0]), styles.key) if isinstance(row[0], str) else row[0]] + row[1:]
                 for row in rows]
