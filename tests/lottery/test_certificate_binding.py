@@ -16,7 +16,7 @@ from app.lottery.audit import (canonical_json, certificate_sha256, commitment_of
                                sha256_hex, verify_audit)
 from tests.factories.lottery import commit
 from tests.lottery.tampering import DATA, _prepared, binding_cases, drawn, time_limited
-from tests.lottery.test_cli import run
+from tests.support.lottery_cli import run
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_lottery.py"
 BY_NAME = {name: (audit, expected) for name, audit, expected, _ in binding_cases()}

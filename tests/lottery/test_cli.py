@@ -9,27 +9,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from flask import Flask
-from flask.cli import ScriptInfo
-from flask_babel import Babel
 
 from app.lottery.algorithm import Applicant
 from app.lottery.audit import build_audit, prepare_lottery
-from app.lottery.cli import lottery_cli
+from tests.support.lottery_cli import run
 
 TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "sortition-paper"
-
-
-def bare_app() -> Flask:
-    """A minimal app without a database: the commands must not need one."""
-    app = Flask("lottery-cli-test")
-    Babel(app)
-    return app
-
-
-def run(*args: str):
-    return CliRunner().invoke(lottery_cli, list(args), obj=ScriptInfo(create_app=bare_app))
 
 
 def test_probabilities_of_the_paper_instance_to_a_file(tmp_path):

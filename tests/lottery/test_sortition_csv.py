@@ -203,7 +203,7 @@ def test_messages_are_german_in_german(app):
 def test_already_selected_people_leave_the_pool_and_count_against_the_quotas(tmp_path):
     """Issue 22, Sortition Foundation parity: an "already selected" file (people file format)."""
     from app.lottery.sortition_csv import exclude_already_selected, files_distribution, read_sortition_instance
-    from tests.lottery.test_cli import run
+    from tests.support.lottery_cli import run
 
     people = tmp_path / "people.csv"
     people.write_text("id,gender\n" + "".join(f"f{i},f\n" for i in range(4)) + "".join(f"m{i},m\n" for i in range(4)))

@@ -13,7 +13,7 @@ import pytest
 
 from app.lottery.audit import all_passed, verify_audit
 from tests.lottery.tampering import cases, rigged_table
-from tests.lottery.test_cli import run
+from tests.support.lottery_cli import run
 
 CASES = cases()
 
