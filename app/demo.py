@@ -51,7 +51,9 @@ from app.ideas import services as ideas
 from app.ideas.demo import DEMO_IDEAS, FURTHER_IDEAS
 from app.ideas.models import Idea, Stand
 from app.invitations import demo as invitation_demo
-from app.lottery import services as lottery
+from app.lottery.commitment import publish_commitment
+from app.lottery.draw import perform_draw
+from app.lottery.seats import entries_in_order, respond_to_seat
 from app.measures.demo import ensure_demo_measures
 from app.participation.demo import OnlineStory
 from app.voting import services as voting
@@ -399,19 +401,19 @@ class Story:
         with self.at(datetime(2019, 3, 23, 8, 0)):
             events.change_status(event, "close")
         with self.at(datetime(2019, 3, 23, 10, 0)):
-            draw = lottery.publish_commitment(event, self.admin, "public", NUMBER_SOURCE)
+            draw = publish_commitment(event, self.admin, "public", NUMBER_SOURCE)
         with self.at(datetime(2019, 3, 25, 17, 30)):
-            lottery.perform_draw(draw, self.admin, PUBLIC_NUMBER, _utc(datetime(2019, 3, 29, 12, 0)))
+            perform_draw(draw, self.admin, PUBLIC_NUMBER, _utc(datetime(2019, 3, 29, 12, 0)))
 
         # The selected confirm their seats; one declines and the first suitable person waiting gets the seat.
         declined = False
         for day in (26, 27, 28):
             with self.at(datetime(2019, 3, day, 19, 0)):
-                for entry in lottery.entries_in_order(draw):
+                for entry in entries_in_order(draw):
                     if entry.application is None or entry.application.status != ApplicationStatus.SELECTED.value:
                         continue
                     accept = declined or entry.application.email is None  # staff answered for the phone
-                    lottery.respond_to_seat(entry, accept=accept)
+                    respond_to_seat(entry, accept=accept)
                     declined = declined or not accept
 
         # The evening of 1 April 2019: check-in, the three market stands, dots from the phones.

@@ -921,7 +921,7 @@ class HostFailure:
         """The problems found (empty: the job and the limits survived the host)."""
         from app.events.models import Event
         from app.extensions import db
-        from app.lottery import services as lottery
+        from app.lottery.preview import preview, preview_to_json
 
         if self.error is not None:
             return [f"the host failure did not run through: {self.error!r}"]
@@ -932,8 +932,8 @@ class HostFailure:
             problems.append(f"the job was not running on {first} when it failed: {self.claimed_by}, "
                             f"{self.stopped_at}")
         with self.data.app_context():
-            expected = json.loads(json.dumps(lottery.preview_to_json(
-                lottery.preview(db.session.get(Event, self.world["lottery"])))))
+            expected = json.loads(json.dumps(preview_to_json(
+                preview(db.session.get(Event, self.world["lottery"])))))
             db.session.remove()
         if job.status != "done" or not (job.worker or "").startswith(second + ":") or job.attempts != 2:
             problems.append(f"job {job.id}: {job.status} by {job.worker} after {job.attempts} attempts")

@@ -136,9 +136,9 @@ def participation_of(event_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def public_draw(event: Event):
     """The event's current draw from the moment of its commitment (None before, or without a lottery)."""
-    from app.lottery import services as lottery
+    from app.lottery.base import draws_of
 
-    draws = lottery.draws_of(event)
+    draws = draws_of(event)
     return next((d for d in draws if d.is_active), None), draws
 
 
@@ -147,7 +147,7 @@ def lottery_json(event: Event) -> dict[str, Any]:
 
     :raises ApiError: 404 before the commitment.
     """
-    from app.lottery import services as lottery
+    from app.lottery.published import audit_of
 
     draw, draws = public_draw(event)
     if draw is None:
@@ -167,7 +167,7 @@ def lottery_json(event: Event) -> dict[str, Any]:
             {"attempt": d.attempt, "commitment": d.commitment, "reason": d.supersede_reason or "",
              "superseded_at": iso(d.superseded_at)}
             for d in draws if not d.is_active],
-        "audit": lottery.audit_of(draw),
+        "audit": audit_of(draw),
     }
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.core.formatting import format_share
-from app.lottery.services import GROUPS, CriterionReport
+from app.lottery.representativeness import GROUPS, CriterionReport
 
 WIDTH = 640
 LABEL_WIDTH = 170

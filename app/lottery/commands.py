@@ -21,9 +21,9 @@ def register(group: AppGroup) -> None:
     @with_appcontext
     def expire_command() -> None:
         """Let unconfirmed seats past their deadline lapse and fill free seats from the waiting lists."""
-        from app.lottery import services
+        from app.lottery.seats import expire_all_due
 
-        results = services.expire_all_due()
+        results = expire_all_due()
         db.session.commit()
         for draw, result in results:
             line = (f"event {draw.event_id}: {len(result.expired)} lapsed, {len(result.admitted)} admitted"

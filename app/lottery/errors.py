@@ -25,7 +25,7 @@ ERROR_CODES: Mapping[str, str] = {
     "audit_format": "an audit file is unreadable or lacks fields",
     "audit_mismatch": "an audit file does not verify",
     "solver": "the LP/ILP solver failed unexpectedly",
-    # Raised by the application's lottery services (app/lottery/services.py):
+    # Raised by the application's lottery services (commitment.py, draw.py, seats.py, ...):
     "wrong_state": "the event or the draw is not in a state that allows this step",
     "reason_missing": "a re-draw needs a reason",
     "bad_deadline": "the confirmation deadline is missing or not in the future",

@@ -8,7 +8,7 @@ seats), so the same pool is computed once; the commitment is stored together wit
 job's ``done`` (one transaction), so a job retried after a worker restart cannot publish a
 second, different commitment.
 
-The dry-run's page checks the uploaded files at once (:func:`app.lottery.services.dry_run_files`)
+The dry-run's page checks the uploaded files at once (:func:`app.lottery.sortition_files.dry_run_files`)
 and queues :func:`dry_run_job` with the files in the job's parameters; the job computes the
 probabilities, stores them (the result, and the CSV as the job's file) and then drops the
 people file from its parameters.
@@ -26,7 +26,10 @@ from app.events.models import Event
 from app.extensions import db
 from app.jobs import services as jobs
 from app.jobs.models import Job
-from app.lottery import services
+from app.lottery.base import pool_hash
+from app.lottery.commitment import check_commitment, check_public_value_source, next_attempt, publish_commitment
+from app.lottery.preview import preview, preview_to_json
+from app.lottery.sortition_files import dry_run, dry_run_to_json
 from app.lottery.errors import LotteryError
 
 PREVIEW = "lottery.preview"
@@ -68,8 +71,8 @@ def _event(job: Job) -> Event:
 def run_preview(job: Job, report) -> tuple[dict, None]:
     event = _event(job)
     report("pool", 2)
-    result = services.preview(event, progress=_Progress(report, PREVIEW_STAGES))
-    return services.preview_to_json(result), None
+    result = preview(event, progress=_Progress(report, PREVIEW_STAGES))
+    return preview_to_json(result), None
 
 
 def run_commit(job: Job, report) -> tuple[dict, str]:
@@ -80,9 +83,9 @@ def run_commit(job: Job, report) -> tuple[dict, str]:
     g.audit_user = user
     params = job.params
     report("pool", 2)
-    draw = services.publish_commitment(event, user, params["kind"], params.get("description", ""),
-                                       progress=_Progress(report, COMMIT_STAGES),
-                                       public_value_source=params.get("public_value_source", ""))
+    draw = publish_commitment(event, user, params["kind"], params.get("description", ""),
+                              progress=_Progress(report, COMMIT_STAGES),
+                              public_value_source=params.get("public_value_source", ""))
     # No report from here on: the session now holds the draw's rows (on SQLite the database's
     # write lock), and they are committed together with the job's "done".
     return {"draw_id": draw.id, "commitment": draw.commitment}, f"lottery_draw:{draw.id}"
@@ -96,14 +99,14 @@ def run_dry_run(job: Job, report) -> tuple[dict, None]:
     event = _event(job)
     params = job.params
     report("pool", 2)
-    result = services.dry_run(event, _unpack(params.get("people")), _unpack(params.get("categories")),
-                              params.get("seats"), progress=_Progress(report, PREVIEW_STAGES),
-                              already=_unpack(params.get("already")))
+    result = dry_run(event, _unpack(params.get("people")), _unpack(params.get("categories")),
+                     params.get("seats"), progress=_Progress(report, PREVIEW_STAGES),
+                     already=_unpack(params.get("already")))
     # End the read before writing (SQLite: a reader that then writes can deadlock with the heartbeat).
     db.session.rollback()
     jobs.store_file(job, f"event-{job.event_id}-probabilities.csv", "text/csv", result.csv().encode("utf-8"))
     job.params_json = "{}"  # the people files are not kept once the probabilities are (committed with "done")
-    return services.dry_run_to_json(result, jobs.translations), None
+    return dry_run_to_json(result, jobs.translations), None
 
 
 def _lottery_page(job: Job) -> str:
@@ -120,7 +123,7 @@ jobs.register_kind(DRY_RUN, run_dry_run, _l("Dry run with a people file"), ("adm
 
 
 def _preview_key(event: Event) -> str:
-    return f"{PREVIEW}:{event.id}:{services.pool_hash(event)}"
+    return f"{PREVIEW}:{event.id}:{pool_hash(event)}"
 
 
 def preview_job(event: Event, user) -> Job:
@@ -136,10 +139,10 @@ def current_preview(event: Event) -> Job | None:
 
 def commit_job(event: Event, user, kind: str, description: str, public_value_source: str = "") -> Job:
     """Queue the commitment (after the quick checks, which raise :class:`LotteryError` at once)."""
-    description = services.check_commitment(event, kind, description)
-    named = services.check_public_value_source(public_value_source) or ""
-    attempt = services.next_attempt(event)
-    key = f"{COMMIT}:{event.id}:{attempt}:{services.pool_hash(event, kind, description, named)}"
+    description = check_commitment(event, kind, description)
+    named = check_public_value_source(public_value_source) or ""
+    attempt = next_attempt(event)
+    key = f"{COMMIT}:{event.id}:{attempt}:{pool_hash(event, kind, description, named)}"
     return jobs.submit(COMMIT, key, event_id=event.id, user=user,
                        params={"kind": kind, "description": description, "public_value_source": named})
 
@@ -154,7 +157,7 @@ def commit_in_progress(event: Event) -> Job | None:
 
 def dry_run_job(event: Event, user, people: bytes, categories: bytes | None, seats: int | None,
                 already: bytes | None = None) -> Job:
-    """Queue the dry run of files already checked (:func:`app.lottery.services.dry_run_files`).
+    """Queue the dry run of files already checked (:func:`app.lottery.sortition_files.dry_run_files`).
     Every request makes a new job: the event's quotas may have changed since the last one."""
     return jobs.submit(DRY_RUN, None, event_id=event.id, user=user, params={
         "people": base64.b64encode(people).decode("ascii"),

@@ -18,7 +18,7 @@ from app.core.personal import Cover
 from app.events.models import Application
 from app.extensions import db
 from app.lottery.models import DrawState, LotteryDraw, LotteryEntry, LotteryObjection
-from app.lottery.services import process_draw
+from app.lottery.seats import process_draw
 
 COVERS = {
     LotteryObjection.text: Cover(

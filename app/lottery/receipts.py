@@ -4,7 +4,7 @@ At commitment every applicant is told (mail and private page) their pseudonym
 and the answers recorded for the lottery, and how to object before the draw.
 After the draw, and after every replacement, the same page shows what the
 public record says about them. Everything shown is read from the draw's
-public audit record (:func:`app.lottery.services.audit_of`), so what the
+public audit record (:func:`app.lottery.published.audit_of`), so what the
 applicant sees is exactly what anyone can download and verify; the light
 checks here (:func:`receipt_checks`) recompute the hashes, the commitment, the
 applicant's rows and the drawn row, so the applicant does not have to take
@@ -26,8 +26,10 @@ from flask_babel import lazy_ngettext
 from app.audit.services import log_action
 from app.core.models import utcnow
 from app.core.text import clean_text
+from app.events.application_tokens import find_by_token
 from app.events.models import Application
 from app.extensions import db
+from app.lottery.algorithm import Applicant
 from app.lottery.audit import (
     COMBINED_RULES,
     DICE_RULE,
@@ -43,16 +45,16 @@ from app.lottery.audit import (
 )
 from app.lottery.errors import LotteryError
 from app.lottery.models import DrawState, LotteryDraw, LotteryEntry, LotteryObjection
-from app.lottery.services import number_verifiable
+from app.lottery.mails import queue_mail
+from app.lottery.number import number_verifiable
+from app.lottery.published import audit_of
+from app.lottery.seat_tokens import entry_for_seat_token
 
 MAX_OBJECTION = 2000
 
 
 def application_for_token(token: str) -> Application | None:
     """The application of a manage token or of a lottery mail's seat token."""
-    from app.events.application_services import find_by_token
-    from app.lottery.services import entry_for_seat_token
-
     if not isinstance(token, str) or not token or len(token) > 200:
         return None
     application = find_by_token(token) if len(token) <= 100 else None
@@ -117,8 +119,6 @@ class Receipt:
 
 def receipts_for(application: Application) -> list[Receipt]:
     """One receipt per draw of the application's event that lists the application, newest first."""
-    from app.lottery.services import audit_of
-
     entries = db.session.execute(
         sa.select(LotteryEntry).join(LotteryDraw, LotteryDraw.id == LotteryEntry.draw_id)
         .where(LotteryEntry.application_id == application.id)
@@ -183,8 +183,6 @@ def receipt_checks(audit: dict[str, Any], pseudonym: str, answers: dict[str, str
     quotas = quotas_from_canonical(audit["quotas"])
     table = audit["table"]
     size = len(table) or 1
-    from app.lottery.algorithm import Applicant
-
     listed = record_applicants(audit)
     people = [Applicant(a["pseudonym"], dict(a["answers"])) for a in listed]
     applicants_hash = applicants_sha256(people, sorted(quotas))
@@ -268,8 +266,6 @@ def answer_objection(objection: LotteryObjection, text: Any, user) -> LotteryObj
     :raises LotteryError: ``bad_input`` if the answer is empty or too long; ``gone`` if the
         application has been erased meanwhile.
     """
-    from app.lottery.services import _mail
-
     text = _checked_text(text, 1, _l("Write the answer."),
                          lazy_ngettext("The answer is too long (at most %(num)d character).",
                                        "The answer is too long (at most %(num)d characters).", MAX_OBJECTION))
@@ -282,7 +278,7 @@ def answer_objection(objection: LotteryObjection, text: Any, user) -> LotteryObj
     log_action("lottery.objection_answer", objection.draw, event_id=objection.draw.event_id,
                after={"objection_id": objection.id, "status": "answered"})
     if application.email:
-        _mail(application, "objection_answer", objection.entry, objection=objection)
+        queue_mail(application, "objection_answer", objection.entry, objection=objection)
     return objection
 
 

@@ -12,9 +12,18 @@ from app.core.access import safe_next, staff_required
 from app.core.forms import attach_error
 from app.core.security import int_arg
 from app.events.models import Application, Event
+from app.events.services import criteria_locked_reason
 from app.extensions import db
 from app.invitations import stages as invitation_stages
-from app.lottery import bp, charts, jobs, receipts, services
+from app.lottery import bp, charts, jobs, receipts, seats
+from app.lottery import representativeness as shares
+from app.lottery.base import current_draw, draws_of, pool_applications
+from app.lottery.draw import perform_draw
+from app.lottery.preview import preview_from_json
+from app.lottery.sortition_files import (
+    dry_run_files, dry_run_from_json, export_categories_csv, export_people_csv, import_categories,
+)
+from app.lottery.supersede import supersede_draw
 from app.lottery.errors import LotteryError
 from app.lottery.forms import (
     MAX_UPLOAD, CategoriesImportForm, CommitForm, DrawForm, DryRunForm, ObjectionAnswerForm, SupersedeForm,
@@ -53,8 +62,8 @@ def manage(event_id: int):
 
 def _manage_page(event: Event, commit_form: CommitForm | None = None, draw_form: DrawForm | None = None,
                  supersede_form: SupersedeForm | None = None) -> str:
-    draw = services.current_draw(event)
-    draws = services.draws_of(event)
+    draw = current_draw(event)
+    draws = draws_of(event)
     context = {"event": event, "draw": draw, "superseded": [d for d in draws if not d.is_active],
                "commit_form": commit_form or CommitForm(), "draw_form": draw_form or DrawForm(),
                "supersede_form": supersede_form or SupersedeForm(),
@@ -66,13 +75,13 @@ def _manage_page(event: Event, commit_form: CommitForm | None = None, draw_form:
         preview_job = jobs.current_preview(event)
         context["preview_job"] = preview_job
         if preview_job is not None and preview_job.status == "done":
-            context["preview"] = services.preview_from_json(preview_job.result)
+            context["preview"] = preview_from_json(preview_job.result)
         context["commit_job"] = jobs.commit_in_progress(event)
     elif draw is None:
-        context["applicant_count"] = len(services.pool_applications(event))
+        context["applicant_count"] = len(pool_applications(event))
     if draw is not None and draw.state == DrawState.DRAWN.value:
-        context["entries"] = services.entries_in_order(draw)
-        context["vacancies"] = services.vacancies(draw)
+        context["entries"] = seats.entries_in_order(draw)
+        context["vacancies"] = seats.vacancies(draw)
     return render_template("lottery/manage.html", **context)
 
 
@@ -81,7 +90,7 @@ def _manage_page(event: Event, commit_form: CommitForm | None = None, draw_form:
 def start_preview(event_id: int):
     """Ask for the preview job of the current pool (a failed one is started again)."""
     event = get_event_or_404(event_id)
-    if services.current_draw(event) is None and event.status in ("open", "closed", "drawn"):
+    if current_draw(event) is None and event.status in ("open", "closed", "drawn"):
         jobs.preview_job(event, current_user)
     return _back(event)
 
@@ -113,7 +122,7 @@ def commit(event_id: int):
 @staff_required("admin")
 def draw(event_id: int):
     event = get_event_or_404(event_id)
-    current = services.current_draw(event)
+    current = current_draw(event)
     if current is None:
         flash(_("Publish the commitment first."), "error")
         return _back(event)
@@ -121,8 +130,8 @@ def draw(event_id: int):
     if not form.validate():
         return _form_again(event, "draw_form", form)
     try:
-        number = services.perform_draw(current, current_user, form.number.data, form.deadline.data,
-                                       public_value=form.public_value.data).number
+        number = perform_draw(current, current_user, form.number.data, form.deadline.data,
+                              public_value=form.public_value.data).number
     except LotteryError as exc:
         return _form_again(event, "draw_form", form, exc)
     flash(_("Number %(number)d has been drawn. The applicants are being notified.", number=number), "success")
@@ -133,11 +142,11 @@ def draw(event_id: int):
 @staff_required("admin")
 def process(event_id: int):
     event = get_event_or_404(event_id)
-    current = services.current_draw(event)
+    current = current_draw(event)
     if current is None or current.state != DrawState.DRAWN.value:
         flash(_("There is no drawn lottery for this event."), "error")
         return _back(event)
-    result = services.process_draw(current, user=current_user)
+    result = seats.process_draw(current, user=current_user)
     flash(ngettext("%(num)d unconfirmed seat has lapsed.", "%(num)d unconfirmed seats have lapsed.",
                    len(result.expired)) + " "
           + ngettext("%(num)d person has moved up from the waiting list.",
@@ -165,8 +174,8 @@ def respond_on_behalf(event_id: int, application_id: int):
         flash(_("Choose whether the seat is confirmed or declined."), "error")
         return back
     try:
-        outcome = services.respond_on_behalf(application, answer == "confirm", request.form.get("channel", ""),
-                                             current_user)
+        outcome = seats.respond_on_behalf(application, answer == "confirm", request.form.get("channel", ""),
+                                          current_user)
     except LotteryError as exc:
         db.session.rollback()  # refused: the redirect below must not commit (or the page again)
         if exc.code == "bad_channel":  # the page again, the message at the choice (issue 16 item 7)
@@ -192,7 +201,7 @@ def respond_on_behalf(event_id: int, application_id: int):
 @staff_required("admin")
 def supersede(event_id: int):
     event = get_event_or_404(event_id)
-    current = services.current_draw(event)
+    current = current_draw(event)
     if current is None:
         flash(_("There is no draw to supersede."), "error")
         return _back(event)
@@ -205,7 +214,7 @@ def supersede(event_id: int):
         done = _("The draw has been superseded; it stays visible with the reason. Publish a new commitment to "
                  "draw again.")
     try:  # the service checks the reason (its length, with the number of characters)
-        services.supersede_draw(current, current_user, form.reason.data or "")
+        supersede_draw(current, current_user, form.reason.data or "")
     except LotteryError as exc:
         return _form_again(event, "supersede_form", form, exc)
     flash(done, "success")
@@ -244,28 +253,28 @@ def objection(event_id: int, objection_id: int):
 @staff_required("admin", "council")
 def representativeness(event_id: int):
     event = get_event_or_404(event_id)
-    reports, sizes = services.representativeness(event)
+    reports, sizes = shares.representativeness(event)
     # A council drawn from the residents' register: its stages, register to attended (app/invitations).
     funnel = invitation_stages.stages(event)
     return render_template("lottery/representativeness.html", event=event, reports=reports, sizes=sizes,
                            charts=[charts.share_chart(report) for report in reports],
-                           groups=services.GROUPS, stages=funnel, stage_labels=invitation_stages.STAGE_LABELS,
+                           groups=shares.GROUPS, stages=funnel, stage_labels=invitation_stages.STAGE_LABELS,
                            stage_charts=[charts.share_chart(c, invitation_stages.STAGES, invitation_stages.STAGE_LABELS,
-                                                            "stages-") for c in funnel.criteria] if funnel else [])
+                                                   "stages-") for c in funnel.criteria] if funnel else [])
 
 
 @bp.route("/manage/events/<int:event_id>/lottery/categories.csv")
 @staff_required("admin")
 def export_categories(event_id: int):
     event = get_event_or_404(event_id)
-    return _csv(services.export_categories_csv(event), f"event-{event.id}-categories.csv")
+    return _csv(export_categories_csv(event), f"event-{event.id}-categories.csv")
 
 
 @bp.route("/manage/events/<int:event_id>/lottery/people.csv")
 @staff_required("admin")
 def export_people(event_id: int):
     event = get_event_or_404(event_id)
-    return _csv(services.export_people_csv(event), f"event-{event.id}-people.csv")
+    return _csv(export_people_csv(event), f"event-{event.id}-people.csv")
 
 
 def _csv(text: str, filename: str) -> Response:
@@ -295,14 +304,14 @@ def files(event_id: int):
         dry_job = jobs.dry_run_result(event, int_arg("job"), current_user)
         if dry_job is None:
             abort(404)
-        result = services.dry_run_from_json(dry_job.result, str(get_locale()))
+        result = dry_run_from_json(dry_job.result, str(get_locale()))
     if request.method == "POST" and request.form.get("action") == "import" and import_form.validate():
         try:
             data = _upload(import_form.categories)
             if data is None:
                 raise LotteryError("csv_format", _("Choose a categories file."))
             notes: list = []
-            saved = services.import_categories(event, data, notes)
+            saved = import_categories(event, data, notes)
         except LotteryError as exc:  # the page again, the message at the file (issue 16 item 7)
             attach_error(import_form, exc, "categories")
             status = 422
@@ -325,7 +334,7 @@ def files(event_id: int):
             upload_field = "already_selected"
             already = _upload(dry_form.already_selected)
             upload_field = None  # the files together: a message for the whole form
-            services.dry_run_files(event, people, categories, dry_form.seats.data, already)
+            dry_run_files(event, people, categories, dry_form.seats.data, already)
         except LotteryError as exc:
             attach_error(dry_form, exc, upload_field)
             status = 422
@@ -340,4 +349,4 @@ def files(event_id: int):
             flash(_("Choose what to do."), "error")
     return render_template("lottery/files.html", event=event, import_form=import_form, dry_form=dry_form,
                            result=result, dry_job=dry_job,
-                           locked_reason=services.event_services.criteria_locked_reason(event)), status
+                           locked_reason=criteria_locked_reason(event)), status

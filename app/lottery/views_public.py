@@ -10,7 +10,11 @@ from app.core.access import public
 from app.core.logs import log_event
 from app.events.services import public_event_or_404
 from app.extensions import db
-from app.lottery import bp, services
+from app.lottery import bp
+from app.lottery.base import draws_of
+from app.lottery.published import audit_json, audit_of, pool_groups
+from app.lottery.seat_tokens import entry_for_token
+from app.lottery.seats import respond_to_seat, seat_of
 from app.lottery.errors import LotteryError
 from app.lottery.models import DrawState
 
@@ -19,13 +23,13 @@ from app.lottery.models import DrawState
 @public
 def public_lottery(event_id: int):
     event = public_event_or_404(event_id)
-    draws = services.draws_of(event)
+    draws = draws_of(event)
     current = next((d for d in draws if d.is_active), None)
-    audit = services.audit_of(current) if current is not None else None
-    groups = services.pool_groups(event, audit) if audit is not None else []
+    audit = audit_of(current) if current is not None else None
+    groups = pool_groups(event, audit) if audit is not None else []
     return render_template("lottery/public.html", event=event, draw=current, audit=audit, groups=groups,
                            small_group=int(current_app.config["LOTTERY_SMALL_GROUP"]),
-                           superseded=[(d, services.audit_of(d)) for d in draws if not d.is_active])
+                           superseded=[(d, audit_of(d)) for d in draws if not d.is_active])
 
 
 @bp.route("/events/<int:event_id>/lottery/audit.json")
@@ -33,7 +37,7 @@ def public_lottery(event_id: int):
 def audit_download(event_id: int):
     """The current draw's audit file; ``?attempt=N`` for an earlier (superseded) one."""
     event = public_event_or_404(event_id)
-    draws = services.draws_of(event)
+    draws = draws_of(event)
     attempt = request.args.get("attempt", type=int)
     if attempt is not None:
         chosen = next((d for d in draws if d.attempt == attempt), None)
@@ -42,7 +46,7 @@ def audit_download(event_id: int):
     if chosen is None:
         abort(404)
     suffix = "" if attempt is None else f"-attempt-{chosen.attempt}"
-    return Response(services.audit_json(chosen), mimetype="application/json",
+    return Response(audit_json(chosen), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="lottery-event-{event.id}{suffix}.json"'})
 
 
@@ -50,7 +54,7 @@ def audit_download(event_id: int):
 @public
 def seat(token: str):
     """Confirm or decline a seat: by the link in the mail, or from the application's manage page."""
-    entry = services.entry_for_token(token)
+    entry = entry_for_token(token)
     if entry is None:
         abort(404)
     if entry.draw.state == DrawState.SUPERSEDED.value:
@@ -61,7 +65,7 @@ def seat(token: str):
             flash(_("Choose whether you confirm or decline the seat."), "error")
             return redirect(url_for("lottery.seat", token=token), 303)
         try:
-            outcome = services.respond_to_seat(entry, answer == "confirm")
+            outcome = respond_to_seat(entry, answer == "confirm")
         except LotteryError as exc:
             db.session.rollback()  # refused: the redirect below must not commit
             flash(str(exc.message), "error")
@@ -77,7 +81,7 @@ def seat(token: str):
         flash(*messages[outcome])
         return redirect(url_for("lottery.seat", token=token), 303)
     entry = db.session.get(type(entry), entry.id)
-    return render_template("lottery/seat.html", seat=services.seat_of(entry), entry=entry,
+    return render_template("lottery/seat.html", seat=seat_of(entry), entry=entry,
                            event=entry.draw.event, token=token)
 
 

@@ -417,25 +417,27 @@ class Report:
 
     def lottery_section(self, event: Event) -> list:
         from app import lottery as lottery_feature
-        from app.lottery import services as lottery
+        from app.lottery.base import current_draw
+        from app.lottery.number import number_source_label
+        from app.lottery.representativeness import GROUPS, representativeness
 
         s = self.styles
-        draw = lottery.current_draw(event)
+        draw = current_draw(event)
         if draw is None:  # a council still answering its invitations: whom the letters reached so far
             return self.stages_section(event, _("Invitation from the residents' register: %(event)s",
                                                 event=event.title))
         story = [_t(_("Lottery: %(event)s", event=event.title), s.h3)]
         facts = [
             [_("Seats"), str(draw.seats)],
-            [_("How the number was drawn"), _p(lottery.number_source_label(draw), s.cell)],
+            [_("How the number was drawn"), _p(number_source_label(draw), s.cell)],
             [_("Number drawn"), str(draw.number) if draw.number is not None else "–"],
             [_("Drawn on"), datetime_text(draw.drawn_at)],
             [_("Attempt"), str(draw.attempt)],
             [_("Audit reference (commitment hash)"), Paragraph(draw.commitment, s.mono)],
         ]
         story.append(_table(facts, s, header_rows=0))
-        reports, sizes = lottery.representativeness(event)
-        groups = [g for g in lottery.GROUPS if g == "population" or sizes.get(g)]
+        reports, sizes = representativeness(event)
+        groups = [g for g in GROUPS if g == "population" or sizes.get(g)]
         for report in reports:
             header = [report.label] + [f"{lottery_feature.GROUP_LABELS[g]}" + (f" ({sizes[g]})" if g in sizes else "")
                                        for g in groups]

@@ -27,7 +27,9 @@ def build_world() -> SimpleNamespace:
                                    Event, Process)
     from app.ideas import services as ideas
     from app.ideas.models import Stand
-    from app.lottery import services as lottery
+    from app.lottery.commitment import publish_commitment
+    from app.lottery.draw import perform_draw
+    from app.lottery.seats import entries_in_order, respond_to_seat
     from app.voting import services as voting
     from app.voting.models import Dot, Ticket
 
@@ -61,11 +63,11 @@ def build_world() -> SimpleNamespace:
         application.answers.append(ApplicationAnswer(criterion_id=criterion.id, option_id=option.id))
         db.session.add(application)
     db.session.flush()
-    draw = lottery.publish_commitment(event, None, "server", table_size=20)
-    lottery.perform_draw(draw, None, None, now + timedelta(days=5))
-    for entry in lottery.entries_in_order(draw):
+    draw = publish_commitment(event, None, "server", table_size=20)
+    perform_draw(draw, None, None, now + timedelta(days=5))
+    for entry in entries_in_order(draw):
         if entry.holds_seat:
-            lottery.respond_to_seat(entry, True)
+            respond_to_seat(entry, True)
 
     stands = []
     for position, title in enumerate(("Bürgerportal", "Öffnungszeiten & Service")):

@@ -25,7 +25,7 @@ def _other(world):
 
 
 def _draw(world):
-    from app.lottery.services import current_draw
+    from app.lottery.base import current_draw
 
     return current_draw(_event(world))
 
@@ -138,29 +138,30 @@ def _second_admin():
 
 def _supersede_with_approval(world, admin_user):
     """A drawn lottery is set aside when a second admin approves: another admin asks, this one approves."""
-    from app.lottery import services
+    from app.lottery.supersede import supersede_draw
 
     draw = _draw(world)
     if draw.state == "drawn":
-        services.supersede_draw(draw, _second_admin(), "Die Quoten waren falsch eingegeben.")
-    services.supersede_draw(draw, admin_user, "Die Quoten waren falsch eingegeben.")
+        supersede_draw(draw, _second_admin(), "Die Quoten waren falsch eingegeben.")
+    supersede_draw(draw, admin_user, "Die Quoten waren falsch eingegeben.")
 
 
 def lottery_redraw_request(world, admin_user):
-    from app.lottery import services
+    from app.lottery.supersede import supersede_draw
 
     assert _draw(world).state == "drawn"
-    services.supersede_draw(_draw(world), admin_user, "Die Quoten waren falsch eingegeben.")
+    supersede_draw(_draw(world), admin_user, "Die Quoten waren falsch eingegeben.")
     assert _draw(world).state == "drawn"  # it waits for a second admin
 
 
 def lottery_commit_and_draw(world, admin_user):
-    from app.lottery import services
+    from app.lottery.commitment import publish_commitment
+    from app.lottery.draw import perform_draw
 
     event = _event(world)
     _supersede_with_approval(world, admin_user)
-    draw = services.publish_commitment(event, admin_user, "server")
-    services.perform_draw(draw, admin_user, None, deadline=draw.committed_at + timedelta(days=3))
+    draw = publish_commitment(event, admin_user, "server")
+    perform_draw(draw, admin_user, None, deadline=draw.committed_at + timedelta(days=3))
 
 
 def lottery_supersede(world, admin_user):
@@ -168,10 +169,10 @@ def lottery_supersede(world, admin_user):
 
 
 def lottery_expire_and_replace(world, admin_user):
-    from app.lottery import services
+    from app.lottery.seats import process_draw
 
     draw = _draw(world)
-    services.process_draw(draw, now=draw.confirm_deadline + timedelta(minutes=1), user=admin_user)
+    process_draw(draw, now=draw.confirm_deadline + timedelta(minutes=1), user=admin_user)
 
 
 def idea_create(world, admin_user):

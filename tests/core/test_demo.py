@@ -33,7 +33,8 @@ def _count(stmt) -> int:
 
 def test_the_2019_workshop_happened_and_its_lottery_verifies(db):
     from app.demo import CITIZEN_WORKSHOP_TITLE, PUBLIC_NUMBER, load_demo
-    from app.lottery import services as lottery
+    from app.lottery.base import current_draw
+    from app.lottery.published import audit_json
     from app.lottery.audit import verify_audit
 
     load_demo()
@@ -53,10 +54,10 @@ def test_the_2019_workshop_happened_and_its_lottery_verifies(db):
                                .where(Application.event_id == workshop.id)).scalar_one()
     assert first.year == 2019 and first.month == 3
 
-    draw = lottery.current_draw(workshop)
+    draw = current_draw(workshop)
     assert draw.state == "drawn" and draw.number == PUBLIC_NUMBER and draw.seats == 15
     assert draw.committed_at < draw.drawn_at < workshop.starts_at
-    checks = verify_audit(json.loads(lottery.audit_json(draw)))
+    checks = verify_audit(json.loads(audit_json(draw)))
     assert checks and all(check.ok for check in checks), [c for c in checks if not c.ok]
 
     tickets = db.session.execute(sa.select(Ticket).where(Ticket.event_id == workshop.id)).scalars().all()
@@ -76,7 +77,7 @@ def test_the_process_around_it(db, client):
     from app.demo import DRAFT_EVENT_TITLE, OPEN_EVENT_TITLE, PROCESS_TITLE, load_demo
     from app.events import application_services
     from app.events.services import criteria_locked_reason
-    from app.lottery import services as lottery
+    from app.lottery import preview as lottery_preview
     from app.measures.models import Measure
     from app.results import services as results
 
@@ -93,7 +94,7 @@ def test_the_process_around_it(db, client):
     assert opened.status == EventStatus.OPEN.value and application_services.window_is_open(opened)
     assert opened.applications_open_at <= utcnow() < opened.applications_close_at < opened.starts_at
     assert opened.criteria and all(o.min_seats or o.max_seats for c in opened.criteria for o in c.options)
-    preview = lottery.preview(opened)
+    preview = lottery_preview.preview(opened)
     assert preview.error is None and preview.applicants >= 12, preview.error
 
     draft = _event(DRAFT_EVENT_TITLE)

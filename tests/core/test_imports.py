@@ -57,7 +57,6 @@ UNANNOTATED_OK = {
     "app.lottery.audit": "the rounding table only for old commitments that need it",
     "app.lottery.commands": "CLI commands load the services when run",
     "app.lottery.jobs": "jobs run outside a request and load what they need",
-    "app.lottery.services": "jobs and applications are loaded by the job and supersede paths only",
     "app.lottery.views_manage": "the job page helpers only for the lottery page",
     "app.privacy.cli": "CLI commands load the services when run",
     "app.privacy.forms": "the application labels only when the form is built",
@@ -71,7 +70,6 @@ UNANNOTATED_OK = {
     "app.ideas.views_manage": "the wall views' helpers for the capture list's live state",
     "app.voting.live": "voting's live pages read events, ideas and voting state only when they publish",
     # Landed in this stop by the lottery helpers while this test was written; annotate them.
-    "app.lottery.receipts": "the receipts read the services, the algorithm and the audit only when asked",
     "app.lottery.views_public": "the public pages load the receipts and the schema only for their routes",
     "app.results.jobs": "the report job loads the PDF report only when it runs",
 }

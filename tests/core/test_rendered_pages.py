@@ -119,7 +119,7 @@ def lottery_events(app, admin, lottery_event):  # noqa: F811
     """Two drawn lotteries beside the demo: one with a public number and a declined seat given to
     the waiting list (applications of several statuses), one whose number the server draws."""
     from app.extensions import db
-    from app.lottery import services as lottery
+    from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryDraw, LotteryEntry
 
     public = lottery_event(seats=2, count=5)
@@ -131,8 +131,8 @@ def lottery_events(app, admin, lottery_event):  # noqa: F811
             sa.select(LotteryEntry).join(LotteryDraw, LotteryDraw.id == LotteryEntry.draw_id)
             .where(LotteryDraw.event_id == public.event_id, LotteryEntry.seat_since.is_not(None))
             .order_by(LotteryEntry.id)).scalars().all()
-        assert lottery.respond_to_seat(seated[0], True) == "confirmed"
-        assert lottery.respond_to_seat(seated[1], False) == "declined"
+        assert respond_to_seat(seated[0], True) == "confirmed"
+        assert respond_to_seat(seated[1], False) == "declined"
         db.session.commit()
     server = lottery_event(seats=1, count=3)
     admin.submit(f"/manage/events/{server.event_id}/lottery/commit", {"number_source": "server"})

@@ -36,7 +36,9 @@ def council(app, create_event):
     """Eight letters to 40 residents; four answer; two seats drawn; one confirmed and checked in.
 
     Returns the event id and the expected counts, computed from the rows themselves."""
-    from app.lottery import services as lottery
+    from app.lottery.commitment import publish_commitment
+    from app.lottery.draw import perform_draw
+    from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryEntry
     from app.voting import services as voting
     from app.voting.models import Ticket
@@ -58,13 +60,13 @@ def council(app, create_event):
                              answers={education.id: education.options[n % 2].id}, consent=True, language="de")
         event.status = EventStatus.CLOSED.value
         db.session.flush()
-        draw = lottery.publish_commitment(event, None, "server")
-        lottery.perform_draw(draw, None, None, utcnow() + timedelta(days=7))
+        draw = publish_commitment(event, None, "server")
+        perform_draw(draw, None, None, utcnow() + timedelta(days=7))
         seated = db.session.execute(sa.select(LotteryEntry).where(LotteryEntry.seat_since.is_not(None),
                                                                   LotteryEntry.rank.is_(None))
                                     .order_by(LotteryEntry.id)).scalars().all()
         assert len(seated) == 2
-        assert lottery.respond_to_seat(seated[0], True) == "confirmed"
+        assert respond_to_seat(seated[0], True) == "confirmed"
         ticket = db.session.execute(sa.select(Ticket).where(Ticket.event_id == event_id)).scalar_one()
         voting.check_in(event, ticket.code)
         confirmed = seated[0].application

@@ -27,10 +27,10 @@ def job_row(app, kind="lottery.preview"):
 def eager_preview(app, event_id):
     from app.events.models import Event
     from app.extensions import db
-    from app.lottery import services
+    from app.lottery.preview import preview, preview_to_json
 
     with app.app_context():
-        return json.loads(json.dumps(services.preview_to_json(services.preview(db.session.get(Event, event_id)))))
+        return json.loads(json.dumps(preview_to_json(preview(db.session.get(Event, event_id)))))
 
 
 def test_preview_runs_in_a_worker_and_the_page_shows_it(app, admin, lottery_event, start_worker):

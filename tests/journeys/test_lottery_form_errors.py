@@ -17,7 +17,7 @@ from app.core.models import utcnow
 from app.events.application_services import hash_token
 from app.events.models import Application, Event, Process
 from app.extensions import db
-from app.lottery import services as lottery
+from app.lottery.commitment import publish_commitment
 from app.lottery.models import LotteryDraw
 from tests.support.browser import assert_no_axe_violations
 from tests.support.clients import DEFAULT_PASSWORD
@@ -42,7 +42,7 @@ def world(tmp_path_factory, smtp_server, _pg_schema):
                                        status="applied", token_hash=hash_token(f"forms-journey-{n}-" + "x" * 40),
                                        consent_at=now, confirmed_at=now, language="de"))
         db.session.flush()
-        lottery.publish_commitment(event, None, "public", "Drei Würfel im Bürgersaal")
+        publish_commitment(event, None, "public", "Drei Würfel im Bürgersaal")
         accounts.create_user("admin@stadt.example", "Anna Admin", DEFAULT_PASSWORD, ["admin"])
         db.session.commit()
         event_id = event.id

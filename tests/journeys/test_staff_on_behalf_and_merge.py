@@ -22,7 +22,9 @@ from app.events.models import Application, Event, Process
 from app.extensions import db
 from app.ideas import services as ideas
 from app.ideas.models import Idea, Stand
-from app.lottery import services as lottery
+from app.lottery.commitment import publish_commitment
+from app.lottery.draw import perform_draw
+from app.lottery.seats import entries_in_order
 from app.lottery.audit import draw_from_record
 from tests.support.clients import DEFAULT_PASSWORD
 from tests.support.browser import assert_no_axe_violations
@@ -36,11 +38,11 @@ PHONE_PERSON = "Paula Telefon"
 
 def _draw_with_the_phone_person_seated(event: Event) -> None:
     """Commit and draw the one seat with a number that seats the phone applicant (no email)."""
-    draw = lottery.publish_commitment(event, None, "public", "Drei Würfel im Bürgersaal")
-    phone = next(e.pseudonym for e in lottery.entries_in_order(draw) if e.application.name == PHONE_PERSON)
+    draw = publish_commitment(event, None, "public", "Drei Würfel im Bürgersaal")
+    phone = next(e.pseudonym for e in entries_in_order(draw) if e.application.name == PHONE_PERSON)
     number = next(n for n in range(1, draw.table_size + 1)
                   if draw_from_record(draw.record, n).selected == (phone,))
-    lottery.perform_draw(draw, None, number, utcnow() + timedelta(days=5))
+    perform_draw(draw, None, number, utcnow() + timedelta(days=5))
 
 
 @pytest.fixture(scope="module")

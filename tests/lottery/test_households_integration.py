@@ -24,31 +24,34 @@ def household_event(app, lottery_event, rule=True):
 
 def test_the_preview_keeps_at_most_one_seat_per_household(app, lottery_event):
     from app.events.models import Event
-    from app.lottery import services
+    from app.lottery.preview import preview
 
     ruled = household_event(app, lottery_event)
     free = household_event(app, lottery_event, rule=False)
     with app.app_context():
-        with_rule = services.preview(db.session.get(Event, ruled.event_id))
-        without = services.preview(db.session.get(Event, free.event_id))
+        with_rule = preview(db.session.get(Event, ruled.event_id))
+        without = preview(db.session.get(Event, free.event_id))
     assert sorted(round(t.probability, 6) for t in with_rule.types) == [0.0, 0.5, 1.0]
     assert sorted(round(t.probability, 6) for t in without.types) == [0.0, 0.666667]
 
 
 def test_the_commitment_and_the_draw_keep_the_rule_and_verify(app, lottery_event):
+    from app.core.models import utcnow
     from app.events.models import Event
-    from app.lottery import services
+    from app.lottery.commitment import publish_commitment
+    from app.lottery.draw import perform_draw
+    from app.lottery.published import audit_json, audit_of
     from app.lottery.audit import all_passed, verify_audit
 
     ev = household_event(app, lottery_event)
     with app.app_context():
         event = db.session.get(Event, ev.event_id)
-        draw = services.publish_commitment(event, None, "server")
+        draw = publish_commitment(event, None, "server")
         record = draw.record
         assert len(record["households"]) == 1 and len(record["households"][0]) == 2
-        assert "H-7F3K2Q" not in services.audit_json(draw)
-        services.perform_draw(draw, None, None, services.utcnow() + timedelta(days=7))
-        audit = services.audit_of(draw)
+        assert "H-7F3K2Q" not in audit_json(draw)
+        perform_draw(draw, None, None, utcnow() + timedelta(days=7))
+        audit = audit_of(draw)
         together = set(audit["households"][0])
         assert len(together & set(audit["selected"])) == 1
         checks = verify_audit(audit)
@@ -65,14 +68,14 @@ def test_staff_set_the_rule_on_the_event_form(app, admin, lottery_event):
 
 def test_the_lottery_page_shows_the_rule_in_the_preview_and_the_commitment(app, admin, lottery_event):
     from app.events.models import Event
-    from app.lottery import services
+    from app.lottery.commitment import publish_commitment
 
     ev = household_event(app, lottery_event)
     admin.submit(f"/manage/events/{ev.event_id}/lottery/preview", {}).close()  # as jobs.js does
     page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
     assert "Haushalt" in page and "mit anderen Bewerberinnen und Bewerbern" in page
     with app.app_context():
-        services.publish_commitment(db.session.get(Event, ev.event_id), None, "server")
+        publish_commitment(db.session.get(Event, ev.event_id), None, "server")
         db.session.commit()  # as the commitment job does
     page = admin.get(f"/manage/events/{ev.event_id}/lottery").get_data(as_text=True)
     assert 'id="household-rule"' in page and "Höchstens ein Platz pro Haushalt: 1 Haushalt" in page

@@ -178,14 +178,14 @@ def test_receipt_in_english(app, admin, client, lottery_event, smtp):
 
 
 def test_superseded_draw_stays_on_the_receipt(app, admin, client, lottery_event):
-    from app.lottery import services
+    from app.lottery.supersede import supersede_draw
     from app.lottery.models import LotteryDraw
 
     ev = lottery_event(seats=2, criteria=GENDER, people=PEOPLE)
     commit(admin, ev.event_id)
     with app.app_context():
-        services.supersede_draw(db.session.execute(sa.select(LotteryDraw)).scalar_one(), None,
-                                "Die Liste war unvollständig.")
+        supersede_draw(db.session.execute(sa.select(LotteryDraw)).scalar_one(), None,
+                       "Die Liste war unvollständig.")
         db.session.commit()
     commit(admin, ev.event_id)
     page = client.get(f"/applications/{ev.tokens[2]}/lottery").get_data(as_text=True)

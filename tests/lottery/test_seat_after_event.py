@@ -10,7 +10,7 @@ from tests.lottery.test_integration import commit, draw
 
 def _drawn(app, admin, lottery_event):
     """A drawn event of two seats: one seat confirmed, one still open; → (event id, tokens of the two)."""
-    from app.lottery import services
+    from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryEntry
 
     ev = lottery_event(seats=2, count=4)
@@ -19,7 +19,7 @@ def _drawn(app, admin, lottery_event):
     with app.app_context():
         seated = db.session.execute(sa.select(LotteryEntry).where(LotteryEntry.rank.is_(None))
                                     .order_by(LotteryEntry.id)).scalars().all()
-        services.respond_to_seat(seated[0], True)
+        respond_to_seat(seated[0], True)
         db.session.commit()
         tokens = [ev.tokens[ev.application_ids.index(e.application_id)] for e in seated]
     return ev.event_id, tokens

@@ -44,13 +44,13 @@ def entries(app, event_id):
 
 
 def respond(app, application_id, accept):
-    from app.lottery import services
+    from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryEntry
 
     with app.app_context():
         entry = db.session.execute(sa.select(LotteryEntry).where(LotteryEntry.application_id == application_id)
                                    ).scalar_one()
-        outcome = services.respond_to_seat(entry, accept)
+        outcome = respond_to_seat(entry, accept)
         db.session.commit()
         return outcome
 
@@ -275,7 +275,7 @@ def test_mails_arrive_with_working_confirm_and_decline_links(app, admin, client,
 
 
 def test_deadline_passed_on_confirm_lapses_the_seat(app, admin, lottery_event):
-    from app.lottery import services
+    from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryEntry
 
     ev = lottery_event(seats=1, count=3)
@@ -283,7 +283,7 @@ def test_deadline_passed_on_confirm_lapses_the_seat(app, admin, lottery_event):
     draw(admin, ev.event_id, "2", deadline=deadline_text(1))
     with app.app_context():
         entry = db.session.execute(sa.select(LotteryEntry).where(LotteryEntry.rank.is_(None))).scalar_one()
-        outcome = services.respond_to_seat(entry, True, now=entry.confirm_deadline + timedelta(minutes=1))
+        outcome = respond_to_seat(entry, True, now=entry.confirm_deadline + timedelta(minutes=1))
         db.session.commit()
         assert outcome == "expired"
         assert entry.application.status == "declined" and entry.release_reason == "expired"

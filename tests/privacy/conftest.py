@@ -71,7 +71,7 @@ def world(app, admin, lottery_event, create_event):  # noqa: F811
     from app.events.models import Application, Event
     from app.ideas import services as ideas
     from app.ideas.models import Stand
-    from app.lottery import services as lottery
+    from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryEntry
     from app.voting import services as voting
 
@@ -94,7 +94,7 @@ def world(app, admin, lottery_event, create_event):  # noqa: F811
             .order_by(LotteryEntry.id)).scalars().all()
         voter_entry = entries[0]
         voter = ev.application_ids.index(voter_entry.application_id)
-        assert lottery.respond_to_seat(voter_entry, True) == "confirmed"
+        assert respond_to_seat(voter_entry, True) == "confirmed"
         ticket = voting.ticket_of(voter_entry.application)
         voting.ensure_settings(event).walk_ins_allowed = True
         voting.issue_walk_in(event, WALK_IN_NAME)

@@ -27,7 +27,7 @@ def _purge(app, now, dry_run=False):
 def _aggregates(app, event_id):
     from app.events.application_services import counts_by_status
     from app.events.models import Event
-    from app.lottery.services import representativeness
+    from app.lottery.representativeness import representativeness
     from app.results import services as results
     from app.voting.models import Dot, Receipt, TallySnapshot
 

@@ -63,7 +63,7 @@ def test_lottery_page_escapes_the_preview_error_and_the_blocked_seat(app, world,
 
     from app.events.models import Event
     from app.extensions import db
-    from app.lottery import services
+    from app.lottery import jobs, seats
     from app.lottery.errors import LotteryError
 
     infeasible = LotteryError("infeasible", _l(
@@ -72,7 +72,7 @@ def test_lottery_page_escapes_the_preview_error_and_the_blocked_seat(app, world,
     blocked = LotteryError("no_replacement", _l(
         "Nobody on the waiting list can take the seat without breaking a quota. Blocking: %(names)s.",
         names=MARKUP))
-    real_preview, real_vacancies = services.preview, services.vacancies
+    real_preview, real_vacancies = jobs.preview, seats.vacancies
 
     def preview(event, **kwargs):
         result = real_preview(event, **kwargs)
@@ -84,8 +84,8 @@ def test_lottery_page_escapes_the_preview_error_and_the_blocked_seat(app, world,
         result.blocked = blocked
         return result
 
-    monkeypatch.setattr(services, "preview", preview)
-    monkeypatch.setattr(services, "vacancies", vacancies)
+    monkeypatch.setattr(jobs, "preview", preview)  # as the preview job calls it
+    monkeypatch.setattr(seats, "vacancies", vacancies)
 
     def close_applications():
         db.session.get(Event, world.other_event_id).status = "closed"

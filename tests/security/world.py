@@ -142,7 +142,8 @@ def build_world(app: Flask, create_user) -> World:
     from app.extensions import db
     from app.ideas import services as ideas
     from app.ideas.models import Stand
-    from app.lottery import services as lottery
+    from app.lottery.commitment import publish_commitment
+    from app.lottery.draw import perform_draw
     from app.voting import services as voting
 
     admin = create_user(roles=("admin",), email="admin@world.example", name="World Admin")
@@ -188,8 +189,8 @@ def build_world(app: Flask, create_user) -> World:
             apps.append(application)
             tokens.append(token)
         db.session.flush()
-        draw = lottery.publish_commitment(event, admin, "server", table_size=20)
-        lottery.perform_draw(draw, admin, None, now + timedelta(days=3))
+        draw = publish_commitment(event, admin, "server", table_size=20)
+        perform_draw(draw, admin, None, now + timedelta(days=3))
         event.status = "held"
 
         stands, idea_ids = [], []

@@ -177,7 +177,7 @@ def test_no_dot_is_stored_after_the_decline_commits(app, admin, lottery_event): 
     The racing requests may fall on either side of the commit, as the scheduler has it; the
     last 40 start only once the decline has committed, so "after the decline" is always
     tested (the test once hoped the scheduler would produce it, and failed now and then)."""
-    from app.lottery import services as lottery
+    from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryDraw, LotteryEntry
 
     ev = make_seated(app, admin, lottery_event, dots=50)
@@ -188,7 +188,7 @@ def test_no_dot_is_stored_after_the_decline_commits(app, admin, lottery_event): 
         entry = _db.session.execute(
             sa.select(LotteryEntry).join(LotteryDraw)
             .where(LotteryEntry.application_id == ev.voter_id, LotteryDraw.state == "drawn")).scalar_one()
-        assert lottery.respond_to_seat(entry, False) == "declined"
+        assert respond_to_seat(entry, False) == "declined"
         _db.session.commit()
 
     def decline() -> tuple[str, int]:

@@ -31,7 +31,7 @@ def make_seated(app, admin, lottery_event, *, seats: int = 2, people: int = 4,  
     from app.events.models import Event
     from app.ideas import services as ideas
     from app.ideas.models import Stand
-    from app.lottery import services as lottery
+    from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryDraw, LotteryEntry
     from app.voting import services as voting
 
@@ -45,7 +45,7 @@ def make_seated(app, admin, lottery_event, *, seats: int = 2, people: int = 4,  
             .order_by(LotteryEntry.id)).scalars().all()
         voter = next(e for e in entries if e.holds_seat)
         waiting = sorted((e for e in entries if e.rank is not None), key=lambda e: e.rank)
-        assert lottery.respond_to_seat(voter, True) == "confirmed"
+        assert respond_to_seat(voter, True) == "confirmed"
         ticket = voting.ticket_of(voter.application)
         voting.update_settings(event, dots_per_ticket=dots, max_per_idea=None, scope="event", walk_ins_allowed=True)
         stand = Stand(event_id=event.id, title="Mobilität")
@@ -66,14 +66,14 @@ def seated(app, admin, lottery_event):  # noqa: F811
 
 
 def respond(app, application_id: int, accept: bool) -> str:
-    from app.lottery import services as lottery
+    from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryDraw, LotteryEntry
 
     with app.test_request_context():
         entry = _db.session.execute(
             sa.select(LotteryEntry).join(LotteryDraw)
             .where(LotteryEntry.application_id == application_id, LotteryDraw.state == "drawn")).scalar_one()
-        outcome = lottery.respond_to_seat(entry, accept)
+        outcome = respond_to_seat(entry, accept)
         _db.session.commit()
         return outcome
 
@@ -176,11 +176,11 @@ def test_withdraw_revokes_the_ticket(app, client, staff_client, seated):
         _db.session.commit()
     assert_revoked_everywhere(app, client, staff_client("admin"), ev, browser)
     # The freed seat is refilled from the waiting list (as the lottery does on its next pass).
-    from app.lottery import services as lottery
+    from app.lottery.seats import process_draw
     from app.lottery.models import LotteryDraw
 
     with app.test_request_context():
-        lottery.process_draw(_db.session.execute(
+        process_draw(_db.session.execute(
             sa.select(LotteryDraw).where(LotteryDraw.event_id == ev.event_id)).scalar_one())
         _db.session.commit()
     _replacement_votes(app, ev, ev.waiting_ids[0])
@@ -203,7 +203,7 @@ def test_erasure_revokes_a_used_ticket(app, client, staff_client, seated):
 def test_superseded_draw_revokes_and_a_new_seat_gets_a_new_code(app, client, staff_client, seated):
     from app.core.models import OutboxMail
     from app.events.models import Application
-    from app.lottery import services as lottery
+    from app.lottery.supersede import supersede_draw
     from app.lottery.models import LotteryDraw
     from app.voting import services as voting
 
@@ -212,7 +212,7 @@ def test_superseded_draw_revokes_and_a_new_seat_gets_a_new_code(app, client, sta
     _enter_and_vote(browser, ev)
     with app.test_request_context():
         current = _db.session.execute(sa.select(LotteryDraw).where(LotteryDraw.event_id == ev.event_id)).scalar_one()
-        lottery.supersede_draw(current, None, "Ein Fehler in der Kriterienliste wurde entdeckt.")
+        supersede_draw(current, None, "Ein Fehler in der Kriterienliste wurde entdeckt.")
         _db.session.commit()
     assert_revoked_everywhere(app, client, staff_client("admin"), ev, browser)
     # A new draw seats the same person again: the same ticket (its dot still counts) with a new code.
