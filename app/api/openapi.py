@@ -11,7 +11,7 @@ from typing import Any
 
 from app.api.errors import MAX_ID
 from app.core.urls import public_base_url
-from app.results.services import MAX_PAGE_SIZE as MAX_PER_PAGE
+from app.results.base import MAX_PAGE_SIZE as MAX_PER_PAGE
 
 #: Ideas per page unless ``per_page`` says otherwise; pages beyond ``MAX_PAGE`` are refused.
 DEFAULT_PER_PAGE = 100

@@ -120,8 +120,8 @@ def event_json(event: Event, participation: dict[str, int], stands: list[Stand] 
 
 
 def participation_of(event_ids: list[int]) -> dict[int, dict[str, int]]:
-    """The participation funnel of each event (see :func:`app.results.services.participation`)."""
-    from app.results.services import participation
+    """The participation funnel of each event (see :func:`app.results.participation.participation`)."""
+    from app.results.participation import participation
 
     return {event_id: {
         "applications": p.valid,
@@ -215,11 +215,12 @@ def idea_json(idea, measures: dict[int, list[int]]) -> dict[str, Any]:
 
 def ideas_page_json(event: Event, page: int, per_page: int) -> dict[str, Any]:
     """One page of the event's published ideas (merged ones included, pointing to their survivor)."""
-    from app.results import services as results
+    from app.results.records import idea_record_count, idea_records
+    from app.results.scope import event_scope
 
-    scope = results.event_scope(event, public=True)
-    total = results.idea_record_count(scope)
-    records = results.idea_records(scope, limit=per_page, offset=(page - 1) * per_page)
+    scope = event_scope(event, public=True)
+    total = idea_record_count(scope)
+    records = idea_records(scope, limit=per_page, offset=(page - 1) * per_page)
     measures = measure_ids([r.id for r in records])
     return {
         "event_id": event.id,
@@ -234,14 +235,17 @@ def ideas_page_json(event: Event, page: int, per_page: int) -> dict[str, Any]:
 def results_json(event: Event, limit: int) -> dict[str, Any]:
     """The event's published results: totals per stand and tag, the ideas ranked by dots, with the
     online supports beside the dots (issue 18; never added into them)."""
-    from app.results import services as results
+    from app.results.base import prepared
+    from app.results.ranking import idea_ranking
+    from app.results.scope import event_scope
+    from app.results.totals import stand_totals, sum_of_stands, tag_totals
 
-    with results.prepared(results.event_scope(event, public=True)) as scope:  # dots counted once
-        ranking = results.idea_ranking(scope, limit=limit)
-        stands = results.stand_totals(scope)
-        tags = results.tag_totals(scope)
+    with prepared(event_scope(event, public=True)) as scope:  # dots counted once
+        ranking = idea_ranking(scope, limit=limit)
+        stands = stand_totals(scope)
+        tags = tag_totals(scope)
     measures = measure_ids([i.id for i in ranking])
-    totals = results.sum_of_stands(stands)
+    totals = sum_of_stands(stands)
     return {
         "event_id": event.id,
         "participation": participation_of([event.id])[event.id],

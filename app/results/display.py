@@ -1,7 +1,7 @@
-"""What the result pages show, put together from the services (shared by the public and staff pages).
+"""What the result pages show, put together from the aggregations (shared by the public and staff pages).
 
 Only adds up a handful of already aggregated rows (per stand, per event); every
-number comes from :mod:`app.results.services`.
+number comes from the aggregations of :mod:`app.results` (see its modules).
 """
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ from collections.abc import Sequence
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.results import charts, services
-from app.results.services import DotTotals, Participation, Scope, StandTotal, TagTotal
+from app.results import charts
+from app.results.base import Scope
+from app.results.participation import Participation
+from app.results.ranking import idea_count, idea_ranking
+from app.results.scope import filter_options
+from app.results.totals import DotTotals, StandTotal, TagTotal, stand_totals, sum_of_stands, tag_totals
 
 PUBLIC_PAGE_SIZE = 50
 STAFF_PAGE_SIZE = 100
@@ -29,7 +33,7 @@ def page_number(raw: object) -> int:
 
 def sum_totals(stands: Sequence[StandTotal]) -> DotTotals:
     """The dots and ideas of all the given stands together."""
-    return services.sum_of_stands(stands)
+    return sum_of_stands(stands)
 
 
 def sum_by_event(stands: Sequence[StandTotal]) -> dict[int, DotTotals]:
@@ -93,9 +97,9 @@ def results_context(scope: Scope, unfiltered: Scope, *, page: int, per_page: int
 
     :param unfiltered: the same scope without stand and tag filter (for the filter choices).
     """
-    stands = services.stand_totals(scope)
-    tags = services.tag_totals(scope)
-    count = services.idea_count(scope)
+    stands = stand_totals(scope)
+    tags = tag_totals(scope)
+    count = idea_count(scope)
     pages = max(1, -(-count // per_page))
     page = min(page, pages)
     return {
@@ -103,12 +107,12 @@ def results_context(scope: Scope, unfiltered: Scope, *, page: int, per_page: int
         "stands": stands,
         "tags": tags,
         "totals": sum_totals(stands),
-        "ideas": services.idea_ranking(scope, limit=per_page, offset=(page - 1) * per_page),
+        "ideas": idea_ranking(scope, limit=per_page, offset=(page - 1) * per_page),
         "idea_count": count,
         "page": page,
         "pages": pages,
         "per_page": per_page,
-        "options": services.filter_options(unfiltered),
+        "options": filter_options(unfiltered),
         "stand_chart": stand_chart(stands, with_event=len(set(s.event_id for s in stands)) > 1),
         "tag_chart": tag_chart(tags[:12]),
     }

@@ -1,6 +1,6 @@
 """Exports of a process's ideas for staff: CSV, XLSX and JSON (no personal data).
 
-Every export lists the same records (:func:`app.results.services.idea_records` over a
+Every export lists the same records (:func:`app.results.records.idea_records` over a
 staff scope: all events of the process, or one): stand, event, text, tags, status,
 the idea's channel (room or online, issue 18), the surviving idea a merged one went into,
 the dots per channel, the online supports beside them (issue 18: not dots, never added into the
@@ -30,8 +30,10 @@ from app.events.application_services import csv_safe
 from app.events.models import Event, Process
 from app.ideas.display import IDEA_STATUS_LABELS
 from app.extensions import db
-from app.results import services
-from app.results.services import IdeaRecord, Scope, StandTotal, TagTotal
+from app.results.base import Scope, prepared
+from app.results.records import IdeaRecord, idea_records
+from app.results.scope import make_scope
+from app.results.totals import StandTotal, TagTotal, stand_totals, tag_totals
 
 CSV_DELIMITER = ";"
 CSV_CHUNK_ROWS = 500
@@ -78,8 +80,8 @@ def staff_scope(process: Process, event_id: object = None) -> Scope:
 
     :raises ResultsError: ``bad_filter``, ``unknown_event``.
     """
-    return services.make_scope(process, event_ids=[event_id] if event_id not in (None, "") else None,
-                               public=False)
+    return make_scope(process, event_ids=[event_id] if event_id not in (None, "") else None,
+                      public=False)
 
 
 def measures_of_ideas(process_id: int, idea_ids: list[int]) -> dict[int, list[tuple[int, str, str]]]:
@@ -102,11 +104,11 @@ def collect(process: Process, scope: Scope, *, totals: bool = False) -> ExportDa
     stands: list[StandTotal] = []
     tags: list[TagTotal] = []
     if totals:
-        with services.prepared(scope) as counted:
-            records = services.idea_records(counted, limit=None)
-            stands, tags = services.stand_totals(counted), services.tag_totals(counted)
+        with prepared(scope) as counted:
+            records = idea_records(counted, limit=None)
+            stands, tags = stand_totals(counted), tag_totals(counted)
     else:
-        records = services.idea_records(scope, limit=None)
+        records = idea_records(scope, limit=None)
     return ExportData(process, scope, events, records, measures_of_ideas(process.id, [r.id for r in records]),
                       utcnow(), stands, tags)
 

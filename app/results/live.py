@@ -37,8 +37,10 @@ from app.core.security import MAX_ID
 from app.core.live import Message
 from app.events.models import Event, EventStatus
 from app.extensions import db
-from app.results import bp, display, services
-from app.results.services import ResultsError
+from app.results import bp, display
+from app.results.base import ResultsError, prepared
+from app.results.participation import participation
+from app.results.scope import event_scope, make_scope
 from app.voting import live as voting_live
 
 SECTIONS = ("figures", "ranking", "stands", "tags", "participation")
@@ -50,16 +52,16 @@ def page_context(event: Event, args) -> tuple[dict, str | None]:
     error (then everything is shown)."""
     error = None
     try:
-        scope = services.make_scope(event.process_id, event_ids=[event.id], stand_id=args.get("stand"),
-                                    tag_id=args.get("tag"))
+        scope = make_scope(event.process_id, event_ids=[event.id], stand_id=args.get("stand"),
+                           tag_id=args.get("tag"))
     except ResultsError as exc:
         error = exc.message
-        scope = services.event_scope(event)
-    unfiltered = services.event_scope(event)
+        scope = event_scope(event)
+    unfiltered = event_scope(event)
     page = display.page_number(args.get("page"))
-    with services.prepared(scope) as counted:
+    with prepared(scope) as counted:
         context = display.results_context(counted, unfiltered, page=page, per_page=display.PUBLIC_PAGE_SIZE)
-    context.update(event=event, participation=services.participation([event.id])[event.id])
+    context.update(event=event, participation=participation([event.id])[event.id])
     return context, error
 
 

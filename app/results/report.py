@@ -52,9 +52,14 @@ from app.core.pdf_fonts import Fonts, fonts
 from app.core.models import utcnow
 from app.events.models import Event, EventStatus, Process
 from app.extensions import db
-from app.results import services
-from app.results.services import RankedIdea, Scope
+from app.results import totals
+from app.results.base import Scope, prepared
+from app.results.participation import participation
+from app.results.ranking import RankedIdea, idea_ranking
+from app.results.scope import make_scope
+from app.results.stakeholders import group_comparison
 from app.results.tagged_pdf import BulletList, Figure, TableTags, TaggedCanvas, paragraph
+from app.results.totals import channel_totals, sum_of_stands, tag_totals
 
 #: Bars in a chart and themes in the stakeholder comparison.
 CHART_BARS = 15
@@ -337,14 +342,14 @@ class Report:
         self.events = list(db.session.execute(
             sa.select(Event).where(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value)
             .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id)).scalars())
-        self.scope: Scope = services.make_scope(process, event_ids=[e.id for e in self.events] or None,
-                                                public=False)
+        self.scope: Scope = make_scope(process, event_ids=[e.id for e in self.events] or None,
+                                       public=False)
         if not self.events:
             self.scope = Scope(process_id=process.id, event_ids=(), public=False)
 
     @cached_property
     def stand_totals(self):
-        return services.stand_totals(self.scope)
+        return totals.stand_totals(self.scope)
 
     # -------------------------------------------------------------- sections
 
@@ -366,7 +371,7 @@ class Report:
 
         s = self.styles
         story = [_t(_("How the process ran"), s.h1)]
-        funnel = services.participation([e.id for e in self.events])
+        funnel = participation([e.id for e in self.events])
         # One row per event: its title, date and status in the first cell, then the funnel's numbers.
         rows = [[_("Event"), _("Seats"), _("Applications"), _("Selected"), _("Confirmed"), _("Checked in"),
                  _("Voters")]]
@@ -378,7 +383,7 @@ class Report:
                         + [format_decimal(n) for n in (e.seats, p.valid, p.selected, p.seat_confirmed, p.checked_in,
                                                        p.voters)])
         story.append(_table(rows, s, numeric_from=1, lang_columns=(0,), lang=self.lang))
-        total = services.sum_of_stands(self.stand_totals)
+        total = sum_of_stands(self.stand_totals)
         story.append(Spacer(1, 3 * mm))
         story.append(_t(ngettext("%(ideas)s idea received dots: %(total)s in total, %(room)s in the room, %(board)s on "
                                  "the boards and %(online)s online.",
@@ -402,7 +407,7 @@ class Report:
         """Room and online (issue 18): ideas, dots and supports per channel and together, with the
         supports beside the dots, never added into them."""
         s = self.styles
-        by_channel = services.channel_totals(self.scope)
+        by_channel = channel_totals(self.scope)
         labels = labels_for("idea.channel") or {}
         rows = [[_("Channel"), _("Ideas"), _("Dots"), _("Supports online")]]
         for code in ("room", "online"):
@@ -496,7 +501,7 @@ class Report:
         stands = self.stand_totals
         stand_bars = sorted(((f"{t.title} ({t.event_title})" if len(self.events) > 1 else t.title, t.total)
                              for t in stands), key=lambda item: -item[1])
-        tags = services.tag_totals(self.scope, limit=CHART_BARS)
+        tags = tag_totals(self.scope, limit=CHART_BARS)
         return [PageBreak(), _t(_("Charts"), s.h1),
                 bar_chart(_("Dots per stand"), stand_bars, s), Spacer(1, 6 * mm),
                 bar_chart(_("Dots per tag"), [(t.label, t.total) for t in tags], s)]
@@ -510,7 +515,7 @@ class Report:
                              _t(_("Supports online: residents who back the idea on the participation pages, one "
                                   "per person; not dots, not in the total."), s.small)], s.fonts.regular, 8),
                  _t(_("Merged ideas count for the idea they were merged into."), s.small)]
-        ranking = services.idea_ranking(self.scope, limit=None)
+        ranking = idea_ranking(self.scope, limit=None)
         # "Online" in both languages: the mark needs no language of its own in the idea's cell.
         online_label = str((labels_for("idea.channel") or {}).get("online", "Online"))
         by_stand: dict[int, list[RankedIdea]] = defaultdict(list)
@@ -547,7 +552,7 @@ class Report:
 
     def comparison(self) -> list:
         s = self.styles
-        data = services.group_comparison(self.scope, dimension="tag")
+        data = group_comparison(self.scope, dimension="tag")
         if len(data.groups) < 1 or not data.themes:
             return []
         story = [PageBreak(), _t(_("Comparison of stakeholder groups"), s.h1),
@@ -588,9 +593,9 @@ class Report:
     # -------------------------------------------------------------- the document
 
     def story(self) -> list:
-        """All flowables; the dots are counted once for every aggregation (``services.prepared``)."""
+        """All flowables; the dots are counted once for every aggregation (``app.results.base.prepared``)."""
         plain = self.scope
-        with services.prepared(plain) as self.scope:
+        with prepared(plain) as self.scope:
             try:
                 return (self.title_page() + self.how_it_ran() + self.charts() + self.ideas_by_stand()
                         + self.comparison() + self.measures())

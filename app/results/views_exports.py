@@ -13,9 +13,8 @@ from app.core.access import staff_required
 from app.core.errors import render_error
 from app.events.models import Process
 from app.extensions import db
-from app.results import bp, exports
-from app.results import jobs as result_jobs
-from app.results.services import ResultsError
+from app.results import bp, exports, jobs as result_jobs
+from app.results.base import ResultsError
 
 
 @bp.errorhandler(ResultsError)

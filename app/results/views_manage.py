@@ -12,8 +12,12 @@ from app.core.access import staff_required
 from app.events.models import Event, Process
 from app.events.services import EVENT_STATUS_LABELS, available_actions
 from app.extensions import db
-from app.results import bp, display, services
-from app.results.services import ResultsError
+from app.results import bp, display
+from app.results.base import ResultsError, prepared
+from app.results.participation import participation, participation_by_option
+from app.results.scope import make_scope
+from app.results.stakeholders import group_comparison, stakeholder_groups
+from app.results.totals import channel_totals
 
 
 def _get_or_404(model, object_id: int):
@@ -57,31 +61,31 @@ def _dashboard(process: Process, event: Event | None, *, event_ids):
     include_hidden = args.get("hidden") == "1"
     error, status = None, 200
     try:
-        scope = services.make_scope(process, event_ids=event_ids, stand_id=args.get("stand"),
-                                    tag_id=args.get("tag"), stakeholder_group=args.get("group"), public=False,
-                                    include_hidden=include_hidden)
+        scope = make_scope(process, event_ids=event_ids, stand_id=args.get("stand"),
+                           tag_id=args.get("tag"), stakeholder_group=args.get("group"), public=False,
+                           include_hidden=include_hidden)
     except ResultsError as exc:
         error, status = exc.message, 400
-        scope = services.make_scope(process, event_ids=[event.id] if event else None, public=False,
-                                    include_hidden=include_hidden)
-    unfiltered = services.make_scope(process, event_ids=scope.event_ids, public=False) if scope.event_ids else scope
+        scope = make_scope(process, event_ids=[event.id] if event else None, public=False,
+                           include_hidden=include_hidden)
+    unfiltered = make_scope(process, event_ids=scope.event_ids, public=False) if scope.event_ids else scope
     events = db.session.execute(
         sa.select(Event).where(Event.process_id == process.id)
         .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id)).scalars().all()
-    participation = services.participation([e.id for e in events])
-    in_scope = [participation[i] for i in scope.event_ids]
-    with services.prepared(scope) as counted:
+    by_event = participation([e.id for e in events])
+    in_scope = [by_event[i] for i in scope.event_ids]
+    with prepared(scope) as counted:
         context = display.results_context(counted, unfiltered, page=display.page_number(args.get("page")),
                                           per_page=display.STAFF_PAGE_SIZE)
-        by_channel = services.channel_totals(counted)
-        comparison = services.group_comparison(counted) if event is None else None
-        stand_comparison = services.group_comparison(counted, dimension="stand") if event is None else None
+        by_channel = channel_totals(counted)
+        comparison = group_comparison(counted) if event is None else None
+        stand_comparison = group_comparison(counted, dimension="stand") if event is None else None
     funnel = display.combined_participation(in_scope)
     return render_template(
         "results/dashboard.html", process=process, event=event, events=events, error=error,
-        participation=participation, funnel=funnel, funnel_chart=display.funnel_chart(funnel, "dashboard-funnel"),
-        groups=services.stakeholder_groups(process.id, public=False),
-        by_option=services.participation_by_option(event.id) if event else [],
+        participation=by_event, funnel=funnel, funnel_chart=display.funnel_chart(funnel, "dashboard-funnel"),
+        groups=stakeholder_groups(process.id, public=False),
+        by_option=participation_by_option(event.id) if event else [],
         top_tags=context["tags"][:10],
         comparison=comparison, stand_comparison=stand_comparison,
         is_admin="admin" in current_user.role_names,

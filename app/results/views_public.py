@@ -10,7 +10,13 @@ from flask import abort, render_template, request
 from app.core.access import public
 from app.events.models import Process
 from app.extensions import db
-from app.results import bp, display, live, services
+from app.results import bp, display, live
+from app.results.base import prepared
+from app.results.participation import participation
+from app.results.ranking import idea_ranking
+from app.results.scope import make_scope, published_events
+from app.results.stakeholders import group_comparison
+from app.results.totals import stand_totals, top_tags
 
 
 @bp.route("/events/<int:event_id>/results")
@@ -29,17 +35,17 @@ def process_results(process_id: int):
     process = db.session.get(Process, process_id)
     if process is None:
         abort(404)
-    events = services.published_events(process.id)
+    events = published_events(process.id)
     if not events:
         abort(404)
-    with services.prepared(services.make_scope(process.id)) as scope:
-        stands = services.stand_totals(scope)
-        tags = services.top_tags(scope, limit=10)
-        top = services.idea_ranking(scope, limit=10)
-        comparison = services.group_comparison(scope)
+    with prepared(make_scope(process.id)) as scope:
+        stands = stand_totals(scope)
+        tags = top_tags(scope, limit=10)
+        top = idea_ranking(scope, limit=10)
+        comparison = group_comparison(scope)
     return render_template(
         "results/public_process.html", process=process, events=events,
-        participation=services.participation([e.id for e in events]),
+        participation=participation([e.id for e in events]),
         event_totals=display.sum_by_event(stands), totals=display.sum_totals(stands),
         top=top, tags=tags, tag_chart=display.tag_chart(tags), comparison=comparison,
     )

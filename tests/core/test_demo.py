@@ -79,14 +79,15 @@ def test_the_process_around_it(db, client):
     from app.events.services import criteria_locked_reason
     from app.lottery import preview as lottery_preview
     from app.measures.models import Measure
-    from app.results import services as results
+    from app.results.scope import make_scope
+    from app.results.stakeholders import group_comparison
 
     load_demo()
     process = db.session.execute(sa.select(Process).where(Process.title == PROCESS_TITLE)).scalar_one()
     events = db.session.execute(sa.select(Event).where(Event.process_id == process.id)).scalars().all()
     published = [e for e in events if e.status == EventStatus.PUBLISHED.value]
     assert len(published) == 5
-    groups = results.group_comparison(results.make_scope(process, public=True), dimension="tag")
+    groups = group_comparison(make_scope(process, public=True), dimension="tag")
     assert len(groups.groups) == 5 and groups.themes
     assert _count(sa.select(Measure.id).where(Measure.process_id == process.id)) >= 5
 

@@ -63,7 +63,6 @@ UNANNOTATED_OK = {
     "app.privacy.views_public": "one page's query",
     "app.results.exports": "measures and xlsxwriter only for the exports that need them",
     "app.results.report": "lottery, measures and events only for the report's sections that need them",
-    "app.results.services": "events and voting only for the participation funnel",
     "app.jobs.services": "huey and the access check are loaded when a worker or a job page runs",
     # The live updates of issue 15 landed in this stop while this test was written; annotate them.
     "app.core.live": "the background sender loads requests and the app's db only when it publishes",

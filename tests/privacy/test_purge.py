@@ -28,7 +28,9 @@ def _aggregates(app, event_id):
     from app.events.application_services import counts_by_status
     from app.events.models import Event
     from app.lottery.representativeness import representativeness
-    from app.results import services as results
+    from app.results.participation import participation, participation_by_option
+    from app.results.ranking import idea_ranking
+    from app.results.scope import event_scope
     from app.voting.models import Dot, Receipt, TallySnapshot
 
     with app.test_request_context():
@@ -43,9 +45,9 @@ def _aggregates(app, event_id):
                                                           TallySnapshot.dots)).all()),
             "receipts": sorted(_db.session.execute(sa.select(Receipt.digest, Receipt.dots)).all()),
             "ideas": sorted(_db.session.execute(sa.text("SELECT id, text FROM idea")).all()),
-            "participation": results.participation([event_id]),
-            "by_option": results.participation_by_option(event_id),
-            "ranking": results.idea_ranking(results.event_scope(event, public=False)),
+            "participation": participation([event_id]),
+            "by_option": participation_by_option(event_id),
+            "ranking": idea_ranking(event_scope(event, public=False)),
         }
 
 

@@ -120,5 +120,5 @@ def test_dashboard_queries_do_not_grow_with_the_ideas(app, staff_client, count_q
                 tag = _db.session.execute(sa.select(Tag.id).where(Tag.process_id == ev.process_id)).scalars().first()
             counts.append(_count(app, council, count_queries, path.format(p=ev.process_id, e=ev.event_id, t=tag)))
         assert counts[0] == counts[1], (path, counts)
-        # On PostgreSQL 5 of them tune the planner for the dot count (results.services.prepared).
+        # On PostgreSQL 5 of them tune the planner for the dot count (results.base.prepared).
         assert counts[1] <= 45, path  # 45 on PostgreSQL (40 on SQLite) since the online ideas and their supports

@@ -140,7 +140,8 @@ def test_voting_totals_count_a_merge_across_events_as_the_results_do(app, result
     """i8 (event A) was merged into i6 (event B) in the data: its 2 room dots count for i6 on
     the voting pages of B too, as on the dashboard (before issue 23 the voting page showed 1)."""
     from app.events.models import Event
-    from app.results import services as results
+    from app.results.ranking import idea_ranking
+    from app.results.scope import event_scope
     from app.voting import services as voting
 
     with app.test_request_context():
@@ -148,6 +149,6 @@ def test_voting_totals_count_a_merge_across_events_as_the_results_do(app, result
             event = db.session.get(Event, event_id)
             from_voting = {t.idea.id: (t.room, t.board, t.online) for t in voting.totals(event)}
             from_results = {i.id: (i.room, i.board, i.online)
-                            for i in results.idea_ranking(results.event_scope(event, public=False), limit=None)}
+                            for i in idea_ranking(event_scope(event, public=False), limit=None)}
             assert from_voting == from_results
         assert from_voting[results_fixture.ideas["i6"]] == (3, 2, 3)

@@ -41,20 +41,24 @@ def text(response) -> str:
 
 
 def test_services_count_supports_once_per_person_and_group_beside_the_dots(app, supported):
-    from app.results import services
+    from app.results.base import prepared
+    from app.results.ranking import idea_ranking
+    from app.results.records import idea_records
+    from app.results.scope import make_scope
+    from app.results.totals import channel_totals, dot_totals, stand_totals, tag_totals
 
     f = supported
     with app.app_context():
-        scope = services.make_scope(f.process_id)
-        with services.prepared(scope) as counted:
-            ranking = {i.id: i for i in services.idea_ranking(counted)}
-            totals = services.dot_totals(counted)
-            stands = {s.stand_id: s for s in services.stand_totals(counted)}
-            tags = {t.label: t for t in services.tag_totals(counted)}
-            channels = services.channel_totals(counted)
-            records = {r.id: r for r in services.idea_records(counted, limit=None)}
+        scope = make_scope(f.process_id)
+        with prepared(scope) as counted:
+            ranking = {i.id: i for i in idea_ranking(counted)}
+            totals = dot_totals(counted)
+            stands = {s.stand_id: s for s in stand_totals(counted)}
+            tags = {t.label: t for t in tag_totals(counted)}
+            channels = channel_totals(counted)
+            records = {r.id: r for r in idea_records(counted, limit=None)}
         # Not prepared: the same numbers.
-        assert {i.id: i.supports for i in services.idea_ranking(scope)} == {k: v.supports for k, v in ranking.items()}
+        assert {i.id: i.supports for i in idea_ranking(scope)} == {k: v.supports for k, v in ranking.items()}
     i1, i6, i4 = ranking[f.ideas["i1"]], ranking[f.ideas["i6"]], ranking[f.ideas["i4"]]
     assert (i1.supports, i1.total) == (2, 12) and (i6.supports, i6.total) == (1, 8) and i4.supports == 0
     assert (totals.supports, totals.total) == (3, 23)
@@ -64,14 +68,16 @@ def test_services_count_supports_once_per_person_and_group_beside_the_dots(app, 
     # A merged idea's record carries zeros (its supports count for the survivor), as its dots do.
     assert records[f.ideas["i2"]].supports == 0 and records[f.ideas["i1"]].supports == 2
     with app.app_context():  # staff with hidden ideas: the hidden idea's support is counted there
-        staff = services.make_scope(f.process_id, public=False, include_hidden=True)
-        hidden = {i.id: i.supports for i in services.idea_ranking(staff)}
+        staff = make_scope(f.process_id, public=False, include_hidden=True)
+        hidden = {i.id: i.supports for i in idea_ranking(staff)}
     assert hidden[f.ideas["i3"]] == 1 and hidden[f.ideas["i9"]] == 1
 
 
 def test_online_ideas_are_counted_by_channel(app, supported, create_online_idea, create_participant):
     from app.participation.models import Support
-    from app.results import services
+    from app.results.ranking import idea_ranking
+    from app.results.scope import make_scope
+    from app.results.totals import channel_totals
 
     f = supported
     online = create_online_idea(f.s2, "Online eingereichte Idee zur Startseite")
@@ -79,8 +85,8 @@ def test_online_ideas_are_counted_by_channel(app, supported, create_online_idea,
     with app.app_context():
         _db.session.add(Support(participant_id=person, idea_id=online))
         _db.session.commit()
-        channels = services.channel_totals(services.make_scope(f.process_id))
-        ranked = {i.id: i for i in services.idea_ranking(services.make_scope(f.process_id))}
+        channels = channel_totals(make_scope(f.process_id))
+        ranked = {i.id: i for i in idea_ranking(make_scope(f.process_id))}
     assert (channels["online"].ideas, channels["online"].dots, channels["online"].supports) == (1, 0, 1)
     assert ranked[online].channel == "online" and ranked[online].supports == 1
 

@@ -137,7 +137,7 @@ def _replacement_votes(app, ev, application_id: int) -> None:
 def test_decline_after_confirm_revokes_the_ticket(app, client, staff_client, seated):
     from app.audit.models import AuditEntry
     from app.events.models import Event
-    from app.results.services import participation
+    from app.results.participation import participation
     from app.voting import services as voting
 
     ev = seated()
@@ -251,7 +251,7 @@ def test_bulk_issue_gives_a_reseated_application_its_ticket_back(app, seated):
 
 def test_checked_in_before_revoke_still_counts_as_attended(app, seated):
     from app.events.models import Event
-    from app.results.services import participation
+    from app.results.participation import participation
     from app.voting import services as voting
 
     ev = seated()
