@@ -30,7 +30,7 @@ __all__ = ["VISIBLE_STATUSES", "dots_per_root", "group_ids", "group_members", "g
 
 
 def groups(event_ids: Sequence[int] | None = None, *, root_ids: Sequence[int] | None = None,
-           process_id: int | None = None, name: str = "merge_group"):
+           process_id: int | None = None, stand_id: int | None = None, name: str = "merge_group"):
     """Recursive CTE ``(idea_id, root_id)``: every surviving idea with itself and with every
     idea of its merge group.
 
@@ -38,6 +38,7 @@ def groups(event_ids: Sequence[int] | None = None, *, root_ids: Sequence[int] | 
         may come from any event); None: every group.
     :param root_ids: only the groups of these surviving ideas (a page of ideas).
     :param process_id: only the groups whose survivor was recorded at an event of this process.
+    :param stand_id: only the groups whose survivor was recorded at this stand (a stand's list).
     :param name: of the CTE; a statement that uses it twice needs a second name.
     """
     base = sa.select(Idea.id.label("idea_id"), Idea.id.label("root_id")).where(Idea.merged_into_id.is_(None))
@@ -47,6 +48,8 @@ def groups(event_ids: Sequence[int] | None = None, *, root_ids: Sequence[int] | 
         base = base.where(Stand.event_id.in_(tuple(event_ids)))
     if process_id is not None:
         base = base.where(Stand.event_id.in_(sa.select(Event.id).where(Event.process_id == process_id)))
+    if stand_id is not None:
+        base = base.where(Idea.stand_id == stand_id)
     if root_ids is not None:
         base = base.where(Idea.id.in_(tuple(root_ids)))
     cte = base.cte(name, recursive=True)

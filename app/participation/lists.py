@@ -129,8 +129,10 @@ def ideas_query(process: Process, filters: Filters) -> sa.Select:
     if filters.status is not None:
         query = query.where(Idea.status == _STATUS_OF_FILTER[filters.status])
     if filters.sort == "supported":
-        # The process's groups only (a survivor at one of its events), not the whole database's.
-        per_root = merge_groups.supports_per_root(merge_groups.groups(process_id=process.id))
+        # The process's groups only (a survivor at one of its events), not the whole database's;
+        # on a stand's list only that stand's (the listed ideas are its survivors).
+        per_root = merge_groups.supports_per_root(
+            merge_groups.groups(process_id=process.id, stand_id=filters.stand_id))
         query = query.outerjoin(per_root, per_root.c.root_id == Idea.id)
         return query.order_by(sa.func.coalesce(per_root.c.supports, 0).desc(), Idea.created_at.desc(),
                               Idea.id.desc())
