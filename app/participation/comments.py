@@ -37,7 +37,7 @@ from app.extensions import db
 from app.ideas.models import Idea, Stand
 from app.ideas.services import IdeaError
 from app.participation import reports
-from app.participation.moderation import MODERATION_LABELS, netiquette_reasons
+from app.participation.moderation import MODERATION_LABELS, QueuePage, netiquette_reasons, page_of_sections
 from app.participation.models import Comment, CommentModeration, ModerationMode, Participant, PhaseKind
 from app.participation.services import ParticipationError, charge_link, check_active, moderation_mode, phase_open
 
@@ -252,29 +252,30 @@ def public_counts(idea_ids: list[int]) -> dict[int, int]:
 
 @dataclass
 class CommentQueue:
+    """A page of the comments on a stand's ideas (:class:`app.participation.moderation.QueuePage`)."""
+
     pending: list[Comment] = field(default_factory=list)
     shown: list[Comment] = field(default_factory=list)
     hidden: list[Comment] = field(default_factory=list)
+    #: every list's full length (the page shows at most ``QUEUE_PER_PAGE`` of each)
+    counts: dict[str, int] = field(default_factory=dict)
 
 
-def queue(stand: Stand) -> CommentQueue:
+def queue(stand: Stand, page: QueuePage | None = None, *, keep: Comment | None = None) -> CommentQueue:
     """The comments on the stand's ideas (not withdrawn): waiting for approval (oldest first),
-    shown and hidden (newest first)."""
-    rows = db.session.execute(
+    shown and hidden (newest first); one page of each with their counts (a fixed number of queries).
+
+    :param keep: a comment to show even if its place is on another page (its form failed)."""
+    page = page or QueuePage()
+    not_hidden = Comment.hidden_at.is_(None)
+    rows, counts = page_of_sections(
         sa.select(Comment).join(Idea, Idea.id == Comment.idea_id)
-        .where(Idea.stand_id == stand.id, Comment.withdrawn_at.is_(None))
-        .order_by(Comment.id.desc()).options(selectinload(Comment.participant), selectinload(Comment.idea))
-    ).scalars()
-    result = CommentQueue()
-    for comment in rows:
-        if comment.hidden_at is not None:
-            result.hidden.append(comment)
-        elif comment.moderation == CommentModeration.PENDING.value:
-            result.pending.append(comment)
-        else:
-            result.shown.append(comment)
-    result.pending.reverse()
-    return result
+        .where(Idea.stand_id == stand.id, Comment.withdrawn_at.is_(None)),
+        {"pending": (sa.and_(not_hidden, Comment.moderation == CommentModeration.PENDING.value), (Comment.id.asc(),)),
+         "shown": (sa.and_(not_hidden, Comment.moderation != CommentModeration.PENDING.value), (Comment.id.desc(),)),
+         "hidden": (Comment.hidden_at.is_not(None), (Comment.id.desc(),))},
+        page, keep=keep, options=(selectinload(Comment.participant), selectinload(Comment.idea)))
+    return CommentQueue(**rows, counts=counts)
 
 
 def _check_not_withdrawn(comment: Comment) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -52,40 +52,112 @@ def netiquette_reasons(process_id: int) -> list[str]:
     return settings.netiquette_reasons if settings is not None else []
 
 
+#: Items per list and page of a stand's queue (each list is cut in SQL: a stand with thousands of
+#: online ideas and comments still answers quickly, bench/online.py).
+QUEUE_PER_PAGE = 50
+
+
+@dataclass
+class QueuePage:
+    """Which page of a stand's queue is shown: the same page of every list (pending, shown, hidden,
+    merged; the comments' too), with the pagination attributes ``core/macros.html``'s pager reads."""
+
+    page: int = 1
+    per_page: int = QUEUE_PER_PAGE
+    #: the longest list's length (ideas and comments)
+    largest: int = 0
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.largest // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @classmethod
+    def from_arg(cls, value: object) -> QueuePage:
+        """The page of the URL argument ``page`` (anything else: the first)."""
+        text = value if isinstance(value, str) else ""
+        number = int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else 1
+        return cls(page=max(1, number))
+
+
+def page_of_sections(base, sections: dict, page: QueuePage, *, keep=None, options=()) -> tuple[dict, dict]:
+    """One page of each section of a queue, cut in SQL, and every section's full count (one query).
+
+    :param base: ``SELECT`` of the queue's rows (one entity with an ``id``).
+    :param sections: name → (condition, order): the sections' rows are disjoint.
+    :param keep: a row that must be on the page (the one whose form failed), put at the head of its
+        section if its place is on another page.
+    :return: (name → rows of the page, name → count).
+    """
+    entity = base.column_descriptions[0]["entity"]
+    counts_row = db.session.execute(
+        base.with_only_columns(*(func.count().filter(condition).label(name)
+                                 for name, (condition, _order) in sections.items())).order_by(None)).one()
+    counts = {name: int(counts_row._mapping[name] or 0) for name in sections}
+    rows = {}
+    for name, (condition, order) in sections.items():
+        rows[name] = list(db.session.execute(
+            base.where(condition).order_by(*order).limit(page.per_page)
+            .offset((page.page - 1) * page.per_page).options(*options)).scalars())
+    if keep is not None and not any(row.id == keep.id for found in rows.values() for row in found):
+        for name, (condition, _order) in sections.items():
+            if db.session.execute(base.with_only_columns(entity.id).where(entity.id == keep.id, condition)).first():
+                rows[name].insert(0, keep)
+                break
+    page.largest = max(page.largest, *counts.values())
+    return rows, counts
+
+
 @dataclass
 class Queue:
-    """A stand's online ideas for its moderators, in the order they are worked on."""
+    """A page of a stand's online ideas for its moderators, in the order they are worked on."""
 
     pending: list[Idea] = field(default_factory=list)
     shown: list[Idea] = field(default_factory=list)
     hidden: list[Idea] = field(default_factory=list)
     merged: list[Idea] = field(default_factory=list)
+    #: every list's full length (the page shows at most ``QUEUE_PER_PAGE`` of each)
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        return len(self.pending) + len(self.shown) + len(self.hidden) + len(self.merged)
+        return sum(self.counts.values())
 
 
-def queue(stand: Stand) -> Queue:
+def queue(stand: Stand, page: QueuePage | None = None, *, keep: Idea | None = None) -> Queue:
     """The stand's online ideas (not withdrawn): waiting for approval (oldest first), shown,
-    hidden and merged (newest first). Two queries."""
-    rows = db.session.execute(
+    hidden and merged (newest first); one page of each (``page``, the first by default) with
+    their counts. A fixed number of queries, whatever the stand's size.
+
+    :param keep: an idea to show even if its place is on another page (its form failed)."""
+    page = page or QueuePage()
+    pending = Idea.moderation == Moderation.PENDING.value
+    released = Idea.moderation != Moderation.PENDING.value
+    rows, counts = page_of_sections(
         select(Idea).where(Idea.stand_id == stand.id, Idea.channel == IdeaChannel.ONLINE.value,
-                           Idea.withdrawn_at.is_(None))
-        .order_by(Idea.id.desc()).options(selectinload(Idea.participant))
-    ).scalars()
-    result = Queue()
-    for idea in rows:
-        if idea.moderation == Moderation.PENDING.value:
-            result.pending.append(idea)
-        elif idea.status == IdeaStatus.HIDDEN.value:
-            result.hidden.append(idea)
-        elif idea.status == IdeaStatus.MERGED.value:
-            result.merged.append(idea)
-        else:
-            result.shown.append(idea)
-    result.pending.reverse()
-    return result
+                           Idea.withdrawn_at.is_(None)),
+        {"pending": (pending, (Idea.id.asc(),)),
+         "shown": (and_(released, Idea.status.not_in((IdeaStatus.HIDDEN.value, IdeaStatus.MERGED.value))),
+                   (Idea.id.desc(),)),
+         "hidden": (and_(released, Idea.status == IdeaStatus.HIDDEN.value), (Idea.id.desc(),)),
+         "merged": (and_(released, Idea.status == IdeaStatus.MERGED.value), (Idea.id.desc(),))},
+        page, keep=keep, options=(selectinload(Idea.participant),))
+    return Queue(**rows, counts=counts)
 
 
 def pending_counts(stand_ids: list[int]) -> dict[int, int]:

@@ -6,7 +6,7 @@ again with the message at the field of that idea and what was typed kept. The ru
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -42,8 +42,9 @@ def _merge_form(idea: Idea, formdata: bool = False) -> MergeIntoRoomForm:
 
 def queue_page(stand: Stand, *, failed: Idea | None = None, hide_form=None, merge_form=None,
                 failed_comment=None, comment_form=None, status=200):
-    data = moderation.queue(stand)
-    comment_queue = comments.queue(stand)
+    page = moderation.QueuePage.from_arg(request.args.get("page"))
+    data = moderation.queue(stand, page, keep=failed)
+    comment_queue = comments.queue(stand, page, keep=failed_comment)
     reasons = moderation.netiquette_reasons(stand.event.process_id)
     hide_forms = {i.id: (hide_form if failed is not None and i.id == failed.id and hide_form is not None
                          else _hide_form(i, reasons)) for i in data.pending + data.shown}
@@ -58,7 +59,7 @@ def queue_page(stand: Stand, *, failed: Idea | None = None, hide_form=None, merg
                            comments=comment_queue, comment_forms=comment_forms,
                            reported=reports.open_reports(stand),
                            comment_number=comments.comment_number,
-                           settings=moderation.settings_of(stand.event.process_id)), status
+                           settings=moderation.settings_of(stand.event.process_id), page=page), status
 
 
 def _online_idea(idea_id: int) -> Idea:
