@@ -285,3 +285,41 @@ def test_every_action_needs_the_csrf_token(app, world):
         assert response.status_code == 400, action
     assert not _idea(app, world["pending"]).is_visible
     assert _actions(app) == before
+
+
+def test_queue_shows_a_page_of_each_list_and_keeps_a_failed_form_on_its_page(app, world):
+    """A stand with more online ideas and comments than a page: each list is cut to
+    ``QUEUE_PER_PAGE`` (newest first), its heading counts them all, the pager leads to the older
+    ones; an idea whose form failed is shown with its message although its place is on page 2."""
+    from app.ideas.models import IdeaChannel
+    from app.participation.models import Comment
+
+    per_page = moderation.QUEUE_PER_PAGE
+    with app.app_context():
+        author = _db.session.get(Idea, world["shown"]).participant_id
+        _db.session.execute(sa.insert(Idea), [
+            {"stand_id": world["stand"], "text": f"Viele Ideen {n}", "client_id": f"many-{n}", "said_by": "",
+             "hidden_reason": "", "status": "new", "channel": IdeaChannel.ONLINE.value, "participant_id": author,
+             "moderation": "visible"} for n in range(per_page + 5)])
+        _db.session.execute(sa.insert(Comment), [
+            {"idea_id": world["shown"], "participant_id": author, "text": f"Kommentar {n}", "moderation": "visible",
+             "hidden_reason": ""} for n in range(per_page + 3)])
+        oldest_comment = _db.session.execute(sa.select(sa.func.min(Comment.id))).scalar_one()
+        _db.session.commit()
+    client = world["client"]
+    first = client.get(f"/stands/{world['stand']}/online").get_data(as_text=True)
+    assert first.count('data-status') == 0  # nothing hidden or merged
+    assert f"({per_page + 6})" in first and f"({per_page + 3})" in first  # the headings count every idea, comment
+    assert f'id="idea-{world["shown"]}"' not in first and f'id="comment-{oldest_comment}"' not in first
+    assert f'href="/stands/{world["stand"]}/online?page=2"' in first and "Seite 1 von 2" in first
+    assert first.count('class="online-merge"') == per_page
+    second = client.get(f"/stands/{world['stand']}/online?page=2").get_data(as_text=True)
+    assert f'id="idea-{world["shown"]}"' in second and f'id="comment-{oldest_comment}"' in second
+    assert second.count('class="online-merge"') == 6 and f'id="idea-{world["pending"]}"' not in second
+    # The failed hide of the oldest shown idea (page 2) shows the queue with it and its message.
+    field = f"hide-{world['shown']}-reason"
+    response = client.submit(f"/online-ideas/{world['shown']}/hide", {field: ""})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'id="idea-{world["shown"]}"' in html and f'id="{field}-error"' in html
+    assert client.get(f"/stands/{world['stand']}/online?page=x").status_code == 200
