@@ -26,7 +26,7 @@ nothing is asserted on time.
 
 Usage: ``python bench/online.py [--small] [--repeat 5] [--supporters 100] [--seconds 10]
 [--pause 1.0] [--workers 4] [--sqlite-only | --postgres-only] [--no-http]``
-(``--small``: a twentieth of the sizes, 20 supporters for 3 s: the smoke test's run.)
+(``--small``: a twentieth of the sizes, 20 supporters for 2 s, 2 requests per page: the smoke test's run.)
 """
 from __future__ import annotations
 
@@ -506,9 +506,9 @@ def main() -> None:
     if args.supporters is None:
         args.supporters = 20 if args.small else 100
     if args.seconds is None:
-        args.seconds = 3.0 if args.small else 10.0
+        args.seconds = 2.0 if args.small else 10.0
     if args.small:
-        args.repeat = min(args.repeat, 3)
+        args.repeat = min(args.repeat, 2)
     sizes = Sizes().scaled(20) if args.small else Sizes()
     print(f"{sizes.participants:,} participants, {sizes.ideas:,} ideas, {sizes.supports:,} supports, "
           f"{sizes.comments:,} comments in one process")
