@@ -52,8 +52,9 @@ class Filters:
     page: int = 1
 
     @classmethod
-    def from_args(cls, args, stands: list[Stand], tags: list[Tag] | None = None) -> Filters:
-        """:param tags: the tags offered (:func:`public_tags`); None: a tag number is kept unchecked
+    def from_args(cls, args, stands: list[Stand] | set[int], tags: list[Tag] | None = None) -> Filters:
+        """:param stands: the stands offered (:func:`public_stands`) or their ids (:func:`public_stand_ids`).
+        :param tags: the tags offered (:func:`public_tags`); None: a tag number is kept unchecked
             (a form's way back to the list, which checks it again)."""
         def number(name: str) -> int | None:
             value = args.get(name, "")
@@ -64,7 +65,8 @@ class Filters:
         channel = args.get("channel", "")
         status = args.get("status", "")
         sort = args.get("sort", "")
-        return cls(stand_id=stand_id if stand_id in {s.id for s in stands} else None,
+        stand_ids = stands if isinstance(stands, set) else {s.id for s in stands}
+        return cls(stand_id=stand_id if stand_id in stand_ids else None,
                    tag_id=tag_id if tags is None or tag_id in {t.id for t in tags} else None,
                    channel=channel if channel in (IdeaChannel.ROOM.value, IdeaChannel.ONLINE.value) else None,
                    status=status if status in STATUS_FILTERS else None,
@@ -91,11 +93,20 @@ class Outcome:
 def public_stands(process: Process) -> list[Stand]:
     """The stands of the process's public events (not drafts), by event and position."""
     return list(db.session.execute(
-        sa.select(Stand).join(Event, Event.id == Stand.event_id)
-        .where(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value)
+        _public_stands_query(process)
         .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id, Stand.position, Stand.id)
         .options(selectinload(Stand.event))
     ).scalars())
+
+
+def _public_stands_query(process: Process) -> sa.Select:
+    return (sa.select(Stand).join(Event, Event.id == Stand.event_id)
+            .where(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value))
+
+
+def public_stand_ids(process: Process) -> set[int]:
+    """The ids of :func:`public_stands` (one light query: a form's way back to the list)."""
+    return set(db.session.execute(_public_stands_query(process).with_only_columns(Stand.id)).scalars())
 
 
 def public_tags(process: Process) -> list[Tag]:

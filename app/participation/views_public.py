@@ -206,8 +206,7 @@ def change_support(link: str):
     """Support an idea or withdraw the support (form fields ``idea_id``, ``action``), then back to
     the same place of the participant's list (its filters and page in the form, 303)."""
     participant = _participant_or_404(link)
-    stands = lists.public_stands(participant.process)
-    back = lists.Filters.from_args(request.form, stands)
+    back = lists.Filters.from_args(request.form, lists.public_stand_ids(participant.process))
     args = dict(back.args(), page=back.page) if back.page > 1 else back.args()
     to_mine = request.form.get("back") == "mine"
     try:
