@@ -14,8 +14,9 @@ ideas get more) and 50,000 comments (a tenth of them replies; some pending or hi
 2. **support POST through gunicorn** (``--workers`` sync workers, as ``bench/voting.py``): the
    form POST ``/participation/<link>/supports`` of the participant's list, with its session cookie
    and CSRF token. ``--supporters`` residents at once (default 100), each supporting an idea they
-   have not supported yet, then pausing ``--pause`` seconds (uniform between half and one and a
-   half times it) as a person reads on, for ``--seconds``. Target: median < 50 ms. Then every
+   have not supported yet, then pausing (uniform between half and one and a half times the mean
+   pause) as a person reads on, for ``--seconds``; once for each mean pause of ``--pauses``
+   (default 3 s, then 1 s: about 30 and 100 POSTs a second offered). Target: median < 50 ms. Then every
    supporter sends one more support twice at the same moment (a double click). Afterwards it
    checks that nothing was lost or doubled: the new supports equal the accepted POSTs (one row per
    participant and idea, the double click stored once) and no pair is stored twice.
@@ -25,8 +26,9 @@ closed phase) goes back without it and is counted apart. Numbers are printed bes
 nothing is asserted on time.
 
 Usage: ``python bench/online.py [--small] [--repeat 5] [--supporters 100] [--seconds 10]
-[--pause 1.0] [--workers 4] [--sqlite-only | --postgres-only] [--no-http]``
-(``--small``: a twentieth of the sizes, 20 supporters for 2 s, 2 requests per page: the smoke test's run.)
+[--pauses 3,1] [--workers 4] [--sqlite-only | --postgres-only] [--no-http]``
+(``--small``: a twentieth of the sizes, 20 supporters for 2 s with a 1 s pause, 2 requests per page: the
+smoke test's run.)
 """
 from __future__ import annotations
 
@@ -432,34 +434,38 @@ def time_support_post(label: str, url: str, instance: Path, world: World, args) 
         server.wait_for_workers(args.workers)
         # Warm up every worker (first requests prepare statements, load templates); their supports count too.
         warm = drive(server.port, people[:min(8, len(people))], 1.0, 0.05, rng)
-        result = drive(server.port, people, args.seconds, args.pause, rng)
+        phases = [(pause, drive(server.port, people, args.seconds, pause, rng)) for pause in args.pauses]
     with engine.connect() as conn:
         after = conn.execute(sa.text("SELECT count(*) FROM support")).scalar_one()
         twice = conn.execute(sa.text("SELECT count(*) FROM (SELECT participant_id, idea_id FROM support "
                                      "GROUP BY participant_id, idea_id HAVING count(*) > 1) t")).scalar_one()
-        pairs = warm["accepted"] + result["accepted"] + warm["doubled"] + result["doubled"]
+        runs = [warm] + [result for _pause, result in phases]
+        pairs = [pair for run in runs for pair in run["accepted"] + run["doubled"]]
         stored = 0
         for chunk in range(0, len(pairs), 500):
             part = pairs[chunk:chunk + 500]
             condition = " OR ".join(f"(participant_id = {p} AND idea_id = {i})" for p, i in part)
             stored += conn.execute(sa.text(f"SELECT count(*) FROM support WHERE {condition}")).scalar_one()
     engine.dispose()
-    latencies = sorted(result["latencies"])
-    median = statistics.median(latencies) if latencies else float("nan")
-    p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else float("nan")
-    rate = len(latencies) / args.seconds
-    print(f"  support POST, gunicorn {args.workers} sync workers, {len(people)} supporters, pause ~{args.pause:g} s, "
-          f"{args.seconds:g} s: {len(latencies)} POSTs ({rate:.0f}/s), median {median * 1000:.1f} ms, "
-          f"p95 {p95 * 1000:.1f} ms, max {latencies[-1] * 1000 if latencies else float('nan'):.1f} ms   "
-          f"target median < {POST_TARGET_MS} ms {'met' if median * 1000 < POST_TARGET_MS else 'NOT MET'}")
-    accepted = len(warm["accepted"]) + len(result["accepted"])
-    doubled = len(warm["doubled"]) + len(result["doubled"])
-    refused = {k: warm["refused"].get(k, 0) + result["refused"].get(k, 0)
-               for k in {*warm["refused"], *result["refused"]}}
+    for pause, result in phases:
+        latencies = sorted(result["latencies"])
+        median = statistics.median(latencies) if latencies else float("nan")
+        p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else float("nan")
+        rate = len(latencies) / args.seconds
+        print(f"  support POST, gunicorn {args.workers} sync workers, {len(people)} supporters, pause ~{pause:g} s, "
+              f"{args.seconds:g} s: {len(latencies)} POSTs ({rate:.0f}/s), median {median * 1000:.1f} ms, "
+              f"p95 {p95 * 1000:.1f} ms, max {latencies[-1] * 1000 if latencies else float('nan'):.1f} ms   "
+              f"target median < {POST_TARGET_MS} ms {'met' if median * 1000 < POST_TARGET_MS else 'NOT MET'}")
+    accepted = sum(len(run["accepted"]) for run in runs)
+    doubled = sum(len(run["doubled"]) for run in runs)
+    refused: dict[int, int] = {}
+    for run in runs:
+        for status, n in run["refused"].items():
+            refused[status] = refused.get(status, 0) + n
     added = after - before
     ok = added == accepted + doubled and stored == accepted + doubled and twice == 0
     print(f"  check: supports added {added} == accepted POSTs {accepted} + double clicks {doubled} "
-          f"(sent twice each, {warm['doubled_accepted'] + result['doubled_accepted']} answers accepted); "
+          f"(sent twice each, {sum(run['doubled_accepted'] for run in runs)} answers accepted); "
           f"every accepted pair stored: {stored}; pairs stored twice: {twice}; refused: {refused or 'none'}")
     print(f"  {label}: {'nothing lost or doubled' if ok else 'MISMATCH: supports lost or doubled'}")
     if not ok:
@@ -497,7 +503,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--supporters", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
-    parser.add_argument("--pause", type=float, default=1.0, help="mean pause of a supporter between POSTs (s)")
+    parser.add_argument("--pauses", default=None, help="mean pauses of a supporter between POSTs (s), one phase "
+                        "each (default 3,1; --small: 1)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
@@ -507,6 +514,7 @@ def main() -> None:
         args.supporters = 20 if args.small else 100
     if args.seconds is None:
         args.seconds = 2.0 if args.small else 10.0
+    args.pauses = [float(p) for p in (args.pauses or ("1" if args.small else "3,1")).split(",") if p.strip()]
     if args.small:
         args.repeat = min(args.repeat, 2)
     sizes = Sizes().scaled(20) if args.small else Sizes()
