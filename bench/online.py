@@ -26,7 +26,7 @@ closed phase) goes back without it and is counted apart. Numbers are printed bes
 nothing is asserted on time.
 
 Usage: ``python bench/online.py [--small] [--repeat 5] [--supporters 100] [--seconds 10]
-[--pauses 3,1] [--workers 4] [--sqlite-only | --postgres-only] [--no-http]``
+[--pauses 3,1] [--workers 4] [--divide N] [--sqlite-only | --postgres-only] [--no-http]``
 (``--small``: a twentieth of the sizes, 20 supporters for 2 s with a 1 s pause, 2 requests per page: the
 smoke test's run.)
 """
@@ -477,7 +477,7 @@ def run(label: str, url: str, args) -> None:
     from app.extensions import db
     from config import TestingConfig
 
-    sizes = Sizes().scaled(20) if args.small else Sizes()
+    sizes = Sizes().scaled(args.divide)
     with tempfile.TemporaryDirectory(prefix="ideenmarkt-bench-online-") as instance:
         app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, INSTANCE_PATH=instance,
                          WTF_CSRF_ENABLED=False, SECRET_KEY=SECRET)
@@ -500,6 +500,7 @@ def run(label: str, url: str, args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", action="store_true", help="a twentieth of the sizes, a short POST phase")
+    parser.add_argument("--divide", type=int, default=1, help="divide the sizes by this (--small: 20)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--supporters", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
@@ -517,7 +518,9 @@ def main() -> None:
     args.pauses = [float(p) for p in (args.pauses or ("1" if args.small else "3,1")).split(",") if p.strip()]
     if args.small:
         args.repeat = min(args.repeat, 2)
-    sizes = Sizes().scaled(20) if args.small else Sizes()
+    if args.small:
+        args.divide = 20
+    sizes = Sizes().scaled(args.divide)
     print(f"{sizes.participants:,} participants, {sizes.ideas:,} ideas, {sizes.supports:,} supports, "
           f"{sizes.comments:,} comments in one process")
     if not args.postgres_only:

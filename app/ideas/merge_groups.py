@@ -114,18 +114,7 @@ def supports_per_root(members=None):
     :param members: a CTE or table ``(idea_id, root_id)``, :func:`groups` by default.
     """
     members = groups() if members is None else members
-    # A group of one idea has as many supporters as supports (one per participant and idea): those
-    # are counted per idea in the order of the index on support.idea_id, without sorting every
-    # support by participant; only the few groups with merged members count distinct participants.
-    merged = sa.select(members.c.root_id).where(members.c.idea_id != members.c.root_id)
-    per_idea = (sa.select(Support.idea_id.label("idea_id"), sa.func.count().label("supports"))
-                .where(Support.idea_id.in_(sa.select(members.c.idea_id))).group_by(Support.idea_id)
-                .subquery("supports_per_idea"))
-    alone = (sa.select(members.c.root_id.label("root_id"), per_idea.c.supports.label("supports"))
-             .select_from(members).join(per_idea, per_idea.c.idea_id == members.c.idea_id)
-             .where(members.c.root_id.not_in(merged)))
-    together = (sa.select(members.c.root_id.label("root_id"),
-                          sa.func.count(sa.distinct(Support.participant_id)).label("supports"))
-                .select_from(members).join(Support, Support.idea_id == members.c.idea_id)
-                .where(members.c.root_id.in_(merged)).group_by(members.c.root_id))
-    return sa.union_all(alone, together).subquery("root_supports")
+    return (sa.select(members.c.root_id.label("root_id"),
+                      sa.func.count(sa.distinct(Support.participant_id)).label("supports"))
+            .select_from(members).join(Support, Support.idea_id == members.c.idea_id)
+            .group_by(members.c.root_id)).subquery("root_supports")
