@@ -52,8 +52,9 @@ class Filters:
     page: int = 1
 
     @classmethod
-    def from_args(cls, args, stands: list[Stand] | set[int], tags: list[Tag] | None = None) -> Filters:
-        """:param stands: the stands offered (:func:`public_stands`) or their ids (:func:`public_stand_ids`).
+    def from_args(cls, args, stands: list[Stand] | set[int] | None, tags: list[Tag] | None = None) -> Filters:
+        """:param stands: the stands offered (:func:`public_stands`) or their ids;
+            None: a stand number is kept unchecked (a form's way back to the list, which checks it again).
         :param tags: the tags offered (:func:`public_tags`); None: a tag number is kept unchecked
             (a form's way back to the list, which checks it again)."""
         def number(name: str) -> int | None:
@@ -65,8 +66,8 @@ class Filters:
         channel = args.get("channel", "")
         status = args.get("status", "")
         sort = args.get("sort", "")
-        stand_ids = stands if isinstance(stands, set) else {s.id for s in stands}
-        return cls(stand_id=stand_id if stand_id in stand_ids else None,
+        stand_ids = stands if isinstance(stands, set) or stands is None else {s.id for s in stands}
+        return cls(stand_id=stand_id if stand_ids is None or stand_id in stand_ids else None,
                    tag_id=tag_id if tags is None or tag_id in {t.id for t in tags} else None,
                    channel=channel if channel in (IdeaChannel.ROOM.value, IdeaChannel.ONLINE.value) else None,
                    status=status if status in STATUS_FILTERS else None,
@@ -93,20 +94,11 @@ class Outcome:
 def public_stands(process: Process) -> list[Stand]:
     """The stands of the process's public events (not drafts), by event and position."""
     return list(db.session.execute(
-        _public_stands_query(process)
+        sa.select(Stand).join(Event, Event.id == Stand.event_id)
+        .where(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value)
         .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id, Stand.position, Stand.id)
         .options(selectinload(Stand.event))
     ).scalars())
-
-
-def _public_stands_query(process: Process) -> sa.Select:
-    return (sa.select(Stand).join(Event, Event.id == Stand.event_id)
-            .where(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value))
-
-
-def public_stand_ids(process: Process) -> set[int]:
-    """The ids of :func:`public_stands` (one light query: a form's way back to the list)."""
-    return set(db.session.execute(_public_stands_query(process).with_only_columns(Stand.id)).scalars())
 
 
 def public_tags(process: Process) -> list[Tag]:

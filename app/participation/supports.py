@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager, lazyload
 
 from app.core.security import MAX_ID
 from app.events.models import Event
@@ -50,7 +51,10 @@ def find_idea(participant: Participant, idea_id: object) -> Idea:
     if 0 < number <= MAX_ID:
         idea = db.session.execute(
             sa.select(Idea).join(Stand, Stand.id == Idea.stand_id).join(Event, Event.id == Stand.event_id)
-            .where(Idea.id == number, lists.public_where(participant.process))).scalar_one_or_none()
+            .where(Idea.id == number, lists.public_where(participant.process))
+            # The rules read its stand and event (joined already); its tags only if a page shows them.
+            .options(contains_eager(Idea.stand).contains_eager(Stand.event), lazyload(Idea.tags))
+        ).scalar_one_or_none()
     if idea is None:
         raise ParticipationError(_l("This idea does not exist in this process."), "idea_invalid")
     return idea

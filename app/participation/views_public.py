@@ -206,7 +206,8 @@ def change_support(link: str):
     """Support an idea or withdraw the support (form fields ``idea_id``, ``action``), then back to
     the same place of the participant's list (its filters and page in the form, 303)."""
     participant = _participant_or_404(link)
-    back = lists.Filters.from_args(request.form, lists.public_stand_ids(participant.process))
+    # The way back to the list: its filters unchecked here, the list checks them again (no query per POST).
+    back = lists.Filters.from_args(request.form, None)
     args = dict(back.args(), page=back.page) if back.page > 1 else back.args()
     to_mine = request.form.get("back") == "mine"
     try:

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.ideas.models import Idea
 from app.participation import supports
 from app.participation.models import OnlinePhase, Participant, Support
+from tests.results.conftest import count_queries  # noqa: F401  (shared fixture: SQL statements of a block)
 
 THREADS = 8
 
@@ -307,3 +308,35 @@ def test_counts_read_only_the_groups_asked_for(app, world, online_process, creat
     assert len(anchors) >= 2
     assert "idea.id IN" in anchors[0]  # the page's survivors only
     assert all("process_id" in a or "idea.id IN" in a for a in anchors), anchors
+
+
+#: SQL statements of one support POST (participant, process, idea with its stand and event, phase,
+#: own supports of the group, the rate limit, the insert in a savepoint), whatever the data size.
+SUPPORT_POST_STATEMENTS = 9
+
+
+def test_a_support_post_has_a_bounded_number_of_statements(app, client, world, create_online_idea, count_queries):
+    """The support POST reads the idea with its stand and event in one query, not its tags, and
+    not the process's stands for the way back (the list checks its filters again): a fixed
+    number of statements, the same with many ideas and supports (issue 18, bench/online.py)."""
+    token, stand_id = world["token"], world["stand_ids"][0]
+    client.csrf_token()
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as small:
+        response = _give(client, token, world["first"], stand=str(stand_id), page="2")
+    assert response.status_code == 303
+    assert response.location.endswith(f"/participation/{token}/ideas?stand={stand_id}&page=2#idea-{world['first']}")
+    more = [create_online_idea(stand_id, f"Idee Nummer {n}") for n in range(30)]
+    with app.app_context():
+        others = [Participant(process_id=world["process_id"], display_name=f"P{n}", token_hash=f"hash-{n}",
+                              confirmed_at=utcnow()) for n in range(10)]
+        db.session.add_all(others)
+        db.session.flush()
+        db.session.add_all(Support(participant_id=p.id, idea_id=i) for p in others for i in more)
+        db.session.commit()
+    with count_queries(engine) as large:
+        assert _give(client, token, more[0]).status_code == 303
+    assert small.n == large.n <= SUPPORT_POST_STATEMENTS, large.statements
+    assert not any("idea_tag" in s or "FROM stand " in s for s in large.statements), large.statements
+    assert _supports(app).count((world["participant_id"], more[0])) == 1
