@@ -38,10 +38,20 @@ def _sqlite_enforces_foreign_keys(dbapi_connection, _record) -> None:
     row left its ``ondelete`` (CASCADE / SET NULL) undone, and SQLite could give the deleted
     row's id to the next row, which then inherited the references (a removed application's
     ticket attached to the next applicant). PostgreSQL always enforces them.
-    (Migrations switch it off for their own connection, see migrations/env.py.)"""
+    (Migrations switch it off for their own connection, see migrations/env.py.)
+
+    A database file is kept in write-ahead-log mode (``journal_mode=WAL``, stored in the file,
+    and ``synchronous=NORMAL``, per connection): readers no longer wait for a writer nor a writer
+    for readers, and a commit appends to the log without syncing the disk (the log is synced at
+    its checkpoints). The database stays consistent after a crash; after a power cut the last
+    commits before it may be missing. Several workers writing at once (supports, dots, the
+    rate-limit counters, issue 18's bench/online.py) waited for each other's locks and syncs
+    before. An in-memory database keeps its own mode."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
 
