@@ -55,6 +55,24 @@ def _sqlite_enforces_foreign_keys(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+@event.listens_for(Engine, "connect")
+def _postgresql_without_jit(dbapi_connection, _record) -> None:
+    """PostgreSQL compiles a query with LLVM (JIT) when its estimated cost is high, and the
+    recursive merge-group CTE (app/ideas/merge_groups.py) is estimated a hundred times too
+    large: a stand's list sorted by supports spent 1.0 s of its 1.3 s compiling a plan that runs
+    in 0.25 s (issue 18, bench/online.py). A web page's queries are short; JIT only pays off for
+    long analytical ones. Off for the application's connections (a no-op where the server has
+    no JIT)."""
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # the SET outside a transaction: it lasts the session
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET jit = off")
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+
 migrate = Migrate()
 login_manager = LoginManager()
 mail = Mail()

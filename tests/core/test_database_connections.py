@@ -1,13 +1,15 @@
-"""Every SQLite connection keeps a database file in write-ahead-log mode with ``synchronous=NORMAL``
-(app/extensions.py): concurrent writers (supports, dots, rate-limit counters) no longer wait for
-readers nor for a disk sync per commit (issue 18, bench/online.py)."""
+"""The application's database connections (app/extensions.py, issue 18, bench/online.py): SQLite
+keeps a database file in write-ahead-log mode with ``synchronous=NORMAL`` (concurrent writers no
+longer wait for readers nor for a disk sync per commit); PostgreSQL runs without JIT (compiling
+the plans of the merge-group queries cost more than running them)."""
 from __future__ import annotations
 
 import sqlite3
 
+import pytest
 import sqlalchemy as sa
 
-import app.extensions  # noqa: F401  (registers the connect listener on every engine)
+from app.extensions import db as _db
 
 
 def test_a_database_file_is_in_wal_mode_with_normal_sync(tmp_path):
@@ -35,3 +37,11 @@ def test_an_in_memory_database_keeps_its_mode():
     engine = sa.create_engine("sqlite://")
     with engine.connect() as conn:
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "memory"
+
+
+def test_postgresql_connections_run_without_jit(app, db):
+    if _db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    assert _db.session.execute(sa.text("SHOW jit")).scalar() == "off"
+    _db.session.rollback()  # a new transaction, the setting stays (it is the session's)
+    assert _db.session.execute(sa.text("SHOW jit")).scalar() == "off"
