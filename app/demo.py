@@ -56,7 +56,10 @@ from app.lottery.draw import perform_draw
 from app.lottery.seats import entries_in_order, respond_to_seat
 from app.measures.demo import ensure_demo_measures
 from app.participation.demo import OnlineStory
-from app.voting import services as voting
+from app.voting.board import set_board_count
+from app.voting.checkin import check_in, tickets_for_badges
+from app.voting.dots import cast_dot
+from app.voting.state import close_voting, open_voting, update_settings
 
 PROCESS_TITLE = "Esslingen 4.0"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -359,7 +362,7 @@ class Story:
             recorded = self.record_ideas(stand, FURTHER_IDEAS[group], moderator)
         with self.at(starts + timedelta(hours=2, minutes=45)):
             for idea in recorded:  # the paper dots counted on the pin board
-                voting.set_board_count(idea, self.rng.randint(1, 9), user=moderator)
+                set_board_count(idea, self.rng.randint(1, 9), user=moderator)
         with self.at(starts + timedelta(days=1)):
             events.change_status(event, "mark_held")
         with self.at(datetime(2019, 4, 15, 10, 0)):
@@ -418,12 +421,12 @@ class Story:
 
         # The evening of 1 April 2019: check-in, the three market stands, dots from the phones.
         with self.at(datetime(2019, 4, 1, 17, 0)):
-            voting.update_settings(event, dots_per_ticket=5, max_per_idea=2, scope="event",
-                                   walk_ins_allowed=False, user=self.admin)
-        tickets = sorted(voting.tickets_for_badges(event), key=lambda t: t.id)
+            update_settings(event, dots_per_ticket=5, max_per_idea=2, scope="event",
+                            walk_ins_allowed=False, user=self.admin)
+        tickets = sorted(tickets_for_badges(event), key=lambda t: t.id)
         for n, ticket in enumerate(tickets[:-1]):  # one participant fell ill
             with self.at(datetime(2019, 4, 1, 17, 35 + n)):
-                voting.check_in(event, ticket.code, user=self.admin)
+                check_in(event, ticket.code, user=self.admin)
         recorded = []
         for stand in stands:
             with self.at(datetime(2019, 4, 1, 18, 40 + 5 * stand.position)):
@@ -435,7 +438,7 @@ class Story:
             ideas.merge_ideas(original, [duplicate], user=stands[1].moderators[0])
             ideas.wall_link(event)
         with self.at(datetime(2019, 4, 1, 20, 15)):
-            voting.open_voting(event, user=self.admin)
+            open_voting(event, user=self.admin)
         votable = [i for i in recorded + taken_online if i.is_visible]
         for n, ticket in enumerate(tickets[:-1]):
             with self.at(datetime(2019, 4, 1, 20, 16, n * 3)):
@@ -443,10 +446,10 @@ class Story:
                 while sum(given.values()) < 5:
                     idea = self.rng.choice(votable)
                     if given.get(idea.id, 0) < 2:
-                        voting.cast_dot(ticket, idea.id)
+                        cast_dot(ticket, idea.id)
                         given[idea.id] = given.get(idea.id, 0) + 1
         with self.at(datetime(2019, 4, 1, 20, 40)):
-            voting.close_voting(event, user=self.admin)
+            close_voting(event, user=self.admin)
         with self.at(datetime(2019, 4, 2, 9, 0)):
             events.change_status(event, "mark_held")
         with self.at(datetime(2019, 4, 5, 10, 0)):  # the day of the press release

@@ -527,7 +527,9 @@ def seed(app, participants: int) -> dict:
     from app.extensions import db
     from app.ideas import services as ideas
     from app.ideas.models import Stand
-    from app.voting import services as voting
+    from app.voting.base import ensure_settings
+    from app.voting.state import open_voting
+    from app.voting.tickets import issue_ticket
 
     with app.app_context():
         load_demo()
@@ -540,10 +542,10 @@ def seed(app, participants: int) -> dict:
                                         ["moderator"])
             stand.moderators.append(user)
             moderators.append((user.email, stand.id))
-        settings = voting.ensure_settings(workshop)
+        settings = ensure_settings(workshop)
         settings.dots_per_ticket = 5
-        voting.open_voting(workshop)
-        codes = [voting.issue_ticket(workshop, kind="walk_in", holder_name=f"P{n}").code for n in range(participants)]
+        open_voting(workshop)
+        codes = [issue_ticket(workshop, kind="walk_in", holder_name=f"P{n}").code for n in range(participants)]
         now = utcnow()
         process = db.session.execute(sa.select(Process)).scalars().first()
         event = Event(process=process, title="Bench workshop", seats=15, status="open", consent_text="Ja.",

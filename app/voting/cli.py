@@ -9,7 +9,8 @@ from flask_babel import ngettext
 
 from app.events.models import Event
 from app.extensions import db
-from app.voting import services
+from app.voting import totals
+from app.voting.tickets import issue_tickets_for_event
 
 voting_cli = AppGroup("voting", help="Tickets and dot voting.")
 
@@ -26,7 +27,7 @@ def _event(event_id: int) -> Event:
 def issue_tickets(event_id: int) -> None:
     """Issue tickets (and queue their mails) for all confirmed participants without one."""
 
-    issued = services.issue_tickets_for_event(_event(event_id))
+    issued = issue_tickets_for_event(_event(event_id))
     db.session.commit()
     # The same words as the staff page, in the site's default language (German).
     click.echo(ngettext("%(num)d ticket issued and sent.", "%(num)d tickets issued and sent.", issued))
@@ -37,7 +38,7 @@ def issue_tickets(event_id: int) -> None:
 def recount(event_id: int) -> None:
     """Recompute totals and receipts from the stored dots; exit 1 if they differ from the published ones."""
 
-    result = services.recount(_event(event_id))
+    result = totals.recount(_event(event_id))
     for line in result.lines:
         click.echo(line)
     if not result.ok:

@@ -20,7 +20,7 @@ class CheckInForm(FlaskForm):
 
 
 class WalkInForm(FlaskForm):
-    #: The length is checked by services.issue_walk_in (its message goes to the field).
+    #: The length is checked by tickets.issue_walk_in (its message goes to the field).
     name = StringField(_l("Name on the badge (optional)"), validators=[Optional()], render_kw={"maxlength": 200})
 
 

@@ -154,9 +154,9 @@ def init_app(app) -> None:
 
 
 def door_state(event) -> dict:
-    from app.voting import services
+    from app.voting.checkin import attendance
 
-    counts = services.attendance(event)
+    counts = attendance(event)
     return {"as_of": time.time(), "checked_in": counts.checked_in, "confirmed": counts.confirmed,
             "walk_ins": counts.walk_ins}
 
@@ -173,19 +173,21 @@ def door_messages(event_id: int) -> list[Message]:
 def results_state(event, idea_ids: set[int] | None = None) -> dict:
     """The results page's state; with ``idea_ids`` only those ideas' rows (and which of them
     are no longer shown)."""
-    from app.voting import services
+    from app.voting.base import settings_for
     from app.voting.models import VotingState
+    from app.voting.receipts import published_receipts
+    from app.voting.totals import channel_sums, totals
 
-    settings = services.settings_for(event)
+    settings = settings_for(event)
     state = {"as_of": time.time(), "state": settings.state}
     if settings.state != VotingState.CLOSED.value:
         return state
-    totals = services.totals(event)
-    receipts = services.published_receipts(event)
-    shown = {row.idea.id for row in totals}
+    rows = totals(event)
+    receipts = published_receipts(event)
+    shown = {row.idea.id for row in rows}
     state.update(
-        sums=services.channel_sums(event), receipts=len(receipts), receipt_dots=sum(r.dots for r in receipts),
-        rows=[_row(row) for row in totals if idea_ids is None or row.idea.id in idea_ids],
+        sums=channel_sums(event), receipts=len(receipts), receipt_dots=sum(r.dots for r in receipts),
+        rows=[_row(row) for row in rows if idea_ids is None or row.idea.id in idea_ids],
         removed=sorted(i for i in (idea_ids or ()) if i not in shown), complete=idea_ids is None)
     return state
 

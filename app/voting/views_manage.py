@@ -18,10 +18,17 @@ from app.core.access import staff_required
 from app.events.models import Event
 from app.extensions import db
 from app.ideas.services import can_moderate, event_ids_worked_at, works_at_event
-from app.voting import bp, services
+from app.voting import bp, state
+from app.voting.ballot import event_ideas
+from app.voting.base import VotingError, settings_for
+from app.voting.board import board_counts, parse_count, set_board_count
+from app.voting.checkin import attendance, check_in, tickets_for_badges
+from app.voting.codes import format_code
 from app.voting.forms import CheckInForm, EmptyForm, SettingsForm, WalkInForm
 from app.voting.models import Ticket
-from app.voting.services import VotingError
+from app.voting.ticket_mail import ticket_qr
+from app.voting.tickets import issue_tickets_for_event, issue_walk_in
+from app.voting.totals import channel_sums, totals
 
 DOOR = ("admin", "moderator")
 
@@ -54,7 +61,7 @@ def overview():
         query = query.where(Event.id.in_(sorted(event_ids_worked_at(current_user))))
     events = list(db.session.execute(query).scalars())
     return render_template("voting/manage/overview.html", events=events,
-                           states={e.id: services.settings_for(e).state for e in events})
+                           states={e.id: settings_for(e).state for e in events})
 
 
 @bp.route("/manage/events/<int:event_id>/voting")
@@ -62,24 +69,24 @@ def overview():
 def manage(event_id: int):
     """Attendance and totals; for admins also the settings and open/close."""
     event = get_event(event_id)
-    return _manage_page(event, SettingsForm(obj=services.settings_for(event)))
+    return _manage_page(event, SettingsForm(obj=settings_for(event)))
 
 
 def _manage_page(event: Event, form: SettingsForm, status: int = 200):
-    return render_template("voting/manage/event.html", event=event, settings=services.settings_for(event),
-                           form=form, action_form=EmptyForm(), attendance=services.attendance(event),
-                           totals=services.totals(event), sums=services.channel_sums(event)), status
+    return render_template("voting/manage/event.html", event=event, settings=settings_for(event),
+                           form=form, action_form=EmptyForm(), attendance=attendance(event),
+                           totals=totals(event), sums=channel_sums(event)), status
 
 
 @bp.route("/manage/events/<int:event_id>/voting/settings", methods=["POST"])
 @staff_required("admin")
 def save_settings(event_id: int):
     event = get_event(event_id)
-    settings = services.settings_for(event)
+    settings = settings_for(event)
     form = SettingsForm()
     if form.validate_on_submit():
         try:
-            services.update_settings(
+            state.update_settings(
                 event, dots_per_ticket=form.dots_per_ticket.data, max_per_idea=form.max_per_idea.data,
                 scope=form.scope.data, walk_ins_allowed=form.walk_ins_allowed.data,
                 online_enabled=settings.online_enabled, online_opens_at=settings.online_opens_at,
@@ -107,13 +114,13 @@ def _state_action(event_id: int, action, done: str):
 @bp.route("/manage/events/<int:event_id>/voting/open", methods=["POST"])
 @staff_required("admin")
 def open_voting(event_id: int):
-    return _state_action(event_id, services.open_voting, _("Voting is open."))
+    return _state_action(event_id, state.open_voting, _("Voting is open."))
 
 
 @bp.route("/manage/events/<int:event_id>/voting/close", methods=["POST"])
 @staff_required("admin")
 def close_voting(event_id: int):
-    return _state_action(event_id, services.close_voting, _("Voting is closed; totals and receipts are published."))
+    return _state_action(event_id, state.close_voting, _("Voting is closed; totals and receipts are published."))
 
 
 @bp.route("/manage/events/<int:event_id>/tickets", methods=["POST"])
@@ -123,7 +130,7 @@ def issue_tickets(event_id: int):
     event = get_event(event_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    issued = services.issue_tickets_for_event(event, user=current_user)
+    issued = issue_tickets_for_event(event, user=current_user)
     flash(ngettext("%(num)d ticket issued and sent.", "%(num)d tickets issued and sent.", issued), "success")
     return redirect(url_for("voting.manage", event_id=event.id))
 
@@ -135,10 +142,10 @@ def badges(event_id: int):
     event = get_event(event_id)
     # Badges print names: an export of personal data.
     log_action("voting.badges_export", event)
-    tickets = services.tickets_for_badges(event)
+    tickets = tickets_for_badges(event)
     qr_label = _("QR code of the ticket")
     return render_template("voting/manage/badges.html", event=event,
-                           badges=[(t, None if t.revoked else services.ticket_qr(t, qr_label)) for t in tickets])
+                           badges=[(t, None if t.revoked else ticket_qr(t, qr_label)) for t in tickets])
 
 
 @bp.route("/manage/events/<int:event_id>/checkin", methods=["GET", "POST"])
@@ -151,14 +158,14 @@ def checkin(event_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            ticket, newly = services.check_in(event, form.code.data, user=current_user)
+            ticket, newly = check_in(event, form.code.data, user=current_user)
             result = {"ok": True, "newly": newly, "name": ticket.display_name,
-                      "code": services.format_code(ticket.code)}
+                      "code": format_code(ticket.code)}
         except VotingError as exc:
             result = {"ok": False, "code": exc.code, "message": str(exc.message)}
             status = 422
         if request.accept_mimetypes.best == "application/json":
-            counts = services.attendance(event)
+            counts = attendance(event)
             return jsonify({**result, "checked_in": counts.checked_in, "confirmed": counts.confirmed}), status
         form = CheckInForm(formdata=None)
     elif request.method == "POST":
@@ -168,8 +175,8 @@ def checkin(event_id: int):
 
 def _checkin_page(event, form, walk_in_form, result=None) -> str:
     return render_template("voting/manage/checkin.html", event=event, form=form, result=result,
-                           attendance=services.attendance(event), walk_in_form=walk_in_form,
-                           settings=services.settings_for(event))
+                           attendance=attendance(event), walk_in_form=walk_in_form,
+                           settings=settings_for(event))
 
 
 @bp.route("/manage/events/<int:event_id>/walk-in", methods=["POST"])
@@ -180,7 +187,7 @@ def walk_in(event_id: int):
     form = WalkInForm()
     if form.validate_on_submit():
         try:
-            ticket = services.issue_walk_in(event, form.name.data or "", user=current_user)
+            ticket = issue_walk_in(event, form.name.data or "", user=current_user)
         except VotingError as exc:
             db.session.rollback()  # refused: the redirect below must not commit (or the page again)
             if exc.code != "bad_name":  # walk-ins were switched off meanwhile: no form to show it at
@@ -199,7 +206,7 @@ def ticket(ticket_id: int):
     """One ticket to show or print at the door (e.g. right after a walk-in)."""
     ticket_ = get_ticket(ticket_id)
     return render_template("voting/manage/ticket.html", ticket=ticket_, event=ticket_.event,
-                           qr=services.ticket_qr(ticket_, _("QR code of the ticket")))
+                           qr=ticket_qr(ticket_, _("QR code of the ticket")))
 
 
 @bp.route("/manage/events/<int:event_id>/board", methods=["GET", "POST"])
@@ -207,7 +214,7 @@ def ticket(ticket_id: int):
 def board(event_id: int):
     """Moderators enter the paper dots counted on the physical board, per idea."""
     event = get_event(event_id)
-    stands = services.event_ideas(event)
+    stands = event_ideas(event)
     if not current_user.has_role("admin"):
         stands = [(s, ideas) for s, ideas in stands if can_moderate(current_user, s)]
     errors: dict[int, str] = {}
@@ -216,7 +223,7 @@ def board(event_id: int):
             abort(400)
         allowed = {idea.id: idea for _, ideas in stands for idea in ideas}
         changed = 0
-        current = services.board_counts(event)
+        current = board_counts(event)
         for key, raw in request.form.items():
             if not key.startswith("count-"):
                 continue
@@ -224,9 +231,9 @@ def board(event_id: int):
             if idea is None or raw.strip() == "":
                 continue
             try:
-                value = services.parse_count(raw)
+                value = parse_count(raw)
                 if current.get(idea.id) is None or current[idea.id].count != value:
-                    services.set_board_count(idea, value, user=current_user)
+                    set_board_count(idea, value, user=current_user)
                     changed += 1
             except VotingError as exc:
                 errors[idea.id] = str(exc.message)
@@ -236,5 +243,5 @@ def board(event_id: int):
             flash(ngettext("%(num)d count saved.", "%(num)d counts saved.", changed), "success")
             return redirect(url_for("voting.board", event_id=event.id))
     return render_template("voting/manage/board.html", event=event, stands=stands, errors=errors,
-                           counts=services.board_counts(event), form=EmptyForm(),
+                           counts=board_counts(event), form=EmptyForm(),
                            values=request.form if errors else {}), 422 if errors else 200

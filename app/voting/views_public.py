@@ -21,10 +21,16 @@ from app.core import ratelimit
 from app.events.models import Event
 from app.events.services import public_event_or_404
 from app.extensions import db
-from app.voting import bp, services
+from app.voting import bp
+from app.voting.ballot import ballot
+from app.voting.base import VotingError, settings_for
+from app.voting.dots import DotResult, cast_dot, quick_dot, release_removed_dots, remove_dot
 from app.voting.forms import CodeForm, EmptyForm
 from app.voting.models import Ticket, VotingState
-from app.voting.services import VotingError
+from app.voting.receipts import published_receipts, receipt
+from app.voting.rules import check_ticket
+from app.voting.tickets import find_ticket
+from app.voting.totals import channel_sums, totals
 
 SESSION_KEY = "voting_tickets"
 
@@ -91,21 +97,21 @@ def vote(event_id: int):
     error = None
     if ticket is not None and request.method == "GET":
         try:
-            services.check_ticket(ticket)
+            check_ticket(ticket)
         except VotingError as exc:
             # The seat was given back: say so instead of showing the ballot. The ticket stays in the
             # session so that, after the close, the results page still shows its receipt.
             error = exc
         else:
             return render_template("voting/ballot.html", event=event, ticket=ticket,
-                                   ballot=services.ballot(ticket), form=EmptyForm())
+                                   ballot=ballot(ticket), form=EmptyForm())
     form = CodeForm()
     if ratelimit.refused():  # the code again as typed, with how long to wait; not checked
         flash(ratelimit.refused(), "error")
         return render_template("voting/enter_code.html", event=event, form=form, error=None)
     if form.validate_on_submit():
         try:
-            ticket = services.find_ticket(event, form.code.data)
+            ticket = find_ticket(event, form.code.data)
         except VotingError as exc:
             error = exc
             log_event("voting.code_failed", logging.WARNING, event_id=event.id, code=exc.code)
@@ -123,7 +129,7 @@ def ticket_link(event_id: int, code: str):
     """The QR link: log the ticket in and continue on the code-free voting page."""
     event = public_event_or_404(event_id)
     try:
-        ticket = services.find_ticket(event, code)
+        ticket = find_ticket(event, code)
     except VotingError as exc:
         log_event("voting.code_failed", logging.WARNING, event_id=event.id, code=exc.code)
         form = CodeForm(formdata=None)
@@ -132,7 +138,7 @@ def ticket_link(event_id: int, code: str):
     return redirect(url_for("voting.vote", event_id=event.id))
 
 
-def _dot_response(event_id: int, result: services.DotResult | None, error: VotingError | None):
+def _dot_response(event_id: int, result: DotResult | None, error: VotingError | None):
     if wants_json():
         if error is not None:
             return jsonify(error_body(error, 409)), 409
@@ -144,15 +150,15 @@ def _dot_response(event_id: int, result: services.DotResult | None, error: Votin
     return redirect(url_for("voting.vote", event_id=event_id, _anchor=anchor))
 
 
-def _dot_by_full_path(event_id: int, op: str) -> services.DotResult | None:
+def _dot_by_full_path(event_id: int, op: str) -> DotResult | None:
     """Give or take back a dot with the ticket object; None if this browser holds no ticket."""
     ticket = session_ticket(public_event_or_404(event_id))
     if ticket is None:
         return None
     if op == "remove":
-        return services.remove_dot(ticket, request.form.get("idea_id"))
+        return remove_dot(ticket, request.form.get("idea_id"))
     if op == "add":
-        return services.cast_dot(ticket, request.form.get("idea_id"))
+        return cast_dot(ticket, request.form.get("idea_id"))
     raise VotingError(_("Unknown action."), "bad_request")
 
 
@@ -172,8 +178,8 @@ def dot(event_id: int):
     try:
         result = None
         if op == "add" and entry is not None:
-            # The common case in two statements (services.quick_dot); None: the full path decides.
-            result = services.quick_dot(event_id, *entry, request.form.get("idea_id"))
+            # The common case in two statements (dots.quick_dot); None: the full path decides.
+            result = quick_dot(event_id, *entry, request.form.get("idea_id"))
         if result is None:
             result = _dot_by_full_path(event_id, op)
         if result is None:
@@ -195,7 +201,7 @@ def release(event_id: int):
     ticket = session_ticket(event)
     if ticket is not None:
         try:
-            count = services.release_removed_dots(ticket)
+            count = release_removed_dots(ticket)
             flash(ngettext("%(num)d dot is free again.", "%(num)d dots are free again.", count), "success")
         except VotingError as exc:
             db.session.rollback()  # refused: the redirect below must not commit
@@ -218,12 +224,12 @@ def leave(event_id: int):
 def results(event_id: int):
     """After voting closed: the totals and every voter's receipt, so anyone can check their vote."""
     event = public_event_or_404(event_id)
-    settings = services.settings_for(event)
+    settings = settings_for(event)
     if settings.state != VotingState.CLOSED.value:
         return render_template("voting/results_pending.html", event=event, settings=settings)
-    receipts = services.published_receipts(event)
+    receipts = published_receipts(event)
     ticket = session_ticket(event)
-    mine = services.receipt(ticket) if ticket is not None else None
-    return render_template("voting/results.html", event=event, settings=settings, totals=services.totals(event),
-                           receipts=receipts, sums=services.channel_sums(event), mine=mine,
+    mine = receipt(ticket) if ticket is not None else None
+    return render_template("voting/results.html", event=event, settings=settings, totals=totals(event),
+                           receipts=receipts, sums=channel_sums(event), mine=mine,
                            receipt_dots=sum(r.dots for r in receipts))

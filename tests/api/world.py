@@ -30,8 +30,11 @@ def build_world() -> SimpleNamespace:
     from app.lottery.commitment import publish_commitment
     from app.lottery.draw import perform_draw
     from app.lottery.seats import entries_in_order, respond_to_seat
-    from app.voting import services as voting
+    from app.voting.board import set_board_count
+    from app.voting.dots import cast_dot
     from app.voting.models import Dot, Ticket
+    from app.voting.state import close_voting, open_voting, update_settings
+    from app.voting.tickets import issue_ticket, issue_tickets_for_event, issue_walk_in
 
     now = utcnow()
     process = Process(title="Esslingen 4.0 – Bürgerbeteiligung", description="Die **Digitalisierungsstrategie**.",
@@ -84,21 +87,21 @@ def build_world() -> SimpleNamespace:
     hidden, _ = ideas.record_idea(service, "VERSTECKTE IDEE mit Beleidigung")
     ideas.hide_idea(hidden, "Beleidigend", user=None)
 
-    voting.update_settings(event, dots_per_ticket=5, max_per_idea=None, scope="event", walk_ins_allowed=True,
-                           online_enabled=True)
-    voting.open_voting(event)
-    walk_in = voting.issue_walk_in(event, "Jürgen Türsteher")
-    voting.issue_tickets_for_event(event)  # confirmed seats usually have theirs already
-    voting.cast_dot(walk_in, top.id)
-    voting.cast_dot(walk_in, top.id)
-    voting.cast_dot(walk_in, duplicate.id)
-    voting.cast_dot(walk_in, longer.id)
-    online = voting.issue_ticket(event, kind="online", channel="online")
-    voting.cast_dot(online, longer.id)
-    voting.set_board_count(top, 4)
-    voting.set_board_count(longer, 7)
+    update_settings(event, dots_per_ticket=5, max_per_idea=None, scope="event", walk_ins_allowed=True,
+                    online_enabled=True)
+    open_voting(event)
+    walk_in = issue_walk_in(event, "Jürgen Türsteher")
+    issue_tickets_for_event(event)  # confirmed seats usually have theirs already
+    cast_dot(walk_in, top.id)
+    cast_dot(walk_in, top.id)
+    cast_dot(walk_in, duplicate.id)
+    cast_dot(walk_in, longer.id)
+    online = issue_ticket(event, kind="online", channel="online")
+    cast_dot(online, longer.id)
+    set_board_count(top, 4)
+    set_board_count(longer, 7)
     ideas.merge_ideas(top, [duplicate], user=None)
-    voting.close_voting(event)
+    close_voting(event)
     event.status = "published"
 
     # Not public: a draft event, and a held event whose results are not published.

@@ -234,50 +234,51 @@ def wall_link_renew(world, admin_user):
 
 
 def voting_settings(world, admin_user):
-    from app.voting import services
+    from app.voting.state import update_settings
 
-    services.update_settings(_other(world), dots_per_ticket=3, max_per_idea=None, scope="event",
-                             walk_ins_allowed=True, user=admin_user)
+    update_settings(_other(world), dots_per_ticket=3, max_per_idea=None, scope="event",
+                    walk_ins_allowed=True, user=admin_user)
 
 
 def voting_open(world, admin_user):
-    from app.voting import services
+    from app.voting.state import open_voting
 
-    services.open_voting(_event(world), user=admin_user)
+    open_voting(_event(world), user=admin_user)
 
 
 def voting_close(world, admin_user):
-    from app.voting import services
+    from app.voting.state import close_voting, open_voting
 
-    services.open_voting(_event(world), user=admin_user)
-    services.close_voting(_event(world), user=admin_user)
+    open_voting(_event(world), user=admin_user)
+    close_voting(_event(world), user=admin_user)
 
 
 def voting_tickets_issue(world, admin_user):
-    from app.voting import services
+    from app.voting.tickets import issue_tickets_for_event
 
-    services.issue_tickets_for_event(_event(world), user=admin_user)
+    issue_tickets_for_event(_event(world), user=admin_user)
 
 
 def voting_walk_in(world, admin_user):
-    from app.voting import services
+    from app.voting.tickets import issue_walk_in
 
-    services.issue_walk_in(_event(world), "Tür Gast", user=admin_user)
+    issue_walk_in(_event(world), "Tür Gast", user=admin_user)
 
 
 def voting_check_in(world, admin_user):
-    from app.voting import services
+    from app.voting.checkin import check_in
     from app.voting.models import Ticket
+    from app.voting.tickets import issue_ticket
 
-    ticket = services.issue_ticket(_event(world), kind="walk_in", user=admin_user)
-    services.check_in(_event(world), ticket.code, user=admin_user)
+    ticket = issue_ticket(_event(world), kind="walk_in", user=admin_user)
+    check_in(_event(world), ticket.code, user=admin_user)
     assert isinstance(ticket, Ticket)
 
 
 def voting_board_count(world, admin_user):
-    from app.voting import services
+    from app.voting.board import set_board_count
 
-    services.set_board_count(_idea(world), 7, user=admin_user)
+    set_board_count(_idea(world), 7, user=admin_user)
 
 
 def user_create(world, admin_user):

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from app.events import application_services
 from app.events.models import Application
 from app.extensions import db as _db
-from app.voting import services as voting
 from app.voting.models import Ticket
+from app.voting.tickets import ticket_of
 from tests.factories.voting import make_voting_event
 
 
@@ -32,4 +32,4 @@ def test_a_removed_applications_ticket_is_not_inherited_by_the_next_applicant(ap
                            token_hash="n" * 64, language="de")
     _db.session.add(newcomer)
     _db.session.commit()
-    assert voting.ticket_of(newcomer) is None
+    assert ticket_of(newcomer) is None

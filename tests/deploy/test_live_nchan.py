@@ -448,7 +448,8 @@ def test_the_door_counter_and_the_results_are_published_once_through_nchan(stack
     """The ``door`` channel is the staff's (a session that works at the event), ``results`` the
     public's; each change is one message with what changed."""
     from app.events.models import Event
-    from app.voting import services as voting
+    from app.voting.board import set_board_count
+    from app.voting.state import close_voting
 
     with data.app_context():
         from tests.factories.voting import make_voting_event
@@ -458,7 +459,7 @@ def test_the_door_counter_and_the_results_are_published_once_through_nchan(stack
     assert status_of(stack.port, f"/live/door/{ev.event_id}") == 403  # no session
     results = subscribe(stack.port, f"/live/results/{ev.event_id}")  # public
     with data.app_context():
-        voting.close_voting(db.session.get(Event, ev.event_id))
+        close_voting(db.session.get(Event, ev.event_id))
         db.session.commit()
         from app.core import live
 
@@ -469,7 +470,7 @@ def test_the_door_counter_and_the_results_are_published_once_through_nchan(stack
     with data.app_context():
         from app.ideas.models import Idea
 
-        voting.set_board_count(db.session.get(Idea, ev.idea_ids[0]), 4)
+        set_board_count(db.session.get(Idea, ev.idea_ids[0]), 4)
         db.session.commit()
         assert live.flush(data)
 
@@ -491,7 +492,8 @@ def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, d
     from app.accounts import services as accounts
     from app.events.models import Event
     from app.ideas.models import Idea, Stand
-    from app.voting import services as voting
+    from app.voting.board import set_board_count
+    from app.voting.checkin import check_in
     from tests.support.clients import PHONE
 
     ev = world["voting"]
@@ -512,7 +514,7 @@ def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, d
     status = page.locator("#live-status")
     wait_until(lambda: status.inner_text() == "live", message=lambda: status.inner_text())
     with data.app_context():
-        voting.check_in(db.session.get(Event, ev.event_id), ev.codes[0])
+        check_in(db.session.get(Event, ev.event_id), ev.codes[0])
         db.session.commit()
     wait_until(lambda: page.locator("#checked-in").inner_text() == "1",
                message=lambda: page.locator("#attendance").inner_text())
@@ -523,7 +525,7 @@ def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, d
     phone_status = phone.locator("#live-status")
     wait_until(lambda: phone_status.inner_text() == "live", message=lambda: phone_status.inner_text())
     with data.app_context():
-        voting.set_board_count(db.session.get(Idea, ev.idea_ids[1]), 6)
+        set_board_count(db.session.get(Idea, ev.idea_ids[1]), 6)
         db.session.commit()
     row = phone.locator(f'tr[data-idea-id="{ev.idea_ids[1]}"]')
     wait_until(lambda: row.locator("td").nth(5).inner_text() == "6", message=lambda: row.inner_text())
@@ -539,7 +541,7 @@ def test_the_public_outcome_page_lives_through_nginx_while_the_results_are_publi
     from app.events import services as events
     from app.events.models import Event
     from app.ideas.models import Idea
-    from app.voting import services as voting
+    from app.voting.board import set_board_count
     from tests.support.clients import PHONE
 
     ev = world["voting"]
@@ -554,7 +556,7 @@ def test_the_public_outcome_page_lives_through_nginx_while_the_results_are_publi
     wait_until(lambda: status.inner_text() == "live", message=lambda: status.inner_text())
     raw = subscribe(stack.port, f"/live/results/{ev.event_id}")
     with data.app_context():
-        voting.set_board_count(db.session.get(Idea, ev.idea_ids[0]), 12)
+        set_board_count(db.session.get(Idea, ev.idea_ids[0]), 12)
         db.session.commit()
     first = phone.locator(".ideas-table tbody tr").first
     wait_until(lambda: text in first.inner_text() and first.locator("td").nth(4).inner_text() == "12",

@@ -23,7 +23,7 @@ def make_voting_event(*, stands: int = 2, ideas_per_stand: int = 3, tickets: int
     """
     from app.events.models import Application, ApplicationStatus, Event, Process
     from app.ideas.models import Idea, Stand
-    from app.voting import services
+    from app.voting import state
     from app.voting.codes import new_code
     from app.voting.models import Ticket
 
@@ -64,10 +64,10 @@ def make_voting_event(*, stands: int = 2, ideas_per_stand: int = 3, tickets: int
             {"event_id": event.id, "code": code, "application_id": app_id, "kind": "participant",
              "channel": "room", "receipt_salt": secrets.token_hex(16)}
             for code, app_id in zip(code_list, app_ids)])
-    services.update_settings(event, dots_per_ticket=dots, max_per_idea=max_per_idea, scope=scope,
-                             walk_ins_allowed=walk_ins)
+    state.update_settings(event, dots_per_ticket=dots, max_per_idea=max_per_idea, scope=scope,
+                          walk_ins_allowed=walk_ins)
     if open_voting:
-        services.open_voting(event)
+        state.open_voting(event)
     _db.session.commit()
     ticket_ids = _db.session.execute(
         sa.select(Ticket.id).where(Ticket.event_id == event.id).order_by(Ticket.code)).scalars().all()

@@ -18,8 +18,8 @@ from app.extensions import db as _db
 from app.invitations.models import Invitation
 from app.jobs.models import Job
 from app.lottery.models import LotteryEntry
-from app.voting import services as voting
 from app.voting.models import Ticket
+from app.voting.tickets import ticket_of
 from tests.factories.lottery import commit, draw, post
 from tests.support.invitations import add_criteria
 from tests.support.register_files import csv_bytes, register_rows
@@ -90,7 +90,7 @@ def test_from_the_register_file_to_a_checked_in_participant(app, client, staff_c
     with app.app_context():
         application = _db.session.execute(sa.select(Application).where(Application.email == email)).scalar_one()
         assert application.status == "confirmed"
-        ticket = voting.ticket_of(application)
+        ticket = ticket_of(application)
         code = ticket.code
     # 7. Check-in at the workshop with the ticket.
     assert admin.submit(f"/manage/events/{event_id}/checkin", {"code": code}).status_code in (200, 302, 303)

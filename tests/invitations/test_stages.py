@@ -40,7 +40,7 @@ def council(app, create_event):
     from app.lottery.draw import perform_draw
     from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryEntry
-    from app.voting import services as voting
+    from app.voting.checkin import check_in
     from app.voting.models import Ticket
 
     event_id = create_event(starts_at=datetime(2027, 3, 1, 9), ends_at=datetime(2027, 3, 1, 17), seats=2,
@@ -68,7 +68,7 @@ def council(app, create_event):
         assert len(seated) == 2
         assert respond_to_seat(seated[0], True) == "confirmed"
         ticket = db.session.execute(sa.select(Ticket).where(Ticket.event_id == event_id)).scalar_one()
-        voting.check_in(event, ticket.code)
+        check_in(event, ticket.code)
         confirmed = seated[0].application
         expected["confirmed_education"] = next(a.option.value for a in confirmed.answers
                                                if a.criterion_id == education.id)

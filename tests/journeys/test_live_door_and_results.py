@@ -22,7 +22,9 @@ from app.events.models import Event
 from app.extensions import db
 from app.ideas import services as ideas
 from app.ideas.models import Idea, Stand
-from app.voting import services as voting
+from app.voting.board import set_board_count
+from app.voting.checkin import check_in
+from app.voting.state import close_voting
 from tests.support import wait_until
 from tests.support.browser import assert_page_fit
 from tests.support.clients import DEFAULT_PASSWORD, PHONE
@@ -117,7 +119,7 @@ def test_the_check_in_counter_counts_another_door(world, new_page):
     live(page)
     before = int(page.locator("#checked-in").inner_text())
     with app.app_context():
-        voting.check_in(db.session.get(Event, ev.event_id), ev.codes[1])
+        check_in(db.session.get(Event, ev.event_id), ev.codes[1])
         db.session.commit()
     wait_until(lambda: page.locator("#checked-in").inner_text() == str(before + 1),
                message=lambda: page.locator("#attendance").inner_text())
@@ -132,7 +134,7 @@ def test_the_public_results_on_a_phone_follow_the_count(world, new_page):
     live(page)
     assert page.locator("#results-live").get_attribute("data-state") == "open"
     with app.app_context():
-        voting.close_voting(db.session.get(Event, ev.event_id))
+        close_voting(db.session.get(Event, ev.event_id))
         db.session.commit()
     # Voting closed: the page shows the results by itself.
     page.locator('#results-live[data-state="closed"]').wait_for(timeout=20_000)
@@ -140,7 +142,7 @@ def test_the_public_results_on_a_phone_follow_the_count(world, new_page):
     last = ev.idea_ids[-1]
     row = page.locator(f'tr[data-idea-id="{last}"]')
     with app.app_context():
-        voting.set_board_count(db.session.get(Idea, last), 9)
+        set_board_count(db.session.get(Idea, last), 9)
         db.session.commit()
     wait_until(lambda: row.locator("td").nth(5).inner_text() == "9", message=lambda: row.inner_text())
     assert row.locator("td").nth(3).inner_text() == "9"
@@ -178,7 +180,7 @@ def test_the_public_outcome_page_on_a_phone_follows_a_late_count(world, publishe
     last = ev.idea_ids[-1]
     with app.app_context():
         text = db.session.get(Idea, last).text
-        voting.set_board_count(db.session.get(Idea, last), 7)
+        set_board_count(db.session.get(Idea, last), 7)
         db.session.commit()
     # The ranking: the idea counted late is first now, with its board dots; the key figures too.
     first = page.locator(".ideas-table tbody tr").first
@@ -205,7 +207,7 @@ def test_the_public_outcome_page_falls_back_to_polling_and_says_so(world, publis
     page.goto(f"{world['url']}/events/{ev.event_id}/results?stand={ev.stand_ids[0]}")
     live(page, text=FALLBACK)
     with app.app_context():
-        voting.set_board_count(db.session.get(Idea, ev.idea_ids[0]), 11)
+        set_board_count(db.session.get(Idea, ev.idea_ids[0]), 11)
         db.session.commit()
     first = page.locator(".ideas-table tbody tr").first
     wait_until(lambda: first.locator("td").nth(4).inner_text() == "11", timeout=20,

@@ -31,7 +31,7 @@ def test_attended_column_counts_who_checked_in(app, admin, lottery_event):
     from app.lottery.representativeness import representativeness
     from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryEntry
-    from app.voting import services as voting
+    from app.voting.checkin import check_in
     from app.voting.models import Ticket
 
     event_id = _drawn(app, lottery_event)
@@ -48,7 +48,7 @@ def test_attended_column_counts_who_checked_in(app, admin, lottery_event):
         assert len(tickets) == 2  # seat_confirmed → voting issued one ticket per confirmed seat
         women = [t for t in tickets if t.application.answers and
                  any(a.option.value == "f" for a in t.application.answers)]
-        voting.check_in(event, women[0].code)
+        check_in(event, women[0].code)
         db.session.commit()
         reports, sizes = representativeness(event)
         assert sizes["attended"] == 1

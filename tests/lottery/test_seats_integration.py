@@ -248,7 +248,7 @@ def test_mails_arrive_with_working_confirm_and_decline_links(app, admin, client,
     # Confirming issues the ticket for check-in and voting, and mails its code.
     with app.app_context():
         from app.events.models import Application
-        from app.voting.services import ticket_of
+        from app.voting.tickets import ticket_of
 
         ticket = ticket_of(db.session.get(Application, selected[0]))
         assert ticket is not None

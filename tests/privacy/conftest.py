@@ -73,7 +73,11 @@ def world(app, admin, lottery_event, create_event):  # noqa: F811
     from app.ideas.models import Stand
     from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryEntry
-    from app.voting import services as voting
+    from app.voting.base import ensure_settings
+    from app.voting.checkin import check_in
+    from app.voting.dots import cast_dot
+    from app.voting.state import close_voting, open_voting
+    from app.voting.tickets import issue_walk_in, ticket_of
 
     ev = lottery_event(seats=2, criteria={"gender": {"f": (0, 2), "m": (0, 2)}}, retention_days=30,
                        people=[{"gender": g} for g in ("f", "m", "f", "m", "f")])
@@ -95,19 +99,19 @@ def world(app, admin, lottery_event, create_event):  # noqa: F811
         voter_entry = entries[0]
         voter = ev.application_ids.index(voter_entry.application_id)
         assert respond_to_seat(voter_entry, True) == "confirmed"
-        ticket = voting.ticket_of(voter_entry.application)
-        voting.ensure_settings(event).walk_ins_allowed = True
-        voting.issue_walk_in(event, WALK_IN_NAME)
+        ticket = ticket_of(voter_entry.application)
+        ensure_settings(event).walk_ins_allowed = True
+        issue_walk_in(event, WALK_IN_NAME)
         stand = Stand(event_id=event.id, title="Mobilität")
         _db.session.add(stand)
         _db.session.flush()
         first, _ = ideas.record_idea(stand, "Mehr Radwege an der Neckarstraße", said_by=SAID_BY)
         second, _ = ideas.record_idea(stand, "Bänke am Marktplatz")
-        voting.check_in(event, ticket.code)
-        voting.open_voting(event)
+        check_in(event, ticket.code)
+        open_voting(event)
         for idea_id in (first.id, first.id, second.id):
-            voting.cast_dot(ticket, idea_id)
-        voting.close_voting(event)
+            cast_dot(ticket, idea_id)
+        close_voting(event)
         idea_ids = [first.id, second.id]
         ends_at = event.ends_at
         secrets = [ticket.code, *ev.tokens]

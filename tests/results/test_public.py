@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.events.models import Event
 from app.extensions import db as _db
-from app.voting import services as voting
+from app.voting.state import close_voting, voting_state
 from tests.results.conftest import PERSONAL, build_bulk_event
 
 
@@ -114,8 +114,8 @@ def test_publishing_is_refused_while_voting_is_open(app, staff_client, voting_ev
     with app.app_context():
         event = _db.session.get(Event, ev.event_id)
         assert event.status == "held"
-        assert voting.voting_state(event) == "open"  # nothing was closed on the way
-        voting.close_voting(event)
+        assert voting_state(event) == "open"  # nothing was closed on the way
+        close_voting(event)
         _db.session.commit()
     response = _publish(admin, ev.event_id)
     assert "Ergebnisse veröffentlicht" in text(response)

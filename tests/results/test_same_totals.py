@@ -35,31 +35,34 @@ def event(app, voting_event):
         from app.events.models import Event
         from app.ideas import services as ideas
         from app.ideas.models import Idea
-        from app.voting import services as voting
+        from app.voting.board import set_board_count
+        from app.voting.dots import cast_dot, remove_dot
         from app.voting.models import Ticket
+        from app.voting.state import close_voting, open_voting, update_settings
+        from app.voting.tickets import issue_ticket
 
         ev = db.session.get(Event, w.event_id)
-        voting.update_settings(ev, dots_per_ticket=6, max_per_idea=None, scope="event", walk_ins_allowed=False,
-                               online_enabled=True, online_opens_at=utcnow() - timedelta(hours=1),
-                               online_closes_at=utcnow() + timedelta(hours=1))
-        voting.open_voting(ev)
+        update_settings(ev, dots_per_ticket=6, max_per_idea=None, scope="event", walk_ins_allowed=False,
+                        online_enabled=True, online_opens_at=utcnow() - timedelta(hours=1),
+                        online_closes_at=utcnow() + timedelta(hours=1))
+        open_voting(ev)
         a, b, c, d, e, f, g, h = (db.session.get(Idea, i) for i in w.idea_ids)
         tickets = [db.session.get(Ticket, i) for i in w.ticket_ids]
-        online = voting.issue_ticket(ev, kind="online", channel="online")
+        online = issue_ticket(ev, kind="online", channel="online")
         for ticket, targets in ((tickets[0], (a, b, c, c)), (tickets[1], (c, d, e)), (tickets[2], (f, b, d)),
                                 (online, (c,))):
             for idea in targets:
-                voting.cast_dot(ticket, idea.id)
-        voting.remove_dot(tickets[2], d.id)
-        voting.set_board_count(a, 4)
-        voting.set_board_count(c, 2)
-        voting.set_board_count(e, 3)
+                cast_dot(ticket, idea.id)
+        remove_dot(tickets[2], d.id)
+        set_board_count(a, 4)
+        set_board_count(c, 2)
+        set_board_count(e, 3)
         ideas.merge_ideas(b, [c], user=None)
         ideas.merge_ideas(a, [b], user=None)  # the chain c → b → a
         ideas.hide_idea(e, "Beleidigend", user=None)
         ideas.merge_ideas(g, [h], user=None)
         ideas.unmerge_idea(h, user=None)     # un-merged again: h counts for itself (no dots)
-        voting.close_voting(ev)
+        close_voting(ev)
         ev.status = "published"
         db.session.commit()
         return w
@@ -142,12 +145,12 @@ def test_voting_totals_count_a_merge_across_events_as_the_results_do(app, result
     from app.events.models import Event
     from app.results.ranking import idea_ranking
     from app.results.scope import event_scope
-    from app.voting import services as voting
+    from app.voting.totals import totals
 
     with app.test_request_context():
         for event_id in (results_fixture.event_a, results_fixture.event_b):
             event = db.session.get(Event, event_id)
-            from_voting = {t.idea.id: (t.room, t.board, t.online) for t in voting.totals(event)}
+            from_voting = {t.idea.id: (t.room, t.board, t.online) for t in totals(event)}
             from_results = {i.id: (i.room, i.board, i.online)
                             for i in idea_ranking(event_scope(event, public=False), limit=None)}
             assert from_voting == from_results

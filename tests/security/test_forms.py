@@ -104,10 +104,10 @@ def test_extra_fields_are_ignored(app, world, persona, in_app, persona_name):
         problems = in_app(lambda: _changed(before, protected_state(world), form))
         assert not problems, f"{form} as {persona_name} with extra fields {sorted(extras)} changed: {problems}"
         with app.app_context():
-            from app.voting import services as voting
             from app.events.models import Event
+            from app.voting.base import settings_for
 
-            limit = voting.settings_for(db.session.get(Event, world.event_id)).dots_per_ticket
+            limit = settings_for(db.session.get(Event, world.event_id)).dots_per_ticket
         assert all(count <= limit for count in in_app(lambda: protected_state(world))["dots"].values())
 
 

@@ -143,21 +143,21 @@ def test_simultaneous_code_guesses_pass_at_most_the_limit(app, world, monkeypatc
     """64 wrong codes from one address at the same moment: at most the limit of 20 reach the
     code check. Every checked guess waits until all 64 requests have been let in or turned away,
     so a limit charged after the response (all 64 checked) cannot pass by luck."""
-    from app.voting import services
+    from app.voting import views_public
+    from app.voting.tickets import find_ticket
 
     guesses, limit = 64, 20
     decided = threading.Condition()
     counts = {"checked": 0, "refused": 0}
-    real_find_ticket = services.find_ticket
 
     def find_ticket_once_all_are_decided(event, code):
         with decided:
             counts["checked"] += 1
             decided.notify_all()
             decided.wait_for(lambda: counts["checked"] + counts["refused"] == guesses, timeout=60)
-        return real_find_ticket(event, code)
+        return find_ticket(event, code)
 
-    monkeypatch.setattr(services, "find_ticket", find_ticket_once_all_are_decided)
+    monkeypatch.setattr(views_public, "find_ticket", find_ticket_once_all_are_decided)
     statuses: list[int] = []
 
     def guess(n: int) -> None:
@@ -208,13 +208,13 @@ def test_an_outage_does_not_count_as_guessing_ticket_codes(app, world, persona, 
     those answers must not use up the hall's allowance for wrong codes."""
     import sqlalchemy as sa
 
-    from app.voting import services
+    from app.voting import views_public
 
     def database_gone(*args, **kwargs):
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
     with monkeypatch.context() as patch:
-        patch.setattr(services, "find_ticket", database_gone)
+        patch.setattr(views_public, "find_ticket", database_gone)
         for _ in range(5):
             assert persona("anonymous").get(f"/events/{world.event_id}/vote/t/{world.a.code}").status_code == 503
     assert persona("anonymous").get(f"/events/{world.event_id}/vote/t/{world.a.code}").status_code == 302

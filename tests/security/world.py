@@ -144,7 +144,9 @@ def build_world(app: Flask, create_user) -> World:
     from app.ideas.models import Stand
     from app.lottery.commitment import publish_commitment
     from app.lottery.draw import perform_draw
-    from app.voting import services as voting
+    from app.voting.dots import cast_dot
+    from app.voting.state import open_voting
+    from app.voting.tickets import issue_ticket
 
     admin = create_user(roles=("admin",), email="admin@world.example", name="World Admin")
     council = create_user(roles=("council",), email="council@world.example", name="World Council")
@@ -206,13 +208,13 @@ def build_world(app: Flask, create_user) -> World:
         db.session.add(other_stand)
         db.session.flush()
         other_stand.moderators.append(db.session.merge(moderators[2]))
-        other_ticket = voting.issue_ticket(other, kind="walk_in", holder_name="Walk-in X")
+        other_ticket = issue_ticket(other, kind="walk_in", holder_name="Walk-in X")
         link = ideas.wall_link(event)
-        voting.open_voting(event)
-        tickets = [voting.issue_ticket(event, application=apps[i]) for i in (0, 1)]
+        open_voting(event)
+        tickets = [issue_ticket(event, application=apps[i]) for i in (0, 1)]
         db.session.flush()
-        voting.cast_dot(tickets[0], idea_ids[0])
-        voting.cast_dot(tickets[1], idea_ids[1])
+        cast_dot(tickets[0], idea_ids[0])
+        cast_dot(tickets[1], idea_ids[1])
         criterion_id = db.session.execute(
             sa.select(Criterion.id).where(Criterion.event_id == event.id).order_by(Criterion.position)
         ).scalars().first()

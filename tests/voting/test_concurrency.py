@@ -25,9 +25,11 @@ from itsdangerous import URLSafeTimedSerializer
 
 from app.events.models import Event
 from app.extensions import db as _db
-from app.voting import services
+from app.voting.base import VotingError
+from app.voting.dots import cast_dot, quick_dot, remove_dot
 from app.voting.models import Dot, Ticket
-from app.voting.services import VotingError
+from app.voting.state import close_voting
+from app.voting.totals import recount, totals
 from tests.lottery.conftest import admin, lottery_event  # noqa: F401 (fixtures)
 from tests.support.servers import GunicornServer
 from tests.factories.voting import make_voting_event
@@ -85,9 +87,9 @@ def _vote_once(ticket_id: int, idea_id: int, path: str) -> str:
         if path == "quick":
             code, event_id = _db.session.execute(
                 sa.select(Ticket.code, Ticket.event_id).where(Ticket.id == ticket_id)).one()
-            stored = services.quick_dot(event_id, ticket_id, code, idea_id)
+            stored = quick_dot(event_id, ticket_id, code, idea_id)
         if stored is None:
-            services.cast_dot(_db.session.get(Ticket, ticket_id), idea_id)
+            cast_dot(_db.session.get(Ticket, ticket_id), idea_id)
         _db.session.commit()
         return "ok"
     except VotingError as exc:
@@ -136,7 +138,7 @@ def test_thousand_tickets_at_once_services(app, path):
     with app.app_context():
         assert _db.session.execute(sa.select(sa.func.count(Dot.id))).scalar_one() == 1000
         event = _db.session.get(Event, ev.event_id)
-        assert sum(row.room for row in services.totals(event)) == 1000
+        assert sum(row.room for row in totals(event)) == 1000
 
 
 @pytest.mark.parametrize("path", ["full", "quick"])
@@ -148,7 +150,7 @@ def test_close_while_voting_loses_nothing(app, path):
     outcome: dict = {}
 
     def close_once():
-        services.close_voting(_db.session.get(Event, ev.event_id))
+        close_voting(_db.session.get(Event, ev.event_id))
         _db.session.commit()
 
     def close_midway():
@@ -167,7 +169,7 @@ def test_close_while_voting_loses_nothing(app, path):
     with app.app_context():
         stored = _db.session.execute(sa.select(sa.func.count(Dot.id))).scalar_one()
         assert stored == results["ok"]
-        assert services.recount(_db.session.get(Event, ev.event_id)).ok
+        assert recount(_db.session.get(Event, ev.event_id)).ok
 
 
 def test_no_dot_is_stored_after_the_decline_commits(app, admin, lottery_event):  # noqa: F811
@@ -202,7 +204,7 @@ def test_no_dot_is_stored_after_the_decline_commits(app, admin, lottery_event): 
 
     def remove_once(idea_id: int) -> str:
         try:
-            services.remove_dot(_db.session.get(Ticket, ev.ticket_id), idea_id)
+            remove_dot(_db.session.get(Ticket, ev.ticket_id), idea_id)
             _db.session.commit()
             return "ok"
         except VotingError as exc:

@@ -19,9 +19,12 @@ from app.events.models import Application, Event
 from app.extensions import db as _db
 from app.ideas import services as ideas
 from app.ideas.models import Idea
-from app.voting import services
+from app.voting.ballot import my_dots
+from app.voting.base import VotingError
+from app.voting.dots import cast_dot, quick_dot
 from app.voting.models import Dot, Ticket
-from app.voting.services import VotingError
+from app.voting.state import close_voting, open_voting, update_settings
+from app.voting.tickets import revoke_ticket_for_application
 from tests.factories.voting import make_voting_event
 
 IDEAS = 4  # two stands of two
@@ -77,12 +80,12 @@ def _setup(state):
     opens, closes = {"none": (None, None), "now": (now - timedelta(hours=1), now + timedelta(hours=1)),
                      "ended": (now - timedelta(hours=2), now - timedelta(hours=1)),
                      "later": (now + timedelta(hours=1), now + timedelta(hours=2))}[state["window"]]
-    services.update_settings(event, dots_per_ticket=state["dots"], max_per_idea=state["max_per_idea"],
-                             scope=state["scope"], walk_ins_allowed=False, online_enabled=state["online_enabled"],
-                             online_opens_at=opens, online_closes_at=closes)
+    update_settings(event, dots_per_ticket=state["dots"], max_per_idea=state["max_per_idea"],
+                    scope=state["scope"], walk_ins_allowed=False, online_enabled=state["online_enabled"],
+                    online_opens_at=opens, online_closes_at=closes)
     _db.session.execute(sa.update(Ticket).where(Ticket.event_id == ev.event_id).values(channel=state["channel"]))
     if state["open"]:
-        services.open_voting(event)
+        open_voting(event)
     _db.session.commit()
     return ev
 
@@ -100,12 +103,12 @@ def _apply(ev, op) -> None:
         elif kind == "unmerge":
             ideas.unmerge_idea(_db.session.get(Idea, ev.idea_ids[op[1]]), user=None)
         elif kind == "close":
-            services.close_voting(event)
+            close_voting(event)
         elif kind == "open":
-            services.open_voting(event)
+            open_voting(event)
         elif kind == "revoke":
             for application_id in ev.application_ids:
-                services.revoke_ticket_for_application(_db.session.get(Application, application_id), "declined")
+                revoke_ticket_for_application(_db.session.get(Application, application_id), "declined")
         _db.session.commit()
     except Exception as exc:  # a change the rules refuse (merge into itself, close when closed): no change
         _db.session.rollback()
@@ -145,10 +148,10 @@ def test_quick_and_full_path_decide_alike(db, state):
             continue
         idea_id = _target(ev, op[1])
         before = _dots(by_view)
-        quick = _outcome(lambda: services.quick_dot(ev.event_id, by_view, code, idea_id))
+        quick = _outcome(lambda: quick_dot(ev.event_id, by_view, code, idea_id))
         if quick is None:
             assert _dots(by_view) == before, "the quick path declined but wrote a dot"
-            quick = _outcome(lambda: services.cast_dot(_db.session.get(Ticket, by_view), idea_id))
-        full = _outcome(lambda: services.cast_dot(_db.session.get(Ticket, by_full), idea_id))
+            quick = _outcome(lambda: cast_dot(_db.session.get(Ticket, by_view), idea_id))
+        full = _outcome(lambda: cast_dot(_db.session.get(Ticket, by_full), idea_id))
         assert quick == full, (op, state)
-    assert services.my_dots(_db.session.get(Ticket, by_view)) == services.my_dots(_db.session.get(Ticket, by_full))
+    assert my_dots(_db.session.get(Ticket, by_view)) == my_dots(_db.session.get(Ticket, by_full))

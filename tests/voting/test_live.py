@@ -66,11 +66,11 @@ def test_a_rolled_back_check_in_publishes_nothing(app, staff_client, voting_even
 
 def test_board_counts_during_the_count_publish_only_the_changed_idea(app, staff_client, voting_event, publisher):
     from app.events.models import Event
-    from app.voting import services
+    from app.voting.state import close_voting
 
     ev = voting_event(tickets=2, ideas_per_stand=2)
     with app.app_context():
-        services.close_voting(_db.session.get(Event, ev.event_id))
+        close_voting(_db.session.get(Event, ev.event_id))
         _db.session.commit()
     sent(app)
     closed = published(publisher, f"results/{ev.event_id}")
@@ -130,7 +130,8 @@ def test_without_nginx_the_app_streams_the_counter_with_changes_only(app, staff_
     then only when it changed."""
     from app.core.live import state_stream
     from app.events.models import Event
-    from app.voting import live, services
+    from app.voting import live
+    from app.voting.checkin import check_in
 
     ev = voting_event(tickets=2)
     admin = staff_client("admin")
@@ -144,7 +145,7 @@ def test_without_nginx_the_app_streams_the_counter_with_changes_only(app, staff_
         calls.append(1)
         if len(calls) == 2:
             with app.app_context():
-                services.check_in(_db.session.get(Event, ev.event_id), ev.codes[0])
+                check_in(_db.session.get(Event, ev.event_id), ev.codes[0])
                 _db.session.commit()
         return live.door_state(_db.session.get(Event, ev.event_id))
 

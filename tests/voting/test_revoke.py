@@ -33,7 +33,8 @@ def make_seated(app, admin, lottery_event, *, seats: int = 2, people: int = 4,  
     from app.ideas.models import Stand
     from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryDraw, LotteryEntry
-    from app.voting import services as voting
+    from app.voting.state import open_voting, update_settings
+    from app.voting.tickets import ticket_of
 
     ev = lottery_event(seats=seats, people=[{} for _ in range(people)])
     assert commit(admin, ev.event_id).status_code == 303
@@ -46,13 +47,13 @@ def make_seated(app, admin, lottery_event, *, seats: int = 2, people: int = 4,  
         voter = next(e for e in entries if e.holds_seat)
         waiting = sorted((e for e in entries if e.rank is not None), key=lambda e: e.rank)
         assert respond_to_seat(voter, True) == "confirmed"
-        ticket = voting.ticket_of(voter.application)
-        voting.update_settings(event, dots_per_ticket=dots, max_per_idea=None, scope="event", walk_ins_allowed=True)
+        ticket = ticket_of(voter.application)
+        update_settings(event, dots_per_ticket=dots, max_per_idea=None, scope="event", walk_ins_allowed=True)
         stand = Stand(event_id=event.id, title="Mobilität")
         _db.session.add(stand)
         _db.session.flush()
         idea_ids = [ideas.record_idea(stand, f"Idee {n}")[0].id for n in range(3)]
-        voting.open_voting(event)
+        open_voting(event)
         _db.session.commit()
         return SimpleNamespace(event_id=event.id, voter_id=voter.application_id, code=ticket.code,
                                ticket_id=ticket.id, idea_ids=idea_ids,
@@ -123,11 +124,11 @@ def _enter_and_vote(client, ev) -> None:
 def _replacement_votes(app, ev, application_id: int) -> None:
     """The seat's next holder confirms and gets a working ticket."""
     from app.events.models import Application
-    from app.voting import services as voting
+    from app.voting.tickets import ticket_of
 
     assert respond(app, application_id, True) == "confirmed"
     with app.app_context():
-        ticket = voting.ticket_of(_db.session.get(Application, application_id))
+        ticket = ticket_of(_db.session.get(Application, application_id))
         code = ticket.code
     other = app.test_client()
     assert other.submit(f"/events/{ev.event_id}/vote", {"code": code}).status_code == 302
@@ -138,7 +139,7 @@ def test_decline_after_confirm_revokes_the_ticket(app, client, staff_client, sea
     from app.audit.models import AuditEntry
     from app.events.models import Event
     from app.results.participation import participation
-    from app.voting import services as voting
+    from app.voting.checkin import attendance
 
     ev = seated()
     browser = app.test_client()
@@ -151,7 +152,7 @@ def test_decline_after_confirm_revokes_the_ticket(app, client, staff_client, sea
                                     ).scalar_one()
         assert entry.target_id == ev.ticket_id and entry.after["reason"] == "declined"
         event = _db.session.get(Event, ev.event_id)
-        counts = voting.attendance(event)
+        counts = attendance(event)
         assert (counts.tickets, counts.checked_in, counts.revoked) == (0, 0, 1)
         assert participation([ev.event_id])[ev.event_id].checked_in == 0
     # The waiting list's first moved up; confirming gives a working ticket.
@@ -205,7 +206,7 @@ def test_superseded_draw_revokes_and_a_new_seat_gets_a_new_code(app, client, sta
     from app.events.models import Application
     from app.lottery.supersede import supersede_draw
     from app.lottery.models import LotteryDraw
-    from app.voting import services as voting
+    from app.voting.tickets import issue_ticket_for_application
 
     ev = seated()
     browser = app.test_client()
@@ -220,7 +221,7 @@ def test_superseded_draw_revokes_and_a_new_seat_gets_a_new_code(app, client, sta
         application = _db.session.get(Application, ev.voter_id)
         application.status = "confirmed"
         mails_before = _db.session.execute(sa.select(sa.func.count(OutboxMail.id))).scalar_one()
-        ticket = voting.issue_ticket_for_application(application)
+        ticket = issue_ticket_for_application(application)
         _db.session.commit()
         assert ticket.id == ev.ticket_id and ticket.revoked_at is None and ticket.code != ev.code
         assert _db.session.execute(sa.select(sa.func.count(OutboxMail.id))).scalar_one() == mails_before + 1
@@ -237,14 +238,14 @@ def test_superseded_draw_revokes_and_a_new_seat_gets_a_new_code(app, client, sta
 
 def test_bulk_issue_gives_a_reseated_application_its_ticket_back(app, seated):
     from app.events.models import Application, Event
-    from app.voting import services as voting
+    from app.voting.tickets import issue_tickets_for_event
 
     ev = seated()
     assert respond(app, ev.voter_id, False) == "declined"
     with app.test_request_context():
         application = _db.session.get(Application, ev.voter_id)
         application.status = "confirmed"  # as a new draw after a superseded one would leave it
-        assert voting.issue_tickets_for_event(_db.session.get(Event, ev.event_id)) == 1
+        assert issue_tickets_for_event(_db.session.get(Event, ev.event_id)) == 1
         ticket = _db.session.get(Ticket, ev.ticket_id)
         assert ticket.revoked_at is None and ticket.code != ev.code
 
@@ -252,26 +253,26 @@ def test_bulk_issue_gives_a_reseated_application_its_ticket_back(app, seated):
 def test_checked_in_before_revoke_still_counts_as_attended(app, seated):
     from app.events.models import Event
     from app.results.participation import participation
-    from app.voting import services as voting
+    from app.voting.checkin import attendance, check_in
 
     ev = seated()
     with app.test_request_context():
-        voting.check_in(_db.session.get(Event, ev.event_id), ev.code)
+        check_in(_db.session.get(Event, ev.event_id), ev.code)
         _db.session.commit()
     assert respond(app, ev.voter_id, False) == "declined"
     with app.app_context():
         assert participation([ev.event_id])[ev.event_id].checked_in == 1
-        counts = voting.attendance(_db.session.get(Event, ev.event_id))
+        counts = attendance(_db.session.get(Event, ev.event_id))
         assert (counts.checked_in, counts.revoked) == (0, 1)
 
 
 def test_walk_ins_are_not_affected(app, client, staff_client, seated):
     from app.events.models import Event
-    from app.voting import services as voting
+    from app.voting.tickets import issue_walk_in
 
     ev = seated()
     with app.test_request_context():
-        walk_in = voting.issue_walk_in(_db.session.get(Event, ev.event_id), "Gast")
+        walk_in = issue_walk_in(_db.session.get(Event, ev.event_id), "Gast")
         _db.session.commit()
         code = walk_in.code
     assert respond(app, ev.voter_id, False) == "declined"
@@ -285,16 +286,16 @@ def test_walk_ins_are_not_affected(app, client, staff_client, seated):
 
 def test_revoke_is_idempotent_and_without_ticket_does_nothing(app, seated):
     from app.events.models import Application
-    from app.voting import services as voting
+    from app.voting.tickets import revoke_ticket_for_application
 
     ev = seated()
     with app.test_request_context():
         application = _db.session.get(Application, ev.voter_id)
-        first = voting.revoke_ticket_for_application(application, "withdrawn")
+        first = revoke_ticket_for_application(application, "withdrawn")
         at = first.revoked_at
-        again = voting.revoke_ticket_for_application(application, "declined")
+        again = revoke_ticket_for_application(application, "declined")
         assert again.revoked_at == at and again.revoke_reason == "withdrawn"
         other = _db.session.get(Application, ev.waiting_ids[0])
-        assert voting.revoke_ticket_for_application(other, "declined") is None
+        assert revoke_ticket_for_application(other, "declined") is None
         with pytest.raises(ValueError):
-            voting.revoke_ticket_for_application(application, "whatever")
+            revoke_ticket_for_application(application, "whatever")

@@ -11,10 +11,19 @@ from app.events.models import Application, Event
 from app.extensions import db as _db
 from app.ideas import services as ideas
 from app.ideas.models import Idea
-from app.voting import services
+from app.voting.ballot import ballot, my_dots
+from app.voting.base import VotingError
+from app.voting.board import set_board_count
+from app.voting.checkin import attendance, check_in
 from app.voting.codes import ALPHABET, format_code, new_code, normalise_code
+from app.voting.dots import cast_dot, quick_dot, release_removed_dots, remove_dot
 from app.voting.models import BoardCount, BoardCountLog, Dot, Receipt, TallySnapshot, Ticket
-from app.voting.services import VotingError
+from app.voting.receipts import published_receipts, receipt
+from app.voting.state import close_voting, open_voting, update_settings
+from app.voting.tickets import (
+    find_ticket, issue_ticket_for_application, issue_tickets_for_event, issue_walk_in, revoke_ticket_for_application,
+)
+from app.voting.totals import recount, totals
 from tests.factories.voting import make_voting_event
 
 
@@ -30,7 +39,7 @@ def _dots(ticket_id: int | None = None) -> int:
 
 
 def _cast(ticket_id: int, idea_id: int):
-    result = services.cast_dot(_ticket(ticket_id), idea_id)
+    result = cast_dot(_ticket(ticket_id), idea_id)
     _db.session.commit()
     return result
 
@@ -67,8 +76,8 @@ def test_hook_issues_one_ticket_with_mail_and_is_idempotent(db):
                               status="confirmed", token_hash="h" * 64, language="de")
     _db.session.add(application)
     _db.session.flush()
-    ticket = services.issue_ticket_for_application(application)
-    again = services.issue_ticket_for_application(application)
+    ticket = issue_ticket_for_application(application)
+    again = issue_ticket_for_application(application)
     _db.session.commit()
     assert again.id == ticket.id and ticket.application_id == application.id
     mails = _db.session.execute(sa.select(OutboxMail)).scalars().all()
@@ -84,7 +93,7 @@ def test_hook_refuses_unconfirmed_application(db):
                               token_hash="x" * 64)
     _db.session.add(application)
     _db.session.flush()
-    assert _error(services.issue_ticket_for_application, application) == "not_confirmed"
+    assert _error(issue_ticket_for_application, application) == "not_confirmed"
     assert _db.session.execute(sa.select(sa.func.count(Ticket.id))).scalar_one() == 0
 
 
@@ -95,8 +104,8 @@ def test_bulk_issue_covers_confirmed_without_ticket_only(db):
                                     token_hash=f"{n}" * 64))
     _db.session.commit()
     event = _db.session.get(Event, ev.event_id)
-    assert services.issue_tickets_for_event(event) == 2
-    assert services.issue_tickets_for_event(event) == 0
+    assert issue_tickets_for_event(event) == 2
+    assert issue_tickets_for_event(event) == 0
     _db.session.commit()
     assert _db.session.execute(sa.select(sa.func.count(Ticket.id))).scalar_one() == 4
     assert _db.session.execute(sa.select(sa.func.count(OutboxMail.id))).scalar_one() == 2
@@ -105,24 +114,24 @@ def test_bulk_issue_covers_confirmed_without_ticket_only(db):
 def test_walk_ins_only_when_allowed(db):
     ev = make_voting_event(tickets=0)
     event = _db.session.get(Event, ev.event_id)
-    assert _error(services.issue_walk_in, event, "Gast") == "walk_ins_off"
-    services.update_settings(event, dots_per_ticket=5, max_per_idea=None, scope="event", walk_ins_allowed=True)
-    ticket = services.issue_walk_in(event, "Gast\x00 am Eingang")
+    assert _error(issue_walk_in, event, "Gast") == "walk_ins_off"
+    update_settings(event, dots_per_ticket=5, max_per_idea=None, scope="event", walk_ins_allowed=True)
+    ticket = issue_walk_in(event, "Gast\x00 am Eingang")
     _db.session.commit()
     assert ticket.kind == "walk_in" and ticket.holder_name == "Gast am Eingang" and ticket.checked_in_at
-    assert _error(services.issue_walk_in, event, "x" * 300) == "bad_name"
+    assert _error(issue_walk_in, event, "x" * 300) == "bad_name"
 
 
 def test_check_in_is_idempotent_and_counts_attendance(db):
     ev = make_voting_event(tickets=3)
     event = _db.session.get(Event, ev.event_id)
-    ticket, newly = services.check_in(event, format_code(ev.codes[0]).lower())
+    ticket, newly = check_in(event, format_code(ev.codes[0]).lower())
     _db.session.commit()
     first_time = ticket.checked_in_at
-    ticket, again = services.check_in(event, ev.codes[0])
+    ticket, again = check_in(event, ev.codes[0])
     _db.session.commit()
     assert newly and not again and ticket.checked_in_at == first_time
-    counts = services.attendance(event)
+    counts = attendance(event)
     assert (counts.confirmed, counts.tickets, counts.checked_in) == (3, 3, 1)
 
 
@@ -130,11 +139,11 @@ def test_codes_of_other_events_and_unknown_codes(db):
     ev = make_voting_event(tickets=1)
     other = make_voting_event(tickets=1, title="Jugendgemeinderat", process_id=ev.process_id)
     event = _db.session.get(Event, ev.event_id)
-    assert _error(services.find_ticket, event, other.codes[0]) == "unknown_code"
+    assert _error(find_ticket, event, other.codes[0]) == "unknown_code"
     unknown = next(c for c in iter(new_code, None) if c not in ev.codes + other.codes)
-    assert _error(services.find_ticket, event, unknown) == "unknown_code"
-    assert _error(services.find_ticket, event, "nope") == "bad_code"
-    assert _error(services.check_in, event, other.codes[0]) == "unknown_code"
+    assert _error(find_ticket, event, unknown) == "unknown_code"
+    assert _error(find_ticket, event, "nope") == "bad_code"
+    assert _error(check_in, event, other.codes[0]) == "unknown_code"
     assert _db.session.execute(sa.select(sa.func.count()).select_from(Ticket).where(
         Ticket.checked_in_at.is_not(None))).scalar_one() == 0
 
@@ -157,8 +166,8 @@ def test_a_code_guess_is_checked_against_the_events_own_tickets_only(db):
     try:
         for code in (other.codes[0], other.codes[1], ev.codes[0]):
             try:
-                services.find_ticket(event, code)
-            except services.VotingError as exc:
+                find_ticket(event, code)
+            except VotingError as exc:
                 assert exc.code == "unknown_code" and code in other.codes
     finally:
         sa_event.remove(engine, "before_cursor_execute", record)
@@ -177,10 +186,10 @@ def test_total_limit(db):
     t = ev.ticket_ids[0]
     results = [_cast(t, ev.idea_ids[n % 3]) for n in range(5)]
     assert [r.remaining for r in results] == [4, 3, 2, 1, 0]
-    assert _error(services.cast_dot, _ticket(t), ev.idea_ids[4]) == "no_dots_left"
+    assert _error(cast_dot, _ticket(t), ev.idea_ids[4]) == "no_dots_left"
     assert _dots(t) == 5 and _dots(ev.ticket_ids[1]) == 0
     # Taking one back frees exactly one.
-    services.remove_dot(_ticket(t), ev.idea_ids[0])
+    remove_dot(_ticket(t), ev.idea_ids[0])
     _db.session.commit()
     assert _cast(t, ev.idea_ids[5]).remaining == 0
     assert _dots(t) == 5
@@ -191,7 +200,7 @@ def test_per_idea_limit(db):
     t = ev.ticket_ids[0]
     assert _cast(t, ev.idea_ids[0]).mine == 1
     assert _cast(t, ev.idea_ids[0]).mine == 2
-    assert _error(services.cast_dot, _ticket(t), ev.idea_ids[0]) == "idea_limit"
+    assert _error(cast_dot, _ticket(t), ev.idea_ids[0]) == "idea_limit"
     assert _cast(t, ev.idea_ids[1]).mine == 1
     assert _dots(t) == 3
 
@@ -202,32 +211,32 @@ def test_per_stand_scope(db):
     first_stand, second_stand = ev.idea_ids[:3], ev.idea_ids[3:]
     _cast(t, first_stand[0])
     _cast(t, first_stand[1])
-    assert _error(services.cast_dot, _ticket(t), first_stand[2]) == "no_dots_left"
+    assert _error(cast_dot, _ticket(t), first_stand[2]) == "no_dots_left"
     assert _cast(t, second_stand[0]).remaining == 1
     _cast(t, second_stand[0])
     assert _dots(t) == 4
-    ballot = services.ballot(_ticket(t))
-    assert ballot.remaining == 0 and set(ballot.by_stand.values()) == {0}
+    shown = ballot(_ticket(t))
+    assert shown.remaining == 0 and set(shown.by_stand.values()) == {0}
 
 
 def test_limits_are_fixed_while_open_or_after_dots(db):
     ev = make_voting_event(tickets=1)
     event = _db.session.get(Event, ev.event_id)
     with pytest.raises(VotingError) as info:
-        services.update_settings(event, dots_per_ticket=9, max_per_idea=None, scope="event", walk_ins_allowed=False)
+        update_settings(event, dots_per_ticket=9, max_per_idea=None, scope="event", walk_ins_allowed=False)
     assert info.value.code == "settings_locked"
     _db.session.rollback()
     # Walk-ins may still be switched on.
-    services.update_settings(event, dots_per_ticket=5, max_per_idea=None, scope="event", walk_ins_allowed=True)
+    update_settings(event, dots_per_ticket=5, max_per_idea=None, scope="event", walk_ins_allowed=True)
     with pytest.raises(VotingError) as info:
-        services.update_settings(event, dots_per_ticket=0, max_per_idea=None, scope="event", walk_ins_allowed=True)
+        update_settings(event, dots_per_ticket=0, max_per_idea=None, scope="event", walk_ins_allowed=True)
     assert info.value.code == "bad_settings"
 
 
 def _quick(ev, n: int, idea_id, *, code: str | None = None, event_id: int | None = None):
     """``services.quick_dot`` for ticket ``n`` of ``ev`` (committed when it stored a dot)."""
-    result = services.quick_dot(event_id or ev.event_id, ev.ticket_ids[n], code or _ticket(ev.ticket_ids[n]).code,
-                                idea_id)
+    result = quick_dot(event_id or ev.event_id, ev.ticket_ids[n], code or _ticket(ev.ticket_ids[n]).code,
+                       idea_id)
     _db.session.commit()
     return result
 
@@ -252,7 +261,7 @@ def test_quick_dot_agrees_with_cast_dot(db, scope):
             full = (exc.code, str(exc.message))
         assert quick == full
     assert _dots(quick_ticket) == _dots(full_ticket) == (3 if scope == "event" else 5)
-    assert services.my_dots(_ticket(quick_ticket)) == services.my_dots(_ticket(full_ticket))
+    assert my_dots(_ticket(quick_ticket)) == my_dots(_ticket(full_ticket))
 
 
 def test_quick_dot_leaves_everything_unusual_to_the_full_path(db):
@@ -281,10 +290,10 @@ def test_quick_dot_leaves_everything_unusual_to_the_full_path(db):
     assert _quick(ev, 1, ok_idea).remaining == 3
     # A revoked ticket and a closed vote take nothing.
     application = _db.session.get(Application, _ticket(ev.ticket_ids[0]).application_id)
-    services.revoke_ticket_for_application(application, "declined")
+    revoke_ticket_for_application(application, "declined")
     _db.session.commit()
     assert _quick(ev, 0, ok_idea) is None
-    services.close_voting(_db.session.get(Event, ev.event_id))
+    close_voting(_db.session.get(Event, ev.event_id))
     _db.session.commit()
     assert _quick(ev, 2, ok_idea) is None
     assert _dots() == 2
@@ -301,7 +310,7 @@ def test_quick_dot_is_two_statements(app, db):
 
     sa.event.listen(_db.engine, "before_cursor_execute", before)
     try:
-        assert services.quick_dot(ev.event_id, ev.ticket_ids[0], code, str(ev.idea_ids[0])).remaining == 4
+        assert quick_dot(ev.event_id, ev.ticket_ids[0], code, str(ev.idea_ids[0])).remaining == 4
     finally:
         sa.event.remove(_db.engine, "before_cursor_execute", before)
     _db.session.commit()
@@ -316,22 +325,22 @@ def test_nothing_before_opening_or_after_closing(db):
     ev = make_voting_event(tickets=1, open_voting=False)
     t = ev.ticket_ids[0]
     event = _db.session.get(Event, ev.event_id)
-    assert _error(services.cast_dot, _ticket(t), ev.idea_ids[0]) == "not_open"
-    services.open_voting(event)
+    assert _error(cast_dot, _ticket(t), ev.idea_ids[0]) == "not_open"
+    open_voting(event)
     _db.session.commit()
     _cast(t, ev.idea_ids[0])
-    services.close_voting(event)
+    close_voting(event)
     _db.session.commit()
-    assert _error(services.cast_dot, _ticket(t), ev.idea_ids[1]) == "closed"
-    assert _error(services.remove_dot, _ticket(t), ev.idea_ids[0]) == "closed"
-    assert _error(services.close_voting, event) == "not_open"
+    assert _error(cast_dot, _ticket(t), ev.idea_ids[1]) == "closed"
+    assert _error(remove_dot, _ticket(t), ev.idea_ids[0]) == "closed"
+    assert _error(close_voting, event) == "not_open"
     assert _dots() == 1
     # Re-opening withdraws what was published; closing again publishes anew.
-    services.open_voting(event)
+    open_voting(event)
     _db.session.commit()
     assert _db.session.execute(sa.select(sa.func.count(Receipt.id))).scalar_one() == 0
     _cast(t, ev.idea_ids[1])
-    services.close_voting(event)
+    close_voting(event)
     _db.session.commit()
     assert sum(_db.session.execute(sa.select(TallySnapshot.dots)).scalars()) == 2
 
@@ -344,16 +353,16 @@ def test_hidden_and_foreign_ideas_take_no_dots(db, create_user):
     _cast(t, idea.id)
     ideas.hide_idea(idea, "Beleidigend", user=None)
     _db.session.commit()
-    assert _error(services.cast_dot, _ticket(t), idea.id) == "hidden_idea"
-    assert _error(services.cast_dot, _ticket(t), other.idea_ids[0]) == "unknown_idea"
+    assert _error(cast_dot, _ticket(t), idea.id) == "hidden_idea"
+    assert _error(cast_dot, _ticket(t), other.idea_ids[0]) == "unknown_idea"
     for bad in (None, "abc", "1e9", -1, 2**40, "\x00", True):
-        assert _error(services.cast_dot, _ticket(t), bad) == "unknown_idea"
+        assert _error(cast_dot, _ticket(t), bad) == "unknown_idea"
     assert _dots(t) == 1
-    ballot = services.ballot(_ticket(t))
-    assert idea.id not in [i.id for s in ballot.stands for i in s.ideas]
-    assert ballot.removed == 1 and ballot.remaining == 4
+    shown = ballot(_ticket(t))
+    assert idea.id not in [i.id for s in shown.stands for i in s.ideas]
+    assert shown.removed == 1 and shown.remaining == 4
     # The voter can take the dot back from the hidden idea.
-    assert services.release_removed_dots(_ticket(t)) == 1
+    assert release_removed_dots(_ticket(t)) == 1
     _db.session.commit()
     assert _dots(t) == 0
 
@@ -370,7 +379,7 @@ def test_pending_and_withdrawn_online_ideas_take_no_dots(db):
     _db.session.commit()
     for idea_id in (pending.id, withdrawn.id):
         assert _quick(ev, 0, idea_id) is None
-        assert _error(services.cast_dot, _ticket(ev.ticket_ids[1]), idea_id) == "unknown_idea"
+        assert _error(cast_dot, _ticket(ev.ticket_ids[1]), idea_id) == "unknown_idea"
     assert _dots() == 0
     assert _quick(ev, 0, approved.id) is not None and _cast(ev.ticket_ids[1], approved.id)
     assert _dots() == 2
@@ -389,18 +398,18 @@ def test_merged_ideas_count_for_the_survivor_and_unmerge_gives_back(db):
     ideas.merge_ideas(_db.session.get(Idea, survivor), [_db.session.get(Idea, source)], user=None)
     _db.session.commit()
     event = _db.session.get(Event, ev.event_id)
-    by_idea = {row.idea.id: row for row in services.totals(event)}
+    by_idea = {row.idea.id: row for row in totals(event)}
     assert source not in by_idea and by_idea[survivor].room == 3
-    assert services.my_dots(_ticket(a)) == {survivor: 2}
+    assert my_dots(_ticket(a)) == {survivor: 2}
     # A dot sent for the merged idea (a stale page) goes to the survivor; the maximum counts the group.
     assert _cast(a, source).idea_id == survivor
-    assert _error(services.cast_dot, _ticket(a), survivor) == "idea_limit"
+    assert _error(cast_dot, _ticket(a), survivor) == "idea_limit"
     # Taking back works on the group, the survivor's own dot first.
-    assert services.remove_dot(_ticket(a), survivor).mine == 2
+    assert remove_dot(_ticket(a), survivor).mine == 2
     _db.session.commit()
     ideas.unmerge_idea(_db.session.get(Idea, source), user=None)
     _db.session.commit()
-    by_idea = {row.idea.id: row for row in services.totals(event)}
+    by_idea = {row.idea.id: row for row in totals(event)}
     assert by_idea[source].room == 2 and by_idea[survivor].room == 1
 
 
@@ -414,8 +423,8 @@ def test_chain_of_merges(db):
     ideas.merge_ideas(_db.session.get(Idea, y), [_db.session.get(Idea, x)], user=None)
     ideas.merge_ideas(_db.session.get(Idea, z), [_db.session.get(Idea, y)], user=None)
     _db.session.commit()
-    totals = services.totals(_db.session.get(Event, ev.event_id))
-    assert [(r.idea.id, r.room) for r in totals] == [(z, 3)]
+    rows = totals(_db.session.get(Event, ev.event_id))
+    assert [(r.idea.id, r.room) for r in rows] == [(z, 3)]
 
 
 # -- board counts ---------------------------------------------------------------------------------
@@ -426,15 +435,15 @@ def test_board_counts_are_set_logged_and_shown_separately(db, create_user):
     ev = make_voting_event(tickets=1)
     idea = _db.session.get(Idea, ev.idea_ids[0])
     _cast(ev.ticket_ids[0], idea.id)
-    services.set_board_count(idea, "7", user=moderator)
-    services.set_board_count(idea, 4, user=moderator)
+    set_board_count(idea, "7", user=moderator)
+    set_board_count(idea, 4, user=moderator)
     _db.session.commit()
     assert _db.session.execute(sa.select(BoardCount.count)).scalar_one() == 4
     assert _db.session.execute(sa.select(BoardCountLog.count).order_by(BoardCountLog.id)).scalars().all() == [7, 4]
-    row = next(r for r in services.totals(_db.session.get(Event, ev.event_id)) if r.idea.id == idea.id)
+    row = next(r for r in totals(_db.session.get(Event, ev.event_id)) if r.idea.id == idea.id)
     assert (row.room, row.board, row.online, row.total) == (1, 4, 0, 5)
     for bad in ("-1", "x", "1.5", "9999999", "\x00", None):
-        assert _error(services.set_board_count, idea, bad) == "bad_count"
+        assert _error(set_board_count, idea, bad) == "bad_count"
 
 
 # -- receipts and recount ---------------------------------------------------------------------------
@@ -445,26 +454,26 @@ def test_receipts_and_recount(db):
     for n, t in enumerate(ev.ticket_ids[:2]):
         _cast(t, ev.idea_ids[0])
         _cast(t, ev.idea_ids[n + 1])
-    mine = services.receipt(_ticket(ev.ticket_ids[0]))
+    mine = receipt(_ticket(ev.ticket_ids[0]))
     event = _db.session.get(Event, ev.event_id)
-    services.close_voting(event)
+    close_voting(event)
     _db.session.commit()
-    published = services.published_receipts(event)
+    published = published_receipts(event)
     assert len(published) == 2 and mine in {r.digest for r in published}
     assert sum(r.dots for r in published) == 4
-    assert services.recount(event).ok
+    assert recount(event).ok
     # Someone tampers with the stored dots: the recount notices.
     _db.session.execute(sa.delete(Dot).where(Dot.id == _db.session.execute(sa.select(sa.func.min(Dot.id))).scalar()))
     _db.session.commit()
-    result = services.recount(event)
+    result = recount(event)
     assert not result.ok and any("MISMATCH" in line for line in result.lines)
 
 
 def test_recount_cli(app, voting_event):
     ev = voting_event(tickets=2)
     with app.app_context():
-        services.cast_dot(_ticket(ev.ticket_ids[0]), ev.idea_ids[0])
-        services.close_voting(_db.session.get(Event, ev.event_id))
+        cast_dot(_ticket(ev.ticket_ids[0]), ev.idea_ids[0])
+        close_voting(_db.session.get(Event, ev.event_id))
         _db.session.commit()
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["voting", "recount", str(ev.event_id)])

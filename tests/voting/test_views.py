@@ -108,9 +108,9 @@ def test_other_event_unknown_code_closed_vote_and_hidden_idea(app, client, votin
     assert f'id="idea-{ev.idea_ids[0]}"' not in client.get(f"/events/{ev.event_id}/vote").get_data(as_text=True)
     with app.app_context():
         from app.events.models import Event
-        from app.voting import services
+        from app.voting.state import close_voting
 
-        services.close_voting(_db.session.get(Event, ev.event_id))
+        close_voting(_db.session.get(Event, ev.event_id))
         _db.session.commit()
     response = client.submit(f"/events/{ev.event_id}/vote/dots", {"idea_id": ev.idea_ids[1]})
     assert response.status_code == 302
@@ -146,10 +146,11 @@ def test_public_results_after_close(app, client, voting_event):
     client.submit(f"/events/{ev.event_id}/vote/dots", {"idea_id": ev.idea_ids[0]})
     with app.app_context():
         from app.events.models import Event
-        from app.voting import services
+        from app.voting import receipts
+        from app.voting.state import close_voting
 
-        receipt = services.receipt(_db.session.get(Ticket, ev.ticket_ids[0]))
-        services.close_voting(_db.session.get(Event, ev.event_id))
+        receipt = receipts.receipt(_db.session.get(Ticket, ev.ticket_ids[0]))
+        close_voting(_db.session.get(Event, ev.event_id))
         _db.session.commit()
     html = client.get(f"/events/{ev.event_id}/vote/results").get_data(as_text=True)
     assert receipt in html and "enthalten" in html
