@@ -174,7 +174,7 @@ def lottery_json(event: Event) -> dict[str, Any]:
 def measure_ids(idea_ids: list[int]) -> dict[int, list[int]]:
     """Per idea, the ids of the strategy measures it went into (empty without the measures feature)."""
     try:
-        from app.measures.services import measure_ids_for_ideas
+        from app.measures.links import measure_ids_for_ideas
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("app.measures"):
             raise
@@ -185,7 +185,7 @@ def measure_ids(idea_ids: list[int]) -> dict[int, list[int]]:
 def measures_json(process: Process) -> dict[str, Any]:
     """The strategy measures of a process with status, progress, history and the ideas taken
     into them (ideas of events with published results only; merged ideas count for their survivor)."""
-    from app.measures.services import process_measures
+    from app.measures.outcome import process_measures
 
     return {"process_id": process.id, "items": process_measures(process.id)}
 

@@ -12,11 +12,13 @@ def init_app(app):
     from app.core import signals
     from app.core.nav import register_staff_nav
     from app.core.uploads import limit_upload
-    from app.measures import services
+    from app.measures.base import status_label
+    from app.measures.lifecycle import measure_count
+    from app.measures.links import after_idea_visibility_change
 
     register_staff_nav(_l("Measures"), "measures.overview", ("admin",), order=50)
-    signals.idea_visibility_changed.connect(services.after_idea_visibility_change)
-    app.jinja_env.globals["measure_status_label"] = services.status_label
+    signals.idea_visibility_changed.connect(after_idea_visibility_change)
+    app.jinja_env.globals["measure_status_label"] = status_label
     app.jinja_env.globals["idea_measure_controls"] = views_manage.idea_measure_controls
-    app.jinja_env.globals["measure_count"] = services.measure_count
+    app.jinja_env.globals["measure_count"] = measure_count
     limit_upload(app, "measures.import_measures", "MEASURES_IMPORT_MAX_BYTES", views_manage.upload_too_large)

@@ -12,7 +12,8 @@ from app.core.models import frozen_now
 from app.events.models import Event, Process
 from app.extensions import db
 from app.ideas.models import Idea, Stand
-from app.measures import services
+from app.measures.lifecycle import change_status, create_measure, update_measure
+from app.measures.links import link_ideas, set_not_taken
 from app.measures.models import Measure
 
 PROPOSED = date(2019, 5, 15)
@@ -78,18 +79,18 @@ def ensure_demo_measures(process: Process) -> None:
 
     for title, chapter, office, description, steps, progress, idea_texts in DEMO_MEASURES:
         with on_the_day(PROPOSED):
-            measure = services.create_measure(process, title=title, chapter=chapter, office=office,
-                                              description=description, on=PROPOSED)
+            measure = create_measure(process, title=title, chapter=chapter, office=office,
+                                     description=description, on=PROPOSED)
             linked = [idea for text in idea_texts for idea in find(text)]
             if linked:
-                services.link_ideas(measure, linked)
+                link_ideas(measure, linked)
         for status, on, comment in steps:
             with on_the_day(on):
-                services.change_status(measure, status, on=on, comment=comment, notify=False)
+                change_status(measure, status, on=on, comment=comment, notify=False)
         with on_the_day(steps[-1][1] if steps else PROPOSED):
-            services.update_measure(measure, title=title, chapter=chapter, office=office, description=description,
-                                    progress=progress)
+            update_measure(measure, title=title, chapter=chapter, office=office, description=description,
+                           progress=progress)
     with on_the_day(PROPOSED):
         for text, reason in NOT_TAKEN:
             for idea in find(text):
-                services.set_not_taken(idea, reason)
+                set_not_taken(idea, reason)

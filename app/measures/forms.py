@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import FlaskForm
-from app.measures.services import STATUS_LABELS
+from app.measures.base import STATUS_LABELS
 
 
 def status_choices(statuses=None) -> list[tuple[str, object]]:

@@ -25,9 +25,9 @@ from app.core.models import utcnow
 from app.core.text import clean_text
 from app.events.models import Process
 from app.extensions import db
-from app.measures import services
+from app.measures.base import MAX_CHAPTER, MAX_DESCRIPTION, MAX_OFFICE, MeasureError, clean_fields, clean_title
+from app.measures.lifecycle import create_measure
 from app.measures.models import Measure, MeasureImport, MeasureStatus
-from app.measures.services import MeasureError
 from config import Config
 
 #: Largest file accepted (bytes) unless ``MEASURES_IMPORT_MAX_BYTES`` says otherwise.
@@ -173,17 +173,17 @@ def _check_row(record: list[str], columns: list[str | None], line: int, preview:
     problems = []
     title = description = chapter = office = ""
     try:
-        title = services.clean_title(values["title"])
+        title = clean_title(values["title"])
     except MeasureError as exc:
         problems.append(_l("the title is empty.") if exc.code == "title_required" else exc.message)
     try:
-        fields = services.clean_fields(values["description"], values["chapter"], values["office"])
+        fields = clean_fields(values["description"], values["chapter"], values["office"])
         description, chapter, office = fields["description"], fields["chapter"], fields["office"]
     except MeasureError as exc:
         problems.append(lazy_ngettext("the %(column)s is too long (at most %(num)d character).",
                                       "the %(column)s is too long (at most %(num)d characters).",
-                                      {"description": services.MAX_DESCRIPTION, "chapter": services.MAX_CHAPTER,
-                                       "office": services.MAX_OFFICE}.get(exc.field or "", 0),
+                                      {"description": MAX_DESCRIPTION, "chapter": MAX_CHAPTER,
+                                       "office": MAX_OFFICE}.get(exc.field or "", 0),
                                       column=COLUMN_LABELS.get(exc.field or "", exc.field)))
     word = clean_text(values["status"])
     status = status_from_word(word)
@@ -251,7 +251,7 @@ def confirm(process: Process, user: User, import_id: int) -> list[Measure]:
     measures = []
     for row in rows:
         try:
-            measures.append(services.create_measure(
+            measures.append(create_measure(
                 process, title=row["title"], chapter=row["chapter"], status=row["status"],
                 description=row.get("description", ""), office=row.get("office", ""),
                 progress=100 if row["status"] == MeasureStatus.DONE.value else 0,

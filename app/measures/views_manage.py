@@ -17,13 +17,13 @@ from app.events.models import Event, Process
 from app.extensions import db
 from app.ideas.display import idea_number
 from app.ideas.models import Idea
-from app.measures import bp, importer, services
+from app.measures import bp, importer, lifecycle, links
+from app.measures.base import MAX_LINK_BATCH, STATUS_LABELS, MeasureError, next_statuses, status_label
 from app.measures.forms import (
     ConfirmForm, ImportForm, LinkIdeasForm, LinkMeasureForm, MeasureCreateForm, MeasureEditForm, ReasonForm,
     StatusForm, status_choices,
 )
 from app.measures.models import Measure
-from app.measures.services import MeasureError
 
 
 def get_process(process_id: int) -> Process:
@@ -63,9 +63,9 @@ def overview():
 @staff_required("admin")
 def measure_list(process_id: int):
     process = get_process(process_id)
-    measures = services.measures_of(process.id)
+    measures = lifecycle.measures_of(process.id)
     return render_template("measures/manage/list.html", process=process, measures=measures,
-                           links=services.link_counts([m.id for m in measures]))
+                           links=lifecycle.link_counts([m.id for m in measures]))
 
 
 @bp.route("/manage/processes/<int:process_id>/measures/new", methods=["GET", "POST"])
@@ -75,7 +75,7 @@ def create_measure(process_id: int):
     form = MeasureCreateForm()
     if form.validate_on_submit():
         try:
-            measure = services.create_measure(
+            measure = lifecycle.create_measure(
                 process, title=form.title.data, description=form.description.data, chapter=form.chapter.data,
                 office=form.office.data, progress=form.progress.data, status=form.status.data,
                 on=form.changed_on.data, comment=form.comment.data, user=current_user)
@@ -91,16 +91,16 @@ def create_measure(process_id: int):
 def _detail(measure: Measure, *, edit_form=None, status_form=None, link_form=None, status: int = 200):
     edit_form = edit_form or MeasureEditForm(obj=measure)
     status_form = status_form or StatusForm()
-    status_form.status.choices = status_choices(services.next_statuses(measure))
+    status_form.status.choices = status_choices(next_statuses(measure))
     query = request.args.get("q", "")[:200]
     event_id = int_arg("event", 0)
     events = db.session.execute(
         sa.select(Event).where(Event.process_id == measure.process_id).order_by(Event.starts_at, Event.id)
     ).scalars().all()
-    candidates = services.search_ideas(measure, query, event_id=event_id or None)
+    candidates = links.search_ideas(measure, query, event_id=event_id or None)
     return render_template(
         "measures/manage/detail.html", measure=measure, process=measure.process, edit_form=edit_form,
-        status_form=status_form, ideas=services.linked_ideas(measure), candidates=candidates, query=query,
+        status_form=status_form, ideas=links.linked_ideas(measure), candidates=candidates, query=query,
         event_id=event_id, events=events, link_form=link_form or LinkIdeasForm(), confirm=ConfirmForm(),
     ), status
 
@@ -112,9 +112,9 @@ def measure_detail(measure_id: int):
     form = MeasureEditForm(obj=measure)
     if form.validate_on_submit():
         try:
-            services.update_measure(measure, title=form.title.data, description=form.description.data,
-                                    chapter=form.chapter.data, office=form.office.data,
-                                    progress=form.progress.data)
+            lifecycle.update_measure(measure, title=form.title.data, description=form.description.data,
+                                     chapter=form.chapter.data, office=form.office.data,
+                                     progress=form.progress.data)
         except MeasureError as exc:
             attach_error(form, exc)
         else:
@@ -128,15 +128,15 @@ def measure_detail(measure_id: int):
 def change_status(measure_id: int):
     measure = get_measure(measure_id)
     form = StatusForm()
-    form.status.choices = status_choices(services.next_statuses(measure))
+    form.status.choices = status_choices(next_statuses(measure))
     if form.validate_on_submit():
         try:
-            services.change_status(measure, form.status.data, on=form.changed_on.data, comment=form.comment.data,
-                                   progress=form.progress.data, user=current_user)
+            lifecycle.change_status(measure, form.status.data, on=form.changed_on.data, comment=form.comment.data,
+                                    progress=form.progress.data, user=current_user)
         except MeasureError as exc:
             attach_error(form, exc)
         else:
-            flash(_("The status is now “%(status)s”.", status=services.status_label(measure.status)), "success")
+            flash(_("The status is now “%(status)s”.", status=status_label(measure.status)), "success")
             return redirect(url_for("measures.measure_detail", measure_id=measure.id), 303)
     return _detail(measure, status_form=form, status=422)
 
@@ -147,12 +147,12 @@ def link_ideas(measure_id: int):
     measure = get_measure(measure_id)
     form = LinkIdeasForm()
     if form.validate_on_submit() and form.idea_ids.data:
-        chosen = [i for i in form.idea_ids.data[:services.MAX_LINK_BATCH + 1] if 0 < i <= MAX_ID]
+        chosen = [i for i in form.idea_ids.data[:MAX_LINK_BATCH + 1] if 0 < i <= MAX_ID]
         ideas = db.session.execute(sa.select(Idea).where(Idea.id.in_(chosen))).scalars().all()
         try:
             if len(ideas) != len(set(form.idea_ids.data)):
                 raise MeasureError(_("One of the chosen ideas does not exist (any more)."), "idea_missing")
-            linked = services.link_ideas(measure, ideas, user=current_user)
+            linked = links.link_ideas(measure, ideas, user=current_user)
         except MeasureError as exc:
             attach_error(form, exc, "idea_ids")
         else:
@@ -175,7 +175,7 @@ def unlink_idea(measure_id: int, idea_id: int):
     measure = get_measure(measure_id)
     idea = get_idea(idea_id)
     if ConfirmForm().validate_on_submit():
-        if services.unlink_idea(measure, idea, user=current_user):
+        if links.unlink_idea(measure, idea, user=current_user):
             flash(_("Idea %(id)s is no longer linked to the measure.", id=idea_number(idea.id)), "success")
     return redirect(safe_next(url_for("measures.measure_detail", measure_id=measure.id)), 303)
 
@@ -194,9 +194,9 @@ def idea_measure_controls(ideas) -> dict:
     ids = [i.id for i in ideas]
     process_id = ideas[0].stand.event.process_id
     return {
-        "measures": services.measures_by_idea(ids),
-        "reasons": services.not_taken_reasons(ids),
-        "choices": services.measures_of(process_id),
+        "measures": links.measures_by_idea(ids),
+        "reasons": links.not_taken_reasons(ids),
+        "choices": lifecycle.measures_of(process_id),
         "link_form": LinkMeasureForm(),
         "reason_form": ReasonForm(),
         "confirm": ConfirmForm(),
@@ -216,7 +216,7 @@ def link_from_idea(idea_id: int):
         if measure is None:
             return _refused_in_list(back, f"measure-for-{idea.id}", _("Choose a measure."))
         try:
-            services.link_ideas(measure, [idea], user=current_user)
+            links.link_ideas(measure, [idea], user=current_user)
         except MeasureError as exc:
             return _refused_in_list(back, f"measure-for-{idea.id}", exc.message)
         flash(_("Idea %(id)s is taken into “%(title)s”.", id=idea_number(idea.id), title=measure.title), "success")
@@ -244,10 +244,10 @@ def not_taken(idea_id: int):
     if form.validate_on_submit():
         try:
             if (form.reason.data or "").strip():
-                services.set_not_taken(idea, form.reason.data, user=current_user)
+                links.set_not_taken(idea, form.reason.data, user=current_user)
                 message = _("The reason has been saved; it is shown on the public page.")
             else:
-                services.clear_not_taken(idea, user=current_user)
+                links.clear_not_taken(idea, user=current_user)
                 message = _("The reason has been removed.")
         except MeasureError as exc:
             return _refused_in_list(back, f"reason-{idea.id}", exc.message)
@@ -294,7 +294,7 @@ def import_measures(process_id: int):
     elif form.is_submitted():
         status = 422
     return render_template("measures/manage/import.html", process=process, form=form, preview=preview,
-                           entry=entry, confirm=ConfirmForm(), labels=services.STATUS_LABELS), status
+                           entry=entry, confirm=ConfirmForm(), labels=STATUS_LABELS), status
 
 
 @bp.route("/manage/processes/<int:process_id>/measures/import/<int:import_id>", methods=["POST"])

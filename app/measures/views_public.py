@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from app.core.access import public
 from app.events.models import Process
 from app.extensions import db
-from app.measures import bp, notify, services
+from app.measures import bp, notify
 from app.measures.forms import ConfirmForm
+from app.measures.outcome import outcome as outcome_of  # the view below is called outcome (its endpoint)
 
 
 @bp.route("/processes/<int:process_id>/outcome")
@@ -17,7 +18,7 @@ def outcome(process_id: int):
     process = db.session.get(Process, process_id)
     if process is None:
         abort(404)
-    return render_template("measures/public/outcome.html", process=process, data=services.outcome(process))
+    return render_template("measures/public/outcome.html", process=process, data=outcome_of(process))
 
 
 @bp.route("/measure-mails/<mail_token>", methods=["GET", "POST"])

@@ -87,7 +87,8 @@ def staff_scope(process: Process, event_id: object = None) -> Scope:
 def measures_of_ideas(process_id: int, idea_ids: list[int]) -> dict[int, list[tuple[int, str, str]]]:
     """Per idea, the measures it went into (empty while the measures feature is not installed)."""
     try:
-        from app.measures.services import measure_ids_for_ideas, process_measures
+        from app.measures.links import measure_ids_for_ideas
+        from app.measures.outcome import process_measures
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("app.measures"):
             raise

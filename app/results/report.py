@@ -572,20 +572,21 @@ class Report:
 
     def measures(self) -> list:
         try:
-            from app.measures import services as measures
+            from app.measures.base import status_label
+            from app.measures.outcome import process_measures
         except ModuleNotFoundError as exc:
             if not (exc.name or "").startswith("app.measures"):
                 raise
             return []
         s = self.styles
-        items = measures.process_measures(self.process.id)
+        items = process_measures(self.process.id)
         story = [PageBreak(), _t(_("Status of the measures"), s.h1)]
         if not items:
             return story + [_t(_("No measures have been recorded yet."), s.body)]
         rows = [[_("Measure"), _("Chapter"), _("Status"), _("Since"), _("Progress"), _("Ideas")]]
         for m in items:
             rows.append([_p(m["title"], s.cell), _p(m["chapter"] or "–", s.cell),
-                         _p(measures.status_label(m["status"]), s.cell),
+                         _p(status_label(m["status"]), s.cell),
                          date_text(_date(m["status_date"])), format_share(m["progress"] / 100, digits=0), str(len(m["idea_ids"]))])
         story.append(_table(rows, s, numeric_from=4, lang_columns=(0, 1), lang=self.lang))
         return story

@@ -74,14 +74,15 @@ def make_measure(app) -> Callable:
     """``make_measure(process_id, title=..., idea_ids=[...], **fields)`` → measure id (committed)."""
     from app.events.models import Process
     from app.ideas.models import Idea
-    from app.measures import services
+    from app.measures.lifecycle import create_measure
+    from app.measures.links import link_ideas
 
     def factory(process_id: int, title: str = "Online-Terminvergabe", idea_ids=(), **fields) -> int:
         with app.test_request_context():
-            measure = services.create_measure(_db.session.get(Process, process_id), title=title,
-                                              chapter=fields.pop("chapter", "Bürgerportal"), **fields)
+            measure = create_measure(_db.session.get(Process, process_id), title=title,
+                                     chapter=fields.pop("chapter", "Bürgerportal"), **fields)
             if idea_ids:
-                services.link_ideas(measure, _db.session.execute(
+                link_ideas(measure, _db.session.execute(
                     sa.select(Idea).where(Idea.id.in_(idea_ids))).scalars().all())
             _db.session.commit()
             return measure.id

@@ -7,18 +7,19 @@ from app.events.models import Event, Process
 from app.extensions import db
 from app.ideas import services as ideas
 from app.ideas.models import Idea
-from app.measures import services
+from app.measures.lifecycle import change_status, create_measure
+from app.measures.links import link_ideas
 
 
 def test_process_measures_and_idea_measure_ids(app, world, client):
     w = world()
     with app.test_request_context():
         process = db.session.get(Process, w.process_id)
-        measure = services.create_measure(process, title="Online-Terminvergabe", chapter="Bürgerportal",
-                                          office="Bürgeramt", on=date(2019, 5, 15))
-        services.change_status(measure, "adopted", on=date(2019, 7, 22), comment="Beschlossen")
+        measure = create_measure(process, title="Online-Terminvergabe", chapter="Bürgerportal",
+                                 office="Bürgeramt", on=date(2019, 5, 15))
+        change_status(measure, "adopted", on=date(2019, 7, 22), comment="Beschlossen")
         source, survivor = db.session.get(Idea, w.idea_ids[1]), db.session.get(Idea, w.idea_ids[0])
-        services.link_ideas(measure, [source, db.session.get(Idea, w.idea_ids[4])])
+        link_ideas(measure, [source, db.session.get(Idea, w.idea_ids[4])])
         ideas.merge_ideas(survivor, [source], user=None)
         db.session.get(Event, w.event_ids[1]).status = "held"  # its ideas are not open data yet
         db.session.commit()

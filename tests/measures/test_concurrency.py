@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from app.core.models import OutboxMail
 from app.extensions import db
 from app.ideas.models import Idea
-from app.measures import services
+from app.measures.base import MeasureError
+from app.measures.lifecycle import change_status
+from app.measures.links import link_ideas
 from app.measures.models import Measure, MeasureIdea, MeasureStatusChange
-from app.measures.services import MeasureError
 from tests.support.threads import run_at_once
 
 
@@ -19,7 +20,7 @@ def test_parallel_links_of_one_idea_make_one_link(app, world, make_measure):
 
     def link(_i: int) -> None:
         with app.app_context():
-            services.link_ideas(db.session.get(Measure, measure_id), [db.session.get(Idea, w.idea_ids[0])])
+            link_ideas(db.session.get(Measure, measure_id), [db.session.get(Idea, w.idea_ids[0])])
             db.session.commit()
             db.session.remove()
 
@@ -38,8 +39,8 @@ def test_parallel_status_changes_make_one_change(app, world, make_measure):
     def change(i: int) -> None:
         with app.app_context():
             try:
-                services.change_status(db.session.get(Measure, measure_id), ("adopted", "rejected")[i % 2],
-                                       comment=f"Versuch {i}")
+                change_status(db.session.get(Measure, measure_id), ("adopted", "rejected")[i % 2],
+                              comment=f"Versuch {i}")
                 db.session.commit()
                 outcomes.append("ok")
             except MeasureError as exc:

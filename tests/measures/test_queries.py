@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from app.events.models import Process
 from app.extensions import db
 from app.ideas.models import Idea, IdeaTag, Tag
-from app.measures import services
+from app.measures.lifecycle import change_status, create_measure
+from app.measures.links import link_ideas
 from app.voting.models import BoardCount
 
 
@@ -17,15 +18,15 @@ def _fill(process_id: int, stand_id: int, event_id: int, measures: int, ideas_pe
     tag = Tag(process_id=process_id, key=f"t{uuid.uuid4().hex[:8]}", label="Bürgerportal")
     db.session.add(tag)
     for m in range(measures):
-        measure = services.create_measure(process, title=f"Maßnahme {m}", chapter=f"Kapitel {m % 3}")
-        services.change_status(measure, "adopted", comment="Beschlossen", notify=False)
+        measure = create_measure(process, title=f"Maßnahme {m}", chapter=f"Kapitel {m % 3}")
+        change_status(measure, "adopted", comment="Beschlossen", notify=False)
         ideas = [Idea(stand_id=stand_id, text=f"Idee {m}.{i}", client_id=str(uuid.uuid4()), status="new")
                  for i in range(ideas_per_measure)]
         db.session.add_all(ideas)
         db.session.flush()
         db.session.add_all([IdeaTag(idea_id=i.id, tag_id=tag.id) for i in ideas])
         db.session.add_all([BoardCount(event_id=event_id, idea_id=i.id, count=3) for i in ideas])
-        services.link_ideas(measure, ideas)
+        link_ideas(measure, ideas)
     db.session.commit()
 
 

@@ -12,18 +12,19 @@ from pypdf import PdfReader
 from app.events.models import Process
 from app.extensions import db
 from app.ideas.models import Idea
-from app.measures import services
+from app.measures.lifecycle import change_status, create_measure
+from app.measures.links import link_ideas
 
 
 def _setup(app, world):
     w = world()
     with app.test_request_context():
         process = db.session.get(Process, w.process_id)
-        measure = services.create_measure(process, title="Online-Terminvergabe für das Bürgerbüro",
-                                          chapter="Bürgerportal", on=date(2019, 5, 15))
-        services.change_status(measure, "adopted", on=date(2019, 7, 22))
-        services.link_ideas(measure, [db.session.get(Idea, w.idea_ids[0]), db.session.get(Idea, w.idea_ids[4])])
-        services.create_measure(process, title="Digitale Bücherei", chapter="Bildung")
+        measure = create_measure(process, title="Online-Terminvergabe für das Bürgerbüro",
+                                 chapter="Bürgerportal", on=date(2019, 5, 15))
+        change_status(measure, "adopted", on=date(2019, 7, 22))
+        link_ideas(measure, [db.session.get(Idea, w.idea_ids[0]), db.session.get(Idea, w.idea_ids[4])])
+        create_measure(process, title="Digitale Bücherei", chapter="Bildung")
         db.session.commit()
     return w
 

@@ -12,9 +12,12 @@ from app.events.models import Application, Process
 from app.extensions import db
 from app.ideas import services as ideas
 from app.ideas.models import Idea
-from app.measures import notify, services
+from app.measures import notify
+from app.measures.base import MeasureError, today
+from app.measures.lifecycle import change_status, create_measure
+from app.measures.links import link_ideas, measure_ids_for_ideas, not_taken_reasons, set_not_taken, unlink_idea
 from app.measures.models import Measure, MeasureIdea, MeasureStatusChange
-from app.measures.services import MeasureError
+from app.measures.outcome import outcome, process_measures
 from tests.support.smtp import find_links
 
 
@@ -30,8 +33,8 @@ def _idea(idea_id: int) -> Idea:
 
 
 def _measure(process_id: int, title: str = "Online-Terminvergabe", **kwargs) -> Measure:
-    return services.create_measure(db.session.get(Process, process_id), title=title, chapter="Bürgerportal",
-                                   **kwargs)
+    return create_measure(db.session.get(Process, process_id), title=title, chapter="Bürgerportal",
+                          **kwargs)
 
 
 # -- status flow ----------------------------------------------------------------------------------
@@ -41,18 +44,18 @@ def test_status_flow_writes_history(world, ctx):
     w = world()
     measure = _measure(w.process_id, on=date(2019, 5, 15), comment="Aus dem Bürger-Workshop")
     assert measure.status == "proposed" and measure.progress == 0
-    services.change_status(measure, "adopted", on=date(2019, 7, 22), comment="Vom Gemeinderat beschlossen")
-    services.change_status(measure, "in_progress", on=date(2019, 9, 1), progress=30)
-    services.change_status(measure, "done", comment="Fertig")
+    change_status(measure, "adopted", on=date(2019, 7, 22), comment="Vom Gemeinderat beschlossen")
+    change_status(measure, "in_progress", on=date(2019, 9, 1), progress=30)
+    change_status(measure, "done", comment="Fertig")
     db.session.commit()
     measure = db.session.get(Measure, measure.id)
-    assert measure.status == "done" and measure.progress == 100 and measure.status_date == services.today()
+    assert measure.status == "done" and measure.progress == 100 and measure.status_date == today()
     history = [(h.from_status, h.to_status, h.changed_on, h.comment) for h in measure.history]
     assert history == [
         (None, "proposed", date(2019, 5, 15), "Aus dem Bürger-Workshop"),
         ("proposed", "adopted", date(2019, 7, 22), "Vom Gemeinderat beschlossen"),
         ("adopted", "in_progress", date(2019, 9, 1), ""),
-        ("in_progress", "done", services.today(), "Fertig"),
+        ("in_progress", "done", today(), "Fertig"),
     ]
 
 
@@ -67,7 +70,7 @@ def test_transitions_are_checked(world, ctx, start, target, code):
     w = world()
     measure = _measure(w.process_id, status=start)
     with pytest.raises(MeasureError) as caught:
-        services.change_status(measure, target)
+        change_status(measure, target)
     assert caught.value.code == code
     assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureStatusChange)).scalar_one() == 1
 
@@ -76,9 +79,9 @@ def test_reopen_and_reconsider(world, ctx):
     w = world()
     done = _measure(w.process_id, title="A", status="done")
     assert done.progress == 100
-    services.change_status(done, "in_progress")
+    change_status(done, "in_progress")
     rejected = _measure(w.process_id, title="B", status="rejected")
-    services.change_status(rejected, "proposed")
+    change_status(rejected, "proposed")
     assert (done.status, rejected.status) == ("in_progress", "proposed")
 
 
@@ -86,10 +89,10 @@ def test_dates_are_checked(world, ctx):
     w = world()
     measure = _measure(w.process_id, on=date(2019, 7, 1))
     with pytest.raises(MeasureError) as caught:
-        services.change_status(measure, "adopted", on=services.today() + timedelta(days=1))
+        change_status(measure, "adopted", on=today() + timedelta(days=1))
     assert caught.value.code == "date_in_future"
     with pytest.raises(MeasureError) as caught:
-        services.change_status(measure, "adopted", on=date(2019, 6, 30))
+        change_status(measure, "adopted", on=date(2019, 6, 30))
     assert caught.value.code == "date_before_current"
 
 
@@ -101,7 +104,7 @@ def test_concurrent_change_is_refused(world, app, ctx):
     db.session.execute(sa.update(Measure).where(Measure.id == measure.id).values(status="adopted")
                        .execution_options(synchronize_session=False))
     with pytest.raises(MeasureError) as caught:
-        services.change_status(measure, "rejected")  # measure.status is still "proposed" in memory
+        change_status(measure, "rejected")  # measure.status is still "proposed" in memory
     assert caught.value.code == "conflict"
 
 
@@ -115,7 +118,7 @@ def test_concurrent_change_is_refused(world, app, ctx):
 def test_bad_measure_input(world, ctx, fields, code):
     w = world()
     with pytest.raises(MeasureError) as caught:
-        services.create_measure(db.session.get(Process, w.process_id), **fields)
+        create_measure(db.session.get(Process, w.process_id), **fields)
     assert caught.value.code == code
 
 
@@ -141,20 +144,20 @@ def test_link_and_unlink_keep_the_idea_status(world, ctx):
     first, second = w.idea_ids[0], w.idea_ids[4]
     measure = _measure(w.process_id)
     other = _measure(w.process_id, title="Servicekonto")
-    linked = services.link_ideas(measure, [_idea(first), _idea(second)])
+    linked = link_ideas(measure, [_idea(first), _idea(second)])
     assert {i.id for i in linked} == {first, second}
-    assert services.link_ideas(measure, [_idea(first)]) == []  # already linked: skipped
-    services.link_ideas(other, [_idea(first)])
+    assert link_ideas(measure, [_idea(first)]) == []  # already linked: skipped
+    link_ideas(other, [_idea(first)])
     db.session.commit()
     assert (_idea(first).status, _idea(second).status) == ("adopted", "adopted")
-    assert services.measure_ids_for_ideas([first, second, w.idea_ids[1]]) == {
+    assert measure_ids_for_ideas([first, second, w.idea_ids[1]]) == {
         first: sorted([measure.id, other.id]), second: [measure.id], w.idea_ids[1]: []}
 
-    assert services.unlink_idea(measure, _idea(first)) is True
+    assert unlink_idea(measure, _idea(first)) is True
     assert _idea(first).status == "adopted"  # still in the other measure
-    services.unlink_idea(other, _idea(first))
+    unlink_idea(other, _idea(first))
     assert _idea(first).status == "new"
-    assert services.unlink_idea(other, _idea(first)) is False
+    assert unlink_idea(other, _idea(first)) is False
     actions = [row.action for row in ideas_log(first)]
     assert actions.count("link") == 2 and actions.count("unlink") == 2
 
@@ -185,7 +188,7 @@ def test_hidden_merged_and_foreign_ideas_cannot_be_linked(world, ctx):
     for idea, code in ((hidden, "idea_hidden"), (source, "idea_merged"),
                        (_idea(other_world.idea_ids[0]), "other_process")):
         with pytest.raises(MeasureError) as caught:
-            services.link_ideas(measure, [_idea(w.idea_ids[0]), idea])
+            link_ideas(measure, [_idea(w.idea_ids[0]), idea])
         assert caught.value.code == code
     assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureIdea)).scalar_one() == 0
 
@@ -194,10 +197,10 @@ def test_merge_and_unhide_keep_adopted_consistent(world, ctx):
     w = world()
     measure = _measure(w.process_id)
     source, survivor = _idea(w.idea_ids[0]), _idea(w.idea_ids[1])  # merges stay within one event
-    services.link_ideas(measure, [source])
+    link_ideas(measure, [source])
     ideas.merge_ideas(survivor, [source], user=None)
     assert (source.status, survivor.status) == ("merged", "adopted")  # the survivor carries the link on
-    assert services.measure_ids_for_ideas([survivor.id]) == {survivor.id: [measure.id]}
+    assert measure_ids_for_ideas([survivor.id]) == {survivor.id: [measure.id]}
     ideas.unmerge_idea(source, user=None)
     assert (source.status, survivor.status) == ("adopted", "new")
 
@@ -210,16 +213,16 @@ def test_not_taken_reason(world, ctx):
     w = world()
     idea = _idea(w.idea_ids[3])
     with pytest.raises(MeasureError) as caught:
-        services.set_not_taken(idea, "   ")
+        set_not_taken(idea, "   ")
     assert caught.value.code == "reason_required"
-    services.set_not_taken(idea, "Bietet der Landkreis schon an.")
-    services.set_not_taken(idea, "Bietet der Landkreis schon online an.")  # replaces
-    assert services.not_taken_reasons([idea.id]) == {idea.id: "Bietet der Landkreis schon online an."}
+    set_not_taken(idea, "Bietet der Landkreis schon an.")
+    set_not_taken(idea, "Bietet der Landkreis schon online an.")  # replaces
+    assert not_taken_reasons([idea.id]) == {idea.id: "Bietet der Landkreis schon online an."}
     measure = _measure(w.process_id)
-    services.link_ideas(measure, [idea])  # taken after all: the reason goes
-    assert services.not_taken_reasons([idea.id]) == {}
+    link_ideas(measure, [idea])  # taken after all: the reason goes
+    assert not_taken_reasons([idea.id]) == {}
     with pytest.raises(MeasureError) as caught:
-        services.set_not_taken(idea, "Doch nicht")
+        set_not_taken(idea, "Doch nicht")
     assert caught.value.code == "idea_linked"
 
 
@@ -231,18 +234,18 @@ def test_outcome_shows_survivors_never_hidden_ideas(world, ctx):
     measure = _measure(w.process_id)
     a, b, hidden, source, survivor = (_idea(i) for i in (w.idea_ids[0], w.idea_ids[1], w.idea_ids[2],
                                                          w.idea_ids[4], w.idea_ids[5]))  # 4 and 5: one event
-    services.link_ideas(measure, [a, b, hidden, source])
+    link_ideas(measure, [a, b, hidden, source])
     ideas.hide_idea(hidden, "Beleidigend", user=None)
     ideas.merge_ideas(survivor, [source], user=None)
-    services.set_not_taken(_idea(w.idea_ids[6]), "Zu teuer")
+    set_not_taken(_idea(w.idea_ids[6]), "Zu teuer")
     db.session.commit()
-    data = services.outcome(db.session.get(Process, w.process_id))
+    data = outcome(db.session.get(Process, w.process_id))
     [entry] = data.measures
     shown = {i.id for i in entry.ideas}
     assert shown == {a.id, b.id, survivor.id}
     assert [i.id for i in data.not_taken] == [w.idea_ids[6]] and data.not_taken[0].reason == "Zu teuer"
     assert {i.id: i.measures for i in data.taken}[survivor.id] == [(measure.id, measure.title)]
-    assert services.process_measures(w.process_id)[0]["idea_ids"] == [i.id for i in entry.ideas]
+    assert process_measures(w.process_id)[0]["idea_ids"] == [i.id for i in entry.ideas]
 
 
 def test_outcome_counts_dots_through_the_results_aggregation(world, ctx):
@@ -250,10 +253,10 @@ def test_outcome_counts_dots_through_the_results_aggregation(world, ctx):
 
     w = world()
     measure = _measure(w.process_id)
-    services.link_ideas(measure, [_idea(w.idea_ids[0])])
+    link_ideas(measure, [_idea(w.idea_ids[0])])
     db.session.add(BoardCount(event_id=w.event_ids[0], idea_id=w.idea_ids[0], count=7))
     db.session.commit()
-    [entry] = services.outcome(db.session.get(Process, w.process_id)).measures
+    [entry] = outcome(db.session.get(Process, w.process_id)).measures
     assert entry.ideas[0].dots == 7
 
 
@@ -274,9 +277,9 @@ PEOPLE = [
 def test_status_change_mails_each_opted_in_person_once(world, app, smtp, ctx):
     w = world(applicants=PEOPLE)
     measure = _measure(w.process_id, title="Online-Terminvergabe <b>")
-    services.link_ideas(measure, [_idea(w.idea_ids[0]), _idea(w.idea_ids[1]), _idea(w.idea_ids[4])])
+    link_ideas(measure, [_idea(w.idea_ids[0]), _idea(w.idea_ids[1]), _idea(w.idea_ids[4])])
     db.session.commit()
-    services.change_status(measure, "adopted", comment="Vom Gemeinderat beschlossen")
+    change_status(measure, "adopted", comment="Vom Gemeinderat beschlossen")
     db.session.commit()
     recipients = sorted(db.session.execute(sa.select(OutboxMail.recipient)).scalars())
     assert recipients == ["ada@example.org", "ben@example.org"]
@@ -299,10 +302,10 @@ def test_status_change_mails_each_opted_in_person_once(world, app, smtp, ctx):
 def test_only_events_with_linked_ideas_are_mailed(world, ctx):
     w = world(applicants=[{"event": 0, "email": "a@example.org"}, {"event": 1, "email": "b@example.org"}])
     measure = _measure(w.process_id)
-    services.link_ideas(measure, [_idea(w.idea_ids[0])])
-    services.change_status(measure, "adopted")
+    link_ideas(measure, [_idea(w.idea_ids[0])])
+    change_status(measure, "adopted")
     assert list(db.session.execute(sa.select(OutboxMail.recipient)).scalars()) == ["a@example.org"]
-    services.change_status(_measure(w.process_id, title="Ohne Ideen"), "rejected")
+    change_status(_measure(w.process_id, title="Ohne Ideen"), "rejected")
     assert db.session.execute(sa.select(sa.func.count()).select_from(OutboxMail)).scalar_one() == 1
 
 
@@ -312,16 +315,16 @@ def test_people_whose_idea_was_merged_into_a_linked_one_are_mailed(world, ctx):
     # Both of the youth workshop: merges stay within one event.
     survivor, source = _idea(w.idea_ids[4]), _idea(w.idea_ids[5])
     ideas.merge_ideas(survivor, [source], user=None)
-    services.link_ideas(measure, [survivor])
-    services.change_status(measure, "adopted")
+    link_ideas(measure, [survivor])
+    change_status(measure, "adopted")
     assert list(db.session.execute(sa.select(OutboxMail.recipient)).scalars()) == ["jugend@example.org"]
 
 
 def test_opt_out_link_works_without_login(world, app, smtp, client, ctx):
     w = world(applicants=[{"event": 0, "email": "a@example.org"}, {"event": 1, "email": "a@example.org"}])
     measure = _measure(w.process_id)
-    services.link_ideas(measure, [_idea(w.idea_ids[0]), _idea(w.idea_ids[4])])
-    services.change_status(measure, "adopted")
+    link_ideas(measure, [_idea(w.idea_ids[0]), _idea(w.idea_ids[4])])
+    change_status(measure, "adopted")
     db.session.commit()
     outbox.send_pending()
     [message] = smtp.wait_for(lambda m: m["To"] == "a@example.org")
@@ -335,7 +338,7 @@ def test_opt_out_link_works_without_login(world, app, smtp, client, ctx):
     assert done.status_code == 200 and "keine weiteren" in done.get_data(as_text=True)
     db.session.expire_all()
     assert not any(a.notify_measures for a in db.session.execute(sa.select(Application)).scalars())
-    services.change_status(db.session.get(Measure, measure.id), "in_progress")
+    change_status(db.session.get(Measure, measure.id), "in_progress")
     assert db.session.execute(sa.select(sa.func.count()).select_from(OutboxMail)).scalar_one() == 1
     assert client.get(path[:-3] + "xyz").status_code == 404  # a forged token
 
@@ -353,10 +356,10 @@ def test_outcome_shows_ideas_only_of_events_with_published_results(world, ctx):
 
     w = world()
     measure = _measure(w.process_id)
-    services.link_ideas(measure, [_idea(w.idea_ids[0]), _idea(w.idea_ids[4])])
+    link_ideas(measure, [_idea(w.idea_ids[0]), _idea(w.idea_ids[4])])
     db.session.get(Event, w.event_ids[1]).status = "held"
     db.session.commit()
-    [entry] = services.outcome(db.session.get(Process, w.process_id)).measures
+    [entry] = outcome(db.session.get(Process, w.process_id)).measures
     assert [i.id for i in entry.ideas] == [w.idea_ids[0]]
 
 
@@ -369,6 +372,6 @@ def test_erased_applications_are_not_mailed_and_the_opt_in_is_in_the_own_data(wo
     privacy.anonymise(second)
     assert second.notify_measures is False
     measure = _measure(w.process_id)
-    services.link_ideas(measure, [_idea(w.idea_ids[0])])
-    services.change_status(measure, "adopted")
+    link_ideas(measure, [_idea(w.idea_ids[0])])
+    change_status(measure, "adopted")
     assert list(db.session.execute(sa.select(OutboxMail.recipient)).scalars()) == ["a@example.org"]

@@ -200,12 +200,13 @@ def test_public_page_shows_the_path_of_the_ideas_and_no_personal_data(world, mak
     w = world(applicants=[{"email": "geheim@example.org", "name": "Erika Privat"}])
     measure_id = make_measure(w.process_id, idea_ids=[w.idea_ids[0], w.idea_ids[4], w.idea_ids[2]])
     from app.ideas import services as ideas
-    from app.measures import services
+    from app.measures.lifecycle import change_status
+    from app.measures.links import set_not_taken
 
     with client.application.test_request_context():
         ideas.hide_idea(db.session.get(Idea, w.idea_ids[2]), "Beleidigung", user=None)
-        services.change_status(db.session.get(Measure, measure_id), "adopted", comment="Beschlossen am 22.7.")
-        services.set_not_taken(db.session.get(Idea, w.idea_ids[3]), "Macht der Landkreis")
+        change_status(db.session.get(Measure, measure_id), "adopted", comment="Beschlossen am 22.7.")
+        set_not_taken(db.session.get(Idea, w.idea_ids[3]), "Macht der Landkreis")
         db.session.commit()
     page = client.get(f"/processes/{w.process_id}/outcome").get_data(as_text=True)
     assert "Was aus den Ideen wurde" in page
@@ -234,9 +235,9 @@ def test_output_is_escaped(world, make_measure, admin, client, db):
     measure_id = make_measure(w.process_id, title=XSS, chapter=XSS, office=XSS, description=XSS,
                               comment=XSS, idea_ids=[idea_id])
     with client.application.test_request_context():
-        from app.measures import services
+        from app.measures.links import set_not_taken
 
-        services.set_not_taken(db.session.get(Idea, w.idea_ids[1]), XSS)
+        set_not_taken(db.session.get(Idea, w.idea_ids[1]), XSS)
         db.session.commit()
     pages = [client.get(f"/processes/{w.process_id}/outcome"), admin.get(f"/manage/measures/{measure_id}"),
              admin.get(f"/manage/processes/{w.process_id}/measures"), admin.get(f"/stands/{w.stand_ids[0]}/ideas")]

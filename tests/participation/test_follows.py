@@ -78,29 +78,29 @@ def _merge(app, target_id, *source_ids):
 
 
 def _measure(app, process_id, title="Radverkehrskonzept") -> int:
-    from app.measures import services as measures
+    from app.measures.lifecycle import create_measure
 
     with app.test_request_context():
-        measure = measures.create_measure(db.session.get(Process, process_id), title=title)
+        measure = create_measure(db.session.get(Process, process_id), title=title)
         db.session.commit()
         return measure.id
 
 
 def _link(app, measure_id, *idea_ids):
-    from app.measures import services as measures
+    from app.measures.links import link_ideas
     from app.measures.models import Measure
 
     with app.test_request_context():
-        measures.link_ideas(db.session.get(Measure, measure_id), [db.session.get(Idea, i) for i in idea_ids])
+        link_ideas(db.session.get(Measure, measure_id), [db.session.get(Idea, i) for i in idea_ids])
         db.session.commit()
 
 
 def _change_status(app, measure_id, status="adopted"):
-    from app.measures import services as measures
+    from app.measures.lifecycle import change_status
     from app.measures.models import Measure
 
     with app.test_request_context():
-        measures.change_status(db.session.get(Measure, measure_id), status, comment="Beschluss des Rates")
+        change_status(db.session.get(Measure, measure_id), status, comment="Beschluss des Rates")
         db.session.commit()
 
 

@@ -37,14 +37,15 @@ def world(app, create_process, create_event, create_stand, create_online_idea, c
     with app.test_request_context():
         from app.ideas.models import Idea
         from app.ideas import services
-        from app.measures import services as measures
+        from app.measures.lifecycle import create_measure
+        from app.measures.links import link_ideas
 
         services.hide_idea(_db.session.get(Idea, ids["hidden"]), "Kein Beleidigen " + XSS, user=None)
         services.merge_ideas(_db.session.get(Idea, ids["room"]), [_db.session.get(Idea, ids["merged"])], user=None)
         from app.events.models import Process
 
-        measure = measures.create_measure(_db.session.get(Process, process_id), title="Digitales Bürgerkonto")
-        measures.link_ideas(measure, [_db.session.get(Idea, ids["room"])])
+        measure = create_measure(_db.session.get(Process, process_id), title="Digitales Bürgerkonto")
+        link_ideas(measure, [_db.session.get(Idea, ids["room"])])
         _db.session.commit()
     return ids
 

@@ -314,9 +314,9 @@ def _participants(world: World, process, other, other_stand) -> None:
 def _measures(world: World, process, applications) -> None:
     """A measure of the process; applicants A and B asked to hear about measures."""
     from app.measures import notify
-    from app.measures import services as measures
+    from app.measures.lifecycle import create_measure
 
-    measure = measures.create_measure(process, title="World measure", chapter="World")
+    measure = create_measure(process, title="World measure", chapter="World")
     world.extra["measure_id"] = measure.id
     for side, application in zip((world.a, world.b), applications):
         application.notify_measures = True
