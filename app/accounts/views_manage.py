@@ -52,7 +52,7 @@ def edit_user(user_id: int):
         # Name, email and roles follow the directory at every sign-in; only disabling is local.
         for name in ("name", "roles", "new_password"):
             del form[name]
-    if not form.is_submitted():
+    if not form.is_filled_in():
         if "roles" in form:
             form.roles.data = sorted(user.role_names)
         form.active.data = user.active

@@ -31,8 +31,14 @@ class FlaskForm(_FlaskWTFForm):
                 # The page shown again after a refused form token (app/core/formreplay.py).
                 replay = formreplay.values_for(form)
                 if replay is not None:
+                    form._replayed = True
                     return replay
             return super().wrap_formdata(form, formdata)
+
+    def is_filled_in(self) -> bool:
+        """Sent now, or shown again with what was typed before the session expired: a view fills
+        the stored values in only when this is false, or it would overwrite the typed ones."""
+        return self.is_submitted() or getattr(self, "_replayed", False)
 
 
 def service_check(check):

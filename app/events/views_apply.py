@@ -84,7 +84,7 @@ def manage_application(token: str):
     form = None
     if services.can_edit(application):
         form = manage_form(event)
-        if not form.is_submitted():
+        if not form.is_filled_in():
             form.name.data = application.name
             form.set_answers({a.criterion_id: a.option_id for a in application.answers})
         elif form.validate_on_submit():

@@ -213,7 +213,7 @@ def _criterion_editor(event: Event, criterion: Criterion | None):
         else:
             flash(_("The criterion “%(label)s” has been saved.", label=criterion.label), "success")
             return redirect(url_for("events.manage_event", event_id=event.id))
-    if not form.is_submitted():
+    if not form.is_filled_in():
         pad_options(form, 3 if criterion is not None else 4)
     status = 422 if form.is_submitted() else 200
     return render_template("events/manage/criterion_form.html", form=form, event=event, criterion=criterion,

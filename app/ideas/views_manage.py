@@ -127,7 +127,7 @@ def manage_stands(event_id: int):
         select(Stand).where(Stand.event_id == event.id).order_by(Stand.position, Stand.id)).scalars())
     form = StandForm()
     form.moderators.choices = [(u.id, f"{u.name} ({u.email})") for u in services.moderator_candidates()]
-    if not form.is_submitted():
+    if not form.is_filled_in():
         form.position.data = (max((s.position for s in stands), default=0) + 1)
     if form.validate_on_submit():
         try:
@@ -152,7 +152,7 @@ def edit_stand(stand_id: int):
     stand = get_stand(stand_id)
     form = StandForm(obj=stand)
     form.moderators.choices = [(u.id, f"{u.name} ({u.email})") for u in services.moderator_candidates()]
-    if not form.is_submitted():
+    if not form.is_filled_in():
         form.moderators.data = [u.id for u in stand.moderators]
     if form.validate_on_submit():
         try:
@@ -391,7 +391,7 @@ def idea_detail(idea_id: int):
 
 def _edit_form(idea: Idea, formdata: bool = True) -> IdeaEditForm:
     form = IdeaEditForm(obj=idea) if formdata else IdeaEditForm(obj=idea, formdata=None)
-    if not formdata or not form.is_submitted():
+    if not formdata or not form.is_filled_in():
         form.tags.data = " ".join(f"#{t.label}" for t in idea.tags)
     return form
 

@@ -180,8 +180,10 @@ def stages(event: Event) -> Stages | None:
         "register": db.session.execute(sa.select(sa.func.count(RegisterPerson.id))
                                        .where(RegisterPerson.extract_id == extract.id)).scalar_one()
         if register_live else None,
+        # Before the seat draw nobody can be drawn, confirmed or present: "–", not a 0 that reads as a result.
         "invited": invited, "answered": answered, "drawn": drawn if lottery_id else None,
-        "confirmed": confirmed, "attended": came if attended is not None else None}
+        "confirmed": confirmed if lottery_id else None,
+        "attended": came if attended is not None and lottery_id else None}
     later: dict[int, dict[str, int]] = {
         option_id: dict(zip(LATER_STAGES, values))
         for option_id, *values in _later_counts(draw_row, lottery_id, attended, by_option=True)}

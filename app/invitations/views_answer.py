@@ -86,9 +86,10 @@ def _failed(exc: InvitationError, event: Event | None = None):
                  keep_form=True)
 def answer_code():
     """Type the code from the letter (the QR link fills it in: ``?code=``), then the answer form."""
-    form = CodeForm(formdata=request.form if request.method == "POST" else None)
+    form = CodeForm()  # a GET shows it empty, or with what was typed when the session had expired
     if request.method == "GET":
-        form.code.data = (request.args.get("code") or "")[:64]
+        if not form.is_filled_in():
+            form.code.data = (request.args.get("code") or "")[:64]
         return _code_page(form, None, 200)
     if ratelimit.refused():
         flash(ratelimit.refused(), "error")
@@ -148,7 +149,7 @@ def staff_answer(event_id: int):
     if event is None:
         abort(404)
     if request.method == "GET" or request.form.get("step") != "answer":
-        form = CodeForm(formdata=request.form if request.method == "POST" else None)
+        form = CodeForm()
         if request.method == "GET" or not form.validate_on_submit():
             return _code_page(form, None, 200 if request.method == "GET" else 400, event)
         try:
@@ -183,7 +184,7 @@ def staff_answer(event_id: int):
 def own_data():
     """An invitee who answered (by phone or on paper too, without an email and so without a manage
     link) sees with the code from the letter what is stored about them, or downloads it (JSON)."""
-    form = CodeForm(formdata=request.form if request.method == "POST" else None)
+    form = CodeForm()
     if request.method == "GET" or ratelimit.refused() or not form.validate_on_submit():
         if request.method == "POST" and ratelimit.refused():
             flash(ratelimit.refused(), "error")

@@ -39,12 +39,14 @@ def _render_idea(process: Process, idea: Idea, *, participant: Participant | Non
                  form: CommentForm | None = None, status: int = 200):
     can_write = participant is not None and participant.is_active and comments.comments_open(idea)
     if can_write and form is None:
-        form = CommentForm(formdata=None)
+        # On a GET the form is empty, or holds what was typed when the session had expired
+        # (app/core/formreplay.py); after a refused POST of another kind it must not read the body.
+        form = CommentForm() if request.method == "GET" else CommentForm(formdata=None)
     return render_template(
         "participation/comments/idea.html", process=process, idea=idea, threads=comments.threads(idea),
         outcome=lists.outcomes([idea])[idea.id], support_count=supports.counts([idea]).get(idea.id),
         participant=participant, token=token, form=form if can_write else None,
-        reply_to=(form.parent_id.data if form is not None and form.is_submitted() else None),
+        reply_to=(form.parent_id.data or None) if form is not None else None,
         can_change=comments.can_change, open_=comments.comments_open(idea),
         following=participant is not None and follows.follows(participant, idea),
         can_follow=participant is not None and participant.is_active and idea.is_visible), status
@@ -103,7 +105,7 @@ def edit_comment(link: str, comment_id: int):
     participant = _participant_or_404(link)
     comment = _own_comment_or_404(participant, comment_id)
     form = CommentForm()
-    if not form.is_submitted():
+    if not form.is_filled_in():
         form.text.data = comment.text
     elif form.validate():
         try:

@@ -18,7 +18,7 @@ from app.participation.participant_forms import OnlineSettingsForm
 def online_settings(event_id: int):
     event = get_event_or_404(event_id)
     form = OnlineSettingsForm()
-    if not form.is_submitted():
+    if not form.is_filled_in():
         form.fill(services.phases_of(event), services.settings_of(event.process_id))
     elif form.validate():
         try:

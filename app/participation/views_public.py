@@ -153,7 +153,7 @@ def edit_idea(link: str, online_idea_id: int):
     participant = _participant_or_404(token)
     idea = _own_idea_or_404(participant, idea_id)
     form = IdeaForm()
-    if not form.is_submitted():
+    if not form.is_filled_in():
         form.text.data = idea.text
     elif form.validate():
         try:

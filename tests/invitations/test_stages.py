@@ -281,6 +281,10 @@ def test_the_council_report_shows_the_invitations_before_the_seat_draw(app, crea
                              answers={education.id: education.options[n % 2].id}, consent=True, language="de")
         db.session.commit()
         process = db.session.get(Event, event_id).process
+        funnel = stages.stages(db.session.get(Event, event_id))
+        # Nobody can be drawn, confirmed or present yet: not known ("–"), not a 0 that reads as a result.
+        assert [funnel.sizes[s] for s in ("answered", "drawn", "confirmed", "attended")] == [3, None, None, None]
+        assert all(o.counts["confirmed"] is None for c in funnel.criteria for o in c.options)
         with force_locale("de"):
             pdf = council_report(process)
     german = " ".join("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())

@@ -5,7 +5,8 @@ through the mail of the outbox (real SMTP), submits an idea (with markup, shown 
 two ideas of the held workshop, comments on one and answers a comment, edits her comment and her
 idea, reports a comment, and withdraws her answer. A moderator at a desk approves her idea (the
 open wall shows it at once, marked "Online"), hides another online idea with a rule of the
-netiquette (the public list shows the rule in its place) and merges a third into a room idea.
+netiquette (the public list shows the rule in its place) and merges a third into a room idea,
+which the resident follows: she gets one mail about the merge and stops following with its link.
 
 Pre-moderation. One app, one live server and one browser (the session's) for the whole module;
 one browser context per language and role.
@@ -31,6 +32,7 @@ from app.participation.models import Comment, OnlinePhase, OnlineSettings, Parti
 from tests.support.browser import assert_page_fit
 from tests.support.clients import DEFAULT_PASSWORD, PHONE
 from tests.support.journeys import confirm_by_mail, journey_app, logged_in_page, serving
+from tests.support.smtp import find_links
 
 pytestmark = pytest.mark.browser
 
@@ -97,7 +99,7 @@ def world(tmp_path_factory, smtp_server, _pg_schema):
         ids = {"process": process.id, "bikes": bikes.id, "buses": buses.id, "room": room.id, "night": night.id, "lane": lane.id,
                "comment": comment.id, "token": token, "per_lang": per_lang}
     with serving(app) as url:
-        yield {"app": app, "url": url, **ids, "mine": {}, "comments": {}}
+        yield {"app": app, "url": url, **ids, "mine": {}, "comments": {}, "links": {}}
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +147,10 @@ T = {
            "merged": "Idee Nr. {} wurde mit Idee Nr. {} zusammengeführt.",
            "approve_comment": "Kommentar K{} freigeben", "hide_comment": "Kommentar K{} ausblenden",
            "comment_approved": "Kommentar K{} ist freigegeben und wird jetzt angezeigt.",
-           "comment_hidden": "Kommentar K{} ist jetzt ausgeblendet; an seiner Stelle steht der Grund."},
+           "comment_hidden": "Kommentar K{} ist jetzt ausgeblendet; an seiner Stelle steht der Grund.",
+           "follow": "Dieser Idee folgen", "following": "Sie folgen dieser Idee jetzt. Wir schreiben Ihnen, wenn sich bei ihr etwas tut.",
+           "merged_mail": "mit Idee Nr. {} zusammengeführt", "unfollow": "Dieser Idee nicht mehr folgen",
+           "unfollowed": "Sie folgen dieser Idee nicht mehr. Sie bekommen keine E-Mails mehr zu ihr."},
     "en": {"join": "Take part online", "name": "Display name", "show_name": "Show my display name publicly",
            "email": "Email", "consent": "I agree to the processing of my data as described above.",
            "sign_up": "Sign up", "check_mail": "Almost done: check your mailbox",
@@ -169,7 +174,10 @@ T = {
            "merged": "Idea No. {} has been merged into idea No. {}.",
            "approve_comment": "Approve comment C{}", "hide_comment": "Hide comment C{}",
            "comment_approved": "Comment C{} is approved and shown now.",
-           "comment_hidden": "Comment C{} is hidden now; the reason is shown in its place."},
+           "comment_hidden": "Comment C{} is hidden now; the reason is shown in its place.",
+           "follow": "Follow this idea", "following": "You follow this idea now. We will write to you when something becomes of it.",
+           "merged_mail": "with idea No. {}", "unfollow": "Stop following this idea",
+           "unfollowed": "You no longer follow this idea. You will get no more mails about it."},
 }
 
 
@@ -217,6 +225,7 @@ def test_resident_on_a_phone(world, phones, smtp_server, lang):
     assert name in page.locator("main").inner_text()  # the display name as text
     _check(page, f"my participation ({lang})")
     mine = page.url
+    world["links"][lang] = (mine, address)
     with app.app_context():
         participant = db.session.execute(sa.select(Participant).where(Participant.email == address)).scalar_one()
         participant_id = participant.id
@@ -323,7 +332,7 @@ def test_resident_on_a_phone(world, phones, smtp_server, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_moderator_at_a_desk(world, desks, lang):
+def test_moderator_at_a_desk(world, desks, phones, smtp_server, lang):
     page, app, t = desks[lang], world["app"], T[lang]
     mine = world["mine"].get(lang)
     if mine is None:
@@ -356,9 +365,24 @@ def test_moderator_at_a_desk(world, desks, lang):
     # Merge an online idea into the room idea (approved first).
     page.get_by_role("button", name=t["approve"].format(merge)).click()
     assert _flash(page) == t["approved"].format(merge)
+    # The resident follows it on her phone, through her participation link.
+    phone, (link, address) = phones[lang], world["links"][lang]
+    phone.goto(f"{link}/ideas/{merge}")
+    phone.get_by_role("button", name=t["follow"]).click()
+    assert _flash(phone) == t["following"]
+    _check(phone, f"an idea followed ({lang})")
+    smtp_server.clear()
     page.locator(f"#merge-{merge}-target_id").fill(str(world["room"]))
     page.get_by_role("button", name=t["merge"].format(merge)).click()
     assert _flash(page) == t["merged"].format(merge, world["room"])
+    # One mail about the merge, in her language, with a link that stops the mails without logging in.
+    [mail] = smtp_server.wait_for(lambda m: m["To"] == address)
+    text = mail.get_body(("plain",)).get_content()
+    assert t["merged_mail"].format(world["room"]) in " ".join(text.split())
+    phone.goto(next(url for url in find_links(mail) if "/stop-following/" in url))
+    _check(phone, f"stop following from the mail ({lang})")
+    phone.get_by_role("button", name=t["unfollow"]).click()
+    assert _flash(phone) == t["unfollowed"]
     _check(page, f"the online queue after the work ({lang})")
     with app.app_context():
         assert db.session.get(Idea, mine).is_visible

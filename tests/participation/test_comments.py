@@ -224,3 +224,33 @@ def test_mails_use_the_language_of_the_sign_up(app, online_process, smtp):
                              headers={"Accept-Language": "de"}).close()
     mails = smtp.wait_for(lambda m: m["To"] == "ada@example.org", count=2)
     assert "Please confirm your participation" in mails[1]["Subject"]
+
+
+@pytest.mark.parametrize("answer", [False, True], ids=["comment", "answer"])
+def test_an_expired_session_keeps_the_comment_or_answer_typed(app, client, world, answer):
+    """The form token ended with the session (12 hours): the idea page comes back with the text in
+    the form it was typed into (the answer's form open), and nothing is stored until it is sent again."""
+    import re
+
+    from tests.support.clients import expire_session
+    fields = {}
+    if answer:
+        _write(client, world, "Erster Kommentar")
+        fields["parent_id"] = str(_comments(app)[0].id)
+    before = len(_comments(app))
+    page = f"/participation/{world['token']}/ideas/{world['idea']}"
+    data = {"csrf_token": client.csrf_token(), "_page": page, "text": "Lange getippt <b>fett</b>", **fields}
+    expire_session(app, client)
+    response = client.post(page, data=data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Ihre Sitzung war abgelaufen" in html
+    box = f'id="reply-{fields["parent_id"]}"' if answer else 'id="text"'
+    textarea = re.search(r"<textarea[^>]*" + box + r"[^>]*>([^<]*)</textarea>", html)
+    assert textarea and textarea.group(1).strip() == "Lange getippt &lt;b&gt;fett&lt;/b&gt;"
+    if answer:
+        assert "<details open>" in html
+    assert len(_comments(app)) == before
+    data["csrf_token"] = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    assert client.post(page, data=data).status_code == 303
+    assert _comments(app)[-1].text == "Lange getippt <b>fett</b>"
