@@ -26,7 +26,7 @@ from tests.support.smtp import SMTPCatcher
 
 #: The factories of test data (tests/factories/): their fixtures serve every test, unimported.
 pytest_plugins = ["tests.factories.core", "tests.factories.ideas", "tests.factories.participation",
-                  "tests.factories.voting"]
+                  "tests.factories.voting", "tests.factories.queries"]
 
 settings.register_profile(
     "default", deadline=None, max_examples=40,

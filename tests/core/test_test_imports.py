@@ -28,7 +28,7 @@ NOT_MOVED_YET = {
     "tests.lottery.test_dry_run_job", "tests.lottery.test_public_value", "tests.voting.test_revoke",
     "tests.voting.test_concurrency",
     "tests.core.test_rendered_pages", "tests.journeys.test_oidc_sign_in", "tests.accessibility.test_council_pdf",
-    "tests.measures.conftest", "tests.results.test_dashboard",
+    "tests.results.test_dashboard",
     "tests.results.test_public", "tests.results.test_report", "tests.oidc.test_provider",
     "tests.oidc.test_oidc_flow", "tests.security.test_message_parameters", "tests.security.test_forms",
     "tests.security.test_host_header", "tests.security.test_bad_urls", "tests.security.test_headers",

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
-from tests.results.conftest import count_queries  # noqa: F401  (shared fixture: SQL statements of a block)
 
 
 def make_world(*, applicants: list[dict] | None = None) -> SimpleNamespace:

@@ -16,7 +16,6 @@ from app.extensions import db
 from app.ideas.models import Idea
 from app.participation import supports
 from app.participation.models import OnlinePhase, Participant, Support
-from tests.results.conftest import count_queries  # noqa: F401  (shared fixture: SQL statements of a block)
 
 THREADS = 8
 

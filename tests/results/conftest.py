@@ -5,7 +5,6 @@ Hand-computed expectations are in :data:`EXPECTED` and the docstring of :func:`b
 from __future__ import annotations
 
 import secrets
-import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -210,36 +209,6 @@ def results_fixture(app) -> SimpleNamespace:
     """The committed fixture of :func:`build_results_fixture` (ids)."""
     with app.app_context():
         return build_results_fixture()
-
-
-@pytest.fixture
-def count_queries(app) -> Callable:
-    """``with count_queries(engine) as counter: ...; counter.n`` → SQL statements executed."""
-    from contextlib import contextmanager
-
-    # The mail outbox looks for due mail after the first request of every minute, in that
-    # request's thread: counted requests would see one more statement whenever a minute ends.
-    app.config["MAIL_RETRY_INTERVAL"] = -1
-
-    @contextmanager
-    def counting(engine):
-        counter = SimpleNamespace(n=0, statements=[])
-        # Only this thread: the test client runs the request here, while background threads
-        # (e.g. the mail outbox) may use the same engine at any moment.
-        thread = threading.get_ident()
-
-        def before(conn, cursor, statement, parameters, context, executemany):
-            if threading.get_ident() == thread:
-                counter.n += 1
-                counter.statements.append(statement)
-
-        sa.event.listen(engine, "before_cursor_execute", before)
-        try:
-            yield counter
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", before)
-
-    return counting
 
 
 def build_bulk_event(n_ideas: int, *, status: str = "published", stands: int = 4, tags: int = 6,

@@ -181,3 +181,40 @@ def test_the_walks_reach_the_comment_and_report_forms(app, world, persona):
     assert sum("/comments/" in action for action in reports) == 2  # B's comment, publicly and with A's link
     assert any(action.startswith(f"/participation/{link}/comments/") and action.endswith("/edit")
                for action, _names in actions)
+
+
+# ------------------------------------------------------------------ a form sent after the session expired
+
+def test_every_form_keeps_the_typed_text_after_the_session_expired(app, world, persona):
+    """Issue 16 item 7: the form token is bound to the session (12 hours). Every form, as every
+    persona, is filled with a distinct text in each text field and sent after its session expired:
+    the answer is 400 and shows each typed text again (in the form, on the page it was on; for staff,
+    whose login ended with the session, as text to copy)."""
+    from urllib.parse import urlsplit
+
+    from tests.support.clients import expire_session
+
+    counter = iter(range(1, 100_000))
+    lost, sent = [], 0
+    for persona_name in FORM_PERSONAS:
+        for form in discover_forms(app, world, persona(persona_name)):
+            if not form.text_fields():
+                continue
+            client = persona(persona_name)
+            data = form.filled()
+            typed = {}
+            for field in form.text_fields():
+                typed[field.name] = f"Getippt{next(counter)}Text"
+                data[field.name] = [typed[field.name]]
+            data["csrf_token"] = [client.csrf_token()]
+            page = urlsplit(form.page)
+            data["_page"] = [page.path + (f"?{page.query}" if page.query else "")]
+            expire_session(app, client)
+            response = client.post(form.action, data=data)
+            html = response.get_data(as_text=True)
+            missing = [name for name, text in typed.items() if text not in html]
+            if response.status_code != 400 or missing:
+                lost.append(f"{persona_name}: {form} → {response.status_code}, lost {missing}")
+            sent += 1
+    assert sent >= 10
+    assert not lost, "\n".join(lost)
