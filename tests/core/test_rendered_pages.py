@@ -14,7 +14,6 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories.lottery import deadline_text
-from tests.lottery.conftest import admin, lottery_event  # noqa: F401 (fixtures)
 
 SECONDS = re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b")
 #: (WCAG success criteria such as "WCAG 1.4.10" are numbers, not dates.)
@@ -115,7 +114,7 @@ def _crawl(client, seeds: list[str], language: str) -> tuple[int, dict[str, list
 
 
 @pytest.fixture
-def lottery_events(app, admin, lottery_event):  # noqa: F811
+def lottery_events(app, admin, lottery_event):
     """Two drawn lotteries beside the demo: one with a public number and a declined seat given to
     the waiting list (applications of several statuses), one whose number the server draws."""
     from app.extensions import db
@@ -147,7 +146,7 @@ def _lottery_seeds(event_ids, staff: bool) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
-def test_staff_pages_of_the_demo_show_dates_in_one_format(demo, lottery_events, admin, language):  # noqa: F811
+def test_staff_pages_of_the_demo_show_dates_in_one_format(demo, lottery_events, admin, language):
     client = admin
     client.submit("/language", {"lang": language})
     event, process = demo["event_id"], demo["process_id"]

@@ -17,23 +17,13 @@ ROOT = TESTS.parent
 #: Modules that still import a test module, moved package by package; remove an entry when its
 #: package's builders have moved to tests/factories.
 NOT_MOVED_YET = {
-    "tests.accessibility.test_crawl",
-    "tests.audit.conftest", "tests.privacy.conftest", "tests.privacy.test_logs", "tests.privacy.test_own_data",
-    "tests.privacy.test_purge", "tests.jobs.conftest", "tests.jobs.test_redis_queue", "tests.jobs.test_worker",
-    "tests.jobs.test_pages", "tests.lottery.test_files_integration",
-    "tests.lottery.test_seat_after_event", "tests.lottery.test_on_behalf",
-    "tests.lottery.test_browser", "tests.lottery.test_receipts",
-    "tests.lottery.test_seats_integration", "tests.lottery.test_seat_browser",
-    "tests.lottery.test_receipt_browser", "tests.lottery.test_messages", "tests.lottery.test_schema",
-    "tests.lottery.test_dry_run_job", "tests.lottery.test_public_value", "tests.voting.test_revoke",
-    "tests.voting.test_concurrency",
-    "tests.core.test_rendered_pages", "tests.journeys.test_oidc_sign_in", "tests.accessibility.test_council_pdf",
-    "tests.results.test_dashboard",
-    "tests.results.test_public", "tests.results.test_report", "tests.oidc.test_provider",
-    "tests.oidc.test_oidc_flow", "tests.security.test_message_parameters", "tests.security.test_forms",
-    "tests.security.test_host_header", "tests.security.test_bad_urls", "tests.security.test_headers",
-    "tests.security.test_fuzz", "tests.security.test_json_bodies", "tests.security.test_routes",
-    "tests.security.test_idor",
+    "tests.accessibility.test_council_pdf", "tests.accessibility.test_crawl",
+    "tests.journeys.test_oidc_sign_in", "tests.oidc.test_oidc_flow",
+    "tests.oidc.test_provider", "tests.results.test_dashboard", "tests.results.test_public",
+    "tests.results.test_report", "tests.security.test_bad_urls", "tests.security.test_forms",
+    "tests.security.test_fuzz", "tests.security.test_headers", "tests.security.test_host_header",
+    "tests.security.test_idor", "tests.security.test_json_bodies", "tests.security.test_message_parameters",
+    "tests.security.test_routes",
 }
 
 

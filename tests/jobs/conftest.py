@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.lottery.conftest import admin, lottery_event  # noqa: F401 - fixtures used here too
-
 ROOT = Path(__file__).resolve().parents[2]
 
 

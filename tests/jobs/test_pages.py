@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.lottery.test_integration import commit, lottery_page
+from tests.factories.lottery import commit, lottery_page
 
 INFEASIBLE = {"gender": {"f": (3, 3), "m": (0, 3)}}
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.jobs.test_worker import CRITERIA, PEOPLE, eager_preview, job_row
+from tests.factories.jobs import CRITERIA, PEOPLE, eager_preview, job_row
 from tests.support import wait_until
 from tests.support.servers import RedisServer
 

@@ -2,35 +2,12 @@
 a worker killed in the middle (the job is run once more and gives the same result)."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 
+from tests.factories.jobs import CRITERIA, PEOPLE, eager_preview, job_row
+from tests.factories.lottery import commit
 from tests.support import wait_until
-
-CRITERIA = {"gender": {"f": (2, 3), "m": (2, 3)}, "age": {"young": (1, 4), "old": (1, 4)}}
-PEOPLE = ([{"gender": "f", "age": "young"}] * 6 + [{"gender": "m", "age": "old"}] * 5
-          + [{"gender": "f", "age": "old"}] * 2 + [{"gender": "m", "age": "young"}] * 3)
-
-
-def job_row(app, kind="lottery.preview"):
-    from app.extensions import db
-    from app.jobs.models import Job
-
-    with app.app_context():
-        job = db.session.query(Job).filter_by(kind=kind).order_by(Job.id.desc()).first()
-        if job is not None:
-            db.session.expunge(job)
-        return job
-
-
-def eager_preview(app, event_id):
-    from app.events.models import Event
-    from app.extensions import db
-    from app.lottery.preview import preview, preview_to_json
-
-    with app.app_context():
-        return json.loads(json.dumps(preview_to_json(preview(db.session.get(Event, event_id)))))
 
 
 def test_preview_runs_in_a_worker_and_the_page_shows_it(app, admin, lottery_event, start_worker):
@@ -85,8 +62,6 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_finishes_once_with_the_
 
 
 def test_commitment_in_a_worker_is_published_once(app, admin, lottery_event, start_worker):
-    from tests.lottery.test_integration import commit
-
     ev = lottery_event(seats=5, criteria=CRITERIA, people=PEOPLE)
     start_worker()
     assert commit(admin, ev.event_id).status_code == 303

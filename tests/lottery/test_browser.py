@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.clients import DEFAULT_PASSWORD
-from tests.factories.lottery import deadline_text
+from tests.factories.lottery import deadline_text, run_verify
 from tests.support.browser import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
@@ -76,7 +76,5 @@ def test_admin_runs_the_lottery_and_the_public_checks_it(app, live_server, creat
     with public.expect_download() as download:
         public.get_by_role("link", name="Prüfdatei herunterladen (JSON)").click()
     path = download.value.path()
-    from tests.lottery.test_integration import run_verify
-
-    outcome = run_verify(app, path)
+    outcome = run_verify(path)
     assert outcome.exit_code == 0, outcome.output

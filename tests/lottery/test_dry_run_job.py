@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.lottery.test_files_integration import upload
+from tests.factories.lottery import upload
 
 PEOPLE = "id,gender\np1,f\np2,f\np3,m\np4,m\np5,m\np6,m\n"
 

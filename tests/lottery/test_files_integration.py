@@ -1,20 +1,10 @@
 """Sortition Foundation files through HTTP, the representativeness report, and bad input."""
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.lottery.test_integration import commit, draw, post, table_counts
-
-
-def upload(admin, event_id, action, **files):
-    data = {"action": action}
-    for name, content in files.items():
-        data[name] = (io.BytesIO(content.encode() if isinstance(content, str) else content), f"{name}.csv")
-    return admin.post(f"/manage/events/{event_id}/lottery/files", data={**data, "csrf_token": admin.csrf_token()},
-                      content_type="multipart/form-data")
+from tests.factories.lottery import commit, draw, post, table_counts, upload
 
 
 def criteria_of(app, event_id):

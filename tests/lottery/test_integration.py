@@ -5,21 +5,11 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from app.extensions import db
-from tests.factories.lottery import commit, deadline_text, draw, post
+from tests.factories.lottery import commit, deadline_text, draw, lottery_page, post, run_verify, statuses, table_counts
 
 GENDER_AGE = {"gender": {"f": (2, 3), "m": (2, 3)}, "age": {"young": (1, 4), "old": (1, 4)}}
-
-
-def statuses(app, ids):
-    from app.events.models import Application
-
-    with app.app_context():
-        rows = db.session.execute(sa.select(Application.id, Application.status)
-                                  .where(Application.id.in_(ids))).all()
-        return {i: s for i, s in rows}
 
 
 def event_status(app, event_id):
@@ -27,26 +17,6 @@ def event_status(app, event_id):
 
     with app.app_context():
         return db.session.get(Event, event_id).status
-
-
-def lottery_page(admin, event_id) -> str:
-    """The lottery page after its preview form was sent (as jobs.js does on loading it)."""
-    post(admin, f"/manage/events/{event_id}/lottery/preview")
-    return admin.get(f"/manage/events/{event_id}/lottery").get_data(as_text=True)
-
-
-def table_counts(app):
-    from app.lottery.models import LotteryDraw, LotteryEntry, LotteryReplacement
-
-    with app.app_context():
-        return tuple(db.session.execute(sa.select(sa.func.count()).select_from(m)).scalar_one()
-                     for m in (LotteryDraw, LotteryEntry, LotteryReplacement))
-
-
-def run_verify(app, path):
-    from app.lottery.cli import lottery_cli
-
-    return CliRunner().invoke(lottery_cli, ["verify", str(path)], obj=None)
 
 
 def job_count(app) -> int:
@@ -108,7 +78,7 @@ def test_uniform_draw_without_quotas_end_to_end(app, admin, client, lottery_even
     assert "example.org" not in audit_response.get_data(as_text=True)
     path = tmp_path / "audit.json"
     path.write_bytes(audit_response.get_data())
-    outcome = run_verify(app, path)
+    outcome = run_verify(path)
     assert outcome.exit_code == 0, outcome.output
     assert "All checks passed." in outcome.output
 
@@ -234,7 +204,7 @@ def test_redraw_requires_reason_and_keeps_the_first_visible(app, admin, client, 
     assert set(second["probabilities"]) == set(first["probabilities"])
     path = tmp_path / "old.json"
     path.write_bytes(old.get_data())
-    assert run_verify(app, path).exit_code == 0
+    assert run_verify(path).exit_code == 0
 
 
 def test_downloaded_audit_verifies_and_tampering_fails(app, admin, client, lottery_event, tmp_path):
@@ -245,7 +215,7 @@ def test_downloaded_audit_verifies_and_tampering_fails(app, admin, client, lotte
     raw = client.get(f"/events/{ev.event_id}/lottery/audit.json").get_data()
     genuine = tmp_path / "audit.json"
     genuine.write_bytes(raw)
-    outcome = run_verify(app, genuine)
+    outcome = run_verify(genuine)
     assert outcome.exit_code == 0
     # The published file carries the LP dual certificates of the leximin stages, and verify checks them.
     assert json.loads(raw)["leximin_certificate"]["stages"] and "OK   certificate: " in outcome.output
@@ -254,14 +224,14 @@ def test_downloaded_audit_verifies_and_tampering_fails(app, admin, client, lotte
     tampered = dict(audit, number=audit["number"] - 1)
     path = tmp_path / "tampered.json"
     path.write_text(json.dumps(tampered))
-    outcome = run_verify(app, path)
+    outcome = run_verify(path)
     assert outcome.exit_code != 0 and "FAIL" in outcome.output
 
     swapped = json.loads(raw)
     kind = swapped["pool_counts"]["types"][0]
     kind["answers"]["gender"] = "m" if kind["answers"]["gender"] == "f" else "f"
     path.write_text(json.dumps(swapped))
-    assert run_verify(app, path).exit_code != 0
+    assert run_verify(path).exit_code != 0
 
 
 def test_public_page_only_for_non_draft_events(app, client, lottery_event):

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from app.lottery.algorithm import Applicant, find_replacement, selection_probabilities
 from app.lottery.errors import LotteryError
 from app.lottery.explain import apply_labels, change_text, conflict_text
-from tests.lottery.test_integration import lottery_page
+from tests.factories.lottery import lottery_page
 
 LABELS = {"gender": ("Geschlecht", {"f": "weiblich", "m": "männlich"}),
           "age": ("Alter", {"young": "18 bis 29", "old": "ab 30"})}

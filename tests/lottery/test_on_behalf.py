@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.lottery.test_integration import commit, draw, post
+from tests.factories.lottery import commit, draw, post
 
 
 def _drawn_without_email(app, admin, lottery_event):

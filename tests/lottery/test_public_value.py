@@ -13,8 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.factories.lottery import deadline_text
-from tests.lottery.test_integration import post, run_verify, statuses
+from tests.factories.lottery import deadline_text, post, run_verify, statuses, table_counts
 
 LOTTO = "die Lottozahlen 6 aus 49 vom Samstag, 5. Dezember 2026, auf lotto.de, aufsteigend, durch Leerzeichen getrennt"
 VALUE = "3 7 12 25 33 41"
@@ -35,7 +34,7 @@ def draw(admin, event_id, number="0372", value=VALUE):
 def _check_file(app, tmp_path, raw: bytes) -> None:
     path = tmp_path / "audit.json"
     path.write_bytes(raw)
-    outcome = run_verify(app, path)
+    outcome = run_verify(path)
     assert outcome.exit_code == 0 and "All checks passed." in outcome.output, outcome.output
     script = subprocess.run([sys.executable, "-I", str(SCRIPT), str(path)], capture_output=True, text=True,
                             timeout=60)
@@ -115,8 +114,6 @@ def test_without_a_public_value_nothing_changes(app, admin, client, lottery_even
 
 
 def test_a_long_public_value_name_is_refused(app, admin, lottery_event):
-    from tests.lottery.test_integration import table_counts
-
     ev = lottery_event(seats=2, count=5)
     commit(admin, ev.event_id, named="x" * 401)
     assert table_counts(app) == (0, 0, 0)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.lottery.test_integration import commit, draw, post, statuses
+from tests.factories.lottery import commit, draw, post, statuses
 from tests.support.clients import expire_session
 from tests.support.smtp import find_links
 

@@ -77,7 +77,7 @@ def test_schema_uses_only_implemented_keywords():
 
 
 def test_schema_is_served_and_a_downloaded_audit_is_valid(app, client, admin, lottery_event):
-    from tests.lottery.test_integration import commit, draw
+    from tests.factories.lottery import commit, draw
 
     response = client.get("/lottery/audit-schema.json")
     assert response.status_code == 200 and response.mimetype == "application/schema+json"

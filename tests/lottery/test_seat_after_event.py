@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.lottery.test_integration import commit, draw
+from tests.factories.lottery import commit, draw
 
 
 def _drawn(app, admin, lottery_event):

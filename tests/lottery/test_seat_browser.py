@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lottery.test_integration import commit, draw, statuses
+from tests.factories.lottery import commit, draw, statuses
 from tests.support.browser import assert_no_axe_violations
 
 pytestmark = [pytest.mark.browser]

@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.factories.lottery import deadline_text
-from tests.lottery.test_integration import commit, draw, post, run_verify, statuses
+from tests.factories.lottery import commit, deadline_text, draw, post, run_verify, statuses
 from tests.support.smtp import find_links
 
 EXACT = {"gender": {"f": (2, 2), "m": (2, 2)}}
@@ -58,7 +57,7 @@ def respond(app, application_id, accept):
 def verify_download(app, client, event_id, tmp_path):
     path = tmp_path / f"audit-{event_id}.json"
     path.write_bytes(client.get(f"/events/{event_id}/lottery/audit.json").get_data())
-    outcome = run_verify(app, path)
+    outcome = run_verify(path)
     assert outcome.exit_code == 0, outcome.output
     return json.loads(path.read_bytes())
 

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
-from tests.events.conftest import application_form_data, open_event  # noqa: F401 (fixtures)
 
 NAME = "Hieronymus Protokollant"
 EMAIL = "hieronymus.protokollant@secret.example"
@@ -49,7 +48,7 @@ def test_a_forged_newline_stays_inside_one_line(app, capsys):
 
 
 def test_journey_logs_are_json_with_request_ids_and_no_personal_data(
-        app, client, open_event, application_form_data, create_user, staff_client, capsys):  # noqa: F811
+        app, client, open_event, application_form_data, create_user, staff_client, capsys):
     from app.core.models import OutboxMail
 
     event_id = open_event()

@@ -6,7 +6,8 @@ import json
 import sqlalchemy as sa
 
 from app.extensions import db as _db
-from tests.privacy.conftest import applicant_email, applicant_name, audit_file, run_verify
+from tests.factories.lottery import run_verify
+from tests.factories.privacy import applicant_email, applicant_name, audit_file, dump_database
 
 
 def _download(client, token):
@@ -133,6 +134,4 @@ def test_erase_by_the_voter_keeps_the_vote(app, client, world):
 
 
 def _dump_text(app):
-    from tests.privacy.conftest import dump_database
-
     return dump_database(app)

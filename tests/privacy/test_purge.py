@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from app.extensions import db as _db
-from tests.privacy.conftest import (UNCONFIRMED_EMAIL, UNCONFIRMED_NAME, applicant_email, applicant_name,
-                                    audit_file, dump_database, run_verify)
+from tests.factories.lottery import run_verify
+from tests.factories.privacy import (UNCONFIRMED_EMAIL, UNCONFIRMED_NAME, applicant_email, applicant_name,
+                                     audit_file, dump_database)
 
 
 def _purge(app, now, dry_run=False):

@@ -30,10 +30,8 @@ from app.voting.dots import cast_dot, quick_dot, remove_dot
 from app.voting.models import Dot, Ticket
 from app.voting.state import close_voting
 from app.voting.totals import recount, totals
-from tests.lottery.conftest import admin, lottery_event  # noqa: F401 (fixtures)
 from tests.support.servers import GunicornServer
 from tests.factories.voting import make_voting_event
-from tests.voting.test_revoke import make_seated
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 THREADS = 48
@@ -172,7 +170,7 @@ def test_close_while_voting_loses_nothing(app, path):
         assert recount(_db.session.get(Event, ev.event_id)).ok
 
 
-def test_no_dot_is_stored_after_the_decline_commits(app, admin, lottery_event):  # noqa: F811
+def test_no_dot_is_stored_after_the_decline_commits(app, seated):
     """Dots placed from many threads while the seat is declined: every dot stored was stored
     before the decline committed (it stays counted), and every later request is refused.
 
@@ -182,7 +180,7 @@ def test_no_dot_is_stored_after_the_decline_commits(app, admin, lottery_event): 
     from app.lottery.seats import respond_to_seat
     from app.lottery.models import LotteryDraw, LotteryEntry
 
-    ev = make_seated(app, admin, lottery_event, dots=50)
+    ev = seated(dots=50)
     count_dots = sa.select(sa.func.count(Dot.id)).where(Dot.ticket_id == ev.ticket_id)
     declined = threading.Event()
 

@@ -6,16 +6,12 @@ seat's next holder gets a working ticket; walk-ins are not affected.
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as _db
 from app.voting.codes import format_code
 from app.voting.models import Dot, Ticket
-from tests.lottery.conftest import admin, lottery_event  # noqa: F401 (fixtures)
-from tests.lottery.test_integration import commit, draw
 
 REVOKED_DE = "Dieses Ticket gilt nicht mehr"
 
@@ -23,47 +19,6 @@ REVOKED_DE = "Dieses Ticket gilt nicht mehr"
 @pytest.fixture
 def app_config():
     return {"VOTING_CODE_RATE_LIMIT": "100 per minute"}
-
-
-def make_seated(app, admin, lottery_event, *, seats: int = 2, people: int = 4,  # noqa: F811
-                dots: int = 5) -> SimpleNamespace:
-    """A drawn event with open voting: the first seated applicant confirmed (with a ticket), three ideas."""
-    from app.events.models import Event
-    from app.ideas import services as ideas
-    from app.ideas.models import Stand
-    from app.lottery.seats import respond_to_seat
-    from app.lottery.models import LotteryDraw, LotteryEntry
-    from app.voting.state import open_voting, update_settings
-    from app.voting.tickets import ticket_of
-
-    ev = lottery_event(seats=seats, people=[{} for _ in range(people)])
-    assert commit(admin, ev.event_id).status_code == 303
-    assert draw(admin, ev.event_id).status_code == 303
-    with app.test_request_context():
-        event = _db.session.get(Event, ev.event_id)
-        entries = _db.session.execute(
-            sa.select(LotteryEntry).join(LotteryDraw).where(LotteryDraw.event_id == event.id)
-            .order_by(LotteryEntry.id)).scalars().all()
-        voter = next(e for e in entries if e.holds_seat)
-        waiting = sorted((e for e in entries if e.rank is not None), key=lambda e: e.rank)
-        assert respond_to_seat(voter, True) == "confirmed"
-        ticket = ticket_of(voter.application)
-        update_settings(event, dots_per_ticket=dots, max_per_idea=None, scope="event", walk_ins_allowed=True)
-        stand = Stand(event_id=event.id, title="Mobilität")
-        _db.session.add(stand)
-        _db.session.flush()
-        idea_ids = [ideas.record_idea(stand, f"Idee {n}")[0].id for n in range(3)]
-        open_voting(event)
-        _db.session.commit()
-        return SimpleNamespace(event_id=event.id, voter_id=voter.application_id, code=ticket.code,
-                               ticket_id=ticket.id, idea_ids=idea_ids,
-                               waiting_ids=[e.application_id for e in waiting],
-                               tokens=dict(zip(ev.application_ids, ev.tokens)))
-
-
-@pytest.fixture
-def seated(app, admin, lottery_event):  # noqa: F811
-    return lambda **kwargs: make_seated(app, admin, lottery_event, **kwargs)
 
 
 def respond(app, application_id: int, accept: bool) -> str:

@@ -1,4 +1,5 @@
-"""Fixtures of the events feature."""
+"""Factories of the events feature: an event open for applications with two criteria, the apply
+form's POST body, criteria and applications written straight to the database."""
 from __future__ import annotations
 
 import pytest
