@@ -7,6 +7,12 @@ fixtures (building a URL, committing a lottery through HTTP) live in these modul
 imported from here.
 
 - :mod:`tests.factories.core`     staff users, logins, processes, events, the demo
+- :mod:`tests.factories.events`   events with criteria, applications and the sign-up form
+- :mod:`tests.factories.lottery`  a closed event with applicants (``lottery_event``), an admin client,
+                                   a drawn event with a seated voter (``seated``), the lottery's HTTP helpers
+- :mod:`tests.factories.privacy`  the privacy world (``privacy_world``): a drawn lottery, a ticket with
+                                   dots, ideas, an unconfirmed sign-up; database dumps and audit files
+- :mod:`tests.factories.jobs`     the worker tests' lottery instance and job rows
 - :mod:`tests.factories.ideas`    stands with moderators, recorded ideas, markup samples, JSON POST
 - :mod:`tests.factories.voting`   an event with stands, ideas, participants and tickets (voting)
 - :mod:`tests.factories.participation` online participants (with their link) and ideas, moderation
