@@ -24,7 +24,7 @@ def report_pdf(app, staff_client, tmp_path):
     """``report_pdf(lang)``: the report of a process with the API world's events plus a stand of
     120 ideas (its table runs over several pages), as a path."""
     from tests.api.world import build_world
-    from tests.results.conftest import build_bulk_event
+    from tests.factories.results import build_bulk_event
 
     with app.test_request_context():
         world = build_world()

@@ -13,6 +13,7 @@ imported from here.
 - :mod:`tests.factories.privacy`  the privacy world (``privacy_world``): a drawn lottery, a ticket with
                                    dots, ideas, an unconfirmed sign-up; database dumps and audit files
 - :mod:`tests.factories.jobs`     the worker tests' lottery instance and job rows
+- :mod:`tests.factories.results`  the results world (``results_fixture``), an event of many ideas in bulk
 - :mod:`tests.factories.ideas`    stands with moderators, recorded ideas, markup samples, JSON POST
 - :mod:`tests.factories.voting`   an event with stands, ideas, participants and tickets (voting)
 - :mod:`tests.factories.participation` online participants (with their link) and ideas, moderation

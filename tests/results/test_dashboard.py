@@ -5,7 +5,7 @@ import pytest
 
 from app.events.models import Event
 from app.extensions import db as _db
-from tests.results.conftest import build_bulk_event
+from tests.factories.results import build_bulk_event
 
 
 def text(response) -> str:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.events.models import Event
 from app.extensions import db as _db
 from app.voting.state import close_voting, voting_state
-from tests.results.conftest import PERSONAL, build_bulk_event
+from tests.factories.results import PERSONAL, build_bulk_event
 
 
 def text(response) -> str:

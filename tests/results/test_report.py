@@ -93,7 +93,7 @@ def pdfmetrics_width(text: str, font: str) -> float:
 def test_long_idea_tables_repeat_their_header_once_per_page(app, staff_client):
     """A stand with hundreds of ideas is one table: its header starts every page it runs over,
     never appears in the middle of a page."""
-    from tests.results.conftest import build_bulk_event
+    from tests.factories.results import build_bulk_event
 
     with app.app_context():
         ev = build_bulk_event(250, stands=1, tags=3)

@@ -1,4 +1,4 @@
-"""Aggregations against totals computed by hand (see tests/results/conftest.py)."""
+"""Aggregations against totals computed by hand (see tests/factories/results.py)."""
 from __future__ import annotations
 
 import pytest

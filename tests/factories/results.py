@@ -1,4 +1,5 @@
-"""The results fixture: a process with three events, merged and hidden ideas, and all three kinds of dots.
+"""Factories of the results: a process with three events, merged and hidden ideas, and all three kinds of
+dots (``results_fixture``); an event of many ideas written in bulk (:func:`build_bulk_event`).
 
 Hand-computed expectations are in :data:`EXPECTED` and the docstring of :func:`build_results_fixture`.
 """
