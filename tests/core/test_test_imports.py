@@ -18,8 +18,6 @@ ROOT = TESTS.parent
 #: package's builders have moved to tests/factories.
 NOT_MOVED_YET = {
     "tests.accessibility.test_crawl",
-    "tests.journeys.test_oidc_sign_in", "tests.oidc.test_oidc_flow",
-    "tests.oidc.test_provider",
     "tests.security.test_bad_urls", "tests.security.test_forms",
     "tests.security.test_fuzz", "tests.security.test_headers", "tests.security.test_host_header",
     "tests.security.test_idor", "tests.security.test_json_bodies", "tests.security.test_message_parameters",

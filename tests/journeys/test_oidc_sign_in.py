@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.extensions import db
-from tests.oidc.conftest import oidc_config, register
+from tests.support.oidc import oidc_config, register
 from tests.support import wait_until
 from tests.support.browser import assert_page_fit
 from tests.support.journeys import journey_app, serving

@@ -16,7 +16,7 @@ from app import create_app
 from app.accounts.models import User
 from app.extensions import db
 from config import TestingConfig
-from tests.oidc.conftest import CLIENT_ID, oidc_config, path_of, register, sign_in_at_provider
+from tests.support.oidc import CLIENT_ID, oidc_config, path_of, register, sign_in_at_provider
 from tests.support.oidc_provider import BACKCHANNEL_EVENT, subject_of
 from tests.support.servers import free_port
 

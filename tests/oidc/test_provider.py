@@ -12,7 +12,7 @@ from authlib.oidc.discovery import OpenIDProviderMetadata
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.oidc.conftest import sign_in_at_provider
+from tests.support.oidc import sign_in_at_provider
 from tests.support.oidc_provider import subject_of
 
 REDIRECT = "http://rp.example/cb"
