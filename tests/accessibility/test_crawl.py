@@ -24,7 +24,7 @@ from playwright.sync_api import Error as PlaywrightError
 from app.accounts import services as accounts
 from app.extensions import db
 from tests.support.clients import DEFAULT_PASSWORD
-from tests.security.conftest import all_routes, build_url, expected_denial
+from tests.security.walks import all_routes, build_url, expected_denial
 from tests.security.world import build_world
 from tests.support.browser import (DEFAULT_AXE_TAGS, apply_text_spacing, content_outside_cards, format_violations,
                                    german_on_english_page, run_axe, unmarked_german_content)
@@ -32,7 +32,7 @@ from tests.support.journeys import journey_app, serving
 
 pytestmark = pytest.mark.browser
 
-#: Persona → how it enters the site (see tests/security/conftest.py persona for the same roles).
+#: Persona → how it enters the site (see the persona fixture of tests/security/conftest.py for the same roles).
 PERSONAS = ("anonymous", "resident", "participant", "moderator_a", "council", "admin")
 STAFF = {"moderator_a": "moderator", "council": "council", "admin": "admin"}
 

@@ -14,17 +14,6 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
 
-#: Modules that still import a test module, moved package by package; remove an entry when its
-#: package's builders have moved to tests/factories.
-NOT_MOVED_YET = {
-    "tests.accessibility.test_crawl",
-    "tests.security.test_bad_urls", "tests.security.test_forms",
-    "tests.security.test_fuzz", "tests.security.test_headers", "tests.security.test_host_header",
-    "tests.security.test_idor", "tests.security.test_json_bodies", "tests.security.test_message_parameters",
-    "tests.security.test_routes",
-}
-
-
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -63,21 +52,14 @@ def _offenders() -> dict[str, list[str]]:
 
 
 def test_no_test_module_imports_another():
-    offenders = {name: bad for name, bad in _offenders().items() if name not in NOT_MOVED_YET}
+    offenders = _offenders()
     assert not offenders, ("import a builder from tests/factories (a fixture needs no import at all) or a "
                            f"helper from tests/support, never a conftest or test module: {offenders}")
-
-
-def test_the_list_of_modules_not_moved_yet_is_current():
-    stale = sorted(NOT_MOVED_YET - set(_offenders()))
-    assert not stale, f"these import no test module any more; remove them from NOT_MOVED_YET: {stale}"
 
 
 def test_no_fixture_is_imported_with_noqa():
     offenders = []
     for path in sorted(TESTS.rglob("*.py")):
-        if _module_name(path) in NOT_MOVED_YET:
-            continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.lstrip().startswith("from tests.") and "noqa: F401" in line:
                 offenders.append(f"{path.relative_to(ROOT)}:{number}")

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from app.core.security import MAX_ID
-from tests.security.conftest import all_routes, body_of, build_url, expected_denial, side_of
+from tests.security.walks import all_routes, body_of, build_url, expected_denial, side_of
 
 INT_PARAMETER = re.compile(r"<int:(\w+)>")
 QUERY_NAME = re.compile(r"request\.args\.(?:get|getlist)\(\s*[\"'](\w+)[\"']")
@@ -76,7 +76,7 @@ def test_nasty_query_strings_never_fail(app, world, persona, persona_name):
 def test_ids_out_of_range_in_form_fields_never_fail(app, world, persona, persona_name):
     """Every form field that carries a number (hidden ids, selects of ids, radio options) gets one
     beyond the integer range, one field at a time: a message or a 404, never a 500."""
-    from tests.security.conftest import discover_forms
+    from tests.security.walks import discover_forms
 
     checked = 0
     for form in discover_forms(app, world, persona(persona_name)):

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.security.conftest import body_of, discover_forms, walked_pages
+from tests.security.walks import body_of, discover_forms, walked_pages
 from tests.security.world import PERSONAS
 
 FORM_PERSONAS = ["anonymous", "resident", "participant", "moderator_a", "council", "admin"]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.security.conftest import body_of, discover_forms
+from tests.security.walks import body_of, discover_forms
 
 pytestmark = pytest.mark.postgres_only
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security.conftest import all_routes, body_of, build_url, expected_denial
+from tests.security.walks import all_routes, body_of, build_url, expected_denial
 
 EVIL = "evil.example:8443"
 

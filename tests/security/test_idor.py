@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.security.conftest import (
+from tests.security.walks import (
     all_routes, body_of, build_url, discover_forms, expected_denial, side_digest,
 )
 from tests.security.world import PARAMETERS, SIDED

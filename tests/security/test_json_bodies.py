@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.security.conftest import all_routes, body_of, build_url, expected_denial, side_of
+from tests.security.walks import all_routes, body_of, build_url, expected_denial, side_of
 
 DEEP = b"[" * 1000 + b"]" * 1000
 DEEP_OBJECT = b'{"text": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1000 + b"}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.security.conftest import body_of
+from tests.security.walks import body_of
 
 MARKUP = '<script id="injected">alert(1)</script><b id="bold">x</b>'
 ESCAPED = "&lt;script id=&#34;injected&#34;&gt;"

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.security.conftest import (
+from tests.security.walks import (
     all_routes, body_of, build_url, expected_denial, row_counts, scope_denial, side_of, table_digest,
 )
 from tests.security.world import PARAMETERS, PERSONAS
