@@ -30,7 +30,7 @@ from app.ideas import services as ideas
 from app.ideas.models import Idea
 from app.participation.models import Comment, OnlinePhase, OnlineSettings, Participant, Report, Support
 from tests.support.browser import assert_page_fit
-from tests.support.clients import DEFAULT_PASSWORD, PHONE
+from tests.support.clients import DEFAULT_PASSWORD, PHONE, expire_browser_session
 from tests.support.journeys import confirm_by_mail, journey_app, logged_in_page, serving
 from tests.support.smtp import find_links
 
@@ -429,3 +429,58 @@ def test_moderator_works_the_reports_and_comments(world, desks, lang):
     assert f"Firma Y! ({lang})" not in page.locator("main").inner_text()
     assert page.locator(f"#comment-{own}-text").inner_text() == f"Bis 3 Uhr {lang} {SCRIPT}"
     _check(page, f"the public idea with comments ({lang})")
+
+
+EXPIRED = {"de": "Ihre Sitzung war abgelaufen, deshalb wurde das Formular nicht gesendet.",
+           "en": "Your session had expired, so the form was not sent."}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_resident_sends_after_her_session_expired(world, phones, lang):
+    """The resident writes an answer and the edit of her comment, leaves each open overnight (her
+    session cookie now reads as 13 hours old) and sends it: the page comes back with a warning and
+    with what she typed, in the open answer form and in the edit form (not the stored text); she
+    sends it again and it is saved once (issue 16 item 7)."""
+    page, app, t = phones[lang], world["app"], T[lang]
+    if lang not in world["links"] or lang not in world["comments"]:
+        pytest.skip("the resident's journey did not finish")
+    mine, _address = world["links"][lang]
+    own = world["comments"][lang]
+    answer = f"Am Feiertag auch, über Nacht {lang} {SCRIPT}"
+
+    page.goto(mine)
+    page.get_by_role("link", name=t["list"]).click()
+    page.locator(f"#idea-{world['night']}").get_by_role("link", name=re.compile(t["comments"])).click()
+    thread = page.locator(f"#comment-{world['comment']}")
+    thread.get_by_text(t["reply"], exact=True).click()
+    thread.get_by_label(t["your_reply"]).fill(answer)
+    expire_browser_session(app, page.context)
+    thread.get_by_role("button", name=t["send_reply"]).click()
+    warning = page.locator(".flash-warning")
+    warning.wait_for()
+    assert EXPIRED[lang] in warning.inner_text()
+    assert page.locator(f"#comment-{world['comment']}").get_by_label(t["your_reply"]).input_value() == answer
+    _check(page, f"the answer shown again after the session expired ({lang})")
+    page.locator(f"#comment-{world['comment']}").get_by_role("button", name=t["send_reply"]).click()
+    assert _flash(page) == t["comment_waits"]
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Comment).where(
+            Comment.text == answer, Comment.parent_id == world["comment"])).scalar_one() == 1
+
+    page.goto(mine)
+    page.locator(f"#comment-{own}").get_by_role("link", name=t["edit"]).click()
+    page.get_by_role("heading", name=t["edit_comment"]).wait_for()
+    edited = f"Bis 4 Uhr, nach einer Nacht {lang} {SCRIPT}"
+    page.get_by_label(t["comment"]).fill(edited)
+    expire_browser_session(app, page.context)
+    page.get_by_role("button", name=t["save"]).click()
+    page.locator(".flash-warning").wait_for()
+    assert EXPIRED[lang] in page.locator(".flash-warning").inner_text()
+    assert page.get_by_label(t["comment"]).input_value() == edited  # not the stored "Bis 3 Uhr"
+    _check(page, f"the comment's edit shown again after the session expired ({lang})")
+    with app.app_context():
+        assert db.session.get(Comment, own).text == f"Bis 3 Uhr {lang} {SCRIPT}"  # nothing saved yet
+    page.get_by_role("button", name=t["save"]).click()
+    assert _flash(page) == t["changes"]
+    with app.app_context():
+        assert db.session.get(Comment, own).text == edited

@@ -68,10 +68,23 @@ class _SignedLongAgo(TimestampSigner):
         return int(time.time()) - HOURS_13
 
 
+def _signed_long_ago(app, content: dict) -> str:
+    serializer = app.session_interface.get_signing_serializer(app)
+    serializer.signer = _SignedLongAgo
+    return serializer.dumps(content)
+
+
 def expire_session(app, client) -> None:
     """Sign the client's session cookie as written 13 hours ago: the server no longer opens it."""
     with client.session_transaction() as session:
         content = dict(session)
-    serializer = app.session_interface.get_signing_serializer(app)
-    serializer.signer = _SignedLongAgo
-    client.set_cookie(app.config["SESSION_COOKIE_NAME"], serializer.dumps(content))
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], _signed_long_ago(app, content))
+
+
+def expire_browser_session(app, context) -> None:
+    """The same for a Chromium context (Playwright): its session cookie, with the same content,
+    now reads as written 13 hours ago, as after a night with the form open."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = next(c for c in context.cookies() if c["name"] == name)
+    content = app.session_interface.get_signing_serializer(app).loads(cookie["value"])
+    context.add_cookies([{**cookie, "value": _signed_long_ago(app, content)}])
