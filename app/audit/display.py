@@ -176,7 +176,7 @@ FIELD_LABELS = Labels({
     # The privacy purge's parts from other features (PurgeReport.add_part).
     "register_extracts": _l("Register extracts emptied"),
     "register_unanswered_invitees": _l("Register data of invitees who did not answer"),
-    "lottery_objections": _l("Objections to the lottery record"),
+    # "lottery_objections" (above) names the lottery's part too.
     "participants_deleted": _l("Online participants deleted (address never confirmed)"),
     "participants_anonymised": _l("Online participants anonymised"),
     "participant_mails": _l("Mails to online participants"),

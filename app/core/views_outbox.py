@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.core import bp, mail

@@ -10,6 +10,7 @@ bp = FeatureBlueprint("measures", __name__, template_folder="templates",
 
 def init_app(app):
     from app.core import signals
+    from app.measures import views_manage
     from app.core.nav import register_staff_nav
     from app.core.uploads import limit_upload
     from app.measures.base import status_label

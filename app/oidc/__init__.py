@@ -12,7 +12,7 @@ bp = FeatureBlueprint("oidc", __name__, template_folder="templates", parts=("vie
 
 def init_app(app):
     from app.extensions import csrf
-    from app.oidc import client
+    from app.oidc import client, views
 
     client.init_app(app)
     # The provider POSTs the logout token server to server: no session, no form token.

@@ -27,7 +27,6 @@ import gc
 import io
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import cached_property
 from xml.sax.saxutils import escape, unescape
 
@@ -293,9 +292,9 @@ def wrap(text: str, width: float, font: str, size: float) -> str:
     """``text`` broken into lines of at most ``width`` points (words longer than a line are cut)."""
     space = pdfmetrics.stringWidth(" ", font, size)
     lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
+    for text_line in text.splitlines() or [""]:
         line, used = [], 0.0
-        for word in paragraph.split():
+        for word in text_line.split():
             w = pdfmetrics.stringWidth(word, font, size)
             while w > width:  # a very long word: cut it to fit
                 cut = max(1, int(len(word) * width / w))
