@@ -12,28 +12,28 @@ from app.audit.models import AuditEntry
 from app.extensions import db as _db
 
 
-def _event(world):
+def _event(privacy_world):
     from app.events.models import Event
 
-    return _db.session.get(Event, world.event_id)
+    return _db.session.get(Event, privacy_world.event_id)
 
 
-def _other(world):
+def _other(privacy_world):
     from app.events.models import Event
 
-    return _db.session.get(Event, world.other_event_id)
+    return _db.session.get(Event, privacy_world.other_event_id)
 
 
-def _draw(world):
+def _draw(privacy_world):
     from app.lottery.base import current_draw
 
-    return current_draw(_event(world))
+    return current_draw(_event(privacy_world))
 
 
-def _idea(world, n=0):
+def _idea(privacy_world, n=0):
     from app.ideas.models import Idea
 
-    return _db.session.get(Idea, world.idea_ids[n])
+    return _db.session.get(Idea, privacy_world.idea_ids[n])
 
 
 def _user(email):
@@ -45,43 +45,43 @@ def _user(email):
 # -- the actions -----------------------------------------------------------------------------
 
 
-def process_create(world, admin_user):
+def process_create(privacy_world, admin_user):
     from app.events import services
 
     services.create_process("Klimaplan 2030")
 
 
-def process_edit(world, admin_user):
+def process_edit(privacy_world, admin_user):
     from app.events import services
 
-    services.update_process(_event(world).process, "Neuer Titel")
+    services.update_process(_event(privacy_world).process, "Neuer Titel")
 
 
-def event_create(world, admin_user):
+def event_create(privacy_world, admin_user):
     from app.events import services
 
-    services.create_event(_event(world).process, services.EventData(title="Dritte Werkstatt"))
+    services.create_event(_event(privacy_world).process, services.EventData(title="Dritte Werkstatt"))
 
 
-def event_edit(world, admin_user):
+def event_edit(privacy_world, admin_user):
     from app.events import services
 
-    event = _other(world)
+    event = _other(privacy_world)
     data = services.EventData.from_event(event)
     data.title = "Umbenannte Werkstatt"
     services.update_event(event, data)
 
 
-def event_status(world, admin_user):
+def event_status(privacy_world, admin_user):
     from app.events import services
 
-    services.change_status(_other(world), "close")
+    services.change_status(_other(privacy_world), "close")
 
 
-def results_publish(world, admin_user):
+def results_publish(privacy_world, admin_user):
     from app.events import services
 
-    event = _event(world)
+    event = _event(privacy_world)
     services.change_status(event, "mark_held", now=event.starts_at)  # on the day of the event
     services.change_status(event, "publish")
 
@@ -97,11 +97,11 @@ def _draft_with_criterion():
     return event, criterion
 
 
-def criterion_create(world, admin_user):
+def criterion_create(privacy_world, admin_user):
     _draft_with_criterion()
 
 
-def criterion_edit(world, admin_user):
+def criterion_edit(privacy_world, admin_user):
     from app.events import services
 
     event, criterion = _draft_with_criterion()
@@ -109,25 +109,25 @@ def criterion_edit(world, admin_user):
                             [services.OptionData("jung", "jung", 2), services.OptionData("alt")], criterion=criterion)
 
 
-def criterion_delete(world, admin_user):
+def criterion_delete(privacy_world, admin_user):
     from app.events import services
 
     _event_, criterion = _draft_with_criterion()
     services.delete_criterion(criterion)
 
 
-def application_add(world, admin_user):
+def application_add(privacy_world, admin_user):
     from app.events import application_services as services
 
-    services.add_by_staff(_other(world), services.ApplicationData(name="Telefon Anruferin", consent=True),
+    services.add_by_staff(_other(privacy_world), services.ApplicationData(name="Telefon Anruferin", consent=True),
                           admin_user, "phone")
 
 
-def application_remove(world, admin_user):
+def application_remove(privacy_world, admin_user):
     from app.events import application_services as services
     from app.events.models import Application
 
-    services.remove(_db.session.get(Application, world.unconfirmed_id))
+    services.remove(_db.session.get(Application, privacy_world.unconfirmed_id))
 
 
 def _second_admin():
@@ -136,172 +136,172 @@ def _second_admin():
     return services.create_user("zweite@example.org", "Zweite Admin", "ein sehr langes Passwort", ["admin"])
 
 
-def _supersede_with_approval(world, admin_user):
+def _supersede_with_approval(privacy_world, admin_user):
     """A drawn lottery is set aside when a second admin approves: another admin asks, this one approves."""
     from app.lottery.supersede import supersede_draw
 
-    draw = _draw(world)
+    draw = _draw(privacy_world)
     if draw.state == "drawn":
         supersede_draw(draw, _second_admin(), "Die Quoten waren falsch eingegeben.")
     supersede_draw(draw, admin_user, "Die Quoten waren falsch eingegeben.")
 
 
-def lottery_redraw_request(world, admin_user):
+def lottery_redraw_request(privacy_world, admin_user):
     from app.lottery.supersede import supersede_draw
 
-    assert _draw(world).state == "drawn"
-    supersede_draw(_draw(world), admin_user, "Die Quoten waren falsch eingegeben.")
-    assert _draw(world).state == "drawn"  # it waits for a second admin
+    assert _draw(privacy_world).state == "drawn"
+    supersede_draw(_draw(privacy_world), admin_user, "Die Quoten waren falsch eingegeben.")
+    assert _draw(privacy_world).state == "drawn"  # it waits for a second admin
 
 
-def lottery_commit_and_draw(world, admin_user):
+def lottery_commit_and_draw(privacy_world, admin_user):
     from app.lottery.commitment import publish_commitment
     from app.lottery.draw import perform_draw
 
-    event = _event(world)
-    _supersede_with_approval(world, admin_user)
+    event = _event(privacy_world)
+    _supersede_with_approval(privacy_world, admin_user)
     draw = publish_commitment(event, admin_user, "server")
     perform_draw(draw, admin_user, None, deadline=draw.committed_at + timedelta(days=3))
 
 
-def lottery_supersede(world, admin_user):
-    _supersede_with_approval(world, admin_user)
+def lottery_supersede(privacy_world, admin_user):
+    _supersede_with_approval(privacy_world, admin_user)
 
 
-def lottery_expire_and_replace(world, admin_user):
+def lottery_expire_and_replace(privacy_world, admin_user):
     from app.lottery.seats import process_draw
 
-    draw = _draw(world)
+    draw = _draw(privacy_world)
     process_draw(draw, now=draw.confirm_deadline + timedelta(minutes=1), user=admin_user)
 
 
-def idea_create(world, admin_user):
+def idea_create(privacy_world, admin_user):
     from app.ideas import services
 
-    services.record_idea(_idea(world).stand, "Mehr Bäume #grün", user=admin_user)
+    services.record_idea(_idea(privacy_world).stand, "Mehr Bäume #grün", user=admin_user)
 
 
-def idea_edit(world, admin_user):
+def idea_edit(privacy_world, admin_user):
     from app.ideas import services
 
-    services.edit_idea(_idea(world), "Mehr sichere Radwege", user=admin_user, said_by="Jemand anderes")
+    services.edit_idea(_idea(privacy_world), "Mehr sichere Radwege", user=admin_user, said_by="Jemand anderes")
 
 
-def idea_hide(world, admin_user):
+def idea_hide(privacy_world, admin_user):
     from app.ideas import services
 
-    services.hide_idea(_idea(world, 1), "Doppelt", user=admin_user)
+    services.hide_idea(_idea(privacy_world, 1), "Doppelt", user=admin_user)
 
 
-def idea_unhide(world, admin_user):
+def idea_unhide(privacy_world, admin_user):
     from app.ideas import services
 
-    services.hide_idea(_idea(world, 1), "Doppelt", user=admin_user)
-    services.unhide_idea(_idea(world, 1), user=admin_user)
+    services.hide_idea(_idea(privacy_world, 1), "Doppelt", user=admin_user)
+    services.unhide_idea(_idea(privacy_world, 1), user=admin_user)
 
 
-def idea_merge(world, admin_user):
+def idea_merge(privacy_world, admin_user):
     from app.ideas import services
 
-    services.merge_ideas(_idea(world), [_idea(world, 1)], user=admin_user)
+    services.merge_ideas(_idea(privacy_world), [_idea(privacy_world, 1)], user=admin_user)
 
 
-def idea_unmerge(world, admin_user):
+def idea_unmerge(privacy_world, admin_user):
     from app.ideas import services
 
-    services.merge_ideas(_idea(world), [_idea(world, 1)], user=admin_user)
-    services.unmerge_idea(_idea(world, 1), user=admin_user)
+    services.merge_ideas(_idea(privacy_world), [_idea(privacy_world, 1)], user=admin_user)
+    services.unmerge_idea(_idea(privacy_world, 1), user=admin_user)
 
 
-def stand_create(world, admin_user):
+def stand_create(privacy_world, admin_user):
     from app.ideas import services
 
-    services.save_stand(_event(world), None, title="Wohnen", moderator_ids=[])
+    services.save_stand(_event(privacy_world), None, title="Wohnen", moderator_ids=[])
 
 
-def stand_edit(world, admin_user):
+def stand_edit(privacy_world, admin_user):
     from app.ideas import services
 
-    stand = _idea(world).stand
+    stand = _idea(privacy_world).stand
     services.save_stand(stand.event, stand, title="Mobilität und Verkehr", moderator_ids=[])
 
 
-def wall_link_renew(world, admin_user):
+def wall_link_renew(privacy_world, admin_user):
     from app.ideas import services
 
-    services.wall_link(_event(world))
-    services.wall_link(_event(world), renew=True)
+    services.wall_link(_event(privacy_world))
+    services.wall_link(_event(privacy_world), renew=True)
 
 
-def voting_settings(world, admin_user):
+def voting_settings(privacy_world, admin_user):
     from app.voting.state import update_settings
 
-    update_settings(_other(world), dots_per_ticket=3, max_per_idea=None, scope="event",
+    update_settings(_other(privacy_world), dots_per_ticket=3, max_per_idea=None, scope="event",
                     walk_ins_allowed=True, user=admin_user)
 
 
-def voting_open(world, admin_user):
+def voting_open(privacy_world, admin_user):
     from app.voting.state import open_voting
 
-    open_voting(_event(world), user=admin_user)
+    open_voting(_event(privacy_world), user=admin_user)
 
 
-def voting_close(world, admin_user):
+def voting_close(privacy_world, admin_user):
     from app.voting.state import close_voting, open_voting
 
-    open_voting(_event(world), user=admin_user)
-    close_voting(_event(world), user=admin_user)
+    open_voting(_event(privacy_world), user=admin_user)
+    close_voting(_event(privacy_world), user=admin_user)
 
 
-def voting_tickets_issue(world, admin_user):
+def voting_tickets_issue(privacy_world, admin_user):
     from app.voting.tickets import issue_tickets_for_event
 
-    issue_tickets_for_event(_event(world), user=admin_user)
+    issue_tickets_for_event(_event(privacy_world), user=admin_user)
 
 
-def voting_walk_in(world, admin_user):
+def voting_walk_in(privacy_world, admin_user):
     from app.voting.tickets import issue_walk_in
 
-    issue_walk_in(_event(world), "Tür Gast", user=admin_user)
+    issue_walk_in(_event(privacy_world), "Tür Gast", user=admin_user)
 
 
-def voting_check_in(world, admin_user):
+def voting_check_in(privacy_world, admin_user):
     from app.voting.checkin import check_in
     from app.voting.models import Ticket
     from app.voting.tickets import issue_ticket
 
-    ticket = issue_ticket(_event(world), kind="walk_in", user=admin_user)
-    check_in(_event(world), ticket.code, user=admin_user)
+    ticket = issue_ticket(_event(privacy_world), kind="walk_in", user=admin_user)
+    check_in(_event(privacy_world), ticket.code, user=admin_user)
     assert isinstance(ticket, Ticket)
 
 
-def voting_board_count(world, admin_user):
+def voting_board_count(privacy_world, admin_user):
     from app.voting.board import set_board_count
 
-    set_board_count(_idea(world), 7, user=admin_user)
+    set_board_count(_idea(privacy_world), 7, user=admin_user)
 
 
-def user_create(world, admin_user):
+def user_create(privacy_world, admin_user):
     from app.accounts import services
 
     services.create_user("neu@example.org", "Neue Kollegin", "ein sehr langes Passwort", ["moderator"])
 
 
-def user_roles(world, admin_user):
+def user_roles(privacy_world, admin_user):
     from app.accounts import services
 
     user = services.create_user("neu@example.org", "Neue Kollegin", "ein sehr langes Passwort", ["moderator"])
     services.set_roles(user, ["moderator", "council"])
 
 
-def user_active(world, admin_user):
+def user_active(privacy_world, admin_user):
     from app.accounts import services
 
     user = services.create_user("neu@example.org", "Neue Kollegin", "ein sehr langes Passwort", ["moderator"])
     services.set_active(user, False)
 
 
-def user_password(world, admin_user):
+def user_password(privacy_world, admin_user):
     from app.accounts import services
 
     user = services.create_user("neu@example.org", "Neue Kollegin", "ein sehr langes Passwort", ["moderator"])
@@ -330,7 +330,7 @@ ACTIONS = [
 
 
 @pytest.mark.parametrize(("action", "perform"), ACTIONS, ids=[a for a, _ in ACTIONS])
-def test_staff_action_is_audited(app, world, create_user, action, perform):
+def test_staff_action_is_audited(app, privacy_world, create_user, action, perform):
     acting = create_user(roles=("admin",), name="Audita Admin")
     with app.test_request_context("/"):
         from app.accounts.models import User
@@ -338,7 +338,7 @@ def test_staff_action_is_audited(app, world, create_user, action, perform):
         admin_user = _db.session.get(User, acting.id)
         login_user(admin_user)
         known = set(_db.session.execute(sa.select(AuditEntry.id)).scalars())
-        perform(world, admin_user)
+        perform(privacy_world, admin_user)
         _db.session.commit()
         new = [e for e in _db.session.execute(
             sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).scalars()
@@ -348,40 +348,40 @@ def test_staff_action_is_audited(app, world, create_user, action, perform):
         assert entry.user_id == acting.id and entry.user_label == "Audita Admin"
         assert entry.before or entry.after or entry.detail or action.endswith("renew") or action.endswith("export")
         text = repr((entry.before, entry.after, entry.detail))
-        for seeded in world.seeded:
+        for seeded in privacy_world.seeded:
             assert seeded not in text, f"{seeded} in the audit entry of {action}"
 
 
-def test_http_actions_are_audited_with_the_request_id(app, world, admin):
+def test_http_actions_are_audited_with_the_request_id(app, privacy_world, admin):
     """Through the views: the entry carries the response's request id."""
-    response = admin.submit(f"/manage/events/{world.other_event_id}/status", {"action": "close"})
+    response = admin.submit(f"/manage/events/{privacy_world.other_event_id}/status", {"action": "close"})
     assert response.status_code in (302, 303)
-    csv = admin.get(f"/manage/events/{world.event_id}/applications.csv")
+    csv = admin.get(f"/manage/events/{privacy_world.event_id}/applications.csv")
     assert csv.status_code == 200
     csv.get_data()
-    badges = admin.get(f"/manage/events/{world.event_id}/badges")
+    badges = admin.get(f"/manage/events/{privacy_world.event_id}/badges")
     assert badges.status_code == 200
     with app.app_context():
         entries = {e.action: e for e in _db.session.execute(sa.select(AuditEntry)).scalars()}
     assert entries["event.status"].after == {"status": "closed"}
     assert entries["event.status"].request_id == response.headers["X-Request-ID"]
-    assert entries["application.export"].event_id == world.event_id
+    assert entries["application.export"].event_id == privacy_world.event_id
     assert entries["application.export"].request_id == csv.headers["X-Request-ID"]
     assert entries["voting.badges_export"].request_id == badges.headers["X-Request-ID"]
     # The world was built through HTTP too: the commitment and the draw are there.
     assert {"lottery.commit", "lottery.draw"} <= set(entries)
 
 
-def test_purge_and_erasure_are_audited_without_personal_data(app, world, client):
+def test_purge_and_erasure_are_audited_without_personal_data(app, privacy_world, client):
     from app.privacy.services import purge
 
-    assert client.submit(f"/applications/{world.unconfirmed_token}/erase").status_code == 303
+    assert client.submit(f"/applications/{privacy_world.unconfirmed_token}/erase").status_code == 303
     with app.app_context():
-        purge(now=world.ends_at + timedelta(days=31))
+        purge(now=privacy_world.ends_at + timedelta(days=31))
         _db.session.commit()
         entries = _db.session.execute(sa.select(AuditEntry)).scalars().all()
         actions = {e.action for e in entries}
         assert {"privacy.purge", "application.erased_by_applicant"} <= actions
         text = repr([(e.before, e.after, e.detail, e.user_label) for e in entries])
-    for seeded in world.seeded:
+    for seeded in privacy_world.seeded:
         assert seeded not in text

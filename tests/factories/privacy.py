@@ -1,7 +1,7 @@
 """Factories of the privacy tests: a world full of personal data (``privacy_world``): a drawn
 lottery with seeded names and emails, a confirmed seat with a ticket and dots, a walk-in, an idea
 "said by" someone, mails; plain helpers to dump the database and download the lottery's audit file.
-The privacy and audit tests take it as their ``world`` (their conftests)."""
+The privacy and audit tests use it."""
 from __future__ import annotations
 
 import json
@@ -54,7 +54,9 @@ class World:
 
 @pytest.fixture
 def privacy_world(app, admin, lottery_event, create_event) -> World:
-    """Five applicants, two seats, drawn; applicant ``voter`` confirmed, checked in and voted."""
+    """Five applicants, two seats, drawn; applicant ``voter`` confirmed, checked in and voted.
+
+    The app sends no mail after requests: the tests compare database dumps, and send explicitly."""
     from app.core.models import utcnow
     from app.events.application_services import hash_token
     from app.events.models import Application, Event
@@ -68,6 +70,7 @@ def privacy_world(app, admin, lottery_event, create_event) -> World:
     from app.voting.state import close_voting, open_voting
     from app.voting.tickets import issue_walk_in, ticket_of
 
+    app.config["MAIL_SEND_AFTER_REQUEST"] = False
     ev = lottery_event(seats=2, criteria={"gender": {"f": (0, 2), "m": (0, 2)}}, retention_days=30,
                        people=[{"gender": g} for g in ("f", "m", "f", "m", "f")])
     with app.app_context():

@@ -103,12 +103,12 @@ def test_pages_are_axe_clean(live_server, new_page, locale):
 
 
 @pytest.mark.browser
-def test_own_data_and_erasure_journey_is_axe_clean(live_server, new_page, world, app):
+def test_own_data_and_erasure_journey_is_axe_clean(live_server, new_page, privacy_world, app):
     """The applicant's manage page links their data and the erasure, which asks first."""
     from app.events.models import Application
 
     page = new_page(phone=True)
-    token = world.tokens[world.voter]
+    token = privacy_world.tokens[privacy_world.voter]
     page.goto(f"{live_server.url}/applications/{token}")
     assert page.get_by_role("link", name="Alle über Sie gespeicherten Daten herunterladen (JSON)").is_visible()
     assert_no_axe_violations(page, "manage page with the own-data links")
@@ -119,11 +119,11 @@ def test_own_data_and_erasure_journey_is_axe_clean(live_server, new_page, world,
     assert page.get_by_role("heading", level=1).inner_text() == "Ihre Bewerbung wurde gelöscht"
     assert_no_axe_violations(page, "erased")
     with app.app_context():
-        assert _db.session.get(Application, world.application_ids[world.voter]).name is None
+        assert _db.session.get(Application, privacy_world.application_ids[privacy_world.voter]).name is None
 
 
 @pytest.mark.browser
-def test_audit_log_page_is_axe_clean(live_server, new_page, world, create_user):
+def test_audit_log_page_is_axe_clean(live_server, new_page, privacy_world, create_user):
     create_user(email="chefin@example.org", roles=("admin",))
     page = new_page()
     page.goto(live_server.url + "/login")

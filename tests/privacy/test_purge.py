@@ -52,46 +52,46 @@ def _aggregates(app, event_id):
         }
 
 
-def test_purge_after_retention_removes_personal_data_everywhere(app, client, world, tmp_path):
+def test_purge_after_retention_removes_personal_data_everywhere(app, client, privacy_world, tmp_path):
     before_dump = dump_database(app)
-    for seeded in world.seeded:
+    for seeded in privacy_world.seeded:
         assert seeded.lower() in before_dump.lower(), seeded  # the world really holds it
-    audit_before = audit_file(client, world.event_id, tmp_path / "before.json")
+    audit_before = audit_file(client, privacy_world.event_id, tmp_path / "before.json")
     verified_before = run_verify(tmp_path / "before.json")
     assert verified_before.exit_code == 0, verified_before.output
-    aggregates = _aggregates(app, world.event_id)
+    aggregates = _aggregates(app, privacy_world.event_id)
 
-    report = _purge(app, world.ends_at + timedelta(days=31))
-    assert set(report.anonymised) == set(world.application_ids)
-    assert report.deleted == {world.unconfirmed_id: "unconfirmed"}
+    report = _purge(app, privacy_world.ends_at + timedelta(days=31))
+    assert set(report.anonymised) == set(privacy_world.application_ids)
+    assert report.deleted == {privacy_world.unconfirmed_id: "unconfirmed"}
     assert report.tickets and report.ideas and report.mails
 
     dump = dump_database(app).lower()
-    for seeded in world.seeded:
+    for seeded in privacy_world.seeded:
         assert seeded.lower() not in dump, f"{seeded} survived the purge"
     assert "purge.example" not in dump
-    audit_after = audit_file(client, world.event_id, tmp_path / "after.json")
+    audit_after = audit_file(client, privacy_world.event_id, tmp_path / "after.json")
     assert audit_after == audit_before
     verified_after = run_verify(tmp_path / "after.json")
     assert verified_after.exit_code == 0 and verified_after.output == verified_before.output
-    assert _aggregates(app, world.event_id) == aggregates
+    assert _aggregates(app, privacy_world.event_id) == aggregates
     # The manage links are dead.
-    assert client.get(f"/applications/{world.tokens[0]}").status_code == 404
+    assert client.get(f"/applications/{privacy_world.tokens[0]}").status_code == 404
     # A second run finds nothing more to do.
-    assert _purge(app, world.ends_at + timedelta(days=32)).total == 0
+    assert _purge(app, privacy_world.ends_at + timedelta(days=32)).total == 0
 
 
-def test_nothing_goes_before_the_period_ends(app, world):
-    report = _purge(app, world.ends_at + timedelta(days=29))
+def test_nothing_goes_before_the_period_ends(app, privacy_world):
+    report = _purge(app, privacy_world.ends_at + timedelta(days=29))
     assert not report.anonymised and not report.ideas and not report.tickets
     dump = dump_database(app)
     assert applicant_name(0) in dump and applicant_email(1) in dump
     # ... but the unconfirmed application is older than 7 days.
-    assert report.deleted == {world.unconfirmed_id: "unconfirmed"}
+    assert report.deleted == {privacy_world.unconfirmed_id: "unconfirmed"}
     assert UNCONFIRMED_NAME not in dump and UNCONFIRMED_EMAIL not in dump
 
 
-def test_unconfirmed_younger_than_seven_days_stays(app, world):
+def test_unconfirmed_younger_than_seven_days_stays(app, privacy_world):
     from app.core.models import utcnow
 
     report = _purge(app, utcnow() - timedelta(days=2))
@@ -99,24 +99,24 @@ def test_unconfirmed_younger_than_seven_days_stays(app, world):
     assert UNCONFIRMED_NAME in dump_database(app)
 
 
-def test_dry_run_changes_nothing(app, world):
+def test_dry_run_changes_nothing(app, privacy_world):
     before = dump_database(app)
-    report = _purge(app, world.ends_at + timedelta(days=31), dry_run=True)
+    report = _purge(app, privacy_world.ends_at + timedelta(days=31), dry_run=True)
     assert report.total > 0 and report.anonymised
     assert dump_database(app) == before
     text = "\n".join(report.lines())
     assert "would erase" in text and "would delete" in text
-    for seeded in world.seeded:
+    for seeded in privacy_world.seeded:
         assert seeded not in text
 
 
-def test_cli_dry_run_and_purge(app, world):
+def test_cli_dry_run_and_purge(app, privacy_world):
     runner = CliRunner()
-    now = (world.ends_at + timedelta(days=31)).isoformat()
+    now = (privacy_world.ends_at + timedelta(days=31)).isoformat()
     before = dump_database(app)
     result = app.test_cli_runner().invoke(args=["privacy", "purge", "--dry-run", "--now", now])
     assert result.exit_code == 0, result.output
-    assert "Probelauf:" in result.output and f"Bewerbung {world.application_ids[0]}:" in result.output
+    assert "Probelauf:" in result.output and f"Bewerbung {privacy_world.application_ids[0]}:" in result.output
     assert dump_database(app) == before
     result = app.test_cli_runner().invoke(args=["privacy", "purge", "--now", now])
     assert result.exit_code == 0, result.output
@@ -126,12 +126,12 @@ def test_cli_dry_run_and_purge(app, world):
     assert runner is not None
 
 
-def test_unselected_purged_when_waiting_list_expired_if_the_event_says_so(app, world):
+def test_unselected_purged_when_waiting_list_expired_if_the_event_says_so(app, privacy_world):
     from app.events.models import Application, Event
     from app.lottery.models import LotteryEntry
 
     with app.app_context():
-        event = _db.session.get(Event, world.event_id)
+        event = _db.session.get(Event, privacy_world.event_id)
         event.purge_unselected_early = True
         _db.session.commit()
         starts_at = event.starts_at
@@ -143,15 +143,15 @@ def test_unselected_purged_when_waiting_list_expired_if_the_event_says_so(app, w
     with app.app_context():
         rows = _db.session.execute(sa.select(Application.id, Application.name)).all()
         names = {i: n for i, n in rows}
-    for app_id in world.application_ids:
+    for app_id in privacy_world.application_ids:
         assert (names[app_id] is None) == (app_id in never_seated)
 
 
-def test_unselected_stay_without_the_setting(app, world):
+def test_unselected_stay_without_the_setting(app, privacy_world):
     with app.app_context():
         from app.events.models import Event
 
-        starts_at = _db.session.get(Event, world.event_id).starts_at
+        starts_at = _db.session.get(Event, privacy_world.event_id).starts_at
     assert not _purge(app, starts_at + timedelta(days=1)).anonymised
 
 
