@@ -4,19 +4,67 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask, current_app
 
 from app.extensions import db as _db
+from tests.factories import attached
+
+
+@dataclass
+class VotingEvent:
+    """``make_voting_event``'s world: its ids and codes, and its rows as attached objects
+    (``event``, ``stands``, ``ideas``, ``tickets``, ``applications``: read in the app context of
+    the reader, see :func:`tests.factories.attached`)."""
+    app: Flask
+    event_id: int
+    process_id: int
+    stand_ids: list[int]
+    idea_ids: list[int]
+    #: ticket codes, sorted; ``ticket_ids`` and ``tickets`` are in the same order
+    codes: list[str]
+    ticket_ids: list[int]
+    application_ids: list[int]
+
+    @property
+    def event(self):
+        from app.events.models import Event
+
+        return attached(self.app, Event, self.event_id)
+
+    @property
+    def stands(self) -> list:
+        from app.ideas.models import Stand
+
+        return [attached(self.app, Stand, i) for i in self.stand_ids]
+
+    @property
+    def ideas(self) -> list:
+        from app.ideas.models import Idea
+
+        return [attached(self.app, Idea, i) for i in self.idea_ids]
+
+    @property
+    def tickets(self) -> list:
+        from app.voting.models import Ticket
+
+        return [attached(self.app, Ticket, i) for i in self.ticket_ids]
+
+    @property
+    def applications(self) -> list:
+        from app.events.models import Application
+
+        return [attached(self.app, Application, i) for i in self.application_ids]
 
 
 def make_voting_event(*, stands: int = 2, ideas_per_stand: int = 3, tickets: int = 3, dots: int = 5,
                       max_per_idea: int | None = None, scope: str = "event", open_voting: bool = True,
                       walk_ins: bool = False, title: str = "Esslingen 4.0 Workshop",
-                      process_id: int | None = None) -> SimpleNamespace:
-    """Inside an app context: build and commit the event; returns ids and ticket codes.
+                      process_id: int | None = None) -> VotingEvent:
+    """Inside an app context: build and commit the event (its ids, codes and attached rows).
 
     Tickets belong to confirmed applications (as the lottery's confirm step leaves them);
     many tickets are inserted in bulk, their codes made by the real code generator.
@@ -71,16 +119,17 @@ def make_voting_event(*, stands: int = 2, ideas_per_stand: int = 3, tickets: int
     _db.session.commit()
     ticket_ids = _db.session.execute(
         sa.select(Ticket.id).where(Ticket.event_id == event.id).order_by(Ticket.code)).scalars().all()
-    return SimpleNamespace(event_id=event.id, process_id=process_id, stand_ids=stand_ids, idea_ids=idea_ids,
-                           codes=code_list, ticket_ids=list(ticket_ids), application_ids=list(app_ids))
+    return VotingEvent(current_app._get_current_object(), event_id=event.id, process_id=process_id,
+                       stand_ids=stand_ids, idea_ids=idea_ids, codes=code_list, ticket_ids=list(ticket_ids),
+                       application_ids=list(app_ids))
 
 
 @pytest.fixture
 def voting_event(app) -> Callable:
     """``voting_event(stands=2, ideas_per_stand=3, tickets=3, dots=5, max_per_idea=None, scope="event",
-    open_voting=True, walk_ins=False)`` → SimpleNamespace of ids and codes (committed)."""
+    open_voting=True, walk_ins=False)`` → a committed :class:`VotingEvent`."""
 
-    def factory(**kwargs) -> SimpleNamespace:
+    def factory(**kwargs) -> VotingEvent:
         with app.app_context():
             return make_voting_event(**kwargs)
 

@@ -7,10 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.core.models import OutboxMail, utcnow
-from app.events.models import Application, Event
+from app.events.models import Application
 from app.extensions import db as _db
 from app.ideas import services as ideas
-from app.ideas.models import Idea
 from app.voting.ballot import ballot, my_dots
 from app.voting.base import VotingError
 from app.voting.board import set_board_count
@@ -27,19 +26,15 @@ from app.voting.totals import recount, totals
 from tests.factories.voting import make_voting_event
 
 
-def _ticket(ticket_id: int) -> Ticket:
-    return _db.session.get(Ticket, ticket_id)
-
-
-def _dots(ticket_id: int | None = None) -> int:
+def _dots(ticket: Ticket | None = None) -> int:
     stmt = sa.select(sa.func.count(Dot.id))
-    if ticket_id is not None:
-        stmt = stmt.where(Dot.ticket_id == ticket_id)
+    if ticket is not None:
+        stmt = stmt.where(Dot.ticket_id == ticket.id)
     return _db.session.execute(stmt).scalar_one()
 
 
-def _cast(ticket_id: int, idea_id: int):
-    result = cast_dot(_ticket(ticket_id), idea_id)
+def _cast(ticket: Ticket, idea_id: int):
+    result = cast_dot(ticket, idea_id)
     _db.session.commit()
     return result
 
@@ -103,7 +98,7 @@ def test_bulk_issue_covers_confirmed_without_ticket_only(db):
         _db.session.add(Application(event_id=ev.event_id, name=f"N{n}", email=f"n{n}@example.org", status=status,
                                     token_hash=f"{n}" * 64))
     _db.session.commit()
-    event = _db.session.get(Event, ev.event_id)
+    event = ev.event
     assert issue_tickets_for_event(event) == 2
     assert issue_tickets_for_event(event) == 0
     _db.session.commit()
@@ -112,8 +107,7 @@ def test_bulk_issue_covers_confirmed_without_ticket_only(db):
 
 
 def test_walk_ins_only_when_allowed(db):
-    ev = make_voting_event(tickets=0)
-    event = _db.session.get(Event, ev.event_id)
+    event = make_voting_event(tickets=0).event
     assert _error(issue_walk_in, event, "Gast") == "walk_ins_off"
     update_settings(event, dots_per_ticket=5, max_per_idea=None, scope="event", walk_ins_allowed=True)
     ticket = issue_walk_in(event, "Gast\x00 am Eingang")
@@ -124,7 +118,7 @@ def test_walk_ins_only_when_allowed(db):
 
 def test_check_in_is_idempotent_and_counts_attendance(db):
     ev = make_voting_event(tickets=3)
-    event = _db.session.get(Event, ev.event_id)
+    event = ev.event
     ticket, newly = check_in(event, format_code(ev.codes[0]).lower())
     _db.session.commit()
     first_time = ticket.checked_in_at
@@ -138,7 +132,7 @@ def test_check_in_is_idempotent_and_counts_attendance(db):
 def test_codes_of_other_events_and_unknown_codes(db):
     ev = make_voting_event(tickets=1)
     other = make_voting_event(tickets=1, title="Jugendgemeinderat", process_id=ev.process_id)
-    event = _db.session.get(Event, ev.event_id)
+    event = ev.event
     assert _error(find_ticket, event, other.codes[0]) == "unknown_code"
     unknown = next(c for c in iter(new_code, None) if c not in ev.codes + other.codes)
     assert _error(find_ticket, event, unknown) == "unknown_code"
@@ -155,7 +149,7 @@ def test_a_code_guess_is_checked_against_the_events_own_tickets_only(db):
 
     ev = make_voting_event(tickets=2)
     other = make_voting_event(tickets=2, title="Jugendgemeinderat", process_id=ev.process_id)
-    event = _db.session.get(Event, ev.event_id)
+    event = ev.event
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
@@ -183,13 +177,13 @@ def test_a_code_guess_is_checked_against_the_events_own_tickets_only(db):
 
 def test_total_limit(db):
     ev = make_voting_event(tickets=2, dots=5)
-    t = ev.ticket_ids[0]
+    t, other = ev.tickets
     results = [_cast(t, ev.idea_ids[n % 3]) for n in range(5)]
     assert [r.remaining for r in results] == [4, 3, 2, 1, 0]
-    assert _error(cast_dot, _ticket(t), ev.idea_ids[4]) == "no_dots_left"
-    assert _dots(t) == 5 and _dots(ev.ticket_ids[1]) == 0
+    assert _error(cast_dot, t, ev.idea_ids[4]) == "no_dots_left"
+    assert _dots(t) == 5 and _dots(other) == 0
     # Taking one back frees exactly one.
-    remove_dot(_ticket(t), ev.idea_ids[0])
+    remove_dot(t, ev.idea_ids[0])
     _db.session.commit()
     assert _cast(t, ev.idea_ids[5]).remaining == 0
     assert _dots(t) == 5
@@ -197,31 +191,30 @@ def test_total_limit(db):
 
 def test_per_idea_limit(db):
     ev = make_voting_event(tickets=1, dots=5, max_per_idea=2)
-    t = ev.ticket_ids[0]
+    [t] = ev.tickets
     assert _cast(t, ev.idea_ids[0]).mine == 1
     assert _cast(t, ev.idea_ids[0]).mine == 2
-    assert _error(cast_dot, _ticket(t), ev.idea_ids[0]) == "idea_limit"
+    assert _error(cast_dot, t, ev.idea_ids[0]) == "idea_limit"
     assert _cast(t, ev.idea_ids[1]).mine == 1
     assert _dots(t) == 3
 
 
 def test_per_stand_scope(db):
     ev = make_voting_event(stands=2, ideas_per_stand=3, tickets=1, dots=2, scope="stand")
-    t = ev.ticket_ids[0]
+    [t] = ev.tickets
     first_stand, second_stand = ev.idea_ids[:3], ev.idea_ids[3:]
     _cast(t, first_stand[0])
     _cast(t, first_stand[1])
-    assert _error(cast_dot, _ticket(t), first_stand[2]) == "no_dots_left"
+    assert _error(cast_dot, t, first_stand[2]) == "no_dots_left"
     assert _cast(t, second_stand[0]).remaining == 1
     _cast(t, second_stand[0])
     assert _dots(t) == 4
-    shown = ballot(_ticket(t))
+    shown = ballot(t)
     assert shown.remaining == 0 and set(shown.by_stand.values()) == {0}
 
 
 def test_limits_are_fixed_while_open_or_after_dots(db):
-    ev = make_voting_event(tickets=1)
-    event = _db.session.get(Event, ev.event_id)
+    event = make_voting_event(tickets=1).event
     with pytest.raises(VotingError) as info:
         update_settings(event, dots_per_ticket=9, max_per_idea=None, scope="event", walk_ins_allowed=False)
     assert info.value.code == "settings_locked"
@@ -235,8 +228,8 @@ def test_limits_are_fixed_while_open_or_after_dots(db):
 
 def _quick(ev, n: int, idea_id, *, code: str | None = None, event_id: int | None = None):
     """``services.quick_dot`` for ticket ``n`` of ``ev`` (committed when it stored a dot)."""
-    result = quick_dot(event_id or ev.event_id, ev.ticket_ids[n], code or _ticket(ev.ticket_ids[n]).code,
-                       idea_id)
+    ticket = ev.tickets[n]
+    result = quick_dot(event_id or ev.event_id, ticket.id, code or ticket.code, idea_id)
     _db.session.commit()
     return result
 
@@ -245,7 +238,7 @@ def _quick(ev, n: int, idea_id, *, code: str | None = None, event_id: int | None
 def test_quick_dot_agrees_with_cast_dot(db, scope):
     """The two-statement path gives the same answers as the full one, dot for dot, up to the limits."""
     ev = make_voting_event(stands=2, ideas_per_stand=3, tickets=2, dots=3, max_per_idea=2, scope=scope)
-    quick_ticket, full_ticket = ev.ticket_ids
+    quick_ticket, full_ticket = ev.tickets
     # Twice the same idea, then the next ideas: the per-idea maximum and the dots (per stand) run out.
     for idea_id in [ev.idea_ids[0], ev.idea_ids[0], ev.idea_ids[0], ev.idea_ids[1], ev.idea_ids[2],
                     ev.idea_ids[3], ev.idea_ids[4]]:
@@ -261,14 +254,15 @@ def test_quick_dot_agrees_with_cast_dot(db, scope):
             full = (exc.code, str(exc.message))
         assert quick == full
     assert _dots(quick_ticket) == _dots(full_ticket) == (3 if scope == "event" else 5)
-    assert my_dots(_ticket(quick_ticket)) == my_dots(_ticket(full_ticket))
+    assert my_dots(quick_ticket) == my_dots(full_ticket)
 
 
 def test_quick_dot_leaves_everything_unusual_to_the_full_path(db):
     ev = make_voting_event(stands=1, ideas_per_stand=4, tickets=3, dots=5)
     other = make_voting_event(tickets=1, title="Anderes", process_id=ev.process_id)
     ok_idea, hidden, source, survivor = ev.idea_ids
-    ideas.hide_idea(_db.session.get(Idea, hidden), "Beleidigend", user=None)
+    hidden_idea, source_idea, survivor_idea = ev.ideas[1:]
+    ideas.hide_idea(hidden_idea, "Beleidigend", user=None)
     _db.session.commit()
     refused = [
         dict(idea_id=ok_idea, code="WRONGCDE"),                 # not this ticket's code
@@ -283,17 +277,16 @@ def test_quick_dot_leaves_everything_unusual_to_the_full_path(db):
     assert _dots() == 0
     # Merged ideas: the maximum counts the group, so the full path decides for the whole group.
     assert _quick(ev, 1, source) is not None
-    ideas.merge_ideas(_db.session.get(Idea, survivor), [_db.session.get(Idea, source)], user=None)
+    ideas.merge_ideas(survivor_idea, [source_idea], user=None)
     _db.session.commit()
     assert _quick(ev, 1, survivor) is None and _quick(ev, 2, source) is None and _quick(ev, 2, survivor) is None
     # Other ideas are not affected by the ticket's dot on the merged idea.
     assert _quick(ev, 1, ok_idea).remaining == 3
     # A revoked ticket and a closed vote take nothing.
-    application = _db.session.get(Application, _ticket(ev.ticket_ids[0]).application_id)
-    revoke_ticket_for_application(application, "declined")
+    revoke_ticket_for_application(ev.applications[0], "declined")
     _db.session.commit()
     assert _quick(ev, 0, ok_idea) is None
-    close_voting(_db.session.get(Event, ev.event_id))
+    close_voting(ev.event)
     _db.session.commit()
     assert _quick(ev, 2, ok_idea) is None
     assert _dots() == 2
@@ -301,7 +294,7 @@ def test_quick_dot_leaves_everything_unusual_to_the_full_path(db):
 
 def test_quick_dot_is_two_statements(app, db):
     ev = make_voting_event(tickets=1, dots=5)
-    code = _ticket(ev.ticket_ids[0]).code
+    code = ev.tickets[0].code
     _db.session.commit()
     statements = []
 
@@ -323,16 +316,16 @@ def test_quick_dot_is_two_statements(app, db):
 
 def test_nothing_before_opening_or_after_closing(db):
     ev = make_voting_event(tickets=1, open_voting=False)
-    t = ev.ticket_ids[0]
-    event = _db.session.get(Event, ev.event_id)
-    assert _error(cast_dot, _ticket(t), ev.idea_ids[0]) == "not_open"
+    [t] = ev.tickets
+    event = ev.event
+    assert _error(cast_dot, t, ev.idea_ids[0]) == "not_open"
     open_voting(event)
     _db.session.commit()
     _cast(t, ev.idea_ids[0])
     close_voting(event)
     _db.session.commit()
-    assert _error(cast_dot, _ticket(t), ev.idea_ids[1]) == "closed"
-    assert _error(remove_dot, _ticket(t), ev.idea_ids[0]) == "closed"
+    assert _error(cast_dot, t, ev.idea_ids[1]) == "closed"
+    assert _error(remove_dot, t, ev.idea_ids[0]) == "closed"
     assert _error(close_voting, event) == "not_open"
     assert _dots() == 1
     # Re-opening withdraws what was published; closing again publishes anew.
@@ -348,21 +341,21 @@ def test_nothing_before_opening_or_after_closing(db):
 def test_hidden_and_foreign_ideas_take_no_dots(db, create_user):
     ev = make_voting_event(tickets=1)
     other = make_voting_event(tickets=0, title="Anderes", process_id=ev.process_id)
-    t = ev.ticket_ids[0]
-    idea = _db.session.get(Idea, ev.idea_ids[0])
+    [t] = ev.tickets
+    idea = ev.ideas[0]
     _cast(t, idea.id)
     ideas.hide_idea(idea, "Beleidigend", user=None)
     _db.session.commit()
-    assert _error(cast_dot, _ticket(t), idea.id) == "hidden_idea"
-    assert _error(cast_dot, _ticket(t), other.idea_ids[0]) == "unknown_idea"
+    assert _error(cast_dot, t, idea.id) == "hidden_idea"
+    assert _error(cast_dot, t, other.idea_ids[0]) == "unknown_idea"
     for bad in (None, "abc", "1e9", -1, 2**40, "\x00", True):
-        assert _error(cast_dot, _ticket(t), bad) == "unknown_idea"
+        assert _error(cast_dot, t, bad) == "unknown_idea"
     assert _dots(t) == 1
-    shown = ballot(_ticket(t))
+    shown = ballot(t)
     assert idea.id not in [i.id for s in shown.stands for i in s.ideas]
     assert shown.removed == 1 and shown.remaining == 4
     # The voter can take the dot back from the hidden idea.
-    assert release_removed_dots(_ticket(t)) == 1
+    assert release_removed_dots(t) == 1
     _db.session.commit()
     assert _dots(t) == 0
 
@@ -371,7 +364,7 @@ def test_pending_and_withdrawn_online_ideas_take_no_dots(db):
     """Visibility is Idea.is_visible, not the status alone: an online idea waiting for moderation or
     withdrawn by its participant is not public, on the quick path as on the full one."""
     ev = make_voting_event(stands=1, ideas_per_stand=3, tickets=2)
-    pending, withdrawn, approved = (_db.session.get(Idea, i) for i in ev.idea_ids)
+    pending, withdrawn, approved = ev.ideas
     for idea in (pending, withdrawn, approved):
         idea.channel = "online"
     pending.moderation = "pending"
@@ -379,9 +372,9 @@ def test_pending_and_withdrawn_online_ideas_take_no_dots(db):
     _db.session.commit()
     for idea_id in (pending.id, withdrawn.id):
         assert _quick(ev, 0, idea_id) is None
-        assert _error(cast_dot, _ticket(ev.ticket_ids[1]), idea_id) == "unknown_idea"
+        assert _error(cast_dot, ev.tickets[1], idea_id) == "unknown_idea"
     assert _dots() == 0
-    assert _quick(ev, 0, approved.id) is not None and _cast(ev.ticket_ids[1], approved.id)
+    assert _quick(ev, 0, approved.id) is not None and _cast(ev.tickets[1], approved.id)
     assert _dots() == 2
 
 
@@ -390,24 +383,25 @@ def test_pending_and_withdrawn_online_ideas_take_no_dots(db):
 
 def test_merged_ideas_count_for_the_survivor_and_unmerge_gives_back(db):
     ev = make_voting_event(tickets=2, dots=5, max_per_idea=3)
-    a, b = ev.ticket_ids
-    survivor, source = ev.idea_ids[0], ev.idea_ids[1]
+    a, b = ev.tickets
+    survivor_idea, source_idea = ev.ideas[:2]
+    survivor, source = survivor_idea.id, source_idea.id
     _cast(a, source)
     _cast(a, source)
     _cast(b, survivor)
-    ideas.merge_ideas(_db.session.get(Idea, survivor), [_db.session.get(Idea, source)], user=None)
+    ideas.merge_ideas(survivor_idea, [source_idea], user=None)
     _db.session.commit()
-    event = _db.session.get(Event, ev.event_id)
+    event = ev.event
     by_idea = {row.idea.id: row for row in totals(event)}
     assert source not in by_idea and by_idea[survivor].room == 3
-    assert my_dots(_ticket(a)) == {survivor: 2}
+    assert my_dots(a) == {survivor: 2}
     # A dot sent for the merged idea (a stale page) goes to the survivor; the maximum counts the group.
     assert _cast(a, source).idea_id == survivor
-    assert _error(cast_dot, _ticket(a), survivor) == "idea_limit"
+    assert _error(cast_dot, a, survivor) == "idea_limit"
     # Taking back works on the group, the survivor's own dot first.
-    assert remove_dot(_ticket(a), survivor).mine == 2
+    assert remove_dot(a, survivor).mine == 2
     _db.session.commit()
-    ideas.unmerge_idea(_db.session.get(Idea, source), user=None)
+    ideas.unmerge_idea(source_idea, user=None)
     _db.session.commit()
     by_idea = {row.idea.id: row for row in totals(event)}
     assert by_idea[source].room == 2 and by_idea[survivor].room == 1
@@ -415,16 +409,16 @@ def test_merged_ideas_count_for_the_survivor_and_unmerge_gives_back(db):
 
 def test_chain_of_merges(db):
     ev = make_voting_event(tickets=1, ideas_per_stand=3, stands=1)
-    t = ev.ticket_ids[0]
-    x, y, z = ev.idea_ids
-    _cast(t, x)
-    _cast(t, y)
-    _cast(t, z)
-    ideas.merge_ideas(_db.session.get(Idea, y), [_db.session.get(Idea, x)], user=None)
-    ideas.merge_ideas(_db.session.get(Idea, z), [_db.session.get(Idea, y)], user=None)
+    [t] = ev.tickets
+    x, y, z = ev.ideas
+    _cast(t, x.id)
+    _cast(t, y.id)
+    _cast(t, z.id)
+    ideas.merge_ideas(y, [x], user=None)
+    ideas.merge_ideas(z, [y], user=None)
     _db.session.commit()
-    rows = totals(_db.session.get(Event, ev.event_id))
-    assert [(r.idea.id, r.room) for r in rows] == [(z, 3)]
+    rows = totals(ev.event)
+    assert [(r.idea.id, r.room) for r in rows] == [(z.id, 3)]
 
 
 # -- board counts ---------------------------------------------------------------------------------
@@ -433,14 +427,14 @@ def test_chain_of_merges(db):
 def test_board_counts_are_set_logged_and_shown_separately(db, create_user):
     moderator = create_user(roles=("moderator",))
     ev = make_voting_event(tickets=1)
-    idea = _db.session.get(Idea, ev.idea_ids[0])
-    _cast(ev.ticket_ids[0], idea.id)
+    idea = ev.ideas[0]
+    _cast(ev.tickets[0], idea.id)
     set_board_count(idea, "7", user=moderator)
     set_board_count(idea, 4, user=moderator)
     _db.session.commit()
     assert _db.session.execute(sa.select(BoardCount.count)).scalar_one() == 4
     assert _db.session.execute(sa.select(BoardCountLog.count).order_by(BoardCountLog.id)).scalars().all() == [7, 4]
-    row = next(r for r in totals(_db.session.get(Event, ev.event_id)) if r.idea.id == idea.id)
+    row = next(r for r in totals(ev.event) if r.idea.id == idea.id)
     assert (row.room, row.board, row.online, row.total) == (1, 4, 0, 5)
     for bad in ("-1", "x", "1.5", "9999999", "\x00", None):
         assert _error(set_board_count, idea, bad) == "bad_count"
@@ -451,11 +445,11 @@ def test_board_counts_are_set_logged_and_shown_separately(db, create_user):
 
 def test_receipts_and_recount(db):
     ev = make_voting_event(tickets=3)
-    for n, t in enumerate(ev.ticket_ids[:2]):
+    for n, t in enumerate(ev.tickets[:2]):
         _cast(t, ev.idea_ids[0])
         _cast(t, ev.idea_ids[n + 1])
-    mine = receipt(_ticket(ev.ticket_ids[0]))
-    event = _db.session.get(Event, ev.event_id)
+    mine = receipt(ev.tickets[0])
+    event = ev.event
     close_voting(event)
     _db.session.commit()
     published = published_receipts(event)
@@ -472,8 +466,8 @@ def test_receipts_and_recount(db):
 def test_recount_cli(app, voting_event):
     ev = voting_event(tickets=2)
     with app.app_context():
-        cast_dot(_ticket(ev.ticket_ids[0]), ev.idea_ids[0])
-        close_voting(_db.session.get(Event, ev.event_id))
+        cast_dot(ev.tickets[0], ev.idea_ids[0])
+        close_voting(ev.event)
         _db.session.commit()
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["voting", "recount", str(ev.event_id)])
