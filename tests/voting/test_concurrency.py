@@ -23,7 +23,6 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 
-from app.events.models import Event
 from app.extensions import db as _db
 from app.voting.base import VotingError
 from app.voting.dots import cast_dot, quick_dot, remove_dot
@@ -135,8 +134,7 @@ def test_thousand_tickets_at_once_services(app, path):
     assert results == {"ok": 1000}, results
     with app.app_context():
         assert _db.session.execute(sa.select(sa.func.count(Dot.id))).scalar_one() == 1000
-        event = _db.session.get(Event, ev.event_id)
-        assert sum(row.room for row in totals(event)) == 1000
+        assert sum(row.room for row in totals(ev.event)) == 1000
 
 
 @pytest.mark.parametrize("path", ["full", "quick"])
@@ -148,7 +146,7 @@ def test_close_while_voting_loses_nothing(app, path):
     outcome: dict = {}
 
     def close_once():
-        close_voting(_db.session.get(Event, ev.event_id))
+        close_voting(ev.event)
         _db.session.commit()
 
     def close_midway():
@@ -167,7 +165,7 @@ def test_close_while_voting_loses_nothing(app, path):
     with app.app_context():
         stored = _db.session.execute(sa.select(sa.func.count(Dot.id))).scalar_one()
         assert stored == results["ok"]
-        assert recount(_db.session.get(Event, ev.event_id)).ok
+        assert recount(ev.event).ok
 
 
 def test_no_dot_is_stored_after_the_decline_commits(app, seated):

@@ -15,10 +15,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.core.models import utcnow
-from app.events.models import Application, Event
 from app.extensions import db as _db
 from app.ideas import services as ideas
-from app.ideas.models import Idea
 from app.voting.ballot import my_dots
 from app.voting.base import VotingError
 from app.voting.dots import cast_dot, quick_dot
@@ -75,7 +73,7 @@ def _dots(ticket_id: int) -> int:
 def _setup(state):
     ev = make_voting_event(stands=2, ideas_per_stand=2, tickets=2, dots=state["dots"],
                            max_per_idea=state["max_per_idea"], scope=state["scope"], open_voting=False)
-    event = _db.session.get(Event, ev.event_id)
+    event = ev.event
     now = utcnow()
     opens, closes = {"none": (None, None), "now": (now - timedelta(hours=1), now + timedelta(hours=1)),
                      "ended": (now - timedelta(hours=2), now - timedelta(hours=1)),
@@ -93,22 +91,21 @@ def _setup(state):
 def _apply(ev, op) -> None:
     """A change of the state that concerns both tickets alike."""
     kind = op[0]
-    event = _db.session.get(Event, ev.event_id)
+    event, rows = ev.event, ev.ideas
     try:
         if kind == "hide":
-            ideas.hide_idea(_db.session.get(Idea, ev.idea_ids[op[1]]), "Doppelt", user=None)
+            ideas.hide_idea(rows[op[1]], "Doppelt", user=None)
         elif kind == "merge":
-            ideas.merge_ideas(_db.session.get(Idea, ev.idea_ids[op[2]]), [_db.session.get(Idea, ev.idea_ids[op[1]])],
-                              user=None)
+            ideas.merge_ideas(rows[op[2]], [rows[op[1]]], user=None)
         elif kind == "unmerge":
-            ideas.unmerge_idea(_db.session.get(Idea, ev.idea_ids[op[1]]), user=None)
+            ideas.unmerge_idea(rows[op[1]], user=None)
         elif kind == "close":
             close_voting(event)
         elif kind == "open":
             open_voting(event)
         elif kind == "revoke":
-            for application_id in ev.application_ids:
-                revoke_ticket_for_application(_db.session.get(Application, application_id), "declined")
+            for application in ev.applications:
+                revoke_ticket_for_application(application, "declined")
         _db.session.commit()
     except Exception as exc:  # a change the rules refuse (merge into itself, close when closed): no change
         _db.session.rollback()
@@ -139,8 +136,8 @@ ONLINE = {"dots": 2, "max_per_idea": 1, "scope": "event", "channel": "online", "
 @given(state=states())
 def test_quick_and_full_path_decide_alike(db, state):
     ev = _setup(state)
-    by_view, by_full = ev.ticket_ids
-    code = _db.session.get(Ticket, by_view).code
+    view_ticket, full_ticket = ev.tickets
+    by_view, code = view_ticket.id, view_ticket.code
     _db.session.commit()
     for op in state["ops"]:
         if op[0] != "dot":
@@ -151,7 +148,7 @@ def test_quick_and_full_path_decide_alike(db, state):
         quick = _outcome(lambda: quick_dot(ev.event_id, by_view, code, idea_id))
         if quick is None:
             assert _dots(by_view) == before, "the quick path declined but wrote a dot"
-            quick = _outcome(lambda: cast_dot(_db.session.get(Ticket, by_view), idea_id))
-        full = _outcome(lambda: cast_dot(_db.session.get(Ticket, by_full), idea_id))
+            quick = _outcome(lambda: cast_dot(view_ticket, idea_id))
+        full = _outcome(lambda: cast_dot(full_ticket, idea_id))
         assert quick == full, (op, state)
-    assert my_dots(_db.session.get(Ticket, by_view)) == my_dots(_db.session.get(Ticket, by_full))
+    assert my_dots(view_ticket) == my_dots(full_ticket)

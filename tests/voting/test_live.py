@@ -65,12 +65,11 @@ def test_a_rolled_back_check_in_publishes_nothing(app, staff_client, voting_even
 
 
 def test_board_counts_during_the_count_publish_only_the_changed_idea(app, staff_client, voting_event, publisher):
-    from app.events.models import Event
     from app.voting.state import close_voting
 
     ev = voting_event(tickets=2, ideas_per_stand=2)
     with app.app_context():
-        close_voting(_db.session.get(Event, ev.event_id))
+        close_voting(ev.event)
         _db.session.commit()
     sent(app)
     closed = published(publisher, f"results/{ev.event_id}")
@@ -85,10 +84,9 @@ def test_board_counts_during_the_count_publish_only_the_changed_idea(app, staff_
     assert update["rows"][0]["total"] == 7 and update["sums"]["board"] == 7 and update["complete"] is False
     # Hiding an idea during the count: it leaves the table.
     from app.ideas import services as ideas
-    from app.ideas.models import Idea
 
     with app.app_context():
-        ideas.hide_idea(_db.session.get(Idea, ev.idea_ids[0]), "duplicate", user=None)
+        ideas.hide_idea(ev.ideas[0], "duplicate", user=None)
         _db.session.commit()
     sent(app)
     update = published(publisher, f"results/{ev.event_id}")[-1]
@@ -129,7 +127,6 @@ def test_without_nginx_the_app_streams_the_counter_with_changes_only(app, staff_
     """Development (`make run`): the check-in page's own stream sends the whole counter first and
     then only when it changed."""
     from app.core.live import state_stream
-    from app.events.models import Event
     from app.voting import live
     from app.voting.checkin import check_in
 
@@ -145,9 +142,9 @@ def test_without_nginx_the_app_streams_the_counter_with_changes_only(app, staff_
         calls.append(1)
         if len(calls) == 2:
             with app.app_context():
-                check_in(_db.session.get(Event, ev.event_id), ev.codes[0])
+                check_in(ev.event, ev.codes[0])
                 _db.session.commit()
-        return live.door_state(_db.session.get(Event, ev.event_id))
+        return live.door_state(ev.event)
 
     chunks = []
     for chunk in state_stream(app, "attendance", compute, live._door_changes, seconds=0.3, poll=0.01, heartbeat=60):

@@ -99,18 +99,15 @@ def test_other_event_unknown_code_closed_vote_and_hidden_idea(app, client, votin
     response = client.post(f"/events/{ev.event_id}/vote/dots", data={"idea_id": other.idea_ids[0]}, headers=headers)
     assert response.json["error"]["code"] == "unknown_idea"
     with app.app_context():
-        from app.ideas.models import Idea
-
-        _db.session.get(Idea, ev.idea_ids[0]).status = "hidden"
+        ev.ideas[0].status = "hidden"
         _db.session.commit()
     response = client.post(f"/events/{ev.event_id}/vote/dots", data={"idea_id": ev.idea_ids[0]}, headers=headers)
     assert response.json["error"]["code"] == "hidden_idea"
     assert f'id="idea-{ev.idea_ids[0]}"' not in client.get(f"/events/{ev.event_id}/vote").get_data(as_text=True)
     with app.app_context():
-        from app.events.models import Event
         from app.voting.state import close_voting
 
-        close_voting(_db.session.get(Event, ev.event_id))
+        close_voting(ev.event)
         _db.session.commit()
     response = client.submit(f"/events/{ev.event_id}/vote/dots", {"idea_id": ev.idea_ids[1]})
     assert response.status_code == 302
@@ -145,12 +142,11 @@ def test_public_results_after_close(app, client, voting_event):
     assert "veröffentlicht, sobald" in client.get(f"/events/{ev.event_id}/vote/results").get_data(as_text=True)
     client.submit(f"/events/{ev.event_id}/vote/dots", {"idea_id": ev.idea_ids[0]})
     with app.app_context():
-        from app.events.models import Event
         from app.voting import receipts
         from app.voting.state import close_voting
 
-        receipt = receipts.receipt(_db.session.get(Ticket, ev.ticket_ids[0]))
-        close_voting(_db.session.get(Event, ev.event_id))
+        receipt = receipts.receipt(ev.tickets[0])
+        close_voting(ev.event)
         _db.session.commit()
     html = client.get(f"/events/{ev.event_id}/vote/results").get_data(as_text=True)
     assert receipt in html and "enthalten" in html
@@ -204,8 +200,7 @@ def test_admin_settings_open_close_and_bulk_issue(app, staff_client, voting_even
     moderator = staff_client("moderator")
     assert moderator.get(base).status_code == 403  # no stand of this event
     with app.app_context():
-        from app.ideas.models import Stand
-        stand = _db.session.get(Stand, ev.stand_ids[0])
+        stand = ev.stands[0]
         stand.moderators.append(_db.session.merge(moderator.user))
         _db.session.commit()
     assert moderator.submit(f"{base}/open", {}).status_code == 403
