@@ -41,6 +41,24 @@ def test_the_page_reads_and_its_form_starts_the_preview(app, admin, lottery_even
     assert job_count(app) == 1
 
 
+def test_a_message_stays_while_the_page_reloads_itself_for_the_preview(app, admin, lottery_event):
+    """The page sends the preview's form as soon as it has loaded (and follows the job): the message
+    it was opened with ("applications closed") is shown again after that reload, not only for a
+    moment, and once more only until a page is shown that stays."""
+    ev = lottery_event(seats=3, count=7)
+    url = f"/manage/events/{ev.event_id}/lottery"
+    message = "Die Bewerbungsphase ist beendet <b>."
+    with admin.session_transaction() as session:
+        session["_flashes"] = [("success", message)]
+    escaped = "Die Bewerbungsphase ist beendet &lt;b&gt;."
+    html = admin.get(url).get_data(as_text=True)
+    assert "data-job-autostart" in html and escaped in html
+    post(admin, f"{url}/preview")  # what jobs.js sends; the job runs in the request here
+    html = admin.get(url).get_data(as_text=True)
+    assert 'id="applicant-count">7<' in html and escaped in html  # after the reload: still there
+    assert escaped not in admin.get(url).get_data(as_text=True)  # a page that stays showed it: gone
+
+
 def test_uniform_draw_without_quotas_end_to_end(app, admin, client, lottery_event, tmp_path):
     ev = lottery_event(seats=3, count=7)
     post(admin, f"/manage/events/{ev.event_id}/lottery/preview")
