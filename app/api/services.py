@@ -58,28 +58,6 @@ def processes() -> list[Process]:
                 .scalars())
 
 
-def public_events(process_id: int | None = None) -> list[Event]:
-    stmt = sa.select(Event).where(Event.status != EventStatus.DRAFT.value)
-    if process_id is not None:
-        stmt = stmt.where(Event.process_id == process_id)
-    return list(db.session.execute(
-        stmt.order_by(Event.starts_at.is_(None), Event.starts_at, Event.id)).scalars())
-
-
-def public_event_ids(process_ids: list[int]) -> dict[int, list[int]]:
-    """Ids of the public events of each process, in one query."""
-    found: dict[int, list[int]] = {pid: [] for pid in process_ids}
-    if not process_ids:
-        return found
-    rows = db.session.execute(
-        sa.select(Event.process_id, Event.id)
-        .where(Event.process_id.in_(process_ids), Event.status != EventStatus.DRAFT.value)
-        .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id))
-    for process_id, event_id in rows:
-        found[process_id].append(event_id)
-    return found
-
-
 def process_json(process: Process, event_ids: list[int]) -> dict[str, Any]:
     return {
         "id": process.id,

@@ -8,6 +8,7 @@ from app.api.errors import MAX_ID, ApiError, int_arg
 from app.api.openapi import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from app.core.access import public
 from app.core.errors import render_error
+from app.events.services import public_event_ids, public_events
 
 
 @bp.errorhandler(ApiError)
@@ -25,7 +26,7 @@ def openapi_document():
 @public
 def process_list():
     processes = services.processes()
-    event_ids = services.public_event_ids([p.id for p in processes])
+    event_ids = public_event_ids([p.id for p in processes])
     return jsonify({"items": [services.process_json(p, event_ids[p.id]) for p in processes]})
 
 
@@ -33,7 +34,7 @@ def process_list():
 @public
 def process_detail(process_id: int):
     process = services.public_process_or_404(process_id)
-    return jsonify(services.process_json(process, services.public_event_ids([process.id])[process.id]))
+    return jsonify(services.process_json(process, public_event_ids([process.id])[process.id]))
 
 
 @bp.route("/processes/<int:process_id>/measures")
@@ -47,9 +48,7 @@ def process_measures(process_id: int):
 @public
 def event_list():
     process_id = int_arg("process", None, 1, MAX_ID)
-    if process_id is not None:
-        services.public_process_or_404(process_id)
-    events = services.public_events(process_id)
+    events = public_events(None if process_id is None else services.public_process_or_404(process_id))
     participation = services.participation_of([e.id for e in events])
     return jsonify({"items": [services.event_json(e, participation[e.id]) for e in events]})
 

@@ -559,12 +559,30 @@ def list_processes() -> list[Process]:
     return db.session.execute(sa.select(Process).order_by(Process.created_at.desc())).scalars().all()
 
 
-def public_events(process: Process) -> list[Event]:
-    """The process's events the public may see (all but drafts), by start."""
-    return db.session.execute(
-        sa.select(Event).where(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value)
-        .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id)
-    ).scalars().all()
+#: The events the public may see: every status but draft (the one rule; :func:`public_event`).
+PUBLIC_EVENT = Event.status != EventStatus.DRAFT.value
+#: The order in which the public sees them: by start, undated last.
+PUBLIC_EVENT_ORDER = (Event.starts_at.is_(None), Event.starts_at, Event.id)
+
+
+def public_events(process: Process | None = None) -> list[Event]:
+    """The public events of the process (or of every process, for the API), by start."""
+    stmt = sa.select(Event).where(PUBLIC_EVENT)
+    if process is not None:
+        stmt = stmt.where(Event.process_id == process.id)
+    return db.session.execute(stmt.order_by(*PUBLIC_EVENT_ORDER)).scalars().all()
+
+
+def public_event_ids(process_ids: list[int]) -> dict[int, list[int]]:
+    """Ids of the public events of each process, by start, in one query."""
+    found: dict[int, list[int]] = {pid: [] for pid in process_ids}
+    if not process_ids:
+        return found
+    rows = db.session.execute(sa.select(Event.process_id, Event.id)
+                              .where(Event.process_id.in_(process_ids), PUBLIC_EVENT).order_by(*PUBLIC_EVENT_ORDER))
+    for process_id, event_id in rows:
+        found[process_id].append(event_id)
+    return found
 
 
 def split_upcoming(events: list[Event], now: datetime | None = None) -> tuple[list[Event], list[Event]]:

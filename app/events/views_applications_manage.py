@@ -18,7 +18,8 @@ from app.events import bp
 from app.events import application_services as services
 from app.events.application_forms import staff_add_form
 from app.events.application_services import ApplicationData, ApplicationError
-from app.events.models import Application, Event, EventStatus
+from app.events.models import Application, Event
+from app.events.services import PUBLIC_EVENT
 from app.extensions import db
 
 #: Excel with German settings opens ";"-separated files directly; LibreOffice detects it.
@@ -52,7 +53,7 @@ def applications_overview():
     for event_id, status, count in counts:
         by_event.setdefault(event_id, {})[status] = count
     events = db.session.execute(
-        sa.select(Event).where(Event.status != EventStatus.DRAFT.value)
+        sa.select(Event).where(PUBLIC_EVENT)
         .order_by(Event.starts_at.desc().nulls_last(), Event.id.desc())
     ).scalars().all()
     return render_template("events/applications_overview.html", events=events, by_event=by_event,

@@ -15,7 +15,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.core.mail import queue_templated_mail
 from app.core.urls import absolute_url
-from app.events.models import Application, ApplicationStatus, Event, EventStatus, Process
+from app.events.models import Application, ApplicationStatus, Event, Process
+from app.events.services import PUBLIC_EVENT
 from app.extensions import db
 from app.ideas import merge_groups
 from app.ideas.models import Idea, Stand
@@ -76,7 +77,7 @@ def event_ids_of_measure(measure: Measure) -> list[int]:
     return list(db.session.execute(
         sa.select(sa.distinct(Stand.event_id)).join(Idea, Idea.stand_id == Stand.id)
         .join(Event, Event.id == Stand.event_id)
-        .where(Idea.id.in_(group), Event.status != EventStatus.DRAFT.value)
+        .where(Idea.id.in_(group), PUBLIC_EVENT)
     ).scalars())
 
 

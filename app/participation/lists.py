@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core.labels import Labels
 from app.events.models import Event, EventStatus, Process
+from app.events.services import PUBLIC_EVENT, PUBLIC_EVENT_ORDER
 from app.extensions import db
 from app.ideas import merge_groups
 from app.ideas.models import Idea, IdeaChannel, IdeaStatus, IdeaTag, Stand, Tag
@@ -95,8 +96,8 @@ def public_stands(process: Process) -> list[Stand]:
     """The stands of the process's public events (not drafts), by event and position."""
     return list(db.session.execute(
         sa.select(Stand).join(Event, Event.id == Stand.event_id)
-        .where(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value)
-        .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id, Stand.position, Stand.id)
+        .where(Event.process_id == process.id, PUBLIC_EVENT)
+        .order_by(*PUBLIC_EVENT_ORDER, Stand.position, Stand.id)
         .options(selectinload(Stand.event))
     ).scalars())
 
@@ -115,7 +116,7 @@ def public_where(process: Process):
                                             IdeaStatus.HIDDEN.value)))
     room_shown = sa.and_(Idea.channel == IdeaChannel.ROOM.value, Event.status == EventStatus.PUBLISHED.value,
                          Idea.status.in_((*merge_groups.VISIBLE_STATUSES, IdeaStatus.MERGED.value)))
-    return sa.and_(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value, Idea.is_released,
+    return sa.and_(Event.process_id == process.id, PUBLIC_EVENT, Idea.is_released,
                    sa.or_(online_shown, room_shown))
 
 

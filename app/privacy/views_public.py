@@ -52,10 +52,11 @@ def erased():
 def privacy_page():
     import sqlalchemy as sa
 
-    from app.events.models import Event, EventStatus
+    from app.events.models import Event
+    from app.events.services import PUBLIC_EVENT, PUBLIC_EVENT_ORDER
 
     events = db.session.execute(
-        sa.select(Event).where(Event.status != EventStatus.DRAFT.value).order_by(Event.starts_at, Event.id)
+        sa.select(Event).where(PUBLIC_EVENT).order_by(*PUBLIC_EVENT_ORDER)
     ).scalars().all()
     return render_template("privacy/privacy.html", events=events, retention_ends_at=services.retention_ends_at)
 

@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.labels import labels_for
 from app.core.models import utcnow
-from app.events.application_services import csv_safe
+from app.core.spreadsheets import csv_safe
 from app.events.models import Event, Process
 from app.ideas.display import IDEA_STATUS_LABELS
 from app.extensions import db

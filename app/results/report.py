@@ -49,7 +49,8 @@ from app.core.formatting import format_day, format_moment, format_share
 from app.core.labels import labels_for
 from app.core.pdf_fonts import Fonts, fonts
 from app.core.models import utcnow
-from app.events.models import Event, EventStatus, Process
+from app.events.models import Event, Process
+from app.events.services import PUBLIC_EVENT, PUBLIC_EVENT_ORDER
 from app.extensions import db
 from app.results import totals
 from app.results.base import Scope, prepared
@@ -339,8 +340,8 @@ class Report:
         self.lang = self.content_lang if self.content_lang != str(get_locale() or "de") else None
         # Drafts never happened: the report covers every event from "open" on.
         self.events = list(db.session.execute(
-            sa.select(Event).where(Event.process_id == process.id, Event.status != EventStatus.DRAFT.value)
-            .order_by(Event.starts_at.is_(None), Event.starts_at, Event.id)).scalars())
+            sa.select(Event).where(Event.process_id == process.id, PUBLIC_EVENT)
+            .order_by(*PUBLIC_EVENT_ORDER)).scalars())
         self.scope: Scope = make_scope(process, event_ids=[e.id for e in self.events] or None,
                                        public=False)
         if not self.events:
