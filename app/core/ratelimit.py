@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import lru_cache, wraps
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from flask import Flask, current_app, g, request
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
+from limits.strategies import FixedWindowRateLimiter
 from limits.storage import RedisStorage, Storage
 
 from app.core.errors import retry_seconds, wait_text, wants_json
@@ -56,25 +56,18 @@ class DatabaseStorage(Storage):
         return RateLimitCounter.__table__
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        table = self._table()
+        return self.incr_many([(key, expiry)], amount)[key]
+
+    def incr_many(self, windows: Sequence[tuple[str, int]], amount: int = 1) -> dict[str, int]:
+        """Increment the counters of ``windows`` (``(key, expiry)``, distinct keys) in one statement
+        and one transaction: the new count per key. An expired window starts again at ``amount``; a
+        live one is incremented atomically (the upsert locks each row; keys in the order given)."""
         now = time.time()
-        engine = db.engine
-        insert = (postgresql if engine.dialect.name == "postgresql" else sqlite).insert
-        stmt = insert(table).values(key=key, count=amount, expires_at=now + expiry)
-        # An expired window starts again at ``amount``; a live one is incremented atomically.
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={
-                "count": sa.case(
-                    (table.c.expires_at <= now, amount), else_=table.c.count + amount
-                ),
-                "expires_at": sa.case(
-                    (table.c.expires_at <= now, now + expiry), else_=table.c.expires_at
-                ),
-            },
-        ).returning(table.c.count)
-        with engine.begin() as conn:
-            return int(conn.execute(stmt).scalar_one())
+        params = {"amount": amount, "now": now}
+        for n, (key, expiry) in enumerate(windows):
+            params[f"key{n}"], params[f"expires{n}"] = key, now + expiry
+        with db.engine.begin() as conn:
+            return {key: int(count) for key, count in conn.execute(_incr_statement(len(windows)), params)}
 
     def decr(self, key: str, amount: int = 1) -> int:
         """Give back ``amount`` of a live window (an expired or missing one stays as it is)."""
@@ -117,6 +110,20 @@ class DatabaseStorage(Storage):
         table = self._table()
         with db.engine.begin() as conn:
             conn.execute(sa.delete(table).where(table.c.key == key))
+
+
+@lru_cache(maxsize=8)
+def _incr_statement(windows: int) -> sa.TextClause:
+    """The upsert of :meth:`DatabaseStorage.incr_many` for ``windows`` keys (the same SQL on
+    SQLite and PostgreSQL; plain text: nothing to compile per request)."""
+    rows = ", ".join(f"(:key{n}, :amount, :expires{n})" for n in range(windows))
+    return sa.text(
+        f'INSERT INTO rate_limit_counter ("key", count, expires_at) VALUES {rows} '
+        'ON CONFLICT ("key") DO UPDATE SET '
+        "count = CASE WHEN rate_limit_counter.expires_at <= :now THEN excluded.count "
+        "ELSE rate_limit_counter.count + excluded.count END, "
+        "expires_at = CASE WHEN rate_limit_counter.expires_at <= :now THEN excluded.expires_at "
+        'ELSE rate_limit_counter.expires_at END RETURNING "key", count')
 
 
 #: Decrement a live counter only (a refund must not create a window or go below zero).
@@ -163,6 +170,16 @@ class RedisWithDatabaseFallback(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         return self._call("incr", key, expiry, amount)
+
+    def incr_many(self, windows: Sequence[tuple[str, int]], amount: int = 1) -> dict[str, int]:
+        if time.monotonic() >= self._redis_down_until:
+            try:
+                return {key: self.redis.incr(key, expiry, amount) for key, expiry in windows}
+            except self.redis.base_exceptions as exc:
+                self._redis_down_until = time.monotonic() + self.RETRY_SECONDS
+                logger.warning("rate limits: Redis unreachable (%s), counting in the database",
+                               type(exc).__name__)
+        return self.database.incr_many(windows, amount)
 
     def decr(self, key: str, amount: int = 1) -> int:
         if time.monotonic() >= self._redis_down_until:
@@ -338,15 +355,27 @@ def charge(setting: str, scope: str, identity: str) -> Charge | Exhausted:
     prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
     charged = Charge()
     try:
-        for item in sorted(parse_many(current_app.config[setting])):
-            args = (prefix, identity, scope)
-            key = item.key_for(*args)
-            if not strategy.hit(item, *args):
+        items = sorted(parse_many(current_app.config[setting]))
+        args = (prefix, identity, scope)
+        keys = [item.key_for(*args) for item in items]
+        storage = strategy.storage
+        if (isinstance(strategy, FixedWindowRateLimiter) and hasattr(storage, "incr_many")
+                and len(set(keys)) == len(keys)):
+            # Every window in one statement (the fixed window's hit is increment, then compare).
+            counts = storage.incr_many([(key, item.get_expiry()) for key, item in zip(keys, items)])
+            charged.keys.extend(keys)
+            over = next((item for key, item in zip(keys, items) if counts[key] > item.amount), None)
+        else:
+            over = None
+            for key, item in zip(keys, items):
                 charged.keys.append(key)
-                charged.refund()
-                reset_at = strategy.get_window_stats(item, *args).reset_time
-                return Exhausted(max(1, int(reset_at - time.time()) + 1))
-            charged.keys.append(key)
+                if not strategy.hit(item, *args):
+                    over = item
+                    break
+        if over is not None:
+            charged.refund()
+            reset_at = strategy.get_window_stats(over, *args).reset_time
+            return Exhausted(max(1, int(reset_at - time.time()) + 1))
     except Exception:  # noqa: BLE001 - same rule as RATELIMIT_SWALLOW_ERRORS
         logger.warning("rate limits: storage failed, attempt let through", exc_info=True)
     return charged

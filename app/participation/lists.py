@@ -110,13 +110,15 @@ def public_tags(process: Process) -> list[Tag]:
         sa.select(Tag).where(Tag.process_id == process.id, Tag.id.in_(shown)).order_by(Tag.label, Tag.id)).scalars())
 
 
-def public_where(process: Process):
+def public_where(process: Process | int | sa.BindParameter):
+    """The ideas of ``process`` (or of the process with this id, or a parameter for it) the public lists show."""
+    process_id = process.id if isinstance(process, Process) else process
     online_shown = sa.and_(Idea.channel == IdeaChannel.ONLINE.value,
                            Idea.status.in_((*merge_groups.VISIBLE_STATUSES, IdeaStatus.MERGED.value,
                                             IdeaStatus.HIDDEN.value)))
     room_shown = sa.and_(Idea.channel == IdeaChannel.ROOM.value, Event.status == EventStatus.PUBLISHED.value,
                          Idea.status.in_((*merge_groups.VISIBLE_STATUSES, IdeaStatus.MERGED.value)))
-    return sa.and_(Event.process_id == process.id, PUBLIC_EVENT, Idea.is_released,
+    return sa.and_(Event.process_id == process_id, PUBLIC_EVENT, Idea.is_released,
                    sa.or_(online_shown, room_shown))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -220,10 +221,16 @@ def _before_phase_open(event_id: int) -> bool:
     return phase_open(event_id, PhaseKind.BEFORE.value)
 
 
+@cache
+def _phase_statement() -> sa.Select:
+    """Built once (every support POST asks): parameters ``event_id``, ``kind``."""
+    return sa.select(OnlinePhase).where(OnlinePhase.event_id == sa.bindparam("event_id"),
+                                        OnlinePhase.kind == sa.bindparam("kind"))
+
+
 def phase_open(event_id: int, kind: str) -> bool:
     """The event's phase ``kind`` is open and the event is public."""
-    phase = db.session.execute(sa.select(OnlinePhase).where(
-        OnlinePhase.event_id == event_id, OnlinePhase.kind == kind)).scalar_one_or_none()
+    phase = db.session.execute(_phase_statement(), {"event_id": event_id, "kind": kind}).scalar_one_or_none()
     event = db.session.get(Event, event_id)
     return phase is not None and phase.is_open() and event is not None and event.status != EventStatus.DRAFT.value
 

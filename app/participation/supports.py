@@ -23,6 +23,7 @@ link, hiding) are logged where they happen.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -38,6 +39,16 @@ from app.participation.models import Participant, PhaseKind, Support
 from app.participation.services import ParticipationError, charge_link, check_active, insert_once, phase_open
 
 
+@cache
+def _find_idea_statement() -> sa.Select:
+    """Built once (a support POST runs it; building it cost more than running it): parameters
+    ``idea_id``, ``process_id``."""
+    return (sa.select(Idea).join(Stand, Stand.id == Idea.stand_id).join(Event, Event.id == Stand.event_id)
+            .where(Idea.id == sa.bindparam("idea_id"), lists.public_where(sa.bindparam("process_id")))
+            # The rules read its stand and event (joined already); its tags only if a page shows them.
+            .options(contains_eager(Idea.stand).contains_eager(Stand.event), lazyload(Idea.tags)))
+
+
 def find_idea(participant: Participant, idea_id: object) -> Idea:
     """The idea ``idea_id`` of the participant's process as the public sees it.
 
@@ -49,12 +60,8 @@ def find_idea(participant: Participant, idea_id: object) -> Idea:
         number = 0
     idea = None
     if 0 < number <= MAX_ID:
-        idea = db.session.execute(
-            sa.select(Idea).join(Stand, Stand.id == Idea.stand_id).join(Event, Event.id == Stand.event_id)
-            .where(Idea.id == number, lists.public_where(participant.process))
-            # The rules read its stand and event (joined already); its tags only if a page shows them.
-            .options(contains_eager(Idea.stand).contains_eager(Stand.event), lazyload(Idea.tags))
-        ).scalar_one_or_none()
+        idea = db.session.execute(_find_idea_statement(),
+                                  {"idea_id": number, "process_id": participant.process_id}).scalar_one_or_none()
     if idea is None:
         raise ParticipationError(_l("This idea does not exist in this process."), "idea_invalid")
     return idea
@@ -80,15 +87,24 @@ def _charge(participant: Participant) -> None:
                 _l("You have given or withdrawn many supports in a short time. Please try again later (%(wait)s)."))
 
 
-def _own_in_group(participant: Participant, idea: Idea) -> sa.Select:
-    members = merge_groups.group_members(idea.id)
-    return sa.select(Support).where(Support.participant_id == participant.id,
-                                    Support.idea_id.in_(sa.select(members.c.id)))
+@cache
+def _own_in_group_statement(first: bool) -> sa.Select:
+    """Built once: the participant's supports of the idea's merge group (``participant_id``,
+    ``idea_id``); ``first``: one of them."""
+    members = merge_groups.group_members(sa.bindparam("idea_id"))
+    statement = sa.select(Support).where(Support.participant_id == sa.bindparam("participant_id"),
+                                         Support.idea_id.in_(sa.select(members.c.id)))
+    return statement.limit(1) if first else statement
+
+
+def _own_in_group(participant: Participant, idea: Idea, *, first: bool = False) -> list[Support]:
+    return list(db.session.execute(_own_in_group_statement(first),
+                                   {"participant_id": participant.id, "idea_id": idea.id}).scalars())
 
 
 def supports(participant: Participant, idea: Idea) -> bool:
     """Whether the participant supports the idea (or an idea merged into it)."""
-    return db.session.execute(_own_in_group(participant, idea).limit(1)).first() is not None
+    return bool(_own_in_group(participant, idea, first=True))
 
 
 def support(participant: Participant, idea: Idea) -> bool:
@@ -111,7 +127,7 @@ def withdraw_support(participant: Participant, idea: Idea) -> bool:
     :raises ParticipationError: see :func:`check_supportable`, ``rate_limited``.
     """
     check_supportable(participant, idea)
-    own = db.session.execute(_own_in_group(participant, idea)).scalars().all()
+    own = _own_in_group(participant, idea)
     if not own:
         return False
     _charge(participant)
