@@ -19,6 +19,15 @@ from app.events.models import Event, EventStatus, Process
 from app.events.services import public_event
 from app.extensions import db
 from app.ideas.models import Stand
+from app.results.participation import participation
+from app.lottery.base import draws_of
+from app.lottery.published import audit_of
+from app.measures.outcome import process_measures
+from app.results.records import idea_record_count, idea_records
+from app.results.scope import event_scope
+from app.results.base import prepared
+from app.results.ranking import idea_ranking
+from app.results.totals import stand_totals, sum_of_stands, tag_totals
 
 
 def iso(value: datetime | None) -> str | None:
@@ -99,8 +108,6 @@ def event_json(event: Event, participation: dict[str, int], stands: list[Stand] 
 
 def participation_of(event_ids: list[int]) -> dict[int, dict[str, int]]:
     """The participation funnel of each event (see :func:`app.results.participation.participation`)."""
-    from app.results.participation import participation
-
     return {event_id: {
         "applications": p.valid,
         "selected": p.selected,
@@ -114,8 +121,6 @@ def participation_of(event_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def public_draw(event: Event):
     """The event's current draw from the moment of its commitment (None before, or without a lottery)."""
-    from app.lottery.base import draws_of
-
     draws = draws_of(event)
     return next((d for d in draws if d.is_active), None), draws
 
@@ -125,8 +130,6 @@ def lottery_json(event: Event) -> dict[str, Any]:
 
     :raises ApiError: 404 before the commitment.
     """
-    from app.lottery.published import audit_of
-
     draw, draws = public_draw(event)
     if draw is None:
         raise not_found()
@@ -152,7 +155,7 @@ def lottery_json(event: Event) -> dict[str, Any]:
 def measure_ids(idea_ids: list[int]) -> dict[int, list[int]]:
     """Per idea, the ids of the strategy measures it went into (empty without the measures feature)."""
     try:
-        from app.measures.links import measure_ids_for_ideas
+        from app.measures.links import measure_ids_for_ideas  # the measures feature may be left out
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("app.measures"):
             raise
@@ -163,8 +166,6 @@ def measure_ids(idea_ids: list[int]) -> dict[int, list[int]]:
 def measures_json(process: Process) -> dict[str, Any]:
     """The strategy measures of a process with status, progress, history and the ideas taken
     into them (ideas of events with published results only; merged ideas count for their survivor)."""
-    from app.measures.outcome import process_measures
-
     return {"process_id": process.id, "items": process_measures(process.id)}
 
 
@@ -193,9 +194,6 @@ def idea_json(idea, measures: dict[int, list[int]]) -> dict[str, Any]:
 
 def ideas_page_json(event: Event, page: int, per_page: int) -> dict[str, Any]:
     """One page of the event's published ideas (merged ones included, pointing to their survivor)."""
-    from app.results.records import idea_record_count, idea_records
-    from app.results.scope import event_scope
-
     scope = event_scope(event, public=True)
     total = idea_record_count(scope)
     records = idea_records(scope, limit=per_page, offset=(page - 1) * per_page)
@@ -213,11 +211,6 @@ def ideas_page_json(event: Event, page: int, per_page: int) -> dict[str, Any]:
 def results_json(event: Event, limit: int) -> dict[str, Any]:
     """The event's published results: totals per stand and tag, the ideas ranked by dots, with the
     online supports beside the dots (issue 18; never added into them)."""
-    from app.results.base import prepared
-    from app.results.ranking import idea_ranking
-    from app.results.scope import event_scope
-    from app.results.totals import stand_totals, sum_of_stands, tag_totals
-
     with prepared(event_scope(event, public=True)) as scope:  # dots counted once
         ranking = idea_ranking(scope, limit=limit)
         stands = stand_totals(scope)

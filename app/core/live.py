@@ -29,7 +29,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+import requests
+from flask import Flask, Response, abort, current_app, request
+
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +101,6 @@ class Sender:
                         try:
                             messages = compute()
                         finally:
-                            from app.extensions import db
                             db.session.remove()
                 else:
                     messages = [job]
@@ -110,8 +112,6 @@ class Sender:
                 self.queue.task_done()
 
     def _send(self, message: Message) -> bool:
-        import requests
-
         if self.session is None:
             self.session = requests.Session()
         base = self.app.config["LIVE_PUBLISH_URL"].rstrip("/")
@@ -187,7 +187,6 @@ def state_stream(app: Flask, event: str, compute: Callable[[], dict], changes: C
     while first or time.monotonic() < deadline:
         first = False
         with app.app_context():
-            from app.extensions import db
             try:
                 current = compute()
             finally:
@@ -212,9 +211,6 @@ def no_store(response):
 def stream_response(event: str, compute: Callable[[], dict], changes: Callable[[dict, dict], dict | None]):
     """The response of an in-app :func:`state_stream` (development); 404 where nginx holds the
     streams, so no request worker can be made to hold one in production."""
-    from flask import Response, abort
-
-    from app.extensions import db
 
     if enabled():
         abort(404)
@@ -239,8 +235,6 @@ def authorization_answer(ok) -> tuple[str, int]:
     """The app's answer to nchan's ``nchan_authorize_request`` (204: subscribe, 403: refused).
     Only nginx asks (it marks its question with ``X-Live-Authorize``; its public location
     answers 404): anyone else gets 404. ``ok`` is called only for nginx's question."""
-    from flask import abort, request
-
     if request.headers.get("X-Live-Authorize") != "1":
         abort(404)
     return ("", 204) if ok() else ("", 403)

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,6 +26,8 @@ from app.ideas.display import idea_number, idea_payload
 from app.ideas.forms import CaptureForm, ConfirmForm, HideForm, IdeaEditForm, MergeForm, StandForm
 from app.ideas.models import Idea, IdeaLog, Stand, WallLink
 from app.ideas.services import IdeaError
+from app.participation import moderation
+from app.ideas.views_wall import LIVE_CHANGES_BATCH, _after_parameter
 
 T = TypeVar("T")
 MODERATION = ("admin", "moderator")
@@ -192,8 +194,6 @@ def _recent(stand: Stand, limit: int = RECENT_ON_CAPTURE) -> list[Idea]:
 
 def _online_pending(stand: Stand) -> int:
     """How many online ideas wait for approval at the stand (the link to its online queue)."""
-    from app.participation import moderation
-
     return moderation.pending_counts([stand.id])[stand.id]
 
 
@@ -235,8 +235,6 @@ def capture_changes(stand_id: int):
     """The stand's feed after ``?after=`` with "said by": the capture list catches up after its
     stream was down (and reads the staff fields of what nchan announced), and polls it as its
     fallback."""
-    from app.ideas.views_wall import LIVE_CHANGES_BATCH, _after_parameter
-
     stand = get_stand(stand_id)
     after = _after_parameter()
     batch = live.changes_after(stand.event_id, after, stand_id=stand.id, limit=LIVE_CHANGES_BATCH, staff=True)
@@ -251,9 +249,6 @@ def capture_changes(stand_id: int):
 def capture_stream(stand_id: int):
     """The capture list's own stream without nginx (development, ``make run``); 404 where nginx
     holds the streams (``LIVE_PUBLISH_URL``), like the walls' stream."""
-    from flask import Response, current_app
-
-    from app.ideas.views_wall import _after_parameter
 
     if live.live_enabled():
         abort(404)

@@ -86,7 +86,7 @@ def register_kind(name: str, run: Callable, label: Any, roles: tuple[str, ...] =
 
 def create_huey(app: Flask):
     """The Huey instance for ``app``'s configuration (see the module docstring)."""
-    from huey import MemoryHuey, RedisHuey, SqliteHuey
+    from huey import MemoryHuey, RedisHuey, SqliteHuey  # loaded where a queue is made: web-only apps never do
 
     name = "ideenmarkt"
     if app.config.get("JOBS_IMMEDIATE"):
@@ -103,7 +103,7 @@ def create_huey(app: Flask):
         with app.app_context():
             execute(job_id)
 
-    from huey import crontab
+    from huey import crontab  # only where the worker's schedule is set up
 
     @huey.periodic_task(crontab(minute="*"), name="ideenmarkt.recover_jobs")
     def recover_jobs() -> None:
@@ -195,7 +195,9 @@ def may_see(user, job: Job) -> bool:
         return False
     if job.event_id is None or roles & {"admin", "council"}:
         return True
-    from app.core.access import works_at_event
+    # Who works at an event is the ideas feature's rule (stands and their moderators); the
+    # generic jobs package loads it only for a kind open to moderators.
+    from app.ideas.services import works_at_event
 
     return works_at_event(user, job.event_id)
 

@@ -14,6 +14,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
+from app.lottery.seats import expire_all_due
 
 
 def register(group: AppGroup) -> None:
@@ -21,8 +22,6 @@ def register(group: AppGroup) -> None:
     @with_appcontext
     def expire_command() -> None:
         """Let unconfirmed seats past their deadline lapse and fill free seats from the waiting lists."""
-        from app.lottery.seats import expire_all_due
-
         results = expire_all_due()
         db.session.commit()
         for draw, result in results:

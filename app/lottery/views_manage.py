@@ -29,6 +29,7 @@ from app.lottery.forms import (
     MAX_UPLOAD, CategoriesImportForm, CommitForm, DrawForm, DryRunForm, ObjectionAnswerForm, SupersedeForm,
 )
 from app.lottery.models import DrawState
+from app.jobs.views import error_text
 
 
 def get_event_or_404(event_id: int) -> Event:
@@ -110,8 +111,6 @@ def commit(event_id: int):
     if job.status == "done":
         flash(_("The commitment has been published. The list of applicants is now fixed."), "success")
     elif job.status == "failed":
-        from app.jobs.views import error_text
-
         flash(error_text(job), "error")
     else:
         flash(_("The table of panels is being computed; the commitment is published when it is ready."), "success")

@@ -17,6 +17,8 @@ from app.lottery.seat_tokens import entry_for_token
 from app.lottery.seats import respond_to_seat, seat_of
 from app.lottery.errors import LotteryError
 from app.lottery.models import DrawState
+from app.lottery import receipts
+from app.lottery.schema import SCHEMA_PATH
 
 
 @bp.route("/events/<int:event_id>/lottery")
@@ -89,8 +91,6 @@ def seat(token: str):
 @public
 def receipt(token: str):
     """The applicant's receipt: what the public record of each draw says about them, and an objection."""
-    from app.lottery import receipts
-
     application = receipts.application_for_token(token)
     if application is None:
         abort(404)
@@ -131,6 +131,4 @@ def verifier_download():
 @public
 def audit_schema():
     """The JSON Schema of the audit file, for any validator."""
-    from app.lottery.schema import SCHEMA_PATH
-
     return Response(SCHEMA_PATH.read_bytes(), mimetype="application/schema+json")

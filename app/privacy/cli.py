@@ -7,6 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.extensions import db
+from app.privacy.services import purge
 
 
 @click.group("privacy")
@@ -21,8 +22,6 @@ def privacy_cli() -> None:
 @with_appcontext
 def purge_command(dry_run: bool, now_text: str | None) -> None:
     """Remove personal data whose retention period has ended (run daily)."""
-    from app.privacy.services import purge
-
     now = None
     if now_text:
         try:

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.core.forms import FlaskForm
 from app.core.text import clean_text
+from app.events.application_services import ApplicationError, clean_email
 
 MESSAGE_MAX = 5000
 
@@ -29,8 +30,6 @@ class FeedbackForm(FlaskForm):
     website = StringField(_l("Leave this field empty"), validators=[Length(max=10_000)])
 
     def validate_email(self, field):
-        from app.events.application_services import ApplicationError, clean_email
-
         if field.data:
             try:
                 field.data = clean_email(field.data)

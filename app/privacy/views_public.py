@@ -11,6 +11,9 @@ from app.events.application_services import find_by_token
 from app.extensions import db
 from app.privacy import bp, services
 from app.privacy.forms import FeedbackForm
+import sqlalchemy as sa
+from app.events.models import Event
+from app.events.services import PUBLIC_EVENT, PUBLIC_EVENT_ORDER
 
 
 def _application_or_404(token: str):
@@ -50,10 +53,6 @@ def erased():
 @bp.route("/privacy")
 @public
 def privacy_page():
-    import sqlalchemy as sa
-
-    from app.events.models import Event
-    from app.events.services import PUBLIC_EVENT, PUBLIC_EVENT_ORDER
 
     events = db.session.execute(
         sa.select(Event).where(PUBLIC_EVENT).order_by(*PUBLIC_EVENT_ORDER)

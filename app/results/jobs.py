@@ -20,6 +20,7 @@ from app.jobs import services as jobs
 from app.jobs.models import Job
 from app.jobs.services import JobError
 from app.results import exports
+from app.results.report import council_report
 
 EXPORT = "results.export"
 ROLES = ("admin", "council")
@@ -42,8 +43,6 @@ def filename(process_id: int, fmt: str, event_id: int | None, language: str) -> 
 def render(process: Process, fmt: str, event_id: int | None, report) -> bytes:
     """The file's bytes, made by the feature's render functions (their signatures stay as they are)."""
     if fmt == "pdf":
-        from app.results.report import council_report
-
         report("rendering", 20)
         return council_report(process)
     report("collecting", 10)

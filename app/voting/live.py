@@ -42,6 +42,18 @@ from app.core.access import public, staff_required
 from app.core.live import Message
 from app.extensions import db
 from app.voting import bp
+from app.audit.models import AuditEntry
+from app.ideas import live as ideas_live
+from app.voting.checkin import attendance
+from app.events.models import Event
+from app.voting.base import settings_for
+from app.voting.models import VotingState
+from app.voting.receipts import published_receipts
+from app.voting.totals import channel_sums, totals
+from app.voting.views_manage import get_event
+from app.events.services import public_event, public_event_or_404
+from app.core.security import MAX_ID
+from app.ideas.services import works_at_event
 
 _CHANGED = "voting_live_changed"
 _LOCK = threading.Lock()
@@ -71,8 +83,6 @@ def _note(session: Session, kind: str, event_id: int | None, idea_id: int | None
 
 @sa_event.listens_for(Session, "after_flush")
 def _watch_audit(session: Session, _context) -> None:
-    from app.audit.models import AuditEntry
-
     for obj in session.new:
         if not isinstance(obj, AuditEntry):
             continue
@@ -144,7 +154,6 @@ def init_app(app) -> None:
     app.jinja_env.globals["live_channel_url"] = core_live.channel_url
     signals.seat_confirmed.connect(_seat_changed)
     signals.seat_released.connect(_seat_changed)
-    from app.ideas import live as ideas_live
 
     if _ideas_committed not in ideas_live.AFTER_IDEA_COMMIT:
         ideas_live.AFTER_IDEA_COMMIT.append(_ideas_committed)
@@ -154,16 +163,12 @@ def init_app(app) -> None:
 
 
 def door_state(event) -> dict:
-    from app.voting.checkin import attendance
-
     counts = attendance(event)
     return {"as_of": time.time(), "checked_in": counts.checked_in, "confirmed": counts.confirmed,
             "walk_ins": counts.walk_ins}
 
 
 def door_messages(event_id: int) -> list[Message]:
-    from app.events.models import Event
-
     event = db.session.get(Event, event_id)
     if event is None:
         return []
@@ -173,11 +178,6 @@ def door_messages(event_id: int) -> list[Message]:
 def results_state(event, idea_ids: set[int] | None = None) -> dict:
     """The results page's state; with ``idea_ids`` only those ideas' rows (and which of them
     are no longer shown)."""
-    from app.voting.base import settings_for
-    from app.voting.models import VotingState
-    from app.voting.receipts import published_receipts
-    from app.voting.totals import channel_sums, totals
-
     settings = settings_for(event)
     state = {"as_of": time.time(), "state": settings.state}
     if settings.state != VotingState.CLOSED.value:
@@ -199,8 +199,6 @@ def _row(row) -> dict:
 
 
 def results_messages(event_id: int, idea_ids: set[int] | None) -> list[Message]:
-    from app.events.services import public_event
-
     event = public_event(event_id)
     if event is None:
         return []
@@ -234,17 +232,12 @@ def _door_changes(previous: dict, current: dict) -> dict | None:
 @staff_required("admin", "moderator")
 def door_json(event_id: int):
     """The check-in counter (its catch-up and polling fallback)."""
-    from app.voting.views_manage import get_event
-
     return core_live.no_store(jsonify(door_state(get_event(event_id))))
 
 
 @bp.route("/manage/events/<int:event_id>/checkin/stream")
 @staff_required("admin", "moderator")
 def door_stream(event_id: int):
-    from app.events.models import Event
-    from app.voting.views_manage import get_event
-
     event_id = get_event(event_id).id
     return core_live.stream_response("attendance", lambda: door_state(db.session.get(Event, event_id)), _door_changes)
 
@@ -253,16 +246,12 @@ def door_stream(event_id: int):
 @public
 def results_json(event_id: int):
     """The whole state of the public results page (its catch-up and polling fallback)."""
-    from app.events.services import public_event_or_404
-
     return core_live.no_store(jsonify(results_state(public_event_or_404(event_id))))
 
 
 @bp.route("/events/<int:event_id>/vote/results/stream")
 @public
 def results_stream(event_id: int):
-    from app.events.services import public_event, public_event_or_404
-
     event_id = public_event_or_404(event_id).id
     return core_live.stream_response("results", lambda: results_state(public_event(event_id)), _results_changes)
 
@@ -270,10 +259,6 @@ def results_stream(event_id: int):
 @bp.route("/live/authorize/door/<int:event_id>")
 @public  # the staff session is checked here: nchan counts a redirect to the login as a yes
 def live_authorize_door(event_id: int):
-    from app.core.security import MAX_ID
-    from app.events.models import Event
-    from app.ideas.services import works_at_event
-
     def ok() -> bool:
         event = db.session.get(Event, event_id) if event_id <= MAX_ID else None
         return event is not None and current_user.is_authenticated and works_at_event(current_user, event.id)
@@ -285,7 +270,4 @@ def live_authorize_door(event_id: int):
 @public
 def live_authorize_results(event_id: int):
     """Anyone may follow the results of a public event (what the results page shows)."""
-    from app.core.security import MAX_ID
-    from app.events.services import public_event
-
     return core_live.authorization_answer(lambda: event_id <= MAX_ID and public_event(event_id) is not None)

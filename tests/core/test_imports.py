@@ -52,25 +52,13 @@ CORE_MAY_IMPORT = ("app.core", "app.extensions")
 #: are lazy. Being worked on by other helpers in this stop (issue 23: results, lottery); remove an
 #: entry once its imports carry their own comment or moved to the top.
 UNANNOTATED_OK = {
-    "app.api.services": "reads results, lottery and measures only for the endpoints that need them",
     "app.lottery.algorithm": "the relaxed LP and the rounding are chosen at run time (cycle above)",
     "app.lottery.audit": "the rounding table only for old commitments that need it",
-    "app.lottery.commands": "CLI commands load the services when run",
     "app.lottery.jobs": "jobs run outside a request and load what they need",
-    "app.lottery.views_manage": "the job page helpers only for the lottery page",
-    "app.privacy.cli": "CLI commands load the services when run",
-    "app.privacy.forms": "the application labels only when the form is built",
-    "app.privacy.views_public": "one page's query",
     "app.results.exports": "measures and xlsxwriter only for the exports that need them",
     "app.results.report": "lottery, measures and events only for the report's sections that need them",
-    "app.jobs.services": "huey and the access check are loaded when a worker or a job page runs",
     # The live updates of issue 15 landed in this stop while this test was written; annotate them.
-    "app.core.live": "the background sender loads requests and the app's db only when it publishes",
-    "app.ideas.views_manage": "the wall views' helpers for the capture list's live state",
-    "app.voting.live": "voting's live pages read events, ideas and voting state only when they publish",
     # Landed in this stop by the lottery helpers while this test was written; annotate them.
-    "app.lottery.views_public": "the public pages load the receipts and the schema only for their routes",
-    "app.results.jobs": "the report job loads the PDF report only when it runs",
 }
 
 

@@ -93,3 +93,28 @@ def test_recover_queues_a_dead_workers_job_once_then_fails_it(app, admin, lotter
         failed = db.session.get(Job, job.id)
         assert failed.status == "failed" and failed.error_code == "interrupted"
         assert "2-mal unterbrochen" in json.loads(failed.error_json)["de"]
+
+
+def test_a_moderators_job_kind_is_seen_by_the_events_moderators_only(app, lottery_event, monkeypatch):
+    """A kind open to moderators: for an event's job, only the moderators of that event's stands see
+    it (the check used to import ``works_at_event`` from a module that does not have it)."""
+    from dataclasses import replace
+
+    from app.accounts import services as accounts
+    from app.events.models import Event
+    from app.extensions import db
+    from app.ideas import services as ideas
+    from app.jobs import services as jobs
+    from app.jobs.models import Job
+
+    ev = lottery_event(seats=2, people=[{}] * 4)
+    with app.app_context():
+        kind = replace(next(iter(jobs.KINDS.values())), name="test.moderated", roles=("moderator",))
+        monkeypatch.setitem(jobs.KINDS, kind.name, kind)
+        ours = accounts.create_user("stand@stadt.example", "Stand", "ein-langes-passwort-1", ["moderator"])
+        other = accounts.create_user("anderswo@stadt.example", "Anderswo", "ein-langes-passwort-1", ["moderator"])
+        ideas.save_stand(db.session.get(Event, ev.event_id), None, title="Radwege", position=0,
+                         moderator_ids=[ours.id])
+        job = Job(kind=kind.name, event_id=ev.event_id)
+        assert jobs.may_see(ours, job) and not jobs.may_see(other, job)
+        db.session.rollback()
