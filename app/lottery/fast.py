@@ -204,6 +204,13 @@ class SwapPricer(FastPricer):
         order = np.lexsort((np.arange(self.count), self.codes))
         self.sorted_codes = self.codes[order]
         self.code_type = order
+        # each type's answers as one bit per (criterion, option): u's answers are each t's or v's
+        # iff bits[u] has no bit outside bits[t] | bits[v] (one integer test instead of one per criterion)
+        offsets = np.cumsum([0] + [len(pool.options[f]) for f in pool.features][:-1]).astype(np.int64)
+        self.bits = None
+        if int(sum(len(pool.options[f]) for f in pool.features)) <= 63:
+            self.bits = np.bitwise_or.reduce(np.left_shift(np.int64(1), self.keys + offsets[None, :]), axis=1) \
+                if len(pool.features) else np.zeros(self.count, dtype=np.int64)
 
     def _swap_onto_face(self, panel, low, high, row_low, row_high, prices) -> tuple[int, ...] | None:
         matrix = self.matrix
@@ -266,8 +273,12 @@ class SwapPricer(FastPricer):
             if not len(others):
                 continue
             # u's answers each from t or from v
-            mix = ((keys[ins][None, :, :] == keys[t][None, None, :])
-                   | (keys[ins][None, :, :] == keys[others][:, None, :])).all(axis=2)
+            if self.bits is not None:
+                bits = self.bits
+                mix = (bits[ins][None, :] & ~(bits[t] | bits[others])[:, None]) == 0
+            else:
+                mix = ((keys[ins][None, :, :] == keys[t][None, None, :])
+                       | (keys[ins][None, :, :] == keys[others][:, None, :])).all(axis=2)
             i, j = np.nonzero(mix)
             v, u = others[i], ins[j]
             keep = (u != t) & (u != v)
