@@ -426,21 +426,27 @@ def systematic_panels(pool, targets: np.ndarray, orders: int = 4) -> list[tuple[
     sizes = np.asarray([g.size for g in pool.types], dtype=np.float64)
     expected = targets * sizes
     keys = [g.key for g in pool.types]
-    quota_rows = [(low, high, np.asarray(members, dtype=np.int64)) for low, high, members in pool.panel_rows()]
+    rows = pool.panel_rows()
+    membership = np.zeros((len(rows), len(keys)))
+    for r, (_, _, members) in enumerate(rows):
+        membership[r, list(members)] = 1.0
+    row_low = np.asarray([low for low, _, _ in rows], dtype=np.float64)
+    row_high = np.asarray([high for _, high, _ in rows], dtype=np.float64)
     found: dict[tuple[int, ...], None] = {}
     for first in range(min(orders, len(pool.features))):
         order = np.asarray(sorted(range(len(keys)), key=lambda t: (keys[t][first:] + keys[t][:first], t)))
         ends = np.cumsum(expected[order])
         starts = ends - expected[order]
-        for offset in np.unique(np.round(np.mod(ends, 1.0), 12)):
-            u = offset + 1e-9
-            counts = np.zeros(len(keys))
-            counts[order] = np.floor(ends - u + 1.0) - np.floor(starts - u + 1.0)
-            counts = np.clip(counts, 0, sizes)
-            if counts.sum() != pool.seats:
-                continue
-            if all(low <= counts[members].sum() <= high for low, high, members in quota_rows):
-                found[tuple(int(c) for c in counts)] = None
+        # every breakpoint at once (one row each), in the same float operations as one at a time
+        u = np.unique(np.round(np.mod(ends, 1.0), 12))[:, None] + 1e-9
+        counts = np.zeros((len(u), len(keys)))
+        counts[:, order] = np.floor(ends[None, :] - u + 1.0) - np.floor(starts[None, :] - u + 1.0)
+        counts = np.clip(counts, 0, sizes[None, :])
+        # a panel's row sums are sums of whole seat counts, so exact in floats
+        totals = counts @ membership.T
+        keep = ((counts.sum(axis=1) == pool.seats) & (totals >= row_low).all(axis=1) & (totals <= row_high).all(axis=1))
+        for row in counts[keep]:
+            found[tuple(int(c) for c in row)] = None
     return list(found)
 
 
