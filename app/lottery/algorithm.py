@@ -143,11 +143,13 @@ def solve_fairness_lp(highs) -> "highspy.HighsSolution":
 #: the panels and the table for the same input can differ from 2.1's.
 #: 2.3: the same probabilities and rounding, peeling moves the previous panel onto the next face by
 #: exchanging seats before it asks an LP (app/lottery/fast.py), so the panels and the table can differ.
-ALGORITHM_VERSION = "2.3"
+#: 2.4: the same probabilities and panels as 2.3, the table's rest split into the distribution's own
+#: panels where they fit before any integer program (app/lottery/table.py), so the table can differ.
+ALGORITHM_VERSION = "2.4"
 #: Versions that :func:`leximin_distribution` can still run (old draws verify with their own).
-ALGORITHM_VERSIONS = ("1.0", "2.0", "2.1", "2.2", "2.3")
+ALGORITHM_VERSIONS = ("1.0", "2.0", "2.1", "2.2", "2.3", "2.4")
 #: Versions whose table keeps the per-person promise of app/lottery/table.py.
-PROMISE_VERSIONS = ("2.1", "2.2", "2.3")
+PROMISE_VERSIONS = ("2.1", "2.2", "2.3", "2.4")
 
 #: Default number of panels in the published table (a number 1..M is drawn).
 DEFAULT_TABLE_SIZE = 1000
@@ -729,8 +731,9 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
     :param version: the algorithm version (one of :data:`ALGORITHM_VERSIONS`):
         "2.0" and "2.1" solve the leximin LPs over the relaxed type
         polytope and decompose the result into panels
-        (:func:`app.lottery.relaxed.leximin_distribution_v2`), "2.2" (the default)
-        does the same with a faster panel search (:func:`app.lottery.fast.leximin_distribution_fast`),
+        (:func:`app.lottery.relaxed.leximin_distribution_v2`), "2.2", "2.3" and "2.4" (the default;
+        2.4 differs from 2.3 only in the table, see :func:`round_to_table`)
+        do the same with a faster panel search (:func:`app.lottery.fast.leximin_distribution_fast`),
         "1.0" runs the staged column generation alone; all give the same probabilities,
         but not the same panels, so verifying a draw uses its own version.
     :param progress: optional :data:`Progress` callback (stages ``fairness`` and ``panels``).
@@ -1032,7 +1035,8 @@ def round_to_table(distribution: Distribution, table_size: int = DEFAULT_TABLE_S
         from app.lottery.table import RoundingFailed, dependent_rounding
 
         try:
-            return dependent_rounding(distribution, table_size, version not in ("2.1", "2.2"))[0]
+            return dependent_rounding(distribution, table_size, version not in ("2.1", "2.2"),
+                                      version not in ("2.1", "2.2", "2.3"))[0]
         except RoundingFailed:
             raise LotteryError("solver", _l("The table of panels could not be rounded within the bound.")) from None
     pool = distribution.pool

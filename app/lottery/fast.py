@@ -323,7 +323,7 @@ class SwapPricer(FastPricer):
 
 def leximin_distribution_fast(pool, progress: algorithm.Progress | None = None, version: str = "2.2"):
     """Version 2.2: :func:`app.lottery.relaxed.leximin_distribution_v2` with :class:`FastPricer`;
-    2.3 with :class:`SwapPricer`.
+    2.3 and 2.4 (the same panels; 2.4 differs in the table only) with :class:`SwapPricer`.
 
     :param pool: a feasible pool with at least two types.
     :param progress: optional callback (:data:`~app.lottery.algorithm.Progress`).

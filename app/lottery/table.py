@@ -26,7 +26,10 @@ Method:
    counts per type that lies in s times the quota polytope and brings every
    total into its interval (one small integer program); then split Y into s
    panels, one integer program per distinct panel (each panel taken as often
-   as the rest stays splittable).
+   as the rest stays splittable). Version 2.4 first takes a panel of the
+   distribution itself where one fits (the highest cost among them), else an
+   integral LP vertex, else a panel moved into the bounds by exchanging seats,
+   and asks the integer program only when all of these fail.
 2. Person level. Each type's ``A_t`` seats are dealt to its members
    round-robin in pseudonym order, continuing across rows, so no row repeats
    a person and counts differ by at most one.
@@ -55,6 +58,7 @@ from app.lottery.algorithm import (
     _new_highs,
     deal_to_members,
 )
+from app.lottery.fast import SwapPricer
 
 #: Table sizes to choose from; each divides 10,000 (four ten-sided dice).
 TABLE_SIZES = (1000, 2000, 5000, 10000)
@@ -92,10 +96,26 @@ class _Splitter:
     """An integer program over one panel's seat counts per type, whose bounds are
     changed between solves (the quota rows and the type columns)."""
 
-    def __init__(self, pool: Pool, first_found: bool = False) -> None:
+    def __init__(self, pool: Pool, first_found: bool = False,
+                 candidates: Sequence[tuple[int, ...]] = ()) -> None:
         self.sizes = [g.size for g in pool.types]
         self.rows = pool.panel_rows()
         self.count = len(self.sizes)
+        # the rows as a 0/1 matrix (without the seat total), for the integer bookkeeping of the split
+        self.membership = np.zeros((len(self.rows), self.count), dtype=np.int64)
+        for r, (_, _, members) in enumerate(self.rows):
+            self.membership[r, list(members)] = 1
+        self.size_vector = np.asarray(self.sizes, dtype=np.int64)
+        self.row_low = np.asarray([low for low, _, _ in self.rows], dtype=np.int64)
+        self.row_high = np.asarray([high for _, high, _ in self.rows], dtype=np.int64)
+        #: version 2.4: the distribution's own panels, tried before any solve in the split (any panel
+        #: within the split's bounds will do; these are panels already, and usually fit)
+        self.candidates = np.asarray(candidates, dtype=np.int64).reshape(len(candidates), self.count)
+        self.candidate_rows = self.candidates @ self.membership.T
+        self.alive = np.ones(len(self.candidates), dtype=bool)
+        self.previous: tuple[int, ...] | None = None  # the split's last panel: where exchanges start first
+        self.pool = pool
+        self._swapper = None
         self.highs = _new_highs()
         self.highs.setOptionValue("mip_rel_gap", 1e-6)
         _add_columns(self.highs, [0.0] * self.count, [0.0] * self.count, [float(s) for s in self.sizes])
@@ -118,7 +138,8 @@ class _Splitter:
                 _add_row(self.lp, low, high, [(t, 1.0) for t in members])
             self.lp.changeObjectiveSense(highspy.ObjSense.kMaximize)
 
-    def _solve(self, lower, upper, row_lower, row_upper, costs, first: bool = False) -> tuple[int, ...] | None:
+    def _solve(self, lower, upper, row_lower, row_upper, costs, first: bool = False,
+               exchanged=None) -> tuple[int, ...] | None:
         if any(lo > up for lo, up in zip(lower, upper)) or any(lo > up for lo, up in zip(row_lower, row_upper)):
             return None
         index = np.arange(self.count, dtype=np.int32)
@@ -129,6 +150,8 @@ class _Splitter:
                                     np.asarray(row_upper, dtype=np.float64))
         if first and self.lp is not None:
             found = self._vertex(index, lower, upper, rows, row_lower, row_upper, costs)
+            if found is None and exchanged is not None:  # version 2.4: exchanges before the integer program
+                found = exchanged()
             if found is not None:
                 return found
         self.highs.changeColsCost(self.count, index, np.asarray(costs, dtype=np.float64))
@@ -172,26 +195,81 @@ class _Splitter:
 
         :raises RoundingFailed: if no panel leaves a splittable rest.
         """
-        remaining = list(remaining)
+        remaining = np.asarray(remaining, dtype=np.int64)
+        sizes = self.size_vector
         panels: list[tuple[tuple[int, ...], int]] = []
         while rows > 0:
             rest = rows - 1
-            lower = [max(0, y - rest * s) for y, s in zip(remaining, self.sizes)]
-            upper = [min(s, y) for y, s in zip(remaining, self.sizes)]
-            row_lower, row_upper = [self.seats], [self.seats]
-            for low, high, members in self.rows:
-                total = sum(remaining[t] for t in members)
-                row_lower.append(max(low, total - rest * high))
-                row_upper.append(min(high, total - rest * low))
-            costs = [y / (rows * s) for y, s in zip(remaining, self.sizes)]
-            panel = self._solve(lower, upper, row_lower, row_upper, costs, self.first_found)
+            lower = np.maximum(0, remaining - rest * sizes)
+            upper = np.minimum(sizes, remaining)
+            totals = self.membership @ remaining
+            row_lower = np.maximum(self.row_low, totals - rest * self.row_high)
+            row_upper = np.minimum(self.row_high, totals - rest * self.row_low)
+            costs = [int(y) / (rows * s) for y, s in zip(remaining, self.sizes)]
+            panel = self._candidate(lower, upper, row_lower, row_upper, costs)
+            if panel is None:
+                exchanged = None if not len(self.candidates) or not self.pool.features else (
+                    lambda: self._exchanged(lower, upper, row_lower, row_upper, costs))
+                panel = self._solve(lower.tolist(), upper.tolist(), [self.seats] + row_lower.tolist(),
+                                    [self.seats] + row_upper.tolist(), costs, self.first_found, exchanged)
             if panel is None:
                 raise RoundingFailed
             times = self._repeat(panel, remaining, rows)
+            self.previous = panel
             panels.append((panel, times))
-            remaining = [y - times * c for y, c in zip(remaining, panel)]
+            remaining = remaining - times * np.asarray(panel, dtype=np.int64)
             rows -= times
         return panels
+
+    def _candidate(self, lower, upper, row_lower, row_upper, costs) -> tuple[int, ...] | None:
+        """Version 2.4: the candidate panel within the split's bounds with the highest cost (ties: the
+        first in canonical order), or None."""
+        if not len(self.candidates):
+            return None
+        # a candidate with more seats of a type than the rest holds never fits again (the rest only falls)
+        self.alive &= (self.candidates <= upper).all(axis=1)
+        costs = np.asarray(costs, dtype=np.float64)
+        alive = np.flatnonzero(self.alive)
+        fits = alive[((self.candidates[alive] >= lower).all(axis=1)
+                      & (self.candidate_rows[alive] >= row_lower).all(axis=1)
+                      & (self.candidate_rows[alive] <= row_upper).all(axis=1))]
+        if len(fits):
+            values = self.candidates[fits].astype(np.float64) @ costs
+            return tuple(int(c) for c in self.candidates[int(fits[int(np.argmax(values))])])
+        return None
+
+    def _exchanged(self, lower, upper, row_lower, row_upper, costs) -> tuple[int, ...] | None:
+        """Version 2.4: the candidate nearest the bounds (ties: the higher cost, then the first) moved into
+        them by exchanging seats (:meth:`app.lottery.fast.SwapPricer._swap_onto_face`), or None."""
+        costs = np.asarray(costs, dtype=np.float64)
+        candidates, candidate_rows = self.candidates, self.candidate_rows
+        if self.previous is not None:
+            moved = self._exchange(self.previous, lower, upper, row_lower, row_upper, costs)
+            if moved is not None:
+                return moved
+        violation = ((np.maximum(lower - candidates, 0) + np.maximum(candidates - upper, 0)).sum(axis=1)
+                     + (np.maximum(row_lower - candidate_rows, 0)
+                        + np.maximum(candidate_rows - row_upper, 0)).sum(axis=1))
+        values = candidates.astype(np.float64) @ costs
+        best = int(np.lexsort((np.arange(len(values)), -values, violation))[0])
+        return self._exchange(candidates[best], lower, upper, row_lower, row_upper, costs)
+
+    def _exchange(self, start, lower, upper, row_lower, row_upper, costs) -> tuple[int, ...] | None:
+        """``start`` moved into the bounds by exchanging seats; a panel found so is a candidate from then on."""
+        if self._swapper is None:  # moves a panel into the bounds by exchanging seats; built when first needed
+            self._swapper = SwapPricer(self.pool)
+        seats = np.full(1, float(self.seats))
+        moved = self._swapper._swap_onto_face(
+            np.asarray(start, dtype=np.float64), np.asarray(lower, dtype=np.float64),
+            np.asarray(upper, dtype=np.float64), np.concatenate([seats, np.asarray(row_lower, dtype=np.float64)]),
+            np.concatenate([seats, np.asarray(row_upper, dtype=np.float64)]), costs)
+        if moved is None:
+            return None
+        self.candidates = np.vstack([self.candidates, np.asarray(moved, dtype=np.int64)[None, :]])
+        self.candidate_rows = np.vstack([self.candidate_rows,
+                                         (self.membership @ np.asarray(moved, dtype=np.int64))[None, :]])
+        self.alive = np.append(self.alive, True)
+        return moved
 
     def _repeat(self, panel: Sequence[int], remaining: Sequence[int], rows: int) -> int:
         """How often ``panel`` can be taken while the rest stays in the scaled polytope.
@@ -199,31 +277,34 @@ class _Splitter:
         Every condition is linear in the repetitions and holds for one, so each
         one that tightens caps the repetitions at ``floor(a / -b)``.
         """
-        conditions = []
-        for y, c, s in zip(remaining, panel, self.sizes):
-            conditions += [(y, -c), (rows * s - y, c - s)]
-        for low, high, members in self.rows:
-            total = sum(remaining[t] for t in members)
-            seats = sum(panel[t] for t in members)
-            conditions += [(total - rows * low, low - seats), (rows * high - total, seats - high)]
+        remaining = np.asarray(remaining, dtype=np.int64)
+        panel = np.asarray(panel, dtype=np.int64)
+        sizes = self.size_vector
+        totals = self.membership @ remaining
+        seats = self.membership @ panel
+        a = np.concatenate([remaining, rows * sizes - remaining, totals - rows * self.row_low,
+                            rows * self.row_high - totals])
+        b = np.concatenate([-panel, panel - sizes, self.row_low - seats, seats - self.row_high])
+        tightening = b < 0
         times = rows
-        for a, b in conditions:
-            if b < 0:
-                times = min(times, a // -b)
+        if tightening.any():
+            times = min(times, int(np.min(a[tightening] // -b[tightening])))
         return max(1, times)
 
 
-def _type_rows(distribution: Distribution, table_size: int, slack: int, first_found: bool = False
-               ) -> list[tuple[tuple[int, ...], int]]:
+def _type_rows(distribution: Distribution, table_size: int, slack: int, first_found: bool = False,
+               reuse: bool = False) -> list[tuple[tuple[int, ...], int]]:
     pool = distribution.pool
     intervals = type_intervals(pool, distribution.type_probabilities, table_size, slack)
     targets = [table_size * g.size * p for g, p in zip(pool.types, distribution.type_probabilities)]
-    splitter = _Splitter(pool, first_found)
+    splitter = _Splitter(pool, first_found, distribution.panels if reuse else ())
     floors = [(panel, int(math.floor(table_size * w + 1e-9))) for panel, w in
               zip(distribution.panels, distribution.weights)]
     for start in (floors, []):
         kept = [(panel, m) for panel, m in start if m > 0]
-        base = [sum(m * panel[t] for panel, m in kept) for t in range(len(pool.types))]
+        base = (np.asarray([m for _, m in kept], dtype=np.int64)
+                @ np.asarray([panel for panel, _ in kept], dtype=np.int64).reshape(len(kept), len(pool.types))
+                ).tolist()
         rows = table_size - sum(m for _, m in kept)
         if rows == 0:
             if all(lo <= b <= hi for b, (lo, hi) in zip(base, intervals)):
@@ -239,12 +320,14 @@ def _type_rows(distribution: Distribution, table_size: int, slack: int, first_fo
     raise RoundingFailed
 
 
-def dependent_rounding(distribution: Distribution, table_size: int, first_found: bool = True
-                       ) -> tuple[PanelTable, int]:
+def dependent_rounding(distribution: Distribution, table_size: int, first_found: bool = True,
+                       reuse: bool = True) -> tuple[PanelTable, int]:
     """Round a distribution to a table of ``table_size`` panels of people (see the module docstring).
 
     :param first_found: split the rest into the first panels found (see :class:`_Splitter`): version 2.3
         and later; False for versions 2.1 and 2.2 (their tables, byte for byte).
+    :param reuse: split the rest into the distribution's own panels where they fit, before any integer
+        program: version 2.4 and later; False for 2.1 to 2.3 (their tables, byte for byte).
 
     :return: ``(table, slack)``; the table's ``bound`` is ``(1 + slack) / M``.
     :raises RoundingFailed: if even slack 2 fails (not seen on any pool).
@@ -252,7 +335,7 @@ def dependent_rounding(distribution: Distribution, table_size: int, first_found:
     pool = distribution.pool
     for slack in (0, 1, 2):
         try:
-            type_rows = _type_rows(distribution, table_size, slack, first_found)
+            type_rows = _type_rows(distribution, table_size, slack, first_found, reuse)
             break
         except RoundingFailed:
             continue

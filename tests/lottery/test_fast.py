@@ -54,7 +54,7 @@ def assert_same_probabilities(new, reference) -> None:
     assert all(abs(people[p] - q) <= 1e-6 for p, q in reference.probabilities.items())
 
 
-FAST = ("2.2", "2.3")
+FAST = ("2.2", "2.3", "2.4")
 
 
 @pytest.mark.parametrize("version", FAST)

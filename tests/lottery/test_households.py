@@ -38,7 +38,7 @@ from app.lottery.errors import LotteryError
 
 from .test_algorithm import brute_force_leximin
 
-VERSIONS = ("1.0", "2.1", "2.2", "2.3")
+VERSIONS = ("1.0", "2.1", "2.2", "2.3", "2.4")
 
 
 def household_instance(seed: int):

@@ -76,8 +76,8 @@ def assert_panels_meet_quotas(distribution) -> None:
 
 
 def test_default_version_is_2():
-    assert ALGORITHM_VERSION == "2.3"
-    assert ALGORITHM_VERSIONS == ("1.0", "2.0", "2.1", "2.2", "2.3")
+    assert ALGORITHM_VERSION == "2.4"
+    assert ALGORITHM_VERSIONS == ("1.0", "2.0", "2.1", "2.2", "2.3", "2.4")
 
 
 @pytest.mark.parametrize("features", [2, 3, 4])
