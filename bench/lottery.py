@@ -24,11 +24,12 @@ column generation, each generated with a fixed seed: ``census4`` (skewed
 self-selected pools, census quotas on 4 criteria: 400 / 15, 2,500 / 30,
 10,000 / 100), ``unique7`` (2,000 people, 7 criteria of 3-8 options, nearly
 everyone their own type, 110 seats) and ``wide5`` (50,000 people, 5 criteria,
-200 seats). For each, in the same run and each in a subprocess with a time
+200 seats), and ``census4h`` (census4 10,000 / 100 with 1,500 two-person households
+under the household rule). For each, in the same run and each in a subprocess with a time
 limit (``--family-timeout``, default 120 s, so the bench stays bounded): our
-default version (2.3, full leximin and the rounding to the table; CPU seconds, as
-the machine is shared), the reference ``--reference`` (default 2.2: the code as it
-was before 2.3, still shipped so old draws verify) and the largest difference
+default version (2.4, full leximin and the rounding to the table; CPU seconds, as
+the machine is shared), the reference ``--reference`` (default 2.3: the code as it
+was before 2.4, still shipped so old draws verify) and the largest difference
 between their probabilities, and ``sortition-algorithms``' maximin with its minimum.
 
 ``--promise`` (issue 22) prints instead, for every bench pool up to 50,000 people
@@ -38,7 +39,7 @@ one row of each other), and whether the LP dual certificates of the leximin stag
 
 Usage: ``python bench/lottery.py [--timeout 120] [--legacy-seconds 20] [--quick] [--families-only]
 [--family-timeout 120]
-[--reference 2.2] [--only census4] [--promise [--time-limit 60]]``
+[--reference 2.3] [--only census4] [--promise [--time-limit 60]]``
 """
 
 from __future__ import annotations
@@ -111,7 +112,10 @@ FAMILIES = {
     },
 }
 FAMILY_INSTANCES = [("census4", 400, 15), ("census4", 2_500, 30), ("census4", 10_000, 100),
-                    ("unique7", 2_000, 110), ("wide5", 50_000, 200)]
+                    ("unique7", 2_000, 110), ("wide5", 50_000, 200), ("census4h", 10_000, 100)]
+#: ``census4h``: the census4 pool with this many two-person households (random pairs, fixed seed)
+#: under the household rule (at most one seat per household); sortition-algorithms has no such rule.
+HOUSEHOLD_PAIRS = 1_500
 
 
 def make_pool(size: int, seats: int, seed: int = SEED) -> tuple[list[Applicant], dict]:
@@ -142,13 +146,25 @@ def make_family_pool(family: str, size: int, seats: int, seed: int = SEED) -> tu
 
 
 def _pool(name: str, size: int, seats: int) -> tuple[list[Applicant], dict]:
-    return make_pool(size, seats) if name == "bench" else make_family_pool(name, size, seats)
+    if name == "bench":
+        return make_pool(size, seats)
+    return make_family_pool(name.removesuffix("h") if name == "census4h" else name, size, seats)
+
+
+def _households(name: str, applicants: list[Applicant], seed: int = SEED) -> list[list[str]] | None:
+    """The households of ``census4h`` (:data:`HOUSEHOLD_PAIRS` random pairs), None for every other pool."""
+    if name != "census4h":
+        return None
+    rng = random.Random(f"{seed}:households:{len(applicants)}")
+    people = [a.pseudonym for a in applicants]
+    rng.shuffle(people)
+    return [people[2 * i:2 * i + 2] for i in range(HOUSEHOLD_PAIRS)]
 
 
 def ours_version(name: str, size: int, seats: int, version: str) -> dict:
     """Our full leximin and rounding with one algorithm version (runs inside the child process)."""
     applicants, quotas = _pool(name, size, seats)
-    pool = build_pool(applicants, quotas, seats)
+    pool = build_pool(applicants, quotas, seats, _households(name, applicants))
     wall, cpu = time.perf_counter(), time.process_time()
     limit = float(os.environ.get("BENCH_LOTTERY_TIME_LIMIT") or 0) or None  # --time-limit
     distribution = leximin_distribution(pool, version=version, time_limit=limit)
@@ -211,7 +227,7 @@ def their_maximin_with_timeout(size: int, seats: int, timeout: float, name: str 
 
 #: The table's promise (issue 22) on every bench pool up to 50,000 people: name, size, seats.
 PROMISE_INSTANCES = [("bench", size, seats) for size, seats in INSTANCES] + FAMILY_INSTANCES[:3] + [
-    ("census4", 50_000, 100), *FAMILY_INSTANCES[3:]]
+    ("census4", 50_000, 100), *FAMILY_INSTANCES[3:5]]
 
 
 def promise_check(name: str, size: int, seats: int, time_limit: float | None) -> dict:
@@ -335,8 +351,9 @@ def main() -> None:
     parser.add_argument("--families-only", action="store_true", help="only the second table (issue 21's pools)")
     parser.add_argument("--family-timeout", type=float, default=120,
                         help="time limit per algorithm and pool on the second table, seconds")
-    parser.add_argument("--reference", default="2.2",
-                        help="the version to compare with on the second table (2.2: the code before 2.3; 2.1; 1.0)")
+    parser.add_argument("--reference", default="2.3",
+                        help="the version to compare with on the second table (2.3: the code before 2.4; 2.2; 2.1; "
+                             "1.0)")
     parser.add_argument("--only", help="second table: only the pools whose name contains this (e.g. census4)")
     parser.add_argument("--time-limit", type=float, default=0,
                         help="second table: LOTTERY_TIME_LIMIT for our versions, seconds (0: none); a pool that "
@@ -424,8 +441,8 @@ def _seconds(result: dict, key: str = "cpu") -> str:
 
 
 def families_table(args, theirs_available: bool) -> None:
-    """Issue 21's pools: the default version beside the reference (version 2.2, the code before
-    2.3, run unchanged in the same bench), and sortition-algorithms' maximin; each time-limited."""
+    """Issue 21's pools: the default version beside the reference (version 2.3, the code before
+    2.4, run unchanged in the same bench), and sortition-algorithms' maximin; each time-limited."""
     print()
     header = (f"{'pool':>22} {'types':>5} | {ALGORITHM_VERSION + ' cpu s':>9} {'wall s':>7} {'round s':>7} "
               f"{'min':>8} | {args.reference + ' cpu s':>9} {'round s':>7} {'max |diff|':>10} | "
@@ -447,7 +464,7 @@ def families_table(args, theirs_available: bool) -> None:
             line += f"{difference:10.1e} | "
         else:
             line += f"{'-':>10} | "
-        if theirs_available:
+        if theirs_available and name != "census4h":
             theirs = their_maximin_with_timeout(size, seats, args.timeout, name)
             line += f"{_seconds(theirs, 'time'):>15} " + (f"{theirs['min']:8.5f}" if "min" in theirs else f"{'-':>8}")
         else:
