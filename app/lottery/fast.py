@@ -238,20 +238,20 @@ class SwapPricer(FastPricer):
                 return np.maximum(values - high, 0.0) + np.maximum(low - values, 0.0)
             leave = column(counts - 1.0) - column_violation
             enter = (column(counts + 1.0) - column_violation)[ins]
-            best = None
-            for t in outs:
-                after = (sums - matrix[:, t])[:, None] + matrix[:, ins]
-                rows_after = (np.maximum(after - row_high[:, None], 0.0)
-                              + np.maximum(row_low[:, None] - after, 0.0)).sum(axis=0)
-                value = rows_after + column_violation.sum() + leave[t] + enter
-                value[ins == t] = np.inf
-                j = int(np.lexsort((ins, -prices[ins], value))[0])
-                key = (float(value[j]), -float(prices[ins[j]]), float(prices[t]), int(t), int(ins[j]))
-                if best is None or key < best[0]:
-                    best = (key, int(t), int(ins[j]))
-            if best is not None and best[0][0] < total - 0.5:
-                counts[best[1]] -= 1.0
-                counts[best[2]] += 1.0
+            # every (t out, u in) at once: outs x rows x ins; all terms are whole seats, so the sums are exact
+            after = (sums[None, :, None] - matrix[:, outs].T[:, :, None]) + matrix[:, ins][None, :, :]
+            rows_after = (np.maximum(after - row_high[None, :, None], 0.0)
+                          + np.maximum(row_low[None, :, None] - after, 0.0)).sum(axis=1)
+            value = rows_after + column_violation.sum() + leave[outs][:, None] + enter[None, :]
+            value[outs[:, None] == ins[None, :]] = np.inf
+            shape = value.shape
+            out_index = np.broadcast_to(outs[:, None], shape).ravel()
+            in_index = np.broadcast_to(ins[None, :], shape).ravel()
+            # the lowest violation, then the highest price coming in, the lowest going out, the lower indices
+            k = int(np.lexsort((in_index, out_index, prices[out_index], -prices[in_index], value.ravel()))[0])
+            if value.ravel()[k] < total - 0.5:
+                counts[out_index[k]] -= 1.0
+                counts[in_index[k]] += 1.0
                 continue
             double = self._two_exchanges(counts, outs, ins, low, high, row_low, row_high, prices, total)
             if double is None:

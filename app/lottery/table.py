@@ -113,7 +113,6 @@ class _Splitter:
         self.candidates = np.asarray(candidates, dtype=np.int64).reshape(len(candidates), self.count)
         self.candidate_rows = self.candidates @ self.membership.T
         self.alive = np.ones(len(self.candidates), dtype=bool)
-        self.previous: tuple[int, ...] | None = None  # the split's last panel: where exchanges start first
         self.pool = pool
         self._swapper = None
         self.highs = _new_highs()
@@ -215,7 +214,6 @@ class _Splitter:
             if panel is None:
                 raise RoundingFailed
             times = self._repeat(panel, remaining, rows)
-            self.previous = panel
             panels.append((panel, times))
             remaining = remaining - times * np.asarray(panel, dtype=np.int64)
             rows -= times
@@ -243,10 +241,6 @@ class _Splitter:
         them by exchanging seats (:meth:`app.lottery.fast.SwapPricer._swap_onto_face`), or None."""
         costs = np.asarray(costs, dtype=np.float64)
         candidates, candidate_rows = self.candidates, self.candidate_rows
-        if self.previous is not None:
-            moved = self._exchange(self.previous, lower, upper, row_lower, row_upper, costs)
-            if moved is not None:
-                return moved
         violation = ((np.maximum(lower - candidates, 0) + np.maximum(candidates - upper, 0)).sum(axis=1)
                      + (np.maximum(row_lower - candidate_rows, 0)
                         + np.maximum(candidate_rows - row_upper, 0)).sum(axis=1))
