@@ -53,7 +53,7 @@ FORMAT = "ideenmarkt-lottery-audit"
 # Version 1 lists every applicant's answers (applicants); version 2 only the types (pool_counts.types:
 # answers, count and pseudonyms of each answer vector), from which the applicant list is expanded.
 FORMAT_VERSIONS = (1, 2)
-PROMISE_VERSIONS = ("2.1", "2.2", "2.3")
+PROMISE_VERSIONS = ("2.1", "2.2", "2.3", "2.4")  # as app.lottery.algorithm.PROMISE_VERSIONS
 DICE_RULE_PREFIX = "dice4:"
 SERVER_RULE_PREFIX = "server:"
 # Rules that combine the dice (or the server's value) with a public value named in the commitment.

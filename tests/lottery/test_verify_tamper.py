@@ -89,6 +89,15 @@ def test_the_single_file_verifier_uses_no_project_code():
     assert imported <= {"__future__", "argparse", "hashlib", "json", "sys", "collections"}
 
 
+def test_the_single_file_verifier_knows_every_promise_version():
+    # its own copy (it imports no project code): a new version must reach it too (2.4, issue 21)
+    from app.lottery.algorithm import PROMISE_VERSIONS
+
+    line = next(line for line in SCRIPT.read_text(encoding="utf-8").splitlines()
+                if line.startswith("PROMISE_VERSIONS = "))
+    assert eval(line.split("=", 1)[1].split("#")[0]) == PROMISE_VERSIONS
+
+
 @pytest.mark.parametrize("name, audit, expected, passes", CASES, ids=[c[0] for c in CASES])
 def test_single_file_verifier_gives_the_same_verdicts(name, audit, expected, passes, tmp_path):
     path = tmp_path / "audit.json"
