@@ -10,14 +10,17 @@ imported from here.
 - :mod:`tests.factories.events`   events with criteria, applications and the sign-up form
 - :mod:`tests.factories.lottery`  a closed event with applicants (``lottery_event``), an admin client,
                                    a drawn event with a seated voter (``seated``), the lottery's HTTP helpers
-- :mod:`tests.factories.privacy`  the privacy world (``privacy_world``): a drawn lottery, a ticket with
-                                   dots, ideas, an unconfirmed sign-up; database dumps and audit files
+- :mod:`tests.factories.privacy`  the privacy world (``privacy_world``, of the privacy and audit tests):
+                                   a drawn lottery, a ticket with dots, ideas, an unconfirmed sign-up;
+                                   database dumps and audit files
 - :mod:`tests.factories.jobs`     the worker tests' lottery instance and job rows
 - :mod:`tests.factories.results`  the results world (``results_fixture``), an event of many ideas in bulk
 - :mod:`tests.factories.ideas`    stands with moderators, recorded ideas, markup samples, JSON POST
-- :mod:`tests.factories.voting`   an event with stands, ideas, participants and tickets (voting)
+- :mod:`tests.factories.voting`   an event with stands, ideas, participants and tickets (voting), as a
+                                   ``VotingEvent``: ids and codes, and its rows as attached objects
 - :mod:`tests.factories.participation` online participants (with their link) and ideas, moderation
-                                   settings, a process with open online phases
+                                   settings, a process with open online phases, one whose "after" phase is open
+                                   with ideas and a participant (``after_phase_process``)
 - :func:`attached`                 what a factory returns: the object attached to the test's
                                    session when an app context is pushed, else a loaded copy
 """

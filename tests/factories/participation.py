@@ -122,6 +122,22 @@ def online_process(app, create_event, online_settings) -> Callable:
 
 
 @pytest.fixture
+def after_phase_process(online_process, create_online_idea, participant_link) -> Callable:
+    """``after_phase_process((stand index, text), ..., **participant_link's options)`` → ``online_process``'s
+    ids of a process under post-moderation whose "after" phase is open, with ``ideas``: the ids of those
+    online ideas, and a participant with a link: ``participant_id``, ``token`` (supports, follows,
+    comments and reports start there)."""
+
+    def factory(*ideas: tuple[int, str], **participant) -> dict:
+        ids = online_process(moderation="post", before_open=False, after_open=True)
+        ids["ideas"] = [create_online_idea(ids["stand_ids"][stand], text) for stand, text in ideas]
+        ids["participant_id"], ids["token"] = participant_link(ids["process_id"], **participant)
+        return ids
+
+    return factory
+
+
+@pytest.fixture
 def participant_link(app, create_participant) -> Callable:
     """``participant_link(process_id, **create_participant's options)`` → ``(id, token)``: a
     participant with a random link token (only its hash stored, as the sign-up does)."""

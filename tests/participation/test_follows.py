@@ -29,13 +29,11 @@ def app_config():
 
 
 @pytest.fixture
-def world(app, online_process, create_online_idea, participant_link):
+def world(after_phase_process):
     """A process under post-moderation with three visible online ideas and a participant."""
-    ids = online_process(moderation="post", before_open=False, after_open=True)
-    ids["first"] = create_online_idea(ids["stand_ids"][0], "Mehr Radwege am Neckar")
-    ids["second"] = create_online_idea(ids["stand_ids"][0], "Radwege am Neckar ausbauen")
-    ids["third"] = create_online_idea(ids["stand_ids"][1], "Nachtbus am Wochenende")
-    ids["participant_id"], ids["token"] = participant_link(ids["process_id"])
+    ids = after_phase_process((0, "Mehr Radwege am Neckar"), (0, "Radwege am Neckar ausbauen"),
+                              (1, "Nachtbus am Wochenende"))
+    ids["first"], ids["second"], ids["third"] = ids["ideas"]
     return ids
 
 

@@ -23,10 +23,9 @@ def app_config():
 
 
 @pytest.fixture
-def world(app, online_process, create_online_idea, participant_link, create_user, login):
-    ids = online_process(moderation="post", before_open=False, after_open=True)
-    ids["idea"] = create_online_idea(ids["stand_ids"][0], "Mehr Radwege am Neckar")
-    ids["participant_id"], ids["token"] = participant_link(ids["process_id"])
+def world(app, after_phase_process, create_user, login):
+    ids = after_phase_process((0, "Mehr Radwege am Neckar"))
+    [ids["idea"]] = ids["ideas"]
     moderator = create_user(roles=("moderator",))
     with app.app_context():
         from app.ideas.models import StandModerator

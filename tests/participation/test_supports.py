@@ -27,12 +27,10 @@ def app_config():
 
 
 @pytest.fixture
-def world(app, online_process, create_online_idea, participant_link):
+def world(after_phase_process):
     """A process whose "after" phase is open, under post-moderation, with two online ideas."""
-    ids = online_process(moderation="post", before_open=False, after_open=True)
-    ids["first"] = create_online_idea(ids["stand_ids"][0], "Mehr Radwege am Neckar")
-    ids["second"] = create_online_idea(ids["stand_ids"][1], "Nachtbus <b>am</b> Wochenende")
-    ids["participant_id"], ids["token"] = participant_link(ids["process_id"])
+    ids = after_phase_process((0, "Mehr Radwege am Neckar"), (1, "Nachtbus <b>am</b> Wochenende"))
+    ids["first"], ids["second"] = ids["ideas"]
     return ids
 
 
