@@ -9,14 +9,15 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from flask import Flask
 
 from app.extensions import db as _db
+from tests.factories import attached
 
 #: The admin's datetime-local input format (Berlin time).
 BERLIN_FORMAT = "%Y-%m-%dT%H:%M"
@@ -91,12 +92,27 @@ def upload(admin, event_id, action, **files):
 
 @dataclass
 class LotteryEvent:
+    """``lottery_event``'s event: its ids, tokens and emails, and its rows as attached objects
+    (``event``, ``applications``: read in the reader's app context, see :func:`tests.factories.attached`)."""
+    app: Flask
     event_id: int
     #: application ids in the order of ``people``
     application_ids: list[int]
     #: raw manage tokens, same order
     tokens: list[str]
     emails: list[str] = field(default_factory=list)
+
+    @property
+    def event(self):
+        from app.events.models import Event
+
+        return attached(self.app, Event, self.event_id)
+
+    @property
+    def applications(self) -> list:
+        from app.events.models import Application
+
+        return [attached(self.app, Application, i) for i in self.application_ids]
 
 
 @pytest.fixture
@@ -148,7 +164,7 @@ def lottery_event(app, create_event):
                 tokens.append(token)
                 emails.append(email)
             _db.session.commit()
-        return LotteryEvent(event_id, ids, tokens, emails)
+        return LotteryEvent(app, event_id, ids, tokens, emails)
 
     return factory
 
@@ -159,8 +175,55 @@ def admin(staff_client):
     return staff_client("admin")
 
 
-def make_seated(app, admin, lottery_event, *, seats: int = 2, people: int = 4,
-                dots: int = 5) -> SimpleNamespace:
+@dataclass
+class Seated:
+    """``make_seated``'s world: its ids, the voter's ticket code and the applicants' tokens
+    (``{application id: token}``), and its rows as attached objects (``event``, ``voter``,
+    ``ticket``, ``ideas``, ``waiting``)."""
+    app: Flask
+    event_id: int
+    voter_id: int
+    code: str
+    ticket_id: int
+    idea_ids: list[int]
+    #: the waiting list's application ids, by rank
+    waiting_ids: list[int]
+    tokens: dict[int, str]
+
+    @property
+    def event(self):
+        from app.events.models import Event
+
+        return attached(self.app, Event, self.event_id)
+
+    @property
+    def voter(self):
+        """The seated applicant who confirmed (an Application)."""
+        from app.events.models import Application
+
+        return attached(self.app, Application, self.voter_id)
+
+    @property
+    def ticket(self):
+        from app.voting.models import Ticket
+
+        return attached(self.app, Ticket, self.ticket_id)
+
+    @property
+    def ideas(self) -> list:
+        from app.ideas.models import Idea
+
+        return [attached(self.app, Idea, i) for i in self.idea_ids]
+
+    @property
+    def waiting(self) -> list:
+        """The waiting list's applications, by rank."""
+        from app.events.models import Application
+
+        return [attached(self.app, Application, i) for i in self.waiting_ids]
+
+
+def make_seated(app, admin, lottery_event, *, seats: int = 2, people: int = 4, dots: int = 5) -> Seated:
     """A drawn event with open voting: the first seated applicant confirmed (with a ticket), three ideas."""
     from app.events.models import Event
     from app.ideas import services as ideas
@@ -189,10 +252,9 @@ def make_seated(app, admin, lottery_event, *, seats: int = 2, people: int = 4,
         idea_ids = [ideas.record_idea(stand, f"Idee {n}")[0].id for n in range(3)]
         open_voting(event)
         _db.session.commit()
-        return SimpleNamespace(event_id=event.id, voter_id=voter.application_id, code=ticket.code,
-                               ticket_id=ticket.id, idea_ids=idea_ids,
-                               waiting_ids=[e.application_id for e in waiting],
-                               tokens=dict(zip(ev.application_ids, ev.tokens)))
+        return Seated(app, event_id=event.id, voter_id=voter.application_id, code=ticket.code,
+                      ticket_id=ticket.id, idea_ids=idea_ids, waiting_ids=[e.application_id for e in waiting],
+                      tokens=dict(zip(ev.application_ids, ev.tokens)))
 
 
 @pytest.fixture

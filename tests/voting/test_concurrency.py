@@ -200,7 +200,7 @@ def test_no_dot_is_stored_after_the_decline_commits(app, seated):
 
     def remove_once(idea_id: int) -> str:
         try:
-            remove_dot(_db.session.get(Ticket, ev.ticket_id), idea_id)
+            remove_dot(ev.ticket, idea_id)
             _db.session.commit()
             return "ok"
         except VotingError as exc:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from app.extensions import db as _db
 from app.voting.codes import format_code
-from app.voting.models import Dot, Ticket
+from app.voting.models import Dot
 
 REVOKED_DE = "Dieses Ticket gilt nicht mehr"
 
@@ -65,7 +65,7 @@ def assert_revoked_everywhere(app, client, staff, ev, browser) -> None:
                            headers={"Accept": "application/json"})
     assert checkin.status_code == 422 and checkin.json["code"] == "ticket_revoked"
     with app.app_context():
-        ticket = _db.session.get(Ticket, ev.ticket_id)
+        ticket = ev.ticket
         assert ticket.revoked_at is not None and ticket.checked_in_at is None
     # The dot given while the seat was held stays counted.
     assert _dots(app, ev.ticket_id) == 1
@@ -92,7 +92,6 @@ def _replacement_votes(app, ev, application_id: int) -> None:
 
 def test_decline_after_confirm_revokes_the_ticket(app, client, staff_client, seated):
     from app.audit.models import AuditEntry
-    from app.events.models import Event
     from app.results.participation import participation
     from app.voting.checkin import attendance
 
@@ -106,8 +105,7 @@ def test_decline_after_confirm_revokes_the_ticket(app, client, staff_client, sea
         entry = _db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "voting.ticket_revoke")
                                     ).scalar_one()
         assert entry.target_id == ev.ticket_id and entry.after["reason"] == "declined"
-        event = _db.session.get(Event, ev.event_id)
-        counts = attendance(event)
+        counts = attendance(ev.event)
         assert (counts.tickets, counts.checked_in, counts.revoked) == (0, 0, 1)
         assert participation([ev.event_id])[ev.event_id].checked_in == 0
     # The waiting list's first moved up; confirming gives a working ticket.
@@ -122,13 +120,12 @@ def test_decline_after_confirm_revokes_the_ticket(app, client, staff_client, sea
 
 def test_withdraw_revokes_the_ticket(app, client, staff_client, seated):
     from app.events.application_services import withdraw
-    from app.events.models import Application
 
     ev = seated()
     browser = app.test_client()
     _enter_and_vote(browser, ev)
     with app.test_request_context():
-        withdraw(_db.session.get(Application, ev.voter_id))
+        withdraw(ev.voter)
         _db.session.commit()
     assert_revoked_everywhere(app, client, staff_client("admin"), ev, browser)
     # The freed seat is refilled from the waiting list (as the lottery does on its next pass).
@@ -143,14 +140,13 @@ def test_withdraw_revokes_the_ticket(app, client, staff_client, seated):
 
 
 def test_erasure_revokes_a_used_ticket(app, client, staff_client, seated):
-    from app.events.models import Application
     from app.privacy.services import erase_application
 
     ev = seated()
     browser = app.test_client()
     _enter_and_vote(browser, ev)
     with app.test_request_context():
-        assert erase_application(_db.session.get(Application, ev.voter_id)) == "anonymised"
+        assert erase_application(ev.voter) == "anonymised"
         _db.session.commit()
     assert_revoked_everywhere(app, client, staff_client("admin"), ev, browser)
     _replacement_votes(app, ev, ev.waiting_ids[0])
@@ -158,7 +154,6 @@ def test_erasure_revokes_a_used_ticket(app, client, staff_client, seated):
 
 def test_superseded_draw_revokes_and_a_new_seat_gets_a_new_code(app, client, staff_client, seated):
     from app.core.models import OutboxMail
-    from app.events.models import Application
     from app.lottery.supersede import supersede_draw
     from app.lottery.models import LotteryDraw
     from app.voting.tickets import issue_ticket_for_application
@@ -173,7 +168,7 @@ def test_superseded_draw_revokes_and_a_new_seat_gets_a_new_code(app, client, sta
     assert_revoked_everywhere(app, client, staff_client("admin"), ev, browser)
     # A new draw seats the same person again: the same ticket (its dot still counts) with a new code.
     with app.test_request_context():
-        application = _db.session.get(Application, ev.voter_id)
+        application = ev.voter
         application.status = "confirmed"
         mails_before = _db.session.execute(sa.select(sa.func.count(OutboxMail.id))).scalar_one()
         ticket = issue_ticket_for_application(application)
@@ -192,42 +187,38 @@ def test_superseded_draw_revokes_and_a_new_seat_gets_a_new_code(app, client, sta
 
 
 def test_bulk_issue_gives_a_reseated_application_its_ticket_back(app, seated):
-    from app.events.models import Application, Event
     from app.voting.tickets import issue_tickets_for_event
 
     ev = seated()
     assert respond(app, ev.voter_id, False) == "declined"
     with app.test_request_context():
-        application = _db.session.get(Application, ev.voter_id)
-        application.status = "confirmed"  # as a new draw after a superseded one would leave it
-        assert issue_tickets_for_event(_db.session.get(Event, ev.event_id)) == 1
-        ticket = _db.session.get(Ticket, ev.ticket_id)
+        ev.voter.status = "confirmed"  # as a new draw after a superseded one would leave it
+        assert issue_tickets_for_event(ev.event) == 1
+        ticket = ev.ticket
         assert ticket.revoked_at is None and ticket.code != ev.code
 
 
 def test_checked_in_before_revoke_still_counts_as_attended(app, seated):
-    from app.events.models import Event
     from app.results.participation import participation
     from app.voting.checkin import attendance, check_in
 
     ev = seated()
     with app.test_request_context():
-        check_in(_db.session.get(Event, ev.event_id), ev.code)
+        check_in(ev.event, ev.code)
         _db.session.commit()
     assert respond(app, ev.voter_id, False) == "declined"
     with app.app_context():
         assert participation([ev.event_id])[ev.event_id].checked_in == 1
-        counts = attendance(_db.session.get(Event, ev.event_id))
+        counts = attendance(ev.event)
         assert (counts.checked_in, counts.revoked) == (0, 1)
 
 
 def test_walk_ins_are_not_affected(app, client, staff_client, seated):
-    from app.events.models import Event
     from app.voting.tickets import issue_walk_in
 
     ev = seated()
     with app.test_request_context():
-        walk_in = issue_walk_in(_db.session.get(Event, ev.event_id), "Gast")
+        walk_in = issue_walk_in(ev.event, "Gast")
         _db.session.commit()
         code = walk_in.code
     assert respond(app, ev.voter_id, False) == "declined"
@@ -240,17 +231,16 @@ def test_walk_ins_are_not_affected(app, client, staff_client, seated):
 
 
 def test_revoke_is_idempotent_and_without_ticket_does_nothing(app, seated):
-    from app.events.models import Application
     from app.voting.tickets import revoke_ticket_for_application
 
     ev = seated()
     with app.test_request_context():
-        application = _db.session.get(Application, ev.voter_id)
+        application = ev.voter
         first = revoke_ticket_for_application(application, "withdrawn")
         at = first.revoked_at
         again = revoke_ticket_for_application(application, "declined")
         assert again.revoked_at == at and again.revoke_reason == "withdrawn"
-        other = _db.session.get(Application, ev.waiting_ids[0])
+        other = ev.waiting[0]
         assert revoke_ticket_for_application(other, "declined") is None
         with pytest.raises(ValueError):
             revoke_ticket_for_application(application, "whatever")
