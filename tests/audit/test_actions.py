@@ -12,28 +12,10 @@ from app.audit.models import AuditEntry
 from app.extensions import db as _db
 
 
-def _event(privacy_world):
-    from app.events.models import Event
-
-    return _db.session.get(Event, privacy_world.event_id)
-
-
-def _other(privacy_world):
-    from app.events.models import Event
-
-    return _db.session.get(Event, privacy_world.other_event_id)
-
-
 def _draw(privacy_world):
     from app.lottery.base import current_draw
 
-    return current_draw(_event(privacy_world))
-
-
-def _idea(privacy_world, n=0):
-    from app.ideas.models import Idea
-
-    return _db.session.get(Idea, privacy_world.idea_ids[n])
+    return current_draw(privacy_world.event)
 
 
 def _user(email):
@@ -54,19 +36,19 @@ def process_create(privacy_world, admin_user):
 def process_edit(privacy_world, admin_user):
     from app.events import services
 
-    services.update_process(_event(privacy_world).process, "Neuer Titel")
+    services.update_process(privacy_world.event.process, "Neuer Titel")
 
 
 def event_create(privacy_world, admin_user):
     from app.events import services
 
-    services.create_event(_event(privacy_world).process, services.EventData(title="Dritte Werkstatt"))
+    services.create_event(privacy_world.event.process, services.EventData(title="Dritte Werkstatt"))
 
 
 def event_edit(privacy_world, admin_user):
     from app.events import services
 
-    event = _other(privacy_world)
+    event = privacy_world.other_event
     data = services.EventData.from_event(event)
     data.title = "Umbenannte Werkstatt"
     services.update_event(event, data)
@@ -75,13 +57,13 @@ def event_edit(privacy_world, admin_user):
 def event_status(privacy_world, admin_user):
     from app.events import services
 
-    services.change_status(_other(privacy_world), "close")
+    services.change_status(privacy_world.other_event, "close")
 
 
 def results_publish(privacy_world, admin_user):
     from app.events import services
 
-    event = _event(privacy_world)
+    event = privacy_world.event
     services.change_status(event, "mark_held", now=event.starts_at)  # on the day of the event
     services.change_status(event, "publish")
 
@@ -119,15 +101,14 @@ def criterion_delete(privacy_world, admin_user):
 def application_add(privacy_world, admin_user):
     from app.events import application_services as services
 
-    services.add_by_staff(_other(privacy_world), services.ApplicationData(name="Telefon Anruferin", consent=True),
+    services.add_by_staff(privacy_world.other_event, services.ApplicationData(name="Telefon Anruferin", consent=True),
                           admin_user, "phone")
 
 
 def application_remove(privacy_world, admin_user):
     from app.events import application_services as services
-    from app.events.models import Application
 
-    services.remove(_db.session.get(Application, privacy_world.unconfirmed_id))
+    services.remove(privacy_world.unconfirmed)
 
 
 def _second_admin():
@@ -158,7 +139,7 @@ def lottery_commit_and_draw(privacy_world, admin_user):
     from app.lottery.commitment import publish_commitment
     from app.lottery.draw import perform_draw
 
-    event = _event(privacy_world)
+    event = privacy_world.event
     _supersede_with_approval(privacy_world, admin_user)
     draw = publish_commitment(event, admin_user, "server")
     perform_draw(draw, admin_user, None, deadline=draw.committed_at + timedelta(days=3))
@@ -178,91 +159,91 @@ def lottery_expire_and_replace(privacy_world, admin_user):
 def idea_create(privacy_world, admin_user):
     from app.ideas import services
 
-    services.record_idea(_idea(privacy_world).stand, "Mehr Bäume #grün", user=admin_user)
+    services.record_idea(privacy_world.ideas[0].stand, "Mehr Bäume #grün", user=admin_user)
 
 
 def idea_edit(privacy_world, admin_user):
     from app.ideas import services
 
-    services.edit_idea(_idea(privacy_world), "Mehr sichere Radwege", user=admin_user, said_by="Jemand anderes")
+    services.edit_idea(privacy_world.ideas[0], "Mehr sichere Radwege", user=admin_user, said_by="Jemand anderes")
 
 
 def idea_hide(privacy_world, admin_user):
     from app.ideas import services
 
-    services.hide_idea(_idea(privacy_world, 1), "Doppelt", user=admin_user)
+    services.hide_idea(privacy_world.ideas[1], "Doppelt", user=admin_user)
 
 
 def idea_unhide(privacy_world, admin_user):
     from app.ideas import services
 
-    services.hide_idea(_idea(privacy_world, 1), "Doppelt", user=admin_user)
-    services.unhide_idea(_idea(privacy_world, 1), user=admin_user)
+    services.hide_idea(privacy_world.ideas[1], "Doppelt", user=admin_user)
+    services.unhide_idea(privacy_world.ideas[1], user=admin_user)
 
 
 def idea_merge(privacy_world, admin_user):
     from app.ideas import services
 
-    services.merge_ideas(_idea(privacy_world), [_idea(privacy_world, 1)], user=admin_user)
+    services.merge_ideas(privacy_world.ideas[0], [privacy_world.ideas[1]], user=admin_user)
 
 
 def idea_unmerge(privacy_world, admin_user):
     from app.ideas import services
 
-    services.merge_ideas(_idea(privacy_world), [_idea(privacy_world, 1)], user=admin_user)
-    services.unmerge_idea(_idea(privacy_world, 1), user=admin_user)
+    services.merge_ideas(privacy_world.ideas[0], [privacy_world.ideas[1]], user=admin_user)
+    services.unmerge_idea(privacy_world.ideas[1], user=admin_user)
 
 
 def stand_create(privacy_world, admin_user):
     from app.ideas import services
 
-    services.save_stand(_event(privacy_world), None, title="Wohnen", moderator_ids=[])
+    services.save_stand(privacy_world.event, None, title="Wohnen", moderator_ids=[])
 
 
 def stand_edit(privacy_world, admin_user):
     from app.ideas import services
 
-    stand = _idea(privacy_world).stand
+    stand = privacy_world.ideas[0].stand
     services.save_stand(stand.event, stand, title="Mobilität und Verkehr", moderator_ids=[])
 
 
 def wall_link_renew(privacy_world, admin_user):
     from app.ideas import services
 
-    services.wall_link(_event(privacy_world))
-    services.wall_link(_event(privacy_world), renew=True)
+    services.wall_link(privacy_world.event)
+    services.wall_link(privacy_world.event, renew=True)
 
 
 def voting_settings(privacy_world, admin_user):
     from app.voting.state import update_settings
 
-    update_settings(_other(privacy_world), dots_per_ticket=3, max_per_idea=None, scope="event",
+    update_settings(privacy_world.other_event, dots_per_ticket=3, max_per_idea=None, scope="event",
                     walk_ins_allowed=True, user=admin_user)
 
 
 def voting_open(privacy_world, admin_user):
     from app.voting.state import open_voting
 
-    open_voting(_event(privacy_world), user=admin_user)
+    open_voting(privacy_world.event, user=admin_user)
 
 
 def voting_close(privacy_world, admin_user):
     from app.voting.state import close_voting, open_voting
 
-    open_voting(_event(privacy_world), user=admin_user)
-    close_voting(_event(privacy_world), user=admin_user)
+    open_voting(privacy_world.event, user=admin_user)
+    close_voting(privacy_world.event, user=admin_user)
 
 
 def voting_tickets_issue(privacy_world, admin_user):
     from app.voting.tickets import issue_tickets_for_event
 
-    issue_tickets_for_event(_event(privacy_world), user=admin_user)
+    issue_tickets_for_event(privacy_world.event, user=admin_user)
 
 
 def voting_walk_in(privacy_world, admin_user):
     from app.voting.tickets import issue_walk_in
 
-    issue_walk_in(_event(privacy_world), "Tür Gast", user=admin_user)
+    issue_walk_in(privacy_world.event, "Tür Gast", user=admin_user)
 
 
 def voting_check_in(privacy_world, admin_user):
@@ -270,15 +251,15 @@ def voting_check_in(privacy_world, admin_user):
     from app.voting.models import Ticket
     from app.voting.tickets import issue_ticket
 
-    ticket = issue_ticket(_event(privacy_world), kind="walk_in", user=admin_user)
-    check_in(_event(privacy_world), ticket.code, user=admin_user)
+    ticket = issue_ticket(privacy_world.event, kind="walk_in", user=admin_user)
+    check_in(privacy_world.event, ticket.code, user=admin_user)
     assert isinstance(ticket, Ticket)
 
 
 def voting_board_count(privacy_world, admin_user):
     from app.voting.board import set_board_count
 
-    set_board_count(_idea(privacy_world), 7, user=admin_user)
+    set_board_count(privacy_world.ideas[0], 7, user=admin_user)
 
 
 def user_create(privacy_world, admin_user):

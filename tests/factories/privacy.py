@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from app.extensions import db as _db
+from tests.factories import attached
 from tests.factories.lottery import deadline_text, post
 
 #: Seeded personal data; none of it may survive a purge anywhere in the database.
@@ -32,6 +34,10 @@ def applicant_email(n: int) -> str:
 
 @dataclass
 class World:
+    """The privacy world's ids, tokens and seeded data, and its rows as attached objects (``event``,
+    ``other_event``, ``applications``, ``ideas``, ``unconfirmed``: read in the reader's app context,
+    see :func:`tests.factories.attached`)."""
+    app: Flask
     event_id: int
     other_event_id: int
     application_ids: list[int]
@@ -51,6 +57,38 @@ class World:
         people += [applicant_email(n) for n in range(len(self.application_ids))]
         return people + [WALK_IN_NAME, SAID_BY, UNCONFIRMED_NAME, UNCONFIRMED_EMAIL]
 
+    @property
+    def event(self):
+        from app.events.models import Event
+
+        return attached(self.app, Event, self.event_id)
+
+    @property
+    def other_event(self):
+        """The second event, open for sign-ups, where ``unconfirmed`` signed up."""
+        from app.events.models import Event
+
+        return attached(self.app, Event, self.other_event_id)
+
+    @property
+    def applications(self) -> list:
+        from app.events.models import Application
+
+        return [attached(self.app, Application, i) for i in self.application_ids]
+
+    @property
+    def ideas(self) -> list:
+        from app.ideas.models import Idea
+
+        return [attached(self.app, Idea, i) for i in self.idea_ids]
+
+    @property
+    def unconfirmed(self):
+        """The sign-up not confirmed yet (an Application of ``other_event``)."""
+        from app.events.models import Application
+
+        return attached(self.app, Application, self.unconfirmed_id)
+
 
 @pytest.fixture
 def privacy_world(app, admin, lottery_event, create_event) -> World:
@@ -59,7 +97,7 @@ def privacy_world(app, admin, lottery_event, create_event) -> World:
     The app sends no mail after requests: the tests compare database dumps, and send explicitly."""
     from app.core.models import utcnow
     from app.events.application_services import hash_token
-    from app.events.models import Application, Event
+    from app.events.models import Application
     from app.ideas import services as ideas
     from app.ideas.models import Stand
     from app.lottery.models import LotteryEntry
@@ -74,8 +112,7 @@ def privacy_world(app, admin, lottery_event, create_event) -> World:
     ev = lottery_event(seats=2, criteria={"gender": {"f": (0, 2), "m": (0, 2)}}, retention_days=30,
                        people=[{"gender": g} for g in ("f", "m", "f", "m", "f")])
     with app.app_context():
-        for n, app_id in enumerate(ev.application_ids):
-            application = _db.session.get(Application, app_id)
+        for n, application in enumerate(ev.applications):
             application.name, application.email = applicant_name(n), applicant_email(n)
         _db.session.commit()
     assert post(admin, f"/manage/events/{ev.event_id}/lottery/commit",
@@ -84,7 +121,7 @@ def privacy_world(app, admin, lottery_event, create_event) -> World:
                   {"number": "17", "deadline": deadline_text()}).status_code == 303
 
     with app.test_request_context():
-        event = _db.session.get(Event, ev.event_id)
+        event = ev.event
         entries = _db.session.execute(
             sa.select(LotteryEntry).where(LotteryEntry.seat_since.is_not(None))
             .order_by(LotteryEntry.id)).scalars().all()
@@ -124,7 +161,7 @@ def privacy_world(app, admin, lottery_event, create_event) -> World:
 
         queue_mail(UNCONFIRMED_EMAIL, "Bitte bestätigen", f"Hallo {UNCONFIRMED_NAME}, bitte bestätigen.")
         _db.session.commit()
-        return World(ev.event_id, other_id, ev.application_ids, ev.tokens, voter, idea_ids, unconfirmed.id, token,
+        return World(app, ev.event_id, other_id, ev.application_ids, ev.tokens, voter, idea_ids, unconfirmed.id, token,
                      ends_at, [*secrets, token])
 
 

@@ -116,12 +116,11 @@ def test_only_admins_with_a_csrf_token(app, admin, staff_client, lottery_event):
         assert post(client, _url(ev, phone_id), {"answer": "decline", "channel": "phone"}).status_code == 403
     # Decided in issue 24: a moderator of this very event's stand does not answer on behalf either
     # (answering needs the applicant's personal data, which moderators never see).
-    from app.events.models import Event
     from app.ideas import services as ideas
 
     moderator = staff_client("moderator")
     with app.app_context():
-        ideas.save_stand(db.session.get(Event, ev.event_id), None, title="Bürgerportal", position=1,
+        ideas.save_stand(ev.event, None, title="Bürgerportal", position=1,
                          moderator_ids=[moderator.user.id])
         db.session.commit()
     assert post(moderator, _url(ev, phone_id), {"answer": "decline", "channel": "phone"}).status_code == 403

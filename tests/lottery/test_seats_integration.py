@@ -212,9 +212,7 @@ def test_withdrawn_waiting_applicant_is_passed_over_and_audit_verifies(app, admi
 def test_mails_arrive_with_working_confirm_and_decline_links(app, admin, client, lottery_event, smtp):
     ev = lottery_event(seats=2, count=4)
     with app.app_context():
-        from app.events.models import Application
-
-        db.session.get(Application, ev.application_ids[0]).language = "en"
+        ev.applications[0].language = "en"
         db.session.commit()
     commit(admin, ev.event_id)
     draw(admin, ev.event_id, "5")

@@ -127,11 +127,11 @@ def test_cli_dry_run_and_purge(app, privacy_world):
 
 
 def test_unselected_purged_when_waiting_list_expired_if_the_event_says_so(app, privacy_world):
-    from app.events.models import Application, Event
+    from app.events.models import Application
     from app.lottery.models import LotteryEntry
 
     with app.app_context():
-        event = _db.session.get(Event, privacy_world.event_id)
+        event = privacy_world.event
         event.purge_unselected_early = True
         _db.session.commit()
         starts_at = event.starts_at
@@ -149,9 +149,7 @@ def test_unselected_purged_when_waiting_list_expired_if_the_event_says_so(app, p
 
 def test_unselected_stay_without_the_setting(app, privacy_world):
     with app.app_context():
-        from app.events.models import Event
-
-        starts_at = _db.session.get(Event, privacy_world.event_id).starts_at
+        starts_at = privacy_world.event.starts_at
     assert not _purge(app, starts_at + timedelta(days=1)).anonymised
 
 
