@@ -16,8 +16,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 
+from app.events.models import Application, Event
 from app.extensions import db as _db
-from tests.factories import attached
+from app.ideas.models import Idea
+from app.voting.models import Ticket
+from tests.factories import Rows
 
 #: The admin's datetime-local input format (Berlin time).
 BERLIN_FORMAT = "%Y-%m-%dT%H:%M"
@@ -51,8 +54,6 @@ def draw(admin, event_id, number="17", deadline=None):
 
 def statuses(app, ids) -> dict[int, str]:
     """``{application id: status}`` of the applications ``ids``."""
-    from app.events.models import Application
-
     with app.app_context():
         rows = _db.session.execute(sa.select(Application.id, Application.status)
                                    .where(Application.id.in_(ids))).all()
@@ -102,17 +103,8 @@ class LotteryEvent:
     tokens: list[str]
     emails: list[str] = field(default_factory=list)
 
-    @property
-    def event(self):
-        from app.events.models import Event
-
-        return attached(self.app, Event, self.event_id)
-
-    @property
-    def applications(self) -> list:
-        from app.events.models import Application
-
-        return [attached(self.app, Application, i) for i in self.application_ids]
+    event = Rows(Event, "event_id")
+    applications = Rows(Application, "application_ids")
 
 
 @pytest.fixture
@@ -121,7 +113,7 @@ def lottery_event(app, create_event):
     → a closed event whose applications (status ``applied``, with email) take part in the lottery."""
     from app.core.models import utcnow
     from app.events.application_services import hash_token
-    from app.events.models import Application, ApplicationAnswer, Criterion, CriterionOption, Event
+    from app.events.models import ApplicationAnswer, Criterion, CriterionOption
 
     def factory(seats=3, criteria=None, people=None, count=None, status="closed", language="de",
                 **fields) -> LotteryEvent:
@@ -190,42 +182,17 @@ class Seated:
     waiting_ids: list[int]
     tokens: dict[int, str]
 
-    @property
-    def event(self):
-        from app.events.models import Event
-
-        return attached(self.app, Event, self.event_id)
-
-    @property
-    def voter(self):
-        """The seated applicant who confirmed (an Application)."""
-        from app.events.models import Application
-
-        return attached(self.app, Application, self.voter_id)
-
-    @property
-    def ticket(self):
-        from app.voting.models import Ticket
-
-        return attached(self.app, Ticket, self.ticket_id)
-
-    @property
-    def ideas(self) -> list:
-        from app.ideas.models import Idea
-
-        return [attached(self.app, Idea, i) for i in self.idea_ids]
-
-    @property
-    def waiting(self) -> list:
-        """The waiting list's applications, by rank."""
-        from app.events.models import Application
-
-        return [attached(self.app, Application, i) for i in self.waiting_ids]
+    event = Rows(Event, "event_id")
+    #: the seated applicant who confirmed (an Application)
+    voter = Rows(Application, "voter_id")
+    ticket = Rows(Ticket, "ticket_id")
+    ideas = Rows(Idea, "idea_ids")
+    #: the waiting list's applications, by rank
+    waiting = Rows(Application, "waiting_ids")
 
 
 def make_seated(app, admin, lottery_event, *, seats: int = 2, people: int = 4, dots: int = 5) -> Seated:
     """A drawn event with open voting: the first seated applicant confirmed (with a ticket), three ideas."""
-    from app.events.models import Event
     from app.ideas import services as ideas
     from app.ideas.models import Stand
     from app.lottery.models import LotteryDraw, LotteryEntry

@@ -12,8 +12,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from app.events.models import Application, Event
 from app.extensions import db as _db
-from tests.factories import attached
+from app.ideas.models import Idea
+from tests.factories import Rows
 from tests.factories.lottery import deadline_text, post
 
 #: Seeded personal data; none of it may survive a purge anywhere in the database.
@@ -57,37 +59,13 @@ class World:
         people += [applicant_email(n) for n in range(len(self.application_ids))]
         return people + [WALK_IN_NAME, SAID_BY, UNCONFIRMED_NAME, UNCONFIRMED_EMAIL]
 
-    @property
-    def event(self):
-        from app.events.models import Event
-
-        return attached(self.app, Event, self.event_id)
-
-    @property
-    def other_event(self):
-        """The second event, open for sign-ups, where ``unconfirmed`` signed up."""
-        from app.events.models import Event
-
-        return attached(self.app, Event, self.other_event_id)
-
-    @property
-    def applications(self) -> list:
-        from app.events.models import Application
-
-        return [attached(self.app, Application, i) for i in self.application_ids]
-
-    @property
-    def ideas(self) -> list:
-        from app.ideas.models import Idea
-
-        return [attached(self.app, Idea, i) for i in self.idea_ids]
-
-    @property
-    def unconfirmed(self):
-        """The sign-up not confirmed yet (an Application of ``other_event``)."""
-        from app.events.models import Application
-
-        return attached(self.app, Application, self.unconfirmed_id)
+    event = Rows(Event, "event_id")
+    #: the second event, open for sign-ups, where ``unconfirmed`` signed up
+    other_event = Rows(Event, "other_event_id")
+    applications = Rows(Application, "application_ids")
+    ideas = Rows(Idea, "idea_ids")
+    #: the sign-up not confirmed yet (an Application of ``other_event``)
+    unconfirmed = Rows(Application, "unconfirmed_id")
 
 
 @pytest.fixture
@@ -97,7 +75,6 @@ def privacy_world(app, admin, lottery_event, create_event) -> World:
     The app sends no mail after requests: the tests compare database dumps, and send explicitly."""
     from app.core.models import utcnow
     from app.events.application_services import hash_token
-    from app.events.models import Application
     from app.ideas import services as ideas
     from app.ideas.models import Stand
     from app.lottery.models import LotteryEntry

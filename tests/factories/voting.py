@@ -10,8 +10,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from app.events.models import Application, ApplicationStatus, Event, Process
 from app.extensions import db as _db
-from tests.factories import attached
+from app.ideas.models import Idea, Stand
+from app.voting.models import Ticket
+from tests.factories import Rows
 
 
 @dataclass
@@ -29,35 +32,11 @@ class VotingEvent:
     ticket_ids: list[int]
     application_ids: list[int]
 
-    @property
-    def event(self):
-        from app.events.models import Event
-
-        return attached(self.app, Event, self.event_id)
-
-    @property
-    def stands(self) -> list:
-        from app.ideas.models import Stand
-
-        return [attached(self.app, Stand, i) for i in self.stand_ids]
-
-    @property
-    def ideas(self) -> list:
-        from app.ideas.models import Idea
-
-        return [attached(self.app, Idea, i) for i in self.idea_ids]
-
-    @property
-    def tickets(self) -> list:
-        from app.voting.models import Ticket
-
-        return [attached(self.app, Ticket, i) for i in self.ticket_ids]
-
-    @property
-    def applications(self) -> list:
-        from app.events.models import Application
-
-        return [attached(self.app, Application, i) for i in self.application_ids]
+    event = Rows(Event, "event_id")
+    stands = Rows(Stand, "stand_ids")
+    ideas = Rows(Idea, "idea_ids")
+    tickets = Rows(Ticket, "ticket_ids")
+    applications = Rows(Application, "application_ids")
 
 
 def make_voting_event(*, stands: int = 2, ideas_per_stand: int = 3, tickets: int = 3, dots: int = 5,
@@ -69,11 +48,8 @@ def make_voting_event(*, stands: int = 2, ideas_per_stand: int = 3, tickets: int
     Tickets belong to confirmed applications (as the lottery's confirm step leaves them);
     many tickets are inserted in bulk, their codes made by the real code generator.
     """
-    from app.events.models import Application, ApplicationStatus, Event, Process
-    from app.ideas.models import Idea, Stand
     from app.voting import state
     from app.voting.codes import new_code
-    from app.voting.models import Ticket
 
     if process_id is None:
         process = Process(title="Esslingen 4.0")
