@@ -32,22 +32,19 @@ def event(app, voting_event):
     w = voting_event(stands=2, ideas_per_stand=4, tickets=3, dots=6, open_voting=False)
     with app.test_request_context():
         from app.core.models import utcnow
-        from app.events.models import Event
         from app.ideas import services as ideas
-        from app.ideas.models import Idea
         from app.voting.board import set_board_count
         from app.voting.dots import cast_dot, remove_dot
-        from app.voting.models import Ticket
         from app.voting.state import close_voting, open_voting, update_settings
         from app.voting.tickets import issue_ticket
 
-        ev = db.session.get(Event, w.event_id)
+        ev = w.event
         update_settings(ev, dots_per_ticket=6, max_per_idea=None, scope="event", walk_ins_allowed=False,
                         online_enabled=True, online_opens_at=utcnow() - timedelta(hours=1),
                         online_closes_at=utcnow() + timedelta(hours=1))
         open_voting(ev)
-        a, b, c, d, e, f, g, h = (db.session.get(Idea, i) for i in w.idea_ids)
-        tickets = [db.session.get(Ticket, i) for i in w.ticket_ids]
+        a, b, c, d, e, f, g, h = w.ideas
+        tickets = w.tickets
         online = issue_ticket(ev, kind="online", channel="online")
         for ticket, targets in ((tickets[0], (a, b, c, c)), (tickets[1], (c, d, e)), (tickets[2], (f, b, d)),
                                 (online, (c,))):
