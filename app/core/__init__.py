@@ -8,7 +8,7 @@ bp = FeatureBlueprint("core", __name__, template_folder="templates", static_fold
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from app.core import deploy, errors, flashes, formreplay, mail, nav
+    from app.core import deploy, errors, flashes, formreplay, mail, nav, slots
     from flask_babel import get_locale
 
     from app.core.text import linkify, nest_quotes
@@ -21,6 +21,7 @@ def init_app(app):
     app.jinja_env.filters["quoted"] = lambda text: nest_quotes(text, str(get_locale() or "de"))
     errors.register(app)
     flashes.init_app(app)
+    slots.init_app(app)
     nav.init_app(app)
     deploy.register(app)
     mail.init_app(app)

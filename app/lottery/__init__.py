@@ -53,6 +53,11 @@ bp = FeatureBlueprint("lottery", __name__, template_folder="templates", static_f
 
 
 def init_app(app):
+    from app.core.slots import register_slot
+
+    register_slot(app, "event_public_links", "lottery/_event_public_link.html", order=20)
+    register_slot(app, "event_manage_links", "lottery/_event_manage_link.html", order=10)
+    register_slot(app, "application_seat", "lottery/_seat_slot.html", order=10)
     from app.core.start import register_start_steps
     from app.lottery import commands, start
     from app.lottery.cli import lottery_cli

@@ -9,6 +9,11 @@ bp = FeatureBlueprint("measures", __name__, template_folder="templates",
 
 
 def init_app(app):
+    from app.core.slots import register_slot
+
+    register_slot(app, "process_public_links", "measures/_process_public_link.html", order=20)
+    register_slot(app, "event_public_links", "measures/_event_public_link.html", order=30)
+    register_slot(app, "process_manage_links", "measures/_process_manage_link.html", order=20)
     from app.core import signals
     from app.measures import views_manage
     from app.core.nav import register_staff_nav

@@ -8,6 +8,11 @@ bp = FeatureBlueprint("participation", __name__, template_folder="templates",
 
 
 def init_app(app):
+    from app.core.slots import register_slot
+
+    register_slot(app, "process_public_links", "participation/lists/_process_link.html", order=30)
+    register_slot(app, "process_public_links", "participation/_process_link.html", order=40)
+    register_slot(app, "event_manage_links", "participation/_event_manage_link.html", order=20)
     from app.core import signals
     from app.participation import follows, services
 

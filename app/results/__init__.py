@@ -64,6 +64,12 @@ bp = FeatureBlueprint("results", __name__, template_folder="templates", static_f
 
 
 def init_app(app):
+    from app.core.slots import register_slot
+
+    register_slot(app, "process_public_links", "results/_process_public_link.html", order=10)
+    register_slot(app, "event_public_links", "results/_event_public_link.html", order=10)
+    register_slot(app, "process_manage_links", "results/_process_manage_link.html", order=10)
+    register_slot(app, "event_overview_links", "results/_event_manage_link.html", order=10)
     from flask_babel import lazy_gettext as _l
 
     from app.core.nav import register_staff_nav
