@@ -8,7 +8,6 @@ shown by the viewer, and German content marked ``/Lang (de)`` in the English rep
 """
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 

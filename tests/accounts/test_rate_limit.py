@@ -1,8 +1,6 @@
 """Login is rate-limited, with a friendly 429 page, and the limit holds across workers."""
 from __future__ import annotations
 
-import os
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request

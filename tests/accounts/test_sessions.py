@@ -1,13 +1,11 @@
 """Login renews the session; logout, disabling and a password change end every copy of it."""
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
 
 import pytest
 
 from app.accounts import services
 from app.accounts.models import User
-from app.extensions import db
 from tests.support.clients import DEFAULT_PASSWORD
 
 

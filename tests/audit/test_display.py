@@ -13,7 +13,6 @@ from app.audit import display
 from app.audit.services import log_action
 from app.events.models import Event
 from app.events.services import EVENT_STATUS_LABELS
-from app.extensions import db as _db
 from app.measures.base import STATUS_LABELS as MEASURE_STATUS_LABELS
 
 APP = Path(__file__).resolve().parents[2] / "app"

@@ -17,7 +17,6 @@ from app.core.models import OutboxMail, utcnow
 from app.events.models import Application, Event, EventStatus, Process
 from app.extensions import db as _db
 from app.ideas.models import Idea, Stand
-from app.lottery.models import LotteryDraw
 from app.voting.models import Dot, Ticket
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,6 @@ from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
 from icalendar import Calendar
 
 from app.core.logs import JsonFormatter

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime
 from types import SimpleNamespace
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 
 from app.events.models import Process
 from app.extensions import db

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from app.core.models import utcnow
 from app.events.models import Application
-from app.extensions import db
 from app.ideas.models import Idea
 from app.measures.models import IdeaNotTaken, Measure, MeasureIdea, MeasureStatusChange
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from app.events.models import Event
-from app.extensions import db
 from app.results.base import ResultsError
 from app.results.participation import participation, participation_by_option
 from app.results.ranking import idea_count, idea_ranking

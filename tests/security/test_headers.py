@@ -6,7 +6,7 @@ import pytest
 from app import create_app
 from app.core.security import SECURITY_HEADERS
 from config import ProductionConfig
-from tests.security.walks import all_routes, body_of, build_url, expected_denial, side_of
+from tests.security.walks import all_routes, body_of, build_url, side_of
 
 
 def assert_headers(response, where: str) -> None:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db as _db
 from app.voting.codes import format_code, new_code
-from app.voting.models import BoardCount, Dot, Ticket
+from app.voting.models import BoardCount, Dot
 
 
 @pytest.fixture
