@@ -97,6 +97,8 @@ from app.lottery.algorithm import (
 )
 from app.lottery.certificates import check_certificate, compute_certificate
 from app.lottery.errors import LotteryError
+from app.lottery.schema import schema_problems
+from app.lottery.table import choose_table_size, table_promise
 
 #: How the row is read from the dice (fixed in the commitment of version 2.1 draws drawn in public).
 DICE_RULE = ("dice4: four ten-sided dice, read in the order thousands, hundreds, tens, units as a number "
@@ -431,8 +433,6 @@ def prepare_lottery(applicants: Sequence[Applicant], quotas: Quotas, seats: int,
     :raises LotteryError: any code of
         :func:`~app.lottery.algorithm.leximin_distribution`.
     """
-    from app.lottery.table import choose_table_size
-
     distribution = leximin_distribution(applicants, quotas, seats, progress=progress, households=households,
                                         time_limit=time_limit)
     pool = distribution.pool
@@ -787,8 +787,6 @@ def verify_audit(audit: Mapping[str, Any], recompute_table: bool = False, expect
     drawn = "number" in audit
     checks = [Check("format", True, f"{AUDIT_FORMAT} version {audit['format_version']}"
                     + ("" if drawn else "; record before the draw"))]
-    from app.lottery.schema import schema_problems
-
     broken = schema_problems(audit)
     checks.append(Check("schema", not broken, "; ".join(broken) or "valid against the published JSON Schema "
                                                                     "(app/lottery/schemas/audit.schema.json)"))
@@ -1040,8 +1038,6 @@ def _check_table(audit: Mapping[str, Any], pool: Pool, table: list[tuple[str, ..
                     "equal within types, add up to the seats")]
     if problems:
         return checks
-
-    from app.lottery.table import table_promise
 
     size = len(table) or 1
     appearances = Counter(p for row in table for p in row)

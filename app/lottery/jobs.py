@@ -22,6 +22,7 @@ from typing import Any
 from flask import g, url_for
 from flask_babel import lazy_gettext as _l
 
+from app.accounts.models import User
 from app.events.models import Event
 from app.extensions import db
 from app.jobs import services as jobs
@@ -76,8 +77,6 @@ def run_preview(job: Job, report) -> tuple[dict, None]:
 
 
 def run_commit(job: Job, report) -> tuple[dict, str]:
-    from app.accounts.models import User
-
     event = _event(job)
     user = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
     g.audit_user = user

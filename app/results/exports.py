@@ -87,6 +87,7 @@ def staff_scope(process: Process, event_id: object = None) -> Scope:
 def measures_of_ideas(process_id: int, idea_ids: list[int]) -> dict[int, list[tuple[int, str, str]]]:
     """Per idea, the measures it went into (empty while the measures feature is not installed)."""
     try:
+        # The measures feature may be left out (FEATURES): then no idea went into a measure.
         from app.measures.links import measure_ids_for_ideas
         from app.measures.outcome import process_measures
     except ModuleNotFoundError as exc:
@@ -173,7 +174,7 @@ def _csv_pieces(data: ExportData, header: list[str], statuses: dict[str, str]) -
 
 def write_xlsx(data: ExportData) -> IO[bytes]:
     """The workbook (ideas, stands, tags) in a temporary file, rewound; the caller closes it."""
-    import xlsxwriter
+    import xlsxwriter  # loaded by the export job only, not by every web worker
 
     output = tempfile.TemporaryFile()
     workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})

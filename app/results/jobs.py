@@ -20,7 +20,7 @@ from app.jobs import services as jobs
 from app.jobs.models import Job
 from app.jobs.services import JobError
 from app.results import exports
-from app.results.report import council_report
+from app.results import report as council_report_pdf  # a module: tests replace its council_report
 
 EXPORT = "results.export"
 ROLES = ("admin", "council")
@@ -44,7 +44,7 @@ def render(process: Process, fmt: str, event_id: int | None, report) -> bytes:
     """The file's bytes, made by the feature's render functions (their signatures stay as they are)."""
     if fmt == "pdf":
         report("rendering", 20)
-        return council_report(process)
+        return council_report_pdf.council_report(process)
     report("collecting", 10)
     data = exports.collect(process, exports.staff_scope(process, event_id), totals=fmt == "xlsx")
     # End the read: on SQLite its temporary tables hold the write lock that the progress report

@@ -27,6 +27,7 @@ import gc
 import io
 import re
 from collections import defaultdict
+from datetime import date
 from functools import cached_property
 from xml.sax.saxutils import escape, unescape
 
@@ -50,7 +51,12 @@ from app.core.labels import labels_for
 from app.core.pdf_fonts import Fonts, fonts
 from app.core.models import utcnow
 from app.events.models import Event, Process
-from app.events.services import PUBLIC_EVENT, PUBLIC_EVENT_ORDER
+from app import lottery as lottery_feature
+from app.events.services import EVENT_STATUS_LABELS, PUBLIC_EVENT, PUBLIC_EVENT_ORDER
+from app.invitations import stages as invitation_stages
+from app.lottery.base import current_draw
+from app.lottery.number import number_source_label
+from app.lottery.representativeness import GROUPS, representativeness
 from app.extensions import db
 from app.results import totals
 from app.results.base import Scope, prepared
@@ -367,8 +373,6 @@ class Report:
         return story
 
     def how_it_ran(self) -> list:
-        from app.events.services import EVENT_STATUS_LABELS
-
         s = self.styles
         story = [_t(_("How the process ran"), s.h1)]
         funnel = participation([e.id for e in self.events])
@@ -421,11 +425,6 @@ class Report:
                      "idea (merged ideas together). They are not dots and not part of the total."), s.small)]
 
     def lottery_section(self, event: Event) -> list:
-        from app import lottery as lottery_feature
-        from app.lottery.base import current_draw
-        from app.lottery.number import number_source_label
-        from app.lottery.representativeness import GROUPS, representativeness
-
         s = self.styles
         draw = current_draw(event)
         if draw is None:  # a council still answering its invitations: whom the letters reached so far
@@ -459,8 +458,6 @@ class Report:
         """A council drawn from the residents' register: its stages per criterion option and the answer
         rate per stratum (app/invitations/stages.py, as on the lottery's representativeness page);
         ``heading`` (with the event's name) when no seat lottery section comes before it."""
-        from app.invitations import stages as invitation_stages
-
         funnel = invitation_stages.stages(event)
         if funnel is None:
             return []
@@ -572,6 +569,7 @@ class Report:
 
     def measures(self) -> list:
         try:
+            # The measures feature may be left out (FEATURES): then the report has no measures section.
             from app.measures.base import status_label
             from app.measures.outcome import process_measures
         except ModuleNotFoundError as exc:
@@ -639,8 +637,6 @@ def content_language(process: Process) -> str:
 
 
 def _date(value: str):
-    from datetime import date
-
     return date.fromisoformat(value)
 
 
