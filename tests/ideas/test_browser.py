@@ -23,8 +23,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=SKIP_REASON)]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-#: The issue's promise: an idea is on the wall within two seconds.
-WALL_DEADLINE_MS = 2000
+#: How long the wall may take to show a change without being reloaded. The issue's promise (on the
+#: wall within two seconds) is measured by bench/capture.py; a test must not assert on wall-clock
+#: time, and a loaded CI machine can delay a poll by more than that.
+WALL_DEADLINE_MS = 15_000
 
 IDEAS = [
     "Termine beim Bürgeramt online buchen",
