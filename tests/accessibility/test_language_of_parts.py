@@ -124,7 +124,7 @@ def test_the_consent_text_is_marked_german_on_the_english_apply_form(client, app
     event_id = create_event(status="open", seats=10, title="Zukunftswerkstatt", starts_at=now + timedelta(days=30),
                             ends_at=now + timedelta(days=30, hours=4), applications_open_at=now - timedelta(days=1),
                             applications_close_at=now + timedelta(days=14),
-                            consent_text="Ich willige in die Verarbeitung meiner Daten ein.")
+                            consent_text="Ich willige in die Verarbeitung meiner Daten ein.").id
     german = client.get(f"/events/{event_id}/apply").get_data(as_text=True)
     assert '<p id="consent-text" class="consent">Ich willige' in german
     client.submit("/language", {"lang": "en", "next": "/"})

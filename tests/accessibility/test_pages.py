@@ -192,7 +192,7 @@ def test_process_and_event_carry_a_summary_in_leichte_sprache(app, staff_client,
     # Editing shows the saved text again and keeps it when saved unchanged.
     form = admin.get(f"/manage/processes/{process_id}/edit").get_data(as_text=True)
     assert "Die Stadt fragt: Was wünschen Sie sich?" in form
-    event_id = create_event(process_id=process_id, status="open", easy_summary="Sie können sich bewerben.")
+    event_id = create_event(process_id=process_id, status="open", easy_summary="Sie können sich bewerben.").id
     assert "Sie können sich bewerben." in client.get(f"/events/{event_id}").get_data(as_text=True)
-    without = create_event(process_id=process_id, status="open")
+    without = create_event(process_id=process_id, status="open").id
     assert "In Leichter Sprache" not in client.get(f"/events/{without}").get_data(as_text=True)

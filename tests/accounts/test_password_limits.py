@@ -63,7 +63,7 @@ def test_the_sites_budget_refuses_logins_only(app, create_event):
     assert english.status_code == 429
     assert "too many login attempts on this site" in english.get_data(as_text=True)
     visitor = app.test_client()
-    for path in ("/", "/login", f"/events/{create_event(status='open')}", "/healthz"):
+    for path in ("/", "/login", f"/events/{create_event(status='open').id}", "/healthz"):
         assert visitor.get(path).status_code == 200, path
 
 

@@ -24,12 +24,12 @@ def _stand(app, event_id, title, moderator):
 def _events(create_event):
     now = utcnow()
     return {
-        "draft": create_event(title="Werkstatt in Vorbereitung"),
+        "draft": create_event(title="Werkstatt in Vorbereitung").id,
         "open": create_event(title="Offene Werkstatt", status="open", starts_at=now + timedelta(days=20),
                              applications_open_at=now - timedelta(days=1),
-                             applications_close_at=now + timedelta(days=10)),
-        "closed": create_event(title="Geschlossene Werkstatt", status="closed", starts_at=now + timedelta(days=5)),
-        "held": create_event(title="Gehaltene Werkstatt", status="held", starts_at=now - timedelta(days=2)),
+                             applications_close_at=now + timedelta(days=10)).id,
+        "closed": create_event(title="Geschlossene Werkstatt", status="closed", starts_at=now + timedelta(days=5)).id,
+        "held": create_event(title="Gehaltene Werkstatt", status="held", starts_at=now - timedelta(days=2)).id,
     }
 
 

@@ -12,7 +12,7 @@ from app.extensions import db as _db
 
 
 def test_log_action_outside_a_request_records_the_system(db, create_event):
-    event = db.session.get(Event, create_event(title="Werkstatt"))
+    event = create_event(title="Werkstatt")
     before = snapshot(event, ("title", "seats"))
     event.title = "Werkstatt 2"
     entry = log_action("event.edit", event, **diff(before, event), detail="renamed")
@@ -29,7 +29,7 @@ def test_log_action_in_a_request_takes_user_and_request_id(app, create_user, cre
     from flask_login import login_user
 
     user = create_user(roles=("admin",), name="Ada Admin")
-    event_id = create_event()
+    event_id = create_event().id
     with app.test_request_context("/"):
         g.request_id = "req-1234567890"
         login_user(_db.session.get(type(user), user.id))
@@ -40,7 +40,7 @@ def test_log_action_in_a_request_takes_user_and_request_id(app, create_user, cre
 
 
 def test_pending_changes_skip_sensitive_fields(db, create_event):
-    event = db.session.get(Event, create_event(title="A", seats=10))
+    event = create_event(title="A", seats=10)
     event.title = "B"
     event.seats = 12
     changes = pending_changes(event)
@@ -86,7 +86,7 @@ def test_no_route_changes_or_deletes_audit_entries(app):
 
 
 def test_admin_page_lists_and_filters(app, db, staff_client, create_event):
-    event_id = create_event()
+    event_id = create_event().id
     log_action("event.edit", db.session.get(Event, event_id), detail="one")
     log_action("lottery.draw", event_id=event_id, detail="two")
     log_action("user.create", detail="three")

@@ -121,7 +121,7 @@ def test_merged_catalogue_has_the_meant_translation(app, context, msgid, german)
 
 def test_event_form_calls_the_venue_ort(app, staff_client, create_process):
     admin = staff_client("admin")
-    process_id = create_process()
+    process_id = create_process().id
     body = admin.get(f"/manage/processes/{process_id}/events/new").get_data(as_text=True)
     assert '<label for="place">Ort</label>' in body
 

@@ -106,7 +106,7 @@ def test_mails_carry_date_place_calendar_and_qr_and_logs_carry_no_person(
     event_id = create_event(
         status="open", seats=1, title="Bürgerwerkstatt Mitte", place=PLACE, starts_at=starts,
         ends_at=starts + timedelta(hours=3), applications_open_at=now - timedelta(days=1),
-        applications_close_at=now + timedelta(days=14), consent_text="Ich bin einverstanden.")
+        applications_close_at=now + timedelta(days=14), consent_text="Ich bin einverstanden.").id
 
     # Apply: the confirmation mail names date, time and place and carries the calendar file.
     form = {"name": NAME, "email": EMAIL, "consent": "y", "website": ""}

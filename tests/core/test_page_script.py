@@ -51,7 +51,7 @@ def test_a_failed_form_says_so_in_the_title_and_focuses_the_summary(live_server,
     event_id = create_event(status="open", starts_at=now + timedelta(days=20), place="Altes Rathaus",
                             applications_open_at=now - timedelta(days=1),
                             applications_close_at=now + timedelta(days=10),
-                            consent_text="Ich bin einverstanden, dass meine Angaben verarbeitet werden.")
+                            consent_text="Ich bin einverstanden, dass meine Angaben verarbeitet werden.").id
     page = new_page(phone=True)
     page.goto(f"{live_server.url}/events/{event_id}/apply")
     assert page.locator(".required-note").count() == 1

@@ -149,7 +149,7 @@ def _lottery_seeds(event_ids, staff: bool) -> list[str]:
 def test_staff_pages_of_the_demo_show_dates_in_one_format(demo, lottery_events, admin, language):
     client = admin
     client.submit("/language", {"lang": language})
-    event, process = demo["event_id"], demo["process_id"]
+    event, process = demo.event_id, demo.process_id
     seeds = ["/", "/manage/processes", "/manage/applications", f"/manage/events/{event}",
              f"/manage/events/{event}/lottery", f"/manage/events/{event}/applications",
              f"/manage/events/{event}/applications.csv", "/manage/audit", f"/manage/results/processes/{process}",
@@ -163,7 +163,7 @@ def test_staff_pages_of_the_demo_show_dates_in_one_format(demo, lottery_events, 
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_public_pages_of_the_demo_show_dates_in_one_format(demo, lottery_events, client, language):
     client.submit("/language", {"lang": language})
-    event, process = demo["event_id"], demo["process_id"]
+    event, process = demo.event_id, demo.process_id
     seeds = ["/", "/events", f"/events/{event}", f"/events/{event}/lottery", f"/events/{event}/results",
              f"/processes/{process}", f"/processes/{process}/results", f"/processes/{process}/outcome",
              "/privacy", "/accessibility", *_lottery_seeds(lottery_events, staff=False)]

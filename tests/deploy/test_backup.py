@@ -20,7 +20,7 @@ def _titles(app) -> tuple[list[str], list[str]]:
 
 
 def test_backup_change_restore(app, create_event, create_process, tmp_path):
-    process_id = create_process(title="Esslingen 4.0")
+    process_id = create_process(title="Esslingen 4.0").id
     create_event(process_id=process_id, title="Bürger-Workshop „Ä“")
     runner = app.test_cli_runner()
     backup = tmp_path / "backups" / "ideenmarkt.backup"

@@ -25,7 +25,7 @@ def checked_radios(html: str) -> dict[str, str]:
 
 def test_answers_stay_selected_after_a_validation_error(client, open_event, application_form_data,
                                                         event_options):
-    event_id = open_event()
+    event_id = open_event().id
     options = event_options(event_id)
     chosen = {f"criterion_{options['_id_age']}": str(options["age"][2]),
               f"criterion_{options['_id_district']}": str(options["district"][1])}
@@ -39,7 +39,7 @@ def test_answers_stay_selected_after_a_validation_error(client, open_event, appl
 
 def test_an_answer_that_is_no_option_is_not_shown_as_selected(client, open_event, application_form_data,
                                                                event_options):
-    event_id = open_event()
+    event_id = open_event().id
     options = event_options(event_id)
     age = f"criterion_{options['_id_age']}"
     response = client.submit(f"/events/{event_id}/apply",
@@ -50,7 +50,7 @@ def test_an_answer_that_is_no_option_is_not_shown_as_selected(client, open_event
 
 def test_correction_form_is_filled_and_saves_unchanged(app, client, open_event, application_form_data,
                                                        event_options, smtp):
-    event_id = open_event()
+    event_id = open_event().id
     options = event_options(event_id)
     chosen = {f"criterion_{options['_id_age']}": str(options["age"][1]),
               f"criterion_{options['_id_district']}": str(options["district"][1])}

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_resident_applies_on_a_phone_and_confirms(live_server, app, open_event, new_page, smtp):
-    event_id = open_event(title="Zukunftswerkstatt Digitales Esslingen")
+    event_id = open_event(title="Zukunftswerkstatt Digitales Esslingen").id
     page = new_page(phone=True)
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Zukunftswerkstatt Digitales Esslingen").first.click()

@@ -87,7 +87,7 @@ def _post_at_once(url: str, requests: list[tuple]) -> list[int]:
 
 
 def test_fifty_parallel_submissions_one_application(app, open_event, application_form_data):
-    event_id = open_event()
+    event_id = open_event().id
     data = application_form_data(event_id, email="Same@Example.org")
     with LiveServer(_served_by_threads(app, SERVER_THREADS)) as server:
         url = f"{server.url}/events/{event_id}/apply"
@@ -113,7 +113,7 @@ DUPLICATES = 200
 
 def test_two_hundred_parallel_duplicates_one_reminder_and_the_first_link_works(
         app, open_event, application_form_data):
-    event_id = open_event()
+    event_id = open_event().id
     data = application_form_data(event_id, email="known@example.org")
     with LiveServer(_served_by_threads(app, SERVER_THREADS)) as server:
         url = f"{server.url}/events/{event_id}/apply"

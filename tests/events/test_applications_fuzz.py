@@ -38,8 +38,8 @@ def test_every_field_fuzzed(app, open_event, application_form_data, event_option
         db.session.execute(sa.delete(ApplicationAnswer))  # SQLite runs without ON DELETE CASCADE
         db.session.execute(sa.delete(Application))
         db.session.commit()
-    event_id = getattr(app, "_fuzz_event", None) or open_event()
-    other_event = getattr(app, "_fuzz_other", None) or open_event()
+    event_id = getattr(app, "_fuzz_event", None) or open_event().id
+    other_event = getattr(app, "_fuzz_other", None) or open_event().id
     app._fuzz_event, app._fuzz_other = event_id, other_event
     options = event_options(event_id)
     data = application_form_data(event_id)
@@ -72,7 +72,7 @@ def test_every_field_fuzzed(app, open_event, application_form_data, event_option
 
 
 def test_missing_fields_entirely(app, client, open_event):
-    event_id = open_event()
+    event_id = open_event().id
     response = client.submit(f"/events/{event_id}/apply", {})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -81,7 +81,7 @@ def test_missing_fields_entirely(app, client, open_event):
 
 
 def test_option_of_another_criterion_is_refused(app, client, open_event, application_form_data, event_options):
-    event_id = open_event()
+    event_id = open_event().id
     options = event_options(event_id)
     data = application_form_data(event_id)
     data[f"criterion_{options['_id_age']}"] = str(options["district"][0])

@@ -18,7 +18,7 @@ def _rows(app):
 
 
 def test_smtp_down_keeps_application_and_delivers_later(app, client, open_event, application_form_data, smtp):
-    event_id = open_event()
+    event_id = open_event().id
     smtp.stop()
     response = client.submit(f"/events/{event_id}/apply", application_form_data(event_id))
     response.close()
@@ -124,7 +124,7 @@ def test_an_english_mail_with_german_content_says_both_languages(app, client, op
                                                                    smtp):
     """Issue 16 item 6: the subject and the plain text cannot mark the German event title, so an
     English mail says ``Content-Language: en, de`` (the HTML part marks the title); a German one nothing."""
-    event_id = open_event()
+    event_id = open_event().id
     client.submit("/language", {"lang": "en", "next": "/"})
     assert client.submit(f"/events/{event_id}/apply",
                          application_form_data(event_id, email="grace@example.org")).status_code == 302

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.core.models import OutboxMail, utcnow
 from app.events import application_services as services
 from app.events.application_services import ApplicationData, ApplicationError
-from app.events.models import Application, Event
+from app.events.models import Application
 from app.extensions import db as _db
 
 
@@ -43,7 +43,7 @@ def _applications() -> list[Application]:
 
 @pytest.fixture
 def event(db, open_event):
-    return _db.session.get(Event, open_event())
+    return open_event()
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_english_applicant_gets_english_mail(event, options):
 def test_window_limits(db, open_event, event_options, shift, status):
     now = utcnow()
     fields = {k: now + v for k, v in shift.items()}
-    event = _db.session.get(Event, open_event(status=status, **fields))
+    event = open_event(status=status, **fields)
     with pytest.raises(ApplicationError) as err:
         services.submit_application(event, _data(event_options(event.id)))
     assert err.value.code == "window_closed"
@@ -116,7 +116,7 @@ def test_window_limits(db, open_event, event_options, shift, status):
 
 def test_window_edges(db, open_event, event_options):
     now = utcnow()
-    event = _db.session.get(Event, open_event(applications_open_at=now - timedelta(seconds=1)))
+    event = open_event(applications_open_at=now - timedelta(seconds=1))
     assert services.window_is_open(event, now)
     assert not services.window_is_open(event, event.applications_close_at)
     assert services.window_is_open(event, event.applications_close_at - timedelta(microseconds=1))
@@ -250,8 +250,8 @@ def test_invalid_data_is_refused(event, options, change, code):
 
 
 def test_options_of_other_criteria_or_events_are_refused(db, open_event, event_options):
-    event = _db.session.get(Event, open_event())
-    other = event_options(open_event())
+    event = open_event()
+    other = event_options(open_event().id)
     options = event_options(event.id)
     for answers in (
         {options["_id_age"]: options["district"][0], options["_id_district"]: options["district"][0]},

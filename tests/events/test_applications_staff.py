@@ -17,7 +17,7 @@ def _apply(client, event_id, data):
 
 
 def test_council_sees_counts_only(app, client, staff_client, open_event, application_form_data):
-    event_id = open_event()
+    event_id = open_event().id
     _apply(client, event_id, application_form_data(event_id, email="secret.person@example.org",
                                                    name="Geheime Person"))
     council = staff_client("council")
@@ -36,7 +36,7 @@ def test_council_sees_counts_only(app, client, staff_client, open_event, applica
 
 def test_admin_list_search_pagination(app, client, staff_client, open_event, application_form_data):
     app.config["APPLICATIONS_PER_PAGE"] = 2
-    event_id = open_event()
+    event_id = open_event().id
     for n, name in enumerate(["Anna Alt", "Bert Berg", "Carla Cello"]):
         _apply(client, event_id, application_form_data(event_id, email=f"p{n}@example.org", name=name))
     admin = staff_client("admin")
@@ -50,7 +50,7 @@ def test_admin_list_search_pagination(app, client, staff_client, open_event, app
 
 
 def test_add_by_phone_and_remove(app, staff_client, open_event, application_form_data, smtp):
-    event_id = open_event()
+    event_id = open_event().id
     admin = staff_client("admin")
     data = application_form_data(event_id, email="", name="Telefon Tom", source="phone", language="de")
     data.pop("website")
@@ -70,11 +70,11 @@ def test_add_by_phone_and_remove(app, staff_client, open_event, application_form
     assert admin.submit(url).status_code == 302
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(Application)).scalar_one() == 0
-    assert admin.get(f"/manage/events/{open_event()}/applications/{application_id}/remove").status_code == 404
+    assert admin.get(f"/manage/events/{open_event().id}/applications/{application_id}/remove").status_code == 404
 
 
 def test_csv_export_excel_friendly(app, client, staff_client, open_event, application_form_data):
-    event_id = open_event()
+    event_id = open_event().id
     _apply(client, event_id, application_form_data(event_id, email="x@example.org", name="=1+2; \"Zitat\""))
     _apply(client, event_id, application_form_data(event_id, email="y@example.org", name="Jörg Ünal 😀"))
     response = staff_client("admin").get(f"/manage/events/{event_id}/applications.csv")

@@ -25,7 +25,7 @@ def _apply(client, event_id, data):
 
 
 def test_form_shows_criteria_consent_and_honeypot(client, open_event):
-    event_id = open_event()
+    event_id = open_event().id
     html = client.get(f"/events/{event_id}/apply").get_data(as_text=True)
     for text in ("Altersgruppe", "60 und älter", "Stadtteil", "Ich bin einverstanden", 'name="email"',
                  'name="consent"', 'type="radio"'):
@@ -39,7 +39,7 @@ def test_form_shows_criteria_consent_and_honeypot(client, open_event):
 
 
 def test_apply_confirm_and_manage_through_real_smtp(app, client, open_event, application_form_data, smtp):
-    event_id = open_event()
+    event_id = open_event().id
     response = _apply(client, event_id, application_form_data(event_id, email=" Ada@Example.org "))
     assert response.status_code == 302 and response.location.endswith(f"/events/{event_id}/apply/sent")
     [mail] = smtp.wait_for(lambda m: m["To"] == "ada@example.org")
@@ -69,7 +69,7 @@ def test_apply_confirm_and_manage_through_real_smtp(app, client, open_event, app
 
 def test_duplicate_answers_exactly_like_a_first_application(app, client, open_event, application_form_data,
                                                             smtp):
-    event_id = open_event()
+    event_id = open_event().id
     first = _apply(client, event_id, application_form_data(event_id, email="a@x.de"))
     second = _apply(app.test_client(), event_id, application_form_data(event_id, email="A@x.de ", name="Eve"))
     assert (first.status_code, first.location) == (second.status_code, second.location)
@@ -91,7 +91,7 @@ def test_form_closed_outside_the_window_also_for_direct_post(app, client, open_e
         "after": {"applications_close_at": now - timedelta(minutes=1)},
         "closed_status": {"status": "closed"},
     }[window]
-    event_id = open_event(**fields)
+    event_id = open_event(**fields).id
     page = client.get(f"/events/{event_id}/apply")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -103,19 +103,19 @@ def test_form_closed_outside_the_window_also_for_direct_post(app, client, open_e
 
 
 def test_draft_event_is_not_found(client, open_event):
-    assert client.get(f"/events/{open_event(status='draft')}/apply").status_code == 404
+    assert client.get(f"/events/{open_event(status='draft').id}/apply").status_code == 404
     assert client.get("/events/999999/apply").status_code == 404
 
 
 def test_honeypot_looks_like_success_and_stores_nothing(app, client, open_event, application_form_data):
-    event_id = open_event()
+    event_id = open_event().id
     response = _apply(client, event_id, application_form_data(event_id, website="http://spam.example"))
     assert response.status_code == 302 and response.location.endswith("/apply/sent")
     assert _count(app) == 0 and _count(app, OutboxMail) == 0
 
 
 def test_errors_are_shown_and_nothing_stored(app, client, open_event, application_form_data):
-    event_id = open_event()
+    event_id = open_event().id
     response = _apply(client, event_id, application_form_data(event_id, email="nope", consent=None, name=""))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -136,7 +136,7 @@ class TestRateLimit:
         return {"APPLY_RATE_LIMIT": "3 per hour"}
 
     def test_fourth_post_gets_a_friendly_429(self, app, client, open_event, application_form_data):
-        event_id = open_event()
+        event_id = open_event().id
         for n in range(3):
             response = _apply(client, event_id, application_form_data(event_id, email=f"p{n}@example.org"))
             assert response.status_code == 302
@@ -168,7 +168,7 @@ def _apply_and_get_links(app, client, event_id, form_data, smtp, email="ada@exam
 
 def test_correct_and_withdraw_through_the_manage_link(app, client, open_event, application_form_data,
                                                       event_options, smtp):
-    event_id = open_event()
+    event_id = open_event().id
     confirm, manage = _apply_and_get_links(app, client, event_id, application_form_data, smtp)
     client.submit(confirm)
     options = event_options(event_id)
@@ -197,7 +197,7 @@ def test_wrong_token_is_404_and_pages_are_private(app, client, open_event, appli
     assert client.get("/applications/not-a-token").status_code == 404
     assert client.get("/applications/x/withdraw").status_code == 404
     assert client.get("/applications/x/confirm/y").status_code == 404
-    event_id = open_event()
+    event_id = open_event().id
     confirm, manage = _apply_and_get_links(app, client, event_id, application_form_data, smtp)
     response = client.get(manage)
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -208,7 +208,7 @@ def test_wrong_token_is_404_and_pages_are_private(app, client, open_event, appli
 
 
 def test_correction_refused_after_the_window(app, client, open_event, application_form_data, smtp):
-    event_id = open_event()
+    event_id = open_event().id
     _, manage = _apply_and_get_links(app, client, event_id, application_form_data, smtp)
     with app.app_context():
         from app.events.models import Event
@@ -224,7 +224,7 @@ def test_correction_refused_after_the_window(app, client, open_event, applicatio
 
 
 def test_english_applicant_gets_english_mail(app, client, open_event, application_form_data, smtp):
-    event_id = open_event()
+    event_id = open_event().id
     client.set_cookie("ideenmarkt_lang", "en")
     _apply(client, event_id, application_form_data(event_id, email="en@example.org"))
     [mail] = smtp.wait_for(lambda m: m["To"] == "en@example.org")

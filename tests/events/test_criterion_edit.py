@@ -41,7 +41,7 @@ def _option_labels(form) -> list[str]:
 
 def test_save_then_edit_and_save_unchanged(app, staff_client, create_event):
     client = staff_client("admin")
-    event_id = create_event()
+    event_id = create_event().id
     response = client.submit(f"/manage/events/{event_id}/criteria/new", NEW_CRITERION)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     criterion_id, _, saved = _stored(app)
@@ -57,7 +57,7 @@ def test_save_then_edit_and_save_unchanged(app, staff_client, create_event):
 
 def test_edit_with_a_change(app, staff_client, create_event):
     client = staff_client("admin")
-    event_id = create_event()
+    event_id = create_event().id
     client.submit(f"/manage/events/{event_id}/criteria/new", NEW_CRITERION)
     criterion_id, _, _ = _stored(app)
 

@@ -19,13 +19,13 @@ pytestmark = pytest.mark.browser
 def test_process_and_event_pages_on_a_phone(live_server, demo, create_event, new_page):
     now = utcnow()
     event_id = create_event(
-        process_id=demo["process_id"], title="Zukunftswerkstatt Innenstadt", status="open",
+        process_id=demo.process_id, title="Zukunftswerkstatt Innenstadt", status="open",
         place="Altes Rathaus, Bürgersaal", starts_at=now + timedelta(days=20), ends_at=now + timedelta(days=20, hours=3),
         applications_open_at=now - timedelta(days=1), applications_close_at=now + timedelta(days=10),
         description="## Ablauf\n\n- Vortrag\n- Marktstände\n\n[Stadt Esslingen](https://www.esslingen.de)",
-    )
+    ).id
     page = new_page(phone=True)
-    page.goto(f"{live_server.url}/processes/{demo['process_id']}")
+    page.goto(f"{live_server.url}/processes/{demo.process_id}")
     assert page.get_by_role("heading", level=1, name="Esslingen 4.0").is_visible()
     assert page.get_by_role("heading", name="Bevorstehende Veranstaltungen").is_visible()
     assert_no_axe_violations(page, "process page, phone")
@@ -38,7 +38,7 @@ def test_process_and_event_pages_on_a_phone(live_server, demo, create_event, new
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert_no_axe_violations(page, "open event page, phone")
 
-    page.goto(f"{live_server.url}/events/{demo['event_id']}")
+    page.goto(f"{live_server.url}/events/{demo.event_id}")
     assert page.get_by_role("heading", name="Marktstände").is_visible()
     assert_no_axe_violations(page, "held event page with stands, phone")
 

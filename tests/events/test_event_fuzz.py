@@ -43,7 +43,7 @@ def admin(staff_client):
 
 @pytest.fixture
 def process_id(create_process):
-    return create_process()
+    return create_process().id
 
 
 def refused_with_a_message(response) -> bool:
@@ -68,7 +68,7 @@ def test_event_form_fuzz(app, admin, process_id, data):
 
 @given(data=st.fixed_dictionaries({}, optional={name: NASTY for name in EVENT_FIELDS}))
 def test_event_edit_fuzz(app, admin, create_event, data):
-    event_id = create_event()
+    event_id = create_event().id
     before = table_digest(app, Event)
     response = admin.submit(f"/manage/events/{event_id}/edit", data)
     assert response.status_code in (200, 302, 422), response.status_code
@@ -83,7 +83,7 @@ def test_event_edit_fuzz(app, admin, create_event, data):
     index_shift=st.sampled_from([0, 7, 99999]),
 )
 def test_criterion_form_fuzz(app, admin, create_event, head, options, index_shift):
-    event_id = create_event(seats=15)
+    event_id = create_event(seats=15).id
     data = dict(head)
     for i, row in enumerate(options):
         for name, value in row.items():

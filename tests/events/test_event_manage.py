@@ -57,7 +57,7 @@ def test_admin_creates_a_process_and_an_event(app, staff_client):
 
 def test_event_form_errors_store_nothing(app, staff_client, create_process):
     client = staff_client("admin")
-    process_id = create_process()
+    process_id = create_process().id
     response = client.submit(f"/manage/processes/{process_id}/events/new",
                              event_form(seats="abc", ends_at="2030-04-01T17:00", applications_close_at="kaputt"))
     assert response.status_code == 422
@@ -70,7 +70,7 @@ def test_event_form_errors_store_nothing(app, staff_client, create_process):
 
 def test_admin_edits_an_event(app, staff_client, create_event):
     client = staff_client("admin")
-    event_id = create_event()
+    event_id = create_event().id
     response = client.submit(f"/manage/events/{event_id}/edit", event_form(title="Neuer Titel", seats="20"))
     assert response.status_code == 302
     (event,) = rows(app, Event)
@@ -80,7 +80,7 @@ def test_admin_edits_an_event(app, staff_client, create_event):
 def test_a_refusal_of_the_rules_is_shown_with_the_form_as_typed(app, staff_client, create_event):
     """Not a flash after a redirect (issue 16 item 7): the form again, the message in its summary."""
     client = staff_client("admin")
-    event_id = create_event(status="drawn", seats=15)
+    event_id = create_event(status="drawn", seats=15).id
     response = client.submit(f"/manage/events/{event_id}/edit", event_form(title="Neuer Titel", seats="20"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -90,7 +90,7 @@ def test_a_refusal_of_the_rules_is_shown_with_the_form_as_typed(app, staff_clien
     assert rows(app, Event)[0].title == "Bürger-Workshop"
     # A rule with a field: the message is at the field.
     client.submit("/language", {"lang": "en", "next": "/"})
-    open_event = create_event(status="draft")
+    open_event = create_event(status="draft").id
     response = client.submit(f"/manage/events/{open_event}/edit", event_form(retention_days="100000"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -102,7 +102,7 @@ def test_status_buttons(app, staff_client, create_event):
     now = utcnow()
     event_id = create_event(starts_at=now + timedelta(days=30),
                             applications_open_at=now - timedelta(days=1),
-                            applications_close_at=now + timedelta(days=10))
+                            applications_close_at=now + timedelta(days=10)).id
     page = client.get(f"/manage/events/{event_id}").get_data(as_text=True)
     assert 'value="open"' in page
     assert client.submit(f"/manage/events/{event_id}/status", {"action": "open"}).status_code == 302
@@ -118,7 +118,7 @@ def test_status_buttons(app, staff_client, create_event):
 def test_marking_held_before_the_date_says_why(app, staff_client, create_event):
     """Issue 24, defect 14: a drawn event cannot become "held" before its date."""
     client = staff_client("admin")
-    event_id = create_event(status="drawn", starts_at=utcnow() + timedelta(days=3))
+    event_id = create_event(status="drawn", starts_at=utcnow() + timedelta(days=3)).id
     response = client.submit(f"/manage/events/{event_id}/status", {"action": "mark_held"}, follow_redirects=True)
     assert "Die Veranstaltung hat noch nicht begonnen." in response.get_data(as_text=True)
     assert rows(app, Event)[0].status == "drawn"
@@ -126,7 +126,7 @@ def test_marking_held_before_the_date_says_why(app, staff_client, create_event):
 
 def test_opening_without_window_names_the_problem(app, staff_client, create_event):
     client = staff_client("admin")
-    event_id = create_event()
+    event_id = create_event().id
     response = client.submit(f"/manage/events/{event_id}/status", {"action": "open"}, follow_redirects=True)
     assert "Bewerbungsphase ein" in response.get_data(as_text=True)
     assert rows(app, Event)[0].status == "draft"
@@ -143,7 +143,7 @@ def criterion_form(label="Altersgruppe", key="age", options=()):
 
 def test_criteria_editor(app, staff_client, create_event):
     client = staff_client("admin")
-    event_id = create_event()
+    event_id = create_event().id
     page = client.get(f"/manage/events/{event_id}/criteria/new").get_data(as_text=True)
     assert page.count('name="options-') >= 4 * 5  # empty rows to fill in
 
@@ -168,7 +168,7 @@ def test_criteria_editor(app, staff_client, create_event):
 
 def test_unsatisfiable_criterion_is_refused_with_its_name(app, staff_client, create_event):
     client = staff_client("admin")
-    event_id = create_event(seats=10)
+    event_id = create_event(seats=10).id
     response = client.submit(f"/manage/events/{event_id}/criteria/new", criterion_form(
         label="Stadtteil", key="district", options=[("Innenstadt", "6", "", ""), ("Rand", "6", "", "")]))
     assert response.status_code == 422
@@ -180,7 +180,7 @@ def test_unsatisfiable_criterion_is_refused_with_its_name(app, staff_client, cre
 
 def test_row_errors_are_listed_and_linked(app, staff_client, create_event):
     client = staff_client("admin")
-    event_id = create_event()
+    event_id = create_event().id
     response = client.submit(f"/manage/events/{event_id}/criteria/new", criterion_form(
         options=[("a", "x", "", "150"), ("b", "0", "", "")]))
     assert response.status_code == 422
@@ -191,8 +191,8 @@ def test_row_errors_are_listed_and_linked(app, staff_client, create_event):
 
 def test_criteria_locked_once_applications_exist(app, staff_client, create_event, create_criterion, add_application):
     client = staff_client("admin")
-    event_id = create_event(status="open")
-    criterion_id = create_criterion(event_id)
+    event_id = create_event(status="open").id
+    criterion_id = create_criterion(event_id).id
     add_application(event_id)
     response = client.get(f"/manage/criteria/{criterion_id}", follow_redirects=True)
     assert "Die Kriterien lassen sich nicht mehr ändern" in response.get_data(as_text=True)
@@ -207,8 +207,8 @@ def test_criteria_locked_once_applications_exist(app, staff_client, create_event
 @pytest.mark.parametrize("role", ["moderator", "council"])
 def test_only_admins_change_anything(app, staff_client, create_event, create_criterion, role):
     client = staff_client(role)
-    event_id = create_event()
-    criterion_id = create_criterion(event_id)
+    event_id = create_event().id
+    criterion_id = create_criterion(event_id).id
     process_id = rows(app, Event)[0].process_id
     for method, url in [
         ("GET", "/manage/processes/new"), ("POST", "/manage/processes/new"),
@@ -224,7 +224,7 @@ def test_only_admins_change_anything(app, staff_client, create_event, create_cri
 
 def test_council_sees_overviews_read_only_without_personal_data(app, staff_client, create_event, add_application):
     client = staff_client("council")
-    event_id = create_event(status="open")
+    event_id = create_event(status="open").id
     add_application(event_id, email="secret.person@example.org")
     process_id = rows(app, Event)[0].process_id
     for url in ("/manage/processes", f"/manage/processes/{process_id}", f"/manage/events/{event_id}"):

@@ -15,12 +15,12 @@ def public_event(create_event, create_process):
         fields = {"status": "published", "starts_at": datetime(2019, 4, 1, 16, 0), "ends_at": datetime(2019, 4, 1, 19, 0),
                   "place": "Altes Rathaus, Bürgersaal", "description": "**Fett** <script>alert(1)</script>"}
         fields.update(kwargs)
-        return create_event(**fields)
+        return create_event(**fields).id
     return factory
 
 
 def test_draft_event_is_404_everywhere_public(client, create_event):
-    event_id = create_event(status="draft", starts_at=datetime(2030, 1, 1, 10, 0))
+    event_id = create_event(status="draft", starts_at=datetime(2030, 1, 1, 10, 0)).id
     assert client.get(f"/events/{event_id}").status_code == 404
     assert client.get(f"/events/{event_id}/calendar.ics").status_code == 404
 
@@ -82,7 +82,7 @@ def test_apply_button_only_while_the_window_is_open(app, client, public_event):
 
 
 def test_stands_are_listed(client, demo):
-    page = client.get(f"/events/{demo['event_id']}").get_data(as_text=True)
+    page = client.get(f"/events/{demo.event_id}").get_data(as_text=True)
     assert "Marktstände" in page and "Bürgerportal" in page
 
 
@@ -107,7 +107,7 @@ def test_ics_without_start_is_404(client, public_event):
 
 
 def test_process_page_splits_upcoming_and_past_and_hides_drafts(client, create_process, create_event):
-    process_id = create_process(title="Esslingen 4.0", description="# Worum es geht")
+    process_id = create_process(title="Esslingen 4.0", description="# Worum es geht").id
     now = utcnow()
     create_event(process_id=process_id, title="Vergangen", status="held", starts_at=now - timedelta(days=10))
     create_event(process_id=process_id, title="Bald", status="open", starts_at=now + timedelta(days=10))
@@ -121,17 +121,17 @@ def test_process_page_splits_upcoming_and_past_and_hides_drafts(client, create_p
 
 def test_process_list_and_start_page(client, demo):
     processes = client.get("/processes").get_data(as_text=True)
-    assert "Esslingen 4.0" in processes and f"/processes/{demo['process_id']}" in processes
+    assert "Esslingen 4.0" in processes and f"/processes/{demo.process_id}" in processes
     start = client.get("/").get_data(as_text=True)
-    assert f"/processes/{demo['process_id']}" in start
+    assert f"/processes/{demo.process_id}" in start
     # The demo's event open for applications is the next one (the 2019 workshops are past).
     assert "Nächste Veranstaltungen" in start and "Was ist aus den Ideen geworden?" in start
 
 
 def test_start_page_lists_next_events(client, create_process, create_event):
-    process_id = create_process(title="Mobilität 2030")
+    process_id = create_process(title="Mobilität 2030").id
     event_id = create_event(process_id=process_id, title="Radverkehr", status="open",
-                            starts_at=utcnow() + timedelta(days=3))
+                            starts_at=utcnow() + timedelta(days=3)).id
     create_event(process_id=process_id, title="Entwurf", status="draft", starts_at=utcnow() + timedelta(days=3))
     start = client.get("/").get_data(as_text=True)
     assert f"/events/{event_id}" in start and "Radverkehr" in start

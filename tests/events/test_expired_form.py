@@ -24,7 +24,7 @@ def token_in(html: str) -> str:
 
 def test_an_expired_session_gives_the_form_back_with_the_typed_values(app, client, open_event,
                                                                       application_form_data):
-    event_id = open_event()
+    event_id = open_event().id
     data = application_form_data(event_id, name="Grete Müller-Lüdenscheidt", email="grete@example.org")
     data["csrf_token"] = client.csrf_token()
     data["_page"] = f"/events/{event_id}/apply"
@@ -44,7 +44,7 @@ def test_an_expired_session_gives_the_form_back_with_the_typed_values(app, clien
 
 
 def test_in_english(app, client, open_event, application_form_data):
-    event_id = open_event()
+    event_id = open_event().id
     data = application_form_data(event_id, name="Grace Hopper")
     data["csrf_token"] = client.csrf_token()
     expire_session(app, client)
@@ -53,7 +53,7 @@ def test_in_english(app, client, open_event, application_form_data):
 
 
 def test_a_cross_site_post_is_refused_and_shown_nothing_back(app, client, open_event, application_form_data):
-    event_id = open_event()
+    event_id = open_event().id
     data = application_form_data(event_id, name="Mallory Evil")
     attacker = app.test_client()
     data["csrf_token"] = attacker.csrf_token()  # a valid token, but of another browser's session
@@ -70,7 +70,7 @@ def test_a_cross_site_post_is_refused_and_shown_nothing_back(app, client, open_e
 
 def test_a_staff_form_after_the_login_ended_shows_the_text_to_copy(app, staff_client, create_event):
     client = staff_client("admin")
-    event_id = create_event()
+    event_id = create_event().id
     page = client.get(f"/manage/events/{event_id}/edit").get_data(as_text=True)
     data = {"csrf_token": token_in(page), "title": "Zukunftswerkstatt Altstadt\nmit langem Text",
             "_page": f"/manage/events/{event_id}/edit"}

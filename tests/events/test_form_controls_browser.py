@@ -13,7 +13,7 @@ def rect(page, selector: str) -> dict:
 
 @pytest.mark.parametrize("width", [390, 320])
 def test_checkboxes_are_big_and_the_opt_in_hint_is_below_its_label(live_server, browser, open_event, width):
-    event_id = open_event()
+    event_id = open_event().id
     context = browser.new_context(viewport={"width": width, "height": 844}, is_mobile=True, has_touch=True,
                                   device_scale_factor=2, locale="de-DE")
     try:

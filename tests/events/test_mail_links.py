@@ -29,7 +29,7 @@ def test_development_has_no_fixed_base_url():
 
 def test_without_base_url_mail_links_follow_the_served_port(app, client, open_event, application_form_data):
     """``PORT=5101 make run``: the confirmation link goes to port 5101, not 5000."""
-    event_id = open_event()
+    event_id = open_event().id
     response = client.submit(f"/events/{event_id}/apply", application_form_data(event_id),
                              base_url="http://localhost:5101")
     assert response.status_code == 302
@@ -61,7 +61,7 @@ def test_outside_a_request_links_follow_the_flask_run_address(app, monkeypatch):
 
 def test_a_configured_base_url_wins_over_the_request(app, client, open_event, application_form_data):
     app.config["BASE_URL"] = "https://beteiligung.example"
-    event_id = open_event()
+    event_id = open_event().id
     client.submit(f"/events/{event_id}/apply", application_form_data(event_id), base_url="http://localhost:8080")
     links = find_links_in_text(_mail_body(app))
     assert links and all(link.startswith("https://beteiligung.example/") for link in links), links

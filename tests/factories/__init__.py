@@ -19,8 +19,8 @@ imported from here.
 - :mod:`tests.factories.voting`   an event with stands, ideas, participants and tickets (voting), as a
                                    ``VotingEvent``: ids and codes, and its rows as attached objects
 - :mod:`tests.factories.participation` online participants (with their link) and ideas, moderation
-                                   settings, a process with open online phases, one whose "after" phase is open
-                                   with ideas and a participant (``after_phase_process``)
+                                   settings, a process with open online phases (``OnlineProcess``), one whose
+                                   "after" phase is open with ideas and a participant (``AfterPhaseProcess``)
 - :func:`attached`                 what a factory returns: the object attached to the test's
                                    session when an app context is pushed, else a loaded copy;
                                    :class:`Rows` gives a factory's result such objects beside its ids

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
+from app.events.models import Event, Process
 from app.extensions import db as _db
-from tests.factories import attached
+from app.ideas.models import Stand
+from tests.factories import Rows, attached
 from tests.support.clients import DEFAULT_PASSWORD, IsolatedClient
 
 
@@ -67,45 +71,54 @@ def staff_client(app, create_user, login) -> Callable:
 
 @pytest.fixture
 def create_process(app) -> Callable:
-    from app.events.models import Process
-
+    """``create_process(**fields)`` → the committed Process (:func:`attached`)."""
     def factory(**kwargs):
         with app.app_context():
             process = Process(**{"title": "Testprozess", **kwargs})
             _db.session.add(process)
             _db.session.commit()
-            return process.id
+            process_id = process.id
+        return attached(app, Process, process_id)
 
     return factory
 
 
 @pytest.fixture
 def create_event(app, create_process) -> Callable:
-    """``create_event(**fields)`` → the id of a committed event (a process is made if needed)."""
-    from app.events.models import Event
-
+    """``create_event(**fields)`` → the committed Event (:func:`attached`; a process is made if needed)."""
     def factory(**kwargs):
         if "process_id" not in kwargs:
-            kwargs["process_id"] = create_process()
+            kwargs["process_id"] = create_process().id
         with app.app_context():
             event = Event(**{"title": "Bürger-Workshop", "seats": 15, **kwargs})
             _db.session.add(event)
             _db.session.commit()
-            return event.id
+            event_id = event.id
+        return attached(app, Event, event_id)
 
     return factory
 
 
+@dataclass
+class Demo:
+    """The demo's main rows: ids, and the rows themselves (:class:`Rows`)."""
+    app: Flask
+    process_id: int
+    event_id: int
+    stand_id: int
+    process = Rows(Process, "process_id")
+    event = Rows(Event, "event_id")
+    stand = Rows(Stand, "stand_id")
+
+
 @pytest.fixture
-def demo(app) -> dict:
-    """The Esslingen demo data loaded; returns ids of its main objects."""
+def demo(app) -> Demo:
+    """The Esslingen demo data loaded: its process, its 15-seat event and that event's first stand."""
     from app.demo import load_demo
-    from app.events.models import Event, Process
-    from app.ideas.models import Stand
 
     with app.app_context():
         load_demo()
         process = _db.session.execute(sa.select(Process)).scalars().first()
         event = _db.session.execute(sa.select(Event).where(Event.seats == 15)).scalar_one()
         stand = _db.session.execute(sa.select(Stand).order_by(Stand.position)).scalars().first()
-        return {"process_id": process.id, "event_id": event.id, "stand_id": stand.id}
+        return Demo(app, process.id, event.id, stand.id)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import attached
+
 
 # ------------------------------------------------------------ applications (views_apply etc.)
 
 
 @pytest.fixture
 def open_event(app, create_event):
-    """``open_event(**fields)`` → id of an event whose application window is open now, with two
+    """``open_event(**fields)`` → an event (:func:`attached`) whose application window is open now, with two
     criteria (age band, district) of three and two options."""
     from datetime import timedelta
 
@@ -29,7 +31,7 @@ def open_event(app, create_event):
             "consent_text": "Ich bin einverstanden, dass meine Angaben für die Auslosung verarbeitet werden.",
             **kwargs,
         }
-        event_id = create_event(**fields)
+        event_id = create_event(**fields).id
         if criteria:
             with app.app_context():
                 event = db.session.get(Event, event_id)
@@ -41,7 +43,7 @@ def open_event(app, create_event):
                     district.options.append(CriterionOption(value=value, label=label, position=i, min_seats=3))
                 db.session.add_all([age, district])
                 db.session.commit()
-        return event_id
+        return attached(app, Event, event_id)
 
     return factory
 
@@ -88,7 +90,8 @@ def event_options(app):
 
 @pytest.fixture
 def create_criterion(app):
-    """``create_criterion(event_id, key="age", options=[(value, min, max, share), ...])`` → criterion id.
+    """``create_criterion(event_id, key="age", options=[(value, min, max, share), ...])`` → the criterion
+    (:func:`attached`).
 
     Written straight to the database (no service checks), for setting up tests.
     """
@@ -105,14 +108,16 @@ def create_criterion(app):
                     population_share=share, position=position))
             db.session.add(criterion)
             db.session.commit()
-            return criterion.id
+            criterion_id = criterion.id
+        return attached(app, Criterion, criterion_id)
 
     return factory
 
 
 @pytest.fixture
 def add_application(app):
-    """``add_application(event_id, email=..., status="unconfirmed")`` → id; straight into the database."""
+    """``add_application(event_id, email=..., status="unconfirmed")`` → the application (:func:`attached`),
+    straight into the database."""
     import secrets
 
     from app.events.models import Application
@@ -125,6 +130,7 @@ def add_application(app):
                                       status=status, token_hash=secrets.token_hex(32))
             db.session.add(application)
             db.session.commit()
-            return application.id
+            application_id = application.id
+        return attached(app, Application, application_id)
 
     return factory

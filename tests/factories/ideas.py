@@ -8,32 +8,34 @@ from collections.abc import Callable
 import pytest
 
 from app.extensions import db as _db
+from tests.factories import attached
 
 
 @pytest.fixture
 def create_stand(app, create_event) -> Callable:
-    """``create_stand(event_id=None, title=..., moderators=(user, ...))`` → stand id."""
+    """``create_stand(event_id=None, title=..., moderators=(user, ...))`` → the stand (:func:`attached`)."""
     from app.accounts.models import User
     from app.ideas.models import Stand
 
     def factory(event_id: int | None = None, title: str = "Bürgerportal", moderators=(), **kwargs) -> int:
-        event_id = event_id or create_event()
+        event_id = event_id or create_event().id
         with app.app_context():
             stand = Stand(event_id=event_id, title=title, **kwargs)
             stand.moderators = [_db.session.get(User, u.id) for u in moderators]
             _db.session.add(stand)
             _db.session.commit()
-            return stand.id
+            stand_id = stand.id
+        return attached(app, Stand, stand_id)
 
     return factory
 
 
 @pytest.fixture
 def record(app) -> Callable:
-    """``record(stand_id, text, user=None, **kw)`` → id of a committed idea (via the service)."""
+    """``record(stand_id, text, user=None, **kw)`` → the committed idea (:func:`attached`; via the service)."""
     from app.accounts.models import User
     from app.ideas import services
-    from app.ideas.models import Stand
+    from app.ideas.models import Idea, Stand
 
     def factory(stand_id: int, text: str, user=None, **kwargs) -> int:
         with app.test_request_context():
@@ -41,7 +43,8 @@ def record(app) -> Callable:
             actor = _db.session.get(User, user.id) if user else None
             idea, _ = services.record_idea(stand, text, user=actor, **kwargs)
             _db.session.commit()
-            return idea.id
+            idea_id = idea.id
+        return attached(app, Idea, idea_id)
 
     return factory
 

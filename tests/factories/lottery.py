@@ -123,7 +123,7 @@ def lottery_event(app, create_event):
         event_id = create_event(
             seats=seats, status=status, title="Bürgerwerkstatt", starts_at=now + timedelta(days=30),
             ends_at=now + timedelta(days=30, hours=3), applications_open_at=now - timedelta(days=20),
-            applications_close_at=now - timedelta(days=1), **fields)
+            applications_close_at=now - timedelta(days=1), **fields).id
         ids, tokens, emails = [], [], []
         with app.app_context():
             event = _db.session.get(Event, event_id)

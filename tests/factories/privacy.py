@@ -127,7 +127,7 @@ def privacy_world(app, admin, lottery_event, create_event) -> World:
                                 applications_open_at=utcnow() - timedelta(days=20),
                                 applications_close_at=utcnow() + timedelta(days=20),
                                 starts_at=utcnow() + timedelta(days=40),
-                                ends_at=utcnow() + timedelta(days=40, hours=2))
+                                ends_at=utcnow() + timedelta(days=40, hours=2)).id
     with app.test_request_context():
         token = "privacy-unconfirmed-token-abcdefghijklmnopqrstuvwxyz0123"
         unconfirmed = Application(event_id=other_id, name=UNCONFIRMED_NAME, email=UNCONFIRMED_EMAIL,

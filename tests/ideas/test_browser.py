@@ -40,7 +40,7 @@ IDEAS = [
 @pytest.fixture
 def setup(app, create_user, create_stand, record, wall_token):
     moderator = create_user(roles=("moderator",), email="moderation@example.org")
-    stand_id = create_stand(moderators=[moderator], title="Bürgerportal")
+    stand_id = create_stand(moderators=[moderator], title="Bürgerportal").id
     record(stand_id, "Bürgerkonto für alle Dienste #Bürgerportal")  # a tag to be suggested
     with app.app_context():
         from app.ideas.models import Stand

@@ -32,7 +32,7 @@ def _post(url: str, cookie: str, token: str, payload: dict) -> int:
 
 def test_twenty_concurrent_posts_of_one_idea_make_one(app, create_user, create_stand, login):
     moderator = create_user(roles=("moderator",))
-    stand_id = create_stand(moderators=[moderator])
+    stand_id = create_stand(moderators=[moderator]).id
     client = app.test_client()
     login(client, moderator)
     cookie, token = _session_for(app, client)
@@ -55,7 +55,7 @@ def test_twenty_concurrent_posts_of_one_idea_make_one(app, create_user, create_s
 def test_concurrent_different_ideas_all_arrive_in_feed_order(app, create_user, create_stand, login):
     """Many moderators at once: every idea gets exactly one feed row, ids strictly increasing."""
     moderator = create_user(roles=("moderator",))
-    stand_id = create_stand(moderators=[moderator])
+    stand_id = create_stand(moderators=[moderator]).id
     client = app.test_client()
     login(client, moderator)
     cookie, token = _session_for(app, client)
@@ -73,7 +73,7 @@ def test_concurrent_different_ideas_all_arrive_in_feed_order(app, create_user, c
 @pytest.mark.skipif(not RedisServer.available(), reason="redis-server not installed")
 def test_redis_wakes_the_stream_without_polling(app, create_user, create_stand, record, wall_token):
     """With REDIS_URL the stream blocks on pub/sub: a change arrives although the poll interval is huge."""
-    stand_id = create_stand()
+    stand_id = create_stand().id
     with app.app_context():
         from app.ideas.models import Stand
 

@@ -29,8 +29,8 @@ def _submit_by_keyboard(page, button_name):
 def test_hide_without_a_reason_and_merge_with_a_wrong_number(live_server, create_user, create_event,
                                                              create_stand, record, new_page):
     moderator = create_user(roles=("moderator",))
-    stand = create_stand(create_event(), "Bürgerportal", moderators=[moderator])
-    idea_id = record(stand, "Mehr Bänke am Neckarufer")
+    stand = create_stand(create_event().id, "Bürgerportal", moderators=[moderator]).id
+    idea_id = record(stand, "Mehr Bänke am Neckarufer").id
     page = new_page(phone=True)
     _log_in(page, live_server.url, moderator)
     page.goto(f"{live_server.url}/ideas/{idea_id}")

@@ -29,8 +29,8 @@ def publisher():
 @pytest.fixture
 def world(app, create_user, create_event, create_stand, login, wall_token):
     moderator = create_user(roles=("moderator",))
-    event_id = create_event()
-    stand = create_stand(event_id, "Bürgerportal", moderators=[moderator])
+    event_id = create_event().id
+    stand = create_stand(event_id, "Bürgerportal", moderators=[moderator]).id
     client = app.test_client()
     login(client, moderator)
     return {"event_id": event_id, "stand": stand, "client": client, "token": wall_token(event_id)}

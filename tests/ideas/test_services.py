@@ -19,12 +19,12 @@ from app.ideas.text import fold, normalise_for_matching, split_tags, tag_key
 def setup(db, create_user, create_event, create_stand):
     moderator = create_user(roles=("moderator",))
     other_moderator = create_user(roles=("moderator",))
-    event_id = create_event()
+    event_id = create_event().id
     process_id = db.session.get(Event, event_id).process_id
-    second_event_id = create_event(process_id=process_id, title="Workshop mit der Wirtschaft")
-    stand_a = create_stand(event_id, "Bürgerportal", moderators=[moderator])
-    stand_b = create_stand(event_id, "Homepage", moderators=[other_moderator])
-    stand_c = create_stand(second_event_id, "Verwaltung", moderators=[moderator])
+    second_event_id = create_event(process_id=process_id, title="Workshop mit der Wirtschaft").id
+    stand_a = create_stand(event_id, "Bürgerportal", moderators=[moderator]).id
+    stand_b = create_stand(event_id, "Homepage", moderators=[other_moderator]).id
+    stand_c = create_stand(second_event_id, "Verwaltung", moderators=[moderator]).id
     return {
         "moderator": db.session.get(User, moderator.id),
         "other": db.session.get(User, other_moderator.id),
@@ -239,7 +239,7 @@ def test_unmerge_restores_the_source_and_removes_only_tags_the_merge_added(db, s
 
 
 def test_merge_rules(db, setup, create_process, create_event, create_stand):
-    foreign_stand = db.session.get(Stand, create_stand(create_event(process_id=create_process(title="Anderer"))))
+    foreign_stand = create_stand(create_event(process_id=create_process(title="Anderer").id).id)
     a, _ = services.record_idea(setup["a"], "Eins")
     b, _ = services.record_idea(setup["a"], "Zwei")
     hidden, _ = services.record_idea(setup["a"], "Drei")
@@ -313,8 +313,8 @@ def test_stand_admin_sets_moderators(db, setup, create_user):
 
 
 def test_stand_counts_leave_out_pending_and_withdrawn_online_ideas(db, create_stand, record):
-    stand_id = create_stand()
-    ids = [record(stand_id, text) for text in ("WLAN im Rathaus", "Bürgerportal", "Termine online")]
+    stand_id = create_stand().id
+    ids = [record(stand_id, text).id for text in ("WLAN im Rathaus", "Bürgerportal", "Termine online")]
     pending, withdrawn = (db.session.get(Idea, i) for i in ids[1:])
     pending.channel = withdrawn.channel = "online"
     pending.moderation = "pending"

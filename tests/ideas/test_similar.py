@@ -23,9 +23,9 @@ def _delete_idea(idea_id: int) -> None:
 
 
 def test_a_deleted_idea_is_not_offered_after_the_corpus_was_built(app, create_stand, record):
-    stand_id = create_stand()
-    gone = record(stand_id, "Termine im Bürgeramt online buchen")
-    first = record(stand_id, "Bürgeramt-Termine online buchen können")
+    stand_id = create_stand().id
+    gone = record(stand_id, "Termine im Bürgeramt online buchen").id
+    first = record(stand_id, "Bürgeramt-Termine online buchen können").id
     with app.app_context():
         event_id = _db.session.get(Stand, stand_id).event_id
         offered = {idea_id for idea_id, _ in similar.suggest(event_id, "Termine im Bürgeramt online buchen")}
@@ -45,9 +45,9 @@ def test_pending_or_withdrawn_online_ideas_are_never_offered(app, create_stand, 
     """Idea.is_visible decides, on the first build and on every incremental refresh."""
     from app.core.models import utcnow
 
-    stand_id = create_stand()
-    shown = record(stand_id, "Termine im Bürgeramt online buchen")
-    later = record(stand_id, "Bürgeramt-Termine online buchen können")
+    stand_id = create_stand().id
+    shown = record(stand_id, "Termine im Bürgeramt online buchen").id
+    later = record(stand_id, "Bürgeramt-Termine online buchen können").id
     query = "Termine im Bürgeramt online buchen"
     with app.app_context():
         event_id = _db.session.get(Stand, stand_id).event_id

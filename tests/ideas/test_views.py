@@ -24,9 +24,9 @@ def app_config():
 def world(app, create_user, create_event, create_stand, login, wall_token):
     moderator = create_user(roles=("moderator",))
     other = create_user(roles=("moderator",))
-    event_id = create_event()
-    stand = create_stand(event_id, "Bürgerportal", moderators=[moderator])
-    other_stand = create_stand(event_id, "Homepage", moderators=[other])
+    event_id = create_event().id
+    stand = create_stand(event_id, "Bürgerportal", moderators=[moderator]).id
+    other_stand = create_stand(event_id, "Homepage", moderators=[other]).id
     client = app.test_client()
     login(client, moderator)
     return {"moderator": moderator, "other": other, "event_id": event_id, "stand": stand,
@@ -104,14 +104,14 @@ def test_json_endpoints_need_the_csrf_header(app, world):
 
 
 def test_moderator_of_another_stand_gets_403(app, world, record):
-    idea_id = record(world["other_stand"], "Fremde Idee")
+    idea_id = record(world["other_stand"], "Fremde Idee").id
     client = world["client"]
     assert client.get(f"/stands/{world['other_stand']}/capture").status_code == 403
     assert post_json(client, f"/stands/{world['other_stand']}/ideas.json", {"text": "x"}).status_code == 403
     assert client.get(f"/ideas/{idea_id}").status_code == 403
     assert post_json(client, f"/ideas/{idea_id}.json", {"text": "geändert"}).status_code == 403
     assert client.submit(f"/ideas/{idea_id}/hide", {"reason": "x"}).status_code == 403
-    own = record(world["stand"], "Eigene Idee")
+    own = record(world["stand"], "Eigene Idee").id
     # Merging needs both stands: said at the field of the merge form, not as an error page.
     response = client.submit(f"/ideas/{own}/merge", {"source_id": idea_id})
     assert response.status_code == 422
@@ -122,13 +122,13 @@ def test_moderator_of_another_stand_gets_403(app, world, record):
 
 def test_admin_moderates_every_stand(app, world, staff_client, record):
     admin = staff_client("admin")
-    idea_id = record(world["other_stand"], "Idee")
+    idea_id = record(world["other_stand"], "Idee").id
     assert admin.get(f"/stands/{world['other_stand']}/capture").status_code == 200
     assert post_json(admin, f"/ideas/{idea_id}.json", {"text": "Idee #neu"}).status_code == 200
 
 
 def test_quick_edit_undo_and_restore(app, world, record):
-    idea_id = record(world["stand"], "Tippfehlr")
+    idea_id = record(world["stand"], "Tippfehlr").id
     client = world["client"]
     response = post_json(client, f"/ideas/{idea_id}.json", {"text": "Tippfehler #korrigiert"})
     assert response.get_json()["idea"]["text"] == "Tippfehler"
@@ -145,8 +145,8 @@ def test_suggestions_find_duplicates_in_the_event_only(app, world, record, creat
         from app.events.models import Event
 
         process_id = _db.session.get(Event, world["event_id"]).process_id
-    other_event_stand = create_stand(create_event(process_id=process_id), "Anderswo")
-    foreign = record(other_event_stand, "Termine beim Bürgeramt online buchen")
+    other_event_stand = create_stand(create_event(process_id=process_id).id, "Anderswo").id
+    foreign = record(other_event_stand, "Termine beim Bürgeramt online buchen").id
     record(world["other_stand"], "Termine im Bürgeramt online buchen können")
     record(world["stand"], "Kostenloses WLAN in der Innenstadt")
     response = world["client"].get(f"/stands/{world['stand']}/suggestions.json",
@@ -154,7 +154,7 @@ def test_suggestions_find_duplicates_in_the_event_only(app, world, record, creat
     suggestions = response.get_json()["suggestions"]
     assert [s["text"] for s in suggestions] == ["Termine im Bürgeramt online buchen können"]
     assert suggestions[0]["stand"] == "Homepage"
-    own = record(world["stand"], "Bürgeramt: bitte Termine online buchen")
+    own = record(world["stand"], "Bürgeramt: bitte Termine online buchen").id
     detail = world["client"].get(f"/ideas/{own}").get_data(as_text=True)
     assert f'name="source_id" value="{foreign}"' not in detail
     listing = world["client"].get(f"/stands/{world['stand']}/ideas").get_data(as_text=True)
@@ -165,8 +165,8 @@ def test_suggestions_find_duplicates_in_the_event_only(app, world, record, creat
 
 def test_hide_merge_unmerge_through_the_pages(app, world, record):
     client = world["client"]
-    target = record(world["stand"], "Online Termine buchen #termine")
-    source = record(world["stand"], "Termine online buchen können #app")
+    target = record(world["stand"], "Online Termine buchen #termine").id
+    source = record(world["stand"], "Termine online buchen können #app").id
     detail = client.get(f"/ideas/{target}").get_data(as_text=True)
     assert f'name="source_id" value="{source}"' in detail  # offered as a duplicate
     assert client.submit(f"/ideas/{target}/merge", {"source_id": source}).status_code == 303
@@ -188,7 +188,7 @@ def test_hiding_without_a_reason_is_said_at_the_field(app, world, record):
     """Issue 16 item 7: the page again (422) with the message at the reason field, tied to it, in
     the error summary, nothing hidden; a hidden idea cannot be hidden twice, said there too."""
     client = world["client"]
-    idea_id = record(world["stand"], "Mehr Bänke am Neckarufer")
+    idea_id = record(world["stand"], "Mehr Bänke am Neckarufer").id
     client.get(f"/ideas/{idea_id}")  # shows the login's welcome
     response = client.submit(f"/ideas/{idea_id}/hide", {"reason": "   "})
     assert response.status_code == 422
@@ -212,9 +212,9 @@ def test_merge_with_a_wrong_or_foreign_number_is_said_at_the_field(app, world, r
         from app.events.models import Event
 
         process_id = _db.session.get(Event, world["event_id"]).process_id
-    foreign = record(create_stand(create_event(process_id=process_id), "Anderswo"), "Termine online buchen")
-    target = record(world["stand"], "Online Termine buchen")
-    source = record(world["stand"], "Termine online buchen können")
+    foreign = record(create_stand(create_event(process_id=process_id).id, "Anderswo").id, "Termine online buchen").id
+    target = record(world["stand"], "Online Termine buchen").id
+    source = record(world["stand"], "Termine online buchen können").id
     admin = staff_client("admin")
     for client in (world["client"], admin):
         for number, message in [(foreign, "gehört zu einer anderen Veranstaltung"), (999_999, "keine Idee"),
@@ -239,7 +239,7 @@ def test_merge_with_a_wrong_or_foreign_number_is_said_at_the_field(app, world, r
 
 def test_admin_creates_a_stand_with_moderators_and_a_wall_link(app, world, staff_client, create_event):
     admin = staff_client("admin")
-    event_id = create_event(title="Neuer Workshop")
+    event_id = create_event(title="Neuer Workshop").id
     page = admin.get(f"/manage/events/{event_id}/stands")
     assert page.status_code == 200
     response = admin.submit(f"/manage/events/{event_id}/stands", {
@@ -265,7 +265,7 @@ def test_renewing_the_wall_link_revokes_the_old_one(app, world, staff_client):
 
 def test_the_first_wall_link_does_not_speak_of_an_old_one(app, create_event, staff_client):
     admin = staff_client("admin")
-    event_id = create_event()
+    event_id = create_event().id
     first = admin.submit(f"/manage/events/{event_id}/wall-link", follow_redirects=True).get_data(as_text=True)
     assert "Der Wand-Link wurde erstellt." in first and "der alte" not in first
     again = admin.submit(f"/manage/events/{event_id}/wall-link", follow_redirects=True).get_data(as_text=True)
@@ -287,8 +287,8 @@ def read_stream(client, url, **kwargs) -> list[dict]:
 
 
 def test_wall_shows_visible_ideas_without_personal_data(app, world, record):
-    shown = record(world["stand"], "Sichtbare Idee #Wall", said_by="Erika Mustermann")
-    hidden = record(world["stand"], "Versteckte Idee")
+    shown = record(world["stand"], "Sichtbare Idee #Wall", said_by="Erika Mustermann").id
+    hidden = record(world["stand"], "Versteckte Idee").id
     with app.test_request_context():
         from app.ideas import services
 
@@ -317,9 +317,9 @@ def test_wall_needs_the_right_token_and_stand(app, world):
 
 def test_stream_resumes_after_last_event_id(app, world, record):
     anonymous = app.test_client()
-    first = record(world["stand"], "Erste Idee")
-    second = record(world["stand"], "Zweite Idee")
-    other = record(world["other_stand"], "Idee am anderen Stand")
+    first = record(world["stand"], "Erste Idee").id
+    second = record(world["stand"], "Zweite Idee").id
+    other = record(world["other_stand"], "Idee am anderen Stand").id
     events = read_stream(anonymous, f"/wall/{world['token']}/stream?after=0")
     assert [e["text"] for e in events] == ["Erste Idee", "Zweite Idee", "Idee am anderen Stand"]
     ids = [e["feed_id"] for e in events]
@@ -351,8 +351,8 @@ def test_stream_resumes_after_last_event_id(app, world, record):
 @pytest.mark.parametrize("payload", XSS_SAMPLES)
 def test_xss_is_shown_as_text_in_every_view(app, world, record, staff_client, payload):
     evil_tag = "#" + "evil"
-    idea_id = record(world["stand"], f"{payload} {evil_tag}", said_by=payload)
-    target = record(world["stand"], f"Ziel {payload}")
+    idea_id = record(world["stand"], f"{payload} {evil_tag}", said_by=payload).id
+    target = record(world["stand"], f"Ziel {payload}").id
     with app.test_request_context():
         from app.ideas import services
 
@@ -405,8 +405,8 @@ def test_idea_numbers_read_nr_in_german_and_no_in_english(app, world, record):
     """Issue 24: an idea's number is one helper (pgettext "idea number"), never "#12", on every page
     and in the texts capture.js shows."""
     client = world["client"]
-    target = record(world["stand"], "Online Termine buchen")
-    source = record(world["stand"], "Termine online buchen können")
+    target = record(world["stand"], "Online Termine buchen").id
+    source = record(world["stand"], "Termine online buchen können").id
     assert client.submit(f"/ideas/{target}/merge", {"source_id": source}).status_code == 303
     pages = [f"/ideas/{target}", f"/ideas/{source}", f"/stands/{world['stand']}/ideas",
              f"/stands/{world['stand']}/capture"]

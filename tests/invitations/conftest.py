@@ -8,4 +8,4 @@ import pytest
 def register_event(app, create_event):
     from datetime import datetime
 
-    return create_event(starts_at=datetime(2027, 3, 1, 9), ends_at=datetime(2027, 3, 1, 17), seats=15, status="open")
+    return create_event(starts_at=datetime(2027, 3, 1, 9), ends_at=datetime(2027, 3, 1, 17), seats=15, status="open").id

@@ -120,7 +120,7 @@ def test_staff_enter_a_paper_answer_for_their_event_only(app, staff_client, draw
     invitation_id, code = invited[2]
     assert staff_client("moderator").get(f"/manage/events/{event_id}/invitations/answer").status_code == 403
     admin = staff_client("admin")
-    other = create_event(status="open")
+    other = create_event(status="open").id
     assert admin.submit(f"/manage/events/{other}/invitations/answer", {"code": code}).status_code == 404
     base = f"/manage/events/{event_id}/invitations/answer"
     form = admin.submit(base, {"step": "code", "code": code})

@@ -25,7 +25,7 @@ def mixed_event(app, create_event):
     now = utcnow()
     event_id = create_event(status="open", seats=15, starts_at=now + timedelta(days=60),
                             ends_at=now + timedelta(days=60, hours=6), applications_open_at=now - timedelta(days=1),
-                            applications_close_at=now + timedelta(days=30), consent_text="Ich willige ein.")
+                            applications_close_at=now + timedelta(days=30), consent_text="Ich willige ein.").id
     with app.test_request_context():
         return event_id, draw_invitations(event_id, answer_deadline=None)
 
@@ -112,6 +112,6 @@ def test_mixed_keeps_the_open_call_and_marks_it(app, client, staff_client, mixed
 
 
 def test_an_event_without_invitations_shows_no_mark(app, staff_client, create_event):
-    event_id = create_event(status="open")
+    event_id = create_event(status="open").id
     listing = staff_client("admin").get(f"/manage/events/{event_id}/applications").get_data(as_text=True)
     assert 'name="origin"' not in listing

@@ -69,7 +69,7 @@ def test_access_and_scoping(app, staff_client, register_event, create_event):
     response = _upload(admin, register_event, csv_bytes(register_rows(4)))
     mapping_url = response.headers["Location"]
     extract_id = int(mapping_url.rstrip("/").rsplit("/", 1)[1])
-    other = create_event()
+    other = create_event().id
     assert admin.get(f"/manage/events/{other}/invitations/register/{extract_id}").status_code == 404
     assert admin.get(f"/manage/events/{register_event}/invitations/register/2147483648").status_code == 404
     assert admin.get("/manage/events/999999/invitations").status_code == 404

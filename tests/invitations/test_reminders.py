@@ -180,7 +180,7 @@ def test_a_reminder_sets_a_new_answer_deadline_that_everything_honours(app, clie
     deadline is a message at its field, the typed value kept, and changes nothing."""
     now = utcnow()
     event_id = create_event(starts_at=now + timedelta(days=60), ends_at=now + timedelta(days=60, hours=6), seats=15,
-                            status="open")
+                            status="open").id
     with app.test_request_context():
         invited = draw_invitations(event_id, answer_deadline=datetime.combine(now.date() - timedelta(days=1),
                                                                               datetime.min.time()))

@@ -15,7 +15,7 @@ START = datetime(2027, 3, 1, 9, 0)
 
 
 def _world(app, create_event):
-    event_id = create_event(starts_at=START, ends_at=START + timedelta(hours=8), retention_days=90)
+    event_id = create_event(starts_at=START, ends_at=START + timedelta(hours=8), retention_days=90).id
     with app.app_context():
         extract = RegisterExtract(event_id=event_id, file_sha256="0" * 64, state="imported")
         _db.session.add(extract)

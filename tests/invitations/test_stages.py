@@ -44,7 +44,7 @@ def council(app, create_event):
     from app.voting.models import Ticket
 
     event_id = create_event(starts_at=datetime(2027, 3, 1, 9), ends_at=datetime(2027, 3, 1, 17), seats=2,
-                            status="open")
+                            status="open").id
     with app.test_request_context():
         invited = draw_invitations(event_id)
         event = db.session.get(Event, event_id)
@@ -153,7 +153,7 @@ def test_roles(app, staff_client, client, council, create_event):
     assert 'id="stages"' in staff_client("council").get(url).get_data(as_text=True)
     assert staff_client("admin").get("/manage/events/999999/lottery/representativeness").status_code == 404
     # Another event (no invitation draw) shows no stages section, and none of this event's figures.
-    other = create_event(status="open")
+    other = create_event(status="open").id
     assert 'id="stages"' not in staff_client("admin").get(
         f"/manage/events/{other}/lottery/representativeness").get_data(as_text=True)
 
@@ -272,7 +272,7 @@ def test_the_council_report_shows_the_invitations_before_the_seat_draw(app, crea
     from app.results.report import council_report
 
     event_id = create_event(starts_at=datetime(2027, 3, 1, 9), ends_at=datetime(2027, 3, 1, 17), seats=2,
-                            status="open", title="Bürgerrat Klima")
+                            status="open", title="Bürgerrat Klima").id
     with app.test_request_context():
         invited = draw_invitations(event_id)
         education = _criterion("education")

@@ -29,7 +29,7 @@ def test_export_categories_and_people_without_personal_data(app, admin, lottery_
 
 
 def test_import_categories_creates_criteria(app, admin, create_event):
-    event_id = create_event(seats=4, status="draft")
+    event_id = create_event(seats=4, status="draft").id
     response = upload(admin, event_id, "import",
                       **{"import-categories": "feature,value,min,max\ngender,f,1,3\ngender,m,1,4\nage,young,0,2\nage,old,1,4\n"})
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
@@ -38,7 +38,7 @@ def test_import_categories_creates_criteria(app, admin, create_event):
 
 
 def test_bad_categories_file_names_the_row_and_changes_nothing(app, admin, create_event):
-    event_id = create_event(seats=4, status="draft")
+    event_id = create_event(seats=4, status="draft").id
     bad = "feature,value,min,max\ngender,f,1,3\ngender,m,zwei,4\n"
     response = upload(admin, event_id, "import", **{"import-categories": bad})
     assert response.status_code == 422
@@ -159,7 +159,7 @@ def test_dry_run_and_import_say_a_file_was_read_as_windows_1252(app, admin, lott
     utf8 = dry_run_result(admin, upload(admin, ev.event_id, "dry_run", **{"dry-people": people.decode("cp1252")})
                           ).get_data(as_text=True)
     assert "dry-run-note" not in utf8
-    draft = create_event(seats=4, status="draft")
+    draft = create_event(seats=4, status="draft").id
     # Option keys are ASCII; a label-like header cell ("Größe") makes the file Windows-1252 all the same.
     response = upload(admin, draft, "import", **{"import-categories": "feature,value,min,max,Größe\n"
                                                                       "age,young,1,3,\nage,old,1,3,\n".encode("cp1252")})

@@ -78,7 +78,7 @@ def test_a_wrong_network_setting_stops_the_start(tmp_path):
 
 @pytest.mark.parametrize("app_config", [{"METRICS_TOKEN": TOKEN}])
 def test_requests_are_counted_by_route_pattern_never_by_path(app, client, create_event):
-    event_id = create_event(status="open")
+    event_id = create_event(status="open").id
     before = scrape(client).get_data(as_text=True)
     pattern = "/events/<int:event_id>"
     for _ in range(3):

@@ -8,12 +8,12 @@ import re
 def test_staff_pages_mark_the_channel_and_the_dashboard_counts_online_ideas(
         app, staff_client, create_process, create_event, create_stand, create_online_idea, record):
     admin = staff_client("admin")
-    process_id = create_process(title="Esslingen 4.0")
-    event_id = create_event(process_id=process_id, status="held")
-    stand = create_stand(event_id, "Bürgerportal")
-    room = record(stand, "Raumidee")
-    online = create_online_idea(stand, "Online-Idee")
-    pending = create_online_idea(stand, "Wartet", pending=True)
+    process_id = create_process(title="Esslingen 4.0").id
+    event_id = create_event(process_id=process_id, status="held").id
+    stand = create_stand(event_id, "Bürgerportal").id
+    room = record(stand, "Raumidee").id
+    online = create_online_idea(stand, "Online-Idee").id
+    pending = create_online_idea(stand, "Wartet", pending=True).id
 
     html = admin.get(f"/stands/{stand}/ideas").get_data(as_text=True)
     rows = {int(n): row for n, row in re.findall(r'<tr>\s*<td><a href="/ideas/(\d+)">(.*?)</tr>', html, re.S)}
@@ -36,10 +36,10 @@ def test_exports_name_each_ideas_channel(app, staff_client, create_process, crea
     import json
 
     admin = staff_client("admin")
-    process_id = create_process(title="Esslingen 4.0")
-    stand = create_stand(create_event(process_id=process_id, status="held"), "Bürgerportal")
-    room = record(stand, "Raumidee")
-    online = create_online_idea(stand, "Online-Idee")
+    process_id = create_process(title="Esslingen 4.0").id
+    stand = create_stand(create_event(process_id=process_id, status="held").id, "Bürgerportal").id
+    room = record(stand, "Raumidee").id
+    online = create_online_idea(stand, "Online-Idee").id
     response = admin.job_file(f"/manage/results/processes/{process_id}/ideas.csv")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
     by_id = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
@@ -55,12 +55,12 @@ def test_plenary_summary_shows_what_came_from_the_online_phase(app, client, crea
     from app.extensions import db
     from app.ideas import services as ideas
 
-    process_id = create_process(title="Esslingen 4.0")
-    event_id = create_event(process_id=process_id, status="held")
-    stand = create_stand(event_id, "Bürgerportal")
-    other = create_stand(event_id, "Homepage")
+    process_id = create_process(title="Esslingen 4.0").id
+    event_id = create_event(process_id=process_id, status="held").id
+    stand = create_stand(event_id, "Bürgerportal").id
+    other = create_stand(event_id, "Homepage").id
     record(stand, "Raumidee")
-    online = create_online_idea(stand, "Online <b>eingereicht</b>")
+    online = create_online_idea(stand, "Online <b>eingereicht</b>").id
     create_online_idea(stand, "Wartet noch", pending=True)
     record(other, "Nur im Saal")
     with app.app_context():

@@ -21,14 +21,14 @@ XSS = '<script>alert("x")</script>'
 @pytest.fixture
 def world(app, after_phase_process, create_user, login):
     ids = after_phase_process((0, "Mehr Radwege am Neckar"), show_name_publicly=True)
-    [ids["idea"]] = ids["ideas"]
+    [ids.idea] = ids.idea_ids
     moderator = create_user(roles=("moderator",))
     with app.app_context():
         from app.ideas.models import StandModerator
-        db.session.add(StandModerator(stand_id=ids["stand_ids"][0], user_id=moderator.id))
+        db.session.add(StandModerator(stand_id=ids.stand_ids[0], user_id=moderator.id))
         db.session.commit()
-    ids["moderator"] = app.test_client()
-    login(ids["moderator"], moderator)
+    ids.moderator = app.test_client()
+    login(ids.moderator, moderator)
     return ids
 
 
@@ -41,7 +41,7 @@ def _comments(app) -> list[Comment]:
 
 
 def _write(client, world, text, **fields):
-    return client.submit(f"/participation/{world['token']}/ideas/{world['idea']}", {"text": text, **fields})
+    return client.submit(f"/participation/{world.token}/ideas/{world.idea}", {"text": text, **fields})
 
 
 def _set_mode(app, process_id, mode):
@@ -56,27 +56,27 @@ def test_write_a_comment_shown_at_once_under_post_moderation(app, client, world)
     response = _write(client, world, "Gute Idee, am besten mit " + XSS)
     assert response.status_code == 303
     [comment] = _comments(app)
-    assert response.location.endswith(f"/participation/{world['token']}/ideas/{world['idea']}#comment-{comment.id}")
+    assert response.location.endswith(f"/participation/{world.token}/ideas/{world.idea}#comment-{comment.id}")
     page = client.get(response.location).get_data(as_text=True)
     assert "Vielen Dank! Ihr Kommentar wird jetzt angezeigt." in page
-    public = client.get(f"/processes/{world['process_id']}/ideas/{world['idea']}").get_data(as_text=True)
+    public = client.get(f"/processes/{world.process_id}/ideas/{world.idea}").get_data(as_text=True)
     assert "Gute Idee, am besten mit &lt;script&gt;" in public and XSS not in public
-    assert "von Rad-Fan" in public and world["token"] not in public and 'name="text"' not in public
-    listing = client.get(f"/processes/{world['process_id']}/ideas").get_data(as_text=True)
+    assert "von Rad-Fan" in public and world.token not in public and 'name="text"' not in public
+    listing = client.get(f"/processes/{world.process_id}/ideas").get_data(as_text=True)
     assert "1 Kommentar<" in listing
 
 
 def test_pre_moderation_approve_hide_and_show_again(app, client, world):
-    _set_mode(app, world["process_id"], "pre")
+    _set_mode(app, world.process_id, "pre")
     assert _write(client, world, "Bitte auch im Winter räumen").status_code == 303
     [comment] = _comments(app)
     assert comment.moderation == "pending"
-    public_url = f"/processes/{world['process_id']}/ideas/{world['idea']}"
+    public_url = f"/processes/{world.process_id}/ideas/{world.idea}"
     assert "im Winter" not in client.get(public_url).get_data(as_text=True)
-    mod = world["moderator"]
-    queue = mod.get(f"/stands/{world['stand_ids'][0]}/online").get_data(as_text=True)
+    mod = world.moderator
+    queue = mod.get(f"/stands/{world.stand_ids[0]}/online").get_data(as_text=True)
     assert "Bitte auch im Winter räumen" in queue and f"Kommentar K{comment.id} freigeben" in queue
-    english = mod.get(f"/stands/{world['stand_ids'][0]}/online", headers={"Accept-Language": "en"})
+    english = mod.get(f"/stands/{world.stand_ids[0]}/online", headers={"Accept-Language": "en"})
     assert f"Approve comment C{comment.id}<" in english.get_data(as_text=True)  # no German "K" in English
     assert mod.submit(f"/online-comments/{comment.id}/approve").status_code == 303
     assert "im Winter" in client.get(public_url).get_data(as_text=True)
@@ -103,9 +103,9 @@ def test_moderation_needs_the_stand_and_csrf(app, client, world, create_user, lo
     login(stranger, create_user(roles=("moderator",)))
     assert stranger.submit(f"/online-comments/{comment.id}/hide",
                            {f"hide-comment-{comment.id}-reason": "Keine Beleidigungen"}).status_code == 403
-    assert world["moderator"].post(f"/online-comments/{comment.id}/hide",
+    assert world.moderator.post(f"/online-comments/{comment.id}/hide",
                                    data={f"hide-comment-{comment.id}-reason": "Keine Beleidigungen"}).status_code == 400
-    assert client.post(f"/participation/{world['token']}/ideas/{world['idea']}", data={"text": "x"}).status_code == 400
+    assert client.post(f"/participation/{world.token}/ideas/{world.idea}", data={"text": "x"}).status_code == 400
     assert _comments(app)[0].hidden_at is None and len(_comments(app)) == 1
 
 
@@ -127,12 +127,12 @@ def test_closed_phase_and_blocked_link_are_refused(app, client, world, create_pa
     from app.core.models import utcnow
     from datetime import timedelta
     with app.app_context():
-        db.session.get(Participant, world["participant_id"]).blocked_at = utcnow()
+        db.session.get(Participant, world.participant_id).blocked_at = utcnow()
         db.session.commit()
     assert _write(client, world, "Hallo").status_code == 403
     with app.app_context():
-        db.session.get(Participant, world["participant_id"]).blocked_at = None
-        db.session.execute(sa.update(OnlinePhase).where(OnlinePhase.event_id == world["event_id"])
+        db.session.get(Participant, world.participant_id).blocked_at = None
+        db.session.execute(sa.update(OnlinePhase).where(OnlinePhase.event_id == world.event_id)
                            .values(closes_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
     response = _write(client, world, "Hallo")
@@ -157,48 +157,48 @@ def test_one_level_of_answers(app, client, world):
 def test_edit_and_withdraw_own_comment_only(app, client, world, participant_link):
     _write(client, world, "Mit Tippfeler")
     [comment] = _comments(app)
-    edit = f"/participation/{world['token']}/comments/{comment.id}/edit"
+    edit = f"/participation/{world.token}/comments/{comment.id}/edit"
     assert "Mit Tippfeler" in client.get(edit).get_data(as_text=True)
     refused = client.submit(edit, {"text": ""})
     assert refused.status_code == 422
     assert client.submit(edit, {"text": "Ohne Tippfehler"}).status_code == 303
     assert _comments(app)[0].text == "Ohne Tippfehler"
-    _other, other_token = participant_link(world["process_id"])
+    _other, other_token = participant_link(world.process_id)
     assert client.get(f"/participation/{other_token}/comments/{comment.id}/edit").status_code == 404
     assert client.submit(f"/participation/{other_token}/comments/{comment.id}/withdraw").status_code == 404
-    mine = client.get(f"/participation/{world['token']}").get_data(as_text=True)
+    mine = client.get(f"/participation/{world.token}").get_data(as_text=True)
     assert "Meine Kommentare" in mine and "Ohne Tippfehler" in mine
-    assert client.submit(f"/participation/{world['token']}/comments/{comment.id}/withdraw").status_code == 303
+    assert client.submit(f"/participation/{world.token}/comments/{comment.id}/withdraw").status_code == 303
     assert _comments(app)[0].withdrawn_at is not None
-    public = client.get(f"/processes/{world['process_id']}/ideas/{world['idea']}").get_data(as_text=True)
+    public = client.get(f"/processes/{world.process_id}/ideas/{world.idea}").get_data(as_text=True)
     assert "Ohne Tippfehler" not in public
 
 
 def test_export_and_erasure_cover_comments(app, client, world):
     _write(client, world, "Mein Kommentar")
-    data = json.loads(client.get(f"/participation/{world['token']}/data").get_data(as_text=True))
+    data = json.loads(client.get(f"/participation/{world.token}/data").get_data(as_text=True))
     assert [c["text"] for c in data["comments"]] == ["Mein Kommentar"] and data["participant"]["language"] == "de"
-    assert client.submit(f"/participation/{world['token']}/erase").status_code == 303
+    assert client.submit(f"/participation/{world.token}/erase").status_code == 303
     [comment] = _comments(app)
     assert comment.participant_id is None
-    public = client.get(f"/processes/{world['process_id']}/ideas/{world['idea']}").get_data(as_text=True)
+    public = client.get(f"/processes/{world.process_id}/ideas/{world.idea}").get_data(as_text=True)
     assert "Mein Kommentar" in public and "Rad-Fan" not in public
 
 
 def test_english(app, client, world):
     headers = {"Accept-Language": "en"}
-    response = client.submit(f"/participation/{world['token']}/ideas/{world['idea']}", {"text": ""}, headers=headers)
+    response = client.submit(f"/participation/{world.token}/ideas/{world.idea}", {"text": ""}, headers=headers)
     assert response.status_code == 422 and "Please enter your comment." in response.get_data(as_text=True)
     _write(client, world, "Nice")
-    page = client.get(f"/processes/{world['process_id']}/ideas/{world['idea']}", headers=headers).get_data(as_text=True)
+    page = client.get(f"/processes/{world.process_id}/ideas/{world.idea}", headers=headers).get_data(as_text=True)
     assert "Comments" in page and 'lang="de">Nice<' in page
 
 
 def test_services_state_and_counts(app, world):
     with app.app_context():
-        participant = db.session.get(Participant, world["participant_id"])
+        participant = db.session.get(Participant, world.participant_id)
         from app.ideas.models import Idea
-        idea = db.session.get(Idea, world["idea"])
+        idea = db.session.get(Idea, world.idea)
         comment = comments.write_comment(participant, idea, "  Hallo  ")
         assert comment.text == "Hallo" and comments.state_of(comment) == "visible"
         assert comments.public_counts([idea.id]) == {idea.id: 1}
@@ -213,13 +213,13 @@ def test_mails_use_the_language_of_the_sign_up(app, online_process, smtp):
     client = app.test_client()
     form = {"display_name": "Ada", "show_name_publicly": "no", "email": "ada@example.org", "consent": "y",
             "website": ""}
-    client.submit(f"/processes/{world['process_id']}/participate", form, headers={"Accept-Language": "en"}).close()
+    client.submit(f"/processes/{world.process_id}/participate", form, headers={"Accept-Language": "en"}).close()
     [mail] = smtp.wait_for(lambda m: m["To"] == "ada@example.org")
     assert "Please confirm your participation" in mail["Subject"]
     with app.app_context():
         assert db.session.execute(sa.select(Participant.language)).scalar_one() == "en"
     # Signing up again from a German page: the reminder is still in English.
-    app.test_client().submit(f"/processes/{world['process_id']}/participate", form,
+    app.test_client().submit(f"/processes/{world.process_id}/participate", form,
                              headers={"Accept-Language": "de"}).close()
     mails = smtp.wait_for(lambda m: m["To"] == "ada@example.org", count=2)
     assert "Please confirm your participation" in mails[1]["Subject"]
@@ -237,7 +237,7 @@ def test_an_expired_session_keeps_the_comment_or_answer_typed(app, client, world
         _write(client, world, "Erster Kommentar")
         fields["parent_id"] = str(_comments(app)[0].id)
     before = len(_comments(app))
-    page = f"/participation/{world['token']}/ideas/{world['idea']}"
+    page = f"/participation/{world.token}/ideas/{world.idea}"
     data = {"csrf_token": client.csrf_token(), "_page": page, "text": "Lange getippt <b>fett</b>", **fields}
     expire_session(app, client)
     response = client.post(page, data=data)

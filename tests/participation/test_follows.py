@@ -33,7 +33,7 @@ def world(after_phase_process):
     """A process under post-moderation with three visible online ideas and a participant."""
     ids = after_phase_process((0, "Mehr Radwege am Neckar"), (0, "Radwege am Neckar ausbauen"),
                               (1, "Nachtbus am Wochenende"))
-    ids["first"], ids["second"], ids["third"] = ids["ideas"]
+    ids.first, ids.second, ids.third = ids.idea_ids
     return ids
 
 
@@ -115,20 +115,20 @@ def _email(app, participant_id) -> str:
 
 
 def test_follow_and_unfollow_on_the_idea_and_in_my_participation(app, client, world):
-    token, first = world["token"], world["first"]
+    token, first = world.token, world.first
     page = client.get(f"/participation/{token}/ideas/{first}").get_data(as_text=True)
     assert ">Dieser Idee folgen</button>" in page
     # The public page of the idea has no follow form (and no link).
-    public = client.get(f"/processes/{world['process_id']}/ideas/{first}").get_data(as_text=True)
+    public = client.get(f"/processes/{world.process_id}/ideas/{first}").get_data(as_text=True)
     assert "/follows" not in public and "Dieser Idee folgen" not in public
     response = _send(client, token, first)
     assert response.status_code == 303 and response.location.endswith(f"/participation/{token}/ideas/{first}")
-    assert _follows(app) == [(world["participant_id"], first)]
+    assert _follows(app) == [(world.participant_id, first)]
     page = client.get(response.location).get_data(as_text=True)
     assert "Sie folgen dieser Idee jetzt." in page and ">Nicht mehr folgen</button>" in page
     # Again: nothing doubled.
     assert "Sie folgen dieser Idee bereits." in client.get(_send(client, token, first).location).get_data(as_text=True)
-    assert _follows(app) == [(world["participant_id"], first)]
+    assert _follows(app) == [(world.participant_id, first)]
     mine = client.get(f"/participation/{token}").get_data(as_text=True)
     assert "Ideen, denen ich folge" in mine and "Mehr Radwege am Neckar" in mine
     response = _send(client, token, first, "unfollow", back="mine")
@@ -139,25 +139,25 @@ def test_follow_and_unfollow_on_the_idea_and_in_my_participation(app, client, wo
 
 
 def test_follow_needs_csrf(app, client, world):
-    response = client.post(f"/participation/{world['token']}/follows",
-                           data={"idea_id": str(world["first"]), "action": "follow"})
+    response = client.post(f"/participation/{world.token}/follows",
+                           data={"idea_id": str(world.first), "action": "follow"})
     assert response.status_code == 400 and _follows(app) == []
 
 
 def test_another_process_idea_unknown_input_and_a_hidden_idea_are_refused(
         app, client, world, online_process, create_online_idea):
     other = online_process(moderation="post", title="Anderer Prozess")
-    foreign = create_online_idea(other["stand_ids"][0], "Idee eines anderen Prozesses")
-    pending = create_online_idea(world["stand_ids"][0], "Wartet noch", pending=True)
-    token = world["token"]
+    foreign = create_online_idea(other.stand_ids[0], "Idee eines anderen Prozesses").id
+    pending = create_online_idea(world.stand_ids[0], "Wartet noch", pending=True).id
+    token = world.token
     for idea_id in (foreign, pending, "abc", "99999999999999999999", ""):
         response = _send(client, token, idea_id)
         assert response.status_code == 303
         assert "Diese Idee gibt es in diesem Prozess nicht." in client.get(response.location).get_data(as_text=True)
     assert client.get(f"/participation/{token}/ideas/{foreign}").status_code == 404
     # A merged idea is listed, but cannot be followed any more.
-    _merge(app, world["first"], world["second"])
-    response = _send(client, token, world["second"])
+    _merge(app, world.first, world.second)
+    response = _send(client, token, world.second)
     assert "Dieser Idee kann man nicht folgen" in client.get(response.location).get_data(as_text=True)
     assert _follows(app) == []
 
@@ -166,24 +166,24 @@ def test_another_process_idea_unknown_input_and_a_hidden_idea_are_refused(
 def test_a_blocked_or_unconfirmed_participant_cannot_follow_but_can_unfollow(app, client, world, state):
     from app.core.models import utcnow
 
-    _add_follow(app, world["participant_id"], world["third"])
-    _set_participant(app, world["participant_id"],
+    _add_follow(app, world.participant_id, world.third)
+    _set_participant(app, world.participant_id,
                      **({"blocked_at": utcnow()} if state == "blocked" else {"confirmed_at": None}))
-    page = client.get(f"/participation/{world['token']}/ideas/{world['first']}").get_data(as_text=True)
+    page = client.get(f"/participation/{world.token}/ideas/{world.first}").get_data(as_text=True)
     assert "Dieser Idee folgen" not in page
-    response = _send(client, world["token"], world["first"])
+    response = _send(client, world.token, world.first)
     assert response.status_code == 303
-    assert _follows(app) == [(world["participant_id"], world["third"])]
-    assert _send(client, world["token"], world["third"], "unfollow").status_code == 303
+    assert _follows(app) == [(world.participant_id, world.third)]
+    assert _send(client, world.token, world.third, "unfollow").status_code == 303
     assert _follows(app) == []
 
 
 def test_the_follow_buttons_are_rate_limited_per_link(app, client, world):
     app.config["PARTICIPATION_FOLLOW_RATE_LIMIT"] = "2 per hour"
-    token = world["token"]
-    _send(client, token, world["first"])
-    _send(client, token, world["first"], "unfollow")
-    response = _send(client, token, world["second"])
+    token = world.token
+    _send(client, token, world.first)
+    _send(client, token, world.first, "unfollow")
+    response = _send(client, token, world.second)
     assert "vielen Ideen gefolgt" in client.get(response.location).get_data(as_text=True)
     assert _follows(app) == []
 
@@ -195,15 +195,15 @@ def test_two_follows_at_once_store_one_row(app, world):
     def send(_i):
         with app.test_request_context():
             try:
-                participant = db.session.get(Participant, world["participant_id"])
-                results.append(follows.follow(participant, db.session.get(Idea, world["first"])))
+                participant = db.session.get(Participant, world.participant_id)
+                results.append(follows.follow(participant, db.session.get(Idea, world.first)))
                 db.session.commit()
             finally:
                 db.session.remove()
 
     run_at_once(THREADS, send)
     assert results.count(True) == 1 and len(results) == THREADS
-    assert _follows(app) == [(world["participant_id"], world["first"])]
+    assert _follows(app) == [(world.participant_id, world.first)]
 
 
 # ------------------------------------------------------------------ the mails
@@ -214,7 +214,7 @@ def followers(app, world, participant_link):
     """Four more participants: German and English followers, one who unfollowed, one blocked."""
     from app.core.models import utcnow
 
-    process_id = world["process_id"]
+    process_id = world.process_id
     people = {}
     for name in ("german", "english", "gone", "blocked"):
         people[name] = participant_link(process_id, display_name=name.title())
@@ -225,11 +225,11 @@ def followers(app, world, participant_link):
 
 def test_merging_mails_each_follower_of_the_merged_ideas_once_in_their_language(app, client, world, followers):
     german, english, gone, blocked = (followers[n] for n in ("german", "english", "gone", "blocked"))
-    first, second, third = world["first"], world["second"], world["third"]
+    first, second, third = world.first, world.second, world.third
     _add_follow(app, german[0], second, third)
     _add_follow(app, english[0], second, third)
     _add_follow(app, blocked[0], second)
-    _add_follow(app, world["participant_id"], first)  # follows the survivor: nothing merged into another
+    _add_follow(app, world.participant_id, first)  # follows the survivor: nothing merged into another
     assert _send(client, gone[1], second).status_code == 303
     assert _send(client, gone[1], second, "unfollow").status_code == 303
     _merge(app, first, second, third)  # one merge of two followed ideas: one mail, both ideas in it
@@ -249,12 +249,12 @@ def test_merging_mails_each_follower_of_the_merged_ideas_once_in_their_language(
 
 def test_taking_ideas_into_a_measure_mails_each_follower_once(app, world, followers):
     german, english, blocked = (followers[n] for n in ("german", "english", "blocked"))
-    first, second, third = world["first"], world["second"], world["third"]
+    first, second, third = world.first, world.second, world.third
     _merge(app, first, second)
     _add_follow(app, german[0], first, third)   # two ideas of one batch: one mail
     _add_follow(app, english[0], second)        # followed before it was merged into the linked one
     _add_follow(app, blocked[0], first)
-    measure_id = _measure(app, world["process_id"])
+    measure_id = _measure(app, world.process_id)
     before = len(_mails(app))
     _link(app, measure_id, first, third)
     mails = _mails(app)[before:]
@@ -273,8 +273,8 @@ def test_taking_ideas_into_a_measure_mails_each_follower_once(app, world, follow
 
 def test_a_measure_status_change_mails_each_follower_once(app, world, followers):
     german, english, gone = (followers[n] for n in ("german", "english", "gone"))
-    first, third = world["first"], world["third"]
-    measure_id = _measure(app, world["process_id"])
+    first, third = world.first, world.third
+    measure_id = _measure(app, world.process_id)
     _link(app, measure_id, first, third)
     _add_follow(app, german[0], first, third)
     _add_follow(app, english[0], third)
@@ -307,7 +307,7 @@ def test_a_measure_status_change_mails_each_follower_once(app, world, followers)
 
 
 def test_the_opt_out_link_asks_on_get_unfollows_on_post_and_twice_is_harmless(app, client, world):
-    participant_id, first, second = world["participant_id"], world["first"], world["second"]
+    participant_id, first, second = world.participant_id, world.first, world.second
     _add_follow(app, participant_id, first, second)
     with app.app_context():
         participant = db.session.get(Participant, participant_id)
@@ -328,7 +328,7 @@ def test_the_opt_out_link_asks_on_get_unfollows_on_post_and_twice_is_harmless(ap
     # Forged, for another idea, the participation link itself: unknown.
     for wrong in (f"/participation/stop-following/{first}/{other_idea_token}",
                   f"/participation/stop-following/{first}/{participant_id}.forged",
-                  f"/participation/stop-following/{first}/{world['token']}",
+                  f"/participation/stop-following/{first}/{world.token}",
                   f"/participation/stop-following/99999999999/{token}"):
         assert client.get(wrong).status_code == 404
         assert client.submit(wrong).status_code == 404
@@ -336,13 +336,13 @@ def test_the_opt_out_link_asks_on_get_unfollows_on_post_and_twice_is_harmless(ap
 
 
 def test_export_and_erasure_cover_the_follows(app, client, world):
-    participant_id, token = world["participant_id"], world["token"]
-    _add_follow(app, participant_id, world["first"])
+    participant_id, token = world.participant_id, world.token
+    _add_follow(app, participant_id, world.first)
     with app.app_context():
-        opt_out = follows.unfollow_token(db.session.get(Participant, participant_id), world["first"])
+        opt_out = follows.unfollow_token(db.session.get(Participant, participant_id), world.first)
     exported = json.loads(client.get(f"/participation/{token}/data").get_data(as_text=True))
-    assert [f["idea_id"] for f in exported["follows"]] == [world["first"]]
+    assert [f["idea_id"] for f in exported["follows"]] == [world.first]
     assert exported["follows"][0]["idea"] == "Mehr Radwege am Neckar"
     assert client.submit(f"/participation/{token}/erase").status_code == 303
     assert _follows(app) == []
-    assert client.get(f"/participation/stop-following/{world['first']}/{opt_out}").status_code == 404
+    assert client.get(f"/participation/stop-following/{world.first}/{opt_out}").status_code == 404

@@ -31,14 +31,14 @@ def _submit(client, token, stand_id, text, **kwargs):
 
 def test_submit_under_pre_moderation_waits_then_edit_and_withdraw(app, client, online_process, participant_link):
     world = online_process(moderation="pre")
-    _pid, token = participant_link(world["process_id"])
+    _pid, token = participant_link(world.process_id)
     page = client.get(f"/participation/{token}").get_data(as_text=True)
     assert "Radwege" in page and "Busse" in page and "Sie haben noch keine Ideen eingereicht." in page
-    response = _submit(client, token, world["stand_ids"][0], "Mehr sichere Radwege #Verkehr")
+    response = _submit(client, token, world.stand_ids[0], "Mehr sichere Radwege #Verkehr")
     assert response.status_code == 302
     [idea] = _ideas(app)
     assert (idea.channel, idea.participant_id, idea.moderation, idea.stand_id) == (
-        "online", _pid, "pending", world["stand_ids"][0])
+        "online", _pid, "pending", world.stand_ids[0])
     assert idea.created_by_id is None and not idea.is_visible
     page = client.get(f"/participation/{token}").get_data(as_text=True)
     assert "Mehr sichere Radwege" in page and "wartet auf Freigabe" in page
@@ -62,8 +62,8 @@ def test_submit_under_pre_moderation_waits_then_edit_and_withdraw(app, client, o
 
 def test_post_moderation_is_visible_at_once(app, client, online_process, participant_link):
     world = online_process(moderation="post")
-    _pid, token = participant_link(world["process_id"])
-    assert _submit(client, token, world["stand_ids"][1], "Nachtbus am Wochenende").status_code == 302
+    _pid, token = participant_link(world.process_id)
+    assert _submit(client, token, world.stand_ids[1], "Nachtbus am Wochenende").status_code == 302
     [idea] = _ideas(app)
     assert idea.moderation == "visible" and idea.is_visible
     assert "freigegeben" in client.get(f"/participation/{token}").get_data(as_text=True)
@@ -71,20 +71,20 @@ def test_post_moderation_is_visible_at_once(app, client, online_process, partici
 
 def test_wrong_input_then_correction_keeps_the_text(app, client, online_process, participant_link):
     world = online_process()
-    _pid, token = participant_link(world["process_id"])
+    _pid, token = participant_link(world.process_id)
     response = _submit(client, token, "", "Mehr Bänke <am> Fluss")
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'href="#stand"' in html
     assert "Mehr Bänke &lt;am&gt; Fluss" in html
-    response = _submit(client, token, world["stand_ids"][0], "x" * 1001)
+    response = _submit(client, token, world.stand_ids[0], "x" * 1001)
     assert response.status_code == 422 and 'href="#text"' in response.get_data(as_text=True)
     other = online_process(title="Anderer Prozess")
-    response = _submit(client, token, other["stand_ids"][0], "Fremder Marktstand")
+    response = _submit(client, token, other.stand_ids[0], "Fremder Marktstand")
     assert response.status_code == 422 and "Bitte wählen Sie einen Marktstand." in response.get_data(as_text=True)
     response = _submit(client, token, "abc", "Kaputte Auswahl")
     assert response.status_code == 422
     assert _ideas(app) == []
-    assert _submit(client, token, world["stand_ids"][0], "Mehr Bänke am Fluss").status_code == 302
+    assert _submit(client, token, world.stand_ids[0], "Mehr Bänke am Fluss").status_code == 302
     [idea] = _ideas(app)
     response = client.submit(f"/participation/{token}/ideas/{idea.id}/edit", {"text": "   "})
     html = response.get_data(as_text=True)
@@ -94,8 +94,8 @@ def test_wrong_input_then_correction_keeps_the_text(app, client, online_process,
 
 def test_markup_and_links_are_shown_as_text(app, client, online_process, participant_link):
     world = online_process(moderation="post")
-    _pid, token = participant_link(world["process_id"], display_name='<script>alert("n")</script>')
-    assert _submit(client, token, world["stand_ids"][0], XSS).status_code == 302
+    _pid, token = participant_link(world.process_id, display_name='<script>alert("n")</script>')
+    assert _submit(client, token, world.stand_ids[0], XSS).status_code == 302
     html = client.get(f"/participation/{token}").get_data(as_text=True)
     assert "&lt;img src=x" in html and "<img src=x" not in html
     assert '&lt;script&gt;alert(&#34;n&#34;)&lt;/script&gt;' in html and '<script>alert("n")' not in html
@@ -107,9 +107,9 @@ def test_markup_and_links_are_shown_as_text(app, client, online_process, partici
 
 def test_another_participants_idea_cannot_be_seen_edited_or_withdrawn(app, client, online_process, participant_link):
     world = online_process(moderation="post")
-    _a, token_a = participant_link(world["process_id"])
-    _b, token_b = participant_link(world["process_id"])
-    assert _submit(client, token_a, world["stand_ids"][0], "Idee von A").status_code == 302
+    _a, token_a = participant_link(world.process_id)
+    _b, token_b = participant_link(world.process_id)
+    assert _submit(client, token_a, world.stand_ids[0], "Idee von A").status_code == 302
     [idea] = _ideas(app)
     assert client.get(f"/participation/{token_b}/ideas/{idea.id}/edit").status_code == 404
     assert client.submit(f"/participation/{token_b}/ideas/{idea.id}/edit", {"text": "gekapert"}).status_code == 404
@@ -122,21 +122,21 @@ def test_another_participants_idea_cannot_be_seen_edited_or_withdrawn(app, clien
 
 def test_unconfirmed_and_blocked_links_cannot_contribute(app, client, online_process, participant_link):
     world = online_process()
-    _u, unconfirmed = participant_link(world["process_id"], confirmed=False)
-    response = _submit(client, unconfirmed, world["stand_ids"][0], "Ohne Bestätigung")
+    _u, unconfirmed = participant_link(world.process_id, confirmed=False)
+    response = _submit(client, unconfirmed, world.stand_ids[0], "Ohne Bestätigung")
     assert response.status_code == 403 and "Bitte bestätigen Sie zuerst" in response.get_data(as_text=True)
-    blocked_id, blocked = participant_link(world["process_id"], blocked=True)
+    blocked_id, blocked = participant_link(world.process_id, blocked=True)
     page = client.get(f"/participation/{blocked}")
     assert page.status_code == 200 and "gesperrt" in page.get_data(as_text=True)
     assert 'name="text"' not in page.get_data(as_text=True)
-    response = _submit(client, blocked, world["stand_ids"][0], "Trotz Sperre")
+    response = _submit(client, blocked, world.stand_ids[0], "Trotz Sperre")
     assert response.status_code == 403 and "gesperrt" in response.get_data(as_text=True)
     assert _ideas(app) == []
     with app.app_context():  # an idea from before the block cannot be changed either
         participant_row = db.session.get(Participant, blocked_id)
         participant_row.blocked_at = None
         db.session.commit()
-    assert _submit(client, blocked, world["stand_ids"][0], "Vor der Sperre").status_code == 302
+    assert _submit(client, blocked, world.stand_ids[0], "Vor der Sperre").status_code == 302
     [idea] = _ideas(app)
     with app.app_context():
         db.session.get(Participant, blocked_id).blocked_at = utcnow()
@@ -149,8 +149,8 @@ def test_unconfirmed_and_blocked_links_cannot_contribute(app, client, online_pro
 
 def test_closed_phase_refuses_new_ideas_and_changes(app, client, online_process, participant_link):
     world = online_process(moderation="post")
-    _pid, token = participant_link(world["process_id"])
-    assert _submit(client, token, world["stand_ids"][0], "Noch offen").status_code == 302
+    _pid, token = participant_link(world.process_id)
+    assert _submit(client, token, world.stand_ids[0], "Noch offen").status_code == 302
     [idea] = _ideas(app)
     with app.app_context():
         phase = db.session.execute(sa.select(OnlinePhase).where(OnlinePhase.kind == "before")).scalar_one()
@@ -158,7 +158,7 @@ def test_closed_phase_refuses_new_ideas_and_changes(app, client, online_process,
         db.session.commit()
     page = client.get(f"/participation/{token}").get_data(as_text=True)
     assert "Im Moment können keine Ideen eingereicht werden" in page and "Noch offen" in page
-    response = _submit(client, token, world["stand_ids"][0], "Zu spät")
+    response = _submit(client, token, world.stand_ids[0], "Zu spät")
     assert response.status_code == 422 and "Online-Phase ist beendet" in response.get_data(as_text=True)
     assert client.get(f"/participation/{token}/ideas/{idea.id}/edit").status_code == 303
     assert client.submit(f"/participation/{token}/ideas/{idea.id}/edit", {"text": "x"}).status_code == 303
@@ -168,7 +168,7 @@ def test_closed_phase_refuses_new_ideas_and_changes(app, client, online_process,
 
 def test_english_pages_and_messages(app, client, online_process, participant_link):
     world = online_process()
-    _pid, token = participant_link(world["process_id"])
+    _pid, token = participant_link(world.process_id)
     english = {"Accept-Language": "en"}
     page = client.get(f"/participation/{token}", headers=english).get_data(as_text=True)
     assert "My participation" in page and "Submit an idea" in page
@@ -183,23 +183,23 @@ class TestRateLimit:
 
     def test_third_idea_of_one_link_is_refused_with_the_text_kept(self, app, client, online_process, participant_link):
         world = online_process()
-        _pid, token = participant_link(world["process_id"])
-        _other, other_token = participant_link(world["process_id"])
+        _pid, token = participant_link(world.process_id)
+        _other, other_token = participant_link(world.process_id)
         for n in range(2):
-            assert _submit(client, token, world["stand_ids"][0], f"Idee {n}").status_code == 302
-        response = _submit(client, token, world["stand_ids"][0], "Dritte <Idee>")
+            assert _submit(client, token, world.stand_ids[0], f"Idee {n}").status_code == 302
+        response = _submit(client, token, world.stand_ids[0], "Dritte <Idee>")
         html = response.get_data(as_text=True)
         assert response.status_code == 422 and "viele Ideen" in html and "Dritte &lt;Idee&gt;" in html
-        assert _submit(client, other_token, world["stand_ids"][0], "Andere Person").status_code == 302
+        assert _submit(client, other_token, world.stand_ids[0], "Andere Person").status_code == 302
         assert len(_ideas(app)) == 3
 
 
 def test_services_state_and_stands(db, online_process, participant_link):
     world = online_process()
-    pid, _token = participant_link(world["process_id"])
+    pid, _token = participant_link(world.process_id)
     person = db.session.get(Participant, pid)
-    assert [s.id for s in services.idea_stands(person.process)] == world["stand_ids"]
-    idea = services.submit_idea(person, world["stand_ids"][0], "Eine Idee")
+    assert [s.id for s in services.idea_stands(person.process)] == world.stand_ids
+    idea = services.submit_idea(person, world.stand_ids[0], "Eine Idee")
     assert services.state_of(idea) == "pending" and services.can_change(idea)
     with pytest.raises(services.ParticipationError) as refused:
         services.submit_idea(person, 10**30, "x")  # beyond the integer range: no 500 on PostgreSQL

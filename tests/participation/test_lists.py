@@ -14,25 +14,25 @@ XSS = '<script>alert("x")</script>'
 
 @pytest.fixture
 def world(app, create_process, create_event, create_stand, create_online_idea, create_participant, record):
-    process_id = create_process(title="Esslingen 4.0")
-    published = create_event(process_id=process_id, title="Bürger-Workshop", status="published")
-    held = create_event(process_id=process_id, title="Werkstatt Wirtschaft", status="held")
-    draft = create_event(process_id=process_id, title="Entwurf", status="draft")
-    stand = create_stand(published, "Bürgerportal")
-    held_stand = create_stand(held, "Mobilität")
-    draft_stand = create_stand(draft, "Geheim")
-    named = create_participant(process_id, display_name="Erika " + XSS, show_name_publicly=True)
+    process_id = create_process(title="Esslingen 4.0").id
+    published = create_event(process_id=process_id, title="Bürger-Workshop", status="published").id
+    held = create_event(process_id=process_id, title="Werkstatt Wirtschaft", status="held").id
+    draft = create_event(process_id=process_id, title="Entwurf", status="draft").id
+    stand = create_stand(published, "Bürgerportal").id
+    held_stand = create_stand(held, "Mobilität").id
+    draft_stand = create_stand(draft, "Geheim").id
+    named = create_participant(process_id, display_name="Erika " + XSS, show_name_publicly=True).id
     ids = {
         "process_id": process_id, "stand": stand, "held_stand": held_stand, "draft_stand": draft_stand,
-        "room": record(stand, "Bürgerkonto für alle " + XSS),
-        "room_held": record(held_stand, "Raumidee einer nicht veröffentlichten Veranstaltung"),
-        "online": create_online_idea(stand, "WLAN in allen Bussen", participant_id=named),
-        "online_held": create_online_idea(held_stand, "Online-Idee zur Mobilität"),
-        "pending": create_online_idea(stand, "Wartet noch", pending=True),
-        "withdrawn": create_online_idea(stand, "Zurückgezogen", withdrawn=True),
-        "draft_online": create_online_idea(draft_stand, "Entwurfsidee"),
-        "hidden": create_online_idea(stand, "Beleidigender Text"),
-        "merged": create_online_idea(stand, "Bürgerkonto bitte"),
+        "room": record(stand, "Bürgerkonto für alle " + XSS).id,
+        "room_held": record(held_stand, "Raumidee einer nicht veröffentlichten Veranstaltung").id,
+        "online": create_online_idea(stand, "WLAN in allen Bussen", participant_id=named).id,
+        "online_held": create_online_idea(held_stand, "Online-Idee zur Mobilität").id,
+        "pending": create_online_idea(stand, "Wartet noch", pending=True).id,
+        "withdrawn": create_online_idea(stand, "Zurückgezogen", withdrawn=True).id,
+        "draft_online": create_online_idea(draft_stand, "Entwurfsidee").id,
+        "hidden": create_online_idea(stand, "Beleidigender Text").id,
+        "merged": create_online_idea(stand, "Bürgerkonto bitte").id,
     }
     with app.test_request_context():
         from app.ideas.models import Idea
@@ -113,7 +113,7 @@ def test_stand_page_and_scope(app, world, create_process, create_event, create_s
     assert set(_numbers(response.get_data(as_text=True))) == {world["room"], world["online"], world["hidden"],
                                                               world["merged"]}
     assert client.get(f"/processes/{world['process_id']}/stands/{world['draft_stand']}/ideas").status_code == 404
-    foreign = create_stand(create_event(process_id=create_process(), status="published"), "Fremd")
+    foreign = create_stand(create_event(process_id=create_process().id, status="published").id, "Fremd").id
     assert client.get(f"/processes/{world['process_id']}/stands/{foreign}/ideas").status_code == 404
     assert client.get("/processes/999999/ideas").status_code == 404
     process_page = client.get(f"/processes/{world['process_id']}").get_data(as_text=True)
@@ -142,7 +142,7 @@ def test_tag_filter(app, world, record):
 
     from app.ideas.models import Tag
 
-    tagged = record(world["stand"], "Sichere Radwege #Radverkehr")
+    tagged = record(world["stand"], "Sichere Radwege #Radverkehr").id
     record(world["draft_stand"], "Geheimer Plan #Geheimtag")
     with app.app_context():
         tags = {t.label: t.id for t in _db.session.execute(sa.select(Tag)).scalars()}

@@ -23,24 +23,24 @@ def world(app, create_user, create_event, create_process, create_stand, create_o
           record, login):
     moderator = create_user(roles=("moderator",))
     other = create_user(roles=("moderator",))
-    process_id = create_process(title="Esslingen 4.0")
+    process_id = create_process(title="Esslingen 4.0").id
     online_settings(process_id, netiquette=["Kein Beleidigen", XSS])
-    event_id = create_event(process_id=process_id)
-    stand = create_stand(event_id, "Bürgerportal", moderators=[moderator])
-    other_stand = create_stand(event_id, "Homepage", moderators=[other])
-    foreign_event = create_event()
-    foreign_stand = create_stand(foreign_event, "Fremd", moderators=[moderator])
+    event_id = create_event(process_id=process_id).id
+    stand = create_stand(event_id, "Bürgerportal", moderators=[moderator]).id
+    other_stand = create_stand(event_id, "Homepage", moderators=[other]).id
+    foreign_event = create_event().id
+    foreign_stand = create_stand(foreign_event, "Fremd", moderators=[moderator]).id
     client = app.test_client()
     login(client, moderator)
     return {
         "moderator": moderator, "other": other, "client": client, "process_id": process_id, "stand": stand,
         "other_stand": other_stand, "foreign_stand": foreign_stand,
-        "pending": create_online_idea(stand, "Online-Termine beim Bürgeramt " + XSS, pending=True),
-        "shown": create_online_idea(stand, "WLAN in allen Bussen"),
-        "room": record(stand, "WLAN im Bus und in der Bahn", user=moderator),
-        "other_online": create_online_idea(other_stand, "Idee am anderen Stand"),
-        "other_room": record(other_stand, "Raumidee am anderen Stand"),
-        "foreign_room": record(foreign_stand, "Idee einer anderen Veranstaltung"),
+        "pending": create_online_idea(stand, "Online-Termine beim Bürgeramt " + XSS, pending=True).id,
+        "shown": create_online_idea(stand, "WLAN in allen Bussen").id,
+        "room": record(stand, "WLAN im Bus und in der Bahn", user=moderator).id,
+        "other_online": create_online_idea(other_stand, "Idee am anderen Stand").id,
+        "other_room": record(other_stand, "Raumidee am anderen Stand").id,
+        "foreign_room": record(foreign_stand, "Idee einer anderen Veranstaltung").id,
     }
 
 
@@ -99,8 +99,8 @@ def test_hiding_a_pending_idea_decides_it(app, world):
 
 
 def test_without_a_netiquette_nothing_can_be_hidden(app, create_event, create_stand, create_online_idea):
-    stand = create_stand(create_event())
-    idea_id = create_online_idea(stand, "Idee")
+    stand = create_stand(create_event().id).id
+    idea_id = create_online_idea(stand, "Idee").id
     with app.test_request_context():
         with pytest.raises(IdeaError) as caught:
             moderation.hide(_db.session.get(Idea, idea_id), "Kein Beleidigen", user=None)

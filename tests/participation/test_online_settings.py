@@ -17,7 +17,7 @@ VALID = {
 def test_admin_sets_phases_moderation_and_netiquette(app, staff_client, create_event):
     from datetime import datetime
 
-    event_id = create_event(status="open", starts_at=datetime(2030, 6, 1, 8))
+    event_id = create_event(status="open", starts_at=datetime(2030, 6, 1, 8)).id
     admin = staff_client("admin")
     page = admin.get(f"/manage/events/{event_id}").get_data(as_text=True)
     assert f"/manage/events/{event_id}/online" in page
@@ -41,7 +41,7 @@ def test_admin_sets_phases_moderation_and_netiquette(app, staff_client, create_e
 def test_wrong_input_is_tied_to_fields_and_kept(app, staff_client, create_event):
     from datetime import datetime
 
-    event_id = create_event(status="open", starts_at=datetime(2030, 6, 1, 8))
+    event_id = create_event(status="open", starts_at=datetime(2030, 6, 1, 8)).id
     admin = staff_client("admin")
     cases = [
         ({"before_closes_at": "2030-04-01T09:00"}, "before_closes_at", "Die Phase muss nach ihrem Beginn enden."),
@@ -67,7 +67,7 @@ def test_wrong_input_is_tied_to_fields_and_kept(app, staff_client, create_event)
 
 
 def test_english_page_and_roles(app, staff_client, create_event, client):
-    event_id = create_event(status="open")
+    event_id = create_event(status="open").id
     admin = staff_client("admin")
     english = admin.get(f"/manage/events/{event_id}/online", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Online participation" in english and "Before the workshop" in english

@@ -20,13 +20,13 @@ def _world(app, online_process, participant_link, create_participant, create_onl
     from app.participation.models import Follow, Participant, Support
 
     ids = online_process(moderation="post", after_open=True)
-    a_id, a_token = participant_link(ids["process_id"], display_name="Anna Rad", show_name_publicly=True,
+    a_id, a_token = participant_link(ids.process_id, display_name="Anna Rad", show_name_publicly=True,
                                      email="anna@example.org")
-    b_id = create_participant(ids["process_id"], display_name="Bernd", email="bernd@example.org")
-    old = create_participant(ids["process_id"], confirmed=False, email="old@example.org")
-    new = create_participant(ids["process_id"], confirmed=False, email="new@example.org")
-    a_idea = create_online_idea(ids["stand_ids"][0], "Mehr Fahrradständer am Bahnhof", participant_id=a_id)
-    b_idea = create_online_idea(ids["stand_ids"][0], "Busspur in der Hauptstraße", participant_id=b_id)
+    b_id = create_participant(ids.process_id, display_name="Bernd", email="bernd@example.org").id
+    old = create_participant(ids.process_id, confirmed=False, email="old@example.org").id
+    new = create_participant(ids.process_id, confirmed=False, email="new@example.org").id
+    a_idea = create_online_idea(ids.stand_ids[0], "Mehr Fahrradständer am Bahnhof", participant_id=a_id).id
+    b_idea = create_online_idea(ids.stand_ids[0], "Busspur in der Hauptstraße", participant_id=b_id).id
     with app.app_context():
         _db.session.get(Participant, old).created_at = utcnow() - timedelta(days=8)
         _db.session.get(Participant, new).created_at = utcnow() - timedelta(days=2)
@@ -34,7 +34,7 @@ def _world(app, online_process, participant_link, create_participant, create_onl
         queue_mail("anna@example.org", "Ihr Beteiligungslink", "Ihr Link")
         queue_mail("old@example.org", "Bitte bestätigen", "Bitte bestätigen")
         _db.session.commit()
-    return {**ids, "a": a_id, "a_token": a_token, "b": b_id, "old": old, "new": new, "a_idea": a_idea,
+    return {"process_id": ids.process_id, "event_id": ids.event_id, "stand_ids": ids.stand_ids, "a": a_id, "a_token": a_token, "b": b_id, "old": old, "new": new, "a_idea": a_idea,
             "b_idea": b_idea}
 
 
@@ -137,7 +137,7 @@ def test_the_same_address_can_take_part_again_after_the_purge(
         app, online_process, participant_link, create_participant, create_online_idea):
     world = _world(app, online_process, participant_link, create_participant, create_online_idea)
     _purge(app, _retention_end(app, world["process_id"]) + timedelta(minutes=1))
-    again = create_participant(world["process_id"], email="anna@example.org")
+    again = create_participant(world["process_id"], email="anna@example.org").id
     assert again not in (world["a"], world["b"])
 
 
@@ -146,11 +146,11 @@ def test_no_retention_end_while_a_date_is_missing(app, online_process):
 
     ids = online_process(after_open=True)
     with app.app_context():
-        phase = _db.session.execute(sa.select(OnlinePhase).where(OnlinePhase.event_id == ids["event_id"],
+        phase = _db.session.execute(sa.select(OnlinePhase).where(OnlinePhase.event_id == ids.event_id,
                                                                  OnlinePhase.kind == "after")).scalar_one()
         phase.closes_at = None
         _db.session.commit()
-    assert _retention_end(app, ids["process_id"]) is None
+    assert _retention_end(app, ids.process_id) is None
 
 
 def test_the_cli_reports_the_participants(app, online_process, participant_link, create_participant,

@@ -39,18 +39,18 @@ def _links(app, mail) -> tuple[str, str]:
 
 def test_process_page_links_to_the_form_while_a_phase_is_open(client, online_process):
     world = online_process()
-    page = client.get(f"/processes/{world['process_id']}").get_data(as_text=True)
-    assert f"/processes/{world['process_id']}/participate" in page and "Online mitmachen" in page
+    page = client.get(f"/processes/{world.process_id}").get_data(as_text=True)
+    assert f"/processes/{world.process_id}/participate" in page and "Online mitmachen" in page
     closed = online_process(before_open=False)
-    page = client.get(f"/processes/{closed['process_id']}").get_data(as_text=True)
+    page = client.get(f"/processes/{closed.process_id}").get_data(as_text=True)
     assert "/participate" not in page
 
 
 def test_sign_up_confirm_and_get_the_link_through_real_smtp(app, client, online_process, smtp):
     world = online_process()
-    form = client.get(f"/processes/{world['process_id']}/participate").get_data(as_text=True)
+    form = client.get(f"/processes/{world.process_id}/participate").get_data(as_text=True)
     assert "für die Beteiligung verarbeitet" in form and 'name="website"' in form and 'tabindex="-1"' in form
-    response = _sign_up(client, world["process_id"], _form(email=" Ada@Example.org "))
+    response = _sign_up(client, world.process_id, _form(email=" Ada@Example.org "))
     assert response.status_code == 302 and response.location.endswith("/participate/sent")
     [mail] = smtp.wait_for(lambda m: m["To"] == "ada@example.org")
     assert "Bitte bestätigen Sie Ihre Beteiligung" in mail["Subject"]
@@ -63,7 +63,7 @@ def test_sign_up_confirm_and_get_the_link_through_real_smtp(app, client, online_
     # The link is refused until the address is confirmed.
     refused = client.get(mine)
     assert refused.status_code == 403 and "Bitte bestätigen Sie zuerst" in refused.get_data(as_text=True)
-    assert client.submit(mine, {"stand": str(world["stand_ids"][0]), "text": "Mehr Radwege"}).status_code == 403
+    assert client.submit(mine, {"stand": str(world.stand_ids[0]), "text": "Mehr Radwege"}).status_code == 403
     # Opening the confirmation link (as a mail scanner would) changes nothing; the button confirms.
     assert client.get(confirm).status_code == 200
     assert _count(app) == 1
@@ -84,9 +84,9 @@ def test_sign_up_confirm_and_get_the_link_through_real_smtp(app, client, online_
 
 def test_duplicate_sign_up_reveals_nothing_and_mails_the_link_again(app, client, online_process, smtp):
     world = online_process()
-    first = _sign_up(client, world["process_id"], _form(email="a@x.de"))
+    first = _sign_up(client, world.process_id, _form(email="a@x.de"))
     other = app.test_client()
-    second = _sign_up(other, world["process_id"], _form(email="A@x.de ", display_name="Eve"))
+    second = _sign_up(other, world.process_id, _form(email="A@x.de ", display_name="Eve"))
     assert (first.status_code, first.location) == (second.status_code, second.location)
 
     def sent_page(c):
@@ -103,7 +103,7 @@ def test_duplicate_sign_up_reveals_nothing_and_mails_the_link_again(app, client,
     assert client.submit(second_links[0]).status_code == 302
     assert client.get(first_links[1]).status_code == 200 and client.get(second_links[1]).status_code == 200
     # A third sign-up within the reminder allowance sends no further mail (no mail bombing).
-    _sign_up(app.test_client(), world["process_id"], _form(email="a@x.de"))
+    _sign_up(app.test_client(), world.process_id, _form(email="a@x.de"))
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(OutboxMail)
                                   .where(OutboxMail.recipient == "a@x.de")).scalar_one() == 3
@@ -112,7 +112,7 @@ def test_duplicate_sign_up_reveals_nothing_and_mails_the_link_again(app, client,
 def test_wrong_input_keeps_the_text_and_correction_works(app, client, online_process, smtp):
     world = online_process()
     bad = _form(display_name="<script>alert(1)</script>" + "x" * 80, email="nope", consent="")
-    response = _sign_up(client, world["process_id"], bad)
+    response = _sign_up(client, world.process_id, bad)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'class="error-summary"' in html
     for field in ("display_name", "email", "consent"):
@@ -121,18 +121,18 @@ def test_wrong_input_keeps_the_text_and_correction_works(app, client, online_pro
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
     assert 'value="nope"' in html
     assert _count(app) == 0 and _count(app, OutboxMail) == 0
-    response = _sign_up(client, world["process_id"], _form(display_name="<b>Ada</b>"))
+    response = _sign_up(client, world.process_id, _form(display_name="<b>Ada</b>"))
     assert response.status_code == 302 and _count(app) == 1
 
 
 def test_english_sign_up_gets_english_pages_and_mail(app, client, online_process, smtp):
     world = online_process()
     english = {"Accept-Language": "en"}
-    page = client.get(f"/processes/{world['process_id']}/participate", headers=english).get_data(as_text=True)
+    page = client.get(f"/processes/{world.process_id}/participate", headers=english).get_data(as_text=True)
     assert "Take part online" in page and "Display name" in page
-    bad = _sign_up(client, world["process_id"], _form(display_name=""), headers=english)
+    bad = _sign_up(client, world.process_id, _form(display_name=""), headers=english)
     assert bad.status_code == 422 and "Please enter a display name." in bad.get_data(as_text=True)
-    _sign_up(client, world["process_id"], _form(email="en@example.org"), headers=english)
+    _sign_up(client, world.process_id, _form(email="en@example.org"), headers=english)
     [mail] = smtp.wait_for(lambda m: m["To"] == "en@example.org")
     assert mail["Subject"].startswith("Please confirm your participation")
     assert "Keep this link private" in mail.get_body(("plain",)).get_content()
@@ -140,27 +140,27 @@ def test_english_sign_up_gets_english_pages_and_mail(app, client, online_process
 
 def test_honeypot_looks_like_success_and_stores_nothing(app, client, online_process):
     world = online_process()
-    response = _sign_up(client, world["process_id"], _form(website="http://spam.example"))
+    response = _sign_up(client, world.process_id, _form(website="http://spam.example"))
     assert response.status_code == 302 and response.location.endswith("/participate/sent")
     assert _count(app) == 0 and _count(app, OutboxMail) == 0
 
 
 def test_closed_phases_refuse_sign_up(app, client, online_process):
     world = online_process(before_open=False)
-    page = client.get(f"/processes/{world['process_id']}/participate")
+    page = client.get(f"/processes/{world.process_id}/participate")
     assert page.status_code == 200 and 'name="email"' not in page.get_data(as_text=True)
     assert "nicht geöffnet" in page.get_data(as_text=True)
-    assert _sign_up(client, world["process_id"], _form()).status_code == 409
+    assert _sign_up(client, world.process_id, _form()).status_code == 409
     assert _count(app) == 0
     assert client.get("/processes/99999/participate").status_code == 404
     # The phase after the workshop also lets residents sign up.
     after = online_process(before_open=False, after_open=True)
-    assert _sign_up(client, after["process_id"], _form()).status_code == 302
+    assert _sign_up(client, after.process_id, _form()).status_code == 302
 
 
 def test_bad_confirmation_links(app, client, online_process, participant_link):
     world = online_process()
-    _pid, token = participant_link(world["process_id"], confirmed=False)
+    _pid, token = participant_link(world.process_id, confirmed=False)
     assert client.get(f"/participation/{token}/confirm/forged").status_code == 400
     assert client.get("/participation/nothing/confirm/forged").status_code == 404
     assert client.get("/participation/1.forged").status_code == 404
@@ -175,8 +175,8 @@ class TestRateLimit:
     def test_third_post_gets_the_form_again_with_a_429(self, app, client, online_process):
         world = online_process()
         for n in range(2):
-            assert _sign_up(client, world["process_id"], _form(email=f"p{n}@example.org")).status_code == 302
-        response = _sign_up(client, world["process_id"], _form(display_name="Zoë <Neu>", email="p9@example.org"))
+            assert _sign_up(client, world.process_id, _form(email=f"p{n}@example.org")).status_code == 302
+        response = _sign_up(client, world.process_id, _form(display_name="Zoë <Neu>", email="p9@example.org"))
         html = response.get_data(as_text=True)
         assert response.status_code == 429 and "Retry-After" in response.headers
         assert 'value="Zoë &lt;Neu&gt;"' in html and 'value="p9@example.org"' in html
@@ -193,14 +193,14 @@ def test_the_consent_box_is_tied_to_every_consent_text_shown(app, client, online
 
     world = online_process()
     now = utcnow()
-    second = create_event(process_id=world["process_id"], status="open", title="Zweite Werkstatt",
+    second = create_event(process_id=world.process_id, status="open", title="Zweite Werkstatt",
                           starts_at=now + timedelta(days=40), ends_at=now + timedelta(days=40, hours=4),
-                          consent_text="Meine Angaben dürfen auch für die zweite Werkstatt verwendet werden.")
+                          consent_text="Meine Angaben dürfen auch für die zweite Werkstatt verwendet werden.").id
     with app.app_context():
         db.session.add(OnlinePhase(event_id=second, kind="before", enabled=True,
                                    opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=39)))
         db.session.commit()
-    page = client.get(f"/processes/{world['process_id']}/participate").get_data(as_text=True)
+    page = client.get(f"/processes/{world.process_id}/participate").get_data(as_text=True)
     assert 'id="consent-text-1"' in page and 'id="consent-text-2"' in page
     box = re.search(r'<input[^>]*name="consent"[^>]*>', page).group(0)
     described = re.search(r'aria-describedby="([^"]*)"', box).group(1).split()

@@ -30,7 +30,7 @@ def app_config():
 def world(after_phase_process):
     """A process whose "after" phase is open, under post-moderation, with two online ideas."""
     ids = after_phase_process((0, "Mehr Radwege am Neckar"), (1, "Nachtbus <b>am</b> Wochenende"))
-    ids["first"], ids["second"] = ids["ideas"]
+    ids.first, ids.second = ids.idea_ids
     return ids
 
 
@@ -51,20 +51,20 @@ def _idea_block(html: str, idea_id: int) -> str:
 
 
 def test_support_and_withdraw_from_the_list(app, client, world):
-    token, first = world["token"], world["first"]
+    token, first = world.token, world.first
     page = client.get(f"/participation/{token}/ideas").get_data(as_text=True)
     block = _idea_block(page, first)
     assert "0 Unterstützungen" in block and ">Unterstützen</button>" in block
     response = _give(client, token, first, sort="supported", channel="online")
     assert response.status_code == 303
     assert response.location.endswith(f"/participation/{token}/ideas?channel=online&sort=supported#idea-{first}")
-    assert _supports(app) == [(world["participant_id"], first)]
+    assert _supports(app) == [(world.participant_id, first)]
     page = client.get(response.location).get_data(as_text=True)
     assert "Vielen Dank! Sie unterstützen diese Idee." in page
     block = _idea_block(page, first)
     assert "1 Unterstützung<" in block and "Unterstützung zurücknehmen</button>" in block
     # The public list shows the count, without a form and without the link.
-    public = client.get(f"/processes/{world['process_id']}/ideas").get_data(as_text=True)
+    public = client.get(f"/processes/{world.process_id}/ideas").get_data(as_text=True)
     assert "1 Unterstützung<" in _idea_block(public, first)
     assert "/supports" not in public and token not in public
     # "My participation" lists the supported idea with its own withdraw form.
@@ -77,20 +77,20 @@ def test_support_and_withdraw_from_the_list(app, client, world):
 
 
 def test_a_second_support_counts_once(app, client, world):
-    token, first = world["token"], world["first"]
+    token, first = world.token, world.first
     assert _give(client, token, first).status_code == 303
     response = _give(client, token, first)
     assert response.status_code == 303
     assert "Sie unterstützen diese Idee bereits." in client.get(response.location).get_data(as_text=True)
-    assert _supports(app) == [(world["participant_id"], first)]
+    assert _supports(app) == [(world.participant_id, first)]
     # Withdrawing what is not supported changes nothing either.
-    assert _give(client, token, world["second"], "withdraw").status_code == 303
-    assert _supports(app) == [(world["participant_id"], first)]
+    assert _give(client, token, world.second, "withdraw").status_code == 303
+    assert _supports(app) == [(world.participant_id, first)]
 
 
 def test_support_needs_csrf(app, client, world):
-    response = client.post(f"/participation/{world['token']}/supports",
-                           data={"idea_id": str(world["first"]), "action": "support"})
+    response = client.post(f"/participation/{world.token}/supports",
+                           data={"idea_id": str(world.first), "action": "support"})
     assert response.status_code == 400 and _supports(app) == []
 
 
@@ -123,17 +123,17 @@ def _set_participant(app, participant_id, **values):
 ])
 def test_refused_supports_change_nothing(app, client, world, online_process, create_online_idea, case, german,
                                          english):
-    idea_id = world["first"]
+    idea_id = world.first
     if case == "closed":
-        _close_after_phase(app, world["event_id"])
+        _close_after_phase(app, world.event_id)
     elif case == "unconfirmed":
-        _set_participant(app, world["participant_id"], confirmed_at=None)
+        _set_participant(app, world.participant_id, confirmed_at=None)
     elif case == "blocked":
-        _set_participant(app, world["participant_id"], blocked_at=utcnow())
+        _set_participant(app, world.participant_id, blocked_at=utcnow())
     elif case == "pending":
-        idea_id = create_online_idea(world["stand_ids"][0], "Wartet", pending=True)
+        idea_id = create_online_idea(world.stand_ids[0], "Wartet", pending=True).id
     elif case == "withdrawn":
-        idea_id = create_online_idea(world["stand_ids"][0], "Zurückgezogen", withdrawn=True)
+        idea_id = create_online_idea(world.stand_ids[0], "Zurückgezogen", withdrawn=True).id
     elif case == "hidden":
         with app.test_request_context():
             from app.ideas import services as ideas
@@ -142,17 +142,17 @@ def test_refused_supports_change_nothing(app, client, world, online_process, cre
             db.session.commit()
     elif case == "other_process":
         other = online_process(moderation="post", before_open=False, after_open=True, title="Anderes Verfahren")
-        idea_id = create_online_idea(other["stand_ids"][0], "Idee eines anderen Verfahrens")
+        idea_id = create_online_idea(other.stand_ids[0], "Idee eines anderen Verfahrens").id
     elif case == "no_number":
         idea_id = "99999999999999999999"
     for headers, message in (({}, german), ({"Accept-Language": "en"}, english)):
-        response = _give(client, world["token"], idea_id, headers=headers)
+        response = _give(client, world.token, idea_id, headers=headers)
         assert response.status_code == 303
         html = client.get(response.location, headers=headers).get_data(as_text=True)
         assert message in html, re.findall(r"flash-[^>]*>[^<]*", html)
         assert _supports(app) == []
     # No support form where supporting is refused.
-    page = client.get(f"/participation/{world['token']}/ideas").get_data(as_text=True)
+    page = client.get(f"/participation/{world.token}/ideas").get_data(as_text=True)
     if case in ("closed", "unconfirmed", "blocked"):
         assert "Unterstützen</button>" not in page
     elif case == "hidden":
@@ -161,8 +161,8 @@ def test_refused_supports_change_nothing(app, client, world, online_process, cre
 
 def test_the_before_phase_has_no_supports(app, client, online_process, create_online_idea, participant_link):
     ids = online_process(moderation="post", before_open=True, after_open=False)
-    idea_id = create_online_idea(ids["stand_ids"][0], "Vor der Veranstaltung eingereicht")
-    _pid, token = participant_link(ids["process_id"])
+    idea_id = create_online_idea(ids.stand_ids[0], "Vor der Veranstaltung eingereicht").id
+    _pid, token = participant_link(ids.process_id)
     response = _give(client, token, idea_id)
     assert "nach der Veranstaltung" in client.get(response.location).get_data(as_text=True)
     assert _supports(app) == []
@@ -176,8 +176,8 @@ def test_two_requests_at_once_store_one_support(app, world):
     def send():
         with app.test_request_context():
             try:
-                participant = db.session.get(Participant, world["participant_id"])
-                idea = db.session.get(Idea, world["first"])
+                participant = db.session.get(Participant, world.participant_id)
+                idea = db.session.get(Idea, world.first)
                 barrier.wait(timeout=60)
                 results.append(supports.support(participant, idea))
                 db.session.commit()
@@ -193,13 +193,13 @@ def test_two_requests_at_once_store_one_support(app, world):
         thread.join()
     assert errors == []
     assert results.count(True) == 1 and len(results) == THREADS
-    assert _supports(app) == [(world["participant_id"], world["first"])]
+    assert _supports(app) == [(world.participant_id, world.first)]
 
 
 def test_merged_supports_count_for_the_survivor_and_sort(app, client, world, create_online_idea, participant_link):
-    process_id, first, second = world["process_id"], world["first"], world["second"]
-    third = create_online_idea(world["stand_ids"][0], "Dritte Idee")
-    tokens = [world["token"]] + [participant_link(process_id)[1] for _ in range(2)]
+    process_id, first, second = world.process_id, world.first, world.second
+    third = create_online_idea(world.stand_ids[0], "Dritte Idee").id
+    tokens = [world.token] + [participant_link(process_id)[1] for _ in range(2)]
     # 1 supports first; 2 supports second; 3 supports both (one person counts once per group).
     for token, idea_id in ((tokens[0], first), (tokens[1], second), (tokens[2], first), (tokens[2], second)):
         assert _give(client, token, idea_id).status_code == 303
@@ -232,15 +232,15 @@ def test_merged_supports_count_for_the_survivor_and_sort(app, client, world, cre
 
 def test_english_count_and_buttons(app, client, world):
     english = {"Accept-Language": "en"}
-    _give(client, world["token"], world["first"])
-    page = client.get(f"/participation/{world['token']}/ideas", headers=english).get_data(as_text=True)
-    assert "1 support<" in _idea_block(page, world["first"]) and "Withdraw support</button>" in page
-    assert "0 supports" in _idea_block(page, world["second"]) and "Support this idea</button>" in page
+    _give(client, world.token, world.first)
+    page = client.get(f"/participation/{world.token}/ideas", headers=english).get_data(as_text=True)
+    assert "1 support<" in _idea_block(page, world.first) and "Withdraw support</button>" in page
+    assert "0 supports" in _idea_block(page, world.second) and "Support this idea</button>" in page
     assert "Nachtbus &lt;b&gt;am&lt;/b&gt; Wochenende" in page
 
 
 def test_export_and_erasure_cover_supports(app, client, world):
-    token, first = world["token"], world["first"]
+    token, first = world.token, world.first
     _give(client, token, first)
     data = client.get(f"/participation/{token}/data").get_json()
     assert [(s["idea_id"], s["idea"]) for s in data["supports"]] == [(first, "Mehr Radwege am Neckar")]
@@ -254,10 +254,10 @@ class TestRateLimit:
         return {"PARTICIPATION_SUPPORT_RATE_LIMIT": "1 per hour"}
 
     def test_second_change_within_the_window_is_refused(self, app, client, world):
-        assert _give(client, world["token"], world["first"]).status_code == 303
-        response = _give(client, world["token"], world["second"])
+        assert _give(client, world.token, world.first).status_code == 303
+        response = _give(client, world.token, world.second)
         assert "viele Unterstützungen" in client.get(response.location).get_data(as_text=True)
-        assert _supports(app) == [(world["participant_id"], world["first"])]
+        assert _supports(app) == [(world.participant_id, world.first)]
 
 
 def test_room_ideas_once_their_results_are_published(app, client, world, record):
@@ -265,37 +265,37 @@ def test_room_ideas_once_their_results_are_published(app, client, world, record)
     are published (before that the public does not see them, so they cannot be supported)."""
     from app.events.models import Event
 
-    room = record(world["stand_ids"][0], "Idee aus dem Saal")
-    response = _give(client, world["token"], room)
+    room = record(world.stand_ids[0], "Idee aus dem Saal").id
+    response = _give(client, world.token, room)
     assert "Diese Idee gibt es in diesem Prozess nicht." in client.get(response.location).get_data(as_text=True)
     assert _supports(app) == []
     with app.app_context():
-        db.session.get(Event, world["event_id"]).status = "published"
+        db.session.get(Event, world.event_id).status = "published"
         db.session.commit()
-    assert _give(client, world["token"], room).status_code == 303
-    assert _supports(app) == [(world["participant_id"], room)]
+    assert _give(client, world.token, room).status_code == 303
+    assert _supports(app) == [(world.participant_id, room)]
 
 
 def test_counts_read_only_the_groups_asked_for(app, world, online_process, create_online_idea, participant_link):
     """The support counts of a page (and the sort by supports) read the merge groups of the page's
     ideas (of the process), not every group of the database (issue 18: 30,000 ideas)."""
     other = online_process(moderation="post", before_open=False, after_open=True, title="Anderer Prozess")
-    elsewhere = create_online_idea(other["stand_ids"][0], "Idee eines anderen Prozesses")
+    elsewhere = create_online_idea(other.stand_ids[0], "Idee eines anderen Prozesses").id
     statements: list[str] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     with app.app_context():
-        db.session.add(Support(participant_id=world["participant_id"], idea_id=world["first"]))
+        db.session.add(Support(participant_id=world.participant_id, idea_id=world.first))
         db.session.commit()
-        first = db.session.get(Idea, world["first"])
+        first = db.session.get(Idea, world.first)
         sa.event.listen(db.engine, "before_cursor_execute", seen)
         try:
             assert supports.counts([first]) == {first.id: 1}
             from app.events.models import Process
             from app.participation import lists
-            process = db.session.get(Process, world["process_id"])
+            process = db.session.get(Process, world.process_id)
             page = lists.page_of_ideas(process, lists.Filters(sort="supported"))
             assert elsewhere not in [i.id for i in page.items] and page.items[0].id == first.id
         finally:
@@ -317,18 +317,18 @@ def test_a_support_post_has_a_bounded_number_of_statements(app, client, world, c
     """The support POST reads the idea with its stand and event in one query, not its tags, and
     not the process's stands for the way back (the list checks its filters again): a fixed
     number of statements, the same with many ideas and supports (issue 18, bench/online.py)."""
-    token, stand_id = world["token"], world["stand_ids"][0]
+    token, stand_id = world.token, world.stand_ids[0]
     app.config["PARTICIPATION_SUPPORT_RATE_LIMIT"] = "10000 per minute;100000 per day"  # two windows, as configured
     client.csrf_token()
     with app.app_context():
         engine = db.engine
     with count_queries(engine) as small:
-        response = _give(client, token, world["first"], stand=str(stand_id), page="2")
+        response = _give(client, token, world.first, stand=str(stand_id), page="2")
     assert response.status_code == 303
-    assert response.location.endswith(f"/participation/{token}/ideas?stand={stand_id}&page=2#idea-{world['first']}")
-    more = [create_online_idea(stand_id, f"Idee Nummer {n}") for n in range(30)]
+    assert response.location.endswith(f"/participation/{token}/ideas?stand={stand_id}&page=2#idea-{world.first}")
+    more = [create_online_idea(stand_id, f"Idee Nummer {n}").id for n in range(30)]
     with app.app_context():
-        others = [Participant(process_id=world["process_id"], display_name=f"P{n}", token_hash=f"hash-{n}",
+        others = [Participant(process_id=world.process_id, display_name=f"P{n}", token_hash=f"hash-{n}",
                               confirmed_at=utcnow()) for n in range(10)]
         db.session.add_all(others)
         db.session.flush()
@@ -339,4 +339,4 @@ def test_a_support_post_has_a_bounded_number_of_statements(app, client, world, c
     assert small.n == large.n <= SUPPORT_POST_STATEMENTS, large.statements
     assert not any("idea_tag" in s or "FROM stand " in s or "FROM process" in s for s in large.statements), large.statements
     assert sum("rate_limit_counter" in s for s in large.statements) == 1, large.statements
-    assert _supports(app).count((world["participant_id"], more[0])) == 1
+    assert _supports(app).count((world.participant_id, more[0])) == 1

@@ -51,7 +51,7 @@ def test_journey_logs_are_json_with_request_ids_and_no_personal_data(
         app, client, open_event, application_form_data, create_user, staff_client, capsys):
     from app.core.models import OutboxMail
 
-    event_id = open_event()
+    event_id = open_event().id
     staff = create_user(roles=("admin",), email=STAFF_EMAIL, name=STAFF_NAME, password=PASSWORD)
     capsys.readouterr()
 

@@ -75,7 +75,7 @@ def test_a_snapshot_of_an_application_names_nobody(app, create_event):
     from app.audit.services import pending_changes, snapshot
     from app.events.models import Application
 
-    event_id = create_event(status="open")
+    event_id = create_event(status="open").id
     with app.app_context():
         application = Application(event_id=event_id, name="Heribert Schnappschuss", email="h@snap.example",
                                   token_hash="0" * 64)

@@ -135,7 +135,7 @@ def test_only_admins_publish_and_only_with_csrf(app, staff_client, voting_event)
 
 
 def test_publish_only_from_held(app, staff_client, create_event):
-    event_id = create_event(status="open")
+    event_id = create_event(status="open").id
     admin = staff_client("admin")
     _publish(admin, event_id)
     with app.app_context():

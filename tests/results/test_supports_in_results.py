@@ -26,7 +26,7 @@ def supported(app, results_fixture, create_participant):
     from app.participation.models import Support
 
     f = results_fixture
-    people = [create_participant(f.process_id) for _ in range(4)]
+    people = [create_participant(f.process_id).id for _ in range(4)]
     with app.app_context():
         for person, names in zip(people, (("i1", "i2"), ("i2",), ("i6", "i8"), ("i3", "i9"))):
             for name in names:
@@ -80,8 +80,8 @@ def test_online_ideas_are_counted_by_channel(app, supported, create_online_idea,
     from app.results.totals import channel_totals
 
     f = supported
-    online = create_online_idea(f.s2, "Online eingereichte Idee zur Startseite")
-    person = create_participant(f.process_id)
+    online = create_online_idea(f.s2, "Online eingereichte Idee zur Startseite").id
+    person = create_participant(f.process_id).id
     with app.app_context():
         _db.session.add(Support(participant_id=person, idea_id=online))
         _db.session.commit()
@@ -165,7 +165,7 @@ def test_council_report_shows_supports_beside_the_dots(app, smtp, staff_client, 
 
     with app.test_request_context():
         world = build_world()
-    people = [create_participant(world.process_id) for _ in range(2)]
+    people = [create_participant(world.process_id).id for _ in range(2)]
     with app.app_context():
         _db.session.add_all([Support(participant_id=p, idea_id=world.top_id) for p in people]
                             + [Support(participant_id=people[0], idea_id=world.duplicate_id)])
@@ -199,7 +199,7 @@ def test_page_queries_do_not_grow_with_the_supports(app, client, staff_client, s
         return found
 
     before = counts()
-    people = [create_participant(f.process_id) for _ in range(100)]
+    people = [create_participant(f.process_id).id for _ in range(100)]
     with app.app_context():
         _db.session.execute(sa.insert(Support), [{"participant_id": p, "idea_id": f.ideas["i4"]} for p in people])
         _db.session.commit()
