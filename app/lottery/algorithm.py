@@ -763,10 +763,10 @@ def leximin_distribution(applicants: Sequence[Applicant] | Pool, quotas: Quotas 
         if version == "1.0":
             return _leximin_column_generation(pool, [first], progress)
         if version not in ("2.0", "2.1"):
-            from app.lottery.fast import leximin_distribution_fast
+            from app.lottery.fast import leximin_distribution_fast  # cycle: fast.py builds on this module's LPs
 
             return leximin_distribution_fast(pool, progress, version)
-        from app.lottery.relaxed import leximin_distribution_v2
+        from app.lottery.relaxed import leximin_distribution_v2  # cycle: relaxed.py reuses this module's pool and LPs
 
         return leximin_distribution_v2(pool, progress)
     except TimeUp as up:
@@ -1032,7 +1032,7 @@ def round_to_table(distribution: Distribution, table_size: int = DEFAULT_TABLE_S
     if isinstance(table_size, bool) or not isinstance(table_size, int) or table_size < 1:
         raise LotteryError("bad_input", _l("The table needs at least one panel."), {"table_size": repr(table_size)})
     if version in PROMISE_VERSIONS:
-        from app.lottery.table import RoundingFailed, dependent_rounding
+        from app.lottery.table import RoundingFailed, dependent_rounding  # cycle: table.py reads Distribution from here
 
         try:
             return dependent_rounding(distribution, table_size, version not in ("2.1", "2.2"),

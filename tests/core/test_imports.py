@@ -49,11 +49,9 @@ ALLOWED_CYCLES = {
 CORE_MAY_IMPORT = ("app.core", "app.extensions")
 
 #: Modules whose function-level imports are not annotated one by one yet, with the reason they
-#: are lazy (the pure lottery core, left whole by issue 23); remove an
-#: entry once its imports carry their own comment or moved to the top.
-UNANNOTATED_OK = {
-    "app.lottery.algorithm": "the relaxed LP and the rounding are chosen at run time (cycle above)",
-}
+#: are lazy; remove an entry once its imports carry their own comment or moved to the top. None
+#: is left: every lazy import says why.
+UNANNOTATED_OK: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
