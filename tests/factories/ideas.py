@@ -17,7 +17,7 @@ def create_stand(app, create_event) -> Callable:
     from app.accounts.models import User
     from app.ideas.models import Stand
 
-    def factory(event_id: int | None = None, title: str = "Bürgerportal", moderators=(), **kwargs) -> int:
+    def factory(event_id: int | None = None, title: str = "Bürgerportal", moderators=(), **kwargs) -> Stand:
         event_id = event_id or create_event().id
         with app.app_context():
             stand = Stand(event_id=event_id, title=title, **kwargs)
@@ -37,7 +37,7 @@ def record(app) -> Callable:
     from app.ideas import services
     from app.ideas.models import Idea, Stand
 
-    def factory(stand_id: int, text: str, user=None, **kwargs) -> int:
+    def factory(stand_id: int, text: str, user=None, **kwargs) -> Idea:
         with app.test_request_context():
             stand = _db.session.get(Stand, stand_id)
             actor = _db.session.get(User, user.id) if user else None

@@ -160,26 +160,26 @@ def after_phase_process(app, online_process, create_online_idea, participant_lin
     def factory(*ideas: tuple[int, str], **participant) -> AfterPhaseProcess:
         base = online_process(moderation="post", before_open=False, after_open=True)
         idea_ids = [create_online_idea(base.stand_ids[stand], text).id for stand, text in ideas]
-        participant_id, token = participant_link(base.process_id, **participant)
-        return AfterPhaseProcess(app, base.process_id, base.event_id, base.stand_ids, idea_ids,
-                                 participant_id, token)
+        person, token = participant_link(base.process_id, **participant)
+        return AfterPhaseProcess(app, base.process_id, base.event_id, base.stand_ids, idea_ids, person.id, token)
 
     return factory
 
 
 @pytest.fixture
 def participant_link(app, create_participant) -> Callable:
-    """``participant_link(process_id, **create_participant's options)`` → ``(id, token)``: a
-    participant with a random link token (only its hash stored, as the sign-up does)."""
+    """``participant_link(process_id, **create_participant's options)`` → ``(participant, token)``: a
+    committed Participant (:func:`attached`) with a random link token (only its hash stored, as the
+    sign-up does)."""
     from app.core.tokens import hash_token, new_token
 
-    def factory(process_id: int, **kwargs) -> tuple[int, str]:
+    def factory(process_id: int, **kwargs) -> tuple[Participant, str]:
         kwargs.setdefault("display_name", "Rad-Fan")
         participant_id = create_participant(process_id, **kwargs).id
         token = new_token()
         with app.app_context():
             _db.session.get(Participant, participant_id).token_hash = hash_token(token)
             _db.session.commit()
-        return participant_id, token
+        return attached(app, Participant, participant_id), token
 
     return factory

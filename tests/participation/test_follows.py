@@ -217,7 +217,8 @@ def followers(app, world, participant_link):
     process_id = world.process_id
     people = {}
     for name in ("german", "english", "gone", "blocked"):
-        people[name] = participant_link(process_id, display_name=name.title())
+        person, token = participant_link(process_id, display_name=name.title())
+        people[name] = (person.id, token)
     _set_participant(app, people["english"][0], language="en")
     _set_participant(app, people["blocked"][0], blocked_at=utcnow())
     return people

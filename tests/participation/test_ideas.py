@@ -31,14 +31,14 @@ def _submit(client, token, stand_id, text, **kwargs):
 
 def test_submit_under_pre_moderation_waits_then_edit_and_withdraw(app, client, online_process, participant_link):
     world = online_process(moderation="pre")
-    _pid, token = participant_link(world.process_id)
+    person, token = participant_link(world.process_id)
     page = client.get(f"/participation/{token}").get_data(as_text=True)
     assert "Radwege" in page and "Busse" in page and "Sie haben noch keine Ideen eingereicht." in page
     response = _submit(client, token, world.stand_ids[0], "Mehr sichere Radwege #Verkehr")
     assert response.status_code == 302
     [idea] = _ideas(app)
     assert (idea.channel, idea.participant_id, idea.moderation, idea.stand_id) == (
-        "online", _pid, "pending", world.stand_ids[0])
+        "online", person.id, "pending", world.stand_ids[0])
     assert idea.created_by_id is None and not idea.is_visible
     page = client.get(f"/participation/{token}").get_data(as_text=True)
     assert "Mehr sichere Radwege" in page and "wartet auf Freigabe" in page
@@ -125,7 +125,8 @@ def test_unconfirmed_and_blocked_links_cannot_contribute(app, client, online_pro
     _u, unconfirmed = participant_link(world.process_id, confirmed=False)
     response = _submit(client, unconfirmed, world.stand_ids[0], "Ohne Bestätigung")
     assert response.status_code == 403 and "Bitte bestätigen Sie zuerst" in response.get_data(as_text=True)
-    blocked_id, blocked = participant_link(world.process_id, blocked=True)
+    blocked_person, blocked = participant_link(world.process_id, blocked=True)
+    blocked_id = blocked_person.id
     page = client.get(f"/participation/{blocked}")
     assert page.status_code == 200 and "gesperrt" in page.get_data(as_text=True)
     assert 'name="text"' not in page.get_data(as_text=True)
@@ -196,8 +197,7 @@ class TestRateLimit:
 
 def test_services_state_and_stands(db, online_process, participant_link):
     world = online_process()
-    pid, _token = participant_link(world.process_id)
-    person = db.session.get(Participant, pid)
+    person, _token = participant_link(world.process_id)
     assert [s.id for s in services.idea_stands(person.process)] == world.stand_ids
     idea = services.submit_idea(person, world.stand_ids[0], "Eine Idee")
     assert services.state_of(idea) == "pending" and services.can_change(idea)

@@ -20,8 +20,9 @@ def _world(app, online_process, participant_link, create_participant, create_onl
     from app.participation.models import Follow, Participant, Support
 
     ids = online_process(moderation="post", after_open=True)
-    a_id, a_token = participant_link(ids.process_id, display_name="Anna Rad", show_name_publicly=True,
+    a, a_token = participant_link(ids.process_id, display_name="Anna Rad", show_name_publicly=True,
                                      email="anna@example.org")
+    a_id = a.id
     b_id = create_participant(ids.process_id, display_name="Bernd", email="bernd@example.org").id
     old = create_participant(ids.process_id, confirmed=False, email="old@example.org").id
     new = create_participant(ids.process_id, confirmed=False, email="new@example.org").id
