@@ -11,7 +11,6 @@ from flask_babel import force_locale
 
 from app.audit import display
 from app.audit.services import log_action
-from app.events.models import Event
 from app.events.services import EVENT_STATUS_LABELS
 from app.measures.base import STATUS_LABELS as MEASURE_STATUS_LABELS
 
@@ -68,8 +67,7 @@ def test_values_read_as_words_and_local_dates(app):
 
 
 def test_audit_page_shows_words_not_codes(app, db, staff_client, create_event):
-    event_id = create_event(title="Bürgerwerkstatt").id
-    event = db.session.get(Event, event_id)
+    event = create_event(title="Bürgerwerkstatt")
     log_action("event.status", event, before={"status": "drawn", "title": "Zukunftswerkstatt"},
                after={"status": "held", "title": "Bürgerwerkstatt", "starts_at": datetime(2019, 4, 1, 16, 0)})
     db.session.commit()
@@ -89,8 +87,7 @@ def test_audit_page_shows_words_not_codes(app, db, staff_client, create_event):
 def test_content_values_are_marked_with_the_content_language(app, db, staff_client, create_event):
     """Issue 16 item 6: on the English page, a changed title, text or tags (content people wrote, in
     German) is marked lang="de"; a status label, a date and a number are not. The German page marks nothing."""
-    event_id = create_event(title="Bürgerwerkstatt").id
-    event = db.session.get(Event, event_id)
+    event = create_event(title="Bürgerwerkstatt")
     log_action("event.status", event, before={"status": "drawn", "title": "Zukunftswerkstatt", "seats": 20},
                after={"status": "held", "title": "Bürgerwerkstatt", "seats": 30, "tags": ["Radweg", "Grünfläche"]})
     db.session.commit()

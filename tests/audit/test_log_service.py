@@ -86,15 +86,15 @@ def test_no_route_changes_or_deletes_audit_entries(app):
 
 
 def test_admin_page_lists_and_filters(app, db, staff_client, create_event):
-    event_id = create_event().id
-    log_action("event.edit", db.session.get(Event, event_id), detail="one")
-    log_action("lottery.draw", event_id=event_id, detail="two")
+    event = create_event()
+    log_action("event.edit", event, detail="one")
+    log_action("lottery.draw", event_id=event.id, detail="two")
     log_action("user.create", detail="three")
     db.session.commit()
     admin = staff_client("admin")
     page = admin.get("/manage/audit").get_data(as_text=True)
     assert "one" in page and "two" in page and "three" in page
-    page = admin.get(f"/manage/audit?event={event_id}&action=lottery.draw").get_data(as_text=True)
+    page = admin.get(f"/manage/audit?event={event.id}&action=lottery.draw").get_data(as_text=True)
     assert "two" in page and "three" not in page and ">one<" not in page
     bad = admin.get("/manage/audit?event=abc&from=2026-13-45&to=%00&page=-1&user=x")
     assert bad.status_code == 200

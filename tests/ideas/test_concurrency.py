@@ -73,11 +73,8 @@ def test_concurrent_different_ideas_all_arrive_in_feed_order(app, create_user, c
 @pytest.mark.skipif(not RedisServer.available(), reason="redis-server not installed")
 def test_redis_wakes_the_stream_without_polling(app, create_user, create_stand, record, wall_token):
     """With REDIS_URL the stream blocks on pub/sub: a change arrives although the poll interval is huge."""
-    stand_id = create_stand().id
-    with app.app_context():
-        from app.ideas.models import Stand
-
-        event_id = _db.session.get(Stand, stand_id).event_id
+    stand = create_stand()
+    stand_id, event_id = stand.id, stand.event_id
     token = wall_token(event_id)
     with RedisServer() as redis_server:
         # Polling every 60 s within a stream of 20 s (long enough for a busy machine to connect and

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.core.models import utcnow
-from app.events.models import Event
 from app.ideas import merge_groups, services
 from app.ideas.models import Idea, IdeaChange, IdeaLog, Stand, Tag
 from app.ideas.services import IdeaError
@@ -19,8 +18,8 @@ from app.ideas.text import fold, normalise_for_matching, split_tags, tag_key
 def setup(db, create_user, create_event, create_stand):
     moderator = create_user(roles=("moderator",))
     other_moderator = create_user(roles=("moderator",))
-    event_id = create_event().id
-    process_id = db.session.get(Event, event_id).process_id
+    event = create_event()
+    event_id, process_id = event.id, event.process_id
     second_event_id = create_event(process_id=process_id, title="Workshop mit der Wirtschaft").id
     stand_a = create_stand(event_id, "Bürgerportal", moderators=[moderator]).id
     stand_b = create_stand(event_id, "Homepage", moderators=[other_moderator]).id

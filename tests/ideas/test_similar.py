@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db as _db
 from app.ideas import similar
-from app.ideas.models import Idea, Stand
+from app.ideas.models import Idea
 
 
 def _delete_idea(idea_id: int) -> None:
@@ -23,11 +23,11 @@ def _delete_idea(idea_id: int) -> None:
 
 
 def test_a_deleted_idea_is_not_offered_after_the_corpus_was_built(app, create_stand, record):
-    stand_id = create_stand().id
+    stand = create_stand()
+    stand_id, event_id = stand.id, stand.event_id
     gone = record(stand_id, "Termine im Bürgeramt online buchen").id
     first = record(stand_id, "Bürgeramt-Termine online buchen können").id
     with app.app_context():
-        event_id = _db.session.get(Stand, stand_id).event_id
         offered = {idea_id for idea_id, _ in similar.suggest(event_id, "Termine im Bürgeramt online buchen")}
         assert {first, gone} <= offered
         _delete_idea(gone)
@@ -45,12 +45,12 @@ def test_pending_or_withdrawn_online_ideas_are_never_offered(app, create_stand, 
     """Idea.is_visible decides, on the first build and on every incremental refresh."""
     from app.core.models import utcnow
 
-    stand_id = create_stand().id
+    stand = create_stand()
+    stand_id, event_id = stand.id, stand.event_id
     shown = record(stand_id, "Termine im Bürgeramt online buchen").id
     later = record(stand_id, "Bürgeramt-Termine online buchen können").id
     query = "Termine im Bürgeramt online buchen"
     with app.app_context():
-        event_id = _db.session.get(Stand, stand_id).event_id
         assert {shown, later} <= {i for i, _ in similar.suggest(event_id, query)}
         idea = _db.session.get(Idea, later)
         idea.channel, idea.moderation = "online", "pending"
