@@ -48,9 +48,13 @@ def _language() -> str:
     return language if language in _PATTERNS else "de"
 
 
+#: The parsed locales of :data:`_FORMAT_LOCALES` (parsed once: a page formats a hundred dates)
+_LOCALES = {language: Locale.parse(name) for language, name in _FORMAT_LOCALES.items()}
+
+
 def format_locale() -> Locale:
     """The locale used for formatting: ``en`` is formatted as ``en_GB``."""
-    return Locale.parse(_FORMAT_LOCALES[_language()])
+    return _LOCALES[_language()]
 
 
 def _check(style: str) -> None:
@@ -74,7 +78,8 @@ def format_day(value: date | datetime | str | None, style: str = "short") -> str
         value = date.fromisoformat(value)
     if isinstance(value, datetime):
         value = _local(value).date()
-    return _babel_date(value, _PATTERNS[_language()][f"{style}_date"], locale=format_locale())
+    language = _language()
+    return _babel_date(value, _PATTERNS[language][f"{style}_date"], locale=_LOCALES[language])
 
 
 def format_clock(value: datetime | None, style: str = "short") -> str:
@@ -82,8 +87,9 @@ def format_clock(value: datetime | None, style: str = "short") -> str:
     _check(style)
     if value is None:
         return ""
-    patterns = _PATTERNS[_language()]
-    text = _babel_time(_local(value).time(), patterns["time"], locale=format_locale())
+    language = _language()
+    patterns = _PATTERNS[language]
+    text = _babel_time(_local(value).time(), patterns["time"], locale=_LOCALES[language])
     return text + patterns["long_time_suffix"] if style == "long" else text
 
 
@@ -92,7 +98,11 @@ def format_moment(value: datetime | None, style: str = "short") -> str:
     _check(style)
     if value is None:
         return ""
-    return f"{format_day(value, style)}, {format_clock(value, style)}"
+    local, language = _local(value), _language()
+    patterns, locale = _PATTERNS[language], _LOCALES[language]
+    day = _babel_date(local.date(), patterns[f"{style}_date"], locale=locale)
+    clock = _babel_time(local.time(), patterns["time"], locale=locale)
+    return f"{day}, {clock}{patterns['long_time_suffix'] if style == 'long' else ''}"
 
 
 def format_number(value: int | float | None) -> str:
