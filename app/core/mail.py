@@ -50,6 +50,7 @@ from email import charset
 
 import click
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 from flask import Flask, after_this_request, current_app, g, has_request_context, render_template, request
 from flask_babel import force_locale, get_locale
 from flask.cli import AppGroup
@@ -299,10 +300,8 @@ def send_pending(limit: int = 100) -> DeliveryResult:
                     # The server is unreachable: the rest would fail the same way.
                     break
             else:
-                entry.sent_at = utcnow()
-                entry.last_error = None
-                db.session.commit()
-                result.sent += 1
+                if _mark_sent(entry):
+                    result.sent += 1
     finally:
         if connection is not None:
             _close(connection)
@@ -316,14 +315,31 @@ def _keep_in_outbox(ids: list[int]) -> DeliveryResult:
         if not claim(mail_id):
             continue
         entry = db.session.get(OutboxMail, mail_id)
-        if entry is None:
+        if entry is None or not _mark_sent(entry):
             continue
-        entry.sent_at = utcnow()
-        entry.last_error = None
-        db.session.commit()
         result.sent += 1
         log.info("mail %s kept in the outbox (no MAIL_SERVER configured)", mail_id)
     return result
+
+
+def _commit_unless_deleted(entry: OutboxMail) -> bool:
+    """Commit the bookkeeping of ``entry``; False (rolled back) if the mail was deleted meanwhile,
+    as a privacy erasure or purge deletes the mails to the people it erases: the rest of the batch
+    goes on instead of failing with it."""
+    mail_id = entry.id  # read before the commit: after a failed one the row is gone
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        log.info("mail %s was deleted while it was delivered", mail_id)
+        return False
+    return True
+
+
+def _mark_sent(entry: OutboxMail) -> bool:
+    entry.sent_at = utcnow()
+    entry.last_error = None
+    return _commit_unless_deleted(entry)
 
 
 def redact_addresses(text: str) -> str:
@@ -336,7 +352,7 @@ def _record_failure(entry: OutboxMail, exc: Exception) -> None:
     log.warning("mail %s not delivered (attempt %s): %s", entry.id, entry.attempts, redact_addresses(message))
     entry.last_error = message
     entry.next_attempt_at = utcnow() + backoff(entry.attempts)
-    db.session.commit()
+    _commit_unless_deleted(entry)
 
 
 def _close(connection) -> None:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from app.core import mail as outbox
 from app.core.models import OutboxMail, utcnow
@@ -137,3 +139,36 @@ def test_an_english_mail_with_german_content_says_both_languages(app, client, op
                                 application_form_data(event_id, email="grete@example.org")).status_code == 302
     [german] = smtp.wait_for(lambda m: m["To"] == "grete@example.org")
     assert german["Subject"].startswith("Bitte bestätigen") and german["Content-Language"] is None
+
+
+@pytest.mark.parametrize("server", [True, False], ids=["smtp", "no-server"])
+def test_a_mail_deleted_while_it_is_delivered_does_not_stop_the_batch(app, db, smtp, server):
+    """A privacy erasure deletes the mails to the people it erases; when it does so between the
+    deliverer's claim and its bookkeeping, the update finds no row. That mail is skipped (rolled back)
+    and the rest of the batch is delivered, instead of the whole batch failing with it."""
+    if not server:
+        app.config["MAIL_SERVER"] = ""
+    for n in range(3):
+        outbox.queue_mail(f"gone{n}@example.org", f"Mail {n}", "Text")
+    db.session.commit()
+    first = min(row.id for row in _rows(app))
+    deleted = []
+
+    def erase_meanwhile(session, _context, _instances):
+        """Before the first mail's bookkeeping is written: another connection deletes that mail."""
+        if not deleted and any(isinstance(o, OutboxMail) and o.id == first for o in session.dirty):
+            deleted.append(first)
+            with db.engine.begin() as connection:
+                connection.execute(sa.delete(OutboxMail).where(OutboxMail.id == first))
+
+    sa.event.listen(Session, "before_flush", erase_meanwhile)
+    try:
+        result = outbox.send_pending()
+    finally:
+        sa.event.remove(Session, "before_flush", erase_meanwhile)
+    assert deleted == [first]
+    assert result.sent == 2 and result.failed == 0
+    rows = _rows(app)
+    assert len(rows) == 2 and all(r.sent_at is not None for r in rows)
+    if server:
+        smtp.wait_for(lambda m: m["To"].startswith("gone"), count=3)  # the first had gone out already
