@@ -19,14 +19,14 @@ from app.events.models import Event, EventStatus, Process
 from app.events.services import public_event
 from app.extensions import db
 from app.ideas.models import Stand
-from app.results.participation import participation
 from app.lottery.base import draws_of
 from app.lottery.published import audit_of
 from app.measures.outcome import process_measures
+from app.results.base import prepared
+from app.results.participation import participation
+from app.results.ranking import idea_ranking
 from app.results.records import idea_record_count, idea_records
 from app.results.scope import event_scope
-from app.results.base import prepared
-from app.results.ranking import idea_ranking
 from app.results.totals import stand_totals, sum_of_stands, tag_totals
 
 
