@@ -447,7 +447,6 @@ def test_300_open_walls_do_not_stall_pages_or_healthz(stack, data, world):
 def test_the_door_counter_and_the_results_are_published_once_through_nchan(stack, data, world):
     """The ``door`` channel is the staff's (a session that works at the event), ``results`` the
     public's; each change is one message with what changed."""
-    from app.events.models import Event
     from app.voting.board import set_board_count
     from app.voting.state import close_voting
 
@@ -459,7 +458,7 @@ def test_the_door_counter_and_the_results_are_published_once_through_nchan(stack
     assert status_of(stack.port, f"/live/door/{ev.event_id}") == 403  # no session
     results = subscribe(stack.port, f"/live/results/{ev.event_id}")  # public
     with data.app_context():
-        close_voting(db.session.get(Event, ev.event_id))
+        close_voting(ev.event)
         db.session.commit()
         from app.core import live
 
@@ -490,8 +489,7 @@ def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, d
     """Chromium through nginx: the check-in page and the results page (phone) subscribe to nchan,
     say "live", and follow a check-in at another door and a board count."""
     from app.accounts import services as accounts
-    from app.events.models import Event
-    from app.ideas.models import Idea, Stand
+    from app.ideas.models import Idea
     from app.voting.board import set_board_count
     from app.voting.checkin import check_in
     from tests.support.clients import PHONE
@@ -500,7 +498,7 @@ def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, d
     password = "Kaffee und Kuchen am Flussufer 19"
     with data.app_context():
         door = accounts.create_user("tuer@live.example", "Tür Dienst", password, ("moderator",))
-        stand = db.session.get(Stand, ev.stand_ids[0])
+        stand = ev.stands[0]
         stand.moderators.append(door)
         db.session.commit()
     page = new_page()
@@ -514,7 +512,7 @@ def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, d
     status = page.locator("#live-status")
     wait_until(lambda: status.inner_text() == "live", message=lambda: status.inner_text())
     with data.app_context():
-        check_in(db.session.get(Event, ev.event_id), ev.codes[0])
+        check_in(ev.event, ev.codes[0])
         db.session.commit()
     wait_until(lambda: page.locator("#checked-in").inner_text() == "1",
                message=lambda: page.locator("#attendance").inner_text())
@@ -539,14 +537,13 @@ def test_the_public_outcome_page_lives_through_nginx_while_the_results_are_publi
     """The outcome page of a published event (phone, German) subscribes to the event's public
     ``results`` channel at nginx; a late board count reaches it as the sections that changed."""
     from app.events import services as events
-    from app.events.models import Event
     from app.ideas.models import Idea
     from app.voting.board import set_board_count
     from tests.support.clients import PHONE
 
     ev = world["voting"]
     with data.app_context():
-        events.change_status(db.session.get(Event, ev.event_id), "publish")
+        events.change_status(ev.event, "publish")
         db.session.commit()
         text = db.session.get(Idea, ev.idea_ids[0]).text
     phone = new_page(device=PHONE)

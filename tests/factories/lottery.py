@@ -204,7 +204,7 @@ def make_seated(app, admin, lottery_event, *, seats: int = 2, people: int = 4, d
     assert commit(admin, ev.event_id).status_code == 303
     assert draw(admin, ev.event_id).status_code == 303
     with app.test_request_context():
-        event = _db.session.get(Event, ev.event_id)
+        event = ev.event
         entries = _db.session.execute(
             sa.select(LotteryEntry).join(LotteryDraw).where(LotteryDraw.event_id == event.id)
             .order_by(LotteryEntry.id)).scalars().all()

@@ -101,7 +101,6 @@ def test_a_moderators_job_kind_is_seen_by_the_events_moderators_only(app, lotter
     from dataclasses import replace
 
     from app.accounts import services as accounts
-    from app.events.models import Event
     from app.extensions import db
     from app.ideas import services as ideas
     from app.jobs import services as jobs
@@ -113,7 +112,7 @@ def test_a_moderators_job_kind_is_seen_by_the_events_moderators_only(app, lotter
         monkeypatch.setitem(jobs.KINDS, kind.name, kind)
         ours = accounts.create_user("stand@stadt.example", "Stand", "ein-langes-passwort-1", ["moderator"])
         other = accounts.create_user("anderswo@stadt.example", "Anderswo", "ein-langes-passwort-1", ["moderator"])
-        ideas.save_stand(db.session.get(Event, ev.event_id), None, title="Radwege", position=0,
+        ideas.save_stand(ev.event, None, title="Radwege", position=0,
                          moderator_ids=[ours.id])
         job = Job(kind=kind.name, event_id=ev.event_id)
         assert jobs.may_see(ours, job) and not jobs.may_see(other, job)

@@ -89,12 +89,9 @@ def test_the_council_report_is_made_by_a_worker_in_the_language_asked_for(app, a
 
     from pypdf import PdfReader
 
-    from app.events.models import Event
-    from app.extensions import db
-
     ev = lottery_event(seats=2, people=[{}] * 4)
     with app.app_context():
-        process_id = db.session.get(Event, ev.event_id).process_id
+        process_id = ev.event.process_id
     asked = admin.submit(f"/manage/results/processes/{process_id}/report.pdf", {"lang": "en"})
     assert asked.status_code == 303
     job = job_row(app, "results.export")

@@ -18,10 +18,9 @@ from __future__ import annotations
 import pytest
 
 from app.accounts import services as accounts
-from app.events.models import Event
 from app.extensions import db
 from app.ideas import services as ideas
-from app.ideas.models import Idea, Stand
+from app.ideas.models import Idea
 from app.voting.board import set_board_count
 from app.voting.checkin import check_in
 from app.voting.state import close_voting
@@ -43,7 +42,7 @@ def world(tmp_path_factory, smtp_server, _pg_schema):
     with app.app_context():
         ev = make_voting_event(tickets=3, ideas_per_stand=2)
         moderator = accounts.create_user("tuer@example.org", "Toni Tür", DEFAULT_PASSWORD, ("moderator",))
-        stand = db.session.get(Stand, ev.stand_ids[0])
+        stand = ev.stands[0]
         stand.moderators.append(moderator)
         db.session.commit()
     with serving(app) as url:
@@ -76,7 +75,7 @@ def test_the_capture_list_shows_another_moderators_entry_and_its_status(world, n
     status = page.get_by_role("status").filter(has_text="live")
     assert status.get_attribute("aria-live") == "polite"
     with app.app_context():
-        ideas.record_idea(db.session.get(Stand, ev.stand_ids[0]), "Von der Kollegin am Stand", said_by="Frau Ü.")
+        ideas.record_idea(ev.stands[0], "Von der Kollegin am Stand", said_by="Frau Ü.")
         db.session.commit()
     item = page.locator("#recent li.idea-item", has_text="Von der Kollegin am Stand")
     item.wait_for()
@@ -96,7 +95,7 @@ def test_the_capture_list_falls_back_to_polling_when_its_stream_is_down_and_says
     live(page, text=FALLBACK)
     assert page.locator("#live-status").get_attribute("class") == "live-status fallback"
     with app.app_context():
-        ideas.record_idea(db.session.get(Stand, ev.stand_ids[0]), "Während der Störung erfasst", said_by="Herr Ä.")
+        ideas.record_idea(ev.stands[0], "Während der Störung erfasst", said_by="Herr Ä.")
         db.session.commit()
     item = page.locator("#recent li.idea-item", has_text="Während der Störung erfasst")
     item.wait_for(timeout=20_000)
@@ -106,7 +105,7 @@ def test_the_capture_list_falls_back_to_polling_when_its_stream_is_down_and_says
     page.evaluate("window.dispatchEvent(new Event('online'))")
     live(page)
     with app.app_context():
-        ideas.record_idea(db.session.get(Stand, ev.stand_ids[0]), "Nach der Störung erfasst")
+        ideas.record_idea(ev.stands[0], "Nach der Störung erfasst")
         db.session.commit()
     page.locator("#recent li.idea-item", has_text="Nach der Störung erfasst").wait_for(timeout=20_000)
 
@@ -119,7 +118,7 @@ def test_the_check_in_counter_counts_another_door(world, new_page):
     live(page)
     before = int(page.locator("#checked-in").inner_text())
     with app.app_context():
-        check_in(db.session.get(Event, ev.event_id), ev.codes[1])
+        check_in(ev.event, ev.codes[1])
         db.session.commit()
     wait_until(lambda: page.locator("#checked-in").inner_text() == str(before + 1),
                message=lambda: page.locator("#attendance").inner_text())
@@ -134,7 +133,7 @@ def test_the_public_results_on_a_phone_follow_the_count(world, new_page):
     live(page)
     assert page.locator("#results-live").get_attribute("data-state") == "open"
     with app.app_context():
-        close_voting(db.session.get(Event, ev.event_id))
+        close_voting(ev.event)
         db.session.commit()
     # Voting closed: the page shows the results by itself.
     page.locator('#results-live[data-state="closed"]').wait_for(timeout=20_000)
@@ -161,7 +160,7 @@ def published(world):
     app = world["app"]
     with app.app_context():
         ev = make_voting_event(tickets=2, ideas_per_stand=2, open_voting=False, title="Werkstatt Ergebnisse")
-        events.change_status(db.session.get(Event, ev.event_id), "publish")
+        events.change_status(ev.event, "publish")
         db.session.commit()
     return ev
 

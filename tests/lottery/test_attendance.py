@@ -12,14 +12,13 @@ from app.extensions import db
 def _drawn(app, lottery_event):
     """Four applicants (f, m, m, m) for two seats, committed and drawn; returns the event id."""
     from app.core.models import utcnow
-    from app.events.models import Event
     from app.lottery.commitment import publish_commitment
     from app.lottery.draw import perform_draw
 
     ev = lottery_event(seats=2, criteria={"gender": {"f": (1, 1), "m": (1, 1)}},
                        people=[{"gender": "f"}, {"gender": "m"}, {"gender": "m"}, {"gender": "m"}])
     with app.test_request_context():
-        event = db.session.get(Event, ev.event_id)
+        event = ev.event
         draw = publish_commitment(event, None, "server")
         perform_draw(draw, None, None, utcnow() + timedelta(days=7))
         db.session.commit()

@@ -167,7 +167,7 @@ def test_retention_purge_deletes_the_objections_of_the_event(app, admin, client,
     ev, objection_id = _object(app, client, admin, lottery_event)
     keep, kept_id = _object(app, client, admin, lottery_event, text="Mein Alter ist falsch erfasst.")
     with app.app_context():
-        due = db.session.get(Event, ev.event_id).retention_ends_at + timedelta(minutes=1)
+        due = ev.event.retention_ends_at + timedelta(minutes=1)
         db.session.get(Event, keep.event_id).retention_days = 3650
         db.session.commit()
         dry = purge(now=due, dry_run=True)

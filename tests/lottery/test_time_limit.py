@@ -65,8 +65,6 @@ def test_without_a_limit_nothing_is_recorded():
 
 
 def test_the_preview_marks_a_reached_limit(app, lottery_event):
-    from app.events.models import Event
-    from app.extensions import db
     from app.lottery.preview import preview, preview_from_json, preview_to_json
 
     rng = random.Random(5)
@@ -75,6 +73,6 @@ def test_the_preview_marks_a_reached_limit(app, lottery_event):
                                           "age": {"young": (1, 5), "old": (1, 5)}}, people=people)
     app.config["LOTTERY_TIME_LIMIT"] = 1e-9
     with app.app_context():
-        result = preview(db.session.get(Event, ev.event_id))
+        result = preview(ev.event)
         stored = preview_from_json(json.loads(json.dumps(preview_to_json(result))))
     assert result.limited is not None and stored.limited == result.limited

@@ -112,7 +112,7 @@ def test_publishing_is_refused_while_voting_is_open(app, staff_client, voting_ev
     response = _publish(admin, ev.event_id)
     assert "Die Abstimmung ist noch offen" in text(response)
     with app.app_context():
-        event = _db.session.get(Event, ev.event_id)
+        event = ev.event
         assert event.status == "held"
         assert voting_state(event) == "open"  # nothing was closed on the way
         close_voting(event)
@@ -120,7 +120,7 @@ def test_publishing_is_refused_while_voting_is_open(app, staff_client, voting_ev
     response = _publish(admin, ev.event_id)
     assert "Ergebnisse veröffentlicht" in text(response)
     with app.app_context():
-        assert _db.session.get(Event, ev.event_id).status == "published"
+        assert ev.event.status == "published"
     assert admin.get(f"/events/{ev.event_id}/results").status_code == 200
 
 
@@ -131,7 +131,7 @@ def test_only_admins_publish_and_only_with_csrf(app, staff_client, voting_event)
     admin = staff_client("admin")
     assert admin.post(f"/manage/events/{ev.event_id}/status", data={"action": "publish"}).status_code == 400
     with app.app_context():
-        assert _db.session.get(Event, ev.event_id).status == "held"
+        assert ev.event.status == "held"
 
 
 def test_publish_only_from_held(app, staff_client, create_event):
