@@ -467,9 +467,8 @@ def test_the_door_counter_and_the_results_are_published_once_through_nchan(stack
                         message="no results message")
     assert closed[-1]["data"]["state"] == "closed"
     with data.app_context():
-        from app.ideas.models import Idea
 
-        set_board_count(db.session.get(Idea, ev.idea_ids[0]), 4)
+        set_board_count(ev.ideas[0], 4)
         db.session.commit()
         assert live.flush(data)
 
@@ -489,7 +488,6 @@ def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, d
     """Chromium through nginx: the check-in page and the results page (phone) subscribe to nchan,
     say "live", and follow a check-in at another door and a board count."""
     from app.accounts import services as accounts
-    from app.ideas.models import Idea
     from app.voting.board import set_board_count
     from app.voting.checkin import check_in
     from tests.support.clients import PHONE
@@ -523,7 +521,7 @@ def test_the_check_in_counter_and_the_public_results_live_through_nginx(stack, d
     phone_status = phone.locator("#live-status")
     wait_until(lambda: phone_status.inner_text() == "live", message=lambda: phone_status.inner_text())
     with data.app_context():
-        set_board_count(db.session.get(Idea, ev.idea_ids[1]), 6)
+        set_board_count(ev.ideas[1], 6)
         db.session.commit()
     row = phone.locator(f'tr[data-idea-id="{ev.idea_ids[1]}"]')
     wait_until(lambda: row.locator("td").nth(5).inner_text() == "6", message=lambda: row.inner_text())
@@ -537,7 +535,6 @@ def test_the_public_outcome_page_lives_through_nginx_while_the_results_are_publi
     """The outcome page of a published event (phone, German) subscribes to the event's public
     ``results`` channel at nginx; a late board count reaches it as the sections that changed."""
     from app.events import services as events
-    from app.ideas.models import Idea
     from app.voting.board import set_board_count
     from tests.support.clients import PHONE
 
@@ -545,7 +542,7 @@ def test_the_public_outcome_page_lives_through_nginx_while_the_results_are_publi
     with data.app_context():
         events.change_status(ev.event, "publish")
         db.session.commit()
-        text = db.session.get(Idea, ev.idea_ids[0]).text
+        text = ev.ideas[0].text
     phone = new_page(device=PHONE)
     phone.goto(f"{stack.url}/events/{ev.event_id}/results")
     assert phone.locator("#outcome-live").get_attribute("data-live-url") == f"/live/results/{ev.event_id}"
@@ -553,7 +550,7 @@ def test_the_public_outcome_page_lives_through_nginx_while_the_results_are_publi
     wait_until(lambda: status.inner_text() == "live", message=lambda: status.inner_text())
     raw = subscribe(stack.port, f"/live/results/{ev.event_id}")
     with data.app_context():
-        set_board_count(db.session.get(Idea, ev.idea_ids[0]), 12)
+        set_board_count(ev.ideas[0], 12)
         db.session.commit()
     first = phone.locator(".ideas-table tbody tr").first
     wait_until(lambda: text in first.inner_text() and first.locator("td").nth(4).inner_text() == "12",

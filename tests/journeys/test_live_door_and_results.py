@@ -206,7 +206,7 @@ def test_the_public_outcome_page_falls_back_to_polling_and_says_so(world, publis
     page.goto(f"{world['url']}/events/{ev.event_id}/results?stand={ev.stand_ids[0]}")
     live(page, text=FALLBACK)
     with app.app_context():
-        set_board_count(db.session.get(Idea, ev.idea_ids[0]), 11)
+        set_board_count(ev.ideas[0], 11)
         db.session.commit()
     first = page.locator(".ideas-table tbody tr").first
     wait_until(lambda: first.locator("td").nth(4).inner_text() == "11", timeout=20,

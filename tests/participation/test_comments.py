@@ -127,11 +127,11 @@ def test_closed_phase_and_blocked_link_are_refused(app, client, world, create_pa
     from app.core.models import utcnow
     from datetime import timedelta
     with app.app_context():
-        db.session.get(Participant, world.participant_id).blocked_at = utcnow()
+        world.participant.blocked_at = utcnow()
         db.session.commit()
     assert _write(client, world, "Hallo").status_code == 403
     with app.app_context():
-        db.session.get(Participant, world.participant_id).blocked_at = None
+        world.participant.blocked_at = None
         db.session.execute(sa.update(OnlinePhase).where(OnlinePhase.event_id == world.event_id)
                            .values(closes_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
@@ -196,7 +196,7 @@ def test_english(app, client, world):
 
 def test_services_state_and_counts(app, world):
     with app.app_context():
-        participant = db.session.get(Participant, world.participant_id)
+        participant = world.participant
         from app.ideas.models import Idea
         idea = db.session.get(Idea, world.idea)
         comment = comments.write_comment(participant, idea, "  Hallo  ")

@@ -195,7 +195,7 @@ def test_two_follows_at_once_store_one_row(app, world):
     def send(_i):
         with app.test_request_context():
             try:
-                participant = db.session.get(Participant, world.participant_id)
+                participant = world.participant
                 results.append(follows.follow(participant, db.session.get(Idea, world.first)))
                 db.session.commit()
             finally:

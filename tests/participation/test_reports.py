@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEntry
 from app.extensions import db
 from app.participation import reports
-from app.participation.models import Comment, Participant, Report
+from app.participation.models import Comment, Report
 
 THREADS = 6
 
@@ -138,7 +138,7 @@ def test_two_reports_at_once_store_one(app, world):
     def send():
         try:
             with app.app_context():
-                participant = db.session.get(Participant, world.participant_id)
+                participant = world.participant
                 comment = db.session.get(Comment, world.comment)
                 barrier.wait()
                 results.append(reports.report(reports.Item(comment.idea, comment), "Keine Beleidigungen", "",

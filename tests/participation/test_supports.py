@@ -176,7 +176,7 @@ def test_two_requests_at_once_store_one_support(app, world):
     def send():
         with app.test_request_context():
             try:
-                participant = db.session.get(Participant, world.participant_id)
+                participant = world.participant
                 idea = db.session.get(Idea, world.first)
                 barrier.wait(timeout=60)
                 results.append(supports.support(participant, idea))
@@ -263,14 +263,13 @@ class TestRateLimit:
 def test_room_ideas_once_their_results_are_published(app, client, world, record):
     """The workshop's own ideas are what residents support after it: once the event's results
     are published (before that the public does not see them, so they cannot be supported)."""
-    from app.events.models import Event
 
     room = record(world.stand_ids[0], "Idee aus dem Saal").id
     response = _give(client, world.token, room)
     assert "Diese Idee gibt es in diesem Prozess nicht." in client.get(response.location).get_data(as_text=True)
     assert _supports(app) == []
     with app.app_context():
-        db.session.get(Event, world.event_id).status = "published"
+        world.event.status = "published"
         db.session.commit()
     assert _give(client, world.token, room).status_code == 303
     assert _supports(app) == [(world.participant_id, room)]
@@ -293,9 +292,8 @@ def test_counts_read_only_the_groups_asked_for(app, world, online_process, creat
         sa.event.listen(db.engine, "before_cursor_execute", seen)
         try:
             assert supports.counts([first]) == {first.id: 1}
-            from app.events.models import Process
             from app.participation import lists
-            process = db.session.get(Process, world.process_id)
+            process = world.process
             page = lists.page_of_ideas(process, lists.Filters(sort="supported"))
             assert elsewhere not in [i.id for i in page.items] and page.items[0].id == first.id
         finally:
