@@ -26,8 +26,9 @@ from tests.support.smtp import SMTPCatcher
 
 #: The factories of test data (tests/factories/): their fixtures serve every test, unimported.
 pytest_plugins = ["tests.factories.core", "tests.factories.events", "tests.factories.ideas",
-                  "tests.factories.lottery", "tests.factories.participation", "tests.factories.privacy",
-                  "tests.factories.queries", "tests.factories.results", "tests.factories.voting"]
+                  "tests.factories.lottery", "tests.factories.measures", "tests.factories.participation",
+                  "tests.factories.privacy", "tests.factories.queries", "tests.factories.results",
+                  "tests.factories.voting"]
 
 settings.register_profile(
     "default", deadline=None, max_examples=40,

@@ -3,25 +3,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.events.models import Event, Process
 from app.extensions import db
 from app.ideas import services as ideas
-from app.ideas.models import Idea
 from app.measures.lifecycle import change_status, create_measure
 from app.measures.links import link_ideas
 
 
-def test_process_measures_and_idea_measure_ids(app, world, client):
-    w = world()
+def test_process_measures_and_idea_measure_ids(app, measures_world, client):
+    w = measures_world()
     with app.test_request_context():
-        process = db.session.get(Process, w.process_id)
+        process = w.process
         measure = create_measure(process, title="Online-Terminvergabe", chapter="Bürgerportal",
                                  office="Bürgeramt", on=date(2019, 5, 15))
         change_status(measure, "adopted", on=date(2019, 7, 22), comment="Beschlossen")
-        source, survivor = db.session.get(Idea, w.idea_ids[1]), db.session.get(Idea, w.idea_ids[0])
-        link_ideas(measure, [source, db.session.get(Idea, w.idea_ids[4])])
+        source, survivor = w.ideas[1], w.ideas[0]
+        link_ideas(measure, [source, w.ideas[4]])
         ideas.merge_ideas(survivor, [source], user=None)
-        db.session.get(Event, w.event_ids[1]).status = "held"  # its ideas are not open data yet
+        w.events[1].status = "held"  # its ideas are not open data yet
         db.session.commit()
         measure_id = measure.id
     data = client.get(f"/api/v1/processes/{w.process_id}/measures").get_json()

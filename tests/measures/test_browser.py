@@ -12,11 +12,11 @@ from tests.support.browser import SKIP_REASON, assert_no_axe_violations, chromiu
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not chromium_available(), reason=SKIP_REASON)]
 
 
-def test_admin_links_ideas_and_changes_status_public_page_shows_it(app, live_server, create_user, world,
+def test_admin_links_ideas_and_changes_status_public_page_shows_it(app, live_server, create_user, measures_world,
                                                                      make_measure, new_page):
-    w = world(applicants=[{"email": "ada@example.org"}])
+    w = measures_world(applicants=[{"email": "ada@example.org"}])
     measure_id = make_measure(w.process_id, title="Online-Terminvergabe für das Bürgerbüro",
-                              office="Bürgeramt", on=date(2019, 5, 15))
+                              office="Bürgeramt", on=date(2019, 5, 15)).id
     admin = create_user(roles=("admin",))
     page = new_page()
     page.goto(f"{live_server.url}/login")
@@ -63,10 +63,10 @@ def test_admin_links_ideas_and_changes_status_public_page_shows_it(app, live_ser
     assert_no_axe_violations(public, "public outcome page")
 
 
-def test_opt_out_page_on_a_phone(app, live_server, world, new_page):
+def test_opt_out_page_on_a_phone(app, live_server, measures_world, new_page):
     from app.measures import notify
 
-    w = world(applicants=[{"email": "ada@example.org"}])
+    w = measures_world(applicants=[{"email": "ada@example.org"}])
     with app.app_context():
         token = notify.optout_token(w.application_ids)
     page = new_page(phone=True)

@@ -6,7 +6,6 @@ import sqlalchemy as sa
 
 from app.core.models import OutboxMail
 from app.extensions import db
-from app.ideas.models import Idea
 from app.measures.base import MeasureError
 from app.measures.lifecycle import change_status
 from app.measures.links import link_ideas
@@ -14,25 +13,25 @@ from app.measures.models import Measure, MeasureIdea, MeasureStatusChange
 from tests.support.threads import run_at_once
 
 
-def test_parallel_links_of_one_idea_make_one_link(app, world, make_measure):
-    w = world()
-    measure_id = make_measure(w.process_id)
+def test_parallel_links_of_one_idea_make_one_link(app, measures_world, make_measure):
+    w = measures_world()
+    measure_id = make_measure(w.process_id).id
 
     def link(_i: int) -> None:
         with app.app_context():
-            link_ideas(db.session.get(Measure, measure_id), [db.session.get(Idea, w.idea_ids[0])])
+            link_ideas(db.session.get(Measure, measure_id), [w.ideas[0]])
             db.session.commit()
             db.session.remove()
 
     run_at_once(8, link)
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureIdea)).scalar_one() == 1
-        assert db.session.get(Idea, w.idea_ids[0]).status == "adopted"
+        assert w.ideas[0].status == "adopted"
 
 
-def test_parallel_status_changes_make_one_change(app, world, make_measure):
-    w = world(applicants=[{"event": 0, "email": "ada@example.org"}])
-    measure_id = make_measure(w.process_id, idea_ids=[w.idea_ids[0]])
+def test_parallel_status_changes_make_one_change(app, measures_world, make_measure):
+    w = measures_world(applicants=[{"event": 0, "email": "ada@example.org"}])
+    measure_id = make_measure(w.process_id, idea_ids=[w.idea_ids[0]]).id
     app.config["MAIL_SEND_AFTER_REQUEST"] = False
     outcomes: list[str] = []
 

@@ -42,8 +42,8 @@ def admin(staff_client):
     return staff_client("admin")
 
 
-def test_valid_file_preview_then_confirm(app, world, admin, db):
-    w = world()
+def test_valid_file_preview_then_confirm(app, measures_world, admin, db):
+    w = measures_world()
     response = upload(admin, w.process_id, VALID.encode())
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
@@ -67,8 +67,8 @@ def test_valid_file_preview_then_confirm(app, world, admin, db):
     assert again.status_code == 303 and count(Measure) == 3
 
 
-def test_spreadsheet_with_bom_semicolons_and_bad_rows(world, admin, db):
-    w = world()
+def test_spreadsheet_with_bom_semicolons_and_bad_rows(measures_world, admin, db):
+    w = measures_world()
     response = upload(admin, w.process_id, SPREADSHEET_WITH_ERRORS.encode("utf-8"))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -80,8 +80,8 @@ def test_spreadsheet_with_bom_semicolons_and_bad_rows(world, admin, db):
     assert count(Measure) == 0 and count(MeasureImport) == 0
 
 
-def test_english_page_and_existing_titles(world, admin, make_measure, db):
-    w = world()
+def test_english_page_and_existing_titles(measures_world, admin, make_measure, db):
+    w = measures_world()
     make_measure(w.process_id, title="Servicekonto")
     admin.set_cookie("ideenmarkt_lang", "en")
     page = upload(admin, w.process_id, VALID.encode()).get_data(as_text=True)
@@ -99,8 +99,8 @@ def test_english_page_and_existing_titles(world, admin, make_measure, db):
     (b"title,chapter,status\nA,B,adopted,extra\n", "Zeile 2: Die Zeile hat mehr Spalten"),
     ('title,chapter,status\n"A,B,adopted\n'.encode(), "Zeile"),
 ])
-def test_bad_files_are_refused_with_a_clear_message(world, admin, db, data, message):
-    w = world()
+def test_bad_files_are_refused_with_a_clear_message(measures_world, admin, db, data, message):
+    w = measures_world()
     response = upload(admin, w.process_id, data)
     page = response.get_data(as_text=True)
     assert response.status_code == 422, page[:300]
@@ -108,8 +108,8 @@ def test_bad_files_are_refused_with_a_clear_message(world, admin, db, data, mess
     assert count(Measure) == 0 and count(MeasureImport) == 0
 
 
-def test_file_over_the_limit(world, admin, db, app):
-    w = world()
+def test_file_over_the_limit(measures_world, admin, db, app):
+    w = measures_world()
     app.config["MEASURES_IMPORT_MAX_BYTES"] = 1000
     row = "Titel,Kapitel,vorgeschlagen\n"
     response = upload(admin, w.process_id, ("title,chapter,status\n" + row * 40).encode())
@@ -141,9 +141,9 @@ class ChunkedUpload(io.RawIOBase):
         return len(chunk)
 
 
-def test_a_50_mb_upload_without_content_length_is_cut_off(world, admin, app, db):
+def test_a_50_mb_upload_without_content_length_is_cut_off(measures_world, admin, app, db):
     """A chunked body has no Content-Length: the route's limit stops it while it streams."""
-    w = world()
+    w = measures_world()
     stream = ChunkedUpload(50 * 1024 * 1024)
     response = admin.post(f"/manage/processes/{w.process_id}/measures/import",
                           headers={"Content-Type": "multipart/form-data; boundary=b"},
@@ -155,8 +155,8 @@ def test_a_50_mb_upload_without_content_length_is_cut_off(world, admin, app, db)
     assert count(Measure) == 0
 
 
-def test_confirm_needs_the_same_admin_and_csrf(world, admin, staff_client, db):
-    w = world()
+def test_confirm_needs_the_same_admin_and_csrf(measures_world, admin, staff_client, db):
+    w = measures_world()
     page = upload(admin, w.process_id, VALID.encode()).get_data(as_text=True)
     import_id = int(re.search(r"/measures/import/(\d+)", page).group(1))
     url = f"/manage/processes/{w.process_id}/measures/import/{import_id}"
@@ -169,8 +169,8 @@ def test_confirm_needs_the_same_admin_and_csrf(world, admin, staff_client, db):
     assert count(Measure) == 0 and count(MeasureImport) == 1
 
 
-def test_a_50_mb_upload_is_refused_from_its_content_length_without_reading_it(world, admin, db):
-    w = world()
+def test_a_50_mb_upload_is_refused_from_its_content_length_without_reading_it(measures_world, admin, db):
+    w = measures_world()
     stream = ChunkedUpload(50 * 1024 * 1024)
     response = admin.post(f"/manage/processes/{w.process_id}/measures/import",
                           headers={"Content-Type": "multipart/form-data; boundary=b"},
@@ -181,8 +181,8 @@ def test_a_50_mb_upload_is_refused_from_its_content_length_without_reading_it(wo
     assert count(Measure) == 0 and count(MeasureImport) == 0
 
 
-def test_a_50_mb_multipart_upload_is_refused(world, admin, db):
-    w = world()
+def test_a_50_mb_multipart_upload_is_refused(measures_world, admin, db):
+    w = measures_world()
     data = b"title,chapter,status\n" + b"x" * (50 * 1024 * 1024)
     response = upload(admin, w.process_id, data)
     assert response.status_code == 413
@@ -190,9 +190,9 @@ def test_a_50_mb_multipart_upload_is_refused(world, admin, db):
     assert count(Measure) == 0 and count(MeasureImport) == 0
 
 
-def test_an_oversized_form_elsewhere_gets_the_plain_413(world, make_measure, admin, app):
-    w = world()
-    measure_id = make_measure(w.process_id)
+def test_an_oversized_form_elsewhere_gets_the_plain_413(measures_world, make_measure, admin, app):
+    w = measures_world()
+    measure_id = make_measure(w.process_id).id
     app.config["MAX_CONTENT_LENGTH"] = 1000
     response = admin.submit(f"/manage/measures/{measure_id}", {"title": "x" * 5000})
     assert response.status_code == 413

@@ -39,8 +39,8 @@ def _queries(app, client, count_queries, path: str) -> int:
     return counter.n
 
 
-def test_outcome_page_has_a_bounded_number_of_queries(app, client, world, count_queries):
-    small, large = world(), world()
+def test_outcome_page_has_a_bounded_number_of_queries(app, client, measures_world, count_queries):
+    small, large = measures_world(), measures_world()
     with app.test_request_context():
         _fill(small.process_id, small.stand_ids[0], small.event_ids[0], 2, 1)
         _fill(large.process_id, large.stand_ids[0], large.event_ids[0], 30, 20)

@@ -9,28 +9,26 @@ from datetime import date
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from app.events.models import Process
 from app.extensions import db
-from app.ideas.models import Idea
 from app.measures.lifecycle import change_status, create_measure
 from app.measures.links import link_ideas
 
 
-def _setup(app, world):
-    w = world()
+def _setup(app, measures_world):
+    w = measures_world()
     with app.test_request_context():
-        process = db.session.get(Process, w.process_id)
+        process = w.process
         measure = create_measure(process, title="Online-Terminvergabe für das Bürgerbüro",
                                  chapter="Bürgerportal", on=date(2019, 5, 15))
         change_status(measure, "adopted", on=date(2019, 7, 22))
-        link_ideas(measure, [db.session.get(Idea, w.idea_ids[0]), db.session.get(Idea, w.idea_ids[4])])
+        link_ideas(measure, [w.ideas[0], w.ideas[4]])
         create_measure(process, title="Digitale Bücherei", chapter="Bildung")
         db.session.commit()
     return w
 
 
-def test_exports_name_the_measures_of_each_idea(app, world, staff_client):
-    w = _setup(app, world)
+def test_exports_name_the_measures_of_each_idea(app, measures_world, staff_client):
+    w = _setup(app, measures_world)
     council = staff_client("council")
     base = f"/manage/results/processes/{w.process_id}/ideas"
     data = json.loads(council.job_file(base + ".json").get_data(as_text=True))
@@ -46,8 +44,8 @@ def test_exports_name_the_measures_of_each_idea(app, world, staff_client):
     assert "Online-Terminvergabe für das Bürgerbüro" in cells
 
 
-def test_council_report_has_the_status_of_the_measures(app, world, staff_client):
-    w = _setup(app, world)
+def test_council_report_has_the_status_of_the_measures(app, measures_world, staff_client):
+    w = _setup(app, measures_world)
     response = staff_client("council").job_file(f"/manage/results/processes/{w.process_id}/report.pdf")
     assert response.status_code == 200
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.get_data())).pages)

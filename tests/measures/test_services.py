@@ -40,8 +40,8 @@ def _measure(process_id: int, title: str = "Online-Terminvergabe", **kwargs) -> 
 # -- status flow ----------------------------------------------------------------------------------
 
 
-def test_status_flow_writes_history(world, ctx):
-    w = world()
+def test_status_flow_writes_history(measures_world, ctx):
+    w = measures_world()
     measure = _measure(w.process_id, on=date(2019, 5, 15), comment="Aus dem Bürger-Workshop")
     assert measure.status == "proposed" and measure.progress == 0
     change_status(measure, "adopted", on=date(2019, 7, 22), comment="Vom Gemeinderat beschlossen")
@@ -66,8 +66,8 @@ def test_status_flow_writes_history(world, ctx):
     ("proposed", "bogus", "status_unknown"),
     ("rejected", "done", "transition_not_allowed"),
 ])
-def test_transitions_are_checked(world, ctx, start, target, code):
-    w = world()
+def test_transitions_are_checked(measures_world, ctx, start, target, code):
+    w = measures_world()
     measure = _measure(w.process_id, status=start)
     with pytest.raises(MeasureError) as caught:
         change_status(measure, target)
@@ -75,8 +75,8 @@ def test_transitions_are_checked(world, ctx, start, target, code):
     assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureStatusChange)).scalar_one() == 1
 
 
-def test_reopen_and_reconsider(world, ctx):
-    w = world()
+def test_reopen_and_reconsider(measures_world, ctx):
+    w = measures_world()
     done = _measure(w.process_id, title="A", status="done")
     assert done.progress == 100
     change_status(done, "in_progress")
@@ -85,8 +85,8 @@ def test_reopen_and_reconsider(world, ctx):
     assert (done.status, rejected.status) == ("in_progress", "proposed")
 
 
-def test_dates_are_checked(world, ctx):
-    w = world()
+def test_dates_are_checked(measures_world, ctx):
+    w = measures_world()
     measure = _measure(w.process_id, on=date(2019, 7, 1))
     with pytest.raises(MeasureError) as caught:
         change_status(measure, "adopted", on=today() + timedelta(days=1))
@@ -96,9 +96,9 @@ def test_dates_are_checked(world, ctx):
     assert caught.value.code == "date_before_current"
 
 
-def test_concurrent_change_is_refused(world, app, ctx):
+def test_concurrent_change_is_refused(measures_world, app, ctx):
     """A second admin working from a stale page cannot apply a transition from the old status."""
-    w = world()
+    w = measures_world()
     measure = _measure(w.process_id)
     db.session.commit()
     db.session.execute(sa.update(Measure).where(Measure.id == measure.id).values(status="adopted")
@@ -115,23 +115,23 @@ def test_concurrent_change_is_refused(world, app, ctx):
     ({"title": "Ok", "progress": "viel"}, "progress_invalid"),
     ({"title": "Ok", "chapter": "c" * 201}, "chapter_too_long"),
 ])
-def test_bad_measure_input(world, ctx, fields, code):
-    w = world()
+def test_bad_measure_input(measures_world, ctx, fields, code):
+    w = measures_world()
     with pytest.raises(MeasureError) as caught:
-        create_measure(db.session.get(Process, w.process_id), **fields)
+        create_measure(w.process, **fields)
     assert caught.value.code == code
 
 
-def test_titles_are_unique_per_process_ignoring_case(world, ctx):
-    w = world()
+def test_titles_are_unique_per_process_ignoring_case(measures_world, ctx):
+    w = measures_world()
     _measure(w.process_id, title="Servicekonto")
     with pytest.raises(MeasureError) as caught:
         _measure(w.process_id, title="SERVICEKONTO")
     assert caught.value.code == "title_taken"
 
 
-def test_nul_bytes_are_dropped(world, ctx):
-    w = world()
+def test_nul_bytes_are_dropped(measures_world, ctx):
+    w = measures_world()
     measure = _measure(w.process_id, title="Service\x00konto", description="a\x00b")
     assert measure.title == "Servicekonto" and measure.description == "ab"
 
@@ -139,8 +139,8 @@ def test_nul_bytes_are_dropped(world, ctx):
 # -- linking -------------------------------------------------------------------------------------
 
 
-def test_link_and_unlink_keep_the_idea_status(world, ctx):
-    w = world()
+def test_link_and_unlink_keep_the_idea_status(measures_world, ctx):
+    w = measures_world()
     first, second = w.idea_ids[0], w.idea_ids[4]
     measure = _measure(w.process_id)
     other = _measure(w.process_id, title="Servicekonto")
@@ -168,8 +168,8 @@ def ideas_log(idea_id):
     return db.session.execute(sa.select(IdeaLog).where(IdeaLog.idea_id == idea_id).order_by(IdeaLog.id)).scalars().all()
 
 
-def test_unique_pair_constraint(world, ctx):
-    w = world()
+def test_unique_pair_constraint(measures_world, ctx):
+    w = measures_world()
     measure = _measure(w.process_id)
     db.session.add(MeasureIdea(measure_id=measure.id, idea_id=w.idea_ids[0]))
     db.session.flush()
@@ -178,9 +178,9 @@ def test_unique_pair_constraint(world, ctx):
         db.session.flush()
 
 
-def test_hidden_merged_and_foreign_ideas_cannot_be_linked(world, ctx):
-    w = world()
-    other_world = world()
+def test_hidden_merged_and_foreign_ideas_cannot_be_linked(measures_world, ctx):
+    w = measures_world()
+    other_world = measures_world()
     measure = _measure(w.process_id)
     hidden, source, target = _idea(w.idea_ids[1]), _idea(w.idea_ids[2]), _idea(w.idea_ids[3])
     ideas.hide_idea(hidden, "Doppelt", user=None)
@@ -193,8 +193,8 @@ def test_hidden_merged_and_foreign_ideas_cannot_be_linked(world, ctx):
     assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureIdea)).scalar_one() == 0
 
 
-def test_merge_and_unhide_keep_adopted_consistent(world, ctx):
-    w = world()
+def test_merge_and_unhide_keep_adopted_consistent(measures_world, ctx):
+    w = measures_world()
     measure = _measure(w.process_id)
     source, survivor = _idea(w.idea_ids[0]), _idea(w.idea_ids[1])  # merges stay within one event
     link_ideas(measure, [source])
@@ -209,8 +209,8 @@ def test_merge_and_unhide_keep_adopted_consistent(world, ctx):
     assert source.status == "adopted"
 
 
-def test_not_taken_reason(world, ctx):
-    w = world()
+def test_not_taken_reason(measures_world, ctx):
+    w = measures_world()
     idea = _idea(w.idea_ids[3])
     with pytest.raises(MeasureError) as caught:
         set_not_taken(idea, "   ")
@@ -229,8 +229,8 @@ def test_not_taken_reason(world, ctx):
 # -- public data -----------------------------------------------------------------------------------
 
 
-def test_outcome_shows_survivors_never_hidden_ideas(world, ctx):
-    w = world()
+def test_outcome_shows_survivors_never_hidden_ideas(measures_world, ctx):
+    w = measures_world()
     measure = _measure(w.process_id)
     a, b, hidden, source, survivor = (_idea(i) for i in (w.idea_ids[0], w.idea_ids[1], w.idea_ids[2],
                                                          w.idea_ids[4], w.idea_ids[5]))  # 4 and 5: one event
@@ -239,7 +239,7 @@ def test_outcome_shows_survivors_never_hidden_ideas(world, ctx):
     ideas.merge_ideas(survivor, [source], user=None)
     set_not_taken(_idea(w.idea_ids[6]), "Zu teuer")
     db.session.commit()
-    data = outcome(db.session.get(Process, w.process_id))
+    data = outcome(w.process)
     [entry] = data.measures
     shown = {i.id for i in entry.ideas}
     assert shown == {a.id, b.id, survivor.id}
@@ -248,15 +248,15 @@ def test_outcome_shows_survivors_never_hidden_ideas(world, ctx):
     assert process_measures(w.process_id)[0]["idea_ids"] == [i.id for i in entry.ideas]
 
 
-def test_outcome_counts_dots_through_the_results_aggregation(world, ctx):
+def test_outcome_counts_dots_through_the_results_aggregation(measures_world, ctx):
     from app.voting.models import BoardCount
 
-    w = world()
+    w = measures_world()
     measure = _measure(w.process_id)
     link_ideas(measure, [_idea(w.idea_ids[0])])
     db.session.add(BoardCount(event_id=w.event_ids[0], idea_id=w.idea_ids[0], count=7))
     db.session.commit()
-    [entry] = outcome(db.session.get(Process, w.process_id)).measures
+    [entry] = outcome(w.process).measures
     assert entry.ideas[0].dots == 7
 
 
@@ -274,8 +274,8 @@ PEOPLE = [
 ]
 
 
-def test_status_change_mails_each_opted_in_person_once(world, app, smtp, ctx):
-    w = world(applicants=PEOPLE)
+def test_status_change_mails_each_opted_in_person_once(measures_world, app, smtp, ctx):
+    w = measures_world(applicants=PEOPLE)
     measure = _measure(w.process_id, title="Online-Terminvergabe <b>")
     link_ideas(measure, [_idea(w.idea_ids[0]), _idea(w.idea_ids[1]), _idea(w.idea_ids[4])])
     db.session.commit()
@@ -299,8 +299,8 @@ def test_status_change_mails_each_opted_in_person_once(world, app, smtp, ctx):
             assert private not in body
 
 
-def test_only_events_with_linked_ideas_are_mailed(world, ctx):
-    w = world(applicants=[{"event": 0, "email": "a@example.org"}, {"event": 1, "email": "b@example.org"}])
+def test_only_events_with_linked_ideas_are_mailed(measures_world, ctx):
+    w = measures_world(applicants=[{"event": 0, "email": "a@example.org"}, {"event": 1, "email": "b@example.org"}])
     measure = _measure(w.process_id)
     link_ideas(measure, [_idea(w.idea_ids[0])])
     change_status(measure, "adopted")
@@ -309,8 +309,8 @@ def test_only_events_with_linked_ideas_are_mailed(world, ctx):
     assert db.session.execute(sa.select(sa.func.count()).select_from(OutboxMail)).scalar_one() == 1
 
 
-def test_people_whose_idea_was_merged_into_a_linked_one_are_mailed(world, ctx):
-    w = world(applicants=[{"event": 1, "email": "jugend@example.org"}])
+def test_people_whose_idea_was_merged_into_a_linked_one_are_mailed(measures_world, ctx):
+    w = measures_world(applicants=[{"event": 1, "email": "jugend@example.org"}])
     measure = _measure(w.process_id)
     # Both of the youth workshop: merges stay within one event.
     survivor, source = _idea(w.idea_ids[4]), _idea(w.idea_ids[5])
@@ -320,8 +320,8 @@ def test_people_whose_idea_was_merged_into_a_linked_one_are_mailed(world, ctx):
     assert list(db.session.execute(sa.select(OutboxMail.recipient)).scalars()) == ["jugend@example.org"]
 
 
-def test_opt_out_link_works_without_login(world, app, smtp, client, ctx):
-    w = world(applicants=[{"event": 0, "email": "a@example.org"}, {"event": 1, "email": "a@example.org"}])
+def test_opt_out_link_works_without_login(measures_world, app, smtp, client, ctx):
+    w = measures_world(applicants=[{"event": 0, "email": "a@example.org"}, {"event": 1, "email": "a@example.org"}])
     measure = _measure(w.process_id)
     link_ideas(measure, [_idea(w.idea_ids[0]), _idea(w.idea_ids[4])])
     change_status(measure, "adopted")
@@ -343,30 +343,29 @@ def test_opt_out_link_works_without_login(world, app, smtp, client, ctx):
     assert client.get(path[:-3] + "xyz").status_code == 404  # a forged token
 
 
-def test_optout_tokens_are_signed(world, ctx):
-    w = world(applicants=[{"email": "a@example.org"}])
+def test_optout_tokens_are_signed(measures_world, ctx):
+    w = measures_world(applicants=[{"email": "a@example.org"}])
     token = notify.optout_token(w.application_ids)
     assert [a.id for a in notify.applications_for_token(token)] == w.application_ids
     for bad in ("", "x" * 3000, token + "a", "WzFd.invalid", "\x00"):
         assert notify.applications_for_token(bad) == []
 
 
-def test_outcome_shows_ideas_only_of_events_with_published_results(world, ctx):
-    from app.events.models import Event
+def test_outcome_shows_ideas_only_of_events_with_published_results(measures_world, ctx):
 
-    w = world()
+    w = measures_world()
     measure = _measure(w.process_id)
     link_ideas(measure, [_idea(w.idea_ids[0]), _idea(w.idea_ids[4])])
-    db.session.get(Event, w.event_ids[1]).status = "held"
+    w.events[1].status = "held"
     db.session.commit()
-    [entry] = outcome(db.session.get(Process, w.process_id)).measures
+    [entry] = outcome(w.process).measures
     assert [i.id for i in entry.ideas] == [w.idea_ids[0]]
 
 
-def test_erased_applications_are_not_mailed_and_the_opt_in_is_in_the_own_data(world, ctx):
+def test_erased_applications_are_not_mailed_and_the_opt_in_is_in_the_own_data(measures_world, ctx):
     from app.privacy import services as privacy
 
-    w = world(applicants=[{"event": 0, "email": "a@example.org"}, {"event": 0, "email": "b@example.org"}])
+    w = measures_world(applicants=[{"event": 0, "email": "a@example.org"}, {"event": 0, "email": "b@example.org"}])
     first, second = (db.session.get(Application, i) for i in w.application_ids)
     assert privacy.own_data(first)["application"]["notify_about_measures"] is True
     privacy.anonymise(second)

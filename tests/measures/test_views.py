@@ -21,9 +21,9 @@ def admin(staff_client):
     return staff_client("admin")
 
 
-def test_non_admins_get_403_and_anonymous_the_login(world, make_measure, staff_client, client):
-    w = world()
-    measure_id = make_measure(w.process_id)
+def test_non_admins_get_403_and_anonymous_the_login(measures_world, make_measure, staff_client, client):
+    w = measures_world()
+    measure_id = make_measure(w.process_id).id
     urls = [f"/manage/measures", f"/manage/processes/{w.process_id}/measures",
             f"/manage/processes/{w.process_id}/measures/new", f"/manage/measures/{measure_id}",
             f"/manage/processes/{w.process_id}/measures/import"]
@@ -39,9 +39,9 @@ def test_non_admins_get_403_and_anonymous_the_login(world, make_measure, staff_c
         assert response.status_code == 302 and "/login" in response.location
 
 
-def test_state_changes_need_csrf(world, make_measure, admin, db):
-    w = world()
-    measure_id = make_measure(w.process_id)
+def test_state_changes_need_csrf(measures_world, make_measure, admin, db):
+    w = measures_world()
+    measure_id = make_measure(w.process_id).id
     posts = [
         (f"/manage/measures/{measure_id}/status", {"status": "adopted"}),
         (f"/manage/measures/{measure_id}/ideas", {"idea_ids": str(w.idea_ids[0])}),
@@ -56,8 +56,8 @@ def test_state_changes_need_csrf(world, make_measure, admin, db):
     assert db.session.get(Measure, measure_id).status == "proposed"
 
 
-def test_admin_creates_links_and_changes_status(world, admin, db):
-    w = world()
+def test_admin_creates_links_and_changes_status(measures_world, admin, db):
+    w = measures_world()
     response = admin.submit(f"/manage/processes/{w.process_id}/measures/new", {
         "title": "Online-Terminvergabe", "chapter": "Bürgerportal", "office": "Bürgeramt",
         "description": "Termine online", "status": "proposed", "changed_on": "2019-05-15", "comment": "",
@@ -86,9 +86,9 @@ def test_admin_creates_links_and_changes_status(world, admin, db):
     assert db.session.execute(sa.select(MeasureIdea.idea_id)).scalars().all() == [w.idea_ids[5]]
 
 
-def test_bad_form_input_gives_messages_not_errors(world, make_measure, admin, db):
-    w = world()
-    measure_id = make_measure(w.process_id)
+def test_bad_form_input_gives_messages_not_errors(measures_world, make_measure, admin, db):
+    w = measures_world()
+    measure_id = make_measure(w.process_id).id
     for data in ({"title": "", "chapter": "x", "status": "proposed"},
                  {"title": "x" * 5000, "chapter": "x", "status": "proposed"},
                  {"title": "A", "chapter": "x", "status": "nonsense"},
@@ -107,9 +107,9 @@ def test_bad_form_input_gives_messages_not_errors(world, make_measure, admin, db
     assert db.session.execute(sa.select(sa.func.count()).select_from(MeasureIdea)).scalar_one() == 0
 
 
-def test_a_refused_link_shows_the_search_again_with_the_ideas_ticked(world, make_measure, admin, db):
-    w = world()
-    measure_id = make_measure(w.process_id)
+def test_a_refused_link_shows_the_search_again_with_the_ideas_ticked(measures_world, make_measure, admin, db):
+    w = measures_world()
+    measure_id = make_measure(w.process_id).id
     url = f"/manage/measures/{measure_id}"
     nothing = admin.submit(url + "/ideas?q=termin", {})
     assert nothing.status_code == 422
@@ -133,9 +133,9 @@ def test_a_refused_link_shows_the_search_again_with_the_ideas_ticked(world, make
     assert db.session.execute(sa.select(MeasureIdea.idea_id)).scalars().all() == [w.idea_ids[0]]
 
 
-def test_idea_list_controls_for_admins_only(world, make_measure, admin, staff_client, db):
-    w = world()
-    measure_id = make_measure(w.process_id, title="Servicekonto")
+def test_idea_list_controls_for_admins_only(measures_world, make_measure, admin, staff_client, db):
+    w = measures_world()
+    measure_id = make_measure(w.process_id, title="Servicekonto").id
     stand_url = f"/stands/{w.stand_ids[0]}/ideas"
     page = admin.get(stand_url).get_data(as_text=True)
     assert "In Maßnahme aufnehmen" in page and "Servicekonto" in page
@@ -158,19 +158,18 @@ def test_idea_list_controls_for_admins_only(world, make_measure, admin, staff_cl
     with db.session.begin_nested():
         pass
     from app.accounts.models import User
-    from app.ideas.models import Stand
 
-    stand = db.session.get(Stand, w.stand_ids[0])
+    stand = w.stands[0]
     stand.moderators.append(db.session.get(User, moderator.user.id))
     db.session.commit()
     page = moderator.get(stand_url).get_data(as_text=True)
     assert "In Maßnahme aufnehmen" not in page
 
 
-def test_a_refused_row_form_comes_back_at_its_field_in_the_idea_list(world, make_measure, admin, db):
+def test_a_refused_row_form_comes_back_at_its_field_in_the_idea_list(measures_world, make_measure, admin, db):
     """The idea list again (422), the message at that idea's field, the typed reason kept and its
     disclosure open, nothing stored (issue 16 item 7)."""
-    w = world()
+    w = measures_world()
     make_measure(w.process_id, title="Servicekonto", idea_ids=[w.idea_ids[0]])
     stand_url = f"/stands/{w.stand_ids[0]}/ideas"
     typed = "Ist schon Teil des Servicekontos " + "x" * 1000
@@ -195,17 +194,17 @@ def test_a_refused_row_form_comes_back_at_its_field_in_the_idea_list(world, make
                         {"reason": "Gibt es schon", "next": stand_url}).status_code == 303
 
 
-def test_public_page_shows_the_path_of_the_ideas_and_no_personal_data(world, make_measure, client, admin, db):
-    w = world(applicants=[{"email": "geheim@example.org", "name": "Erika Privat"}])
-    measure_id = make_measure(w.process_id, idea_ids=[w.idea_ids[0], w.idea_ids[4], w.idea_ids[2]])
+def test_public_page_shows_the_path_of_the_ideas_and_no_personal_data(measures_world, make_measure, client, admin, db):
+    w = measures_world(applicants=[{"email": "geheim@example.org", "name": "Erika Privat"}])
+    measure_id = make_measure(w.process_id, idea_ids=[w.idea_ids[0], w.idea_ids[4], w.idea_ids[2]]).id
     from app.ideas import services as ideas
     from app.measures.lifecycle import change_status
     from app.measures.links import set_not_taken
 
     with client.application.test_request_context():
-        ideas.hide_idea(db.session.get(Idea, w.idea_ids[2]), "Beleidigung", user=None)
+        ideas.hide_idea(w.ideas[2], "Beleidigung", user=None)
         change_status(db.session.get(Measure, measure_id), "adopted", comment="Beschlossen am 22.7.")
-        set_not_taken(db.session.get(Idea, w.idea_ids[3]), "Macht der Landkreis")
+        set_not_taken(w.ideas[3], "Macht der Landkreis")
         db.session.commit()
     page = client.get(f"/processes/{w.process_id}/outcome").get_data(as_text=True)
     assert "Was aus den Ideen wurde" in page
@@ -222,21 +221,20 @@ def test_public_page_shows_the_path_of_the_ideas_and_no_personal_data(world, mak
     assert client.get("/processes/999999/outcome").status_code == 404
 
 
-def test_output_is_escaped(world, make_measure, admin, client, db):
-    w = world()
+def test_output_is_escaped(measures_world, make_measure, admin, client, db):
+    w = measures_world()
     from app.ideas import services as ideas
-    from app.ideas.models import Stand
 
     with client.application.test_request_context():
-        idea, _ = ideas.record_idea(db.session.get(Stand, w.stand_ids[0]), XSS)
+        idea, _ = ideas.record_idea(w.stands[0], XSS)
         db.session.commit()
         idea_id = idea.id
     measure_id = make_measure(w.process_id, title=XSS, chapter=XSS, office=XSS, description=XSS,
-                              comment=XSS, idea_ids=[idea_id])
+                              comment=XSS, idea_ids=[idea_id]).id
     with client.application.test_request_context():
         from app.measures.links import set_not_taken
 
-        set_not_taken(db.session.get(Idea, w.idea_ids[1]), XSS)
+        set_not_taken(w.ideas[1], XSS)
         db.session.commit()
     pages = [client.get(f"/processes/{w.process_id}/outcome"), admin.get(f"/manage/measures/{measure_id}"),
              admin.get(f"/manage/processes/{w.process_id}/measures"), admin.get(f"/stands/{w.stand_ids[0]}/ideas")]
@@ -273,9 +271,9 @@ def test_application_form_has_an_explicit_opt_in(app, client, db):
     assert stored == {"ja@example.org": True, "nein@example.org": False}
 
 
-def test_history_rows_are_kept_for_every_change(world, make_measure, admin, db):
-    w = world()
-    measure_id = make_measure(w.process_id)
+def test_history_rows_are_kept_for_every_change(measures_world, make_measure, admin, db):
+    w = measures_world()
+    measure_id = make_measure(w.process_id).id
     for status in ("adopted", "in_progress", "done", "in_progress"):
         assert admin.submit(f"/manage/measures/{measure_id}/status", {"status": status}).status_code == 303
     rows = db.session.execute(sa.select(MeasureStatusChange.to_status).where(
@@ -283,8 +281,8 @@ def test_history_rows_are_kept_for_every_change(world, make_measure, admin, db):
     assert rows == ["proposed", "adopted", "in_progress", "done", "in_progress"]
 
 
-def test_process_management_links_to_the_measures_for_admins(world, admin, staff_client):
-    w = world()
+def test_process_management_links_to_the_measures_for_admins(measures_world, admin, staff_client):
+    w = measures_world()
     url = f"/manage/processes/{w.process_id}"
     assert f"/manage/processes/{w.process_id}/measures" in admin.get(url).get_data(as_text=True)
     council_page = staff_client("council").get(url)
@@ -292,11 +290,11 @@ def test_process_management_links_to_the_measures_for_admins(world, admin, staff
     assert f"/manage/processes/{w.process_id}/measures" not in council_page.get_data(as_text=True)
 
 
-def test_staff_actions_write_the_audit_log(world, make_measure, admin, db):
+def test_staff_actions_write_the_audit_log(measures_world, make_measure, admin, db):
     from app.audit.models import AuditEntry
 
-    w = world()
-    measure_id = make_measure(w.process_id)
+    w = measures_world()
+    measure_id = make_measure(w.process_id).id
     admin.submit(f"/manage/measures/{measure_id}/ideas", {"idea_ids": [str(w.idea_ids[0])]})
     admin.submit(f"/manage/measures/{measure_id}/status", {"status": "adopted", "comment": "Beschlossen"})
     admin.submit(f"/manage/measures/{measure_id}/ideas/{w.idea_ids[0]}/unlink")
@@ -310,11 +308,11 @@ def test_staff_actions_write_the_audit_log(world, make_measure, admin, db):
     assert status.before == {"status": "proposed"} and status.after["status"] == "adopted"
 
 
-def test_names_with_a_measure_title_mark_its_language(world, make_measure, client, admin, db):
+def test_names_with_a_measure_title_mark_its_language(measures_world, make_measure, client, admin, db):
     """Issue 16 item 6: the progress bar and the 'remove' button are named by a hidden element whose
     title carries lang="de" on the English page (an aria-label cannot mark a part); German: no mark."""
-    w = world()
-    measure_id = make_measure(w.process_id, title="Servicekonto", idea_ids=[w.idea_ids[0]])
+    w = measures_world()
+    measure_id = make_measure(w.process_id, title="Servicekonto", idea_ids=[w.idea_ids[0]]).id
     outcome = f"/processes/{w.process_id}/outcome"
     german = client.get(outcome).get_data(as_text=True)
     assert f'aria-labelledby="progress-{measure_id}-name"' in german

@@ -1,25 +1,45 @@
-"""Factories for the measures tests: a process with two events, stands, ideas and applicants."""
+"""Factories of the measures tests: a process with two events, stands, ideas and applicants
+(``measures_world``, as a :class:`MeasuresWorld`), and measures linked to ideas (``make_measure``)."""
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask, current_app
 
+from app.events.models import Application, Event, Process
 from app.extensions import db as _db
+from app.ideas import services as ideas
+from app.ideas.models import Idea, Stand
+from app.measures.models import Measure
+from tests.factories import Rows, attached
 
 
-def make_world(*, applicants: list[dict] | None = None) -> SimpleNamespace:
+@dataclass
+class MeasuresWorld:
+    """What ``make_world`` builds: ids, and the rows themselves (:class:`Rows`)."""
+    app: Flask
+    process_id: int
+    event_ids: list[int]
+    stand_ids: list[int]
+    idea_ids: list[int]
+    application_ids: list[int]
+    process = Rows(Process, "process_id")
+    events = Rows(Event, "event_ids")
+    stands = Rows(Stand, "stand_ids")
+    ideas = Rows(Idea, "idea_ids")
+    applications = Rows(Application, "application_ids")
+
+
+def make_world(*, applicants: list[dict] | None = None) -> MeasuresWorld:
     """Inside an app context: build and commit a process "Esslingen 4.0" with a citizens' and a
     youth workshop, two stands each and ideas (one with a "said by" name), and applications.
 
     ``applicants``: dicts with ``event`` (0 or 1), ``email``, ``status``, ``notify``, ``language``.
     """
-    from app.events.models import Application, Event, Process
-    from app.ideas import services as ideas
-    from app.ideas.models import Stand
 
     process = Process(title="Esslingen 4.0")
     _db.session.add(process)
@@ -53,15 +73,15 @@ def make_world(*, applicants: list[dict] | None = None) -> SimpleNamespace:
         _db.session.flush()
         app_ids.append(application.id)
     _db.session.commit()
-    return SimpleNamespace(process_id=process.id, event_ids=[e.id for e in events], stand_ids=stands,
-                           idea_ids=idea_ids, application_ids=app_ids)
+    return MeasuresWorld(current_app._get_current_object(), process.id, [e.id for e in events], stands,
+                         idea_ids, app_ids)
 
 
 @pytest.fixture
-def world(app) -> Callable:
-    """``world(applicants=[...])`` → SimpleNamespace of ids (committed)."""
+def measures_world(app) -> Callable:
+    """``measures_world(applicants=[...])`` → the committed :class:`MeasuresWorld`."""
 
-    def factory(**kwargs) -> SimpleNamespace:
+    def factory(**kwargs) -> MeasuresWorld:
         with app.test_request_context():
             return make_world(**kwargs)
 
@@ -70,13 +90,12 @@ def world(app) -> Callable:
 
 @pytest.fixture
 def make_measure(app) -> Callable:
-    """``make_measure(process_id, title=..., idea_ids=[...], **fields)`` → measure id (committed)."""
-    from app.events.models import Process
-    from app.ideas.models import Idea
+    """``make_measure(process_id, title=..., idea_ids=[...], **fields)`` → the committed Measure
+    (:func:`attached`)."""
     from app.measures.lifecycle import create_measure
     from app.measures.links import link_ideas
 
-    def factory(process_id: int, title: str = "Online-Terminvergabe", idea_ids=(), **fields) -> int:
+    def factory(process_id: int, title: str = "Online-Terminvergabe", idea_ids=(), **fields) -> Measure:
         with app.test_request_context():
             measure = create_measure(_db.session.get(Process, process_id), title=title,
                                      chapter=fields.pop("chapter", "Bürgerportal"), **fields)
@@ -84,6 +103,7 @@ def make_measure(app) -> Callable:
                 link_ideas(measure, _db.session.execute(
                     sa.select(Idea).where(Idea.id.in_(idea_ids))).scalars().all())
             _db.session.commit()
-            return measure.id
+            measure_id = measure.id
+        return attached(app, Measure, measure_id)
 
     return factory
