@@ -25,7 +25,7 @@ from tests.support.databases import ON_POSTGRES, PG_URL, drop_database, empty_al
 from tests.support.smtp import SMTPCatcher
 
 #: The factories of test data (tests/factories/): their fixtures serve every test, unimported.
-pytest_plugins = ["tests.factories.core", "tests.factories.events", "tests.factories.ideas",
+pytest_plugins = ["tests.factories.api", "tests.factories.core", "tests.factories.events", "tests.factories.ideas",
                   "tests.factories.lottery", "tests.factories.measures", "tests.factories.participation",
                   "tests.factories.privacy", "tests.factories.queries", "tests.factories.results",
                   "tests.factories.voting"]

@@ -22,7 +22,7 @@ ROLES_WITH_CONTENT = {"P", "H1", "H2", "H3", "Figure", "Lbl", "LBody", "TH", "TD
 def report_pdf(app, staff_client, tmp_path):
     """``report_pdf(lang)``: the report of a process with the API world's events plus a stand of
     120 ideas (its table runs over several pages), as a path."""
-    from tests.api.world import build_world
+    from tests.factories.api import build_world
     from tests.factories.results import build_bulk_event
 
     with app.test_request_context():

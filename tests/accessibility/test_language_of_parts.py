@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture
 def world(app, smtp):
-    from tests.api.world import build_world
+    from tests.factories.api import build_world
 
     with app.test_request_context():
         return build_world()

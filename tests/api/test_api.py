@@ -5,35 +5,35 @@ import json
 
 import pytest
 
-from tests.api.world import SECRETS
+from tests.factories.api import SECRETS
 
 NOT_PUBLIC_TEXTS = ["ENTWURFSIDEE", "UNVEROEFFENTLICHTE IDEE", "VERSTECKTE IDEE", "Entwurf Geheimveranstaltung",
                     "Beleidigend"]
 
 
-def public_api_urls(client, world) -> list[str]:
+def public_api_urls(client, api_world) -> list[str]:
     """Every API URL of the world's public records, following the ids the API itself returns."""
     urls = ["/api/v1/openapi.json", "/api/v1/processes", "/api/v1/events",
-            f"/api/v1/events?process={world.process_id}", f"/api/v1/processes/{world.process_id}"]
+            f"/api/v1/events?process={api_world.process_id}", f"/api/v1/processes/{api_world.process_id}"]
     for event in client.get("/api/v1/events").get_json()["items"]:
         base = f"/api/v1/events/{event['id']}"
         urls += [base, base + "/lottery", base + "/ideas", base + "/results"]
     return urls
 
 
-def test_processes_list_only_public_events(client, world):
+def test_processes_list_only_public_events(client, api_world):
     items = client.get("/api/v1/processes").get_json()["items"]
-    assert [p["id"] for p in items] == [world.process_id]
+    assert [p["id"] for p in items] == [api_world.process_id]
     process = items[0]
     assert process["title"] == "Esslingen 4.0 – Bürgerbeteiligung"
     assert process["stakeholder_groups"] == ["Einwohnerinnen und Einwohner", "Wirtschaft"]
-    assert world.draft_id not in process["event_ids"]
-    assert set(process["event_ids"]) == {world.event_id, world.held_id}
-    assert client.get(f"/api/v1/processes/{world.process_id}").get_json() == process
+    assert api_world.draft_id not in process["event_ids"]
+    assert set(process["event_ids"]) == {api_world.event_id, api_world.held_id}
+    assert client.get(f"/api/v1/processes/{api_world.process_id}").get_json() == process
 
 
-def test_event_details_with_participation_and_stands(client, world):
-    event = client.get(f"/api/v1/events/{world.event_id}").get_json()
+def test_event_details_with_participation_and_stands(client, api_world):
+    event = client.get(f"/api/v1/events/{api_world.event_id}").get_json()
     assert event["title"] == "Bürgerwerkstatt Öffnungszeiten"
     assert event["status"] == "published" and event["results_published"] is True
     assert event["seats"] == 2
@@ -41,13 +41,13 @@ def test_event_details_with_participation_and_stands(client, world):
                                       "walk_ins": 1, "room_voters": 1, "online_voters": 1}
     assert [s["title"] for s in event["stands"]] == ["Bürgerportal", "Öffnungszeiten & Service"]
     assert event["starts_at"].endswith("Z")
-    listed = client.get(f"/api/v1/events?process={world.process_id}").get_json()["items"]
-    assert {e["id"] for e in listed} == {world.event_id, world.held_id}
+    listed = client.get(f"/api/v1/events?process={api_world.process_id}").get_json()["items"]
+    assert {e["id"] for e in listed} == {api_world.event_id, api_world.held_id}
     assert "stands" not in listed[0]
 
 
-def test_draft_and_unknown_events_are_404(client, world):
-    for url in (f"/api/v1/events/{world.draft_id}", f"/api/v1/events/{world.draft_id}/lottery",
+def test_draft_and_unknown_events_are_404(client, api_world):
+    for url in (f"/api/v1/events/{api_world.draft_id}", f"/api/v1/events/{api_world.draft_id}/lottery",
                 "/api/v1/events/999999", "/api/v1/processes/999999", "/api/v1/events?process=999999",
                 "/api/v1/events/99999999999999999999999", "/api/v1/processes/2147483648"):
         response = client.get(url)
@@ -55,17 +55,17 @@ def test_draft_and_unknown_events_are_404(client, world):
         assert response.get_json()["error"]["code"] == "not_found", url
 
 
-def test_held_event_is_public_but_has_no_lottery(client, world):
-    event = client.get(f"/api/v1/events/{world.held_id}").get_json()
+def test_held_event_is_public_but_has_no_lottery(client, api_world):
+    event = client.get(f"/api/v1/events/{api_world.held_id}").get_json()
     assert event["status"] == "held" and event["results_published"] is False
-    assert client.get(f"/api/v1/events/{world.held_id}/lottery").status_code == 404
+    assert client.get(f"/api/v1/events/{api_world.held_id}/lottery").status_code == 404
 
 
-def test_lottery_is_the_verifiable_audit_record(client, world):
+def test_lottery_is_the_verifiable_audit_record(client, api_world):
     from app.lottery.audit import all_passed, verify_audit
 
-    data = client.get(f"/api/v1/events/{world.event_id}/lottery").get_json()
-    assert data["commitment"] == world.commitment == data["audit"]["commitment"]
+    data = client.get(f"/api/v1/events/{api_world.event_id}/lottery").get_json()
+    assert data["commitment"] == api_world.commitment == data["audit"]["commitment"]
     assert data["state"] == "drawn" and data["attempt"] == 1 and data["superseded"] == []
     assert len(data["audit"]["selected"]) == 2
     assert all_passed(verify_audit(data["audit"]))
@@ -73,7 +73,7 @@ def test_lottery_is_the_verifiable_audit_record(client, world):
 
 @pytest.mark.parametrize("value", ["abc", "0", "-1", "1.5", "", "%00", "1%00", "99999999999999999999999",
                                    "2147483648", "%EF%BC%91", "1e3", " "])
-def test_bad_process_parameter_is_400_json(client, world, value):
+def test_bad_process_parameter_is_400_json(client, api_world, value):
     response = client.get(f"/api/v1/events?process={value}")
     assert response.status_code == 400
     error = response.get_json()["error"]
@@ -81,7 +81,7 @@ def test_bad_process_parameter_is_400_json(client, world, value):
     assert "process" in error["message"]
 
 
-def test_error_messages_follow_accept_language(client, world):
+def test_error_messages_follow_accept_language(client, api_world):
     german = client.get("/api/v1/events?process=x").get_json()["error"]["message"]
     english = client.get("/api/v1/events?process=x", headers={"Accept-Language": "en"}).get_json()
     assert "ganze Zahl" in german
@@ -92,7 +92,7 @@ def test_error_messages_follow_accept_language(client, world):
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-def test_writing_methods_are_405_json_without_cors(client, world, method):
+def test_writing_methods_are_405_json_without_cors(client, api_world, method):
     response = client.open("/api/v1/processes", method=method)
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
@@ -100,7 +100,7 @@ def test_writing_methods_are_405_json_without_cors(client, world, method):
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
-def test_cors_allows_reading_from_any_site_without_credentials(client, world):
+def test_cors_allows_reading_from_any_site_without_credentials(client, api_world):
     origin = {"Origin": "https://example.net"}
     response = client.get("/api/v1/processes", headers=origin)
     assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -117,10 +117,10 @@ def test_cors_allows_reading_from_any_site_without_credentials(client, world):
     assert "Access-Control-Allow-Origin" not in client.get("/processes", headers=origin).headers
 
 
-def test_api_never_sets_or_reads_the_session(app, world, staff_client):
+def test_api_never_sets_or_reads_the_session(app, api_world, staff_client):
     staff = staff_client("admin")
     assert any(c.key == app.config["SESSION_COOKIE_NAME"] for c in staff._cookies.values())
-    for url in public_api_urls(staff, world) + ["/api/v1/events?process=x", "/api/v1/nothing"]:
+    for url in public_api_urls(staff, api_world) + ["/api/v1/events?process=x", "/api/v1/nothing"]:
         response = staff.get(url)
         assert "Set-Cookie" not in response.headers, url
         assert "Cookie" not in response.headers.get("Vary", ""), url
@@ -128,7 +128,7 @@ def test_api_never_sets_or_reads_the_session(app, world, staff_client):
     assert staff.get("/manage/processes").status_code == 200
 
 
-def test_unexpected_error_is_500_json(app, client, world, monkeypatch):
+def test_unexpected_error_is_500_json(app, client, api_world, monkeypatch):
     from app.api import services
 
     def broken():
@@ -142,9 +142,9 @@ def test_unexpected_error_is_500_json(app, client, world, monkeypatch):
     assert "boom" not in response.get_data(as_text=True)
 
 
-def test_no_personal_or_unpublished_data_in_any_public_response(client, world):
+def test_no_personal_or_unpublished_data_in_any_public_response(client, api_world):
     searched = 0
-    for url in public_api_urls(client, world):
+    for url in public_api_urls(client, api_world):
         for lang in ("de", "en"):
             response = client.get(url, headers={"Accept-Language": lang})
             assert response.status_code in (200, 404), url

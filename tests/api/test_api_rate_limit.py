@@ -9,7 +9,7 @@ def app_config():
     return {"API_RATE_LIMIT": "3 per minute"}
 
 
-def test_rate_limit_answers_429_json(client, world):
+def test_rate_limit_answers_429_json(client, api_world):
     statuses = [client.get("/api/v1/processes").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     response = client.get("/api/v1/processes", headers={"Accept-Language": "en"})

@@ -17,8 +17,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def api_schema(app, world):
-    assert world.process_id == 1 and world.event_id == 1, "the schema's examples point at id 1"
+def api_schema(app, api_world):
+    assert api_world.process_id == 1 and api_world.event_id == 1, "the schema's examples point at id 1"
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
 

@@ -7,18 +7,18 @@ import json
 
 import pytest
 
-from tests.api.world import SECRETS
+from tests.factories.api import SECRETS
 
 FORMULA = "=HYPERLINK(\"http://evil.example\";\"klick\") Idee"
 
 
 @pytest.fixture
 def world(app, smtp):
-    """The API world (tests/api/world.py) plus an idea that a spreadsheet would run as a formula."""
+    """The API world (tests/factories/api.py) plus an idea that a spreadsheet would run as a formula."""
     from app.extensions import db
     from app.ideas import services as ideas
     from app.ideas.models import Stand
-    from tests.api.world import build_world
+    from tests.factories.api import build_world
 
     with app.test_request_context():
         data = build_world()

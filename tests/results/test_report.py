@@ -8,12 +8,12 @@ from datetime import datetime
 import pytest
 from pypdf import PdfReader
 
-from tests.api.world import SECRETS
+from tests.factories.api import SECRETS
 
 
 @pytest.fixture
 def world(app, smtp):
-    from tests.api.world import build_world
+    from tests.factories.api import build_world
 
     with app.test_request_context():
         return build_world()

@@ -161,7 +161,7 @@ def test_exports_carry_supports(app, staff_client, supported):
 
 def test_council_report_shows_supports_beside_the_dots(app, smtp, staff_client, create_participant):
     from app.participation.models import Support
-    from tests.api.world import build_world
+    from tests.factories.api import build_world
 
     with app.test_request_context():
         world = build_world()

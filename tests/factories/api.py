@@ -1,6 +1,6 @@
 """A small process with every kind of public and non-public data, seeded with personal data.
 
-Used by the API tests and the export/report tests: a published event with a
+Used by the API tests (the fixture ``api_world``) and the export/report tests: a published event with a
 drawn lottery, stands, tagged ideas (one merged, one hidden), room dots, board
 counts and online dots; a draft and an unpublished event whose ideas must never
 be served. The ``SECRETS`` must never appear in a public response.
@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from types import SimpleNamespace
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -127,3 +128,10 @@ def build_world() -> SimpleNamespace:
         applicant_status={a.id: a.status for a in db.session.execute(
             sa.select(Application).where(Application.event_id == event.id)).scalars()},
         confirmed=ApplicationStatus.CONFIRMED.value)
+
+
+@pytest.fixture
+def api_world(app, smtp):
+    """The world of :func:`build_world`, committed; returns its ids."""
+    with app.test_request_context():
+        return build_world()
