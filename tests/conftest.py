@@ -25,10 +25,10 @@ from tests.support.databases import ON_POSTGRES, PG_URL, drop_database, empty_al
 from tests.support.smtp import SMTPCatcher
 
 #: The factories of test data (tests/factories/): their fixtures serve every test, unimported.
-pytest_plugins = ["tests.factories.api", "tests.factories.core", "tests.factories.events", "tests.factories.ideas",
-                  "tests.factories.lottery", "tests.factories.measures", "tests.factories.participation",
-                  "tests.factories.privacy", "tests.factories.queries", "tests.factories.results",
-                  "tests.factories.voting"]
+pytest_plugins = ["tests.factories.api", "tests.factories.core", "tests.factories.events",
+                  "tests.factories.ideas", "tests.factories.invitations", "tests.factories.lottery",
+                  "tests.factories.measures", "tests.factories.participation", "tests.factories.privacy",
+                  "tests.factories.queries", "tests.factories.results", "tests.factories.voting"]
 
 settings.register_profile(
     "default", deadline=None, max_examples=40,

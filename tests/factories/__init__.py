@@ -6,8 +6,13 @@ module: ``tests/core/test_test_imports.py`` fails for that). Plain helpers that 
 fixtures (building a URL, committing a lottery through HTTP) live in these modules too and are
 imported from here.
 
+- :mod:`tests.factories.api`      the API world (every kind of public and non-public data, seeded with
+                                   personal data, ``SECRETS``; fixture ``api_world``), also of the export
+                                   and report tests
 - :mod:`tests.factories.core`     staff users, logins, processes, events, the demo
 - :mod:`tests.factories.events`   events with criteria, applications and the sign-up form
+- :mod:`tests.factories.invitations` the register tests' event (``register_event``), an event with
+                                   drawn invitations (``draw_invitations``)
 - :mod:`tests.factories.lottery`  a closed event with applicants (``lottery_event``), an admin client,
                                    a drawn event with a seated voter (``seated``), the lottery's HTTP helpers
 - :mod:`tests.factories.privacy`  the privacy world (``privacy_world``, of the privacy and audit tests):
@@ -15,9 +20,11 @@ imported from here.
                                    database dumps and audit files
 - :mod:`tests.factories.jobs`     the worker tests' lottery instance and job rows
 - :mod:`tests.factories.results`  the results world (``results_fixture``), an event of many ideas in bulk
-- :mod:`tests.factories.ideas`    stands with moderators, recorded ideas, markup samples, JSON POST
+- :mod:`tests.factories.ideas`    stands with moderators, recorded ideas, wall links, markup samples, JSON POST
 - :mod:`tests.factories.voting`   an event with stands, ideas, participants and tickets (voting), as a
                                    ``VotingEvent``: ids and codes, and its rows as attached objects
+- :mod:`tests.factories.measures` a process with two events, stands, ideas and applicants
+                                   (``measures_world``), measures linked to ideas (``make_measure``)
 - :mod:`tests.factories.participation` online participants (with their link) and ideas, moderation
                                    settings, a process with open online phases (``OnlineProcess``), one whose
                                    "after" phase is open with ideas and a participant (``AfterPhaseProcess``)

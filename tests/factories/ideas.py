@@ -63,3 +63,18 @@ def post_json(client, url, payload, *, csrf=True):
     if csrf:
         headers["X-CSRFToken"] = client.csrf_token()
     return client.post(url, data=json.dumps(payload), content_type="application/json", headers=headers)
+
+
+@pytest.fixture
+def wall_token(app) -> Callable:
+    """``wall_token(event_id)`` → the token of the event's wall link (made if there is none)."""
+    from app.events.models import Event
+    from app.ideas import services
+
+    def factory(event_id: int) -> str:
+        with app.app_context():
+            link = services.wall_link(_db.session.get(Event, event_id))
+            _db.session.commit()
+            return link.token
+
+    return factory

@@ -21,7 +21,7 @@ from app.lottery.models import LotteryEntry
 from app.voting.models import Ticket
 from app.voting.tickets import ticket_of
 from tests.factories.lottery import commit, draw, post
-from tests.support.invitations import add_criteria
+from tests.factories.invitations import add_criteria
 from tests.support.register_files import csv_bytes, register_rows
 
 CODE = re.compile(r"\b[A-Z0-9]{5}-[A-Z0-9]{5}\b")

@@ -16,7 +16,7 @@ from app.core.models import utcnow
 from app.events.models import Application, Criterion, Event
 from app.extensions import db as _db
 from app.invitations.models import Invitation
-from tests.support.invitations import draw_invitations
+from tests.factories.invitations import draw_invitations
 
 
 @pytest.fixture

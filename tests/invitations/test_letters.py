@@ -20,7 +20,7 @@ from app.extensions import db as _db
 from app.invitations import answering, codes, letters
 from app.invitations.models import Invitation, InvitationDraw
 from app.jobs.models import Job
-from tests.support.invitations import draw_invitations
+from tests.factories.invitations import draw_invitations
 
 MM = 72 / 25.4
 PAGE_H = 297 * MM

@@ -12,7 +12,7 @@ from app.events.models import Criterion
 from app.extensions import db as _db
 from app.invitations import answering, codes
 from app.invitations.models import Invitation
-from tests.support.invitations import draw_invitations
+from tests.factories.invitations import draw_invitations
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from app.extensions import db as _db
 from app.invitations import codes, letters
 from app.invitations.models import Invitation, InvitationDraw, ReminderRun
 from app.jobs.models import Job
-from tests.support.invitations import draw_invitations
+from tests.factories.invitations import draw_invitations
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from app.events.models import Criterion, Event, EventStatus
 from app.extensions import db
 from app.invitations import answering, retention, stages
 from app.invitations.models import Invitation, RegisterExtract
-from tests.support.invitations import draw_invitations
+from tests.factories.invitations import draw_invitations
 
 #: The register of tests/support/register_files.py (40 rows, born 1940..1979, counted on 1 March 2027).
 REGISTER_AGES = {"16-29": 0, "30-44": 0, "45-64": 17, "65+": 23}

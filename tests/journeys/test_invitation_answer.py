@@ -17,7 +17,7 @@ from app.extensions import db
 from app.invitations import answering, codes
 from app.invitations.models import Invitation
 from tests.support.browser import assert_no_axe_violations, assert_page_fit
-from tests.support.invitations import draw_invitations
+from tests.factories.invitations import draw_invitations
 from tests.support.journeys import journey_app, serving
 
 pytestmark = pytest.mark.browser

@@ -26,7 +26,7 @@ from app.invitations import answering
 from app.invitations.models import Invitation
 from tests.support.browser import assert_no_axe_violations, assert_page_fit
 from tests.support.clients import DEFAULT_PASSWORD
-from tests.support.invitations import draw_invitations
+from tests.factories.invitations import draw_invitations
 from tests.support.journeys import journey_app, logged_in_page, serving
 
 pytestmark = pytest.mark.browser

@@ -1,10 +1,13 @@
-"""An event with drawn invitations (register imported, plan, commitment, draw) and criteria of which
-the register answers some (age band, gender) and the invitee the rest (education): for the answer
-tests and the answer journey. Call inside an application context of the test's app."""
+"""Factories of the invitations tests: ``register_event`` (the id of an open event on 1 March 2027
+whose seats are given by invitations from the register), and :func:`draw_invitations`: an event
+with drawn invitations (register imported, plan, commitment, draw) and criteria of which the
+register answers some (age band, gender) and the invitee the rest (education), for the answer
+tests and the answer journey (call it inside an application context of the test's app)."""
 from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 
 from app.events.models import Criterion, CriterionOption, Event
@@ -48,3 +51,10 @@ def draw_invitations(event_id: int, *, rows: int = 40, letters: int = 8,
     invitations = db.session.execute(sa.select(Invitation).where(Invitation.event_id == event_id)
                                      .order_by(Invitation.id)).scalars().all()
     return [(i.id, codes.invitation_code(i.code_nonce)) for i in invitations]
+
+
+@pytest.fixture
+def register_event(app, create_event) -> int:
+    """The id of an open event with 15 seats on 1 March 2027 (the register tests' event)."""
+    return create_event(starts_at=datetime(2027, 3, 1, 9), ends_at=datetime(2027, 3, 1, 17), seats=15,
+                        status="open").id
