@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from app.core.access import staff_required
 from app.core.forms import attach_error
 from app.events.views_manage import get_event_or_404
-from app.extensions import db
 from app.participation import bp, services
 from app.participation.participant_forms import OnlineSettingsForm
 
