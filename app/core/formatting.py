@@ -66,6 +66,17 @@ def _local(value: datetime) -> datetime:
     return to_user_timezone(value)
 
 
+def _date_text(value: date, style: str, language: str) -> str:
+    return _babel_date(value, _PATTERNS[language][f"{style}_date"], locale=_LOCALES[language])
+
+
+def _time_text(local: datetime, style: str, language: str) -> str:
+    """The time of day of ``local`` (already in the shown time zone)."""
+    patterns = _PATTERNS[language]
+    text = _babel_time(local.time(), patterns["time"], locale=_LOCALES[language])
+    return text + patterns["long_time_suffix"] if style == "long" else text
+
+
 def format_day(value: date | datetime | str | None, style: str = "short") -> str:
     """A date: ``Freitag, 1. Januar 2027`` (long) or ``01.01.2027`` (short); ``""`` for ``None``.
 
@@ -78,8 +89,7 @@ def format_day(value: date | datetime | str | None, style: str = "short") -> str
         value = date.fromisoformat(value)
     if isinstance(value, datetime):
         value = _local(value).date()
-    language = _language()
-    return _babel_date(value, _PATTERNS[language][f"{style}_date"], locale=_LOCALES[language])
+    return _date_text(value, style, _language())
 
 
 def format_clock(value: datetime | None, style: str = "short") -> str:
@@ -87,10 +97,7 @@ def format_clock(value: datetime | None, style: str = "short") -> str:
     _check(style)
     if value is None:
         return ""
-    language = _language()
-    patterns = _PATTERNS[language]
-    text = _babel_time(_local(value).time(), patterns["time"], locale=_LOCALES[language])
-    return text + patterns["long_time_suffix"] if style == "long" else text
+    return _time_text(_local(value), style, _language())
 
 
 def format_moment(value: datetime | None, style: str = "short") -> str:
@@ -98,11 +105,8 @@ def format_moment(value: datetime | None, style: str = "short") -> str:
     _check(style)
     if value is None:
         return ""
-    local, language = _local(value), _language()
-    patterns, locale = _PATTERNS[language], _LOCALES[language]
-    day = _babel_date(local.date(), patterns[f"{style}_date"], locale=locale)
-    clock = _babel_time(local.time(), patterns["time"], locale=locale)
-    return f"{day}, {clock}{patterns['long_time_suffix'] if style == 'long' else ''}"
+    local, language = _local(value), _language()  # once for both parts
+    return f"{_date_text(local.date(), style, language)}, {_time_text(local, style, language)}"
 
 
 def format_number(value: int | float | None) -> str:
